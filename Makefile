@@ -1,0 +1,67 @@
+# Lookout build, run and test entry points. See README.md.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+# Go lives at /usr/local/go on the project's machines but may be missing
+# from PATH (e.g. in a non-login shell or CI).
+ifeq ($(shell command -v go 2>/dev/null),)
+export PATH := /usr/local/go/bin:$(PATH)
+endif
+
+GO ?= go
+BIN := bin/lookout
+
+# Home directory of the node started by `make run`: identity, zone secrets,
+# replay cache and the control socket live here. Override with
+# `make run LOOKOUT_HOME=/path` or the LOOKOUT_HOME environment variable.
+LOOKOUT_HOME ?= $(CURDIR)/.lookout-home
+HOME_DIR := $(LOOKOUT_HOME)
+# Display name given to `lookout init` on first run.
+NAME ?= $(or $(USER),$(shell id -un 2>/dev/null),lookout)
+
+FUZZTIME_TEST ?= 5s
+FUZZTIME ?= 60s
+TEST_TIMEOUT ?= 25m
+
+.PHONY: all build run deps test vet test-go fuzz-short fuzz bench clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/lookout
+
+run: build
+	@if [ ! -f "$(HOME_DIR)/identity" ]; then \
+		echo "make run: no identity in $(HOME_DIR); creating one"; \
+		./$(BIN) --home "$(HOME_DIR)" init --name "$(NAME)"; \
+	fi
+	./$(BIN) --home "$(HOME_DIR)" node
+
+deps:
+	bash scripts/install-deps.sh
+
+# The full suite: vet, race-enabled tests, then a short run of every fuzzer.
+# -race needs cgo and a C toolchain (gcc, libc6-dev), hence deps.
+test: deps
+	$(MAKE) --no-print-directory vet
+	$(MAKE) --no-print-directory test-go
+	$(MAKE) --no-print-directory fuzz-short
+
+vet:
+	$(GO) vet ./...
+
+test-go:
+	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+fuzz-short:
+	bash scripts/fuzz.sh $(FUZZTIME_TEST)
+
+fuzz:
+	bash scripts/fuzz.sh $(FUZZTIME)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./... 2>&1 | tee bench.txt
+
+clean:
+	rm -rf bin bench.txt

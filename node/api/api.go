@@ -1,0 +1,143 @@
+// Package api holds the JSON types that cross Lookout's local control API:
+// what the node reports about itself, its zones and its alerts, and the
+// requests the CLI and the desktop app send it. It has no behaviour, so the
+// node, the control server, its client and the app can all share it.
+package api
+
+import "time"
+
+// Status describes the running node.
+type Status struct {
+	MemberID string   `json:"member_id"`
+	Name     string   `json:"name,omitempty"`
+	PeerID   string   `json:"peer_id"`
+	Addrs    []string `json:"addrs"` // full multiaddrs ending in /p2p/<peer ID>
+	Peers    []string `json:"peers"` // peer IDs of connected peers
+}
+
+// Zone describes one zone the node is a member of.
+type Zone struct {
+	ID    string   `json:"id"`
+	Name  string   `json:"name"`
+	Role  string   `json:"role"` // member, verifier or organizer
+	Epoch uint32   `json:"epoch"`
+	Topic string   `json:"topic"` // gossipsub topic name in use
+	Peers []string `json:"peers"` // peer IDs subscribed to the zone's topic
+}
+
+// Responders counts callout answers, one per member (their latest answer).
+type Responders struct {
+	EnRoute int `json:"enroute"`
+	OnScene int `json:"onscene"`
+	Cannot  int `json:"cannot"`
+}
+
+// Alert is the current view of a sighting or a callout, with the updates
+// (confirmations, responses, clears) that refer to it already folded in.
+type Alert struct {
+	ID         string    `json:"id"`
+	Zone       string    `json:"zone"` // zone ID
+	ZoneName   string    `json:"zone_name"`
+	Kind       string    `json:"kind"`  // sighting or callout
+	State      string    `json:"state"` // see protocol.State
+	Sent       time.Time `json:"sent"`
+	Expires    time.Time `json:"expires"`
+	Exercise   bool      `json:"exercise"`
+	Sender     string    `json:"sender"` // member ID
+	SenderRole string    `json:"sender_role"`
+	Where      string    `json:"where"`
+
+	// Sighting (SALUTE) fields.
+	What      string     `json:"what,omitempty"`
+	Size      int        `json:"size,omitempty"`
+	Activity  string     `json:"activity,omitempty"`
+	Uniform   string     `json:"uniform,omitempty"`
+	Equipment string     `json:"equipment,omitempty"`
+	Observed  *time.Time `json:"observed,omitempty"`
+	// Confirmations counts distinct members who have confirmed a sighting,
+	// the reporter included. Set for sightings only.
+	Confirmations *int `json:"confirmations,omitempty"`
+	Verified      bool `json:"verified,omitempty"`
+
+	// Callout fields.
+	Title      string      `json:"title,omitempty"`
+	When       string      `json:"when,omitempty"`
+	Need       int         `json:"need,omitempty"`
+	Bring      string      `json:"bring,omitempty"`
+	Rights     string      `json:"rights,omitempty"`
+	Responders *Responders `json:"responders,omitempty"` // set for callouts only
+
+	// ClearReason is set once the alert is cleared: "allclear" or "retracted".
+	ClearReason string `json:"clear_reason,omitempty"`
+	ClearNote   string `json:"clear_note,omitempty"`
+}
+
+// ReportRequest asks the node to publish a sighting.
+type ReportRequest struct {
+	Zone      string `json:"zone"` // name or ID
+	What      string `json:"what"`
+	Where     string `json:"where"`
+	Size      int    `json:"size,omitempty"`
+	Activity  string `json:"activity,omitempty"`
+	Uniform   string `json:"uniform,omitempty"`
+	Equipment string `json:"equipment,omitempty"`
+	Exercise  bool   `json:"exercise,omitempty"`
+}
+
+// CalloutRequest asks the node to publish a callout (organizers only).
+type CalloutRequest struct {
+	Zone     string `json:"zone"` // name or ID
+	Title    string `json:"title"`
+	Where    string `json:"where"`
+	When     string `json:"when,omitempty"`
+	Need     int    `json:"need,omitempty"`
+	Bring    string `json:"bring,omitempty"`
+	Rights   string `json:"rights,omitempty"`
+	Exercise bool   `json:"exercise,omitempty"`
+}
+
+// InviteRequest asks an organizer's node for a one-line invite code.
+type InviteRequest struct {
+	Zone string        `json:"zone"`
+	Role string        `json:"role"` // member, verifier or organizer
+	TTL  time.Duration `json:"ttl"`
+}
+
+// InviteResponse carries the invite code.
+type InviteResponse struct {
+	Code    string    `json:"code"`
+	Expires time.Time `json:"expires"`
+}
+
+// JoinRequest redeems an invite code.
+type JoinRequest struct {
+	Code string `json:"code"`
+}
+
+// CreateZoneRequest creates a zone with this node's member as founder.
+type CreateZoneRequest struct {
+	Name string `json:"name"`
+}
+
+// ConfirmRequest confirms a sighting as a witness.
+type ConfirmRequest struct {
+	Alert string `json:"alert"`
+}
+
+// RespondRequest answers a callout: enroute, onscene or cannot.
+type RespondRequest struct {
+	Alert  string `json:"alert"`
+	Status string `json:"status"`
+}
+
+// ClearRequest clears an alert: all clear by a verifier or organizer, or a
+// retraction by its reporter.
+type ClearRequest struct {
+	Alert  string `json:"alert"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// Error is the body of every failed control API call.
+type Error struct {
+	Error string `json:"error"`
+}

@@ -1,0 +1,212 @@
+package control
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"syscall"
+
+	"lookout/node/api"
+)
+
+// Client calls the control API of the node listening on a Unix socket.
+type Client struct {
+	hc *http.Client
+}
+
+// NewClient returns a client for the node listening on socketPath.
+func NewClient(socketPath string) *Client {
+	var d net.Dialer
+	dial := func(ctx context.Context, _, _ string) (net.Conn, error) {
+		conn, err := d.DialContext(ctx, "unix", socketPath)
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED) {
+			return nil, fmt.Errorf("%w: nothing listens on %s", ErrNoNode, socketPath)
+		}
+		return conn, err
+	}
+	return &Client{hc: &http.Client{Transport: &http.Transport{
+		DialContext:       dial,
+		DisableKeepAlives: true, // a connection per call leaves nothing behind
+	}}}
+}
+
+// ServerError is an error the node answered a call with.
+type ServerError struct {
+	Status  int    // HTTP status
+	Message string // the node's error text
+}
+
+func (e *ServerError) Error() string { return e.Message }
+
+// Is reports whether the error's status matches ErrNotFound, ErrForbidden
+// or ErrInvalid.
+func (e *ServerError) Is(target error) bool {
+	switch target {
+	case ErrNotFound:
+		return e.Status == http.StatusNotFound
+	case ErrForbidden:
+		return e.Status == http.StatusForbidden
+	case ErrInvalid:
+		return e.Status == http.StatusBadRequest || e.Status == http.StatusRequestEntityTooLarge
+	}
+	return false
+}
+
+func (c *Client) Status(ctx context.Context) (api.Status, error) {
+	var st api.Status
+	err := c.call(ctx, http.MethodGet, "/v1/status", nil, &st)
+	return st, err
+}
+
+func (c *Client) CreateZone(ctx context.Context, name string) (api.Zone, error) {
+	var z api.Zone
+	err := c.call(ctx, http.MethodPost, "/v1/zones", api.CreateZoneRequest{Name: name}, &z)
+	return z, err
+}
+
+func (c *Client) Invite(ctx context.Context, req api.InviteRequest) (api.InviteResponse, error) {
+	var resp api.InviteResponse
+	err := c.call(ctx, http.MethodPost, "/v1/invites", req, &resp)
+	return resp, err
+}
+
+func (c *Client) Join(ctx context.Context, code string) (api.Zone, error) {
+	var z api.Zone
+	err := c.call(ctx, http.MethodPost, "/v1/join", api.JoinRequest{Code: code}, &z)
+	return z, err
+}
+
+func (c *Client) Zones(ctx context.Context) ([]api.Zone, error) {
+	var zs []api.Zone
+	err := c.call(ctx, http.MethodGet, "/v1/zones", nil, &zs)
+	return zs, err
+}
+
+func (c *Client) Report(ctx context.Context, req api.ReportRequest) (api.Alert, error) {
+	var a api.Alert
+	err := c.call(ctx, http.MethodPost, "/v1/report", req, &a)
+	return a, err
+}
+
+func (c *Client) Callout(ctx context.Context, req api.CalloutRequest) (api.Alert, error) {
+	var a api.Alert
+	err := c.call(ctx, http.MethodPost, "/v1/callout", req, &a)
+	return a, err
+}
+
+func (c *Client) Confirm(ctx context.Context, alertID string) (api.Alert, error) {
+	var a api.Alert
+	err := c.call(ctx, http.MethodPost, "/v1/confirm", api.ConfirmRequest{Alert: alertID}, &a)
+	return a, err
+}
+
+func (c *Client) Respond(ctx context.Context, alertID, status string) (api.Alert, error) {
+	var a api.Alert
+	err := c.call(ctx, http.MethodPost, "/v1/respond", api.RespondRequest{Alert: alertID, Status: status}, &a)
+	return a, err
+}
+
+func (c *Client) Clear(ctx context.Context, alertID, reason string) (api.Alert, error) {
+	var a api.Alert
+	err := c.call(ctx, http.MethodPost, "/v1/clear", api.ClearRequest{Alert: alertID, Reason: reason}, &a)
+	return a, err
+}
+
+func (c *Client) Alerts(ctx context.Context, zone string) ([]api.Alert, error) {
+	var as []api.Alert
+	err := c.call(ctx, http.MethodGet, "/v1/alerts?zone="+url.QueryEscape(zone), nil, &as)
+	return as, err
+}
+
+// Watch calls fn with each new alert or update of zone until ctx ends, fn
+// fails or the node ends the stream. It returns ctx.Err() once ctx ends.
+func (c *Client) Watch(ctx context.Context, zone string, fn func(api.Alert) error) error {
+	resp, err := c.send(ctx, http.MethodGet, "/v1/watch?zone="+url.QueryEscape(zone), nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	dec := json.NewDecoder(resp.Body)
+	for {
+		var a api.Alert
+		if err := dec.Decode(&a); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if errors.Is(err, io.EOF) {
+				return fmt.Errorf("watch %s: the node ended the stream", zone)
+			}
+			return fmt.Errorf("read watch stream: %w", err)
+		}
+		if err := fn(a); err != nil {
+			return err
+		}
+	}
+}
+
+// call sends in as JSON, if not nil, and decodes the answer into out.
+func (c *Client) call(ctx context.Context, method, path string, in, out any) error {
+	resp, err := c.send(ctx, method, path, in)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("decode answer to %s: %w", path, err)
+	}
+	return nil
+}
+
+// send makes a call and returns the response if its status is 200 OK.
+func (c *Client) send(ctx context.Context, method, path string, in any) (*http.Response, error) {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return nil, fmt.Errorf("encode request to %s: %w", path, err)
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, "http://lookout"+path, body)
+	if err != nil {
+		return nil, fmt.Errorf("make request to %s: %w", path, err)
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		if ue, ok := errors.AsType[*url.Error](err); ok {
+			err = ue.Err
+		}
+		if errors.Is(err, ErrNoNode) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("call %s: %w", path, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		defer resp.Body.Close()
+		return nil, readError(resp)
+	}
+	return resp, nil
+}
+
+func readError(resp *http.Response) error {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	var e api.Error
+	if json.Unmarshal(b, &e) != nil || e.Error == "" {
+		e.Error = strings.TrimSpace(string(b))
+		if e.Error == "" {
+			e.Error = resp.Status
+		}
+	}
+	return &ServerError{Status: resp.StatusCode, Message: e.Error}
+}

@@ -1,0 +1,92 @@
+// Package control is Lookout's local control API: HTTP with JSON bodies over
+// a Unix socket in the node's home directory. The node serves it; the CLI and
+// the desktop app are its clients.
+package control
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"lookout/node/api"
+)
+
+// Backend is what the control API needs from a node.
+type Backend interface {
+	Status() api.Status
+	CreateZone(ctx context.Context, name string) (api.Zone, error)
+	Invite(ctx context.Context, req api.InviteRequest) (api.InviteResponse, error)
+	Join(ctx context.Context, code string) (api.Zone, error)
+	Zones() []api.Zone
+	Report(ctx context.Context, req api.ReportRequest) (api.Alert, error)
+	Callout(ctx context.Context, req api.CalloutRequest) (api.Alert, error)
+	Confirm(ctx context.Context, alertID string) (api.Alert, error)
+	Respond(ctx context.Context, alertID, status string) (api.Alert, error)
+	Clear(ctx context.Context, alertID, reason string) (api.Alert, error)
+	// Alerts returns the active alerts of a zone, given by name or ID.
+	Alerts(zone string) ([]api.Alert, error)
+	// Watch streams new alerts and updates of a zone. It closes the channel
+	// when ctx ends.
+	Watch(ctx context.Context, zone string) (<-chan api.Alert, error)
+}
+
+// Errors a Backend wraps so the API answers with a matching status: 404,
+// 403 and 400. Any other error is a 500. The client's errors match them too.
+var (
+	ErrNotFound  = errors.New("not found")
+	ErrForbidden = errors.New("not allowed")
+	ErrInvalid   = errors.New("invalid request")
+)
+
+// ErrNoNode is returned, wrapped, when nothing listens on the socket.
+var ErrNoNode = errors.New("no lookout node is running")
+
+// maxSocketPath is the longest path a Unix socket address holds on Linux.
+const maxSocketPath = 107
+
+// Listen listens on the Unix socket at socketPath with mode 0600. It removes
+// a stale socket file nothing answers on, and refuses to start if another
+// node answers on it. Closing the listener removes the socket file.
+//
+// The socket is briefly more open (per umask) before its mode is set; the
+// home directory it lives in should be private to the user.
+func Listen(socketPath string) (net.Listener, error) {
+	if len(socketPath) > maxSocketPath {
+		return nil, fmt.Errorf("control socket path %s is %d bytes long; the limit is %d: use a shorter home directory", socketPath, len(socketPath), maxSocketPath)
+	}
+	conn, err := net.DialTimeout("unix", socketPath, time.Second)
+	switch {
+	case err == nil:
+		conn.Close()
+		return nil, fmt.Errorf("another lookout node is already running with home %s", filepath.Dir(socketPath))
+	case errors.Is(err, fs.ErrNotExist):
+	case errors.Is(err, syscall.ECONNREFUSED):
+		fi, err := os.Lstat(socketPath)
+		if err != nil {
+			return nil, fmt.Errorf("check stale control socket: %w", err)
+		}
+		if fi.Mode().Type() != fs.ModeSocket {
+			return nil, fmt.Errorf("%s exists and is not a socket: move it away", socketPath)
+		}
+		if err := os.Remove(socketPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("remove stale control socket: %w", err)
+		}
+	default:
+		return nil, fmt.Errorf("check control socket %s: %w", socketPath, err)
+	}
+	ln, err := net.Listen("unix", socketPath)
+	if err != nil {
+		return nil, fmt.Errorf("listen on control socket: %w", err)
+	}
+	if err := os.Chmod(socketPath, 0o600); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("set control socket mode: %w", err)
+	}
+	return ln, nil
+}

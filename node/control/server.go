@@ -1,0 +1,262 @@
+package control
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"lookout/node/api"
+)
+
+// maxBody caps request bodies.
+const maxBody = 64 << 10
+
+// Server serves the control API for a Backend.
+type Server struct {
+	Backend Backend
+	Logger  *slog.Logger // nil discards logs
+
+	once     sync.Once
+	srv      *http.Server
+	stopping context.Context // done once Close starts; ends watch streams
+	stop     context.CancelFunc
+}
+
+func (s *Server) init() {
+	s.once.Do(func() {
+		if s.Logger == nil {
+			s.Logger = slog.New(slog.DiscardHandler)
+		}
+		s.stopping, s.stop = context.WithCancel(context.Background())
+		s.srv = &http.Server{
+			Handler:           s.routes(),
+			ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
+		}
+	})
+}
+
+// Serve serves the API on ln until Close is called or ln is closed; then it
+// returns nil.
+func (s *Server) Serve(ln net.Listener) error {
+	s.init()
+	err := s.srv.Serve(ln)
+	if errors.Is(err, http.ErrServerClosed) || errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return fmt.Errorf("serve control api: %w", err)
+}
+
+// Close stops accepting calls, ends watch streams and waits up to five
+// seconds for calls in flight to finish.
+func (s *Server) Close() error {
+	s.init()
+	s.stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.srv.Shutdown(ctx); err != nil {
+		s.srv.Close()
+		return fmt.Errorf("shut down control api: %w", err)
+	}
+	return nil
+}
+
+func (s *Server) routes() http.Handler {
+	b := s.Backend
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, r *http.Request) {
+		s.reply(w, b.Status())
+	})
+	mux.HandleFunc("GET /v1/zones", func(w http.ResponseWriter, r *http.Request) {
+		s.reply(w, nonNil(b.Zones()))
+	})
+	mux.HandleFunc("POST /v1/zones", handle(s, func(ctx context.Context, req api.CreateZoneRequest) (api.Zone, error) {
+		if err := required("zone name", req.Name); err != nil {
+			return api.Zone{}, err
+		}
+		return b.CreateZone(ctx, req.Name)
+	}))
+	mux.HandleFunc("POST /v1/invites", handle(s, func(ctx context.Context, req api.InviteRequest) (api.InviteResponse, error) {
+		if err := required("zone", req.Zone); err != nil {
+			return api.InviteResponse{}, err
+		}
+		return b.Invite(ctx, req)
+	}))
+	mux.HandleFunc("POST /v1/join", handle(s, func(ctx context.Context, req api.JoinRequest) (api.Zone, error) {
+		if err := required("invite code", req.Code); err != nil {
+			return api.Zone{}, err
+		}
+		return b.Join(ctx, req.Code)
+	}))
+	mux.HandleFunc("POST /v1/report", handle(s, func(ctx context.Context, req api.ReportRequest) (api.Alert, error) {
+		if err := required("zone", req.Zone); err != nil {
+			return api.Alert{}, err
+		}
+		return b.Report(ctx, req)
+	}))
+	mux.HandleFunc("POST /v1/callout", handle(s, func(ctx context.Context, req api.CalloutRequest) (api.Alert, error) {
+		if err := required("zone", req.Zone); err != nil {
+			return api.Alert{}, err
+		}
+		return b.Callout(ctx, req)
+	}))
+	mux.HandleFunc("POST /v1/confirm", handle(s, func(ctx context.Context, req api.ConfirmRequest) (api.Alert, error) {
+		if err := required("alert", req.Alert); err != nil {
+			return api.Alert{}, err
+		}
+		return b.Confirm(ctx, req.Alert)
+	}))
+	mux.HandleFunc("POST /v1/respond", handle(s, func(ctx context.Context, req api.RespondRequest) (api.Alert, error) {
+		if err := required("alert", req.Alert); err != nil {
+			return api.Alert{}, err
+		}
+		return b.Respond(ctx, req.Alert, req.Status)
+	}))
+	mux.HandleFunc("POST /v1/clear", handle(s, func(ctx context.Context, req api.ClearRequest) (api.Alert, error) {
+		if err := required("alert", req.Alert); err != nil {
+			return api.Alert{}, err
+		}
+		return b.Clear(ctx, req.Alert, req.Reason)
+	}))
+	mux.HandleFunc("GET /v1/alerts", func(w http.ResponseWriter, r *http.Request) {
+		zone := r.URL.Query().Get("zone")
+		if err := required("zone", zone); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		alerts, err := b.Alerts(zone)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.reply(w, nonNil(alerts))
+	})
+	mux.HandleFunc("GET /v1/watch", s.watch)
+	return mux
+}
+
+// handle decodes a JSON request, calls fn and writes its JSON answer.
+func handle[Req, Resp any](s *Server, fn func(context.Context, Req) (Resp, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var req Req
+		if err := decode(w, r, &req); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		resp, err := fn(r.Context(), req)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.reply(w, resp)
+	}
+}
+
+// watch streams a zone's alerts as NDJSON, one line per alert or update.
+func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
+	zone := r.URL.Query().Get("zone")
+	if err := required("zone", zone); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	defer context.AfterFunc(s.stopping, cancel)()
+	ch, err := s.Backend.Watch(ctx, zone)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	defer func() {
+		cancel()
+		for range ch { // the backend closes ch once ctx ends
+		}
+	}()
+
+	rc := http.NewResponseController(w)
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.WriteHeader(http.StatusOK)
+	if err := rc.Flush(); err != nil {
+		return
+	}
+	enc := json.NewEncoder(w)
+	for a := range ch {
+		if err := enc.Encode(a); err != nil {
+			return
+		}
+		if err := rc.Flush(); err != nil {
+			return
+		}
+	}
+}
+
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	if err := dec.Decode(v); err != nil {
+		if errors.Is(err, io.EOF) {
+			return fmt.Errorf("%w: empty body", ErrInvalid)
+		}
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return err
+		}
+		return fmt.Errorf("%w: decode body: %v", ErrInvalid, err)
+	}
+	if dec.More() {
+		return fmt.Errorf("%w: body holds more than one JSON value", ErrInvalid)
+	}
+	return nil
+}
+
+func required(what, v string) error {
+	if v == "" {
+		return fmt.Errorf("%w: %s is required", ErrInvalid, what)
+	}
+	return nil
+}
+
+// nonNil makes an empty list encode as [] rather than null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func (s *Server) reply(w http.ResponseWriter, v any) {
+	s.write(w, http.StatusOK, v)
+}
+
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	code := http.StatusInternalServerError
+	switch {
+	case errors.Is(err, ErrInvalid):
+		code = http.StatusBadRequest
+	case errors.Is(err, ErrNotFound):
+		code = http.StatusNotFound
+	case errors.Is(err, ErrForbidden):
+		code = http.StatusForbidden
+	default:
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			code = http.StatusRequestEntityTooLarge
+		}
+	}
+	if code == http.StatusInternalServerError && r.Context().Err() == nil {
+		s.Logger.Error("control call failed", "path", r.URL.Path, "err", err)
+	}
+	s.write(w, code, api.Error{Error: err.Error()})
+}
+
+func (s *Server) write(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		s.Logger.Debug("write control reply", "err", err)
+	}
+}

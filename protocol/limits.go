@@ -1,0 +1,83 @@
+package protocol
+
+import (
+	"time"
+
+	"lookout/crypto"
+)
+
+// Version is the protocol version carried in every encoding. Changing any
+// byte layout in this package bumps it.
+const Version = 1
+
+// Sizes of identifiers.
+const (
+	ZoneIDSize   = 16
+	AlertIDSize  = 16
+	InviteIDSize = 16
+	// InviteSecretSize is the invite secret: the HPKE PSK and the join proof key.
+	InviteSecretSize = 32
+	// JoinProofSize is the HMAC-SHA256 proof that a joiner holds the invite secret.
+	JoinProofSize = 32
+	checksumSize  = 4
+)
+
+// Text limits, in bytes of UTF-8.
+const (
+	MaxPlaceLen    = 200  // area / where
+	MaxTextLen     = 280  // what, activity, uniform, equipment, bring, notes
+	MaxTitleLen    = 120  // callout title
+	MaxWhenLen     = 64   // callout "when", free text such as "now" or "18:30"
+	MaxRightsLen   = 1000 // callout know-your-rights note
+	MaxZoneNameLen = 64
+	MaxCount       = 10000 // size of a group seen, people needed
+)
+
+// Structural limits.
+const (
+	// MaxChainLen bounds a certificate chain, leaf first, root-issued last.
+	MaxChainLen = 4
+	// CertSize is the fixed size of an encoded certificate.
+	CertSize = certBodySize + crypto.SignatureSize
+	certBodySize = 1 + ZoneIDSize + 1 + crypto.PublicKeySize + 8 + 8 + crypto.MemberIDSize
+	// MaxBodySize bounds an encoded alert body.
+	MaxBodySize = 4096
+	// MaxSignedSize bounds a signed alert (chain, body, signature).
+	MaxSignedSize = 2 + MaxChainLen*(2+CertSize) + 2 + MaxBodySize + crypto.SignatureSize
+	// PadBlock: sealed plaintexts are padded to a multiple of this, so sizes
+	// say little about the kind of alert.
+	PadBlock = 512
+	// EnvelopeHeaderSize is version, epoch and nonce.
+	EnvelopeHeaderSize = 1 + 4 + crypto.NonceSize
+	// MaxEnvelopeSize bounds what the validator accepts from the network; the
+	// gossipsub max message size is set to the same value.
+	MaxEnvelopeSize = 64 << 10
+	// MaxInviteAddrs bounds the addresses of the inviter in an invite code.
+	MaxInviteAddrs = 8
+	// MaxAddrLen bounds one binary multiaddr.
+	MaxAddrLen = 255
+	// MaxPeerIDLen bounds a binary libp2p peer ID.
+	MaxPeerIDLen = 64
+	// MaxGrantPeers bounds the bootstrap peers in a zone grant.
+	MaxGrantPeers = 16
+	// MaxInviteCodeLen bounds an invite code line.
+	MaxInviteCodeLen = 4096
+)
+
+// Time rules.
+const (
+	// MaxClockSkew is how far in the future a sent time may be.
+	MaxClockSkew = 2 * time.Minute
+	// MaxLifetime bounds expires - sent.
+	MaxLifetime = 7 * 24 * time.Hour
+	// DefaultSightingTTL is how long a sighting stays active.
+	DefaultSightingTTL = 4 * time.Hour
+	// DefaultCalloutTTL is how long a callout stays active.
+	DefaultCalloutTTL = 12 * time.Hour
+	// DefaultUpdateTTL is how long a confirm, respond or clear is kept.
+	DefaultUpdateTTL = 24 * time.Hour
+	// MaxInviteTTL bounds how long an invite may stay valid.
+	MaxInviteTTL = 30 * 24 * time.Hour
+	// DefaultCertTTL is how long a role certificate is valid.
+	DefaultCertTTL = 365 * 24 * time.Hour
+)

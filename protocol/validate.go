@@ -1,0 +1,97 @@
+package protocol
+
+import (
+	"fmt"
+	"time"
+
+	"lookout/crypto"
+)
+
+// Message is an alert that passed validation.
+type Message struct {
+	*Signed
+	Epoch uint32
+	Role  Role // the sender's role, from the leaf certificate
+}
+
+// Validator runs the checks every node applies to every envelope of one
+// zone, cheapest first: size, decrypt, decode, certificate chain, composite
+// signature, role rules and time window. Replay and duplicate checks need
+// state and live in the node. It is safe for concurrent use.
+type Validator struct {
+	Zone ZoneID
+	Root *crypto.PublicKey
+	// Key returns the alert key of an epoch this node holds.
+	Key func(epoch uint32) (*crypto.AEADKey, bool)
+	// Revoked, if set, rejects revoked certificates and members.
+	Revoked func(cert [32]byte, member crypto.MemberID) bool
+
+	chains *ChainVerifier
+}
+
+// NewValidator returns a validator for a zone.
+func NewValidator(zone ZoneID, root *crypto.PublicKey, key func(uint32) (*crypto.AEADKey, bool)) *Validator {
+	v := &Validator{Zone: zone, Root: root, Key: key}
+	v.chains = &ChainVerifier{Zone: zone, Root: root, Revoked: func(c [32]byte, m crypto.MemberID) bool {
+		return v.Revoked != nil && v.Revoked(c, m)
+	}}
+	return v
+}
+
+// Validate opens and checks an envelope received at time now.
+func (v *Validator) Validate(env []byte, now time.Time) (*Message, error) {
+	epoch, err := EnvelopeEpoch(env)
+	if err != nil {
+		return nil, err
+	}
+	key, ok := v.Key(epoch)
+	if !ok {
+		return nil, fmt.Errorf("envelope: %w: %d", ErrUnknownEpoch, epoch)
+	}
+	s, err := Open(key, env)
+	if err != nil {
+		return nil, err
+	}
+	role, err := v.Check(s, now)
+	if err != nil {
+		return nil, err
+	}
+	return &Message{Signed: s, Epoch: epoch, Role: role}, nil
+}
+
+// Check verifies a decoded signed alert: zone, chain, signature, role rules
+// and time window. It returns the sender's role.
+func (v *Validator) Check(s *Signed, now time.Time) (Role, error) {
+	a := s.Alert
+	if a.Zone != v.Zone {
+		return 0, ErrWrongZone
+	}
+	role, err := v.chains.Verify(s.Chain, now)
+	if err != nil {
+		return 0, err
+	}
+	if err := s.verify(); err != nil {
+		return 0, err
+	}
+	if err := CheckRole(a, role); err != nil {
+		return 0, err
+	}
+	if a.Sent.After(now.Add(MaxClockSkew)) {
+		return 0, fmt.Errorf("%w: sent %s", ErrFuture, a.Sent.Format(time.RFC3339))
+	}
+	if !now.Before(a.Expires) {
+		return 0, fmt.Errorf("alert %w at %s", ErrExpired, a.Expires.Format(time.RFC3339))
+	}
+	return role, nil
+}
+
+// CheckRole applies the rules that depend only on the sender's role.
+func CheckRole(a *Alert, role Role) error {
+	switch {
+	case a.Kind == KindCallout && role != RoleOrganizer:
+		return fmt.Errorf("%w: only organizers issue callouts (sender is a %s)", ErrNotAllowed, role)
+	case a.Kind == KindClear && a.Reason == ClearAllClear && role == RoleMember:
+		return fmt.Errorf("%w: only verifiers and organizers give the all clear; a member can retract their own alert", ErrNotAllowed)
+	}
+	return nil
+}
