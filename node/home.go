@@ -20,13 +20,13 @@ import (
 // directory). They are not yet encrypted at rest; full-disk encryption is
 // the defence until the encrypted store lands.
 const (
-	identityFile = "identity"      // 32-byte member identity seed
-	profileFile  = "profile.json"  // display name
-	peerKeyFile  = "peer.key"      // libp2p host key (protobuf)
-	zonesFile    = "zones.json"    // zone memberships and secrets
-	invitesFile  = "invites.json"  // pending invites issued by this node
-	replayFile   = "replay.log"    // alert IDs already accepted
-	socketFile   = "lookout.sock"  // control API
+	identityFile = "identity"     // 32-byte member identity seed
+	profileFile  = "profile.json" // display name
+	peerKeyFile  = "peer.key"     // libp2p host key (protobuf)
+	zonesFile    = "zones.json"   // zone memberships and secrets
+	invitesFile  = "invites.json" // pending invites issued by this node
+	replayFile   = "replay.log"   // alert IDs already accepted
+	socketFile   = "lookout.sock" // control API
 )
 
 // ErrNoIdentity means the home directory has not been initialised.

@@ -221,10 +221,22 @@ func (a *Alert) Validate() error {
 	if a.Sent.IsZero() || a.Expires.IsZero() {
 		return &FieldError{Field: "sent", Err: ErrBadTime}
 	}
-	if !a.Expires.After(a.Sent) {
+	// Times are compared as encoded (unix milliseconds), so that whatever
+	// passes here also passes ParseAlert on the receiving side.
+	sent, expires := unixMilli(a.Sent), unixMilli(a.Expires)
+	if !validMilli(sent) {
+		return &FieldError{Field: "sent", Err: fmt.Errorf("%w: out of range", ErrBadTime)}
+	}
+	if !validMilli(expires) {
+		return &FieldError{Field: "expires", Err: fmt.Errorf("%w: out of range", ErrBadTime)}
+	}
+	if !a.Observed.IsZero() && !validMilli(unixMilli(a.Observed)) {
+		return &FieldError{Field: "observed", Err: fmt.Errorf("%w: out of range", ErrBadTime)}
+	}
+	if expires <= sent {
 		return &FieldError{Field: "expires", Err: fmt.Errorf("%w: not after sent", ErrBadTime)}
 	}
-	if a.Expires.Sub(a.Sent) > MaxLifetime {
+	if expires-sent > MaxLifetime.Milliseconds() {
 		return &FieldError{Field: "expires", Err: fmt.Errorf("%w: more than %s", ErrLifetime, MaxLifetime)}
 	}
 	if a.Kind.IsUpdate() == a.Ref.IsZero() {

@@ -73,6 +73,9 @@ func IssueCert(issuer *crypto.Identity, zone ZoneID, subject *crypto.PublicKey, 
 		return nil, fmt.Errorf("issue certificate: %w: role %d", ErrEnum, role)
 	}
 	c := &Cert{Zone: zone, Role: role, Subject: subject, Issued: issued.Truncate(time.Millisecond).UTC(), Expires: expires.Truncate(time.Millisecond).UTC(), Issuer: issuer.ID()}
+	if !validMilli(unixMilli(c.Issued)) || !validMilli(unixMilli(c.Expires)) {
+		return nil, fmt.Errorf("issue certificate: %w: out of range", ErrBadTime)
+	}
 	if !c.Expires.After(c.Issued) {
 		return nil, fmt.Errorf("issue certificate: %w: expires before issued", ErrBadTime)
 	}

@@ -10,11 +10,11 @@ import (
 // writer appends the canonical encoding of fields to a buffer.
 type writer struct{ b []byte }
 
-func (w *writer) u8(v uint8)      { w.b = append(w.b, v) }
-func (w *writer) u16(v uint16)    { w.b = binary.BigEndian.AppendUint16(w.b, v) }
-func (w *writer) u32(v uint32)    { w.b = binary.BigEndian.AppendUint32(w.b, v) }
-func (w *writer) i64(v int64)     { w.b = binary.BigEndian.AppendUint64(w.b, uint64(v)) }
-func (w *writer) raw(p []byte)    { w.b = append(w.b, p...) }
+func (w *writer) u8(v uint8)       { w.b = append(w.b, v) }
+func (w *writer) u16(v uint16)     { w.b = binary.BigEndian.AppendUint16(w.b, v) }
+func (w *writer) u32(v uint32)     { w.b = binary.BigEndian.AppendUint32(w.b, v) }
+func (w *writer) i64(v int64)      { w.b = binary.BigEndian.AppendUint64(w.b, uint64(v)) }
+func (w *writer) raw(p []byte)     { w.b = append(w.b, p...) }
 func (w *writer) time(t time.Time) { w.i64(unixMilli(t)) }
 
 // str writes a u16 length and the bytes. Callers check the limit first.
@@ -199,6 +199,12 @@ func unixMilli(t time.Time) int64 {
 	}
 	return t.UnixMilli()
 }
+
+// validMilli reports whether v is a timestamp the reader accepts as set.
+func validMilli(v int64) bool { return v > 0 && v <= maxUnixMilli }
+
+// truncMilli rounds t down to what its encoding keeps: UTC milliseconds.
+func truncMilli(t time.Time) time.Time { return fromUnixMilli(unixMilli(t)) }
 
 func fromUnixMilli(v int64) time.Time {
 	if v == 0 {

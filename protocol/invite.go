@@ -39,6 +39,9 @@ func (inv *Invite) Code() (string, error) {
 	if len(inv.Addrs) > MaxInviteAddrs {
 		return "", fmt.Errorf("encode invite: %w: %d addresses, at most %d", ErrBadInvite, len(inv.Addrs), MaxInviteAddrs)
 	}
+	if !validMilli(unixMilli(inv.Expires)) {
+		return "", fmt.Errorf("encode invite: %w: %w: expiry", ErrBadInvite, ErrBadTime)
+	}
 	w := writer{}
 	w.u8(Version)
 	w.raw(inv.ID[:])
@@ -68,7 +71,9 @@ func ParseInviteCode(code string) (*Invite, error) {
 	if !strings.HasPrefix(code, InviteCodePrefix) {
 		return nil, fmt.Errorf("%w: it must start with %q", ErrBadInvite, InviteCodePrefix)
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(code[len(InviteCodePrefix):])
+	// Strict: unused trailing bits must be zero, so each invite has exactly
+	// one code.
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(code[len(InviteCodePrefix):])
 	if err != nil {
 		return nil, fmt.Errorf("%w: not base64url; copy the whole line again", ErrBadInvite)
 	}
@@ -94,7 +99,11 @@ func ParseInviteCode(code string) (*Invite, error) {
 		return nil, fmt.Errorf("%w: %d addresses, at most %d", ErrBadInvite, n, MaxInviteAddrs)
 	}
 	for i := 0; i < n && r.err == nil; i++ {
-		inv.Addrs = append(inv.Addrs, r.bytes8("address", MaxAddrLen))
+		a := r.bytes8("address", MaxAddrLen)
+		if r.err == nil && len(a) == 0 {
+			return nil, fmt.Errorf("%w: %w: empty address", ErrBadInvite, ErrMissing)
+		}
+		inv.Addrs = append(inv.Addrs, a)
 	}
 	if err := r.done(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadInvite, err)
@@ -292,12 +301,19 @@ func ParseGrant(b []byte) (*Grant, error) {
 	}
 	for i := 0; i < m && r.err == nil; i++ {
 		p := PeerRecord{ID: r.bytes8("peer", MaxPeerIDLen)}
+		if r.err == nil && len(p.ID) == 0 {
+			return nil, fmt.Errorf("decode grant: %w: empty peer ID", ErrMissing)
+		}
 		k := int(r.u8("addresses"))
 		if r.err == nil && k > MaxInviteAddrs {
 			return nil, fmt.Errorf("decode grant: %w: %d addresses", ErrTooLarge, k)
 		}
 		for j := 0; j < k && r.err == nil; j++ {
-			p.Addrs = append(p.Addrs, r.bytes8("address", MaxAddrLen))
+			a := r.bytes8("address", MaxAddrLen)
+			if r.err == nil && len(a) == 0 {
+				return nil, fmt.Errorf("decode grant: %w: empty address", ErrMissing)
+			}
+			p.Addrs = append(p.Addrs, a)
 		}
 		g.Peers = append(g.Peers, p)
 	}

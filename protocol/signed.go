@@ -26,6 +26,9 @@ func Sign(id *crypto.Identity, chain Chain, a *Alert) (*Signed, error) {
 		return nil, fmt.Errorf("sign alert: %w: leaf certificate is for another member", ErrChain)
 	}
 	a.Sender = id.ID()
+	// Keep only what the encoding keeps, so that s.Alert equals what every
+	// receiver decodes from s.Body (Fold orders by Sent).
+	a.Sent, a.Expires, a.Observed = truncMilli(a.Sent), truncMilli(a.Expires), truncMilli(a.Observed)
 	body, err := a.MarshalBinary()
 	if err != nil {
 		return nil, fmt.Errorf("sign alert: %w", err)

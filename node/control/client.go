@@ -142,7 +142,7 @@ func (c *Client) Watch(ctx context.Context, zone string, fn func(api.Alert) erro
 				return ctx.Err()
 			}
 			if errors.Is(err, io.EOF) {
-				return fmt.Errorf("watch %s: the node ended the stream", zone)
+				return fmt.Errorf("watch %s: the node ended the stream; check it is still running", zone)
 			}
 			return fmt.Errorf("read watch stream: %w", err)
 		}

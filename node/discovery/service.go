@@ -40,9 +40,9 @@ type Service struct {
 	Host   host.Host
 	DayKey func(day time.Time) [32]byte // day is midnight UTC
 	// Found is called for every zone member seen that is not this node and
-	// not already connected. It runs on the browse goroutine: it should
-	// return promptly (dial in a goroutine). It is never called after Close
-	// returns.
+	// not already connected. It runs on a browse goroutine (two may call it
+	// concurrently around midnight) and should return promptly: dial in a
+	// goroutine. It is never called after Close returns.
 	Found    func(peer.AddrInfo)
 	Now      func() time.Time // nil = time.Now
 	Logger   *slog.Logger     // nil = discard

@@ -3,7 +3,9 @@ package discovery
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -47,7 +49,7 @@ func (h *fakeHost) Addrs() []ma.Multiaddr {
 	return slices.Clone(h.addrs)
 }
 func (h *fakeHost) setAddrs(a []ma.Multiaddr) { h.mu.Lock(); h.addrs = a; h.mu.Unlock() }
-func (h *fakeHost) Network() network.Network  { return fakeNet{h} }
+func (h *fakeHost) Network() network.Network  { return fakeNet{h: h} }
 
 type fakeNet struct {
 	network.Network
@@ -437,4 +439,16 @@ func TestStartClose(t *testing.T) {
 	if len(l.regs) != 0 {
 		t.Fatal("registered with no LAN addresses")
 	}
+}
+
+// testLogger sends the Service's log to the test log.
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type tWriter struct{ t *testing.T }
+
+func (w tWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
 }

@@ -1,0 +1,292 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"unicode"
+
+	"lookout/node/control"
+)
+
+// env is what every command runs with.
+type env struct {
+	home   string
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// command is one line of usage and the function that runs it.
+type command struct {
+	name    string // "report", "zone invite"
+	args    string
+	summary string
+	run     func(ctx context.Context, e *env, args []string) error
+}
+
+var commands []*command
+
+func init() {
+	commands = []*command{
+		{"init", "[--name NAME]", "create this home's member identity; prints the member ID", runInit},
+		{"node", "[--listen MULTIADDR]... [--mdns]", "run the node in the foreground until interrupted", runNode},
+		{"status", "[--json]", "show the running node's peer ID, addresses and connected peers", runStatus},
+		{"zone create", "NAME", "create a zone with you as organizer; prints its ID", runZoneCreate},
+		{"zone invite", "ZONE [--role member|verifier|organizer] [--ttl 24h]", "make a one-line invite code (organizers)", runZoneInvite},
+		{"zone join", "CODE", "join a zone with an invite code; prints its ID and name", runZoneJoin},
+		{"zone list", "[--json]", "list your zones", runZoneList},
+		{"report", "ZONE --what TEXT --where TEXT [--size N] [--activity T] [--uniform T] [--equipment T] [--exercise]", "report a sighting; prints its alert ID", runReport},
+		{"callout", "ZONE --title TEXT --where TEXT [--when TIME] [--need N] [--bring T] [--rights T] [--exercise]", "call members out (organizers); prints its alert ID", runCallout},
+		{"confirm", "ALERT", "confirm a sighting you witness too", runConfirm},
+		{"respond", "ALERT --status enroute|onscene|cannot", "answer a callout", runRespond},
+		{"clear", "ALERT [--reason TEXT]", "give the all clear (verifiers, organizers) or retract your own alert", runClear},
+		{"alerts", "ZONE [--json]", "list a zone's active alerts", runAlerts},
+		{"watch", "ZONE [--json]", "print a zone's new alerts and updates as they arrive", runWatch},
+	}
+}
+
+func lookup(name string) *command {
+	for _, c := range commands {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// errHelp means usage was asked for and printed.
+var errHelp = errors.New("help requested")
+
+// usageError is a mistake in the command line.
+type usageError struct {
+	cmd string // "" for the top level
+	msg string
+}
+
+func (u *usageError) Error() string {
+	if u.cmd == "" {
+		return u.msg + "; run 'lookout help' for usage"
+	}
+	return fmt.Sprintf("%s: %s; run 'lookout help %s' for usage", u.cmd, u.msg, u.cmd)
+}
+
+// hinted adds what to do to an error.
+type hinted struct {
+	err  error
+	hint string
+}
+
+func (h *hinted) Error() string { return h.err.Error() + "; " + h.hint }
+func (h *hinted) Unwrap() error { return h.err }
+
+// hint adds what to do to err if it matches target.
+func hint(err, target error, format string, args ...any) error {
+	if errors.Is(err, target) {
+		return &hinted{err, fmt.Sprintf(format, args...)}
+	}
+	return err
+}
+
+// run runs the command line args and returns the exit status: 0 ok, 1
+// error, 2 usage.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	e := &env{home: os.Getenv("LOOKOUT_HOME"), stdout: stdout, stderr: stderr}
+	if e.home == "" {
+		e.home = defaultHome()
+	}
+	fs := e.flags()
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		usage(stdout)
+		return 0
+	case err != nil:
+		return e.exit(ctx, &usageError{msg: err.Error()})
+	case fs.NArg() == 0:
+		usage(stderr)
+		return 2
+	}
+	args = fs.Args()
+	if args[0] == "help" {
+		if c := lookup(strings.Join(args[1:], " ")); c != nil {
+			c.usage(stderr, nil)
+		} else {
+			usage(stderr)
+		}
+		return 2
+	}
+	name := args[0]
+	if name == "zone" {
+		return e.exit(ctx, e.zone(ctx, args[1:]))
+	}
+	c := lookup(name)
+	if c == nil {
+		return e.exit(ctx, &usageError{msg: fmt.Sprintf("unknown command %q", name)})
+	}
+	return e.exit(ctx, c.run(ctx, e, args[1:]))
+}
+
+// zone runs the zone subcommand named first in args.
+func (e *env) zone(ctx context.Context, args []string) error {
+	fs := e.flags()
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		usage(e.stdout)
+		return errHelp
+	case err != nil:
+		return &usageError{cmd: "zone", msg: err.Error()}
+	case fs.NArg() == 0:
+		return &usageError{msg: "zone needs a subcommand: create, invite, join or list"}
+	}
+	c := lookup("zone " + fs.Arg(0))
+	if c == nil {
+		return &usageError{msg: fmt.Sprintf("unknown command \"zone %s\"", fs.Arg(0))}
+	}
+	return c.run(ctx, e, fs.Args()[1:])
+}
+
+// exit reports err on stderr in one line and returns the exit status.
+func (e *env) exit(ctx context.Context, err error) int {
+	if err == nil || errors.Is(err, errHelp) {
+		return 0
+	}
+	code := 1
+	if _, ok := errors.AsType[*usageError](err); ok {
+		code = 2
+	}
+	msg := err.Error()
+	switch {
+	case errors.Is(err, control.ErrNoNode):
+		msg = fmt.Sprintf("no node is running for home %s; start one with: lookout --home %s node", e.home, shellQuote(e.home))
+	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+		msg = "interrupted"
+	}
+	fmt.Fprintln(e.stderr, "lookout: "+oneLine(msg))
+	return code
+}
+
+// flags returns a flag set that reports errors to its caller and knows
+// --home, which every command accepts.
+func (e *env) flags() *flag.FlagSet {
+	fs := flag.NewFlagSet("lookout", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	fs.StringVar(&e.home, "home", e.home, "node home `DIR` (default $LOOKOUT_HOME or "+defaultHome()+")")
+	return fs
+}
+
+// parse parses the flags and positional arguments of command name, in any
+// order, and returns the positional ones: exactly one per entry of want.
+func (e *env) parse(name string, fs *flag.FlagSet, args []string, want ...string) ([]string, error) {
+	var pos []string
+	for {
+		err := fs.Parse(args)
+		if errors.Is(err, flag.ErrHelp) {
+			lookup(name).usage(e.stdout, fs)
+			return nil, errHelp
+		}
+		if err != nil {
+			return nil, &usageError{cmd: name, msg: err.Error()}
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		// The flag package stops at the first positional argument (or
+		// after "--"); take it and parse the rest again.
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			pos = append(pos, rest...)
+			break
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+	switch {
+	case strings.TrimSpace(e.home) == "":
+		return nil, &usageError{cmd: name, msg: "--home is empty"}
+	case len(pos) < len(want):
+		return nil, &usageError{cmd: name, msg: "missing " + want[len(pos)]}
+	case len(pos) > len(want):
+		return nil, &usageError{cmd: name, msg: fmt.Sprintf("unexpected argument %q", pos[len(want)])}
+	}
+	for i, p := range pos {
+		if strings.TrimSpace(p) == "" {
+			return nil, &usageError{cmd: name, msg: want[i] + " is empty"}
+		}
+	}
+	return pos, nil
+}
+
+// need returns a usage error if a required flag is empty.
+func need(cmd string, flags ...string) error {
+	for i := 0; i+1 < len(flags); i += 2 {
+		if strings.TrimSpace(flags[i+1]) == "" {
+			return &usageError{cmd: cmd, msg: "missing --" + flags[i]}
+		}
+	}
+	return nil
+}
+
+func (e *env) client() *control.Client {
+	return control.NewClient(socketPath(e.home))
+}
+
+// cmdline returns a lookout command line for hints, with --home if it is
+// not the default.
+func (e *env) cmdline(args string) string {
+	if e.home != defaultHome() {
+		return "lookout --home " + shellQuote(e.home) + " " + args
+	}
+	return "lookout " + args
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "usage: lookout [--home DIR] COMMAND [ARGS]\n\n")
+	fmt.Fprintf(w, "Lookout is a peer-to-peer, end-to-end encrypted rapid-response alert network.\n\n")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %s %s\n        %s\n", c.name, c.args, c.summary)
+	}
+	fmt.Fprintf(w, "\nThe home directory is --home DIR, else $LOOKOUT_HOME, else %s.\n", defaultHome())
+	fmt.Fprintf(w, "Flags may come before or after arguments. Run 'lookout COMMAND -h' for a command's flags.\n")
+}
+
+func (c *command) usage(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "usage: lookout %s %s\n\n%s\n", c.name, c.args, c.summary)
+	if fs != nil {
+		fmt.Fprintf(w, "\nflags:\n")
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+}
+
+// oneLine folds text onto one line.
+func oneLine(s string) string {
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' }), " ")
+}
+
+// clean makes text from the network safe to print: no control characters
+// such as terminal escapes or line breaks.
+func clean(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+// shellQuote quotes s for a POSIX shell if it needs quoting.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("/._-+:@,=", r)))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

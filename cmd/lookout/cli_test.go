@@ -1,0 +1,466 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"lookout/node/api"
+	"lookout/node/control/controltest"
+)
+
+// serveFake serves a fake node for a fresh home and returns both.
+func serveFake(t *testing.T) (*controltest.Fake, string) {
+	t.Helper()
+	home := controltest.Home(t)
+	f := new(controltest.Fake)
+	controltest.Serve(t, f, socketPath(home))
+	return f, home
+}
+
+// lk runs the CLI in-process.
+func lk(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(t.Context(), args, &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+// lkOK runs the CLI and fails the test unless it succeeds.
+func lkOK(t *testing.T, args ...string) string {
+	t.Helper()
+	out, errs, code := lk(t, args...)
+	if code != 0 || errs != "" {
+		t.Fatalf("lookout %s: exit %d, stderr %q", strings.Join(args, " "), code, errs)
+	}
+	return out
+}
+
+// checkOneLine checks stderr is one line reporting an error.
+func checkOneLine(t *testing.T, args []string, stderr string) {
+	t.Helper()
+	if !strings.HasPrefix(stderr, "lookout: ") || strings.Count(stderr, "\n") != 1 || !strings.HasSuffix(stderr, "\n") {
+		t.Errorf("lookout %s: stderr %q is not one line starting \"lookout: \"", strings.Join(args, " "), stderr)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	_, home := serveFake(t)
+	for _, args := range [][]string{
+		{"bogus"},
+		{"--bogus", "status"},
+		{"status", "--bogus"},
+		{"status", "extra"},
+		{"zone"},
+		{"zone", "bogus"},
+		{"zone", "create"},
+		{"zone", "create", "a", "b"},
+		{"zone", "create", ""},
+		{"zone", "join"},
+		{"zone", "invite", "north", "--role", "king"},
+		{"zone", "invite", "north", "--ttl", "0"},
+		{"zone", "invite", "north", "--ttl", "-1h"},
+		{"zone", "invite", "north", "--ttl", "soon"},
+		{"zone", "invite"},
+		{"report", "north", "--where", "x"},
+		{"report", "north", "--what", "x"},
+		{"report", "--what", "x", "--where", "y"},
+		{"report", "north", "--what", "x", "--where", "y", "--size", "many"},
+		{"report", "north", "--what", "x", "--where", "y", "--size", "-1"},
+		{"callout", "north", "--where", "x"},
+		{"callout", "north", "--title", "x", "--where", "y", "--need", "-2"},
+		{"confirm"},
+		{"respond", "abc"},
+		{"respond", "abc", "--status", "maybe"},
+		{"clear"},
+		{"alerts"},
+		{"watch"},
+		{"node", "extra"},
+		{"init", "extra"},
+		{"status", "--home", ""},
+	} {
+		args = append([]string{"--home", home}, args...)
+		out, errs, code := lk(t, args...)
+		if code != 2 {
+			t.Errorf("lookout %s: exit %d, want 2 (stderr %q)", strings.Join(args, " "), code, errs)
+		}
+		if out != "" {
+			t.Errorf("lookout %s: stdout %q, want none", strings.Join(args, " "), out)
+		}
+		checkOneLine(t, args, errs)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	for _, args := range [][]string{{}, {"help"}, {"help", "report"}, {"help", "zone", "invite"}} {
+		out, errs, code := lk(t, args...)
+		if code != 2 || out != "" || !strings.HasPrefix(errs, "usage: lookout") {
+			t.Errorf("lookout %s: exit %d, stdout %q, stderr %q; want usage on stderr, exit 2", strings.Join(args, " "), code, out, errs)
+		}
+	}
+	out, _, code := lk(t, "report", "-h")
+	if code != 0 || !strings.Contains(out, "usage: lookout report ZONE") || !strings.Contains(out, "-where") {
+		t.Errorf("lookout report -h: exit %d, stdout %q", code, out)
+	}
+	out, _, code = lk(t, "--help")
+	if code != 0 || !strings.Contains(out, "zone invite") {
+		t.Errorf("lookout --help: exit %d, stdout %q", code, out)
+	}
+}
+
+func TestNoNode(t *testing.T) {
+	home := controltest.Home(t)
+	want := "lookout: no node is running for home " + home + "; start one with: lookout --home " + home + " node\n"
+	for _, args := range [][]string{
+		{"status"},
+		{"zone", "create", "north"},
+		{"zone", "invite", "north"},
+		{"zone", "join", "code"},
+		{"zone", "list"},
+		{"report", "north", "--what", "x", "--where", "y"},
+		{"callout", "north", "--title", "x", "--where", "y"},
+		{"confirm", "a"},
+		{"respond", "a", "--status", "cannot"},
+		{"clear", "a"},
+		{"alerts", "north"},
+		{"watch", "north"},
+	} {
+		args = append([]string{"--home", home}, args...)
+		out, errs, code := lk(t, args...)
+		if code != 1 || out != "" || errs != want {
+			t.Errorf("lookout %s: exit %d, stdout %q, stderr %q; want exit 1 and %q", strings.Join(args, " "), code, out, errs, want)
+		}
+	}
+
+	// The hint quotes a home a shell would split.
+	spaced := controltest.Home(t) + "/my home"
+	if err := os.Mkdir(spaced, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	_, errs, _ := lk(t, "--home", spaced, "status")
+	if !strings.HasSuffix(errs, "lookout --home '"+spaced+"' node\n") {
+		t.Errorf("stderr %q does not quote the home", errs)
+	}
+}
+
+func TestHomeFlag(t *testing.T) {
+	_, home := serveFake(t)
+	lkOK(t, "--home", home, "zone", "create", "north")
+	for _, args := range [][]string{
+		{"--home", home, "zone", "list"},
+		{"zone", "list", "--home", home},
+		{"zone", "--home", home, "list"},
+		{"--home=" + home, "zone", "list"},
+		{"zone", "list", "-home", home},
+	} {
+		if out := lkOK(t, args...); !strings.Contains(out, "north") {
+			t.Errorf("lookout %s: stdout %q lacks the zone", strings.Join(args, " "), out)
+		}
+	}
+	t.Setenv("LOOKOUT_HOME", home)
+	if out := lkOK(t, "zone", "list"); !strings.Contains(out, "north") {
+		t.Errorf("with LOOKOUT_HOME: stdout %q lacks the zone", out)
+	}
+	other := controltest.Home(t)
+	if _, errs, code := lk(t, "zone", "list", "--home", other); code != 1 || !strings.Contains(errs, other) {
+		t.Errorf("--home did not override LOOKOUT_HOME: exit %d, stderr %q", code, errs)
+	}
+}
+
+// jsonKeys decodes one JSON object per line and checks each has keys.
+func jsonKeys(t *testing.T, out string, keys ...string) []map[string]any {
+	t.Helper()
+	var objs []map[string]any
+	for line := range strings.Lines(out) {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("line %q is not a JSON object: %v", line, err)
+		}
+		for _, k := range keys {
+			if _, ok := m[k]; !ok {
+				t.Errorf("line %q lacks key %q", line, k)
+			}
+		}
+		objs = append(objs, m)
+	}
+	return objs
+}
+
+func TestStatus(t *testing.T) {
+	f, home := serveFake(t)
+	f.Self = api.Status{MemberID: "m1", Name: "Ana", PeerID: "12D3KooWA", Addrs: []string{"/ip4/127.0.0.1/tcp/1/p2p/12D3KooWA"}, Peers: []string{"12D3KooWB", "12D3KooWC"}}
+	objs := jsonKeys(t, lkOK(t, "--home", home, "status", "--json"), "member_id", "peer_id", "addrs", "peers")
+	if len(objs) != 1 || objs[0]["peer_id"] != "12D3KooWA" {
+		t.Errorf("status --json = %v", objs)
+	}
+	out := lkOK(t, "--home", home, "status")
+	for _, want := range []string{"m1", "Ana", "12D3KooWA", "/ip4/127.0.0.1/tcp/1/p2p/12D3KooWA", "12D3KooWB", "12D3KooWC"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+var idRE = regexp.MustCompile(`^[0-9a-f]+\n$`)
+
+func TestZones(t *testing.T) {
+	_, home := serveFake(t)
+	out := lkOK(t, "--home", home, "zone", "list")
+	if !strings.Contains(out, "no zones yet") {
+		t.Errorf("empty zone list: %q", out)
+	}
+	id := lkOK(t, "--home", home, "zone", "create", "north")
+	if !idRE.MatchString(id) {
+		t.Fatalf("zone create printed %q, want an ID line", id)
+	}
+	id = strings.TrimSpace(id)
+
+	objs := jsonKeys(t, lkOK(t, "zone", "list", "--json", "--home", home), "id", "name", "role", "epoch", "topic", "peers")
+	if len(objs) != 1 || objs[0]["id"] != id || objs[0]["name"] != "north" || objs[0]["role"] != "organizer" {
+		t.Errorf("zone list --json = %v", objs)
+	}
+	if out := lkOK(t, "--home", home, "zone", "list"); !strings.Contains(out, "north") || !strings.Contains(out, id) || !strings.Contains(out, "organizer") {
+		t.Errorf("zone list = %q", out)
+	}
+
+	code := lkOK(t, "--home", home, "zone", "invite", "--role", "verifier", "north", "--ttl", "7d")
+	if strings.Count(code, "\n") != 1 || len(code) < 5 {
+		t.Fatalf("zone invite printed %q, want one code line", code)
+	}
+	if out := lkOK(t, "--home", home, "zone", "join", strings.TrimSpace(code)); out != id+" north\n" {
+		t.Errorf("zone join printed %q, want %q", out, id+" north\n")
+	}
+	if out := lkOK(t, "--home", home, "zone", "list", "--json"); !strings.Contains(out, `"role":"verifier"`) {
+		t.Errorf("after joining as verifier: %q", out)
+	}
+
+	args := []string{"--home", home, "zone", "join", "garbage"}
+	_, errs, c := lk(t, args...)
+	if c != 1 || !strings.Contains(errs, "invite code") {
+		t.Errorf("join garbage: exit %d, stderr %q", c, errs)
+	}
+	checkOneLine(t, args, errs)
+
+	args = []string{"--home", home, "zone", "invite", "north"}
+	_, errs, c = lk(t, args...)
+	if c != 1 || !strings.Contains(errs, "ask an organizer of north") {
+		t.Errorf("invite as verifier: exit %d, stderr %q", c, errs)
+	}
+	checkOneLine(t, args, errs)
+}
+
+func TestAlerts(t *testing.T) {
+	f, home := serveFake(t)
+	lkOK(t, "--home", home, "zone", "create", "north")
+
+	// Flags before, after and around the zone.
+	ids := map[string]bool{}
+	for _, args := range [][]string{
+		{"report", "north", "--what", "2 vans", "--where", "Jane & Finch", "--uniform", "CBSA jackets"},
+		{"report", "--what", "agents", "--where", "plaza", "north", "--size", "4"},
+		{"report", "--what=car", "north", "--where=school", "--exercise"},
+	} {
+		out := lkOK(t, append([]string{"--home", home}, args...)...)
+		if !idRE.MatchString(out) {
+			t.Fatalf("lookout %s printed %q, want an ID line", strings.Join(args, " "), out)
+		}
+		ids[strings.TrimSpace(out)] = true
+	}
+	objs := jsonKeys(t, lkOK(t, "--home", home, "alerts", "north", "--json"), "id", "zone", "kind", "state", "where", "sent")
+	if len(objs) != 3 {
+		t.Fatalf("alerts --json: %d alerts, want 3", len(objs))
+	}
+	for _, o := range objs {
+		if !ids[o["id"].(string)] || o["kind"] != "sighting" {
+			t.Errorf("unexpected alert %v", o)
+		}
+	}
+	if objs[1]["size"] != 4.0 || objs[2]["exercise"] != true || objs[0]["where"] != "Jane & Finch" {
+		t.Errorf("alert fields lost: %v", objs)
+	}
+
+	first := objs[0]["id"].(string)
+	out := lkOK(t, "--home", home, "confirm", first)
+	if want := "[VERIFIED] sighting " + first + " at Jane & Finch: 2 vans, CBSA jackets (confirmations 2)\n"; out != want {
+		t.Errorf("confirm printed %q, want %q", out, want)
+	}
+	out = lkOK(t, "--home", home, "alerts", "north")
+	if strings.Count(out, "\n") != 3 || !strings.Contains(out, "[EXERCISE] [UNVERIFIED] sighting") || !strings.Contains(out, "plaza: agents, size 4") {
+		t.Errorf("alerts:\n%s", out)
+	}
+
+	co := strings.TrimSpace(lkOK(t, "--home", home, "callout", "--title", "Accompany family", "north", "--where", "school", "--need", "5", "--when", "15:30"))
+	out = lkOK(t, "--home", home, "respond", co, "--status", "enroute")
+	if want := "[ACTIVE] callout " + co + " at school: Accompany family, when 15:30 (needed 5, en route 1, on scene 0)\n"; out != want {
+		t.Errorf("respond printed %q, want %q", out, want)
+	}
+	out = lkOK(t, "--home", home, "clear", "--reason", "vans left", first)
+	if !strings.Contains(out, "[CLEARED]") || !strings.HasSuffix(out, "- all clear: vans left\n") {
+		t.Errorf("clear printed %q", out)
+	}
+	if n := len(jsonKeys(t, lkOK(t, "--home", home, "alerts", "north", "--json"))); n != 3 {
+		t.Errorf("after clear: %d active alerts, want 3", n)
+	}
+
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"confirm", "nope"}, `"nope"`},
+		{[]string{"report", "south", "--what", "x", "--where", "y"}, `"south"`},
+		{[]string{"alerts", "south"}, `"south"`},
+		{[]string{"watch", "south"}, `"south"`},
+		{[]string{"respond", first, "--status", "cannot"}, "cleared"},
+	} {
+		args := append([]string{"--home", home}, tc.args...)
+		_, errs, code := lk(t, args...)
+		if code != 1 || !strings.Contains(errs, tc.want) {
+			t.Errorf("lookout %s: exit %d, stderr %q; want exit 1 mentioning %q", strings.Join(args, " "), code, errs, tc.want)
+		}
+		checkOneLine(t, args, errs)
+	}
+
+	if err := f.SetRole("north", "member"); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--home", home, "callout", "north", "--title", "t", "--where", "w"}
+	_, errs, code := lk(t, args...)
+	if code != 1 || !strings.Contains(errs, "organizer") {
+		t.Errorf("callout by a member: exit %d, stderr %q", code, errs)
+	}
+	checkOneLine(t, args, errs)
+}
+
+func TestNoAlerts(t *testing.T) {
+	_, home := serveFake(t)
+	lkOK(t, "--home", home, "zone", "create", "north")
+	if out := lkOK(t, "--home", home, "alerts", "north"); out != "no active alerts in north\n" {
+		t.Errorf("alerts = %q", out)
+	}
+	if out := lkOK(t, "--home", home, "alerts", "north", "--json"); out != "" {
+		t.Errorf("alerts --json = %q, want nothing", out)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestWatch(t *testing.T) {
+	for _, asJSON := range []bool{false, true} {
+		f, home := serveFake(t)
+		lkOK(t, "--home", home, "zone", "create", "north")
+		ctx, cancel := context.WithCancel(t.Context())
+		var out, errs syncBuffer
+		args := []string{"watch", "north", "--home", home}
+		if asJSON {
+			args = append(args, "--json")
+		}
+		done := make(chan int)
+		go func() { done <- run(ctx, args, &out, &errs) }()
+		waitFor(t, "watch to start", func() bool { return f.Watchers() == 1 })
+
+		id := strings.TrimSpace(lkOK(t, "--home", home, "report", "north", "--what", "van", "--where", "corner"))
+		lkOK(t, "--home", home, "confirm", id)
+		waitFor(t, "two lines", func() bool { return strings.Count(out.String(), "\n") == 2 })
+		cancel()
+		select {
+		case code := <-done:
+			if code != 0 || errs.String() != "" {
+				t.Errorf("watch after interrupt: exit %d, stderr %q", code, errs.String())
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("watch did not stop on interrupt")
+		}
+		if asJSON {
+			objs := jsonKeys(t, out.String(), "id", "kind", "state")
+			if objs[0]["id"] != id || objs[0]["kind"] != "sighting" || objs[1]["confirmations"] != 2.0 {
+				t.Errorf("watch --json = %v", objs)
+			}
+		} else if !regexp.MustCompile(`^\d\d:\d\d:\d\d \[UNVERIFIED\] sighting ` + id + ` at corner: van \(confirmations 1\)\n\d\d:\d\d:\d\d \[VERIFIED\]`).MatchString(out.String()) {
+			t.Errorf("watch =\n%s", out.String())
+		}
+	}
+}
+
+func TestParseTTL(t *testing.T) {
+	for in, want := range map[string]time.Duration{
+		"24h": 24 * time.Hour, "90m": 90 * time.Minute, "7d": 7 * 24 * time.Hour, "1d12h": 36 * time.Hour, "1s": time.Second,
+	} {
+		if got, err := parseTTL(in); err != nil || got != want {
+			t.Errorf("parseTTL(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "0", "0d", "0s", "-1h", "-1d", "d", "1.5d", "1dd", "x", "1d-25h", "99999999d"} {
+		if got, err := parseTTL(in); err == nil {
+			t.Errorf("parseTTL(%q) = %v, want an error", in, got)
+		}
+	}
+}
+
+func TestFormatAlert(t *testing.T) {
+	three := 3
+	for _, tc := range []struct {
+		a    api.Alert
+		want string
+	}{{
+		api.Alert{ID: "3f2a", Kind: "sighting", State: "verified", Where: "Jane & Finch", What: "2 vans", Uniform: "CBSA jackets", Confirmations: &three},
+		"[VERIFIED] sighting 3f2a at Jane & Finch: 2 vans, CBSA jackets (confirmations 3)",
+	}, {
+		api.Alert{ID: "9c", Kind: "callout", State: "active", Where: "school", Title: "Accompany family", Need: 5, Bring: "phone", Exercise: true, Responders: &api.Responders{EnRoute: 2, OnScene: 1, Cannot: 1}},
+		"[EXERCISE] [ACTIVE] callout 9c at school: Accompany family, bring phone (needed 5, en route 2, on scene 1, cannot 1)",
+	}, {
+		api.Alert{ID: "1", Kind: "sighting", State: "cleared", Where: "x", What: "y", ClearReason: "retracted"},
+		"[CLEARED] sighting 1 at x: y - retracted",
+	}, {
+		api.Alert{ID: "2", Kind: "sighting", State: "unverified", Where: "a\x1b[2Jb", What: "line\nbreak"},
+		"[UNVERIFIED] sighting 2 at a [2Jb: line break",
+	}} {
+		if got := formatAlert(tc.a); got != tc.want {
+			t.Errorf("formatAlert = %q\nwant          %q", got, tc.want)
+		}
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestDoubleDash(t *testing.T) {
+	_, home := serveFake(t)
+	lkOK(t, "--home", home, "zone", "create", "--", "-south")
+	if out := lkOK(t, "--home", home, "zone", "list", "--json"); !strings.Contains(out, `"name":"-south"`) {
+		t.Errorf("zone list after creating -south: %q", out)
+	}
+	out, _, code := lk(t, "--home", home, "zone", "-h")
+	if code != 0 || !strings.Contains(out, "zone create") {
+		t.Errorf("zone -h: exit %d, stdout %q", code, out)
+	}
+}

@@ -1,0 +1,282 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"lookout/node/api"
+	"lookout/node/control"
+)
+
+func runStatus(ctx context.Context, e *env, args []string) error {
+	fs := e.flags()
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	if _, err := e.parse("status", fs, args); err != nil {
+		return err
+	}
+	st, err := e.client().Status(ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(e.stdout, st)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 8, 2, ' ', 0)
+	fmt.Fprintf(tw, "member ID\t%s\n", clean(st.MemberID))
+	if st.Name != "" {
+		fmt.Fprintf(tw, "name\t%s\n", clean(st.Name))
+	}
+	fmt.Fprintf(tw, "peer ID\t%s\n", clean(st.PeerID))
+	list(tw, "listening", st.Addrs)
+	list(tw, "connected", st.Peers)
+	return tw.Flush()
+}
+
+// list prints a labelled list, one item per line.
+func list(w io.Writer, label string, items []string) {
+	if len(items) == 0 {
+		fmt.Fprintf(w, "%s\tnone\n", label)
+	}
+	for i, it := range items {
+		if i > 0 {
+			label = ""
+		}
+		fmt.Fprintf(w, "%s\t%s\n", label, clean(it))
+	}
+}
+
+func runZoneCreate(ctx context.Context, e *env, args []string) error {
+	pos, err := e.parse("zone create", e.flags(), args, "NAME")
+	if err != nil {
+		return err
+	}
+	z, err := e.client().CreateZone(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(e.stdout, z.ID)
+	return err
+}
+
+func runZoneInvite(ctx context.Context, e *env, args []string) error {
+	fs := e.flags()
+	role := &choiceFlag{"member", []string{"member", "verifier", "organizer"}}
+	ttl := ttlFlag(24 * time.Hour)
+	fs.Var(role, "role", "`ROLE` of the invited member: member, verifier or organizer")
+	fs.Var(&ttl, "ttl", "how long the code stays valid: `DURATION` like 90m, 24h or 7d")
+	pos, err := e.parse("zone invite", fs, args, "ZONE")
+	if err != nil {
+		return err
+	}
+	inv, err := e.client().Invite(ctx, api.InviteRequest{Zone: pos[0], Role: role.value, TTL: time.Duration(ttl)})
+	if err != nil {
+		return hint(err, control.ErrForbidden, "ask an organizer of %s to invite", clean(pos[0]))
+	}
+	_, err = fmt.Fprintln(e.stdout, inv.Code)
+	return err
+}
+
+func runZoneJoin(ctx context.Context, e *env, args []string) error {
+	pos, err := e.parse("zone join", e.flags(), args, "CODE")
+	if err != nil {
+		return err
+	}
+	z, err := e.client().Join(ctx, strings.TrimSpace(pos[0]))
+	if err != nil {
+		return hint(err, control.ErrInvalid, "check the code with whoever invited you, or ask for a new one")
+	}
+	_, err = fmt.Fprintln(e.stdout, z.ID, clean(z.Name))
+	return err
+}
+
+func runZoneList(ctx context.Context, e *env, args []string) error {
+	fs := e.flags()
+	asJSON := fs.Bool("json", false, "print one JSON object per zone")
+	if _, err := e.parse("zone list", fs, args); err != nil {
+		return err
+	}
+	zs, err := e.client().Zones(ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		for _, z := range zs {
+			if err := printJSON(e.stdout, z); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if len(zs) == 0 {
+		_, err := fmt.Fprintf(e.stdout, "no zones yet; create one with: %s, or join one with: %s\n",
+			e.cmdline("zone create NAME"), e.cmdline("zone join CODE"))
+		return err
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 8, 2, ' ', 0)
+	fmt.Fprintf(tw, "NAME\tROLE\tEPOCH\tPEERS\tID\n")
+	for _, z := range zs {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\n", clean(z.Name), clean(z.Role), z.Epoch, len(z.Peers), z.ID)
+	}
+	return tw.Flush()
+}
+
+func runReport(ctx context.Context, e *env, args []string) error {
+	fs := e.flags()
+	var req api.ReportRequest
+	fs.StringVar(&req.What, "what", "", "what you see: agents, vehicles, `TEXT`")
+	fs.StringVar(&req.Where, "where", "", "where it is: `PLACE`")
+	fs.IntVar(&req.Size, "size", 0, "how many agents: `N`")
+	fs.StringVar(&req.Activity, "activity", "", "what they are doing: `TEXT`")
+	fs.StringVar(&req.Uniform, "uniform", "", "uniforms or markings: `TEXT`")
+	fs.StringVar(&req.Equipment, "equipment", "", "equipment and vehicles: `TEXT`")
+	fs.BoolVar(&req.Exercise, "exercise", false, "mark it as a drill")
+	pos, err := e.parse("report", fs, args, "ZONE")
+	if err != nil {
+		return err
+	}
+	if err := need("report", "what", req.What, "where", req.Where); err != nil {
+		return err
+	}
+	if req.Size < 0 {
+		return &usageError{cmd: "report", msg: "--size is negative"}
+	}
+	req.Zone = pos[0]
+	a, err := e.client().Report(ctx, req)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(e.stdout, a.ID)
+	return err
+}
+
+func runCallout(ctx context.Context, e *env, args []string) error {
+	fs := e.flags()
+	var req api.CalloutRequest
+	fs.StringVar(&req.Title, "title", "", "what is needed: `TEXT`")
+	fs.StringVar(&req.Where, "where", "", "where to go: `PLACE`")
+	fs.StringVar(&req.When, "when", "", "when to be there: `TIME`")
+	fs.IntVar(&req.Need, "need", 0, "how many people are needed: `N`")
+	fs.StringVar(&req.Bring, "bring", "", "what to bring: `TEXT`")
+	fs.StringVar(&req.Rights, "rights", "", "rights reminder for responders: `TEXT`")
+	fs.BoolVar(&req.Exercise, "exercise", false, "mark it as a drill")
+	pos, err := e.parse("callout", fs, args, "ZONE")
+	if err != nil {
+		return err
+	}
+	if err := need("callout", "title", req.Title, "where", req.Where); err != nil {
+		return err
+	}
+	if req.Need < 0 {
+		return &usageError{cmd: "callout", msg: "--need is negative"}
+	}
+	req.Zone = pos[0]
+	a, err := e.client().Callout(ctx, req)
+	if err != nil {
+		return hint(err, control.ErrForbidden, "ask an organizer of %s to send the callout", clean(pos[0]))
+	}
+	_, err = fmt.Fprintln(e.stdout, a.ID)
+	return err
+}
+
+func runConfirm(ctx context.Context, e *env, args []string) error {
+	pos, err := e.parse("confirm", e.flags(), args, "ALERT")
+	if err != nil {
+		return err
+	}
+	a, err := e.client().Confirm(ctx, pos[0])
+	return e.printAlert(a, err)
+}
+
+func runRespond(ctx context.Context, e *env, args []string) error {
+	fs := e.flags()
+	status := &choiceFlag{choices: []string{"enroute", "onscene", "cannot"}}
+	fs.Var(status, "status", "your answer: `STATUS` enroute, onscene or cannot")
+	pos, err := e.parse("respond", fs, args, "ALERT")
+	if err != nil {
+		return err
+	}
+	if err := need("respond", "status", status.value); err != nil {
+		return err
+	}
+	a, err := e.client().Respond(ctx, pos[0], status.value)
+	return e.printAlert(a, err)
+}
+
+func runClear(ctx context.Context, e *env, args []string) error {
+	fs := e.flags()
+	reason := fs.String("reason", "", "why it is clear: `TEXT`")
+	pos, err := e.parse("clear", fs, args, "ALERT")
+	if err != nil {
+		return err
+	}
+	a, err := e.client().Clear(ctx, pos[0], *reason)
+	return e.printAlert(a, err)
+}
+
+// printAlert prints the alert an update returned.
+func (e *env) printAlert(a api.Alert, err error) error {
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(e.stdout, formatAlert(a))
+	return err
+}
+
+func runAlerts(ctx context.Context, e *env, args []string) error {
+	fs := e.flags()
+	asJSON := fs.Bool("json", false, "print one JSON object per alert")
+	pos, err := e.parse("alerts", fs, args, "ZONE")
+	if err != nil {
+		return err
+	}
+	as, err := e.client().Alerts(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	if !*asJSON && len(as) == 0 {
+		_, err := fmt.Fprintf(e.stdout, "no active alerts in %s\n", clean(pos[0]))
+		return err
+	}
+	for _, a := range as {
+		if *asJSON {
+			err = printJSON(e.stdout, a)
+		} else {
+			_, err = fmt.Fprintln(e.stdout, formatAlert(a))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func runWatch(ctx context.Context, e *env, args []string) error {
+	fs := e.flags()
+	asJSON := fs.Bool("json", false, "print one JSON object per alert or update")
+	pos, err := e.parse("watch", fs, args, "ZONE")
+	if err != nil {
+		return err
+	}
+	err = e.client().Watch(ctx, pos[0], func(a api.Alert) error {
+		if *asJSON {
+			return printJSON(e.stdout, a)
+		}
+		_, err := fmt.Fprintf(e.stdout, "%s %s\n", time.Now().Format("15:04:05"), formatAlert(a))
+		return err
+	})
+	if ctx.Err() != nil {
+		return nil // interrupted: the normal way to stop watching
+	}
+	return err
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}

@@ -1,0 +1,241 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"lookout/node/api"
+	"lookout/node/control"
+	"lookout/protocol"
+)
+
+// publish signs, seals and publishes an alert in its zone, then stores it
+// locally. The local publish passes through the same validator as gossip.
+func (n *Node) publish(ctx context.Context, z *zone, a *protocol.Alert) (*protocol.Message, error) {
+	a.Zone = z.id
+	s, err := protocol.Sign(n.id, z.chain, a)
+	if err != nil {
+		var fe *protocol.FieldError
+		if errors.As(err, &fe) {
+			return nil, fmt.Errorf("%w: %s: %w", control.ErrInvalid, fe.Field, fe.Err)
+		}
+		return nil, err
+	}
+	key, _ := z.key(z.rec.Epoch)
+	env, err := protocol.Seal(key, z.rec.Epoch, s, n.rand())
+	if err != nil {
+		return nil, err
+	}
+	if err := z.topic.Publish(ctx, env); err != nil {
+		return nil, fmt.Errorf("publish: %w", err)
+	}
+	msg := &protocol.Message{Signed: s, Epoch: z.rec.Epoch, Role: z.role}
+	n.store(z, msg)
+	return msg, nil
+}
+
+func (n *Node) newAlert(kind protocol.Kind, exercise bool, ttl time.Duration) *protocol.Alert {
+	now := n.now().Truncate(time.Millisecond).UTC()
+	a := &protocol.Alert{Kind: kind, Sent: now, Expires: now.Add(ttl), Status: protocol.StatusActual,
+		Urgency: protocol.UrgencyImmediate, Severity: protocol.SeveritySevere, Certainty: protocol.CertaintyObserved}
+	if exercise {
+		a.Status = protocol.StatusExercise
+	}
+	return a
+}
+
+func checkCount(name string, v int) error {
+	if v < 0 || v > protocol.MaxCount {
+		return fmt.Errorf("%w: %s must be between 0 and %d", control.ErrInvalid, name, protocol.MaxCount)
+	}
+	return nil
+}
+
+// Report publishes a sighting (control API).
+func (n *Node) Report(ctx context.Context, req api.ReportRequest) (api.Alert, error) {
+	z, err := n.zone(req.Zone)
+	if err != nil {
+		return api.Alert{}, err
+	}
+	if err := checkCount("size", req.Size); err != nil {
+		return api.Alert{}, err
+	}
+	a := n.newAlert(protocol.KindSighting, req.Exercise, protocol.DefaultSightingTTL)
+	a.What, a.Area, a.Size = strings.TrimSpace(req.What), strings.TrimSpace(req.Where), uint16(req.Size)
+	a.Activity, a.Uniform, a.Equipment = strings.TrimSpace(req.Activity), strings.TrimSpace(req.Uniform), strings.TrimSpace(req.Equipment)
+	a.Observed = a.Sent
+	msg, err := n.publish(ctx, z, a)
+	if err != nil {
+		return api.Alert{}, err
+	}
+	return n.view(z, msg.ID)
+}
+
+// Callout publishes a callout; only organizers may (control API).
+func (n *Node) Callout(ctx context.Context, req api.CalloutRequest) (api.Alert, error) {
+	z, err := n.zone(req.Zone)
+	if err != nil {
+		return api.Alert{}, err
+	}
+	if z.role != protocol.RoleOrganizer {
+		return api.Alert{}, fmt.Errorf("%w: only organizers can issue callouts; you are a %s of zone %q", control.ErrForbidden, z.role, z.rec.Name)
+	}
+	if err := checkCount("need", req.Need); err != nil {
+		return api.Alert{}, err
+	}
+	a := n.newAlert(protocol.KindCallout, req.Exercise, protocol.DefaultCalloutTTL)
+	a.Title, a.Area, a.When, a.Need = strings.TrimSpace(req.Title), strings.TrimSpace(req.Where), strings.TrimSpace(req.When), uint16(req.Need)
+	a.Bring, a.Rights = strings.TrimSpace(req.Bring), strings.TrimSpace(req.Rights)
+	msg, err := n.publish(ctx, z, a)
+	if err != nil {
+		return api.Alert{}, err
+	}
+	return n.view(z, msg.ID)
+}
+
+// update publishes an update referring to root and returns root's view.
+func (n *Node) update(ctx context.Context, z *zone, root *protocol.Message, a *protocol.Alert) (api.Alert, error) {
+	if !n.now().Before(root.Alert.Expires) {
+		return api.Alert{}, fmt.Errorf("%w: alert %s has expired", control.ErrInvalid, root.ID)
+	}
+	a.Ref = root.ID
+	if root.Alert.Exercise() {
+		a.Status = protocol.StatusExercise
+	}
+	if _, err := n.publish(ctx, z, a); err != nil {
+		return api.Alert{}, err
+	}
+	return n.view(z, root.ID)
+}
+
+// Confirm confirms a sighting as a witness (control API).
+func (n *Node) Confirm(ctx context.Context, alertID string) (api.Alert, error) {
+	z, root, err := n.findAlert(alertID)
+	if err != nil {
+		return api.Alert{}, err
+	}
+	if root.Alert.Kind != protocol.KindSighting {
+		return api.Alert{}, fmt.Errorf("%w: %s is a %s; only sightings are confirmed", control.ErrInvalid, root.ID, root.Alert.Kind)
+	}
+	return n.update(ctx, z, root, n.newAlert(protocol.KindConfirm, false, protocol.DefaultUpdateTTL))
+}
+
+// Respond answers a callout: enroute, onscene or cannot (control API).
+func (n *Node) Respond(ctx context.Context, alertID, status string) (api.Alert, error) {
+	r, err := protocol.ParseResponse(status)
+	if err != nil {
+		return api.Alert{}, fmt.Errorf("%w: status %q: use enroute, onscene or cannot", control.ErrInvalid, status)
+	}
+	z, root, err := n.findAlert(alertID)
+	if err != nil {
+		return api.Alert{}, err
+	}
+	if root.Alert.Kind != protocol.KindCallout {
+		return api.Alert{}, fmt.Errorf("%w: %s is a %s; only callouts are answered", control.ErrInvalid, root.ID, root.Alert.Kind)
+	}
+	a := n.newAlert(protocol.KindRespond, false, protocol.DefaultUpdateTTL)
+	a.Response = r
+	return n.update(ctx, z, root, a)
+}
+
+// Clear retracts one's own alert, or gives the all clear as a verifier or
+// organizer (only organizers end callouts) (control API).
+func (n *Node) Clear(ctx context.Context, alertID, reason string) (api.Alert, error) {
+	z, root, err := n.findAlert(alertID)
+	if err != nil {
+		return api.Alert{}, err
+	}
+	a := n.newAlert(protocol.KindClear, false, protocol.DefaultUpdateTTL)
+	a.Note = strings.TrimSpace(reason)
+	switch {
+	case root.Alert.Sender == n.id.ID():
+		a.Reason = protocol.ClearRetracted
+	case root.Alert.Kind == protocol.KindCallout && z.role != protocol.RoleOrganizer:
+		return api.Alert{}, fmt.Errorf("%w: only an organizer can end this callout", control.ErrForbidden)
+	case z.role == protocol.RoleMember:
+		return api.Alert{}, fmt.Errorf("%w: only its reporter, a verifier or an organizer can clear this alert", control.ErrForbidden)
+	default:
+		a.Reason = protocol.ClearAllClear
+	}
+	return n.update(ctx, z, root, a)
+}
+
+func (n *Node) view(z *zone, id protocol.AlertID) (api.Alert, error) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	root, ok := z.roots[id]
+	if !ok {
+		return api.Alert{}, fmt.Errorf("%w: alert %s", control.ErrNotFound, id)
+	}
+	return n.viewLocked(z, root), nil
+}
+
+// Alerts returns a zone's active alerts, newest first (control API).
+func (n *Node) Alerts(zoneRef string) ([]api.Alert, error) {
+	z, err := n.zone(zoneRef)
+	if err != nil {
+		return nil, err
+	}
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	out := []api.Alert{}
+	for _, root := range z.roots {
+		v := n.viewLocked(z, root)
+		if v.State == string(protocol.StateCleared) || v.State == string(protocol.StateExpired) {
+			continue
+		}
+		out = append(out, v)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].Sent.Equal(out[j].Sent) {
+			return out[i].Sent.After(out[j].Sent)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, nil
+}
+
+// Watch streams views of a zone's alerts as they arrive or change, until
+// ctx ends (control API).
+func (n *Node) Watch(ctx context.Context, zoneRef string) (<-chan api.Alert, error) {
+	z, err := n.zone(zoneRef)
+	if err != nil {
+		return nil, err
+	}
+	in := make(chan api.Alert, watchBuffer)
+	z.mu.Lock()
+	z.watchers[in] = struct{}{}
+	z.mu.Unlock()
+	out := make(chan api.Alert)
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		defer close(out)
+		defer func() {
+			z.mu.Lock()
+			delete(z.watchers, in)
+			z.mu.Unlock()
+		}()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-n.ctx.Done():
+				return
+			case a := <-in:
+				select {
+				case out <- a:
+				case <-ctx.Done():
+					return
+				case <-n.ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return out, nil
+}

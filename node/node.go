@@ -1,0 +1,322 @@
+// Package node is Lookout's embeddable node: a libp2p host, a gossipsub
+// router with one encrypted topic per zone, the validator pipeline every
+// message passes through, the zone and invite logic, and the local control
+// API. cmd/lookout and the desktop app drive it; nothing here knows about
+// flags or widgets.
+//
+// A Node is configured through its exported fields, then Start-ed and
+// Close-d:
+//
+//	n := &node.Node{Home: dir}
+//	if err := n.Start(ctx); err != nil { ... }
+//	defer n.Close()
+package node
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p"
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	pb "github.com/libp2p/go-libp2p-pubsub/pb"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
+	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
+	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"lookout/crypto"
+	"lookout/node/api"
+	"lookout/node/control"
+	"lookout/protocol"
+)
+
+// DefaultPort is the TCP and UDP (QUIC) port a node listens on by default.
+const DefaultPort = 4719
+
+// DefaultListenAddrs are used when Node.ListenAddrs is empty.
+var DefaultListenAddrs = []string{
+	fmt.Sprintf("/ip4/0.0.0.0/tcp/%d", DefaultPort),
+	fmt.Sprintf("/ip4/0.0.0.0/udp/%d/quic-v1", DefaultPort),
+	fmt.Sprintf("/ip6/::/tcp/%d", DefaultPort),
+	fmt.Sprintf("/ip6/::/udp/%d/quic-v1", DefaultPort),
+}
+
+// Gossipsub settings.
+const (
+	// maxRPCSize bounds one gossipsub RPC; each message in it is further
+	// bounded by protocol.MaxEnvelopeSize in the validator.
+	maxRPCSize = 2 * protocol.MaxEnvelopeSize
+	// validateTimeout bounds one validation.
+	validateTimeout = 5 * time.Second
+	// redialInterval is how often known zone peers that are not connected
+	// are dialled again.
+	redialInterval = 20 * time.Second
+)
+
+// Node is a Lookout node. Set the exported fields, then call Start.
+type Node struct {
+	// Home is the directory holding identity, zones and the control socket.
+	Home string
+	// ListenAddrs are multiaddrs to listen on; empty means DefaultListenAddrs.
+	ListenAddrs []string
+	// MDNS turns on private local-network discovery.
+	MDNS bool
+	// Logger receives the node's logs; nil discards them.
+	Logger *slog.Logger
+
+	// Host, if set, is used instead of a host built from ListenAddrs (tests
+	// use mocknet hosts). The node closes it on Close.
+	Host host.Host
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Rand is the randomness source; nil means crypto/rand.
+	Rand io.Reader
+	// NoControl disables the control API socket (for in-process use).
+	NoControl bool
+	// PubsubOptions are appended to the node's gossipsub options (tuning,
+	// tracing).
+	PubsubOptions []pubsub.Option
+
+	log     *slog.Logger
+	id      *crypto.Identity
+	name    string
+	h       host.Host
+	ps      *pubsub.PubSub
+	replay  *replayCache
+	ctrl    *control.Server
+	ctrlLn  net.Listener
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	mdns    []io.Closer
+	mu      sync.Mutex // guards zones, invites and their files
+	zones   map[protocol.ZoneID]*zone
+	invites map[[protocol.InviteIDSize]byte]*pendingInvite
+	started bool
+	closed  bool
+}
+
+func (n *Node) now() time.Time {
+	if n.Now != nil {
+		return n.Now()
+	}
+	return time.Now()
+}
+
+func (n *Node) rand() io.Reader {
+	if n.Rand != nil {
+		return n.Rand
+	}
+	return rand.Reader
+}
+
+// Start loads the identity and zones from Home, starts the libp2p host and
+// gossipsub, joins every zone's topic and serves the control API.
+func (n *Node) Start(ctx context.Context) (err error) {
+	if n.started {
+		return errors.New("node already started")
+	}
+	n.started = true
+	n.log = n.Logger
+	if n.log == nil {
+		n.log = slog.New(slog.DiscardHandler)
+	}
+	if n.Home == "" {
+		n.Home = DefaultHome()
+	}
+	n.id, n.name, err = loadIdentity(n.Home)
+	if err != nil {
+		return err
+	}
+	n.ctx, n.cancel = context.WithCancel(context.Background())
+	defer func() {
+		if err != nil {
+			n.Close()
+		}
+	}()
+	if err := os.Chmod(n.Home, 0o700); err != nil {
+		return fmt.Errorf("secure home: %w", err)
+	}
+	n.replay, err = openReplayCache(filepath.Join(n.Home, replayFile), n.now())
+	if err != nil {
+		return err
+	}
+	if err := n.startHost(); err != nil {
+		return err
+	}
+	if err := n.startPubsub(); err != nil {
+		return err
+	}
+	n.h.SetStreamHandler(joinProtocol, n.handleJoin)
+	if err := n.loadZones(); err != nil {
+		return err
+	}
+	if err := n.loadInvites(); err != nil {
+		return err
+	}
+	n.wg.Add(1)
+	go n.redialLoop()
+	if n.MDNS {
+		if err := n.startMDNS(); err != nil {
+			return err
+		}
+	}
+	if !n.NoControl {
+		ln, err := control.Listen(SocketPath(n.Home))
+		if err != nil {
+			return err
+		}
+		n.ctrlLn = ln
+		n.ctrl = &control.Server{Backend: n, Logger: n.log}
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			if err := n.ctrl.Serve(ln); err != nil {
+				n.log.Error("control API stopped", "err", err)
+			}
+		}()
+	}
+	n.log.Info("node started", "peer", n.h.ID(), "member", n.id.ID(), "zones", len(n.zones))
+	return nil
+}
+
+func (n *Node) startHost() error {
+	if n.Host != nil {
+		n.h = n.Host
+		return nil
+	}
+	key, err := loadPeerKey(n.Home)
+	if err != nil {
+		return err
+	}
+	addrs := n.ListenAddrs
+	if len(addrs) == 0 {
+		addrs = DefaultListenAddrs
+	}
+	for _, a := range addrs {
+		if _, err := ma.NewMultiaddr(a); err != nil {
+			return fmt.Errorf("listen address %q is not a multiaddr (example: /ip4/0.0.0.0/tcp/4719): %w", a, err)
+		}
+	}
+	cm, err := connmgr.NewConnManager(32, 128, connmgr.WithGracePeriod(time.Minute))
+	if err != nil {
+		return fmt.Errorf("connection manager: %w", err)
+	}
+	h, err := libp2p.New(
+		libp2p.Identity(key),
+		libp2p.ListenAddrStrings(addrs...),
+		libp2p.Transport(tcp.NewTCPTransport),
+		libp2p.Transport(quic.NewTransport),
+		libp2p.ConnectionManager(cm),
+	)
+	if err != nil {
+		return fmt.Errorf("start libp2p host (is another node using the port? try --listen /ip4/0.0.0.0/tcp/0): %w", err)
+	}
+	n.h = h
+	return nil
+}
+
+// messageID is the content hash of the envelope: who sent it is known only
+// inside the ciphertext.
+func messageID(m *pb.Message) string {
+	h := sha256.Sum256(m.Data)
+	return string(h[:])
+}
+
+func (n *Node) startPubsub() error {
+	opts := []pubsub.Option{
+		pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
+		pubsub.WithNoAuthor(),
+		pubsub.WithMessageIdFn(messageID),
+		pubsub.WithFloodPublish(true),
+		pubsub.WithPeerExchange(true),
+		pubsub.WithMaxMessageSize(maxRPCSize),
+		pubsub.WithPeerScore(peerScoreParams(), peerScoreThresholds()),
+	}
+	opts = append(opts, n.PubsubOptions...)
+	ps, err := pubsub.NewGossipSub(n.ctx, n.h, opts...)
+	if err != nil {
+		return fmt.Errorf("start gossipsub: %w", err)
+	}
+	n.ps = ps
+	return nil
+}
+
+// Close stops the node and releases everything it holds.
+func (n *Node) Close() error {
+	n.mu.Lock()
+	if n.closed {
+		n.mu.Unlock()
+		return nil
+	}
+	n.closed = true
+	n.mu.Unlock()
+	if n.ctrl != nil {
+		n.ctrl.Close()
+	}
+	if n.ctrlLn != nil {
+		n.ctrlLn.Close()
+	}
+	for _, m := range n.mdns {
+		m.Close()
+	}
+	if n.cancel != nil {
+		n.cancel()
+	}
+	n.mu.Lock()
+	for _, z := range n.zones {
+		z.close()
+	}
+	n.mu.Unlock()
+	var err error
+	if n.h != nil {
+		err = n.h.Close()
+	}
+	n.wg.Wait()
+	if n.replay != nil {
+		n.replay.Close()
+	}
+	return err
+}
+
+// PeerID returns the libp2p peer ID.
+func (n *Node) PeerID() peer.ID { return n.h.ID() }
+
+// MemberID returns the member identity's ID.
+func (n *Node) MemberID() crypto.MemberID { return n.id.ID() }
+
+// Addrs returns the host's addresses as full multiaddrs ending in /p2p/.
+func (n *Node) Addrs() []ma.Multiaddr {
+	out, err := peer.AddrInfoToP2pAddrs(&peer.AddrInfo{ID: n.h.ID(), Addrs: n.h.Addrs()})
+	if err != nil {
+		return nil
+	}
+	return out
+}
+
+// Status describes the node (control API).
+func (n *Node) Status() api.Status {
+	s := api.Status{MemberID: n.id.ID().String(), Name: n.name, PeerID: n.h.ID().String(), Addrs: []string{}, Peers: []string{}}
+	for _, a := range n.Addrs() {
+		s.Addrs = append(s.Addrs, a.String())
+	}
+	for _, p := range n.h.Network().Peers() {
+		if n.h.Network().Connectedness(p) == network.Connected {
+			s.Peers = append(s.Peers, p.String())
+		}
+	}
+	return s
+}

@@ -1,0 +1,168 @@
+// Package sim runs many Lookout nodes on an in-process simulated network
+// (go-libp2p's mocknet): real nodes, real gossipsub, real crypto, no
+// sockets. Tests, benchmarks and a practice zone share it.
+package sim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
+
+	"lookout/node"
+	"lookout/node/api"
+)
+
+// Config describes a simulated network.
+type Config struct {
+	// Nodes is how many nodes to start.
+	Nodes int
+	// Dir holds one home directory per node.
+	Dir string
+	// PubsubOptions, if set, gives extra gossipsub options per node (tracers).
+	PubsubOptions func(i int) []pubsub.Option
+	// Now is every node's clock; nil means time.Now.
+	Now func() time.Time
+	// Logger, if set, receives every node's logs.
+	Logger *slog.Logger
+}
+
+// Network is a set of running nodes on one mocknet.
+type Network struct {
+	Mocknet mocknet.Mocknet
+	Nodes   []*node.Node
+	Homes   []string
+}
+
+// Start creates cfg.Nodes nodes, each with its own identity, all linked
+// (able to dial each other) but not yet connected.
+func Start(ctx context.Context, cfg Config) (*Network, error) {
+	mn := mocknet.New()
+	nw := &Network{Mocknet: mn}
+	for i := range cfg.Nodes {
+		home := filepath.Join(cfg.Dir, fmt.Sprintf("n%d", i))
+		if _, err := node.Init(home, fmt.Sprintf("node%d", i)); err != nil {
+			nw.Close()
+			return nil, fmt.Errorf("init node %d: %w", i, err)
+		}
+		h, err := mn.GenPeer()
+		if err != nil {
+			nw.Close()
+			return nil, fmt.Errorf("create host %d: %w", i, err)
+		}
+		n := &node.Node{Home: home, Host: h, NoControl: true, Now: cfg.Now}
+		if cfg.Logger != nil {
+			n.Logger = cfg.Logger.With("node", i)
+		}
+		if cfg.PubsubOptions != nil {
+			n.PubsubOptions = cfg.PubsubOptions(i)
+		}
+		if err := n.Start(ctx); err != nil {
+			nw.Close()
+			return nil, fmt.Errorf("start node %d: %w", i, err)
+		}
+		nw.Nodes = append(nw.Nodes, n)
+		nw.Homes = append(nw.Homes, home)
+	}
+	if err := mn.LinkAll(); err != nil {
+		nw.Close()
+		return nil, fmt.Errorf("link hosts: %w", err)
+	}
+	return nw, nil
+}
+
+// FormZone has node 0 create a zone and invite every other node, which
+// joins. roles[i] is node i's role ("" or missing means member; node 0 is
+// the founder).
+func (nw *Network) FormZone(ctx context.Context, name string, roles map[int]string) (api.Zone, error) {
+	z, err := nw.Nodes[0].CreateZone(ctx, name)
+	if err != nil {
+		return api.Zone{}, err
+	}
+	for i := 1; i < len(nw.Nodes); i++ {
+		role := roles[i]
+		if role == "" {
+			role = "member"
+		}
+		inv, err := nw.Nodes[0].Invite(ctx, api.InviteRequest{Zone: z.ID, Role: role, TTL: time.Hour})
+		if err != nil {
+			return api.Zone{}, fmt.Errorf("invite node %d: %w", i, err)
+		}
+		if _, err := nw.Nodes[i].Join(ctx, inv.Code); err != nil {
+			return api.Zone{}, fmt.Errorf("node %d joins: %w", i, err)
+		}
+	}
+	return z, nil
+}
+
+// WaitMesh waits until every node sees at least min other members on the
+// zone's topic.
+func (nw *Network) WaitMesh(ctx context.Context, zoneID string, min int) error {
+	return WaitFor(ctx, func() bool {
+		for _, n := range nw.Nodes {
+			ok := false
+			for _, z := range n.Zones() {
+				if z.ID == zoneID && len(z.Peers) >= min {
+					ok = true
+				}
+			}
+			if !ok {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// WaitFor polls cond until it holds or ctx ends.
+func WaitFor(ctx context.Context, cond func() bool) error {
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return nil
+}
+
+// Close stops every node and the mocknet.
+func (nw *Network) Close() error {
+	var errs []error
+	for _, n := range nw.Nodes {
+		errs = append(errs, n.Close())
+	}
+	if nw.Mocknet != nil {
+		errs = append(errs, nw.Mocknet.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Restart stops node i and starts it again from the same home directory
+// on a fresh host (a new peer ID; the member identity and zones persist).
+func (nw *Network) Restart(ctx context.Context, i int) error {
+	old := nw.Nodes[i]
+	if err := old.Close(); err != nil {
+		return fmt.Errorf("stop node %d: %w", i, err)
+	}
+	h, err := nw.Mocknet.GenPeer()
+	if err != nil {
+		return fmt.Errorf("create host %d: %w", i, err)
+	}
+	if err := nw.Mocknet.LinkAll(); err != nil {
+		return fmt.Errorf("link hosts: %w", err)
+	}
+	n := &node.Node{Home: nw.Homes[i], Host: h, NoControl: true, Now: old.Now, Logger: old.Logger, PubsubOptions: old.PubsubOptions}
+	if err := n.Start(ctx); err != nil {
+		return fmt.Errorf("restart node %d: %w", i, err)
+	}
+	nw.Nodes[i] = n
+	return nil
+}

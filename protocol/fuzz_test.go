@@ -1,0 +1,258 @@
+package protocol
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"lookout/crypto"
+)
+
+// Fuzzers over every decoder that sees untrusted bytes. Seeds are real
+// encodings (the golden objects) and a few mutations. Each checks that the
+// decoder does not panic, that what it accepts re-encodes to the same bytes
+// (one encoding per value), and that what it rejects wraps a sentinel.
+//
+//	go test ./protocol -run '^$' -fuzz '^FuzzParseAlert$' -fuzztime 20s
+
+var sentinels = []error{
+	ErrTooLarge, ErrTruncated, ErrTrailing, ErrVersion, ErrKind, ErrEnum, ErrTooLong, ErrBadText, ErrMissing,
+	ErrBadTime, ErrBadPadding, ErrDecrypt, ErrUnknownEpoch, ErrBadSignature, ErrChain, ErrWrongZone,
+	ErrNotAllowed, ErrExpired, ErrFuture, ErrLifetime, ErrBadInvite, ErrInviteExpired, ErrChecksum,
+}
+
+func checkSentinel(t *testing.T, err error) {
+	t.Helper()
+	for _, s := range sentinels {
+		if errors.Is(err, s) {
+			return
+		}
+	}
+	if errors.Is(err, crypto.ErrBadPublicKey) {
+		return
+	}
+	t.Fatalf("error wraps no sentinel: %v", err)
+}
+
+func seedBytes(f *testing.F, bs ...[]byte) {
+	for _, b := range bs {
+		f.Add(b)
+		if len(b) > 2 {
+			f.Add(b[:len(b)/2])
+			f.Add(flip(b, len(b)-1))
+		}
+	}
+}
+
+func goldenBodies(f *testing.F) [][]byte {
+	var out [][]byte
+	for _, name := range []string{"alert_sighting", "alert_callout", "alert_confirm", "alert_respond", "alert_clear"} {
+		out = append(out, mustBody(f, goldenAlerts(f)[name]))
+	}
+	return out
+}
+
+func goldenSignedBytes(tb testing.TB) []byte {
+	f := fx(tb)
+	s := mustSign(tb, f.member, f.memberChain, newSighting())
+	return mustMarshalSigned(tb, s)
+}
+
+func FuzzParseAlert(f *testing.F) {
+	seedBytes(f, goldenBodies(f)...)
+	f.Add([]byte{})
+	f.Add([]byte{Version, byte(KindSighting)})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		a, err := ParseAlert(b)
+		if err != nil {
+			checkSentinel(t, err)
+			return
+		}
+		if err := a.Validate(); err != nil {
+			t.Fatalf("parsed alert does not validate: %v", err)
+		}
+		again, err := a.MarshalBinary()
+		if err != nil {
+			t.Fatalf("parsed alert does not encode: %v", err)
+		}
+		if !bytes.Equal(again, b) {
+			t.Fatalf("re-encoding differs:\n in %x\nout %x", b, again)
+		}
+	})
+}
+
+func FuzzParseSigned(f *testing.F) {
+	b := goldenSignedBytes(f)
+	fxt := fx(f)
+	one := mustMarshalSigned(f, mustSign(f, fxt.founder, fxt.founderChain, newCallout()))
+	seedBytes(f, b, pad(bytes.Clone(b)), one)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := ParseSigned(b)
+		if err != nil {
+			checkSentinel(t, err)
+			return
+		}
+		if len(s.Chain) == 0 || len(s.Chain) > MaxChainLen || s.Alert == nil || s.ID != ComputeAlertID(s.Body) {
+			t.Fatalf("inconsistent signed alert")
+		}
+		again, err := s.MarshalBinary()
+		if err != nil {
+			t.Fatalf("parsed signed alert does not encode: %v", err)
+		}
+		if !bytes.Equal(again, b[:len(again)]) || len(b)-len(again) >= PadBlock || bytes.ContainsFunc(b[len(again):], func(r rune) bool { return r != 0 }) {
+			t.Fatalf("re-encoding differs or bad padding accepted")
+		}
+	})
+}
+
+func FuzzParseCert(f *testing.F) {
+	fxt := fx(f)
+	seedBytes(f, fxt.founderCert.Bytes(), fxt.member2Cert.Bytes())
+	f.Add(make([]byte, CertSize))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := ParseCert(b)
+		if err != nil {
+			checkSentinel(t, err)
+			return
+		}
+		w := writer{}
+		c.appendBody(&w)
+		w.raw(c.Sig)
+		if !bytes.Equal(w.b, b) || !bytes.Equal(c.Bytes(), b) {
+			t.Fatalf("re-encoding differs")
+		}
+		// Verifying never panics, whatever the key.
+		cv := &ChainVerifier{Zone: c.Zone, Root: fxt.founder.Public()}
+		if _, err := cv.Verify(Chain{c}, c.Issued); err != nil {
+			checkSentinel(t, err)
+		}
+	})
+}
+
+// FuzzOpenEnvelope: Validator.Validate over arbitrary envelopes, and over
+// arbitrary plaintexts sealed with the zone key (which reach the decoder
+// and the chain and signature checks). A validator whose certificate cache
+// is warm must give the same verdict as a fresh one.
+func FuzzOpenEnvelope(f *testing.F) {
+	fxt := fx(f)
+	signed := goldenSignedBytes(f)
+	env := mustSeal(f, fxt.key, mustSign(f, fxt.member, fxt.memberChain, newSighting()), testReader(7))
+	f.Add(env, signed)
+	f.Add(env[:EnvelopeHeaderSize+crypto.Overhead], pad(bytes.Clone(signed)))
+	f.Add(flip(env, 3), flip(signed, 100))
+	f.Add([]byte{}, mustMarshalSigned(f, mustSign(f, fxt.member2, fxt.member2Chain, newConfirm(refA))))
+	f.Add([]byte{Version}, mustMarshalSigned(f, mustSign(f, fxt.org, fxt.orgChain, newCallout())))
+	warm := fxt.validator()
+	nonce := bytes.Repeat([]byte{9}, crypto.NonceSize)
+	now := t0.Add(45 * time.Minute)
+	f.Fuzz(func(t *testing.T, env, plain []byte) {
+		if m, err := warm.Validate(env, now); err != nil {
+			checkSentinel(t, err)
+		} else if m.Alert == nil {
+			t.Fatalf("accepted without an alert")
+		}
+		if len(plain) > MaxEnvelopeSize {
+			return
+		}
+		sealed := make([]byte, EnvelopeHeaderSize)
+		sealed[0] = Version
+		sealed[4] = byte(testEpoch)
+		copy(sealed[5:], nonce)
+		sealed, err := fxt.key.Seal(sealed, nonce, plain, sealed[:EnvelopeHeaderSize])
+		if err != nil {
+			t.Fatal(err)
+		}
+		m1, err1 := warm.Validate(sealed, now)
+		if err1 != nil {
+			checkSentinel(t, err1)
+		}
+		m2, err2 := fxt.validator().Validate(sealed, now)
+		if (err1 == nil) != (err2 == nil) {
+			t.Fatalf("warm cache says %v, fresh validator says %v", err1, err2)
+		}
+		if m1 != nil && (m1.Role != m2.Role || m1.ID != m2.ID) {
+			t.Fatalf("warm and fresh validators disagree")
+		}
+	})
+}
+
+func FuzzParseInviteCode(f *testing.F) {
+	code, err := testInvite().Code()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(code)
+	f.Add(" " + code[:30] + "\r\n" + code[30:] + "\n")
+	f.Add(code[:len(code)-1] + "A")
+	f.Add(InviteCodePrefix)
+	f.Add(codeOf([]byte{Version}))
+	f.Fuzz(func(t *testing.T, s string) {
+		inv, err := ParseInviteCode(s)
+		if err != nil {
+			if !errors.Is(err, ErrBadInvite) {
+				t.Fatalf("error does not wrap ErrBadInvite: %v", err)
+			}
+			return
+		}
+		again, err := inv.Code()
+		if err != nil {
+			t.Fatalf("parsed invite does not encode: %v", err)
+		}
+		if norm := strings.Join(strings.Fields(s), ""); again != norm {
+			t.Fatalf("Code() = %q, input was %q", again, norm)
+		}
+		back, err := ParseInviteCode(again)
+		if err != nil || !sameInvite(back, inv) {
+			t.Fatalf("Code() does not round trip: %v", err)
+		}
+	})
+}
+
+func FuzzParseJoinRequest(f *testing.F) {
+	b := goldenJoinRequest(f).MarshalBinary()
+	seedBytes(f, b)
+	secret := testInvite().Secret
+	f.Fuzz(func(t *testing.T, b []byte) {
+		j, err := ParseJoinRequest(b)
+		if err != nil {
+			checkSentinel(t, err)
+			return
+		}
+		if !bytes.Equal(j.MarshalBinary(), b) {
+			t.Fatalf("re-encoding differs")
+		}
+		j.VerifyProof(secret)
+	})
+}
+
+func FuzzParseGrant(f *testing.F) {
+	g := goldenGrant(f)
+	b, err := g.MarshalBinary()
+	if err != nil {
+		f.Fatal(err)
+	}
+	small := *g
+	small.Chain = Chain{g.Chain[0]}
+	small.Peers = nil
+	sb, err := small.MarshalBinary()
+	if err != nil {
+		f.Fatal(err)
+	}
+	seedBytes(f, b, sb)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		g, err := ParseGrant(b)
+		if err != nil {
+			checkSentinel(t, err)
+			return
+		}
+		again, err := g.MarshalBinary()
+		if err != nil {
+			t.Fatalf("parsed grant does not encode: %v", err)
+		}
+		if !bytes.Equal(again, b) {
+			t.Fatalf("re-encoding differs")
+		}
+	})
+}
