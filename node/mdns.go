@@ -9,27 +9,34 @@ import (
 	"lookout/node/discovery"
 )
 
-// startMDNS runs private local-network discovery for every zone.
-func (n *Node) startMDNS() error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	for _, z := range n.zones {
-		secret := z.secret
-		s := &discovery.Service{
-			Host:   n.h,
-			DayKey: func(day time.Time) [32]byte { return secret.DiscoveryKey(day) },
-			Found: func(ai peer.AddrInfo) {
-				if ai.ID != n.h.ID() {
-					go n.h.Connect(n.ctx, ai)
-				}
-			},
-			Now:    n.Now,
-			Logger: n.log,
-		}
-		if err := s.Start(n.ctx); err != nil {
-			return fmt.Errorf("start local discovery for zone %q: %w", z.rec.Name, err)
-		}
-		n.mdns = append(n.mdns, s)
+// startDiscovery runs private local-network discovery for a zone when the
+// node was started with MDNS. The zone closes it.
+func (n *Node) startDiscovery(z *zone) error {
+	if !n.MDNS {
+		return nil
 	}
+	secret := z.secret
+	s := &discovery.Service{
+		Host:   n.h,
+		DayKey: func(day time.Time) [32]byte { return secret.DiscoveryKey(day) },
+		Found: func(ai peer.AddrInfo) {
+			if ai.ID == n.h.ID() {
+				return
+			}
+			n.wg.Add(1)
+			go func() {
+				defer n.wg.Done()
+				if err := n.h.Connect(n.ctx, ai); err != nil {
+					n.log.Debug("local peer dial failed", "peer", ai.ID, "err", err)
+				}
+			}()
+		},
+		Now:    n.Now,
+		Logger: n.log,
+	}
+	if err := s.Start(n.ctx); err != nil {
+		return fmt.Errorf("start local discovery for zone %q: %w", z.rec.Name, err)
+	}
+	z.discovery = s
 	return nil
 }

@@ -169,11 +169,6 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	}
 	n.wg.Add(1)
 	go n.redialLoop()
-	if n.MDNS {
-		if err := n.startMDNS(); err != nil {
-			return err
-		}
-	}
 	if !n.NoControl {
 		ln, err := control.Listen(SocketPath(n.Home))
 		if err != nil {
@@ -269,9 +264,6 @@ func (n *Node) Close() error {
 	}
 	if n.ctrlLn != nil {
 		n.ctrlLn.Close()
-	}
-	for _, m := range n.mdns {
-		m.Close()
 	}
 	if n.cancel != nil {
 		n.cancel()

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"path/filepath"
 	"sort"
@@ -36,16 +37,17 @@ type zoneRecord struct {
 
 // zone is a zone this node is a member of, with its topic and alerts.
 type zone struct {
-	rec      zoneRecord
-	id       protocol.ZoneID
-	secret   crypto.ZoneSecret
-	root     *crypto.PublicKey
-	chain    protocol.Chain
-	role     protocol.Role
-	settings protocol.Settings
-	val      *protocol.Validator
-	topic    *pubsub.Topic
-	sub      *pubsub.Subscription
+	rec       zoneRecord
+	id        protocol.ZoneID
+	secret    crypto.ZoneSecret
+	root      *crypto.PublicKey
+	chain     protocol.Chain
+	role      protocol.Role
+	settings  protocol.Settings
+	val       *protocol.Validator
+	topic     *pubsub.Topic
+	sub       *pubsub.Subscription
+	discovery io.Closer // local-network discovery, if on
 
 	mu       sync.Mutex
 	roots    map[protocol.AlertID]*protocol.Message   // sightings and callouts
@@ -57,6 +59,9 @@ type zone struct {
 const watchBuffer = 256
 
 func (z *zone) close() {
+	if z.discovery != nil {
+		z.discovery.Close()
+	}
 	if z.sub != nil {
 		z.sub.Cancel()
 	}
@@ -155,6 +160,9 @@ func (n *Node) joinTopic(z *zone) error {
 		return fmt.Errorf("zone %q: subscribe: %w", z.rec.Name, err)
 	}
 	z.topic, z.sub = t, sub
+	if err := n.startDiscovery(z); err != nil {
+		return err
+	}
 	n.wg.Add(1)
 	go n.readLoop(z)
 	for _, s := range z.rec.Peers {
