@@ -216,3 +216,43 @@ func (v *ChainVerifier) Verify(ch Chain, now time.Time) (Role, error) {
 	}
 	return ch[0].Role, nil
 }
+
+// CertCache keeps parsed certificates by content hash. Parsing a
+// certificate expands its ML-DSA public key, which costs tens of
+// microseconds and tens of kilobytes; a zone's alerts carry the same few
+// certificates over and over. Safe for concurrent use; a nil cache parses
+// every time.
+type CertCache struct {
+	mu  sync.Mutex
+	max int
+	m   map[[32]byte]*Cert
+}
+
+// NewCertCache returns a cache of at most max certificates.
+func NewCertCache(max int) *CertCache {
+	return &CertCache{max: max, m: make(map[[32]byte]*Cert)}
+}
+
+func (c *CertCache) parse(b []byte) (*Cert, error) {
+	if c == nil {
+		return ParseCert(b)
+	}
+	h := sha256.Sum256(b)
+	c.mu.Lock()
+	cert, ok := c.m[h]
+	c.mu.Unlock()
+	if ok {
+		return cert, nil
+	}
+	cert, err := ParseCert(b)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if len(c.m) >= c.max {
+		clear(c.m) // simple and bounded; refills with what is in use
+	}
+	c.m[h] = cert
+	c.mu.Unlock()
+	return cert, nil
+}

@@ -56,6 +56,10 @@ func EnvelopeEpoch(env []byte) (uint32, error) {
 // Open decrypts an envelope with key and decodes the signed alert inside.
 // It verifies nothing but the AEAD tag and the structure.
 func Open(key *crypto.AEADKey, env []byte) (*Signed, error) {
+	return openCached(key, env, nil)
+}
+
+func openCached(key *crypto.AEADKey, env []byte, certs *CertCache) (*Signed, error) {
 	if _, err := EnvelopeEpoch(env); err != nil {
 		return nil, err
 	}
@@ -63,5 +67,5 @@ func Open(key *crypto.AEADKey, env []byte) (*Signed, error) {
 	if err != nil {
 		return nil, fmt.Errorf("envelope: %w", ErrDecrypt)
 	}
-	return ParseSigned(plain)
+	return parseSigned(plain, certs)
 }

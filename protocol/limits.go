@@ -38,7 +38,7 @@ const (
 	// MaxChainLen bounds a certificate chain, leaf first, root-issued last.
 	MaxChainLen = 4
 	// CertSize is the fixed size of an encoded certificate.
-	CertSize = certBodySize + crypto.SignatureSize
+	CertSize     = certBodySize + crypto.SignatureSize
 	certBodySize = 1 + ZoneIDSize + 1 + crypto.PublicKeySize + 8 + 8 + crypto.MemberIDSize
 	// MaxBodySize bounds an encoded alert body.
 	MaxBodySize = 4096

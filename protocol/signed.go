@@ -33,7 +33,7 @@ func Sign(id *crypto.Identity, chain Chain, a *Alert) (*Signed, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sign alert: %w", err)
 	}
-	sig, err := id.Sign(ContextAlert, body)
+	sig, err := id.Sign(ContextAlert, signedMessage(chain.Leaf(), body))
 	if err != nil {
 		return nil, fmt.Errorf("sign alert: %w", err)
 	}
@@ -63,7 +63,9 @@ func (s *Signed) MarshalBinary() ([]byte, error) {
 
 // ParseSigned decodes a signed alert without verifying anything but its
 // structure. b may be followed by zero padding of less than PadBlock bytes.
-func ParseSigned(b []byte) (*Signed, error) {
+func ParseSigned(b []byte) (*Signed, error) { return parseSigned(b, nil) }
+
+func parseSigned(b []byte, certs *CertCache) (*Signed, error) {
 	if len(b) > MaxSignedSize+PadBlock {
 		return nil, fmt.Errorf("decode signed alert: %w: %d bytes", ErrTooLarge, len(b))
 	}
@@ -81,7 +83,7 @@ func ParseSigned(b []byte) (*Signed, error) {
 		if r.err != nil {
 			break
 		}
-		c, err := ParseCert(cb)
+		c, err := certs.parse(cb)
 		if err != nil {
 			return nil, fmt.Errorf("decode signed alert: certificate %d: %w", i, err)
 		}
@@ -116,7 +118,7 @@ func (s *Signed) verify() error {
 	if leaf.Subject.ID() != s.Alert.Sender {
 		return fmt.Errorf("%w: sender is not the leaf certificate's subject", ErrChain)
 	}
-	if err := leaf.Subject.Verify(ContextAlert, s.Body, s.Sig); err != nil {
+	if err := leaf.Subject.Verify(ContextAlert, signedMessage(leaf, s.Body), s.Sig); err != nil {
 		return fmt.Errorf("%w: %w", ErrBadSignature, err)
 	}
 	return nil
@@ -129,4 +131,15 @@ func pad(b []byte) []byte {
 		return b
 	}
 	return append(b, make([]byte, n)...)
+}
+
+// signedMessage is what an alert's signature covers: the SHA-256 of the
+// leaf certificate, then the body. Binding the leaf means an alert cannot
+// be re-sent with another certificate of the same member (say an old
+// verifier certificate), so every node judges it under the same role.
+func signedMessage(leaf *Cert, body []byte) []byte {
+	h := leaf.Hash()
+	m := make([]byte, 0, len(h)+len(body))
+	m = append(m, h[:]...)
+	return append(m, body...)
 }

@@ -64,7 +64,10 @@ func (v *View) Count(r Response) int {
 func Fold(root *Message, updates []*Message, s Settings, now time.Time) View {
 	ups := make([]*Message, 0, len(updates))
 	for _, u := range updates {
-		if u.Alert.Ref == root.ID && u.Alert.Zone == root.Alert.Zone && !u.Alert.Sent.Before(root.Alert.Sent) && u.Alert.Sent.Before(root.Alert.Expires) {
+		// Practice and real messages never mix: an exercise confirm does
+		// not corroborate a real sighting, nor the other way round.
+		if u.Alert.Ref == root.ID && u.Alert.Zone == root.Alert.Zone && u.Alert.Status == root.Alert.Status &&
+			!u.Alert.Sent.Before(root.Alert.Sent) && u.Alert.Sent.Before(root.Alert.Expires) {
 			ups = append(ups, u)
 		}
 	}

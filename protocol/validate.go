@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"fmt"
+	"sync"
 	"time"
 
 	"lookout/crypto"
@@ -26,17 +27,28 @@ type Validator struct {
 	// Revoked, if set, rejects revoked certificates and members.
 	Revoked func(cert [32]byte, member crypto.MemberID) bool
 
+	once   sync.Once
 	chains *ChainVerifier
+	certs  *CertCache
 }
 
 // NewValidator returns a validator for a zone.
 func NewValidator(zone ZoneID, root *crypto.PublicKey, key func(uint32) (*crypto.AEADKey, bool)) *Validator {
-	v := &Validator{Zone: zone, Root: root, Key: key}
-	v.chains = &ChainVerifier{Zone: zone, Root: root, Revoked: func(c [32]byte, m crypto.MemberID) bool {
-		return v.Revoked != nil && v.Revoked(c, m)
-	}}
-	return v
+	return &Validator{Zone: zone, Root: root, Key: key}
 }
+
+func (v *Validator) init() {
+	v.once.Do(func() {
+		v.chains = &ChainVerifier{Zone: v.Zone, Root: v.Root, Revoked: func(c [32]byte, m crypto.MemberID) bool {
+			return v.Revoked != nil && v.Revoked(c, m)
+		}}
+		v.certs = NewCertCache(certCacheSize)
+	})
+}
+
+// certCacheSize bounds the parsed certificates a validator keeps: a zone's
+// members and their issuers, with room to spare.
+const certCacheSize = 4096
 
 // Validate opens and checks an envelope received at time now.
 func (v *Validator) Validate(env []byte, now time.Time) (*Message, error) {
@@ -44,11 +56,12 @@ func (v *Validator) Validate(env []byte, now time.Time) (*Message, error) {
 	if err != nil {
 		return nil, err
 	}
+	v.init()
 	key, ok := v.Key(epoch)
 	if !ok {
 		return nil, fmt.Errorf("envelope: %w: %d", ErrUnknownEpoch, epoch)
 	}
-	s, err := Open(key, env)
+	s, err := openCached(key, env, v.certs)
 	if err != nil {
 		return nil, err
 	}
@@ -62,6 +75,7 @@ func (v *Validator) Validate(env []byte, now time.Time) (*Message, error) {
 // Check verifies a decoded signed alert: zone, chain, signature, role rules
 // and time window. It returns the sender's role.
 func (v *Validator) Check(s *Signed, now time.Time) (Role, error) {
+	v.init()
 	a := s.Alert
 	if a.Zone != v.Zone {
 		return 0, ErrWrongZone
