@@ -47,6 +47,7 @@
 //	topic name    = "lookout/1/" || hex(HKDF(secret, "lookout topic v1" || epoch, 16))
 //	alert key     = HKDF(secret, "lookout alert key v1" || epoch, 32)
 //	discovery key = HKDF(secret, "lookout discovery v1" || day, 32)
+//	sync key      = HKDF(secret, "lookout sync v1" || epoch, 32)
 //
 // Alert keys are XChaCha20-Poly1305 keys: 24-byte nonces, 16-byte tags.
 //

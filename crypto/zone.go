@@ -91,6 +91,20 @@ func (s ZoneSecret) DiscoveryKey(day time.Time) [DiscoveryKeySize]byte {
 	return out
 }
 
+// SyncKey returns the key that proves membership of the zone in an epoch
+// when two members' nodes ask each other for missed zone messages.
+func (s ZoneSecret) SyncKey(epoch uint32) [SyncKeySize]byte {
+	info := binary.BigEndian.AppendUint32([]byte(syncLabel), epoch)
+	var out [SyncKeySize]byte
+	copy(out[:], mustDerive(s[:], info, SyncKeySize))
+	return out
+}
+
+// SyncKeySize is the size of a sync key (an HMAC-SHA256 key).
+const SyncKeySize = 32
+
+const syncLabel = "lookout sync v1"
+
 // AEADKey is an XChaCha20-Poly1305 key. It is safe for concurrent use.
 // Nonces are NonceSize bytes and may be random: 24 bytes make collisions
 // negligible.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -17,7 +18,14 @@ import (
 // locally. The local publish passes through the same validator as gossip.
 func (n *Node) publish(ctx context.Context, z *zone, a *protocol.Alert) (*protocol.Message, error) {
 	a.Zone = z.id
-	s, err := protocol.Sign(n.id, z.chain, a)
+	st := z.snapshot()
+	if st.removed {
+		return nil, fmt.Errorf("%w: you were removed from zone %q", control.ErrForbidden, z.rec.Name)
+	}
+	if err := z.rateHeadroom(n.id.ID(), a.Kind, a.Sent); err != nil {
+		return nil, err
+	}
+	s, err := protocol.Sign(n.id, st.chain, a)
 	if err != nil {
 		var fe *protocol.FieldError
 		if errors.As(err, &fe) {
@@ -25,16 +33,15 @@ func (n *Node) publish(ctx context.Context, z *zone, a *protocol.Alert) (*protoc
 		}
 		return nil, err
 	}
-	key, _ := z.key(z.rec.Epoch)
-	env, err := protocol.Seal(key, z.rec.Epoch, s, n.rand())
+	env, err := protocol.Seal(st.secret.AlertKey(st.epoch), st.epoch, s, n.rand())
 	if err != nil {
 		return nil, err
 	}
-	if err := z.topic.Publish(ctx, env); err != nil {
+	if err := st.topic.Publish(ctx, env); err != nil {
 		return nil, fmt.Errorf("publish: %w", err)
 	}
-	msg := &protocol.Message{Signed: s, Epoch: z.rec.Epoch, Role: z.role}
-	n.store(z, msg)
+	msg := &protocol.Message{Signed: s, Epoch: st.epoch, Role: st.role}
+	n.store(z, msg, env)
 	return msg, nil
 }
 
@@ -64,7 +71,9 @@ func (n *Node) Report(ctx context.Context, req api.ReportRequest) (api.Alert, er
 	if err := checkCount("size", req.Size); err != nil {
 		return api.Alert{}, err
 	}
-	a := n.newAlert(protocol.KindSighting, req.Exercise, protocol.DefaultSightingTTL)
+	// The message lives as long as any zone may keep a sighting; the
+	// sighting itself expires per the zone's settings (protocol.Fold).
+	a := n.newAlert(protocol.KindSighting, req.Exercise, protocol.MaxLifetime)
 	a.What, a.Area, a.Size = strings.TrimSpace(req.What), strings.TrimSpace(req.Where), uint16(req.Size)
 	a.Activity, a.Uniform, a.Equipment = strings.TrimSpace(req.Activity), strings.TrimSpace(req.Uniform), strings.TrimSpace(req.Equipment)
 	a.Observed = a.Sent
@@ -81,8 +90,8 @@ func (n *Node) Callout(ctx context.Context, req api.CalloutRequest) (api.Alert, 
 	if err != nil {
 		return api.Alert{}, err
 	}
-	if z.role != protocol.RoleOrganizer {
-		return api.Alert{}, fmt.Errorf("%w: only organizers can issue callouts; you are a %s of zone %q", control.ErrForbidden, z.role, z.rec.Name)
+	if err := n.requireOrganizer(z, "issue callouts"); err != nil {
+		return api.Alert{}, err
 	}
 	if err := checkCount("need", req.Need); err != nil {
 		return api.Alert{}, err
@@ -100,6 +109,16 @@ func (n *Node) Callout(ctx context.Context, req api.CalloutRequest) (api.Alert, 
 // update publishes an update referring to root and returns root's view.
 func (n *Node) update(ctx context.Context, z *zone, root *protocol.Message, a *protocol.Alert) (api.Alert, error) {
 	if !n.now().Before(root.Alert.Expires) {
+		return api.Alert{}, fmt.Errorf("%w: alert %s has expired", control.ErrInvalid, root.ID)
+	}
+	cur, err := n.view(z, root.ID)
+	if err != nil {
+		return api.Alert{}, err
+	}
+	switch protocol.State(cur.State) {
+	case protocol.StateCleared:
+		return api.Alert{}, fmt.Errorf("%w: alert %s has been cleared", control.ErrInvalid, root.ID)
+	case protocol.StateExpired:
 		return api.Alert{}, fmt.Errorf("%w: alert %s has expired", control.ErrInvalid, root.ID)
 	}
 	a.Ref = root.ID
@@ -154,9 +173,9 @@ func (n *Node) Clear(ctx context.Context, alertID, reason string) (api.Alert, er
 	switch {
 	case root.Alert.Sender == n.id.ID():
 		a.Reason = protocol.ClearRetracted
-	case root.Alert.Kind == protocol.KindCallout && z.role != protocol.RoleOrganizer:
+	case root.Alert.Kind == protocol.KindCallout && z.snapshot().role != protocol.RoleOrganizer:
 		return api.Alert{}, fmt.Errorf("%w: only an organizer can end this callout", control.ErrForbidden)
-	case z.role == protocol.RoleMember:
+	case z.snapshot().role == protocol.RoleMember:
 		return api.Alert{}, fmt.Errorf("%w: only its reporter, a verifier or an organizer can clear this alert", control.ErrForbidden)
 	default:
 		a.Reason = protocol.ClearAllClear
@@ -167,11 +186,11 @@ func (n *Node) Clear(ctx context.Context, alertID, reason string) (api.Alert, er
 func (n *Node) view(z *zone, id protocol.AlertID) (api.Alert, error) {
 	z.mu.Lock()
 	defer z.mu.Unlock()
-	root, ok := z.roots[id]
+	v, ok := n.viewOfLocked(z, id)
 	if !ok {
 		return api.Alert{}, fmt.Errorf("%w: alert %s", control.ErrNotFound, id)
 	}
-	return n.viewLocked(z, root), nil
+	return v, nil
 }
 
 // Alerts returns a zone's active alerts, newest first (control API).
@@ -183,8 +202,8 @@ func (n *Node) Alerts(zoneRef string) ([]api.Alert, error) {
 	z.mu.Lock()
 	defer z.mu.Unlock()
 	out := []api.Alert{}
-	for _, root := range z.roots {
-		v := n.viewLocked(z, root)
+	for _, c := range n.cardsLocked(z) {
+		v := c.view
 		if v.State == string(protocol.StateCleared) || v.State == string(protocol.StateExpired) {
 			continue
 		}
@@ -238,4 +257,72 @@ func (n *Node) Watch(ctx context.Context, zoneRef string) (<-chan api.Alert, err
 		}
 	}()
 	return out, nil
+}
+
+// UpdateCallout changes a callout's fields; only organizers (control API).
+func (n *Node) UpdateCallout(ctx context.Context, req api.CalloutUpdateRequest) (api.Alert, error) {
+	z, root, err := n.findAlert(req.Alert)
+	if err != nil {
+		return api.Alert{}, err
+	}
+	if root.Alert.Kind != protocol.KindCallout {
+		return api.Alert{}, fmt.Errorf("%w: %s is a %s; only callouts are updated", control.ErrInvalid, root.ID, root.Alert.Kind)
+	}
+	if err := n.requireOrganizer(z, "update callouts"); err != nil {
+		return api.Alert{}, err
+	}
+	if err := checkCount("need", req.Need); err != nil {
+		return api.Alert{}, err
+	}
+	cur, err := n.view(z, root.ID)
+	if err != nil {
+		return api.Alert{}, err
+	}
+	if cur.State == string(protocol.StateCleared) || cur.State == string(protocol.StateExpired) {
+		return api.Alert{}, fmt.Errorf("%w: callout %s has ended", control.ErrInvalid, root.ID)
+	}
+	pick := func(v, old string) string {
+		if v = strings.TrimSpace(v); v != "" {
+			return v
+		}
+		return old
+	}
+	a := n.newAlert(protocol.KindCallout, root.Alert.Exercise(), 0)
+	a.Expires = root.Alert.Expires
+	if !a.Expires.After(a.Sent) {
+		return api.Alert{}, fmt.Errorf("%w: callout %s has expired", control.ErrInvalid, root.ID)
+	}
+	a.Title, a.Area, a.When = pick(req.Title, cur.Title), pick(req.Where, cur.Where), pick(req.When, cur.When)
+	a.Bring, a.Rights = pick(req.Bring, cur.Bring), pick(req.Rights, cur.Rights)
+	a.Need = uint16(cur.Need)
+	if req.Need > 0 {
+		a.Need = uint16(req.Need)
+	}
+	return n.update(ctx, z, root, a)
+}
+
+// Cosign adds this organizer's signature to another organizer's callout
+// (control API).
+func (n *Node) Cosign(ctx context.Context, alertID string) (api.Alert, error) {
+	z, root, err := n.findAlert(alertID)
+	if err != nil {
+		return api.Alert{}, err
+	}
+	if root.Alert.Kind != protocol.KindCallout {
+		return api.Alert{}, fmt.Errorf("%w: %s is a %s; only callouts are co-signed", control.ErrInvalid, root.ID, root.Alert.Kind)
+	}
+	if err := n.requireOrganizer(z, "co-sign callouts"); err != nil {
+		return api.Alert{}, err
+	}
+	if root.Alert.Sender == n.id.ID() {
+		return api.Alert{}, fmt.Errorf("%w: a second organizer must co-sign; you sent this callout", control.ErrInvalid)
+	}
+	cur, err := n.view(z, root.ID)
+	if err != nil {
+		return api.Alert{}, err
+	}
+	if slices.Contains(cur.Cosigners, n.id.ID().String()) {
+		return api.Alert{}, fmt.Errorf("%w: you already co-signed this callout", control.ErrInvalid)
+	}
+	return n.update(ctx, z, root, n.newAlert(protocol.KindCosign, false, protocol.DefaultUpdateTTL))
 }

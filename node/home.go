@@ -23,6 +23,7 @@ const (
 	identityFile = "identity"     // 32-byte member identity seed
 	profileFile  = "profile.json" // display name
 	peerKeyFile  = "peer.key"     // libp2p host key (protobuf)
+	kemKeyFile   = "kem.key"      // 32-byte X-Wing seed: receives new epochs' secrets
 	zonesFile    = "zones.json"   // zone memberships and secrets
 	invitesFile  = "invites.json" // pending invites issued by this node
 	replayFile   = "replay.log"   // alert IDs already accepted
@@ -168,4 +169,29 @@ func readJSON(path string, v any) error {
 		return fmt.Errorf("read %s: file is damaged: %w", filepath.Base(path), err)
 	}
 	return nil
+}
+
+// loadKEMKey returns the member's long-term X-Wing key, creating it once.
+// Organizers seal new epochs' zone secrets to it when a member is removed.
+func loadKEMKey(home string) (*crypto.KEMKey, error) {
+	path := filepath.Join(home, kemKeyFile)
+	seed, err := os.ReadFile(path)
+	if err == nil {
+		k, err := crypto.KEMKeyFromSeed(seed)
+		if err != nil {
+			return nil, fmt.Errorf("load KEM key: file %s is damaged", path)
+		}
+		return k, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read KEM key: %w", err)
+	}
+	k, err := crypto.NewKEMKey(rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("create KEM key: %w", err)
+	}
+	if err := writeFileAtomic(path, k.Seed()); err != nil {
+		return nil, err
+	}
+	return k, nil
 }

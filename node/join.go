@@ -109,11 +109,11 @@ func (n *Node) Invite(_ context.Context, req api.InviteRequest) (api.InviteRespo
 	if err != nil {
 		return api.InviteResponse{}, err
 	}
-	if z.role != protocol.RoleOrganizer {
-		return api.InviteResponse{}, fmt.Errorf("%w: only organizers can invite; you are a %s of zone %q", control.ErrForbidden, z.role, z.rec.Name)
+	if err := n.requireOrganizer(z, "invite"); err != nil {
+		return api.InviteResponse{}, err
 	}
-	if len(z.chain) >= protocol.MaxChainLen {
-		return api.InviteResponse{}, fmt.Errorf("%w: your certificate chain is %d deep, the most allowed; ask an organizer closer to the founder to invite", control.ErrForbidden, len(z.chain))
+	if st := z.snapshot(); len(st.chain) >= protocol.MaxChainLen {
+		return api.InviteResponse{}, fmt.Errorf("%w: your certificate chain is %d deep, the most allowed; ask an organizer closer to the founder to invite", control.ErrForbidden, len(st.chain))
 	}
 	inv := &protocol.Invite{Expires: n.now().Add(ttl).Truncate(time.Millisecond).UTC()}
 	if _, err := io.ReadFull(n.rand(), inv.ID[:]); err != nil {
@@ -203,10 +203,11 @@ func (n *Node) grant(b []byte, from peer.ID) (enc, ct []byte, err error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("issue certificate: %w", err)
 	}
-	g := &protocol.Grant{Zone: z.id, Name: z.rec.Name, Root: z.root, Epoch: z.rec.Epoch, Secret: z.secret,
-		Chain: append(protocol.Chain{cert}, z.chain...)}
+	st := z.snapshot()
+	g := &protocol.Grant{Zone: z.id, Name: z.rec.Name, Root: z.root, Epoch: st.epoch, Secret: st.secret,
+		Chain: append(protocol.Chain{cert}, st.chain...)}
 	g.Peers = append(g.Peers, peerRecord(n.h.ID(), n.h.Addrs()))
-	for _, p := range z.topic.ListPeers() {
+	for _, p := range st.topic.ListPeers() {
 		if len(g.Peers) == protocol.MaxGrantPeers {
 			break
 		}
@@ -325,6 +326,7 @@ func (n *Node) Join(ctx context.Context, code string) (api.Zone, error) {
 			go n.h.Connect(n.ctx, ai)
 		}
 	}
+	n.announceZone(ctx, info.ID)
 	return info, nil
 }
 
@@ -456,13 +458,19 @@ func (n *Node) redialLoop() {
 		n.mu.Unlock()
 		for _, z := range zones {
 			var seen []ma.Multiaddr
-			for _, p := range z.topic.ListPeers() {
+			for _, p := range z.snapshot().topic.ListPeers() {
 				addrs, err := peer.AddrInfoToP2pAddrs(&peer.AddrInfo{ID: p, Addrs: n.h.Peerstore().Addrs(p)})
 				if err == nil {
 					seen = append(seen, addrs...)
 				}
 			}
 			n.rememberPeers(z, seen)
+			z.mu.Lock()
+			due := n.now().Sub(z.announced) > announceInterval
+			z.mu.Unlock()
+			if due {
+				n.announceZone(n.ctx, z.rec.ID)
+			}
 			n.mu.Lock()
 			peers := append([]string(nil), z.rec.Peers...)
 			n.mu.Unlock()

@@ -161,6 +161,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		return err
 	}
 	n.h.SetStreamHandler(joinProtocol, n.handleJoin)
+	n.startSync()
 	if err := n.loadZones(); err != nil {
 		return err
 	}

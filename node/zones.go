@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -33,27 +34,53 @@ type zoneRecord struct {
 	Chain   [][]byte  `json:"chain"` // this member's certificate chain, leaf first
 	Peers   []string  `json:"peers"` // known members' multiaddrs with /p2p/, for redialling
 	Created time.Time `json:"created"`
+	// Old holds the secrets of earlier epochs, to read governance messages
+	// that members who were offline still need.
+	Old []epochSecret `json:"old,omitempty"`
+	// EpochFrom is the ID of the rekey that set the current epoch.
+	EpochFrom string `json:"epoch_from,omitempty"`
+	// Gov holds the zone's governance envelopes (members, roles, removals,
+	// rekeys, settings): the roster is folded from them.
+	Gov [][]byte `json:"gov,omitempty"`
+	// Removed is set once this member has been removed from the zone.
+	Removed bool `json:"removed,omitempty"`
+}
+
+type epochSecret struct {
+	Epoch  uint32 `json:"epoch"`
+	Secret []byte `json:"secret"`
 }
 
 // zone is a zone this node is a member of, with its topic and alerts.
+//
+// Fixed at creation: id, root, val. rec is guarded by Node.mu; the rest by
+// z.mu (lock Node.mu first when both are needed).
 type zone struct {
 	rec       zoneRecord
 	id        protocol.ZoneID
-	secret    crypto.ZoneSecret
 	root      *crypto.PublicKey
-	chain     protocol.Chain
-	role      protocol.Role
-	settings  protocol.Settings
 	val       *protocol.Validator
-	topic     *pubsub.Topic
-	sub       *pubsub.Subscription
 	discovery io.Closer // local-network discovery, if on
 
-	mu       sync.Mutex
-	roots    map[protocol.AlertID]*protocol.Message   // sightings and callouts
-	updates  map[protocol.AlertID][]*protocol.Message // by the alert they refer to
-	seen     map[protocol.AlertID]bool
-	watchers map[chan api.Alert]struct{}
+	mu        sync.Mutex
+	secret    crypto.ZoneSecret // of the current epoch
+	chain     protocol.Chain    // this member's certificate chain
+	role      protocol.Role
+	settings  protocol.Settings
+	topic     *pubsub.Topic
+	sub       *pubsub.Subscription
+	epoch     uint32
+	epochs    map[uint32]crypto.ZoneSecret
+	gov       map[protocol.AlertID]*govMsg
+	roster    protocol.Roster
+	pubkeys   map[crypto.MemberID]*crypto.PublicKey
+	rates     map[crypto.MemberID]*rate
+	removed   bool
+	roots     map[protocol.AlertID]*protocol.Message   // sightings and callouts
+	updates   map[protocol.AlertID][]*protocol.Message // by the alert they refer to
+	seen      map[protocol.AlertID]bool
+	watchers  map[chan api.Alert]struct{}
+	announced time.Time // last own member announcement
 }
 
 const watchBuffer = 256
@@ -71,17 +98,45 @@ func (z *zone) close() {
 }
 
 func (z *zone) key(epoch uint32) (*crypto.AEADKey, bool) {
-	if epoch != z.rec.Epoch {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	s, ok := z.epochs[epoch]
+	if !ok {
 		return nil, false
 	}
-	return z.secret.AlertKey(epoch), true
+	return s.AlertKey(epoch), true
+}
+
+// snapshot is a consistent view of a zone's mutable membership state.
+type snapshot struct {
+	chain   protocol.Chain
+	role    protocol.Role
+	topic   *pubsub.Topic
+	epoch   uint32
+	secret  crypto.ZoneSecret
+	removed bool
+}
+
+func (z *zone) snapshot() snapshot {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	return snapshot{chain: z.chain, role: z.role, topic: z.topic, epoch: z.epoch, secret: z.epochs[z.epoch], removed: z.removed}
+}
+
+// current returns the epoch and secret in use.
+func (z *zone) current() (uint32, crypto.ZoneSecret) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	return z.epoch, z.epochs[z.epoch]
 }
 
 // newZone rebuilds a zone from its record, checking it is consistent.
 func newZone(rec zoneRecord, self *crypto.Identity, now time.Time) (*zone, error) {
 	z := &zone{rec: rec, settings: protocol.DefaultSettings(),
 		roots: map[protocol.AlertID]*protocol.Message{}, updates: map[protocol.AlertID][]*protocol.Message{},
-		seen: map[protocol.AlertID]bool{}, watchers: map[chan api.Alert]struct{}{}}
+		seen: map[protocol.AlertID]bool{}, watchers: map[chan api.Alert]struct{}{},
+		epochs: map[uint32]crypto.ZoneSecret{}, gov: map[protocol.AlertID]*govMsg{},
+		pubkeys: map[crypto.MemberID]*crypto.PublicKey{}, rates: map[crypto.MemberID]*rate{}}
 	var err error
 	if z.id, err = protocol.ParseZoneID(rec.ID); err != nil {
 		return nil, fmt.Errorf("zone %q: %w", rec.Name, err)
@@ -90,6 +145,16 @@ func newZone(rec zoneRecord, self *crypto.Identity, now time.Time) (*zone, error
 		return nil, fmt.Errorf("zone %q: secret is damaged", rec.Name)
 	}
 	copy(z.secret[:], rec.Secret)
+	z.epoch, z.epochs[rec.Epoch] = rec.Epoch, z.secret
+	for _, o := range rec.Old {
+		if len(o.Secret) != crypto.ZoneSecretSize {
+			return nil, fmt.Errorf("zone %q: old secret is damaged", rec.Name)
+		}
+		var s crypto.ZoneSecret
+		copy(s[:], o.Secret)
+		z.epochs[o.Epoch] = s
+	}
+	z.removed = rec.Removed
 	if z.root, err = crypto.ParsePublicKey(rec.Root); err != nil {
 		return nil, fmt.Errorf("zone %q: root key: %w", rec.Name, err)
 	}
@@ -108,6 +173,12 @@ func newZone(rec zoneRecord, self *crypto.Identity, now time.Time) (*zone, error
 		return nil, fmt.Errorf("zone %q: certificate belongs to another identity", rec.Name)
 	}
 	z.val = protocol.NewValidator(z.id, z.root, z.key)
+	z.val.Revoked = func(_ [32]byte, m crypto.MemberID) bool {
+		z.mu.Lock()
+		defer z.mu.Unlock()
+		return z.roster.Removed(m)
+	}
+	z.roster = protocol.FoldRoster(nil, z.root.ID(), z.settings)
 	return z, nil
 }
 
@@ -124,6 +195,7 @@ func (n *Node) loadZones() error {
 		if err != nil {
 			return err
 		}
+		z.restoreGov()
 		if err := n.joinTopic(z); err != nil {
 			return err
 		}
@@ -144,7 +216,8 @@ func (n *Node) saveZones() error {
 
 // joinTopic subscribes to the zone's topic with the validator pipeline.
 func (n *Node) joinTopic(z *zone) error {
-	name := z.secret.TopicName(z.rec.Epoch)
+	epoch, secret := z.current()
+	name := secret.TopicName(epoch)
 	if err := n.ps.RegisterTopicValidator(name, n.validator(z), pubsub.WithValidatorTimeout(validateTimeout)); err != nil {
 		return fmt.Errorf("zone %q: register validator: %w", z.rec.Name, err)
 	}
@@ -159,12 +232,16 @@ func (n *Node) joinTopic(z *zone) error {
 	if err != nil {
 		return fmt.Errorf("zone %q: subscribe: %w", z.rec.Name, err)
 	}
+	z.mu.Lock()
 	z.topic, z.sub = t, sub
-	if err := n.startDiscovery(z); err != nil {
-		return err
+	z.mu.Unlock()
+	if z.discovery == nil {
+		if err := n.startDiscovery(z); err != nil {
+			return err
+		}
 	}
 	n.wg.Add(1)
-	go n.readLoop(z)
+	go n.readLoop(z, sub)
 	for _, s := range z.rec.Peers {
 		n.dialAsync(s)
 	}
@@ -179,6 +256,11 @@ func (n *Node) validator(z *zone) pubsub.ValidatorEx {
 	return func(_ context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
 		now := n.now()
 		msg, err := z.val.Validate(m.Data, now)
+		if err == nil {
+			z.mu.Lock()
+			err = z.checkMessage(msg)
+			z.mu.Unlock()
+		}
 		if err != nil {
 			n.log.Debug("rejected message", "zone", z.rec.Name, "from", from, "err", err)
 			return pubsub.ValidationReject
@@ -193,40 +275,42 @@ func (n *Node) validator(z *zone) pubsub.ValidatorEx {
 	}
 }
 
-func (n *Node) readLoop(z *zone) {
+func (n *Node) readLoop(z *zone, sub *pubsub.Subscription) {
 	defer n.wg.Done()
 	for {
-		m, err := z.sub.Next(n.ctx)
+		m, err := sub.Next(n.ctx)
 		if err != nil {
 			return
 		}
 		if msg, ok := m.ValidatorData.(*protocol.Message); ok {
-			n.store(z, msg)
+			n.store(z, msg, m.Data)
 		}
 	}
 }
 
 // store adds a validated message to its zone and notifies watchers of the
 // alert it changes. Storing the same message twice is a no-op.
-func (n *Node) store(z *zone, msg *protocol.Message) {
+func (n *Node) store(z *zone, msg *protocol.Message, env []byte) {
 	z.mu.Lock()
 	if z.seen[msg.ID] {
 		z.mu.Unlock()
 		return
 	}
 	z.seen[msg.ID] = true
+	z.pubkeys[msg.Alert.Sender] = msg.Chain.Leaf().Subject
+	if msg.Alert.Kind.IsGovernance() {
+		z.mu.Unlock()
+		n.storeGov(z, msg, env)
+		return
+	}
 	target := msg.ID
-	if msg.Alert.Kind.IsUpdate() {
+	if msg.Alert.IsUpdate() {
 		target = msg.Alert.Ref
 		z.updates[target] = append(z.updates[target], msg)
 	} else {
 		z.roots[msg.ID] = msg
 	}
-	root, ok := z.roots[target]
-	var view api.Alert
-	if ok {
-		view = n.viewLocked(z, root)
-	}
+	view, ok := n.viewOfLocked(z, target)
 	watchers := make([]chan api.Alert, 0, len(z.watchers))
 	for w := range z.watchers {
 		watchers = append(watchers, w)
@@ -245,13 +329,79 @@ func (n *Node) store(z *zone, msg *protocol.Message) {
 	}
 }
 
-// viewLocked folds an alert's updates into its view. Callers hold z.mu.
-func (n *Node) viewLocked(z *zone, root *protocol.Message) api.Alert {
-	v := protocol.Fold(root, z.updates[root.ID], z.settings, n.now())
-	a := root.Alert
+// viewOfLocked returns the card alert id belongs to: its incident for a
+// sighting, itself for a callout. Callers hold z.mu.
+func (n *Node) viewOfLocked(z *zone, id protocol.AlertID) (api.Alert, bool) {
+	for _, c := range n.cardsLocked(z) {
+		if slices.Contains(c.roots, id) {
+			return c.view, true
+		}
+	}
+	return api.Alert{}, false
+}
+
+// card is one alert as shown: an incident of sightings, or a callout.
+type card struct {
+	roots []protocol.AlertID // every root message folded into it
+	view  api.Alert
+}
+
+// cardsLocked folds the zone's alerts into cards. Sightings are grouped
+// into incidents; a report that came after its incident ended starts a new
+// one. Cards with nothing left that counts are dropped. Callers hold z.mu.
+func (n *Node) cardsLocked(z *zone) []card {
+	var sightings []*protocol.Message
+	var out []card
+	for _, m := range z.roots {
+		if m.Alert.Kind == protocol.KindSighting {
+			sightings = append(sightings, m)
+		} else if v, ok := n.viewLocked(z, []*protocol.Message{m}); ok {
+			out = append(out, card{roots: []protocol.AlertID{m.ID}, view: v})
+		}
+	}
+	queue := protocol.Incidents(sightings, protocol.IncidentWindow)
+	for len(queue) > 0 {
+		g := queue[0]
+		queue = queue[1:]
+		v, ok := n.viewLocked(z, g)
+		var in, rest []*protocol.Message
+		for _, m := range g {
+			if ok && slices.Contains(v.Sightings, m.ID.String()) {
+				in = append(in, m)
+			} else {
+				rest = append(rest, m)
+			}
+		}
+		if ok {
+			c := card{view: v}
+			for _, m := range in {
+				c.roots = append(c.roots, m.ID)
+			}
+			out = append(out, c)
+		}
+		if len(rest) > 0 && len(rest) < len(g) {
+			queue = append(queue, protocol.Incidents(rest, protocol.IncidentWindow)...)
+		}
+	}
+	return out
+}
+
+// viewLocked folds an incident (or a callout) and the updates that refer
+// to it into its view. Callers hold z.mu.
+func (n *Node) viewLocked(z *zone, roots []*protocol.Message) (api.Alert, bool) {
+	var ups []*protocol.Message
+	for _, r := range roots {
+		ups = append(ups, z.updates[r.ID]...)
+	}
+	v := protocol.Fold(roots, ups, z.settings, z.roster.Removed, n.now())
+	root := v.Root
+	if root == nil {
+		return api.Alert{}, false // nothing in it counts (e.g. its sender was removed)
+	}
+	a := v.Current
 	out := api.Alert{
-		ID: root.ID.String(), Zone: z.rec.ID, ZoneName: z.rec.Name, Kind: a.Kind.String(), State: string(v.State),
-		Sent: a.Sent, Expires: a.Expires, Exercise: a.Exercise(), Sender: a.Sender.String(), SenderRole: root.Role.String(),
+		ID: v.Incident.String(), Zone: z.rec.ID, ZoneName: z.rec.Name, Kind: a.Kind.String(), State: string(v.State),
+		Sent: root.Alert.Sent, Expires: v.Expires, Exercise: a.Exercise(), Sender: root.Alert.Sender.String(), SenderRole: root.Role.String(),
 		Where: a.Area,
 	}
 	switch a.Kind {
@@ -264,8 +414,19 @@ func (n *Node) viewLocked(z *zone, root *protocol.Message) api.Alert {
 		c := len(v.Confirmers)
 		out.Confirmations = &c
 		out.Verified = v.Verified
+		out.Incident = v.Incident.String()
+		for _, id := range v.Sightings {
+			out.Sightings = append(out.Sightings, id.String())
+		}
+		for _, m := range v.VerifiedBy {
+			out.VerifiedBy = append(out.VerifiedBy, m.String())
+		}
 	case protocol.KindCallout:
-		out.Title, out.When, out.Need, out.Bring, out.Rights = a.Title, a.When, int(a.Need), a.Bring, a.Rights
+		out.Title, out.When, out.Need, out.Needed, out.Bring, out.Rights = a.Title, a.When, int(a.Need), int(a.Need), a.Bring, a.Rights
+		out.Cosigned = len(v.Cosigners) > 0
+		for _, m := range v.Cosigners {
+			out.Cosigners = append(out.Cosigners, m.String())
+		}
 		out.Responders = &api.Responders{
 			EnRoute: v.Count(protocol.ResponseEnRoute),
 			OnScene: v.Count(protocol.ResponseOnScene),
@@ -276,7 +437,7 @@ func (n *Node) viewLocked(z *zone, root *protocol.Message) api.Alert {
 		out.ClearReason = v.Clear.Alert.Reason.String()
 		out.ClearNote = v.Clear.Alert.Note
 	}
-	return out
+	return out, true
 }
 
 // zoneByName finds a zone by ID or name. Callers hold n.mu.
@@ -357,8 +518,11 @@ func (n *Node) Zones() []api.Zone {
 }
 
 func (n *Node) zoneInfo(z *zone) api.Zone {
-	info := api.Zone{ID: z.rec.ID, Name: z.rec.Name, Role: z.role.String(), Epoch: z.rec.Epoch, Topic: z.topic.String(), Peers: []string{}}
-	for _, p := range z.topic.ListPeers() {
+	z.mu.Lock()
+	topic, role, epoch := z.topic, z.role, z.epoch
+	z.mu.Unlock()
+	info := api.Zone{ID: z.rec.ID, Name: z.rec.Name, Role: role.String(), Epoch: epoch, Topic: topic.String(), Peers: []string{}}
+	for _, p := range topic.ListPeers() {
 		info.Peers = append(info.Peers, p.String())
 	}
 	sort.Strings(info.Peers)
@@ -366,7 +530,16 @@ func (n *Node) zoneInfo(z *zone) api.Zone {
 }
 
 // CreateZone creates a zone with this member as founder and organizer.
-func (n *Node) CreateZone(_ context.Context, name string) (api.Zone, error) {
+func (n *Node) CreateZone(ctx context.Context, name string) (api.Zone, error) {
+	info, err := n.createZone(name)
+	if err != nil {
+		return api.Zone{}, err
+	}
+	n.announceZone(ctx, info.ID)
+	return info, nil
+}
+
+func (n *Node) createZone(name string) (api.Zone, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > protocol.MaxZoneNameLen || strings.ContainsAny(name, "\n\r\t") {
 		return api.Zone{}, fmt.Errorf("%w: zone name must be 1 to %d characters on one line", control.ErrInvalid, protocol.MaxZoneNameLen)
@@ -439,3 +612,19 @@ func (n *Node) rememberPeers(z *zone, addrs []ma.Multiaddr) {
 }
 
 const maxRememberedPeers = 64
+
+// announceZone publishes this member's announcement in a zone, logging
+// failures: announcing again later is harmless.
+func (n *Node) announceZone(ctx context.Context, zoneID string) {
+	z, err := n.zone(zoneID)
+	if err != nil {
+		return
+	}
+	if err := n.announce(ctx, z); err != nil {
+		n.log.Warn("could not announce membership", "zone", z.rec.Name, "err", err)
+		return
+	}
+	z.mu.Lock()
+	z.announced = n.now()
+	z.mu.Unlock()
+}

@@ -13,14 +13,21 @@ import (
 type Kind uint8
 
 const (
-	KindSighting Kind = 1 // enforcement activity seen (SALUTE fields)
-	KindCallout  Kind = 2 // organizer asks people to come (organizers only)
-	KindConfirm  Kind = 3 // a witness corroborates a sighting
-	KindRespond  Kind = 4 // answer to a callout
-	KindClear    Kind = 5 // all clear, retraction, or end of a callout
+	KindSighting Kind = 1  // enforcement activity seen (SALUTE fields)
+	KindCallout  Kind = 2  // organizer asks people to come (organizers only)
+	KindConfirm  Kind = 3  // a witness corroborates a sighting
+	KindRespond  Kind = 4  // answer to a callout
+	KindClear    Kind = 5  // all clear, retraction, or end of a callout
+	KindCosign   Kind = 6  // a second organizer co-signs a callout
+	KindMember   Kind = 7  // a member announces its display name and KEM key
+	KindRole     Kind = 8  // an organizer grants a role: carries the certificate
+	KindRemove   Kind = 9  // an organizer removes a member
+	KindRekey    Kind = 10 // one part of a new epoch's zone secret, sealed per member
+	KindSettings Kind = 11 // an organizer changes the zone's settings
 )
 
-var kindNames = map[Kind]string{KindSighting: "sighting", KindCallout: "callout", KindConfirm: "confirm", KindRespond: "respond", KindClear: "clear"}
+var kindNames = map[Kind]string{KindSighting: "sighting", KindCallout: "callout", KindConfirm: "confirm", KindRespond: "respond", KindClear: "clear",
+	KindCosign: "cosign", KindMember: "member", KindRole: "role", KindRemove: "remove", KindRekey: "rekey", KindSettings: "settings"}
 
 func (k Kind) String() string {
 	if s, ok := kindNames[k]; ok {
@@ -29,8 +36,24 @@ func (k Kind) String() string {
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
 
-// IsUpdate reports whether the kind refers to another alert.
-func (k Kind) IsUpdate() bool { return k == KindConfirm || k == KindRespond || k == KindClear }
+// IsGovernance reports whether the kind manages the zone rather than
+// alerting: member, role, remove, rekey and settings.
+func (k Kind) IsGovernance() bool { return k >= KindMember && k <= KindSettings }
+
+// needsRef reports whether the kind always refers to another alert.
+func (k Kind) needsRef() bool {
+	return k == KindConfirm || k == KindRespond || k == KindClear || k == KindCosign
+}
+
+// IsRoot reports whether the alert is a sighting or a new callout: the
+// alerts shown as cards. A callout with a Ref updates that callout.
+func (a *Alert) IsRoot() bool {
+	return a.Kind == KindSighting || (a.Kind == KindCallout && a.Ref.IsZero())
+}
+
+// IsUpdate reports whether the alert refers to another alert: confirm,
+// respond, clear, cosign, or a callout update.
+func (a *Alert) IsUpdate() bool { return !a.Ref.IsZero() }
 
 // Status is CAP's status: real or practice.
 type Status uint8
@@ -192,6 +215,53 @@ type Alert struct {
 	Response Response
 	// Clear.
 	Reason ClearReason
+
+	// Member: display name and X-Wing public key for rekeys.
+	Name string
+	KEM  []byte
+	// Role: the certificate granted (its subject is the member).
+	Cert []byte
+	// Remove: the member removed.
+	Subject crypto.MemberID
+	// Rekey: part Part (from 0) of Parts of epoch Epoch's secret.
+	Epoch uint32
+	Part  uint8
+	Parts uint8
+	Rekey []RekeyEntry
+	// Settings.
+	Settings ZoneSettings
+}
+
+// RekeyEntry is a new epoch's zone secret sealed to one member.
+type RekeyEntry struct {
+	Member crypto.MemberID
+	Enc    []byte // EncapsulatedKeySize
+	Sealed []byte // RekeySealedSize
+}
+
+// ZoneSettings are the settings an organizer can change, as carried on
+// the wire. Durations are whole seconds.
+type ZoneSettings struct {
+	Quorum      uint8         // distinct members that corroborate a sighting (1..MaxQuorum)
+	Window      time.Duration // corroboration window (1 min .. 24 h)
+	Expiry      time.Duration // a sighting expires this long after its last update (10 min .. 7 days)
+	Cosign      bool          // callouts need a second organizer
+	MaxReports  uint16        // sightings per member per RateWindow (1..MaxRateLimit)
+	MaxConfirms uint16        // confirms per member per RateWindow (1..MaxRateLimit)
+}
+
+func (z ZoneSettings) validate() error {
+	switch {
+	case z.Quorum < 1 || z.Quorum > MaxQuorum:
+		return &FieldError{Field: "quorum", Err: fmt.Errorf("%w: 1 to %d", ErrEnum, MaxQuorum)}
+	case z.Window < time.Minute || z.Window > 24*time.Hour || z.Window%time.Second != 0:
+		return &FieldError{Field: "window", Err: fmt.Errorf("%w: whole seconds from 1m to 24h", ErrEnum)}
+	case z.Expiry < 10*time.Minute || z.Expiry > MaxLifetime || z.Expiry%time.Second != 0:
+		return &FieldError{Field: "expiry", Err: fmt.Errorf("%w: whole seconds from 10m to %s", ErrEnum, MaxLifetime)}
+	case z.MaxReports < 1 || z.MaxReports > MaxRateLimit || z.MaxConfirms < 1 || z.MaxConfirms > MaxRateLimit:
+		return &FieldError{Field: "rate", Err: fmt.Errorf("%w: 1 to %d", ErrEnum, MaxRateLimit)}
+	}
+	return nil
 }
 
 // Exercise reports whether the alert is practice.
@@ -239,8 +309,14 @@ func (a *Alert) Validate() error {
 	if expires-sent > MaxLifetime.Milliseconds() {
 		return &FieldError{Field: "expires", Err: fmt.Errorf("%w: more than %s", ErrLifetime, MaxLifetime)}
 	}
-	if a.Kind.IsUpdate() == a.Ref.IsZero() {
-		return &FieldError{Field: "ref", Err: fmt.Errorf("%w: updates need a ref, new alerts must not have one", ErrMissing)}
+	if a.Kind.needsRef() && a.Ref.IsZero() {
+		return &FieldError{Field: "ref", Err: fmt.Errorf("%w: a %s needs a ref", ErrMissing, a.Kind)}
+	}
+	if (a.Kind == KindSighting || a.Kind.IsGovernance()) && !a.Ref.IsZero() {
+		return &FieldError{Field: "ref", Err: fmt.Errorf("%w: a %s has no ref", ErrEnum, a.Kind)}
+	}
+	if err := a.validateGovernance(); err != nil {
+		return err
 	}
 	texts := []struct {
 		name     string
@@ -249,7 +325,7 @@ func (a *Alert) Validate() error {
 		required bool
 		allowed  bool
 	}{
-		{"area", a.Area, MaxPlaceLen, a.Kind == KindSighting || a.Kind == KindCallout, true},
+		{"area", a.Area, MaxPlaceLen, a.Kind == KindSighting || a.Kind == KindCallout, !a.Kind.IsGovernance()},
 		{"what", a.What, MaxTextLen, a.Kind == KindSighting, a.Kind == KindSighting},
 		{"activity", a.Activity, MaxTextLen, false, a.Kind == KindSighting},
 		{"uniform", a.Uniform, MaxTextLen, false, a.Kind == KindSighting},
@@ -258,7 +334,8 @@ func (a *Alert) Validate() error {
 		{"when", a.When, MaxWhenLen, false, a.Kind == KindCallout},
 		{"bring", a.Bring, MaxTextLen, false, a.Kind == KindCallout},
 		{"rights", a.Rights, MaxRightsLen, false, a.Kind == KindCallout},
-		{"note", a.Note, MaxTextLen, false, a.Kind == KindConfirm || a.Kind == KindClear},
+		{"note", a.Note, MaxTextLen, false, a.Kind == KindConfirm || a.Kind == KindClear || a.Kind == KindRemove},
+		{"name", a.Name, MaxNameLen, false, a.Kind == KindMember},
 	}
 	for _, t := range texts {
 		switch {
@@ -330,6 +407,36 @@ func (a *Alert) MarshalBinary() ([]byte, error) {
 	case KindClear:
 		w.u8(uint8(a.Reason))
 		w.str(a.Note)
+	case KindMember:
+		w.str(a.Name)
+		w.raw(a.KEM)
+	case KindRole:
+		w.raw(a.Cert)
+	case KindRemove:
+		w.raw(a.Subject[:])
+		w.str(a.Note)
+	case KindRekey:
+		w.u32(a.Epoch)
+		w.u8(a.Part)
+		w.u8(a.Parts)
+		w.u8(uint8(len(a.Rekey)))
+		for _, e := range a.Rekey {
+			w.raw(e.Member[:])
+			w.raw(e.Enc)
+			w.raw(e.Sealed)
+		}
+	case KindSettings:
+		st := a.Settings
+		w.u8(st.Quorum)
+		w.u32(uint32(st.Window / time.Second))
+		w.u32(uint32(st.Expiry / time.Second))
+		if st.Cosign {
+			w.u8(1)
+		} else {
+			w.u8(0)
+		}
+		w.u16(st.MaxReports)
+		w.u16(st.MaxConfirms)
 	}
 	if len(w.b) > MaxBodySize {
 		return nil, fmt.Errorf("encode alert: %w: %d bytes", ErrTooLarge, len(w.b))
@@ -383,6 +490,42 @@ func ParseAlert(b []byte) (*Alert, error) {
 	case KindClear:
 		a.Reason = ClearReason(r.u8("reason"))
 		a.Note = r.str("note", MaxTextLen)
+	case KindMember:
+		a.Name = r.str("name", MaxNameLen)
+		a.KEM = append([]byte(nil), r.take(crypto.KEMPublicKeySize, "kem")...)
+	case KindRole:
+		a.Cert = append([]byte(nil), r.take(CertSize, "cert")...)
+	case KindRemove:
+		r.fixed(a.Subject[:], "subject")
+		a.Note = r.str("note", MaxTextLen)
+	case KindRekey:
+		a.Epoch = r.u32("epoch")
+		a.Part = r.u8("part")
+		a.Parts = r.u8("parts")
+		n := int(r.u8("entries"))
+		if r.err == nil && (n == 0 || n > MaxRekeyEntries) {
+			return nil, fmt.Errorf("decode alert: %w", &FieldError{Field: "entries", Err: ErrEnum})
+		}
+		for i := 0; i < n && r.err == nil; i++ {
+			var e RekeyEntry
+			r.fixed(e.Member[:], "member")
+			e.Enc = append([]byte(nil), r.take(crypto.EncapsulatedKeySize, "enc")...)
+			e.Sealed = append([]byte(nil), r.take(RekeySealedSize, "sealed")...)
+			a.Rekey = append(a.Rekey, e)
+		}
+	case KindSettings:
+		a.Settings.Quorum = r.u8("quorum")
+		a.Settings.Window = time.Duration(r.u32("window")) * time.Second
+		a.Settings.Expiry = time.Duration(r.u32("expiry")) * time.Second
+		switch r.u8("cosign") {
+		case 0:
+		case 1:
+			a.Settings.Cosign = true
+		default:
+			r.fail(&FieldError{Field: "cosign", Err: ErrEnum})
+		}
+		a.Settings.MaxReports = r.u16("max reports")
+		a.Settings.MaxConfirms = r.u16("max confirms")
 	}
 	if err := r.done(); err != nil {
 		return nil, fmt.Errorf("decode alert: %w", err)
@@ -391,4 +534,66 @@ func ParseAlert(b []byte) (*Alert, error) {
 		return nil, fmt.Errorf("decode alert: %w", err)
 	}
 	return a, nil
+}
+
+// validateGovernance checks the fields of the governance kinds and that
+// other kinds leave them empty.
+func (a *Alert) validateGovernance() error {
+	gov := func(field string, set bool, want Kind) error {
+		if set != (a.Kind == want) {
+			if set {
+				return &FieldError{Field: field, Err: fmt.Errorf("%w: not used by %s", ErrEnum, a.Kind)}
+			}
+			return &FieldError{Field: field, Err: ErrMissing}
+		}
+		return nil
+	}
+	checks := []error{
+		gov("kem", len(a.KEM) != 0, KindMember),
+		gov("cert", len(a.Cert) != 0, KindRole),
+		gov("subject", !a.Subject.IsZero(), KindRemove),
+		gov("rekey", len(a.Rekey) != 0, KindRekey),
+	}
+	for _, err := range checks {
+		if err != nil {
+			return err
+		}
+	}
+	if a.Kind != KindRekey && (a.Epoch != 0 || a.Part != 0 || a.Parts != 0) {
+		return &FieldError{Field: "epoch", Err: fmt.Errorf("%w: not used by %s", ErrEnum, a.Kind)}
+	}
+	if a.Kind != KindSettings && a.Settings != (ZoneSettings{}) {
+		return &FieldError{Field: "settings", Err: fmt.Errorf("%w: not used by %s", ErrEnum, a.Kind)}
+	}
+	switch a.Kind {
+	case KindMember:
+		if len(a.KEM) != crypto.KEMPublicKeySize {
+			return &FieldError{Field: "kem", Err: fmt.Errorf("%w: %d bytes, want %d", ErrEnum, len(a.KEM), crypto.KEMPublicKeySize)}
+		}
+	case KindRole:
+		c, err := ParseCert(a.Cert)
+		if err != nil {
+			return &FieldError{Field: "cert", Err: err}
+		}
+		if c.Zone != a.Zone {
+			return &FieldError{Field: "cert", Err: ErrWrongZone}
+		}
+	case KindRekey:
+		if a.Epoch == 0 || a.Parts == 0 || a.Parts > MaxRekeyParts || a.Part >= a.Parts {
+			return &FieldError{Field: "epoch", Err: ErrEnum}
+		}
+		if len(a.Rekey) > MaxRekeyEntries {
+			return &FieldError{Field: "rekey", Err: fmt.Errorf("%w: %d entries, at most %d", ErrTooLarge, len(a.Rekey), MaxRekeyEntries)}
+		}
+		for _, e := range a.Rekey {
+			if e.Member.IsZero() || len(e.Enc) != crypto.EncapsulatedKeySize || len(e.Sealed) != RekeySealedSize {
+				return &FieldError{Field: "rekey", Err: ErrEnum}
+			}
+		}
+	case KindSettings:
+		if err := a.Settings.validate(); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -25,6 +25,13 @@ func calloutBase() *Alert  { return newCallout() }
 func confirmBase() *Alert  { return newConfirm(refA) }
 func respondBase() *Alert  { return newRespond(refA) }
 func clearBase() *Alert    { return newClear(refA) }
+func updateBase() *Alert   { return newCalloutUpdate(refA) }
+func cosignBase() *Alert   { return newCosign(refA) }
+func memberBase() *Alert   { return newMember() }
+func roleBase() *Alert     { return newRole() }
+func removeBase() *Alert   { return newRemove() }
+func rekeyBase() *Alert    { return newRekey() }
+func settingsBase() *Alert { return newSettings() }
 
 // textFields lists every text field with the kinds that use it, a setter
 // and its limit.
@@ -49,6 +56,11 @@ var textFields = []struct {
 	{"respond.area", respondBase, func(a *Alert, s string) { a.Area = s }, MaxPlaceLen},
 	{"clear.area", clearBase, func(a *Alert, s string) { a.Area = s }, MaxPlaceLen},
 	{"clear.note", clearBase, func(a *Alert, s string) { a.Note = s }, MaxTextLen},
+	{"update.title", updateBase, func(a *Alert, s string) { a.Title = s }, MaxTitleLen},
+	{"update.rights", updateBase, func(a *Alert, s string) { a.Rights = s }, MaxRightsLen},
+	{"cosign.area", cosignBase, func(a *Alert, s string) { a.Area = s }, MaxPlaceLen},
+	{"member.name", memberBase, func(a *Alert, s string) { a.Name = s }, MaxNameLen},
+	{"remove.note", removeBase, func(a *Alert, s string) { a.Note = s }, MaxTextLen},
 }
 
 func alertCases() []alertCase {
@@ -59,7 +71,9 @@ func alertCases() []alertCase {
 	for _, b := range []struct {
 		name string
 		base func() *Alert
-	}{{"sighting", sightingBase}, {"callout", calloutBase}, {"confirm", confirmBase}, {"respond", respondBase}, {"clear", clearBase}} {
+	}{{"sighting", sightingBase}, {"callout", calloutBase}, {"confirm", confirmBase}, {"respond", respondBase}, {"clear", clearBase},
+		{"update", updateBase}, {"cosign", cosignBase}, {"member", memberBase}, {"role", roleBase}, {"remove", removeBase},
+		{"rekey", rekeyBase}, {"settings", settingsBase}} {
 		add(b.name+"/valid", b.base, func(*Alert) {}, nil)
 		add(b.name+"/exercise", b.base, func(a *Alert) { a.Status = StatusExercise }, nil)
 	}
@@ -107,7 +121,8 @@ func alertCases() []alertCase {
 
 	// Enumerations.
 	add("kind 0", sightingBase, func(a *Alert) { a.Kind = 0 }, ErrKind)
-	add("kind 6", sightingBase, func(a *Alert) { a.Kind = 6 }, ErrKind)
+	add("kind 12", sightingBase, func(a *Alert) { a.Kind = 12 }, ErrKind)
+	add("kind 255", sightingBase, func(a *Alert) { a.Kind = 255 }, ErrKind)
 	add("status 0", sightingBase, func(a *Alert) { a.Status = 0 }, ErrEnum)
 	add("status 3", sightingBase, func(a *Alert) { a.Status = 3 }, ErrEnum)
 	add("urgency 0", sightingBase, func(a *Alert) { a.Urgency = 0 }, ErrEnum)
@@ -132,8 +147,22 @@ func alertCases() []alertCase {
 	add("confirm without ref", confirmBase, func(a *Alert) { a.Ref = AlertID{} }, ErrMissing)
 	add("respond without ref", respondBase, func(a *Alert) { a.Ref = AlertID{} }, ErrMissing)
 	add("clear without ref", clearBase, func(a *Alert) { a.Ref = AlertID{} }, ErrMissing)
-	add("sighting with ref", sightingBase, func(a *Alert) { a.Ref = refA }, ErrMissing)
-	add("callout with ref", calloutBase, func(a *Alert) { a.Ref = refA }, ErrMissing)
+	add("sighting with ref", sightingBase, func(a *Alert) { a.Ref = refA }, ErrEnum)
+	// A callout with a ref is an organizer's update of that callout.
+	add("callout with ref", calloutBase, func(a *Alert) { a.Ref = refA }, nil)
+	add("cosign without ref", cosignBase, func(a *Alert) { a.Ref = AlertID{} }, ErrMissing)
+	add("update/missing title", updateBase, func(a *Alert) { a.Title = "" }, ErrMissing)
+	add("update/missing area", updateBase, func(a *Alert) { a.Area = "" }, ErrMissing)
+	for _, g := range []struct {
+		name string
+		base func() *Alert
+	}{{"member", memberBase}, {"role", roleBase}, {"remove", removeBase}, {"rekey", rekeyBase}, {"settings", settingsBase}} {
+		add(g.name+" with ref", g.base, func(a *Alert) { a.Ref = refA }, ErrEnum)
+		add(g.name+" with area", g.base, func(a *Alert) { a.Area = "Queen St W" }, ErrEnum)
+	}
+
+	// Governance kinds.
+	addGovernanceCases(add)
 
 	// Times.
 	add("sent zero", sightingBase, func(a *Alert) { a.Sent = time.Time{} }, ErrBadTime)
@@ -199,6 +228,31 @@ func alertCases() []alertCase {
 		{"clear+response", clearBase, func(a *Alert) { a.Response = ResponseCannot }},
 		{"clear+what", clearBase, func(a *Alert) { a.What = "x" }},
 		{"clear+rights", clearBase, func(a *Alert) { a.Rights = "x" }},
+		{"cosign+note", cosignBase, func(a *Alert) { a.Note = "x" }},
+		{"cosign+title", cosignBase, func(a *Alert) { a.Title = "x" }},
+		{"cosign+response", cosignBase, func(a *Alert) { a.Response = ResponseEnRoute }},
+		{"sighting+name", sightingBase, func(a *Alert) { a.Name = "x" }},
+		{"confirm+name", confirmBase, func(a *Alert) { a.Name = "x" }},
+		{"sighting+kem", sightingBase, func(a *Alert) { a.KEM = fixtureOnce().memberKEM.PublicBytes() }},
+		{"callout+cert", calloutBase, func(a *Alert) { a.Cert = bytes.Clone(fixtureOnce().grantCert.Bytes()) }},
+		{"clear+subject", clearBase, func(a *Alert) { a.Subject = fixtureOnce().member.ID() }},
+		{"confirm+rekey", confirmBase, func(a *Alert) { a.Rekey = newRekey().Rekey }},
+		{"sighting+epoch", sightingBase, func(a *Alert) { a.Epoch = 2 }},
+		{"callout+parts", calloutBase, func(a *Alert) { a.Parts = 1 }},
+		{"cosign+settings", cosignBase, func(a *Alert) { a.Settings = newSettings().Settings }},
+		{"member+note", memberBase, func(a *Alert) { a.Note = "x" }},
+		{"member+subject", memberBase, func(a *Alert) { a.Subject = fixtureOnce().member.ID() }},
+		{"member+cert", memberBase, func(a *Alert) { a.Cert = bytes.Clone(fixtureOnce().grantCert.Bytes()) }},
+		{"role+name", roleBase, func(a *Alert) { a.Name = "x" }},
+		{"role+kem", roleBase, func(a *Alert) { a.KEM = fixtureOnce().memberKEM.PublicBytes() }},
+		{"remove+settings", removeBase, func(a *Alert) { a.Settings = newSettings().Settings }},
+		{"remove+epoch", removeBase, func(a *Alert) { a.Epoch = 2 }},
+		{"rekey+name", rekeyBase, func(a *Alert) { a.Name = "x" }},
+		{"rekey+note", rekeyBase, func(a *Alert) { a.Note = "x" }},
+		{"settings+what", settingsBase, func(a *Alert) { a.What = "x" }},
+		{"settings+rekey", settingsBase, func(a *Alert) { a.Rekey = newRekey().Rekey }},
+		{"settings+response", settingsBase, func(a *Alert) { a.Response = ResponseCannot }},
+		{"settings+size", settingsBase, func(a *Alert) { a.Size = 1 }},
 	}
 	for _, u := range unused {
 		add("unused/"+u.name, u.base, u.mut, ErrEnum)
@@ -306,7 +360,7 @@ func TestParseAlertRejects(t *testing.T) {
 		{"version 2", with(sighting, 0, 2), ErrVersion},
 		{"version 255", with(sighting, 0, 255), ErrVersion},
 		{"kind 0", with(sighting, 1, 0), ErrKind},
-		{"kind 6", with(sighting, 1, 6), ErrKind},
+		{"kind 12", with(sighting, 1, 12), ErrKind},
 		{"kind 255", with(sighting, 1, 255), ErrKind},
 		{"trailing zero", append(bytes.Clone(sighting), 0), ErrTrailing},
 		{"trailing bytes", append(bytes.Clone(sighting), "junk"...), ErrTrailing},
@@ -314,7 +368,7 @@ func TestParseAlertRejects(t *testing.T) {
 		{"too large", make([]byte, MaxBodySize+1), ErrTooLarge},
 		{"status 0", with(sighting, 66, 0), ErrEnum},
 		{"certainty 9", with(sighting, 69, 9), ErrEnum},
-		{"sighting with ref", with(sighting, 70, 1), ErrMissing},
+		{"sighting with ref", with(sighting, 70, 1), ErrEnum},
 		{"negative sent", w(func(x *wireAlert) { x.sent = -1 }), ErrBadTime},
 		{"sent 0", w(func(x *wireAlert) { x.sent = 0 }), ErrBadTime},
 		{"sent beyond range", w(func(x *wireAlert) { x.sent = maxUnixMilli + 1 }), ErrBadTime},
@@ -365,7 +419,9 @@ func TestParseAlertRejects(t *testing.T) {
 func TestKindAndEnumStrings(t *testing.T) {
 	for _, c := range []struct{ got, want string }{
 		{KindSighting.String(), "sighting"}, {KindCallout.String(), "callout"}, {KindConfirm.String(), "confirm"},
-		{KindRespond.String(), "respond"}, {KindClear.String(), "clear"}, {Kind(9).String(), "kind(9)"},
+		{KindRespond.String(), "respond"}, {KindClear.String(), "clear"}, {KindCosign.String(), "cosign"},
+		{KindMember.String(), "member"}, {KindRole.String(), "role"}, {KindRemove.String(), "remove"}, {KindRekey.String(), "rekey"},
+		{KindSettings.String(), "settings"}, {Kind(12).String(), "kind(12)"}, {Kind(0).String(), "kind(0)"},
 		{ResponseEnRoute.String(), "enroute"}, {ResponseOnScene.String(), "onscene"}, {ResponseCannot.String(), "cannot"},
 		{ClearAllClear.String(), "allclear"}, {ClearRetracted.String(), "retracted"}, {ClearReason(7).String(), ""},
 		{RoleMember.String(), "member"}, {RoleVerifier.String(), "verifier"}, {RoleOrganizer.String(), "organizer"}, {Role(0).String(), "role(0)"},

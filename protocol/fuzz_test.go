@@ -3,9 +3,11 @@ package protocol
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"lookout/crypto"
 )
@@ -48,7 +50,8 @@ func seedBytes(f *testing.F, bs ...[]byte) {
 
 func goldenBodies(f *testing.F) [][]byte {
 	var out [][]byte
-	for _, name := range []string{"alert_sighting", "alert_callout", "alert_confirm", "alert_respond", "alert_clear"} {
+	for _, name := range []string{"alert_sighting", "alert_callout", "alert_confirm", "alert_respond", "alert_clear",
+		"alert_callout_update", "alert_cosign", "alert_member", "alert_role", "alert_remove", "alert_rekey", "alert_settings"} {
 		out = append(out, mustBody(f, goldenAlerts(f)[name]))
 	}
 	return out
@@ -64,6 +67,9 @@ func FuzzParseAlert(f *testing.F) {
 	seedBytes(f, goldenBodies(f)...)
 	f.Add([]byte{})
 	f.Add([]byte{Version, byte(KindSighting)})
+	for k := KindCosign; k <= KindSettings; k++ {
+		f.Add([]byte{Version, byte(k)})
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		a, err := ParseAlert(b)
 		if err != nil {
@@ -144,6 +150,10 @@ func FuzzOpenEnvelope(f *testing.F) {
 	f.Add(flip(env, 3), flip(signed, 100))
 	f.Add([]byte{}, mustMarshalSigned(f, mustSign(f, fxt.member2, fxt.member2Chain, newConfirm(refA))))
 	f.Add([]byte{Version}, mustMarshalSigned(f, mustSign(f, fxt.org, fxt.orgChain, newCallout())))
+	// Governance: a role grant (whose certificate the validator checks) and
+	// a settings change.
+	f.Add([]byte{}, mustMarshalSigned(f, mustSign(f, fxt.org, fxt.orgChain, newRole())))
+	f.Add([]byte{}, mustMarshalSigned(f, mustSign(f, fxt.founder, fxt.founderChain, newSettings())))
 	warm := fxt.validator()
 	nonce := bytes.Repeat([]byte{9}, crypto.NonceSize)
 	now := t0.Add(45 * time.Minute)
@@ -253,6 +263,64 @@ func FuzzParseGrant(f *testing.F) {
 		}
 		if !bytes.Equal(again, b) {
 			t.Fatalf("re-encoding differs")
+		}
+	})
+}
+
+// FuzzNormalizePlace: normalizing never panics, is idempotent, and leaves
+// no upper case, punctuation, symbols or doubled, leading or trailing
+// spaces.
+func FuzzNormalizePlace(f *testing.F) {
+	for _, s := range []string{placeA, placeA2, placeB, "O'Connor", "Rue Saint-Hubert & Bélanger", "İstanbul", "ǅ", "a\u00a0\u2028b", "\xff\xfe"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n := NormalizePlace(s)
+		if again := NormalizePlace(n); again != n {
+			t.Fatalf("not idempotent: %q -> %q -> %q", s, n, again)
+		}
+		if strings.HasPrefix(n, " ") || strings.HasSuffix(n, " ") || strings.Contains(n, "  ") {
+			t.Fatalf("spaces left in %q", n)
+		}
+		for _, r := range n {
+			if r != ' ' && (unicode.IsSpace(r) || unicode.IsPunct(r) || unicode.IsSymbol(r) || unicode.IsControl(r)) {
+				t.Fatalf("%q left in %q", r, n)
+			}
+		}
+	})
+}
+
+// FuzzFoldOrder: any selection of the messages of the state tests' world,
+// with repeats, in any order, folds (incidents, then each incident and
+// callout) to the same views as the same set in a canonical order.
+func FuzzFoldOrder(f *testing.F) {
+	world := worldMessages(newStateFixture(f, RoleMember))
+	all := make([]byte, len(world))
+	for i := range all {
+		all[i] = byte(i)
+	}
+	f.Add(all, uint16(60))
+	f.Add([]byte{0, 1, 2, 3, 0, 1}, uint16(30))
+	f.Add([]byte{40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50}, uint16(300))
+	removed := removedSet(mallory)
+	f.Fuzz(func(t *testing.T, pick []byte, minutes uint16) {
+		var picked []*Message
+		for _, p := range pick {
+			picked = append(picked, world[int(p)%len(world)])
+		}
+		canonical := slices.Clone(picked)
+		slices.SortFunc(canonical, func(a, b *Message) int { return bytes.Compare(a.ID[:], b.ID[:]) })
+		canonical = slices.CompactFunc(canonical, func(a, b *Message) bool { return a.ID == b.ID })
+		now := at(time.Duration(minutes) * time.Minute)
+		for _, s := range []Settings{DefaultSettings(), {Corroborations: 3, CorroborationWindow: 5 * time.Minute, Expiry: 30 * time.Minute, Cosign: true}} {
+			want := foldAll(canonical, s, removed, now)
+			if got := foldAll(picked, s, removed, now); !sameViews(got, want) {
+				t.Fatalf("views differ:\n%v\nwant\n%v", got, want)
+			}
+			slices.Reverse(picked)
+			if got := foldAll(picked, s, removed, now); !sameViews(got, want) {
+				t.Fatalf("reversed: views differ")
+			}
 		}
 	})
 }

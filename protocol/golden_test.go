@@ -104,7 +104,10 @@ func TestSizes(t *testing.T) {
 		{"certBodySize", certBodySize, 2050},
 		{"JoinRequestSize", JoinRequestSize, 3249},
 		{"EnvelopeHeaderSize", EnvelopeHeaderSize, 29},
-		{"MaxSignedSize", MaxSignedSize, 29173},
+		{"MaxBodySize", MaxBodySize, 36864},
+		{"MaxSignedSize", MaxSignedSize, 61941},
+		{"RekeySealedSize", RekeySealedSize, 48},
+		{"RekeyEntrySize", RekeyEntrySize, 1200},
 		{"crypto.SignatureSize", crypto.SignatureSize, 3373},
 		{"crypto.PublicKeySize", crypto.PublicKeySize, 1984},
 		{"crypto.KEMPublicKeySize", crypto.KEMPublicKeySize, 1216},
@@ -118,30 +121,62 @@ func TestSizes(t *testing.T) {
 	if n := EnvelopeHeaderSize + len(pad(make([]byte, MaxSignedSize))) + crypto.Overhead; n > MaxEnvelopeSize {
 		t.Errorf("largest envelope is %d bytes, over MaxEnvelopeSize %d", n, MaxEnvelopeSize)
 	}
+	// The largest rekey part fits MaxBodySize; it is the largest body.
+	if n := 88 + 4 + 1 + 1 + 1 + MaxRekeyEntries*RekeyEntrySize; n > MaxBodySize {
+		t.Errorf("largest rekey body is %d bytes, over MaxBodySize %d", n, MaxBodySize)
+	}
+	// A callout update with every text at its limit is far smaller.
+	if n := 88 + MaxPlaceLen + 2 + MaxTitleLen + 2 + MaxWhenLen + 2 + 2 + MaxTextLen + 2 + MaxRightsLen; n > MaxBodySize/10 {
+		t.Errorf("largest callout body is %d bytes", n)
+	}
 }
 
-// goldenAlerts are the five example bodies: a member's sighting, an
+// goldenAlerts are the example bodies: a member's sighting, an
 // organizer's callout, a second member's confirm of the sighting, a
-// member's answer to the callout and a verifier's all clear.
+// member's answer to the callout, a verifier's all clear, the organizer's
+// update of the callout, the founder's cosign of it, and one message of
+// each governance kind.
 func goldenAlerts(t testing.TB) map[string]*Alert {
 	sighting := newSighting()
 	callout := newCallout()
 	sid := ComputeAlertID(mustBody(t, sighting))
 	cid := ComputeAlertID(mustBody(t, callout))
 	return map[string]*Alert{
-		"alert_sighting": sighting,
-		"alert_callout":  callout,
-		"alert_confirm":  newConfirm(sid),
-		"alert_respond":  newRespond(cid),
-		"alert_clear":    newClear(sid),
+		"alert_sighting":       sighting,
+		"alert_callout":        callout,
+		"alert_confirm":        newConfirm(sid),
+		"alert_respond":        newRespond(cid),
+		"alert_clear":          newClear(sid),
+		"alert_callout_update": newCalloutUpdate(cid),
+		"alert_cosign":         newCosign(cid),
+		"alert_member":         newMember(),
+		"alert_role":           newRole(),
+		"alert_remove":         newRemove(),
+		"alert_rekey":          newRekey(),
+		"alert_settings":       newSettings(),
 	}
+}
+
+// goldenNotes say more about some golden alert bodies.
+var goldenNotes = map[string]string{
+	"alert_callout_update": "the organizer's update of alert_callout.golden (a callout with a ref)",
+	"alert_cosign":         "the founder co-signs alert_callout.golden",
+	"alert_member":         "the member announces name \"Amara\" and the X-Wing key of KEM seed 0x0d...",
+	"alert_role":           "the organizer grants member2 the verifier role (certificate issued by the organizer)",
+	"alert_remove":         "the organizer removes the outsider",
+	"alert_rekey":          "the organizer's rekey to epoch 2, part 0 of 1, entries for the member (KEM seed 0x0d...)\nand member2 (KEM seed 0x0e...): new secret ChaCha8(0x23...) sealed with the old secret\nChaCha8(0x20...), encapsulation randomness ChaCha8(0x0f...) for both entries in turn",
+	"alert_settings":       "the founder sets quorum 3, window 15m, expiry 2h, cosign on, 5 reports, 20 confirms",
 }
 
 func TestGoldenAlerts(t *testing.T) {
 	for name, a := range goldenAlerts(t) {
 		t.Run(name, func(t *testing.T) {
 			body := mustBody(t, a)
-			checkGoldenHex(t, name, "alert body ("+a.Kind.String()+"), see docs/protocol.md \"Alert body\"", body)
+			comment := "alert body (" + a.Kind.String() + "), see docs/protocol.md \"Alert body\""
+			if n := goldenNotes[name]; n != "" {
+				comment += "\n" + n
+			}
+			checkGoldenHex(t, name, comment, body)
 			got, err := ParseAlert(body)
 			if err != nil {
 				t.Fatalf("ParseAlert: %v", err)

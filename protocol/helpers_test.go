@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"math/rand/v2"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -81,6 +82,14 @@ type fixture struct {
 
 	secret crypto.ZoneSecret
 	key    *crypto.AEADKey // alert key of testEpoch
+
+	grantCert *Cert // verifier cert for member2, by org: what a KindRole carries
+
+	// A rekey to epoch 2: next is the new secret, sealed to memberKEM (for
+	// member) and member2KEM (for member2) with the old secret, secret.
+	memberKEM, member2KEM *crypto.KEMKey
+	next                  crypto.ZoneSecret
+	rekeyEntries          []RekeyEntry
 }
 
 var (
@@ -109,6 +118,20 @@ var fixtureOnce = sync.OnceValue(func() *fixture {
 	f.member2Chain = Chain{f.member2Cert, f.orgCert, f.founderCert}
 	copy(f.secret[:], testBytes(0x20, crypto.ZoneSecretSize))
 	f.key = f.secret.AlertKey(testEpoch)
+	f.grantCert = mustCert(f.org, testZone, f.member2.Public(), RoleVerifier, certIssued, certExpires)
+	f.memberKEM, f.member2KEM = mustKEM(0x0d), mustKEM(0x0e)
+	copy(f.next[:], testBytes(0x23, crypto.ZoneSecretSize))
+	r := testReader(0x0f)
+	for _, m := range []struct {
+		kem *crypto.KEMKey
+		id  crypto.MemberID
+	}{{f.memberKEM, f.member.ID()}, {f.member2KEM, f.member2.ID()}} {
+		e, err := SealRekeyEntry(m.kem.PublicBytes(), testZone, f.secret, rekeyEpoch, m.id, f.next, r)
+		if err != nil {
+			panic(err)
+		}
+		f.rekeyEntries = append(f.rekeyEntries, e)
+	}
 	return f
 })
 
@@ -221,6 +244,97 @@ func newClear(ref AlertID) *Alert {
 	}
 }
 
+// rekeyEpoch is the epoch the test rekey introduces.
+const rekeyEpoch uint32 = 2 // testEpoch + 1
+
+// calloutUpdate is the organizer's update of the callout: more people, a
+// later time.
+func newCalloutUpdate(ref AlertID) *Alert {
+	a := newCallout()
+	a.Ref = ref
+	a.Sent = t0.Add(20 * time.Minute)
+	a.Expires = a.Sent.Add(DefaultCalloutTTL)
+	a.Title = "Accompany the family: 4 more people needed"
+	a.When = "18:50"
+	a.Need = 10
+	return a
+}
+
+// newCosign is the founder co-signing the org's callout.
+func newCosign(ref AlertID) *Alert {
+	return &Alert{
+		Kind:      KindCosign,
+		Zone:      testZone,
+		Sender:    fixtureOnce().founder.ID(),
+		Sent:      t0.Add(11 * time.Minute),
+		Expires:   t0.Add(11*time.Minute + DefaultUpdateTTL),
+		Status:    StatusActual,
+		Urgency:   UrgencyImmediate,
+		Severity:  SeveritySevere,
+		Certainty: CertaintyLikely,
+		Ref:       ref,
+	}
+}
+
+// governance returns the common fields of a governance message.
+func governance(k Kind, sender crypto.MemberID) *Alert {
+	return &Alert{
+		Kind:      k,
+		Zone:      testZone,
+		Sender:    sender,
+		Sent:      t0.Add(-time.Hour),
+		Expires:   t0.Add(-time.Hour + MaxLifetime),
+		Status:    StatusActual,
+		Urgency:   UrgencyUnknown,
+		Severity:  SeverityUnknown,
+		Certainty: CertaintyUnknown,
+	}
+}
+
+// newMember is the member announcing its name and KEM key.
+func newMember() *Alert {
+	f := fixtureOnce()
+	a := governance(KindMember, f.member.ID())
+	a.Name = "Amara"
+	a.KEM = f.memberKEM.PublicBytes()
+	return a
+}
+
+// newRole is the org granting member2 the verifier role.
+func newRole() *Alert {
+	f := fixtureOnce()
+	a := governance(KindRole, f.org.ID())
+	a.Cert = bytes.Clone(f.grantCert.Bytes())
+	return a
+}
+
+// newRemove is the org removing the outsider.
+func newRemove() *Alert {
+	f := fixtureOnce()
+	a := governance(KindRemove, f.org.ID())
+	a.Subject = f.outsider.ID()
+	a.Note = "moved away"
+	return a
+}
+
+// newRekey is the org's rekey to rekeyEpoch, one part of two entries.
+func newRekey() *Alert {
+	f := fixtureOnce()
+	a := governance(KindRekey, f.org.ID())
+	a.Epoch, a.Part, a.Parts = rekeyEpoch, 0, 1
+	for _, e := range f.rekeyEntries {
+		a.Rekey = append(a.Rekey, RekeyEntry{Member: e.Member, Enc: bytes.Clone(e.Enc), Sealed: bytes.Clone(e.Sealed)})
+	}
+	return a
+}
+
+// newSettings is the founder changing the zone's settings.
+func newSettings() *Alert {
+	a := governance(KindSettings, fixtureOnce().founder.ID())
+	a.Settings = ZoneSettings{Quorum: 3, Window: 15 * time.Minute, Expiry: 2 * time.Hour, Cosign: true, MaxReports: 5, MaxConfirms: 20}
+	return a
+}
+
 // refA is an arbitrary non-zero alert reference.
 var refA = AlertID{0xaa, 0x01}
 
@@ -304,5 +418,5 @@ func sameAlert(a, b *Alert) bool {
 	x, y := *a, *b
 	x.Sent, x.Expires, x.Observed = time.Time{}, time.Time{}, time.Time{}
 	y.Sent, y.Expires, y.Observed = time.Time{}, time.Time{}, time.Time{}
-	return x == y
+	return reflect.DeepEqual(x, y)
 }

@@ -41,7 +41,9 @@ const (
 	CertSize     = certBodySize + crypto.SignatureSize
 	certBodySize = 1 + ZoneIDSize + 1 + crypto.PublicKeySize + 8 + 8 + crypto.MemberIDSize
 	// MaxBodySize bounds an encoded alert body.
-	MaxBodySize = 4096
+	// It is large enough for a rekey part (MaxRekeyEntries entries); every
+	// other kind is far smaller.
+	MaxBodySize = 36 << 10
 	// MaxSignedSize bounds a signed alert (chain, body, signature).
 	MaxSignedSize = 2 + MaxChainLen*(2+CertSize) + 2 + MaxBodySize + crypto.SignatureSize
 	// PadBlock: sealed plaintexts are padded to a multiple of this, so sizes
@@ -60,6 +62,21 @@ const (
 	MaxPeerIDLen = 64
 	// MaxGrantPeers bounds the bootstrap peers in a zone grant.
 	MaxGrantPeers = 16
+	// MaxRekeyEntries bounds the members one rekey part seals to.
+	MaxRekeyEntries = 28
+	// MaxRekeyParts bounds the parts of one rekey (so a zone of at most
+	// MaxRekeyParts × MaxRekeyEntries members).
+	MaxRekeyParts = 64
+	// RekeyEntrySize is member ID, HPKE enc, sealed zone secret.
+	RekeyEntrySize = crypto.MemberIDSize + crypto.EncapsulatedKeySize + RekeySealedSize
+	// RekeySealedSize is a zone secret sealed with HPKE (secret + tag).
+	RekeySealedSize = crypto.ZoneSecretSize + crypto.HPKEOverhead
+	// MaxNameLen bounds a member's display name.
+	MaxNameLen = 64
+	// MaxQuorum bounds the corroboration count a zone may require.
+	MaxQuorum = 50
+	// MaxRateLimit bounds per-member limits a zone may set.
+	MaxRateLimit = 1000
 	// MaxInviteCodeLen bounds an invite code line.
 	MaxInviteCodeLen = 4096
 )

@@ -90,6 +90,16 @@ func (v *Validator) Check(s *Signed, now time.Time) (Role, error) {
 	if err := CheckRole(a, role); err != nil {
 		return 0, err
 	}
+	if a.Kind == KindRole {
+		// The granted certificate must be issued by the sender.
+		c, err := v.certs.parse(a.Cert)
+		if err != nil {
+			return 0, err
+		}
+		if err := c.verifySig(s.Chain.Leaf().Subject); err != nil {
+			return 0, fmt.Errorf("%w: granted certificate not issued by its sender", ErrChain)
+		}
+	}
 	if a.Sent.After(now.Add(MaxClockSkew)) {
 		return 0, fmt.Errorf("%w: sent %s", ErrFuture, a.Sent.Format(time.RFC3339))
 	}
@@ -104,6 +114,8 @@ func CheckRole(a *Alert, role Role) error {
 	switch {
 	case a.Kind == KindCallout && role != RoleOrganizer:
 		return fmt.Errorf("%w: only organizers issue callouts (sender is a %s)", ErrNotAllowed, role)
+	case (a.Kind == KindCosign || (a.Kind.IsGovernance() && a.Kind != KindMember)) && role != RoleOrganizer:
+		return fmt.Errorf("%w: only organizers send %s messages (sender is a %s)", ErrNotAllowed, a.Kind, role)
 	case a.Kind == KindClear && a.Reason == ClearAllClear && role == RoleMember:
 		return fmt.Errorf("%w: only verifiers and organizers give the all clear; a member can retract their own alert", ErrNotAllowed)
 	}

@@ -105,6 +105,10 @@ func TestParseSignedRejects(t *testing.T) {
 	}
 	w.bytes16(five.Body)
 	w.raw(five.Sig)
+	// Five certificates and a maximal body exceed the size bound.
+	w5 := writer{b: bytes.Clone(w.b[:len(w.b)-2-len(five.Body)-len(five.Sig)])}
+	w5.bytes16(make([]byte, MaxBodySize))
+	w5.raw(five.Sig)
 	badBody := bytes.Clone(s.Body)
 	badBody[0] = 9
 	bb := &Signed{Chain: s.Chain, Body: badBody, Sig: s.Sig}
@@ -126,16 +130,23 @@ func TestParseSignedRejects(t *testing.T) {
 		{"version 2", withByte(0, 2), ErrVersion},
 		{"chain length 0", withByte(1, 0), ErrChain},
 		{"chain length 5 (header only)", withByte(1, 5), ErrChain},
-		// Five real certificates never fit: the size bound rejects them first.
-		{"chain length 5 (five certs)", w.b, ErrTooLarge},
+		// Five certificates fit the size bound (a rekey body is far larger
+		// than a certificate); the count check rejects them.
+		{"chain length 5 (five certs)", w.b, ErrChain},
+		// With a maximal body they do not: the size bound rejects them first.
+		{"chain length 5 (five certs), maximal body", w5.b, ErrTooLarge},
 		{"chain length 255", withByte(1, 255), ErrChain},
-		{"chain length 1, rest misread", withByte(1, 1), ErrTooLong},
+		// The second certificate's length prefix is read as the body length
+		// and the rest does not line up.
+		{"chain length 1, rest misread", withByte(1, 1), ErrBadPadding},
 		{"cert length CertSize+1", withU16(2, CertSize+1), ErrTooLong},
 		{"cert length 0xffff", withU16(2, 0xffff), ErrTooLong},
 		{"cert length CertSize-1", withU16(2, CertSize-1), ErrTruncated},
 		{"cert with bad role", withByte(4+certOffRole, 0), ErrEnum},
 		{"cert version", withByte(4, 7), ErrVersion},
 		{"body length MaxBodySize+1", withU16(bodyOff, MaxBodySize+1), ErrTooLong},
+		{"body length 0xffff", withU16(bodyOff, 0xffff), ErrTooLong},
+		{"body length MaxBodySize, input short", withU16(bodyOff, MaxBodySize), ErrTruncated},
 		{"body length too short", withU16(bodyOff, uint16(len(s.Body)-1)), ErrBadPadding},
 		{"body length 0", withU16(bodyOff, 0), ErrBadPadding},
 		{"body invalid", mustMarshalSigned(t, bb), ErrVersion},
@@ -319,6 +330,17 @@ func TestValidator(t *testing.T) {
 		{name: "sent at now+MaxClockSkew", env: signedWith(f.member, f.memberChain, sighting, nil), now: sent.Add(-MaxClockSkew), role: RoleMember},
 		{name: "1ms before expiry", env: signedWith(f.member, f.memberChain, sighting, nil), now: sent.Add(DefaultSightingTTL - time.Millisecond), role: RoleMember},
 		{name: "someone else revoked", env: signedWith(f.member, f.memberChain, sighting, nil), revoked: revokeMember(f.member2.ID()), role: RoleMember},
+		{name: "organizer callout update", env: signedWith(f.org, f.orgChain, func() *Alert { return newCalloutUpdate(refA) }, nil), role: RoleOrganizer},
+		{name: "founder cosign", env: signedWith(f.founder, f.founderChain, func() *Alert { return newCosign(refA) }, nil), role: RoleOrganizer},
+		{name: "member announcement", env: signedWith(f.member, f.memberChain, newMember, nil), role: RoleMember},
+		{name: "verifier announcement", env: signedWith(f.verifier, f.verifierChain, newMember, nil), role: RoleVerifier},
+		{name: "organizer grants a role it issued", env: signedWith(f.org, f.orgChain, newRole, nil), role: RoleOrganizer},
+		{name: "founder grants a role it issued", env: signedWith(f.founder, f.founderChain, newRole, func(a *Alert) {
+			a.Cert = bytes.Clone(f.memberCert.Bytes())
+		}), role: RoleOrganizer},
+		{name: "organizer removes", env: signedWith(f.org, f.orgChain, newRemove, nil), role: RoleOrganizer},
+		{name: "organizer rekeys", env: signedWith(f.org, f.orgChain, newRekey, nil), role: RoleOrganizer},
+		{name: "founder changes settings", env: signedWith(f.founder, f.founderChain, newSettings, nil), role: RoleOrganizer},
 
 		// Envelope stage.
 		{name: "unknown epoch", env: func(t *testing.T) []byte {
@@ -388,6 +410,24 @@ func TestValidator(t *testing.T) {
 		{name: "founder with member self-cert calls out", env: signedWith(f.founder, Chain{w.founderMemberSelf}, callout, nil), want: ErrNotAllowed},
 		{name: "member all clear", env: signedWith(f.member, f.memberChain, allClear, nil), want: ErrNotAllowed},
 		{name: "member via organizer all clear", env: signedWith(f.member2, f.member2Chain, allClear, nil), want: ErrNotAllowed},
+		{name: "member callout update", env: signedWith(f.member, f.memberChain, func() *Alert { return newCalloutUpdate(refA) }, nil), want: ErrNotAllowed},
+		{name: "verifier cosign", env: signedWith(f.verifier, f.verifierChain, func() *Alert { return newCosign(refA) }, nil), want: ErrNotAllowed},
+		{name: "member grants a role", env: signedWith(f.member, f.memberChain, newRole, nil), want: ErrNotAllowed},
+		{name: "verifier removes", env: signedWith(f.verifier, f.verifierChain, newRemove, nil), want: ErrNotAllowed},
+		{name: "member rekeys", env: signedWith(f.member2, f.member2Chain, newRekey, nil), want: ErrNotAllowed},
+		{name: "verifier changes settings", env: signedWith(f.verifier, f.verifierChain, newSettings, nil), want: ErrNotAllowed},
+		{name: "founder with member self-cert changes settings", env: signedWith(f.founder, Chain{w.founderMemberSelf}, newSettings, nil), want: ErrNotAllowed},
+		// A KindRole must carry a certificate its sender issued.
+		{name: "organizer grants a certificate the founder issued", env: signedWith(f.org, f.orgChain, newRole, func(a *Alert) {
+			a.Cert = bytes.Clone(f.memberCert.Bytes())
+		}), want: ErrChain},
+		{name: "founder grants a certificate the organizer issued", env: signedWith(f.founder, f.founderChain, newRole, nil), want: ErrChain},
+		{name: "organizer grants a certificate with a forged signature", env: signedWith(f.org, f.orgChain, newRole, func(a *Alert) {
+			a.Cert = flip(f.grantCert.Bytes(), certOffSig+7)
+		}), want: ErrChain},
+		{name: "organizer grants its own certificate", env: signedWith(f.org, f.orgChain, newRole, func(a *Alert) {
+			a.Cert = bytes.Clone(f.orgCert.Bytes())
+		}), want: ErrChain},
 
 		// Time window.
 		{name: "sent MaxClockSkew+1ms in the future", env: signedWith(f.member, f.memberChain, sighting, nil), now: sent.Add(-MaxClockSkew - time.Millisecond), want: ErrFuture},
@@ -473,9 +513,30 @@ func TestCheckRole(t *testing.T) {
 		{newCallout(), RoleMember, ErrNotAllowed},
 		{newCallout(), RoleVerifier, ErrNotAllowed},
 		{newCallout(), RoleOrganizer, nil},
+		{newCalloutUpdate(refA), RoleMember, ErrNotAllowed},
+		{newCalloutUpdate(refA), RoleVerifier, ErrNotAllowed},
+		{newCalloutUpdate(refA), RoleOrganizer, nil},
+		{newCosign(refA), RoleMember, ErrNotAllowed},
+		{newCosign(refA), RoleVerifier, ErrNotAllowed},
+		{newCosign(refA), RoleOrganizer, nil},
+		{newMember(), RoleMember, nil},
+		{newMember(), RoleVerifier, nil},
+		{newMember(), RoleOrganizer, nil},
+		{newRole(), RoleMember, ErrNotAllowed},
+		{newRole(), RoleVerifier, ErrNotAllowed},
+		{newRole(), RoleOrganizer, nil},
+		{newRemove(), RoleMember, ErrNotAllowed},
+		{newRemove(), RoleVerifier, ErrNotAllowed},
+		{newRemove(), RoleOrganizer, nil},
+		{newRekey(), RoleMember, ErrNotAllowed},
+		{newRekey(), RoleVerifier, ErrNotAllowed},
+		{newRekey(), RoleOrganizer, nil},
+		{newSettings(), RoleMember, ErrNotAllowed},
+		{newSettings(), RoleVerifier, ErrNotAllowed},
+		{newSettings(), RoleOrganizer, nil},
 	} {
 		if err := CheckRole(c.a, c.role); !errors.Is(err, c.want) || (c.want == nil) != (err == nil) {
-			t.Errorf("CheckRole(%s/%d, %s) = %v, want %v", c.a.Kind, c.a.Reason, c.role, err, c.want)
+			t.Errorf("CheckRole(%s/%d/update=%v, %s) = %v, want %v", c.a.Kind, c.a.Reason, c.a.IsUpdate(), c.role, err, c.want)
 		}
 	}
 }

@@ -39,8 +39,14 @@ func init() {
 		{"zone invite", "ZONE [--role member|verifier|organizer] [--ttl 24h]", "make a one-line invite code (organizers)", runZoneInvite},
 		{"zone join", "CODE", "join a zone with an invite code; prints its ID and name", runZoneJoin},
 		{"zone list", "[--json]", "list your zones", runZoneList},
+		{"zone members", "ZONE [--json]", "list a zone's members: name, role and member ID", runZoneMembers},
+		{"zone promote", "ZONE MEMBER --role verifier|organizer [--json]", "give a member a role (organizers); MEMBER is an ID, a unique ID prefix or a unique name", runZonePromote},
+		{"zone remove", "ZONE MEMBER [--json]", "remove a member and move the zone to a new epoch (organizers); prints who still needs a new invite", runZoneRemove},
+		{"zone settings", "ZONE [--quorum K] [--window 20m] [--expiry 4h] [--cosign-callouts] [--max-reports N] [--max-confirms N] [--json]", "show a zone's settings, or change them (organizers)", runZoneSettings},
 		{"report", "ZONE --what TEXT --where TEXT [--size N] [--activity T] [--uniform T] [--equipment T] [--exercise]", "report a sighting; prints its alert ID", runReport},
-		{"callout", "ZONE --title TEXT --where TEXT [--when TIME] [--need N] [--bring T] [--rights T] [--exercise]", "call members out (organizers); prints its alert ID", runCallout},
+		{"callout", "ZONE --title TEXT --where TEXT [--when TIME] [--need N] [--bring T] [--rights T] [--exercise]", "call members out (organizers); prints its alert ID. A zone named \"update\" must be given by its ID", runCallout},
+		{"callout update", "ALERT [--title T] [--where T] [--when T] [--need N] [--bring T] [--rights T]", "change a callout (organizers)", runCalloutUpdate},
+		{"cosign", "ALERT", "co-sign a callout another organizer sent, where the zone requires two (organizers)", runCosign},
 		{"confirm", "ALERT", "confirm a sighting you witness too", runConfirm},
 		{"respond", "ALERT --status enroute|onscene|cannot", "answer a callout", runRespond},
 		{"clear", "ALERT [--reason TEXT]", "give the all clear (verifiers, organizers) or retract your own alert", runClear},
@@ -123,6 +129,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if name == "zone" {
 		return e.exit(ctx, e.zone(ctx, args[1:]))
 	}
+	// "callout update" changes a callout; a zone named "update" is given
+	// to callout by its ID.
+	if name == "callout" && len(args) > 1 && args[1] == "update" {
+		name, args = "callout update", args[1:]
+	}
 	c := lookup(name)
 	if c == nil {
 		return e.exit(ctx, &usageError{msg: fmt.Sprintf("unknown command %q", name)})
@@ -141,7 +152,7 @@ func (e *env) zone(ctx context.Context, args []string) error {
 	case err != nil:
 		return &usageError{cmd: "zone", msg: err.Error()}
 	case fs.NArg() == 0:
-		return &usageError{msg: "zone needs a subcommand: create, invite, join or list"}
+		return &usageError{msg: "zone needs a subcommand: create, invite, join, list, members, promote, remove or settings"}
 	}
 	c := lookup("zone " + fs.Arg(0))
 	if c == nil {
@@ -253,6 +264,8 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintf(w, "\nThe home directory is --home DIR, else $LOOKOUT_HOME, else %s.\n", defaultHome())
 	fmt.Fprintf(w, "Flags may come before or after arguments. Run 'lookout COMMAND -h' for a command's flags.\n")
+	fmt.Fprintf(w, "ALERT is an alert ID or its first 8 or more characters; ZONE is a zone's name or ID.\n")
+	fmt.Fprintf(w, "'lookout callout update' changes a callout: to call out in a zone named \"update\", give the zone's ID.\n")
 }
 
 func (c *command) usage(w io.Writer, fs *flag.FlagSet) {

@@ -84,6 +84,33 @@ func TestUsageErrors(t *testing.T) {
 		{"node", "extra"},
 		{"init", "extra"},
 		{"status", "--home", ""},
+		{"zone", "members"},
+		{"zone", "members", "north", "extra"},
+		{"zone", "promote", "north", "bob"},
+		{"zone", "promote", "north", "--role", "verifier"},
+		{"zone", "promote", "north", "bob", "--role", "member"},
+		{"zone", "promote", "north", "bob", "--role", "king"},
+		{"zone", "remove", "north"},
+		{"zone", "remove", "north", "bob", "carol"},
+		{"zone", "settings"},
+		{"zone", "settings", "north", "--quorum", "0"},
+		{"zone", "settings", "north", "--quorum", "many"},
+		{"zone", "settings", "north", "--window", "0"},
+		{"zone", "settings", "north", "--window", "soon"},
+		{"zone", "settings", "north", "--expiry", "-1h"},
+		{"zone", "settings", "north", "--max-reports", "0"},
+		{"zone", "settings", "north", "--max-confirms", "-3"},
+		{"zone", "settings", "north", "--cosign-callouts=maybe"},
+		{"callout", "update"},
+		{"callout", "update", "abcdef12"},
+		{"callout", "update", "abcdef12", "--title", " "},
+		{"callout", "update", "abcdef12", "--need", "0"},
+		{"callout", "update", "abcdef12", "--need", "-1"},
+		{"callout", "update", "abcdef12", "--need", "x"},
+		{"callout", "update", "abcdef12", "extra", "--title", "t"},
+		{"callout", "update", "--title", "t", "--where", "w"},
+		{"cosign"},
+		{"cosign", "a", "b"},
 	} {
 		args = append([]string{"--home", home}, args...)
 		out, errs, code := lk(t, args...)
@@ -98,7 +125,7 @@ func TestUsageErrors(t *testing.T) {
 }
 
 func TestUsage(t *testing.T) {
-	for _, args := range [][]string{{}, {"help"}, {"help", "report"}, {"help", "zone", "invite"}} {
+	for _, args := range [][]string{{}, {"help"}, {"help", "report"}, {"help", "zone", "invite"}, {"help", "callout", "update"}, {"help", "zone", "settings"}} {
 		out, errs, code := lk(t, args...)
 		if code != 2 || out != "" || !strings.HasPrefix(errs, "usage: lookout") {
 			t.Errorf("lookout %s: exit %d, stdout %q, stderr %q; want usage on stderr, exit 2", strings.Join(args, " "), code, out, errs)
@@ -111,6 +138,20 @@ func TestUsage(t *testing.T) {
 	out, _, code = lk(t, "--help")
 	if code != 0 || !strings.Contains(out, "zone invite") {
 		t.Errorf("lookout --help: exit %d, stdout %q", code, out)
+	}
+	for _, want := range []string{"zone members ZONE", "zone promote ZONE MEMBER --role verifier|organizer", "zone remove ZONE MEMBER",
+		"zone settings ZONE [--quorum K] [--window 20m] [--expiry 4h] [--cosign-callouts]", "callout update ALERT", "cosign ALERT", `named "update"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("lookout --help lacks %q", want)
+		}
+	}
+	out, _, code = lk(t, "callout", "update", "-h")
+	if code != 0 || !strings.Contains(out, "usage: lookout callout update ALERT") || !strings.Contains(out, "-need") {
+		t.Errorf("lookout callout update -h: exit %d, stdout %q", code, out)
+	}
+	out, _, code = lk(t, "zone", "settings", "-h")
+	if code != 0 || !strings.Contains(out, "-cosign-callouts") || !strings.Contains(out, "-max-confirms") {
+		t.Errorf("lookout zone settings -h: exit %d, stdout %q", code, out)
 	}
 }
 
@@ -130,6 +171,13 @@ func TestNoNode(t *testing.T) {
 		{"clear", "a"},
 		{"alerts", "north"},
 		{"watch", "north"},
+		{"zone", "members", "north"},
+		{"zone", "promote", "north", "bob", "--role", "verifier"},
+		{"zone", "remove", "north", "bob"},
+		{"zone", "settings", "north"},
+		{"zone", "settings", "north", "--quorum", "3"},
+		{"callout", "update", "abcdef12", "--title", "t"},
+		{"cosign", "abcdef12"},
 	} {
 		args = append([]string{"--home", home}, args...)
 		out, errs, code := lk(t, args...)
@@ -272,27 +320,32 @@ func TestAlerts(t *testing.T) {
 		}
 		ids[strings.TrimSpace(out)] = true
 	}
-	objs := jsonKeys(t, lkOK(t, "--home", home, "alerts", "north", "--json"), "id", "zone", "kind", "state", "where", "sent")
+	objs := jsonKeys(t, lkOK(t, "--home", home, "alerts", "north", "--json"), "id", "zone", "kind", "state", "where", "sent", "incident", "confirmations", "verified_by")
 	if len(objs) != 3 {
 		t.Fatalf("alerts --json: %d alerts, want 3", len(objs))
 	}
 	for _, o := range objs {
-		if !ids[o["id"].(string)] || o["kind"] != "sighting" {
+		if !ids[o["id"].(string)] || o["kind"] != "sighting" || o["state"] != "unconfirmed" || o["incident"] != o["id"] {
 			t.Errorf("unexpected alert %v", o)
 		}
 	}
-	if objs[1]["size"] != 4.0 || objs[2]["exercise"] != true || objs[0]["where"] != "Jane & Finch" {
+	// Newest first.
+	if objs[1]["size"] != 4.0 || objs[0]["exercise"] != true || objs[2]["where"] != "Jane & Finch" {
 		t.Errorf("alert fields lost: %v", objs)
 	}
 
-	first := objs[0]["id"].(string)
+	first := objs[2]["id"].(string)
 	out := lkOK(t, "--home", home, "confirm", first)
-	if want := "[VERIFIED] sighting " + first + " at Jane & Finch: 2 vans, CBSA jackets (confirmations 2)\n"; out != want {
+	if want := "[VERIFIED] sighting " + first + " at Jane & Finch: 2 vans, CBSA jackets (2 witnesses) - VERIFIED by fakememb\n"; out != want {
 		t.Errorf("confirm printed %q, want %q", out, want)
 	}
 	out = lkOK(t, "--home", home, "alerts", "north")
-	if strings.Count(out, "\n") != 3 || !strings.Contains(out, "[EXERCISE] [UNVERIFIED] sighting") || !strings.Contains(out, "plaza: agents, size 4") {
+	if strings.Count(out, "\n") != 3 || !strings.Contains(out, "[DRILL] (unconfirmed) sighting") || !strings.Contains(out, "plaza: agents, size 4") {
 		t.Errorf("alerts:\n%s", out)
+	}
+	objs = jsonKeys(t, lkOK(t, "--home", home, "alerts", "north", "--json"))
+	if vb := objs[2]["verified_by"].([]any); objs[2]["state"] != "verified" || len(vb) != 1 || vb[0] != "fakemember" || objs[2]["confirmations"] != 2.0 {
+		t.Errorf("confirmed alert = %v", objs[2])
 	}
 
 	co := strings.TrimSpace(lkOK(t, "--home", home, "callout", "--title", "Accompany family", "north", "--where", "school", "--need", "5", "--when", "15:30"))
@@ -300,8 +353,12 @@ func TestAlerts(t *testing.T) {
 	if want := "[ACTIVE] callout " + co + " at school: Accompany family, when 15:30 (needed 5, en route 1, on scene 0)\n"; out != want {
 		t.Errorf("respond printed %q, want %q", out, want)
 	}
+	objs = jsonKeys(t, lkOK(t, "--home", home, "alerts", "north", "--json"))
+	if o := objs[0]; o["id"] != co || o["state"] != "active" || o["needed"] != 5.0 || o["cosigned"] != false || o["responders"] == nil {
+		t.Errorf("callout --json = %v, want state, needed, cosigned, responders", o)
+	}
 	out = lkOK(t, "--home", home, "clear", "--reason", "vans left", first)
-	if !strings.Contains(out, "[CLEARED]") || !strings.HasSuffix(out, "- all clear: vans left\n") {
+	if !strings.Contains(out, "[CLEARED]") || !strings.HasSuffix(out, "- retracted: vans left\n") {
 		t.Errorf("clear printed %q", out)
 	}
 	if n := len(jsonKeys(t, lkOK(t, "--home", home, "alerts", "north", "--json"))); n != 3 {
@@ -397,7 +454,7 @@ func TestWatch(t *testing.T) {
 			if objs[0]["id"] != id || objs[0]["kind"] != "sighting" || objs[1]["confirmations"] != 2.0 {
 				t.Errorf("watch --json = %v", objs)
 			}
-		} else if !regexp.MustCompile(`^\d\d:\d\d:\d\d \[UNVERIFIED\] sighting ` + id + ` at corner: van \(confirmations 1\)\n\d\d:\d\d:\d\d \[VERIFIED\]`).MatchString(out.String()) {
+		} else if !regexp.MustCompile(`^\d\d:\d\d:\d\d \[UNCONFIRMED\] sighting ` + id + ` at corner: van \(1 witness\)\n\d\d:\d\d:\d\d \[VERIFIED\] .* \(2 witnesses\) - VERIFIED by fakememb\n$`).MatchString(out.String()) {
 			t.Errorf("watch =\n%s", out.String())
 		}
 	}
@@ -419,26 +476,52 @@ func TestParseTTL(t *testing.T) {
 }
 
 func TestFormatAlert(t *testing.T) {
-	three := 3
+	three, five := 3, 5
+	names := map[string]string{"m1": "Ana", "m2": ""}
+	name := func(id string) string { return who(id, names[id]) }
 	for _, tc := range []struct {
 		a    api.Alert
 		want string
 	}{{
-		api.Alert{ID: "3f2a", Kind: "sighting", State: "verified", Where: "Jane & Finch", What: "2 vans", Uniform: "CBSA jackets", Confirmations: &three},
-		"[VERIFIED] sighting 3f2a at Jane & Finch: 2 vans, CBSA jackets (confirmations 3)",
+		api.Alert{ID: "3f2a", Kind: "sighting", State: "verified", Where: "Jane & Finch", What: "2 vans", Uniform: "CBSA jackets", Confirmations: &three, VerifiedBy: []string{"m1", "m2deadbeefcafe"}},
+		"[VERIFIED] sighting 3f2a at Jane & Finch: 2 vans, CBSA jackets (3 witnesses) - VERIFIED by Ana (m1), m2deadbe",
 	}, {
-		api.Alert{ID: "9c", Kind: "callout", State: "active", Where: "school", Title: "Accompany family", Need: 5, Bring: "phone", Exercise: true, Responders: &api.Responders{EnRoute: 2, OnScene: 1, Cannot: 1}},
-		"[EXERCISE] [ACTIVE] callout 9c at school: Accompany family, bring phone (needed 5, en route 2, on scene 1, cannot 1)",
+		api.Alert{ID: "4a", Kind: "sighting", State: "corroborated", Where: "plaza", What: "agents", Confirmations: &five, Sightings: []string{"4a", "4b", "4c"}},
+		"[CORROBORATED] sighting 4a at plaza: agents (5 witnesses, 3 reports)",
+	}, {
+		api.Alert{ID: "9c", Kind: "callout", State: "active", Where: "school", Title: "Accompany family", Need: 5, Needed: 5, Bring: "phone", Exercise: true, Responders: &api.Responders{EnRoute: 2, OnScene: 1, Cannot: 1}},
+		"[DRILL] (active) callout 9c at school: Accompany family, bring phone (needed 5, en route 2, on scene 1, cannot 1)",
+	}, {
+		api.Alert{ID: "7b", Kind: "callout", State: "awaiting-cosign", Where: "school", Title: "Witness", Needed: 4, Responders: &api.Responders{}},
+		"[AWAITING-COSIGN] callout 7b at school: Witness (needed 4, en route 0, on scene 0) - awaiting a second organizer: do not go yet",
+	}, {
+		api.Alert{ID: "7c", Kind: "callout", State: "awaiting-cosign", Where: "school", Title: "Witness", Exercise: true},
+		"[DRILL] (awaiting-cosign) callout 7c at school: Witness (en route 0, on scene 0) - awaiting a second organizer",
+	}, {
+		api.Alert{ID: "7d", Kind: "callout", State: "active", Where: "school", Title: "Witness", Cosigned: true, Cosigners: []string{"m1"}},
+		"[ACTIVE] callout 7d at school: Witness (en route 0, on scene 0) - co-signed by Ana (m1)",
+	}, {
+		api.Alert{ID: "5e", Kind: "sighting", State: "verified", Where: "park", What: "van", Exercise: true, Confirmations: &three, VerifiedBy: []string{"m1"}},
+		"[DRILL] (verified) sighting 5e at park: van (3 witnesses) - verified by Ana (m1)",
 	}, {
 		api.Alert{ID: "1", Kind: "sighting", State: "cleared", Where: "x", What: "y", ClearReason: "retracted"},
 		"[CLEARED] sighting 1 at x: y - retracted",
 	}, {
-		api.Alert{ID: "2", Kind: "sighting", State: "unverified", Where: "a\x1b[2Jb", What: "line\nbreak"},
-		"[UNVERIFIED] sighting 2 at a [2Jb: line break",
+		api.Alert{ID: "1", Kind: "sighting", State: "cleared", Where: "x", What: "y", Confirmations: &three, VerifiedBy: []string{"m1"}, ClearReason: "allclear", ClearNote: "gone"},
+		"[CLEARED] sighting 1 at x: y (3 witnesses) - VERIFIED by Ana (m1) - all clear: gone",
+	}, {
+		api.Alert{ID: "2", Kind: "sighting", State: "unconfirmed", Where: "a\x1b[2Jb", What: "line\nbreak"},
+		"[UNCONFIRMED] sighting 2 at a [2Jb: line break",
 	}} {
-		if got := formatAlert(tc.a); got != tc.want {
+		if got := formatAlert(tc.a, name); got != tc.want {
 			t.Errorf("formatAlert = %q\nwant          %q", got, tc.want)
 		}
+	}
+	if got := formatAlert(api.Alert{ID: "3", Kind: "sighting", State: "verified", Where: "x", VerifiedBy: []string{"0123456789abcdef"}}, nil); got != "[VERIFIED] sighting 3 at x - VERIFIED by 01234567" {
+		t.Errorf("formatAlert without names = %q", got)
+	}
+	if got := who("m3", "Evil\x1b[31m"); got != "Evil [31m (m3)" {
+		t.Errorf("who = %q, want the name cleaned", got)
 	}
 }
 

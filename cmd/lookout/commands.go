@@ -1,8 +1,10 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -189,7 +191,7 @@ func runConfirm(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	a, err := e.client().Confirm(ctx, pos[0])
-	return e.printAlert(a, err)
+	return e.printAlert(ctx, a, err)
 }
 
 func runRespond(ctx context.Context, e *env, args []string) error {
@@ -204,7 +206,7 @@ func runRespond(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	a, err := e.client().Respond(ctx, pos[0], status.value)
-	return e.printAlert(a, err)
+	return e.printAlert(ctx, a, err)
 }
 
 func runClear(ctx context.Context, e *env, args []string) error {
@@ -215,15 +217,51 @@ func runClear(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	a, err := e.client().Clear(ctx, pos[0], *reason)
-	return e.printAlert(a, err)
+	return e.printAlert(ctx, a, err)
 }
 
-// printAlert prints the alert an update returned.
-func (e *env) printAlert(a api.Alert, err error) error {
+func runCalloutUpdate(ctx context.Context, e *env, args []string) error {
+	fs := e.flags()
+	var req api.CalloutUpdateRequest
+	fs.StringVar(&req.Title, "title", "", "new title: `TEXT`")
+	fs.StringVar(&req.Where, "where", "", "new place to go: `PLACE`")
+	fs.StringVar(&req.When, "when", "", "new time to be there: `TIME`")
+	fs.IntVar(&req.Need, "need", 0, "how many people are needed now: `N`")
+	fs.StringVar(&req.Bring, "bring", "", "new list of what to bring: `TEXT`")
+	fs.StringVar(&req.Rights, "rights", "", "new rights reminder: `TEXT`")
+	pos, err := e.parse("callout update", fs, args, "ALERT")
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintln(e.stdout, formatAlert(a))
+	needSet := false
+	fs.Visit(func(f *flag.Flag) { needSet = needSet || f.Name == "need" })
+	switch {
+	case needSet && req.Need < 1:
+		return &usageError{cmd: "callout update", msg: "--need must be at least 1"}
+	case !needSet && strings.TrimSpace(req.Title+req.Where+req.When+req.Bring+req.Rights) == "":
+		return &usageError{cmd: "callout update", msg: "nothing to change: give --title, --where, --when, --need, --bring or --rights"}
+	}
+	req.Alert = pos[0]
+	a, err := e.client().UpdateCallout(ctx, req)
+	return e.printAlert(ctx, a, hint(err, control.ErrForbidden, "ask an organizer of the zone to change the callout"))
+}
+
+func runCosign(ctx context.Context, e *env, args []string) error {
+	pos, err := e.parse("cosign", e.flags(), args, "ALERT")
+	if err != nil {
+		return err
+	}
+	a, err := e.client().Cosign(ctx, pos[0])
+	return e.printAlert(ctx, a, err)
+}
+
+// printAlert prints the alert an update returned.
+func (e *env) printAlert(ctx context.Context, a api.Alert, err error) error {
+	if err != nil {
+		return err
+	}
+	names := newNames(ctx, e.client(), a.Zone)
+	_, err = fmt.Fprintln(e.stdout, formatAlert(a, names.name))
 	return err
 }
 
@@ -234,7 +272,8 @@ func runAlerts(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	as, err := e.client().Alerts(ctx, pos[0])
+	c := e.client()
+	as, err := c.Alerts(ctx, pos[0])
 	if err != nil {
 		return err
 	}
@@ -242,11 +281,12 @@ func runAlerts(ctx context.Context, e *env, args []string) error {
 		_, err := fmt.Fprintf(e.stdout, "no active alerts in %s\n", clean(pos[0]))
 		return err
 	}
+	names := newNames(ctx, c, pos[0])
 	for _, a := range as {
 		if *asJSON {
-			err = printJSON(e.stdout, a)
+			err = printJSON(e.stdout, alertOut(a))
 		} else {
-			_, err = fmt.Fprintln(e.stdout, formatAlert(a))
+			_, err = fmt.Fprintln(e.stdout, formatAlert(a, names.name))
 		}
 		if err != nil {
 			return err
@@ -262,17 +302,46 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	err = e.client().Watch(ctx, pos[0], func(a api.Alert) error {
+	c := e.client()
+	names := newNames(ctx, c, pos[0])
+	err = c.Watch(ctx, pos[0], func(a api.Alert) error {
 		if *asJSON {
-			return printJSON(e.stdout, a)
+			return printJSON(e.stdout, alertOut(a))
 		}
-		_, err := fmt.Fprintf(e.stdout, "%s %s\n", time.Now().Format("15:04:05"), formatAlert(a))
+		_, err := fmt.Fprintf(e.stdout, "%s %s\n", time.Now().Format("15:04:05"), formatAlert(a, names.name))
 		return err
 	})
 	if ctx.Err() != nil {
 		return nil // interrupted: the normal way to stop watching
 	}
 	return err
+}
+
+// alertJSON is an alert as alerts and watch print it: the keys a script
+// looks for are there even when empty or false (verified_by of sightings;
+// needed and cosigned of callouts).
+type alertJSON struct {
+	api.Alert
+	VerifiedBy *[]string `json:"verified_by,omitempty"`
+	Needed     *int      `json:"needed,omitempty"`
+	Cosigned   *bool     `json:"cosigned,omitempty"`
+}
+
+func alertOut(a api.Alert) alertJSON {
+	out := alertJSON{Alert: a}
+	if a.Kind == "sighting" || len(a.VerifiedBy) > 0 {
+		vb := append([]string{}, a.VerifiedBy...)
+		out.VerifiedBy = &vb
+	}
+	if a.Kind == "callout" || a.Needed != 0 {
+		needed := cmp.Or(a.Needed, a.Need)
+		out.Needed = &needed
+	}
+	if a.Kind == "callout" || a.Cosigned {
+		cosigned := a.Cosigned || len(a.Cosigners) > 0
+		out.Cosigned = &cosigned
+	}
+	return out
 }
 
 func printJSON(w io.Writer, v any) error {

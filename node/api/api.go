@@ -67,6 +67,19 @@ type Alert struct {
 	Rights     string      `json:"rights,omitempty"`
 	Responders *Responders `json:"responders,omitempty"` // set for callouts only
 
+	// Incident is the ID of the first sighting of the incident this
+	// sighting is part of (reports of one place close in time); sightings
+	// only. Sightings lists every sighting in it.
+	Incident   string   `json:"incident,omitempty"`
+	Sightings  []string `json:"sightings,omitempty"`
+	VerifiedBy []string `json:"verified_by,omitempty"`
+
+	// Needed repeats Need for callouts; Cosigned is set once a second
+	// organizer co-signed (relevant where the zone requires it).
+	Needed    int      `json:"needed,omitempty"`
+	Cosigned  bool     `json:"cosigned,omitempty"`
+	Cosigners []string `json:"cosigners,omitempty"`
+
 	// ClearReason is set once the alert is cleared: "allclear" or "retracted".
 	ClearReason string `json:"clear_reason,omitempty"`
 	ClearNote   string `json:"clear_note,omitempty"`
@@ -140,4 +153,84 @@ type ClearRequest struct {
 // Error is the body of every failed control API call.
 type Error struct {
 	Error string `json:"error"`
+}
+
+// Member is a zone member as the node knows it.
+type Member struct {
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Role    string `json:"role"`
+	Removed bool   `json:"removed,omitempty"`
+	// CanRekey is set when the node knows the member's KEM key, so a new
+	// epoch can be sealed to them.
+	CanRekey bool `json:"can_rekey"`
+}
+
+// PromoteRequest grants a member a role.
+type PromoteRequest struct {
+	Zone   string `json:"zone"`
+	Member string `json:"member"` // ID, unique ID prefix or unique name
+	Role   string `json:"role"`   // verifier or organizer
+}
+
+// RemoveRequest removes a member and starts a new epoch.
+type RemoveRequest struct {
+	Zone   string `json:"zone"`
+	Member string `json:"member"`
+}
+
+// RemoveResult says what a removal did.
+type RemoveResult struct {
+	Removed   string   `json:"removed"`
+	Epoch     uint32   `json:"epoch"`     // the new epoch
+	Reached   int      `json:"reached"`   // members the new secret was sealed to
+	Unreached []string `json:"unreached"` // members whose KEM key was unknown: they need a new invite
+}
+
+// Duration is a time.Duration written as text ("20m0s") in JSON.
+type Duration time.Duration
+
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	*d = Duration(v)
+	return err
+}
+
+// Settings are a zone's lifecycle settings.
+type Settings struct {
+	Quorum      int      `json:"quorum"`       // distinct members who make a sighting corroborated
+	Window      Duration `json:"window"`       // corroboration window
+	Expiry      Duration `json:"expiry"`       // a sighting expires this long after its last update
+	Cosign      bool     `json:"cosign"`       // callouts need a second organizer
+	MaxReports  int      `json:"max_reports"`  // per member per 10 minutes
+	MaxConfirms int      `json:"max_confirms"` // per member per 10 minutes
+}
+
+// SettingsRequest changes the given settings; nil fields stay.
+type SettingsRequest struct {
+	Zone        string         `json:"zone"`
+	Quorum      *int           `json:"quorum,omitempty"`
+	Window      *time.Duration `json:"window,omitempty"`
+	Expiry      *time.Duration `json:"expiry,omitempty"`
+	Cosign      *bool          `json:"cosign,omitempty"`
+	MaxReports  *int           `json:"max_reports,omitempty"`
+	MaxConfirms *int           `json:"max_confirms,omitempty"`
+}
+
+// CalloutUpdateRequest changes a callout; empty fields keep their value.
+type CalloutUpdateRequest struct {
+	Alert  string `json:"alert"`
+	Title  string `json:"title,omitempty"`
+	Where  string `json:"where,omitempty"`
+	When   string `json:"when,omitempty"`
+	Need   int    `json:"need,omitempty"`
+	Bring  string `json:"bring,omitempty"`
+	Rights string `json:"rights,omitempty"`
+}
+
+// AlertRequest names an alert (cosign).
+type AlertRequest struct {
+	Alert string `json:"alert"`
 }

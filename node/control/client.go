@@ -126,6 +126,48 @@ func (c *Client) Alerts(ctx context.Context, zone string) ([]api.Alert, error) {
 	return as, err
 }
 
+func (c *Client) Members(ctx context.Context, zone string) ([]api.Member, error) {
+	var ms []api.Member
+	err := c.call(ctx, http.MethodGet, "/v1/members?zone="+url.QueryEscape(zone), nil, &ms)
+	return ms, err
+}
+
+func (c *Client) Promote(ctx context.Context, zone, member, role string) (api.Member, error) {
+	var m api.Member
+	err := c.call(ctx, http.MethodPost, "/v1/promote", api.PromoteRequest{Zone: zone, Member: member, Role: role}, &m)
+	return m, err
+}
+
+func (c *Client) Remove(ctx context.Context, zone, member string) (api.RemoveResult, error) {
+	var res api.RemoveResult
+	err := c.call(ctx, http.MethodPost, "/v1/remove", api.RemoveRequest{Zone: zone, Member: member}, &res)
+	return res, err
+}
+
+func (c *Client) Settings(ctx context.Context, zone string) (api.Settings, error) {
+	var st api.Settings
+	err := c.call(ctx, http.MethodGet, "/v1/settings?zone="+url.QueryEscape(zone), nil, &st)
+	return st, err
+}
+
+func (c *Client) SetSettings(ctx context.Context, req api.SettingsRequest) (api.Settings, error) {
+	var st api.Settings
+	err := c.call(ctx, http.MethodPost, "/v1/settings", req, &st)
+	return st, err
+}
+
+func (c *Client) UpdateCallout(ctx context.Context, req api.CalloutUpdateRequest) (api.Alert, error) {
+	var a api.Alert
+	err := c.call(ctx, http.MethodPost, "/v1/callout/update", req, &a)
+	return a, err
+}
+
+func (c *Client) Cosign(ctx context.Context, alertID string) (api.Alert, error) {
+	var a api.Alert
+	err := c.call(ctx, http.MethodPost, "/v1/cosign", api.AlertRequest{Alert: alertID}, &a)
+	return a, err
+}
+
 // Watch calls fn with each new alert or update of zone until ctx ends, fn
 // fails or the node ends the stream. It returns ctx.Err() once ctx ends.
 func (c *Client) Watch(ctx context.Context, zone string, fn func(api.Alert) error) error {

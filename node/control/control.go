@@ -34,6 +34,25 @@ type Backend interface {
 	// Watch streams new alerts and updates of a zone. It closes the channel
 	// when ctx ends.
 	Watch(ctx context.Context, zone string) (<-chan api.Alert, error)
+
+	// Members lists a zone's members as the node knows them, removed ones
+	// included.
+	Members(zone string) ([]api.Member, error)
+	// Promote grants a member, given by ID, unique ID prefix or unique
+	// name, the verifier or organizer role (organizers only).
+	Promote(ctx context.Context, zone, member, role string) (api.Member, error)
+	// Remove removes a member and moves the zone to a new epoch
+	// (organizers only).
+	Remove(ctx context.Context, zone, member string) (api.RemoveResult, error)
+	Settings(zone string) (api.Settings, error)
+	// SetSettings changes the settings the request names (organizers only)
+	// and returns them all.
+	SetSettings(ctx context.Context, req api.SettingsRequest) (api.Settings, error)
+	// UpdateCallout changes a callout's fields (organizers only).
+	UpdateCallout(ctx context.Context, req api.CalloutUpdateRequest) (api.Alert, error)
+	// Cosign adds the node's organizer signature to a callout another
+	// organizer sent.
+	Cosign(ctx context.Context, alertID string) (api.Alert, error)
 }
 
 // Errors a Backend wraps so the API answers with a matching status: 404,

@@ -3,6 +3,7 @@ package control_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -86,15 +87,15 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *s.Confirmations != 2 || !s.Verified {
-		t.Errorf("Confirm = %+v, want 2 confirmations, verified", s)
+	if *s.Confirmations != 2 || !s.Verified || s.State != "verified" || len(s.VerifiedBy) != 1 || s.VerifiedBy[0] != st.MemberID {
+		t.Errorf("Confirm = %+v, want 2 confirmations, verified by %s", s, st.MemberID)
 	}
 
 	co, err := c.Callout(ctx, api.CalloutRequest{Zone: "north", Title: "Accompany family", Where: "school", Need: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if co.Kind != "callout" || co.Need != 5 || co.Responders == nil {
+	if co.Kind != "callout" || co.State != "active" || co.Need != 5 || co.Needed != 5 || co.Responders == nil {
 		t.Errorf("Callout = %+v", co)
 	}
 	co, err = c.Respond(ctx, co.ID, "enroute")
@@ -109,15 +110,22 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(as) != 2 || as[0].ID != s.ID || as[1].ID != co.ID {
-		t.Errorf("Alerts = %+v, want the sighting and the callout", as)
+	if len(as) != 2 || as[0].ID != co.ID || as[1].ID != s.ID {
+		t.Errorf("Alerts = %+v, want the callout, then the older sighting", as)
 	}
 	cl, err := c.Clear(ctx, s.ID, "vans left")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cl.State != "cleared" || cl.ClearReason != "allclear" || cl.ClearNote != "vans left" {
-		t.Errorf("Clear = %+v", cl)
+	if cl.State != "cleared" || cl.ClearReason != "retracted" || cl.ClearNote != "vans left" {
+		t.Errorf("Clear of own sighting = %+v, want retracted", cl)
+	}
+	other, err := f.Receive(api.Alert{Zone: "north", Kind: "sighting", Where: "park", What: "car"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cl, err = c.Clear(ctx, other.ID, ""); err != nil || cl.ClearReason != "allclear" {
+		t.Errorf("Clear of another's sighting = %+v, %v; want all clear", cl, err)
 	}
 	as, err = c.Alerts(ctx, "north")
 	if err != nil {
@@ -482,4 +490,365 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// checkStatus checks err is a *ServerError with the given status.
+func checkStatus(t *testing.T, name string, err error, status int) {
+	t.Helper()
+	se, ok := errors.AsType[*control.ServerError](err)
+	if !ok || se.Status != status || se.Message == "" {
+		t.Errorf("%s: error %v, want status %d with a message", name, err, status)
+	}
+}
+
+func TestMembersPromoteRemove(t *testing.T) {
+	f, c, sock := serve(t)
+	ctx := t.Context()
+	f.Self = api.Status{MemberID: "aaaa1111aaaa1111", Name: "Ana"}
+	if _, err := c.CreateZone(ctx, "north"); err != nil {
+		t.Fatal(err)
+	}
+	bob, err := f.AddMember("north", api.Member{Name: "Bob", CanRekey: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	carol, err := f.AddMember("north", api.Member{Name: "Carol"}) // key not seen
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.AddMember("north", api.Member{Name: "Dee", CanRekey: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.AddMember("north", api.Member{Name: "Dee", CanRekey: true}); err != nil {
+		t.Fatal(err)
+	}
+
+	ms, err := c.Members(ctx, "north")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != 5 || ms[0].Name != "Ana" || ms[0].Role != "organizer" || ms[1].Name != "Bob" || ms[1].Role != "member" || !ms[1].CanRekey || ms[2].CanRekey {
+		t.Errorf("Members = %+v, want Ana (organizer) then Bob, Carol, Dee, Dee", ms)
+	}
+	hc := unixHTTP(sock)
+	defer hc.CloseIdleConnections()
+	if got := getBody(t, hc, "/v1/members?zone=north"); !strings.Contains(got, `"can_rekey":false`) || !strings.Contains(got, `"id":"`+carol.ID+`"`) {
+		t.Errorf("GET /v1/members = %s", got)
+	}
+
+	m, err := c.Promote(ctx, "north", "Bob", "verifier")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.ID != bob.ID || m.Role != "verifier" {
+		t.Errorf("Promote Bob = %+v, want %s as verifier", m, bob.ID)
+	}
+	if m, err = c.Promote(ctx, "north", carol.ID[:8], "organizer"); err != nil || m.Name != "Carol" || m.Role != "organizer" {
+		t.Errorf("Promote by ID prefix = %+v, %v; want Carol as organizer", m, err)
+	}
+	_, err = c.Promote(ctx, "north", "Bob", "member")
+	checkStatus(t, "promote to member", err, 400)
+	_, err = c.Promote(ctx, "north", "Dee", "verifier")
+	checkStatus(t, "promote an ambiguous name", err, 400)
+	_, err = c.Promote(ctx, "north", "Zed", "verifier")
+	checkStatus(t, "promote an unknown member", err, 404)
+	_, err = c.Promote(ctx, "south", "Bob", "verifier")
+	checkStatus(t, "promote in an unknown zone", err, 404)
+
+	res, err := c.Remove(ctx, "north", "Bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Removed != bob.ID || res.Epoch != 1 || res.Reached != 3 || len(res.Unreached) != 1 || res.Unreached[0] != carol.ID {
+		t.Errorf("Remove Bob = %+v, want epoch 1, reached 3 (Ana, Dee, Dee), Carol unreached", res)
+	}
+	if zs, _ := c.Zones(ctx); len(zs) != 1 || zs[0].Epoch != 1 {
+		t.Errorf("Zones after removal = %+v, want epoch 1", zs)
+	}
+	ms, err = c.Members(ctx, "north")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if m.Removed != (m.ID == bob.ID) {
+			t.Errorf("after removing Bob: member %+v", m)
+		}
+	}
+	_, err = c.Remove(ctx, "north", bob.ID)
+	checkStatus(t, "remove twice", err, 400)
+	_, err = c.Remove(ctx, "north", "Ana")
+	checkStatus(t, "remove yourself", err, 400)
+	_, err = c.Promote(ctx, "north", "Bob", "verifier")
+	checkStatus(t, "promote a removed member", err, 400)
+
+	// Everyone reached: unreached is [], not null.
+	if _, err := c.Remove(ctx, "north", "Carol"); err != nil {
+		t.Fatal(err)
+	}
+	body := postBody(t, hc, "/v1/remove", `{"zone":"north","member":"`+ms[len(ms)-1].ID+`"}`)
+	if !strings.Contains(body, `"unreached":[]`) || !strings.Contains(body, `"epoch":3`) {
+		t.Errorf("POST /v1/remove = %s, want epoch 3 and unreached []", body)
+	}
+
+	// A verifier may list members but not manage them.
+	if err := f.SetRole("north", "verifier"); err != nil {
+		t.Fatal(err)
+	}
+	if ms, err := c.Members(ctx, "north"); err != nil || ms[0].Name != "Carol" || ms[1].Name != "Ana" || ms[1].Role != "verifier" {
+		t.Errorf("Members as verifier = %+v, %v", ms, err)
+	}
+	_, err = c.Promote(ctx, "north", "Dee", "verifier")
+	checkStatus(t, "promote as verifier", err, 403)
+	_, err = c.Remove(ctx, "north", ms[len(ms)-1].ID)
+	checkStatus(t, "remove as verifier", err, 403)
+}
+
+func TestSettings(t *testing.T) {
+	f, c, sock := serve(t)
+	ctx := t.Context()
+	if _, err := c.CreateZone(ctx, "north"); err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.Settings(ctx, "north")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := api.Settings{Quorum: 2, Window: api.Duration(20 * time.Minute), Expiry: api.Duration(4 * time.Hour), MaxReports: 10, MaxConfirms: 30}
+	if st != want {
+		t.Errorf("Settings = %+v, want defaults %+v", st, want)
+	}
+	quorum, window, cosign, reports := 3, 30*time.Minute, true, 2
+	st, err = c.SetSettings(ctx, api.SettingsRequest{Zone: "north", Quorum: &quorum, Window: &window, Cosign: &cosign, MaxReports: &reports})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want.Quorum, want.Window, want.Cosign, want.MaxReports = 3, api.Duration(window), true, 2
+	if st != want {
+		t.Errorf("SetSettings = %+v, want %+v", st, want)
+	}
+	if got, _ := c.Settings(ctx, "north"); got != want {
+		t.Errorf("Settings after change = %+v, want %+v", got, want)
+	}
+	hc := unixHTTP(sock)
+	defer hc.CloseIdleConnections()
+	if got := getBody(t, hc, "/v1/settings?zone=north"); !strings.Contains(got, `"window":"30m0s"`) || !strings.Contains(got, `"cosign":true`) {
+		t.Errorf("GET /v1/settings = %s", got)
+	}
+
+	// The settings apply: two reports in ten minutes, and callouts await
+	// a second organizer.
+	for i := range 3 {
+		_, err := c.Report(ctx, api.ReportRequest{Zone: "north", What: "van", Where: fmt.Sprint("corner ", i)})
+		if i < 2 && err != nil {
+			t.Fatal(err)
+		}
+		if i == 2 {
+			checkStatus(t, "third report", err, 403)
+		}
+	}
+	co, err := c.Callout(ctx, api.CalloutRequest{Zone: "north", Title: "t", Where: "w"})
+	if err != nil || co.State != "awaiting-cosign" {
+		t.Errorf("Callout with cosign on = %+v, %v; want awaiting-cosign", co, err)
+	}
+
+	zero, short := 0, 30*time.Second
+	_, err = c.SetSettings(ctx, api.SettingsRequest{Zone: "north", Quorum: &zero})
+	checkStatus(t, "quorum 0", err, 400)
+	_, err = c.SetSettings(ctx, api.SettingsRequest{Zone: "north", Window: &short})
+	checkStatus(t, "window 30s", err, 400)
+	_, err = c.SetSettings(ctx, api.SettingsRequest{Zone: "south", Quorum: &quorum})
+	checkStatus(t, "unknown zone", err, 404)
+	if err := f.SetRole("north", "member"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Settings(ctx, "north"); err != nil {
+		t.Errorf("Settings as member: %v", err)
+	}
+	_, err = c.SetSettings(ctx, api.SettingsRequest{Zone: "north", Quorum: &quorum})
+	checkStatus(t, "set settings as member", err, 403)
+}
+
+func TestCalloutUpdateAndCosign(t *testing.T) {
+	f, c, _ := serve(t)
+	ctx := t.Context()
+	if _, err := c.CreateZone(ctx, "north"); err != nil {
+		t.Fatal(err)
+	}
+	cosign := true
+	if _, err := c.SetSettings(ctx, api.SettingsRequest{Zone: "north", Cosign: &cosign}); err != nil {
+		t.Fatal(err)
+	}
+	own, err := c.Callout(ctx, api.CalloutRequest{Zone: "north", Title: "Accompany family", Where: "school", When: "15:30", Need: 5, Bring: "phone"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, err := c.UpdateCallout(ctx, api.CalloutUpdateRequest{Alert: own.ID, Where: "library", Need: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if up.ID != own.ID || up.Where != "library" || up.Need != 8 || up.Needed != 8 || up.Title != "Accompany family" || up.When != "15:30" || up.Bring != "phone" {
+		t.Errorf("UpdateCallout = %+v, want where and need changed, the rest kept", up)
+	}
+	_, err = c.Cosign(ctx, own.ID)
+	checkStatus(t, "cosign own callout", err, 400)
+	if err != nil && !strings.Contains(err.Error(), "second organizer") {
+		t.Errorf("cosign own callout: %v, want it to name a second organizer", err)
+	}
+
+	theirs, err := f.Receive(api.Alert{Zone: "north", Kind: "callout", Sender: "bbbb2222bbbb2222", SenderRole: "organizer", Title: "Witness", Where: "plaza", Need: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if theirs.State != "awaiting-cosign" {
+		t.Errorf("received callout state %q, want awaiting-cosign", theirs.State)
+	}
+	a, err := c.Cosign(ctx, theirs.ID[:8])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.ID != theirs.ID || a.State != "active" || !a.Cosigned || len(a.Cosigners) != 1 || a.Cosigners[0] != f.Status().MemberID {
+		t.Errorf("Cosign = %+v, want active, co-signed by this member", a)
+	}
+	_, err = c.Cosign(ctx, theirs.ID)
+	checkStatus(t, "cosign twice", err, 400)
+	_, err = c.Cosign(ctx, "nope")
+	checkStatus(t, "cosign unknown alert", err, 404)
+
+	s, err := c.Report(ctx, api.ReportRequest{Zone: "north", What: "van", Where: "corner"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.UpdateCallout(ctx, api.CalloutUpdateRequest{Alert: s.ID, Title: "x"})
+	checkStatus(t, "update a sighting", err, 400)
+	_, err = c.Cosign(ctx, s.ID)
+	checkStatus(t, "cosign a sighting", err, 400)
+
+	if err := f.SetRole("north", "verifier"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.UpdateCallout(ctx, api.CalloutUpdateRequest{Alert: own.ID, Title: "x"})
+	checkStatus(t, "update as verifier", err, 403)
+	_, err = c.Cosign(ctx, own.ID)
+	checkStatus(t, "cosign as verifier", err, 403)
+
+	if err := f.SetRole("north", "organizer"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Clear(ctx, own.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.UpdateCallout(ctx, api.CalloutUpdateRequest{Alert: own.ID, Title: "x"})
+	checkStatus(t, "update an ended callout", err, 400)
+}
+
+func TestIncident(t *testing.T) {
+	f, c, _ := serve(t)
+	ctx := t.Context()
+	if _, err := c.CreateZone(ctx, "north"); err != nil {
+		t.Fatal(err)
+	}
+	a, err := c.Report(ctx, api.ReportRequest{Zone: "north", What: "2 vans", Where: "Jane & Finch"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.State != "unconfirmed" || a.Incident != a.ID || len(a.Sightings) != 1 {
+		t.Errorf("first report = %+v, want unconfirmed, its own incident", a)
+	}
+	b, err := c.Report(ctx, api.ReportRequest{Zone: "north", What: "agents", Where: "jane  & finch."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.ID != a.ID || len(b.Sightings) != 2 || *b.Confirmations != 2 || b.State != "corroborated" || b.Verified {
+		t.Errorf("second report of the place = %+v, want it in the first's incident, corroborated", b)
+	}
+	// Confirming by the second sighting's ID confirms the incident.
+	if err := f.SetRole("north", "member"); err != nil {
+		t.Fatal(err)
+	}
+	v, err := c.Confirm(ctx, b.Sightings[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.ID != a.ID || *v.Confirmations != 3 || v.State != "corroborated" {
+		t.Errorf("member's confirm = %+v, want 3 witnesses, still corroborated", v)
+	}
+	if as, _ := c.Alerts(ctx, "north"); len(as) != 1 {
+		t.Errorf("Alerts = %+v, want one incident card", as)
+	}
+	drill, err := c.Report(ctx, api.ReportRequest{Zone: "north", What: "van", Where: "Jane & Finch", Exercise: true})
+	if err != nil || drill.ID == a.ID {
+		t.Errorf("drill report of the same place = %+v, %v; want a card of its own", drill, err)
+	}
+}
+
+func TestNewRoutesRequireFields(t *testing.T) {
+	_, c, sock := serve(t)
+	ctx := t.Context()
+	_, err := c.Members(ctx, "")
+	checkStatus(t, "members without zone", err, 400)
+	_, err = c.Promote(ctx, "north", "", "verifier")
+	checkStatus(t, "promote without member", err, 400)
+	_, err = c.Promote(ctx, "north", "Bob", "")
+	checkStatus(t, "promote without role", err, 400)
+	_, err = c.Remove(ctx, "", "Bob")
+	checkStatus(t, "remove without zone", err, 400)
+	_, err = c.Settings(ctx, "")
+	checkStatus(t, "settings without zone", err, 400)
+	_, err = c.SetSettings(ctx, api.SettingsRequest{})
+	checkStatus(t, "set settings without zone", err, 400)
+	_, err = c.UpdateCallout(ctx, api.CalloutUpdateRequest{Title: "x"})
+	checkStatus(t, "update without alert", err, 400)
+	_, err = c.Cosign(ctx, "")
+	checkStatus(t, "cosign without alert", err, 400)
+	_, err = c.Members(ctx, "south")
+	checkStatus(t, "members of unknown zone", err, 404)
+	_, err = c.Settings(ctx, "south")
+	checkStatus(t, "settings of unknown zone", err, 404)
+
+	hc := unixHTTP(sock)
+	defer hc.CloseIdleConnections()
+	for _, tc := range []struct{ method, path string }{
+		{"GET", "/v1/promote"}, {"GET", "/v1/remove"}, {"GET", "/v1/cosign"}, {"GET", "/v1/callout/update"}, {"POST", "/v1/members"},
+	} {
+		req, err := http.NewRequest(tc.method, "http://lookout"+tc.path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed {
+			t.Errorf("%s %s: status %d, want 405", tc.method, tc.path, resp.StatusCode)
+		}
+	}
+}
+
+func getBody(t *testing.T, hc *http.Client, path string) string {
+	t.Helper()
+	resp, err := hc.Get("http://lookout" + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func postBody(t *testing.T, hc *http.Client, path, body string) string {
+	t.Helper()
+	resp, err := hc.Post("http://lookout"+path, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -139,6 +139,73 @@ func (s *Server) routes() http.Handler {
 		s.reply(w, nonNil(alerts))
 	})
 	mux.HandleFunc("GET /v1/watch", s.watch)
+	mux.HandleFunc("GET /v1/members", func(w http.ResponseWriter, r *http.Request) {
+		zone := r.URL.Query().Get("zone")
+		if err := required("zone", zone); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		ms, err := b.Members(zone)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.reply(w, nonNil(ms))
+	})
+	mux.HandleFunc("POST /v1/promote", handle(s, func(ctx context.Context, req api.PromoteRequest) (api.Member, error) {
+		if err := required("zone", req.Zone); err != nil {
+			return api.Member{}, err
+		}
+		if err := required("member", req.Member); err != nil {
+			return api.Member{}, err
+		}
+		if err := required("role", req.Role); err != nil {
+			return api.Member{}, err
+		}
+		return b.Promote(ctx, req.Zone, req.Member, req.Role)
+	}))
+	mux.HandleFunc("POST /v1/remove", handle(s, func(ctx context.Context, req api.RemoveRequest) (api.RemoveResult, error) {
+		if err := required("zone", req.Zone); err != nil {
+			return api.RemoveResult{}, err
+		}
+		if err := required("member", req.Member); err != nil {
+			return api.RemoveResult{}, err
+		}
+		res, err := b.Remove(ctx, req.Zone, req.Member)
+		res.Unreached = nonNil(res.Unreached)
+		return res, err
+	}))
+	mux.HandleFunc("GET /v1/settings", func(w http.ResponseWriter, r *http.Request) {
+		zone := r.URL.Query().Get("zone")
+		if err := required("zone", zone); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		st, err := b.Settings(zone)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.reply(w, st)
+	})
+	mux.HandleFunc("POST /v1/settings", handle(s, func(ctx context.Context, req api.SettingsRequest) (api.Settings, error) {
+		if err := required("zone", req.Zone); err != nil {
+			return api.Settings{}, err
+		}
+		return b.SetSettings(ctx, req)
+	}))
+	mux.HandleFunc("POST /v1/callout/update", handle(s, func(ctx context.Context, req api.CalloutUpdateRequest) (api.Alert, error) {
+		if err := required("alert", req.Alert); err != nil {
+			return api.Alert{}, err
+		}
+		return b.UpdateCallout(ctx, req)
+	}))
+	mux.HandleFunc("POST /v1/cosign", handle(s, func(ctx context.Context, req api.AlertRequest) (api.Alert, error) {
+		if err := required("alert", req.Alert); err != nil {
+			return api.Alert{}, err
+		}
+		return b.Cosign(ctx, req.Alert)
+	}))
 	return mux
 }
 

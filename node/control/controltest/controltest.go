@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -21,18 +22,36 @@ import (
 var _ control.Backend = (*Fake)(nil)
 
 // Fake is a single-member node kept in memory. Its zero value is ready to
-// use. It enforces roles like a node does: only organizers invite and send
-// callouts, unknown zones and alerts are control.ErrNotFound. Every Confirm
-// counts as a new witness; two confirmations verify a sighting.
+// use. It enforces roles like a node does: only organizers invite, send,
+// update and co-sign callouts, promote and remove members and change
+// settings; unknown zones, alerts and members are control.ErrNotFound.
+//
+// Every Confirm counts as a new witness holding the fake member's role: a
+// confirm by a verifier or organizer verifies a sighting; otherwise it is
+// corroborated once the zone's quorum of witnesses is reached. A report of
+// the same place as an active sighting less than 15 minutes older joins its
+// incident. Other members and their alerts come from AddMember and Receive.
 type Fake struct {
 	// Self is what Status reports; a zero PeerID gets made-up values.
 	Self api.Status
 
 	mu       sync.Mutex
-	zones    []*api.Zone
+	zones    []*zone
 	alerts   []*api.Alert
 	invites  map[string]invite
 	watchers map[*watcher]bool
+}
+
+// zone is a zone with its roster and settings.
+type zone struct {
+	api.Zone
+	// members holds the roster; members[0] is the fake member, kept in
+	// step with Self and Zone.Role by sync.
+	members  []*api.Member
+	founder  string // member ID
+	settings api.Settings
+	// reports and confirms are the fake member's, for the rate limits.
+	reports, confirms []time.Time
 }
 
 type invite struct {
@@ -44,6 +63,22 @@ type watcher struct {
 	ctx  context.Context
 	zone string
 	ch   chan api.Alert
+}
+
+// Limits and defaults, as a node has them.
+const (
+	rateWindow     = 10 * time.Minute
+	incidentWindow = 15 * time.Minute
+	calloutTTL     = 12 * time.Hour
+	maxLifetime    = 7 * 24 * time.Hour
+	maxQuorum      = 50
+	maxRateLimit   = 1000
+	maxCount       = 10000
+)
+
+func defaultSettings() api.Settings {
+	return api.Settings{Quorum: 2, Window: api.Duration(20 * time.Minute), Expiry: api.Duration(4 * time.Hour),
+		MaxReports: 10, MaxConfirms: 30}
 }
 
 func (f *Fake) Status() api.Status {
@@ -77,9 +112,15 @@ func (f *Fake) CreateZone(ctx context.Context, name string) (api.Zone, error) {
 		return api.Zone{}, fmt.Errorf("%w: zone %q already exists", control.ErrInvalid, name)
 	}
 	id := newID(16)
-	z := &api.Zone{ID: id, Name: name, Role: "organizer", Epoch: 1, Topic: "lookout/zone/" + id, Peers: []string{}}
+	self := f.self()
+	z := &zone{
+		Zone:     api.Zone{ID: id, Name: name, Role: "organizer", Epoch: 0, Topic: "lookout/zone/" + id, Peers: []string{}},
+		members:  []*api.Member{{ID: self.MemberID, Name: self.Name, Role: "organizer", CanRekey: true}},
+		founder:  self.MemberID,
+		settings: defaultSettings(),
+	}
 	f.zones = append(f.zones, z)
-	return *z, nil
+	return z.Zone, nil
 }
 
 // SetRole changes the fake member's role in a zone.
@@ -92,6 +133,83 @@ func (f *Fake) SetRole(zone, role string) error {
 	}
 	z.Role = role
 	return nil
+}
+
+// AddMember adds a member to a zone's roster, as if their announcement
+// arrived. A zero ID gets a made-up one, a zero role is member. It returns
+// the member added.
+func (f *Fake) AddMember(zone string, m api.Member) (api.Member, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	z := f.zone(zone)
+	if z == nil {
+		return api.Member{}, fmt.Errorf("zone %q: %w", zone, control.ErrNotFound)
+	}
+	if m.ID == "" {
+		m.ID = newID(32)
+	}
+	m.Role = cmp.Or(m.Role, "member")
+	if !validRole(m.Role) {
+		return api.Member{}, fmt.Errorf("%w: unknown role %q", control.ErrInvalid, m.Role)
+	}
+	if slices.ContainsFunc(z.members, func(o *api.Member) bool { return o.ID == m.ID }) {
+		return api.Member{}, fmt.Errorf("%w: member %s is already in zone %q", control.ErrInvalid, m.ID, z.Name)
+	}
+	z.members = append(z.members, &m)
+	return m, nil
+}
+
+// Receive stores an alert as if it arrived from another member, and sends
+// it to the zone's watchers. Kind and Zone (name or ID) are required; a
+// zero ID, Sender, Sent, Expires, State or count gets a plausible value.
+// It returns the alert stored.
+func (f *Fake) Receive(a api.Alert) (api.Alert, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	z := f.zone(a.Zone)
+	if z == nil {
+		return api.Alert{}, fmt.Errorf("zone %q: %w", a.Zone, control.ErrNotFound)
+	}
+	now := time.Now().UTC()
+	a.ID = cmp.Or(a.ID, newID(8))
+	a.Zone, a.ZoneName = z.ID, z.Name
+	a.Sender = cmp.Or(a.Sender, newID(32))
+	a.SenderRole = cmp.Or(a.SenderRole, "member")
+	if a.Sent.IsZero() {
+		a.Sent = now
+	}
+	switch a.Kind {
+	case "sighting":
+		if a.Confirmations == nil {
+			one := 1
+			a.Confirmations = &one
+		}
+		a.Incident = cmp.Or(a.Incident, a.ID)
+		if len(a.Sightings) == 0 {
+			a.Sightings = []string{a.ID}
+		}
+		if a.Expires.IsZero() {
+			a.Expires = a.Sent.Add(time.Duration(z.settings.Expiry))
+		}
+	case "callout":
+		if a.Responders == nil {
+			a.Responders = &api.Responders{}
+		}
+		a.Needed = cmp.Or(a.Needed, a.Need)
+		a.Cosigned = a.Cosigned || len(a.Cosigners) > 0
+		if a.Expires.IsZero() {
+			a.Expires = a.Sent.Add(calloutTTL)
+		}
+	default:
+		return api.Alert{}, fmt.Errorf("%w: kind %q: use sighting or callout", control.ErrInvalid, a.Kind)
+	}
+	if a.State == "" {
+		a.State = restate(&a, z.settings)
+	}
+	stored := &a
+	f.alerts = append(f.alerts, stored)
+	f.publish(stored)
+	return a, nil
 }
 
 func (f *Fake) Invite(ctx context.Context, req api.InviteRequest) (api.InviteResponse, error) {
@@ -131,7 +249,7 @@ func (f *Fake) Join(ctx context.Context, code string) (api.Zone, error) {
 	delete(f.invites, code)
 	z := f.zone(inv.zone)
 	z.Role = inv.role
-	return *z, nil
+	return z.Zone, nil
 }
 
 func (f *Fake) Zones() []api.Zone {
@@ -139,7 +257,7 @@ func (f *Fake) Zones() []api.Zone {
 	defer f.mu.Unlock()
 	zs := make([]api.Zone, len(f.zones))
 	for i, z := range f.zones {
-		zs[i] = *z
+		zs[i] = z.Zone
 	}
 	return zs
 }
@@ -153,16 +271,46 @@ func (f *Fake) Report(ctx context.Context, req api.ReportRequest) (api.Alert, er
 		return api.Alert{}, fmt.Errorf("zone %q: %w", req.Zone, control.ErrNotFound)
 	case req.What == "" || req.Where == "":
 		return api.Alert{}, fmt.Errorf("%w: a sighting needs what and where", control.ErrInvalid)
-	case req.Size < 0:
-		return api.Alert{}, fmt.Errorf("%w: size is negative", control.ErrInvalid)
+	case req.Size < 0 || req.Size > maxCount:
+		return api.Alert{}, fmt.Errorf("%w: size must be between 0 and %d", control.ErrInvalid, maxCount)
+	}
+	now := time.Now().UTC()
+	if err := z.allow(&z.reports, z.settings.MaxReports, "reports", now); err != nil {
+		return api.Alert{}, err
+	}
+	id := newID(8)
+	if a := f.incident(z, req, now); a != nil {
+		a.Sightings = append(a.Sightings, id)
+		n := *a.Confirmations + 1
+		a.Confirmations = &n
+		a.Expires = now.Add(time.Duration(z.settings.Expiry))
+		a.State = restate(a, z.settings)
+		f.publish(a)
+		return *a, nil
 	}
 	one := 1
 	a := f.newAlert(z, "sighting", req.Where, req.Exercise)
-	a.State = "unverified"
+	a.ID, a.Incident, a.Sightings = id, id, []string{id}
 	a.What, a.Size, a.Activity, a.Uniform, a.Equipment = req.What, req.Size, req.Activity, req.Uniform, req.Equipment
+	a.Observed = &now
 	a.Confirmations = &one
+	a.Expires = now.Add(time.Duration(z.settings.Expiry))
+	a.State = restate(a, z.settings)
 	f.publish(a)
 	return *a, nil
+}
+
+// incident returns the active sighting a new report joins: same place and
+// status, at most incidentWindow older.
+func (f *Fake) incident(z *zone, req api.ReportRequest, now time.Time) *api.Alert {
+	place := normalizePlace(req.Where)
+	for _, a := range f.alerts {
+		if a.Zone == z.ID && a.Kind == "sighting" && f.counts(a, now) && a.Exercise == req.Exercise &&
+			normalizePlace(a.Where) == place && now.Sub(a.Sent) <= incidentWindow {
+			return a
+		}
+	}
+	return nil
 }
 
 func (f *Fake) Callout(ctx context.Context, req api.CalloutRequest) (api.Alert, error) {
@@ -176,13 +324,14 @@ func (f *Fake) Callout(ctx context.Context, req api.CalloutRequest) (api.Alert, 
 		return api.Alert{}, fmt.Errorf("only organizers can send callouts: %w", control.ErrForbidden)
 	case req.Title == "" || req.Where == "":
 		return api.Alert{}, fmt.Errorf("%w: a callout needs a title and where", control.ErrInvalid)
-	case req.Need < 0:
-		return api.Alert{}, fmt.Errorf("%w: need is negative", control.ErrInvalid)
+	case req.Need < 0 || req.Need > maxCount:
+		return api.Alert{}, fmt.Errorf("%w: need must be between 0 and %d", control.ErrInvalid, maxCount)
 	}
 	a := f.newAlert(z, "callout", req.Where, req.Exercise)
-	a.State = "active"
-	a.Title, a.When, a.Need, a.Bring, a.Rights = req.Title, req.When, req.Need, req.Bring, req.Rights
+	a.Title, a.When, a.Need, a.Needed, a.Bring, a.Rights = req.Title, req.When, req.Need, req.Need, req.Bring, req.Rights
 	a.Responders = &api.Responders{}
+	a.Expires = a.Sent.Add(calloutTTL)
+	a.State = restate(a, z.settings)
 	f.publish(a)
 	return *a, nil
 }
@@ -190,15 +339,22 @@ func (f *Fake) Callout(ctx context.Context, req api.CalloutRequest) (api.Alert, 
 func (f *Fake) Confirm(ctx context.Context, alertID string) (api.Alert, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	a, err := f.active(alertID, "sighting")
+	a, z, err := f.active(alertID, "sighting")
 	if err != nil {
+		return api.Alert{}, err
+	}
+	now := time.Now().UTC()
+	if err := z.allow(&z.confirms, z.settings.MaxConfirms, "confirmations", now); err != nil {
 		return api.Alert{}, err
 	}
 	n := *a.Confirmations + 1
 	a.Confirmations = &n
-	if n >= 2 {
-		a.Verified, a.State = true, "verified"
+	if me := f.self().MemberID; z.Role != "member" && !slices.Contains(a.VerifiedBy, me) {
+		a.VerifiedBy = append(a.VerifiedBy, me)
+		a.Verified = true
 	}
+	a.Expires = now.Add(time.Duration(z.settings.Expiry))
+	a.State = restate(a, z.settings)
 	f.publish(a)
 	return *a, nil
 }
@@ -207,7 +363,7 @@ func (f *Fake) Confirm(ctx context.Context, alertID string) (api.Alert, error) {
 func (f *Fake) Respond(ctx context.Context, alertID, status string) (api.Alert, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	a, err := f.active(alertID, "callout")
+	a, _, err := f.active(alertID, "callout")
 	if err != nil {
 		return api.Alert{}, err
 	}
@@ -227,24 +383,86 @@ func (f *Fake) Respond(ctx context.Context, alertID, status string) (api.Alert, 
 	return *a, nil
 }
 
+// Clear retracts the fake member's own alert, or gives the all clear as a
+// verifier or organizer (only organizers end callouts).
 func (f *Fake) Clear(ctx context.Context, alertID, reason string) (api.Alert, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	a, err := f.active(alertID, "")
+	a, z, err := f.active(alertID, "")
 	if err != nil {
 		return api.Alert{}, err
 	}
-	switch f.zone(a.Zone).Role {
-	case "verifier", "organizer":
-		a.ClearReason = "allclear"
-	default:
+	switch {
+	case a.Sender == f.self().MemberID:
 		a.ClearReason = "retracted"
+	case a.Kind == "callout" && z.Role != "organizer":
+		return api.Alert{}, fmt.Errorf("%w: only an organizer can end this callout", control.ErrForbidden)
+	case z.Role == "member":
+		return api.Alert{}, fmt.Errorf("%w: only its reporter, a verifier or an organizer can clear this alert", control.ErrForbidden)
+	default:
+		a.ClearReason = "allclear"
 	}
 	a.State, a.ClearNote = "cleared", reason
 	f.publish(a)
 	return *a, nil
 }
 
+// UpdateCallout changes a callout's non-empty fields (organizers only).
+func (f *Fake) UpdateCallout(ctx context.Context, req api.CalloutUpdateRequest) (api.Alert, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	a, z, err := f.find(req.Alert)
+	if err != nil {
+		return api.Alert{}, err
+	}
+	switch {
+	case a.Kind != "callout":
+		return api.Alert{}, fmt.Errorf("%w: %s is a %s; only callouts are updated", control.ErrInvalid, a.ID, a.Kind)
+	case z.Role != "organizer":
+		return api.Alert{}, fmt.Errorf("%w: only organizers can update callouts; you are a %s of zone %q", control.ErrForbidden, z.Role, z.Name)
+	case req.Need < 0 || req.Need > maxCount:
+		return api.Alert{}, fmt.Errorf("%w: need must be between 0 and %d", control.ErrInvalid, maxCount)
+	case !f.counts(a, time.Now()):
+		return api.Alert{}, fmt.Errorf("%w: callout %s has ended", control.ErrInvalid, a.ID)
+	}
+	a.Title, a.Where, a.When = cmp.Or(req.Title, a.Title), cmp.Or(req.Where, a.Where), cmp.Or(req.When, a.When)
+	a.Bring, a.Rights = cmp.Or(req.Bring, a.Bring), cmp.Or(req.Rights, a.Rights)
+	a.Need = cmp.Or(req.Need, a.Need)
+	a.Needed = a.Need
+	f.publish(a)
+	return *a, nil
+}
+
+// Cosign adds the fake member's signature to a callout another organizer
+// sent (see Receive).
+func (f *Fake) Cosign(ctx context.Context, alertID string) (api.Alert, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	a, z, err := f.find(alertID)
+	if err != nil {
+		return api.Alert{}, err
+	}
+	me := f.self().MemberID
+	switch {
+	case a.Kind != "callout":
+		return api.Alert{}, fmt.Errorf("%w: %s is a %s; only callouts are co-signed", control.ErrInvalid, a.ID, a.Kind)
+	case z.Role != "organizer":
+		return api.Alert{}, fmt.Errorf("%w: only organizers can co-sign callouts; you are a %s of zone %q", control.ErrForbidden, z.Role, z.Name)
+	case a.Sender == me:
+		return api.Alert{}, fmt.Errorf("%w: a second organizer must co-sign; you sent this callout", control.ErrInvalid)
+	case slices.Contains(a.Cosigners, me):
+		return api.Alert{}, fmt.Errorf("%w: you already co-signed this callout", control.ErrInvalid)
+	case !f.counts(a, time.Now()):
+		return api.Alert{}, fmt.Errorf("%w: alert %s has ended", control.ErrInvalid, a.ID)
+	}
+	a.Cosigners = append(a.Cosigners, me)
+	a.Cosigned = true
+	a.State = restate(a, z.settings)
+	f.publish(a)
+	return *a, nil
+}
+
+// Alerts returns the zone's active alerts, newest first.
 func (f *Fake) Alerts(zone string) ([]api.Alert, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -252,12 +470,16 @@ func (f *Fake) Alerts(zone string) ([]api.Alert, error) {
 	if z == nil {
 		return nil, fmt.Errorf("zone %q: %w", zone, control.ErrNotFound)
 	}
+	now := time.Now()
 	as := []api.Alert{}
 	for _, a := range f.alerts {
-		if a.Zone == z.ID && a.State != "cleared" {
+		if a.Zone == z.ID && f.counts(a, now) {
 			as = append(as, *a)
 		}
 	}
+	slices.SortStableFunc(as, func(a, b api.Alert) int {
+		return cmp.Or(b.Sent.Compare(a.Sent), strings.Compare(a.ID, b.ID))
+	})
 	return as, nil
 }
 
@@ -289,8 +511,144 @@ func (f *Fake) Watchers() int {
 	return len(f.watchers)
 }
 
+// Members lists a zone's roster, organizers first, then by name.
+func (f *Fake) Members(zone string) ([]api.Member, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	z := f.zone(zone)
+	if z == nil {
+		return nil, fmt.Errorf("zone %q: %w", zone, control.ErrNotFound)
+	}
+	f.sync(z)
+	ms := make([]api.Member, len(z.members))
+	for i, m := range z.members {
+		ms[i] = *m
+	}
+	slices.SortStableFunc(ms, func(a, b api.Member) int {
+		return cmp.Or(rank(b.Role)-rank(a.Role), strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)),
+			strings.Compare(a.Name, b.Name), strings.Compare(a.ID, b.ID))
+	})
+	return ms, nil
+}
+
+func (f *Fake) Promote(ctx context.Context, zone, member, role string) (api.Member, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if role != "verifier" && role != "organizer" {
+		return api.Member{}, fmt.Errorf("%w: role %q: use verifier or organizer", control.ErrInvalid, role)
+	}
+	z, err := f.organizerZone(zone, "promote members")
+	if err != nil {
+		return api.Member{}, err
+	}
+	m, err := z.member(member)
+	if err != nil {
+		return api.Member{}, err
+	}
+	if m.Removed {
+		return api.Member{}, fmt.Errorf("%w: %s was removed from the zone", control.ErrInvalid, member)
+	}
+	m.Role = role
+	if m == z.members[0] {
+		z.Role = role
+	}
+	return *m, nil
+}
+
+// Remove removes a member and moves the zone to the next epoch, reaching
+// the remaining members whose key is known (CanRekey).
+func (f *Fake) Remove(ctx context.Context, zone, member string) (api.RemoveResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	z, err := f.organizerZone(zone, "remove members")
+	if err != nil {
+		return api.RemoveResult{}, err
+	}
+	m, err := z.member(member)
+	switch {
+	case err != nil:
+		return api.RemoveResult{}, err
+	case m == z.members[0]:
+		return api.RemoveResult{}, fmt.Errorf("%w: you cannot remove yourself", control.ErrInvalid)
+	case m.ID == z.founder:
+		return api.RemoveResult{}, fmt.Errorf("%w: the zone's founder cannot be removed", control.ErrForbidden)
+	case m.Removed:
+		return api.RemoveResult{}, fmt.Errorf("%w: %s was already removed", control.ErrInvalid, member)
+	}
+	m.Removed = true
+	z.Epoch++
+	z.Topic = "lookout/zone/" + newID(16)
+	res := api.RemoveResult{Removed: m.ID, Epoch: z.Epoch, Unreached: []string{}}
+	for _, o := range z.members {
+		switch {
+		case o.Removed:
+		case o.CanRekey:
+			res.Reached++
+		default:
+			res.Unreached = append(res.Unreached, o.ID)
+		}
+	}
+	return res, nil
+}
+
+func (f *Fake) Settings(zone string) (api.Settings, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	z := f.zone(zone)
+	if z == nil {
+		return api.Settings{}, fmt.Errorf("zone %q: %w", zone, control.ErrNotFound)
+	}
+	return z.settings, nil
+}
+
+// SetSettings changes the settings req names and folds the zone's alerts
+// again under them.
+func (f *Fake) SetSettings(ctx context.Context, req api.SettingsRequest) (api.Settings, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	z, err := f.organizerZone(req.Zone, "change zone settings")
+	if err != nil {
+		return api.Settings{}, err
+	}
+	s := z.settings
+	if req.Quorum != nil {
+		s.Quorum = *req.Quorum
+	}
+	if req.Window != nil {
+		s.Window = api.Duration(*req.Window)
+	}
+	if req.Expiry != nil {
+		s.Expiry = api.Duration(*req.Expiry)
+	}
+	if req.Cosign != nil {
+		s.Cosign = *req.Cosign
+	}
+	if req.MaxReports != nil {
+		s.MaxReports = *req.MaxReports
+	}
+	if req.MaxConfirms != nil {
+		s.MaxConfirms = *req.MaxConfirms
+	}
+	window, expiry := time.Duration(s.Window), time.Duration(s.Expiry)
+	switch {
+	case s.Quorum < 1 || s.Quorum > maxQuorum || s.MaxReports < 1 || s.MaxReports > maxRateLimit || s.MaxConfirms < 1 || s.MaxConfirms > maxRateLimit:
+		return api.Settings{}, fmt.Errorf("%w: quorum must be 1 to %d and rate limits 1 to %d", control.ErrInvalid, maxQuorum, maxRateLimit)
+	case window < time.Minute || window > 24*time.Hour || window%time.Second != 0:
+		return api.Settings{}, fmt.Errorf("%w: window: whole seconds from 1m to 24h", control.ErrInvalid)
+	case expiry < 10*time.Minute || expiry > maxLifetime || expiry%time.Second != 0:
+		return api.Settings{}, fmt.Errorf("%w: expiry: whole seconds from 10m to %s", control.ErrInvalid, maxLifetime)
+	}
+	z.settings = s
+	for _, a := range f.alerts {
+		if a.Zone == z.ID && a.State != "cleared" {
+			a.State = restate(a, s)
+		}
+	}
+	return s, nil
+}
+
 // zone finds a zone by name or ID.
-func (f *Fake) zone(nameOrID string) *api.Zone {
+func (f *Fake) zone(nameOrID string) *zone {
 	for _, z := range f.zones {
 		if z.ID == nameOrID || z.Name == nameOrID {
 			return z
@@ -299,23 +657,128 @@ func (f *Fake) zone(nameOrID string) *api.Zone {
 	return nil
 }
 
-// active finds an alert that is not cleared, of kind if kind is set.
-func (f *Fake) active(id, kind string) (*api.Alert, error) {
-	i := slices.IndexFunc(f.alerts, func(a *api.Alert) bool { return a.ID == id })
-	if i < 0 {
-		return nil, fmt.Errorf("alert %q: %w", id, control.ErrNotFound)
+// organizerZone finds a zone in which the fake member may do what only
+// organizers do.
+func (f *Fake) organizerZone(nameOrID, what string) (*zone, error) {
+	z := f.zone(nameOrID)
+	if z == nil {
+		return nil, fmt.Errorf("%w: no zone %q; see lookout zone list", control.ErrNotFound, nameOrID)
 	}
-	a := f.alerts[i]
-	if a.State == "cleared" {
-		return nil, fmt.Errorf("%w: alert %s is cleared", control.ErrInvalid, id)
+	if z.Role != "organizer" {
+		return nil, fmt.Errorf("%w: only organizers can %s; you are a %s of zone %q", control.ErrForbidden, what, z.Role, z.Name)
 	}
-	if kind != "" && a.Kind != kind {
-		return nil, fmt.Errorf("%w: alert %s is a %s, not a %s", control.ErrInvalid, id, a.Kind, kind)
-	}
-	return a, nil
+	f.sync(z)
+	return z, nil
 }
 
-func (f *Fake) newAlert(z *api.Zone, kind, where string, exercise bool) *api.Alert {
+// sync brings the fake member's roster entry in step with Self and its
+// role.
+func (f *Fake) sync(z *zone) {
+	self := f.self()
+	me := z.members[0]
+	if me.ID == z.founder {
+		z.founder = self.MemberID
+	}
+	me.ID, me.Name, me.Role = self.MemberID, self.Name, z.Role
+}
+
+// member resolves a member by ID, unique ID prefix (8 characters or more)
+// or unique name.
+func (z *zone) member(ref string) (*api.Member, error) {
+	var found *api.Member
+	for _, m := range z.members {
+		if m.ID == ref || (len(ref) >= 8 && strings.HasPrefix(m.ID, ref)) || (m.Name != "" && m.Name == ref) {
+			if found != nil && found != m {
+				return nil, fmt.Errorf("%w: %q matches more than one member; use the member ID", control.ErrInvalid, ref)
+			}
+			found = m
+		}
+	}
+	if found == nil {
+		return nil, fmt.Errorf("%w: no member %q in zone %q; see lookout zone members", control.ErrNotFound, ref, z.Name)
+	}
+	return found, nil
+}
+
+// removed reports whether member id was removed from the zone.
+func (z *zone) removed(id string) bool {
+	return slices.ContainsFunc(z.members, func(m *api.Member) bool { return m.ID == id && m.Removed })
+}
+
+// allow records one of the fake member's reports or confirms at now if
+// the zone's rate limit lets it through.
+func (z *zone) allow(sent *[]time.Time, limit int, what string, now time.Time) error {
+	*sent = slices.DeleteFunc(*sent, func(t time.Time) bool { return now.Sub(t) >= rateWindow })
+	if len(*sent) >= limit {
+		return fmt.Errorf("%w: this zone allows %d %s per member per %s; wait a few minutes", control.ErrForbidden, limit, what, rateWindow)
+	}
+	*sent = append(*sent, now)
+	return nil
+}
+
+// counts reports whether an alert is still shown: not cleared, not
+// expired, and not sent by a removed member.
+func (f *Fake) counts(a *api.Alert, now time.Time) bool {
+	z := f.zone(a.Zone)
+	return a.State != "cleared" && a.State != "expired" && now.Before(a.Expires) && !z.removed(a.Sender)
+}
+
+// find finds an alert by ID, unique ID prefix (8 characters or more) or
+// the ID of any sighting of its incident.
+func (f *Fake) find(ref string) (*api.Alert, *zone, error) {
+	var found *api.Alert
+	for _, a := range f.alerts {
+		ids := append([]string{a.ID}, a.Sightings...)
+		if slices.ContainsFunc(ids, func(id string) bool { return id == ref || (len(ref) >= 8 && strings.HasPrefix(id, ref)) }) {
+			if found != nil && found != a {
+				return nil, nil, fmt.Errorf("%w: alert ID %q is ambiguous; give more of it", control.ErrInvalid, ref)
+			}
+			found = a
+		}
+	}
+	if found == nil || f.zone(found.Zone).removed(found.Sender) {
+		return nil, nil, fmt.Errorf("alert %q: %w", ref, control.ErrNotFound)
+	}
+	return found, f.zone(found.Zone), nil
+}
+
+// active finds an alert that has not ended, of kind if kind is set.
+func (f *Fake) active(ref, kind string) (*api.Alert, *zone, error) {
+	a, z, err := f.find(ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !f.counts(a, time.Now()) {
+		ended := "expired"
+		if a.State == "cleared" {
+			ended = "cleared"
+		}
+		return nil, nil, fmt.Errorf("%w: alert %s is %s", control.ErrInvalid, a.ID, ended)
+	}
+	if kind != "" && a.Kind != kind {
+		return nil, nil, fmt.Errorf("%w: alert %s is a %s, not a %s", control.ErrInvalid, a.ID, a.Kind, kind)
+	}
+	return a, z, nil
+}
+
+// restate returns the state an alert that is not cleared has under s.
+func restate(a *api.Alert, s api.Settings) string {
+	switch {
+	case a.State == "cleared":
+		return a.State
+	case a.Kind == "callout" && s.Cosign && !a.Cosigned:
+		return "awaiting-cosign"
+	case a.Kind == "callout":
+		return "active"
+	case a.Verified:
+		return "verified"
+	case a.Confirmations != nil && *a.Confirmations >= s.Quorum:
+		return "corroborated"
+	}
+	return "unconfirmed"
+}
+
+func (f *Fake) newAlert(z *zone, kind, where string, exercise bool) *api.Alert {
 	now := time.Now().UTC()
 	a := &api.Alert{
 		ID:         newID(8),
@@ -323,7 +786,6 @@ func (f *Fake) newAlert(z *api.Zone, kind, where string, exercise bool) *api.Ale
 		ZoneName:   z.Name,
 		Kind:       kind,
 		Sent:       now,
-		Expires:    now.Add(2 * time.Hour),
 		Exercise:   exercise,
 		Sender:     f.self().MemberID,
 		SenderRole: z.Role,
@@ -348,6 +810,18 @@ func (f *Fake) publish(a *api.Alert) {
 
 func validRole(role string) bool {
 	return role == "member" || role == "verifier" || role == "organizer"
+}
+
+func rank(role string) int {
+	return slices.Index([]string{"member", "verifier", "organizer"}, role)
+}
+
+// normalizePlace is a rough protocol.NormalizePlace: case, punctuation and
+// runs of space do not matter.
+func normalizePlace(s string) string {
+	return strings.Join(strings.FieldsFunc(strings.ToLower(strings.ReplaceAll(s, "'", "")), func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r > 127)
+	}), " ")
 }
 
 func newID(n int) string {

@@ -1,0 +1,225 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"lookout/node/api"
+	"lookout/node/control"
+)
+
+// memberJSON is a member as zone members prints it: removed is always
+// there.
+type memberJSON struct {
+	api.Member
+	Removed bool `json:"removed"`
+}
+
+func runZoneMembers(ctx context.Context, e *env, args []string) error {
+	fs := e.flags()
+	asJSON := fs.Bool("json", false, "print one JSON object per member")
+	pos, err := e.parse("zone members", fs, args, "ZONE")
+	if err != nil {
+		return err
+	}
+	ms, err := e.client().Members(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		for _, m := range ms {
+			if err := printJSON(e.stdout, memberJSON{m, m.Removed}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 8, 2, ' ', 0)
+	fmt.Fprintf(tw, "NAME\tROLE\tID\tNOTE\n")
+	noKey := 0
+	for _, m := range ms {
+		note := ""
+		switch {
+		case m.Removed:
+			note = "removed"
+		case !m.CanRekey:
+			note = "key not seen yet"
+			noKey++
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", displayName(m.Name), clean(m.Role), clean(m.ID), note)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if noKey > 0 {
+		_, err = fmt.Fprintf(e.stdout, "\nIf a member is removed now, members whose key was not seen yet cannot get the new epoch and will need a new invite.\n")
+	}
+	return err
+}
+
+func runZonePromote(ctx context.Context, e *env, args []string) error {
+	fs := e.flags()
+	role := &choiceFlag{choices: []string{"verifier", "organizer"}}
+	fs.Var(role, "role", "the `ROLE` to give: verifier or organizer")
+	asJSON := fs.Bool("json", false, "print the member as one JSON object")
+	pos, err := e.parse("zone promote", fs, args, "ZONE", "MEMBER")
+	if err != nil {
+		return err
+	}
+	if err := need("zone promote", "role", role.value); err != nil {
+		return err
+	}
+	m, err := e.client().Promote(ctx, pos[0], pos[1], role.value)
+	if err != nil {
+		return hint(err, control.ErrForbidden, "ask an organizer of %s to promote them", clean(pos[0]))
+	}
+	if *asJSON {
+		return printJSON(e.stdout, memberJSON{m, m.Removed})
+	}
+	_, err = fmt.Fprintf(e.stdout, "%s is now %s in %s\n", who(m.ID, m.Name), article(clean(m.Role)), clean(pos[0]))
+	return err
+}
+
+func runZoneRemove(ctx context.Context, e *env, args []string) error {
+	fs := e.flags()
+	asJSON := fs.Bool("json", false, "print the result as one JSON object")
+	pos, err := e.parse("zone remove", fs, args, "ZONE", "MEMBER")
+	if err != nil {
+		return err
+	}
+	zone := pos[0]
+	c := e.client()
+	res, err := c.Remove(ctx, zone, pos[1])
+	if err != nil {
+		return hint(err, control.ErrForbidden, "ask an organizer of %s to remove them", clean(zone))
+	}
+	if *asJSON {
+		if res.Unreached == nil {
+			res.Unreached = []string{}
+		}
+		return printJSON(e.stdout, res)
+	}
+	names := newNames(ctx, c, zone)
+	fmt.Fprintf(e.stdout, "removed %s from %s\n", names.name(res.Removed), clean(zone))
+	fmt.Fprintf(e.stdout, "new epoch %d reached %d %s; members who are offline get it when they reconnect\n",
+		res.Epoch, res.Reached, plural(res.Reached, "member", "members"))
+	if len(res.Unreached) == 0 {
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "%d %s not reached: their key was never seen, so each needs a new invite (%s):\n",
+		len(res.Unreached), plural(len(res.Unreached), "member was", "members were"), e.cmdline("zone invite "+shellQuote(zone)))
+	for _, id := range res.Unreached {
+		if _, err := fmt.Fprintf(e.stdout, "  %s\n", names.name(id)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func runZoneSettings(ctx context.Context, e *env, args []string) error {
+	fs := e.flags()
+	quorum := fs.Int("quorum", 0, "`K` distinct witnesses within the window make a sighting corroborated")
+	var window, expiry ttlFlag
+	fs.Var(&window, "window", "corroboration window: `DURATION` like 20m")
+	fs.Var(&expiry, "expiry", "a sighting expires this long after its last report or confirmation: `DURATION` like 4h")
+	cosign := fs.Bool("cosign-callouts", false, "callouts need a second organizer before they go out (--cosign-callouts=false turns it off)")
+	maxReports := fs.Int("max-reports", 0, "sightings each member may send per 10 minutes: `N`")
+	maxConfirms := fs.Int("max-confirms", 0, "confirmations each member may send per 10 minutes: `N`")
+	asJSON := fs.Bool("json", false, "print the settings as one JSON object")
+	pos, err := e.parse("zone settings", fs, args, "ZONE")
+	if err != nil {
+		return err
+	}
+	req := api.SettingsRequest{Zone: pos[0]}
+	var bad error
+	positive := func(name string, v *int) *int {
+		if *v < 1 && bad == nil {
+			bad = &usageError{cmd: "zone settings", msg: "--" + name + " must be at least 1"}
+		}
+		return v
+	}
+	changed := false
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "quorum":
+			req.Quorum = positive(f.Name, quorum)
+		case "window":
+			d := time.Duration(window)
+			req.Window = &d
+		case "expiry":
+			d := time.Duration(expiry)
+			req.Expiry = &d
+		case "cosign-callouts":
+			req.Cosign = cosign
+		case "max-reports":
+			req.MaxReports = positive(f.Name, maxReports)
+		case "max-confirms":
+			req.MaxConfirms = positive(f.Name, maxConfirms)
+		default:
+			return
+		}
+		changed = true
+	})
+	if bad != nil {
+		return bad
+	}
+	var st api.Settings
+	if changed {
+		st, err = e.client().SetSettings(ctx, req)
+		err = hint(err, control.ErrForbidden, "ask an organizer of %s to change them", clean(pos[0]))
+	} else {
+		st, err = e.client().Settings(ctx, pos[0])
+	}
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(e.stdout, st)
+	}
+	yes := "no"
+	if st.Cosign {
+		yes = "yes: callouts wait for a second organizer"
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 8, 2, ' ', 0)
+	fmt.Fprintf(tw, "quorum\t%d %s within the window make a sighting corroborated\n", st.Quorum, plural(st.Quorum, "witness", "witnesses"))
+	fmt.Fprintf(tw, "window\t%s\n", formatDuration(time.Duration(st.Window)))
+	fmt.Fprintf(tw, "expiry\t%s after a sighting's last report or confirmation\n", formatDuration(time.Duration(st.Expiry)))
+	fmt.Fprintf(tw, "cosign callouts\t%s\n", yes)
+	fmt.Fprintf(tw, "max reports\t%d per member per 10 minutes\n", st.MaxReports)
+	fmt.Fprintf(tw, "max confirms\t%d per member per 10 minutes\n", st.MaxConfirms)
+	return tw.Flush()
+}
+
+// formatDuration writes d without zero units: 20m, 4h, 1h30m, 7d.
+func formatDuration(d time.Duration) string {
+	if d > 0 && d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// article puts "a" or "an" before a role.
+func article(role string) string {
+	if role != "" && strings.ContainsRune("aeiou", rune(role[0])) {
+		return "an " + role
+	}
+	return "a " + role
+}

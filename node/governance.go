@@ -1,0 +1,541 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"lookout/crypto"
+	"lookout/node/api"
+	"lookout/node/control"
+	"lookout/protocol"
+)
+
+// govMsg is a governance message with its envelope, kept for the roster
+// and for members who were offline when it was sent.
+type govMsg struct {
+	msg *protocol.Message
+	env []byte
+}
+
+// maxGovMessages bounds the governance messages a zone keeps.
+const maxGovMessages = 4096
+
+// oldTopicGrace is how long a node stays on an epoch's topic after moving
+// to the next, so stragglers still receive the rekey.
+const oldTopicGrace = 2 * time.Minute
+
+// announceInterval is how often a member re-announces its name and KEM key,
+// so members who joined later learn them.
+const announceInterval = 24 * time.Hour
+
+// rate counts a member's recent sightings and confirms by sent time.
+type rate struct {
+	reports, confirms []time.Time
+}
+
+// allow records a message sent at t and reports whether it is within the
+// zone's limits. Callers hold z.mu.
+func (z *zone) allowRate(member crypto.MemberID, kind protocol.Kind, t time.Time) bool {
+	s := z.roster.Settings
+	r := z.rates[member]
+	if r == nil {
+		r = &rate{}
+		z.rates[member] = r
+	}
+	var list *[]time.Time
+	var limit int
+	switch kind {
+	case protocol.KindSighting:
+		list, limit = &r.reports, s.MaxReports
+	case protocol.KindConfirm:
+		list, limit = &r.confirms, s.MaxConfirms
+	default:
+		return true
+	}
+	from := t.Add(-protocol.RateWindow)
+	n := 0
+	for _, x := range *list {
+		if x.After(from) && !x.After(t) {
+			n++
+		}
+	}
+	if n >= limit {
+		return false
+	}
+	*list = slices.DeleteFunc(*list, func(x time.Time) bool { return !x.After(t.Add(-2 * protocol.RateWindow)) })
+	*list = append(*list, t)
+	return true
+}
+
+// restoreGov rebuilds the roster from the stored governance envelopes,
+// checking each as of the time it was sent.
+func (z *zone) restoreGov() {
+	for _, env := range z.rec.Gov {
+		epoch, err := protocol.EnvelopeEpoch(env)
+		if err != nil {
+			continue
+		}
+		key, ok := z.key(epoch)
+		if !ok {
+			continue
+		}
+		s, err := protocol.Open(key, env)
+		if err != nil {
+			continue
+		}
+		role, err := z.val.Check(s, s.Alert.Sent)
+		if err != nil {
+			continue
+		}
+		z.gov[s.ID] = &govMsg{msg: &protocol.Message{Signed: s, Epoch: epoch, Role: role}, env: env}
+		z.pubkeys[s.Alert.Sender] = s.Chain.Leaf().Subject
+	}
+	z.refoldRoster()
+}
+
+// refoldRoster recomputes the roster. Callers hold z.mu (or own z).
+func (z *zone) refoldRoster() {
+	msgs := make([]*protocol.Message, 0, len(z.gov))
+	for _, g := range z.gov {
+		msgs = append(msgs, g.msg)
+	}
+	z.roster = protocol.FoldRoster(msgs, z.root.ID(), protocol.DefaultSettings())
+	z.settings = z.roster.Settings
+}
+
+// checkMessage applies the node's stateful rules after protocol checks:
+// stale epochs and rate limits. Callers hold z.mu.
+func (z *zone) checkMessage(msg *protocol.Message) error {
+	if msg.Epoch < z.epoch && !msg.Alert.Kind.IsGovernance() {
+		return fmt.Errorf("%w: epoch %d is over (now %d)", protocol.ErrUnknownEpoch, msg.Epoch, z.epoch)
+	}
+	if !z.allowRate(msg.Alert.Sender, msg.Alert.Kind, msg.Alert.Sent) {
+		return errRateLimit
+	}
+	return nil
+}
+
+var errRateLimit = errors.New("over the zone's rate limit")
+
+// storeGov keeps a governance message and applies what it means for this
+// node: a new role, a removal, a new epoch, new settings.
+func (n *Node) storeGov(z *zone, msg *protocol.Message, env []byte) {
+	z.mu.Lock()
+	if _, ok := z.gov[msg.ID]; ok || len(z.gov) >= maxGovMessages || env == nil {
+		z.mu.Unlock()
+		return
+	}
+	z.gov[msg.ID] = &govMsg{msg: msg, env: env}
+	z.refoldRoster()
+	z.mu.Unlock()
+
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	z.rec.Gov = append(z.rec.Gov, env)
+	a := msg.Alert
+	switch a.Kind {
+	case protocol.KindRole:
+		n.applyRoleLocked(z, msg)
+	case protocol.KindRemove:
+		if a.Subject == n.id.ID() {
+			z.mu.Lock()
+			z.removed = true
+			z.mu.Unlock()
+			z.rec.Removed = true
+			n.log.Warn("this member was removed from the zone", "zone", z.rec.Name)
+		}
+	case protocol.KindRekey:
+		n.applyRekeyLocked(z, msg)
+	}
+	if err := n.saveZones(); err != nil {
+		n.log.Error("save zone", "zone", z.rec.Name, "err", err)
+	}
+}
+
+// applyRoleLocked installs a role granted to this member. Callers hold n.mu.
+func (n *Node) applyRoleLocked(z *zone, msg *protocol.Message) {
+	c, err := protocol.ParseCert(msg.Alert.Cert)
+	if err != nil || !c.Subject.Equal(n.id.Public()) {
+		return
+	}
+	chain := append(protocol.Chain{c}, msg.Chain...)
+	if len(chain) > protocol.MaxChainLen {
+		n.log.Warn("granted role not usable: certificate chain too deep", "zone", z.rec.Name)
+		return
+	}
+	cv := &protocol.ChainVerifier{Zone: z.id, Root: z.root}
+	role, err := cv.Verify(chain, n.now())
+	if err != nil {
+		n.log.Warn("granted role not usable", "zone", z.rec.Name, "err", err)
+		return
+	}
+	z.mu.Lock()
+	z.chain, z.role = chain, role
+	z.mu.Unlock()
+	z.rec.Chain = nil
+	for _, c := range chain {
+		z.rec.Chain = append(z.rec.Chain, c.Bytes())
+	}
+	n.log.Info("new role", "zone", z.rec.Name, "role", role)
+}
+
+// applyRekeyLocked opens this member's entry of a rekey for the next epoch
+// and moves the zone to it. Callers hold n.mu.
+func (n *Node) applyRekeyLocked(z *zone, msg *protocol.Message) {
+	a := msg.Alert
+	z.mu.Lock()
+	cur := z.epoch
+	old, haveOld := z.epochs[a.Epoch-1]
+	z.mu.Unlock()
+	// Only the next epoch is taken. Two organizers rekeying the same epoch
+	// at once split the zone until one of them rekeys again (see docs).
+	if a.Epoch != cur+1 || !haveOld {
+		return
+	}
+	kem, err := loadKEMKey(n.Home)
+	if err != nil {
+		n.log.Error("rekey: KEM key", "err", err)
+		return
+	}
+	for _, e := range a.Rekey {
+		if e.Member != n.id.ID() {
+			continue
+		}
+		next, err := protocol.OpenRekeyEntry(kem, z.id, old, a.Epoch, e)
+		if err != nil {
+			n.log.Warn("rekey: cannot open this member's entry", "zone", z.rec.Name, "err", err)
+			return
+		}
+		if err := n.switchEpochLocked(z, a.Epoch, next, msg.ID.String()); err != nil {
+			n.log.Error("rekey: switch epoch", "zone", z.rec.Name, "err", err)
+		}
+		return
+	}
+}
+
+// switchEpochLocked moves a zone to a new epoch: new secret, topic and key.
+// The old topic stays joined for oldTopicGrace. Callers hold n.mu.
+func (n *Node) switchEpochLocked(z *zone, epoch uint32, secret crypto.ZoneSecret, from string) error {
+	z.mu.Lock()
+	oldEpoch := z.epoch
+	z.epochs[epoch] = secret
+	z.epoch = epoch
+	z.secret = secret
+	oldTopic, oldSub := z.topic, z.sub
+	z.mu.Unlock()
+	z.rec.Old = append(z.rec.Old, epochSecret{Epoch: oldEpoch, Secret: append([]byte(nil), z.rec.Secret...)})
+	z.rec.Epoch, z.rec.Secret, z.rec.EpochFrom = epoch, append([]byte(nil), secret[:]...), from
+	if err := n.saveZones(); err != nil {
+		return err
+	}
+	if err := n.joinTopic(z); err != nil {
+		return err
+	}
+	n.log.Info("zone moved to a new epoch", "zone", z.rec.Name, "epoch", epoch)
+	oldName := oldTopic.String()
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		t := time.NewTimer(oldTopicGrace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-n.ctx.Done():
+		}
+		oldSub.Cancel()
+		oldTopic.Close()
+		n.ps.UnregisterTopicValidator(oldName)
+	}()
+	return nil
+}
+
+// announce publishes this member's name and KEM public key in a zone.
+func (n *Node) announce(ctx context.Context, z *zone) error {
+	kem, err := loadKEMKey(n.Home)
+	if err != nil {
+		return err
+	}
+	a := n.newAlert(protocol.KindMember, false, protocol.MaxLifetime)
+	a.Name, a.KEM = n.name, kem.PublicBytes()
+	_, err = n.publish(ctx, z, a)
+	return err
+}
+
+// Members lists a zone's members as this node knows them (control API).
+func (n *Node) Members(zoneRef string) ([]api.Member, error) {
+	z, err := n.zone(zoneRef)
+	if err != nil {
+		return nil, err
+	}
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	out := []api.Member{}
+	for _, m := range z.roster.Sorted() {
+		out = append(out, api.Member{ID: m.ID.String(), Name: m.Name, Role: m.Role.String(), Removed: m.Removed, CanRekey: m.KEM != nil})
+	}
+	return out, nil
+}
+
+// findMember resolves a member by ID, unique ID prefix or unique name.
+// Callers hold z.mu.
+func (z *zone) findMemberLocked(ref string) (*protocol.MemberInfo, error) {
+	var found *protocol.MemberInfo
+	for _, m := range z.roster.Members {
+		if m.ID.String() == ref || (len(ref) >= 8 && len(ref) < 64 && m.ID.String()[:len(ref)] == ref) || (m.Name != "" && m.Name == ref) {
+			if found != nil && found != m {
+				return nil, fmt.Errorf("%w: %q matches more than one member; use the member ID", control.ErrInvalid, ref)
+			}
+			found = m
+		}
+	}
+	if found == nil {
+		return nil, fmt.Errorf("%w: no member %q in zone %q; see lookout zone members", control.ErrNotFound, ref, z.rec.Name)
+	}
+	return found, nil
+}
+
+func (n *Node) requireOrganizer(z *zone, what string) error {
+	z.mu.Lock()
+	role, removed := z.role, z.removed
+	z.mu.Unlock()
+	if removed {
+		return fmt.Errorf("%w: you were removed from zone %q", control.ErrForbidden, z.rec.Name)
+	}
+	if role != protocol.RoleOrganizer {
+		return fmt.Errorf("%w: only organizers can %s; you are a %s of zone %q", control.ErrForbidden, what, role, z.rec.Name)
+	}
+	return nil
+}
+
+// Promote grants a member the verifier or organizer role (control API).
+func (n *Node) Promote(ctx context.Context, zoneRef, memberRef, roleName string) (api.Member, error) {
+	role, err := protocol.ParseRole(roleName)
+	if err != nil || role == protocol.RoleMember {
+		return api.Member{}, fmt.Errorf("%w: role %q: use verifier or organizer", control.ErrInvalid, roleName)
+	}
+	z, err := n.zone(zoneRef)
+	if err != nil {
+		return api.Member{}, err
+	}
+	if err := n.requireOrganizer(z, "promote members"); err != nil {
+		return api.Member{}, err
+	}
+	z.mu.Lock()
+	m, err := z.findMemberLocked(memberRef)
+	var pk *crypto.PublicKey
+	if err == nil {
+		pk = z.pubkeys[m.ID]
+	}
+	chainLen := len(z.chain)
+	z.mu.Unlock()
+	if err != nil {
+		return api.Member{}, err
+	}
+	if m.Removed {
+		return api.Member{}, fmt.Errorf("%w: %s was removed from the zone", control.ErrInvalid, memberRef)
+	}
+	if pk == nil {
+		return api.Member{}, fmt.Errorf("%w: this node has not seen %s's key yet; try again after they have sent something", control.ErrInvalid, memberRef)
+	}
+	if chainLen >= protocol.MaxChainLen {
+		return api.Member{}, fmt.Errorf("%w: your certificate chain is too deep to grant roles; ask an organizer closer to the founder", control.ErrForbidden)
+	}
+	now := n.now()
+	c, err := protocol.IssueCert(n.id, z.id, pk, role, now, now.Add(protocol.DefaultCertTTL))
+	if err != nil {
+		return api.Member{}, err
+	}
+	a := n.newAlert(protocol.KindRole, false, protocol.MaxLifetime)
+	a.Cert = c.Bytes()
+	if _, err := n.publish(ctx, z, a); err != nil {
+		return api.Member{}, err
+	}
+	return api.Member{ID: m.ID.String(), Name: m.Name, Role: role.String()}, nil
+}
+
+// Remove removes a member and moves the zone to a new epoch whose secret is
+// sealed to every remaining member whose KEM key is known (control API).
+func (n *Node) Remove(ctx context.Context, zoneRef, memberRef string) (api.RemoveResult, error) {
+	z, err := n.zone(zoneRef)
+	if err != nil {
+		return api.RemoveResult{}, err
+	}
+	if err := n.requireOrganizer(z, "remove members"); err != nil {
+		return api.RemoveResult{}, err
+	}
+	z.mu.Lock()
+	m, err := z.findMemberLocked(memberRef)
+	z.mu.Unlock()
+	if err != nil {
+		return api.RemoveResult{}, err
+	}
+	switch {
+	case m.ID == n.id.ID():
+		return api.RemoveResult{}, fmt.Errorf("%w: you cannot remove yourself", control.ErrInvalid)
+	case m.ID == z.root.ID():
+		return api.RemoveResult{}, fmt.Errorf("%w: the zone's founder cannot be removed", control.ErrForbidden)
+	case m.Removed:
+		return api.RemoveResult{}, fmt.Errorf("%w: %s was already removed", control.ErrInvalid, memberRef)
+	}
+	a := n.newAlert(protocol.KindRemove, false, protocol.MaxLifetime)
+	a.Subject = m.ID
+	if _, err := n.publish(ctx, z, a); err != nil {
+		return api.RemoveResult{}, err
+	}
+	res, err := n.rekey(ctx, z)
+	if err != nil {
+		return api.RemoveResult{}, fmt.Errorf("member removed, but the new epoch failed: %w", err)
+	}
+	res.Removed = m.ID.String()
+	return res, nil
+}
+
+// rekey creates the next epoch and publishes it, sealed per member, on the
+// current topic, then moves this node to it.
+func (n *Node) rekey(ctx context.Context, z *zone) (api.RemoveResult, error) {
+	epoch, old := z.current()
+	next, err := crypto.NewZoneSecret(n.rand())
+	if err != nil {
+		return api.RemoveResult{}, err
+	}
+	z.mu.Lock()
+	members := z.roster.Sorted()
+	z.mu.Unlock()
+	var entries []protocol.RekeyEntry
+	var res api.RemoveResult
+	for _, m := range members {
+		if m.Removed {
+			continue
+		}
+		if m.KEM == nil {
+			res.Unreached = append(res.Unreached, m.ID.String())
+			continue
+		}
+		e, err := protocol.SealRekeyEntry(m.KEM, z.id, old, epoch+1, m.ID, next, n.rand())
+		if err != nil {
+			res.Unreached = append(res.Unreached, m.ID.String())
+			continue
+		}
+		entries = append(entries, e)
+	}
+	parts := (len(entries) + protocol.MaxRekeyEntries - 1) / protocol.MaxRekeyEntries
+	if parts > protocol.MaxRekeyParts {
+		return res, fmt.Errorf("zone too large to rekey (%d members)", len(entries))
+	}
+	var firstID string
+	for p := range parts {
+		a := n.newAlert(protocol.KindRekey, false, protocol.MaxLifetime)
+		a.Epoch, a.Part, a.Parts = epoch+1, uint8(p), uint8(parts)
+		a.Rekey = entries[p*protocol.MaxRekeyEntries : min(len(entries), (p+1)*protocol.MaxRekeyEntries)]
+		msg, err := n.publish(ctx, z, a)
+		if err != nil {
+			return res, err
+		}
+		if firstID == "" {
+			firstID = msg.ID.String()
+		}
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	z.mu.Lock()
+	moved := z.epoch > epoch
+	z.mu.Unlock()
+	if !moved { // our own entry was not in the rekey (no KEM key known for us)
+		if err := n.switchEpochLocked(z, epoch+1, next, firstID); err != nil {
+			return res, err
+		}
+	}
+	res.Epoch = epoch + 1
+	res.Reached = len(entries)
+	return res, nil
+}
+
+// SetSettings publishes new zone settings (control API).
+func (n *Node) SetSettings(ctx context.Context, req api.SettingsRequest) (api.Settings, error) {
+	z, err := n.zone(req.Zone)
+	if err != nil {
+		return api.Settings{}, err
+	}
+	if err := n.requireOrganizer(z, "change zone settings"); err != nil {
+		return api.Settings{}, err
+	}
+	z.mu.Lock()
+	s := z.roster.Settings
+	z.mu.Unlock()
+	if req.Quorum != nil {
+		s.Corroborations = *req.Quorum
+	}
+	if req.Window != nil {
+		s.CorroborationWindow = *req.Window
+	}
+	if req.Expiry != nil {
+		s.Expiry = *req.Expiry
+	}
+	if req.Cosign != nil {
+		s.Cosign = *req.Cosign
+	}
+	if req.MaxReports != nil {
+		s.MaxReports = *req.MaxReports
+	}
+	if req.MaxConfirms != nil {
+		s.MaxConfirms = *req.MaxConfirms
+	}
+	a := n.newAlert(protocol.KindSettings, false, protocol.MaxLifetime)
+	if s.Corroborations < 1 || s.Corroborations > protocol.MaxQuorum || s.MaxReports < 1 || s.MaxReports > protocol.MaxRateLimit || s.MaxConfirms < 1 || s.MaxConfirms > protocol.MaxRateLimit {
+		return api.Settings{}, fmt.Errorf("%w: quorum must be 1 to %d and rate limits 1 to %d", control.ErrInvalid, protocol.MaxQuorum, protocol.MaxRateLimit)
+	}
+	a.Settings = s.Wire()
+	if _, err := n.publish(ctx, z, a); err != nil {
+		return api.Settings{}, err
+	}
+	return settingsView(s), nil
+}
+
+// Settings returns a zone's settings (control API).
+func (n *Node) Settings(zoneRef string) (api.Settings, error) {
+	z, err := n.zone(zoneRef)
+	if err != nil {
+		return api.Settings{}, err
+	}
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	return settingsView(z.roster.Settings), nil
+}
+
+func settingsView(s protocol.Settings) api.Settings {
+	return api.Settings{Quorum: s.Corroborations, Window: api.Duration(s.CorroborationWindow), Expiry: api.Duration(s.Expiry),
+		Cosign: s.Cosign, MaxReports: s.MaxReports, MaxConfirms: s.MaxConfirms}
+}
+
+// rateHeadroom tells a local sender, before signing, that a message would
+// exceed the zone's rate limit (every node would reject it).
+func (z *zone) rateHeadroom(member crypto.MemberID, kind protocol.Kind, t time.Time) error {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	s := z.roster.Settings
+	r := z.rates[member]
+	if r == nil {
+		return nil
+	}
+	list, limit, what := r.reports, s.MaxReports, "reports"
+	switch kind {
+	case protocol.KindSighting:
+	case protocol.KindConfirm:
+		list, limit, what = r.confirms, s.MaxConfirms, "confirmations"
+	default:
+		return nil
+	}
+	n := 0
+	for _, x := range list {
+		if x.After(t.Add(-protocol.RateWindow)) && !x.After(t) {
+			n++
+		}
+	}
+	if n >= limit {
+		return fmt.Errorf("%w: this zone allows %d %s per member per %s; wait a few minutes", control.ErrForbidden, limit, what, protocol.RateWindow)
+	}
+	return nil
+}

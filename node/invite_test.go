@@ -1,0 +1,458 @@
+package node_test
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"lookout/crypto"
+	"lookout/node"
+	"lookout/node/api"
+	"lookout/node/control"
+	lp "lookout/protocol"
+)
+
+func TestInviteRequestRejects(t *testing.T) {
+	ctx := testContext(t)
+	clock := newClock()
+	nw := startNet(t, ctx, 3, clock)
+	formZone(t, ctx, nw, "north", map[int]string{1: "verifier", 2: "member"})
+
+	tests := []struct {
+		name     string
+		from     int
+		req      api.InviteRequest
+		want     []error
+		contains string
+	}{
+		{"organizer, defaults", 0, api.InviteRequest{Zone: "north"}, nil, ""},
+		{"organizer invites an organizer", 0, api.InviteRequest{Zone: "north", Role: "organizer", TTL: time.Hour}, nil, ""},
+		{"30 days", 0, api.InviteRequest{Zone: "north", TTL: lp.MaxInviteTTL}, nil, ""},
+		{"member cannot invite", 2, api.InviteRequest{Zone: "north", TTL: time.Hour}, []error{control.ErrForbidden}, "organizer"},
+		{"verifier cannot invite", 1, api.InviteRequest{Zone: "north", TTL: time.Hour}, []error{control.ErrForbidden}, "organizer"},
+		{"bad role", 0, api.InviteRequest{Zone: "north", Role: "admin", TTL: time.Hour}, []error{control.ErrInvalid}, "role"},
+		{"role in capitals", 0, api.InviteRequest{Zone: "north", Role: "Member", TTL: time.Hour}, []error{control.ErrInvalid}, "role"},
+		{"negative TTL", 0, api.InviteRequest{Zone: "north", TTL: -time.Hour}, []error{control.ErrInvalid}, "lifetime"},
+		{"TTL over 30 days", 0, api.InviteRequest{Zone: "north", TTL: lp.MaxInviteTTL + time.Millisecond}, []error{control.ErrInvalid}, "lifetime"},
+		// The error promises "between 1s and 720h"; a shorter lifetime gives
+		// a code that expires before anyone can paste it (or, truncated to
+		// the millisecond, at once).
+		{"TTL under a second", 0, api.InviteRequest{Zone: "north", TTL: time.Microsecond}, []error{control.ErrInvalid}, "lifetime"},
+		{"unknown zone", 0, api.InviteRequest{Zone: "south", TTL: time.Hour}, []error{control.ErrNotFound}, "south"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, err := nw.Nodes[tc.from].Invite(ctx, tc.req)
+			if len(tc.want) > 0 {
+				wantErr(t, err, tc.want, tc.contains)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			ttl := tc.req.TTL
+			if ttl == 0 {
+				ttl = 24 * time.Hour // an omitted lifetime means a day
+			}
+			if want := clock.Now().Add(ttl); !resp.Expires.Equal(want) {
+				t.Errorf("expires %v, want %v", resp.Expires, want)
+			}
+			if !strings.HasPrefix(resp.Code, lp.InviteCodePrefix) || strings.ContainsAny(resp.Code, " \n") {
+				t.Errorf("code %q is not one lookout1: line", resp.Code)
+			}
+		})
+	}
+}
+
+// TestJoinGrantsRole redeems invites for each role and checks the joiner
+// holds the zone as the inviter does, with the role it was invited for.
+func TestJoinGrantsRole(t *testing.T) {
+	ctx := testContext(t)
+	nw := startNet(t, ctx, 4, newClock())
+	z, err := nw.Nodes[0].CreateZone(ctx, "north")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		joiner int
+		role   string
+		mangle func(code string) string
+	}{
+		{1, "member", func(c string) string { return c }},
+		// A mail client wrapped the line and added spaces around it.
+		{2, "verifier", func(c string) string { return "  " + c[:30] + "\n" + c[30:60] + "\r\n " + c[60:] + "\n" }},
+		{3, "organizer", func(c string) string { return c }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.role, func(t *testing.T) {
+			inv, err := nw.Nodes[0].Invite(ctx, api.InviteRequest{Zone: z.ID, Role: tc.role, TTL: time.Hour})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := nw.Nodes[tc.joiner].Join(ctx, tc.mangle(inv.Code))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.ID != z.ID || got.Name != "north" || got.Role != tc.role || got.Epoch != 0 || got.Topic != z.Topic {
+				t.Errorf("joined %+v, want zone %s north, role %s, epoch 0, topic %s", got, z.ID, tc.role, z.Topic)
+			}
+			assertZoneIDs(t, nw, tc.joiner, z.ID)
+			if m := mode(t, filepath.Join(nw.Homes[tc.joiner], "zones.json")); m != 0o600 {
+				t.Errorf("zones.json mode %v, want 0600", m)
+			}
+		})
+	}
+	if err := nw.WaitMesh(ctx, z.ID, len(nw.Nodes)-1); err != nil {
+		t.Fatalf("joiners never all met on the topic: %v", err)
+	}
+	// The organizer it made can invite in turn (a chain of two).
+	inv, err := nw.Nodes[3].Invite(ctx, api.InviteRequest{Zone: "north", Role: "member", TTL: time.Hour})
+	if err != nil {
+		t.Fatalf("an invited organizer cannot invite: %v", err)
+	}
+	if inv.Code == "" {
+		t.Error("empty code")
+	}
+}
+
+// TestJoinBadCode: codes that do not parse fail at once, with one-line
+// messages, and leave the joiner without a zone.
+func TestJoinBadCode(t *testing.T) {
+	ctx := testContext(t)
+	nw := startNet(t, ctx, 2, newClock())
+	z, err := nw.Nodes[0].CreateZone(ctx, "north")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := nw.Nodes[0].Invite(ctx, api.InviteRequest{Zone: z.ID, TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := inv.Code
+	body := code[len(lp.InviteCodePrefix):]
+	// Change one character in the middle of the body to another base64url
+	// character: still decodes, but the checksum no longer matches.
+	mid := len(lp.InviteCodePrefix) + len(body)/2
+	repl := byte('A')
+	if code[mid] == 'A' {
+		repl = 'B'
+	}
+	damaged := code[:mid] + string(repl) + code[mid+1:]
+
+	tests := []struct {
+		name     string
+		code     string
+		want     []error
+		contains string
+	}{
+		{"empty", "", []error{lp.ErrBadInvite}, "lookout1:"},
+		{"garbage", "hello, please let me in", []error{lp.ErrBadInvite}, "lookout1:"},
+		{"no prefix", body, []error{lp.ErrBadInvite}, "lookout1:"},
+		{"not base64url", lp.InviteCodePrefix + "!!!!", []error{lp.ErrBadInvite}, "copy the whole line"},
+		{"one character changed", damaged, []error{lp.ErrBadInvite, lp.ErrChecksum}, "damaged"},
+		{"truncated to half", code[:len(code)/2], []error{lp.ErrBadInvite}, "copy the whole line"},
+		{"truncated to a stub", lp.InviteCodePrefix + body[:4], []error{lp.ErrBadInvite, lp.ErrTruncated}, ""},
+		{"too long", lp.InviteCodePrefix + strings.Repeat("A", lp.MaxInviteCodeLen), []error{lp.ErrBadInvite}, "too long"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := nw.Nodes[1].Join(ctx, tc.code)
+			wantErr(t, err, append([]error{control.ErrInvalid}, tc.want...), tc.contains)
+			if len(err.Error()) > 200 {
+				t.Errorf("message is %d bytes, too long for one line: %q", len(err.Error()), err)
+			}
+			assertZoneIDs(t, nw, 1)
+		})
+	}
+	// None of that used the invite up.
+	if _, err := nw.Nodes[1].Join(ctx, code); err != nil {
+		t.Fatalf("the undamaged code no longer works: %v", err)
+	}
+	assertZoneIDs(t, nw, 1, z.ID)
+}
+
+// TestJoinExpiredInvite: an invite is refused once expired, whichever node
+// notices: the joiner from the code, or the inviter whatever the joiner's
+// clock says.
+func TestJoinExpiredInvite(t *testing.T) {
+	tests := []struct {
+		name           string
+		inviter        time.Duration // each node's clock relative to when the invite is issued
+		joiner         time.Duration
+		want           []error
+		contains       string
+		inviteLeftOver bool // the invite is still unused afterwards
+	}{
+		{"joiner's clock 2h ahead", 0, 2 * time.Hour, []error{control.ErrInvalid, lp.ErrInviteExpired}, "expired", true},
+		{"joiner's clock at expiry", 0, time.Hour, []error{control.ErrInvalid, lp.ErrInviteExpired}, "expired", true},
+		{"inviter's clock 2h ahead", 2 * time.Hour, 0, []error{control.ErrForbidden}, "expired", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := testContext(t)
+			ci, cj := newClock(), newClock()
+			nw := startNetClocks(t, ctx, ci, cj)
+			z, err := nw.Nodes[0].CreateZone(ctx, "north")
+			if err != nil {
+				t.Fatal(err)
+			}
+			inv, err := nw.Nodes[0].Invite(ctx, api.InviteRequest{Zone: z.ID, TTL: time.Hour})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ci.Advance(tc.inviter)
+			cj.Advance(tc.joiner)
+			_, err = nw.Nodes[1].Join(ctx, inv.Code)
+			wantErr(t, err, tc.want, tc.contains)
+			assertZoneIDs(t, nw, 1)
+			assertZoneIDs(t, nw, 0, z.ID)
+			if tc.inviteLeftOver {
+				// Back in time, the same code still works: the refusal was
+				// local and did not use the invite up.
+				cj.Advance(-tc.joiner)
+				if _, err := nw.Nodes[1].Join(ctx, inv.Code); err != nil {
+					t.Fatalf("join within the lifetime: %v", err)
+				}
+				assertZoneIDs(t, nw, 1, z.ID)
+			}
+		})
+	}
+}
+
+func TestInviteSingleUse(t *testing.T) {
+	ctx := testContext(t)
+	nw := startNet(t, ctx, 3, newClock())
+	z, err := nw.Nodes[0].CreateZone(ctx, "north")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := nw.Nodes[0].Invite(ctx, api.InviteRequest{Zone: z.ID, TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nw.Nodes[1].Join(ctx, inv.Code); err != nil {
+		t.Fatal(err)
+	}
+	_, err = nw.Nodes[2].Join(ctx, inv.Code)
+	wantErr(t, err, []error{control.ErrForbidden}, "already used")
+	assertZoneIDs(t, nw, 2)
+	assertZoneIDs(t, nw, 1, z.ID)
+
+	// Used stays used across the inviter's restart (invites.json).
+	stopped := nw.Nodes[0]
+	if err := nw.Restart(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	_, err = nw.Nodes[2].Join(ctx, inv.Code)
+	assertNotServedByStopped(t, stopped)
+	wantErr(t, err, []error{control.ErrForbidden}, "already used")
+	assertZoneIDs(t, nw, 2)
+}
+
+// TestInviteSurvivesRestart: a pending invite is kept in invites.json, so
+// the code still works after the inviter's node restarts.
+func TestInviteSurvivesRestart(t *testing.T) {
+	ctx := testContext(t)
+	nw := startNet(t, ctx, 2, newClock())
+	z, err := nw.Nodes[0].CreateZone(ctx, "north")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := nw.Nodes[0].Invite(ctx, api.InviteRequest{Zone: z.ID, Role: "verifier", TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := mode(t, filepath.Join(nw.Homes[0], "invites.json")); m != 0o600 {
+		t.Errorf("invites.json mode %v, want 0600", m)
+	}
+	stopped := nw.Nodes[0]
+	if err := nw.Restart(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	got, err := nw.Nodes[1].Join(ctx, inv.Code)
+	if err != nil {
+		t.Fatalf("redeem after the inviter restarted: %v", err)
+	}
+	assertNotServedByStopped(t, stopped)
+	if got.ID != z.ID || got.Role != "verifier" {
+		t.Errorf("joined %+v, want zone %s as verifier", got, z.ID)
+	}
+	assertZoneIDs(t, nw, 1, z.ID)
+	if err := nw.WaitMesh(ctx, z.ID, 1); err != nil {
+		t.Fatalf("joiner and restarted inviter never met on the topic: %v", err)
+	}
+}
+
+// assertNotServedByStopped fails the test if a node that was stopped by
+// sim.Network.Restart still has connections: on mocknet a closed host stays
+// dialable and its stream handlers keep running, so a stale incarnation
+// can answer (and write to the same home as the new one).
+func assertNotServedByStopped(t *testing.T, stopped *node.Node) {
+	t.Helper()
+	if conns := stopped.Host.Network().Conns(); len(conns) > 0 {
+		t.Fatalf("the stopped incarnation of the restarted node answered (%d connections to %s); the test ran against it, not the restarted node", len(conns), stopped.PeerID())
+	}
+}
+
+// TestJoinClockBehindRealTime: Node.Now is the protocol clock (expiry,
+// certificates, alerts), not the network's. A node whose clock is behind
+// real time must still serve joins. Mocknet ignores stream deadlines, so
+// this runs two nodes on real loopback TCP.
+func TestJoinClockBehindRealTime(t *testing.T) {
+	tests := []struct {
+		name   string
+		offset time.Duration
+	}{
+		{"in step", 0},
+		{"a minute behind", -time.Minute},
+		{"a year behind", -365 * 24 * time.Hour},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := testContext(t)
+			dir := t.TempDir()
+			clock := newClock()
+			clock.ns.Store(time.Now().Add(tc.offset).Truncate(time.Second).UnixNano())
+			var nodes []*node.Node
+			for i := range 2 {
+				home := filepath.Join(dir, fmt.Sprintf("n%d", i))
+				if _, err := node.Init(home, fmt.Sprintf("node%d", i)); err != nil {
+					t.Fatal(err)
+				}
+				n := &node.Node{Home: home, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, NoControl: true, Now: clock.Now}
+				if err := n.Start(ctx); err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { n.Close() })
+				nodes = append(nodes, n)
+			}
+			z, err := nodes[0].CreateZone(ctx, "north")
+			if err != nil {
+				t.Fatal(err)
+			}
+			inv, err := nodes[0].Invite(ctx, api.InviteRequest{Zone: z.ID, TTL: time.Hour})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := nodes[1].Join(ctx, inv.Code); err != nil {
+				t.Fatalf("join with both clocks %v off real time: %v", tc.offset, err)
+			}
+		})
+	}
+}
+
+func TestJoinRefusals(t *testing.T) {
+	ctx := testContext(t)
+	nw := startNet(t, ctx, 2, newClock())
+	z := formZone(t, ctx, nw, "north", nil)
+
+	t.Run("same zone twice", func(t *testing.T) {
+		inv, err := nw.Nodes[0].Invite(ctx, api.InviteRequest{Zone: z.ID, Role: "organizer", TTL: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = nw.Nodes[1].Join(ctx, inv.Code)
+		wantErr(t, err, []error{control.ErrInvalid}, "already a member")
+		assertZoneIDs(t, nw, 1, z.ID)
+		if zs := nw.Nodes[1].Zones(); len(zs) != 1 || zs[0].Role != "member" {
+			t.Errorf("zones after a refused second join: %+v, want north as member", zs)
+		}
+	})
+	t.Run("own invite", func(t *testing.T) {
+		inv, err := nw.Nodes[0].Invite(ctx, api.InviteRequest{Zone: z.ID, TTL: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = nw.Nodes[0].Join(ctx, inv.Code)
+		wantErr(t, err, []error{control.ErrInvalid}, "this node")
+		assertZoneIDs(t, nw, 0, z.ID)
+		// The invite is still good for someone else.
+		other, err := nw.Nodes[0].CreateZone(ctx, "east")
+		if err != nil {
+			t.Fatal(err)
+		}
+		inv2, err := nw.Nodes[0].Invite(ctx, api.InviteRequest{Zone: other.ID, TTL: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = nw.Nodes[0].Join(ctx, inv2.Code)
+		wantErr(t, err, []error{control.ErrInvalid}, "this node")
+		if _, err := nw.Nodes[1].Join(ctx, inv2.Code); err != nil {
+			t.Fatalf("invite refused to its own node no longer works for another: %v", err)
+		}
+		assertZoneIDs(t, nw, 1, z.ID, other.ID)
+	})
+}
+
+// TestJoinZoneSharingSecret: a member of zone X who turns hostile builds a
+// zone X' of their own with X's secret (so the same gossipsub topic) and
+// invites another member of X to it. The join must fail cleanly: the
+// victim stays in X only, nothing half-written, and its node still starts.
+func TestJoinZoneSharingSecret(t *testing.T) {
+	ctx := testContext(t)
+	clock := newClock()
+	nw := startNet(t, ctx, 3, clock)
+	x := formZone(t, ctx, nw, "north", nil) // nodes 0 (founder), 1 and 2
+	const victim, attacker = 1, 2
+
+	// The attacker writes itself a zones.json with X' beside X: a new ID, its
+	// own root, X's secret.
+	seed, err := os.ReadFile(filepath.Join(nw.Homes[attacker], "identity"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := crypto.IdentityFromSeed(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var xp lp.ZoneID
+	if _, err := rand.Read(xp[:]); err != nil {
+		t.Fatal(err)
+	}
+	cert, err := lp.IssueCert(id, xp, id.Public(), lp.RoleOrganizer, clock.Now(), clock.Now().Add(lp.DefaultCertTTL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := readZonesFile(t, nw.Homes[attacker])
+	if len(recs) != 1 || recs[0].ID != x.ID {
+		t.Fatalf("attacker's zones.json: %+v", recs)
+	}
+	// Leaving X itself, or the attacker's own node could not join X'.
+	recs = []zoneRecord{{ID: xp.String(), Name: "north too", Secret: recs[0].Secret, Root: id.Public().Bytes(),
+		Chain: [][]byte{cert.Bytes()}, Peers: []string{}, Created: clock.Now()}}
+	b, err := json.Marshal(recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(nw.Homes[attacker], "zones.json"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := nw.Restart(ctx, attacker); err != nil {
+		t.Fatal(err)
+	}
+	if zs := nw.Nodes[attacker].Zones(); len(zs) != 1 || zs[0].ID != xp.String() || zs[0].Topic != x.Topic {
+		t.Fatalf("attacker's zones: %+v, want X' on X's topic %s", zs, x.Topic)
+	}
+	inv, err := nw.Nodes[attacker].Invite(ctx, api.InviteRequest{Zone: xp.String(), TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	_, err = nw.Nodes[victim].Join(ctx, inv.Code)
+	if err == nil {
+		t.Fatal("joined a second zone on the topic of a zone already held")
+	}
+	assertZoneIDs(t, nw, victim, x.ID)
+	if err := nw.Restart(ctx, victim); err != nil {
+		t.Fatalf("the victim's node no longer starts: %v", err)
+	}
+	assertZoneIDs(t, nw, victim, x.ID)
+	if err := nw.WaitMesh(ctx, x.ID, 1); err != nil {
+		t.Fatalf("victim never rejoined X: %v", err)
+	}
+}

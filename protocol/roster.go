@@ -1,0 +1,158 @@
+package protocol
+
+import (
+	"bytes"
+	"slices"
+	"strings"
+	"time"
+
+	"lookout/crypto"
+)
+
+// MemberInfo is what a zone knows about one member.
+type MemberInfo struct {
+	ID crypto.MemberID
+	// Name is from the latest counted KindMember announcement of the member.
+	Name string
+	// KEM is the X-Wing public key of the same announcement (nil if none).
+	KEM []byte
+	// Role is the role of the latest counted KindRole grant for the member;
+	// without one, the highest role the member has sent a message with.
+	Role Role
+	// Removed: an organizer removed the member. Removal is permanent.
+	Removed bool
+	// RemovedAt is the sent time of the first counted KindRemove.
+	RemovedAt time.Time
+}
+
+// Roster is a zone's governance state: its members and settings.
+type Roster struct {
+	Members map[crypto.MemberID]*MemberInfo
+	// Settings are from the latest counted KindSettings, else the base.
+	Settings Settings
+}
+
+// FoldRoster folds the zone's governance state from msgs: every sender of
+// any message is a member; governance messages change names, roles,
+// removals and settings. Messages are processed in (sent, ID) order.
+//
+//   - KindRole, KindRemove and KindSettings count only if actual (not
+//     exercise) and sent by an organizer (msg.Role) who had not been
+//     removed before the message's sent time; so a removed organizer's
+//     earlier actions stand.
+//   - KindMember (actual) counts for its own sender, unless removed before.
+//   - KindRole: the subject is the granted certificate's subject; the
+//     certificate must be issued by the message's sender.
+//   - root (the founder) cannot be removed, is not re-granted a role, and is
+//     always listed as an organizer.
+//
+// The result depends only on the set of messages.
+func FoldRoster(msgs []*Message, root crypto.MemberID, base Settings) Roster {
+	ms := make([]*Message, 0, len(msgs))
+	for _, m := range msgs {
+		if usable(m) {
+			ms = append(ms, m)
+		}
+	}
+	slices.SortFunc(ms, func(a, b *Message) int {
+		if c := a.Alert.Sent.Compare(b.Alert.Sent); c != 0 {
+			return c
+		}
+		if c := bytes.Compare(a.ID[:], b.ID[:]); c != 0 {
+			return c
+		}
+		return int(a.Role) - int(b.Role)
+	})
+	ms = slices.CompactFunc(ms, func(a, b *Message) bool { return a.ID == b.ID })
+
+	r := Roster{Members: map[crypto.MemberID]*MemberInfo{}, Settings: base}
+	seenRole := map[crypto.MemberID]Role{}
+	granted := map[crypto.MemberID]Role{}
+	get := func(id crypto.MemberID) *MemberInfo {
+		mi := r.Members[id]
+		if mi == nil {
+			mi = &MemberInfo{ID: id}
+			r.Members[id] = mi
+		}
+		return mi
+	}
+	if !root.IsZero() {
+		get(root)
+		seenRole[root] = RoleOrganizer
+	}
+	for _, m := range ms {
+		a := m.Alert
+		sender := get(a.Sender)
+		seenRole[a.Sender] = max(seenRole[a.Sender], m.Role)
+		if a.Status != StatusActual || (sender.Removed && sender.RemovedAt.Before(a.Sent)) {
+			continue
+		}
+		if a.Kind == KindMember {
+			sender.Name, sender.KEM = a.Name, slices.Clone(a.KEM)
+			continue
+		}
+		if m.Role != RoleOrganizer {
+			continue
+		}
+		switch a.Kind {
+		case KindRole:
+			c, err := ParseCert(a.Cert)
+			if err != nil || c.Issuer != a.Sender {
+				continue
+			}
+			if subject := c.Subject.ID(); subject != root {
+				get(subject)
+				granted[subject] = c.Role
+			}
+		case KindRemove:
+			if a.Subject == root {
+				continue
+			}
+			if mi := get(a.Subject); !mi.Removed {
+				mi.Removed, mi.RemovedAt = true, a.Sent
+			}
+		case KindSettings:
+			r.Settings = SettingsFromWire(a.Settings)
+		}
+	}
+	for id, mi := range r.Members {
+		if g, ok := granted[id]; ok {
+			mi.Role = g
+		} else {
+			mi.Role = seenRole[id]
+		}
+	}
+	return r
+}
+
+// Removed reports whether id has been removed. A nil roster removes nobody.
+func (r *Roster) Removed(id crypto.MemberID) bool {
+	if r == nil {
+		return false
+	}
+	mi := r.Members[id]
+	return mi != nil && mi.Removed
+}
+
+// Sorted returns the members, removed ones included: organizers first,
+// then verifiers, then members; within a role by name (case-insensitive,
+// then exact), then by ID.
+func (r *Roster) Sorted() []*MemberInfo {
+	out := make([]*MemberInfo, 0, len(r.Members))
+	for _, mi := range r.Members {
+		out = append(out, mi)
+	}
+	slices.SortFunc(out, func(a, b *MemberInfo) int {
+		if a.Role != b.Role {
+			return int(b.Role) - int(a.Role)
+		}
+		if c := strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return bytes.Compare(a.ID[:], b.ID[:])
+	})
+	return out
+}
