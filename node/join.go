@@ -442,9 +442,13 @@ func (n *Node) dialAsync(s string) {
 // are not connected, and remembers the addresses of peers in zone topics.
 func (n *Node) redialLoop() {
 	defer n.wg.Done()
-	t := time.NewTicker(redialInterval)
+	every := n.RedialInterval
+	if every <= 0 {
+		every = redialInterval
+	}
+	t := time.NewTicker(every)
 	defer t.Stop()
-	for {
+	for tick := 0; ; tick++ {
 		select {
 		case <-n.ctx.Done():
 			return
@@ -465,6 +469,19 @@ func (n *Node) redialLoop() {
 				}
 			}
 			n.rememberPeers(z, seen)
+			// Pull missed governance messages from one zone peer per tick,
+			// in turn, so announcements and rekeys spread even when gossip
+			// missed someone.
+			if peers := z.snapshot().topic.ListPeers(); len(peers) > 0 {
+				p := peers[tick%len(peers)]
+				n.wg.Add(1)
+				go func() {
+					defer n.wg.Done()
+					if err := n.syncWith(n.ctx, p); err != nil {
+						n.log.Debug("sync", "peer", p, "err", err)
+					}
+				}()
+			}
 			z.mu.Lock()
 			due := n.now().Sub(z.announced) > announceInterval
 			z.mu.Unlock()

@@ -89,6 +89,9 @@ type Node struct {
 	// PubsubOptions are appended to the node's gossipsub options (tuning,
 	// tracing).
 	PubsubOptions []pubsub.Option
+	// RedialInterval is how often the node redials remembered zone peers
+	// and pulls missed governance messages from a zone peer; 0 means 20 s.
+	RedialInterval time.Duration
 
 	log     *slog.Logger
 	id      *crypto.Identity

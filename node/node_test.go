@@ -247,10 +247,12 @@ func hasAlert(as []api.Alert, id string) bool {
 
 // barrier publishes a fresh sighting from node from and waits until every
 // node lists it. Gossip over the same links delivers anything published
-// before it first, so afterwards "never arrived" is a fair conclusion.
+// before it first, so afterwards "never arrived" is a fair conclusion. The
+// place is the text, so it starts an incident of its own (same-place
+// reports merge into one incident, whose ID is already listed).
 func barrier(t *testing.T, ctx context.Context, nw *sim.Network, zone string, from int, what string) {
 	t.Helper()
-	b, err := nw.Nodes[from].Report(ctx, api.ReportRequest{Zone: zone, What: what, Where: "barrier"})
+	b, err := nw.Nodes[from].Report(ctx, api.ReportRequest{Zone: zone, What: what, Where: what})
 	if err != nil {
 		t.Fatalf("barrier: %v", err)
 	}
@@ -619,7 +621,7 @@ func TestZonesAndLookup(t *testing.T) {
 			return err
 		}},
 		{"Report", func(ref string) error {
-			_, err := n.Report(ctx, api.ReportRequest{Zone: ref, What: "lookup via " + ref, Where: "here"})
+			_, err := n.Report(ctx, api.ReportRequest{Zone: ref, What: "lookup via " + ref, Where: "via " + ref})
 			return err
 		}},
 		{"Callout", func(ref string) error {
@@ -653,7 +655,7 @@ func TestZonesAndLookup(t *testing.T) {
 			t.Errorf("alert %s is in zone %s %q, want %s north", a.ID, a.Zone, a.ZoneName, z.ID)
 		}
 	}
-	if len(as) != 4 { // a report and a callout, by name and by ID
+	if len(as) != 4 { // a report and a callout, by name and by ID (different places)
 		t.Errorf("zone north has %d alerts, want 4", len(as))
 	}
 }
@@ -741,7 +743,8 @@ func TestClearRules(t *testing.T) {
 			if tc.callout {
 				root, err = nw.Nodes[tc.sender].Callout(ctx, api.CalloutRequest{Zone: z.ID, Title: fmt.Sprintf("callout %d", i), Where: "Elm St"})
 			} else {
-				root, err = nw.Nodes[tc.sender].Report(ctx, api.ReportRequest{Zone: z.ID, What: fmt.Sprintf("sighting %d", i), Where: "Elm St"})
+				// A place of its own: one sighting, one incident.
+				root, err = nw.Nodes[tc.sender].Report(ctx, api.ReportRequest{Zone: z.ID, What: fmt.Sprintf("sighting %d", i), Where: fmt.Sprintf("%d Elm St", i)})
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -1002,11 +1005,11 @@ func TestExerciseFlag(t *testing.T) {
 	clock := newClock()
 	nw := startNet(t, ctx, 3, clock)
 	z := formZone(t, ctx, nw, "north", map[int]string{1: "verifier", 2: "member"})
-	drill, err := nw.Nodes[2].Report(ctx, api.ReportRequest{Zone: z.ID, What: "practice van", Where: "Elm St", Exercise: true})
+	drill, err := nw.Nodes[2].Report(ctx, api.ReportRequest{Zone: z.ID, What: "practice van", Where: "1 Elm St", Exercise: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	real, err := nw.Nodes[2].Report(ctx, api.ReportRequest{Zone: z.ID, What: "real van", Where: "Elm St"})
+	real, err := nw.Nodes[2].Report(ctx, api.ReportRequest{Zone: z.ID, What: "real van", Where: "2 Elm St"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1099,10 +1102,10 @@ func TestAlertsExcludeClearedAndExpired(t *testing.T) {
 		want    []api.Alert // newest first
 	}{
 		{"cleared alert left out", 0, []api.Alert{s2, c1, s1}},
-		// s1 was sent at t0, the clock is now t0+5s: 4h later s1 and s2 have
-		// expired; the callout lasts 12h.
-		{"expired sightings left out", lp.DefaultSightingTTL, []api.Alert{c1}},
-		{"expired callout left out", lp.DefaultCalloutTTL - lp.DefaultSightingTTL, nil},
+		// s1 was sent at t0, s2 at t0+2s, the clock is now t0+5s: a sighting
+		// expires 4h after its last activity, a callout 12h after it is sent.
+		{"expired sightings left out", lp.DefaultSettings().Expiry, []api.Alert{c1}},
+		{"expired callout left out", lp.DefaultCalloutTTL - lp.DefaultSettings().Expiry, nil},
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
@@ -1122,7 +1125,7 @@ func TestAlertsExcludeClearedAndExpired(t *testing.T) {
 	})
 	t.Run("new alerts still flow", func(t *testing.T) {
 		a := publish(func() (api.Alert, error) {
-			return nw.Nodes[2].Report(ctx, api.ReportRequest{Zone: z.ID, What: "later", Where: "Elm St"})
+			return nw.Nodes[2].Report(ctx, api.ReportRequest{Zone: z.ID, What: "later", Where: "9 Oak St"})
 		})
 		waitListed(t, ctx, nw, z.ID, a.ID, true)
 	})
@@ -1196,7 +1199,7 @@ func TestWatch(t *testing.T) {
 		}
 	}
 	// Alerts after the end of a watch go nowhere and break nothing.
-	a, err := nw.Nodes[2].Report(ctx, api.ReportRequest{Zone: "north", What: "after", Where: "Elm St"})
+	a, err := nw.Nodes[2].Report(ctx, api.ReportRequest{Zone: "north", What: "after", Where: "9 Oak St"})
 	if err != nil {
 		t.Fatal(err)
 	}

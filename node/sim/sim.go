@@ -30,6 +30,8 @@ type Config struct {
 	Now func() time.Time
 	// Logger, if set, receives every node's logs.
 	Logger *slog.Logger
+	// RedialInterval is every node's redial and governance-sync interval.
+	RedialInterval time.Duration
 }
 
 // Network is a set of running nodes on one mocknet.
@@ -55,7 +57,7 @@ func Start(ctx context.Context, cfg Config) (*Network, error) {
 			nw.Close()
 			return nil, fmt.Errorf("create host %d: %w", i, err)
 		}
-		n := &node.Node{Home: home, Host: h, NoControl: true, Now: cfg.Now}
+		n := &node.Node{Home: home, Host: h, NoControl: true, Now: cfg.Now, RedialInterval: cfg.RedialInterval}
 		if cfg.Logger != nil {
 			n.Logger = cfg.Logger.With("node", i)
 		}
@@ -159,7 +161,7 @@ func (nw *Network) Restart(ctx context.Context, i int) error {
 	if err := nw.Mocknet.LinkAll(); err != nil {
 		return fmt.Errorf("link hosts: %w", err)
 	}
-	n := &node.Node{Home: nw.Homes[i], Host: h, NoControl: true, Now: old.Now, Logger: old.Logger, PubsubOptions: old.PubsubOptions}
+	n := &node.Node{Home: nw.Homes[i], Host: h, NoControl: true, Now: old.Now, Logger: old.Logger, PubsubOptions: old.PubsubOptions, RedialInterval: old.RedialInterval}
 	if err := n.Start(ctx); err != nil {
 		return fmt.Errorf("restart node %d: %w", i, err)
 	}
