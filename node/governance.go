@@ -104,13 +104,42 @@ func (z *zone) refoldRoster() {
 	}
 	z.roster = protocol.FoldRoster(msgs, z.root.ID(), protocol.DefaultSettings())
 	z.settings = z.roster.Settings
+	// The latest role grant per member supersedes every other certificate
+	// of that member from the grant's time on.
+	z.grants = map[crypto.MemberID]grant{}
+	for _, m := range msgs {
+		if m.Alert.Kind != protocol.KindRole || m.Role != protocol.RoleOrganizer || m.Alert.Exercise() {
+			continue
+		}
+		c, err := protocol.ParseCert(m.Alert.Cert)
+		if err != nil {
+			continue
+		}
+		id := c.Subject.ID()
+		g, ok := z.grants[id]
+		if !ok || m.Alert.Sent.After(g.sent) || (m.Alert.Sent.Equal(g.sent) && m.ID.String() > g.msg) {
+			z.grants[id] = grant{cert: c.Hash(), sent: m.Alert.Sent, msg: m.ID.String()}
+		}
+	}
 }
+
+// grant is a member's latest role certificate.
+type grant struct {
+	cert [32]byte
+	sent time.Time
+	msg  string
+}
+
+var errSuperseded = errors.New("certificate superseded by a newer role grant")
 
 // checkMessage applies the node's stateful rules after protocol checks:
 // stale epochs and rate limits. Callers hold z.mu.
 func (z *zone) checkMessage(msg *protocol.Message) error {
 	if msg.Epoch < z.epoch && !msg.Alert.Kind.IsGovernance() {
 		return fmt.Errorf("%w: epoch %d is over (now %d)", protocol.ErrUnknownEpoch, msg.Epoch, z.epoch)
+	}
+	if g, ok := z.grants[msg.Alert.Sender]; ok && msg.Chain.Leaf().Hash() != g.cert && !msg.Alert.Sent.Before(g.sent) {
+		return errSuperseded
 	}
 	if !z.allowRate(msg.Alert.Sender, msg.Alert.Kind, msg.Alert.Sent) {
 		return errRateLimit

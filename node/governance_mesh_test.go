@@ -196,6 +196,39 @@ func TestMeshGovernance(t *testing.T) {
 		t.Error("third report within 10 minutes accepted locally")
 	}
 
+	// Promotion: node 0 makes member 10 a verifier; its confirm then verifies.
+	if _, err := nodes[0].Promote(ctx, zone, "node10", "verifier"); err != nil {
+		t.Fatal(err)
+	}
+	waitAll(t, ctx, nw, "node 10 holds the verifier role", func(i int) bool {
+		if i != 10 {
+			return true
+		}
+		zs := nodes[10].Zones()
+		return len(zs) == 1 && zs[0].Role == "verifier"
+	})
+	waitAll(t, ctx, nw, "every node lists node 10 as verifier", func(i int) bool {
+		ms, _ := nodes[i].Members(zone)
+		for _, m := range ms {
+			if m.Name == "node10" {
+				return m.Role == "verifier"
+			}
+		}
+		return false
+	})
+	p, err := nodes[11].Report(ctx, api.ReportRequest{Zone: zone, What: "unmarked car", Where: "Ossington"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitAll(t, ctx, nw, "sighting everywhere", func(i int) bool { _, ok := card(nodes[i], zone, p.ID); return ok })
+	if _, err := nodes[10].Confirm(ctx, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitAll(t, ctx, nw, "verified by the promoted verifier", func(i int) bool {
+		a, ok := card(nodes[i], zone, p.ID)
+		return ok && a.State == "verified"
+	})
+
 	// Removal: node 0 removes member 5; everyone else moves to epoch 1.
 	ms, err := nodes[0].Members(zone)
 	if err != nil {

@@ -188,27 +188,58 @@ func (n *Node) acceptSynced(zones []*zone, envs [][]byte) {
 	}
 }
 
-// acceptOne validates env as gossip would and stores it. It reports whether
-// some zone could open it.
+// acceptOne validates a synced governance envelope as gossip would and
+// stores it. It reports whether some zone could open it.
 func (n *Node) acceptOne(zones []*zone, env []byte) bool {
+	_, err := n.accept(zones, env, func(k protocol.Kind) bool { return k.IsGovernance() })
+	return !errors.Is(err, errNoZone)
+}
+
+var errNoZone = errors.New("no zone of this node can open it")
+
+// accept runs env through the validator of the zone it belongs to, the
+// node's checks and the replay cache, then stores it: the same door as
+// gossip. kinds limits what is accepted.
+func (n *Node) accept(zones []*zone, env []byte, kinds func(protocol.Kind) bool) (*protocol.Message, error) {
 	now := n.now()
 	for _, z := range zones {
 		msg, err := z.val.Validate(env, now)
 		if errors.Is(err, protocol.ErrUnknownEpoch) || errors.Is(err, protocol.ErrDecrypt) {
 			continue
 		}
-		if err != nil || !msg.Alert.Kind.IsGovernance() {
-			return true // opened but invalid: drop
+		if err != nil {
+			return nil, err
+		}
+		if !kinds(msg.Alert.Kind) {
+			return nil, fmt.Errorf("%s not accepted here", msg.Alert.Kind)
 		}
 		z.mu.Lock()
 		err = z.checkMessage(msg)
 		z.mu.Unlock()
-		if err == nil && n.replay.Add(msg.ID, msg.Alert.Expires, now) {
-			n.store(z, msg, env)
+		if err != nil {
+			return nil, err
 		}
-		return true
+		if !n.replay.Add(msg.ID, msg.Alert.Expires, now) {
+			return msg, errDuplicate
+		}
+		n.store(z, msg, env)
+		return msg, nil
 	}
-	return false
+	return nil, errNoZone
+}
+
+var errDuplicate = errors.New("already received")
+
+// Deliver validates an envelope exactly as if it had arrived by gossip on
+// one of the node's zones, and stores it. Catch-up feeds the node through
+// it; tests use it to replay traffic in any order. A duplicate is not an
+// error.
+func (n *Node) Deliver(env []byte) error {
+	_, err := n.accept(n.liveZones(), env, func(protocol.Kind) bool { return true })
+	if errors.Is(err, errDuplicate) {
+		return nil
+	}
+	return err
 }
 
 // handleSync answers a sync request.

@@ -75,6 +75,7 @@ type zone struct {
 	roster    protocol.Roster
 	pubkeys   map[crypto.MemberID]*crypto.PublicKey
 	rates     map[crypto.MemberID]*rate
+	grants    map[crypto.MemberID]grant
 	removed   bool
 	roots     map[protocol.AlertID]*protocol.Message   // sightings and callouts
 	updates   map[protocol.AlertID][]*protocol.Message // by the alert they refer to
