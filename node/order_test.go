@@ -170,7 +170,7 @@ func TestOrderIndependence(t *testing.T) {
 		order := make([][]byte, len(envs))
 		copy(order, envs)
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-		held := order[:k] // replayer k gets k messages only at the end
+		held := order[:k]                       // replayer k gets k messages only at the end
 		order = append(order[k:], order[:2]...) // and two duplicates
 		for _, e := range order {
 			if err := r.Deliver(e); err != nil {
