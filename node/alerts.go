@@ -38,6 +38,11 @@ func (n *Node) publish(ctx context.Context, z *zone, a *protocol.Alert) (*protoc
 		return nil, err
 	}
 	if err := st.topic.Publish(ctx, env); err != nil {
+		if n.replay.Has(s.ID) {
+			// The same message (same content, same millisecond) was
+			// already sent: nothing new to publish.
+			return &protocol.Message{Signed: s, Epoch: st.epoch, Role: st.role}, nil
+		}
 		return nil, fmt.Errorf("publish: %w", err)
 	}
 	msg := &protocol.Message{Signed: s, Epoch: st.epoch, Role: st.role}
@@ -139,6 +144,15 @@ func (n *Node) Confirm(ctx context.Context, alertID string) (api.Alert, error) {
 	}
 	if root.Alert.Kind != protocol.KindSighting {
 		return api.Alert{}, fmt.Errorf("%w: %s is a %s; only sightings are confirmed", control.ErrInvalid, root.ID, root.Alert.Kind)
+	}
+	z.mu.Lock()
+	already := false
+	for _, u := range z.updates[root.ID] {
+		already = already || (u.Alert.Kind == protocol.KindConfirm && u.Alert.Sender == n.id.ID())
+	}
+	z.mu.Unlock()
+	if already { // a member confirms once; repeats would not count
+		return n.view(z, root.ID)
 	}
 	return n.update(ctx, z, root, n.newAlert(protocol.KindConfirm, false, protocol.DefaultUpdateTTL))
 }

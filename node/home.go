@@ -58,6 +58,9 @@ func Init(home, name string) (string, error) {
 	if err := os.MkdirAll(home, 0o700); err != nil {
 		return "", fmt.Errorf("create home: %w", err)
 	}
+	if err := os.Chmod(home, 0o700); err != nil {
+		return "", fmt.Errorf("secure home: %w", err)
+	}
 	if _, err := os.Stat(filepath.Join(home, identityFile)); err == nil {
 		return "", fmt.Errorf("home %s is already initialised; use another --home to create a second identity", home)
 	}

@@ -14,6 +14,7 @@ import (
 	"lookout/node"
 	"lookout/node/api"
 	"lookout/node/control"
+	"lookout/node/sim"
 	lp "lookout/protocol"
 )
 
@@ -452,7 +453,11 @@ func TestJoinZoneSharingSecret(t *testing.T) {
 		t.Fatalf("the victim's node no longer starts: %v", err)
 	}
 	assertZoneIDs(t, nw, victim, x.ID)
-	if err := nw.WaitMesh(ctx, x.ID, 1); err != nil {
+	err = sim.WaitFor(ctx, func() bool {
+		zs := nw.Nodes[victim].Zones()
+		return len(zs) == 1 && len(zs[0].Peers) > 0
+	})
+	if err != nil {
 		t.Fatalf("victim never rejoined X: %v", err)
 	}
 }

@@ -100,7 +100,7 @@ func (n *Node) Invite(_ context.Context, req api.InviteRequest) (api.InviteRespo
 	if ttl == 0 {
 		ttl = 24 * time.Hour
 	}
-	if ttl < 0 || ttl > protocol.MaxInviteTTL {
+	if ttl < time.Second || ttl > protocol.MaxInviteTTL {
 		return api.InviteResponse{}, fmt.Errorf("%w: invite lifetime must be between 1s and %s", control.ErrInvalid, protocol.MaxInviteTTL)
 	}
 	n.mu.Lock()
@@ -144,7 +144,7 @@ func (n *Node) Invite(_ context.Context, req api.InviteRequest) (api.InviteRespo
 // handleJoin serves an invite redemption on the inviter's node.
 func (n *Node) handleJoin(s network.Stream) {
 	defer s.Close()
-	s.SetDeadline(n.now().Add(joinTimeout))
+	s.SetDeadline(time.Now().Add(joinTimeout)) // network deadlines use the real clock
 	buf := make([]byte, protocol.JoinRequestSize)
 	if _, err := io.ReadFull(s, buf); err != nil {
 		s.Reset()

@@ -213,19 +213,14 @@ func waitListed(t *testing.T, ctx context.Context, nw *sim.Network, zone, id str
 	lists := make([][]api.Alert, len(nw.Nodes))
 	errs := make([]error, len(nw.Nodes))
 	err := sim.WaitFor(ctx, func() bool {
+		ok := true
 		for i, n := range nw.Nodes {
-			as, err := n.Alerts(zone)
-			if err != nil {
-				lists[i] = nil
-				errs[i] = err
-				return false
-			}
-			lists[i], errs[i] = as, nil
-			if hasAlert(as, id) != listed {
-				return false
+			lists[i], errs[i] = n.Alerts(zone)
+			if errs[i] != nil || hasAlert(lists[i], id) != listed {
+				ok = false
 			}
 		}
-		return true
+		return ok
 	})
 	if err != nil {
 		for i := range lists {

@@ -245,7 +245,7 @@ func (n *Node) Deliver(env []byte) error {
 // handleSync answers a sync request.
 func (n *Node) handleSync(s network.Stream) {
 	defer s.Close()
-	s.SetDeadline(n.now().Add(syncTimeout))
+	s.SetDeadline(time.Now().Add(syncTimeout))
 	r := bufio.NewReader(s)
 	head := make([]byte, 1+syncNonceSize+1)
 	if _, err := io.ReadFull(r, head); err != nil || head[0] != protocol.Version {

@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -476,7 +475,7 @@ func (n *Node) findAlert(ref string) (*zone, *protocol.Message, error) {
 	if len(ref) < 8 || len(ref) > 2*protocol.AlertIDSize {
 		return nil, nil, fmt.Errorf("%w: alert ID %q must be 8 to %d hex characters", control.ErrInvalid, ref, 2*protocol.AlertIDSize)
 	}
-	if _, err := hex.DecodeString(ref[:len(ref)&^1]); err != nil {
+	if strings.Trim(ref, "0123456789abcdef") != "" {
 		return nil, nil, fmt.Errorf("%w: alert ID %q is not hex", control.ErrInvalid, ref)
 	}
 	n.mu.Lock()
@@ -542,7 +541,7 @@ func (n *Node) CreateZone(ctx context.Context, name string) (api.Zone, error) {
 
 func (n *Node) createZone(name string) (api.Zone, error) {
 	name = strings.TrimSpace(name)
-	if name == "" || len(name) > protocol.MaxZoneNameLen || strings.ContainsAny(name, "\n\r\t") {
+	if name == "" || len(name) > protocol.MaxZoneNameLen || strings.ContainsAny(name, "\n\r\t") || protocol.CheckText(name) != nil {
 		return api.Zone{}, fmt.Errorf("%w: zone name must be 1 to %d characters on one line", control.ErrInvalid, protocol.MaxZoneNameLen)
 	}
 	n.mu.Lock()
@@ -578,12 +577,20 @@ func (n *Node) addZoneLocked(rec zoneRecord) (api.Zone, error) {
 	if _, dup := n.zones[z.id]; dup {
 		return api.Zone{}, fmt.Errorf("%w: you are already a member of zone %q", control.ErrInvalid, rec.Name)
 	}
+	for _, other := range n.zones {
+		if other.snapshot().secret == z.snapshot().secret {
+			return api.Zone{}, fmt.Errorf("%w: this zone uses the secret of your zone %q; refusing a zone that would mix alerts", control.ErrInvalid, other.rec.Name)
+		}
+	}
 	n.zones[z.id] = z
-	if err := n.saveZones(); err != nil {
+	if err := n.joinTopic(z); err != nil {
 		delete(n.zones, z.id)
+		z.close()
 		return api.Zone{}, err
 	}
-	if err := n.joinTopic(z); err != nil {
+	if err := n.saveZones(); err != nil {
+		delete(n.zones, z.id)
+		z.close()
 		return api.Zone{}, err
 	}
 	return n.zoneInfo(z), nil

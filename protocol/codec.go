@@ -173,6 +173,10 @@ func (r *reader) done() error {
 	return r.err
 }
 
+// CheckText reports whether s is acceptable as text on the wire: valid
+// UTF-8 without control characters or bidirectional overrides.
+func CheckText(s string) error { return checkText(s) }
+
 // checkText accepts valid UTF-8 without control characters other than
 // newline and tab, so nothing sent can rewrite a terminal or hide text.
 func checkText(s string) error {

@@ -148,13 +148,16 @@ func (nw *Network) Close() error {
 }
 
 // Restart stops node i and starts it again from the same home directory
-// on a fresh host (a new peer ID; the member identity and zones persist).
+// and with the same peer identity, as a real restart would.
 func (nw *Network) Restart(ctx context.Context, i int) error {
 	old := nw.Nodes[i]
+	oh := nw.Mocknet.Host(old.PeerID())
+	key, addrs := oh.Peerstore().PrivKey(oh.ID()), oh.Addrs()
 	if err := old.Close(); err != nil {
 		return fmt.Errorf("stop node %d: %w", i, err)
 	}
-	h, err := nw.Mocknet.GenPeer()
+	// Same peer key and address, as a real node's restart keeps them.
+	h, err := nw.Mocknet.AddPeer(key, addrs[0])
 	if err != nil {
 		return fmt.Errorf("create host %d: %w", i, err)
 	}
