@@ -156,6 +156,12 @@ func (nw *Network) Restart(ctx context.Context, i int) error {
 	if err := old.Close(); err != nil {
 		return fmt.Errorf("stop node %d: %w", i, err)
 	}
+	// Drop the old incarnation's links, or dials would still reach it.
+	for _, p := range nw.Mocknet.Peers() {
+		if p != old.PeerID() {
+			nw.Mocknet.UnlinkPeers(old.PeerID(), p)
+		}
+	}
 	// Same peer key and address, as a real node's restart keeps them.
 	h, err := nw.Mocknet.AddPeer(key, addrs[0])
 	if err != nil {
