@@ -156,11 +156,25 @@ func (nw *Network) Restart(ctx context.Context, i int) error {
 	if err := old.Close(); err != nil {
 		return fmt.Errorf("stop node %d: %w", i, err)
 	}
-	// Drop the old incarnation's links, or dials would still reach it.
+	// Drop the old incarnation's links, or dials would still reach it, and
+	// wait until no other node holds a connection to it.
 	for _, p := range nw.Mocknet.Peers() {
 		if p != old.PeerID() {
+			nw.Mocknet.DisconnectPeers(old.PeerID(), p)
+			nw.Mocknet.DisconnectPeers(p, old.PeerID())
 			nw.Mocknet.UnlinkPeers(old.PeerID(), p)
 		}
+	}
+	err := WaitFor(ctx, func() bool {
+		for j, n := range nw.Nodes {
+			if j != i && len(nw.Mocknet.Net(n.PeerID()).ConnsToPeer(old.PeerID())) > 0 {
+				return false
+			}
+		}
+		return true
+	})
+	if err != nil {
+		return fmt.Errorf("stop node %d: others still connected: %w", i, err)
 	}
 	// Same peer key and address, as a real node's restart keeps them.
 	h, err := nw.Mocknet.AddPeer(key, addrs[0])
