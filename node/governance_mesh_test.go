@@ -271,3 +271,66 @@ func TestMeshGovernance(t *testing.T) {
 		t.Error("the removed member's node still publishes")
 	}
 }
+
+// TestOfflineMemberCatchesUpOnEpoch: a member whose node is cut off while
+// another member is removed gets the new epoch from the first member it
+// reconnects to, and then receives alerts again.
+func TestOfflineMemberCatchesUpOnEpoch(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	env := startMeshWith(t, ctx, sim.Config{Nodes: 6, RedialInterval: 200 * time.Millisecond})
+	nw, nodes, zone := env.nw, env.nw.Nodes, env.zone.ID
+	const offline, removed = 4, 3
+	waitAll(t, ctx, nw, "every node knows every member's key", func(i int) bool {
+		ms, _ := nodes[i].Members(zone)
+		ok := 0
+		for _, m := range ms {
+			if m.CanRekey {
+				ok++
+			}
+		}
+		return ok == len(nodes)
+	})
+	cut := func(link bool) {
+		for j := range nodes {
+			if j == offline {
+				continue
+			}
+			a, b := nodes[offline].PeerID(), nodes[j].PeerID()
+			if link {
+				if _, err := nw.Mocknet.LinkPeers(a, b); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			nw.Mocknet.UnlinkPeers(a, b)
+			nw.Mocknet.DisconnectPeers(a, b)
+			nw.Mocknet.DisconnectPeers(b, a)
+		}
+	}
+	cut(false)
+	ms, _ := nodes[0].Members(zone)
+	var victim string
+	for _, m := range ms {
+		if m.Name == "node3" {
+			victim = m.ID
+		}
+	}
+	if _, err := nodes[0].Remove(ctx, zone, victim); err != nil {
+		t.Fatal(err)
+	}
+	waitAll(t, ctx, nw, "online members at epoch 1", func(i int) bool { return zoneEpoch(nw, i, zone) == 1 }, offline, removed)
+	if got := zoneEpoch(nw, offline, zone); got != 0 {
+		t.Fatalf("offline node at epoch %d before reconnecting", got)
+	}
+	cut(true) // its redial loop reconnects; sync hands it the rekey
+	waitAll(t, ctx, nw, "the returning member at epoch 1", func(i int) bool { return i != offline || zoneEpoch(nw, i, zone) == 1 })
+	a, err := nodes[1].Report(ctx, api.ReportRequest{Zone: zone, What: "after return", Where: "Christie Pits"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitAll(t, ctx, nw, "alert reaches the returning member", func(i int) bool {
+		_, ok := card(nodes[i], zone, a.ID)
+		return i != offline || ok
+	})
+}

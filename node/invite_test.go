@@ -458,6 +458,10 @@ func TestJoinZoneSharingSecret(t *testing.T) {
 		return len(zs) == 1 && len(zs[0].Peers) > 0
 	})
 	if err != nil {
+		v := nw.Nodes[victim]
+		for i, n := range nw.Nodes {
+			t.Logf("node %d %s: connectedness to victim %v, zones %+v", i, n.PeerID(), n.Host.Network().Connectedness(v.PeerID()), n.Zones())
+		}
 		t.Fatalf("victim never rejoined X: %v", err)
 	}
 }
