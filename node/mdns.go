@@ -15,10 +15,14 @@ func (n *Node) startDiscovery(z *zone) error {
 	if !n.MDNS {
 		return nil
 	}
-	secret := z.secret
 	s := &discovery.Service{
-		Host:   n.h,
-		DayKey: func(day time.Time) [32]byte { return secret.DiscoveryKey(day) },
+		Host: n.h,
+		// The current epoch's secret: after a removal, the removed member
+		// can no longer find or be found by the zone on the LAN.
+		DayKey: func(day time.Time) [32]byte {
+			_, secret := z.current()
+			return secret.DiscoveryKey(day)
+		},
 		Found: func(ai peer.AddrInfo) {
 			if ai.ID == n.h.ID() {
 				return
