@@ -334,3 +334,78 @@ func TestOfflineMemberCatchesUpOnEpoch(t *testing.T) {
 		return i != offline || ok
 	})
 }
+
+// TestOfflineMemberCatchesUpOnAlerts: a member whose node was cut off while
+// the zone sent sightings, confirmations and a callout with answers sees
+// every still-active alert with its current state once it reconnects to
+// any member, and nothing that expired or was cleared.
+func TestOfflineMemberCatchesUpOnAlerts(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	env := startMeshWith(t, ctx, sim.Config{Nodes: 5, RedialInterval: 200 * time.Millisecond})
+	nw, nodes, zone := env.nw, env.nw.Nodes, env.zone.ID
+	const offline = 4
+	for j := range nodes {
+		if j != offline {
+			a, b := nodes[offline].PeerID(), nodes[j].PeerID()
+			nw.Mocknet.UnlinkPeers(a, b)
+			nw.Mocknet.DisconnectPeers(a, b)
+			nw.Mocknet.DisconnectPeers(b, a)
+		}
+	}
+	var want []string
+	for i := range 20 {
+		a, err := nodes[1+i%3].Report(ctx, api.ReportRequest{Zone: zone, What: "seen", Where: "corner " + string(rune('A'+i))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, a.ID)
+	}
+	waitAll(t, ctx, nw, "sightings reach the online members", func(i int) bool { _, ok := card(nodes[i], zone, want[19]); return ok }, offline)
+	if _, err := nodes[2].Confirm(ctx, want[0]); err != nil { // node 2 is a verifier
+		t.Fatal(err)
+	}
+	if _, err := nodes[1].Clear(ctx, want[19], "gone"); err != nil { // reporter 1+19%3 = node 2; organizer clears
+		t.Fatal(err)
+	}
+	c, err := nodes[1].Callout(ctx, api.CalloutRequest{Zone: zone, Title: "Go", Where: "corner A", Need: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitAll(t, ctx, nw, "callout reaches the online members", func(i int) bool { _, ok := card(nodes[i], zone, c.ID); return ok }, offline)
+	if _, err := nodes[3].Respond(ctx, c.ID, "enroute"); err != nil {
+		t.Fatal(err)
+	}
+	waitAll(t, ctx, nw, "online members agree", func(i int) bool {
+		a, ok := card(nodes[i], zone, c.ID)
+		return ok && a.Responders.EnRoute == 1
+	}, offline)
+	if as, _ := nodes[offline].Alerts(zone); len(as) != 0 {
+		t.Fatalf("offline node already shows %d alerts", len(as))
+	}
+	for j := range nodes {
+		if j != offline {
+			if _, err := nw.Mocknet.LinkPeers(nodes[offline].PeerID(), nodes[j].PeerID()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	start := time.Now()
+	err = sim.WaitFor(ctx, func() bool {
+		got, _ := nodes[offline].Alerts(zone)
+		ref, _ := nodes[0].Alerts(zone)
+		return len(got) == 20 && sameCards(got, ref) // 19 sightings + the callout
+	})
+	if err != nil {
+		got, _ := nodes[offline].Alerts(zone)
+		t.Fatalf("returning member has %d alerts: %v", len(got), err)
+	}
+	t.Logf("caught up on 20 active alerts %v after reconnecting", time.Since(start))
+	v, _ := card(nodes[offline], zone, want[0])
+	if v.State != "verified" {
+		t.Errorf("caught-up sighting is %s, want verified", v.State)
+	}
+	if _, ok := card(nodes[offline], zone, want[19]); ok {
+		t.Error("caught-up node shows a cleared sighting")
+	}
+}

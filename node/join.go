@@ -469,6 +469,7 @@ func (n *Node) redialLoop() {
 				}
 			}
 			n.rememberPeers(z, seen)
+			z.prune(n.now())
 			// Pull missed governance messages from one zone peer per tick,
 			// in turn, so announcements and rekeys spread even when gossip
 			// missed someone.

@@ -18,10 +18,11 @@ import (
 	"lookout/protocol"
 )
 
-// syncProtocol lets two members' nodes hand each other the governance
-// messages (member announcements, roles, removals, rekeys, settings) one of
-// them missed while offline, so a returning member learns of a new epoch
-// from any member it reconnects to.
+// syncProtocol lets two members' nodes hand each other what one of them
+// missed while offline: the governance messages (member announcements,
+// roles, removals, rekeys, settings), so a returning member learns of a
+// new epoch from any member it reconnects to, and the alerts and updates
+// that have not expired, so it sees every active alert with its state.
 //
 // The initiator writes
 //
@@ -34,7 +35,8 @@ import (
 //
 //	u32 m | m × (u32 len | envelope)
 //
-// the governance envelopes of those zones from that epoch on. To anyone
+// the governance envelopes of those zones from that epoch on, then their
+// unexpired alerts and updates, oldest first. To anyone
 // not in a zone a token is random bytes, and the answer is empty. Every
 // envelope received goes through the zone's validator like gossip.
 const syncProtocol = "/lookout/sync/1"
@@ -188,10 +190,10 @@ func (n *Node) acceptSynced(zones []*zone, envs [][]byte) {
 	}
 }
 
-// acceptOne validates a synced governance envelope as gossip would and
+// acceptOne validates a synced envelope as gossip would and
 // stores it. It reports whether some zone could open it.
 func (n *Node) acceptOne(zones []*zone, env []byte) bool {
-	_, err := n.accept(zones, env, func(k protocol.Kind) bool { return k.IsGovernance() })
+	_, err := n.accept(zones, env, func(protocol.Kind) bool { return true })
 	return !errors.Is(err, errNoZone)
 }
 
@@ -212,6 +214,9 @@ func (n *Node) accept(zones []*zone, env []byte, kinds func(protocol.Kind) bool)
 		}
 		if !kinds(msg.Alert.Kind) {
 			return nil, fmt.Errorf("%s not accepted here", msg.Alert.Kind)
+		}
+		if n.replay.Has(msg.ID) {
+			return msg, errDuplicate
 		}
 		z.mu.Lock()
 		err = z.checkMessage(msg)
@@ -293,6 +298,17 @@ func (n *Node) handleSync(s network.Stream) {
 			})
 			for _, g := range msgs {
 				out = append(out, g.env)
+			}
+			var alerts []stored
+			now := n.now()
+			for _, st := range z.envs {
+				if st.msg.Epoch >= a.epoch && now.Before(st.msg.Alert.Expires) {
+					alerts = append(alerts, st)
+				}
+			}
+			sort.Slice(alerts, func(i, j int) bool { return alerts[i].msg.Alert.Sent.Before(alerts[j].msg.Alert.Sent) })
+			for _, st := range alerts {
+				out = append(out, st.env)
 			}
 		}
 		z.mu.Unlock()

@@ -79,6 +79,7 @@ type zone struct {
 	roots     map[protocol.AlertID]*protocol.Message   // sightings and callouts
 	updates   map[protocol.AlertID][]*protocol.Message // by the alert they refer to
 	seen      map[protocol.AlertID]bool
+	envs      map[protocol.AlertID]stored // alerts and updates as received, for members catching up
 	watchers  map[chan api.Alert]struct{}
 	announced time.Time // last own member announcement
 }
@@ -134,7 +135,7 @@ func (z *zone) current() (uint32, crypto.ZoneSecret) {
 func newZone(rec zoneRecord, self *crypto.Identity, now time.Time) (*zone, error) {
 	z := &zone{rec: rec, settings: protocol.DefaultSettings(),
 		roots: map[protocol.AlertID]*protocol.Message{}, updates: map[protocol.AlertID][]*protocol.Message{},
-		seen: map[protocol.AlertID]bool{}, watchers: map[chan api.Alert]struct{}{},
+		seen: map[protocol.AlertID]bool{}, watchers: map[chan api.Alert]struct{}{}, envs: map[protocol.AlertID]stored{},
 		epochs: map[uint32]crypto.ZoneSecret{}, gov: map[protocol.AlertID]*govMsg{},
 		pubkeys: map[crypto.MemberID]*crypto.PublicKey{}, rates: map[crypto.MemberID]*rate{}}
 	var err error
@@ -256,17 +257,23 @@ func (n *Node) validator(z *zone) pubsub.ValidatorEx {
 	return func(_ context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
 		now := n.now()
 		msg, err := z.val.Validate(m.Data, now)
-		if err == nil {
-			z.mu.Lock()
-			err = z.checkMessage(msg)
-			z.mu.Unlock()
-		}
 		if err != nil {
 			n.log.Debug("rejected message", "zone", z.rec.Name, "from", from, "err", err)
 			return pubsub.ValidationReject
 		}
 		// A replay, or the same alert sealed again: drop without penalty,
-		// since honest peers forward duplicates too.
+		// since honest peers forward duplicates too. Checked before the rate
+		// limits so duplicates are not counted.
+		if n.replay.Has(msg.ID) {
+			return pubsub.ValidationIgnore
+		}
+		z.mu.Lock()
+		err = z.checkMessage(msg)
+		z.mu.Unlock()
+		if err != nil {
+			n.log.Debug("rejected message", "zone", z.rec.Name, "from", from, "err", err)
+			return pubsub.ValidationReject
+		}
 		if !n.replay.Add(msg.ID, msg.Alert.Expires, now) {
 			return pubsub.ValidationIgnore
 		}
@@ -302,6 +309,9 @@ func (n *Node) store(z *zone, msg *protocol.Message, env []byte) {
 		z.mu.Unlock()
 		n.storeGov(z, msg, env)
 		return
+	}
+	if env != nil {
+		z.envs[msg.ID] = stored{msg: msg, env: env}
 	}
 	target := msg.ID
 	if msg.Alert.IsUpdate() {
@@ -635,4 +645,50 @@ func (n *Node) announceZone(ctx context.Context, zoneID string) {
 	z.mu.Lock()
 	z.announced = n.now()
 	z.mu.Unlock()
+}
+
+// stored is an alert or update with the envelope it arrived in.
+type stored struct {
+	msg *protocol.Message
+	env []byte
+}
+
+// pruneGrace is how long after expiry an alert is kept in memory, so late
+// updates still find it.
+const pruneGrace = time.Hour
+
+// prune forgets alerts and updates that expired more than pruneGrace ago.
+// The replay cache keeps their IDs until they expire, so they cannot come
+// back.
+func (z *zone) prune(now time.Time) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	cutoff := now.Add(-pruneGrace)
+	expired := func(m *protocol.Message) bool { return m.Alert.Expires.Before(cutoff) }
+	for id, s := range z.envs {
+		if expired(s.msg) {
+			delete(z.envs, id)
+		}
+	}
+	for id, m := range z.roots {
+		if expired(m) {
+			delete(z.roots, id)
+			delete(z.seen, id)
+		}
+	}
+	for ref, ups := range z.updates {
+		kept := ups[:0]
+		for _, u := range ups {
+			if expired(u) {
+				delete(z.seen, u.ID)
+			} else {
+				kept = append(kept, u)
+			}
+		}
+		if _, ok := z.roots[ref]; !ok && len(kept) == 0 {
+			delete(z.updates, ref)
+		} else {
+			z.updates[ref] = kept
+		}
+	}
 }
