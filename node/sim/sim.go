@@ -166,12 +166,15 @@ func (nw *Network) Restart(ctx context.Context, i int) error {
 		}
 	}
 	err := WaitFor(ctx, func() bool {
+		done := true
 		for j, n := range nw.Nodes {
 			if j != i && len(nw.Mocknet.Net(n.PeerID()).ConnsToPeer(old.PeerID())) > 0 {
-				return false
+				// A dial that was under way when the links went: close it too.
+				nw.Mocknet.DisconnectPeers(n.PeerID(), old.PeerID())
+				done = false
 			}
 		}
-		return true
+		return done
 	})
 	if err != nil {
 		return fmt.Errorf("stop node %d: others still connected: %w", i, err)
