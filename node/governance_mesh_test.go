@@ -75,16 +75,7 @@ func TestMeshGovernance(t *testing.T) {
 	env := startMeshWith(t, ctx, sim.Config{Nodes: meshNodes, Now: clk.Now, RedialInterval: 200 * time.Millisecond})
 	nw, nodes, zone := env.nw, env.nw.Nodes, env.zone.ID
 
-	waitAll(t, ctx, nw, "every node knows every member's key", func(i int) bool {
-		ms, _ := nodes[i].Members(zone)
-		ok := 0
-		for _, m := range ms {
-			if m.CanRekey {
-				ok++
-			}
-		}
-		return ok == meshNodes
-	})
+	waitKeysKnown(t, ctx, nw, zone)
 
 	// Lifecycle.
 	s, err := nodes[7].Report(ctx, api.ReportRequest{Zone: zone, What: "van", Where: "Dundas West station"})
@@ -281,16 +272,7 @@ func TestOfflineMemberCatchesUpOnEpoch(t *testing.T) {
 	env := startMeshWith(t, ctx, sim.Config{Nodes: 6, RedialInterval: 200 * time.Millisecond})
 	nw, nodes, zone := env.nw, env.nw.Nodes, env.zone.ID
 	const offline, removed = 4, 3
-	waitAll(t, ctx, nw, "every node knows every member's key", func(i int) bool {
-		ms, _ := nodes[i].Members(zone)
-		ok := 0
-		for _, m := range ms {
-			if m.CanRekey {
-				ok++
-			}
-		}
-		return ok == len(nodes)
-	})
+	waitKeysKnown(t, ctx, nw, zone)
 	cut := func(link bool) {
 		for j := range nodes {
 			if j == offline {
@@ -408,4 +390,20 @@ func TestOfflineMemberCatchesUpOnAlerts(t *testing.T) {
 	if _, ok := card(nodes[offline], zone, want[19]); ok {
 		t.Error("caught-up node shows a cleared sighting")
 	}
+}
+
+// waitKeysKnown waits until every node knows every member's KEM key, so a
+// removal can reach them all.
+func waitKeysKnown(t *testing.T, ctx context.Context, nw *sim.Network, zone string) {
+	t.Helper()
+	waitAll(t, ctx, nw, "every node knows every member's key", func(i int) bool {
+		ms, _ := nw.Nodes[i].Members(zone)
+		ok := 0
+		for _, m := range ms {
+			if m.CanRekey {
+				ok++
+			}
+		}
+		return ok == len(nw.Nodes)
+	})
 }
