@@ -188,6 +188,7 @@ func TestMeshGovernance(t *testing.T) {
 	}
 
 	// Promotion: node 0 makes member 10 a verifier; its confirm then verifies.
+	oldTen := loadMember(t, nw.Homes[10]) // its member certificate, soon superseded
 	if _, err := nodes[0].Promote(ctx, zone, "node10", "verifier"); err != nil {
 		t.Fatal(err)
 	}
@@ -219,6 +220,22 @@ func TestMeshGovernance(t *testing.T) {
 		a, ok := card(nodes[i], zone, p.ID)
 		return ok && a.State == "verified"
 	})
+
+	// A message signed under the superseded member certificate, sent after
+	// the grant, is rejected.
+	stale := oldTen.alert(lp.KindSighting, clk.Now(), clk.Now().Add(time.Hour))
+	stale.Area = "stale certificate"
+	ss, err := lp.Sign(oldTen.id, oldTen.chain, stale)
+	if err != nil {
+		t.Fatal(err)
+	}
+	staleEnv := oldTen.seal(t, ss)
+	if err := env.attacker(t, ctx, 1, oldTen.secret.TopicName(0)).Publish(ctx, staleEnv); err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.WaitFor(ctx, func() bool { _, _, r := env.tracers[1].seen(msgID(staleEnv)); return len(r) > 0 }); err != nil {
+		t.Fatalf("node 1 did not reject a message under a superseded certificate: %v", err)
+	}
 
 	// Removal: node 0 removes member 5; everyone else moves to epoch 1.
 	ms, err := nodes[0].Members(zone)
