@@ -520,7 +520,13 @@ func (n *Node) SetSettings(ctx context.Context, req api.SettingsRequest) (api.Se
 	if _, err := n.publish(ctx, z, a); err != nil {
 		return api.Settings{}, err
 	}
-	return settingsView(s), nil
+	z.mu.Lock()
+	out := settingsView(z.roster.Settings)
+	z.mu.Unlock()
+	if !s.Cosign && out.Cosign {
+		out.Note = "co-signing stays on until a second organizer also turns it off"
+	}
+	return out, nil
 }
 
 // Settings returns a zone's settings (control API).

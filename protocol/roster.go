@@ -45,6 +45,9 @@ type Roster struct {
 //     certificate must be issued by the message's sender.
 //   - root (the founder) cannot be removed, is not re-granted a role, and is
 //     always listed as an organizer.
+//   - KindSettings: the latest counted one wins, except that once callouts
+//     need co-signing, turning that off needs settings from two different
+//     organizers (since co-signing was last on).
 //
 // The result depends only on the set of messages.
 func FoldRoster(msgs []*Message, root crypto.MemberID, base Settings) Roster {
@@ -68,6 +71,7 @@ func FoldRoster(msgs []*Message, root crypto.MemberID, base Settings) Roster {
 	r := Roster{Members: map[crypto.MemberID]*MemberInfo{}, Settings: base}
 	seenRole := map[crypto.MemberID]Role{}
 	granted := map[crypto.MemberID]Role{}
+	var offBy map[crypto.MemberID]bool // organizers asking to turn co-signing off
 	get := func(id crypto.MemberID) *MemberInfo {
 		mi := r.Members[id]
 		if mi == nil {
@@ -112,7 +116,23 @@ func FoldRoster(msgs []*Message, root crypto.MemberID, base Settings) Roster {
 				mi.Removed, mi.RemovedAt = true, a.Sent
 			}
 		case KindSettings:
-			r.Settings = SettingsFromWire(a.Settings)
+			next := SettingsFromWire(a.Settings)
+			if r.Settings.Cosign && !next.Cosign {
+				// Turning co-signing off takes two organizers, or one
+				// stolen key could switch it off and then send people
+				// somewhere alone. Until a second one asks, it stays on.
+				if offBy == nil {
+					offBy = map[crypto.MemberID]bool{}
+				}
+				offBy[a.Sender] = true
+				if len(offBy) < 2 {
+					next.Cosign = true
+				}
+			}
+			if a.Settings.Cosign {
+				offBy = nil // asked for on: any earlier requests to turn it off lapse
+			}
+			r.Settings = next
 		}
 	}
 	for id, mi := range r.Members {

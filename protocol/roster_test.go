@@ -183,8 +183,18 @@ func TestFoldRoster(t *testing.T) {
 			announce(t, amara.ID(), RoleMember, "Not Amara", kemB, at(3*m))},
 			count: 3, settings: DefaultSettings(),
 			members: map[crypto.MemberID]member{amara.ID(): {name: "Amara", kem: kemA, role: RoleMember, removedAt: at(2 * m)}}},
-		{name: "the latest settings win", msgs: []*Message{setSettings(t, org.ID(), RoleOrganizer, other, at(2*m)), setSettings(t, root.ID(), RoleOrganizer, custom, at(m))},
+		{name: "the latest settings win, but one organizer cannot turn co-signing off", msgs: []*Message{setSettings(t, org.ID(), RoleOrganizer, other, at(2*m)), setSettings(t, root.ID(), RoleOrganizer, custom, at(m))},
+			count: 2, settings: withCosign(other)},
+		{name: "two organizers turn co-signing off", msgs: []*Message{setSettings(t, root.ID(), RoleOrganizer, custom, at(m)),
+			setSettings(t, org.ID(), RoleOrganizer, other, at(2*m)), setSettings(t, root.ID(), RoleOrganizer, other, at(3*m))},
 			count: 2, settings: other},
+		{name: "the same organizer twice does not turn co-signing off", msgs: []*Message{setSettings(t, root.ID(), RoleOrganizer, custom, at(m)),
+			setSettings(t, org.ID(), RoleOrganizer, other, at(2*m)), setSettings(t, org.ID(), RoleOrganizer, other, at(3*m))},
+			count: 2, settings: withCosign(other)},
+		{name: "turning it on again restarts the count", msgs: []*Message{setSettings(t, root.ID(), RoleOrganizer, custom, at(m)),
+			setSettings(t, org.ID(), RoleOrganizer, other, at(2*m)), setSettings(t, root.ID(), RoleOrganizer, custom, at(3*m)),
+			setSettings(t, root.ID(), RoleOrganizer, other, at(4*m))},
+			count: 2, settings: withCosign(other)},
 		{name: "settings by a verifier do not count", msgs: []*Message{setSettings(t, org.ID(), RoleVerifier, custom, at(m))},
 			count: 2, settings: DefaultSettings()},
 		{name: "exercise settings do not count", msgs: []*Message{exercise(setSettings(t, org.ID(), RoleOrganizer, custom, at(m)))},
@@ -303,4 +313,9 @@ func TestFoldRosterOrderIndependent(t *testing.T) {
 	if verifiers != 3 || len(r.Members) != 43 {
 		t.Errorf("%d verifiers, %d members", verifiers, len(r.Members))
 	}
+}
+
+func withCosign(s Settings) Settings {
+	s.Cosign = true
+	return s
 }

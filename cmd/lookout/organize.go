@@ -191,6 +191,9 @@ func runZoneSettings(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(tw, "cosign callouts\t%s\n", yes)
 	fmt.Fprintf(tw, "max reports\t%d per member per 10 minutes\n", st.MaxReports)
 	fmt.Fprintf(tw, "max confirms\t%d per member per 10 minutes\n", st.MaxConfirms)
+	if st.Note != "" {
+		fmt.Fprintf(tw, "note\t%s\n", clean(st.Note))
+	}
 	return tw.Flush()
 }
 

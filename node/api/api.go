@@ -206,6 +206,8 @@ type Settings struct {
 	Cosign      bool     `json:"cosign"`       // callouts need a second organizer
 	MaxReports  int      `json:"max_reports"`  // per member per 10 minutes
 	MaxConfirms int      `json:"max_confirms"` // per member per 10 minutes
+	// Note explains a requested change that has not taken effect yet.
+	Note string `json:"note,omitempty"`
 }
 
 // SettingsRequest changes the given settings; nil fields stay.
