@@ -1262,6 +1262,24 @@ func (*graftLog) UndeliverableMessage(*pubsub.Message)                 {}
 func (*graftLog) OnNewOutboundStream(peer.ID, protocol.ID)             {}
 func (*graftLog) OnClosedOutboundStream(peer.ID)                       {}
 
+// logStreams logs a's connections to b and the streams on them, to tell a
+// missing gossipsub stream (one side never greeted the other) from a
+// missing connection.
+func logStreams(t *testing.T, a, b *node.Node) {
+	t.Helper()
+	conns := a.Host.Network().ConnsToPeer(b.PeerID())
+	if len(conns) == 0 {
+		t.Logf("%s has no connection to %s", a.PeerID(), b.PeerID())
+	}
+	for _, c := range conns {
+		var ss []string
+		for _, s := range c.GetStreams() {
+			ss = append(ss, fmt.Sprintf("%s (%v)", s.Protocol(), s.Stat().Direction))
+		}
+		t.Logf("%s's %v connection to %s carries %v", a.PeerID(), c.Stat().Direction, b.PeerID(), ss)
+	}
+}
+
 func TestRestartKeepsZones(t *testing.T) {
 	ctx := testContext(t)
 	logs := []*graftLog{newGraftLog(), newGraftLog(), newGraftLog()}
@@ -1312,6 +1330,7 @@ func TestRestartKeepsZones(t *testing.T) {
 		return logs[0].count(n1) > mark && logs[0].has(n1) && logs[0].has(n2) && restarted.has(n0)
 	})
 	if err != nil {
+		logStreams(t, nw.Nodes[r], nw.Nodes[0])
 		t.Fatalf("restarted node never rejoined node 0's mesh: %v", err)
 	}
 	// It receives new alerts, and its own reach everyone, role intact.
