@@ -439,6 +439,12 @@ func (n *Node) rekey(ctx context.Context, z *zone) (api.RemoveResult, error) {
 		if m.Removed {
 			continue
 		}
+		if m.ID == n.id.ID() {
+			// This node moves itself after publishing every part on the
+			// old topic.
+			res.Reached++
+			continue
+		}
 		if m.KEM == nil {
 			res.Unreached = append(res.Unreached, m.ID.String())
 			continue
@@ -472,13 +478,13 @@ func (n *Node) rekey(ctx context.Context, z *zone) (api.RemoveResult, error) {
 	z.mu.Lock()
 	moved := z.epoch > epoch
 	z.mu.Unlock()
-	if !moved { // our own entry was not in the rekey (no KEM key known for us)
+	if !moved {
 		if err := n.switchEpochLocked(z, epoch+1, next, firstID); err != nil {
 			return res, err
 		}
 	}
 	res.Epoch = epoch + 1
-	res.Reached = len(entries)
+	res.Reached += len(entries)
 	return res, nil
 }
 

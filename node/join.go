@@ -427,15 +427,13 @@ func (n *Node) dialAsync(s string) {
 	if n.h.Network().Connectedness(ai.ID) == network.Connected {
 		return
 	}
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
+	n.spawn(func() {
 		ctx, cancel := context.WithTimeout(n.ctx, joinTimeout)
 		defer cancel()
 		if err := n.h.Connect(ctx, *ai); err != nil {
 			n.log.Debug("dial failed", "peer", ai.ID, "err", err)
 		}
-	}()
+	})
 }
 
 // redialLoop keeps zone members connected: it dials remembered peers that

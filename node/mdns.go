@@ -27,13 +27,11 @@ func (n *Node) startDiscovery(z *zone) error {
 			if ai.ID == n.h.ID() {
 				return
 			}
-			n.wg.Add(1)
-			go func() {
-				defer n.wg.Done()
+			n.spawn(func() {
 				if err := n.h.Connect(n.ctx, ai); err != nil {
 					n.log.Debug("local peer dial failed", "peer", ai.ID, "err", err)
 				}
-			}()
+			})
 		},
 		Now:    n.Now,
 		Logger: n.log,

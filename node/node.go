@@ -110,6 +110,25 @@ type Node struct {
 	invites map[[protocol.InviteIDSize]byte]*pendingInvite
 	started bool
 	closed  bool
+
+	life     sync.RWMutex // guards stopping; never held across blocking calls
+	stopping bool
+}
+
+// spawn runs f in a goroutine that Close waits for, unless the node is
+// closing. It never waits on the node's other locks, so libp2p callbacks
+// may call it.
+func (n *Node) spawn(f func()) {
+	n.life.RLock()
+	defer n.life.RUnlock()
+	if n.stopping {
+		return
+	}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		f()
+	}()
 }
 
 func (n *Node) now() time.Time {
@@ -263,6 +282,9 @@ func (n *Node) Close() error {
 	}
 	n.closed = true
 	n.mu.Unlock()
+	n.life.Lock()
+	n.stopping = true
+	n.life.Unlock()
 	if n.ctrl != nil {
 		n.ctrl.Close()
 	}

@@ -1204,10 +1204,9 @@ func TestWatch(t *testing.T) {
 // --- Restart --------------------------------------------------------------
 
 // graftLog records which peers are in a node's gossipsub topic mesh
-// (grafted and not since pruned). A message relayed to a node before it is
-// grafted is never delivered to it (gossip goes to non-mesh peers only, and
-// alerts have no catch-up sync), so tests that rely on relaying wait for
-// the graft.
+// (grafted and not since pruned). Gossipsub never delivers a message
+// relayed before the graft (it gossips to non-mesh peers only); tests that
+// check live relaying wait for the graft rather than rely on catch-up sync.
 type graftLog struct {
 	mu      sync.Mutex
 	grafted map[peer.ID]bool

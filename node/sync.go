@@ -69,22 +69,14 @@ func (n *Node) startSync() {
 			if c.Stat().Direction != network.DirOutbound && c.Stat().Direction != network.DirInbound {
 				return
 			}
+			// libp2p calls this synchronously while holding its own locks:
+			// never block here.
 			p := c.RemotePeer()
-			n.mu.Lock()
-			closed := n.closed
-			if !closed {
-				n.wg.Add(1)
-			}
-			n.mu.Unlock()
-			if closed {
-				return
-			}
-			go func() {
-				defer n.wg.Done()
+			n.spawn(func() {
 				if err := n.syncWith(n.ctx, p); err != nil {
 					n.log.Debug("sync", "peer", p, "err", err)
 				}
-			}()
+			})
 		},
 	})
 }
