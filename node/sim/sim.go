@@ -168,10 +168,22 @@ func (nw *Network) Restart(ctx context.Context, i int) error {
 	err := WaitFor(ctx, func() bool {
 		done := true
 		for j, n := range nw.Nodes {
-			if j != i && len(nw.Mocknet.Net(n.PeerID()).ConnsToPeer(old.PeerID())) > 0 {
+			if j == i {
+				continue
+			}
+			if len(nw.Mocknet.Net(n.PeerID()).ConnsToPeer(old.PeerID())) > 0 {
 				// A dial that was under way when the links went: close it too.
 				nw.Mocknet.DisconnectPeers(n.PeerID(), old.PeerID())
 				done = false
+			}
+			// And gossipsub must have forgotten the old incarnation, or it
+			// may ignore the new one's connection.
+			for _, z := range n.Zones() {
+				for _, p := range z.Peers {
+					if p == old.PeerID().String() {
+						done = false
+					}
+				}
 			}
 		}
 		return done
