@@ -357,10 +357,14 @@ func TestJoinRefusals(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = nw.Nodes[1].Join(ctx, inv.Code)
-		wantErr(t, err, []error{control.ErrInvalid}, "already a member")
+		wantErr(t, err, []error{control.ErrForbidden}, "already a member")
 		assertZoneIDs(t, nw, 1, z.ID)
 		if zs := nw.Nodes[1].Zones(); len(zs) != 1 || zs[0].Role != "member" {
 			t.Errorf("zones after a refused second join: %+v, want north as member", zs)
+		}
+		// The inviter refused before using the invite.
+		if _, err = nw.Nodes[1].Join(ctx, inv.Code); err == nil || !strings.Contains(err.Error(), "still unused") {
+			t.Errorf("second try: %v, want the same refusal (invite still unused)", err)
 		}
 	})
 	t.Run("own invite", func(t *testing.T) {

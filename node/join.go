@@ -198,6 +198,13 @@ func (n *Node) grant(b []byte, from peer.ID) (enc, ct []byte, err error) {
 	if err != nil {
 		return nil, nil, errors.New("the zone of this invite no longer exists here")
 	}
+	z.mu.Lock()
+	m, member := z.roster.Members[req.Member.ID()]
+	already := member && !m.Removed
+	z.mu.Unlock()
+	if already {
+		return nil, nil, errors.New("you are already a member of this zone; the invite is still unused")
+	}
 	role, _ := protocol.ParseRole(inv.Role)
 	cert, err := protocol.IssueCert(n.id, z.id, req.Member, role, now, now.Add(protocol.DefaultCertTTL))
 	if err != nil {

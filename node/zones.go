@@ -224,13 +224,18 @@ func (n *Node) joinTopic(z *zone) error {
 	}
 	t, err := n.ps.Join(name)
 	if err != nil {
+		n.ps.UnregisterTopicValidator(name)
 		return fmt.Errorf("zone %q: join topic: %w", z.rec.Name, err)
 	}
 	if err := t.SetScoreParams(topicScoreParams()); err != nil {
+		t.Close()
+		n.ps.UnregisterTopicValidator(name)
 		return fmt.Errorf("zone %q: score params: %w", z.rec.Name, err)
 	}
 	sub, err := t.Subscribe(pubsub.WithBufferSize(256))
 	if err != nil {
+		t.Close()
+		n.ps.UnregisterTopicValidator(name)
 		return fmt.Errorf("zone %q: subscribe: %w", z.rec.Name, err)
 	}
 	z.mu.Lock()
