@@ -40,7 +40,7 @@ func (e *e2e) settings(home, zone string) api.Settings {
 // epoch that B cannot read.
 func TestGovernanceEndToEnd(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds lookout and runs three nodes")
+		t.Skip("-short: this test builds lookout and runs three node processes")
 	}
 	e := &e2e{t: t, bin: lookoutBinary(t)}
 	root, err := os.MkdirTemp("", "lkgov")

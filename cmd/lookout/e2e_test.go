@@ -261,7 +261,7 @@ func (e *e2e) alert(home, zone, id string) (api.Alert, bool) {
 // watch arrive; C calls out, B responds and A sees the count.
 func TestEndToEnd(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds lookout and runs three nodes")
+		t.Skip("-short: this test builds lookout and runs three node processes")
 	}
 	e := &e2e{t: t, bin: lookoutBinary(t)}
 	root, err := os.MkdirTemp("", "lke2e")
