@@ -252,7 +252,6 @@ func (n *Node) switchEpochLocked(z *zone, epoch uint32, secret crypto.ZoneSecret
 	oldEpoch := z.epoch
 	z.epochs[epoch] = secret
 	z.epoch = epoch
-	z.secret = secret
 	oldTopic, oldSub := z.topic, z.sub
 	z.mu.Unlock()
 	z.rec.Old = append(z.rec.Old, epochSecret{Epoch: oldEpoch, Secret: append([]byte(nil), z.rec.Secret...)})

@@ -62,8 +62,7 @@ type zone struct {
 	discovery io.Closer // local-network discovery, if on
 
 	mu        sync.Mutex
-	secret    crypto.ZoneSecret // of the current epoch
-	chain     protocol.Chain    // this member's certificate chain
+	chain     protocol.Chain // this member's certificate chain
 	role      protocol.Role
 	settings  protocol.Settings
 	topic     *pubsub.Topic
@@ -145,8 +144,9 @@ func newZone(rec zoneRecord, self *crypto.Identity, now time.Time) (*zone, error
 	if len(rec.Secret) != crypto.ZoneSecretSize {
 		return nil, fmt.Errorf("zone %q: secret is damaged", rec.Name)
 	}
-	copy(z.secret[:], rec.Secret)
-	z.epoch, z.epochs[rec.Epoch] = rec.Epoch, z.secret
+	var secret crypto.ZoneSecret
+	copy(secret[:], rec.Secret)
+	z.epoch, z.epochs[rec.Epoch] = rec.Epoch, secret
 	for _, o := range rec.Old {
 		if len(o.Secret) != crypto.ZoneSecretSize {
 			return nil, fmt.Errorf("zone %q: old secret is damaged", rec.Name)

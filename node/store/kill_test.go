@@ -39,7 +39,7 @@ func killValue(i int) []byte {
 func TestKillChild(t *testing.T) {
 	home := os.Getenv(childHomeEnv)
 	if home == "" {
-		t.Skip("helper process for TestKill")
+		t.Skip("not a test on its own: TestKill runs this in a child process it kills")
 	}
 	start, _ := strconv.Atoi(os.Getenv(childStartEnv))
 	acks := os.NewFile(3, "acks")
@@ -87,7 +87,7 @@ func envInt(name string, def int) int {
 
 func TestKill(t *testing.T) {
 	if os.Getenv(childHomeEnv) != "" {
-		t.Skip("in the child")
+		t.Skip("this process is TestKill's child; the parent runs TestKill")
 	}
 	kills := 20
 	if *long {
