@@ -46,7 +46,9 @@ func (n *Node) publish(ctx context.Context, z *zone, a *protocol.Alert) (*protoc
 		return nil, fmt.Errorf("publish: %w", err)
 	}
 	msg := &protocol.Message{Signed: s, Epoch: st.epoch, Role: st.role}
-	n.store(z, msg, env)
+	if err := n.store(z, msg, env); err != nil {
+		return nil, fmt.Errorf("sent, but not saved on this device: %w", err)
+	}
 	return msg, nil
 }
 

@@ -74,24 +74,12 @@ func (z *zone) allowRate(member crypto.MemberID, kind protocol.Kind, t time.Time
 // checking each as of the time it was sent.
 func (z *zone) restoreGov() {
 	for _, env := range z.rec.Gov {
-		epoch, err := protocol.EnvelopeEpoch(env)
+		msg, err := z.reopen(env)
 		if err != nil {
 			continue
 		}
-		key, ok := z.key(epoch)
-		if !ok {
-			continue
-		}
-		s, err := protocol.Open(key, env)
-		if err != nil {
-			continue
-		}
-		role, err := z.val.Check(s, s.Alert.Sent)
-		if err != nil {
-			continue
-		}
-		z.gov[s.ID] = &govMsg{msg: &protocol.Message{Signed: s, Epoch: epoch, Role: role}, env: env}
-		z.pubkeys[s.Alert.Sender] = s.Chain.Leaf().Subject
+		z.gov[msg.ID] = &govMsg{msg: msg, env: env}
+		z.pubkeys[msg.Alert.Sender] = msg.Chain.Leaf().Subject
 	}
 	z.refoldRoster()
 }
@@ -179,7 +167,7 @@ func (n *Node) storeGov(z *zone, msg *protocol.Message, env []byte) {
 	case protocol.KindRekey:
 		n.applyRekeyLocked(z, msg)
 	}
-	if err := n.saveZones(); err != nil {
+	if err := n.saveZone(z); err != nil {
 		n.log.Error("save zone", "zone", z.rec.Name, "err", err)
 	}
 }
@@ -224,7 +212,7 @@ func (n *Node) applyRekeyLocked(z *zone, msg *protocol.Message) {
 	if a.Epoch != cur+1 || !haveOld {
 		return
 	}
-	kem, err := loadKEMKey(n.Home)
+	kem, err := loadKEMKey(n.st)
 	if err != nil {
 		n.log.Error("rekey: KEM key", "err", err)
 		return
@@ -256,7 +244,7 @@ func (n *Node) switchEpochLocked(z *zone, epoch uint32, secret crypto.ZoneSecret
 	z.mu.Unlock()
 	z.rec.Old = append(z.rec.Old, epochSecret{Epoch: oldEpoch, Secret: append([]byte(nil), z.rec.Secret...)})
 	z.rec.Epoch, z.rec.Secret, z.rec.EpochFrom = epoch, append([]byte(nil), secret[:]...), from
-	if err := n.saveZones(); err != nil {
+	if err := n.saveZone(z); err != nil {
 		return err
 	}
 	if err := n.joinTopic(z); err != nil {
@@ -282,7 +270,7 @@ func (n *Node) switchEpochLocked(z *zone, epoch uint32, secret crypto.ZoneSecret
 
 // announce publishes this member's name and KEM public key in a zone.
 func (n *Node) announce(ctx context.Context, z *zone) error {
-	kem, err := loadKEMKey(n.Home)
+	kem, err := loadKEMKey(n.st)
 	if err != nil {
 		return err
 	}

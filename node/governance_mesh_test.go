@@ -133,7 +133,7 @@ func TestMeshGovernance(t *testing.T) {
 
 	// Rate limit: member 5, gone rogue, sends 3 sightings raw in 10 minutes;
 	// the third is rejected by node 1 and shown nowhere.
-	rogue := loadMember(t, nw.Homes[5])
+	rogue := loadMember(t, nw.Nodes[5])
 	top := env.attacker(t, ctx, 1, rogue.secret.TopicName(0))
 	now := clk.Now()
 	var msgIDs []string
@@ -188,7 +188,7 @@ func TestMeshGovernance(t *testing.T) {
 	}
 
 	// Promotion: node 0 makes member 10 a verifier; its confirm then verifies.
-	oldTen := loadMember(t, nw.Homes[10]) // its member certificate, soon superseded
+	oldTen := loadMember(t, nw.Nodes[10]) // its member certificate, soon superseded
 	if _, err := nodes[0].Promote(ctx, zone, "node10", "verifier"); err != nil {
 		t.Fatal(err)
 	}

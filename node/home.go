@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,21 +13,31 @@ import (
 	lpcrypto "github.com/libp2p/go-libp2p/core/crypto"
 
 	"lookout/crypto"
+	"lookout/node/store"
 )
 
-// Files in a home directory. All are private to the user (0600, in a 0700
-// directory). They are not yet encrypted at rest; full-disk encryption is
-// the defence until the encrypted store lands.
+// A home directory holds the encrypted store (node/store: store.keys and
+// store.db) and, while a node runs, its control socket. Everything the
+// node remembers lives in the store, one bucket per kind:
 const (
-	identityFile = "identity"     // 32-byte member identity seed
-	profileFile  = "profile.json" // display name
-	peerKeyFile  = "peer.key"     // libp2p host key (protobuf)
-	kemKeyFile   = "kem.key"      // 32-byte X-Wing seed: receives new epochs' secrets
-	zonesFile    = "zones.json"   // zone memberships and secrets
-	invitesFile  = "invites.json" // pending invites issued by this node
-	replayFile   = "replay.log"   // alert IDs already accepted
-	socketFile   = "lookout.sock" // control API
+	bucketMeta     = "meta"     // identity, profile, peer key, KEM key
+	bucketZones    = "zones"    // zoneRecord JSON per zone
+	bucketInvites  = "invites"  // pendingInvite JSON per invite
+	bucketMessages = "messages" // accepted alerts and updates, until expiry + pruneGrace
 )
+
+// Keys in bucketMeta.
+const (
+	metaIdentity = "identity" // 32-byte member identity seed
+	metaProfile  = "profile"  // profile JSON: display name
+	metaPeerKey  = "peer-key" // libp2p host key (protobuf)
+	metaKEMKey   = "kem-key"  // 32-byte X-Wing seed: receives new epochs' secrets
+)
+
+const socketFile = "lookout.sock" // control API
+
+// maxNameLen bounds a member's display name, in bytes.
+const maxNameLen = 64
 
 // ErrNoIdentity means the home directory has not been initialised.
 var ErrNoIdentity = errors.New("no identity in this home")
@@ -49,11 +58,26 @@ type profile struct {
 	Name string `json:"name"`
 }
 
-// Init creates a member identity in home and returns the member ID. It
-// refuses to overwrite an existing identity.
-func Init(home, name string) (string, error) {
-	if len(name) > 64 || strings.ContainsAny(name, "\x00\n\r") {
-		return "", fmt.Errorf("name must be at most 64 characters on one line")
+// InitOptions configure Init.
+type InitOptions struct {
+	// Name is the optional display name other members see.
+	Name string
+	// Secret unlocks the store: a passphrase or a key file.
+	Secret store.Secret
+	// Duress, if set, is a second secret that opens an empty profile and
+	// silently wipes the real one.
+	Duress *store.Secret
+	// Store tunes key derivation (tests use tiny parameters).
+	Store store.Options
+}
+
+// Init creates the encrypted store in home with a new member identity and
+// returns the member ID. It refuses to overwrite an existing one. A home
+// left by a version that kept plain files is imported, then those files
+// are shredded.
+func Init(home string, opt InitOptions) (string, error) {
+	if err := checkName(opt.Name); err != nil {
+		return "", err
 	}
 	if err := os.MkdirAll(home, 0o700); err != nil {
 		return "", fmt.Errorf("create home: %w", err)
@@ -61,140 +85,189 @@ func Init(home, name string) (string, error) {
 	if err := os.Chmod(home, 0o700); err != nil {
 		return "", fmt.Errorf("secure home: %w", err)
 	}
-	if _, err := os.Stat(filepath.Join(home, identityFile)); err == nil {
-		return "", fmt.Errorf("home %s is already initialised; use another --home to create a second identity", home)
+	if store.Exists(home) {
+		return "", fmt.Errorf("home %s is already initialised; use another --home to create a second identity, or `lookout wipe` to destroy this one", home)
 	}
-	id, err := crypto.NewIdentity(rand.Reader)
+	st, err := store.Create(home, opt.Secret, opt.Duress, opt.Store)
 	if err != nil {
-		return "", fmt.Errorf("create identity: %w", err)
+		return "", fmt.Errorf("create store: %w", err)
 	}
-	if err := writeJSON(filepath.Join(home, profileFile), profile{Name: name}); err != nil {
-		return "", err
+	defer st.Close()
+	var id *crypto.Identity
+	if hasLegacy(home) {
+		if id, err = importLegacy(home, st); err != nil {
+			store.Wipe(home)
+			return "", err
+		}
+	} else {
+		if id, err = newIdentity(st, opt.Name); err != nil {
+			store.Wipe(home)
+			return "", err
+		}
 	}
-	if err := writeFileAtomic(filepath.Join(home, identityFile), id.Seed()); err != nil {
-		return "", err
+	if err := st.Close(); err != nil {
+		return "", fmt.Errorf("close store: %w", err)
+	}
+	if hasLegacy(home) {
+		if err := shredLegacy(home); err != nil {
+			return "", err
+		}
 	}
 	return id.ID().String(), nil
 }
 
-func loadIdentity(home string) (*crypto.Identity, string, error) {
-	seed, err := os.ReadFile(filepath.Join(home, identityFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, "", fmt.Errorf("%w %s; create one with: lookout --home %s init", ErrNoIdentity, home, home)
+func checkName(name string) error {
+	if len(name) > maxNameLen || strings.ContainsAny(name, "\x00\n\r") {
+		return fmt.Errorf("name must be at most %d characters on one line", maxNameLen)
+	}
+	return nil
+}
+
+// newIdentity writes a fresh identity and profile into st.
+func newIdentity(st *store.Store, name string) (*crypto.Identity, error) {
+	id, err := crypto.NewIdentity(rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("create identity: %w", err)
+	}
+	if err := putJSON(st, bucketMeta, metaProfile, profile{Name: name}); err != nil {
+		return nil, err
+	}
+	if err := st.Put(bucketMeta, metaIdentity, id.Seed()); err != nil {
+		return nil, fmt.Errorf("store identity: %w", err)
+	}
+	return id, nil
+}
+
+// Initialized reports whether home holds a Lookout profile, locked or not.
+func Initialized(home string) bool { return store.Exists(home) || hasLegacy(home) }
+
+// Wipe destroys the profile in home without its secret: keys first, so the
+// store is unreadable within milliseconds, then every file. A node running
+// in this process on home stops using it at once.
+func Wipe(home string) error {
+	err := store.Wipe(home)
+	if lerr := shredLegacy(home); err == nil {
+		err = lerr
+	}
+	os.Remove(SocketPath(home))
+	return err
+}
+
+// ChangeSecret re-wraps the store's key under a new passphrase or key file.
+// The node must not be running.
+func ChangeSecret(home string, old, new store.Secret, opt store.Options) error {
+	if err := store.ChangeSecret(home, old, new, opt); err != nil {
+		return fmt.Errorf("change passphrase: %w", err)
+	}
+	return nil
+}
+
+// openStore unlocks the store in home.
+func openStore(home string, secret store.Secret, opt store.Options) (*store.Store, error) {
+	if !store.Exists(home) {
+		if hasLegacy(home) {
+			return nil, fmt.Errorf("home %s holds an unencrypted profile from an earlier version; run `lookout --home %s init` to encrypt it", home, home)
+		}
+		return nil, fmt.Errorf("%w %s; create one with: lookout --home %s init", ErrNoIdentity, home, home)
+	}
+	st, err := store.Open(home, secret, opt)
+	if err != nil {
+		return nil, fmt.Errorf("unlock store: %w", err)
+	}
+	return st, nil
+}
+
+// loadIdentity reads the member identity and name. A store without one was
+// just reset by its duress secret: it gets a fresh identity, so it looks
+// like any new profile.
+func loadIdentity(st *store.Store) (*crypto.Identity, string, error) {
+	seed, err := st.Get(bucketMeta, metaIdentity)
+	if errors.Is(err, store.ErrNotFound) {
+		id, err := newIdentity(st, "")
+		return id, "", err
 	}
 	if err != nil {
 		return nil, "", fmt.Errorf("read identity: %w", err)
 	}
 	id, err := crypto.IdentityFromSeed(seed)
 	if err != nil {
-		return nil, "", fmt.Errorf("load identity: file %s is damaged", filepath.Join(home, identityFile))
+		return nil, "", fmt.Errorf("load identity: %w", store.ErrCorrupt)
 	}
 	var p profile
-	if err := readJSON(filepath.Join(home, profileFile), &p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := getJSON(st, bucketMeta, metaProfile, &p); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, "", err
 	}
 	return id, p.Name, nil
 }
 
 // loadPeerKey returns the persistent libp2p host key, creating it once.
-func loadPeerKey(home string) (lpcrypto.PrivKey, error) {
-	path := filepath.Join(home, peerKeyFile)
-	b, err := os.ReadFile(path)
+func loadPeerKey(st *store.Store) (lpcrypto.PrivKey, error) {
+	b, err := st.Get(bucketMeta, metaPeerKey)
 	if err == nil {
 		k, err := lpcrypto.UnmarshalPrivateKey(b)
 		if err != nil {
-			return nil, fmt.Errorf("load peer key: file %s is damaged", path)
+			return nil, fmt.Errorf("load peer key: %w", store.ErrCorrupt)
 		}
 		return k, nil
 	}
-	if !errors.Is(err, fs.ErrNotExist) {
+	if !errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("read peer key: %w", err)
 	}
 	k, _, err := lpcrypto.GenerateEd25519Key(rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("generate peer key: %w", err)
 	}
-	b, err = lpcrypto.MarshalPrivateKey(k)
-	if err != nil {
+	if b, err = lpcrypto.MarshalPrivateKey(k); err != nil {
 		return nil, fmt.Errorf("encode peer key: %w", err)
 	}
-	if err := writeFileAtomic(path, b); err != nil {
-		return nil, err
+	if err := st.Put(bucketMeta, metaPeerKey, b); err != nil {
+		return nil, fmt.Errorf("store peer key: %w", err)
 	}
 	return k, nil
 }
 
-// writeFileAtomic writes data to path via a private temporary file in the
-// same directory and a rename, so a crash leaves the old or the new file.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after a successful rename
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
-	}
-	return nil
-}
-
-func writeJSON(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode %s: %w", filepath.Base(path), err)
-	}
-	return writeFileAtomic(path, b)
-}
-
-func readJSON(path string, v any) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("read %s: file is damaged: %w", filepath.Base(path), err)
-	}
-	return nil
-}
-
 // loadKEMKey returns the member's long-term X-Wing key, creating it once.
 // Organizers seal new epochs' zone secrets to it when a member is removed.
-func loadKEMKey(home string) (*crypto.KEMKey, error) {
-	path := filepath.Join(home, kemKeyFile)
-	seed, err := os.ReadFile(path)
+func loadKEMKey(st *store.Store) (*crypto.KEMKey, error) {
+	seed, err := st.Get(bucketMeta, metaKEMKey)
 	if err == nil {
 		k, err := crypto.KEMKeyFromSeed(seed)
 		if err != nil {
-			return nil, fmt.Errorf("load KEM key: file %s is damaged", path)
+			return nil, fmt.Errorf("load KEM key: %w", store.ErrCorrupt)
 		}
 		return k, nil
 	}
-	if !errors.Is(err, fs.ErrNotExist) {
+	if !errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("read KEM key: %w", err)
 	}
 	k, err := crypto.NewKEMKey(rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("create KEM key: %w", err)
 	}
-	if err := writeFileAtomic(path, k.Seed()); err != nil {
-		return nil, err
+	if err := st.Put(bucketMeta, metaKEMKey, k.Seed()); err != nil {
+		return nil, fmt.Errorf("store KEM key: %w", err)
 	}
 	return k, nil
+}
+
+func putJSON(st *store.Store, bucket, key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", bucket, err)
+	}
+	if err := st.Put(bucket, key, b); err != nil {
+		return fmt.Errorf("store %s: %w", bucket, err)
+	}
+	return nil
+}
+
+func getJSON(st *store.Store, bucket, key string, v any) error {
+	b, err := st.Get(bucket, key)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("read %s: %w", bucket, store.ErrCorrupt)
+	}
+	return nil
 }

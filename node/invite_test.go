@@ -2,16 +2,14 @@ package node_test
 
 import (
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"lookout/crypto"
 	"lookout/node"
+	"lookout/node/sim"
 	"lookout/node/api"
 	"lookout/node/control"
 	lp "lookout/protocol"
@@ -102,8 +100,8 @@ func TestJoinGrantsRole(t *testing.T) {
 				t.Errorf("joined %+v, want zone %s north, role %s, epoch 0, topic %s", got, z.ID, tc.role, z.Topic)
 			}
 			assertZoneIDs(t, nw, tc.joiner, z.ID)
-			if m := mode(t, filepath.Join(nw.Homes[tc.joiner], "zones.json")); m != 0o600 {
-				t.Errorf("zones.json mode %v, want 0600", m)
+			if m := mode(t, filepath.Join(nw.Homes[tc.joiner], "store.db")); m != 0o600 {
+				t.Errorf("store.db mode %v, want 0600", m)
 			}
 		})
 	}
@@ -243,7 +241,7 @@ func TestInviteSingleUse(t *testing.T) {
 	assertZoneIDs(t, nw, 2)
 	assertZoneIDs(t, nw, 1, z.ID)
 
-	// Used stays used across the inviter's restart (invites.json).
+	// Used stays used across the inviter's restart (in its store).
 	stopped := nw.Nodes[0]
 	if err := nw.Restart(ctx, 0); err != nil {
 		t.Fatal(err)
@@ -254,7 +252,7 @@ func TestInviteSingleUse(t *testing.T) {
 	assertZoneIDs(t, nw, 2)
 }
 
-// TestInviteSurvivesRestart: a pending invite is kept in invites.json, so
+// TestInviteSurvivesRestart: a pending invite is kept in the store, so
 // the code still works after the inviter's node restarts.
 func TestInviteSurvivesRestart(t *testing.T) {
 	ctx := testContext(t)
@@ -267,8 +265,8 @@ func TestInviteSurvivesRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m := mode(t, filepath.Join(nw.Homes[0], "invites.json")); m != 0o600 {
-		t.Errorf("invites.json mode %v, want 0600", m)
+	if n, err := node.StoredInvites(nw.Nodes[0]); err != nil || n != 1 {
+		t.Errorf("stored invites: %d (%v), want 1", n, err)
 	}
 	stopped := nw.Nodes[0]
 	if err := nw.Restart(ctx, 0); err != nil {
@@ -321,10 +319,10 @@ func TestJoinClockBehindRealTime(t *testing.T) {
 			var nodes []*node.Node
 			for i := range 2 {
 				home := filepath.Join(dir, fmt.Sprintf("n%d", i))
-				if _, err := node.Init(home, fmt.Sprintf("node%d", i)); err != nil {
+				if _, err := node.Init(home, node.InitOptions{Name: fmt.Sprintf("node%d", i), Secret: sim.Secret, Store: sim.StoreOptions}); err != nil {
 					t.Fatal(err)
 				}
-				n := &node.Node{Home: home, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, NoControl: true, Now: clock.Now}
+				n := &node.Node{Home: home, Secret: sim.Secret, StoreOptions: sim.StoreOptions, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, NoControl: true, Now: clock.Now}
 				if err := n.Start(ctx); err != nil {
 					t.Fatal(err)
 				}
@@ -404,16 +402,9 @@ func TestJoinZoneSharingSecret(t *testing.T) {
 	x := formZone(t, ctx, nw, "north", nil) // nodes 0 (founder), 1 and 2
 	const victim, attacker = 1, 2
 
-	// The attacker writes itself a zones.json with X' beside X: a new ID, its
-	// own root, X's secret.
-	seed, err := os.ReadFile(filepath.Join(nw.Homes[attacker], "identity"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := crypto.IdentityFromSeed(seed)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The attacker writes itself a zone record X' in place of X: a new
+	// ID, its own root, X's secret.
+	id := node.Identity(nw.Nodes[attacker])
 	var xp lp.ZoneID
 	if _, err := rand.Read(xp[:]); err != nil {
 		t.Fatal(err)
@@ -422,20 +413,14 @@ func TestJoinZoneSharingSecret(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs := readZonesFile(t, nw.Homes[attacker])
+	recs := readZones(t, nw.Nodes[attacker])
 	if len(recs) != 1 || recs[0].ID != x.ID {
-		t.Fatalf("attacker's zones.json: %+v", recs)
+		t.Fatalf("attacker's zones: %+v", recs)
 	}
 	// Leaving X itself, or the attacker's own node could not join X'.
 	recs = []zoneRecord{{ID: xp.String(), Name: "north too", Secret: recs[0].Secret, Root: id.Public().Bytes(),
 		Chain: [][]byte{cert.Bytes()}, Peers: []string{}, Created: clock.Now()}}
-	b, err := json.Marshal(recs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(nw.Homes[attacker], "zones.json"), b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeZones(t, nw.Nodes[attacker], recs)
 	if err := nw.Restart(ctx, attacker); err != nil {
 		t.Fatal(err)
 	}

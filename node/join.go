@@ -5,11 +5,10 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	"lookout/crypto"
 	"lookout/node/api"
 	"lookout/node/control"
+	"lookout/node/store"
 	"lookout/protocol"
 )
 
@@ -53,35 +53,42 @@ type pendingInvite struct {
 }
 
 func (n *Node) loadInvites() error {
-	var list []*pendingInvite
-	if err := readJSON(filepath.Join(n.Home, invitesFile), &list); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.invites = make(map[[protocol.InviteIDSize]byte]*pendingInvite)
 	now := n.now()
-	for _, inv := range list {
+	err := n.st.ForEach(bucketInvites, func(b []byte) error {
+		var inv pendingInvite
 		var id [protocol.InviteIDSize]byte
+		if err := json.Unmarshal(b, &inv); err != nil {
+			return store.ErrCorrupt
+		}
 		if b, err := hex.DecodeString(inv.ID); err != nil || len(b) != len(id) || len(inv.Secret) != protocol.InviteSecretSize {
-			return fmt.Errorf("read %s: file is damaged", invitesFile)
+			return store.ErrCorrupt
 		}
 		if now.After(inv.Expires) {
-			continue // forget expired invites
+			return nil // the store deletes it
 		}
 		hex.Decode(id[:], []byte(inv.ID))
-		n.invites[id] = inv
+		n.invites[id] = &inv
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load invites: %w", err)
 	}
 	return nil
 }
 
-// saveInvites writes invites.json. Callers hold n.mu.
-func (n *Node) saveInvites() error {
-	list := make([]*pendingInvite, 0, len(n.invites))
-	for _, inv := range n.invites {
-		list = append(list, inv)
+// putInvite stores an invite until it expires.
+func putInvite(st *store.Store, inv *pendingInvite) error {
+	b, err := json.Marshal(inv)
+	if err != nil {
+		return fmt.Errorf("encode invite: %w", err)
 	}
-	return writeJSON(filepath.Join(n.Home, invitesFile), list)
+	if err := st.PutExpiring(bucketInvites, inv.ID, b, inv.Expires); err != nil {
+		return fmt.Errorf("store invite: %w", err)
+	}
+	return nil
 }
 
 // Invite issues a one-line, single-use invite code for a zone (control API).
@@ -134,7 +141,7 @@ func (n *Node) Invite(_ context.Context, req api.InviteRequest) (api.InviteRespo
 		return api.InviteResponse{}, err
 	}
 	n.invites[inv.ID] = &pendingInvite{ID: hex.EncodeToString(inv.ID[:]), Secret: inv.Secret[:], Zone: z.rec.ID, Role: role.String(), Expires: inv.Expires}
-	if err := n.saveInvites(); err != nil {
+	if err := putInvite(n.st, n.invites[inv.ID]); err != nil {
 		delete(n.invites, inv.ID)
 		return api.InviteResponse{}, err
 	}
@@ -234,7 +241,7 @@ func (n *Node) grant(b []byte, from peer.ID) (enc, ct []byte, err error) {
 		return nil, nil, errors.New("cannot seal to the joiner's key")
 	}
 	inv.Used = true
-	if err := n.saveInvites(); err != nil {
+	if err := putInvite(n.st, inv); err != nil {
 		inv.Used = false
 		return nil, nil, errors.New("the inviter's node could not record the invite; try again")
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +14,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/protocol"
 
 	"lookout/crypto"
+	"lookout/node"
 	"lookout/node/api"
 	"lookout/node/sim"
 	lp "lookout/protocol"
@@ -202,27 +201,20 @@ type member struct {
 	zone   lp.ZoneID
 }
 
-func loadMember(t *testing.T, home string) member {
+func loadMember(t *testing.T, n *node.Node) member {
 	t.Helper()
-	seed, err := os.ReadFile(filepath.Join(home, "identity"))
-	if err != nil {
-		t.Fatal(err)
+	id := node.Identity(n)
+	raw, err := node.StoredZones(n)
+	if err != nil || len(raw) != 1 {
+		t.Fatalf("stored zones: %v (%d zones)", err, len(raw))
 	}
-	id, err := crypto.IdentityFromSeed(seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var recs []struct {
+	recs := make([]struct {
 		ID     string
 		Secret []byte
 		Chain  [][]byte
-	}
-	b, err := os.ReadFile(filepath.Join(home, "zones.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &recs); err != nil || len(recs) != 1 {
-		t.Fatalf("zones.json: %v (%d zones)", err, len(recs))
+	}, 1)
+	if err := json.Unmarshal(raw[0], &recs[0]); err != nil {
+		t.Fatalf("stored zone: %v", err)
 	}
 	m := member{id: id}
 	copy(m.secret[:], recs[0].Secret)
@@ -279,7 +271,7 @@ func TestMeshRejectsAttacks(t *testing.T) {
 
 	// The attacker is member 5 gone rogue: it keeps its keys and zone secret
 	// and talks raw gossipsub, skipping its node's checks.
-	rogue := loadMember(t, env.nw.Homes[5])
+	rogue := loadMember(t, env.nw.Nodes[5])
 	outsider, err := crypto.IdentityFromSeed(make([]byte, crypto.SeedSize))
 	if err != nil {
 		t.Fatal(err)

@@ -22,7 +22,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -40,6 +39,7 @@ import (
 	"lookout/crypto"
 	"lookout/node/api"
 	"lookout/node/control"
+	"lookout/node/store"
 	"lookout/protocol"
 )
 
@@ -68,8 +68,13 @@ const (
 
 // Node is a Lookout node. Set the exported fields, then call Start.
 type Node struct {
-	// Home is the directory holding identity, zones and the control socket.
+	// Home is the directory holding the encrypted store and the control
+	// socket.
 	Home string
+	// Secret unlocks the store: the passphrase or key file given to Init.
+	Secret store.Secret
+	// StoreOptions tune unlocking (tests use tiny key-derivation costs).
+	StoreOptions store.Options
 	// ListenAddrs are multiaddrs to listen on; empty means DefaultListenAddrs.
 	ListenAddrs []string
 	// MDNS turns on private local-network discovery.
@@ -96,6 +101,7 @@ type Node struct {
 	log     *slog.Logger
 	id      *crypto.Identity
 	name    string
+	st      *store.Store
 	h       host.Host
 	ps      *pubsub.PubSub
 	replay  *replayCache
@@ -110,6 +116,9 @@ type Node struct {
 	invites map[[protocol.InviteIDSize]byte]*pendingInvite
 	started bool
 	closed  bool
+
+	wiped    chan struct{} // closed once Wipe destroyed the store
+	wipeOnce sync.Once
 
 	life     sync.RWMutex // guards stopping; never held across blocking calls
 	stopping bool
@@ -159,22 +168,25 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if n.Home == "" {
 		n.Home = DefaultHome()
 	}
-	n.id, n.name, err = loadIdentity(n.Home)
-	if err != nil {
-		return err
-	}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
+	n.wiped = make(chan struct{})
+	n.replay = newReplayCache()
 	defer func() {
 		if err != nil {
 			n.Close()
 		}
 	}()
+	if n.st, err = openStore(n.Home, n.Secret, n.StoreOptions); err != nil {
+		return err
+	}
 	if err := os.Chmod(n.Home, 0o700); err != nil {
 		return fmt.Errorf("secure home: %w", err)
 	}
-	n.replay, err = openReplayCache(filepath.Join(n.Home, replayFile), n.now())
-	if err != nil {
+	if n.id, n.name, err = loadIdentity(n.st); err != nil {
 		return err
+	}
+	if _, err := n.st.DeleteExpired(n.now()); err != nil {
+		return fmt.Errorf("delete expired alerts: %w", err)
 	}
 	if err := n.startHost(); err != nil {
 		return err
@@ -216,7 +228,7 @@ func (n *Node) startHost() error {
 		n.h = n.Host
 		return nil
 	}
-	key, err := loadPeerKey(n.Home)
+	key, err := loadPeerKey(n.st)
 	if err != nil {
 		return err
 	}
@@ -304,11 +316,30 @@ func (n *Node) Close() error {
 		err = n.h.Close()
 	}
 	n.wg.Wait()
-	if n.replay != nil {
-		n.replay.Close()
+	if n.st != nil {
+		if cerr := n.st.Close(); err == nil && !errors.Is(cerr, store.ErrClosed) {
+			err = cerr
+		}
 	}
 	return err
 }
+
+// Wipe destroys the node's keys and store (see the function Wipe) and
+// stops the node in the background; Wiped is closed once the store is
+// gone. Control API clients get their answer before the node stops.
+func (n *Node) Wipe() error {
+	err := Wipe(n.Home)
+	n.wipeOnce.Do(func() { close(n.wiped) })
+	if err != nil {
+		n.log.Error("wipe", "err", err)
+	}
+	go n.Close()
+	return err
+}
+
+// Wiped is closed once Wipe has destroyed the store; a program running
+// the node should then exit.
+func (n *Node) Wiped() <-chan struct{} { return n.wiped }
 
 // PeerID returns the libp2p peer ID.
 func (n *Node) PeerID() peer.ID { return n.h.ID() }

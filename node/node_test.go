@@ -86,14 +86,14 @@ func startNetClocks(t *testing.T, ctx context.Context, clocks ...*fakeClock) *si
 	t.Cleanup(func() { closeNet(t, nw) })
 	for i, c := range clocks {
 		home := filepath.Join(dir, fmt.Sprintf("n%d", i))
-		if _, err := node.Init(home, fmt.Sprintf("node%d", i)); err != nil {
+		if _, err := node.Init(home, node.InitOptions{Name: fmt.Sprintf("node%d", i), Secret: sim.Secret, Store: sim.StoreOptions}); err != nil {
 			t.Fatal(err)
 		}
 		h, err := nw.Mocknet.GenPeer()
 		if err != nil {
 			t.Fatal(err)
 		}
-		n := &node.Node{Home: home, Host: h, NoControl: true, Now: c.Now}
+		n := &node.Node{Home: home, Secret: sim.Secret, StoreOptions: sim.StoreOptions, Host: h, NoControl: true, Now: c.Now}
 		if err := n.Start(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -289,7 +289,7 @@ func expect(t *testing.T, err error, want []error, contains ...string) {
 	wantErr(t, err, want, contains...)
 }
 
-// zoneRecord mirrors the fields of zones.json the tests look at.
+// zoneRecord mirrors the fields of a stored zone record the tests look at.
 type zoneRecord struct {
 	ID      string    `json:"id"`
 	Name    string    `json:"name"`
@@ -301,22 +301,39 @@ type zoneRecord struct {
 	Created time.Time `json:"created"`
 }
 
-// readZonesFile returns the records in home's zones.json; a missing file
-// is no records.
-func readZonesFile(t *testing.T, home string) []zoneRecord {
+// readZones returns the zone records in a node's store.
+func readZones(t *testing.T, n *node.Node) []zoneRecord {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(home, "zones.json"))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
+	raw, err := node.StoredZones(n)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("stored zones: %v", err)
 	}
 	var recs []zoneRecord
-	if err := json.Unmarshal(b, &recs); err != nil {
-		t.Fatalf("zones.json: %v", err)
+	for _, b := range raw {
+		var r zoneRecord
+		if err := json.Unmarshal(b, &r); err != nil {
+			t.Fatalf("stored zone: %v", err)
+		}
+		recs = append(recs, r)
 	}
 	return recs
+}
+
+// writeZones replaces the zone records in a node's store; they take effect
+// when it restarts.
+func writeZones(t *testing.T, n *node.Node, recs []zoneRecord) {
+	t.Helper()
+	var raw [][]byte
+	for _, r := range recs {
+		b, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw = append(raw, b)
+	}
+	if err := node.ReplaceStoredZones(n, raw); err != nil {
+		t.Fatalf("write zones: %v", err)
+	}
 }
 
 // zonesOf returns a node's zones, turning a panic into a test failure so
@@ -333,7 +350,7 @@ func zonesOf(t *testing.T, n *node.Node) (zs []api.Zone) {
 }
 
 // assertZoneIDs checks that node i is in exactly the zones ids, both in
-// memory and in zones.json.
+// memory and in its store.
 func assertZoneIDs(t *testing.T, nw *sim.Network, i int, ids ...string) {
 	t.Helper()
 	var got []string
@@ -341,14 +358,14 @@ func assertZoneIDs(t *testing.T, nw *sim.Network, i int, ids ...string) {
 		got = append(got, z.ID)
 	}
 	var onDisk []string
-	for _, r := range readZonesFile(t, nw.Homes[i]) {
+	for _, r := range readZones(t, nw.Nodes[i]) {
 		onDisk = append(onDisk, r.ID)
 	}
 	if !sameSet(got, ids) {
 		t.Errorf("node %d is in zones %v, want %v", i, got, ids)
 	}
 	if !sameSet(onDisk, ids) {
-		t.Errorf("node %d zones.json holds zones %v, want %v", i, onDisk, ids)
+		t.Errorf("node %d stores zones %v, want %v", i, onDisk, ids)
 	}
 }
 
@@ -385,7 +402,7 @@ func mode(t *testing.T, path string) fs.FileMode {
 func TestInit(t *testing.T) {
 	t.Run("creates a private identity", func(t *testing.T) {
 		home := filepath.Join(t.TempDir(), "home")
-		id, err := node.Init(home, "Ada")
+		id, err := node.Init(home, testInit("Ada"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -406,28 +423,28 @@ func TestInit(t *testing.T) {
 				t.Errorf("%s mode %v, want 0600", e.Name(), m)
 			}
 		}
-		for _, f := range []string{"identity", "profile.json"} {
+		for _, f := range []string{"store.keys", "store.db"} {
 			if !names[f] {
 				t.Errorf("Init did not create %s (have %v)", f, names)
 			}
 		}
 		if len(names) != 2 {
-			t.Errorf("Init left %d files (%v), want only identity and profile.json (no temporary files)", len(names), names)
+			t.Errorf("Init left %d files (%v), want only the store's store.keys and store.db (no temporary files)", len(names), names)
 		}
 	})
 
 	t.Run("refuses a second init", func(t *testing.T) {
 		home := filepath.Join(t.TempDir(), "home")
-		if _, err := node.Init(home, "Ada"); err != nil {
+		if _, err := node.Init(home, testInit("Ada")); err != nil {
 			t.Fatal(err)
 		}
-		before, err := os.ReadFile(filepath.Join(home, "identity"))
+		before, err := os.ReadFile(filepath.Join(home, "store.keys"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = node.Init(home, "Eve")
+		_, err = node.Init(home, testInit("Eve"))
 		wantErr(t, err, nil, "already initialised", home)
-		after, err := os.ReadFile(filepath.Join(home, "identity"))
+		after, err := os.ReadFile(filepath.Join(home, "store.keys"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -444,7 +461,7 @@ func TestInit(t *testing.T) {
 		if err := os.Chmod(home, 0o755); err != nil { // whatever the umask
 			t.Fatal(err)
 		}
-		if _, err := node.Init(home, "Ada"); err != nil {
+		if _, err := node.Init(home, testInit("Ada")); err != nil {
 			t.Fatal(err)
 		}
 		if m := mode(t, home); m != 0o700 {
@@ -463,19 +480,25 @@ func TestInit(t *testing.T) {
 	for _, tc := range bad {
 		t.Run("rejects name with "+tc.name, func(t *testing.T) {
 			home := filepath.Join(t.TempDir(), "home")
-			_, err := node.Init(home, tc.display)
+			_, err := node.Init(home, testInit(tc.display))
 			wantErr(t, err, nil, "name")
-			if _, err := os.Stat(filepath.Join(home, "identity")); !errors.Is(err, fs.ErrNotExist) {
+			if _, err := os.Stat(filepath.Join(home, "store.keys")); !errors.Is(err, fs.ErrNotExist) {
 				t.Errorf("a rejected Init left an identity (stat: %v)", err)
 			}
 		})
 	}
 
 	t.Run("accepts 64 bytes", func(t *testing.T) {
-		if _, err := node.Init(filepath.Join(t.TempDir(), "home"), strings.Repeat("a", 64)); err != nil {
+		if _, err := node.Init(filepath.Join(t.TempDir(), "home"), testInit(strings.Repeat("a", 64))); err != nil {
 			t.Fatal(err)
 		}
 	})
+}
+
+// testInit returns Init options for a test profile: the simulated
+// members' secret and cheap key derivation.
+func testInit(name string) node.InitOptions {
+	return node.InitOptions{Name: name, Secret: sim.Secret, Store: sim.StoreOptions}
 }
 
 func TestStartWithoutIdentity(t *testing.T) {
@@ -494,7 +517,7 @@ func TestStartWithoutIdentity(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			home := filepath.Join(t.TempDir(), "home")
 			tc.setup(home)
-			n := &node.Node{Home: home, NoControl: true, Now: newClock().Now}
+			n := &node.Node{Home: home, Secret: sim.Secret, StoreOptions: sim.StoreOptions, NoControl: true, Now: newClock().Now}
 			err := n.Start(testContext(t))
 			defer n.Close()
 			wantErr(t, err, []error{node.ErrNoIdentity}, "lookout --home "+home+" init")
@@ -544,8 +567,8 @@ func TestCreateZoneRejects(t *testing.T) {
 	if zs := n.Zones(); len(zs) != 1 {
 		t.Errorf("rejected zones were created: %+v", zs)
 	}
-	if recs := readZonesFile(t, nw.Homes[0]); len(recs) != 1 {
-		t.Errorf("zones.json holds %d zones, want 1", len(recs))
+	if recs := readZones(t, nw.Nodes[0]); len(recs) != 1 {
+		t.Errorf("the store holds %d zones, want 1", len(recs))
 	}
 	t.Run("64 bytes", func(t *testing.T) {
 		if _, err := n.CreateZone(ctx, strings.Repeat("z", 64)); err != nil {
@@ -588,9 +611,9 @@ func TestZonesAndLookup(t *testing.T) {
 	if zs[0].Topic == z.Topic {
 		t.Error("two zones share a topic")
 	}
-	recs := readZonesFile(t, nw.Homes[0])
-	if len(recs) != 2 || mode(t, filepath.Join(nw.Homes[0], "zones.json")) != 0o600 {
-		t.Errorf("zones.json: %d zones, mode %v; want 2 zones, 0600", len(recs), mode(t, filepath.Join(nw.Homes[0], "zones.json")))
+	recs := readZones(t, nw.Nodes[0])
+	if len(recs) != 2 || mode(t, filepath.Join(nw.Homes[0], "store.db")) != 0o600 {
+		t.Errorf("store: %d zones, mode %v; want 2 zones, 0600", len(recs), mode(t, filepath.Join(nw.Homes[0], "store.db")))
 	}
 
 	// Every call that takes a zone accepts its name or its ID, and answers
@@ -1318,7 +1341,7 @@ func TestRestartKeepsZones(t *testing.T) {
 	if nw.Nodes[r].MemberID() != member {
 		t.Error("member identity changed across restart")
 	}
-	// The restarted node dials the peers in its zones.json (here node 0,
+	// The restarted node dials the peers in its stored zones (here node 0,
 	// its inviter). Node 0 relays between it and node 2 once both are in
 	// node 0's mesh.
 	n0, n1, n2 := nw.Nodes[0].PeerID(), nw.Nodes[r].PeerID(), nw.Nodes[2].PeerID()

@@ -2,11 +2,9 @@ package node
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"encoding/json"
 	"io"
-	"io/fs"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -20,6 +18,7 @@ import (
 	"lookout/crypto"
 	"lookout/node/api"
 	"lookout/node/control"
+	"lookout/node/store"
 	"lookout/protocol"
 )
 
@@ -185,9 +184,18 @@ func newZone(rec zoneRecord, self *crypto.Identity, now time.Time) (*zone, error
 
 func (n *Node) loadZones() error {
 	var recs []zoneRecord
-	if err := readJSON(filepath.Join(n.Home, zonesFile), &recs); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
+	err := n.st.ForEach(bucketZones, func(b []byte) error {
+		var rec zoneRecord
+		if err := json.Unmarshal(b, &rec); err != nil {
+			return fmt.Errorf("read zones: %w", store.ErrCorrupt)
+		}
+		recs = append(recs, rec)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load zones: %w", err)
 	}
+	sort.Slice(recs, func(i, j int) bool { return recs[i].Created.Before(recs[j].Created) })
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.zones = make(map[protocol.ZoneID]*zone)
@@ -197,22 +205,25 @@ func (n *Node) loadZones() error {
 			return err
 		}
 		z.restoreGov()
+		for id, g := range z.gov {
+			n.replay.Add(id, g.msg.Alert.Expires, n.now())
+		}
+		n.zones[z.id] = z
+	}
+	if err := n.loadMessages(); err != nil {
+		return err
+	}
+	for _, z := range n.zones {
 		if err := n.joinTopic(z); err != nil {
 			return err
 		}
-		n.zones[z.id] = z
 	}
 	return nil
 }
 
-// saveZones writes zones.json. Callers hold n.mu.
-func (n *Node) saveZones() error {
-	recs := make([]zoneRecord, 0, len(n.zones))
-	for _, z := range n.zones {
-		recs = append(recs, z.rec)
-	}
-	sort.Slice(recs, func(i, j int) bool { return recs[i].Created.Before(recs[j].Created) })
-	return writeJSON(filepath.Join(n.Home, zonesFile), recs)
+// saveZone writes a zone's record to the store. Callers hold n.mu.
+func (n *Node) saveZone(z *zone) error {
+	return putJSON(n.st, bucketZones, z.rec.ID, z.rec)
 }
 
 // joinTopic subscribes to the zone's topic with the validator pipeline.
@@ -300,9 +311,30 @@ func (n *Node) readLoop(z *zone, sub *pubsub.Subscription) {
 	}
 }
 
-// store adds a validated message to its zone and notifies watchers of the
-// alert it changes. Storing the same message twice is a no-op.
-func (n *Node) store(z *zone, msg *protocol.Message, env []byte) {
+// store saves a validated message, adds it to its zone and notifies
+// watchers of the alert it changes. Storing the same message twice is a
+// no-op. An alert or update is in the store before store returns, and
+// before it is marked seen, so a message seen is a message saved.
+func (n *Node) store(z *zone, msg *protocol.Message, env []byte) error {
+	z.mu.Lock()
+	seen := z.seen[msg.ID]
+	z.mu.Unlock()
+	if seen {
+		return nil
+	}
+	var err error
+	if env != nil && !msg.Alert.Kind.IsGovernance() {
+		if err = n.saveMessage(z, msg, env); err != nil {
+			n.log.Error("save alert", "zone", z.rec.Name, "err", err)
+		}
+	}
+	n.apply(z, msg, env, true)
+	return err
+}
+
+// apply adds a message to its zone in memory and, if notify, tells the
+// zone's watchers about the alert it changes.
+func (n *Node) apply(z *zone, msg *protocol.Message, env []byte, notify bool) {
 	z.mu.Lock()
 	if z.seen[msg.ID] {
 		z.mu.Unlock()
@@ -324,6 +356,10 @@ func (n *Node) store(z *zone, msg *protocol.Message, env []byte) {
 		z.updates[target] = append(z.updates[target], msg)
 	} else {
 		z.roots[msg.ID] = msg
+	}
+	if !notify {
+		z.mu.Unlock()
+		return
 	}
 	view, ok := n.viewOfLocked(z, target)
 	watchers := make([]chan api.Alert, 0, len(z.watchers))
@@ -603,7 +639,7 @@ func (n *Node) addZoneLocked(rec zoneRecord) (api.Zone, error) {
 		z.close()
 		return api.Zone{}, err
 	}
-	if err := n.saveZones(); err != nil {
+	if err := n.saveZone(z); err != nil {
 		delete(n.zones, z.id)
 		z.close()
 		return api.Zone{}, err
@@ -628,7 +664,7 @@ func (n *Node) rememberPeers(z *zone, addrs []ma.Multiaddr) {
 		}
 	}
 	if changed {
-		if err := n.saveZones(); err != nil {
+		if err := n.saveZone(z); err != nil {
 			n.log.Warn("could not save zone peers", "err", err)
 		}
 	}

@@ -18,6 +18,7 @@ type env struct {
 	home   string
 	stdout io.Writer
 	stderr io.Writer
+	con    console
 }
 
 // command is one line of usage and the function that runs it.
@@ -32,8 +33,10 @@ var commands []*command
 
 func init() {
 	commands = []*command{
-		{"init", "[--name NAME]", "create this home's member identity; prints the member ID", runInit},
-		{"node", "[--listen MULTIADDR]... [--mdns]", "run the node in the foreground until interrupted", runNode},
+		{"init", "[--name NAME] [--key-file FILE] [--duress]", "create this home's encrypted profile and member identity, protected by a passphrase ($LOOKOUT_PASSPHRASE for scripts) or a key file; prints the member ID", runInit},
+		{"node", "[--listen MULTIADDR]... [--mdns] [--key-file FILE]", "unlock the profile and run the node in the foreground until interrupted", runNode},
+		{"wipe", "[--yes]", "destroy this home's keys, zones and alerts at once, without the passphrase; a running node stops", runWipe},
+		{"passphrase change", "[--key-file FILE] [--new-key-file FILE]", "protect the profile with a new passphrase ($LOOKOUT_NEW_PASSPHRASE) or key file; the node must be stopped", runPassphraseChange},
 		{"status", "[--json]", "show the running node's peer ID, addresses and connected peers", runStatus},
 		{"zone create", "NAME", "create a zone with you as organizer; prints its ID", runZoneCreate},
 		{"zone invite", "ZONE [--role member|verifier|organizer] [--ttl 24h]", "make a one-line invite code (organizers)", runZoneInvite},
@@ -100,7 +103,7 @@ func hint(err, target error, format string, args ...any) error {
 // run runs the command line args and returns the exit status: 0 ok, 1
 // error, 2 usage.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	e := &env{home: os.Getenv("LOOKOUT_HOME"), stdout: stdout, stderr: stderr}
+	e := &env{home: os.Getenv("LOOKOUT_HOME"), stdout: stdout, stderr: stderr, con: newConsole(stderr)}
 	if e.home == "" {
 		e.home = defaultHome()
 	}
@@ -133,6 +136,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// to callout by its ID.
 	if name == "callout" && len(args) > 1 && args[1] == "update" {
 		name, args = "callout update", args[1:]
+	}
+	if name == "passphrase" {
+		if len(args) < 2 || args[1] != "change" {
+			return e.exit(ctx, &usageError{msg: "passphrase needs a subcommand: change"})
+		}
+		name, args = "passphrase change", args[1:]
 	}
 	c := lookup(name)
 	if c == nil {

@@ -65,6 +65,15 @@ func lookoutBinary(t *testing.T) string {
 type e2e struct {
 	t   *testing.T
 	bin string
+	env []string // added to the processes' environment
+}
+
+// e2ePassphrase unlocks every test home, through $LOOKOUT_PASSPHRASE.
+const e2ePassphrase = "correct horse battery staple"
+
+func (e *e2e) environ() []string {
+	env := append(os.Environ(), envPassphrase+"="+e2ePassphrase)
+	return append(env, e.env...)
 }
 
 type result struct {
@@ -78,6 +87,7 @@ func (e *e2e) run(home string, args ...string) result {
 	ctx, cancel := context.WithTimeout(e.t.Context(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, e.bin, append([]string{"--home", home}, args...)...)
+	cmd.Env = e.environ()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -123,6 +133,7 @@ type proc struct {
 func (e *e2e) start(name, home string, args ...string) *proc {
 	e.t.Helper()
 	cmd := exec.Command(e.bin, append([]string{"--home", home}, args...)...)
+	cmd.Env = e.environ()
 	p := &proc{name: name, stdout: newOutBuf(), stderr: newOutBuf(), exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.stdout, p.stderr
 	cmd.WaitDelay = 5 * time.Second

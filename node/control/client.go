@@ -252,3 +252,9 @@ func readError(resp *http.Response) error {
 	}
 	return &ServerError{Status: resp.StatusCode, Message: e.Error}
 }
+
+// Wipe asks the node to destroy its keys and store and stop.
+func (c *Client) Wipe(ctx context.Context) error {
+	var out struct{}
+	return c.call(ctx, http.MethodPost, "/v1/wipe", struct{}{}, &out)
+}

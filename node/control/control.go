@@ -55,6 +55,12 @@ type Backend interface {
 	Cosign(ctx context.Context, alertID string) (api.Alert, error)
 }
 
+// Wiper is a Backend that can destroy its own keys and store and stop
+// (POST /v1/wipe). It answers before it stops.
+type Wiper interface {
+	Wipe() error
+}
+
 // Errors a Backend wraps so the API answers with a matching status: 404,
 // 403 and 400. Any other error is a 500. The client's errors match them too.
 var (

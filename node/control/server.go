@@ -206,6 +206,13 @@ func (s *Server) routes() http.Handler {
 		}
 		return b.Cosign(ctx, req.Alert)
 	}))
+	mux.HandleFunc("POST /v1/wipe", handle(s, func(ctx context.Context, _ struct{}) (struct{}, error) {
+		w, ok := b.(Wiper)
+		if !ok {
+			return struct{}{}, fmt.Errorf("%w: this node cannot wipe itself", ErrNotFound)
+		}
+		return struct{}{}, w.Wipe()
+	}))
 	return mux
 }
 

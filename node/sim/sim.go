@@ -15,6 +15,7 @@ import (
 	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
 
 	"lookout/node"
+	"lookout/node/store"
 	"lookout/node/api"
 )
 
@@ -41,6 +42,14 @@ type Network struct {
 	Homes   []string
 }
 
+// Secret unlocks every simulated node's store.
+var Secret = store.Secret{Passphrase: []byte("simulated member passphrase")}
+
+// StoreOptions make simulated stores cheap to unlock: key derivation with
+// the smallest Argon2id costs and no pause after a wrong secret. Never use
+// them for a real profile.
+var StoreOptions = store.Options{KDF: store.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}, FailureDelay: -1}
+
 // Start creates cfg.Nodes nodes, each with its own identity, all linked
 // (able to dial each other) but not yet connected.
 func Start(ctx context.Context, cfg Config) (*Network, error) {
@@ -48,7 +57,7 @@ func Start(ctx context.Context, cfg Config) (*Network, error) {
 	nw := &Network{Mocknet: mn}
 	for i := range cfg.Nodes {
 		home := filepath.Join(cfg.Dir, fmt.Sprintf("n%d", i))
-		if _, err := node.Init(home, fmt.Sprintf("node%d", i)); err != nil {
+		if _, err := node.Init(home, node.InitOptions{Name: fmt.Sprintf("node%d", i), Secret: Secret, Store: StoreOptions}); err != nil {
 			nw.Close()
 			return nil, fmt.Errorf("init node %d: %w", i, err)
 		}
@@ -57,7 +66,7 @@ func Start(ctx context.Context, cfg Config) (*Network, error) {
 			nw.Close()
 			return nil, fmt.Errorf("create host %d: %w", i, err)
 		}
-		n := &node.Node{Home: home, Host: h, NoControl: true, Now: cfg.Now, RedialInterval: cfg.RedialInterval}
+		n := &node.Node{Home: home, Secret: Secret, StoreOptions: StoreOptions, Host: h, NoControl: true, Now: cfg.Now, RedialInterval: cfg.RedialInterval}
 		if cfg.Logger != nil {
 			n.Logger = cfg.Logger.With("node", i)
 		}
@@ -199,7 +208,7 @@ func (nw *Network) Restart(ctx context.Context, i int) error {
 	if err := nw.Mocknet.LinkAll(); err != nil {
 		return fmt.Errorf("link hosts: %w", err)
 	}
-	n := &node.Node{Home: nw.Homes[i], Host: h, NoControl: true, Now: old.Now, Logger: old.Logger, PubsubOptions: old.PubsubOptions, RedialInterval: old.RedialInterval}
+	n := &node.Node{Home: nw.Homes[i], Secret: Secret, StoreOptions: StoreOptions, Host: h, NoControl: true, Now: old.Now, Logger: old.Logger, PubsubOptions: old.PubsubOptions, RedialInterval: old.RedialInterval}
 	if err := n.Start(ctx); err != nil {
 		return fmt.Errorf("restart node %d: %w", i, err)
 	}

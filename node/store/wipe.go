@@ -213,3 +213,8 @@ func closeRegistered(home string) {
 		s.mu.Unlock()
 	}
 }
+
+// Shred overwrites a file with zeros, fsyncs it and removes it; a missing
+// file is not an error. The node uses it on plain files left by versions
+// before the store.
+func Shred(path string) error { return shred(path) }

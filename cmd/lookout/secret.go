@@ -1,0 +1,306 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/term"
+
+	"lookout/node"
+	"lookout/node/control"
+	"lookout/node/store"
+)
+
+// Environment variables that give secrets to scripts, in place of the
+// prompts. They are read once and never printed.
+const (
+	envPassphrase    = "LOOKOUT_PASSPHRASE"
+	envNewPassphrase = "LOOKOUT_NEW_PASSPHRASE"
+	envDuress        = "LOOKOUT_DURESS_PASSPHRASE"
+)
+
+// minPassphraseLen is the shortest passphrase accepted, in characters.
+// Argon2id slows guessing; it cannot save a four-letter word.
+const minPassphraseLen = 8
+
+// unlockAttempts is how many passphrases `lookout node` asks for before it
+// gives up; the store pauses after each wrong one.
+const unlockAttempts = 3
+
+// console talks to the person at the terminal.
+type console interface {
+	// Interactive reports whether prompts can be answered.
+	Interactive() bool
+	// Secret prompts and reads a line without echoing it.
+	Secret(prompt string) ([]byte, error)
+	// Line prompts and reads a line.
+	Line(prompt string) (string, error)
+}
+
+// newConsole returns the console commands use; tests replace it.
+var newConsole = func(stderr io.Writer) console {
+	return &ttyConsole{in: os.Stdin, out: stderr}
+}
+
+type ttyConsole struct {
+	in  *os.File
+	out io.Writer
+	r   *bufio.Reader
+}
+
+func (c *ttyConsole) Interactive() bool { return term.IsTerminal(int(c.in.Fd())) }
+
+func (c *ttyConsole) Secret(prompt string) ([]byte, error) {
+	fmt.Fprint(c.out, prompt)
+	b, err := term.ReadPassword(int(c.in.Fd()))
+	fmt.Fprintln(c.out)
+	if err != nil {
+		return nil, fmt.Errorf("read passphrase: %w", err)
+	}
+	return b, nil
+}
+
+func (c *ttyConsole) Line(prompt string) (string, error) {
+	fmt.Fprint(c.out, prompt)
+	if c.r == nil {
+		c.r = bufio.NewReader(c.in)
+	}
+	s, err := c.r.ReadString('\n')
+	if err != nil && (err != io.EOF || s == "") {
+		return "", fmt.Errorf("read answer: %w", err)
+	}
+	return strings.TrimSpace(s), nil
+}
+
+var errNoSecret = errors.New("no passphrase given")
+
+// secretFlags are the flags of commands that unlock a store.
+type secretFlags struct {
+	keyFile *string
+}
+
+func addSecretFlags(fs *flag.FlagSet) secretFlags {
+	return secretFlags{keyFile: fs.String("key-file", "", "unlock with the key `FILE` instead of a passphrase (always-on nodes)")}
+}
+
+// unlockSecret returns the secret that unlocks an existing store: the key
+// file, $LOOKOUT_PASSPHRASE, or a prompt.
+func (e *env) unlockSecret(f secretFlags, prompt string) (store.Secret, error) {
+	if *f.keyFile != "" {
+		return store.Secret{KeyFile: *f.keyFile}, nil
+	}
+	if p, ok := os.LookupEnv(envPassphrase); ok {
+		return store.Secret{Passphrase: []byte(p)}, nil
+	}
+	if !e.con.Interactive() {
+		return store.Secret{}, fmt.Errorf("%w: set %s, pass --key-file, or run in a terminal", errNoSecret, envPassphrase)
+	}
+	p, err := e.con.Secret(prompt)
+	if err != nil {
+		return store.Secret{}, err
+	}
+	if len(p) == 0 {
+		return store.Secret{}, fmt.Errorf("%w: the passphrase is empty", errNoSecret)
+	}
+	return store.Secret{Passphrase: p}, nil
+}
+
+// newPassphrase returns a new passphrase from the environment variable
+// env, or asks for it twice.
+func (e *env) newPassphrase(envVar, what string) ([]byte, error) {
+	if p, ok := os.LookupEnv(envVar); ok {
+		return checkPassphrase([]byte(p), what)
+	}
+	if !e.con.Interactive() {
+		return nil, fmt.Errorf("%w: set %s or run in a terminal", errNoSecret, envVar)
+	}
+	for {
+		p, err := e.con.Secret(fmt.Sprintf("Choose a %s (at least %d characters): ", what, minPassphraseLen))
+		if err != nil {
+			return nil, err
+		}
+		if _, err := checkPassphrase(p, what); err != nil {
+			fmt.Fprintln(e.stderr, err)
+			continue
+		}
+		again, err := e.con.Secret("Type it again: ")
+		if err != nil {
+			return nil, err
+		}
+		if !bytes.Equal(p, again) {
+			fmt.Fprintln(e.stderr, "The two did not match; try again.")
+			continue
+		}
+		return p, nil
+	}
+}
+
+func checkPassphrase(p []byte, what string) ([]byte, error) {
+	if !utf8.Valid(p) {
+		return nil, fmt.Errorf("the %s is not valid UTF-8 text", what)
+	}
+	if n := utf8.RuneCount(p); n < minPassphraseLen {
+		return nil, fmt.Errorf("the %s has %d characters; use at least %d (a few words are easy to remember)", what, n, minPassphraseLen)
+	}
+	return p, nil
+}
+
+func runInit(ctx context.Context, e *env, args []string) error {
+	fs := e.flags()
+	name := fs.String("name", "", "your display `NAME`, shown to your zones")
+	keyFile := fs.String("key-file", "", "protect the profile with the key `FILE` (created if missing) instead of a passphrase")
+	duress := fs.Bool("duress", false, "also set a duress passphrase, which opens an empty profile and silently wipes the real one")
+	if _, err := e.parse("init", fs, args); err != nil {
+		return err
+	}
+	if store.Exists(e.home) {
+		return fmt.Errorf("home %s is already initialised; use another --home to create a second identity", e.home)
+	}
+	opt := node.InitOptions{Name: *name}
+	switch {
+	case *keyFile != "":
+		opt.Secret.KeyFile = *keyFile
+	default:
+		if _, ok := os.LookupEnv(envPassphrase); !ok && e.con.Interactive() {
+			choice, err := e.con.Line("Protect this profile with a passphrase (p) or a key file (k, for always-on nodes)? [p] ")
+			if err != nil {
+				return err
+			}
+			if strings.HasPrefix(strings.ToLower(choice), "k") {
+				path, err := e.con.Line("Key file path (created if missing; keep it off this disk if you can): ")
+				if err != nil {
+					return err
+				}
+				if path == "" {
+					return errors.New("no key file path given")
+				}
+				opt.Secret.KeyFile = path
+				break
+			}
+		}
+		p, err := e.newPassphrase(envPassphrase, "passphrase")
+		if err != nil {
+			return err
+		}
+		opt.Secret.Passphrase = p
+	}
+	if opt.Secret.KeyFile != "" {
+		if _, err := os.Stat(opt.Secret.KeyFile); errors.Is(err, os.ErrNotExist) {
+			if err := store.CreateKeyFile(opt.Secret.KeyFile); err != nil {
+				return fmt.Errorf("create key file: %w", err)
+			}
+		}
+	}
+	if *duress {
+		p, err := e.newPassphrase(envDuress, "duress passphrase")
+		if err != nil {
+			return err
+		}
+		opt.Duress = &store.Secret{Passphrase: p}
+	}
+	id, err := node.Init(e.home, opt)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(e.stdout, id)
+	return err
+}
+
+// startNode unlocks and starts a node made by mk, asking again after a
+// wrong passphrase typed at the terminal.
+func (e *env) startNode(ctx context.Context, mk func() *node.Node, f secretFlags) (*node.Node, error) {
+	for attempt := 1; ; attempt++ {
+		secret, err := e.unlockSecret(f, "Passphrase for "+e.home+": ")
+		if err != nil {
+			return nil, err
+		}
+		n := mk()
+		n.Secret = secret
+		err = n.Start(ctx)
+		if err == nil {
+			return n, nil
+		}
+		_, fromEnv := os.LookupEnv(envPassphrase)
+		if !errors.Is(err, store.ErrWrongPassphrase) || *f.keyFile != "" || fromEnv || attempt >= unlockAttempts {
+			return nil, hint(err, store.ErrWrongPassphrase, "check it and try again")
+		}
+		fmt.Fprintln(e.stderr, "Wrong passphrase; try again.")
+	}
+}
+
+func runWipe(ctx context.Context, e *env, args []string) error {
+	fs := e.flags()
+	yes := fs.Bool("yes", false, "do not ask for confirmation")
+	if _, err := e.parse("wipe", fs, args); err != nil {
+		return err
+	}
+	if !node.Initialized(e.home) {
+		return fmt.Errorf("home %s holds no Lookout profile; nothing to wipe", e.home)
+	}
+	if !*yes {
+		if !e.con.Interactive() {
+			return &usageError{cmd: "wipe", msg: "confirm with --yes when not in a terminal"}
+		}
+		a, err := e.con.Line("Destroy this profile's keys, zones and alerts for good? Type yes: ")
+		if err != nil {
+			return err
+		}
+		if strings.ToLower(a) != "yes" {
+			return errors.New("not wiped")
+		}
+	}
+	// A running node destroys its own store and stops; then the files are
+	// wiped from here as well, which is harmless if already done.
+	cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	nodeErr := e.client().Wipe(cctx)
+	if err := node.Wipe(e.home); err != nil {
+		return err
+	}
+	if nodeErr != nil && !errors.Is(nodeErr, control.ErrNoNode) {
+		fmt.Fprintf(e.stderr, "lookout: the running node did not answer (%v); its files are wiped, stop it by hand\n", oneLine(nodeErr.Error()))
+	}
+	_, err := fmt.Fprintln(e.stdout, "wiped", e.home)
+	return err
+}
+
+func runPassphraseChange(ctx context.Context, e *env, args []string) error {
+	fs := e.flags()
+	f := addSecretFlags(fs)
+	newKey := fs.String("new-key-file", "", "protect the profile with the key `FILE` (created if missing) instead of a new passphrase")
+	if _, err := e.parse("passphrase change", fs, args); err != nil {
+		return err
+	}
+	if !store.Exists(e.home) {
+		return fmt.Errorf("%w %s; create one with: %s", node.ErrNoIdentity, e.home, e.cmdline("init"))
+	}
+	old, err := e.unlockSecret(f, "Current passphrase: ")
+	if err != nil {
+		return err
+	}
+	var secret store.Secret
+	if *newKey != "" {
+		if _, err := os.Stat(*newKey); errors.Is(err, os.ErrNotExist) {
+			if err := store.CreateKeyFile(*newKey); err != nil {
+				return fmt.Errorf("create key file: %w", err)
+			}
+		}
+		secret.KeyFile = *newKey
+	} else if secret.Passphrase, err = e.newPassphrase(envNewPassphrase, "new passphrase"); err != nil {
+		return err
+	}
+	if err := node.ChangeSecret(e.home, old, secret, store.Options{}); err != nil {
+		return hint(err, store.ErrWrongPassphrase, "nothing was changed")
+	}
+	_, err = fmt.Fprintln(e.stdout, "passphrase changed")
+	return err
+}

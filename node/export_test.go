@@ -1,0 +1,52 @@
+package node
+
+import (
+	"encoding/json"
+
+	"lookout/crypto"
+)
+
+// Test access to what a running node keeps in its store: the tests look at
+// stored state, and the attack tests forge it.
+
+// StoredZones returns the zone records in n's store, as JSON.
+func StoredZones(n *Node) ([][]byte, error) {
+	var out [][]byte
+	err := n.st.ForEach(bucketZones, func(b []byte) error {
+		out = append(out, append([]byte(nil), b...))
+		return nil
+	})
+	return out, err
+}
+
+// ReplaceStoredZones replaces every zone record in n's store; the records
+// take effect at n's next start.
+func ReplaceStoredZones(n *Node, recs [][]byte) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, z := range n.zones {
+		if err := n.st.Delete(bucketZones, z.rec.ID); err != nil {
+			return err
+		}
+	}
+	for _, b := range recs {
+		var r struct{ ID string }
+		if err := json.Unmarshal(b, &r); err != nil {
+			return err
+		}
+		if err := n.st.Put(bucketZones, r.ID, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// StoredInvites returns how many invites n's store holds.
+func StoredInvites(n *Node) (int, error) {
+	count := 0
+	err := n.st.ForEach(bucketInvites, func([]byte) error { count++; return nil })
+	return count, err
+}
+
+// Identity returns n's member identity.
+func Identity(n *Node) *crypto.Identity { return n.id }

@@ -1,0 +1,87 @@
+package node
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"lookout/node/store"
+	"lookout/protocol"
+)
+
+// A stored message (bucketMessages) is an alert or update as received:
+//
+//	16-byte zone ID | envelope
+//
+// keyed by its message ID in hex and kept until pruneGrace after it
+// expires, when the store deletes it. Governance messages live in their
+// zone's record instead (zoneRecord.Gov).
+const storedZoneSize = protocol.ZoneIDSize
+
+// saveMessage writes an accepted alert or update to the store.
+func (n *Node) saveMessage(z *zone, msg *protocol.Message, env []byte) error {
+	v := make([]byte, 0, storedZoneSize+len(env))
+	v = append(v, z.id[:]...)
+	v = append(v, env...)
+	if err := n.st.PutExpiring(bucketMessages, hex.EncodeToString(msg.ID[:]), v, msg.Alert.Expires.Add(pruneGrace)); err != nil {
+		return fmt.Errorf("store alert: %w", err)
+	}
+	return nil
+}
+
+// loadMessages restores the stored alerts and updates of the node's zones
+// and their IDs in the replay cache. A message that no longer opens or
+// checks (its zone left, its sender's chain broken) is skipped. Callers
+// hold n.mu, before the zones' topics are joined.
+func (n *Node) loadMessages() error {
+	now := n.now()
+	err := n.st.ForEach(bucketMessages, func(v []byte) error {
+		if len(v) < storedZoneSize {
+			return store.ErrCorrupt
+		}
+		var id protocol.ZoneID
+		copy(id[:], v)
+		z, ok := n.zones[id]
+		if !ok {
+			return nil
+		}
+		env := v[storedZoneSize:]
+		msg, err := z.reopen(env)
+		if err != nil {
+			n.log.Debug("stored alert skipped", "zone", z.rec.Name, "err", err)
+			return nil
+		}
+		if msg.Alert.Kind.IsGovernance() || msg.Alert.Expires.Add(pruneGrace).Before(now) {
+			return nil
+		}
+		n.replay.Add(msg.ID, msg.Alert.Expires, now)
+		n.apply(z, msg, env, false)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load alerts: %w", err)
+	}
+	return nil
+}
+
+// reopen decrypts and checks a stored envelope as of when it was sent:
+// it was fully validated on arrival.
+func (z *zone) reopen(env []byte) (*protocol.Message, error) {
+	epoch, err := protocol.EnvelopeEpoch(env)
+	if err != nil {
+		return nil, err
+	}
+	key, ok := z.key(epoch)
+	if !ok {
+		return nil, errors.New("epoch key no longer held")
+	}
+	s, err := protocol.Open(key, env)
+	if err != nil {
+		return nil, err
+	}
+	role, err := z.val.Check(s, s.Alert.Sent)
+	if err != nil {
+		return nil, err
+	}
+	return &protocol.Message{Signed: s, Epoch: epoch, Role: role}, nil
+}
