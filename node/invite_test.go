@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"lookout/node"
-	"lookout/node/sim"
 	"lookout/node/api"
 	"lookout/node/control"
+	"lookout/node/sim"
 	lp "lookout/protocol"
 )
 

@@ -15,8 +15,8 @@ import (
 	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
 
 	"lookout/node"
-	"lookout/node/store"
 	"lookout/node/api"
+	"lookout/node/store"
 )
 
 // Config describes a simulated network.
