@@ -50,3 +50,29 @@ func StoredInvites(n *Node) (int, error) {
 
 // Identity returns n's member identity.
 func Identity(n *Node) *crypto.Identity { return n.id }
+
+// StoredMessageIDs returns the IDs of the alerts and updates in n's store.
+func StoredMessageIDs(n *Node) ([]string, error) {
+	var out []string
+	err := n.st.ForEach(bucketMessages, func(v []byte) error {
+		var id [16]byte
+		copy(id[:], v)
+		n.mu.Lock()
+		z := n.zones[id]
+		n.mu.Unlock()
+		if z == nil {
+			return nil
+		}
+		msg, err := z.reopen(v[storedZoneSize:])
+		if err != nil {
+			return err
+		}
+		out = append(out, msg.ID.String())
+		return nil
+	})
+	return out, err
+}
+
+// Sweep deletes ended and expired alerts now, as the node does every
+// sweepInterval.
+func Sweep(n *Node) { n.sweep(true) }

@@ -481,7 +481,7 @@ func (n *Node) redialLoop() {
 				}
 			}
 			n.rememberPeers(z, seen)
-			z.prune(n.now())
+			n.forget(n.prune(z, n.now(), false))
 			// Pull missed governance messages from one zone peer per tick,
 			// in turn, so announcements and rekeys spread even when gossip
 			// missed someone.
@@ -508,5 +508,42 @@ func (n *Node) redialLoop() {
 				n.dialAsync(s)
 			}
 		}
+		n.sweep(false)
+	}
+}
+
+// forget deletes pruned alerts and updates from the store.
+func (n *Node) forget(ids []protocol.AlertID) {
+	for _, id := range ids {
+		if err := n.st.Delete(bucketMessages, hex.EncodeToString(id[:])); err != nil && !errors.Is(err, store.ErrNotFound) {
+			n.log.Error("delete ended alert", "err", err)
+			return
+		}
+	}
+}
+
+// sweepInterval is how often expired alerts and invites are deleted from
+// the store (and its file compacted), as well as at start-up.
+const sweepInterval = 10 * time.Minute
+
+// sweep deletes what expired from the store and the replay cache, at most
+// once per sweepInterval unless now.
+func (n *Node) sweep(now bool) {
+	t := n.now()
+	n.mu.Lock()
+	due := now || t.Sub(n.swept) >= sweepInterval
+	if due {
+		n.swept = t
+	}
+	n.mu.Unlock()
+	if !due {
+		return
+	}
+	n.replay.Prune(t)
+	for _, z := range n.liveZones() {
+		n.forget(n.prune(z, t, true))
+	}
+	if _, err := n.st.DeleteExpired(t); err != nil {
+		n.log.Error("delete expired alerts", "err", err)
 	}
 }

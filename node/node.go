@@ -117,8 +117,10 @@ type Node struct {
 	started bool
 	closed  bool
 
-	wiped    chan struct{} // closed once Wipe destroyed the store
-	wipeOnce sync.Once
+	syncLimit syncLimiter
+	swept     time.Time     // last sweep of expired records; guarded by mu
+	wiped     chan struct{} // closed once Wipe destroyed the store
+	wipeOnce  sync.Once
 
 	life     sync.RWMutex // guards stopping; never held across blocking calls
 	stopping bool
@@ -185,9 +187,6 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if n.id, n.name, err = loadIdentity(n.st); err != nil {
 		return err
 	}
-	if _, err := n.st.DeleteExpired(n.now()); err != nil {
-		return fmt.Errorf("delete expired alerts: %w", err)
-	}
 	if err := n.startHost(); err != nil {
 		return err
 	}
@@ -202,6 +201,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if err := n.loadInvites(); err != nil {
 		return err
 	}
+	n.sweep(true)
 	n.wg.Add(1)
 	go n.redialLoop()
 	if !n.NoControl {

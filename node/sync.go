@@ -2,6 +2,7 @@ package node
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -9,7 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
@@ -22,33 +25,55 @@ import (
 // missed while offline: the governance messages (member announcements,
 // roles, removals, rekeys, settings), so a returning member learns of a
 // new epoch from any member it reconnects to, and the alerts and updates
-// that have not expired, so it sees every active alert with its state.
+// of its active alerts, so it sees every one with its current state.
+// Digests first: only what the initiator lacks crosses.
 //
-// The initiator writes
+// 1. The initiator writes a hello, one entry per zone it is in:
 //
-//	u8 version | 16-byte nonce | u8 n | n × (u32 epoch | 16-byte token)
+//	u8 version | 16-byte nonce | u8 n | n × (u32 epoch | 16-byte token | 16-byte digest)
 //
-// with one entry per zone it is in, token = HMAC-SHA256(sync key of the
-// zone's current epoch, "lookout sync token v1" | nonce | initiator peer ID |
-// responder peer ID)[:16]. The responder answers, for the zones whose token
-// it can recompute with an epoch secret it holds,
+// token = HMAC-SHA256(sync key of the zone's current epoch, "lookout sync
+// token v1" | nonce | initiator peer ID | responder peer ID)[:16], and
+// digest = HMAC-SHA256(same key, "lookout sync digest v2" | nonce | the
+// sorted IDs of the messages it holds of that zone from that epoch on)[:16].
 //
-//	u32 m | m × (u32 len | envelope)
+// 2. The responder finds the zones whose token it can recompute with an
+// epoch secret it holds; for those whose digest differs from its own, it
+// offers the IDs of its messages from that epoch on (governance by epoch
+// and time, then unexpired alerts and updates by time):
 //
-// the governance envelopes of those zones from that epoch on, then their
-// unexpired alerts and updates, oldest first. To anyone
-// not in a zone a token is random bytes, and the answer is empty. Every
-// envelope received goes through the zone's validator like gossip.
-const syncProtocol = "/lookout/sync/1"
+//	u32 m | m × 16-byte message ID
+//
+// 3. The initiator asks for the ones it has not accepted yet:
+//
+//	u32 k | k × 16-byte message ID        (k ≤ m, each one offered)
+//
+// 4. The responder sends them, in offer order:
+//
+//	u32 k | k × (u32 len | envelope)
+//
+// To anyone not in a zone a token and a digest are random bytes, and the
+// offer is empty. Every envelope received goes through the zone's
+// validator like gossip. Each side serves a peer at most syncBurst times
+// at once, then once per syncRefill, and at most maxSyncServing peers at a
+// time.
+const syncProtocol = "/lookout/sync/2"
 
 const (
+	syncVersion     = 2
 	syncNonceSize   = 16
 	syncTokenSize   = 16
+	syncDigestSize  = 16
 	maxSyncZones    = 64
 	maxSyncMessages = 4096
 	maxSyncBytes    = 16 << 20
 	syncTimeout     = 30 * time.Second
 	syncTokenLabel  = "lookout sync token v1"
+	syncDigestLabel = "lookout sync digest v2"
+	syncBurst       = 4
+	syncRefill      = 5 * time.Second
+	maxSyncServing  = 8
+	maxSyncPeers    = 1024 // peers whose sync rate is tracked
 )
 
 func syncToken(key [32]byte, nonce []byte, from, to peer.ID) []byte {
@@ -94,7 +119,7 @@ func (n *Node) liveZones() []*zone {
 	return out
 }
 
-// syncWith asks p for the governance messages of shared zones.
+// syncWith reconciles the shared zones with p: it pulls what it lacks.
 func (n *Node) syncWith(ctx context.Context, p peer.ID) error {
 	zones := n.liveZones()
 	if len(zones) == 0 {
@@ -114,35 +139,153 @@ func (n *Node) syncWith(ctx context.Context, p peer.ID) error {
 	if _, err := io.ReadFull(n.rand(), nonce); err != nil {
 		return err
 	}
-	req := []byte{protocol.Version}
+	req := []byte{syncVersion}
 	req = append(req, nonce...)
 	zones = zones[:min(len(zones), maxSyncZones)]
 	req = append(req, uint8(len(zones)))
+	now := n.now()
 	for _, z := range zones {
 		epoch, secret := z.current()
+		key := secret.SyncKey(epoch)
 		req = binary.BigEndian.AppendUint32(req, epoch)
-		req = append(req, syncToken(secret.SyncKey(epoch), nonce, n.h.ID(), p)...)
+		req = append(req, syncToken(key, nonce, n.h.ID(), p)...)
+		z.mu.Lock()
+		set := n.syncSetLocked(z, epoch, now)
+		z.mu.Unlock()
+		req = append(req, syncDigest(key, nonce, set)...)
 	}
 	if _, err := s.Write(req); err != nil {
 		return err
 	}
-	s.CloseWrite()
-	envs, err := readEnvelopes(bufio.NewReader(s))
+	r := bufio.NewReader(s)
+	offer, err := readIDs(r, maxSyncMessages)
 	if err != nil {
+		return fmt.Errorf("read offer: %w", err)
+	}
+	var want []protocol.AlertID
+	for _, id := range offer {
+		if !n.replay.Has(id) {
+			want = append(want, id)
+		}
+	}
+	if _, err := s.Write(appendIDs(nil, want)); err != nil {
 		return err
+	}
+	s.CloseWrite()
+	if len(want) == 0 {
+		return nil
+	}
+	envs, err := readEnvelopes(r, len(want))
+	if err != nil {
+		return fmt.Errorf("read envelopes: %w", err)
 	}
 	n.acceptSynced(zones, envs)
 	return nil
 }
 
-func readEnvelopes(r io.Reader) ([][]byte, error) {
+// syncItem is a message as sync offers it.
+type syncItem struct {
+	id  protocol.AlertID
+	env []byte
+}
+
+// syncSetLocked returns what a zone offers from epoch on: governance by
+// epoch and time, then the messages of its active alerts (not expired, not
+// cleared) by time. Callers hold z.mu.
+func (n *Node) syncSetLocked(z *zone, epoch uint32, now time.Time) []syncItem {
+	var gov []*govMsg
+	for _, g := range z.gov {
+		if g.msg.Epoch >= epoch {
+			gov = append(gov, g)
+		}
+	}
+	sort.Slice(gov, func(i, j int) bool {
+		if gov[i].msg.Epoch != gov[j].msg.Epoch {
+			return gov[i].msg.Epoch < gov[j].msg.Epoch
+		}
+		return gov[i].msg.Alert.Sent.Before(gov[j].msg.Alert.Sent)
+	})
+	live := map[protocol.AlertID]bool{}
+	for _, c := range n.cardsLocked(z) {
+		if c.view.State == string(protocol.StateCleared) || c.view.State == string(protocol.StateExpired) {
+			continue
+		}
+		for _, r := range c.roots {
+			live[r] = true
+			for _, u := range z.updates[r] {
+				live[u.ID] = true
+			}
+		}
+	}
+	var alerts []stored
+	for id, st := range z.envs {
+		if live[id] && st.msg.Epoch >= epoch && now.Before(st.msg.Alert.Expires) {
+			alerts = append(alerts, st)
+		}
+	}
+	sort.Slice(alerts, func(i, j int) bool { return alerts[i].msg.Alert.Sent.Before(alerts[j].msg.Alert.Sent) })
+	out := make([]syncItem, 0, len(gov)+len(alerts))
+	for _, g := range gov {
+		out = append(out, syncItem{g.msg.ID, g.env})
+	}
+	for _, st := range alerts {
+		out = append(out, syncItem{st.msg.ID, st.env})
+	}
+	return out
+}
+
+// syncDigest is the keyed digest of a set of message IDs, in any order.
+func syncDigest(key [32]byte, nonce []byte, set []syncItem) []byte {
+	ids := make([]protocol.AlertID, len(set))
+	for i, it := range set {
+		ids[i] = it.id
+	}
+	slices.SortFunc(ids, func(a, b protocol.AlertID) int { return bytes.Compare(a[:], b[:]) })
+	m := hmac.New(sha256.New, key[:])
+	m.Write([]byte(syncDigestLabel))
+	m.Write(nonce)
+	for _, id := range ids {
+		m.Write(id[:])
+	}
+	return m.Sum(nil)[:syncDigestSize]
+}
+
+func appendIDs(b []byte, ids []protocol.AlertID) []byte {
+	b = binary.BigEndian.AppendUint32(b, uint32(len(ids)))
+	for _, id := range ids {
+		b = append(b, id[:]...)
+	}
+	return b
+}
+
+// readIDs reads a count-prefixed list of at most limit message IDs.
+func readIDs(r io.Reader, limit int) ([]protocol.AlertID, error) {
 	var b4 [4]byte
 	if _, err := io.ReadFull(r, b4[:]); err != nil {
 		return nil, err
 	}
 	count := binary.BigEndian.Uint32(b4[:])
-	if count > maxSyncMessages {
-		return nil, errors.New("sync: too many messages")
+	if count > uint32(limit) {
+		return nil, fmt.Errorf("%d message IDs, more than the %d allowed", count, limit)
+	}
+	ids := make([]protocol.AlertID, count)
+	for i := range ids {
+		if _, err := io.ReadFull(r, ids[i][:]); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
+}
+
+// readEnvelopes reads a count-prefixed list of at most limit envelopes.
+func readEnvelopes(r io.Reader, limit int) ([][]byte, error) {
+	var b4 [4]byte
+	if _, err := io.ReadFull(r, b4[:]); err != nil {
+		return nil, err
+	}
+	count := binary.BigEndian.Uint32(b4[:])
+	if count > uint32(limit) {
+		return nil, errors.New("more messages than asked for")
 	}
 	total := 0
 	envs := make([][]byte, 0, count)
@@ -153,7 +296,7 @@ func readEnvelopes(r io.Reader) ([][]byte, error) {
 		l := int(binary.BigEndian.Uint32(b4[:]))
 		total += l
 		if l > protocol.MaxEnvelopeSize || total > maxSyncBytes {
-			return nil, errors.New("sync: too large")
+			return nil, errors.New("messages too large")
 		}
 		env := make([]byte, l)
 		if _, err := io.ReadFull(r, env); err != nil {
@@ -239,13 +382,62 @@ func (n *Node) Deliver(env []byte) error {
 	return err
 }
 
+// syncLimiter bounds how often and how many peers are served.
+type syncLimiter struct {
+	mu      sync.Mutex
+	serving int
+	peers   map[peer.ID]*syncBucket
+}
+
+type syncBucket struct {
+	tokens float64
+	last   time.Time
+}
+
+// acquire reports whether p may be served now; release must follow.
+func (l *syncLimiter) acquire(p peer.ID, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.serving >= maxSyncServing {
+		return false
+	}
+	if l.peers == nil || len(l.peers) >= maxSyncPeers {
+		l.peers = map[peer.ID]*syncBucket{}
+	}
+	b, ok := l.peers[p]
+	if !ok {
+		b = &syncBucket{tokens: syncBurst, last: now}
+		l.peers[p] = b
+	}
+	b.tokens = min(syncBurst, b.tokens+float64(now.Sub(b.last))/float64(syncRefill))
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	l.serving++
+	return true
+}
+
+func (l *syncLimiter) release() {
+	l.mu.Lock()
+	l.serving--
+	l.mu.Unlock()
+}
+
 // handleSync answers a sync request.
 func (n *Node) handleSync(s network.Stream) {
 	defer s.Close()
+	from := s.Conn().RemotePeer()
+	if !n.syncLimit.acquire(from, time.Now()) {
+		s.Reset()
+		return
+	}
+	defer n.syncLimit.release()
 	s.SetDeadline(time.Now().Add(syncTimeout))
 	r := bufio.NewReader(s)
 	head := make([]byte, 1+syncNonceSize+1)
-	if _, err := io.ReadFull(r, head); err != nil || head[0] != protocol.Version {
+	if _, err := io.ReadFull(r, head); err != nil || head[0] != syncVersion {
 		s.Reset()
 		return
 	}
@@ -255,64 +447,73 @@ func (n *Node) handleSync(s network.Stream) {
 		return
 	}
 	type ask struct {
-		epoch uint32
-		token []byte
+		epoch  uint32
+		token  []byte
+		digest []byte
 	}
 	asks := make([]ask, count)
 	for i := range asks {
-		b := make([]byte, 4+syncTokenSize)
+		b := make([]byte, 4+syncTokenSize+syncDigestSize)
 		if _, err := io.ReadFull(r, b); err != nil {
 			s.Reset()
 			return
 		}
-		asks[i] = ask{binary.BigEndian.Uint32(b), b[4:]}
+		asks[i] = ask{binary.BigEndian.Uint32(b), b[4 : 4+syncTokenSize], b[4+syncTokenSize:]}
 	}
-	from := s.Conn().RemotePeer()
-	var out [][]byte
+	now := n.now()
+	var offer []syncItem
 	for _, z := range n.liveZones() {
 		z.mu.Lock()
 		for _, a := range asks {
 			secret, ok := z.epochs[a.epoch]
-			if !ok || !hmac.Equal(a.token, syncToken(secret.SyncKey(a.epoch), nonce, from, n.h.ID())) {
+			if !ok {
 				continue
 			}
-			var msgs []*govMsg
-			for _, g := range z.gov {
-				if g.msg.Epoch >= a.epoch {
-					msgs = append(msgs, g)
-				}
+			key := secret.SyncKey(a.epoch)
+			if !hmac.Equal(a.token, syncToken(key, nonce, from, n.h.ID())) {
+				continue
 			}
-			sort.Slice(msgs, func(i, j int) bool {
-				if msgs[i].msg.Epoch != msgs[j].msg.Epoch {
-					return msgs[i].msg.Epoch < msgs[j].msg.Epoch
-				}
-				return msgs[i].msg.Alert.Sent.Before(msgs[j].msg.Alert.Sent)
-			})
-			for _, g := range msgs {
-				out = append(out, g.env)
-			}
-			var alerts []stored
-			now := n.now()
-			for _, st := range z.envs {
-				if st.msg.Epoch >= a.epoch && now.Before(st.msg.Alert.Expires) {
-					alerts = append(alerts, st)
-				}
-			}
-			sort.Slice(alerts, func(i, j int) bool { return alerts[i].msg.Alert.Sent.Before(alerts[j].msg.Alert.Sent) })
-			for _, st := range alerts {
-				out = append(out, st.env)
+			set := n.syncSetLocked(z, a.epoch, now)
+			if !hmac.Equal(a.digest, syncDigest(key, nonce, set)) {
+				offer = append(offer, set...)
 			}
 		}
 		z.mu.Unlock()
 	}
-	if len(out) > maxSyncMessages {
-		out = out[:maxSyncMessages]
+	if len(offer) > maxSyncMessages {
+		offer = offer[:maxSyncMessages]
+	}
+	ids := make([]protocol.AlertID, len(offer))
+	byID := make(map[protocol.AlertID][]byte, len(offer))
+	for i, it := range offer {
+		ids[i] = it.id
+		byID[it.id] = it.env
+	}
+	if _, err := s.Write(appendIDs(nil, ids)); err != nil {
+		s.Reset()
+		return
+	}
+	want, err := readIDs(r, len(offer))
+	if err != nil {
+		s.Reset()
+		return
 	}
 	w := bufio.NewWriter(s)
+	var envs [][]byte
+	total := 0
+	for _, id := range want {
+		env, ok := byID[id]
+		if !ok || total+len(env) > maxSyncBytes {
+			continue
+		}
+		delete(byID, id) // each at most once
+		total += len(env)
+		envs = append(envs, env)
+	}
 	var b4 [4]byte
-	binary.BigEndian.PutUint32(b4[:], uint32(len(out)))
+	binary.BigEndian.PutUint32(b4[:], uint32(len(envs)))
 	w.Write(b4[:])
-	for _, env := range out {
+	for _, env := range envs {
 		binary.BigEndian.PutUint32(b4[:], uint32(len(env)))
 		w.Write(b4[:])
 		w.Write(env)

@@ -694,42 +694,76 @@ type stored struct {
 	env []byte
 }
 
-// pruneGrace is how long after expiry an alert is kept in memory, so late
-// updates still find it.
-const pruneGrace = time.Hour
+// pruneGrace is how long an alert is kept after it ended (expired, or was
+// cleared), so late updates still find it; then it is deleted from memory
+// and from the store.
+const pruneGrace = 15 * time.Minute
 
-// prune forgets alerts and updates that expired more than pruneGrace ago.
-// The replay cache keeps their IDs until they expire, so they cannot come
-// back.
-func (z *zone) prune(now time.Time) {
+// prune forgets alerts and updates whose messages expired more than
+// pruneGrace ago and, if ended, every alert that ended (expired or
+// cleared) with no activity for pruneGrace, with its updates. It returns
+// the IDs forgotten, for the caller to delete from the store. The replay
+// cache keeps their IDs until their messages expire.
+func (n *Node) prune(z *zone, now time.Time, ended bool) []protocol.AlertID {
 	z.mu.Lock()
 	defer z.mu.Unlock()
 	cutoff := now.Add(-pruneGrace)
-	expired := func(m *protocol.Message) bool { return m.Alert.Expires.Before(cutoff) }
-	for id, s := range z.envs {
-		if expired(s.msg) {
-			delete(z.envs, id)
-		}
-	}
+	gone := map[protocol.AlertID]bool{}
 	for id, m := range z.roots {
-		if expired(m) {
-			delete(z.roots, id)
-			delete(z.seen, id)
+		if m.Alert.Expires.Before(cutoff) {
+			gone[id] = true
 		}
 	}
-	for ref, ups := range z.updates {
-		kept := ups[:0]
+	for _, ups := range z.updates {
 		for _, u := range ups {
-			if expired(u) {
-				delete(z.seen, u.ID)
-			} else {
-				kept = append(kept, u)
+			if u.Alert.Expires.Before(cutoff) {
+				gone[u.ID] = true
 			}
 		}
-		if _, ok := z.roots[ref]; !ok && len(kept) == 0 {
+	}
+	if ended {
+		for _, c := range n.cardsLocked(z) {
+			if c.view.State != string(protocol.StateCleared) && c.view.State != string(protocol.StateExpired) {
+				continue
+			}
+			var ids []protocol.AlertID
+			last := time.Time{}
+			for _, r := range c.roots {
+				ids = append(ids, r)
+				last = later(last, z.roots[r].Alert.Sent)
+				for _, u := range z.updates[r] {
+					ids = append(ids, u.ID)
+					last = later(last, u.Alert.Sent)
+				}
+			}
+			if last.Before(cutoff) && (c.view.Expires.IsZero() || c.view.Expires.Before(cutoff) || c.view.State == string(protocol.StateCleared)) {
+				for _, id := range ids {
+					gone[id] = true
+				}
+			}
+		}
+	}
+	out := make([]protocol.AlertID, 0, len(gone))
+	for id := range gone {
+		out = append(out, id)
+		delete(z.envs, id)
+		delete(z.roots, id)
+		delete(z.seen, id)
+	}
+	for ref, ups := range z.updates {
+		kept := slices.DeleteFunc(ups, func(u *protocol.Message) bool { return gone[u.ID] })
+		if _, ok := z.roots[ref]; !ok && (len(kept) == 0 || gone[ref]) {
 			delete(z.updates, ref)
 		} else {
 			z.updates[ref] = kept
 		}
 	}
+	return out
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }

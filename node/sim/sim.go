@@ -12,7 +12,9 @@ import (
 	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/crypto"
 	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
+	ma "github.com/multiformats/go-multiaddr"
 
 	"lookout/node"
 	"lookout/node/api"
@@ -40,6 +42,16 @@ type Network struct {
 	Mocknet mocknet.Mocknet
 	Nodes   []*node.Node
 	Homes   []string
+
+	stopped []stoppedNode
+}
+
+// stoppedNode is what Resume needs to start a stopped node again.
+type stoppedNode struct {
+	i    int
+	key  crypto.PrivKey
+	addr ma.Multiaddr
+	old  *node.Node
 }
 
 // Secret unlocks every simulated node's store.
@@ -159,9 +171,18 @@ func (nw *Network) Close() error {
 // Restart stops node i and starts it again from the same home directory
 // and with the same peer identity, as a real restart would.
 func (nw *Network) Restart(ctx context.Context, i int) error {
+	if err := nw.Stop(ctx, i); err != nil {
+		return err
+	}
+	return nw.Resume(ctx, i)
+}
+
+// Stop stops node i, as a laptop closed: its links go, and Stop waits
+// until no other node holds a connection to it. Resume starts it again.
+func (nw *Network) Stop(ctx context.Context, i int) error {
 	old := nw.Nodes[i]
 	oh := nw.Mocknet.Host(old.PeerID())
-	key, addrs := oh.Peerstore().PrivKey(oh.ID()), oh.Addrs()
+	nw.stopped = append(nw.stopped, stoppedNode{i: i, key: oh.Peerstore().PrivKey(oh.ID()), addr: oh.Addrs()[0], old: old})
 	if err := old.Close(); err != nil {
 		return fmt.Errorf("stop node %d: %w", i, err)
 	}
@@ -200,13 +221,40 @@ func (nw *Network) Restart(ctx context.Context, i int) error {
 	if err != nil {
 		return fmt.Errorf("stop node %d: others still connected: %w", i, err)
 	}
+	return nil
+}
+
+// Resume starts node i, stopped by Stop, from its home directory with its
+// peer identity. It is linked to the nodes linkTo, or to every node if
+// none are given.
+func (nw *Network) Resume(ctx context.Context, i int, linkTo ...int) error {
+	var st stoppedNode
+	found := false
+	for j, s := range nw.stopped {
+		if s.i == i {
+			st, found = s, true
+			nw.stopped = append(nw.stopped[:j], nw.stopped[j+1:]...)
+			break
+		}
+	}
+	if !found {
+		return fmt.Errorf("resume node %d: it was not stopped", i)
+	}
+	old, key, addrs := st.old, st.key, []ma.Multiaddr{st.addr}
 	// Same peer key and address, as a real node's restart keeps them.
 	h, err := nw.Mocknet.AddPeer(key, addrs[0])
 	if err != nil {
 		return fmt.Errorf("create host %d: %w", i, err)
 	}
-	if err := nw.Mocknet.LinkAll(); err != nil {
-		return fmt.Errorf("link hosts: %w", err)
+	if len(linkTo) == 0 {
+		if err := nw.Mocknet.LinkAll(); err != nil {
+			return fmt.Errorf("link hosts: %w", err)
+		}
+	}
+	for _, j := range linkTo {
+		if _, err := nw.Mocknet.LinkPeers(h.ID(), nw.Nodes[j].PeerID()); err != nil {
+			return fmt.Errorf("link hosts: %w", err)
+		}
 	}
 	n := &node.Node{Home: nw.Homes[i], Secret: Secret, StoreOptions: StoreOptions, Host: h, NoControl: true, Now: old.Now, Logger: old.Logger, PubsubOptions: old.PubsubOptions, RedialInterval: old.RedialInterval}
 	if err := n.Start(ctx); err != nil {
