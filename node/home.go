@@ -171,6 +171,9 @@ func openStore(home string, secret store.Secret, opt store.Options) (*store.Stor
 		return nil, fmt.Errorf("%w %s; create one with: lookout --home %s init", ErrNoIdentity, home, home)
 	}
 	st, err := store.Open(home, secret, opt)
+	if errors.Is(err, store.ErrInUse) {
+		return nil, fmt.Errorf("a node is already running for home %s: %w", home, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("unlock store: %w", err)
 	}

@@ -20,13 +20,19 @@ const storedZoneSize = protocol.ZoneIDSize
 
 // saveMessage writes an accepted alert or update to the store.
 func (n *Node) saveMessage(z *zone, msg *protocol.Message, env []byte) error {
-	v := make([]byte, 0, storedZoneSize+len(env))
-	v = append(v, z.id[:]...)
-	v = append(v, env...)
-	if err := n.st.PutExpiring(bucketMessages, hex.EncodeToString(msg.ID[:]), v, msg.Alert.Expires.Add(pruneGrace)); err != nil {
+	r := messageRecord(z, msg, env)
+	if err := n.st.PutExpiring(r.Bucket, r.Key, r.Value, r.Expires); err != nil {
 		return fmt.Errorf("store alert: %w", err)
 	}
 	return nil
+}
+
+// messageRecord is the store record of an accepted alert or update.
+func messageRecord(z *zone, msg *protocol.Message, env []byte) store.Record {
+	v := make([]byte, 0, storedZoneSize+len(env))
+	v = append(v, z.id[:]...)
+	v = append(v, env...)
+	return store.Record{Bucket: bucketMessages, Key: hex.EncodeToString(msg.ID[:]), Value: v, Expires: msg.Alert.Expires.Add(pruneGrace)}
 }
 
 // loadMessages restores the stored alerts and updates of the node's zones

@@ -537,3 +537,121 @@ func TestImportLegacyHome(t *testing.T) {
 		t.Errorf("imported profile: zones %+v, same member %v", zs, l.MemberID() == n.MemberID())
 	}
 }
+
+// BenchmarkCatchUp measures how long a member's node, stopped while the
+// zone sent N sightings (a third of them confirmed by a verifier), takes
+// from restarting and connecting to one member until it shows exactly
+// that member's active alerts and states. Each iteration restores the
+// stopped node's home as it was when it stopped.
+func BenchmarkCatchUp(b *testing.B) {
+	for _, count := range []int{200, 1000} {
+		b.Run(fmt.Sprintf("alerts=%d", count), func(b *testing.B) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+			defer cancel()
+			clock := newClock()
+			nw, err := sim.Start(ctx, sim.Config{Nodes: 5, Dir: b.TempDir(), Now: clock.Now})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer nw.Close()
+			z, err := nw.FormZone(ctx, "north", map[int]string{1: "organizer", 2: "verifier"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := nw.WaitMesh(ctx, z.ID, 4); err != nil {
+				b.Fatal(err)
+			}
+			setLimits(b, ctx, nw.Nodes[0], z.ID, 4*time.Hour)
+			const away = 4
+			if err := sim.WaitFor(ctx, func() bool {
+				st, err := nw.Nodes[away].Settings(z.ID)
+				return err == nil && st.MaxReports == 1000
+			}); err != nil {
+				b.Fatal(err)
+			}
+			if err := nw.Stop(ctx, away); err != nil {
+				b.Fatal(err)
+			}
+			snap := snapshotHome(b, nw.Homes[away])
+			for i := range count {
+				clock.Advance(100 * time.Millisecond)
+				from := nw.Nodes[3-i%2] // nodes 3 and 2, under the 1000-per-window limit each
+				s, err := from.Report(ctx, api.ReportRequest{Zone: z.ID, What: fmt.Sprintf("sighting %d", i), Where: fmt.Sprintf("corner %d", i)})
+				if err != nil {
+					b.Fatalf("report %d: %v", i, err)
+				}
+				if i%3 == 0 {
+					if err := sim.WaitFor(ctx, func() bool { _, ok := cardsOf(b, nw.Nodes[1], z.ID)[s.ID]; return ok }); err != nil {
+						b.Fatal(err)
+					}
+					if _, err := nw.Nodes[1].Confirm(ctx, s.ID); err != nil {
+						b.Fatalf("confirm %d: %v", i, err)
+					}
+				}
+			}
+			var want map[string]api.Alert
+			if err := sim.WaitFor(ctx, func() bool {
+				want = cardsOf(b, nw.Nodes[1], z.ID)
+				return len(want) == count && reflect.DeepEqual(cardsOf(b, nw.Nodes[0], z.ID), want)
+			}); err != nil {
+				b.Fatalf("members did not converge on %d alerts: %v", count, err)
+			}
+			var total time.Duration
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				start := time.Now()
+				if err := nw.Resume(ctx, away, 1); err != nil {
+					b.Fatal(err)
+				}
+				back := nw.Nodes[away]
+				if _, err := nw.Mocknet.ConnectPeers(back.PeerID(), nw.Nodes[1].PeerID()); err != nil {
+					b.Fatal(err)
+				}
+				if err := sim.WaitFor(ctx, func() bool { return reflect.DeepEqual(cardsOf(b, back, z.ID), want) }); err != nil {
+					b.Fatalf("no catch-up: %v", err)
+				}
+				total += time.Since(start)
+				b.StopTimer()
+				if err := nw.Stop(ctx, away); err != nil {
+					b.Fatal(err)
+				}
+				restoreHome(b, nw.Homes[away], snap)
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/catchup")
+			b.ReportMetric(float64(count), "alerts")
+		})
+	}
+}
+
+func snapshotHome(b *testing.B, home string) map[string][]byte {
+	b.Helper()
+	out := map[string][]byte{}
+	entries, err := os.ReadDir(home)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Type().IsRegular() {
+			data, err := os.ReadFile(filepath.Join(home, e.Name()))
+			if err != nil {
+				b.Fatal(err)
+			}
+			out[e.Name()] = data
+		}
+	}
+	return out
+}
+
+func restoreHome(b *testing.B, home string, snap map[string][]byte) {
+	b.Helper()
+	entries, _ := os.ReadDir(home)
+	for _, e := range entries {
+		os.Remove(filepath.Join(home, e.Name()))
+	}
+	for name, data := range snap {
+		if err := os.WriteFile(filepath.Join(home, name), data, 0o600); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -70,8 +70,9 @@ const (
 	syncTimeout     = 30 * time.Second
 	syncTokenLabel  = "lookout sync token v1"
 	syncDigestLabel = "lookout sync digest v2"
-	syncBurst       = 4
-	syncRefill      = 5 * time.Second
+	syncBurst       = 8               // requests a peer may make at once
+	syncRefill      = 2 * time.Second // then one more per syncRefill
+	maxSyncRounds   = 4               // rounds per reconciliation (16 MiB each)
 	maxSyncServing  = 8
 	maxSyncPeers    = 1024 // peers whose sync rate is tracked
 )
@@ -119,17 +120,30 @@ func (n *Node) liveZones() []*zone {
 	return out
 }
 
-// syncWith reconciles the shared zones with p: it pulls what it lacks.
+// syncWith reconciles the shared zones with p: it pulls what it lacks, in
+// up to maxSyncRounds rounds while answers are cut short by the limits.
 func (n *Node) syncWith(ctx context.Context, p peer.ID) error {
+	for range maxSyncRounds {
+		more, err := n.syncRound(ctx, p)
+		if err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+// syncRound runs one exchange with p and reports whether p has more to
+// send than one answer may carry.
+func (n *Node) syncRound(ctx context.Context, p peer.ID) (more bool, err error) {
 	zones := n.liveZones()
 	if len(zones) == 0 {
-		return nil
+		return false, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, syncTimeout)
 	defer cancel()
 	s, err := n.h.NewStream(network.WithAllowLimitedConn(ctx, "sync"), p, syncProtocol)
 	if err != nil {
-		return err // not a Lookout peer, or gone
+		return false, err // not a Lookout peer, or gone
 	}
 	defer s.Close()
 	if dl, ok := ctx.Deadline(); ok {
@@ -137,7 +151,7 @@ func (n *Node) syncWith(ctx context.Context, p peer.ID) error {
 	}
 	nonce := make([]byte, syncNonceSize)
 	if _, err := io.ReadFull(n.rand(), nonce); err != nil {
-		return err
+		return false, err
 	}
 	req := []byte{syncVersion}
 	req = append(req, nonce...)
@@ -155,12 +169,12 @@ func (n *Node) syncWith(ctx context.Context, p peer.ID) error {
 		req = append(req, syncDigest(key, nonce, set)...)
 	}
 	if _, err := s.Write(req); err != nil {
-		return err
+		return false, err
 	}
 	r := bufio.NewReader(s)
 	offer, err := readIDs(r, maxSyncMessages)
 	if err != nil {
-		return fmt.Errorf("read offer: %w", err)
+		return false, fmt.Errorf("read offer: %w", err)
 	}
 	var want []protocol.AlertID
 	for _, id := range offer {
@@ -169,18 +183,18 @@ func (n *Node) syncWith(ctx context.Context, p peer.ID) error {
 		}
 	}
 	if _, err := s.Write(appendIDs(nil, want)); err != nil {
-		return err
+		return false, err
 	}
 	s.CloseWrite()
 	if len(want) == 0 {
-		return nil
+		return false, nil
 	}
 	envs, err := readEnvelopes(r, len(want))
 	if err != nil {
-		return fmt.Errorf("read envelopes: %w", err)
+		return false, fmt.Errorf("read envelopes: %w", err)
 	}
 	n.acceptSynced(zones, envs)
-	return nil
+	return len(envs) > 0 && (len(envs) < len(want) || len(offer) == maxSyncMessages), nil
 }
 
 // syncItem is a message as sync offers it.
@@ -308,16 +322,28 @@ func readEnvelopes(r io.Reader, limit int) ([][]byte, error) {
 }
 
 // acceptSynced runs received envelopes through the zones' validators, in
-// passes, since a rekey opens the envelopes of the next epoch.
+// passes, since a rekey opens the envelopes of the next epoch. Governance
+// messages are stored one by one, as they change what the next message
+// may do; alerts and updates are saved in one transaction per pass and
+// shown once.
 func (n *Node) acceptSynced(zones []*zone, envs [][]byte) {
 	pending := envs
 	for len(pending) > 0 {
 		var rest [][]byte
+		var batch []admitted
 		for _, env := range pending {
-			if !n.acceptOne(zones, env) {
+			a, err := n.admit(zones, env, func(protocol.Kind) bool { return true })
+			switch {
+			case errors.Is(err, errNoZone):
 				rest = append(rest, env)
+			case err != nil:
+			case a.msg.Alert.Kind.IsGovernance():
+				n.store(a.z, a.msg, env)
+			default:
+				batch = append(batch, a)
 			}
 		}
+		n.storeBatch(batch)
 		if len(rest) == len(pending) {
 			return
 		}
@@ -325,19 +351,19 @@ func (n *Node) acceptSynced(zones []*zone, envs [][]byte) {
 	}
 }
 
-// acceptOne validates a synced envelope as gossip would and
-// stores it. It reports whether some zone could open it.
-func (n *Node) acceptOne(zones []*zone, env []byte) bool {
-	_, err := n.accept(zones, env, func(protocol.Kind) bool { return true })
-	return !errors.Is(err, errNoZone)
+// admitted is a message that passed a zone's door, not yet stored.
+type admitted struct {
+	z   *zone
+	msg *protocol.Message
+	env []byte
 }
 
 var errNoZone = errors.New("no zone of this node can open it")
 
-// accept runs env through the validator of the zone it belongs to, the
-// node's checks and the replay cache, then stores it: the same door as
-// gossip. kinds limits what is accepted.
-func (n *Node) accept(zones []*zone, env []byte, kinds func(protocol.Kind) bool) (*protocol.Message, error) {
+// admit runs env through the validator of the zone it belongs to, the
+// node's checks and the replay cache: the same door as gossip. kinds
+// limits what is accepted.
+func (n *Node) admit(zones []*zone, env []byte, kinds func(protocol.Kind) bool) (admitted, error) {
 	now := n.now()
 	for _, z := range zones {
 		msg, err := z.val.Validate(env, now)
@@ -345,27 +371,35 @@ func (n *Node) accept(zones []*zone, env []byte, kinds func(protocol.Kind) bool)
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return admitted{}, err
 		}
 		if !kinds(msg.Alert.Kind) {
-			return nil, fmt.Errorf("%s not accepted here", msg.Alert.Kind)
+			return admitted{}, fmt.Errorf("%s not accepted here", msg.Alert.Kind)
 		}
 		if n.replay.Has(msg.ID) {
-			return msg, errDuplicate
+			return admitted{msg: msg}, errDuplicate
 		}
 		z.mu.Lock()
 		err = z.checkMessage(msg)
 		z.mu.Unlock()
 		if err != nil {
-			return nil, err
+			return admitted{}, err
 		}
 		if !n.replay.Add(msg.ID, msg.Alert.Expires, now) {
-			return msg, errDuplicate
+			return admitted{msg: msg}, errDuplicate
 		}
-		n.store(z, msg, env)
-		return msg, nil
+		return admitted{z, msg, env}, nil
 	}
-	return nil, errNoZone
+	return admitted{}, errNoZone
+}
+
+// accept admits env and stores it.
+func (n *Node) accept(zones []*zone, env []byte, kinds func(protocol.Kind) bool) (*protocol.Message, error) {
+	a, err := n.admit(zones, env, kinds)
+	if err != nil {
+		return a.msg, err
+	}
+	return a.msg, n.store(a.z, a.msg, env)
 }
 
 var errDuplicate = errors.New("already received")

@@ -380,6 +380,58 @@ func (n *Node) apply(z *zone, msg *protocol.Message, env []byte, notify bool) {
 	}
 }
 
+// storeBatch saves admitted alerts and updates in one transaction, adds
+// them to their zones and tells each zone's watchers once about every card
+// they changed.
+func (n *Node) storeBatch(batch []admitted) {
+	if len(batch) == 0 {
+		return
+	}
+	recs := make([]store.Record, 0, len(batch))
+	for _, a := range batch {
+		recs = append(recs, messageRecord(a.z, a.msg, a.env))
+	}
+	if err := n.st.PutMany(recs); err != nil {
+		n.log.Error("save alerts", "count", len(batch), "err", err)
+	}
+	touched := map[*zone]map[protocol.AlertID]bool{}
+	for _, a := range batch {
+		n.apply(a.z, a.msg, a.env, false)
+		if touched[a.z] == nil {
+			touched[a.z] = map[protocol.AlertID]bool{}
+		}
+		target := a.msg.ID
+		if a.msg.Alert.IsUpdate() {
+			target = a.msg.Alert.Ref
+		}
+		touched[a.z][target] = true
+	}
+	for z, targets := range touched {
+		z.mu.Lock()
+		var views []api.Alert
+		for _, c := range n.cardsLocked(z) {
+			if slices.ContainsFunc(c.roots, func(id protocol.AlertID) bool { return targets[id] }) {
+				views = append(views, c.view)
+			}
+		}
+		watchers := make([]chan api.Alert, 0, len(z.watchers))
+		for w := range z.watchers {
+			watchers = append(watchers, w)
+		}
+		z.mu.Unlock()
+		n.log.Info("caught up", "zone", z.rec.Name, "messages", len(targets), "alerts", len(views))
+		for _, v := range views {
+			for _, w := range watchers {
+				select {
+				case w <- v:
+				default:
+					n.log.Warn("watcher too slow; dropped an update", "zone", z.rec.Name)
+				}
+			}
+		}
+	}
+}
+
 // viewOfLocked returns the card alert id belongs to: its incident for a
 // sighting, itself for a callout. Callers hold z.mu.
 func (n *Node) viewOfLocked(z *zone, id protocol.AlertID) (api.Alert, bool) {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -123,6 +124,7 @@ func (e *e2e) fails(want, home string, args ...string) {
 
 // proc is a long-running lookout process.
 type proc struct {
+	cmd    *exec.Cmd
 	name   string
 	stdout *outBuf
 	stderr *outBuf
@@ -134,7 +136,7 @@ func (e *e2e) start(name, home string, args ...string) *proc {
 	e.t.Helper()
 	cmd := exec.Command(e.bin, append([]string{"--home", home}, args...)...)
 	cmd.Env = e.environ()
-	p := &proc{name: name, stdout: newOutBuf(), stderr: newOutBuf(), exited: make(chan struct{})}
+	p := &proc{cmd: cmd, name: name, stdout: newOutBuf(), stderr: newOutBuf(), exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.stdout, p.stderr
 	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Start(); err != nil {
@@ -293,12 +295,14 @@ func TestEndToEnd(t *testing.T) {
 	e.fails("already initialised", homeA, "init")
 
 	peers := map[string]string{} // home → peer ID
+	nodes := map[string]*proc{}
 	for _, h := range []string{homeA, homeB, homeC} {
 		p := e.start("node "+filepath.Base(h), h, "node", "--listen", "/ip4/127.0.0.1/tcp/0")
 		addr := p.waitLine(t, 30*time.Second, "listen address", func(l string) bool {
 			return strings.HasPrefix(l, "/ip4/127.0.0.1/tcp/") && strings.Contains(l, "/p2p/")
 		})
 		peers[h] = addr[strings.LastIndex(addr, "/p2p/")+len("/p2p/"):]
+		nodes[h] = p
 		t.Logf("node %s: %s", filepath.Base(h), addr)
 	}
 	if st := e.status(homeA); st.PeerID != peers[homeA] || st.MemberID == "" || len(st.Addrs) == 0 {
@@ -355,4 +359,57 @@ func TestEndToEnd(t *testing.T) {
 		var a api.Alert
 		return json.Unmarshal([]byte(l), &a) == nil && a.ID == cid && a.Kind == "callout"
 	})
+
+	// A seized laptop: B's home holds only the encrypted store, and no
+	// alert text or zone name in plain bytes.
+	scanFiles(t, homeB, "2 unmarked vans", "Jane & Finch plaza", "Accompany family", "Keele & Wilson library", "north")
+	watchC.stop(t)
+	// Panic wipe of C while its node runs: the node stops and nothing is
+	// left, even for the passphrase.
+	e.ok(homeC, "wipe", "--yes")
+	select {
+	case <-nodes[homeC].exited:
+	case <-time.After(30 * time.Second):
+		t.Fatal("C's node still runs after wipe")
+	}
+	if !strings.Contains(nodes[homeC].stderr.String(), "profile wiped") {
+		t.Errorf("C's node stderr does not say it stopped for a wipe:\n%s", nodes[homeC].stderr)
+	}
+	e.fails("no identity", homeC, "node", "--listen", "/ip4/127.0.0.1/tcp/0")
+	e.env = []string{envPassphrase + "=a wrong passphrase", envNewPassphrase + "=a new passphrase"}
+	e.fails("wrong passphrase", homeB, "passphrase", "change")
+}
+
+// stop interrupts p and waits for it to exit.
+func (p *proc) stop(t *testing.T) {
+	t.Helper()
+	p.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-p.exited:
+	case <-time.After(15 * time.Second):
+		t.Fatalf("%s did not stop on SIGINT", p.name)
+	}
+}
+
+// scanFiles fails the test if any file under dir holds one of texts.
+func scanFiles(t *testing.T, dir string, texts ...string) {
+	t.Helper()
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || d.Type()&fs.ModeSocket != 0 {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, s := range texts {
+			if bytes.Contains(b, []byte(s)) {
+				t.Errorf("%q found in plain bytes in %s", s, path)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

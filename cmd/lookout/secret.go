@@ -115,12 +115,16 @@ func (e *env) unlockSecret(f secretFlags, prompt string) (store.Secret, error) {
 }
 
 // newPassphrase returns a new passphrase from the environment variable
-// env, or asks for it twice.
-func (e *env) newPassphrase(envVar, what string) ([]byte, error) {
+// envVar, or asks for it twice. keyFlag names the flag that gives a key
+// file instead, if any.
+func (e *env) newPassphrase(envVar, what, keyFlag string) ([]byte, error) {
 	if p, ok := os.LookupEnv(envVar); ok {
 		return checkPassphrase([]byte(p), what)
 	}
 	if !e.con.Interactive() {
+		if keyFlag != "" {
+			return nil, fmt.Errorf("%w: set %s, pass %s, or run in a terminal", errNoSecret, envVar, keyFlag)
+		}
 		return nil, fmt.Errorf("%w: set %s or run in a terminal", errNoSecret, envVar)
 	}
 	for {
@@ -187,7 +191,7 @@ func runInit(ctx context.Context, e *env, args []string) error {
 				break
 			}
 		}
-		p, err := e.newPassphrase(envPassphrase, "passphrase")
+		p, err := e.newPassphrase(envPassphrase, "passphrase", "--key-file")
 		if err != nil {
 			return err
 		}
@@ -201,7 +205,7 @@ func runInit(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if *duress {
-		p, err := e.newPassphrase(envDuress, "duress passphrase")
+		p, err := e.newPassphrase(envDuress, "duress passphrase", "")
 		if err != nil {
 			return err
 		}
@@ -295,7 +299,7 @@ func runPassphraseChange(ctx context.Context, e *env, args []string) error {
 			}
 		}
 		secret.KeyFile = *newKey
-	} else if secret.Passphrase, err = e.newPassphrase(envNewPassphrase, "new passphrase"); err != nil {
+	} else if secret.Passphrase, err = e.newPassphrase(envNewPassphrase, "new passphrase", "--new-key-file"); err != nil {
 		return err
 	}
 	if err := node.ChangeSecret(e.home, old, secret, store.Options{}); err != nil {

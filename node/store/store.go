@@ -500,6 +500,53 @@ func (s *Store) put(bucket, key string, value []byte, expires time.Time) error {
 	})
 }
 
+// Record is one record for PutMany.
+type Record struct {
+	Bucket, Key string
+	Value       []byte
+	Expires     time.Time // zero: never
+}
+
+// PutMany stores records in one transaction: all of them are on disk
+// (fsynced) when it returns, or none is.
+func (s *Store) PutMany(recs []Record) error {
+	for _, r := range recs {
+		if err := check(r.Bucket, r.Key, r.Value); err != nil {
+			return err
+		}
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.db == nil {
+		return ErrClosed
+	}
+	type sealedRec struct{ bn, rk, sealed []byte }
+	out := make([]sealedRec, len(recs))
+	for i, r := range recs {
+		bn, rk := s.bucketName(r.Bucket), s.recordKey(r.Bucket, r.Key)
+		sealed, err := sealRecord(s.aead, bn, rk, record{bucket: r.Bucket, key: r.Key, value: r.Value, expires: r.Expires})
+		if err != nil {
+			return err
+		}
+		out[i] = sealedRec{bn, rk, sealed}
+	}
+	return s.db.Update(func(tx *bbolt.Tx) error {
+		for _, r := range out {
+			b, err := tx.CreateBucketIfNotExists(r.bn)
+			if err != nil {
+				return err
+			}
+			if b.Get(r.rk) != nil {
+				s.scrub.Store(true)
+			}
+			if err := b.Put(r.rk, r.sealed); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // Get returns the value stored under bucket and key, or ErrNotFound
 // (also for an expired record).
 func (s *Store) Get(bucket, key string) ([]byte, error) {

@@ -1060,3 +1060,34 @@ func TestCompactAfterForeignWipe(t *testing.T) {
 	defer d.Close()
 	mustGet(t, d, "b", "k", []byte("decoy"))
 }
+
+func TestPutMany(t *testing.T) {
+	home := t.TempDir()
+	s := mkStore(t, home)
+	recs := []Record{
+		{Bucket: "a", Key: "1", Value: []byte("one")},
+		{Bucket: "b", Key: "2", Value: []byte("two"), Expires: time.Now().Add(time.Hour)},
+		{Bucket: "a", Key: "3", Value: []byte("gone"), Expires: time.Now().Add(-time.Second)},
+	}
+	if err := s.PutMany(recs); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = reopen(t, home, pass("correct horse"))
+	defer s.Close()
+	for _, r := range recs[:2] {
+		if v, err := s.Get(r.Bucket, r.Key); err != nil || string(v) != string(r.Value) {
+			t.Errorf("Get(%s, %s) = %q, %v; want %q", r.Bucket, r.Key, v, err, r.Value)
+		}
+	}
+	if _, err := s.Get("a", "3"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("expired record: %v, want ErrNotFound", err)
+	}
+	bad := []Record{{Bucket: "a", Key: "4", Value: []byte("x")}, {Bucket: "", Key: "5"}}
+	if err := s.PutMany(bad); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("PutMany with a bad record: %v, want ErrInvalid", err)
+	}
+	if _, err := s.Get("a", "4"); !errors.Is(err, ErrNotFound) {
+		t.Error("a refused PutMany wrote part of its records")
+	}
+}
