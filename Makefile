@@ -32,7 +32,7 @@ build:
 	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/lookout
 
 run: build
-	@if [ ! -f "$(HOME_DIR)/identity" ]; then \
+	@if [ ! -f "$(HOME_DIR)/store.keys" ]; then \
 		echo "make run: no identity in $(HOME_DIR); creating one"; \
 		./$(BIN) --home "$(HOME_DIR)" init --name "$(NAME)"; \
 	fi

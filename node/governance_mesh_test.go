@@ -308,6 +308,7 @@ func TestOfflineMemberCatchesUpOnEpoch(t *testing.T) {
 		}
 	}
 	cut(false)
+	waitIsolated(t, ctx, nw, offline)
 	ms, _ := nodes[0].Members(zone)
 	var victim string
 	for _, m := range ms {
@@ -352,6 +353,7 @@ func TestOfflineMemberCatchesUpOnAlerts(t *testing.T) {
 			nw.Mocknet.DisconnectPeers(b, a)
 		}
 	}
+	waitIsolated(t, ctx, nw, offline)
 	var want []string
 	for i := range 20 {
 		a, err := nodes[1+i%3].Report(ctx, api.ReportRequest{Zone: zone, What: "seen", Where: "corner " + string(rune('A'+i))})
@@ -423,4 +425,24 @@ func waitKeysKnown(t *testing.T, ctx context.Context, nw *sim.Network, zone stri
 		}
 		return ok == len(nw.Nodes)
 	})
+}
+
+// waitIsolated waits until no node holds a connection to node i, whose
+// links are gone: a dial under way when they went may still connect, and
+// is closed here.
+func waitIsolated(t *testing.T, ctx context.Context, nw *sim.Network, i int) {
+	t.Helper()
+	err := sim.WaitFor(ctx, func() bool {
+		done := true
+		for j, n := range nw.Nodes {
+			if j != i && len(nw.Mocknet.Net(n.PeerID()).ConnsToPeer(nw.Nodes[i].PeerID())) > 0 {
+				nw.Mocknet.DisconnectPeers(n.PeerID(), nw.Nodes[i].PeerID())
+				done = false
+			}
+		}
+		return done
+	})
+	if err != nil {
+		t.Fatalf("node %d still connected: %v", i, err)
+	}
 }

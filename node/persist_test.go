@@ -67,7 +67,7 @@ func TestAlertsSurviveRestart(t *testing.T) {
 	if err := nw.Stop(ctx, 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := nw.Resume(ctx, 0, 0); err != nil { // linked to no one
+	if err := nw.ResumeLinked(ctx, 0, nil); err != nil { // linked to no one
 		t.Fatal(err)
 	}
 	if got := cardsOf(t, nw.Nodes[0], z.ID); !reflect.DeepEqual(got, want) {
@@ -131,7 +131,7 @@ func TestCatchUpAfterOffline(t *testing.T) {
 	}
 
 	start := time.Now()
-	if err := nw.Resume(ctx, away, 1); err != nil {
+	if err := nw.ResumeLinked(ctx, away, []int{1}); err != nil {
 		t.Fatal(err)
 	}
 	back := nw.Nodes[away]
@@ -600,7 +600,7 @@ func BenchmarkCatchUp(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				start := time.Now()
-				if err := nw.Resume(ctx, away, 1); err != nil {
+				if err := nw.ResumeLinked(ctx, away, []int{1}); err != nil {
 					b.Fatal(err)
 				}
 				back := nw.Nodes[away]

@@ -225,9 +225,21 @@ func (nw *Network) Stop(ctx context.Context, i int) error {
 }
 
 // Resume starts node i, stopped by Stop, from its home directory with its
-// peer identity. It is linked to the nodes linkTo, or to every node if
-// none are given.
-func (nw *Network) Resume(ctx context.Context, i int, linkTo ...int) error {
+// peer identity, linked to every node.
+func (nw *Network) Resume(ctx context.Context, i int) error {
+	return nw.resume(ctx, i, nil)
+}
+
+// ResumeLinked is Resume with node i linked only to the nodes linkTo
+// (none if empty), as a laptop back on a network with few members.
+func (nw *Network) ResumeLinked(ctx context.Context, i int, linkTo []int) error {
+	if linkTo == nil {
+		linkTo = []int{}
+	}
+	return nw.resume(ctx, i, linkTo)
+}
+
+func (nw *Network) resume(ctx context.Context, i int, linkTo []int) error {
 	var st stoppedNode
 	found := false
 	for j, s := range nw.stopped {
@@ -246,7 +258,7 @@ func (nw *Network) Resume(ctx context.Context, i int, linkTo ...int) error {
 	if err != nil {
 		return fmt.Errorf("create host %d: %w", i, err)
 	}
-	if len(linkTo) == 0 {
+	if linkTo == nil {
 		if err := nw.Mocknet.LinkAll(); err != nil {
 			return fmt.Errorf("link hosts: %w", err)
 		}
