@@ -187,7 +187,9 @@ func TestNodeAsksAgain(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	var out, errs syncBuffer
 	done := make(chan int)
-	go func() { done <- run(ctx, []string{"--home", home, "node", "--listen", "/ip4/127.0.0.1/tcp/0"}, &out, &errs) }()
+	go func() {
+		done <- run(ctx, []string{"--home", home, "node", "--listen", "/ip4/127.0.0.1/tcp/0"}, &out, &errs)
+	}()
 	waitFor(t, "the node to print its addresses", func() bool { return strings.Contains(out.String(), "/ip4/127.0.0.1/tcp/") })
 	cancel()
 	select {
