@@ -32,6 +32,11 @@ type Options struct {
 	Location *time.Location
 	// Poll is how often connection status is refreshed; 0 means never.
 	Poll time.Duration
+	// Tray adds a system tray menu where the desktop has one.
+	Tray bool
+	// Do runs f on the Fyne goroutine; nil means fyne.Do. Tests pass a
+	// queue they drain themselves, so UI state is touched by one goroutine.
+	Do func(f func())
 }
 
 // UI is the Lookout app window and its state. Its fields are used on the
@@ -103,6 +108,9 @@ func New(fa fyne.App, opt Options) *UI {
 	if u.log == nil {
 		u.log = slog.New(slog.DiscardHandler)
 	}
+	if opt.Do != nil {
+		u.do = opt.Do
+	}
 	if u.opt.Now == nil {
 		u.opt.Now = time.Now
 	}
@@ -126,6 +134,10 @@ func (u *UI) Start() {
 	} else {
 		u.showFirstRun()
 	}
+	u.startPoll()
+}
+
+func (u *UI) startPoll() {
 	if u.opt.Poll > 0 {
 		go u.poll()
 	}
@@ -173,7 +185,7 @@ func (u *UI) poll() {
 // window then hides it and the node keeps receiving alerts.
 func (u *UI) setupTray() {
 	desk, ok := u.fa.(desktop.App)
-	if !ok {
+	if !ok || !u.opt.Tray {
 		return
 	}
 	open := fyne.NewMenuItem(L("tray.open"), func() { u.w.Show(); u.w.RequestFocus() })

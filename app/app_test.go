@@ -542,9 +542,19 @@ func TestSettings(t *testing.T) {
 
 func TestNoPeersWarning(t *testing.T) {
 	h := newHarness(t, Options{})
-	h.zone("Parkdale", "member")
+	z := h.zone("Parkdale", "member")
 	h.unlocked()
-	h.label("No other member is connected right now: what you send may not reach anyone. Use your phone tree or hotline too.")
+	const warning = "No other member is connected right now: what you send may not reach anyone. Use your phone tree or hotline too."
+	h.label(warning)
+	h.tap("Parkdale")
+	h.label(warning)
+	if err := h.fake.SetPeers(z.ID, []string{"12D3KooWPeerA"}); err != nil {
+		t.Fatal(err)
+	}
+	h.ui.refresh()
+	if h.hasLabel(warning) {
+		t.Error("no-peers warning shown while a peer is connected")
+	}
 }
 
 // practiceFake is a practice zone made of a second fake.

@@ -109,8 +109,8 @@ func newHarness(t *testing.T, opt Options) *harness {
 	}
 	opt.Now = func() time.Time { return testNow }
 	opt.Location = time.UTC
+	opt.Do = func(f func()) { h.q <- f }
 	h.ui = New(fa, opt)
-	h.ui.do = func(f func()) { h.q <- f }
 	h.ui.w.Resize(fyne.NewSize(380, 760))
 	t.Cleanup(h.ui.Close)
 	return h

@@ -89,14 +89,12 @@ func (u *UI) showFirstRun() {
 		})
 	})
 	create.Importance = widget.HighImportance
-	form := widget.NewForm(
-		widget.NewFormItem(L("firstrun.name"), name),
-		widget.NewFormItem(L("firstrun.pass"), pass),
-		widget.NewFormItem(L("firstrun.confirm"), confirm),
-	)
-	form.Orientation = widget.Vertical
 	u.home(screen{title: L("firstrun.title"), build: func() fyne.CanvasObject {
-		return container.NewVBox(wrapLabel(L("firstrun.intro")), form, wrapLabel(L("firstrun.pass.help")), msg, create)
+		return container.NewVBox(wrapLabel(L("firstrun.intro")),
+			widget.NewLabel(L("firstrun.name")), name,
+			widget.NewLabel(L("firstrun.pass")), pass,
+			widget.NewLabel(L("firstrun.confirm")), confirm,
+			wrapLabel(L("firstrun.pass.help")), msg, create)
 	}})
 }
 
@@ -144,6 +142,7 @@ func (u *UI) showUnlock() {
 // unlocked switches to the node b and shows its zones, or the welcome
 // screen if it has none.
 func (u *UI) unlocked(b Backend) {
+	u.log.Info("unlocked")
 	u.real = b
 	u.use(b)
 	if len(b.Zones()) == 0 {
@@ -151,4 +150,34 @@ func (u *UI) unlocked(b Backend) {
 		return
 	}
 	u.showZones()
+}
+
+// StartUnlocked starts the UI and unlocks with passphrase instead of asking
+// for it, creating an identity named name first if there is none. It is
+// for automated runs (the smoke test); passphrase is cleared after use.
+func (u *UI) StartUnlocked(name string, passphrase []byte) {
+	// The window stays empty until the zones (or the unlock screen, on
+	// failure) are shown.
+	u.w.SetContent(container.NewStack())
+	u.startPoll()
+	var b Backend
+	u.async(func(ctx context.Context) error {
+		defer clear(passphrase)
+		if !u.opt.Profile.Initialized() {
+			if err := u.opt.Profile.Create(name, passphrase); err != nil {
+				return err
+			}
+		}
+		var err error
+		b, err = u.opt.Profile.Unlock(ctx, passphrase)
+		return err
+	}, func(err error) {
+		if err != nil {
+			u.log.Error("unlock", "err", err)
+			u.showUnlock()
+			dialogError(u, L("unlock.err.start", args{"Err": err.Error()}))
+			return
+		}
+		u.unlocked(b)
+	})
 }

@@ -34,6 +34,7 @@ func (u *UI) showWelcome() {
 
 // showZones lists the zones with their active and unread alert counts.
 func (u *UI) showZones() {
+	u.log.Info("showing zone list", "zones", len(u.b.Zones()))
 	u.zoneOpen = ""
 	u.home(screen{title: L("zones.title"), live: true, build: u.zonesContent})
 }

@@ -135,6 +135,18 @@ func (f *Fake) SetRole(zone, role string) error {
 	return nil
 }
 
+// SetPeers sets the peer IDs a zone reports as subscribed to its topic.
+func (f *Fake) SetPeers(zone string, peers []string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	z := f.zone(zone)
+	if z == nil {
+		return fmt.Errorf("zone %q: %w", zone, control.ErrNotFound)
+	}
+	z.Peers = slices.Clone(peers)
+	return nil
+}
+
 // AddMember adds a member to a zone's roster, as if their announcement
 // arrived. A zero ID gets a made-up one, a zero role is member. It returns
 // the member added.
