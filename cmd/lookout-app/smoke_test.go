@@ -236,5 +236,8 @@ func TestMain(m *testing.M) {
 	if appBin != "" {
 		os.RemoveAll(filepath.Dir(appBin))
 	}
+	if cliBin != "" {
+		os.RemoveAll(filepath.Dir(cliBin))
+	}
 	os.Exit(code)
 }
