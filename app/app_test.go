@@ -490,7 +490,7 @@ func TestSettings(t *testing.T) {
 
 	// Notifications off.
 	for _, o := range h.objects() {
-		if c, ok := o.(*widget.Check); ok && c.Text == "Notify me of verified alerts and callouts" {
+		if c, ok := o.(*widget.Check); ok && c.Text == "Notify me" {
 			test.Tap(c)
 		}
 	}
@@ -599,5 +599,86 @@ func TestPracticeZone(t *testing.T) {
 	h.waitFor("practice closed", func() bool { return started.closed.Load() })
 	if h.ui.b != Backend(h.fake) {
 		t.Error("the member's own node is not back on screen")
+	}
+}
+
+func TestExpiredByClock(t *testing.T) {
+	h := newHarness(t, Options{})
+	z := h.zone("Parkdale", "member")
+	h.unlocked()
+	a := sighting(z.ID, "s1", "verified", 2, false)
+	a.Expires = testNow.Add(-time.Minute)
+	h.receive(a)
+	h.label("0 active alerts · member")
+	h.tap("Parkdale")
+	h.label("EXPIRED")
+	h.tap("Details")
+	if h.findButton("I see it too") != nil {
+		t.Error("an expired sighting can still be confirmed")
+	}
+}
+
+func TestCosign(t *testing.T) {
+	h := newHarness(t, Options{})
+	z := h.zone("Parkdale", "organizer")
+	on := true
+	if _, err := h.fake.SetSettings(context.Background(), api.SettingsRequest{Zone: z.ID, Cosign: &on}); err != nil {
+		t.Fatal(err)
+	}
+	h.unlocked()
+	c := callout(z.ID, "c1", false)
+	c.State = ""
+	test.AssertNotificationSent(t, nil, func() { h.receive(c) })
+	if got := h.ui.alerts["c1"].State; got != "awaiting-cosign" {
+		t.Fatalf("callout state %q, want awaiting-cosign", got)
+	}
+	h.ui.showAlert("c1")
+	h.label("AWAITING A SECOND ORGANIZER")
+	if h.findButton("On my way") != nil {
+		t.Error("a callout awaiting its co-signature can be answered")
+	}
+	h.tap("Co-sign this callout")
+	h.waitFor("co-signed", func() bool { return h.ui.alerts["c1"].State == "active" })
+	h.label("CALLOUT ACTIVE")
+	h.button("On my way")
+}
+
+// TestNarrowWindow checks that no screen, in any language, needs more
+// width than a small phone gives.
+func TestNarrowWindow(t *testing.T) {
+	const width = 320
+	h := newHarness(t, Options{Practice: func(context.Context, PracticeScript) (PracticeZone, error) { return nil, context.Canceled }})
+	z := h.zone("A zone with a rather long neighbourhood name", "organizer")
+	if _, err := h.fake.AddMember(z.ID, api.Member{ID: "d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0", Name: "Bea"}); err != nil {
+		t.Fatal(err)
+	}
+	h.unlocked()
+	h.receive(sighting(z.ID, "s1", "corroborated", 12, true))
+	h.receive(callout(z.ID, "c1", false))
+	for _, code := range []string{"en", "fr", "es"} {
+		loadTranslations(code)
+		for _, s := range []struct {
+			name string
+			show func()
+		}{
+			{"first run", h.ui.showFirstRun},
+			{"unlock", h.ui.showUnlock},
+			{"welcome", h.ui.showWelcome},
+			{"zones", h.ui.showZones},
+			{"feed", func() { h.ui.showFeed(z) }},
+			{"sighting", func() { h.ui.showAlert("s1") }},
+			{"callout", func() { h.ui.showAlert("c1") }},
+			{"report", func() { h.ui.showReport(z) }},
+			{"callout form", func() { h.ui.showCallout(z) }},
+			{"invite", func() { h.ui.showInvite(z) }},
+			{"join", h.ui.showJoin},
+			{"members", func() { h.ui.showMembers(z) }},
+			{"settings", h.ui.showSettings},
+		} {
+			s.show()
+			if w := h.ui.w.Content().MinSize().Width; w > width {
+				t.Errorf("%s: %s needs %v wide, more than %d", code, s.name, w, width)
+			}
+		}
 	}
 }

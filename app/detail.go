@@ -26,8 +26,9 @@ func (u *UI) showAlert(id string) {
 	}
 	u.show(screen{title: title, live: true, build: func() fyne.CanvasObject {
 		v := u.alerts[id]
+		a := u.effective(v.Alert)
 		box := container.NewVBox()
-		head := container.NewHBox(stateLabel(v.Alert))
+		head := container.NewVBox(stateLabel(a))
 		if v.Exercise {
 			head.Add(drillLabel())
 		}
@@ -35,10 +36,10 @@ func (u *UI) showAlert(id string) {
 		if v.Exercise {
 			box.Add(wrapLabel(L("detail.drill.help")))
 		}
-		box.Add(u.actions(v.Alert, msg))
+		box.Add(u.actions(a, msg))
 		box.Add(msg)
 		box.Add(widget.NewSeparator())
-		for _, f := range u.fields(v.Alert) {
+		for _, f := range u.fields(a) {
 			box.Add(field(f[0], f[1]))
 		}
 		box.Add(widget.NewSeparator())
@@ -149,7 +150,7 @@ func (u *UI) actions(a api.Alert, msg *widget.Label) fyne.CanvasObject {
 		})
 	case "callout":
 		if a.State == "active" {
-			row := container.NewGridWithColumns(3)
+			row := container.NewVBox()
 			for _, r := range []struct{ key, status string }{{"detail.enroute", "enroute"}, {"detail.onscene", "onscene"}, {"detail.cannot", "cannot"}} {
 				var b *widget.Button
 				b = widget.NewButton(L(r.key), func() {
@@ -158,7 +159,7 @@ func (u *UI) actions(a api.Alert, msg *widget.Label) fyne.CanvasObject {
 				row.Add(b)
 			}
 			box.Add(row)
-			box.Add(widget.NewLabel(responderLine(a)))
+			box.Add(wrapLabel(responderLine(a)))
 		}
 		if a.State == "awaiting-cosign" && z.Role == "organizer" && a.Sender != me {
 			button("detail.cosign", theme.ConfirmIcon(), widget.HighImportance, func(ctx context.Context) (api.Alert, error) {

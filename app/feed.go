@@ -28,12 +28,21 @@ func (u *UI) showFeed(z api.Zone) {
 	u.show(screen{title: z.Name, live: true, build: func() fyne.CanvasObject { return u.feedContent(z.ID) }})
 }
 
+// effective is a as it stands now: one that ran out without an update is
+// expired.
+func (u *UI) effective(a api.Alert) api.Alert {
+	if a.State != "cleared" && !a.Expires.IsZero() && u.opt.Now().After(a.Expires) {
+		a.State = "expired"
+	}
+	return a
+}
+
 // feedAlerts returns a zone's alerts in feed order.
 func (u *UI) feedAlerts(zoneID string) []api.Alert {
 	var as []api.Alert
 	for _, v := range u.alerts {
 		if v.Zone == zoneID {
-			as = append(as, v.Alert)
+			as = append(as, u.effective(v.Alert))
 		}
 	}
 	sortFeed(as)
@@ -76,7 +85,7 @@ func (u *UI) feedContent(zoneID string) fyne.CanvasObject {
 // feedItem is one alert in the feed: state in words and colour, what, where
 // and when, and a button to open it.
 func (u *UI) feedItem(a api.Alert) fyne.CanvasObject {
-	head := container.NewHBox(stateLabel(a))
+	head := container.NewVBox(stateLabel(a))
 	if a.Exercise {
 		head.Add(drillLabel())
 	}
@@ -87,7 +96,7 @@ func (u *UI) feedItem(a api.Alert) fyne.CanvasObject {
 	lines := container.NewVBox(head, boldWrap(what),
 		wrapLabel(L("feed.where", args{"Where": a.Where, "Time": u.clock(a.Sent)})))
 	if a.Kind == "callout" && a.Responders != nil {
-		lines.Add(widget.NewLabel(responderLine(a)))
+		lines.Add(wrapLabel(responderLine(a)))
 	}
 	open := widget.NewButton(L("feed.open"), func() { u.showAlert(a.ID) })
 	lines.Add(open)

@@ -16,11 +16,9 @@ import (
 	"lookout/node/control/controltest"
 )
 
-// testNow is the clock of every UI test; alerts are sent a few minutes
-// before it so rendered times never change.
-// It is far in the future because controltest.Fake expires alerts by the
-// wall clock.
-var testNow = time.Date(2099, 6, 1, 14, 30, 0, 0, time.UTC)
+// testNow is the clock of every UI test and its fake node; alerts are
+// sent a few minutes before it so rendered times never change.
+var testNow = time.Date(2026, 6, 1, 14, 30, 0, 0, time.UTC)
 
 // fakeProfile is an in-memory Profile.
 type fakeProfile struct {
@@ -102,7 +100,8 @@ func newHarness(t *testing.T, opt Options) *harness {
 	fa := test.NewTempApp(t)
 	fa.Preferences().SetString(prefLanguage, "en")
 	t.Cleanup(func() { loadTranslations("en") })
-	fake := &controltest.Fake{Self: api.Status{MemberID: "a1b2c3d4e5f60718293a4b5c6d7e8f90", Name: "Amira"}}
+	fake := &controltest.Fake{Self: api.Status{MemberID: "a1b2c3d4e5f60718293a4b5c6d7e8f90", Name: "Amira"},
+		Now: func() time.Time { return testNow }}
 	h := &harness{t: t, fa: fa, fake: fake, prof: &fakeProfile{b: fake}, q: make(chan func(), 256)}
 	if opt.Profile == nil {
 		opt.Profile = h.prof

@@ -79,7 +79,7 @@ func (u *UI) memberRow(z api.Zone, m api.Member, me string, msg, note *widget.La
 			}, done(L("members.promoted", args{"Name": name, "Role": roleWord(role)})))
 		}
 	}
-	buttons := container.NewGridWithColumns(2)
+	buttons := container.NewVBox()
 	if m.Role == "member" {
 		buttons.Add(widget.NewButton(L("members.make.verifier"), promote("verifier")))
 	}

@@ -29,10 +29,10 @@ func TestScreenshots(t *testing.T) {
 	test.ApplyTheme(t, theme.DefaultTheme())
 	h.fa.Settings().SetTheme(theme.DefaultTheme())
 	h.ui.w.Resize(fyne.NewSize(400, 760))
-	// Invites expire by the wall clock (controltest.Fake), so the
-	// screenshots use it too.
+	// The screenshots show the time they were made.
 	now := time.Now().UTC().Truncate(time.Minute)
 	h.ui.opt.Now = func() time.Time { return now }
+	h.fake.Now = h.ui.opt.Now
 	shot := func(name string) {
 		t.Helper()
 		h.ui.render()

@@ -47,14 +47,18 @@ func (u *UI) zonesContent() fyne.CanvasObject {
 		box.Add(wrapLabel(L("zones.none")))
 	}
 	for _, z := range zs {
-		open := widget.NewButtonWithIcon(z.Name, theme.NavigateNextIcon(), func() { u.showFeed(z) })
+		open := widget.NewButtonWithIcon(shorten(z.Name, buttonRunes), theme.NavigateNextIcon(), func() { u.showFeed(z) })
 		open.Alignment = widget.ButtonAlignLeading
+		row := container.NewVBox(open)
+		if shorten(z.Name, buttonRunes) != z.Name {
+			row.Add(boldWrap(z.Name))
+		}
 		active := u.activeCount(z.ID)
-		counts := widget.NewLabel(N("zones.active", active, args{"N": active}) + " · " + roleWord(z.Role))
+		counts := wrapLabel(N("zones.active", active, args{"N": active}) + " · " + roleWord(z.Role))
 		if active > 0 {
 			counts.Importance = widget.DangerImportance
 		}
-		row := container.NewVBox(open, counts)
+		row.Add(counts)
 		if n := u.unread[z.ID]; n > 0 {
 			l := widget.NewLabelWithStyle(N("zones.unread", n, args{"N": n}), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 			l.Importance = widget.HighImportance
@@ -66,16 +70,27 @@ func (u *UI) zonesContent() fyne.CanvasObject {
 		box.Add(row)
 		box.Add(widget.NewSeparator())
 	}
-	actions := container.NewGridWithColumns(2,
+	box.Add(container.NewGridWithColumns(2,
 		widget.NewButtonWithIcon(L("zones.join"), theme.LoginIcon(), u.showJoin),
 		widget.NewButtonWithIcon(L("zones.create"), theme.ContentAddIcon(), u.showCreateZone),
-	)
+	))
 	if u.opt.Practice != nil || u.practice != nil {
-		actions.Add(u.practiceButton())
+		box.Add(u.practiceButton())
 	}
-	actions.Add(widget.NewButtonWithIcon(L("zones.settings"), theme.SettingsIcon(), u.showSettings))
-	box.Add(actions)
+	box.Add(widget.NewButtonWithIcon(L("zones.settings"), theme.SettingsIcon(), u.showSettings))
 	return box
+}
+
+// buttonRunes is the longest text a button shows in a phone-sized window.
+const buttonRunes = 24
+
+// shorten cuts s to n runes, ending with an ellipsis if it was longer.
+func shorten(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }
 
 // noPeersLabel warns that nobody in a zone is connected.
@@ -89,7 +104,7 @@ func noPeersLabel() *widget.Label {
 func (u *UI) activeCount(zoneID string) int {
 	n := 0
 	for _, v := range u.alerts {
-		if v.Zone == zoneID && v.State != "cleared" && v.State != "expired" {
+		if a := u.effective(v.Alert); a.Zone == zoneID && a.State != "cleared" && a.State != "expired" {
 			n++
 		}
 	}
@@ -120,6 +135,9 @@ func (u *UI) showCreateZone() {
 			return
 		case len(n) > protocol.MaxZoneNameLen:
 			setError(msg, L("err.toolong", args{"Field": L("create.name"), "Max": protocol.MaxZoneNameLen}))
+			return
+		case protocol.CheckText(n) != nil || strings.ContainsAny(n, "\n\t"):
+			setError(msg, L("err.badtext", args{"Field": L("create.name")}))
 			return
 		}
 		setError(msg, "")
