@@ -65,8 +65,9 @@ type UI struct {
 	zoneOpen string                // zone ID whose feed is on screen
 	watching map[string]bool       // zone IDs watched on the backend on screen
 
-	cur   screen
-	stack []screen // screens to go back to
+	cur    screen
+	stack  []screen          // screens to go back to
+	scroll *container.Scroll // the current screen's scroller
 
 	closeOnce sync.Once
 }
@@ -229,11 +230,18 @@ func (u *UI) back() {
 	u.render()
 }
 
-// refresh rebuilds the current screen if it shows live data.
+// refresh rebuilds the current screen if it shows live data, keeping the
+// reader's place in it.
 func (u *UI) refresh() {
-	if u.cur.live {
-		u.render()
+	if !u.cur.live {
+		return
 	}
+	var off fyne.Position
+	if u.scroll != nil {
+		off = u.scroll.Offset
+	}
+	u.render()
+	u.scroll.ScrollToOffset(off)
 }
 
 // render draws the current screen under a bar with its title and, if there
@@ -250,7 +258,8 @@ func (u *UI) render() {
 	}
 	bar := container.NewBorder(nil, nil, left, u.practiceBadge(), title)
 	top := container.NewVBox(bar, widget.NewSeparator())
-	u.w.SetContent(container.NewBorder(top, nil, nil, nil, container.NewVScroll(container.NewPadded(u.cur.build()))))
+	u.scroll = container.NewVScroll(container.NewPadded(u.cur.build()))
+	u.w.SetContent(container.NewBorder(top, nil, nil, nil, u.scroll))
 }
 
 // practiceBadge marks every screen while the practice zone is on screen.

@@ -184,6 +184,22 @@ func TestFeedOrderAndDrill(t *testing.T) {
 		t.Error("a member sees the Invite button")
 	}
 	test.AssertRendersToMarkup(t, "feed.xml", h.ui.w.Canvas())
+
+	// An alert arriving while the reader is scrolled down keeps their place.
+	h.ui.scroll.ScrollToOffset(fyne.NewPos(0, 120))
+	h.receive(sighting(z.ID, "new", "", 1, false))
+	if h.ui.scroll.Offset.Y != 120 {
+		t.Errorf("feed scrolled to %v after an update, want 120", h.ui.scroll.Offset.Y)
+	}
+	details := 0
+	for _, o := range h.objects() {
+		if b, ok := o.(*widget.Button); ok && b.Text == "Details" {
+			details++
+		}
+	}
+	if details != 6 {
+		t.Errorf("feed shows %d alerts after the update, want 6", details)
+	}
 }
 
 func TestNotifications(t *testing.T) {
