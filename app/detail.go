@@ -156,6 +156,9 @@ func (u *UI) actions(a api.Alert, msg *widget.Label) fyne.CanvasObject {
 				b = widget.NewButton(L(r.key), func() {
 					act(b, func(ctx context.Context) (api.Alert, error) { return u.b.Respond(ctx, a.ID, r.status) })
 				})
+				if r.status == "enroute" {
+					b.Importance = widget.HighImportance
+				}
 				row.Add(b)
 			}
 			box.Add(row)
