@@ -698,3 +698,20 @@ func TestNarrowWindow(t *testing.T) {
 		}
 	}
 }
+
+// TestQuickReport sends a report from the zone list in the fewest steps:
+// one tap, two fields, Enter.
+func TestQuickReport(t *testing.T) {
+	h := newHarness(t, Options{})
+	z := h.zone("Parkdale", "member")
+	h.unlocked()
+	h.tap("Report a sighting")
+	test.Type(h.entry("e.g. 2 CBSA officers, unmarked van"), "2 officers")
+	where := h.entry("e.g. Queen & Dunn, outside the pharmacy")
+	test.Type(where, "Queen & Dunn")
+	where.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	h.waitFor("alert detail", func() bool { return h.ui.cur.title == "Sighting" })
+	if as, _ := h.fake.Alerts(z.ID); len(as) != 1 || as[0].What != "2 officers" || as[0].Where != "Queen & Dunn" {
+		t.Errorf("sent %+v", as)
+	}
+}

@@ -125,6 +125,7 @@ func (u *UI) showReport(z api.Zone) {
 		})
 	})
 	send.Importance = widget.DangerImportance
+	where.OnSubmitted = func(string) { send.OnTapped() }
 	more := widget.NewAccordion(widget.NewAccordionItem(L("report.more"), container.NewVBox(
 		widget.NewLabel(L("field.size")), size,
 		widget.NewLabel(L("field.activity")), activity,

@@ -67,6 +67,10 @@ func (u *UI) zonesContent() fyne.CanvasObject {
 		if len(z.Peers) == 0 {
 			row.Add(noPeersLabel())
 		}
+		// Reporting is one tap from the zone list.
+		report := widget.NewButtonWithIcon(L("feed.report"), theme.WarningIcon(), func() { u.showReport(z) })
+		report.Importance = widget.DangerImportance
+		row.Add(report)
 		box.Add(row)
 		box.Add(widget.NewSeparator())
 	}
