@@ -132,6 +132,8 @@ func (w *lineWaiter) waitFor(t *testing.T, want string, timeout time.Duration) {
 	}
 }
 
+const smokePass = "smoke test passphrase"
+
 // TestSmoke builds the app, starts it under Xvfb with a home that has one
 // zone, waits for the zone list, takes a screenshot and stops the app with
 // SIGTERM.
@@ -159,7 +161,7 @@ func TestSmoke(t *testing.T) {
 
 	cmd := exec.Command(bin, "--home", home, "--passphrase-env", "LK_SMOKE_PASS",
 		"--listen", "/ip4/127.0.0.1/tcp/0", "--listen", "/ip4/127.0.0.1/udp/0/quic-v1")
-	cmd.Env = append(os.Environ(), "DISPLAY="+display, "LK_SMOKE_PASS=smoke test passphrase", "DBUS_SESSION_BUS_ADDRESS=")
+	cmd.Env = append(os.Environ(), "DISPLAY="+display, "LK_SMOKE_PASS="+smokePass, "DBUS_SESSION_BUS_ADDRESS=")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -217,6 +219,9 @@ func TestSmoke(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), `msg=stopped`) {
 		t.Errorf("app did not log a clean stop; stderr:\n%s", out)
+	}
+	if strings.Contains(out.String(), smokePass) {
+		t.Error("the passphrase appears in the app's log")
 	}
 }
 
