@@ -115,7 +115,8 @@ func newHarness(t *testing.T, opt Options) *harness {
 	return h
 }
 
-// unlockedWith creates an identity, unlocks it and shows the zone list.
+// unlocked creates an identity, unlocks it through the unlock screen and
+// waits for the node to be on screen.
 func (h *harness) unlocked() {
 	h.t.Helper()
 	h.prof.init, h.prof.pass = true, testPass

@@ -116,7 +116,7 @@ func (u *UI) showSettings() {
 			heading("settings.status"), u.statusContent(),
 			widget.NewSeparator(),
 			heading("settings.wipe.heading"), wrapLabel(L("settings.wipe.help")), wipe)
-	}, live: false})
+	}})
 }
 
 // statusContent shows peers per zone and the node's listening addresses.
