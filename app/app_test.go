@@ -3,6 +3,8 @@ package app
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"hash/crc32"
 	"image/png"
 	"strings"
 	"sync/atomic"
@@ -713,5 +715,15 @@ func TestQuickReport(t *testing.T) {
 	h.waitFor("alert detail", func() bool { return h.ui.cur.title == "Sighting" })
 	if as, _ := h.fake.Alerts(z.ID); len(as) != 1 || as[0].What != "2 officers" || as[0].Where != "Queen & Dunn" {
 		t.Errorf("sent %+v", as)
+	}
+}
+
+func TestDecodeQRRefusesHugeImage(t *testing.T) {
+	// A PNG signature and header chunk claiming 100000×100000 pixels.
+	chunk := []byte("IHDR\x00\x01\x86\xa0\x00\x01\x86\xa0\x08\x02\x00\x00\x00")
+	hdr := append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\x0d"), chunk...)
+	hdr = binary.BigEndian.AppendUint32(hdr, crc32.ChecksumIEEE(chunk))
+	if _, err := decodeQR(bytes.NewReader(hdr)); err == nil || !strings.Contains(err.Error(), "too large") {
+		t.Errorf("decodeQR of a huge image: %v, want too large", err)
 	}
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -110,9 +111,29 @@ func qrImage(code string) (image.Image, error) {
 	return q.Image(512), nil
 }
 
+// Limits on a picture of an invite, so an odd file cannot exhaust memory.
+const (
+	maxQRFile   = 20 << 20
+	maxQRPixels = 40_000_000
+)
+
 // decodeQR reads the text of the QR code in an image.
 func decodeQR(r io.Reader) (string, error) {
-	img, _, err := image.Decode(r)
+	b, err := io.ReadAll(io.LimitReader(r, maxQRFile+1))
+	if err != nil {
+		return "", fmt.Errorf("read image: %w", err)
+	}
+	if len(b) > maxQRFile {
+		return "", fmt.Errorf("read image: larger than %d bytes", maxQRFile)
+	}
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(b))
+	if err != nil {
+		return "", fmt.Errorf("read image header: %w", err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > maxQRPixels {
+		return "", fmt.Errorf("read image: %dx%d pixels is too large", cfg.Width, cfg.Height)
+	}
+	img, _, err := image.Decode(bytes.NewReader(b))
 	if err != nil {
 		return "", fmt.Errorf("read image: %w", err)
 	}
