@@ -727,3 +727,22 @@ func TestDecodeQRRefusesHugeImage(t *testing.T) {
 		t.Errorf("decodeQR of a huge image: %v, want too large", err)
 	}
 }
+
+// TestFirstRunRetry: when the node does not start after the identity was
+// created, Continue tries again without creating a second identity.
+func TestFirstRunRetry(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.prof.failStarts = 1
+	h.ui.Start()
+	h.entryAt(1).SetText(testPass)
+	h.entryAt(2).SetText(testPass)
+	h.tap("Continue")
+	h.waitFor("start failure", func() bool {
+		return h.hasLabel("Could not start Lookout: start node: listen: address already in use")
+	})
+	h.tap("Continue")
+	h.waitFor("welcome", func() bool { return h.ui.cur.title == "Get started" })
+	if h.prof.creates != 1 {
+		t.Errorf("identity created %d times, want once", h.prof.creates)
+	}
+}

@@ -29,6 +29,9 @@ type fakeProfile struct {
 	b        Backend
 	unlocked bool
 	wiped    bool
+	creates  int
+	// failStarts makes that many Unlocks fail as a node that cannot start.
+	failStarts int
 }
 
 func (p *fakeProfile) Initialized() bool {
@@ -44,6 +47,7 @@ func (p *fakeProfile) Create(name string, pass []byte) error {
 		return fmt.Errorf("create identity: already exists")
 	}
 	p.init, p.name, p.pass = true, name, string(pass)
+	p.creates++
 	return nil
 }
 
@@ -52,6 +56,10 @@ func (p *fakeProfile) Unlock(ctx context.Context, pass []byte) (Backend, error) 
 	defer p.mu.Unlock()
 	if string(pass) != p.pass {
 		return nil, fmt.Errorf("unlock: %w", ErrWrongPassphrase)
+	}
+	if p.failStarts > 0 {
+		p.failStarts--
+		return nil, fmt.Errorf("start node: listen: address already in use")
 	}
 	p.unlocked = true
 	return p.b, nil

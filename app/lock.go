@@ -51,7 +51,7 @@ func (u *UI) showFirstRun() {
 	create = widget.NewButton(L("firstrun.create"), func() {
 		p := []byte(pass.Text)
 		switch {
-		case len(name.Text) > protocol.MaxNameLen || strings.ContainsAny(name.Text, "\x00\r\n"):
+		case len(name.Text) > protocol.MaxNameLen || strings.ContainsAny(name.Text, "\r\n\t") || protocol.CheckText(name.Text) != nil:
 			setError(msg, L("firstrun.err.name", args{"Max": protocol.MaxNameLen}))
 			return
 		case len(p) == 0:
@@ -69,16 +69,24 @@ func (u *UI) showFirstRun() {
 		nm := strings.TrimSpace(name.Text)
 		var b Backend
 		u.async(func(ctx context.Context) error {
-			if err := u.opt.Profile.Create(nm, p); err != nil {
-				return err
+			defer clear(p)
+			// A retry after a failed start must not create a second identity.
+			if !u.opt.Profile.Initialized() {
+				if err := u.opt.Profile.Create(nm, p); err != nil {
+					return err
+				}
 			}
 			var err error
 			b, err = u.opt.Profile.Unlock(ctx, p)
-			clear(p)
 			return err
 		}, func(err error) {
 			create.Enable()
-			if err != nil {
+			switch {
+			case err != nil && u.opt.Profile.Initialized():
+				u.log.Error("start node", "err", err)
+				setError(msg, L("unlock.err.start", args{"Err": err.Error()}))
+				return
+			case err != nil:
 				u.log.Error("create identity", "err", err)
 				setError(msg, L("firstrun.err.create", args{"Err": err.Error()}))
 				return
