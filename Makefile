@@ -11,29 +11,40 @@ endif
 
 GO ?= go
 BIN := bin/lookout
+APP := bin/lookout-app
 
-# Home directory of the node started by `make run`: identity, zone secrets,
-# replay cache and the control socket live here. Override with
-# `make run LOOKOUT_HOME=/path` or the LOOKOUT_HOME environment variable.
+# Home directory of the app started by `make run` and the node started by
+# `make node`: identity, zone secrets, replay cache and the control socket
+# live here. Override with `make run LOOKOUT_HOME=/path` or the
+# LOOKOUT_HOME environment variable.
 LOOKOUT_HOME ?= $(CURDIR)/.lookout-home
 HOME_DIR := $(LOOKOUT_HOME)
-# Display name given to `lookout init` on first run.
+# Display name given to `lookout init` on the first `make node`.
 NAME ?= $(or $(USER),$(shell id -un 2>/dev/null),lookout)
 
 FUZZTIME_TEST ?= 5s
 FUZZTIME ?= 60s
 TEST_TIMEOUT ?= 25m
 
-.PHONY: all build run deps test vet test-go fuzz-short fuzz bench clean
+.PHONY: all build app run node deps test vet test-go fuzz-short fuzz bench screenshots clean
 
 all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/lookout
 
-run: build
+# The desktop app (Fyne) needs cgo and the OpenGL/X11 headers, hence deps.
+app: deps
+	CGO_ENABLED=1 $(GO) build -o $(APP) ./cmd/lookout-app
+
+# Build and open the app; the first run asks for a name and a passphrase.
+run: app
+	./$(APP) --home "$(HOME_DIR)"
+
+# A headless always-on node (no window), as `lookout node`.
+node: build
 	@if [ ! -f "$(HOME_DIR)/store.keys" ]; then \
-		echo "make run: no identity in $(HOME_DIR); creating one"; \
+		echo "make node: no identity in $(HOME_DIR); creating one"; \
 		./$(BIN) --home "$(HOME_DIR)" init --name "$(NAME)"; \
 	fi
 	./$(BIN) --home "$(HOME_DIR)" node
@@ -42,7 +53,8 @@ deps:
 	bash scripts/install-deps.sh
 
 # The full suite: vet, race-enabled tests, then a short run of every fuzzer.
-# -race needs cgo and a C toolchain (gcc, libc6-dev), hence deps.
+# -race needs cgo and a C toolchain (gcc, libc6-dev), the app needs the
+# OpenGL/X11 headers and its smoke test Xvfb and ImageMagick, hence deps.
 test: deps
 	$(MAKE) --no-print-directory vet
 	$(MAKE) --no-print-directory test-go
@@ -59,6 +71,11 @@ fuzz-short:
 
 fuzz:
 	bash scripts/fuzz.sh $(FUZZTIME)
+
+# PNGs of the app's main screens in docs/screenshots, drawn by Fyne's test
+# driver (no display needed).
+screenshots:
+	LOOKOUT_SCREENSHOTS=$(CURDIR)/docs/screenshots CGO_ENABLED=1 $(GO) test -count=1 -run '^TestScreenshots$$' ./app
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./... 2>&1 | tee bench.txt

@@ -4,20 +4,22 @@
 # does nothing and touches no package list.
 #
 # Usage: scripts/install-deps.sh [--app]
-#   (default)  gcc, libc6-dev     -- cgo, needed by `go test -race`
-#   --app      also pkg-config, libgl1-mesa-dev, xorg-dev
-#              -- for the Fyne desktop app (issue 5; not needed yet)
+#   gcc, libc6-dev                     -- cgo, needed by `go test -race`
+#   pkg-config, libgl1-mesa-dev, xorg-dev -- to build the Fyne app (cmd/lookout-app)
+#   xvfb, imagemagick                  -- the app's smoke test (virtual screen, screenshot)
+#   --app is accepted for older callers; everything above is always wanted
+#   because `make test` builds and runs the app.
 #
 # Runs as root on Debian 12 (as on the developers' and CI machines). Go itself
 # is expected at /usr/local/go; it is not installed here.
 set -euo pipefail
 
-want=(gcc libc6-dev)
+want=(gcc libc6-dev pkg-config libgl1-mesa-dev xorg-dev xvfb imagemagick)
 for arg in "$@"; do
 	case "$arg" in
-	--app) want+=(pkg-config libgl1-mesa-dev xorg-dev) ;;
+	--app) ;;
 	-h | --help)
-		sed -n '2,12p' "$0"
+		sed -n '2,14p' "$0"
 		exit 0
 		;;
 	*)

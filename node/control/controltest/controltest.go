@@ -34,6 +34,9 @@ var _ control.Backend = (*Fake)(nil)
 type Fake struct {
 	// Self is what Status reports; a zero PeerID gets made-up values.
 	Self api.Status
+	// Now is the fake's clock (sent, expiry, rate limits); nil means
+	// time.Now. Set it before using the fake.
+	Now func() time.Time
 
 	mu       sync.Mutex
 	zones    []*zone
@@ -75,6 +78,13 @@ const (
 	maxRateLimit   = 1000
 	maxCount       = 10000
 )
+
+func (f *Fake) now() time.Time {
+	if f.Now != nil {
+		return f.Now()
+	}
+	return time.Now()
+}
 
 func defaultSettings() api.Settings {
 	return api.Settings{Quorum: 2, Window: api.Duration(20 * time.Minute), Expiry: api.Duration(4 * time.Hour),
@@ -135,6 +145,18 @@ func (f *Fake) SetRole(zone, role string) error {
 	return nil
 }
 
+// SetPeers sets the peer IDs a zone reports as subscribed to its topic.
+func (f *Fake) SetPeers(zone string, peers []string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	z := f.zone(zone)
+	if z == nil {
+		return fmt.Errorf("zone %q: %w", zone, control.ErrNotFound)
+	}
+	z.Peers = slices.Clone(peers)
+	return nil
+}
+
 // AddMember adds a member to a zone's roster, as if their announcement
 // arrived. A zero ID gets a made-up one, a zero role is member. It returns
 // the member added.
@@ -170,7 +192,7 @@ func (f *Fake) Receive(a api.Alert) (api.Alert, error) {
 	if z == nil {
 		return api.Alert{}, fmt.Errorf("zone %q: %w", a.Zone, control.ErrNotFound)
 	}
-	now := time.Now().UTC()
+	now := f.now().UTC()
 	a.ID = cmp.Or(a.ID, newID(8))
 	a.Zone, a.ZoneName = z.ID, z.Name
 	a.Sender = cmp.Or(a.Sender, newID(32))
@@ -234,7 +256,7 @@ func (f *Fake) Invite(ctx context.Context, req api.InviteRequest) (api.InviteRes
 	}
 	code := "lk1-" + newID(16)
 	f.invites[code] = invite{zone: z.ID, role: role}
-	return api.InviteResponse{Code: code, Expires: time.Now().Add(req.TTL).UTC()}, nil
+	return api.InviteResponse{Code: code, Expires: f.now().Add(req.TTL).UTC()}, nil
 }
 
 // Join redeems a code from Invite, once: the fake member takes the invite's
@@ -274,7 +296,7 @@ func (f *Fake) Report(ctx context.Context, req api.ReportRequest) (api.Alert, er
 	case req.Size < 0 || req.Size > maxCount:
 		return api.Alert{}, fmt.Errorf("%w: size must be between 0 and %d", control.ErrInvalid, maxCount)
 	}
-	now := time.Now().UTC()
+	now := f.now().UTC()
 	if err := z.allow(&z.reports, z.settings.MaxReports, "reports", now); err != nil {
 		return api.Alert{}, err
 	}
@@ -343,7 +365,7 @@ func (f *Fake) Confirm(ctx context.Context, alertID string) (api.Alert, error) {
 	if err != nil {
 		return api.Alert{}, err
 	}
-	now := time.Now().UTC()
+	now := f.now().UTC()
 	if err := z.allow(&z.confirms, z.settings.MaxConfirms, "confirmations", now); err != nil {
 		return api.Alert{}, err
 	}
@@ -422,7 +444,7 @@ func (f *Fake) UpdateCallout(ctx context.Context, req api.CalloutUpdateRequest) 
 		return api.Alert{}, fmt.Errorf("%w: only organizers can update callouts; you are a %s of zone %q", control.ErrForbidden, z.Role, z.Name)
 	case req.Need < 0 || req.Need > maxCount:
 		return api.Alert{}, fmt.Errorf("%w: need must be between 0 and %d", control.ErrInvalid, maxCount)
-	case !f.counts(a, time.Now()):
+	case !f.counts(a, f.now()):
 		return api.Alert{}, fmt.Errorf("%w: callout %s has ended", control.ErrInvalid, a.ID)
 	}
 	a.Title, a.Where, a.When = cmp.Or(req.Title, a.Title), cmp.Or(req.Where, a.Where), cmp.Or(req.When, a.When)
@@ -452,7 +474,7 @@ func (f *Fake) Cosign(ctx context.Context, alertID string) (api.Alert, error) {
 		return api.Alert{}, fmt.Errorf("%w: a second organizer must co-sign; you sent this callout", control.ErrInvalid)
 	case slices.Contains(a.Cosigners, me):
 		return api.Alert{}, fmt.Errorf("%w: you already co-signed this callout", control.ErrInvalid)
-	case !f.counts(a, time.Now()):
+	case !f.counts(a, f.now()):
 		return api.Alert{}, fmt.Errorf("%w: alert %s has ended", control.ErrInvalid, a.ID)
 	}
 	a.Cosigners = append(a.Cosigners, me)
@@ -470,7 +492,7 @@ func (f *Fake) Alerts(zone string) ([]api.Alert, error) {
 	if z == nil {
 		return nil, fmt.Errorf("zone %q: %w", zone, control.ErrNotFound)
 	}
-	now := time.Now()
+	now := f.now()
 	as := []api.Alert{}
 	for _, a := range f.alerts {
 		if a.Zone == z.ID && f.counts(a, now) {
@@ -748,7 +770,7 @@ func (f *Fake) active(ref, kind string) (*api.Alert, *zone, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if !f.counts(a, time.Now()) {
+	if !f.counts(a, f.now()) {
 		ended := "expired"
 		if a.State == "cleared" {
 			ended = "cleared"
@@ -779,7 +801,7 @@ func restate(a *api.Alert, s api.Settings) string {
 }
 
 func (f *Fake) newAlert(z *zone, kind, where string, exercise bool) *api.Alert {
-	now := time.Now().UTC()
+	now := f.now().UTC()
 	a := &api.Alert{
 		ID:         newID(8),
 		Zone:       z.ID,

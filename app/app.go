@@ -1,0 +1,282 @@
+// Package app is Lookout's desktop and mobile user interface, built with
+// Fyne. It drives a node through the Backend interface and the member's
+// identity through Profile; cmd/lookout-app supplies both and the fyne.App.
+package app
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"lookout/node/api"
+)
+
+// Options configure the UI.
+type Options struct {
+	// Profile is the member's identity on this device (required).
+	Profile Profile
+	// Practice starts a practice zone; nil hides "Try a practice zone".
+	Practice StartPractice
+	// Logger receives the app's logs; nil discards them.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Location is the time zone times are shown in; nil means time.Local.
+	Location *time.Location
+	// Poll is how often connection status is refreshed; 0 means never.
+	Poll time.Duration
+	// Tray adds a system tray menu where the desktop has one.
+	Tray bool
+	// Do runs f on the Fyne goroutine; nil means fyne.Do. Tests pass a
+	// queue they drain themselves, so UI state is touched by one goroutine.
+	Do func(f func())
+}
+
+// UI is the Lookout app window and its state. Its fields are used on the
+// Fyne goroutine only; results of background work reach it through do.
+type UI struct {
+	fa  fyne.App
+	w   fyne.Window
+	opt Options
+	log *slog.Logger
+	// do runs f on the Fyne goroutine: fyne.Do, or a queue in tests.
+	do func(f func())
+
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	b           Backend         // the backend on screen: real or practice
+	real        Backend         // the unlocked node, if any
+	practice    PracticeZone    // the running practice zone, if any
+	watchCtx    context.Context // ends when the backend is replaced
+	watchCancel context.CancelFunc
+	gen         int // incremented on every backend switch; stale events are dropped
+
+	alerts   map[string]*alertView // by alert ID, for the backend on screen
+	unread   map[string]int        // zone ID → alerts not yet seen in its feed
+	notified map[string]bool       // alert IDs a notification was sent for
+	zoneOpen string                // zone ID whose feed is on screen
+	watching map[string]bool       // zone IDs watched on the backend on screen
+
+	cur    screen
+	stack  []screen          // screens to go back to
+	scroll *container.Scroll // the current screen's scroller
+
+	closeOnce sync.Once
+}
+
+// alertView is an alert and what the app saw happen to it.
+type alertView struct {
+	api.Alert
+	timeline []timelineEntry
+}
+
+type timelineEntry struct {
+	at   time.Time
+	text string
+}
+
+// screen is one page of the app. build makes its content; live screens are
+// rebuilt when alerts arrive.
+type screen struct {
+	title string
+	build func() fyne.CanvasObject
+	live  bool
+}
+
+// New makes the app's window; call Start to show the first screen.
+func New(fa fyne.App, opt Options) *UI {
+	loadTranslations(fa.Preferences().String(prefLanguage))
+	ctx, cancel := context.WithCancel(context.Background())
+	u := &UI{
+		fa:       fa,
+		opt:      opt,
+		log:      opt.Logger,
+		do:       fyne.Do,
+		ctx:      ctx,
+		cancel:   cancel,
+		alerts:   map[string]*alertView{},
+		unread:   map[string]int{},
+		notified: map[string]bool{},
+	}
+	if u.log == nil {
+		u.log = slog.New(slog.DiscardHandler)
+	}
+	if opt.Do != nil {
+		u.do = opt.Do
+	}
+	if u.opt.Now == nil {
+		u.opt.Now = time.Now
+	}
+	if u.opt.Location == nil {
+		u.opt.Location = time.Local
+	}
+	u.w = fa.NewWindow(L("app.title"))
+	u.w.Resize(fyne.NewSize(420, 760))
+	u.setupTray()
+	return u
+}
+
+// Window returns the app's main window.
+func (u *UI) Window() fyne.Window { return u.w }
+
+// Start shows the first-run screen, or the unlock screen if an identity
+// exists, and starts the status refresh.
+func (u *UI) Start() {
+	if u.opt.Profile.Initialized() {
+		u.showUnlock()
+	} else {
+		u.showFirstRun()
+	}
+	u.startPoll()
+}
+
+func (u *UI) startPoll() {
+	if u.opt.Poll > 0 {
+		go u.poll()
+	}
+}
+
+// ShowAndRun starts the UI and runs the Fyne event loop until the app quits,
+// then stops the node.
+func (u *UI) ShowAndRun() {
+	u.Start()
+	u.w.ShowAndRun()
+	u.Close()
+}
+
+// Close stops the practice zone and the node. It is safe to call more than
+// once.
+func (u *UI) Close() {
+	u.closeOnce.Do(func() {
+		u.cancel()
+		if u.practice != nil {
+			if err := u.practice.Close(); err != nil {
+				u.log.Error("stop practice zone", "err", err)
+			}
+		}
+		if err := u.opt.Profile.Lock(); err != nil {
+			u.log.Error("stop node", "err", err)
+		}
+	})
+}
+
+// poll refreshes live screens (peer counts) every Options.Poll.
+func (u *UI) poll() {
+	t := time.NewTicker(u.opt.Poll)
+	defer t.Stop()
+	for {
+		select {
+		case <-u.ctx.Done():
+			return
+		case <-t.C:
+			u.do(u.refresh)
+		}
+	}
+}
+
+// setupTray adds a system tray menu where the desktop has one; closing the
+// window then hides it and the node keeps receiving alerts.
+func (u *UI) setupTray() {
+	desk, ok := u.fa.(desktop.App)
+	if !ok || !u.opt.Tray {
+		return
+	}
+	open := fyne.NewMenuItem(L("tray.open"), func() { u.w.Show(); u.w.RequestFocus() })
+	report := fyne.NewMenuItem(L("tray.report"), func() {
+		u.w.Show()
+		if u.b != nil {
+			if zs := u.b.Zones(); len(zs) > 0 {
+				u.showReport(zs[0])
+			}
+		}
+	})
+	quit := fyne.NewMenuItem(L("tray.quit"), func() { u.fa.Quit() })
+	quit.IsQuit = true
+	desk.SetSystemTrayMenu(fyne.NewMenu(L("app.title"), open, report, fyne.NewMenuItemSeparator(), quit))
+	u.w.SetCloseIntercept(u.w.Hide)
+}
+
+// show replaces the screen, remembering the current one for Back.
+func (u *UI) show(s screen) {
+	if u.cur.build != nil {
+		u.stack = append(u.stack, u.cur)
+	}
+	u.cur = s
+	u.render()
+}
+
+// home clears the history and shows s.
+func (u *UI) home(s screen) {
+	u.stack = nil
+	u.cur = s
+	u.render()
+}
+
+// back returns to the previous screen.
+func (u *UI) back() {
+	if len(u.stack) == 0 {
+		return
+	}
+	u.cur = u.stack[len(u.stack)-1]
+	u.stack = u.stack[:len(u.stack)-1]
+	u.render()
+}
+
+// refresh rebuilds the current screen if it shows live data, keeping the
+// reader's place in it.
+func (u *UI) refresh() {
+	if !u.cur.live {
+		return
+	}
+	var off fyne.Position
+	if u.scroll != nil {
+		off = u.scroll.Offset
+	}
+	u.render()
+	u.scroll.ScrollToOffset(off)
+}
+
+// render draws the current screen under a bar with its title and, if there
+// is somewhere to go back to, a Back button.
+func (u *UI) render() {
+	if u.cur.build == nil {
+		return
+	}
+	title := widget.NewLabelWithStyle(u.cur.title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	title.Truncation = fyne.TextTruncateEllipsis
+	var left fyne.CanvasObject
+	if len(u.stack) > 0 {
+		left = widget.NewButtonWithIcon(L("nav.back"), theme.NavigateBackIcon(), u.back)
+	}
+	bar := container.NewBorder(nil, nil, left, u.practiceBadge(), title)
+	top := container.NewVBox(bar, widget.NewSeparator())
+	u.scroll = container.NewVScroll(container.NewPadded(u.cur.build()))
+	u.w.SetContent(container.NewBorder(top, nil, nil, nil, u.scroll))
+}
+
+// practiceBadge marks every screen while the practice zone is on screen.
+func (u *UI) practiceBadge() fyne.CanvasObject {
+	if u.practice == nil || u.b != Backend(u.practice) {
+		return nil
+	}
+	l := widget.NewLabelWithStyle(L("practice.badge"), fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
+	l.Importance = widget.HighImportance
+	return l
+}
+
+// async runs f off the Fyne goroutine and then done with its error on it.
+// Backend calls can block on the network; the screen stays responsive.
+func (u *UI) async(f func(ctx context.Context) error, done func(err error)) {
+	go func() {
+		err := f(u.ctx)
+		u.do(func() { done(err) })
+	}()
+}

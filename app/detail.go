@@ -1,0 +1,183 @@
+package app
+
+import (
+	"context"
+	"strconv"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"lookout/node/api"
+)
+
+// showAlert shows every field of an alert, its timeline and what the
+// member can do about it.
+func (u *UI) showAlert(id string) {
+	v, ok := u.alerts[id]
+	if !ok {
+		return
+	}
+	msg := errorLabel()
+	title := L("detail.sighting")
+	if v.Kind == "callout" {
+		title = L("detail.callout")
+	}
+	u.show(screen{title: title, live: true, build: func() fyne.CanvasObject {
+		v := u.alerts[id]
+		a := u.effective(v.Alert)
+		box := container.NewVBox()
+		head := container.NewVBox(stateLabel(a))
+		if v.Exercise {
+			head.Add(drillLabel())
+		}
+		box.Add(head)
+		if v.Exercise {
+			box.Add(wrapLabel(L("detail.drill.help")))
+		}
+		box.Add(u.actions(a, msg))
+		box.Add(msg)
+		box.Add(widget.NewSeparator())
+		for _, f := range u.fields(a) {
+			box.Add(field(f[0], f[1]))
+		}
+		box.Add(widget.NewSeparator())
+		box.Add(widget.NewLabelWithStyle(L("detail.timeline"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+		for _, t := range v.timeline {
+			box.Add(wrapLabel(u.clock(t.at) + "  " + t.text))
+		}
+		return box
+	}})
+}
+
+// field is one "name: value" line.
+func field(name, value string) fyne.CanvasObject {
+	n := widget.NewLabelWithStyle(name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	return container.NewVBox(n, wrapLabel(value))
+}
+
+// fields lists an alert's non-empty fields, in the order a reader needs.
+func (u *UI) fields(a api.Alert) [][2]string {
+	var fs [][2]string
+	add := func(key, value string) {
+		if value != "" {
+			fs = append(fs, [2]string{L(key), value})
+		}
+	}
+	if a.Kind == "callout" {
+		add("field.title", a.Title)
+		add("field.where", a.Where)
+		add("field.when", a.When)
+		if a.Needed > 0 {
+			add("field.need", strconv.Itoa(a.Needed))
+		}
+		add("field.responders", responderLine(a))
+		add("field.bring", a.Bring)
+		add("field.rights", a.Rights)
+		if len(a.Cosigners) > 0 {
+			add("field.cosigners", strconv.Itoa(len(a.Cosigners)))
+		}
+	} else {
+		add("field.what", a.What)
+		add("field.where", a.Where)
+		if a.Size > 0 {
+			add("field.size", strconv.Itoa(a.Size))
+		}
+		add("field.activity", a.Activity)
+		add("field.uniform", a.Uniform)
+		add("field.equipment", a.Equipment)
+		if a.Observed != nil {
+			add("field.observed", u.clock(*a.Observed))
+		}
+		if a.Confirmations != nil {
+			add("field.witnesses", strconv.Itoa(*a.Confirmations))
+		}
+		if len(a.VerifiedBy) > 0 {
+			add("field.verifiers", strconv.Itoa(len(a.VerifiedBy)))
+		}
+		if len(a.Sightings) > 1 {
+			add("field.reports", strconv.Itoa(len(a.Sightings)))
+		}
+	}
+	add("field.sent", u.clock(a.Sent))
+	add("field.expires", u.clock(a.Expires))
+	add("field.sender", roleWord(a.SenderRole))
+	add("field.zone", a.ZoneName)
+	add("field.clear", a.ClearReason)
+	add("field.clearnote", a.ClearNote)
+	add("field.id", a.ID)
+	return fs
+}
+
+// actions are the buttons for what the member can do with an alert now.
+func (u *UI) actions(a api.Alert, msg *widget.Label) fyne.CanvasObject {
+	box := container.NewVBox()
+	if a.State == "cleared" || a.State == "expired" {
+		return box
+	}
+	z, _ := u.zone(a.Zone)
+	me := u.b.Status().MemberID
+	act := func(b *widget.Button, f func(ctx context.Context) (api.Alert, error)) {
+		b.Disable()
+		var res api.Alert
+		u.async(func(ctx context.Context) error {
+			var err error
+			res, err = f(ctx)
+			return err
+		}, func(err error) {
+			b.Enable()
+			if err != nil {
+				setError(msg, errText(err))
+				return
+			}
+			setError(msg, "")
+			u.notified[res.ID] = true
+			u.onAlert(res)
+		})
+	}
+	button := func(key string, icon fyne.Resource, imp widget.Importance, f func(ctx context.Context) (api.Alert, error)) *widget.Button {
+		var b *widget.Button
+		b = widget.NewButtonWithIcon(L(key), icon, func() { act(b, f) })
+		b.Importance = imp
+		box.Add(b)
+		return b
+	}
+	switch a.Kind {
+	case "sighting":
+		button("detail.confirm", theme.VisibilityIcon(), widget.HighImportance, func(ctx context.Context) (api.Alert, error) {
+			return u.b.Confirm(ctx, a.ID)
+		})
+	case "callout":
+		if a.State == "active" {
+			row := container.NewVBox()
+			for _, r := range []struct{ key, status string }{{"detail.enroute", "enroute"}, {"detail.onscene", "onscene"}, {"detail.cannot", "cannot"}} {
+				var b *widget.Button
+				b = widget.NewButton(L(r.key), func() {
+					act(b, func(ctx context.Context) (api.Alert, error) { return u.b.Respond(ctx, a.ID, r.status) })
+				})
+				if r.status == "enroute" {
+					b.Importance = widget.HighImportance
+				}
+				row.Add(b)
+			}
+			box.Add(row)
+			box.Add(wrapLabel(responderLine(a)))
+		}
+		if a.State == "awaiting-cosign" && z.Role == "organizer" && a.Sender != me {
+			button("detail.cosign", theme.ConfirmIcon(), widget.HighImportance, func(ctx context.Context) (api.Alert, error) {
+				return u.b.Cosign(ctx, a.ID)
+			})
+		}
+	}
+	if a.Sender == me || z.Role == "organizer" || (z.Role == "verifier" && a.Kind == "sighting") {
+		key := "detail.clear"
+		if a.Kind == "callout" {
+			key = "detail.end"
+		}
+		button(key, theme.CancelIcon(), widget.MediumImportance, func(ctx context.Context) (api.Alert, error) {
+			return u.b.Clear(ctx, a.ID, "")
+		})
+	}
+	return box
+}

@@ -1,0 +1,128 @@
+package app
+
+import (
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"lookout/node/api"
+)
+
+// zone returns the current view of a zone (role and peers change).
+func (u *UI) zone(id string) (api.Zone, bool) {
+	for _, z := range u.b.Zones() {
+		if z.ID == id {
+			return z, true
+		}
+	}
+	return api.Zone{}, false
+}
+
+// showFeed shows a zone's alerts, most urgent first.
+func (u *UI) showFeed(z api.Zone) {
+	u.zoneOpen = z.ID
+	u.unread[z.ID] = 0
+	u.show(screen{title: z.Name, live: true, build: func() fyne.CanvasObject { return u.feedContent(z.ID) }})
+}
+
+// effective is a as it stands now: one that ran out without an update is
+// expired.
+func (u *UI) effective(a api.Alert) api.Alert {
+	if a.State != "cleared" && !a.Expires.IsZero() && u.opt.Now().After(a.Expires) {
+		a.State = "expired"
+	}
+	return a
+}
+
+// feedAlerts returns a zone's alerts in feed order.
+func (u *UI) feedAlerts(zoneID string) []api.Alert {
+	var as []api.Alert
+	for _, v := range u.alerts {
+		if v.Zone == zoneID {
+			as = append(as, u.effective(v.Alert))
+		}
+	}
+	sortFeed(as)
+	return as
+}
+
+func (u *UI) feedContent(zoneID string) fyne.CanvasObject {
+	u.zoneOpen = zoneID
+	u.unread[zoneID] = 0
+	z, ok := u.zone(zoneID)
+	if !ok {
+		return wrapLabel(L("feed.gone"))
+	}
+	report := widget.NewButtonWithIcon(L("feed.report"), theme.WarningIcon(), func() { u.showReport(z) })
+	report.Importance = widget.DangerImportance
+	box := container.NewVBox(report)
+	var tools []fyne.CanvasObject
+	if z.Role == "organizer" {
+		tools = append(tools,
+			widget.NewButtonWithIcon(L("feed.callout"), theme.MailSendIcon(), func() { u.showCallout(z) }),
+			widget.NewButtonWithIcon(L("feed.invite"), theme.ContentAddIcon(), func() { u.showInvite(z) }))
+	}
+	tools = append(tools, widget.NewButtonWithIcon(L("feed.members"), theme.AccountIcon(), func() { u.showMembers(z) }))
+	box.Add(container.NewGridWithColumns(2, tools...))
+	if len(z.Peers) == 0 {
+		box.Add(noPeersLabel())
+	}
+	box.Add(widget.NewSeparator())
+	as := u.feedAlerts(zoneID)
+	if len(as) == 0 {
+		box.Add(wrapLabel(L("feed.empty")))
+	}
+	for _, a := range as {
+		box.Add(u.feedItem(a))
+		box.Add(widget.NewSeparator())
+	}
+	return box
+}
+
+// feedItem is one alert in the feed: state in words and colour, what, where
+// and when, and a button to open it.
+func (u *UI) feedItem(a api.Alert) fyne.CanvasObject {
+	head := container.NewVBox(stateLabel(a))
+	if a.Exercise {
+		head.Add(drillLabel())
+	}
+	what := a.What
+	if a.Kind == "callout" {
+		what = L("feed.callout.title", args{"Title": a.Title})
+	}
+	lines := container.NewVBox(head, boldWrap(what),
+		wrapLabel(L("feed.where", args{"Where": a.Where, "Time": u.clock(a.Sent)})))
+	if a.Kind == "callout" && a.Responders != nil {
+		lines.Add(wrapLabel(responderLine(a)))
+	}
+	open := widget.NewButton(L("feed.open"), func() { u.showAlert(a.ID) })
+	lines.Add(open)
+	return container.NewBorder(nil, nil, stateBar(a.State), nil, lines)
+}
+
+func boldWrap(text string) *widget.Label {
+	l := widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	l.Wrapping = fyne.TextWrapWord
+	return l
+}
+
+// clock formats a time of day in the app's time zone.
+func (u *UI) clock(t time.Time) string {
+	t = t.In(u.opt.Location)
+	if y, m, d := t.Date(); y != u.opt.Now().In(u.opt.Location).Year() || m != u.opt.Now().In(u.opt.Location).Month() || d != u.opt.Now().In(u.opt.Location).Day() {
+		return t.Format("2006-01-02 15:04")
+	}
+	return t.Format("15:04")
+}
+
+// responderLine gives a callout's answers against the number needed.
+func responderLine(a api.Alert) string {
+	r := api.Responders{}
+	if a.Responders != nil {
+		r = *a.Responders
+	}
+	return L("callout.counts", args{"EnRoute": r.EnRoute, "OnScene": r.OnScene, "Cannot": r.Cannot, "Need": a.Needed})
+}

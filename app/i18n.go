@@ -1,0 +1,70 @@
+package app
+
+import (
+	"embed"
+	"os"
+	"sync"
+
+	"fyne.io/fyne/v2/lang"
+)
+
+//go:embed translations
+var translations embed.FS
+
+// Languages the app is translated into, as offered in Settings; "" follows
+// the system.
+var languages = []string{"", "en", "fr", "es"}
+
+const (
+	prefLanguage      = "language"
+	prefNotifications = "notifications-off"
+)
+
+var (
+	langMu  sync.Mutex
+	sysEnv  map[string]*string // the process's own locale variables
+	envVars = []string{"LANGUAGE", "LC_ALL"}
+)
+
+// loadTranslations registers the app's translations and selects code
+// ("" for the system language). fyne/lang chooses its language from the
+// environment (LANGUAGE, LC_ALL, …) whenever translations are added, so
+// a chosen language is set there; the system's values are kept to go back.
+func loadTranslations(code string) {
+	langMu.Lock()
+	defer langMu.Unlock()
+	if sysEnv == nil {
+		sysEnv = map[string]*string{}
+		for _, k := range envVars {
+			if v, ok := os.LookupEnv(k); ok {
+				sysEnv[k] = &v
+			} else {
+				sysEnv[k] = nil
+			}
+		}
+	}
+	for _, k := range envVars {
+		switch v := sysEnv[k]; {
+		case code != "":
+			os.Setenv(k, code)
+		case v != nil:
+			os.Setenv(k, *v)
+		default:
+			os.Unsetenv(k)
+		}
+	}
+	if err := lang.AddTranslationsFS(translations, "translations"); err != nil {
+		// The files are embedded and checked by tests; this cannot fail
+		// at run time unless the binary is corrupt.
+		panic("load embedded translations: " + err.Error())
+	}
+}
+
+// L returns the translation of key, filled in from data (a map).
+func L(key string, data ...any) string { return lang.L(key, data...) }
+
+// N returns the plural form of key for count, filled in from data.
+func N(key string, count int, data ...any) string { return lang.N(key, count, data...) }
+
+// args is template data for L and N.
+type args = map[string]any

@@ -1,0 +1,191 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"lookout/protocol"
+)
+
+// minPassphrase is the shortest passphrase the app accepts.
+const minPassphrase = 8
+
+// errorLabel is an inline message under a form; hidden while empty.
+func errorLabel() *widget.Label {
+	l := widget.NewLabel("")
+	l.Importance = widget.DangerImportance
+	l.Wrapping = fyne.TextWrapWord
+	l.Hide()
+	return l
+}
+
+func setError(l *widget.Label, msg string) {
+	l.SetText(msg)
+	if msg == "" {
+		l.Hide()
+	} else {
+		l.Show()
+	}
+}
+
+func wrapLabel(text string) *widget.Label {
+	l := widget.NewLabel(text)
+	l.Wrapping = fyne.TextWrapWord
+	return l
+}
+
+// showFirstRun asks for an optional name and a passphrase and creates the
+// identity.
+func (u *UI) showFirstRun() {
+	name := widget.NewEntry()
+	name.SetPlaceHolder(L("firstrun.name.hint"))
+	pass := widget.NewPasswordEntry()
+	confirm := widget.NewPasswordEntry()
+	msg := errorLabel()
+	var create *widget.Button
+	create = widget.NewButton(L("firstrun.create"), func() {
+		p := []byte(pass.Text)
+		switch {
+		case len(name.Text) > protocol.MaxNameLen || strings.ContainsAny(name.Text, "\r\n\t") || protocol.CheckText(name.Text) != nil:
+			setError(msg, L("firstrun.err.name", args{"Max": protocol.MaxNameLen}))
+			return
+		case len(p) == 0:
+			setError(msg, L("firstrun.err.nopass"))
+			return
+		case len([]rune(pass.Text)) < minPassphrase:
+			setError(msg, L("firstrun.err.short", args{"Min": minPassphrase}))
+			return
+		case pass.Text != confirm.Text:
+			setError(msg, L("firstrun.err.mismatch"))
+			return
+		}
+		setError(msg, "")
+		create.Disable()
+		nm := strings.TrimSpace(name.Text)
+		var b Backend
+		u.async(func(ctx context.Context) error {
+			defer clear(p)
+			// A retry after a failed start must not create a second identity.
+			if !u.opt.Profile.Initialized() {
+				if err := u.opt.Profile.Create(nm, p); err != nil {
+					return err
+				}
+			}
+			var err error
+			b, err = u.opt.Profile.Unlock(ctx, p)
+			return err
+		}, func(err error) {
+			create.Enable()
+			switch {
+			case err != nil && u.opt.Profile.Initialized():
+				u.log.Error("start node", "err", err)
+				setError(msg, L("unlock.err.start", args{"Err": err.Error()}))
+				return
+			case err != nil:
+				u.log.Error("create identity", "err", err)
+				setError(msg, L("firstrun.err.create", args{"Err": err.Error()}))
+				return
+			}
+			pass.SetText("")
+			confirm.SetText("")
+			u.unlocked(b)
+		})
+	})
+	create.Importance = widget.HighImportance
+	u.home(screen{title: L("firstrun.title"), build: func() fyne.CanvasObject {
+		return container.NewVBox(wrapLabel(L("firstrun.intro")),
+			widget.NewLabel(L("firstrun.name")), name,
+			widget.NewLabel(L("firstrun.pass")), pass,
+			widget.NewLabel(L("firstrun.confirm")), confirm,
+			wrapLabel(L("firstrun.pass.help")), msg, create)
+	}})
+}
+
+// showUnlock asks for the passphrase and starts the node.
+func (u *UI) showUnlock() {
+	pass := widget.NewPasswordEntry()
+	msg := errorLabel()
+	var unlock *widget.Button
+	submit := func() {
+		if pass.Text == "" {
+			setError(msg, L("unlock.err.empty"))
+			return
+		}
+		setError(msg, "")
+		unlock.Disable()
+		p := []byte(pass.Text)
+		var b Backend
+		u.async(func(ctx context.Context) error {
+			var err error
+			b, err = u.opt.Profile.Unlock(ctx, p)
+			clear(p)
+			return err
+		}, func(err error) {
+			unlock.Enable()
+			switch {
+			case errors.Is(err, ErrWrongPassphrase):
+				setError(msg, L("unlock.err.wrong"))
+			case err != nil:
+				u.log.Error("unlock", "err", err)
+				setError(msg, L("unlock.err.start", args{"Err": err.Error()}))
+			default:
+				pass.SetText("")
+				u.unlocked(b)
+			}
+		})
+	}
+	unlock = widget.NewButton(L("unlock.button"), submit)
+	unlock.Importance = widget.HighImportance
+	pass.OnSubmitted = func(string) { submit() }
+	u.home(screen{title: L("unlock.title"), build: func() fyne.CanvasObject {
+		return container.NewVBox(wrapLabel(L("unlock.intro")), pass, msg, unlock)
+	}})
+}
+
+// unlocked switches to the node b and shows its zones, or the welcome
+// screen if it has none.
+func (u *UI) unlocked(b Backend) {
+	u.log.Info("unlocked")
+	u.real = b
+	u.use(b)
+	if len(b.Zones()) == 0 {
+		u.showWelcome()
+		return
+	}
+	u.showZones()
+}
+
+// StartUnlocked starts the UI and unlocks with passphrase instead of asking
+// for it, creating an identity named name first if there is none. It is
+// for automated runs (the smoke test); passphrase is cleared after use.
+func (u *UI) StartUnlocked(name string, passphrase []byte) {
+	// The window stays empty until the zones (or the unlock screen, on
+	// failure) are shown.
+	u.w.SetContent(container.NewStack())
+	u.startPoll()
+	var b Backend
+	u.async(func(ctx context.Context) error {
+		defer clear(passphrase)
+		if !u.opt.Profile.Initialized() {
+			if err := u.opt.Profile.Create(name, passphrase); err != nil {
+				return err
+			}
+		}
+		var err error
+		b, err = u.opt.Profile.Unlock(ctx, passphrase)
+		return err
+	}, func(err error) {
+		if err != nil {
+			u.log.Error("unlock", "err", err)
+			u.showUnlock()
+			dialogError(u, L("unlock.err.start", args{"Err": err.Error()}))
+			return
+		}
+		u.unlocked(b)
+	})
+}

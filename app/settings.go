@@ -1,0 +1,176 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// languageName is how a language is offered, in that language.
+func languageName(code string) string {
+	switch code {
+	case "en":
+		return "English"
+	case "fr":
+		return "Français"
+	case "es":
+		return "Español"
+	}
+	return L("settings.lang.system")
+}
+
+// showSettings: language, notifications, passphrase, connection status
+// and the panic wipe.
+func (u *UI) showSettings() {
+	names := make([]string, len(languages))
+	for i, c := range languages {
+		names[i] = languageName(c)
+	}
+	lang := widget.NewSelect(names, nil)
+	lang.SetSelected(languageName(u.fa.Preferences().String(prefLanguage)))
+	lang.OnChanged = func(s string) {
+		code := languages[max(0, index(names, s))]
+		if code == u.fa.Preferences().String(prefLanguage) {
+			return
+		}
+		u.fa.Preferences().SetString(prefLanguage, code)
+		loadTranslations(code)
+		u.showZones()
+		u.showSettings()
+	}
+	notify := widget.NewCheck(L("settings.notify"), func(on bool) { u.fa.Preferences().SetBool(prefNotifications, !on) })
+	notify.SetChecked(!u.fa.Preferences().Bool(prefNotifications))
+
+	old, pass, confirm := widget.NewPasswordEntry(), widget.NewPasswordEntry(), widget.NewPasswordEntry()
+	passMsg := errorLabel()
+	passDone := wrapLabel(L("settings.pass.done"))
+	passDone.Importance = widget.SuccessImportance
+	passDone.Hide()
+	var change *widget.Button
+	change = widget.NewButton(L("settings.pass.change"), func() {
+		passDone.Hide()
+		switch {
+		case old.Text == "" || pass.Text == "":
+			setError(passMsg, L("firstrun.err.nopass"))
+			return
+		case len([]rune(pass.Text)) < minPassphrase:
+			setError(passMsg, L("firstrun.err.short", args{"Min": minPassphrase}))
+			return
+		case pass.Text != confirm.Text:
+			setError(passMsg, L("firstrun.err.mismatch"))
+			return
+		}
+		setError(passMsg, "")
+		change.Disable()
+		o, n := []byte(old.Text), []byte(pass.Text)
+		u.async(func(context.Context) error {
+			defer clear(o)
+			defer clear(n)
+			return u.opt.Profile.ChangePassphrase(o, n)
+		}, func(err error) {
+			change.Enable()
+			switch {
+			case errors.Is(err, ErrWrongPassphrase):
+				setError(passMsg, L("settings.pass.wrong"))
+			case err != nil:
+				setError(passMsg, L("err.other", args{"Err": err.Error()}))
+			default:
+				old.SetText("")
+				pass.SetText("")
+				confirm.SetText("")
+				passDone.Show()
+			}
+		})
+	})
+	passForm := widget.NewForm(
+		widget.NewFormItem(L("settings.pass.old"), old),
+		widget.NewFormItem(L("settings.pass.new"), pass),
+		widget.NewFormItem(L("firstrun.confirm"), confirm))
+	passForm.Orientation = widget.Vertical
+
+	wipe := widget.NewButtonWithIcon(L("settings.wipe"), theme.DeleteIcon(), func() {
+		dialog.ShowConfirm(L("settings.wipe.title"), L("settings.wipe.confirm"), func(ok bool) {
+			if ok {
+				u.wipe()
+			}
+		}, u.w)
+	})
+	wipe.Importance = widget.DangerImportance
+
+	heading := func(key string) fyne.CanvasObject {
+		return widget.NewLabelWithStyle(L(key), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	}
+	u.show(screen{title: L("settings.title"), build: func() fyne.CanvasObject {
+		return container.NewVBox(
+			heading("settings.lang"), lang,
+			heading("settings.notifications"), notify, wrapLabel(L("settings.notify.help")),
+			widget.NewSeparator(),
+			heading("settings.pass"), passForm, passMsg, passDone, change,
+			widget.NewSeparator(),
+			heading("settings.status"), u.statusContent(),
+			widget.NewSeparator(),
+			heading("settings.wipe.heading"), wrapLabel(L("settings.wipe.help")), wipe)
+	}})
+}
+
+// statusContent shows peers per zone and the node's listening addresses.
+func (u *UI) statusContent() fyne.CanvasObject {
+	box := container.NewVBox()
+	if u.b == nil {
+		return box
+	}
+	st := u.b.Status()
+	box.Add(wrapLabel(L("settings.status.id", args{"ID": shortID(st.MemberID)})))
+	box.Add(wrapLabel(N("settings.status.peers", len(st.Peers), args{"N": len(st.Peers)})))
+	for _, z := range u.b.Zones() {
+		l := wrapLabel(N("settings.status.zone", len(z.Peers), args{"Zone": z.Name, "N": len(z.Peers)}))
+		if len(z.Peers) == 0 {
+			l.Importance = widget.WarningImportance
+		}
+		box.Add(l)
+	}
+	box.Add(widget.NewLabel(L("settings.status.addrs")))
+	if len(st.Addrs) == 0 {
+		box.Add(wrapLabel(L("settings.status.noaddrs")))
+	}
+	for _, a := range st.Addrs {
+		l := widget.NewLabel(a)
+		l.Wrapping = fyne.TextWrapBreak
+		box.Add(l)
+	}
+	return box
+}
+
+// wipe stops everything and destroys the identity, then shows the first
+// run screen.
+func (u *UI) wipe() {
+	if u.watchCancel != nil {
+		u.watchCancel()
+	}
+	u.gen++
+	if u.practice != nil {
+		if err := u.practice.Close(); err != nil {
+			u.log.Error("stop practice zone", "err", err)
+		}
+		u.practice = nil
+	}
+	u.b, u.real = nil, nil
+	u.alerts, u.unread, u.notified = map[string]*alertView{}, map[string]int{}, map[string]bool{}
+	if err := u.opt.Profile.Wipe(); err != nil {
+		u.log.Error("wipe", "err", err)
+		dialog.ShowError(errors.New(L("settings.wipe.failed", args{"Err": strings.TrimSpace(err.Error())})), u.w)
+		return
+	}
+	u.showFirstRun()
+}
+
+// dialogError shows msg in an error dialog.
+func dialogError(u *UI, msg string) {
+	dialog.ShowError(errors.New(msg), u.w)
+}

@@ -1,0 +1,182 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"lookout/node/api"
+	"lookout/node/control"
+	"lookout/protocol"
+)
+
+// showWelcome offers the three ways to start: create a zone, join one, or
+// practise.
+func (u *UI) showWelcome() {
+	u.home(screen{title: L("welcome.title"), build: func() fyne.CanvasObject {
+		create := widget.NewButtonWithIcon(L("welcome.create"), theme.ContentAddIcon(), u.showCreateZone)
+		join := widget.NewButtonWithIcon(L("welcome.join"), theme.LoginIcon(), u.showJoin)
+		join.Importance = widget.HighImportance
+		box := container.NewVBox(wrapLabel(L("welcome.intro")), join, wrapLabel(L("welcome.join.help")),
+			create, wrapLabel(L("welcome.create.help")))
+		if u.opt.Practice != nil {
+			box.Add(u.practiceButton())
+			box.Add(wrapLabel(L("welcome.practice.help")))
+		}
+		return box
+	}})
+}
+
+// showZones lists the zones with their active and unread alert counts.
+func (u *UI) showZones() {
+	u.log.Info("showing zone list", "zones", len(u.b.Zones()))
+	u.zoneOpen = ""
+	u.home(screen{title: L("zones.title"), live: true, build: u.zonesContent})
+}
+
+func (u *UI) zonesContent() fyne.CanvasObject {
+	u.zoneOpen = ""
+	box := container.NewVBox()
+	zs := u.b.Zones()
+	if len(zs) == 0 {
+		box.Add(wrapLabel(L("zones.none")))
+	}
+	for _, z := range zs {
+		open := widget.NewButtonWithIcon(shorten(z.Name, buttonRunes), theme.NavigateNextIcon(), func() { u.showFeed(z) })
+		open.Alignment = widget.ButtonAlignLeading
+		row := container.NewVBox(open)
+		if shorten(z.Name, buttonRunes) != z.Name {
+			row.Add(boldWrap(z.Name))
+		}
+		active := u.activeCount(z.ID)
+		counts := wrapLabel(N("zones.active", active, args{"N": active}) + " · " + roleWord(z.Role))
+		if active > 0 {
+			counts.Importance = widget.DangerImportance
+		}
+		row.Add(counts)
+		if n := u.unread[z.ID]; n > 0 {
+			l := widget.NewLabelWithStyle(N("zones.unread", n, args{"N": n}), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+			l.Importance = widget.HighImportance
+			row.Add(l)
+		}
+		if len(z.Peers) == 0 {
+			row.Add(noPeersLabel())
+		}
+		// Reporting is one tap from the zone list.
+		report := widget.NewButtonWithIcon(L("feed.report"), theme.WarningIcon(), func() { u.showReport(z) })
+		report.Importance = widget.DangerImportance
+		row.Add(report)
+		box.Add(row)
+		box.Add(widget.NewSeparator())
+	}
+	box.Add(container.NewGridWithColumns(2,
+		widget.NewButtonWithIcon(L("zones.join"), theme.LoginIcon(), u.showJoin),
+		widget.NewButtonWithIcon(L("zones.create"), theme.ContentAddIcon(), u.showCreateZone),
+	))
+	if u.opt.Practice != nil || u.practice != nil {
+		box.Add(u.practiceButton())
+	}
+	box.Add(widget.NewButtonWithIcon(L("zones.settings"), theme.SettingsIcon(), u.showSettings))
+	return box
+}
+
+// buttonRunes is the longest text a button shows in a phone-sized window.
+const buttonRunes = 24
+
+// shorten cuts s to n runes, ending with an ellipsis if it was longer.
+func shorten(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// noPeersLabel warns that nobody in a zone is connected.
+func noPeersLabel() *widget.Label {
+	l := wrapLabel(L("zones.nopeers"))
+	l.Importance = widget.WarningImportance
+	return l
+}
+
+// activeCount counts a zone's alerts that have not ended.
+func (u *UI) activeCount(zoneID string) int {
+	n := 0
+	for _, v := range u.alerts {
+		if a := u.effective(v.Alert); a.Zone == zoneID && a.State != "cleared" && a.State != "expired" {
+			n++
+		}
+	}
+	return n
+}
+
+func roleWord(role string) string {
+	switch role {
+	case "organizer":
+		return L("role.organizer")
+	case "verifier":
+		return L("role.verifier")
+	}
+	return L("role.member")
+}
+
+// showCreateZone asks for a zone name and creates the zone.
+func (u *UI) showCreateZone() {
+	name := widget.NewEntry()
+	name.SetPlaceHolder(L("create.name.hint"))
+	msg := errorLabel()
+	var create *widget.Button
+	create = widget.NewButton(L("create.button"), func() {
+		n := strings.TrimSpace(name.Text)
+		switch {
+		case n == "":
+			setError(msg, L("create.err.empty"))
+			return
+		case len(n) > protocol.MaxZoneNameLen:
+			setError(msg, L("err.toolong", args{"Field": L("create.name"), "Max": protocol.MaxZoneNameLen}))
+			return
+		case protocol.CheckText(n) != nil || strings.ContainsAny(n, "\n\t"):
+			setError(msg, L("err.badtext", args{"Field": L("create.name")}))
+			return
+		}
+		setError(msg, "")
+		create.Disable()
+		var z api.Zone
+		u.async(func(ctx context.Context) error {
+			var err error
+			z, err = u.b.CreateZone(ctx, n)
+			return err
+		}, func(err error) {
+			create.Enable()
+			if err != nil {
+				setError(msg, errText(err))
+				return
+			}
+			u.watchZone(z.ID)
+			u.showZones()
+			u.showInvite(z)
+		})
+	})
+	create.Importance = widget.HighImportance
+	u.show(screen{title: L("create.title"), build: func() fyne.CanvasObject {
+		return container.NewVBox(wrapLabel(L("create.intro")), widget.NewLabel(L("create.name")), name, msg, create)
+	}})
+}
+
+// errText turns a backend error into an inline message.
+func errText(err error) string {
+	switch {
+	case errors.Is(err, control.ErrForbidden):
+		return L("err.forbidden", args{"Err": err.Error()})
+	case errors.Is(err, control.ErrInvalid):
+		return L("err.invalid", args{"Err": err.Error()})
+	case errors.Is(err, control.ErrNotFound):
+		return L("err.notfound", args{"Err": err.Error()})
+	}
+	return L("err.other", args{"Err": err.Error()})
+}

@@ -1,0 +1,110 @@
+// Command lookout-app is Lookout's desktop app: the user interface of
+// package app over a node running in this process.
+//
+// Usage:
+//
+//	lookout-app [--home DIR] [--listen MULTIADDR]... [--passphrase-env VAR [--name NAME]]
+//
+// The home directory defaults to $LOOKOUT_HOME, then to the user's Lookout
+// directory. With --passphrase-env the app unlocks (creating an identity
+// if there is none) with the passphrase in that environment variable
+// instead of asking; it is meant for automated runs such as the smoke test.
+package main
+
+import (
+	"cmp"
+	_ "embed"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"fyne.io/fyne/v2"
+	fyneapp "fyne.io/fyne/v2/app"
+
+	"lookout/app"
+	"lookout/app/practice"
+	"lookout/node"
+)
+
+//go:embed Icon.png
+var icon []byte
+
+// appID matches FyneApp.toml.
+const appID = "ca.sanctuary.lookout"
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "lookout-app:", err)
+		os.Exit(1)
+	}
+}
+
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("lookout-app", flag.ContinueOnError)
+	home := fs.String("home", cmp.Or(os.Getenv("LOOKOUT_HOME"), node.DefaultHome()), "Lookout home `DIR` (identity, zones)")
+	var listen listFlag
+	fs.Var(&listen, "listen", "listen on `MULTIADDR`; repeat for more (default: the node's defaults)")
+	passEnv := fs.String("passphrase-env", "", "unlock with the passphrase in environment variable `VAR` instead of asking")
+	name := fs.String("name", "", "display `NAME` for an identity created with --passphrase-env")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+
+	var pass []byte
+	if *passEnv != "" {
+		v, ok := os.LookupEnv(*passEnv)
+		if !ok || v == "" {
+			return fmt.Errorf("read passphrase: environment variable %s is empty or unset", *passEnv)
+		}
+		pass = []byte(v)
+		os.Unsetenv(*passEnv)
+	}
+
+	fa := fyneapp.NewWithID(appID)
+	fa.SetIcon(fyne.NewStaticResource("Icon.png", icon))
+	ui := app.New(fa, app.Options{
+		Profile:  &profile{home: *home, listen: listen, log: log},
+		Practice: practice.Starter(practice.DefaultStep, log.With("practice", true)),
+		Logger:   log,
+		Poll:     5 * time.Second,
+		Tray:     trayAvailable(),
+	})
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-sig
+		log.Info("stopping", "signal", s.String())
+		fyne.Do(fa.Quit)
+	}()
+
+	if pass != nil {
+		ui.StartUnlocked(*name, pass)
+		ui.Window().ShowAndRun()
+		ui.Close()
+	} else {
+		ui.ShowAndRun()
+	}
+	signal.Stop(sig)
+	log.Info("stopped")
+	return nil
+}
+
+// trayAvailable reports whether a system tray can work. On Linux the tray
+// is a D-Bus service; without a session bus Fyne's tray code crashes when
+// the app quits, so the tray is left out.
+func trayAvailable() bool {
+	return runtime.GOOS != "linux" || os.Getenv("DBUS_SESSION_BUS_ADDRESS") != ""
+}
