@@ -81,6 +81,9 @@ type zone struct {
 	envs      map[protocol.AlertID]stored // alerts and updates as received, for members catching up
 	watchers  map[chan api.Alert]struct{}
 	announced time.Time // last own member announcement
+	// Linked zones (links.go): folded with the roster; forwarded messages per link.
+	links     map[protocol.LinkID]*protocol.Link
+	linkRates map[protocol.LinkID][]time.Time
 }
 
 const watchBuffer = 256
@@ -179,6 +182,7 @@ func newZone(rec zoneRecord, self *crypto.Identity, now time.Time) (*zone, error
 		defer z.mu.Unlock()
 		return z.roster.Removed(m)
 	}
+	z.val.Endorser = z.endorser // linked zones (links.go)
 	z.roster = protocol.FoldRoster(nil, z.root.ID(), z.settings)
 	return z, nil
 }
@@ -309,6 +313,7 @@ func (n *Node) store(z *zone, msg *protocol.Message, env []byte) {
 		return
 	}
 	z.seen[msg.ID] = true
+	defer n.onStored(z, msg) // linked zones (links.go); runs after z.mu is released
 	z.pubkeys[msg.Alert.Sender] = msg.Chain.Leaf().Subject
 	if msg.Alert.Kind.IsGovernance() {
 		z.mu.Unlock()
@@ -452,6 +457,7 @@ func (n *Node) viewLocked(z *zone, roots []*protocol.Message) (api.Alert, bool) 
 		out.ClearReason = v.Clear.Alert.Reason.String()
 		out.ClearNote = v.Clear.Alert.Note
 	}
+	n.linkViewLocked(z, root, ups, &out) // linked zones (links.go)
 	return out, true
 }
 
