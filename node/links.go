@@ -651,7 +651,9 @@ func (n *Node) reconcile(ctx context.Context, z *zone, target protocol.AlertID) 
 				s.content = contentHash(v)
 			}
 		}
-		if state == protocol.StateCleared && v.ClearReason == protocol.ClearAllClear.String() && !s.cleared {
+		// However it ended here (an all clear, or its sender withdrew
+		// it), it ends over there with an all clear.
+		if state == protocol.StateCleared && !s.cleared {
 			if n.sendEndorsement(ctx, z, l, content(root, v, protocol.KindClear), d, hops, originOf(root, l)) {
 				s.cleared = true
 			}
