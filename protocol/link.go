@@ -534,9 +534,9 @@ func (l *Link) Active() bool { return l != nil && l.Accepted && !l.Ended }
 
 // FoldLinks folds a zone's links from its messages, in (sent, ID) order:
 // only actual KindLink messages from organizers not removed before they
-// sent them count. An offer starts a link; the first accept makes it (in
-// the offering zone its secret must match the offer's); an end ends it for
-// good. Later offers or accepts of the same link are ignored, so a code
+// sent them count. The first offer of a link starts it; then the first
+// accept makes it (in the offering zone its secret must match the
+// offer's); an end ends it for good. Later offers or accepts of the same link are ignored, so a code
 // works once. The result depends only on the set of messages.
 func FoldLinks(msgs []*Message, removed func(crypto.MemberID, time.Time) bool) map[LinkID]*Link {
 	var ms []*Message
@@ -553,14 +553,16 @@ func FoldLinks(msgs []*Message, removed func(crypto.MemberID, time.Time) bool) m
 		return bytes.Compare(a.ID[:], b.ID[:])
 	})
 	out := map[LinkID]*Link{}
+	// Offers first, so an accept is always checked against its offer.
+	for _, m := range ms {
+		if r := m.Alert.Link; r.Op == LinkOffer && out[r.ID] == nil {
+			out[r.ID] = &Link{ID: r.ID, Secret: r.Secret, Name: r.Name, OfferedBy: m.Alert.Sender, Until: r.Until}
+		}
+	}
 	for _, m := range ms {
 		r := m.Alert.Link
 		l := out[r.ID]
 		switch r.Op {
-		case LinkOffer:
-			if l == nil {
-				out[r.ID] = &Link{ID: r.ID, Secret: r.Secret, Name: r.Name, OfferedBy: m.Alert.Sender, Until: r.Until}
-			}
 		case LinkAccept:
 			if l != nil && (l.Accepted || l.Ended || l.Secret != r.Secret) {
 				continue
