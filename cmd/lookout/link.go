@@ -26,11 +26,8 @@ func runZoneLink(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return hint(err, control.ErrForbidden, "ask an organizer of %s to link it", clean(pos[0]))
 	}
-	if _, err := fmt.Fprintln(e.stdout, o.Code); err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(e.stderr, "Give this code to an organizer of the other zone, by a channel you trust: they run\n  lookout zone accept-link THEIR-ZONE CODE\nIt works once, until %s, while this node is online. %s is shown there as %q.\n",
-		o.Expires.Local().Format("2006-01-02 15:04"), clean(pos[0]), clean(o.Name))
+	// Only the code, so it can be piped; the user guide says what to do with it.
+	_, err = fmt.Fprintln(e.stdout, o.Code)
 	return err
 }
 
