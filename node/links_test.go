@@ -272,6 +272,25 @@ func TestLinkedZones(t *testing.T) {
 		}
 	}
 
+	// Auto-share: A's always-on link end shares every verified sighting
+	// on its own, one hop.
+	policy := "verified"
+	if _, err := n[a1].SetSettings(ctx, api.SettingsRequest{Zone: l.A.ID, AutoShare: &policy}); err != nil {
+		t.Fatal(err)
+	}
+	auto, err := n[a3].Report(ctx, api.ReportRequest{Zone: l.A.ID, What: "officers at the shelter door", Where: "Cowan & Queen"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.waitZone(t, ctx, l.A, "auto sighting seen", func(i int) bool { return len(byText(n[i], l.A.ID, auto.What)) == 1 })
+	if _, err := n[a2].Confirm(ctx, auto.ID); err != nil {
+		t.Fatal(err)
+	}
+	l.waitZone(t, ctx, l.B, "auto-shared sighting arrives in B", func(i int) bool {
+		got := byText(n[i], l.B.ID, auto.What)
+		return len(got) == 1 && got[0].Via == "Parkdale"
+	})
+
 	// Either side ends a link; the other side follows.
 	ls, _ := n[b1].Links(l.B.ID)
 	var ab string
