@@ -628,8 +628,10 @@ func (n *Node) reconcile(ctx context.Context, z *zone, target protocol.AlertID) 
 	d := digestOf(root)
 	for _, l := range mine {
 		if l.ID == from {
-			if root.Alert.Kind == protocol.KindCallout && v.Responders != nil {
+			if root.Alert.Kind == protocol.KindCallout && v.Responders != nil && live {
 				n.sendTally(ctx, z, l, root, d, origin, v)
+			} else if !live {
+				delete(n.links.sent[l.ID], d)
 			}
 			continue
 		}
@@ -644,6 +646,9 @@ func (n *Node) reconcile(ctx context.Context, z *zone, target protocol.AlertID) 
 			}
 		}
 		if !s.shared {
+			if !live {
+				delete(n.links.sent[l.ID], d)
+			}
 			continue
 		}
 		if root.Alert.Kind == protocol.KindCallout && live && s.content != contentHash(v) {
@@ -657,6 +662,9 @@ func (n *Node) reconcile(ctx context.Context, z *zone, target protocol.AlertID) 
 			if n.sendEndorsement(ctx, z, l, content(root, v, protocol.KindClear), d, hops, originOf(root, l)) {
 				s.cleared = true
 			}
+		}
+		if !live && (s.cleared || state == protocol.StateExpired) {
+			delete(n.links.sent[l.ID], d) // nothing more to send: keep memory bounded
 		}
 	}
 }
