@@ -27,7 +27,7 @@ const (
 
 // Zone derivation labels and formats.
 const (
-	TopicPrefix    = "lookout/1/"
+	TopicPrefix    = "lookout/2/"
 	topicLabel     = "lookout topic v1"
 	alertKeyLabel  = "lookout alert key v1"
 	discoveryLabel = "lookout discovery v1"

@@ -92,6 +92,7 @@ func (z *zone) refoldRoster() {
 	}
 	z.roster = protocol.FoldRoster(msgs, z.root.ID(), protocol.DefaultSettings())
 	z.settings = z.roster.Settings
+	z.refoldLinks(msgs) // linked zones (links.go)
 	// The latest role grant per member supersedes every other certificate
 	// of that member from the grant's time on.
 	z.grants = map[crypto.MemberID]grant{}
@@ -128,6 +129,9 @@ func (z *zone) checkMessage(msg *protocol.Message) error {
 	}
 	if g, ok := z.grants[msg.Alert.Sender]; ok && msg.Chain.Leaf().Hash() != g.cert && !msg.Alert.Sent.Before(g.sent) {
 		return errSuperseded
+	}
+	if msg.Alert.Via != nil {
+		return z.checkForwardLocked(msg) // linked zones (links.go): per-link limits
 	}
 	if !z.allowRate(msg.Alert.Sender, msg.Alert.Kind, msg.Alert.Sent) {
 		return errRateLimit
@@ -505,6 +509,13 @@ func (n *Node) SetSettings(ctx context.Context, req api.SettingsRequest) (api.Se
 	if req.MaxConfirms != nil {
 		s.MaxConfirms = *req.MaxConfirms
 	}
+	if req.AutoShare != nil {
+		v, err := protocol.ParseAutoShare(*req.AutoShare)
+		if err != nil {
+			return api.Settings{}, fmt.Errorf("%w: auto-share %q: use verified, callouts, all or none", control.ErrInvalid, *req.AutoShare)
+		}
+		s.AutoShare = v
+	}
 	a := n.newAlert(protocol.KindSettings, false, protocol.MaxLifetime)
 	if s.Corroborations < 1 || s.Corroborations > protocol.MaxQuorum || s.MaxReports < 1 || s.MaxReports > protocol.MaxRateLimit || s.MaxConfirms < 1 || s.MaxConfirms > protocol.MaxRateLimit {
 		return api.Settings{}, fmt.Errorf("%w: quorum must be 1 to %d and rate limits 1 to %d", control.ErrInvalid, protocol.MaxQuorum, protocol.MaxRateLimit)
@@ -535,7 +546,7 @@ func (n *Node) Settings(zoneRef string) (api.Settings, error) {
 
 func settingsView(s protocol.Settings) api.Settings {
 	return api.Settings{Quorum: s.Corroborations, Window: api.Duration(s.CorroborationWindow), Expiry: api.Duration(s.Expiry),
-		Cosign: s.Cosign, MaxReports: s.MaxReports, MaxConfirms: s.MaxConfirms}
+		Cosign: s.Cosign, MaxReports: s.MaxReports, MaxConfirms: s.MaxConfirms, AutoShare: s.AutoShare.String()}
 }
 
 // rateHeadroom tells a local sender, before signing, that a message would

@@ -61,7 +61,7 @@ func (n *Node) loadMessages() error {
 			return nil
 		}
 		n.replay.Add(msg.ID, msg.Alert.Expires, now)
-		n.apply(z, msg, env, false)
+		n.apply(z, msg, env, applyRestore)
 		return nil
 	})
 	if err != nil {

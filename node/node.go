@@ -114,6 +114,7 @@ type Node struct {
 	mu      sync.Mutex // guards zones, invites and their files
 	zones   map[protocol.ZoneID]*zone
 	invites map[[protocol.InviteIDSize]byte]*pendingInvite
+	links   linkState // what this node's link ends sent (links.go)
 	started bool
 	closed  bool
 
@@ -194,6 +195,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		return err
 	}
 	n.h.SetStreamHandler(joinProtocol, n.handleJoin)
+	n.h.SetStreamHandler(linkProtocol, n.handleLink) // linked zones (links.go)
 	n.startSync()
 	if err := n.loadZones(); err != nil {
 		return err

@@ -80,6 +80,9 @@ type zone struct {
 	envs      map[protocol.AlertID]stored // alerts and updates as received, for members catching up
 	watchers  map[chan api.Alert]struct{}
 	announced time.Time // last own member announcement
+	// Linked zones (links.go): folded with the roster; forwarded messages per link.
+	links     map[protocol.LinkID]*protocol.Link
+	linkRates map[protocol.LinkID][]time.Time
 }
 
 const watchBuffer = 256
@@ -178,6 +181,7 @@ func newZone(rec zoneRecord, self *crypto.Identity, now time.Time) (*zone, error
 		defer z.mu.Unlock()
 		return z.roster.Removed(m)
 	}
+	z.val.Endorser = z.endorser // linked zones (links.go)
 	z.roster = protocol.FoldRoster(nil, z.root.ID(), z.settings)
 	return z, nil
 }
@@ -328,19 +332,32 @@ func (n *Node) store(z *zone, msg *protocol.Message, env []byte) error {
 			n.log.Error("save alert", "zone", z.rec.Name, "err", err)
 		}
 	}
-	n.apply(z, msg, env, true)
+	n.apply(z, msg, env, applyLive)
 	return err
 }
 
-// apply adds a message to its zone in memory and, if notify, tells the
-// zone's watchers about the alert it changes.
-func (n *Node) apply(z *zone, msg *protocol.Message, env []byte, notify bool) {
+// How apply treats a message.
+type applyMode int
+
+const (
+	applyLive    applyMode = iota // tell watchers, act on links
+	applyBatch                    // act on links; the caller tells watchers once
+	applyRestore                  // from the store at start: neither
+)
+
+// apply adds a message to its zone in memory and, depending on mode, tells
+// the zone's watchers about the alert it changes and lets this node's link
+// ends act on it.
+func (n *Node) apply(z *zone, msg *protocol.Message, env []byte, mode applyMode) {
 	z.mu.Lock()
 	if z.seen[msg.ID] {
 		z.mu.Unlock()
 		return
 	}
 	z.seen[msg.ID] = true
+	if mode != applyRestore {
+		defer n.onStored(z, msg) // linked zones (links.go); runs after z.mu is released
+	}
 	z.pubkeys[msg.Alert.Sender] = msg.Chain.Leaf().Subject
 	if msg.Alert.Kind.IsGovernance() {
 		z.mu.Unlock()
@@ -357,7 +374,7 @@ func (n *Node) apply(z *zone, msg *protocol.Message, env []byte, notify bool) {
 	} else {
 		z.roots[msg.ID] = msg
 	}
-	if !notify {
+	if mode != applyLive {
 		z.mu.Unlock()
 		return
 	}
@@ -396,7 +413,7 @@ func (n *Node) storeBatch(batch []admitted) {
 	}
 	touched := map[*zone]map[protocol.AlertID]bool{}
 	for _, a := range batch {
-		n.apply(a.z, a.msg, a.env, false)
+		n.apply(a.z, a.msg, a.env, applyBatch)
 		if touched[a.z] == nil {
 			touched[a.z] = map[protocol.AlertID]bool{}
 		}
@@ -540,6 +557,7 @@ func (n *Node) viewLocked(z *zone, roots []*protocol.Message) (api.Alert, bool) 
 		out.ClearReason = v.Clear.Alert.Reason.String()
 		out.ClearNote = v.Clear.Alert.Note
 	}
+	n.linkViewLocked(z, root, ups, &out) // linked zones (links.go)
 	return out, true
 }
 

@@ -24,10 +24,14 @@ const (
 	KindRemove   Kind = 9  // an organizer removes a member
 	KindRekey    Kind = 10 // one part of a new epoch's zone secret, sealed per member
 	KindSettings Kind = 11 // an organizer changes the zone's settings
+	KindLink     Kind = 12 // an organizer offers, accepts or ends a link to another zone
+	KindShare    Kind = 13 // a verifier or organizer shares an alert over the zone's links
+	KindTally    Kind = 14 // responder totals for a shared callout from a linked zone
 )
 
 var kindNames = map[Kind]string{KindSighting: "sighting", KindCallout: "callout", KindConfirm: "confirm", KindRespond: "respond", KindClear: "clear",
-	KindCosign: "cosign", KindMember: "member", KindRole: "role", KindRemove: "remove", KindRekey: "rekey", KindSettings: "settings"}
+	KindCosign: "cosign", KindMember: "member", KindRole: "role", KindRemove: "remove", KindRekey: "rekey", KindSettings: "settings",
+	KindLink: "link", KindShare: "share", KindTally: "tally"}
 
 func (k Kind) String() string {
 	if s, ok := kindNames[k]; ok {
@@ -37,12 +41,12 @@ func (k Kind) String() string {
 }
 
 // IsGovernance reports whether the kind manages the zone rather than
-// alerting: member, role, remove, rekey and settings.
-func (k Kind) IsGovernance() bool { return k >= KindMember && k <= KindSettings }
+// alerting: member, role, remove, rekey, settings and link.
+func (k Kind) IsGovernance() bool { return (k >= KindMember && k <= KindSettings) || k == KindLink }
 
 // needsRef reports whether the kind always refers to another alert.
 func (k Kind) needsRef() bool {
-	return k == KindConfirm || k == KindRespond || k == KindClear || k == KindCosign
+	return k == KindConfirm || k == KindRespond || k == KindClear || k == KindCosign || k == KindShare || k == KindTally
 }
 
 // IsRoot reports whether the alert is a sighting or a new callout: the
@@ -230,6 +234,16 @@ type Alert struct {
 	Rekey []RekeyEntry
 	// Settings.
 	Settings ZoneSettings
+
+	// Link: an offer, acceptance or end of a link (KindLink only).
+	Link *LinkRecord
+	// Hops: how many links a share may cross (KindShare only).
+	Hops uint8
+	// Via: set on a sighting, callout or clear that a linked zone's
+	// endorser sent over a link, and on every tally (see link.go).
+	Via *Forward
+	// Tally: responder totals from a linked zone (KindTally only).
+	Tally Tally
 }
 
 // RekeyEntry is a new epoch's zone secret sealed to one member.
@@ -248,6 +262,7 @@ type ZoneSettings struct {
 	Cosign      bool          // callouts need a second organizer
 	MaxReports  uint16        // sightings per member per RateWindow (1..MaxRateLimit)
 	MaxConfirms uint16        // confirms per member per RateWindow (1..MaxRateLimit)
+	AutoShare   AutoShare     // what a link end node shares on its own (version 2)
 }
 
 func (z ZoneSettings) validate() error {
@@ -260,6 +275,8 @@ func (z ZoneSettings) validate() error {
 		return &FieldError{Field: "expiry", Err: fmt.Errorf("%w: whole seconds from 10m to %s", ErrEnum, MaxLifetime)}
 	case z.MaxReports < 1 || z.MaxReports > MaxRateLimit || z.MaxConfirms < 1 || z.MaxConfirms > MaxRateLimit:
 		return &FieldError{Field: "rate", Err: fmt.Errorf("%w: 1 to %d", ErrEnum, MaxRateLimit)}
+	case z.AutoShare > AutoShareAll:
+		return &FieldError{Field: "auto share", Err: ErrEnum}
 	}
 	return nil
 }
@@ -318,6 +335,9 @@ func (a *Alert) Validate() error {
 	if err := a.validateGovernance(); err != nil {
 		return err
 	}
+	if err := a.validateLink(); err != nil {
+		return err
+	}
 	texts := []struct {
 		name     string
 		v        string
@@ -325,7 +345,7 @@ func (a *Alert) Validate() error {
 		required bool
 		allowed  bool
 	}{
-		{"area", a.Area, MaxPlaceLen, a.Kind == KindSighting || a.Kind == KindCallout, !a.Kind.IsGovernance()},
+		{"area", a.Area, MaxPlaceLen, a.Kind == KindSighting || a.Kind == KindCallout, !a.Kind.IsGovernance() && a.Kind != KindShare && a.Kind != KindTally},
 		{"what", a.What, MaxTextLen, a.Kind == KindSighting, a.Kind == KindSighting},
 		{"activity", a.Activity, MaxTextLen, false, a.Kind == KindSighting},
 		{"uniform", a.Uniform, MaxTextLen, false, a.Kind == KindSighting},
@@ -437,6 +457,18 @@ func (a *Alert) MarshalBinary() ([]byte, error) {
 		}
 		w.u16(st.MaxReports)
 		w.u16(st.MaxConfirms)
+		w.u8(uint8(st.AutoShare))
+	case KindLink:
+		a.Link.encode(&w)
+	case KindShare:
+		w.u8(a.Hops)
+	case KindTally:
+		w.u16(a.Tally.EnRoute)
+		w.u16(a.Tally.OnScene)
+		w.u16(a.Tally.Cannot)
+	}
+	if carriesVia(a.Kind) {
+		a.Via.encode(&w)
 	}
 	if len(w.b) > MaxBodySize {
 		return nil, fmt.Errorf("encode alert: %w: %d bytes", ErrTooLarge, len(w.b))
@@ -526,6 +558,18 @@ func ParseAlert(b []byte) (*Alert, error) {
 		}
 		a.Settings.MaxReports = r.u16("max reports")
 		a.Settings.MaxConfirms = r.u16("max confirms")
+		a.Settings.AutoShare = AutoShare(r.u8("auto share"))
+	case KindLink:
+		a.Link = parseLinkRecord(&r)
+	case KindShare:
+		a.Hops = r.u8("hops")
+	case KindTally:
+		a.Tally.EnRoute = r.u16("enroute")
+		a.Tally.OnScene = r.u16("onscene")
+		a.Tally.Cannot = r.u16("cannot")
+	}
+	if carriesVia(a.Kind) {
+		a.Via = parseForward(&r, a.Kind == KindTally)
 	}
 	if err := r.done(); err != nil {
 		return nil, fmt.Errorf("decode alert: %w", err)

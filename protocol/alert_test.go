@@ -121,7 +121,7 @@ func alertCases() []alertCase {
 
 	// Enumerations.
 	add("kind 0", sightingBase, func(a *Alert) { a.Kind = 0 }, ErrKind)
-	add("kind 12", sightingBase, func(a *Alert) { a.Kind = 12 }, ErrKind)
+	add("kind 15", sightingBase, func(a *Alert) { a.Kind = 15 }, ErrKind)
 	add("kind 255", sightingBase, func(a *Alert) { a.Kind = 255 }, ErrKind)
 	add("status 0", sightingBase, func(a *Alert) { a.Status = 0 }, ErrEnum)
 	add("status 3", sightingBase, func(a *Alert) { a.Status = 3 }, ErrEnum)
@@ -334,6 +334,7 @@ func (w wireAlert) bytes() []byte {
 	o.str(w.uniform)
 	o.str(w.equipment)
 	o.i64(w.observed)
+	o.u8(0) // no via (version 2)
 	return o.b
 }
 
@@ -357,10 +358,10 @@ func TestParseAlertRejects(t *testing.T) {
 	}{
 		{"wire baseline", w(func(*wireAlert) {}), nil},
 		{"version 0", with(sighting, 0, 0), ErrVersion},
-		{"version 2", with(sighting, 0, 2), ErrVersion},
+		{"version 3", with(sighting, 0, 3), ErrVersion},
 		{"version 255", with(sighting, 0, 255), ErrVersion},
 		{"kind 0", with(sighting, 1, 0), ErrKind},
-		{"kind 12", with(sighting, 1, 12), ErrKind},
+		{"kind 15", with(sighting, 1, 15), ErrKind},
 		{"kind 255", with(sighting, 1, 255), ErrKind},
 		{"trailing zero", append(bytes.Clone(sighting), 0), ErrTrailing},
 		{"trailing bytes", append(bytes.Clone(sighting), "junk"...), ErrTrailing},
@@ -421,7 +422,7 @@ func TestKindAndEnumStrings(t *testing.T) {
 		{KindSighting.String(), "sighting"}, {KindCallout.String(), "callout"}, {KindConfirm.String(), "confirm"},
 		{KindRespond.String(), "respond"}, {KindClear.String(), "clear"}, {KindCosign.String(), "cosign"},
 		{KindMember.String(), "member"}, {KindRole.String(), "role"}, {KindRemove.String(), "remove"}, {KindRekey.String(), "rekey"},
-		{KindSettings.String(), "settings"}, {Kind(12).String(), "kind(12)"}, {Kind(0).String(), "kind(0)"},
+		{KindSettings.String(), "settings"}, {Kind(15).String(), "kind(15)"}, {Kind(0).String(), "kind(0)"},
 		{ResponseEnRoute.String(), "enroute"}, {ResponseOnScene.String(), "onscene"}, {ResponseCannot.String(), "cannot"},
 		{ClearAllClear.String(), "allclear"}, {ClearRetracted.String(), "retracted"}, {ClearReason(7).String(), ""},
 		{RoleMember.String(), "member"}, {RoleVerifier.String(), "verifier"}, {RoleOrganizer.String(), "organizer"}, {Role(0).String(), "role(0)"},

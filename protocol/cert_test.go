@@ -52,7 +52,7 @@ func TestParseCertRejects(t *testing.T) {
 		{"one byte long", append(bytes.Clone(b), 0), ErrTruncated},
 		{"body only", b[:certBodySize], ErrTruncated},
 		{"version 0", with(0, 0), ErrVersion},
-		{"version 2", with(0, 2), ErrVersion},
+		{"version 3", with(0, 3), ErrVersion},
 		{"role 0", with(certOffRole, 0), ErrEnum},
 		{"role 4", with(certOffRole, 4), ErrEnum},
 		{"role 255", with(certOffRole, 255), ErrEnum},

@@ -23,6 +23,7 @@ var sentinels = []error{
 	ErrTooLarge, ErrTruncated, ErrTrailing, ErrVersion, ErrKind, ErrEnum, ErrTooLong, ErrBadText, ErrMissing,
 	ErrBadTime, ErrBadPadding, ErrDecrypt, ErrUnknownEpoch, ErrBadSignature, ErrChain, ErrWrongZone,
 	ErrNotAllowed, ErrExpired, ErrFuture, ErrLifetime, ErrBadInvite, ErrInviteExpired, ErrChecksum,
+	ErrLink, ErrEndorser, ErrHops, ErrBadLinkCode, ErrLinkUsed, ErrLinkExpired, ErrLinkWrongEnd,
 }
 
 func checkSentinel(t *testing.T, err error) {
@@ -67,7 +68,7 @@ func FuzzParseAlert(f *testing.F) {
 	seedBytes(f, goldenBodies(f)...)
 	f.Add([]byte{})
 	f.Add([]byte{Version, byte(KindSighting)})
-	for k := KindCosign; k <= KindSettings; k++ {
+	for k := KindCosign; k <= KindTally; k++ {
 		f.Add([]byte{Version, byte(k)})
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {

@@ -224,7 +224,7 @@ func TestAlertLayout(t *testing.T) {
 	if n := int(b[86])<<8 | int(b[87]); n != len(a.Area) || string(b[88:88+n]) != a.Area {
 		t.Errorf("area not at 86")
 	}
-	if len(b) != 86+2+len(a.Area)+2+len(a.What)+2+2+len(a.Activity)+2+len(a.Uniform)+2+len(a.Equipment)+8 {
+	if len(b) != 86+2+len(a.Area)+2+len(a.What)+2+2+len(a.Activity)+2+len(a.Uniform)+2+len(a.Equipment)+8+1 {
 		t.Errorf("sighting body is %d bytes", len(b))
 	}
 }

@@ -123,7 +123,7 @@ func TestParseGovernanceRejects(t *testing.T) {
 		{"member/name length 0xffff", with("alert_member", 88, 0xff, 0xff), ErrTooLong},
 		{"member/trailing byte", append(body("alert_member"), 0), ErrTrailing},
 		{"role/cert of another zone", with("alert_role", 88+1, otherZone[:]...), ErrWrongZone},
-		{"role/cert version", with("alert_role", 88, 2), ErrVersion},
+		{"role/cert version", with("alert_role", 88, 3), ErrVersion},
 		{"role/cert role 4", with("alert_role", 88+certOffRole, 4), ErrEnum},
 		{"role/trailing byte", append(body("alert_role"), 0), ErrTrailing},
 		{"remove/subject zero", with("alert_remove", 88, make([]byte, 32)...), ErrMissing},
@@ -186,7 +186,7 @@ func TestKindPredicates(t *testing.T) {
 				c.a.Kind.IsGovernance(), c.a.IsRoot(), c.a.IsUpdate(), c.governance, c.root, c.update)
 		}
 	}
-	for _, k := range []Kind{0, 12, 255} {
+	for _, k := range []Kind{0, KindShare, KindTally, 15, 255} {
 		if k.IsGovernance() {
 			t.Errorf("kind %d is governance", k)
 		}
@@ -238,8 +238,8 @@ func TestGovernanceLayout(t *testing.T) {
 	}
 
 	st := mustBody(t, g["alert_settings"])
-	if st[88] != 3 || u32(st, 89) != 15*60 || u32(st, 93) != 2*3600 || st[97] != 1 || u16(st, 98) != 5 || u16(st, 100) != 20 || len(st) != 102 {
-		t.Errorf("settings layout: quorum 88, window 89, expiry 93, cosign 97, reports 98, confirms 100; 102 bytes")
+	if st[88] != 3 || u32(st, 89) != 15*60 || u32(st, 93) != 2*3600 || st[97] != 1 || u16(st, 98) != 5 || u16(st, 100) != 20 || st[102] != 0 || len(st) != 103 {
+		t.Errorf("settings layout: quorum 88, window 89, expiry 93, cosign 97, reports 98, confirms 100, auto-share 102; 103 bytes")
 	}
 
 	cid := ComputeAlertID(mustBody(t, g["alert_callout"]))

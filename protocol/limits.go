@@ -8,7 +8,7 @@ import (
 
 // Version is the protocol version carried in every encoding. Changing any
 // byte layout in this package bumps it.
-const Version = 1
+const Version = 2
 
 // Sizes of identifiers.
 const (
@@ -97,4 +97,43 @@ const (
 	MaxInviteTTL = 30 * 24 * time.Hour
 	// DefaultCertTTL is how long a role certificate is valid.
 	DefaultCertTTL = 365 * 24 * time.Hour
+)
+
+// Link limits (version 2: linked zones).
+const (
+	// LinkIDSize names a link between two zones.
+	LinkIDSize = 16
+	// LinkSecretSize is the secret both ends of a link hold: it keys the
+	// link's frames.
+	LinkSecretSize = 32
+	// DigestSize is the digest that names a shared alert on every link.
+	DigestSize = 32
+	// MaxLinkNameLen bounds the name a zone goes by over a link.
+	MaxLinkNameLen = 64
+	// DefaultShareHops: a share crosses only directly linked zones.
+	DefaultShareHops = 1
+	// MaxShareHops bounds how many links a shared alert may cross
+	// ("city-wide" uses it).
+	MaxShareHops = 8
+	// MaxLinkCodeLen bounds a link offer code line.
+	MaxLinkCodeLen = 8192
+	// MaxLinkNodeLen bounds an encoded link end node: peer ID and addresses.
+	MaxLinkNodeLen = 1 + MaxPeerIDLen + 1 + MaxInviteAddrs*(1+MaxAddrLen)
+	// MaxLinkFrameSize bounds one frame of the link stream protocol.
+	MaxLinkFrameSize = 16 << 10
+	// MaxLinkReasonLen bounds a refusal reason on the link stream.
+	MaxLinkReasonLen = 200
+	// MaxLinkMessages bounds the forwarded messages a zone accepts per link
+	// per RateWindow.
+	MaxLinkMessages = 60
+	// MaxTally bounds one responder count crossing a link.
+	MaxTally = MaxCount
+)
+
+// Link time rules.
+const (
+	// DefaultLinkOfferTTL is how long a link offer code stays valid.
+	DefaultLinkOfferTTL = 24 * time.Hour
+	// MaxLinkOfferTTL bounds it.
+	MaxLinkOfferTTL = 7 * 24 * time.Hour
 )

@@ -50,6 +50,8 @@ type Settings struct {
 	MaxReports int
 	// MaxConfirms is how many confirms a member may send per RateWindow.
 	MaxConfirms int
+	// AutoShare is what the zone's link end nodes share on their own.
+	AutoShare AutoShare
 }
 
 // DefaultSettings are used unless a zone says otherwise: 2 witnesses within
@@ -93,6 +95,7 @@ func (s Settings) Wire() ZoneSettings {
 		Cosign:      s.Cosign,
 		MaxReports:  uint16(clamp(s.MaxReports, 0xffff)),
 		MaxConfirms: uint16(clamp(s.MaxConfirms, 0xffff)),
+		AutoShare:   s.AutoShare,
 	}
 }
 
@@ -105,6 +108,7 @@ func SettingsFromWire(z ZoneSettings) Settings {
 		Cosign:              z.Cosign,
 		MaxReports:          int(z.MaxReports),
 		MaxConfirms:         int(z.MaxConfirms),
+		AutoShare:           z.AutoShare,
 	}
 }
 
@@ -367,7 +371,9 @@ func foldIncident(ss []*Message, updates []*Message, s Settings, gone func(crypt
 			inWindow++
 		}
 	}
-	v.Verified = len(v.VerifiedBy) > 0
+	// A sighting that came over a link was verified in its zone: the
+	// linked zone's endorser vouches for it (see link.go).
+	v.Verified = len(v.VerifiedBy) > 0 || root.Alert.Via != nil
 	switch {
 	case clear != nil:
 		v.State = StateCleared
@@ -450,11 +456,15 @@ func Incidents(sightings []*Message, window time.Duration) [][]*Message {
 		zone   ZoneID
 		status Status
 		place  string
+		via    Digest // a sighting from a link is an incident of its own
 	}
 	var groups [][]*Message
 	open := map[key][]int{} // groups by key, oldest first
 	for _, m := range ss {
-		k := key{m.Alert.Zone, m.Alert.Status, NormalizePlace(m.Alert.Area)}
+		k := key{m.Alert.Zone, m.Alert.Status, NormalizePlace(m.Alert.Area), Digest{}}
+		if m.Alert.Via != nil {
+			k.via = m.Alert.Via.Digest
+		}
 		gs := open[k]
 		// Sightings come in time order: a group too old for this one is
 		// too old for every later one.

@@ -137,14 +137,14 @@ func TestSettings(t *testing.T) {
 		valid bool
 	}{
 		{"defaults", d, true},
-		{"cosign, limits at the maximum", Settings{MaxQuorum, 24 * time.Hour, MaxLifetime, true, MaxRateLimit, MaxRateLimit}, true},
-		{"minimums", Settings{1, time.Minute, 10 * time.Minute, false, 1, 1}, true},
+		{"cosign, limits at the maximum", Settings{MaxQuorum, 24 * time.Hour, MaxLifetime, true, MaxRateLimit, MaxRateLimit, AutoShareNone}, true},
+		{"minimums", Settings{1, time.Minute, 10 * time.Minute, false, 1, 1, AutoShareNone}, true},
 		{"zero", Settings{}, false},
-		{"quorum 256 does not wrap to 0", Settings{256, time.Minute, time.Hour, false, 1, 1}, false},
-		{"quorum 257 does not wrap to 1", Settings{257, time.Minute, time.Hour, false, 1, 1}, false},
-		{"negative quorum", Settings{-1, time.Minute, time.Hour, false, 1, 1}, false},
-		{"reports 65537 does not wrap to 1", Settings{2, time.Minute, time.Hour, false, 65537, 1}, false},
-		{"window not whole seconds", Settings{2, time.Minute + time.Millisecond, time.Hour, false, 1, 1}, false},
+		{"quorum 256 does not wrap to 0", Settings{256, time.Minute, time.Hour, false, 1, 1, AutoShareNone}, false},
+		{"quorum 257 does not wrap to 1", Settings{257, time.Minute, time.Hour, false, 1, 1, AutoShareNone}, false},
+		{"negative quorum", Settings{-1, time.Minute, time.Hour, false, 1, 1, AutoShareNone}, false},
+		{"reports 65537 does not wrap to 1", Settings{2, time.Minute, time.Hour, false, 65537, 1, AutoShareNone}, false},
+		{"window not whole seconds", Settings{2, time.Minute + time.Millisecond, time.Hour, false, 1, 1, AutoShareNone}, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			z := c.s.Wire()
@@ -163,7 +163,7 @@ func TestSettings(t *testing.T) {
 	}
 	// The golden settings message carries what SettingsFromWire reads.
 	got := SettingsFromWire(newSettings().Settings)
-	if got != (Settings{3, 15 * time.Minute, 2 * time.Hour, true, 5, 20}) {
+	if got != (Settings{3, 15 * time.Minute, 2 * time.Hour, true, 5, 20, AutoShareNone}) {
 		t.Errorf("SettingsFromWire(golden) = %+v", got)
 	}
 	// Zero fields of Settings mean the defaults.

@@ -26,6 +26,10 @@ type Validator struct {
 	Key func(epoch uint32) (*crypto.AEADKey, bool)
 	// Revoked, if set, rejects revoked certificates and members.
 	Revoked func(cert [32]byte, member crypto.MemberID) bool
+	// Endorser, if set, returns the key this zone accepted for the other
+	// end of an active link, given the relay (this zone's end) that sent
+	// the message. Without it, messages that crossed a link are rejected.
+	Endorser func(link LinkID, relay crypto.MemberID) (*crypto.PublicKey, error)
 
 	once   sync.Once
 	chains *ChainVerifier
@@ -100,6 +104,18 @@ func (v *Validator) Check(s *Signed, now time.Time) (Role, error) {
 			return 0, fmt.Errorf("%w: granted certificate not issued by its sender", ErrChain)
 		}
 	}
+	if a.Via != nil {
+		if v.Endorser == nil {
+			return 0, ErrLink
+		}
+		pk, err := v.Endorser(a.Via.Link, a.Sender)
+		if err != nil {
+			return 0, err
+		}
+		if err := VerifyEndorsement(pk, a); err != nil {
+			return 0, err
+		}
+	}
 	if a.Sent.After(now.Add(MaxClockSkew)) {
 		return 0, fmt.Errorf("%w: sent %s", ErrFuture, a.Sent.Format(time.RFC3339))
 	}
@@ -116,6 +132,10 @@ func CheckRole(a *Alert, role Role) error {
 		return fmt.Errorf("%w: only organizers issue callouts (sender is a %s)", ErrNotAllowed, role)
 	case (a.Kind == KindCosign || (a.Kind.IsGovernance() && a.Kind != KindMember)) && role != RoleOrganizer:
 		return fmt.Errorf("%w: only organizers send %s messages (sender is a %s)", ErrNotAllowed, a.Kind, role)
+	case (a.Via != nil || a.Kind == KindTally) && role != RoleOrganizer:
+		return fmt.Errorf("%w: only a zone's link end relays over a link (sender is a %s)", ErrNotAllowed, role)
+	case a.Kind == KindShare && role == RoleMember:
+		return fmt.Errorf("%w: only verifiers and organizers share alerts over links", ErrNotAllowed)
 	case a.Kind == KindClear && a.Reason == ClearAllClear && role == RoleMember:
 		return fmt.Errorf("%w: only verifiers and organizers give the all clear; a member can retract their own alert", ErrNotAllowed)
 	}

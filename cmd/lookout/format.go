@@ -30,6 +30,9 @@ func formatAlert(a api.Alert, name func(id string) string) string {
 		fmt.Fprintf(&b, "[%s] ", strings.ToUpper(state))
 	}
 	fmt.Fprintf(&b, "%s %s at %s", a.Kind, a.ID, a.Where)
+	if a.Via != "" {
+		fmt.Fprintf(&b, " (via %s)", clean(a.Via))
+	}
 	var notes []string
 	names := func(ids []string) string {
 		out := make([]string, len(ids))

@@ -129,6 +129,8 @@ func runZoneSettings(ctx context.Context, e *env, args []string) error {
 	cosign := fs.Bool("cosign-callouts", false, "callouts need a second organizer before they go out (--cosign-callouts=false turns it off)")
 	maxReports := fs.Int("max-reports", 0, "sightings each member may send per 10 minutes: `N`")
 	maxConfirms := fs.Int("max-confirms", 0, "confirmations each member may send per 10 minutes: `N`")
+	autoShare := &choiceFlag{choices: []string{"verified", "callouts", "all", "none"}}
+	fs.Var(autoShare, "auto-share", "what the zone's always-on link end shares with linked zones on its own: `POLICY` verified, callouts, all or none")
 	asJSON := fs.Bool("json", false, "print the settings as one JSON object")
 	pos, err := e.parse("zone settings", fs, args, "ZONE")
 	if err != nil {
@@ -159,6 +161,8 @@ func runZoneSettings(ctx context.Context, e *env, args []string) error {
 			req.MaxReports = positive(f.Name, maxReports)
 		case "max-confirms":
 			req.MaxConfirms = positive(f.Name, maxConfirms)
+		case "auto-share":
+			req.AutoShare = &autoShare.value
 		default:
 			return
 		}
@@ -191,6 +195,9 @@ func runZoneSettings(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(tw, "cosign callouts\t%s\n", yes)
 	fmt.Fprintf(tw, "max reports\t%d per member per 10 minutes\n", st.MaxReports)
 	fmt.Fprintf(tw, "max confirms\t%d per member per 10 minutes\n", st.MaxConfirms)
+	if st.AutoShare != "" {
+		fmt.Fprintf(tw, "auto-share\t%s\n", clean(st.AutoShare))
+	}
 	if st.Note != "" {
 		fmt.Fprintf(tw, "note\t%s\n", clean(st.Note))
 	}

@@ -83,6 +83,15 @@ type Alert struct {
 	// ClearReason is set once the alert is cleared: "allclear" or "retracted".
 	ClearReason string `json:"clear_reason,omitempty"`
 	ClearNote   string `json:"clear_note,omitempty"`
+
+	// Via is the name of the link an alert arrived over (the linked zone's
+	// name for itself); Origin is the link name of the zone it was first
+	// shared from. Empty for the zone's own alerts.
+	Via    string `json:"via,omitempty"`
+	Origin string `json:"origin,omitempty"`
+	// LinkedResponders are the totals linked zones reported for a shared
+	// callout; Responders already includes them.
+	LinkedResponders *Responders `json:"linked_responders,omitempty"`
 }
 
 // ReportRequest asks the node to publish a sighting.
@@ -206,6 +215,7 @@ type Settings struct {
 	Cosign      bool     `json:"cosign"`       // callouts need a second organizer
 	MaxReports  int      `json:"max_reports"`  // per member per 10 minutes
 	MaxConfirms int      `json:"max_confirms"` // per member per 10 minutes
+	AutoShare   string   `json:"auto_share"`   // what the zone's link ends share on their own: none, verified, callouts or all
 	// Note explains a requested change that has not taken effect yet.
 	Note string `json:"note,omitempty"`
 }
@@ -219,6 +229,7 @@ type SettingsRequest struct {
 	Cosign      *bool          `json:"cosign,omitempty"`
 	MaxReports  *int           `json:"max_reports,omitempty"`
 	MaxConfirms *int           `json:"max_confirms,omitempty"`
+	AutoShare   *string        `json:"auto_share,omitempty"` // none, verified, callouts or all
 }
 
 // CalloutUpdateRequest changes a callout; empty fields keep their value.
@@ -235,4 +246,57 @@ type CalloutUpdateRequest struct {
 // AlertRequest names an alert (cosign).
 type AlertRequest struct {
 	Alert string `json:"alert"`
+}
+
+// LinkOfferRequest asks an organizer's node for a link offer code for a
+// zone. Name is the name the zone goes by over the link (default: its
+// name); TTL how long the code is valid (0: 24 hours).
+type LinkOfferRequest struct {
+	Zone string        `json:"zone"`
+	Name string        `json:"name,omitempty"`
+	TTL  time.Duration `json:"ttl,omitempty"`
+}
+
+// LinkOffer carries a link offer code.
+type LinkOffer struct {
+	Code    string    `json:"code"`
+	Link    string    `json:"link"` // link ID
+	Name    string    `json:"name"`
+	Expires time.Time `json:"expires"`
+}
+
+// AcceptLinkRequest accepts another zone's link offer code for a zone.
+type AcceptLinkRequest struct {
+	Zone string `json:"zone"`
+	Code string `json:"code"`
+	Name string `json:"name,omitempty"` // the zone's name over the link (default: its name)
+}
+
+// Link is one of a zone's links.
+type Link struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`  // this zone's name over the link
+	Peer  string `json:"peer"`  // the linked zone's name over the link (shown as "via")
+	State string `json:"state"` // offered, active or ended
+	// Since is when the link was made (unset for an offer).
+	Since *time.Time `json:"since,omitempty"`
+	// Expires is when an offer's code expires (offers only).
+	Expires *time.Time `json:"expires,omitempty"`
+	// Endpoint is the member ID of this zone's end (the organizer whose
+	// node relays); PeerEndorser is the other zone's end.
+	Endpoint     string `json:"endpoint,omitempty"`
+	PeerEndorser string `json:"peer_endorser,omitempty"`
+}
+
+// UnlinkRequest ends a link, given by ID, ID prefix or peer name.
+type UnlinkRequest struct {
+	Zone string `json:"zone"`
+	Link string `json:"link"`
+}
+
+// ShareRequest shares a verified sighting or a callout over the zone's
+// links, crossing up to Hops links (0: 1).
+type ShareRequest struct {
+	Alert string `json:"alert"`
+	Hops  int    `json:"hops,omitempty"`
 }

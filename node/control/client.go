@@ -168,6 +168,36 @@ func (c *Client) Cosign(ctx context.Context, alertID string) (api.Alert, error) 
 	return a, err
 }
 
+func (c *Client) LinkOffer(ctx context.Context, req api.LinkOfferRequest) (api.LinkOffer, error) {
+	var o api.LinkOffer
+	err := c.call(ctx, http.MethodPost, "/v1/links/offer", req, &o)
+	return o, err
+}
+
+func (c *Client) AcceptLink(ctx context.Context, req api.AcceptLinkRequest) (api.Link, error) {
+	var l api.Link
+	err := c.call(ctx, http.MethodPost, "/v1/links/accept", req, &l)
+	return l, err
+}
+
+func (c *Client) Links(ctx context.Context, zone string) ([]api.Link, error) {
+	var ls []api.Link
+	err := c.call(ctx, http.MethodGet, "/v1/links?zone="+url.QueryEscape(zone), nil, &ls)
+	return ls, err
+}
+
+func (c *Client) Unlink(ctx context.Context, zone, link string) (api.Link, error) {
+	var l api.Link
+	err := c.call(ctx, http.MethodPost, "/v1/links/end", api.UnlinkRequest{Zone: zone, Link: link}, &l)
+	return l, err
+}
+
+func (c *Client) Share(ctx context.Context, req api.ShareRequest) (api.Alert, error) {
+	var a api.Alert
+	err := c.call(ctx, http.MethodPost, "/v1/share", req, &a)
+	return a, err
+}
+
 // Watch calls fn with each new alert or update of zone until ctx ends, fn
 // fails or the node ends the stream. It returns ctx.Err() once ctx ends.
 func (c *Client) Watch(ctx context.Context, zone string, fn func(api.Alert) error) error {

@@ -53,6 +53,21 @@ type Backend interface {
 	// Cosign adds the node's organizer signature to a callout another
 	// organizer sent.
 	Cosign(ctx context.Context, alertID string) (api.Alert, error)
+
+	// LinkOffer creates a link offer for a zone and returns its code
+	// (organizers only).
+	LinkOffer(ctx context.Context, req api.LinkOfferRequest) (api.LinkOffer, error)
+	// AcceptLink accepts another zone's link offer code for a zone
+	// (organizers only); the offering node must be online.
+	AcceptLink(ctx context.Context, req api.AcceptLinkRequest) (api.Link, error)
+	// Links lists a zone's links, ended ones included.
+	Links(zone string) ([]api.Link, error)
+	// Unlink ends a link, given by ID, ID prefix or peer name
+	// (organizers only).
+	Unlink(ctx context.Context, zone, link string) (api.Link, error)
+	// Share shares a verified sighting or a callout over the zone's links
+	// (verifiers and organizers).
+	Share(ctx context.Context, req api.ShareRequest) (api.Alert, error)
 }
 
 // Wiper is a Backend that can destroy its own keys and store and stop

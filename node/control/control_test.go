@@ -613,7 +613,7 @@ func TestSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := api.Settings{Quorum: 2, Window: api.Duration(20 * time.Minute), Expiry: api.Duration(4 * time.Hour), MaxReports: 10, MaxConfirms: 30}
+	want := api.Settings{Quorum: 2, Window: api.Duration(20 * time.Minute), Expiry: api.Duration(4 * time.Hour), MaxReports: 10, MaxConfirms: 30, AutoShare: "none"}
 	if st != want {
 		t.Errorf("Settings = %+v, want defaults %+v", st, want)
 	}
@@ -851,4 +851,43 @@ func postBody(t *testing.T, hc *http.Client, path, body string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestLinks: the link routes round-trip through the client, and missing
+// fields are 400s.
+func TestLinks(t *testing.T) {
+	_, c, _ := serve(t)
+	ctx := t.Context()
+	for _, z := range []string{"north", "south"} {
+		if _, err := c.CreateZone(ctx, z); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o, err := c.LinkOffer(ctx, api.LinkOfferRequest{Zone: "north", Name: "Parkdale"})
+	if err != nil || o.Code == "" || o.Name != "Parkdale" {
+		t.Fatalf("LinkOffer = %+v, %v", o, err)
+	}
+	l, err := c.AcceptLink(ctx, api.AcceptLinkRequest{Zone: "south", Code: o.Code})
+	if err != nil || l.Peer != "Parkdale" || l.State != "active" {
+		t.Fatalf("AcceptLink = %+v, %v", l, err)
+	}
+	_, err = c.AcceptLink(ctx, api.AcceptLinkRequest{Zone: "south", Code: o.Code})
+	checkStatus(t, "accept a used code", err, 400)
+	ls, err := c.Links(ctx, "south")
+	if err != nil || len(ls) != 1 || ls[0].ID != l.ID {
+		t.Fatalf("Links = %+v, %v", ls, err)
+	}
+	_, err = c.Links(ctx, "west")
+	checkStatus(t, "links of an unknown zone", err, 404)
+	_, err = c.LinkOffer(ctx, api.LinkOfferRequest{})
+	checkStatus(t, "offer without zone", err, 400)
+	_, err = c.AcceptLink(ctx, api.AcceptLinkRequest{Zone: "south"})
+	checkStatus(t, "accept without code", err, 400)
+	_, err = c.Unlink(ctx, "south", "")
+	checkStatus(t, "unlink without link", err, 400)
+	_, err = c.Share(ctx, api.ShareRequest{})
+	checkStatus(t, "share without alert", err, 400)
+	if _, err := c.Unlink(ctx, "south", "Parkdale"); err != nil {
+		t.Fatal(err)
+	}
 }

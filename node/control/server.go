@@ -213,6 +213,49 @@ func (s *Server) routes() http.Handler {
 		}
 		return struct{}{}, w.Wipe()
 	}))
+	mux.HandleFunc("POST /v1/links/offer", handle(s, func(ctx context.Context, req api.LinkOfferRequest) (api.LinkOffer, error) {
+		if err := required("zone", req.Zone); err != nil {
+			return api.LinkOffer{}, err
+		}
+		return b.LinkOffer(ctx, req)
+	}))
+	mux.HandleFunc("POST /v1/links/accept", handle(s, func(ctx context.Context, req api.AcceptLinkRequest) (api.Link, error) {
+		if err := required("zone", req.Zone); err != nil {
+			return api.Link{}, err
+		}
+		if err := required("code", req.Code); err != nil {
+			return api.Link{}, err
+		}
+		return b.AcceptLink(ctx, req)
+	}))
+	mux.HandleFunc("GET /v1/links", func(w http.ResponseWriter, r *http.Request) {
+		zone := r.URL.Query().Get("zone")
+		if err := required("zone", zone); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		ls, err := b.Links(zone)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.reply(w, nonNil(ls))
+	})
+	mux.HandleFunc("POST /v1/links/end", handle(s, func(ctx context.Context, req api.UnlinkRequest) (api.Link, error) {
+		if err := required("zone", req.Zone); err != nil {
+			return api.Link{}, err
+		}
+		if err := required("link", req.Link); err != nil {
+			return api.Link{}, err
+		}
+		return b.Unlink(ctx, req.Zone, req.Link)
+	}))
+	mux.HandleFunc("POST /v1/share", handle(s, func(ctx context.Context, req api.ShareRequest) (api.Alert, error) {
+		if err := required("alert", req.Alert); err != nil {
+			return api.Alert{}, err
+		}
+		return b.Share(ctx, req)
+	}))
 	return mux
 }
 

@@ -35,6 +35,8 @@ type Config struct {
 	Logger *slog.Logger
 	// RedialInterval is every node's redial and governance-sync interval.
 	RedialInterval time.Duration
+	// Name, if set, names node i's member (default "node<i>").
+	Name func(i int) string
 }
 
 // Network is a set of running nodes on one mocknet.
@@ -69,7 +71,11 @@ func Start(ctx context.Context, cfg Config) (*Network, error) {
 	nw := &Network{Mocknet: mn}
 	for i := range cfg.Nodes {
 		home := filepath.Join(cfg.Dir, fmt.Sprintf("n%d", i))
-		if _, err := node.Init(home, node.InitOptions{Name: fmt.Sprintf("node%d", i), Secret: Secret, Store: StoreOptions}); err != nil {
+		name := fmt.Sprintf("node%d", i)
+		if cfg.Name != nil {
+			name = cfg.Name(i)
+		}
+		if _, err := node.Init(home, node.InitOptions{Name: name, Secret: Secret, Store: StoreOptions}); err != nil {
 			nw.Close()
 			return nil, fmt.Errorf("init node %d: %w", i, err)
 		}
@@ -274,4 +280,65 @@ func (nw *Network) resume(ctx context.Context, i int, linkTo []int) error {
 	}
 	nw.Nodes[i] = n
 	return nil
+}
+
+// ZoneSpec is one zone for FormZones: Founder creates it and invites
+// Members; Roles gives a member's role by node index (default member).
+type ZoneSpec struct {
+	Name    string
+	Founder int
+	Members []int
+	Roles   map[int]string
+}
+
+// FormZones forms several zones on one network, each from its own nodes,
+// and waits until every member of each zone sees every other on the
+// zone's topic. Zones are independent: a node may be in several.
+func (nw *Network) FormZones(ctx context.Context, specs []ZoneSpec) ([]api.Zone, error) {
+	var out []api.Zone
+	for _, s := range specs {
+		founder := nw.Nodes[s.Founder]
+		z, err := founder.CreateZone(ctx, s.Name)
+		if err != nil {
+			return nil, fmt.Errorf("zone %q: %w", s.Name, err)
+		}
+		for _, i := range s.Members {
+			role := s.Roles[i]
+			if role == "" {
+				role = "member"
+			}
+			inv, err := founder.Invite(ctx, api.InviteRequest{Zone: z.ID, Role: role, TTL: time.Hour})
+			if err != nil {
+				return nil, fmt.Errorf("zone %q: invite node %d: %w", s.Name, i, err)
+			}
+			if _, err := nw.Nodes[i].Join(ctx, inv.Code); err != nil {
+				return nil, fmt.Errorf("zone %q: node %d joins: %w", s.Name, i, err)
+			}
+		}
+		all := append([]int{s.Founder}, s.Members...)
+		if err := nw.WaitZoneMesh(ctx, z.ID, all, len(all)-1); err != nil {
+			return nil, fmt.Errorf("zone %q: mesh did not form: %w", s.Name, err)
+		}
+		out = append(out, z)
+	}
+	return out, nil
+}
+
+// WaitZoneMesh waits until each of the given nodes sees at least min
+// other members on the zone's topic.
+func (nw *Network) WaitZoneMesh(ctx context.Context, zoneID string, nodes []int, min int) error {
+	return WaitFor(ctx, func() bool {
+		for _, i := range nodes {
+			ok := false
+			for _, z := range nw.Nodes[i].Zones() {
+				if z.ID == zoneID && len(z.Peers) >= min {
+					ok = true
+				}
+			}
+			if !ok {
+				return false
+			}
+		}
+		return true
+	})
 }

@@ -43,6 +43,9 @@ type Fake struct {
 	alerts   []*api.Alert
 	invites  map[string]invite
 	watchers map[*watcher]bool
+	// Linked zones (links.go).
+	links  map[string][]*api.Link // by zone ID
+	offers map[string]*offer      // by code
 }
 
 // zone is a zone with its roster and settings.
@@ -88,7 +91,7 @@ func (f *Fake) now() time.Time {
 
 func defaultSettings() api.Settings {
 	return api.Settings{Quorum: 2, Window: api.Duration(20 * time.Minute), Expiry: api.Duration(4 * time.Hour),
-		MaxReports: 10, MaxConfirms: 30}
+		MaxReports: 10, MaxConfirms: 30, AutoShare: "none"}
 }
 
 func (f *Fake) Status() api.Status {
@@ -650,6 +653,12 @@ func (f *Fake) SetSettings(ctx context.Context, req api.SettingsRequest) (api.Se
 	}
 	if req.MaxConfirms != nil {
 		s.MaxConfirms = *req.MaxConfirms
+	}
+	if req.AutoShare != nil {
+		if !slices.Contains([]string{"none", "verified", "callouts", "all"}, *req.AutoShare) {
+			return api.Settings{}, fmt.Errorf("%w: auto-share %q: use verified, callouts, all or none", control.ErrInvalid, *req.AutoShare)
+		}
+		s.AutoShare = *req.AutoShare
 	}
 	window, expiry := time.Duration(s.Window), time.Duration(s.Expiry)
 	switch {

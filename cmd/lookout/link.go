@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"lookout/node/api"
+	"lookout/node/control"
+)
+
+// Linked zones: link offers and accepts, the list of links, ending one,
+// and sharing an alert over them.
+
+func runZoneLink(ctx context.Context, e *env, args []string) error {
+	fs := e.flags()
+	name := fs.String("name", "", "the `NAME` this zone goes by in the other zone (default: its name)")
+	var ttl ttlFlag
+	fs.Var(&ttl, "ttl", "how long the code stays valid: `DURATION` like 24h (default 24h, at most 7d)")
+	pos, err := e.parse("zone link", fs, args, "ZONE")
+	if err != nil {
+		return err
+	}
+	o, err := e.client().LinkOffer(ctx, api.LinkOfferRequest{Zone: pos[0], Name: *name, TTL: time.Duration(ttl)})
+	if err != nil {
+		return hint(err, control.ErrForbidden, "ask an organizer of %s to link it", clean(pos[0]))
+	}
+	// Only the code, so it can be piped; the user guide says what to do with it.
+	_, err = fmt.Fprintln(e.stdout, o.Code)
+	return err
+}
+
+func runZoneAcceptLink(ctx context.Context, e *env, args []string) error {
+	fs := e.flags()
+	name := fs.String("name", "", "the `NAME` this zone goes by in the other zone (default: its name)")
+	asJSON := fs.Bool("json", false, "print the link as one JSON object")
+	pos, err := e.parse("zone accept-link", fs, args, "ZONE", "CODE")
+	if err != nil {
+		return err
+	}
+	l, err := e.client().AcceptLink(ctx, api.AcceptLinkRequest{Zone: pos[0], Code: pos[1], Name: *name})
+	if err != nil {
+		return hint(err, control.ErrForbidden, "ask an organizer of %s to accept the link", clean(pos[0]))
+	}
+	if *asJSON {
+		return printJSON(e.stdout, linkOut(l))
+	}
+	_, err = fmt.Fprintf(e.stdout, "linked %s with %s (link %s)\n", clean(pos[0]), clean(l.Peer), clean(l.ID))
+	return err
+}
+
+// linkJSON is a link as zone links --json prints it.
+type linkJSON struct {
+	ID    string     `json:"id"`
+	Name  string     `json:"name"`
+	Peer  string     `json:"peer"`
+	Since *time.Time `json:"since"`
+	State string     `json:"state"`
+	// Expires is set for an offer that was not accepted yet.
+	Expires      *time.Time `json:"expires,omitempty"`
+	Endpoint     string     `json:"endpoint,omitempty"`
+	PeerEndorser string     `json:"peer_endorser,omitempty"`
+}
+
+func linkOut(l api.Link) linkJSON {
+	return linkJSON{ID: l.ID, Name: l.Name, Peer: l.Peer, Since: l.Since, State: l.State, Expires: l.Expires, Endpoint: l.Endpoint, PeerEndorser: l.PeerEndorser}
+}
+
+func runZoneLinks(ctx context.Context, e *env, args []string) error {
+	fs := e.flags()
+	asJSON := fs.Bool("json", false, "print one JSON object per link: id, name, peer, since, state")
+	pos, err := e.parse("zone links", fs, args, "ZONE")
+	if err != nil {
+		return err
+	}
+	ls, err := e.client().Links(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		for _, l := range ls {
+			if err := printJSON(e.stdout, linkOut(l)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if len(ls) == 0 {
+		_, err := fmt.Fprintf(e.stdout, "%s has no links; make one with %s\n", clean(pos[0]), e.cmdline("zone link "+shellQuote(pos[0])))
+		return err
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 8, 2, ' ', 0)
+	fmt.Fprintf(tw, "PEER\tSTATE\tSINCE\tID\tNAME HERE\n")
+	for _, l := range ls {
+		since := "-"
+		switch {
+		case l.Since != nil:
+			since = l.Since.Local().Format("2006-01-02 15:04")
+		case l.Expires != nil:
+			since = "code until " + l.Expires.Local().Format("2006-01-02 15:04")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", displayName(l.Peer), clean(l.State), since, clean(l.ID), clean(l.Name))
+	}
+	return tw.Flush()
+}
+
+func runZoneUnlink(ctx context.Context, e *env, args []string) error {
+	fs := e.flags()
+	pos, err := e.parse("zone unlink", fs, args, "ZONE", "LINK")
+	if err != nil {
+		return err
+	}
+	l, err := e.client().Unlink(ctx, pos[0], pos[1])
+	if err != nil {
+		return hint(err, control.ErrForbidden, "ask an organizer of %s to end the link", clean(pos[0]))
+	}
+	peer := l.Peer
+	if peer == "" {
+		peer = "the offer " + l.ID
+	}
+	_, err = fmt.Fprintf(e.stdout, "ended the link of %s with %s; nothing more crosses it\n", clean(pos[0]), clean(peer))
+	return err
+}
+
+func runShare(ctx context.Context, e *env, args []string) error {
+	fs := e.flags()
+	hops := fs.Int("hops", 1, "how many links the alert may cross: `N` from 1 (linked zones only) to 8")
+	city := fs.Bool("city-wide", false, "follow links as far as allowed (8 links)")
+	pos, err := e.parse("share", fs, args, "ALERT")
+	if err != nil {
+		return err
+	}
+	n := *hops
+	if *city {
+		n = 8
+	}
+	if n < 1 || n > 8 {
+		return &usageError{cmd: "share", msg: "--hops must be 1 to 8"}
+	}
+	a, err := e.client().Share(ctx, api.ShareRequest{Alert: pos[0], Hops: n})
+	if err != nil {
+		return hint(err, control.ErrForbidden, "ask a verifier or organizer to share it")
+	}
+	_, err = fmt.Fprintf(e.stdout, "shared %s %s over the links of %s (up to %d %s)\n", clean(a.Kind), clean(a.ID), clean(a.ZoneName), n, plural(n, "link", "links"))
+	return err
+}
