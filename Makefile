@@ -24,7 +24,7 @@ FUZZTIME_TEST ?= 5s
 FUZZTIME ?= 60s
 TEST_TIMEOUT ?= 25m
 
-.PHONY: all build run deps test vet test-go fuzz-short fuzz bench clean
+.PHONY: all build run deps test vet test-go fuzz-short fuzz bench bench-micro bench-full clean
 
 all: build
 
@@ -60,8 +60,20 @@ fuzz-short:
 fuzz:
 	bash scripts/fuzz.sh $(FUZZTIME)
 
-bench:
+# Micro-benchmarks (go test -bench), saved to bench.txt.
+bench-micro:
 	$(GO) test -run '^$$' -bench . -benchmem ./... 2>&1 | tee bench.txt
+
+# Simulated-network scenarios (node/bench, cmd/lookout-bench): the reduced
+# set (100 nodes, under 10 minutes on 2 cores) rewrites docs/perf.md,
+# docs/perf.json and docs/perf/*.png; bench-full runs every scenario, up to
+# 2000 nodes (about an hour and ~20 GiB at the largest).
+BENCH_FLAGS ?=
+bench: bench-micro
+	$(GO) run ./cmd/lookout-bench --set reduced --out docs $(BENCH_FLAGS)
+
+bench-full: bench-micro
+	$(GO) run ./cmd/lookout-bench --set full --out docs $(BENCH_FLAGS)
 
 clean:
 	rm -rf bin bench.txt

@@ -32,11 +32,12 @@ func initHome(home, name string) error {
 }
 
 // startNode starts the Lookout node of home on h, with the node's own
-// gossipsub configuration plus a tracer that records message sizes.
-func startNode(ctx context.Context, home string, h host.Host, sizes *sizeTracer) (*node.Node, error) {
+// gossipsub configuration (changed by tune, if set) plus a tracer that
+// records message sizes.
+func startNode(ctx context.Context, home string, h host.Host, sizes *sizeTracer, tune Tune) (*node.Node, error) {
 	n := &node.Node{Home: home, Host: h, NoControl: true, MDNS: false,
 		RedialInterval: benchRedialInterval,
-		PubsubOptions:  []pubsub.Option{pubsub.WithRawTracer(sizes)}}
+		PubsubOptions:  append([]pubsub.Option{pubsub.WithRawTracer(sizes)}, tune.options()...)}
 	if err := n.Start(ctx); err != nil {
 		return nil, fmt.Errorf("start node %s: %w", home, err)
 	}
@@ -61,18 +62,18 @@ func (s *sizeTracer) DeliverMessage(m *pubsub.Message) {
 	s.mu.Unlock()
 }
 
-func (*sizeTracer) OnNewOutboundStream(peer.ID, protocol.ID)           {}
-func (*sizeTracer) OnClosedOutboundStream(peer.ID)                     {}
-func (*sizeTracer) Join(string)                                        {}
-func (*sizeTracer) Leave(string)                                       {}
-func (*sizeTracer) Graft(peer.ID, string)                              {}
-func (*sizeTracer) Prune(peer.ID, string)                              {}
-func (*sizeTracer) ValidateMessage(*pubsub.Message)                    {}
-func (*sizeTracer) RejectMessage(*pubsub.Message, string)              {}
-func (*sizeTracer) DuplicateMessage(*pubsub.Message)                   {}
-func (*sizeTracer) ThrottlePeer(peer.ID)                               {}
-func (*sizeTracer) RecvRPC(*pubsub.RPC)                                {}
-func (*sizeTracer) SendRPC(*pubsub.RPC, peer.ID)                       {}
+func (*sizeTracer) OnNewOutboundStream(peer.ID, protocol.ID)             {}
+func (*sizeTracer) OnClosedOutboundStream(peer.ID)                       {}
+func (*sizeTracer) Join(string)                                          {}
+func (*sizeTracer) Leave(string)                                         {}
+func (*sizeTracer) Graft(peer.ID, string)                                {}
+func (*sizeTracer) Prune(peer.ID, string)                                {}
+func (*sizeTracer) ValidateMessage(*pubsub.Message)                      {}
+func (*sizeTracer) RejectMessage(*pubsub.Message, string)                {}
+func (*sizeTracer) DuplicateMessage(*pubsub.Message)                     {}
+func (*sizeTracer) ThrottlePeer(peer.ID)                                 {}
+func (*sizeTracer) RecvRPC(*pubsub.RPC)                                  {}
+func (*sizeTracer) SendRPC(*pubsub.RPC, peer.ID)                         {}
 func (*sizeTracer) SendRPCCompleted(*pubsub.RPC, peer.ID, time.Duration) {}
-func (*sizeTracer) DropRPC(*pubsub.RPC, peer.ID)                       {}
-func (*sizeTracer) UndeliverableMessage(*pubsub.Message)               {}
+func (*sizeTracer) DropRPC(*pubsub.RPC, peer.ID)                         {}
+func (*sizeTracer) UndeliverableMessage(*pubsub.Message)                 {}

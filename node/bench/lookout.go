@@ -46,7 +46,7 @@ func startLookout(ctx context.Context, spec Spec, hosts []host.Host) (_ *lookout
 			return s, err
 		}
 	}
-	founder, err := startNode(ctx, homes[0], hosts[0], &s.size)
+	founder, err := startNode(ctx, homes[0], hosts[0], &s.size, spec.Tune)
 	if err != nil {
 		return s, err
 	}
@@ -64,7 +64,7 @@ func startLookout(ctx context.Context, spec Spec, hosts []host.Host) (_ *lookout
 		}
 	}
 	for i := 1; i < len(hosts); i++ {
-		n, err := startNode(ctx, homes[i], hosts[i], &s.size)
+		n, err := startNode(ctx, homes[i], hosts[i], &s.size, spec.Tune)
 		if err != nil {
 			return s, err
 		}

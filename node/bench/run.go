@@ -15,9 +15,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"sync"
 	"syscall"
 	"testing"
@@ -25,6 +28,7 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/marcopolo/simnet"
 )
@@ -68,6 +72,8 @@ type Spec struct {
 	// BitsPerSecond caps each node's uplink and downlink; 0 is no cap.
 	BitsPerSecond int    `json:"bits_per_second,omitempty"`
 	Seed          uint64 `json:"seed"`
+	// Tune changes the lookout protocol's gossipsub settings.
+	Tune Tune `json:"tune,omitzero"`
 	// Warmup is the time between connecting and the first alert (mesh
 	// building); Settle is the time after the last alert before counting.
 	Warmup time.Duration `json:"warmup"`
@@ -115,6 +121,19 @@ type Result struct {
 	WallSeconds     float64 `json:"wall_s"`
 	// CDFMS is the delivery latency at each percentile 0..100.
 	CDFMS []float64 `json:"cdf_ms"`
+}
+
+// heapProfile, if set (test flag -bench.heapprofile), is where a heap
+// profile is written once the network is up.
+var heapProfile string
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return pprof.WriteHeapProfile(f)
 }
 
 // cdfPoints is the number of latency quantiles kept for plots.
@@ -228,6 +247,7 @@ func run(ctx context.Context, spec Spec, log *slog.Logger) (Result, error) {
 		}
 		hosts[i] = h
 		idx[h.ID()] = i
+		serveWarm(h)
 	}
 	sn.sn.Start()
 	defer sn.sn.Close()
@@ -258,6 +278,11 @@ func run(ctx context.Context, spec Spec, log *slog.Logger) (Result, error) {
 	}
 	time.Sleep(spec.Warmup)
 	mem1 := memNow()
+	if heapProfile != "" {
+		if err := writeHeapProfile(heapProfile); err != nil {
+			log.Warn("heap profile", "err", err)
+		}
+	}
 
 	// Publishers: distinct nodes while there are enough; offline nodes
 	// are chosen among the rest.
@@ -315,7 +340,11 @@ func run(ctx context.Context, spec Spec, log *slog.Logger) (Result, error) {
 		sent += bytes1[i] - bytes0[i]
 	}
 	na := float64(spec.Nodes) * float64(spec.Alerts)
-	res := Result{Scenario: spec.Scenario, Protocol: spec.Protocol, Nodes: spec.Nodes, Degree: spec.Degree,
+	proto := spec.Protocol
+	if proto == Lookout {
+		proto = spec.Tune.Label()
+	}
+	res := Result{Scenario: spec.Scenario, Protocol: proto, Nodes: spec.Nodes, Degree: spec.Degree,
 		Zones: spec.Zones, Alerts: spec.Alerts, Churn: spec.Churn, Seed: spec.Seed,
 		LatencyMinMS: ms(spec.Latency.Min), LatencyMaxMS: ms(spec.Latency.Max),
 		DeliveryRatio: sum.DeliveryRatio,
@@ -365,8 +394,48 @@ func connectAll(ctx context.Context, hosts []host.Host, g *Graph) int {
 	return failed
 }
 
+// warmProtocol carries warmBytes each way over every new connection, as
+// Lookout's sync does with the zone's governance messages, so that QUIC's
+// congestion window and RTT estimate are in the same state whichever
+// protocol runs on top (a cold connection paces a 15 KiB alert over a few
+// more milliseconds).
+const (
+	warmProtocol = "/lookout-bench/warm/1"
+	warmBytes    = 16 << 10
+)
+
+// serveWarm answers warmProtocol on h.
+func serveWarm(h host.Host) {
+	h.SetStreamHandler(warmProtocol, func(s network.Stream) {
+		defer s.Close()
+		if _, err := io.CopyN(io.Discard, s, warmBytes); err != nil {
+			s.Reset()
+			return
+		}
+		s.Write(make([]byte, warmBytes))
+	})
+}
+
+// dial connects from to to and exchanges warmBytes each way.
 func dial(ctx context.Context, from, to host.Host) error {
-	return from.Connect(ctx, peer.AddrInfo{ID: to.ID(), Addrs: to.Addrs()})
+	if err := from.Connect(ctx, peer.AddrInfo{ID: to.ID(), Addrs: to.Addrs()}); err != nil {
+		return err
+	}
+	s, err := from.NewStream(ctx, to.ID(), warmProtocol)
+	if err != nil {
+		return fmt.Errorf("warm stream: %w", err)
+	}
+	defer s.Close()
+	if _, err := s.Write(make([]byte, warmBytes)); err != nil {
+		s.Reset()
+		return fmt.Errorf("warm stream: %w", err)
+	}
+	s.CloseWrite()
+	if _, err := io.CopyN(io.Discard, s, warmBytes); err != nil {
+		s.Reset()
+		return fmt.Errorf("warm stream: %w", err)
+	}
+	return nil
 }
 
 // reconnect brings nodes back online: each drops its dead connections and

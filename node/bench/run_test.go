@@ -12,6 +12,7 @@ import (
 var (
 	specFlag = flag.String("bench.spec", "", "JSON Spec to run (set by cmd/lookout-bench)")
 	outFlag  = flag.String("bench.out", "", "file to write the JSON Result to")
+	heapFlag = flag.String("bench.heapprofile", "", "write a heap profile here once the network is up")
 )
 
 // TestRun is the entry point cmd/lookout-bench uses to run one scenario in
@@ -20,6 +21,7 @@ func TestRun(t *testing.T) {
 	if *specFlag == "" {
 		t.Skip("runs only when cmd/lookout-bench passes -bench.spec")
 	}
+	heapProfile = *heapFlag
 	var spec Spec
 	if err := json.Unmarshal([]byte(*specFlag), &spec); err != nil {
 		t.Fatalf("bad -bench.spec: %v", err)
