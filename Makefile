@@ -67,13 +67,15 @@ bench-micro:
 # Simulated-network scenarios (node/bench, cmd/lookout-bench): the reduced
 # set (100 nodes, under 10 minutes on 2 cores) rewrites docs/perf.md,
 # docs/perf.json and docs/perf/*.png; bench-full runs every scenario, up to
-# 2000 nodes (about an hour and ~20 GiB at the largest).
+# 2000 nodes, and the gossipsub tuning comparison (hours; the 1000-node
+# runs need ~10 GiB).
 BENCH_FLAGS ?=
 bench: bench-micro
 	$(GO) run ./cmd/lookout-bench --set reduced --out docs $(BENCH_FLAGS)
 
 bench-full: bench-micro
 	$(GO) run ./cmd/lookout-bench --set full --out docs $(BENCH_FLAGS)
+	$(GO) run ./cmd/lookout-bench --set tune --out docs $(BENCH_FLAGS)
 
 clean:
 	rm -rf bin bench.txt

@@ -32,7 +32,7 @@ func main() {
 		latMax    time.Duration
 		seed      uint64
 	)
-	flag.StringVar(&o.Set, "set", "", "scenario set: reduced (make bench) or full (make bench-full); overrides --scenario")
+	flag.StringVar(&o.Set, "set", "", "scenario set: reduced (make bench), full or tune (make bench-full); overrides --scenario")
 	flag.StringVar(&o.Scenario, "scenario", "zone", "scenario: zone, zones, burst or churn")
 	flag.IntVar(&o.Network.Nodes, "nodes", 100, "number of nodes")
 	flag.IntVar(&o.Network.Degree, "degree", bench.DefaultDegree, "connections per node at the start")

@@ -116,10 +116,13 @@ func (o Options) specs() ([]Spec, error) {
 	if o.Set != "" {
 		set, ok := Sets[o.Set]
 		if !ok {
-			return nil, fmt.Errorf("unknown set %q (use reduced or full)", o.Set)
+			return nil, fmt.Errorf("unknown set %q (use reduced, full or tune)", o.Set)
 		}
 		for _, e := range set {
 			entries = append(entries, entry{e.name, e.nodes, e.degree})
+		}
+		if len(o.Tunes) == 0 {
+			o.Tunes = SetTunes[o.Set]
 		}
 	} else {
 		if o.Network.Nodes < 2 {

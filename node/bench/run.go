@@ -117,8 +117,12 @@ type Result struct {
 	CatchUpP99MS    float64 `json:"catchup_p99_ms,omitempty"`
 	CatchUpMaxMS    float64 `json:"catchup_max_ms,omitempty"`
 	PayloadBytes    int     `json:"payload_bytes"`
-	Connections     int     `json:"connections"`
-	WallSeconds     float64 `json:"wall_s"`
+	// Connections is the topology's edge count; DegreeAtSend is the mean
+	// number of open connections per node when alerts were sent
+	// (gossipsub's peer exchange may add some).
+	Connections  int     `json:"connections"`
+	DegreeAtSend float64 `json:"degree_at_send"`
+	WallSeconds  float64 `json:"wall_s"`
 	// CDFMS is the delivery latency at each percentile 0..100.
 	CDFMS []float64 `json:"cdf_ms"`
 }
@@ -307,12 +311,14 @@ func run(ctx context.Context, spec Spec, log *slog.Logger) (Result, error) {
 	obs := make([]AlertObs, spec.Alerts)
 	ids := make([]string, spec.Alerts)
 	errs := make([]error, spec.Alerts)
+	degrees := make([]float64, spec.Alerts)
 	for k := range spec.Alerts {
 		from := online[k%len(online)]
 		wg.Go(func() {
 			time.Sleep(spec.Spread * time.Duration(k) / time.Duration(spec.Alerts))
 			g := connGraph(hosts, idx, lat, sn)
 			o := AlertObs{From: from, Sent: time.Now(), Lower: g.Dijkstra(from)}
+			degrees[k] = 2 * float64(g.Edges()) / float64(spec.Nodes)
 			for v := range spec.Nodes {
 				if v != from {
 					o.Expected = append(o.Expected, v)
@@ -357,6 +363,9 @@ func run(ctx context.Context, spec Spec, log *slog.Logger) (Result, error) {
 		CatchUpP50MS:         ms(Quantile(sum.CatchUp, 0.50)), CatchUpP99MS: ms(Quantile(sum.CatchUp, 0.99)),
 		CatchUpMaxMS: ms(Quantile(sum.CatchUp, 1)),
 		PayloadBytes: sw.payloadSize(), Connections: topo.Edges(),
+	}
+	for _, d := range degrees {
+		res.DegreeAtSend += d / float64(len(degrees))
 	}
 	for p := range cdfPoints {
 		res.CDFMS = append(res.CDFMS, ms(Quantile(sum.Latencies, float64(p)/float64(cdfPoints-1))))

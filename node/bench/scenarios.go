@@ -112,4 +112,17 @@ var Sets = map[string][]setEntry{
 		{"zone", 500, 24}, {"zone", 1000, 6}, {"zone", 1000, 24}, {"zones", 1000, 24},
 		{"burst", 1000, 24}, {"churn", 1000, 24}, {"zone", 2000, 24},
 	},
+	// tune compares gossipsub settings (SetTunes) on a mid-size zone.
+	"tune": {{"zone", 200, 24}},
+}
+
+// SetTunes are the lookout variants a set runs besides the protocols.
+var SetTunes = map[string][]Tune{
+	"tune": {
+		{D: 4, Dlo: 3, Dhi: 8},
+		{D: 8, Dlo: 6, Dhi: 12},
+		{D: 12, Dlo: 8, Dhi: 16},
+		{Heartbeat: 500 * time.Millisecond},
+		{NoFloodPublish: true},
+	},
 }
