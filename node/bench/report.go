@@ -112,6 +112,7 @@ func (r *report) write(dir string) error {
 		"mb":   func(f float64) string { return fmt.Sprintf("%.1f", f/1e6) },
 		"sec":  func(ms float64) string { return fmt.Sprintf("%.1f", ms/1000) },
 		"flat": func(s string) string { return strings.ReplaceAll(s, "|", "/") },
+		"val":  r.value,
 	}).Parse(perfTemplate)
 	if err != nil {
 		return fmt.Errorf("report template: %w", err)
@@ -124,6 +125,39 @@ func (r *report) write(dir string) error {
 		return fmt.Errorf("write %s: %w", reportMD, err)
 	}
 	return nil
+}
+
+// value returns the JSON field of the result of scenario and protocol,
+// formatted briefly, or "(not run)".
+func (r *report) value(scenario, protocol, field string) string {
+	for _, res := range r.Results {
+		if res.Scenario != scenario || res.Protocol != protocol {
+			continue
+		}
+		b, err := json.Marshal(res)
+		if err != nil {
+			break
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			break
+		}
+		f, ok := m[field].(float64)
+		if !ok {
+			break
+		}
+		switch {
+		case field == "bytes_per_node_per_alert":
+			return fmt.Sprintf("%.0f KiB", f/1024)
+		case strings.HasSuffix(field, "_ms"):
+			return fmt.Sprintf("%.0f ms", f)
+		case field == "delivery_ratio":
+			return fmt.Sprintf("%.1f %%", 100*f)
+		default:
+			return fmt.Sprintf("%.2f", f)
+		}
+	}
+	return "(not run)"
 }
 
 // group is one scenario's results, one per protocol.
@@ -200,10 +234,16 @@ type view struct {
 	TargetScenario string
 	Targets        []target
 	Headline       *group
+	// TuneLabels are the protocols of the tuning table.
+	TuneLabels []string
 }
 
 func (r *report) view(groups []group) view {
-	v := view{Groups: groups, ValidationMicros: r.ValidationMicros}
+	v := view{Groups: groups, ValidationMicros: r.ValidationMicros, TuneLabels: []string{Lookout}}
+	for _, t := range SetTunes["tune"] {
+		v.TuneLabels = append(v.TuneLabels, t.Label())
+	}
+	v.TuneLabels = append(v.TuneLabels, GossipsubDefault, Floodsub)
 	var best *group
 	for i := range groups {
 		g := &groups[i]
