@@ -149,6 +149,8 @@ func (r *report) value(scenario, protocol, field string) string {
 		switch {
 		case field == "bytes_per_node_per_alert":
 			return fmt.Sprintf("%.0f KiB", f/1024)
+		case field == "mem_bytes_per_node":
+			return fmt.Sprintf("%.1f MB", f/1e6)
 		case strings.HasSuffix(field, "_ms"):
 			return fmt.Sprintf("%.0f ms", f)
 		case field == "delivery_ratio":

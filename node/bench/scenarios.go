@@ -124,5 +124,6 @@ var SetTunes = map[string][]Tune{
 		{D: 12, Dlo: 8, Dhi: 16},
 		{Heartbeat: 500 * time.Millisecond},
 		{NoFloodPublish: true},
+		{NoPeerExchange: true},
 	},
 }

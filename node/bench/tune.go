@@ -18,6 +18,7 @@ type Tune struct {
 	Dlazy          int           `json:"dlazy,omitempty"`
 	Heartbeat      time.Duration `json:"heartbeat,omitempty"`
 	NoFloodPublish bool          `json:"no_flood_publish,omitempty"`
+	NoPeerExchange bool          `json:"no_peer_exchange,omitempty"`
 }
 
 // IsZero reports whether t changes nothing.
@@ -41,6 +42,9 @@ func (t Tune) Label() string {
 	if t.NoFloodPublish {
 		parts = append(parts, "no-flood-publish")
 	}
+	if t.NoPeerExchange {
+		parts = append(parts, "no-peer-exchange")
+	}
 	return Lookout + " " + strings.Join(parts, " ")
 }
 
@@ -50,21 +54,28 @@ func (t Tune) options() []pubsub.Option {
 	if t.IsZero() {
 		return nil
 	}
-	p := pubsub.DefaultGossipSubParams()
-	if t.D != 0 {
-		p.D, p.Dlo, p.Dhi = t.D, t.Dlo, t.Dhi
-		p.Dscore = min(p.Dscore, t.D)
-		p.Dout = min(p.Dout, t.Dlo-1, t.D/2)
+	var opts []pubsub.Option
+	if t.D != 0 || t.Dlazy != 0 || t.Heartbeat != 0 {
+		// The node keeps the library's defaults; change only these.
+		p := pubsub.DefaultGossipSubParams()
+		if t.D != 0 {
+			p.D, p.Dlo, p.Dhi = t.D, t.Dlo, t.Dhi
+			p.Dscore = min(p.Dscore, t.D)
+			p.Dout = min(p.Dout, t.Dlo-1, t.D/2)
+		}
+		if t.Dlazy != 0 {
+			p.Dlazy = t.Dlazy
+		}
+		if t.Heartbeat != 0 {
+			p.HeartbeatInterval = t.Heartbeat
+		}
+		opts = append(opts, pubsub.WithGossipSubParams(p))
 	}
-	if t.Dlazy != 0 {
-		p.Dlazy = t.Dlazy
-	}
-	if t.Heartbeat != 0 {
-		p.HeartbeatInterval = t.Heartbeat
-	}
-	opts := []pubsub.Option{pubsub.WithGossipSubParams(p)}
 	if t.NoFloodPublish {
 		opts = append(opts, pubsub.WithFloodPublish(false))
+	}
+	if t.NoPeerExchange {
+		opts = append(opts, pubsub.WithPeerExchange(false))
 	}
 	return opts
 }
