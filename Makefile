@@ -68,7 +68,7 @@ bench-micro:
 	  $(GO) test -run '^$$' -bench MeshDelivery -benchtime 100x -benchmem ./node; } 2>&1 | tee bench.txt
 
 # Simulated-network scenarios (node/bench, cmd/lookout-bench): the reduced
-# set (100 nodes, under 10 minutes on 2 cores) rewrites docs/perf.md,
+# set (50–100 nodes, under 10 minutes on 2 cores) rewrites docs/perf.md,
 # docs/perf.json and docs/perf/*.png; bench-full runs every scenario, up to
 # 2000 nodes, and the gossipsub tuning comparison (hours; the 1000-node
 # runs need ~10 GiB).

@@ -178,6 +178,10 @@ func runOne(ctx context.Context, bin string, s Spec, tmp string, stderr io.Write
 	return r, nil
 }
 
+// validationRounds is how many times the validation benchmark runs; the
+// fastest round is kept, as the machine is shared.
+const validationRounds = 3
+
 // validationMicros measures the CPU time of validating one alert with warm
 // certificate caches (decrypt, decode, chain, composite signature, rules):
 // what every node spends on every alert it accepts.
@@ -188,16 +192,22 @@ func validationMicros() (float64, error) {
 	}
 	now := time.Now()
 	var verr error
-	r := testing.Benchmark(func(b *testing.B) {
-		for b.Loop() {
-			if _, err := v.Validate(env, now); err != nil {
-				verr = err
-				return
+	best := time.Duration(0)
+	for range validationRounds {
+		r := testing.Benchmark(func(b *testing.B) {
+			for b.Loop() {
+				if _, err := v.Validate(env, now); err != nil {
+					verr = err
+					return
+				}
 			}
+		})
+		if verr != nil {
+			return 0, fmt.Errorf("validation benchmark: %w", verr)
 		}
-	})
-	if verr != nil {
-		return 0, fmt.Errorf("validation benchmark: %w", verr)
+		if d := time.Duration(r.NsPerOp()); best == 0 || d < best {
+			best = d
+		}
 	}
-	return float64(r.NsPerOp()) / 1e3, nil
+	return float64(best.Nanoseconds()) / 1e3, nil
 }
