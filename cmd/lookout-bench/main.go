@@ -41,14 +41,17 @@ func main() {
 	flag.DurationVar(&latMax, "latency-max", bench.DefaultLatency.Max, "largest one-way link latency")
 	flag.Float64Var(&o.Network.Loss, "loss", 0, "fraction of packets lost on every link")
 	flag.IntVar(&o.Network.BitsPerSecond, "bandwidth", 0, "uplink and downlink cap per node in bits/s (0: none)")
-	flag.StringVar(&protocols, "protocols", strings.Join(bench.Protocols, ","), "protocols to compare")
+	flag.StringVar(&protocols, "protocols", strings.Join(bench.Protocols, ","), "protocols to compare (\"none\": only the --tune or set's lookout variants)")
 	tunes := flag.String("tune", "", "also run lookout with these gossipsub settings: D/Dlo/Dhi triples separated by commas, e.g. 8/6/12,12/8/16")
 	flag.StringVar(&o.Out, "out", "docs", "directory for perf.md, perf.json and perf/*.png")
 	verbose := flag.Bool("v", false, "show the scenario runs' own output")
 	flag.Parse()
 	o.Network.Seed = seed
 	o.Network.Latency = bench.Latency{Min: latMin, Max: latMax}
-	o.Protocols = strings.Split(protocols, ",")
+	o.Protocols = []string{}
+	if protocols != "none" {
+		o.Protocols = strings.Split(protocols, ",")
+	}
 	o.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	if *verbose {
 		o.Stderr = os.Stderr

@@ -20,7 +20,8 @@ type Options struct {
 	Set      string
 	Scenario string
 	Network  Network
-	// Protocols to compare; nil means all of Protocols.
+	// Protocols to compare; nil means all of Protocols, empty means none
+	// (only Tunes).
 	Protocols []string
 	// Tunes adds lookout runs with these gossipsub changes.
 	Tunes []Tune
@@ -52,7 +53,7 @@ func Main(ctx context.Context, o Options) error {
 	if o.Package == "" {
 		o.Package = DefaultPackage
 	}
-	if len(o.Protocols) == 0 {
+	if o.Protocols == nil {
 		o.Protocols = Protocols
 	}
 	specs, err := o.specs()

@@ -155,6 +155,10 @@ func Run(t *testing.T, spec Spec, log *slog.Logger) (Result, error) {
 	start := time.Now()
 	synctest.Test(t, func(*testing.T) {
 		res, err = run(context.Background(), spec, log)
+		if err != nil {
+			// Shown even if leftover goroutines then fail the bubble.
+			log.Error("run failed", "scenario", spec.Scenario, "protocol", spec.Protocol, "err", err)
+		}
 	})
 	res.WallSeconds = time.Since(start).Seconds()
 	return res, err

@@ -61,7 +61,8 @@ func (t Tune) options() []pubsub.Option {
 		if t.D != 0 {
 			p.D, p.Dlo, p.Dhi = t.D, t.Dlo, t.Dhi
 			p.Dscore = min(p.Dscore, t.D)
-			p.Dout = min(p.Dout, t.Dlo-1, t.D/2)
+			// Gossipsub wants Dout < Dlo and Dout < D/2.
+			p.Dout = max(min(p.Dout, t.Dlo-1, t.D/2-1), 0)
 		}
 		if t.Dlazy != 0 {
 			p.Dlazy = t.Dlazy
