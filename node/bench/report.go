@@ -151,6 +151,8 @@ func (r *report) value(scenario, protocol, field string) string {
 			return fmt.Sprintf("%.0f KiB", f/1024)
 		case field == "mem_bytes_per_node":
 			return fmt.Sprintf("%.1f MB", f/1e6)
+		case field == "degree_at_send":
+			return fmt.Sprintf("%.0f", f)
 		case strings.HasSuffix(field, "_ms"):
 			return fmt.Sprintf("%.0f ms", f)
 		case field == "delivery_ratio":
