@@ -70,15 +70,15 @@ bench-micro:
 # Simulated-network scenarios (node/bench, cmd/lookout-bench): the reduced
 # set (50–100 nodes, under 10 minutes on 2 cores) rewrites docs/perf.md,
 # docs/perf.json and docs/perf/*.png; bench-full runs every scenario, up to
-# 2000 nodes, and the gossipsub tuning comparison (hours; the 1000-node
-# runs need ~10 GiB).
+# 1000 nodes, and the gossipsub tuning comparison (hours; a 1000-node
+# Lookout run peaks near 12 GiB, hence GOGC=60).
 BENCH_FLAGS ?=
 bench: bench-micro
 	$(GO) run ./cmd/lookout-bench --set reduced --out docs $(BENCH_FLAGS)
 
 bench-full: bench-micro
-	$(GO) run ./cmd/lookout-bench --set full --out docs $(BENCH_FLAGS)
-	$(GO) run ./cmd/lookout-bench --set tune --out docs $(BENCH_FLAGS)
+	GOGC=60 $(GO) run ./cmd/lookout-bench --set full --out docs $(BENCH_FLAGS)
+	GOGC=60 $(GO) run ./cmd/lookout-bench --set tune --out docs $(BENCH_FLAGS)
 
 clean:
 	rm -rf bin bench.txt

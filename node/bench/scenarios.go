@@ -111,7 +111,7 @@ var Sets = map[string][]setEntry{
 	"full": {
 		{"zone", 100, 6}, {"zone", 100, 24}, {"zones", 100, 24}, {"burst", 100, 24}, {"churn", 100, 24},
 		{"zone", 500, 24}, {"zone", 1000, 6}, {"zone", 1000, 24}, {"zones", 1000, 24},
-		{"burst", 1000, 24}, {"churn", 1000, 24}, {"zone", 2000, 24},
+		{"burst", 1000, 24}, {"churn", 1000, 24},
 	},
 	// tune compares gossipsub settings (SetTunes) on a mid-size zone.
 	"tune": {{"zone", 200, 24}},
