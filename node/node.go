@@ -119,6 +119,7 @@ type Node struct {
 	closed  bool
 
 	syncLimit syncLimiter
+	asked     inflight      // message IDs being fetched by sync
 	swept     time.Time     // last sweep of expired records; guarded by mu
 	wiped     chan struct{} // closed once Wipe destroyed the store
 	wipeOnce  sync.Once

@@ -176,12 +176,8 @@ func (n *Node) syncRound(ctx context.Context, p peer.ID) (more bool, err error) 
 	if err != nil {
 		return false, fmt.Errorf("read offer: %w", err)
 	}
-	var want []protocol.AlertID
-	for _, id := range offer {
-		if !n.replay.Has(id) {
-			want = append(want, id)
-		}
-	}
+	want := n.claim(offer)
+	defer n.release(want)
 	if _, err := s.Write(appendIDs(nil, want)); err != nil {
 		return false, err
 	}
@@ -195,6 +191,43 @@ func (n *Node) syncRound(ctx context.Context, p peer.ID) (more bool, err error) 
 	}
 	n.acceptSynced(zones, envs)
 	return len(envs) > 0 && (len(envs) < len(want) || len(offer) == maxSyncMessages), nil
+}
+
+// inflight is the set of message IDs asked of some peer and not yet
+// accepted: when several members reconnect at once, each missed message is
+// asked of one of them only.
+type inflight struct {
+	mu  sync.Mutex
+	ids map[protocol.AlertID]struct{}
+}
+
+// claim returns the offered IDs that are neither accepted nor asked of
+// another peer, and marks them asked.
+func (n *Node) claim(offer []protocol.AlertID) []protocol.AlertID {
+	n.asked.mu.Lock()
+	defer n.asked.mu.Unlock()
+	if n.asked.ids == nil {
+		n.asked.ids = map[protocol.AlertID]struct{}{}
+	}
+	var want []protocol.AlertID
+	for _, id := range offer {
+		if _, busy := n.asked.ids[id]; busy || n.replay.Has(id) {
+			continue
+		}
+		n.asked.ids[id] = struct{}{}
+		want = append(want, id)
+	}
+	return want
+}
+
+// release ends a claim: what was accepted is in the replay cache now, and
+// the rest may be asked of another peer.
+func (n *Node) release(ids []protocol.AlertID) {
+	n.asked.mu.Lock()
+	defer n.asked.mu.Unlock()
+	for _, id := range ids {
+		delete(n.asked.ids, id)
+	}
 }
 
 // syncItem is a message as sync offers it.

@@ -1,0 +1,342 @@
+package bench
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image/color"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/template"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// Report files, under Options.Out.
+const (
+	reportJSON = "perf.json"
+	reportMD   = "perf.md"
+	plotDir    = "perf"
+	plotWidth  = 6 * vg.Inch
+	plotHeight = 3.5 * vg.Inch
+)
+
+//go:embed perf.md.tmpl
+var perfTemplate string
+
+// report is every result kept in perf.json.
+type report struct {
+	ValidationMicros float64
+	Results          []Result
+}
+
+func loadReport(path string) (*report, error) {
+	r := &report{}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return r, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if err := json.Unmarshal(b, &r.Results); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", path, err)
+	}
+	for _, res := range r.Results {
+		r.ValidationMicros = max(r.ValidationMicros, res.ValidationMicros)
+	}
+	return r, nil
+}
+
+// put adds res, replacing an earlier result of the same scenario and
+// protocol.
+func (r *report) put(res Result) {
+	r.Results = slices.DeleteFunc(r.Results, func(o Result) bool {
+		return o.Scenario == res.Scenario && o.Protocol == res.Protocol
+	})
+	r.Results = append(r.Results, res)
+	slices.SortStableFunc(r.Results, func(a, b Result) int { return compareResults(a, b) })
+}
+
+// compareResults orders by scenario kind (as in Scenarios), nodes, degree,
+// then protocol (as in Protocols, tuned variants last).
+func compareResults(a, b Result) int {
+	kind := func(r Result) int {
+		return slices.IndexFunc(Scenarios, func(s Scenario) bool { return strings.HasPrefix(r.Scenario, s.Name+"-") })
+	}
+	proto := func(r Result) int {
+		if i := slices.Index(Protocols, r.Protocol); i >= 0 {
+			return i
+		}
+		return len(Protocols)
+	}
+	for _, d := range []int{kind(a) - kind(b), a.Nodes - b.Nodes, a.Degree - b.Degree, proto(a) - proto(b)} {
+		if d != 0 {
+			return d
+		}
+	}
+	return strings.Compare(a.Protocol, b.Protocol)
+}
+
+func (r *report) write(dir string) error {
+	if err := os.MkdirAll(filepath.Join(dir, plotDir), 0o755); err != nil {
+		return fmt.Errorf("report dir: %w", err)
+	}
+	b, err := json.MarshalIndent(r.Results, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, reportJSON), append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", reportJSON, err)
+	}
+	groups := r.groups()
+	for _, g := range groups {
+		if err := plotCDF(filepath.Join(dir, g.Plot), g); err != nil {
+			return err
+		}
+	}
+	t, err := template.New(reportMD).Funcs(template.FuncMap{
+		"pct":  func(f float64) string { return fmt.Sprintf("%.1f %%", 100*f) },
+		"f0":   func(f float64) string { return fmt.Sprintf("%.0f", f) },
+		"f1":   func(f float64) string { return fmt.Sprintf("%.1f", f) },
+		"f2":   func(f float64) string { return fmt.Sprintf("%.2f", f) },
+		"kib":  func(f float64) string { return fmt.Sprintf("%.1f", f/1024) },
+		"mb":   func(f float64) string { return fmt.Sprintf("%.1f", f/1e6) },
+		"sec":  func(ms float64) string { return fmt.Sprintf("%.1f", ms/1000) },
+		"flat": func(s string) string { return strings.ReplaceAll(s, "|", "/") },
+		"val":  r.value,
+	}).Parse(perfTemplate)
+	if err != nil {
+		return fmt.Errorf("report template: %w", err)
+	}
+	var out bytes.Buffer
+	if err := t.Execute(&out, r.view(groups)); err != nil {
+		return fmt.Errorf("report template: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, reportMD), out.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", reportMD, err)
+	}
+	return nil
+}
+
+// value returns the JSON field of the result of scenario and protocol,
+// formatted briefly, or "(not run)".
+func (r *report) value(scenario, protocol, field string) string {
+	for _, res := range r.Results {
+		if res.Scenario != scenario || res.Protocol != protocol {
+			continue
+		}
+		b, err := json.Marshal(res)
+		if err != nil {
+			break
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			break
+		}
+		f, ok := m[field].(float64)
+		if !ok {
+			break
+		}
+		switch {
+		case field == "bytes_per_node_per_alert":
+			return fmt.Sprintf("%.0f KiB", f/1024)
+		case field == "mem_bytes_per_node":
+			return fmt.Sprintf("%.1f MB", f/1e6)
+		case field == "degree_at_send":
+			return fmt.Sprintf("%.0f", f)
+		case strings.HasSuffix(field, "_ms"):
+			return fmt.Sprintf("%.0f ms", f)
+		case field == "delivery_ratio":
+			return fmt.Sprintf("%.1f %%", 100*f)
+		default:
+			return fmt.Sprintf("%.2f", f)
+		}
+	}
+	return "(not run)"
+}
+
+// group is one scenario's results, one per protocol.
+type group struct {
+	Scenario string
+	Title    string
+	Plot     string
+	Rows     []row
+}
+
+// row is a result with figures relative to floodsub's in the same group.
+type row struct {
+	Result
+	// BytesVsFlood and P99VsFlood are ratios to floodsub (0: no floodsub).
+	BytesVsFlood, P99VsFlood float64
+}
+
+func (r *report) groups() []group {
+	var out []group
+	for _, res := range r.Results {
+		if len(out) == 0 || out[len(out)-1].Scenario != res.Scenario {
+			title := res.Scenario
+			for _, s := range Scenarios {
+				if strings.HasPrefix(res.Scenario, s.Name+"-") {
+					title = fmt.Sprintf("%s: %d nodes, %d connections each", s.Title, res.Nodes, res.Degree)
+				}
+			}
+			out = append(out, group{Scenario: res.Scenario, Title: title, Plot: filepath.Join(plotDir, res.Scenario+".png")})
+		}
+		g := &out[len(out)-1]
+		g.Rows = append(g.Rows, row{Result: res})
+	}
+	for gi := range out {
+		g := &out[gi]
+		i := slices.IndexFunc(g.Rows, func(r row) bool { return r.Protocol == Floodsub })
+		if i < 0 {
+			continue
+		}
+		flood := g.Rows[i]
+		for j := range g.Rows {
+			if flood.BytesPerNodePerAlert > 0 {
+				g.Rows[j].BytesVsFlood = g.Rows[j].BytesPerNodePerAlert / flood.BytesPerNodePerAlert
+			}
+			if flood.P99MS > 0 {
+				g.Rows[j].P99VsFlood = g.Rows[j].P99MS / flood.P99MS
+			}
+		}
+	}
+	return out
+}
+
+// Targets of issue 6, at 1000 nodes, 24 connections each, 20–80 ms links.
+const (
+	targetDelivery     = 1.0
+	targetP99Stretch   = 1.3
+	targetP99VsFlood   = 1.1
+	targetBytesVsFlood = 0.25
+	targetValidationUS = 150
+	targetMemPerNode   = 8e6
+	targetScenario     = "zone-n1000-d24"
+	// The first milestone, if the targets prove out of reach.
+	milestoneP99Stretch   = 1.5
+	milestoneP99VsFlood   = 1.2
+	milestoneBytesVsFlood = 0.30
+)
+
+// target is one line of the targets table.
+type target struct {
+	What, Want, Got string
+	Met             bool
+	// Milestone is the first milestone's bound, if the target has one.
+	Milestone    string
+	MetMilestone bool
+}
+
+type view struct {
+	Groups           []group
+	ValidationMicros float64
+	// TargetScenario is where the targets were checked (the 1000-node
+	// run if present, else the largest one-zone run with 24 connections).
+	TargetScenario string
+	Targets        []target
+	Headline       *group
+	// TuneLabels are the protocols of the tuning table.
+	TuneLabels []string
+}
+
+func (r *report) view(groups []group) view {
+	v := view{Groups: groups, ValidationMicros: r.ValidationMicros, TuneLabels: []string{Lookout}}
+	for _, t := range SetTunes["tune"] {
+		v.TuneLabels = append(v.TuneLabels, t.Label())
+	}
+	v.TuneLabels = append(v.TuneLabels, GossipsubDefault, Floodsub)
+	var best *group
+	for i := range groups {
+		g := &groups[i]
+		if !strings.HasPrefix(g.Scenario, "zone-") || !strings.HasSuffix(g.Scenario, fmt.Sprintf("-d%d", DefaultDegree)) {
+			continue
+		}
+		if g.Scenario == targetScenario || best == nil || (best.Scenario != targetScenario && g.Rows[0].Nodes > best.Rows[0].Nodes) {
+			best = g
+		}
+	}
+	if best == nil {
+		return v
+	}
+	v.Headline, v.TargetScenario = best, best.Scenario
+	i := slices.IndexFunc(best.Rows, func(r row) bool { return r.Protocol == Lookout })
+	if i < 0 {
+		return v
+	}
+	l := best.Rows[i]
+	add := func(what, want, got string, met bool) {
+		v.Targets = append(v.Targets, target{What: what, Want: want, Got: got, Met: met})
+	}
+	milestone := func(bound string, met bool) {
+		t := &v.Targets[len(v.Targets)-1]
+		t.Milestone, t.MetMilestone = bound, met
+	}
+	add("delivery", "100 %", fmt.Sprintf("%.2f %%", 100*l.DeliveryRatio), l.DeliveryRatio >= targetDelivery)
+	add("p99 stretch", fmt.Sprintf("≤ %.1f", targetP99Stretch), fmt.Sprintf("%.2f", l.P99Stretch), l.P99Stretch <= targetP99Stretch)
+	milestone(fmt.Sprintf("≤ %.1f", milestoneP99Stretch), l.P99Stretch <= milestoneP99Stretch)
+	if l.P99VsFlood > 0 {
+		add("p99 latency vs floodsub", fmt.Sprintf("≤ %.1f ×", targetP99VsFlood), fmt.Sprintf("%.2f × (%.0f vs %.0f ms)", l.P99VsFlood, l.P99MS, l.P99MS/l.P99VsFlood), l.P99VsFlood <= targetP99VsFlood)
+		milestone(fmt.Sprintf("≤ %.1f ×", milestoneP99VsFlood), l.P99VsFlood <= milestoneP99VsFlood)
+		add("bytes vs floodsub", fmt.Sprintf("≤ %.0f %%", 100*targetBytesVsFlood), fmt.Sprintf("%.0f %%", 100*l.BytesVsFlood), l.BytesVsFlood <= targetBytesVsFlood)
+		milestone(fmt.Sprintf("≤ %.0f %%", 100*milestoneBytesVsFlood), l.BytesVsFlood <= milestoneBytesVsFlood)
+	}
+	add("validation CPU per alert", fmt.Sprintf("≤ %d µs", targetValidationUS), fmt.Sprintf("%.0f µs", r.ValidationMicros), r.ValidationMicros <= targetValidationUS)
+	add("memory per node", fmt.Sprintf("≤ %.0f MB", targetMemPerNode/1e6), fmt.Sprintf("%.1f MB", l.MemBytesPerNode/1e6), l.MemBytesPerNode <= targetMemPerNode)
+	return v
+}
+
+// plotCDF draws each protocol's delivery-latency CDF.
+func plotCDF(path string, g group) error {
+	p := plot.New()
+	p.Title.Text = g.Title
+	p.X.Label.Text = "delivery latency (ms)"
+	p.Y.Label.Text = "fraction of deliveries"
+	p.Y.Min, p.Y.Max = 0, 1
+	p.Legend.Top, p.Legend.Left = false, false
+	p.Add(plotter.NewGrid())
+	for i, r := range g.Rows {
+		if len(r.CDFMS) == 0 {
+			continue
+		}
+		pts := make(plotter.XYs, len(r.CDFMS))
+		for k, ms := range r.CDFMS {
+			pts[k].X, pts[k].Y = ms, float64(k)/float64(len(r.CDFMS)-1)
+		}
+		l, err := plotter.NewLine(pts)
+		if err != nil {
+			return fmt.Errorf("plot %s: %w", g.Scenario, err)
+		}
+		l.Color = palette[i%len(palette)]
+		l.Width = vg.Points(1.5)
+		l.Dashes = dashes[i/len(palette)%len(dashes)]
+		p.Add(l)
+		p.Legend.Add(r.Protocol, l)
+	}
+	if err := p.Save(plotWidth, plotHeight, path); err != nil {
+		return fmt.Errorf("save plot %s: %w", path, err)
+	}
+	return nil
+}
+
+var (
+	palette = []color.Color{
+		color.RGBA{0xd6, 0x27, 0x28, 0xff}, // lookout: red
+		color.RGBA{0x1f, 0x77, 0xb4, 0xff}, // gossipsub-default: blue
+		color.RGBA{0x2c, 0xa0, 0x2c, 0xff}, // floodsub: green
+		color.RGBA{0x94, 0x67, 0xbd, 0xff},
+		color.RGBA{0xff, 0x7f, 0x0e, 0xff},
+		color.RGBA{0x8c, 0x56, 0x4b, 0xff},
+	}
+	dashes = [][]vg.Length{nil, {vg.Points(4), vg.Points(2)}}
+	_      = draw.LineStyle{}
+)

@@ -1,0 +1,130 @@
+package bench
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Scenario defaults.
+const (
+	// DefaultSeed fixes topology, link latencies, publishers and churn.
+	DefaultSeed = 1
+	// DefaultDegree is the connections per node once zone members have
+	// found each other; a fresh invite graph is nearer to 6.
+	DefaultDegree = 24
+	// zoneAlerts is how many alerts the zone scenarios send, one every
+	// zoneAlertGap so that each settles before the next.
+	zoneAlerts   = 10
+	zoneAlertGap = 2 * time.Second
+	// manyZones is how many zones share the nodes in the "zones" scenario.
+	manyZones = 4
+	// burstAlerts are sent within burstSpread.
+	burstAlerts = 100
+	burstSpread = time.Second
+	// churnFraction of the nodes is offline for churnOffline, from just
+	// before a burst (longer than QUIC's 30 s idle timeout, so their
+	// connections die and must be made again).
+	churnFraction = 0.3
+	churnOffline  = 40 * time.Second
+	// warmup lets gossipsub build its meshes (a few heartbeats); settle
+	// gives late deliveries (gossip on later heartbeats) time to arrive.
+	warmup = 10 * time.Second
+	settle = 10 * time.Second
+	// linkMin and linkMax bound the default one-way link latency.
+	linkMin = 20 * time.Millisecond
+	linkMax = 80 * time.Millisecond
+)
+
+// DefaultLatency is the default link latency: uniform 20–80 ms one way.
+var DefaultLatency = Latency{Min: linkMin, Max: linkMax}
+
+// Scenario builds the Spec of a named scenario for a network.
+type Scenario struct {
+	Name  string
+	Title string
+	spec  func(Spec) Spec
+}
+
+// Scenarios are the named scenarios, in report order.
+var Scenarios = []Scenario{
+	{"zone", "One zone, one alert at a time", func(s Spec) Spec {
+		s.Alerts, s.Spread = zoneAlerts, zoneAlerts*zoneAlertGap
+		return s
+	}},
+	{"zones", "Several zones over the same nodes", func(s Spec) Spec {
+		s.Zones, s.Alerts, s.Spread = manyZones, zoneAlerts, zoneAlerts*zoneAlertGap
+		return s
+	}},
+	{"burst", "A burst of 100 alerts in one second", func(s Spec) Spec {
+		s.Alerts, s.Spread = burstAlerts, burstSpread
+		return s
+	}},
+	{"churn", "30 % of nodes offline during a burst", func(s Spec) Spec {
+		s.Alerts, s.Spread = burstAlerts, burstSpread
+		s.Churn, s.Offline = churnFraction, churnOffline
+		s.Settle = churnOffline + settle
+		return s
+	}},
+}
+
+// Network is the part of a Spec that the command line chooses.
+type Network struct {
+	Nodes         int
+	Degree        int
+	Seed          uint64
+	Latency       Latency
+	Loss          float64
+	BitsPerSecond int
+}
+
+// NewSpec returns the Spec of scenario name on nw for protocol.
+func NewSpec(name string, nw Network, protocol string) (Spec, error) {
+	i := slices.IndexFunc(Scenarios, func(s Scenario) bool { return s.Name == name })
+	if i < 0 {
+		return Spec{}, fmt.Errorf("unknown scenario %q (use zone, zones, burst or churn)", name)
+	}
+	s := Spec{Scenario: ID(name, nw.Nodes, nw.Degree), Protocol: protocol, Nodes: nw.Nodes, Degree: nw.Degree, Zones: 1,
+		Latency: nw.Latency, Loss: nw.Loss, BitsPerSecond: nw.BitsPerSecond, Seed: nw.Seed,
+		Warmup: warmup, Settle: settle}
+	return Scenarios[i].spec(s), nil
+}
+
+// ID names a scenario on a network size, e.g. "zone-n1000-d24".
+func ID(name string, nodes, degree int) string {
+	return fmt.Sprintf("%s-n%d-d%d", name, nodes, degree)
+}
+
+// Run sets: scenario name, nodes, degree.
+type setEntry struct {
+	name          string
+	nodes, degree int
+}
+
+// Sets are the scenario lists of `make bench` (reduced: under 10 minutes
+// on 2 cores; the multi-alert scenarios at 50 nodes, since a 100-alert
+// burst costs about a CPU-second per node) and `make bench-full`.
+var Sets = map[string][]setEntry{
+	"reduced": {
+		{"zone", 100, 6}, {"zone", 100, 24}, {"zones", 50, 24}, {"burst", 50, 24}, {"churn", 50, 24},
+	},
+	"full": {
+		{"zone", 100, 6}, {"zone", 100, 24}, {"zones", 100, 24}, {"burst", 100, 24}, {"churn", 100, 24},
+		{"zone", 500, 24}, {"zone", 1000, 6}, {"zone", 1000, 24}, {"zones", 1000, 24},
+		{"burst", 1000, 24}, {"churn", 1000, 24},
+	},
+	// tune compares gossipsub settings (SetTunes) on a mid-size zone.
+	"tune": {{"zone", 200, 24}},
+}
+
+// SetTunes are the lookout variants a set runs besides the protocols.
+var SetTunes = map[string][]Tune{
+	"tune": {
+		{D: 4, Dlo: 3, Dhi: 8},
+		{D: 8, Dlo: 6, Dhi: 12},
+		{D: 12, Dlo: 8, Dhi: 16},
+		{Heartbeat: 500 * time.Millisecond},
+		{NoFloodPublish: true},
+		{NoPeerExchange: true},
+	},
+}
