@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -33,7 +34,7 @@ type linked struct {
 	A, B, C api.Zone
 }
 
-func startLinked(t *testing.T, ctx context.Context) *linked {
+func startLinked(t testing.TB, ctx context.Context) *linked {
 	t.Helper()
 	clk := &clock{}
 	nw, err := sim.Start(ctx, sim.Config{Nodes: len(linkNames), Dir: t.TempDir(), Now: clk.Now, RedialInterval: 200 * time.Millisecond,
@@ -58,7 +59,7 @@ func startLinked(t *testing.T, ctx context.Context) *linked {
 
 // link has node x offer a link from zone zx and node y accept it for zy,
 // then waits until every member of both zones knows the link is active.
-func (l *linked) link(t *testing.T, ctx context.Context, x int, zx api.Zone, y int, zy api.Zone) {
+func (l *linked) link(t testing.TB, ctx context.Context, x int, zx api.Zone, y int, zy api.Zone) {
 	t.Helper()
 	o, err := l.nw.Nodes[x].LinkOffer(ctx, api.LinkOfferRequest{Zone: zx.ID})
 	if err != nil {
@@ -95,7 +96,7 @@ func (l *linked) members(z api.Zone) []int {
 	return []int{c1, c2}
 }
 
-func (l *linked) waitZone(t *testing.T, ctx context.Context, z api.Zone, what string, cond func(i int) bool) {
+func (l *linked) waitZone(t testing.TB, ctx context.Context, z api.Zone, what string, cond func(i int) bool) {
 	t.Helper()
 	err := sim.WaitFor(ctx, func() bool {
 		for _, i := range l.members(z) {
@@ -357,4 +358,49 @@ func TestLinkCodes(t *testing.T) {
 	if _, err := n[b1].AcceptLink(ctx, api.AcceptLinkRequest{Zone: l.B.ID, Code: "lookoutlink2:AAAA"}); !errors.Is(err, control.ErrInvalid) {
 		t.Fatalf("damaged code = %v, want invalid", err)
 	}
+}
+
+// BenchmarkLinkedDelivery compares, on the three linked zones, how long a
+// sighting takes to reach every member of B when reported in B, and when
+// shared into B from A (from the share, for a sighting already verified in
+// A): the link adds one relay by A's end and one publish by B's end.
+func BenchmarkLinkedDelivery(b *testing.B) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	l := startLinked(b, ctx)
+	n := l.nw.Nodes
+	var local, linked time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		l.clk.Advance(11 * time.Minute) // a fresh rate-limit window
+		what := fmt.Sprintf("local sighting %d", i)
+		start := time.Now()
+		if _, err := n[b2].Report(ctx, api.ReportRequest{Zone: l.B.ID, What: what, Where: fmt.Sprintf("corner %d", i)}); err != nil {
+			b.Fatal(err)
+		}
+		l.waitZone(b, ctx, l.B, "local sighting", func(j int) bool { return len(byText(n[j], l.B.ID, what)) == 1 })
+		local += time.Since(start)
+
+		what = fmt.Sprintf("shared sighting %d", i)
+		s, err := n[a3].Report(ctx, api.ReportRequest{Zone: l.A.ID, What: what, Where: fmt.Sprintf("avenue %d", i)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		l.waitZone(b, ctx, l.A, "sighting in A", func(j int) bool { return len(byText(n[j], l.A.ID, what)) == 1 })
+		if _, err := n[a2].Confirm(ctx, s.ID); err != nil {
+			b.Fatal(err)
+		}
+		l.waitZone(b, ctx, l.A, "verified in A", func(j int) bool {
+			got := byText(n[j], l.A.ID, what)
+			return len(got) == 1 && got[0].State == "verified"
+		})
+		start = time.Now()
+		if _, err := n[a2].Share(ctx, api.ShareRequest{Alert: s.ID}); err != nil {
+			b.Fatal(err)
+		}
+		l.waitZone(b, ctx, l.B, "shared sighting in B", func(j int) bool { return len(byText(n[j], l.B.ID, what)) == 1 })
+		linked += time.Since(start)
+	}
+	b.ReportMetric(float64(local.Microseconds())/float64(b.N)/1000, "ms/local")
+	b.ReportMetric(float64(linked.Microseconds())/float64(b.N)/1000, "ms/linked")
 }
