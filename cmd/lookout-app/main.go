@@ -14,6 +14,7 @@ package main
 import (
 	"cmp"
 	_ "embed"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -60,6 +61,9 @@ func run(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if err := checkDisplay(runtime.GOOS, os.Getenv); err != nil {
+		return err
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 
 	var pass []byte
@@ -99,6 +103,21 @@ func run(args []string) error {
 	}
 	signal.Stop(sig)
 	log.Info("stopped")
+	return nil
+}
+
+// errNoDisplay means there is no screen to open the window on.
+var errNoDisplay = errors.New("no display to open a window on: run the app in a desktop session (or set DISPLAY); for an always-on node without a screen use `make node` or `lookout node`")
+
+// checkDisplay fails early, with what to do, where the windowing library
+// would panic: on Linux and the BSDs without an X11 or Wayland display.
+func checkDisplay(goos string, getenv func(string) string) error {
+	switch goos {
+	case "linux", "freebsd", "openbsd", "netbsd":
+		if getenv("DISPLAY") == "" && getenv("WAYLAND_DISPLAY") == "" {
+			return errNoDisplay
+		}
+	}
 	return nil
 }
 
