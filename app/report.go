@@ -91,40 +91,12 @@ func (u *UI) showReport(z api.Zone) {
 		{"field.uniform", uniform, protocol.MaxTextLen, false},
 		{"field.equipment", equipment, protocol.MaxTextLen, false},
 	}
-	var send *widget.Button
-	send = widget.NewButton(L("report.send"), func() {
-		if m := check(fields); m != "" {
-			setError(msg, m)
-			return
-		}
-		n, m := number("field.size", size)
-		if m != "" {
-			setError(msg, m)
-			return
-		}
+	send := u.sendButton(L("report.send"), msg, fields, "field.size", size, func(n int) func(context.Context) (api.Alert, error) {
 		req := api.ReportRequest{Zone: z.ID, What: strings.TrimSpace(what.Text), Where: strings.TrimSpace(where.Text), Size: n,
 			Activity: strings.TrimSpace(activity.Text), Uniform: strings.TrimSpace(uniform.Text),
 			Equipment: strings.TrimSpace(equipment.Text), Exercise: drill.Checked}
-		setError(msg, "")
-		send.Disable()
-		var a api.Alert
-		u.async(func(ctx context.Context) error {
-			var err error
-			a, err = u.b.Report(ctx, req)
-			return err
-		}, func(err error) {
-			send.Enable()
-			if err != nil {
-				setError(msg, errText(err))
-				return
-			}
-			u.notified[a.ID] = true
-			u.onAlert(a)
-			u.back()
-			u.showAlert(a.ID)
-		})
+		return func(ctx context.Context) (api.Alert, error) { return u.b.Report(ctx, req) }
 	})
-	send.Importance = widget.DangerImportance
 	where.OnSubmitted = func(string) { send.OnTapped() }
 	more := widget.NewAccordion(widget.NewAccordionItem(L("report.more"), container.NewVBox(
 		widget.NewLabel(L("field.size")), size,
@@ -142,6 +114,46 @@ func (u *UI) showReport(z api.Zone) {
 		}
 		return box
 	}})
+}
+
+// sendButton is a form's send button: it checks the text fields and the
+// count field, reads the form into a request with prepare (on the UI
+// goroutine), sends it off the UI goroutine, and on success opens the new
+// alert; errors stay on the form, with nothing typed lost.
+func (u *UI) sendButton(label string, msg *widget.Label, fields []textField, countKey string, count *widget.Entry, prepare func(n int) func(context.Context) (api.Alert, error)) *widget.Button {
+	var send *widget.Button
+	send = widget.NewButton(label, func() {
+		if m := check(fields); m != "" {
+			setError(msg, m)
+			return
+		}
+		n, m := number(countKey, count)
+		if m != "" {
+			setError(msg, m)
+			return
+		}
+		call := prepare(n)
+		setError(msg, "")
+		send.Disable()
+		var a api.Alert
+		u.async(func(ctx context.Context) error {
+			var err error
+			a, err = call(ctx)
+			return err
+		}, func(err error) {
+			send.Enable()
+			if err != nil {
+				setError(msg, errText(err))
+				return
+			}
+			u.notified[a.ID] = true
+			u.onAlert(a)
+			u.back()
+			u.showAlert(a.ID)
+		})
+	})
+	send.Importance = widget.DangerImportance
+	return send
 }
 
 // showCallout is the callout form, for organizers.
@@ -165,40 +177,12 @@ func (u *UI) showCallout(z api.Zone) {
 		{"field.bring", bring, protocol.MaxTextLen, false},
 		{"field.rights", rights, protocol.MaxRightsLen, false},
 	}
-	var send *widget.Button
-	send = widget.NewButton(L("callout.send"), func() {
-		if m := check(fields); m != "" {
-			setError(msg, m)
-			return
-		}
-		n, m := number("field.need", need)
-		if m != "" {
-			setError(msg, m)
-			return
-		}
+	send := u.sendButton(L("callout.send"), msg, fields, "field.need", need, func(n int) func(context.Context) (api.Alert, error) {
 		req := api.CalloutRequest{Zone: z.ID, Title: strings.TrimSpace(title.Text), Where: strings.TrimSpace(where.Text),
 			When: strings.TrimSpace(when.Text), Need: n, Bring: strings.TrimSpace(bring.Text),
 			Rights: strings.TrimSpace(rights.Text), Exercise: drill.Checked}
-		setError(msg, "")
-		send.Disable()
-		var a api.Alert
-		u.async(func(ctx context.Context) error {
-			var err error
-			a, err = u.b.Callout(ctx, req)
-			return err
-		}, func(err error) {
-			send.Enable()
-			if err != nil {
-				setError(msg, errText(err))
-				return
-			}
-			u.notified[a.ID] = true
-			u.onAlert(a)
-			u.back()
-			u.showAlert(a.ID)
-		})
+		return func(ctx context.Context) (api.Alert, error) { return u.b.Callout(ctx, req) }
 	})
-	send.Importance = widget.DangerImportance
 	u.show(screen{title: L("callout.formtitle", args{"Zone": z.Name}), build: func() fyne.CanvasObject {
 		return container.NewVBox(
 			widget.NewLabel(L("field.title")), title,
