@@ -215,6 +215,9 @@ func (h *harness) tap(text string) {
 func (h *harness) entries() []*widget.Entry {
 	var es []*widget.Entry
 	for _, o := range h.objects() {
+		if f, ok := o.(*formEntry); ok {
+			o = f.base()
+		}
 		if e, ok := o.(*widget.Entry); ok && !slices.Contains(es, e) {
 			es = append(es, e)
 		}

@@ -97,7 +97,11 @@ func (u *UI) showFirstRun() {
 		})
 	})
 	create.Importance = widget.HighImportance
-	u.home(screen{title: L("firstrun.title"), build: func() fyne.CanvasObject {
+	// Enter moves on through the form and creates on the last field.
+	name.OnSubmitted = func(string) { u.w.Canvas().Focus(pass) }
+	pass.OnSubmitted = func(string) { u.w.Canvas().Focus(confirm) }
+	confirm.OnSubmitted = func(string) { create.OnTapped() }
+	u.home(screen{title: L("firstrun.title"), focus: name, build: func() fyne.CanvasObject {
 		return container.NewVBox(wrapLabel(L("firstrun.intro")),
 			widget.NewLabel(L("firstrun.name")), name,
 			widget.NewLabel(L("firstrun.pass")), pass,
@@ -142,7 +146,7 @@ func (u *UI) showUnlock() {
 	unlock = widget.NewButton(L("unlock.button"), submit)
 	unlock.Importance = widget.HighImportance
 	pass.OnSubmitted = func(string) { submit() }
-	u.home(screen{title: L("unlock.title"), build: func() fyne.CanvasObject {
+	u.home(screen{title: L("unlock.title"), focus: pass, build: func() fyne.CanvasObject {
 		return container.NewVBox(wrapLabel(L("unlock.intro")), pass, msg, unlock)
 	}})
 }

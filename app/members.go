@@ -20,7 +20,7 @@ func (u *UI) showMembers(z api.Zone) {
 		box := container.NewVBox(msg, note)
 		ms, err := u.b.Members(z.ID)
 		if err != nil {
-			setError(msg, errText(err))
+			setError(msg, u.errText(err))
 			return box
 		}
 		cur, _ := u.zone(z.ID)
@@ -62,7 +62,7 @@ func (u *UI) memberRow(z api.Zone, m api.Member, me string, msg, note *widget.La
 	done := func(text string) func(error) {
 		return func(err error) {
 			if err != nil {
-				setError(msg, errText(err))
+				setError(msg, u.errText(err))
 				return
 			}
 			setError(msg, "")

@@ -36,8 +36,10 @@ import (
 //go:embed Icon.png
 var icon []byte
 
-// appID matches FyneApp.toml.
-const appID = "ca.sanctuary.lookout"
+// appID matches FyneApp.toml. It names the preferences directory Fyne
+// makes in the user's config directory, so it says nothing of the app's
+// purpose.
+const appID = "org.lookout.client"
 
 func main() {
 	if err := run(os.Args[1:]); err != nil {
@@ -76,6 +78,7 @@ func run(args []string) error {
 		os.Unsetenv(*passEnv)
 	}
 
+	app.PrepareLocale()
 	fa := fyneapp.NewWithID(appID)
 	fa.SetIcon(fyne.NewStaticResource("Icon.png", icon))
 	ui := app.New(fa, app.Options{
@@ -84,6 +87,9 @@ func run(args []string) error {
 		Logger:   log,
 		Poll:     5 * time.Second,
 		Tray:     trayAvailable(),
+		// Fyne sends Linux notifications over the session D-Bus and
+		// drops them silently without one.
+		Notifications: sessionBus,
 	})
 
 	sig := make(chan os.Signal, 1)
@@ -124,6 +130,10 @@ func checkDisplay(goos string, getenv func(string) string) error {
 // trayAvailable reports whether a system tray can work. On Linux the tray
 // is a D-Bus service; without a session bus Fyne's tray code crashes when
 // the app quits, so the tray is left out.
-func trayAvailable() bool {
+func trayAvailable() bool { return sessionBus() }
+
+// sessionBus reports whether the desktop services Fyne reaches over D-Bus
+// on Linux (tray, notifications) can work; other systems need none.
+func sessionBus() bool {
 	return runtime.GOOS != "linux" || os.Getenv("DBUS_SESSION_BUS_ADDRESS") != ""
 }
