@@ -479,8 +479,8 @@ func TestMembers(t *testing.T) {
 		}
 	}
 	h.tap("Remove")
-	// One confirmation.
-	h.tap("Yes")
+	// One confirmation, whose button names the action.
+	h.tapDialog("Remove")
 	h.waitFor("removal", func() bool { return h.hasLabel("removed") })
 	ms, _ = h.fake.Members(z.ID)
 	removed := 0

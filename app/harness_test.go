@@ -317,3 +317,19 @@ func callout(zone, id string, exercise bool) api.Alert {
 		Sent: testNow.Add(-3 * time.Minute), Sender: "c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0", SenderRole: "organizer",
 		Title: "Accompany family", Where: "King & Dufferin", When: "now", Need: 6, Bring: "phone", Responders: &api.Responders{}}
 }
+
+// tapDialog taps the button with text in the dialog on top of the screen.
+func (h *harness) tapDialog(text string) {
+	h.t.Helper()
+	top := h.ui.w.Canvas().Overlays().Top()
+	if top == nil {
+		h.t.Fatalf("no dialog on screen %q", h.ui.cur.title)
+	}
+	for _, o := range test.LaidOutObjects(top) {
+		if b, ok := o.(*widget.Button); ok && b.Text == text && b.Visible() {
+			test.Tap(b)
+			return
+		}
+	}
+	h.t.Fatalf("the dialog on screen %q has no button %q", h.ui.cur.title, text)
+}

@@ -95,7 +95,8 @@ func (u *UI) inviteResult(box *fyne.Container, res api.InviteResponse, role stri
 	code := widget.NewMultiLineEntry()
 	code.SetText(res.Code)
 	code.Wrapping = fyne.TextWrapBreak
-	code.SetMinRowsVisible(4)
+	// Every line of the code shows at phone width, none cut off.
+	code.SetMinRowsVisible(min(inviteRowsMax, len(res.Code)/inviteRowChars+2))
 	box.Add(code)
 	copied := wrapLabel(L("invite.copied"))
 	copied.Importance = widget.SuccessImportance
@@ -106,6 +107,13 @@ func (u *UI) inviteResult(box *fyne.Container, res api.InviteResponse, role stri
 	}))
 	box.Add(copied)
 }
+
+// The invite text box is sized for inviteRowChars characters a line (a
+// phone's width), up to inviteRowsMax lines.
+const (
+	inviteRowChars = 28
+	inviteRowsMax  = 14
+)
 
 // qrImage draws an invite code as a QR code.
 func qrImage(code string) (image.Image, error) {

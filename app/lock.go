@@ -43,7 +43,6 @@ func wrapLabel(text string) *widget.Label {
 // identity.
 func (u *UI) showFirstRun() {
 	name := widget.NewEntry()
-	name.SetPlaceHolder(L("firstrun.name.hint"))
 	pass := widget.NewPasswordEntry()
 	confirm := widget.NewPasswordEntry()
 	msg := errorLabel()
@@ -103,7 +102,7 @@ func (u *UI) showFirstRun() {
 	confirm.OnSubmitted = func(string) { create.OnTapped() }
 	u.home(screen{title: L("firstrun.title"), focus: name, build: func() fyne.CanvasObject {
 		return container.NewVBox(wrapLabel(L("firstrun.intro")),
-			widget.NewLabel(L("firstrun.name")), name,
+			widget.NewLabel(L("firstrun.name")), name, wrapLabel(L("firstrun.name.hint")),
 			widget.NewLabel(L("firstrun.pass")), pass,
 			widget.NewLabel(L("firstrun.confirm")), confirm,
 			wrapLabel(L("firstrun.pass.help")), msg, create)

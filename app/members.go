@@ -5,7 +5,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
 	"lookout/node/api"
@@ -87,10 +86,7 @@ func (u *UI) memberRow(z api.Zone, m api.Member, me string, msg, note *widget.La
 		buttons.Add(widget.NewButton(L("members.make.organizer"), promote("organizer")))
 	}
 	remove := widget.NewButton(L("members.remove"), func() {
-		dialog.ShowConfirm(L("members.remove.title"), L("members.remove.confirm", args{"Name": name}), func(ok bool) {
-			if !ok {
-				return
-			}
+		u.confirm(L("members.remove.title"), L("members.remove.confirm", args{"Name": name}), L("members.remove"), func() {
 			var res api.RemoveResult
 			u.async(func(ctx context.Context) error {
 				var err error
@@ -99,7 +95,7 @@ func (u *UI) memberRow(z api.Zone, m api.Member, me string, msg, note *widget.La
 			}, func(err error) {
 				done(N("members.removed.note", len(res.Unreached), args{"Name": name, "Reached": res.Reached, "N": len(res.Unreached)}))(err)
 			})
-		}, u.w)
+		})
 	})
 	remove.Importance = widget.DangerImportance
 	buttons.Add(remove)

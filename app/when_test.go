@@ -189,16 +189,7 @@ func TestEndingAsksFirst(t *testing.T) {
 		}
 		h.tap(c.button)
 		// The dialog's button names the action.
-		var yes *widget.Button
-		for _, o := range h.objects() {
-			if b, ok := o.(*widget.Button); ok && b.Text == c.button && b != h.ui.findButtonIn(h.ui.w.Content(), c.button) {
-				yes = b
-			}
-		}
-		if yes == nil {
-			t.Fatalf("the confirmation has no %q button", c.button)
-		}
-		test.Tap(yes)
+		h.tapDialog(c.button)
 		h.waitFor(c.id+" cleared", func() bool { return h.ui.alerts[c.id].State == "cleared" })
 	}
 }
@@ -210,16 +201,6 @@ func stateOf(as []api.Alert, id string) string {
 		}
 	}
 	return ""
-}
-
-// findButtonIn finds a button by text under o (not in overlays).
-func (u *UI) findButtonIn(o fyne.CanvasObject, text string) *widget.Button {
-	for _, c := range test.LaidOutObjects(o) {
-		if b, ok := c.(*widget.Button); ok && b.Text == text && b.Visible() {
-			return b
-		}
-	}
-	return nil
 }
 
 func (h *harness) focused() fyne.Focusable { return h.ui.w.Canvas().Focused() }
