@@ -97,9 +97,17 @@ func run(args []string) error {
 	go func() {
 		s := <-sig
 		log.Info("stopping", "signal", s.String())
+		if fyne.CurrentDevice().IsMobile() {
+			// Fyne's mobile driver cannot quit (a phone closes apps
+			// itself); in the simulation, stop the node and exit.
+			ui.Close()
+			log.Info("stopped")
+			os.Exit(0)
+		}
 		fyne.Do(fa.Quit)
 	}()
 
+	startSimulator()
 	if pass != nil {
 		ui.StartUnlocked(*name, pass)
 		ui.Window().ShowAndRun()
