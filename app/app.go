@@ -107,6 +107,9 @@ type screen struct {
 	actions func() fyne.CanvasObject
 	// focus, if set, is the field the keyboard starts in.
 	focus fyne.Focusable
+	// enter, if set, runs each time the member goes to the screen (not
+	// when it is redrawn for new data).
+	enter func()
 	live  bool
 }
 
@@ -267,15 +270,22 @@ func (u *UI) show(s screen) {
 	if u.cur.build != nil {
 		u.stack = append(u.stack, u.cur)
 	}
+	u.enter(s)
+}
+
+// enter makes s the current screen and draws it.
+func (u *UI) enter(s screen) {
 	u.cur = s
+	if s.enter != nil {
+		s.enter()
+	}
 	u.render()
 }
 
 // home clears the history and shows s.
 func (u *UI) home(s screen) {
 	u.stack = nil
-	u.cur = s
-	u.render()
+	u.enter(s)
 }
 
 // back returns to the previous screen.
@@ -283,9 +293,9 @@ func (u *UI) back() {
 	if len(u.stack) == 0 {
 		return
 	}
-	u.cur = u.stack[len(u.stack)-1]
+	s := u.stack[len(u.stack)-1]
 	u.stack = u.stack[:len(u.stack)-1]
-	u.render()
+	u.enter(s)
 }
 
 // refresh rebuilds the current screen if it shows live data, keeping the

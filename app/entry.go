@@ -2,6 +2,7 @@ package app
 
 import (
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 )
 
@@ -38,5 +39,45 @@ func (e *formEntry) TypedKey(k *fyne.KeyEvent) {
 	}
 }
 
-// base is the plain entry inside, for code that looks entries up.
-func (e *formEntry) base() *widget.Entry { return &e.Entry }
+// TextEntry is the plain entry inside, for code that looks entries up
+// (tests here and in cmd/lookout-app).
+func (e *formEntry) TextEntry() *widget.Entry { return &e.Entry }
+
+// passwordEntry is a passphrase field that lets the mouse wheel scroll the
+// page: Fyne's entry keeps its text in a scroller of its own, which takes
+// every wheel event over the field. This one has none; it is laid out at
+// the width it is given (long passphrases are clipped, their dots are
+// unreadable anyway) instead of growing with its text.
+type passwordEntry struct {
+	*widget.Entry
+	box *fyne.Container
+}
+
+func newPasswordEntry() passwordEntry {
+	e := widget.NewPasswordEntry()
+	e.Wrapping = fyne.TextWrapOff
+	e.Scroll = fyne.ScrollNone
+	return passwordEntry{Entry: e, box: container.New(fieldWidth{}, e)}
+}
+
+// fieldWidth lays its objects out at the size given, asking for their
+// minimum height but only minFieldWidth of width.
+type fieldWidth struct{}
+
+// minFieldWidth is the least width a passphrase field asks for.
+const minFieldWidth = 120
+
+func (fieldWidth) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var h float32
+	for _, o := range objs {
+		h = max(h, o.MinSize().Height)
+	}
+	return fyne.NewSize(minFieldWidth, h)
+}
+
+func (fieldWidth) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		o.Move(fyne.NewPos(0, 0))
+		o.Resize(size)
+	}
+}

@@ -26,10 +26,14 @@ func (u *UI) zone(id string) (api.Zone, bool) {
 // meanwhile wait behind a "Show N new" button in the fixed bar, so no card
 // moves under the reader's pointer.
 func (u *UI) showFeed(z api.Zone) {
-	u.zoneOpen = z.ID
-	u.unread[z.ID] = 0
-	u.feedShown = u.feedIDs(z.ID)
-	u.show(screen{title: z.Name, live: true, build: func() fyne.CanvasObject { return u.feedContent(z.ID) },
+	u.show(screen{title: z.Name, live: true,
+		// Coming (back) to the feed shows everything, one's own report too.
+		enter: func() {
+			u.zoneOpen = z.ID
+			u.unread[z.ID] = 0
+			u.feedShown = u.feedIDs(z.ID)
+		},
+		build:   func() fyne.CanvasObject { return u.feedContent(z.ID) },
 		actions: func() fyne.CanvasObject { return u.feedActions(z.ID) }})
 }
 

@@ -216,7 +216,7 @@ func (h *harness) entries() []*widget.Entry {
 	var es []*widget.Entry
 	for _, o := range h.objects() {
 		if f, ok := o.(*formEntry); ok {
-			o = f.base()
+			o = f.TextEntry()
 		}
 		if e, ok := o.(*widget.Entry); ok && !slices.Contains(es, e) {
 			es = append(es, e)

@@ -128,7 +128,7 @@ func (u *UI) showReport(z api.Zone) {
 	}
 	msg := errorLabel()
 	fields := []textField{
-		{"field.what", what.base(), protocol.MaxTextLen, true},
+		{"field.what", what.TextEntry(), protocol.MaxTextLen, true},
 		{"field.where", where, protocol.MaxPlaceLen, true},
 		{"field.activity", activity, protocol.MaxTextLen, false},
 		{"field.uniform", uniform, protocol.MaxTextLen, false},

@@ -137,7 +137,7 @@ func (h *harness) focusedEntry() *widget.Entry {
 	case *widget.Entry:
 		return f
 	case *formEntry:
-		return f.base()
+		return f.TextEntry()
 	}
 	h.t.Fatalf("no entry has focus on %q", h.ui.cur.title)
 	return nil

@@ -47,7 +47,7 @@ func (u *UI) showSettings() {
 	notify := widget.NewCheck(L("settings.notify"), func(on bool) { u.fa.Preferences().SetBool(prefNotifications, !on) })
 	notify.SetChecked(!u.fa.Preferences().Bool(prefNotifications))
 
-	old, pass, confirm := widget.NewPasswordEntry(), widget.NewPasswordEntry(), widget.NewPasswordEntry()
+	old, pass, confirm := newPasswordEntry(), newPasswordEntry(), newPasswordEntry()
 	passMsg := errorLabel()
 	passDone := wrapLabel(L("settings.pass.done"))
 	passDone.Importance = widget.SuccessImportance
@@ -89,9 +89,9 @@ func (u *UI) showSettings() {
 		})
 	})
 	passForm := widget.NewForm(
-		widget.NewFormItem(L("settings.pass.old"), old),
-		widget.NewFormItem(L("settings.pass.new"), pass),
-		widget.NewFormItem(L("firstrun.confirm"), confirm))
+		widget.NewFormItem(L("settings.pass.old"), old.box),
+		widget.NewFormItem(L("settings.pass.new"), pass.box),
+		widget.NewFormItem(L("firstrun.confirm"), confirm.box))
 	passForm.Orientation = widget.Vertical
 
 	wipe := widget.NewButtonWithIcon(L("settings.wipe"), theme.DeleteIcon(), func() {

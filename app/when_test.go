@@ -479,3 +479,28 @@ func TestPrepareLocale(t *testing.T) {
 		t.Errorf("LANGUAGE = %q under fr_CA, want it left unset", got)
 	}
 }
+
+// 9. The mouse wheel scrolls the page over a passphrase field too.
+func TestWheelOverPassphrase(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.zone("Parkdale", "member")
+	h.unlocked()
+	h.ui.showSettings()
+	h.ui.w.Resize(fyne.NewSize(380, 400))
+	pass := h.entryAt(0)
+	h.ui.w.Canvas().Focus(pass)
+	test.Type(pass, "a passphrase long enough to scroll its field sideways")
+	at := fyne.CurrentApp().Driver().AbsolutePositionForObject(pass).Add(fyne.NewPos(20, 10))
+	if at.Y > 400 {
+		h.ui.scroll.ScrollToOffset(fyne.NewPos(0, at.Y-200))
+		at = fyne.CurrentApp().Driver().AbsolutePositionForObject(pass).Add(fyne.NewPos(20, 10))
+	}
+	before := h.ui.scroll.Offset.Y
+	test.Scroll(h.ui.w.Canvas(), at, 0, -40)
+	if h.ui.scroll.Offset.Y <= before {
+		t.Errorf("wheel over a passphrase field left the page at %v", h.ui.scroll.Offset.Y)
+	}
+	if h.ui.w.Content().MinSize().Width > 320 {
+		t.Errorf("a long passphrase makes the screen %v wide", h.ui.w.Content().MinSize().Width)
+	}
+}

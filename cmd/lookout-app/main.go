@@ -78,6 +78,9 @@ func run(args []string) error {
 		os.Unsetenv(*passEnv)
 	}
 
+	if err := removeOldAppDir(runtime.GOOS); err != nil {
+		log.Warn("remove preferences of an earlier version", "err", err)
+	}
 	app.PrepareLocale()
 	fa := fyneapp.NewWithID(appID)
 	fa.SetIcon(fyne.NewStaticResource("Icon.png", icon))
