@@ -88,11 +88,12 @@ func (u *UI) onHeldAlert(a api.Alert) {
 		}
 		v.Alert = a
 	}
-	if !a.Exercise && !slices.Contains(h.banner, a.ID) {
-		h.banner = append(h.banner, a.ID)
-	}
 	u.notify(a)
-	u.render()
+	if !a.Exercise && !slices.Contains(h.banner, a.ID) {
+		// The banner appears on the practice screen at once.
+		h.banner = append(h.banner, a.ID)
+		u.render()
+	}
 }
 
 // watchZone starts watching a zone just created or joined.
