@@ -32,6 +32,10 @@ type Options struct {
 	Location *time.Location
 	// Poll is how often connection status is refreshed; 0 means never.
 	Poll time.Duration
+	// Notifications reports whether the desktop can show system
+	// notifications (on Linux, a session D-Bus); nil means it can. Without
+	// them alerts are shown in the window, which comes to the front.
+	Notifications func() bool
 	// Tray adds a system tray menu where the desktop has one.
 	Tray bool
 	// Do runs f on the Fyne goroutine; nil means fyne.Do. Tests pass a
@@ -57,17 +61,27 @@ type UI struct {
 	practice    PracticeZone    // the running practice zone, if any
 	watchCtx    context.Context // ends when the backend is replaced
 	watchCancel context.CancelFunc
-	gen         int // incremented on every backend switch; stale events are dropped
+	gen         int       // new on every backend switch; stale events are dropped
+	genSeq      int       // the last gen handed out
+	held        *heldView // the member's own node while practice is on screen
 
-	alerts   map[string]*alertView // by alert ID, for the backend on screen
-	unread   map[string]int        // zone ID → alerts not yet seen in its feed
-	notified map[string]bool       // alert IDs a notification was sent for
-	zoneOpen string                // zone ID whose feed is on screen
-	watching map[string]bool       // zone IDs watched on the backend on screen
+	alerts    map[string]*alertView   // by alert ID, for the backend on screen
+	unread    map[string]int          // zone ID → alerts not yet seen in its feed
+	notified  map[string]bool         // alert IDs a notification was sent for
+	zoneOpen  string                  // zone ID whose feed is on screen
+	feedShown []string                // alert IDs of the open feed, in the order drawn
+	watching  map[string]bool         // zone IDs watched on the backend on screen
+	drafts    map[string]*reportDraft // zone ID → unsent report form, in memory only
+	// What the member did about alerts, for feedback on screen.
+	confirmed   map[string]bool   // sightings confirmed with "I see it too"
+	responded   map[string]string // callout ID → the member's answer
+	undelivered map[string]bool   // alerts sent while no member of the zone was connected
 
 	cur    screen
 	stack  []screen          // screens to go back to
 	scroll *container.Scroll // the current screen's scroller
+
+	inApp int // alerts shown in the window because notifications cannot be
 
 	closeOnce sync.Once
 }
@@ -88,6 +102,14 @@ type timelineEntry struct {
 type screen struct {
 	title string
 	build func() fyne.CanvasObject
+	// actions, if set, builds the screen's primary actions, drawn in a
+	// fixed bar at the bottom that status lines and new alerts never move.
+	actions func() fyne.CanvasObject
+	// focus, if set, is the field the keyboard starts in.
+	focus fyne.Focusable
+	// enter, if set, runs each time the member goes to the screen (not
+	// when it is redrawn for new data).
+	enter func()
 	live  bool
 }
 
@@ -96,15 +118,17 @@ func New(fa fyne.App, opt Options) *UI {
 	loadTranslations(fa.Preferences().String(prefLanguage))
 	ctx, cancel := context.WithCancel(context.Background())
 	u := &UI{
-		fa:       fa,
-		opt:      opt,
-		log:      opt.Logger,
-		do:       fyne.Do,
-		ctx:      ctx,
-		cancel:   cancel,
-		alerts:   map[string]*alertView{},
-		unread:   map[string]int{},
-		notified: map[string]bool{},
+		fa:        fa,
+		opt:       opt,
+		log:       opt.Logger,
+		do:        fyne.Do,
+		ctx:       ctx,
+		cancel:    cancel,
+		alerts:    map[string]*alertView{},
+		unread:    map[string]int{},
+		notified:  map[string]bool{},
+		drafts:    map[string]*reportDraft{},
+		confirmed: map[string]bool{}, responded: map[string]string{}, undelivered: map[string]bool{},
 	}
 	if u.log == nil {
 		u.log = slog.New(slog.DiscardHandler)
@@ -130,13 +154,44 @@ func (u *UI) Window() fyne.Window { return u.w }
 // Start shows the first-run screen, or the unlock screen if an identity
 // exists, and starts the status refresh.
 func (u *UI) Start() {
-	if u.opt.Profile.Initialized() {
-		u.showUnlock()
-	} else {
-		u.showFirstRun()
-	}
+	u.first()
 	u.startPoll()
 }
+
+// first shows the language choice until one is made, then the unlock
+// screen, or the first-run screen if there is no identity yet.
+func (u *UI) first() {
+	switch {
+	case u.fa.Preferences().String(prefLanguage) == "":
+		u.showLanguage()
+	case u.opt.Profile.Initialized():
+		u.showUnlock()
+	default:
+		u.showFirstRun()
+	}
+}
+
+// showLanguage is the first screen: each language offered in itself.
+func (u *UI) showLanguage() {
+	u.home(screen{title: L("app.title"), build: func() fyne.CanvasObject {
+		box := container.NewVBox(wrapLabel(chooseLanguage))
+		for _, code := range languages {
+			b := widget.NewButton(languageName(code), func() {
+				u.fa.Preferences().SetString(prefLanguage, code)
+				loadTranslations(code)
+				u.w.SetTitle(L("app.title"))
+				u.first()
+			})
+			b.Importance = widget.HighImportance
+			box.Add(b)
+		}
+		return box
+	}})
+}
+
+// chooseLanguage asks for the language in every language offered, before
+// one is chosen.
+const chooseLanguage = "Choose your language · Choisissez votre langue · Elija su idioma"
 
 func (u *UI) startPoll() {
 	if u.opt.Poll > 0 {
@@ -204,20 +259,33 @@ func (u *UI) setupTray() {
 	u.w.SetCloseIntercept(u.w.Hide)
 }
 
+// newGen starts a new generation of backend events.
+func (u *UI) newGen() {
+	u.genSeq++
+	u.gen = u.genSeq
+}
+
 // show replaces the screen, remembering the current one for Back.
 func (u *UI) show(s screen) {
 	if u.cur.build != nil {
 		u.stack = append(u.stack, u.cur)
 	}
+	u.enter(s)
+}
+
+// enter makes s the current screen and draws it.
+func (u *UI) enter(s screen) {
 	u.cur = s
+	if s.enter != nil {
+		s.enter()
+	}
 	u.render()
 }
 
 // home clears the history and shows s.
 func (u *UI) home(s screen) {
 	u.stack = nil
-	u.cur = s
-	u.render()
+	u.enter(s)
 }
 
 // back returns to the previous screen.
@@ -225,9 +293,9 @@ func (u *UI) back() {
 	if len(u.stack) == 0 {
 		return
 	}
-	u.cur = u.stack[len(u.stack)-1]
+	s := u.stack[len(u.stack)-1]
 	u.stack = u.stack[:len(u.stack)-1]
-	u.render()
+	u.enter(s)
 }
 
 // refresh rebuilds the current screen if it shows live data, keeping the
@@ -245,7 +313,8 @@ func (u *UI) refresh() {
 }
 
 // render draws the current screen under a bar with its title and, if there
-// is somewhere to go back to, a Back button.
+// is somewhere to go back to, a Back button; its primary actions are in a
+// fixed bar at the bottom.
 func (u *UI) render() {
 	if u.cur.build == nil {
 		return
@@ -257,9 +326,20 @@ func (u *UI) render() {
 		left = widget.NewButtonWithIcon(L("nav.back"), theme.NavigateBackIcon(), u.back)
 	}
 	bar := container.NewBorder(nil, nil, left, u.practiceBadge(), title)
-	top := container.NewVBox(bar, widget.NewSeparator())
+	top := container.NewVBox(bar)
+	if b := u.realBanner(); b != nil {
+		top.Add(b)
+	}
+	top.Add(widget.NewSeparator())
 	u.scroll = container.NewVScroll(container.NewPadded(u.cur.build()))
-	u.w.SetContent(container.NewBorder(top, nil, nil, nil, u.scroll))
+	var bottom fyne.CanvasObject
+	if u.cur.actions != nil {
+		bottom = container.NewVBox(widget.NewSeparator(), container.NewPadded(u.cur.actions()))
+	}
+	u.w.SetContent(container.New(capWidth{}, container.NewBorder(top, bottom, nil, nil, u.scroll)))
+	if u.cur.focus != nil {
+		u.w.Canvas().Focus(u.cur.focus)
+	}
 }
 
 // practiceBadge marks every screen while the practice zone is on screen.

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"image/png"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -187,28 +188,50 @@ func TestFeedOrderAndDrill(t *testing.T) {
 	}
 	test.AssertRendersToMarkup(t, "feed.xml", h.ui.w.Canvas())
 
-	// An alert arriving while the reader is scrolled down keeps their place.
+	// An alert arriving while the reader is scrolled down keeps their place:
+	// no card moves, Report stays put, and the new alert waits behind a
+	// button in the fixed bar.
 	h.ui.scroll.ScrollToOffset(fyne.NewPos(0, 120))
+	report := h.button("Report a sighting")
+	reportAt := fyne.CurrentApp().Driver().AbsolutePositionForObject(report)
+	cardsAt := h.detailPositions()
 	h.receive(sighting(z.ID, "new", "", 1, false))
 	if h.ui.scroll.Offset.Y != 120 {
 		t.Errorf("feed scrolled to %v after an update, want 120", h.ui.scroll.Offset.Y)
 	}
-	details := 0
+	if got := h.detailPositions(); !slices.Equal(got, cardsAt) {
+		t.Errorf("cards moved when an alert arrived: %v, were %v", got, cardsAt)
+	}
+	if got := fyne.CurrentApp().Driver().AbsolutePositionForObject(h.button("Report a sighting")); got != reportAt {
+		t.Errorf("Report moved from %v to %v when an alert arrived", reportAt, got)
+	}
+	h.tap("1 new")
+	if n := len(h.detailPositions()); n != 6 {
+		t.Errorf("feed shows %d alerts after Show new, want 6", n)
+	}
+	if got := fyne.CurrentApp().Driver().AbsolutePositionForObject(h.button("Report a sighting")); got != reportAt {
+		t.Errorf("Report moved from %v to %v after Show new", reportAt, got)
+	}
+}
+
+// detailPositions are the positions of the feed's "Details" buttons.
+func (h *harness) detailPositions() []fyne.Position {
+	var ps []fyne.Position
 	for _, o := range h.objects() {
 		if b, ok := o.(*widget.Button); ok && b.Text == "Details" {
-			details++
+			ps = append(ps, fyne.CurrentApp().Driver().AbsolutePositionForObject(b))
 		}
 	}
-	if details != 6 {
-		t.Errorf("feed shows %d alerts after the update, want 6", details)
-	}
+	return ps
 }
 
 func TestNotifications(t *testing.T) {
 	h := newHarness(t, Options{})
 	z := h.zone("Parkdale", "member")
 	h.unlocked()
-	test.AssertNotificationSent(t, fyne.NewNotification("VERIFIED sighting in Parkdale", "2 CBSA officers, unmarked van at Queen & Dunn"), func() {
+	// Notifications are discreet: the OS keeps them in a history.
+	discreet := fyne.NewNotification("Lookout", "New alert in Lookout")
+	test.AssertNotificationSent(t, discreet, func() {
 		h.receive(sighting(z.ID, "v1", "verified", 2, false))
 	})
 	test.AssertNotificationSent(t, nil, func() {
@@ -217,7 +240,7 @@ func TestNotifications(t *testing.T) {
 	test.AssertNotificationSent(t, nil, func() {
 		h.receive(sighting(z.ID, "u1", "unconfirmed", 1, false))
 	})
-	test.AssertNotificationSent(t, fyne.NewNotification("Callout in Parkdale", "Accompany family at King & Dufferin: 6 people needed"), func() {
+	test.AssertNotificationSent(t, discreet, func() {
 		h.receive(callout(z.ID, "c1", false))
 	})
 	test.AssertNotificationSent(t, nil, func() {
@@ -456,8 +479,8 @@ func TestMembers(t *testing.T) {
 		}
 	}
 	h.tap("Remove")
-	// One confirmation.
-	h.tap("Yes")
+	// One confirmation, whose button names the action.
+	h.tapDialog("Remove")
 	h.waitFor("removal", func() bool { return h.hasLabel("removed") })
 	ms, _ = h.fake.Members(z.ID)
 	removed := 0
@@ -486,6 +509,18 @@ func TestSettings(t *testing.T) {
 	h.unlocked()
 	h.tap("Settings")
 	test.AssertRendersToMarkup(t, "settings.xml", h.ui.w.Canvas())
+	if h.hasLabel("/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWFakePeer") {
+		t.Error("network addresses not folded away")
+	}
+	// The panic wipe comes first, under "Safety".
+	if ls := h.labels(); len(ls) < 1 || ls[0] != "Safety" {
+		t.Errorf("settings start with %q, want Safety", ls[:1])
+	}
+	for _, o := range h.objects() {
+		if a, ok := o.(*widget.Accordion); ok {
+			a.Open(0)
+		}
+	}
 	h.label("/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWFakePeer")
 	h.label("Parkdale: 0 members connected")
 
@@ -526,7 +561,7 @@ func TestSettings(t *testing.T) {
 	if h.ui.cur.title != "Réglages" {
 		t.Fatalf("after choosing French the screen is %q", h.ui.cur.title)
 	}
-	h.label("Effacement d'urgence")
+	h.label("Sécurité")
 	test.AssertRendersToMarkup(t, "settings-fr.xml", h.ui.w.Canvas())
 	for _, o := range h.objects() {
 		if s, ok := o.(*widget.Select); ok {
@@ -534,7 +569,7 @@ func TestSettings(t *testing.T) {
 			break
 		}
 	}
-	h.label("Borrado de emergencia")
+	h.label("Seguridad")
 	for _, o := range h.objects() {
 		if s, ok := o.(*widget.Select); ok {
 			s.SetSelected("English")
@@ -544,17 +579,23 @@ func TestSettings(t *testing.T) {
 
 	// Panic wipe, behind one confirmation.
 	h.tap("Wipe everything now")
-	h.tap("No")
+	h.tap("Cancel")
 	if h.prof.wiped {
 		t.Fatal("wiped without confirmation")
 	}
 	h.tap("Wipe everything now")
-	h.tap("Yes")
+	h.tap("Wipe everything")
 	if !h.prof.wiped || h.ui.b != nil {
 		t.Fatal("not wiped after confirmation")
 	}
+	// Nothing chosen in the app stays in the plain-text preferences.
+	if h.fa.Preferences().String(prefLanguage) != "" || h.fa.Preferences().Bool(prefNotifications) {
+		t.Error("preferences survive the wipe")
+	}
+	h.button("Français")
+	h.tap("English")
 	if h.ui.cur.title != "Welcome to Lookout" {
-		t.Errorf("after the wipe the screen is %q, want first run", h.ui.cur.title)
+		t.Errorf("after the wipe and the language the screen is %q, want first run", h.ui.cur.title)
 	}
 }
 
@@ -596,6 +637,7 @@ func TestPracticeZone(t *testing.T) {
 	}})
 	h.unlocked()
 	h.tap("Try a practice zone")
+	h.tap("Start practice")
 	h.waitFor("practice zone", func() bool { return h.ui.practice != nil && h.ui.cur.title == "Your zones" })
 	if script.SightingWhat == "" || script.Zone != "Practice zone" {
 		t.Errorf("practice script %+v", script)

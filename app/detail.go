@@ -36,6 +36,9 @@ func (u *UI) showAlert(id string) {
 		if v.Exercise {
 			box.Add(wrapLabel(L("detail.drill.help")))
 		}
+		if l := u.deliveryLabel(a); l != nil {
+			box.Add(l)
+		}
 		box.Add(u.actions(a, msg))
 		box.Add(msg)
 		box.Add(widget.NewSeparator())
@@ -128,7 +131,7 @@ func (u *UI) actions(a api.Alert, msg *widget.Label) fyne.CanvasObject {
 		}, func(err error) {
 			b.Enable()
 			if err != nil {
-				setError(msg, errText(err))
+				setError(msg, u.errText(err))
 				return
 			}
 			setError(msg, "")
@@ -145,23 +148,52 @@ func (u *UI) actions(a api.Alert, msg *widget.Label) fyne.CanvasObject {
 	}
 	switch a.Kind {
 	case "sighting":
-		button("detail.confirm", theme.VisibilityIcon(), widget.HighImportance, func(ctx context.Context) (api.Alert, error) {
-			return u.b.Confirm(ctx, a.ID)
-		})
+		switch {
+		case a.Sender == me:
+			box.Add(wrapLabel(L("detail.yours")))
+		case u.confirmed[a.ID]:
+			l := wrapLabel(L("detail.confirmed"))
+			l.Importance = widget.SuccessImportance
+			box.Add(l)
+		default:
+			button("detail.confirm", theme.VisibilityIcon(), widget.HighImportance, func(ctx context.Context) (api.Alert, error) {
+				res, err := u.b.Confirm(ctx, a.ID)
+				if err == nil {
+					u.do(func() { u.confirmed[a.ID] = true })
+				}
+				return res, err
+			})
+		}
 	case "callout":
 		if a.State == "active" {
 			row := container.NewVBox()
+			chosen := u.responded[a.ID]
 			for _, r := range []struct{ key, status string }{{"detail.enroute", "enroute"}, {"detail.onscene", "onscene"}, {"detail.cannot", "cannot"}} {
 				var b *widget.Button
 				b = widget.NewButton(L(r.key), func() {
-					act(b, func(ctx context.Context) (api.Alert, error) { return u.b.Respond(ctx, a.ID, r.status) })
+					act(b, func(ctx context.Context) (api.Alert, error) {
+						res, err := u.b.Respond(ctx, a.ID, r.status)
+						if err == nil {
+							u.do(func() { u.responded[a.ID] = r.status })
+						}
+						return res, err
+					})
 				})
-				if r.status == "enroute" {
+				switch {
+				case chosen == r.status:
+					b.Icon = theme.ConfirmIcon()
+					b.Importance = widget.SuccessImportance
+				case chosen == "" && r.status == "enroute":
 					b.Importance = widget.HighImportance
 				}
 				row.Add(b)
 			}
 			box.Add(row)
+			if chosen != "" {
+				l := wrapLabel(L("detail.answered", args{"Answer": L(answerKey(chosen))}))
+				l.Importance = widget.SuccessImportance
+				box.Add(l)
+			}
 			box.Add(wrapLabel(responderLine(a)))
 		}
 		if a.State == "awaiting-cosign" && z.Role == "organizer" && a.Sender != me {
@@ -171,13 +203,47 @@ func (u *UI) actions(a api.Alert, msg *widget.Label) fyne.CanvasObject {
 		}
 	}
 	if a.Sender == me || z.Role == "organizer" || (z.Role == "verifier" && a.Kind == "sighting") {
-		key := "detail.clear"
+		key, ask := "detail.clear", "detail.clear.confirm"
 		if a.Kind == "callout" {
-			key = "detail.end"
+			key, ask = "detail.end", "detail.end.confirm"
 		}
-		button(key, theme.CancelIcon(), widget.MediumImportance, func(ctx context.Context) (api.Alert, error) {
-			return u.b.Clear(ctx, a.ID, "")
+		// Ending an alert reaches the whole zone and cannot be undone: ask
+		// once.
+		var b *widget.Button
+		b = widget.NewButtonWithIcon(L(key), theme.CancelIcon(), func() {
+			u.confirm(L(key), L(ask), L(key), func() {
+				act(b, func(ctx context.Context) (api.Alert, error) { return u.b.Clear(ctx, a.ID, "") })
+			})
 		})
+		box.Add(b)
 	}
 	return box
+}
+
+// answerKey is the translation key of a callout answer.
+func answerKey(status string) string {
+	switch status {
+	case "enroute":
+		return "detail.enroute"
+	case "onscene":
+		return "detail.onscene"
+	}
+	return "detail.cannot"
+}
+
+// deliveryLabel warns that an alert the member sent while nobody in its
+// zone was connected has not reached anyone yet. The app knows only the
+// zone's connected peers: the warning holds until one is connected (the
+// node then sends it), not until a peer acknowledges it.
+func (u *UI) deliveryLabel(a api.Alert) *widget.Label {
+	if !u.undelivered[a.ID] {
+		return nil
+	}
+	if z, ok := u.zone(a.Zone); ok && len(z.Peers) > 0 {
+		delete(u.undelivered, a.ID)
+		return nil
+	}
+	l := wrapLabel(L("detail.undelivered"))
+	l.Importance = widget.WarningImportance
+	return l
 }

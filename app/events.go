@@ -2,19 +2,28 @@ package app
 
 import (
 	"context"
+	"slices"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
 
 	"lookout/node/api"
 )
 
-// use puts backend b on screen: it forgets the alerts of the previous one
-// and watches every zone of b.
+// use puts backend b on screen: it stops watching the previous one and
+// forgets its alerts, then watches every zone of b.
 func (u *UI) use(b Backend) {
 	if u.watchCancel != nil {
 		u.watchCancel()
 	}
-	u.gen++
+	u.switchTo(b)
+}
+
+// switchTo makes b the backend on screen with empty alert state, without
+// stopping the watches of the previous one (practice keeps the real node
+// watched).
+func (u *UI) switchTo(b Backend) {
+	u.newGen()
 	u.b = b
 	u.alerts = map[string]*alertView{}
 	u.unread = map[string]int{}
@@ -25,6 +34,65 @@ func (u *UI) use(b Backend) {
 	for _, z := range b.Zones() {
 		u.watch(ctx, z.ID)
 		u.load(z.ID)
+	}
+}
+
+// heldView is the member's own node and its alert state while the practice
+// zone is on screen: its zones stay watched and its alerts keep notifying.
+type heldView struct {
+	b           Backend
+	gen         int
+	alerts      map[string]*alertView
+	unread      map[string]int
+	watching    map[string]bool
+	watchCtx    context.Context
+	watchCancel context.CancelFunc
+	banner      []string // IDs of real alerts that arrived during practice, oldest first
+}
+
+// hold sets the backend on screen aside, still watched, and returns it.
+func (u *UI) hold() *heldView {
+	return &heldView{b: u.b, gen: u.gen, alerts: u.alerts, unread: u.unread, watching: u.watching,
+		watchCtx: u.watchCtx, watchCancel: u.watchCancel}
+}
+
+// restore puts a held backend back on screen with its alerts and unread
+// marks, stopping the watches of the backend on screen.
+func (u *UI) restore(h *heldView) {
+	if u.watchCancel != nil {
+		u.watchCancel()
+	}
+	u.b, u.gen, u.alerts, u.unread, u.watching = h.b, h.gen, h.alerts, h.unread, h.watching
+	u.watchCtx, u.watchCancel = h.watchCtx, h.watchCancel
+	u.zoneOpen = ""
+	// Alerts that changed while practice was on screen.
+	for _, z := range u.b.Zones() {
+		u.load(z.ID)
+	}
+}
+
+// onHeldAlert records an alert of the member's own node that arrived while
+// practice is on screen: it is counted as new, notifies as any real alert
+// does, and is announced in a banner above the practice screens.
+func (u *UI) onHeldAlert(a api.Alert) {
+	h := u.held
+	now := u.opt.Now()
+	v, ok := h.alerts[a.ID]
+	if !ok {
+		v = &alertView{Alert: a, timeline: []timelineEntry{{at: a.Sent, text: sentText(a)}}}
+		h.alerts[a.ID] = v
+		h.unread[a.Zone]++
+	} else {
+		for _, t := range changes(v.Alert, a) {
+			v.timeline = append(v.timeline, timelineEntry{at: now, text: t})
+		}
+		v.Alert = a
+	}
+	u.notify(a)
+	if !a.Exercise && !slices.Contains(h.banner, a.ID) {
+		// The banner appears on the practice screen at once.
+		h.banner = append(h.banner, a.ID)
+		u.render()
 	}
 }
 
@@ -65,8 +133,11 @@ func (u *UI) watch(ctx context.Context, zoneID string) {
 	go func() {
 		for a := range ch {
 			u.do(func() {
-				if u.gen == gen {
+				switch {
+				case u.gen == gen:
 					u.onAlert(a)
+				case u.held != nil && u.held.gen == gen:
+					u.onHeldAlert(a)
 				}
 			})
 		}
@@ -94,23 +165,52 @@ func (u *UI) onAlert(a api.Alert) {
 	u.refresh()
 }
 
-// notify sends a desktop notification for a verified sighting or an
-// active callout, once per alert, never for drills.
+// notify alerts the member to a verified sighting or an active callout,
+// once per alert, never for drills. The system notification is discreet:
+// it names no zone, text or place, because the OS keeps a history of them.
+// Where the desktop cannot show notifications, the window comes to the
+// front with the alert in a dialog instead.
 func (u *UI) notify(a api.Alert) {
 	if a.Exercise || u.notified[a.ID] || u.fa.Preferences().Bool(prefNotifications) {
 		return
 	}
-	var n *fyne.Notification
 	switch {
 	case a.Kind == "sighting" && a.State == "verified":
-		n = fyne.NewNotification(L("notify.verified.title", args{"Zone": a.ZoneName}), L("notify.verified.body", args{"What": a.What, "Where": a.Where}))
 	case a.Kind == "callout" && a.State == "active":
-		n = fyne.NewNotification(L("notify.callout.title", args{"Zone": a.ZoneName}), L("notify.callout.body", args{"Title": a.Title, "Where": a.Where, "Need": a.Needed}))
 	default:
 		return
 	}
 	u.notified[a.ID] = true
-	u.fa.SendNotification(n)
+	if u.notificationsWork() {
+		u.fa.SendNotification(fyne.NewNotification(L("app.title"), L("notify.discreet")))
+		return
+	}
+	u.inAppAlert(a)
+}
+
+// notificationsWork reports whether system notifications can be shown.
+func (u *UI) notificationsWork() bool {
+	return u.opt.Notifications == nil || u.opt.Notifications()
+}
+
+// inAppAlert brings the window to the front with a dialog naming the alert
+// and one button to open it.
+func (u *UI) inAppAlert(a api.Alert) {
+	u.w.Show()
+	u.w.RequestFocus()
+	text := L("notify.inapp", args{"Zone": a.ZoneName})
+	d := dialog.NewConfirm(L("notify.discreet"), text, func(open bool) {
+		if open {
+			if u.held != nil && u.held.alerts[a.ID] != nil {
+				u.leavePractice()
+			}
+			u.showAlert(a.ID)
+		}
+	}, u.w)
+	d.SetConfirmText(L("notify.open"))
+	d.SetDismissText(L("notify.later"))
+	d.Show()
+	u.inApp++
 }
 
 // sentText is the first timeline entry of an alert.

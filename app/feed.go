@@ -22,10 +22,51 @@ func (u *UI) zone(id string) (api.Zone, bool) {
 }
 
 // showFeed shows a zone's alerts, most urgent first.
+// The order is fixed while the feed is on screen: alerts that arrive
+// meanwhile wait behind a "Show N new" button in the fixed bar, so no card
+// moves under the reader's pointer.
 func (u *UI) showFeed(z api.Zone) {
-	u.zoneOpen = z.ID
-	u.unread[z.ID] = 0
-	u.show(screen{title: z.Name, live: true, build: func() fyne.CanvasObject { return u.feedContent(z.ID) }})
+	u.show(screen{title: z.Name, live: true,
+		// Coming (back) to the feed shows everything, one's own report too.
+		enter: func() {
+			u.zoneOpen = z.ID
+			u.unread[z.ID] = 0
+			u.feedShown = u.feedIDs(z.ID)
+		},
+		build:   func() fyne.CanvasObject { return u.feedContent(z.ID) },
+		actions: func() fyne.CanvasObject { return u.feedActions(z.ID) }})
+}
+
+// feedIDs lists a zone's alert IDs in feed order.
+func (u *UI) feedIDs(zoneID string) []string {
+	var ids []string
+	for _, a := range u.feedAlerts(zoneID) {
+		ids = append(ids, a.ID)
+	}
+	return ids
+}
+
+// feedActions is the feed's fixed bar: Report, and a button that shows
+// alerts that arrived since the feed was drawn (a blank in its place when
+// there are none, so Report never moves).
+func (u *UI) feedActions(zoneID string) fyne.CanvasObject {
+	report := widget.NewButtonWithIcon(L("feed.report"), theme.WarningIcon(), func() {
+		if z, ok := u.zone(zoneID); ok {
+			u.showReport(z)
+		}
+	})
+	report.Importance = widget.DangerImportance
+	n := len(u.feedAlerts(zoneID)) - len(u.feedShown)
+	if n <= 0 {
+		return report
+	}
+	more := widget.NewButtonWithIcon(N("feed.shownew", n, args{"N": n}), theme.ViewRefreshIcon(), func() {
+		u.feedShown = u.feedIDs(zoneID)
+		u.render()
+	})
+	more.Importance = widget.HighImportance
+	// Report keeps its place at the left; the new button takes the right.
+	return container.NewBorder(nil, nil, nil, more, report)
 }
 
 // effective is a as it stands now: one that ran out without an update is
@@ -56,9 +97,7 @@ func (u *UI) feedContent(zoneID string) fyne.CanvasObject {
 	if !ok {
 		return wrapLabel(L("feed.gone"))
 	}
-	report := widget.NewButtonWithIcon(L("feed.report"), theme.WarningIcon(), func() { u.showReport(z) })
-	report.Importance = widget.DangerImportance
-	box := container.NewVBox(report)
+	box := container.NewVBox()
 	var tools []fyne.CanvasObject
 	if z.Role == "organizer" {
 		tools = append(tools,
@@ -71,7 +110,16 @@ func (u *UI) feedContent(zoneID string) fyne.CanvasObject {
 		box.Add(noPeersLabel())
 	}
 	box.Add(widget.NewSeparator())
-	as := u.feedAlerts(zoneID)
+	byID := map[string]api.Alert{}
+	for _, a := range u.feedAlerts(zoneID) {
+		byID[a.ID] = a
+	}
+	var as []api.Alert
+	for _, id := range u.feedShown {
+		if a, ok := byID[id]; ok {
+			as = append(as, a)
+		}
+	}
 	if len(as) == 0 {
 		box.Add(wrapLabel(L("feed.empty")))
 	}

@@ -215,6 +215,9 @@ func (h *harness) tap(text string) {
 func (h *harness) entries() []*widget.Entry {
 	var es []*widget.Entry
 	for _, o := range h.objects() {
+		if f, ok := o.(*formEntry); ok {
+			o = f.TextEntry()
+		}
 		if e, ok := o.(*widget.Entry); ok && !slices.Contains(es, e) {
 			es = append(es, e)
 		}
@@ -313,4 +316,20 @@ func callout(zone, id string, exercise bool) api.Alert {
 	return api.Alert{ID: id, Zone: zone, Kind: "callout", State: "active", Exercise: exercise,
 		Sent: testNow.Add(-3 * time.Minute), Sender: "c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0", SenderRole: "organizer",
 		Title: "Accompany family", Where: "King & Dufferin", When: "now", Need: 6, Bring: "phone", Responders: &api.Responders{}}
+}
+
+// tapDialog taps the button with text in the dialog on top of the screen.
+func (h *harness) tapDialog(text string) {
+	h.t.Helper()
+	top := h.ui.w.Canvas().Overlays().Top()
+	if top == nil {
+		h.t.Fatalf("no dialog on screen %q", h.ui.cur.title)
+	}
+	for _, o := range test.LaidOutObjects(top) {
+		if b, ok := o.(*widget.Button); ok && b.Text == text && b.Visible() {
+			test.Tap(b)
+			return
+		}
+	}
+	h.t.Fatalf("the dialog on screen %q has no button %q", h.ui.cur.title, text)
 }

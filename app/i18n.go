@@ -3,6 +3,7 @@ package app
 import (
 	"embed"
 	"os"
+	"strings"
 	"sync"
 
 	"fyne.io/fyne/v2/lang"
@@ -11,9 +12,9 @@ import (
 //go:embed translations
 var translations embed.FS
 
-// Languages the app is translated into, as offered in Settings; "" follows
-// the system.
-var languages = []string{"", "en", "fr", "es"}
+// Languages the app is translated into, as offered on the first screen and
+// in Settings. Until one is chosen the app follows the system's.
+var languages = []string{"en", "fr", "es"}
 
 const (
 	prefLanguage      = "language"
@@ -57,6 +58,26 @@ func loadTranslations(code string) {
 		// The files are embedded and checked by tests; this cannot fail
 		// at run time unless the binary is corrupt.
 		panic("load embedded translations: " + err.Error())
+	}
+}
+
+// PrepareLocale gives the process a language Fyne can parse when the
+// system's is the C or POSIX locale (as in containers and minimal
+// sessions), where Fyne logs an error at every start: English, as a C
+// locale means. Call it before the fyne.App is made.
+func PrepareLocale() {
+	if os.Getenv("LANGUAGE") != "" {
+		return
+	}
+	for _, k := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+		v := os.Getenv(k)
+		if v == "" {
+			continue
+		}
+		if base, _, _ := strings.Cut(v, "."); base == "C" || base == "POSIX" {
+			os.Setenv("LANGUAGE", "en")
+		}
+		return
 	}
 }
 

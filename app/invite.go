@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	_ "image/jpeg" // QR codes photographed or saved as JPEG
-	_ "image/png"
+	"image/jpeg"
+	"image/png"
 	"io"
 	"strings"
 	"time"
@@ -56,7 +56,7 @@ func (u *UI) showInvite(z api.Zone) {
 		}, func(err error) {
 			create.Enable()
 			if err != nil {
-				setError(msg, errText(err))
+				setError(msg, u.errText(err))
 				return
 			}
 			result.RemoveAll()
@@ -95,12 +95,25 @@ func (u *UI) inviteResult(box *fyne.Container, res api.InviteResponse, role stri
 	code := widget.NewMultiLineEntry()
 	code.SetText(res.Code)
 	code.Wrapping = fyne.TextWrapBreak
-	code.SetMinRowsVisible(4)
+	// Every line of the code shows at phone width, none cut off.
+	code.SetMinRowsVisible(min(inviteRowsMax, len(res.Code)/inviteRowChars+2))
 	box.Add(code)
+	copied := wrapLabel(L("invite.copied"))
+	copied.Importance = widget.SuccessImportance
+	copied.Hide()
 	box.Add(widget.NewButtonWithIcon(L("invite.copy"), theme.ContentCopyIcon(), func() {
 		u.fa.Clipboard().SetContent(res.Code)
+		copied.Show()
 	}))
+	box.Add(copied)
 }
+
+// The invite text box is sized for inviteRowChars characters a line (a
+// phone's width), up to inviteRowsMax lines.
+const (
+	inviteRowChars = 28
+	inviteRowsMax  = 14
+)
 
 // qrImage draws an invite code as a QR code.
 func qrImage(code string) (image.Image, error) {
@@ -115,6 +128,13 @@ func qrImage(code string) (image.Image, error) {
 const (
 	maxQRFile   = 20 << 20
 	maxQRPixels = 40_000_000
+	maxQRSide   = 20_000 // pixels; also keeps Width*Height from overflowing
+)
+
+// The first bytes of a PNG and of a JPEG file.
+var (
+	pngMagic  = []byte("\x89PNG\r\n\x1a\n")
+	jpegMagic = []byte{0xff, 0xd8, 0xff}
 )
 
 // decodeQR reads the text of the QR code in an image.
@@ -126,14 +146,26 @@ func decodeQR(r io.Reader) (string, error) {
 	if len(b) > maxQRFile {
 		return "", fmt.Errorf("read image: larger than %d bytes", maxQRFile)
 	}
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(b))
+	// Only PNG and JPEG: other decoders linked into the binary (TIFF,
+	// BMP, …) can be made to reserve gigabytes by a few bytes of header.
+	var decodeConfig func(io.Reader) (image.Config, error)
+	var decode func(io.Reader) (image.Image, error)
+	switch {
+	case bytes.HasPrefix(b, pngMagic):
+		decodeConfig, decode = png.DecodeConfig, png.Decode
+	case bytes.HasPrefix(b, jpegMagic):
+		decodeConfig, decode = jpeg.DecodeConfig, jpeg.Decode
+	default:
+		return "", errors.New("read image: not a PNG or JPEG picture")
+	}
+	cfg, err := decodeConfig(bytes.NewReader(b))
 	if err != nil {
 		return "", fmt.Errorf("read image header: %w", err)
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > maxQRPixels {
+	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > maxQRSide || cfg.Height > maxQRSide || cfg.Width*cfg.Height > maxQRPixels {
 		return "", fmt.Errorf("read image: %dx%d pixels is too large", cfg.Width, cfg.Height)
 	}
-	img, _, err := image.Decode(bytes.NewReader(b))
+	img, err := decode(bytes.NewReader(b))
 	if err != nil {
 		return "", fmt.Errorf("read image: %w", err)
 	}
@@ -150,10 +182,8 @@ func decodeQR(r io.Reader) (string, error) {
 
 // showJoin redeems an invite pasted as text or read from a QR image file.
 func (u *UI) showJoin() {
-	code := widget.NewMultiLineEntry()
-	code.SetPlaceHolder(L("join.hint"))
+	code := newFormEntry(L("join.hint"), 4)
 	code.Wrapping = fyne.TextWrapBreak
-	code.SetMinRowsVisible(4)
 	msg := errorLabel()
 	var join *widget.Button
 	join = widget.NewButton(L("join.button"), func() {
@@ -177,11 +207,14 @@ func (u *UI) showJoin() {
 			join.Enable()
 			switch {
 			case errors.Is(err, control.ErrInvalid):
-				setError(msg, L("join.err.invalid")+" ("+err.Error()+")")
+				u.log.Info("join zone", "err", err)
+				setError(msg, L("join.err.invalid"))
 			case errors.Is(err, control.ErrForbidden):
-				setError(msg, L("join.err.refused")+" ("+err.Error()+")")
+				u.log.Info("join zone", "err", err)
+				setError(msg, L("join.err.refused"))
 			case err != nil:
-				setError(msg, L("join.err.unreachable")+" ("+err.Error()+")")
+				u.log.Info("join zone", "err", err)
+				setError(msg, L("join.err.unreachable"))
 			default:
 				u.watchZone(z.ID)
 				u.showZones()
@@ -190,6 +223,7 @@ func (u *UI) showJoin() {
 		})
 	})
 	join.Importance = widget.HighImportance
+	code.OnSubmitted = func(string) { join.OnTapped() }
 	fromFile := widget.NewButtonWithIcon(L("join.qrfile"), theme.FileImageIcon(), func() {
 		d := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
 			if err != nil {
@@ -212,7 +246,7 @@ func (u *UI) showJoin() {
 		d.SetFilter(storage.NewExtensionFileFilter([]string{".png", ".jpg", ".jpeg"}))
 		d.Show()
 	})
-	u.show(screen{title: L("join.title"), build: func() fyne.CanvasObject {
+	u.show(screen{title: L("join.title"), focus: code, build: func() fyne.CanvasObject {
 		return container.NewVBox(wrapLabel(L("join.intro")), code, join, fromFile, msg)
 	}})
 }

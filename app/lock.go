@@ -43,9 +43,7 @@ func wrapLabel(text string) *widget.Label {
 // identity.
 func (u *UI) showFirstRun() {
 	name := widget.NewEntry()
-	name.SetPlaceHolder(L("firstrun.name.hint"))
-	pass := widget.NewPasswordEntry()
-	confirm := widget.NewPasswordEntry()
+	pass, confirm := newPasswordEntry(), newPasswordEntry()
 	msg := errorLabel()
 	var create *widget.Button
 	create = widget.NewButton(L("firstrun.create"), func() {
@@ -97,18 +95,22 @@ func (u *UI) showFirstRun() {
 		})
 	})
 	create.Importance = widget.HighImportance
-	u.home(screen{title: L("firstrun.title"), build: func() fyne.CanvasObject {
+	// Enter moves on through the form and creates on the last field.
+	name.OnSubmitted = func(string) { u.w.Canvas().Focus(pass.Entry) }
+	pass.OnSubmitted = func(string) { u.w.Canvas().Focus(confirm.Entry) }
+	confirm.OnSubmitted = func(string) { create.OnTapped() }
+	u.home(screen{title: L("firstrun.title"), focus: name, build: func() fyne.CanvasObject {
 		return container.NewVBox(wrapLabel(L("firstrun.intro")),
-			widget.NewLabel(L("firstrun.name")), name,
-			widget.NewLabel(L("firstrun.pass")), pass,
-			widget.NewLabel(L("firstrun.confirm")), confirm,
+			widget.NewLabel(L("firstrun.name")), name, wrapLabel(L("firstrun.name.hint")),
+			widget.NewLabel(L("firstrun.pass")), pass.box,
+			widget.NewLabel(L("firstrun.confirm")), confirm.box,
 			wrapLabel(L("firstrun.pass.help")), msg, create)
 	}})
 }
 
 // showUnlock asks for the passphrase and starts the node.
 func (u *UI) showUnlock() {
-	pass := widget.NewPasswordEntry()
+	pass := newPasswordEntry()
 	msg := errorLabel()
 	var unlock *widget.Button
 	submit := func() {
@@ -142,8 +144,8 @@ func (u *UI) showUnlock() {
 	unlock = widget.NewButton(L("unlock.button"), submit)
 	unlock.Importance = widget.HighImportance
 	pass.OnSubmitted = func(string) { submit() }
-	u.home(screen{title: L("unlock.title"), build: func() fyne.CanvasObject {
-		return container.NewVBox(wrapLabel(L("unlock.intro")), pass, msg, unlock)
+	u.home(screen{title: L("unlock.title"), focus: pass.Entry, build: func() fyne.CanvasObject {
+		return container.NewVBox(wrapLabel(L("unlock.intro")), pass.box, msg, unlock)
 	}})
 }
 

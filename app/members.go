@@ -5,7 +5,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
 	"lookout/node/api"
@@ -20,7 +19,7 @@ func (u *UI) showMembers(z api.Zone) {
 		box := container.NewVBox(msg, note)
 		ms, err := u.b.Members(z.ID)
 		if err != nil {
-			setError(msg, errText(err))
+			setError(msg, u.errText(err))
 			return box
 		}
 		cur, _ := u.zone(z.ID)
@@ -62,7 +61,7 @@ func (u *UI) memberRow(z api.Zone, m api.Member, me string, msg, note *widget.La
 	done := func(text string) func(error) {
 		return func(err error) {
 			if err != nil {
-				setError(msg, errText(err))
+				setError(msg, u.errText(err))
 				return
 			}
 			setError(msg, "")
@@ -87,10 +86,7 @@ func (u *UI) memberRow(z api.Zone, m api.Member, me string, msg, note *widget.La
 		buttons.Add(widget.NewButton(L("members.make.organizer"), promote("organizer")))
 	}
 	remove := widget.NewButton(L("members.remove"), func() {
-		dialog.ShowConfirm(L("members.remove.title"), L("members.remove.confirm", args{"Name": name}), func(ok bool) {
-			if !ok {
-				return
-			}
+		u.confirm(L("members.remove.title"), L("members.remove.confirm", args{"Name": name}), L("members.remove"), func() {
 			var res api.RemoveResult
 			u.async(func(ctx context.Context) error {
 				var err error
@@ -99,7 +95,7 @@ func (u *UI) memberRow(z api.Zone, m api.Member, me string, msg, note *widget.La
 			}, func(err error) {
 				done(N("members.removed.note", len(res.Unreached), args{"Name": name, "Reached": res.Reached, "N": len(res.Unreached)}))(err)
 			})
-		}, u.w)
+		})
 	})
 	remove.Importance = widget.DangerImportance
 	buttons.Add(remove)

@@ -1,12 +1,15 @@
 package app
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"lookout/node/api"
@@ -70,14 +73,54 @@ func multiEntry(hint string) *widget.Entry {
 // sent there is marked as an exercise.
 func (u *UI) inPractice() bool { return u.practice != nil && u.b == Backend(u.practice) }
 
-// showReport is the SALUTE sighting form: what and where are enough.
+// reportDraft is a report form's fields, kept (in memory only) when the
+// member goes Back so nothing typed is lost; sending clears it.
+type reportDraft struct {
+	what                                      *formEntry
+	where, size, activity, uniform, equipment *widget.Entry
+}
+
+func newReportDraft() *reportDraft {
+	return &reportDraft{what: newFormEntry(L("report.what.hint"), 2), where: entry(L("report.where.hint")),
+		size: entry(L("report.size.hint")), activity: entry(L("report.activity.hint")),
+		uniform: entry(L("report.uniform.hint")), equipment: entry(L("report.equipment.hint"))}
+}
+
+// maxPlaces is how many recent places the report form offers.
+const maxPlaces = 3
+
+// recentPlaces are the places of a zone's alerts, newest first, without
+// repeats: one tap fills "Where".
+func (u *UI) recentPlaces(zoneID string) []string {
+	as := make([]api.Alert, 0, len(u.alerts))
+	for _, v := range u.alerts {
+		if v.Zone == zoneID && v.Where != "" {
+			as = append(as, v.Alert)
+		}
+	}
+	slices.SortFunc(as, func(a, b api.Alert) int { return cmp.Or(b.Sent.Compare(a.Sent), strings.Compare(a.ID, b.ID)) })
+	var ps []string
+	for _, a := range as {
+		if !slices.Contains(ps, a.Where) {
+			ps = append(ps, a.Where)
+		}
+		if len(ps) == maxPlaces {
+			break
+		}
+	}
+	return ps
+}
+
+// showReport is the SALUTE sighting form: what and where are enough. The
+// keyboard starts in "What"; Enter moves to "Where" and then sends; a
+// recent place is one tap.
 func (u *UI) showReport(z api.Zone) {
-	what := multiEntry(L("report.what.hint"))
-	where := entry(L("report.where.hint"))
-	size := entry(L("report.size.hint"))
-	activity := entry(L("report.activity.hint"))
-	uniform := entry(L("report.uniform.hint"))
-	equipment := entry(L("report.equipment.hint"))
+	d := u.drafts[z.ID]
+	if d == nil {
+		d = newReportDraft()
+		u.drafts[z.ID] = d
+	}
+	what, where, size, activity, uniform, equipment := d.what, d.where, d.size, d.activity, d.uniform, d.equipment
 	drill := widget.NewCheck(L("report.drill"), nil)
 	if u.inPractice() {
 		drill.SetChecked(true)
@@ -85,18 +128,36 @@ func (u *UI) showReport(z api.Zone) {
 	}
 	msg := errorLabel()
 	fields := []textField{
-		{"field.what", what, protocol.MaxTextLen, true},
+		{"field.what", what.TextEntry(), protocol.MaxTextLen, true},
 		{"field.where", where, protocol.MaxPlaceLen, true},
 		{"field.activity", activity, protocol.MaxTextLen, false},
 		{"field.uniform", uniform, protocol.MaxTextLen, false},
 		{"field.equipment", equipment, protocol.MaxTextLen, false},
 	}
+	b := u.b
 	send := u.sendButton(L("report.send"), msg, fields, "field.size", size, func(n int) func(context.Context) (api.Alert, error) {
 		req := api.ReportRequest{Zone: z.ID, What: strings.TrimSpace(what.Text), Where: strings.TrimSpace(where.Text), Size: n,
 			Activity: strings.TrimSpace(activity.Text), Uniform: strings.TrimSpace(uniform.Text),
 			Equipment: strings.TrimSpace(equipment.Text), Exercise: drill.Checked}
-		return func(ctx context.Context) (api.Alert, error) { return u.b.Report(ctx, req) }
+		return func(ctx context.Context) (api.Alert, error) {
+			a, err := b.Report(ctx, req)
+			if err == nil {
+				u.do(func() {
+					if u.drafts[z.ID] == d {
+						delete(u.drafts, z.ID)
+					}
+				})
+			}
+			return a, err
+		}
 	})
+	what.OnSubmitted = func(string) {
+		if strings.TrimSpace(where.Text) == "" {
+			u.w.Canvas().Focus(where)
+			return
+		}
+		send.OnTapped()
+	}
 	where.OnSubmitted = func(string) { send.OnTapped() }
 	more := widget.NewAccordion(widget.NewAccordionItem(L("report.more"), container.NewVBox(
 		widget.NewLabel(L("field.size")), size,
@@ -104,16 +165,37 @@ func (u *UI) showReport(z api.Zone) {
 		widget.NewLabel(L("field.uniform")), uniform,
 		widget.NewLabel(L("field.equipment")), equipment,
 	)))
-	u.show(screen{title: L("report.title", args{"Zone": z.Name}), build: func() fyne.CanvasObject {
-		box := container.NewVBox(
-			widget.NewLabel(L("field.what")), what,
-			widget.NewLabel(L("field.where")), where,
-			send, msg, more, drill)
-		if len(z.Peers) == 0 {
-			box.Add(noPeersLabel())
-		}
-		return box
-	}})
+	places := container.NewVBox()
+	for _, p := range u.recentPlaces(z.ID) {
+		pb := widget.NewButtonWithIcon(shorten(p, buttonRunes+8), theme.HistoryIcon(), func() {
+			where.SetText(p)
+			u.w.Canvas().Focus(where)
+		})
+		pb.Alignment = widget.ButtonAlignLeading
+		places.Add(pb)
+	}
+	focus := fyne.Focusable(what)
+	if what.Text != "" && where.Text == "" {
+		focus = where
+	}
+	u.show(screen{title: L("report.title", args{"Zone": z.Name}), focus: focus,
+		actions: func() fyne.CanvasObject { return send },
+		build: func() fyne.CanvasObject {
+			box := container.NewVBox(
+				widget.NewLabel(L("field.what")), what,
+				widget.NewLabel(L("field.where")), where)
+			if len(places.Objects) > 0 {
+				box.Add(widget.NewLabel(L("report.places")))
+				box.Add(places)
+			}
+			box.Add(msg)
+			box.Add(more)
+			box.Add(drill)
+			if cur, ok := u.zone(z.ID); ok && len(cur.Peers) == 0 {
+				box.Add(noPeersLabel())
+			}
+			return box
+		}})
 }
 
 // sendButton is a form's send button: it checks the text fields and the
@@ -143,10 +225,13 @@ func (u *UI) sendButton(label string, msg *widget.Label, fields []textField, cou
 		}, func(err error) {
 			send.Enable()
 			if err != nil {
-				setError(msg, errText(err))
+				setError(msg, u.errText(err))
 				return
 			}
 			u.notified[a.ID] = true
+			if z, ok := u.zone(a.Zone); ok && len(z.Peers) == 0 {
+				u.undelivered[a.ID] = true
+			}
 			u.onAlert(a)
 			u.back()
 			u.showAlert(a.ID)
@@ -183,14 +268,20 @@ func (u *UI) showCallout(z api.Zone) {
 			Rights: strings.TrimSpace(rights.Text), Exercise: drill.Checked}
 		return func(ctx context.Context) (api.Alert, error) { return u.b.Callout(ctx, req) }
 	})
-	u.show(screen{title: L("callout.formtitle", args{"Zone": z.Name}), build: func() fyne.CanvasObject {
-		return container.NewVBox(
-			widget.NewLabel(L("field.title")), title,
-			widget.NewLabel(L("field.where")), where,
-			widget.NewLabel(L("field.when")), when,
-			widget.NewLabel(L("field.need")), need,
-			widget.NewLabel(L("field.bring")), bring,
-			widget.NewLabel(L("field.rights")), rights,
-			drill, msg, send)
-	}})
+	// Enter moves through the one-line fields; the send button is fixed.
+	for i, e := range []*widget.Entry{title, where, when, need, bring} {
+		next := []fyne.Focusable{where, when, need, bring, rights}[i]
+		e.OnSubmitted = func(string) { u.w.Canvas().Focus(next) }
+	}
+	u.show(screen{title: L("callout.formtitle", args{"Zone": z.Name}), focus: title,
+		actions: func() fyne.CanvasObject { return send }, build: func() fyne.CanvasObject {
+			return container.NewVBox(
+				widget.NewLabel(L("field.title")), title,
+				widget.NewLabel(L("field.where")), where,
+				widget.NewLabel(L("field.when")), when,
+				widget.NewLabel(L("field.need")), need,
+				widget.NewLabel(L("field.bring")), bring,
+				widget.NewLabel(L("field.rights")), rights,
+				drill, msg)
+		}})
 }

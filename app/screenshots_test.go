@@ -11,24 +11,45 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 
 	"lookout/node/api"
 )
 
+// Screenshot sizes: a phone and a desktop window.
+var shotSizes = []struct {
+	dir  string
+	size fyne.Size
+}{{"", fyne.NewSize(400, 760)}, {"desktop", fyne.NewSize(1024, 700)}}
+
 // TestScreenshots writes PNGs of the main screens to $LOOKOUT_SCREENSHOTS
-// (make screenshots), drawn by Fyne's test driver in a phone-sized window.
+// (make screenshots), drawn by Fyne's test driver, in every language at
+// phone and desktop width: English phone shots at the top, the others in
+// fr/, es/ and desktop/<lang>/.
 func TestScreenshots(t *testing.T) {
-	dir := os.Getenv("LOOKOUT_SCREENSHOTS")
-	if dir == "" {
+	root := os.Getenv("LOOKOUT_SCREENSHOTS")
+	if root == "" {
 		t.Skip("set LOOKOUT_SCREENSHOTS=DIR to write screenshots (make screenshots)")
 	}
+	for _, sz := range shotSizes {
+		for _, code := range languages {
+			dir := filepath.Join(root, sz.dir)
+			if code != "en" {
+				dir = filepath.Join(dir, code)
+			}
+			t.Run(filepath.Join(sz.dir, code), func(t *testing.T) { screenshots(t, dir, code, sz.size) })
+		}
+	}
+}
+
+func screenshots(t *testing.T, dir, code string, size fyne.Size) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	h := newHarness(t, Options{})
 	test.ApplyTheme(t, theme.DefaultTheme())
 	h.fa.Settings().SetTheme(theme.DefaultTheme())
-	h.ui.w.Resize(fyne.NewSize(400, 760))
+	h.ui.w.Resize(size)
 	// The screenshots show the time they were made.
 	now := time.Now().UTC().Truncate(time.Minute)
 	h.ui.opt.Now = func() time.Time { return now }
@@ -38,8 +59,8 @@ func TestScreenshots(t *testing.T) {
 		h.ui.render()
 		// Fyne's test canvas lays out once; wrapped labels know their
 		// height only after that, so lay out again as a real window does.
-		h.ui.w.Resize(fyne.NewSize(400, 761))
-		h.ui.w.Resize(fyne.NewSize(400, 760))
+		h.ui.w.Resize(size.AddWidthHeight(0, 1))
+		h.ui.w.Resize(size)
 		img := h.ui.w.Canvas().Capture()
 		f, err := os.Create(filepath.Join(dir, name+".png"))
 		if err != nil {
@@ -51,7 +72,10 @@ func TestScreenshots(t *testing.T) {
 		}
 	}
 
+	h.fa.Preferences().SetString(prefLanguage, "")
 	h.ui.Start()
+	shot("language")
+	h.tap(languageName(code))
 	h.entryAt(0).SetText("Amira")
 	shot("first-run")
 
@@ -94,15 +118,27 @@ func TestScreenshots(t *testing.T) {
 	h.ui.showAlert("c0ffee01")
 	shot("callout")
 	h.ui.back()
-	h.tap("Report a sighting")
-	h.entry("e.g. 2 CBSA officers, unmarked van").SetText("2 officers knocking on doors")
-	h.entry("e.g. Queen & Dunn, outside the pharmacy").SetText("Queen & Dunn")
+	h.ui.showReport(z)
+	h.focusedEntry().SetText("2 officers knocking on doors")
 	shot("report")
 	h.ui.back()
-	h.tap("Invite")
-	h.tap("Create invite")
-	h.waitFor("invite", func() bool { return h.findButton("Copy invite text") != nil })
+	h.ui.showInvite(z)
+	h.tap(L("invite.create"))
+	h.waitFor("invite", func() bool { return h.findButton(L("invite.copy")) != nil })
 	shot("invite")
 	h.ui.showSettings()
 	shot("settings")
+}
+
+// focusedEntry is the entry the keyboard is in.
+func (h *harness) focusedEntry() *widget.Entry {
+	h.t.Helper()
+	switch f := h.ui.w.Canvas().Focused().(type) {
+	case *widget.Entry:
+		return f
+	case *formEntry:
+		return f.TextEntry()
+	}
+	h.t.Fatalf("no entry has focus on %q", h.ui.cur.title)
+	return nil
 }

@@ -22,7 +22,7 @@ func languageName(code string) string {
 	case "es":
 		return "Español"
 	}
-	return L("settings.lang.system")
+	return code
 }
 
 // showSettings: language, notifications, passphrase, connection status
@@ -47,7 +47,7 @@ func (u *UI) showSettings() {
 	notify := widget.NewCheck(L("settings.notify"), func(on bool) { u.fa.Preferences().SetBool(prefNotifications, !on) })
 	notify.SetChecked(!u.fa.Preferences().Bool(prefNotifications))
 
-	old, pass, confirm := widget.NewPasswordEntry(), widget.NewPasswordEntry(), widget.NewPasswordEntry()
+	old, pass, confirm := newPasswordEntry(), newPasswordEntry(), newPasswordEntry()
 	passMsg := errorLabel()
 	passDone := wrapLabel(L("settings.pass.done"))
 	passDone.Importance = widget.SuccessImportance
@@ -89,17 +89,13 @@ func (u *UI) showSettings() {
 		})
 	})
 	passForm := widget.NewForm(
-		widget.NewFormItem(L("settings.pass.old"), old),
-		widget.NewFormItem(L("settings.pass.new"), pass),
-		widget.NewFormItem(L("firstrun.confirm"), confirm))
+		widget.NewFormItem(L("settings.pass.old"), old.box),
+		widget.NewFormItem(L("settings.pass.new"), pass.box),
+		widget.NewFormItem(L("firstrun.confirm"), confirm.box))
 	passForm.Orientation = widget.Vertical
 
 	wipe := widget.NewButtonWithIcon(L("settings.wipe"), theme.DeleteIcon(), func() {
-		dialog.ShowConfirm(L("settings.wipe.title"), L("settings.wipe.confirm"), func(ok bool) {
-			if ok {
-				u.wipe()
-			}
-		}, u.w)
+		u.confirm(L("settings.wipe.title"), L("settings.wipe.confirm"), L("settings.wipe.yes"), u.wipe)
 	})
 	wipe.Importance = widget.DangerImportance
 
@@ -107,43 +103,54 @@ func (u *UI) showSettings() {
 		return widget.NewLabelWithStyle(L(key), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	}
 	u.show(screen{title: L("settings.title"), build: func() fyne.CanvasObject {
+		notes := container.NewVBox(notify, wrapLabel(L("settings.notify.help")))
+		if !u.notificationsWork() {
+			l := wrapLabel(L("settings.notify.unavailable"))
+			l.Importance = widget.WarningImportance
+			notes.Add(l)
+		}
 		return container.NewVBox(
+			heading("settings.safety"), wrapLabel(L("settings.wipe.help")), wipe,
+			widget.NewSeparator(),
 			heading("settings.lang"), lang,
-			heading("settings.notifications"), notify, wrapLabel(L("settings.notify.help")),
+			heading("settings.notifications"), notes,
 			widget.NewSeparator(),
 			heading("settings.pass"), passForm, passMsg, passDone, change,
 			widget.NewSeparator(),
-			heading("settings.status"), u.statusContent(),
-			widget.NewSeparator(),
-			heading("settings.wipe.heading"), wrapLabel(L("settings.wipe.help")), wipe)
+			heading("settings.status"), u.statusContent())
 	}})
 }
 
 // statusContent shows peers per zone and the node's listening addresses.
 func (u *UI) statusContent() fyne.CanvasObject {
 	box := container.NewVBox()
-	if u.b == nil {
+	// The member's own node, also while practice is on screen.
+	b := u.real
+	if b == nil {
 		return box
 	}
-	st := u.b.Status()
+	st := b.Status()
 	box.Add(wrapLabel(L("settings.status.id", args{"ID": shortID(st.MemberID)})))
 	box.Add(wrapLabel(N("settings.status.peers", len(st.Peers), args{"N": len(st.Peers)})))
-	for _, z := range u.b.Zones() {
+	for _, z := range b.Zones() {
 		l := wrapLabel(N("settings.status.zone", len(z.Peers), args{"Zone": z.Name, "N": len(z.Peers)}))
 		if len(z.Peers) == 0 {
 			l.Importance = widget.WarningImportance
 		}
 		box.Add(l)
 	}
-	box.Add(widget.NewLabel(L("settings.status.addrs")))
 	if len(st.Addrs) == 0 {
 		box.Add(wrapLabel(L("settings.status.noaddrs")))
+		return box
 	}
+	// The addresses are long and rarely needed: folded away.
+	addrs := container.NewVBox()
 	for _, a := range st.Addrs {
 		l := widget.NewLabel(a)
 		l.Wrapping = fyne.TextWrapBreak
-		box.Add(l)
+		addrs.Add(l)
 	}
+	box.Add(widget.NewAccordion(widget.NewAccordionItem(N("settings.status.addrs", len(st.Addrs), args{"N": len(st.Addrs)}), addrs)))
 	return box
 }
 
@@ -153,7 +160,11 @@ func (u *UI) wipe() {
 	if u.watchCancel != nil {
 		u.watchCancel()
 	}
-	u.gen++
+	u.newGen()
+	if u.held != nil {
+		u.held.watchCancel()
+		u.held = nil
+	}
 	if u.practice != nil {
 		if err := u.practice.Close(); err != nil {
 			u.log.Error("stop practice zone", "err", err)
@@ -162,12 +173,18 @@ func (u *UI) wipe() {
 	}
 	u.b, u.real = nil, nil
 	u.alerts, u.unread, u.notified = map[string]*alertView{}, map[string]int{}, map[string]bool{}
+	u.drafts = map[string]*reportDraft{}
 	if err := u.opt.Profile.Wipe(); err != nil {
 		u.log.Error("wipe", "err", err)
 		dialog.ShowError(errors.New(L("settings.wipe.failed", args{"Err": strings.TrimSpace(err.Error())})), u.w)
 		return
 	}
-	u.showFirstRun()
+	// Nothing the app chose stays behind in the preferences file.
+	for _, k := range []string{prefLanguage, prefNotifications} {
+		u.fa.Preferences().RemoveValue(k)
+	}
+	loadTranslations("")
+	u.first()
 }
 
 // dialogError shows msg in an error dialog.

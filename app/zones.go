@@ -36,7 +36,7 @@ func (u *UI) showWelcome() {
 func (u *UI) showZones() {
 	u.log.Info("showing zone list", "zones", len(u.b.Zones()))
 	u.zoneOpen = ""
-	u.home(screen{title: L("zones.title"), live: true, build: u.zonesContent})
+	u.home(screen{title: L("zones.title"), live: true, build: u.zonesContent, actions: u.zonesActions})
 }
 
 func (u *UI) zonesContent() fyne.CanvasObject {
@@ -67,10 +67,6 @@ func (u *UI) zonesContent() fyne.CanvasObject {
 		if len(z.Peers) == 0 {
 			row.Add(noPeersLabel())
 		}
-		// Reporting is one tap from the zone list.
-		report := widget.NewButtonWithIcon(L("feed.report"), theme.WarningIcon(), func() { u.showReport(z) })
-		report.Importance = widget.DangerImportance
-		row.Add(report)
 		box.Add(row)
 		box.Add(widget.NewSeparator())
 	}
@@ -83,6 +79,41 @@ func (u *UI) zonesContent() fyne.CanvasObject {
 	}
 	box.Add(widget.NewButtonWithIcon(L("zones.settings"), theme.SettingsIcon(), u.showSettings))
 	return box
+}
+
+// zonesActions is the zone list's fixed bar: Report, one tap from the
+// list (with several zones, one more to choose the zone).
+func (u *UI) zonesActions() fyne.CanvasObject {
+	report := widget.NewButtonWithIcon(L("feed.report"), theme.WarningIcon(), u.reportAnyZone)
+	report.Importance = widget.DangerImportance
+	if len(u.b.Zones()) == 0 {
+		report.Disable()
+	}
+	return report
+}
+
+// reportAnyZone opens the report form of the only zone, or asks which zone.
+func (u *UI) reportAnyZone() {
+	zs := u.b.Zones()
+	switch len(zs) {
+	case 0:
+		return
+	case 1:
+		u.showReport(zs[0])
+		return
+	}
+	u.show(screen{title: L("report.pick"), build: func() fyne.CanvasObject {
+		box := container.NewVBox()
+		for _, z := range zs {
+			b := widget.NewButtonWithIcon(shorten(z.Name, buttonRunes), theme.WarningIcon(), func() {
+				u.back()
+				u.showReport(z)
+			})
+			b.Alignment = widget.ButtonAlignLeading
+			box.Add(b)
+		}
+		return box
+	}})
 }
 
 // buttonRunes is the longest text a button shows in a phone-sized window.
@@ -154,7 +185,7 @@ func (u *UI) showCreateZone() {
 		}, func(err error) {
 			create.Enable()
 			if err != nil {
-				setError(msg, errText(err))
+				setError(msg, u.errText(err))
 				return
 			}
 			u.watchZone(z.ID)
@@ -163,20 +194,23 @@ func (u *UI) showCreateZone() {
 		})
 	})
 	create.Importance = widget.HighImportance
-	u.show(screen{title: L("create.title"), build: func() fyne.CanvasObject {
+	name.OnSubmitted = func(string) { create.OnTapped() }
+	u.show(screen{title: L("create.title"), focus: name, build: func() fyne.CanvasObject {
 		return container.NewVBox(wrapLabel(L("create.intro")), widget.NewLabel(L("create.name")), name, msg, create)
 	}})
 }
 
-// errText turns a backend error into an inline message.
-func errText(err error) string {
+// errText turns a backend error into an inline message in the member's
+// language; the error itself, in English, goes to the log only.
+func (u *UI) errText(err error) string {
+	u.log.Info("action failed", "err", err)
 	switch {
 	case errors.Is(err, control.ErrForbidden):
-		return L("err.forbidden", args{"Err": err.Error()})
+		return L("err.forbidden")
 	case errors.Is(err, control.ErrInvalid):
-		return L("err.invalid", args{"Err": err.Error()})
+		return L("err.invalid")
 	case errors.Is(err, control.ErrNotFound):
-		return L("err.notfound", args{"Err": err.Error()})
+		return L("err.notfound")
 	}
-	return L("err.other", args{"Err": err.Error()})
+	return L("err.other")
 }

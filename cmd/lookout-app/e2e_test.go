@@ -112,6 +112,10 @@ func (a *appUI) button(text string) *widget.Button {
 
 func (a *appUI) entry(placeholder string) *widget.Entry {
 	for _, o := range a.objects() {
+		// The app's wrapping form fields hold a plain entry.
+		if f, ok := o.(interface{ TextEntry() *widget.Entry }); ok {
+			o = f.TextEntry()
+		}
 		if e, ok := o.(*widget.Entry); ok && e.PlaceHolder == placeholder {
 			return e
 		}
@@ -234,6 +238,10 @@ func TestTwoAppsAndANode(t *testing.T) {
 	appA.entry("e.g. Queen & Dunn, outside the pharmacy").SetText("Queen & Dunn")
 	e.tap(appA, "Send report")
 	e.waitFor("Ana: sighting sent", 30*time.Second, func() bool { return appA.hasLabel("UNCONFIRMED") })
+	// Ben's feed is open: the new alert waits behind "1 new" so that no
+	// card moves under his pointer.
+	e.waitFor("Ben: one new alert", time.Minute, func() bool { return appB.button("1 new") != nil })
+	e.tap(appB, "1 new")
 	e.waitFor("Ben: Ana's sighting", time.Minute, func() bool { return appB.hasLabel("3 officers at the laundromat") })
 	if !slices.ContainsFunc(alerts(t, homeC), func(a api.Alert) bool { return a.What == "3 officers at the laundromat" }) {
 		e.waitFor("the node: Ana's sighting", time.Minute, func() bool {
@@ -243,6 +251,8 @@ func TestTwoAppsAndANode(t *testing.T) {
 
 	// The organizer's node calls out; both apps show it.
 	id := cli(t, homeC, "callout", "Parkdale", "--title", "Accompany family", "--where", "King & Dufferin", "--need", "2")
+	e.waitFor("Ben: one new alert", time.Minute, func() bool { return appB.button("1 new") != nil })
+	e.tap(appB, "1 new")
 	e.tap(appA, "Back")
 	for _, a := range []*appUI{appA, appB} {
 		e.waitFor(a.name+": the callout", time.Minute, func() bool { return a.hasLabel("Callout: Accompany family") })

@@ -36,8 +36,10 @@ import (
 //go:embed Icon.png
 var icon []byte
 
-// appID matches FyneApp.toml.
-const appID = "ca.sanctuary.lookout"
+// appID matches FyneApp.toml. It names the preferences directory Fyne
+// makes in the user's config directory, so it says nothing of the app's
+// purpose.
+const appID = "org.lookout.client"
 
 func main() {
 	if err := run(os.Args[1:]); err != nil {
@@ -76,6 +78,10 @@ func run(args []string) error {
 		os.Unsetenv(*passEnv)
 	}
 
+	if err := removeOldAppDir(runtime.GOOS); err != nil {
+		log.Warn("remove preferences of an earlier version", "err", err)
+	}
+	app.PrepareLocale()
 	fa := fyneapp.NewWithID(appID)
 	fa.SetIcon(fyne.NewStaticResource("Icon.png", icon))
 	ui := app.New(fa, app.Options{
@@ -84,6 +90,9 @@ func run(args []string) error {
 		Logger:   log,
 		Poll:     5 * time.Second,
 		Tray:     trayAvailable(),
+		// Fyne sends Linux notifications over the session D-Bus and
+		// drops them silently without one.
+		Notifications: sessionBus,
 	})
 
 	sig := make(chan os.Signal, 1)
@@ -91,9 +100,17 @@ func run(args []string) error {
 	go func() {
 		s := <-sig
 		log.Info("stopping", "signal", s.String())
+		if fyne.CurrentDevice().IsMobile() {
+			// Fyne's mobile driver cannot quit (a phone closes apps
+			// itself); in the simulation, stop the node and exit.
+			ui.Close()
+			log.Info("stopped")
+			os.Exit(0)
+		}
 		fyne.Do(fa.Quit)
 	}()
 
+	startSimulator()
 	if pass != nil {
 		ui.StartUnlocked(*name, pass)
 		ui.Window().ShowAndRun()
@@ -124,6 +141,10 @@ func checkDisplay(goos string, getenv func(string) string) error {
 // trayAvailable reports whether a system tray can work. On Linux the tray
 // is a D-Bus service; without a session bus Fyne's tray code crashes when
 // the app quits, so the tray is left out.
-func trayAvailable() bool {
+func trayAvailable() bool { return sessionBus() }
+
+// sessionBus reports whether the desktop services Fyne reaches over D-Bus
+// on Linux (tray, notifications) can work; other systems need none.
+func sessionBus() bool {
 	return runtime.GOOS != "linux" || os.Getenv("DBUS_SESSION_BUS_ADDRESS") != ""
 }

@@ -143,7 +143,45 @@ func TestSmoke(t *testing.T) {
 		t.Skip("builds the app and runs it under Xvfb; skipped in -short mode")
 	}
 	display := startXvfb(t)
-	bin := appBinary(t)
+	smoke(t, display, appBinary(t))
+}
+
+var (
+	mobileOnce sync.Once
+	mobileBin  string
+	mobileErr  error
+)
+
+// TestMobileSmoke is TestSmoke for the phone build in Fyne's mobile
+// simulation (go build -tags mobile), on a bare X server without a window
+// manager: the window must draw the zone list.
+func TestMobileSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the mobile simulation and runs it under Xvfb; skipped in -short mode")
+	}
+	display := startXvfb(t)
+	mobileOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "lkappbin")
+		if err != nil {
+			mobileErr = err
+			return
+		}
+		mobileBin = filepath.Join(dir, "lookout-app-mobile")
+		cmd := exec.Command("go", "build", "-tags", "mobile", "-o", mobileBin, "lookout/cmd/lookout-app")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			mobileErr = fmt.Errorf("build lookout-app -tags mobile: %v\n%s", err, out)
+		}
+	})
+	if mobileErr != nil {
+		t.Fatal(mobileErr)
+	}
+	smoke(t, display, mobileBin)
+}
+
+// smoke runs bin on display with a home that has one zone, waits for the
+// zone list to be drawn and stops it with SIGTERM.
+func smoke(t *testing.T, display, bin string) {
 
 	home := shortHome(t)
 	secret := store.Secret{Passphrase: []byte(smokePass)}
