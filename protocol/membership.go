@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"bufio"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -107,6 +108,8 @@ func NewMembershipProof(tags [][MembershipTagSize]byte, r io.Reader) (*Membershi
 	if r == nil {
 		r = rand.Reader
 	}
+	// One read for the padding and, nearly always, the shuffle.
+	r = bufio.NewReaderSize(r, MembershipProofSize+4*MembershipSlots)
 	p := new(MembershipProof)
 	for i := range p {
 		if _, err := io.ReadFull(r, p[i][:]); err != nil {
