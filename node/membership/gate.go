@@ -540,11 +540,17 @@ func (g *Gate) run(s network.Stream, record func(shared map[string]bool)) (start
 	}
 
 	keys := g.keyset()
-	tags := make([][protocol.MembershipTagSize]byte, len(keys))
-	for i, k := range keys {
+	// A tag for every slot, the ones past len(keys) thrown away: the time
+	// to the proof says nothing of how many zone epochs this node holds.
+	tags := make([][protocol.MembershipTagSize]byte, protocol.MembershipSlots)
+	for i := range tags {
+		k := ZoneKey{}
+		if i < len(keys) {
+			k = keys[i]
+		}
 		tags[i] = protocol.MembershipTag(k.Key, []byte(self), []byte(remote), mine, theirs)
 	}
-	proof, err := protocol.NewMembershipProof(tags, g.cfg.rand)
+	proof, err := protocol.NewMembershipProof(tags[:len(keys)], g.cfg.rand)
 	if err != nil {
 		s.Reset()
 		return true, err
@@ -563,8 +569,15 @@ func (g *Gate) run(s network.Stream, record func(shared map[string]bool)) (start
 		return true, err
 	}
 	shared := make(map[string]bool)
-	for _, k := range keys {
-		if got.Contains(protocol.MembershipTag(k.Key, []byte(remote), []byte(self), theirs, mine)) {
+	for i := range protocol.MembershipSlots {
+		// As much work for one zone epoch as for the most a proof holds,
+		// so the time to the ack says nothing of how many this node holds.
+		k := ZoneKey{}
+		if i < len(keys) {
+			k = keys[i]
+		}
+		found := got.Contains(protocol.MembershipTag(k.Key, []byte(remote), []byte(self), theirs, mine))
+		if i < len(keys) && found {
 			shared[k.Topic] = true
 		}
 	}
