@@ -154,3 +154,33 @@ func TestReannounce(t *testing.T) {
 		t.Fatal("nothing changed, yet something was announced")
 	}
 }
+
+func TestRelayACL(t *testing.T) {
+	g := &Gate{peers: map[peer.ID]*peerState{
+		"a":      {shared: map[string]bool{"A": true}},
+		"a2":     {shared: map[string]bool{"A": true, "B": true}},
+		"b":      {shared: map[string]bool{"B": true}},
+		"nobody": {shared: map[string]bool{}},
+		"failed": {shared: map[string]bool{"A": true}, failed: true},
+	}}
+	acl := g.RelayACL()
+	for _, c := range []struct {
+		p    peer.ID
+		want bool
+	}{{"a", true}, {"b", true}, {"nobody", false}, {"failed", false}, {"unknown", false}} {
+		if got := acl.AllowReserve(c.p, nil); got != c.want {
+			t.Errorf("reserve %s: %v, want %v", c.p, got, c.want)
+		}
+	}
+	for _, c := range []struct {
+		src, dest peer.ID
+		want      bool
+	}{
+		{"a", "a2", true}, {"b", "a2", true}, {"a", "b", false},
+		{"a", "failed", false}, {"nobody", "a", false}, {"unknown", "a", false},
+	} {
+		if got := acl.AllowConnect(c.src, nil, c.dest); got != c.want {
+			t.Errorf("connect %s → %s: %v, want %v", c.src, c.dest, got, c.want)
+		}
+	}
+}
