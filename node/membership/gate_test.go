@@ -117,7 +117,12 @@ type member struct {
 
 func newMember(t *testing.T, ctx context.Context, opts []Option, keys ...ZoneKey) *member {
 	t.Helper()
-	m := &member{h: newHost(t), keys: &keyring{}, topics: map[string]*pubsub.Topic{}, got: map[string]chan []byte{}}
+	return newMemberOn(t, ctx, newHost(t), opts, keys...)
+}
+
+func newMemberOn(t *testing.T, ctx context.Context, h host.Host, opts []Option, keys ...ZoneKey) *member {
+	t.Helper()
+	m := &member{h: h, keys: &keyring{}, topics: map[string]*pubsub.Topic{}, got: map[string]chan []byte{}}
 	m.keys.set(keys...)
 	g, err := New(m.h, m.keys, append([]Option{WithTimeout(testRun), WithWindow(testWindow)}, opts...)...)
 	if err != nil {
