@@ -243,6 +243,11 @@ func (g *Gate) connected(p peer.ID, outbound bool) {
 		g.mu.Unlock()
 		return
 	}
+	if old, ok := g.peers[p]; ok && old.failed {
+		// A peer cut for a failed proof that connects again starts afresh.
+		old.timer.Stop()
+		delete(g.peers, p)
+	}
 	st := g.stateLocked(p)
 	g.mu.Unlock()
 	if outbound {

@@ -661,3 +661,30 @@ func TestIdentifyAgentIsNeutral(t *testing.T) {
 		}
 	}
 }
+
+// A peer cut for a failed proof that reconnects and proves is a member.
+func TestReconnectAfterFailure(t *testing.T) {
+	ctx := testContext(t)
+	z := zone(1, 0)
+	a := newMember(t, ctx, nil, z)
+	b := newMember(t, ctx, nil, z)
+	// b's first attempt is garbage on a stream of its own.
+	connect(t, ctx, b.h, a.h)
+	if err := b.gate.Wait(ctx, a.h.ID()); err != nil {
+		t.Fatal(err)
+	}
+	st, err := b.h.NewStream(ctx, a.h.ID(), protocol.MembershipProtocol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nonce [protocol.MembershipNonceSize]byte
+	bad := protocol.AppendMembershipHello(nil, nonce)
+	bad[0]++
+	if _, err := st.Write(bad); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "b to be cut", func() bool { return !connected(a.h, b.h) })
+	connect(t, ctx, b.h, a.h)
+	eventually(t, "b to prove again", func() bool { return a.gate.Member(b.h.ID()) && b.gate.Member(a.h.ID()) })
+	a.publishUntil(t, ctx, z.Topic, b, "again")
+}
