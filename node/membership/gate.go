@@ -77,13 +77,13 @@ const (
 	retryBase = 100 * time.Millisecond
 )
 
-// UserAgent is what identify announces: the default of any go-libp2p
-// program built without module version information, so a node does not
+// UserAgent is what identify announces: go-libp2p's own fallback (used
+// when a program carries no main-module version), so a node does not
 // stand out. Pass HostOption to libp2p.New.
 const UserAgent = "github.com/libp2p/go-libp2p"
 
 // HostOption makes identify announce UserAgent instead of the main module's
-// path and version ("lookout@…").
+// path and version or VCS revision ("lookout@…").
 func HostOption() libp2p.Option { return libp2p.UserAgent(UserAgent) }
 
 // ErrNotProven is returned for a peer that failed, or never completed, the
