@@ -5,8 +5,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
-	"errors"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -642,18 +642,39 @@ func TestNewRejectsBadOptions(t *testing.T) {
 	}
 }
 
-// Identify announces a neutral agent, not the main module.
+// Identify announces a neutral agent, not the main module (a built
+// binary's default is "lookout@<revision>", stood in for here), and the
+// gate's protocol does not name Lookout.
 func TestIdentifyAgentIsNeutral(t *testing.T) {
 	ctx := testContext(t)
-	a, b := newHost(t), newHost(t)
+	a := newHost(t)
+	b, err := libp2p.New(
+		libp2p.UserAgent("lookout@0123456789"),
+		libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"),
+		libp2p.Transport(tcp.NewTCPTransport),
+		libp2p.DisableMetrics(),
+		HostOption(),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	g, err := New(b, &keyring{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
 	connect(t, ctx, a, b)
 	eventually(t, "identify", func() bool {
 		v, err := a.Peerstore().Get(b.ID(), "AgentVersion")
 		return err == nil && v == UserAgent
 	})
 	protos, err := a.Peerstore().GetProtocols(b.ID())
-	if err != nil && !errors.Is(err, context.Canceled) {
+	if err != nil {
 		t.Fatal(err)
+	}
+	if !slices.Contains(protos, protocol.MembershipProtocol) {
+		t.Fatalf("identify did not list the gate's protocol: %v", protos)
 	}
 	for _, p := range protos {
 		if strings.Contains(strings.ToLower(string(p)), "lookout") {
