@@ -73,8 +73,9 @@ const (
 	// maxRunningPerPeer caps proof streams served at once for one peer.
 	maxRunningPerPeer = 1
 	// retryBase is the first pause before an initiator retries a run the
-	// other side refused (it was busy); pauses double.
+	// other side refused (it was busy); pauses double up to retryMax.
 	retryBase = 100 * time.Millisecond
+	retryMax  = time.Second
 )
 
 // UserAgent is what identify announces: go-libp2p's own fallback (used
@@ -450,7 +451,7 @@ func (g *Gate) proveOnce(p peer.ID, st *peerState) {
 			t := time.NewTimer(pause)
 			select {
 			case <-t.C:
-				pause *= 2
+				pause = min(2*pause, retryMax)
 				continue
 			case <-ctx.Done():
 				t.Stop()

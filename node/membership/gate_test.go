@@ -34,7 +34,7 @@ func TestMain(m *testing.M) {
 const (
 	testTimeout = 90 * time.Second
 	testRun     = 3 * time.Second // one proof run
-	testWindow  = 6 * time.Second // connection to verdict
+	testWindow  = 10 * time.Second // connection to verdict
 )
 
 func testContext(t *testing.T) context.Context {
