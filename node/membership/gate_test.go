@@ -33,7 +33,7 @@ func TestMain(m *testing.M) {
 // Generous bounds: a slow -race run on two shared cores must not flake.
 const (
 	testTimeout = 90 * time.Second
-	testRun     = 3 * time.Second // one proof run
+	testRun     = 3 * time.Second  // one proof run
 	testWindow  = 10 * time.Second // connection to verdict
 )
 
