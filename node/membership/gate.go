@@ -156,6 +156,8 @@ type peerState struct {
 	serving  int             // inbound proof streams being served
 	proving  bool            // an outbound run is in progress
 	again    bool            // the keys changed during the outbound run: run again
+	active   int             // runs in progress, either direction
+	overlap  bool            // two runs overlapped since active was last 0
 	timer    *time.Timer
 	streams  map[*filterStream]struct{}
 }
@@ -238,18 +240,50 @@ func (g *Gate) stateLocked(p peer.ID) *peerState {
 	return st
 }
 
+// freshLocked is stateLocked for a new connection or proof stream: a peer
+// cut for a failed proof that comes back starts afresh. g.mu is held.
+func (g *Gate) freshLocked(p peer.ID) *peerState {
+	if old, ok := g.peers[p]; ok && old.failed {
+		old.timer.Stop()
+		delete(g.peers, p)
+	}
+	return g.stateLocked(p)
+}
+
+// enter counts a run with p.
+func (g *Gate) enter(st *peerState) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	st.active++
+	if st.active > 1 {
+		st.overlap = true
+	}
+}
+
+// leave ends a run with p. Two runs that overlapped (both sides' keys
+// changed at once, or both dialed) may leave a verdict taken from keys
+// that changed meanwhile, and the one that ends last wins: so after an
+// overlap the side with the smaller peer ID runs once more.
+func (g *Gate) leave(p peer.ID, st *peerState) {
+	g.mu.Lock()
+	st.active--
+	rerun := st.active == 0 && st.overlap && g.h.ID() < p && !st.failed && g.peers[p] == st
+	if st.active == 0 {
+		st.overlap = false
+	}
+	g.mu.Unlock()
+	if rerun {
+		g.spawn(func() { g.prove(p, st) })
+	}
+}
+
 func (g *Gate) connected(p peer.ID, outbound bool) {
 	g.mu.Lock()
 	if g.closed {
 		g.mu.Unlock()
 		return
 	}
-	if old, ok := g.peers[p]; ok && old.failed {
-		// A peer cut for a failed proof that connects again starts afresh.
-		old.timer.Stop()
-		delete(g.peers, p)
-	}
-	st := g.stateLocked(p)
+	st := g.freshLocked(p)
 	g.mu.Unlock()
 	if outbound {
 		g.spawn(func() { g.prove(p, st) })
@@ -470,6 +504,8 @@ func (g *Gate) initiate(ctx context.Context, p peer.ID, st *peerState) (started 
 		return false, fmt.Errorf("open membership stream: %w", err)
 	}
 	defer s.Close()
+	g.enter(st)
+	defer g.leave(p, st)
 	started, err = g.run(s, func(shared map[string]bool) { g.record(p, st, shared) })
 	if err == nil {
 		g.release(p, st)
@@ -487,7 +523,7 @@ func (g *Gate) handle(s network.Stream) {
 		s.Reset()
 		return
 	}
-	st := g.stateLocked(p)
+	st := g.freshLocked(p)
 	if st.serving >= maxRunningPerPeer {
 		g.stats.refused++
 		g.mu.Unlock()
@@ -506,6 +542,8 @@ func (g *Gate) handle(s network.Stream) {
 		g.wg.Done()
 	}()
 	defer s.Close()
+	g.enter(st)
+	defer g.leave(p, st)
 	if _, err := g.run(s, func(shared map[string]bool) { g.record(p, st, shared) }); err != nil {
 		g.fail(p, st, err)
 		return

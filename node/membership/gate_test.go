@@ -691,9 +691,12 @@ func TestReconnectAfterFailure(t *testing.T) {
 	b := newMember(t, ctx, nil, z)
 	// b's first attempt is garbage on a stream of its own.
 	connect(t, ctx, b.h, a.h)
-	if err := b.gate.Wait(ctx, a.h.ID()); err != nil {
-		t.Fatal(err)
-	}
+	eventually(t, "the first proof to finish on both sides", func() bool {
+		a.gate.mu.Lock()
+		defer a.gate.mu.Unlock()
+		st := a.gate.peers[b.h.ID()]
+		return st != nil && st.decided && st.active == 0 && b.gate.Member(a.h.ID())
+	})
 	st, err := b.h.NewStream(ctx, a.h.ID(), protocol.MembershipProtocol)
 	if err != nil {
 		t.Fatal(err)
@@ -704,7 +707,7 @@ func TestReconnectAfterFailure(t *testing.T) {
 	if _, err := st.Write(bad); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "b to be cut", func() bool { return !connected(a.h, b.h) })
+	eventually(t, "b to be cut", func() bool { return !connected(a.h, b.h) && !connected(b.h, a.h) })
 	connect(t, ctx, b.h, a.h)
 	eventually(t, "b to prove again", func() bool { return a.gate.Member(b.h.ID()) && b.gate.Member(a.h.ID()) })
 	a.publishUntil(t, ctx, z.Topic, b, "again")
