@@ -16,6 +16,14 @@
 // shares, the gate writes the missing subscriptions itself. Inbound pubsub
 // streams are read only after the verdict, and incoming RPCs about topics
 // the peer has not proved are dropped (Gate.PubsubOptions).
+//
+// Flood publishing and gossip emission pick peers from a topic's subscriber
+// list without asking the peer filter: the subscription filter, which drops
+// unproven subscriptions, keeps strangers off that list, and the stream
+// filter is the backstop. The stream filter relies on pubsub writing each
+// RPC in one Write (comm.go, writeRpc); anything else is refused, so a
+// pubsub upgrade that changes it fails closed, and this package's tests
+// show it. Re-run them on every pubsub upgrade.
 package membership
 
 import (
