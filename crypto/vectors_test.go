@@ -53,6 +53,7 @@ func computeVectors(t *testing.T) map[string]string {
 		t.Fatal(err)
 	}
 	disc := vecZone.DiscoveryKey(vecDay)
+	proof := vecZone.ProofKey(vecAlertEpoch)
 	k, err := KEMKeyFromSeed(vecKEMSeed)
 	if err != nil {
 		t.Fatal(err)
@@ -79,6 +80,7 @@ func computeVectors(t *testing.T) map[string]string {
 		"alert_ciphertext":      hex.EncodeToString(alert),
 		"discovery_day":         vecDay.Format("2006-01-02"),
 		"discovery_key":         hex.EncodeToString(disc[:]),
+		"proof_key_epoch_7":     hex.EncodeToString(proof[:]),
 		"kem_seed":              hex.EncodeToString(vecKEMSeed),
 		"kem_public_key_sha256": sha256Hex(k.PublicBytes()),
 		"hpke_enc_sha256":       sha256Hex(enc),

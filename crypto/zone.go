@@ -105,6 +105,19 @@ const SyncKeySize = 32
 
 const syncLabel = "lookout sync v1"
 
+// ProofKey returns the key with which a member's node proves membership of
+// the zone in an epoch to a peer it connects to (node/membership).
+func (s ZoneSecret) ProofKey(epoch uint32) [ProofKeySize]byte {
+	var out [ProofKeySize]byte
+	copy(out[:], mustDerive(s[:], epochInfo(proofLabel, epoch), ProofKeySize))
+	return out
+}
+
+// ProofKeySize is the size of a proof key (an HMAC-SHA256 key).
+const ProofKeySize = 32
+
+const proofLabel = "lookout proof v1"
+
 // AEADKey is an XChaCha20-Poly1305 key. It is safe for concurrent use.
 // Nonces are NonceSize bytes and may be random: 24 bytes make collisions
 // negligible.
