@@ -89,11 +89,11 @@ func (q Quick) IsZero() bool { return q == Quick{} }
 func ParseQuick(what, uniform string, vehicles int) (Quick, error) {
 	w, err := ParseWhatCode(what)
 	if err != nil {
-		return Quick{}, &FieldError{Field: "what code", Err: err}
+		return Quick{}, err
 	}
 	u, err := ParseUniformCode(uniform)
 	if err != nil {
-		return Quick{}, &FieldError{Field: "uniform code", Err: err}
+		return Quick{}, err
 	}
 	if vehicles < 0 || vehicles > MaxVehicles {
 		return Quick{}, &FieldError{Field: "vehicles", Err: fmt.Errorf("%w: 0 to %d", ErrEnum, MaxVehicles)}
