@@ -236,8 +236,10 @@ func (s *Set) Footer(width int) string {
 	return wrap(s.Notice, "", width) + "\n" + wrap(fmt.Sprintf("(%s) %s", s.Written, s.Check), "", width) + "\n"
 }
 
-// wrap breaks text into lines of at most width columns (counted in
-// runes), the first led by lead and the rest indented to match it.
+// wrap breaks text at its spaces (U+0020 only: no-break spaces, as
+// around French guillemets, hold) into lines of at most width columns
+// (counted in runes), the first led by lead and the rest indented to
+// match it.
 func wrap(text, lead string, width int) string {
 	indent := strings.Repeat(" ", utf8.RuneCountInString(lead))
 	if width <= 0 {
@@ -247,7 +249,7 @@ func wrap(text, lead string, width int) string {
 	line := lead
 	n := utf8.RuneCountInString(lead)
 	empty := true
-	for _, word := range strings.Fields(text) {
+	for _, word := range strings.FieldsFunc(text, func(r rune) bool { return r == ' ' || r == '\n' || r == '\t' }) {
 		wn := utf8.RuneCountInString(word)
 		if !empty && n+1+wn > width {
 			lines = append(lines, line)
