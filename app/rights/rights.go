@@ -63,6 +63,7 @@ type Card struct {
 type Set struct {
 	Lang     string `json:"lang"`     // en, fr or es
 	Language string `json:"language"` // the language's own name
+	Title    string `json:"title"`    // "Know your rights", as a screen's title
 	Written  string `json:"written"`  // date the text was written, YYYY-MM-DD
 	Notice   string `json:"notice"`   // "general information, not legal advice"
 	Check    string `json:"check"`    // asks organizers to have a legal clinic check the cards
@@ -153,7 +154,7 @@ func (s *Set) check() error {
 	if _, err := time.Parse(WrittenLayout, s.Written); err != nil {
 		return fmt.Errorf("written %q: want a date like 2026-12-02", s.Written)
 	}
-	for _, f := range []struct{ name, v string }{{"language", s.Language}, {"notice", s.Notice}, {"check", s.Check}} {
+	for _, f := range []struct{ name, v string }{{"language", s.Language}, {"title", s.Title}, {"notice", s.Notice}, {"check", s.Check}} {
 		if err := text(f.name, f.v, MaxNoticeLen); err != nil {
 			return err
 		}

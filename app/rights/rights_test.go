@@ -101,7 +101,7 @@ func TestCardLookup(t *testing.T) {
 }
 
 func TestParseRejects(t *testing.T) {
-	ok := `{"lang":"fr","language":"Français","written":"2026-12-02","notice":"n","check":"c","cards":[{"id":"door","title":"t","intro":"i","points":["p"]}]}`
+	ok := `{"lang":"fr","language":"Français","title":"Connaître ses droits","written":"2026-12-02","notice":"n","check":"c","cards":[{"id":"door","title":"t","intro":"i","points":["p"]}]}`
 	if _, err := Parse([]byte(ok)); err != nil {
 		t.Fatalf("Parse(valid): %v", err)
 	}
