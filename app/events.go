@@ -103,7 +103,7 @@ func (u *UI) notify(a api.Alert) {
 	var n *fyne.Notification
 	switch {
 	case a.Kind == "sighting" && a.State == "verified":
-		n = fyne.NewNotification(L("notify.verified.title", args{"Zone": a.ZoneName}), L("notify.verified.body", args{"What": a.What, "Where": a.Where}))
+		n = fyne.NewNotification(L("notify.verified.title", args{"Zone": a.ZoneName}), L("notify.verified.body", args{"What": u.whatText(a), "Where": a.Where}))
 	case a.Kind == "callout" && a.State == "active":
 		n = fyne.NewNotification(L("notify.callout.title", args{"Zone": a.ZoneName}), L("notify.callout.body", args{"Title": a.Title, "Where": a.Where, "Need": a.Needed}))
 	default:
