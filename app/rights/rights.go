@@ -18,11 +18,13 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"lookout/node/api"
 )
 
-// Languages are the languages of the built-in cards; the first is the
-// fallback for any other.
-var Languages = []string{"en", "fr", "es"}
+// Languages are the languages of the built-in cards, Lookout's
+// languages (api.Languages); the first is the fallback for any other.
+var Languages = api.Languages
 
 // Topics are the built-in cards' IDs, in the order they are listed.
 var Topics = []string{TopicDoor, TopicWitness, TopicAccompany, TopicStopped}
@@ -101,18 +103,7 @@ var builtin = func() map[string]*Set {
 
 // Lang returns the card language of a locale name such as "es",
 // "fr_CA.UTF-8" or "en-GB", or "" if there are no cards in it.
-func Lang(locale string) string {
-	l := strings.ToLower(strings.TrimSpace(locale))
-	if i := strings.IndexAny(l, "_-.@"); i >= 0 {
-		l = l[:i]
-	}
-	for _, s := range Languages {
-		if l == s {
-			return s
-		}
-	}
-	return ""
-}
+func Lang(locale string) string { return api.Lang(locale) }
 
 // Parse decodes and checks a card set: known fields only, every part
 // present and within its limit, IDs unique.
