@@ -165,3 +165,36 @@ func TestNoFyne(t *testing.T) {
 		t.Errorf("app/rights depends on Fyne")
 	}
 }
+
+// FuzzParse: a card set from elsewhere (a zone's cards, later) never
+// panics the parser, and whatever parses passes its checks again.
+func FuzzParse(f *testing.F) {
+	for _, l := range Languages {
+		b, err := cardFS.ReadFile("cards/" + l + ".json")
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+		f.Add(b[:len(b)/2])
+	}
+	f.Add([]byte(`{"lang":"es","cards":[{"id":"x"}]}`))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := Parse(b)
+		if err != nil {
+			if s != nil {
+				t.Fatalf("set with an error")
+			}
+			return
+		}
+		if err := s.check(); err != nil {
+			t.Fatalf("parsed set fails its checks: %v", err)
+		}
+		var out strings.Builder
+		for _, c := range s.Cards {
+			if err := s.WriteCard(&out, c, 40); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
