@@ -40,6 +40,7 @@ func (u *UI) showAlert(id string) {
 			box.Add(l)
 		}
 		box.Add(u.actions(a, msg))
+		box.Add(u.rightsButton(&a)) // know your rights, one tap from every alert (app/rights.go)
 		box.Add(msg)
 		box.Add(widget.NewSeparator())
 		for _, f := range u.fields(a) {
@@ -82,7 +83,7 @@ func (u *UI) fields(a api.Alert) [][2]string {
 			add("field.cosigners", strconv.Itoa(len(a.Cosigners)))
 		}
 	} else {
-		add("field.what", a.What)
+		add("field.what", u.whatText(a))
 		add("field.where", a.Where)
 		if a.Size > 0 {
 			add("field.size", strconv.Itoa(a.Size))

@@ -137,7 +137,7 @@ func (u *UI) feedItem(a api.Alert) fyne.CanvasObject {
 	if a.Exercise {
 		head.Add(drillLabel())
 	}
-	what := a.What
+	what := u.whatText(a)
 	if a.Kind == "callout" {
 		what = L("feed.callout.title", args{"Title": a.Title})
 	}

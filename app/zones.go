@@ -77,6 +77,7 @@ func (u *UI) zonesContent() fyne.CanvasObject {
 	if u.opt.Practice != nil || u.practice != nil {
 		box.Add(u.practiceButton())
 	}
+	box.Add(u.rightsButton(nil)) // know your rights (app/rights.go)
 	box.Add(widget.NewButtonWithIcon(L("zones.settings"), theme.SettingsIcon(), u.showSettings))
 	return box
 }

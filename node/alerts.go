@@ -78,12 +78,16 @@ func (n *Node) Report(ctx context.Context, req api.ReportRequest) (api.Alert, er
 	if err := checkCount("size", req.Size); err != nil {
 		return api.Alert{}, err
 	}
+	q, err := protocol.ParseQuick(req.WhatCode, req.UniformCode, req.Vehicles)
+	if err != nil {
+		return api.Alert{}, fmt.Errorf("%w: %w", control.ErrInvalid, err)
+	}
 	// The message lives as long as any zone may keep a sighting; the
 	// sighting itself expires per the zone's settings (protocol.Fold).
 	a := n.newAlert(protocol.KindSighting, req.Exercise, protocol.MaxLifetime)
 	a.What, a.Area, a.Size = strings.TrimSpace(req.What), strings.TrimSpace(req.Where), uint16(req.Size)
 	a.Activity, a.Uniform, a.Equipment = strings.TrimSpace(req.Activity), strings.TrimSpace(req.Uniform), strings.TrimSpace(req.Equipment)
-	a.Observed = a.Sent
+	a.Observed, a.Quick = a.Sent, q
 	msg, err := n.publish(ctx, z, a)
 	if err != nil {
 		return api.Alert{}, err

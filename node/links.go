@@ -697,6 +697,7 @@ func content(root *protocol.Message, v api.Alert, kind protocol.Kind) *protocol.
 	switch root.Alert.Kind {
 	case protocol.KindSighting:
 		a.What, a.Area, a.Size, a.Activity, a.Uniform, a.Equipment = v.What, v.Where, uint16(v.Size), v.Activity, v.Uniform, v.Equipment
+		a.Quick = root.Alert.Quick
 		if v.Observed != nil {
 			a.Observed = *v.Observed
 		}
@@ -976,6 +977,7 @@ func (n *Node) relay(ctx context.Context, z *zone, l *protocol.Link, t *protocol
 		}
 		a.Expires = a.Sent.Add(protocol.MaxLifetime)
 		a.What, a.Area, a.Size, a.Activity, a.Uniform, a.Equipment, a.Observed = t.What, t.Area, t.Size, t.Activity, t.Uniform, t.Equipment, t.Observed
+		a.Quick = t.Quick
 	case protocol.KindCallout:
 		if root != nil && (!fromHere || !t.Via.At.After(latest)) {
 			return nil

@@ -527,6 +527,7 @@ func (n *Node) viewLocked(z *zone, roots []*protocol.Message) (api.Alert, bool) 
 	switch a.Kind {
 	case protocol.KindSighting:
 		out.What, out.Size, out.Activity, out.Uniform, out.Equipment = a.What, int(a.Size), a.Activity, a.Uniform, a.Equipment
+		out.WhatCode, out.UniformCode, out.Vehicles = a.Quick.What.String(), a.Quick.Uniform.String(), int(a.Quick.Vehicles)
 		if !a.Observed.IsZero() {
 			t := a.Observed
 			out.Observed = &t

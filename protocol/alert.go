@@ -205,6 +205,8 @@ type Alert struct {
 	Uniform   string
 	Equipment string
 	Observed  time.Time // zero if not given
+	// Quick: codes each reader sees in their own language (version 3).
+	Quick Quick
 
 	// Callout.
 	Title  string
@@ -335,6 +337,12 @@ func (a *Alert) Validate() error {
 	if err := a.validateGovernance(); err != nil {
 		return err
 	}
+	if a.Kind != KindSighting && !a.Quick.IsZero() {
+		return &FieldError{Field: "quick", Err: fmt.Errorf("%w: not used by %s", ErrEnum, a.Kind)}
+	}
+	if err := a.Quick.validate(); err != nil {
+		return err
+	}
 	if err := a.validateLink(); err != nil {
 		return err
 	}
@@ -346,7 +354,7 @@ func (a *Alert) Validate() error {
 		allowed  bool
 	}{
 		{"area", a.Area, MaxPlaceLen, a.Kind == KindSighting || a.Kind == KindCallout, !a.Kind.IsGovernance() && a.Kind != KindShare && a.Kind != KindTally},
-		{"what", a.What, MaxTextLen, a.Kind == KindSighting, a.Kind == KindSighting},
+		{"what", a.What, MaxTextLen, a.Kind == KindSighting && a.Quick.What == WhatNone, a.Kind == KindSighting},
 		{"activity", a.Activity, MaxTextLen, false, a.Kind == KindSighting},
 		{"uniform", a.Uniform, MaxTextLen, false, a.Kind == KindSighting},
 		{"equipment", a.Equipment, MaxTextLen, false, a.Kind == KindSighting},
@@ -414,6 +422,7 @@ func (a *Alert) MarshalBinary() ([]byte, error) {
 		w.str(a.Uniform)
 		w.str(a.Equipment)
 		w.time(a.Observed)
+		a.Quick.encode(&w)
 	case KindCallout:
 		w.str(a.Title)
 		w.str(a.When)
@@ -509,6 +518,7 @@ func ParseAlert(b []byte) (*Alert, error) {
 		a.Uniform = r.str("uniform", MaxTextLen)
 		a.Equipment = r.str("equipment", MaxTextLen)
 		a.Observed = r.time("observed")
+		a.Quick = parseQuick(&r)
 	case KindCallout:
 		a.Title = r.str("title", MaxTitleLen)
 		a.When = r.str("when", MaxWhenLen)

@@ -310,6 +310,8 @@ type wireAlert struct {
 	size                                 uint16
 	activity, uniform, equipment         string
 	observed                             int64
+	whatCode, uniformCode                uint8
+	vehicles                             uint16
 }
 
 func (w wireAlert) bytes() []byte {
@@ -334,6 +336,9 @@ func (w wireAlert) bytes() []byte {
 	o.str(w.uniform)
 	o.str(w.equipment)
 	o.i64(w.observed)
+	o.u8(w.whatCode) // quick codes (version 3)
+	o.u8(w.uniformCode)
+	o.u16(w.vehicles)
 	o.u8(0) // no via (version 2)
 	return o.b
 }
@@ -358,7 +363,8 @@ func TestParseAlertRejects(t *testing.T) {
 	}{
 		{"wire baseline", w(func(*wireAlert) {}), nil},
 		{"version 0", with(sighting, 0, 0), ErrVersion},
-		{"version 3", with(sighting, 0, 3), ErrVersion},
+		{"version 2 (before quick codes)", with(sighting, 0, 2), ErrVersion},
+		{"version 4", with(sighting, 0, 4), ErrVersion},
 		{"version 255", with(sighting, 0, 255), ErrVersion},
 		{"kind 0", with(sighting, 1, 0), ErrKind},
 		{"kind 15", with(sighting, 1, 15), ErrKind},
@@ -384,6 +390,12 @@ func TestParseAlertRejects(t *testing.T) {
 		{"invalid UTF-8 in uniform", w(func(x *wireAlert) { x.uniform = "\xfe" }), ErrBadText},
 		{"size over MaxCount", w(func(x *wireAlert) { x.size = MaxCount + 1 }), ErrEnum},
 		{"size 0xffff", w(func(x *wireAlert) { x.size = 0xffff }), ErrEnum},
+		{"quick codes only", w(func(x *wireAlert) { x.what, x.whatCode, x.uniformCode, x.vehicles = "", 1, 2, 3 }), nil},
+		{"what code 6", w(func(x *wireAlert) { x.whatCode = 6 }), ErrEnum},
+		{"what code 255", w(func(x *wireAlert) { x.whatCode = 255 }), ErrEnum},
+		{"uniform code 3", w(func(x *wireAlert) { x.uniformCode = 3 }), ErrEnum},
+		{"vehicles over MaxVehicles", w(func(x *wireAlert) { x.vehicles = MaxVehicles + 1 }), ErrEnum},
+		{"no what and no what code", w(func(x *wireAlert) { x.what, x.uniformCode, x.vehicles = "", 1, 2 }), ErrMissing},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

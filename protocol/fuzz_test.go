@@ -51,7 +51,7 @@ func seedBytes(f *testing.F, bs ...[]byte) {
 
 func goldenBodies(f *testing.F) [][]byte {
 	var out [][]byte
-	for _, name := range []string{"alert_sighting", "alert_callout", "alert_confirm", "alert_respond", "alert_clear",
+	for _, name := range []string{"alert_sighting", "alert_sighting_quick", "alert_callout", "alert_confirm", "alert_respond", "alert_clear",
 		"alert_callout_update", "alert_cosign", "alert_member", "alert_role", "alert_remove", "alert_rekey", "alert_settings"} {
 		out = append(out, mustBody(f, goldenAlerts(f)[name]))
 	}

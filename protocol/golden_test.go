@@ -143,6 +143,7 @@ func goldenAlerts(t testing.TB) map[string]*Alert {
 	cid := ComputeAlertID(mustBody(t, callout))
 	return map[string]*Alert{
 		"alert_sighting":       sighting,
+		"alert_sighting_quick": newQuickSighting(),
 		"alert_callout":        callout,
 		"alert_confirm":        newConfirm(sid),
 		"alert_respond":        newRespond(cid),
@@ -159,6 +160,7 @@ func goldenAlerts(t testing.TB) map[string]*Alert {
 
 // goldenNotes say more about some golden alert bodies.
 var goldenNotes = map[string]string{
+	"alert_sighting_quick": "a quick report: what code 1 (officers at a door), 3 officers, uniform code 2 (plain clothes),\n1 vehicle, free text \"rue Jarry, 2e étage\" as typed in activity, what left empty",
 	"alert_callout_update": "the organizer's update of alert_callout.golden (a callout with a ref)",
 	"alert_cosign":         "the founder co-signs alert_callout.golden",
 	"alert_member":         "the member announces name \"Amara\" and the X-Wing key of KEM seed 0x0d...",
@@ -224,7 +226,7 @@ func TestAlertLayout(t *testing.T) {
 	if n := int(b[86])<<8 | int(b[87]); n != len(a.Area) || string(b[88:88+n]) != a.Area {
 		t.Errorf("area not at 86")
 	}
-	if len(b) != 86+2+len(a.Area)+2+len(a.What)+2+2+len(a.Activity)+2+len(a.Uniform)+2+len(a.Equipment)+8+1 {
+	if len(b) != 86+2+len(a.Area)+2+len(a.What)+2+2+len(a.Activity)+2+len(a.Uniform)+2+len(a.Equipment)+8+QuickSize+1 {
 		t.Errorf("sighting body is %d bytes", len(b))
 	}
 }

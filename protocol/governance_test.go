@@ -123,7 +123,7 @@ func TestParseGovernanceRejects(t *testing.T) {
 		{"member/name length 0xffff", with("alert_member", 88, 0xff, 0xff), ErrTooLong},
 		{"member/trailing byte", append(body("alert_member"), 0), ErrTrailing},
 		{"role/cert of another zone", with("alert_role", 88+1, otherZone[:]...), ErrWrongZone},
-		{"role/cert version", with("alert_role", 88, 3), ErrVersion},
+		{"role/cert version", with("alert_role", 88, 2), ErrVersion},
 		{"role/cert role 4", with("alert_role", 88+certOffRole, 4), ErrEnum},
 		{"role/trailing byte", append(body("alert_role"), 0), ErrTrailing},
 		{"remove/subject zero", with("alert_remove", 88, make([]byte, 32)...), ErrMissing},

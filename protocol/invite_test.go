@@ -140,7 +140,7 @@ func TestInviteRejects(t *testing.T) {
 		{"half", code[:len(InviteCodePrefix)+4*(len(payload)/8)], ErrChecksum},
 		{"extra char", code + "A", ErrBadInvite},
 		{"checksum only wrong", codeOf(body)[:len(code)-2] + "AA", ErrChecksum},
-		{"version 3", withBody(func(b []byte) []byte { b[0] = 3; return b }), ErrVersion},
+		{"version 2", withBody(func(b []byte) []byte { b[0] = 2; return b }), ErrVersion},
 		{"9 addresses", withBody(func(b []byte) []byte {
 			b = b[:offAddrs]
 			b = append(b, MaxInviteAddrs+1)
@@ -323,7 +323,7 @@ func TestGrantRejects(t *testing.T) {
 		b    []byte
 		want error
 	}{
-		{"version", with(0, 3), ErrVersion},
+		{"version", with(0, 2), ErrVersion},
 		{"name too long", with(offName+1, MaxZoneNameLen+1), ErrTooLong},
 		{"chain length 0", with(offChain, 0), ErrChain},
 		{"chain length 5", with(offChain, 5), ErrChain},

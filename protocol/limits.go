@@ -8,7 +8,7 @@ import (
 
 // Version is the protocol version carried in every encoding. Changing any
 // byte layout in this package bumps it.
-const Version = 2
+const Version = 3
 
 // Sizes of identifiers.
 const (
@@ -31,7 +31,12 @@ const (
 	MaxRightsLen   = 1000 // callout know-your-rights note
 	MaxZoneNameLen = 64
 	MaxCount       = 10000 // size of a group seen, people needed
+	MaxVehicles    = 1000  // vehicles in a quick report
 )
+
+// QuickSize is a sighting's quick-report codes: u8 what code, u8 uniform
+// code, u16 vehicles (version 3).
+const QuickSize = 1 + 1 + 2
 
 // Structural limits.
 const (

@@ -360,7 +360,7 @@ func (a *Alert) validateLink() error {
 //	u8 version | u8 kind | u8 status | forward body | content by kind
 //
 // Content: a sighting's what, area, size, activity, uniform, equipment,
-// observed; a callout's title, area, when, need, bring, rights, expires;
+// observed, quick codes; a callout's title, area, when, need, bring, rights, expires;
 // a clear's reason and note; a tally's three counts.
 func EndorsementBody(a *Alert) ([]byte, error) {
 	if a.Via == nil || !carriesVia(a.Kind) {
@@ -383,6 +383,7 @@ func EndorsementBody(a *Alert) ([]byte, error) {
 		w.str(a.Uniform)
 		w.str(a.Equipment)
 		w.time(a.Observed)
+		a.Quick.encode(&w)
 	case KindCallout:
 		w.str(a.Title)
 		w.str(a.Area)
@@ -427,6 +428,7 @@ func ParseEndorsement(b []byte) (*Alert, error) {
 		a.Uniform = r.str("uniform", MaxTextLen)
 		a.Equipment = r.str("equipment", MaxTextLen)
 		a.Observed = r.time("observed")
+		a.Quick = parseQuick(&r)
 	case KindCallout:
 		a.Title = r.str("title", MaxTitleLen)
 		a.Area = r.str("area", MaxPlaceLen)
@@ -458,8 +460,10 @@ func ParseEndorsement(b []byte) (*Alert, error) {
 		return nil, fmt.Errorf("decode endorsement: %w", &FieldError{Field: "status", Err: ErrEnum})
 	case a.Kind == KindClear && a.Reason != ClearAllClear:
 		return nil, fmt.Errorf("decode endorsement: %w", &FieldError{Field: "reason", Err: fmt.Errorf("%w: only an all clear crosses a link", ErrEnum)})
-	case a.Kind == KindSighting && a.What == "":
+	case a.Kind == KindSighting && a.What == "" && a.Quick.What == WhatNone:
 		return nil, fmt.Errorf("decode endorsement: %w", &FieldError{Field: "what", Err: ErrMissing})
+	case a.Quick.validate() != nil:
+		return nil, fmt.Errorf("decode endorsement: %w", a.Quick.validate())
 	case a.Kind == KindCallout && (a.Title == "" || a.Expires.IsZero()):
 		return nil, fmt.Errorf("decode endorsement: %w", &FieldError{Field: "title", Err: ErrMissing})
 	case a.Size > MaxCount || a.Need > MaxCount || a.Tally.EnRoute > MaxTally || a.Tally.OnScene > MaxTally || a.Tally.Cannot > MaxTally:

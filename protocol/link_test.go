@@ -205,6 +205,7 @@ func TestValidateForwarded(t *testing.T) {
 		}), ErrEndorser},
 		{"forged endorser: endorser ID swapped", linkValidator(f), f.org, f.orgChain, forged(func(a *Alert) { a.Via.Endorser = f.outsider.ID() }), ErrEndorser},
 		{"content changed after endorsement", linkValidator(f), f.org, f.orgChain, forged(func(a *Alert) { a.What = "nothing to see" }), ErrBadSignature},
+		{"what code changed after endorsement", linkValidator(f), f.org, f.orgChain, forged(func(a *Alert) { a.Quick.What = WhatArrest }), ErrBadSignature},
 		{"hops changed after endorsement", linkValidator(f), f.org, f.orgChain, forged(func(a *Alert) { a.Via.Hops = 3 }), ErrBadSignature},
 		{"another link (wrong zone)", linkValidator(f), f.org, f.orgChain, forged(func(a *Alert) { a.Via.Link = LinkID{0x99} }), ErrLink},
 		{"relayed by an organizer who is not the link end", linkValidator(f), f.founder, f.founderChain, newForwarded(t), ErrNotAllowed},
@@ -381,6 +382,11 @@ func FuzzParseEndorsement(f *testing.F) {
 	tl := newTally(f, refA)
 	tb, _ := EndorsementBody(tl)
 	f.Add(EncodeEndorsement(tb, tl.Via.Sig))
+	q := newQuickSighting()
+	q.Via = &Forward{Link: testLink, Digest: testDigest, Hops: 1, Origin: "Villeray", At: t0}
+	if qb, err := Endorse(peerEnd(), q); err == nil {
+		f.Add(EncodeEndorsement(qb, q.Via.Sig))
+	}
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		a, err := ParseEndorsementFrame(b)

@@ -415,7 +415,7 @@ func TestFoldIncident(t *testing.T) {
 	f := newStateFixture(t, RoleMember)
 	m := time.Minute
 	s1 := f.sighting                                       // reporter, t0
-	s1b := f.report(reporter, RoleMember, placeA, at(5*m)) // the same reporter again
+	s1b := f.report(reporter, RoleMember, placeA, at(4*m)) // the same reporter again, before alice (no tie on sent)
 	s2 := f.report(alice, RoleMember, placeA2, at(5*m))
 	s3 := f.report(bob, RoleMember, placeA, at(10*m))
 	s2x := f.reportWith(alice, RoleMember, placeA, at(5*m), func(a *Alert) { a.Status = StatusExercise })

@@ -50,7 +50,7 @@ func init() {
 		{"zone accept-link", "ZONE CODE [--name NAME] [--json]", "accept another zone's link offer code (organizers)", runZoneAcceptLink},
 		{"zone links", "ZONE [--json]", "list a zone's links: peer, state, since and link ID", runZoneLinks},
 		{"zone unlink", "ZONE LINK", "end a link, given by ID, ID prefix or peer name (organizers)", runZoneUnlink},
-		{"report", "ZONE --what TEXT --where TEXT [--size N] [--activity T] [--uniform T] [--equipment T] [--exercise]", "report a sighting; prints its alert ID", runReport},
+		{"report", "ZONE --what TEXT|--what-code CODE --where TEXT [--size N] [--activity T] [--uniform marked|plain|T] [--vehicles N] [--equipment T] [--exercise]", "report a sighting; prints its alert ID. Codes (--what-code, --uniform marked|plain) are shown to each member in their own language; -h lists them", runReport},
 		{"callout", "ZONE --title TEXT --where TEXT [--when TIME] [--need N] [--bring T] [--rights T] [--exercise]", "call members out (organizers); prints its alert ID. A zone named \"update\" must be given by its ID", runCallout},
 		{"callout update", "ALERT [--title T] [--where T] [--when T] [--need N] [--bring T] [--rights T]", "change a callout (organizers)", runCalloutUpdate},
 		{"cosign", "ALERT", "co-sign a callout another organizer sent, where the zone requires two (organizers)", runCosign},
@@ -60,6 +60,7 @@ func init() {
 		{"clear", "ALERT [--reason TEXT]", "give the all clear (verifiers, organizers) or retract your own alert", runClear},
 		{"alerts", "ZONE [--json]", "list a zone's active alerts", runAlerts},
 		{"watch", "ZONE [--json]", "print a zone's new alerts and updates as they arrive", runWatch},
+		{"rights", "[TOPIC] [--lang en|fr|es]", "read the built-in know-your-rights cards, offline; lists the topics without TOPIC (--zone ZONE, a zone's own cards, comes with zone cards)", runRights},
 	}
 }
 

@@ -134,15 +134,31 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&req.Where, "where", "", "where it is: `PLACE`")
 	fs.IntVar(&req.Size, "size", 0, "how many agents: `N`")
 	fs.StringVar(&req.Activity, "activity", "", "what they are doing: `TEXT`")
-	fs.StringVar(&req.Uniform, "uniform", "", "uniforms or markings: `TEXT`")
+	fs.StringVar(&req.Uniform, "uniform", "", uniformUsage())
 	fs.StringVar(&req.Equipment, "equipment", "", "equipment and vehicles: `TEXT`")
 	fs.BoolVar(&req.Exercise, "exercise", false, "mark it as a drill")
+	whatCode := &choiceFlag{choices: api.WhatCodes}
+	fs.Var(whatCode, "what-code", whatCodeUsage())
+	fs.IntVar(&req.Vehicles, "vehicles", 0, "how many vehicles: `N`")
 	pos, err := e.parse("report", fs, args, "ZONE")
 	if err != nil {
 		return err
 	}
-	if err := need("report", "what", req.What, "where", req.Where); err != nil {
+	req.WhatCode = whatCode.value
+	if req.WhatCode == "" {
+		if err := need("report", "what (or --what-code)", req.What); err != nil {
+			return err
+		}
+	}
+	if err := need("report", "where", req.Where); err != nil {
 		return err
+	}
+	// --uniform marked|plain is a code; other text goes as typed.
+	if u := strings.ToLower(strings.TrimSpace(req.Uniform)); u == api.UniformMarked || u == api.UniformPlain {
+		req.UniformCode, req.Uniform = u, ""
+	}
+	if req.Vehicles < 0 {
+		return &usageError{cmd: "report", msg: "--vehicles is negative"}
 	}
 	if req.Size < 0 {
 		return &usageError{cmd: "report", msg: "--size is negative"}

@@ -47,7 +47,11 @@ func formatAlert(a api.Alert, name func(id string) string) string {
 		if a.Size > 0 {
 			size = fmt.Sprintf("size %d", a.Size)
 		}
-		details(&b, a.What, size, a.Activity, a.Uniform, a.Equipment)
+		quick := quickDetails(a) // codes in the reader's language, officers counted
+		if quick != "" {
+			size = ""
+		}
+		details(&b, quick, a.What, size, a.Activity, a.Uniform, a.Equipment)
 		if a.Confirmations != nil {
 			n := *a.Confirmations
 			fmt.Fprintf(&b, " (%d %s", n, plural(n, "witness", "witnesses"))

@@ -54,6 +54,11 @@ type Alert struct {
 	Uniform   string     `json:"uniform,omitempty"`
 	Equipment string     `json:"equipment,omitempty"`
 	Observed  *time.Time `json:"observed,omitempty"`
+	// Quick-report codes (see quick.go): shown to each reader in their
+	// own language with QuickText; Size is the number of officers.
+	WhatCode    string `json:"what_code,omitempty"`    // door, vehicle, arrest, checkpoint or foot
+	UniformCode string `json:"uniform_code,omitempty"` // marked or plain
+	Vehicles    int    `json:"vehicles,omitempty"`
 	// Confirmations counts distinct members who have confirmed a sighting,
 	// the reporter included. Set for sightings only.
 	Confirmations *int `json:"confirmations,omitempty"`
@@ -94,7 +99,8 @@ type Alert struct {
 	LinkedResponders *Responders `json:"linked_responders,omitempty"`
 }
 
-// ReportRequest asks the node to publish a sighting.
+// ReportRequest asks the node to publish a sighting. What may be empty
+// if WhatCode is set.
 type ReportRequest struct {
 	Zone      string `json:"zone"` // name or ID
 	What      string `json:"what"`
@@ -104,6 +110,10 @@ type ReportRequest struct {
 	Uniform   string `json:"uniform,omitempty"`
 	Equipment string `json:"equipment,omitempty"`
 	Exercise  bool   `json:"exercise,omitempty"`
+	// Quick-report codes, as in Alert.
+	WhatCode    string `json:"what_code,omitempty"`
+	UniformCode string `json:"uniform_code,omitempty"`
+	Vehicles    int    `json:"vehicles,omitempty"`
 }
 
 // CalloutRequest asks the node to publish a callout (organizers only).

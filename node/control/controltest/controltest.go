@@ -80,6 +80,7 @@ const (
 	maxQuorum      = 50
 	maxRateLimit   = 1000
 	maxCount       = 10000
+	maxVehicles    = 1000 // protocol.MaxVehicles
 )
 
 func (f *Fake) now() time.Time {
@@ -294,8 +295,12 @@ func (f *Fake) Report(ctx context.Context, req api.ReportRequest) (api.Alert, er
 	switch {
 	case z == nil:
 		return api.Alert{}, fmt.Errorf("zone %q: %w", req.Zone, control.ErrNotFound)
-	case req.What == "" || req.Where == "":
-		return api.Alert{}, fmt.Errorf("%w: a sighting needs what and where", control.ErrInvalid)
+	case (req.What == "" && req.WhatCode == "") || req.Where == "":
+		return api.Alert{}, fmt.Errorf("%w: a sighting needs what (or a what code) and where", control.ErrInvalid)
+	case req.WhatCode != "" && !slices.Contains(api.WhatCodes, req.WhatCode),
+		req.UniformCode != "" && !slices.Contains(api.UniformCodes, req.UniformCode),
+		req.Vehicles < 0 || req.Vehicles > maxVehicles:
+		return api.Alert{}, fmt.Errorf("%w: quick-report code out of range", control.ErrInvalid)
 	case req.Size < 0 || req.Size > maxCount:
 		return api.Alert{}, fmt.Errorf("%w: size must be between 0 and %d", control.ErrInvalid, maxCount)
 	}
@@ -317,6 +322,7 @@ func (f *Fake) Report(ctx context.Context, req api.ReportRequest) (api.Alert, er
 	a := f.newAlert(z, "sighting", req.Where, req.Exercise)
 	a.ID, a.Incident, a.Sightings = id, id, []string{id}
 	a.What, a.Size, a.Activity, a.Uniform, a.Equipment = req.What, req.Size, req.Activity, req.Uniform, req.Equipment
+	a.WhatCode, a.UniformCode, a.Vehicles = req.WhatCode, req.UniformCode, req.Vehicles
 	a.Observed = &now
 	a.Confirmations = &one
 	a.Expires = now.Add(time.Duration(z.settings.Expiry))

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"lookout/app/rights"
+	"lookout/node/api"
+)
+
+// cardWidth is the column the cards are wrapped at.
+const cardWidth = 72
+
+// envLang is the user's language from the environment (LC_ALL, then
+// LC_MESSAGES, then LANG, the first one set), if Lookout has texts in it;
+// English otherwise.
+func envLang() string {
+	for _, v := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+		if s := os.Getenv(v); s != "" {
+			if l := api.Lang(s); l != "" {
+				return l
+			}
+			return api.Languages[0]
+		}
+	}
+	return api.Languages[0]
+}
+
+// langFlag is --lang: en, fr or es; the environment's language if unset.
+func langFlag() *choiceFlag {
+	return &choiceFlag{value: envLang(), choices: rights.Languages}
+}
+
+func runRights(ctx context.Context, e *env, args []string) error {
+	fs := e.flags()
+	lang := langFlag()
+	fs.Var(lang, "lang", "language of the cards: `en|fr|es` (default from LC_ALL, LC_MESSAGES or LANG)")
+	zone := fs.String("zone", "", "a zone's own cards (`ZONE`): not available yet; zone cards come in a later version")
+	pos, err := e.parseOptional("rights", fs, args, "TOPIC")
+	if err != nil {
+		return err
+	}
+	if *zone != "" {
+		return &usageError{cmd: "rights", msg: "--zone: zone cards are not in this version yet; run without --zone for the built-in cards"}
+	}
+	set := rights.Builtin(lang.value)
+	if len(pos) == 0 {
+		tw := tabwriter.NewWriter(e.stdout, 0, 8, 2, ' ', 0)
+		for _, c := range set.Cards {
+			fmt.Fprintf(tw, "%s\t%s\n", c.ID, c.Title)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		_, err := fmt.Fprintf(e.stdout, "\n%s\n%s", e.cmdline("rights TOPIC [--lang en|fr|es]"), set.Footer(cardWidth))
+		return err
+	}
+	c, err := set.Card(pos[0])
+	if err != nil {
+		return &usageError{cmd: "rights", msg: err.Error()}
+	}
+	return set.WriteCard(e.stdout, c, cardWidth)
+}
+
+// parseOptional is parse for a command with one optional positional
+// argument: it returns it, or nothing.
+func (e *env) parseOptional(name string, fs *flag.FlagSet, args []string, want string) ([]string, error) {
+	pos, err := e.parse(name, fs, args, want)
+	if u, ok := err.(*usageError); ok && u.msg == "missing "+want {
+		return e.parse(name, fs, args)
+	}
+	return pos, err
+}
+
+// quickDetails is a sighting's quick report in the user's language, ""
+// if it has none (see api.QuickText).
+func quickDetails(a api.Alert) string { return api.QuickText(a, envLang()) }
+
+// whatCodeUsage lists the what codes with their meaning in the user's
+// language, for `lookout report --help`.
+func whatCodeUsage() string {
+	lang := envLang()
+	parts := make([]string, len(api.WhatCodes))
+	for i, c := range api.WhatCodes {
+		parts[i] = c + " (" + api.WhatCodeText(c, lang) + ")"
+	}
+	return "quick report of what you see, shown to each member in their own language: `CODE`: " + strings.Join(parts, ", ")
+}
+
+// uniformUsage explains --uniform: a code, or text sent as typed.
+func uniformUsage() string {
+	lang := envLang()
+	return fmt.Sprintf("uniforms: marked (%s) or plain (%s), shown in each member's language; any other `TEXT` is sent as typed",
+		api.UniformCodeText(api.UniformMarked, lang), api.UniformCodeText(api.UniformPlain, lang))
+}
