@@ -61,6 +61,7 @@ func init() {
 		{"alerts", "ZONE [--json]", "list a zone's active alerts", runAlerts},
 		{"watch", "ZONE [--json]", "print a zone's new alerts and updates as they arrive", runWatch},
 	}
+	commands = append(commands, opsCommands()...) // version.go
 }
 
 func lookup(name string) *command {
