@@ -95,7 +95,7 @@ func openForClock(z *zone, data []byte) *protocol.Signed {
 // the clock is off.
 func (n *Node) checkClock(now time.Time) {
 	est := n.mon.clock.Estimate(now)
-	if !est.Off() {
+	if est.Warning() == "" {
 		return
 	}
 	n.mon.mu.Lock()
@@ -104,7 +104,11 @@ func (n *Node) checkClock(now time.Time) {
 		return
 	}
 	n.mon.warned = now
-	n.log.Warn("CLOCK IS OFF: "+est.Warning(), "offset", est.Offset.Round(time.Second), "senders", est.Senders)
+	head := "CLOCK IS OFF: "
+	if !est.Off() {
+		head = "MEMBERS' CLOCKS ARE OFF: "
+	}
+	n.log.Warn(head+est.Warning(), "offset", est.Offset.Round(time.Second), "senders", est.Senders, "strays", est.Strays)
 }
 
 // catchUpServed is called once a catch-up answer is sent (sync.go).
@@ -127,6 +131,7 @@ func (n *Node) health() *api.Health {
 		Reachable:     "unknown",
 		ClockOffsetMS: est.Offset.Milliseconds(),
 		ClockSenders:  est.Senders,
+		ClockStrays:   est.Strays,
 		ClockWarning:  est.Warning(),
 		Accepted:      n.mon.accepted.Load(),
 		Rejected:      n.mon.rejects.Counts(),

@@ -27,6 +27,7 @@ type Health struct {
 	// the clock is off enough to make alerts look replayed or expired.
 	ClockOffsetMS int64  `json:"clock_offset_ms"`
 	ClockSenders  int    `json:"clock_senders"`
+	ClockStrays   int    `json:"clock_strays"` // senders whose clocks are 30 s or more from this node's
 	ClockWarning  string `json:"clock_warning,omitempty"`
 	PeersDirect   int    `json:"peers_direct"`
 	PeersRelayed  int    `json:"peers_relayed"`

@@ -22,6 +22,9 @@ const (
 	// before the node warns. Delivery takes a second or two; the validator
 	// accepts alerts sent up to protocol.MaxClockSkew in the future.
 	ClockWarnOffset = 30 * time.Second
+	// MinClockSenders is how many senders must agree before this node's
+	// clock is called off; with fewer, a differing clock is a stray.
+	MinClockSenders = 2
 	// MaxClockSenders bounds the senders the estimate remembers.
 	MaxClockSenders = 64
 	// ClockSampleTTL is how long a sender's sample counts.
@@ -70,19 +73,27 @@ type ClockEstimate struct {
 	Offset time.Duration
 	// Senders is how many senders' messages it rests on; 0 means unknown.
 	Senders int
+	// Strays is how many senders' clocks are ClockWarnOffset or more from
+	// this node's: their alerts may be refused here, or this node's there.
+	Strays int
 }
 
 // Known reports whether any sender's message was seen.
 func (e ClockEstimate) Known() bool { return e.Senders > 0 }
 
-// Off reports whether the clock is off by ClockWarnOffset or more.
+// Off reports whether the clock is off by ClockWarnOffset or more,
+// according to at least MinClockSenders senders.
 func (e ClockEstimate) Off() bool {
-	return e.Known() && (e.Offset >= ClockWarnOffset || e.Offset <= -ClockWarnOffset)
+	return e.Senders >= MinClockSenders && abs(e.Offset) >= ClockWarnOffset
 }
 
 // Warning says in plain words what is wrong with the clock, or "".
 func (e ClockEstimate) Warning() string {
 	if !e.Off() {
+		if e.Strays > 0 {
+			return plural(e.Strays, "member's clock differs", "members' clocks differ") + " from this computer's by " +
+				Approx(ClockWarnOffset) + " or more: alerts between you may be refused; check this computer's time and ask them to check theirs"
+		}
 		return ""
 	}
 	dir, d := "ahead of", e.Offset
@@ -110,11 +121,26 @@ func (c *Clock) Estimate(now time.Time) ClockEstimate {
 		return ClockEstimate{}
 	}
 	slices.Sort(offs)
+	// The median; of two middle values the one nearer zero, so the clock
+	// counts as off only when more than half of the senders say so.
 	m := offs[len(offs)/2]
-	if len(offs)%2 == 0 {
-		m = (offs[len(offs)/2-1] + offs[len(offs)/2]) / 2
+	if len(offs)%2 == 0 && abs(offs[len(offs)/2-1]) < abs(m) {
+		m = offs[len(offs)/2-1]
 	}
-	return ClockEstimate{Offset: m, Senders: len(offs)}
+	strays := 0
+	for _, o := range offs {
+		if abs(o) >= ClockWarnOffset {
+			strays++
+		}
+	}
+	return ClockEstimate{Offset: m, Senders: len(offs), Strays: strays}
+}
+
+func abs(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
 }
 
 // Approx writes d in round words: "40 seconds", "3 minutes", "2 hours".

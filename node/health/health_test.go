@@ -35,8 +35,15 @@ func TestClockEstimate(t *testing.T) {
 	for i := range 4 {
 		c.Observe(fmt.Sprintf("member%d", i), t0.Add(time.Hour), t0.Add(time.Hour+time.Second))
 	}
-	if e := c.Estimate(t0.Add(time.Hour)); e.Off() || e.Senders != 5 {
-		t.Errorf("after clock fix estimate = %+v, want within bounds", e)
+	if e := c.Estimate(t0.Add(time.Hour)); e.Off() || e.Senders != 5 || e.Strays != 1 || !strings.Contains(e.Warning(), "1 member's clock differs") {
+		t.Errorf("after clock fix estimate = %+v (%q), want within bounds and the liar a stray", e, e.Warning())
+	}
+	// Two senders disagreeing (one right, one off) do not make this clock off.
+	var two Clock
+	two.Observe("right", t0, t0.Add(time.Second))
+	two.Observe("fast", t0.Add(5*time.Minute), t0)
+	if e := two.Estimate(t0); e.Off() || e.Strays != 1 {
+		t.Errorf("one right, one fast: estimate = %+v, want not off, one stray", e)
 	}
 	// Samples older than a day are forgotten.
 	if e := c.Estimate(t0.Add(time.Hour + ClockSampleTTL + time.Minute)); e.Known() {
@@ -115,5 +122,13 @@ func TestApprox(t *testing.T) {
 		if got := Approx(d); got != want {
 			t.Errorf("Approx(%v) = %q, want %q", d, got, want)
 		}
+	}
+}
+
+func TestClockOneSender(t *testing.T) {
+	var c Clock
+	c.Observe("only", t0.Add(10*time.Minute), t0)
+	if e := c.Estimate(t0); e.Off() || e.Strays != 1 || !strings.Contains(e.Warning(), "check this computer's time") {
+		t.Errorf("one sender 10 minutes ahead: estimate = %+v (%q), want a stray, not off", e, e.Warning())
 	}
 }
