@@ -216,6 +216,9 @@ func runDoctor(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if problems > 0 {
+		if problems == 1 {
+			return errors.New("doctor found 1 problem; see above")
+		}
 		return fmt.Errorf("doctor found %d problems; see above", problems)
 	}
 	return nil

@@ -46,7 +46,7 @@ func TestDoctorNoNode(t *testing.T) {
 	fakeDisk(t, 50<<30, 100<<30)
 	home := t.TempDir()
 	got, errs, code := doctorLines(t, home)
-	if code != 1 || !strings.Contains(errs, "doctor found 1 problems") {
+	if code != 1 || !strings.Contains(errs, "doctor found 1 problem;") {
 		t.Fatalf("exit %d, stderr %q; want 1 and one problem", code, errs)
 	}
 	wantCheck(t, got, "running", "fail", "no node is running for home "+home)

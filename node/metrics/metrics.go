@@ -11,6 +11,9 @@ package metrics
 
 import (
 	"net/http"
+	"path"
+	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
 
 	"lookout/node/api"
 	"lookout/node/health"
@@ -85,7 +89,31 @@ func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
 // Handler serves the metrics in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+	return promhttp.HandlerFor(sourcePathless{m.reg}, promhttp.HandlerOpts{})
+}
+
+// sourceFile matches a label value naming a source line, as go-libp2p's
+// event bus metrics do ("/home/alice/go/pkg/mod/.../gossipsub.go-L708").
+var sourceFile = regexp.MustCompile(`\.go(-L|:)[0-9]+$`)
+
+// sourcePathless gathers from g and cuts label values naming a source
+// file down to the file's base name: a full path can hold the name of
+// the account that built the program.
+type sourcePathless struct{ g prometheus.Gatherer }
+
+func (s sourcePathless) Gather() ([]*dto.MetricFamily, error) {
+	mfs, err := s.g.Gather()
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if v := l.GetValue(); sourceFile.MatchString(v) {
+					base := path.Base(filepath.ToSlash(v))
+					l.Value = &base
+				}
+			}
+		}
+	}
+	return mfs, err
 }
 
 // Validated implements node.Observer.
