@@ -233,6 +233,10 @@ func newPSCounters() psCounters {
 }
 
 func (p *psCounters) register(reg *prometheus.Registry) {
+	for _, l := range psReasons {
+		p.reject.WithLabelValues(l) // every reason appears, at 0
+	}
+	p.reject.WithLabelValues("other")
 	reg.MustRegister(p.graft, p.prune, p.deliver, p.duplicate, p.throttle, p.undeliverable, p.recvRPC, p.sendRPC, p.dropRPC, p.reject)
 }
 

@@ -1,9 +1,12 @@
 package metrics_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http/httptest"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -86,5 +89,44 @@ func TestMetrics(t *testing.T) {
 		if strings.Contains(body, secret) {
 			t.Errorf("scrape contains %q", secret)
 		}
+	}
+}
+
+// TestDashboardNames checks that every lookout_ metric the sample Grafana
+// dashboard (docs/grafana-dashboard.json) queries exists.
+func TestDashboardNames(t *testing.T) {
+	b, err := os.ReadFile("../../docs/grafana-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr string }
+		}
+	}
+	if err := json.Unmarshal(b, &dash); err != nil {
+		t.Fatalf("dashboard is not JSON: %v", err)
+	}
+	m := metrics.New("v0")
+	if err := m.Watch(fakeSource{}); err != nil {
+		t.Fatal(err)
+	}
+	m.Validated(nil, time.Millisecond)
+	body := scrape(t, m)
+	name := regexp.MustCompile(`lookout_[a-z_]+`)
+	n := 0
+	for _, p := range dash.Panels {
+		for _, tg := range p.Targets {
+			for _, metric := range name.FindAllString(tg.Expr, -1) {
+				n++
+				if !strings.Contains(body, "\n"+metric) && !strings.HasPrefix(body, metric) {
+					t.Errorf("panel %q queries %s, which the node does not export", p.Title, metric)
+				}
+			}
+		}
+	}
+	if n < 15 {
+		t.Errorf("dashboard queries only %d lookout metrics", n)
 	}
 }
