@@ -14,7 +14,9 @@
 # The node binaries are reproducible: CGO_ENABLED=0, -trimpath, an empty
 # build ID, no VCS stamp but VERSION and COMMIT, so the same source, Go
 # version and targets give the same bytes on any machine. The app package
-# is not (see docs/operations.md, "Release files").
+# is repacked with fixed order, owners and times; its binary is built by
+# `fyne package` with cgo and the system's C compiler and libraries, so it
+# is the same only with the same Debian packages (docs/operations.md).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -59,7 +61,15 @@ if [ "$APP" = 1 ]; then
 		CGO_ENABLED=1 go run "$FYNE_TOOLS" package -os linux -release \
 			${app_version:+--app-version "$app_version"} --name Lookout
 	)
-	mv cmd/lookout-app/Lookout.tar.xz "$OUT/lookout-app-$VERSION-linux-amd64.tar.xz"
+	# Repack with fixed order, owners and times (the commit's), so only
+	# the app binary itself can differ between two builds.
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	tar -xJf cmd/lookout-app/Lookout.tar.xz -C "$tmp"
+	rm -f cmd/lookout-app/Lookout.tar.xz
+	epoch=$(git log -1 --format=%ct 2>/dev/null || echo 0)
+	tar --sort=name --mtime="@$epoch" --owner=0 --group=0 --numeric-owner --format=gnu \
+		-C "$tmp" -cf - . | xz -9 -T1 >"$OUT/lookout-app-$VERSION-linux-amd64.tar.xz"
 fi
 
 (cd "$OUT" && sha256sum -- * >SHA256SUMS.tmp && mv SHA256SUMS.tmp SHA256SUMS)
