@@ -37,6 +37,12 @@ case "$VERSION$COMMIT" in
 	;;
 esac
 
+case "$OUT" in
+"" | / | . | .. | "$HOME")
+	echo "release: refusing OUT=$OUT; give a directory of its own" >&2
+	exit 2
+	;;
+esac
 rm -rf "$OUT"
 mkdir -p "$OUT"
 ldflags="-s -w -buildid= -X main.version=$VERSION -X main.commit=$COMMIT"
