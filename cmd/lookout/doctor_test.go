@@ -2,12 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"lookout/node/api"
 	"lookout/node/health"
+	"lookout/protocol"
 )
 
 // fakeDisk makes doctor see free of total bytes.
@@ -124,5 +126,15 @@ func TestDoctorHealthyClock(t *testing.T) {
 		if c := clockCheck(&tc.h); c.Status != tc.status || !strings.Contains(c.Text, tc.text) {
 			t.Errorf("clockCheck(%+v) = %+v, want %s mentioning %q", tc.h, c, tc.status, tc.text)
 		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	out := lkOK(t, "version")
+	if want := fmt.Sprintf("lookout dev (commit unknown) wire protocol %d, go", protocol.Version); !strings.HasPrefix(out, want) || strings.Count(out, "\n") != 1 {
+		t.Errorf("lookout version = %q", out)
+	}
+	if _, errs, code := lk(t, "version", "extra"); code != 2 || !strings.Contains(errs, "unexpected argument") {
+		t.Errorf("lookout version extra: exit %d, %q", code, errs)
 	}
 }
