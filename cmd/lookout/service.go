@@ -102,7 +102,7 @@ func runService(ctx context.Context, e *env, args []string) error {
 	fl := e.flags()
 	root := fl.String("root", "/", "install under `DIR` instead of / (for images and tests)")
 	keyFile := fl.String("key-file", defaultKeyFile, "the key `FILE` that unlocks the node's store; created (mode 0600) if missing, never replaced")
-	bin := fl.String("bin", defaultBin, "where the unit runs lookout from; this program is copied there if nothing is")
+	bin := fl.String("bin", defaultBin, "`PATH` the unit runs lookout from; this program is copied there if nothing is")
 	name := fl.String("name", defaultNodeName, "the node's display `NAME`, given to init on the first start")
 	metrics := fl.String("metrics", defaultMetrics, "serve Prometheus metrics on this loopback `ADDR`; empty for none")
 	var listen listFlag

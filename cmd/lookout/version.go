@@ -19,7 +19,7 @@ var (
 func opsCommands() []*command {
 	return []*command{
 		{"version", "", "print this program's version, commit and wire protocol version", runVersion},
-		{"service", "install [--root DIR] [--key-file FILE] [--metrics ADDR] [--user NAME] [--force]", "install the hardened systemd unit for an always-on node, with a key file", runService},
+		{"service", "install [--name NAME] [--key-file FILE] [--metrics ADDR] [--listen MULTIADDR]... [--bin PATH] [--root DIR] [--force]", "install the hardened systemd unit for an always-on node, with a key file", runService},
 		{"doctor", "[--json]", "check the running node in plain words: store, zones, reach, clock, disk, peers' versions", runDoctor},
 	}
 }
