@@ -62,6 +62,11 @@ if [ "$APP" = 1 ]; then
 	app_version=${VERSION#v}
 	# fyne wants a dotted numeric version; a git describe suffix is dropped.
 	app_version=$(printf '%s' "$app_version" | grep -oE '^[0-9]+(\.[0-9]+){0,2}' || true)
+	# `fyne package -release` bumps Build in FyneApp.toml and builds that
+	# number in: start from the committed file and put it back after.
+	tmp=$(mktemp -d)
+	trap 'cp "$tmp/FyneApp.toml" cmd/lookout-app/FyneApp.toml; rm -rf "$tmp"' EXIT
+	cp cmd/lookout-app/FyneApp.toml "$tmp/FyneApp.toml"
 	(
 		cd cmd/lookout-app
 		CGO_ENABLED=1 go run "$FYNE_TOOLS" package -os linux -release \
@@ -69,13 +74,12 @@ if [ "$APP" = 1 ]; then
 	)
 	# Repack with fixed order, owners and times (the commit's), so only
 	# the app binary itself can differ between two builds.
-	tmp=$(mktemp -d)
-	trap 'rm -rf "$tmp"' EXIT
-	tar -xJf cmd/lookout-app/Lookout.tar.xz -C "$tmp"
+	mkdir -m 0755 "$tmp/pkg"
+	tar -xJf cmd/lookout-app/Lookout.tar.xz -C "$tmp/pkg"
 	rm -f cmd/lookout-app/Lookout.tar.xz
 	epoch=$(git log -1 --format=%ct 2>/dev/null || echo 0)
 	tar --sort=name --mtime="@$epoch" --owner=0 --group=0 --numeric-owner --format=gnu \
-		-C "$tmp" -cf - . | xz -9 -T1 >"$OUT/lookout-app-$VERSION-linux-amd64.tar.xz"
+		-C "$tmp/pkg" -cf - . | xz -9 -T1 >"$OUT/lookout-app-$VERSION-linux-amd64.tar.xz"
 fi
 
 (cd "$OUT" && sha256sum -- * >SHA256SUMS.tmp && mv SHA256SUMS.tmp SHA256SUMS)
