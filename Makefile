@@ -26,7 +26,7 @@ FUZZTIME_TEST ?= 5s
 FUZZTIME ?= 60s
 TEST_TIMEOUT ?= 25m
 
-.PHONY: all build app run node deps test vet test-go fuzz-short fuzz bench bench-micro bench-full screenshots clean
+.PHONY: all build app run node deps test vet test-go fuzz-short fuzz bench bench-micro bench-full screenshots release clean
 
 all: build
 
@@ -96,6 +96,12 @@ bench: bench-micro
 bench-full: bench-micro
 	GOGC=60 $(GO) run ./cmd/lookout-bench --set full --out docs $(BENCH_FLAGS)
 	GOGC=60 $(GO) run ./cmd/lookout-bench --set tune --out docs $(BENCH_FLAGS)
+
+# Release files in bin/release: static `lookout` binaries for every target
+# (reproducible), the Linux app package and SHA256SUMS; see
+# docs/operations.md. VERSION=v1.2.3 stamps a version (default: git describe).
+release: deps
+	bash scripts/release.sh
 
 clean:
 	rm -rf bin bench.txt

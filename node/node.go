@@ -35,6 +35,7 @@ import (
 	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
 	ma "github.com/multiformats/go-multiaddr"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"lookout/crypto"
 	"lookout/node/api"
@@ -97,7 +98,12 @@ type Node struct {
 	// RedialInterval is how often the node redials remembered zone peers
 	// and pulls missed governance messages from a zone peer; 0 means 20 s.
 	RedialInterval time.Duration
+	// Observer, if set, is told about validations and catch-up (node/metrics).
+	Observer Observer
+	// MetricsRegisterer, if set, receives go-libp2p's metrics.
+	MetricsRegisterer prometheus.Registerer
 
+	mon     monitor // health: clock estimate, rejections (health.go)
 	log     *slog.Logger
 	id      *crypto.Identity
 	name    string
@@ -175,6 +181,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	n.wiped = make(chan struct{})
 	n.replay = newReplayCache()
+	n.markStarted()
 	defer func() {
 		if err != nil {
 			n.Close()
@@ -248,13 +255,17 @@ func (n *Node) startHost() error {
 	if err != nil {
 		return fmt.Errorf("connection manager: %w", err)
 	}
-	h, err := libp2p.New(
+	opts := []libp2p.Option{
 		libp2p.Identity(key),
 		libp2p.ListenAddrStrings(addrs...),
 		libp2p.Transport(tcp.NewTCPTransport),
 		libp2p.Transport(quic.NewTransport),
 		libp2p.ConnectionManager(cm),
-	)
+	}
+	if n.MetricsRegisterer != nil {
+		opts = append(opts, libp2p.PrometheusRegisterer(n.MetricsRegisterer))
+	}
+	h, err := libp2p.New(opts...)
 	if err != nil {
 		return fmt.Errorf("start libp2p host (is another node using the port? try --listen /ip4/0.0.0.0/tcp/0): %w", err)
 	}
@@ -370,5 +381,6 @@ func (n *Node) Status() api.Status {
 			s.Peers = append(s.Peers, p.String())
 		}
 	}
+	s.Health = n.health()
 	return s
 }

@@ -587,5 +587,7 @@ func (n *Node) handleSync(s network.Stream) {
 	}
 	if err := w.Flush(); err != nil {
 		n.log.Debug("sync: answer", "peer", from, "err", fmt.Errorf("write: %w", err))
+		return
 	}
+	n.catchUpServed(len(envs))
 }

@@ -18,6 +18,7 @@ import (
 	"lookout/crypto"
 	"lookout/node/api"
 	"lookout/node/control"
+	"lookout/node/health"
 	"lookout/node/store"
 	"lookout/protocol"
 )
@@ -275,16 +276,18 @@ func (n *Node) joinTopic(z *zone) error {
 // not delivered, not forwarded, and the forwarding peer is penalised.
 func (n *Node) validator(z *zone) pubsub.ValidatorEx {
 	return func(_ context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
-		now := n.now()
+		start, now := time.Now(), n.now()
 		msg, err := z.val.Validate(m.Data, now)
 		if err != nil {
 			n.log.Debug("rejected message", "zone", z.rec.Name, "from", from, "err", err)
+			n.observeValidation(z, from, m.Data, nil, err, start)
 			return pubsub.ValidationReject
 		}
 		// A replay, or the same alert sealed again: drop without penalty,
 		// since honest peers forward duplicates too. Checked before the rate
 		// limits so duplicates are not counted.
 		if n.replay.Has(msg.ID) {
+			n.observeValidation(z, from, m.Data, msg, health.ErrDuplicate, start)
 			return pubsub.ValidationIgnore
 		}
 		z.mu.Lock()
@@ -292,12 +295,15 @@ func (n *Node) validator(z *zone) pubsub.ValidatorEx {
 		z.mu.Unlock()
 		if err != nil {
 			n.log.Debug("rejected message", "zone", z.rec.Name, "from", from, "err", err)
+			n.observeValidation(z, from, m.Data, msg, err, start)
 			return pubsub.ValidationReject
 		}
 		if !n.replay.Add(msg.ID, msg.Alert.Expires, now) {
+			n.observeValidation(z, from, m.Data, msg, health.ErrDuplicate, start)
 			return pubsub.ValidationIgnore
 		}
 		m.ValidatorData = msg
+		n.observeValidation(z, from, m.Data, msg, nil, start)
 		return pubsub.ValidationAccept
 	}
 }

@@ -36,6 +36,7 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(tw, "peer ID\t%s\n", clean(st.PeerID))
 	list(tw, "listening", st.Addrs)
 	list(tw, "connected", st.Peers)
+	statusHealth(tw, st.Health) // doctor.go
 	return tw.Flush()
 }
 

@@ -21,16 +21,22 @@ func runNode(ctx context.Context, e *env, args []string) error {
 	fs.Var(&listen, "listen", "listen on `MULTIADDR`; repeat for more (default: all interfaces, random ports)")
 	mdns := fs.Bool("mdns", false, "find peers on the local network with mDNS")
 	secret := addSecretFlags(fs)
+	mf := addMetricsFlags(fs) // metrics.go
 	if _, err := e.parse("node", fs, args); err != nil {
 		return err
 	}
+	if err := mf.check(); err != nil {
+		return err
+	}
 	n, err := e.startNode(ctx, func() *node.Node {
-		return &node.Node{
+		n := &node.Node{
 			Home:        e.home,
 			ListenAddrs: listen,
 			MDNS:        *mdns,
 			Logger:      slog.New(slog.NewTextHandler(e.stderr, nil)),
 		}
+		mf.configure(n)
+		return n
 	}, secret)
 	if err != nil {
 		return fmt.Errorf("start node: %w", err)
@@ -40,11 +46,17 @@ func runNode(ctx context.Context, e *env, args []string) error {
 	for _, a := range st.Addrs {
 		fmt.Fprintln(e.stdout, a)
 	}
+	stopMetrics, err := mf.serve(n, e.stdout)
+	if err != nil {
+		n.Close()
+		return err
+	}
 	select {
 	case <-ctx.Done():
 	case <-n.Wiped():
 		fmt.Fprintln(e.stderr, "lookout: profile wiped; node stopped")
 	}
+	stopMetrics()
 	if err := n.Close(); err != nil {
 		return fmt.Errorf("stop node: %w", err)
 	}

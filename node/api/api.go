@@ -13,6 +13,43 @@ type Status struct {
 	PeerID   string   `json:"peer_id"`
 	Addrs    []string `json:"addrs"` // full multiaddrs ending in /p2p/<peer ID>
 	Peers    []string `json:"peers"` // peer IDs of connected peers
+	Health   *Health  `json:"health,omitempty"`
+}
+
+// Health is what the node knows of its own condition (node/health).
+type Health struct {
+	Protocol     int    `json:"protocol"`      // wire protocol version this node speaks
+	SyncProtocol int    `json:"sync_protocol"` // catch-up protocol version this node speaks
+	Reachable    string `json:"reachable"`     // from outside: "yes", "no" or "unknown"
+	// ClockOffsetMS is how far this node's clock is ahead (+) of or
+	// behind (-) its peers', median over the senders of live messages;
+	// ClockSenders is how many, 0 when unknown. ClockWarning is set when
+	// the clock is off enough to make alerts look replayed or expired.
+	ClockOffsetMS int64  `json:"clock_offset_ms"`
+	ClockSenders  int    `json:"clock_senders"`
+	ClockStrays   int    `json:"clock_strays"` // senders whose clocks are 30 s or more from this node's
+	ClockWarning  string `json:"clock_warning,omitempty"`
+	PeersDirect   int    `json:"peers_direct"`
+	PeersRelayed  int    `json:"peers_relayed"`
+	// RelayReservations counts this node's own relayed addresses.
+	RelayReservations int `json:"relay_reservations"`
+	// OlderPeers and NewerPeers are connected peers speaking an older or
+	// newer catch-up protocol than this node (peer IDs).
+	OlderPeers []PeerVersion `json:"older_peers,omitempty"`
+	NewerPeers []PeerVersion `json:"newer_peers,omitempty"`
+	// Accepted and Rejected count messages since the node started;
+	// Rejected by reason (see health.Reasons).
+	Accepted   uint64            `json:"accepted"`
+	Rejected   map[string]uint64 `json:"rejected,omitempty"`
+	StoreBytes int64             `json:"store_bytes"`
+	StoreError string            `json:"store_error,omitempty"` // empty: the store reads fine
+	Uptime     float64           `json:"uptime_seconds"`
+}
+
+// PeerVersion is a connected peer and the catch-up protocol it speaks.
+type PeerVersion struct {
+	Peer         string `json:"peer"`
+	SyncProtocol int    `json:"sync_protocol"`
 }
 
 // Zone describes one zone the node is a member of.
