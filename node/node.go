@@ -181,7 +181,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 			n.Close()
 		}
 	}()
-	if n.st, err = openStore(n.Home, n.Secret, n.StoreOptions); err != nil {
+	n.st, err = openStore(n.Home, n.Secret, n.StoreOptions)
+	n.Secret = store.Secret{} // the caller zeroes its bytes; the node keeps no reference
+	if err != nil {
 		return err
 	}
 	if err := os.Chmod(n.Home, 0o700); err != nil {
