@@ -65,3 +65,21 @@ func TestTCPOffersOnlyTLS(t *testing.T) {
 		})
 	}
 }
+
+// TestStartDropsSecret checks that a started node keeps no reference to
+// the passphrase it was given.
+func TestStartDropsSecret(t *testing.T) {
+	ctx := testContext(t)
+	home := filepath.Join(t.TempDir(), "home")
+	if _, err := node.Init(home, testInit("Ada")); err != nil {
+		t.Fatal(err)
+	}
+	n := &node.Node{Home: home, Secret: sim.Secret, StoreOptions: sim.StoreOptions, NoControl: true, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}}
+	if err := n.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	if n.Secret.Passphrase != nil || n.Secret.KeyFile != "" {
+		t.Error("Node.Secret still set after Start")
+	}
+}
