@@ -20,7 +20,7 @@ func runNode(ctx context.Context, e *env, args []string) error {
 	var listen listFlag
 	fs.Var(&listen, "listen", "listen on `MULTIADDR`; repeat for more (default: all interfaces, random ports)")
 	mdns := fs.Bool("mdns", false, "find peers on the local network with mDNS")
-	secret := addSecretFlags(fs)
+	secret := addSecretFlags(fs, "read the passphrase from file descriptor `N`, one line (0: standard input; for services and scripts)")
 	if _, err := e.parse("node", fs, args); err != nil {
 		return err
 	}
