@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"lookout/node"
+	"lookout/node/harden"
 )
 
 // The node package is needed only here, by init, node, wipe and
@@ -22,6 +23,9 @@ func runNode(ctx context.Context, e *env, args []string) error {
 	mdns := fs.Bool("mdns", false, "find peers on the local network with mDNS")
 	secret := addSecretFlags(fs, "read the passphrase from file descriptor `N`, one line (0: standard input; for services and scripts)")
 	if _, err := e.parse("node", fs, args); err != nil {
+		return err
+	}
+	if err := harden.Process(); err != nil {
 		return err
 	}
 	n, err := e.startNode(ctx, func() *node.Node {

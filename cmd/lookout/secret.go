@@ -17,6 +17,7 @@ import (
 
 	"lookout/node"
 	"lookout/node/control"
+	"lookout/node/harden"
 	"lookout/node/passphrase"
 	"lookout/node/store"
 )
@@ -292,6 +293,9 @@ func runInit(ctx context.Context, e *env, args []string) error {
 	if _, err := e.parse("init", fs, args); err != nil {
 		return err
 	}
+	if err := harden.Process(); err != nil {
+		return err
+	}
 	if store.Exists(e.home) {
 		return fmt.Errorf("home %s is already initialised; use another --home to create a second identity", e.home)
 	}
@@ -425,6 +429,9 @@ func runPassphraseChange(ctx context.Context, e *env, args []string) error {
 	f := addSecretFlags(fs, "read the current passphrase, then the new one, from file descriptor `N`, one per line (0: standard input)")
 	newKey := fs.String("new-key-file", "", "protect the profile with the key `FILE` (created if missing) instead of a new passphrase")
 	if _, err := e.parse("passphrase change", fs, args); err != nil {
+		return err
+	}
+	if err := harden.Process(); err != nil {
 		return err
 	}
 	if !store.Exists(e.home) {

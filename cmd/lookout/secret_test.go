@@ -201,6 +201,7 @@ func TestNodeAsksAgain(t *testing.T) {
 		done <- run(ctx, []string{"--home", home, "node", "--listen", "/ip4/127.0.0.1/tcp/0"}, &out, &errs)
 	}()
 	waitFor(t, "the node to print its addresses", func() bool { return strings.Contains(out.String(), "/ip4/127.0.0.1/tcp/") })
+	checkHardened(t)
 	cancel()
 	select {
 	case code := <-done:
