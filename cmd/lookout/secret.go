@@ -39,7 +39,7 @@ const minPassphraseLen = passphrase.MinLen
 var genRand io.Reader
 
 // maxSecretLine bounds a passphrase read from --passphrase-fd, in bytes.
-const maxSecretLine = 1024
+const maxSecretLine = passphrase.MaxLine
 
 // unlockAttempts is how many passphrases `lookout node` asks for before it
 // gives up; the store pauses after each wrong one.
@@ -129,51 +129,13 @@ func addFDFlag(fs *flag.FlagSet, usage string) *int {
 	return fs.Int("passphrase-fd", -1, usage)
 }
 
-// readSecretLine reads one line (without its end) from file descriptor fd,
-// a byte at a time so that nothing past the line is consumed and no
-// buffer keeps a copy. A terminal is refused: it would echo.
+// readSecretLine reads one passphrase line from descriptor fd.
 func readSecretLine(fd int) ([]byte, error) {
-	if fd < 0 {
-		return nil, errors.New("read passphrase: --passphrase-fd needs a descriptor number, 0 for standard input")
+	p, err := passphrase.ReadFD(fd)
+	if errors.Is(err, passphrase.ErrNoLine) {
+		return nil, fmt.Errorf("%w: %w", errNoSecret, err)
 	}
-	if term.IsTerminal(fd) {
-		return nil, fmt.Errorf("read passphrase: descriptor %d is a terminal, which would show the passphrase; leave out --passphrase-fd to be asked", fd)
-	}
-	f := os.NewFile(uintptr(fd), "passphrase-fd")
-	if f == nil {
-		return nil, fmt.Errorf("read passphrase: descriptor %d is not open", fd)
-	}
-	buf := make([]byte, 0, maxSecretLine)
-	var b [1]byte
-	for {
-		n, err := f.Read(b[:])
-		if n == 1 {
-			if b[0] == '\n' {
-				break
-			}
-			if len(buf) == maxSecretLine {
-				clear(buf)
-				return nil, fmt.Errorf("read passphrase: the line on descriptor %d is longer than %d bytes", fd, maxSecretLine)
-			}
-			buf = append(buf, b[0])
-			continue
-		}
-		if errors.Is(err, io.EOF) {
-			if len(buf) == 0 {
-				return nil, fmt.Errorf("%w: descriptor %d ended before a passphrase line", errNoSecret, fd)
-			}
-			break
-		}
-		if err != nil {
-			clear(buf)
-			return nil, fmt.Errorf("read passphrase from descriptor %d: %w", fd, err)
-		}
-	}
-	buf = bytes.TrimSuffix(buf, []byte{'\r'})
-	if len(buf) == 0 {
-		return nil, fmt.Errorf("%w: the passphrase line on descriptor %d is empty", errNoSecret, fd)
-	}
-	return buf, nil
+	return p, err
 }
 
 // envSecret returns a copy of the passphrase in environment variable
