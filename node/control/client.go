@@ -69,6 +69,8 @@ func (e *ServerError) Is(target error) bool {
 		return e.Status == http.StatusForbidden
 	case ErrInvalid:
 		return e.Status == http.StatusBadRequest || e.Status == http.StatusRequestEntityTooLarge
+	case ErrBusy:
+		return e.Status == http.StatusServiceUnavailable
 	}
 	return false
 }
