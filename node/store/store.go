@@ -50,7 +50,7 @@ const (
 
 // storeFiles lists every file a store may leave in its home, the key
 // header last.
-var storeFiles = []string{dbFile, compactFile, headerTmp, headerFile}
+var storeFiles = []string{cacheTagFile, dbFile, compactFile, headerTmp, headerFile}
 
 // Errors; returned errors wrap them, so test with errors.Is. No error
 // carries a passphrase, key material, record contents, bucket or key.
@@ -253,6 +253,9 @@ func create(home string, kdf KDFParams, salt [saltSize]byte, kek, duressKEK []by
 		var v [4]byte
 		binary.BigEndian.PutUint32(v[:], schemaVersion)
 		err = s.put(metaBucket, schemaKey, v[:], time.Time{})
+	}
+	if err == nil {
+		err = excludeFromBackups(home)
 	}
 	if err == nil {
 		err = writeHeader(home, h.marshal())

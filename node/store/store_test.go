@@ -764,7 +764,7 @@ func TestChangeSecret(t *testing.T) {
 		t.Error("ChangeSecret changed the header's size, salt or KDF parameters")
 	}
 	for p := range files(t, home) {
-		if filepath.Base(p) != headerFile && filepath.Base(p) != dbFile {
+		if filepath.Base(p) != headerFile && filepath.Base(p) != dbFile && filepath.Base(p) != cacheTagFile {
 			t.Errorf("ChangeSecret left %s", filepath.Base(p))
 		}
 	}
