@@ -40,6 +40,7 @@ import (
 	"lookout/crypto"
 	"lookout/node/api"
 	"lookout/node/control"
+	"lookout/node/discovery"
 	"lookout/node/store"
 	"lookout/protocol"
 )
@@ -112,6 +113,7 @@ type Node struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	mdns    []io.Closer
+	pad     discovery.Pool // pads mDNS announcements to hide the zone count
 	mu      sync.Mutex // guards zones, invites and their files
 	zones   map[protocol.ZoneID]*zone
 	invites map[[protocol.InviteIDSize]byte]*pendingInvite
