@@ -329,8 +329,10 @@ func nameWords(name string) []string {
 // the passphrase bytes are zeroed once the node has started or failed.
 func (e *env) startNode(ctx context.Context, mk func() *node.Node, f secretFlags) (*node.Node, error) {
 	_, fromEnv := os.LookupEnv(envPassphrase)
-	restore := e.con.Hush()
-	defer restore()
+	if *f.keyFile == "" && *f.fd < 0 && !fromEnv {
+		restore := e.con.Hush() // prompts will be asked
+		defer restore()
+	}
 	for attempt := 1; ; attempt++ {
 		secret, err := e.unlockSecret(f, "Passphrase for "+e.home+": ")
 		if err != nil {
