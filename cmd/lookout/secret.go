@@ -251,7 +251,7 @@ func runInit(ctx context.Context, e *env, args []string) error {
 	name := fs.String("name", "", "your display `NAME`, shown to your zones")
 	keyFile := fs.String("key-file", "", "protect the profile with the key `FILE` (created if missing) instead of a passphrase")
 	duress := fs.Bool("duress", false, "also set a duress passphrase, which opens an empty profile and silently wipes the real one")
-	fd := addFDFlag(fs, "read the passphrase (then the duress passphrase, with --duress) from file descriptor `N`, one per line (0: standard input)")
+	fd := addFDFlag(fs, "read the passphrase (then the duress passphrase, with --duress; with --key-file only the duress passphrase) from file descriptor `N`, one per line (0: standard input)")
 	if _, err := e.parse("init", fs, args); err != nil {
 		return err
 	}
@@ -298,11 +298,9 @@ func runInit(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if *duress {
-		dfd := -1
-		if *fd >= 0 && *keyFile == "" {
-			dfd = *fd // the line after the passphrase
-		}
-		p, err := e.newPassphrase(dfd, envDuress, "duress passphrase", "", nameWords(*name)...)
+		// From --passphrase-fd: the line after the passphrase, or the
+		// only line with --key-file.
+		p, err := e.newPassphrase(*fd, envDuress, "duress passphrase", "", nameWords(*name)...)
 		if err != nil {
 			return err
 		}
@@ -390,7 +388,7 @@ func runWipe(ctx context.Context, e *env, args []string) error {
 
 func runPassphraseChange(ctx context.Context, e *env, args []string) error {
 	fs := e.flags()
-	f := addSecretFlags(fs, "read the current passphrase, then the new one, from file descriptor `N`, one per line (0: standard input)")
+	f := addSecretFlags(fs, "read the current passphrase, then the new one, from file descriptor `N`, one per line (0: standard input; with --key-file only the new one)")
 	newKey := fs.String("new-key-file", "", "protect the profile with the key `FILE` (created if missing) instead of a new passphrase")
 	if _, err := e.parse("passphrase change", fs, args); err != nil {
 		return err
@@ -415,11 +413,9 @@ func runPassphraseChange(ctx context.Context, e *env, args []string) error {
 		}
 		secret.KeyFile = *newKey
 	} else {
-		nfd := -1
-		if *f.keyFile == "" {
-			nfd = *f.fd // the line after the current passphrase
-		}
-		if secret.Passphrase, err = e.newPassphrase(nfd, envNewPassphrase, "new passphrase", "--new-key-file"); err != nil {
+		// From --passphrase-fd: the line after the current passphrase, or
+		// the only line with --key-file.
+		if secret.Passphrase, err = e.newPassphrase(*f.fd, envNewPassphrase, "new passphrase", "--new-key-file"); err != nil {
 			return err
 		}
 		defer clear(secret.Passphrase)

@@ -121,3 +121,22 @@ func TestInitGeneratesPassphrase(t *testing.T) {
 		t.Error("the generated passphrase does not open the store")
 	}
 }
+
+// TestPassphraseFDWithKeyFile: with --key-file the descriptor's only line
+// is the duress passphrase (init) or the new passphrase (change).
+func TestPassphraseFDWithKeyFile(t *testing.T) {
+	useConsole(t, &scripted{})
+	dir := controltest.Home(t)
+	home, key := filepath.Join(dir, "home"), filepath.Join(dir, "node.key")
+	const duress, next = "maple drizzle orbit canyon", "cobalt harvest tundra whistle"
+	lkOK(t, "--home", home, "init", "--key-file", key, "--duress", "--passphrase-fd", pipeFD(t, duress+"\n"))
+	s, err := store.Open(home, store.Secret{KeyFile: key}, store.Options{FailureDelay: -1})
+	if err != nil {
+		t.Fatalf("the key file does not open the store: %v", err)
+	}
+	s.Close()
+	lkOK(t, "--home", home, "passphrase", "change", "--key-file", key, "--passphrase-fd", pipeFD(t, next+"\n"))
+	if !opens(t, home, next) {
+		t.Error("the new passphrase from the descriptor does not open the store")
+	}
+}
