@@ -100,3 +100,51 @@ func TestSwapByRename(t *testing.T) {
 		t.Errorf("a failed swap lost b: %v", err)
 	}
 }
+
+// TestDuressWithReadOnlyParent: where the home's parent cannot be written,
+// the duress unlock still opens a decoy (in the old directory) instead of
+// failing, which would give it away.
+func TestDuressWithReadOnlyParent(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root writes to read-only directories")
+	}
+	parent := t.TempDir()
+	home := filepath.Join(parent, "home")
+	real, duress := pass("real passphrase"), pass("duress passphrase")
+	s, err := Create(home, real, &duress, testOpt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	os.Chmod(parent, 0o500)
+	t.Cleanup(func() { os.Chmod(parent, 0o700) })
+	d, err := Open(home, duress, testOpt)
+	if err != nil {
+		t.Fatalf("duress unlock with a read-only parent: %v", err)
+	}
+	d.Close()
+}
+
+// TestDuressWhenSwapFails: whatever stops the new directory (here a
+// failing swap), the duress unlock still opens an empty decoy.
+func TestDuressWhenSwapFails(t *testing.T) {
+	old := replaceDir
+	replaceDir = func(string) error { return os.ErrPermission }
+	t.Cleanup(func() { replaceDir = old })
+	home := filepath.Join(t.TempDir(), "home")
+	real, duress := pass("real passphrase"), pass("duress passphrase")
+	s, err := Create(home, real, &duress, testOpt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Put("b", "k", []byte("secret"))
+	s.Close()
+	d, err := Open(home, duress, testOpt)
+	if err != nil {
+		t.Fatalf("duress unlock when the swap fails: %v", err)
+	}
+	defer d.Close()
+	if _, err := d.Get("b", "k"); err == nil {
+		t.Error("the decoy holds the real record")
+	}
+}

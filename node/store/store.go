@@ -316,15 +316,19 @@ func duressReset(home string, h *header, kek []byte) (*Store, error) {
 	if err := Wipe(home); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	if err := freshDir(home); err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
-	}
+	// Best effort: where the parent directory cannot be written (a home
+	// under a root-owned directory), the decoy is made in the old one
+	// rather than failing, which would reveal the duress unlock.
+	_ = replaceDir(home)
 	s, err := create(home, h.kdf, h.salt, kek, nil)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	return s, nil
 }
+
+// replaceDir is freshDir; tests make it fail.
+var replaceDir = freshDir
 
 // freshDir replaces the directory dir by a new, empty one with the same
 // mode, made beside it and swapped in (atomically where the platform can).
