@@ -212,7 +212,6 @@ func (e *env) newPassphrase(fd int, envVar, what, keyFlag string, related ...str
 			fmt.Fprintf(e.stderr, "Your %s is:\n\n    %s\n\nLearn it or write it down somewhere safe, away from this device; it is shown only now.\n", what, g)
 			p = []byte(g)
 		} else if _, err := checkPassphrase(p, what, related...); err != nil {
-			clear(p)
 			fmt.Fprintln(e.stderr, err)
 			continue
 		}
@@ -234,13 +233,17 @@ func (e *env) newPassphrase(fd int, envVar, what, keyFlag string, related ...str
 
 func checkPassphrase(p []byte, what string, related ...string) ([]byte, error) {
 	err := passphrase.Check(p, related...)
+	n := utf8.RuneCount(p)
+	if err != nil {
+		clear(p) // refused: no copy is kept
+	}
 	switch {
 	case err == nil:
 		return p, nil
 	case errors.Is(err, passphrase.ErrNotText):
 		return nil, fmt.Errorf("the %s is not valid UTF-8 text", what)
 	case errors.Is(err, passphrase.ErrTooShort):
-		return nil, fmt.Errorf("the %s has %d characters; use at least %d (a few words are easy to remember)", what, utf8.RuneCount(p), minPassphraseLen)
+		return nil, fmt.Errorf("the %s has %d characters; use at least %d (a few words are easy to remember)", what, n, minPassphraseLen)
 	default:
 		return nil, fmt.Errorf("the %s is too easy to guess (%v); use four or more unrelated words, or press Enter at the prompt for a generated one", what, err)
 	}
