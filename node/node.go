@@ -113,7 +113,6 @@ type Node struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	mdns    []io.Closer
-	pad     discovery.Pool // pads mDNS announcements to hide the zone count
 	mu      sync.Mutex // guards zones, invites and their files
 	zones   map[protocol.ZoneID]*zone
 	invites map[[protocol.InviteIDSize]byte]*pendingInvite
@@ -129,6 +128,8 @@ type Node struct {
 
 	life     sync.RWMutex // guards stopping; never held across blocking calls
 	stopping bool
+
+	pad discovery.Pool // pads mDNS announcements to hide the zone count (mdns.go)
 }
 
 // spawn runs f in a goroutine that Close waits for, unless the node is
