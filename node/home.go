@@ -79,6 +79,9 @@ func Init(home string, opt InitOptions) (string, error) {
 	if err := checkName(opt.Name); err != nil {
 		return "", err
 	}
+	if err := checkHome(home); err != nil {
+		return "", err
+	}
 	if err := os.MkdirAll(home, 0o700); err != nil {
 		return "", fmt.Errorf("create home: %w", err)
 	}
@@ -164,6 +167,9 @@ func ChangeSecret(home string, old, new store.Secret, opt store.Options) error {
 
 // openStore unlocks the store in home.
 func openStore(home string, secret store.Secret, opt store.Options) (*store.Store, error) {
+	if err := checkHome(home); err != nil {
+		return nil, err
+	}
 	if !store.Exists(home) {
 		if hasLegacy(home) {
 			return nil, fmt.Errorf("home %s holds an unencrypted profile from an earlier version; run `lookout --home %s init` to encrypt it", home, home)

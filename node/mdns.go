@@ -35,6 +35,7 @@ func (n *Node) startDiscovery(z *zone) error {
 		},
 		Now:    n.Now,
 		Logger: n.log,
+		Pool:   &n.pad,
 	}
 	if err := s.Start(n.ctx); err != nil {
 		return fmt.Errorf("start local discovery for zone %q: %w", z.rec.Name, err)

@@ -32,6 +32,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
+	libp2ptls "github.com/libp2p/go-libp2p/p2p/security/tls"
 	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
 	ma "github.com/multiformats/go-multiaddr"
@@ -40,6 +41,7 @@ import (
 	"lookout/crypto"
 	"lookout/node/api"
 	"lookout/node/control"
+	"lookout/node/discovery"
 	"lookout/node/store"
 	"lookout/protocol"
 )
@@ -132,6 +134,8 @@ type Node struct {
 
 	life     sync.RWMutex // guards stopping; never held across blocking calls
 	stopping bool
+
+	pad discovery.Pool // pads mDNS announcements to hide the zone count (mdns.go)
 }
 
 // spawn runs f in a goroutine that Close waits for, unless the node is
@@ -187,7 +191,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 			n.Close()
 		}
 	}()
-	if n.st, err = openStore(n.Home, n.Secret, n.StoreOptions); err != nil {
+	n.st, err = openStore(n.Home, n.Secret, n.StoreOptions)
+	n.Secret = store.Secret{} // the caller zeroes its bytes; the node keeps no reference
+	if err != nil {
 		return err
 	}
 	if err := os.Chmod(n.Home, 0o700); err != nil {
@@ -260,6 +266,7 @@ func (n *Node) startHost() error {
 		libp2p.ListenAddrStrings(addrs...),
 		libp2p.Transport(tcp.NewTCPTransport),
 		libp2p.Transport(quic.NewTransport),
+		libp2p.Security(libp2ptls.ID, libp2ptls.New), // TLS 1.3 only: nothing weaker to negotiate down to
 		libp2p.ConnectionManager(cm),
 	}
 	if n.MetricsRegisterer != nil {

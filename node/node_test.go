@@ -423,13 +423,13 @@ func TestInit(t *testing.T) {
 				t.Errorf("%s mode %v, want 0600", e.Name(), m)
 			}
 		}
-		for _, f := range []string{"store.keys", "store.db"} {
+		for _, f := range []string{"store.keys", "store.db", "CACHEDIR.TAG"} {
 			if !names[f] {
 				t.Errorf("Init did not create %s (have %v)", f, names)
 			}
 		}
-		if len(names) != 2 {
-			t.Errorf("Init left %d files (%v), want only the store's store.keys and store.db (no temporary files)", len(names), names)
+		if len(names) != 3 {
+			t.Errorf("Init left %d files (%v), want only the store's store.keys, store.db and CACHEDIR.TAG (no temporary files)", len(names), names)
 		}
 	})
 

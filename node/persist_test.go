@@ -525,7 +525,7 @@ func TestImportLegacyHome(t *testing.T) {
 		names = append(names, e.Name())
 	}
 	slices.Sort(names)
-	if !slices.Equal(names, []string{"store.db", "store.keys"}) {
+	if !slices.Equal(names, []string{"CACHEDIR.TAG", "store.db", "store.keys"}) {
 		t.Errorf("after import the home holds %v, want only the store", names)
 	}
 	l = &node.Node{Home: home, Secret: sim.Secret, StoreOptions: sim.StoreOptions, NoControl: true, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, Now: clock.Now}

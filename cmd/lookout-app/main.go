@@ -3,12 +3,14 @@
 //
 // Usage:
 //
-//	lookout-app [--home DIR] [--listen MULTIADDR]... [--passphrase-env VAR [--name NAME]]
+//	lookout-app [--home DIR] [--listen MULTIADDR]... [--passphrase-fd N | --passphrase-env VAR] [--name NAME]
 //
 // The home directory defaults to $LOOKOUT_HOME, then to the user's Lookout
-// directory. With --passphrase-env the app unlocks (creating an identity
-// if there is none) with the passphrase in that environment variable
-// instead of asking; it is meant for automated runs such as the smoke test.
+// directory. With --passphrase-fd (a line on descriptor N, 0 for standard
+// input) or --passphrase-env (an environment variable, which stays visible
+// in /proc for the process's life) the app unlocks (creating an identity
+// if there is none) instead of asking; they are meant for automated runs
+// such as the smoke test.
 package main
 
 import (
@@ -31,6 +33,8 @@ import (
 	"lookout/app"
 	"lookout/app/practice"
 	"lookout/node"
+	"lookout/node/harden"
+	"lookout/node/passphrase"
 )
 
 //go:embed Icon.png
@@ -59,9 +63,16 @@ func run(args []string) error {
 	var listen listFlag
 	fs.Var(&listen, "listen", "listen on `MULTIADDR`; repeat for more (default: the node's defaults)")
 	passEnv := fs.String("passphrase-env", "", "unlock with the passphrase in environment variable `VAR` instead of asking")
-	name := fs.String("name", "", "display `NAME` for an identity created with --passphrase-env")
+	passFD := fs.Int("passphrase-fd", -1, "unlock with the passphrase read as one line from file descriptor `N` (0: standard input) instead of asking")
+	name := fs.String("name", "", "display `NAME` for an identity created with --passphrase-fd or --passphrase-env")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if err := harden.Process(); err != nil {
+		return err
+	}
+	if *passEnv != "" && *passFD >= 0 {
+		return errors.New("give one of --passphrase-fd and --passphrase-env, not both")
 	}
 	if err := checkDisplay(runtime.GOOS, os.Getenv); err != nil {
 		return err
@@ -69,12 +80,21 @@ func run(args []string) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 
 	var pass []byte
+	if *passFD >= 0 {
+		p, err := passphrase.ReadFD(*passFD)
+		if err != nil {
+			return err
+		}
+		pass = p
+	}
 	if *passEnv != "" {
 		v, ok := os.LookupEnv(*passEnv)
 		if !ok || v == "" {
 			return fmt.Errorf("read passphrase: environment variable %s is empty or unset", *passEnv)
 		}
 		pass = []byte(v)
+		// Unsetenv hides it from child processes only: the bytes stay in
+		// /proc/PID/environ for the life of the process.
 		os.Unsetenv(*passEnv)
 	}
 

@@ -376,7 +376,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("C's node stderr does not say it stopped for a wipe:\n%s", nodes[homeC].stderr)
 	}
 	e.fails("no identity", homeC, "node", "--listen", "/ip4/127.0.0.1/tcp/0")
-	e.env = []string{envPassphrase + "=a wrong passphrase", envNewPassphrase + "=a new passphrase"}
+	e.env = []string{envPassphrase + "=a wrong passphrase", envNewPassphrase + "=cobalt harvest tundra whistle"}
 	e.fails("wrong passphrase", homeB, "passphrase", "change")
 }
 

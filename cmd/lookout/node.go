@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"lookout/node"
+	"lookout/node/harden"
 )
 
 // The node package is needed only here, by init, node, wipe and
@@ -20,9 +21,12 @@ func runNode(ctx context.Context, e *env, args []string) error {
 	var listen listFlag
 	fs.Var(&listen, "listen", "listen on `MULTIADDR`; repeat for more (default: all interfaces, random ports)")
 	mdns := fs.Bool("mdns", false, "find peers on the local network with mDNS")
-	secret := addSecretFlags(fs)
+	secret := addSecretFlags(fs, "read the passphrase from file descriptor `N`, one line (0: standard input; for services and scripts)")
 	mf := addMetricsFlags(fs) // metrics.go
 	if _, err := e.parse("node", fs, args); err != nil {
+		return err
+	}
+	if err := harden.Process(); err != nil {
 		return err
 	}
 	if err := mf.check(); err != nil {

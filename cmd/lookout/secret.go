@@ -17,6 +17,8 @@ import (
 
 	"lookout/node"
 	"lookout/node/control"
+	"lookout/node/harden"
+	"lookout/node/passphrase"
 	"lookout/node/store"
 )
 
@@ -30,7 +32,14 @@ const (
 
 // minPassphraseLen is the shortest passphrase accepted, in characters.
 // Argon2id slows guessing; it cannot save a four-letter word.
-const minPassphraseLen = 8
+const minPassphraseLen = passphrase.MinLen
+
+// genRand is the randomness of generated passphrases; nil means
+// crypto/rand (tests fix it).
+var genRand io.Reader
+
+// maxSecretLine bounds a passphrase read from --passphrase-fd, in bytes.
+const maxSecretLine = passphrase.MaxLine
 
 // unlockAttempts is how many passphrases `lookout node` asks for before it
 // gives up; the store pauses after each wrong one.
@@ -44,6 +53,10 @@ type console interface {
 	Secret(prompt string) ([]byte, error)
 	// Line prompts and reads a line.
 	Line(prompt string) (string, error)
+	// Hush keeps the terminal from echoing until restore is called, and
+	// makes each Secret prompt first discard what was typed before it (a
+	// passphrase typed again during the pause after a wrong one).
+	Hush() (restore func())
 }
 
 // newConsole returns the console commands use; tests replace it.
@@ -52,14 +65,30 @@ var newConsole = func(stderr io.Writer) console {
 }
 
 type ttyConsole struct {
-	in  *os.File
-	out io.Writer
-	r   *bufio.Reader
+	in     *os.File
+	out    io.Writer
+	r      *bufio.Reader
+	hushed bool
 }
 
 func (c *ttyConsole) Interactive() bool { return term.IsTerminal(int(c.in.Fd())) }
 
+func (c *ttyConsole) Hush() func() {
+	if !c.Interactive() {
+		return func() {}
+	}
+	restore := noEcho(int(c.in.Fd()))
+	c.hushed = true
+	return func() {
+		c.hushed = false
+		restore()
+	}
+}
+
 func (c *ttyConsole) Secret(prompt string) ([]byte, error) {
+	if c.hushed {
+		flushInput(int(c.in.Fd()))
+	}
 	fmt.Fprint(c.out, prompt)
 	b, err := term.ReadPassword(int(c.in.Fd()))
 	fmt.Fprintln(c.out)
@@ -86,23 +115,57 @@ var errNoSecret = errors.New("no passphrase given")
 // secretFlags are the flags of commands that unlock a store.
 type secretFlags struct {
 	keyFile *string
+	fd      *int
 }
 
-func addSecretFlags(fs *flag.FlagSet) secretFlags {
-	return secretFlags{keyFile: fs.String("key-file", "", "unlock with the key `FILE` instead of a passphrase (always-on nodes)")}
+func addSecretFlags(fs *flag.FlagSet, fdUsage string) secretFlags {
+	return secretFlags{
+		keyFile: fs.String("key-file", "", "unlock with the key `FILE` instead of a passphrase (always-on nodes)"),
+		fd:      addFDFlag(fs, fdUsage),
+	}
+}
+
+func addFDFlag(fs *flag.FlagSet, usage string) *int {
+	return fs.Int("passphrase-fd", -1, usage)
+}
+
+// readSecretLine reads one passphrase line from descriptor fd.
+func readSecretLine(fd int) ([]byte, error) {
+	p, err := passphrase.ReadFD(fd)
+	if errors.Is(err, passphrase.ErrNoLine) {
+		return nil, fmt.Errorf("%w: %w", errNoSecret, err)
+	}
+	return p, err
+}
+
+// envSecret returns a copy of the passphrase in environment variable
+// name. The variable itself cannot be cleared: its bytes live in the
+// process's initial stack, which /proc/PID/environ shows for the process's
+// whole life (non-dumpable limits who can read it); --passphrase-fd leaves
+// no such copy.
+func envSecret(name string) ([]byte, bool) {
+	p, ok := os.LookupEnv(name)
+	if !ok {
+		return nil, false
+	}
+	return []byte(p), true
 }
 
 // unlockSecret returns the secret that unlocks an existing store: the key
-// file, $LOOKOUT_PASSPHRASE, or a prompt.
+// file, --passphrase-fd, $LOOKOUT_PASSPHRASE, or a prompt.
 func (e *env) unlockSecret(f secretFlags, prompt string) (store.Secret, error) {
 	if *f.keyFile != "" {
 		return store.Secret{KeyFile: *f.keyFile}, nil
 	}
-	if p, ok := os.LookupEnv(envPassphrase); ok {
-		return store.Secret{Passphrase: []byte(p)}, nil
+	if *f.fd >= 0 {
+		p, err := readSecretLine(*f.fd)
+		return store.Secret{Passphrase: p}, err
+	}
+	if p, ok := envSecret(envPassphrase); ok {
+		return store.Secret{Passphrase: p}, nil
 	}
 	if !e.con.Interactive() {
-		return store.Secret{}, fmt.Errorf("%w: set %s, pass --key-file, or run in a terminal", errNoSecret, envPassphrase)
+		return store.Secret{}, fmt.Errorf("%w: pass --passphrase-fd or --key-file, set %s, or run in a terminal", errNoSecret, envPassphrase)
 	}
 	p, err := e.con.Secret(prompt)
 	if err != nil {
@@ -114,33 +177,53 @@ func (e *env) unlockSecret(f secretFlags, prompt string) (store.Secret, error) {
 	return store.Secret{Passphrase: p}, nil
 }
 
-// newPassphrase returns a new passphrase from the environment variable
-// envVar, or asks for it twice. keyFlag names the flag that gives a key
-// file instead, if any.
-func (e *env) newPassphrase(envVar, what, keyFlag string) ([]byte, error) {
-	if p, ok := os.LookupEnv(envVar); ok {
-		return checkPassphrase([]byte(p), what)
-	}
-	if !e.con.Interactive() {
-		if keyFlag != "" {
-			return nil, fmt.Errorf("%w: set %s, pass %s, or run in a terminal", errNoSecret, envVar, keyFlag)
-		}
-		return nil, fmt.Errorf("%w: set %s or run in a terminal", errNoSecret, envVar)
-	}
-	for {
-		p, err := e.con.Secret(fmt.Sprintf("Choose a %s (at least %d characters): ", what, minPassphraseLen))
+// newPassphrase returns a new passphrase: a line from descriptor fd if
+// fd >= 0, else the environment variable envVar, else asked twice at the
+// terminal, where an empty answer offers a generated one. keyFlag names
+// the flag that gives a key file instead, if any; related are words the
+// passphrase must not lean on (the user's name).
+func (e *env) newPassphrase(fd int, envVar, what, keyFlag string, related ...string) ([]byte, error) {
+	if fd >= 0 {
+		p, err := readSecretLine(fd)
 		if err != nil {
 			return nil, err
 		}
-		if _, err := checkPassphrase(p, what); err != nil {
+		return checkPassphrase(p, what, related...)
+	}
+	if p, ok := envSecret(envVar); ok {
+		return checkPassphrase(p, what, related...)
+	}
+	if !e.con.Interactive() {
+		if keyFlag != "" {
+			return nil, fmt.Errorf("%w: pass --passphrase-fd or %s, set %s, or run in a terminal", errNoSecret, keyFlag, envVar)
+		}
+		return nil, fmt.Errorf("%w: pass --passphrase-fd, set %s, or run in a terminal", errNoSecret, envVar)
+	}
+	for {
+		p, err := e.con.Secret(fmt.Sprintf("Choose a %s (at least %d characters, hard to guess; press Enter for a generated one): ", what, minPassphraseLen))
+		if err != nil {
+			return nil, err
+		}
+		if len(p) == 0 {
+			g, err := passphrase.Generate(genRand, passphrase.DefaultWords)
+			if err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(e.stderr, "Your %s is:\n\n    %s\n\nLearn it or write it down somewhere safe, away from this device; it is shown only now.\n", what, g)
+			p = []byte(g)
+		} else if _, err := checkPassphrase(p, what, related...); err != nil {
 			fmt.Fprintln(e.stderr, err)
 			continue
 		}
 		again, err := e.con.Secret("Type it again: ")
 		if err != nil {
+			clear(p)
 			return nil, err
 		}
-		if !bytes.Equal(p, again) {
+		same := bytes.Equal(p, again)
+		clear(again)
+		if !same {
+			clear(p)
 			fmt.Fprintln(e.stderr, "The two did not match; try again.")
 			continue
 		}
@@ -148,14 +231,22 @@ func (e *env) newPassphrase(envVar, what, keyFlag string) ([]byte, error) {
 	}
 }
 
-func checkPassphrase(p []byte, what string) ([]byte, error) {
-	if !utf8.Valid(p) {
+func checkPassphrase(p []byte, what string, related ...string) ([]byte, error) {
+	err := passphrase.Check(p, related...)
+	n := utf8.RuneCount(p)
+	if err != nil {
+		clear(p) // refused: no copy is kept
+	}
+	switch {
+	case err == nil:
+		return p, nil
+	case errors.Is(err, passphrase.ErrNotText):
 		return nil, fmt.Errorf("the %s is not valid UTF-8 text", what)
-	}
-	if n := utf8.RuneCount(p); n < minPassphraseLen {
+	case errors.Is(err, passphrase.ErrTooShort):
 		return nil, fmt.Errorf("the %s has %d characters; use at least %d (a few words are easy to remember)", what, n, minPassphraseLen)
+	default:
+		return nil, fmt.Errorf("the %s is too easy to guess (%v); use four or more unrelated words, or press Enter at the prompt for a generated one", what, err)
 	}
-	return p, nil
 }
 
 func runInit(ctx context.Context, e *env, args []string) error {
@@ -163,7 +254,11 @@ func runInit(ctx context.Context, e *env, args []string) error {
 	name := fs.String("name", "", "your display `NAME`, shown to your zones")
 	keyFile := fs.String("key-file", "", "protect the profile with the key `FILE` (created if missing) instead of a passphrase")
 	duress := fs.Bool("duress", false, "also set a duress passphrase, which opens an empty profile and silently wipes the real one")
+	fd := addFDFlag(fs, "read the passphrase (then the duress passphrase, with --duress; with --key-file only the duress passphrase) from file descriptor `N`, one per line (0: standard input)")
 	if _, err := e.parse("init", fs, args); err != nil {
+		return err
+	}
+	if err := harden.Process(); err != nil {
 		return err
 	}
 	if store.Exists(e.home) {
@@ -174,7 +269,7 @@ func runInit(ctx context.Context, e *env, args []string) error {
 	case *keyFile != "":
 		opt.Secret.KeyFile = *keyFile
 	default:
-		if _, ok := os.LookupEnv(envPassphrase); !ok && e.con.Interactive() {
+		if _, ok := os.LookupEnv(envPassphrase); !ok && *fd < 0 && e.con.Interactive() {
 			choice, err := e.con.Line("Protect this profile with a passphrase (p) or a key file (k, for always-on nodes)? [p] ")
 			if err != nil {
 				return err
@@ -191,11 +286,12 @@ func runInit(ctx context.Context, e *env, args []string) error {
 				break
 			}
 		}
-		p, err := e.newPassphrase(envPassphrase, "passphrase", "--key-file")
+		p, err := e.newPassphrase(*fd, envPassphrase, "passphrase", "--key-file", nameWords(*name)...)
 		if err != nil {
 			return err
 		}
 		opt.Secret.Passphrase = p
+		defer clear(p)
 	}
 	if opt.Secret.KeyFile != "" {
 		if _, err := os.Stat(opt.Secret.KeyFile); errors.Is(err, os.ErrNotExist) {
@@ -205,10 +301,13 @@ func runInit(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if *duress {
-		p, err := e.newPassphrase(envDuress, "duress passphrase", "")
+		// From --passphrase-fd: the line after the passphrase, or the
+		// only line with --key-file.
+		p, err := e.newPassphrase(*fd, envDuress, "duress passphrase", "", nameWords(*name)...)
 		if err != nil {
 			return err
 		}
+		defer clear(p)
 		opt.Duress = &store.Secret{Passphrase: p}
 	}
 	id, err := node.Init(e.home, opt)
@@ -219,9 +318,22 @@ func runInit(ctx context.Context, e *env, args []string) error {
 	return err
 }
 
+// nameWords returns the words of a display name, which a passphrase must
+// not lean on.
+func nameWords(name string) []string {
+	return append(strings.Fields(strings.ToLower(name)), strings.ToLower(name))
+}
+
 // startNode unlocks and starts a node made by mk, asking again after a
-// wrong passphrase typed at the terminal.
+// wrong passphrase typed at the terminal. The terminal does not echo
+// between the prompts (the store pauses after a wrong passphrase), and
+// the passphrase bytes are zeroed once the node has started or failed.
 func (e *env) startNode(ctx context.Context, mk func() *node.Node, f secretFlags) (*node.Node, error) {
+	_, fromEnv := os.LookupEnv(envPassphrase)
+	if *f.keyFile == "" && *f.fd < 0 && !fromEnv {
+		restore := e.con.Hush() // prompts will be asked
+		defer restore()
+	}
 	for attempt := 1; ; attempt++ {
 		secret, err := e.unlockSecret(f, "Passphrase for "+e.home+": ")
 		if err != nil {
@@ -230,11 +342,11 @@ func (e *env) startNode(ctx context.Context, mk func() *node.Node, f secretFlags
 		n := mk()
 		n.Secret = secret
 		err = n.Start(ctx)
+		clear(secret.Passphrase)
 		if err == nil {
 			return n, nil
 		}
-		_, fromEnv := os.LookupEnv(envPassphrase)
-		if !errors.Is(err, store.ErrWrongPassphrase) || *f.keyFile != "" || fromEnv || attempt >= unlockAttempts {
+		if !errors.Is(err, store.ErrWrongPassphrase) || *f.keyFile != "" || *f.fd >= 0 || fromEnv || attempt >= unlockAttempts || !e.con.Interactive() {
 			return nil, hint(err, store.ErrWrongPassphrase, "check it and try again")
 		}
 		fmt.Fprintln(e.stderr, "Wrong passphrase; try again.")
@@ -279,9 +391,12 @@ func runWipe(ctx context.Context, e *env, args []string) error {
 
 func runPassphraseChange(ctx context.Context, e *env, args []string) error {
 	fs := e.flags()
-	f := addSecretFlags(fs)
+	f := addSecretFlags(fs, "read the current passphrase, then the new one, from file descriptor `N`, one per line (0: standard input; with --key-file only the new one)")
 	newKey := fs.String("new-key-file", "", "protect the profile with the key `FILE` (created if missing) instead of a new passphrase")
 	if _, err := e.parse("passphrase change", fs, args); err != nil {
+		return err
+	}
+	if err := harden.Process(); err != nil {
 		return err
 	}
 	if !store.Exists(e.home) {
@@ -291,6 +406,7 @@ func runPassphraseChange(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	defer clear(old.Passphrase)
 	var secret store.Secret
 	if *newKey != "" {
 		if _, err := os.Stat(*newKey); errors.Is(err, os.ErrNotExist) {
@@ -299,8 +415,13 @@ func runPassphraseChange(ctx context.Context, e *env, args []string) error {
 			}
 		}
 		secret.KeyFile = *newKey
-	} else if secret.Passphrase, err = e.newPassphrase(envNewPassphrase, "new passphrase", "--new-key-file"); err != nil {
-		return err
+	} else {
+		// From --passphrase-fd: the line after the current passphrase, or
+		// the only line with --key-file.
+		if secret.Passphrase, err = e.newPassphrase(*f.fd, envNewPassphrase, "new passphrase", "--new-key-file"); err != nil {
+			return err
+		}
+		defer clear(secret.Passphrase)
 	}
 	if err := node.ChangeSecret(e.home, old, secret, store.Options{}); err != nil {
 		return hint(err, store.ErrWrongPassphrase, "nothing was changed")

@@ -20,14 +20,24 @@ type scripted struct {
 	interactive bool
 	answers     []string
 	prompts     []string
+	hushed      bool
+	loud        []string // prompts asked while not hushed
 }
 
 var _ console = (*scripted)(nil)
 
 func (s *scripted) Interactive() bool { return s.interactive }
 
+func (s *scripted) Hush() func() {
+	s.hushed = true
+	return func() { s.hushed = false }
+}
+
 func (s *scripted) next(prompt string) (string, error) {
 	s.prompts = append(s.prompts, prompt)
+	if !s.hushed {
+		s.loud = append(s.loud, prompt)
+	}
 	if len(s.answers) == 0 {
 		return "", io.EOF
 	}
@@ -191,6 +201,7 @@ func TestNodeAsksAgain(t *testing.T) {
 		done <- run(ctx, []string{"--home", home, "node", "--listen", "/ip4/127.0.0.1/tcp/0"}, &out, &errs)
 	}()
 	waitFor(t, "the node to print its addresses", func() bool { return strings.Contains(out.String(), "/ip4/127.0.0.1/tcp/") })
+	checkHardened(t)
 	cancel()
 	select {
 	case code := <-done:
@@ -202,5 +213,8 @@ func TestNodeAsksAgain(t *testing.T) {
 	}
 	if !strings.Contains(errs.String(), "Wrong passphrase; try again.") || len(c.prompts) != 2 {
 		t.Errorf("node: prompts %q, stderr %q; want a second prompt after the wrong passphrase", c.prompts, errs.String())
+	}
+	if len(c.loud) != 0 || c.hushed {
+		t.Errorf("node: prompts %q asked with the terminal echoing (still hushed after: %v); echo must stay off across retries", c.loud, c.hushed)
 	}
 }

@@ -22,15 +22,28 @@ type Client struct {
 	hc *http.Client
 }
 
-// NewClient returns a client for the node listening on socketPath.
+// NewClient returns a client for the node listening on socketPath. Before
+// each call it checks that the socket and its directory belong to this
+// user and no one else may write to them, and after connecting that the
+// node runs as this user (ErrUntrusted otherwise).
 func NewClient(socketPath string) *Client {
 	var d net.Dialer
 	dial := func(ctx context.Context, _, _ string) (net.Conn, error) {
+		if err := checkSocket(socketPath); err != nil {
+			return nil, err
+		}
 		conn, err := d.DialContext(ctx, "unix", socketPath)
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED) {
 			return nil, fmt.Errorf("%w: nothing listens on %s", ErrNoNode, socketPath)
 		}
-		return conn, err
+		if err != nil {
+			return nil, err
+		}
+		if err := checkPeer(conn); err != nil {
+			conn.Close()
+			return nil, err
+		}
+		return conn, nil
 	}
 	return &Client{hc: &http.Client{Transport: &http.Transport{
 		DialContext:       dial,
@@ -56,6 +69,8 @@ func (e *ServerError) Is(target error) bool {
 		return e.Status == http.StatusForbidden
 	case ErrInvalid:
 		return e.Status == http.StatusBadRequest || e.Status == http.StatusRequestEntityTooLarge
+	case ErrBusy:
+		return e.Status == http.StatusServiceUnavailable
 	}
 	return false
 }

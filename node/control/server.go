@@ -1,6 +1,7 @@
 package control
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,15 +19,39 @@ import (
 // maxBody caps request bodies.
 const maxBody = 64 << 10
 
+// maxHeader caps request headers.
+const maxHeader = 8 << 10
+
+// Defaults of the Server's limits.
+const (
+	DefaultMaxWatchers = 16
+	DefaultReadTimeout = 30 * time.Second // a whole request, body included
+	DefaultIdleTimeout = 30 * time.Second
+	// watchWriteTimeout bounds each write of a watch stream: a client that
+	// stops reading is dropped instead of holding the stream.
+	watchWriteTimeout = 30 * time.Second
+)
+
+// ErrBusy is answered (503) when the node already serves MaxWatchers
+// watch streams.
+var ErrBusy = errors.New("too many open watch streams")
+
 // Server serves the control API for a Backend.
 type Server struct {
 	Backend Backend
 	Logger  *slog.Logger // nil discards logs
+	// MaxWatchers caps concurrent watch streams; zero means
+	// DefaultMaxWatchers.
+	MaxWatchers int
+	// ReadTimeout and IdleTimeout bound reading a request and an idle
+	// connection; zero means the defaults.
+	ReadTimeout, IdleTimeout time.Duration
 
 	once     sync.Once
 	srv      *http.Server
 	stopping context.Context // done once Close starts; ends watch streams
 	stop     context.CancelFunc
+	watchers chan struct{} // a slot per open watch stream
 }
 
 func (s *Server) init() {
@@ -35,9 +60,13 @@ func (s *Server) init() {
 			s.Logger = slog.New(slog.DiscardHandler)
 		}
 		s.stopping, s.stop = context.WithCancel(context.Background())
+		s.watchers = make(chan struct{}, cmp.Or(s.MaxWatchers, DefaultMaxWatchers))
 		s.srv = &http.Server{
 			Handler:           s.routes(),
-			ReadHeaderTimeout: 10 * time.Second,
+			ReadHeaderTimeout: min(10*time.Second, cmp.Or(s.ReadTimeout, DefaultReadTimeout)),
+			ReadTimeout:       cmp.Or(s.ReadTimeout, DefaultReadTimeout),
+			IdleTimeout:       cmp.Or(s.IdleTimeout, DefaultIdleTimeout),
+			MaxHeaderBytes:    maxHeader,
 			ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
 		}
 	})
@@ -283,6 +312,13 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	select {
+	case s.watchers <- struct{}{}:
+		defer func() { <-s.watchers }()
+	default:
+		s.fail(w, r, fmt.Errorf("%w (%d); close one (`lookout watch` or an app window) and try again", ErrBusy, cap(s.watchers)))
+		return
+	}
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	defer context.AfterFunc(s.stopping, cancel)()
@@ -298,6 +334,8 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 	}()
 
 	rc := http.NewResponseController(w)
+	// A stream outlives the request's read timeout; each write has its own.
+	rc.SetReadDeadline(time.Time{})
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.WriteHeader(http.StatusOK)
 	if err := rc.Flush(); err != nil {
@@ -305,6 +343,7 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 	}
 	enc := json.NewEncoder(w)
 	for a := range ch {
+		rc.SetWriteDeadline(time.Now().Add(watchWriteTimeout))
 		if err := enc.Encode(a); err != nil {
 			return
 		}
@@ -359,6 +398,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		code = http.StatusNotFound
 	case errors.Is(err, ErrForbidden):
 		code = http.StatusForbidden
+	case errors.Is(err, ErrBusy):
+		code = http.StatusServiceUnavailable
 	default:
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			code = http.StatusRequestEntityTooLarge

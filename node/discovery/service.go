@@ -47,6 +47,9 @@ type Service struct {
 	Now      func() time.Time // nil = time.Now
 	Logger   *slog.Logger     // nil = discard
 	Interval time.Duration    // browse round length, 0 = DefaultInterval
+	// Pool, if set, pads the device's announcements with decoys (see
+	// Pool). Every zone Service of a device shares one.
+	Pool *Pool
 
 	// Hooks replaced by tests; nil = real zeroconf.
 	register func(instance, service string, port int, hostname string, txt []string) (shutdowner, error)
@@ -110,9 +113,13 @@ func (s *Service) Start(ctx context.Context) error {
 	if s.browse == nil {
 		s.browse = zeroconfBrowse
 	}
+	parent := ctx
 	ctx, s.cancel = context.WithCancel(ctx)
 	s.done = make(chan struct{})
 	go s.run(ctx)
+	if s.Pool != nil {
+		s.Pool.add(parent, s)
+	}
 	return nil
 }
 
@@ -128,6 +135,9 @@ func (s *Service) Close() error {
 	}
 	cancel()
 	<-done
+	if s.Pool != nil {
+		s.Pool.remove(s)
+	}
 	return nil
 }
 

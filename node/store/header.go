@@ -11,7 +11,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"runtime/debug"
 
+	"github.com/pbnjay/memory"
 	"golang.org/x/crypto/argon2"
 
 	"lookout/crypto"
@@ -60,10 +62,35 @@ type KDFParams struct {
 	Threads   uint8  // parallelism (lanes)
 }
 
-// DefaultKDF follows RFC 9106's second recommended option (Argon2id,
-// 64 MiB, 4 lanes) with the number of passes raised so that one unlock
-// takes about half a second on a 2-core laptop (see STORE.md).
-var DefaultKDF = KDFParams{Time: 25, MemoryKiB: 64 * 1024, Threads: 4}
+// DefaultKDF are the parameters of new stores on this device: see KDFFor.
+var DefaultKDF = KDFFor(memory.TotalMemory())
+
+// kdfCost is the product memory (MiB) × passes that every choice of
+// KDFFor keeps: about 0.5 s for one derivation on a 2-core laptop
+// (STORE.md, BenchmarkKDF).
+const kdfCost = 1536
+
+// Memory bounds of KDFFor, in MiB, and the share of the device's memory
+// one derivation may take.
+const (
+	kdfMinMiB      = 64
+	kdfMaxMiB      = 512
+	kdfMemoryShare = 16 // at most 1/16 of the device's memory
+)
+
+// KDFFor returns the Argon2id parameters for a device with totalRAM bytes
+// of memory (0 if unknown): as much memory as the device allows, up to
+// 512 MiB and at most 1/16 of it, never below RFC 9106's 64 MiB, with the
+// passes lowered to keep unlock time about constant (512 MiB × 3 passes,
+// 256 × 6, 128 × 12, 64 × 24). A GPU cracker's parallelism is bounded by
+// its memory, so memory, not passes, is what makes each guess expensive.
+func KDFFor(totalRAM uint64) KDFParams {
+	mib := uint32(kdfMaxMiB)
+	for mib > kdfMinMiB && uint64(mib)<<20 > totalRAM/kdfMemoryShare {
+		mib /= 2
+	}
+	return KDFParams{Time: max(3, kdfCost/mib), MemoryKiB: mib * 1024, Threads: 4}
+}
 
 // Bounds on parameters read from a header: a damaged or hostile file must
 // not make Open allocate gigabytes or spin for minutes.
@@ -222,7 +249,12 @@ func deriveKEK(s Secret, kdf KDFParams, salt []byte) ([]byte, error) {
 		return nil, err
 	}
 	if s.KeyFile == "" {
-		return argon2.IDKey(s.Passphrase, salt, kdf.Time, kdf.MemoryKiB, kdf.Threads, keySize), nil
+		k := argon2.IDKey(s.Passphrase, salt, kdf.Time, kdf.MemoryKiB, kdf.Threads, keySize)
+		// Argon2id's blocks are garbage now: give them back to the system
+		// at once, so an always-on node does not keep the derivation's
+		// memory resident for its whole life.
+		debug.FreeOSMemory()
+		return k, nil
 	}
 	k, err := readKeyFile(s.KeyFile)
 	if err != nil {

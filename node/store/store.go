@@ -50,7 +50,7 @@ const (
 
 // storeFiles lists every file a store may leave in its home, the key
 // header last.
-var storeFiles = []string{dbFile, compactFile, headerTmp, headerFile}
+var storeFiles = []string{cacheTagFile, dbFile, compactFile, headerTmp, headerFile}
 
 // Errors; returned errors wrap them, so test with errors.Is. No error
 // carries a passphrase, key material, record contents, bucket or key.
@@ -255,6 +255,9 @@ func create(home string, kdf KDFParams, salt [saltSize]byte, kek, duressKEK []by
 		err = s.put(metaBucket, schemaKey, v[:], time.Time{})
 	}
 	if err == nil {
+		err = excludeFromBackups(home)
+	}
+	if err == nil {
 		err = writeHeader(home, h.marshal())
 	}
 	if err != nil {
@@ -306,16 +309,63 @@ func Open(home string, secret Secret, opt Options) (*Store, error) {
 
 // duressReset wipes home and creates an empty store there unlocked by
 // kek, with the old salt and KDF parameters, so that it looks like any
-// store and needs no second key derivation.
+// store and needs no second key derivation. The decoy lives in a new
+// directory put in home's place, so the home's inode, birth and change
+// times are those of a fresh install, not of the real profile.
 func duressReset(home string, h *header, kek []byte) (*Store, error) {
 	if err := Wipe(home); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
+	// Best effort: where the parent directory cannot be written (a home
+	// under a root-owned directory), the decoy is made in the old one
+	// rather than failing, which would reveal the duress unlock.
+	_ = replaceDir(home)
 	s, err := create(home, h.kdf, h.salt, kek, nil)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	return s, nil
+}
+
+// replaceDir is freshDir; tests make it fail.
+var replaceDir = freshDir
+
+// freshDir replaces the directory dir by a new, empty one with the same
+// mode, made beside it and swapped in (atomically where the platform can).
+// Entries other than the store's files, already wiped, are moved into the
+// new directory as they are; the old directory is removed.
+func freshDir(dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("replace home: %w", err)
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), "."+filepath.Base(dir)+"-")
+	if err != nil {
+		return fmt.Errorf("replace home: %w", err)
+	}
+	if err := os.Chmod(tmp, fi.Mode().Perm()); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("replace home: %w", err)
+	}
+	if err := swapDirs(tmp, dir); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("replace home: %w", err)
+	}
+	// tmp now names the old directory.
+	entries, err := os.ReadDir(tmp)
+	if err != nil {
+		return fmt.Errorf("replace home: %w", err)
+	}
+	for _, e := range entries {
+		if err := os.Rename(filepath.Join(tmp, e.Name()), filepath.Join(dir, e.Name())); err != nil {
+			return fmt.Errorf("replace home: move %s: %w", e.Name(), err)
+		}
+	}
+	if err := os.Remove(tmp); err != nil {
+		return fmt.Errorf("replace home: %w", err)
+	}
+	syncDir(filepath.Dir(dir))
+	return nil
 }
 
 func openDB(home string, dataKey []byte) (*Store, error) {
