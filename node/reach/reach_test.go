@@ -1,0 +1,101 @@
+package reach
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/client"
+	relay "github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/relay"
+	"go.uber.org/goleak"
+)
+
+// memberSet is a fixed Members.
+type memberSet map[peer.ID]bool
+
+func (m memberSet) Member(p peer.ID) bool { return m[p] }
+
+var _ Members = memberSet(nil)
+
+func newHost(t *testing.T) host.Host {
+	t.Helper()
+	h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"), libp2p.DisableRelay())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	return h
+}
+
+func TestACL(t *testing.T) {
+	a, b, s := peer.ID("a"), peer.ID("b"), peer.ID("stranger")
+	acl := ACL{Members: memberSet{a: true, b: true}}
+	cases := []struct {
+		name      string
+		got, want bool
+	}{
+		{"member reserves", acl.AllowReserve(a, nil), true},
+		{"stranger reserves", acl.AllowReserve(s, nil), false},
+		{"member to member", acl.AllowConnect(a, nil, b), true},
+		{"stranger to member", acl.AllowConnect(s, nil, a), false},
+		{"member to stranger", acl.AllowConnect(a, nil, s), false},
+		{"no members source", ACL{}.AllowReserve(a, nil), false},
+	}
+	for _, c := range cases {
+		if c.got != c.want {
+			t.Errorf("%s: allowed %v, want %v", c.name, c.got, c.want)
+		}
+	}
+}
+
+// TestRelayRefusesStranger runs a real relay with the zone ACL: a member
+// gets a reservation, a stranger who knows the relay's address does not.
+func TestRelayRefusesStranger(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t, goleak.IgnoreCurrent()) })
+	rh, member, stranger := newHost(t), newHost(t), newHost(t)
+	r, err := relay.New(rh, RelayOptions(memberSet{member.ID(): true})...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	info := peer.AddrInfo{ID: rh.ID(), Addrs: rh.Addrs()}
+	for _, h := range []host.Host{member, stranger} {
+		if err := h.Connect(ctx, info); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rsvp, err := client.Reserve(ctx, member, info)
+	if err != nil {
+		t.Fatalf("member reservation refused: %v", err)
+	}
+	if rsvp.LimitDuration != 0 || rsvp.LimitData != 0 {
+		t.Errorf("member reservation limited to %v / %d bytes; relayed gossip needs no limit", rsvp.LimitDuration, rsvp.LimitData)
+	}
+	if _, err := client.Reserve(ctx, stranger, info); err == nil {
+		t.Fatal("stranger got a relay reservation")
+	}
+}
+
+func TestPeerSourceOffersOnlyCandidates(t *testing.T) {
+	want := []peer.AddrInfo{{ID: "a"}, {ID: "b"}, {ID: "c"}}
+	src := PeerSource(fixedPeers(want))
+	var got []peer.ID
+	for ai := range src(context.Background(), 2) {
+		got = append(got, ai.ID)
+	}
+	if len(got) != 2 || got[0] != "a" || got[1] != "b" {
+		t.Errorf("peer source gave %v, want [a b]", got)
+	}
+	if n := len(PeerSource(nil)(context.Background(), 5)); n != 0 {
+		t.Errorf("nil source gave %d candidates", n)
+	}
+}
+
+type fixedPeers []peer.AddrInfo
+
+func (f fixedPeers) RelayCandidates() []peer.AddrInfo { return f }
