@@ -7,6 +7,7 @@
 #   gcc, libc6-dev                     -- cgo, needed by `go test -race`
 #   pkg-config, libgl1-mesa-dev, xorg-dev -- to build the Fyne app (cmd/lookout-app)
 #   xvfb, imagemagick                  -- the app's smoke test (virtual screen, screenshot)
+#   iproute2, nftables                 -- the NAT test bed (node/reach/netbed: namespaces, home routers)
 #   --app is accepted for older callers; everything above is always wanted
 #   because `make test` builds and runs the app.
 #
@@ -14,12 +15,12 @@
 # is expected at /usr/local/go; it is not installed here.
 set -euo pipefail
 
-want=(gcc libc6-dev pkg-config libgl1-mesa-dev xorg-dev xvfb imagemagick)
+want=(gcc libc6-dev pkg-config libgl1-mesa-dev xorg-dev xvfb imagemagick iproute2 nftables)
 for arg in "$@"; do
 	case "$arg" in
 	--app) ;;
 	-h | --help)
-		sed -n '2,14p' "$0"
+		sed -n '2,15p' "$0"
 		exit 0
 		;;
 	*)

@@ -118,7 +118,7 @@ func Options(c Config) []libp2p.Option {
 // circuit bound and the resource manager bound the cost instead.
 func RelayOptions(m Members) []relay.Option {
 	return []relay.Option{
-		relay.WithACL(ACL{Members: m}),
+		relay.WithACL(NewACL(m)),
 		relay.WithResources(relay.Resources{
 			ReservationTTL:         ReservationTTL,
 			MaxReservations:        MaxReservations,
@@ -132,10 +132,29 @@ func RelayOptions(m Members) []relay.Option {
 	}
 }
 
-// ACL admits reservations from zone members and relayed connections
-// between two zone members only.
+// ACL admits reservations from zone members only, relayed connections
+// between two members, and a few relayed connections from newcomers to
+// members: someone redeeming an invite is not a member yet and must reach
+// the inviter's node, which may be at home behind a router. Newcomers
+// share NewcomerCircuits per NewcomerWindow on this relay.
 type ACL struct {
 	Members Members
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+
+	mu        *sync.Mutex
+	newcomers *[]time.Time
+}
+
+// Newcomer budget of one relay.
+const (
+	NewcomerCircuits = 8
+	NewcomerWindow   = time.Minute
+)
+
+// NewACL returns an ACL deciding with m.
+func NewACL(m Members) ACL {
+	return ACL{Members: m, mu: new(sync.Mutex), newcomers: new([]time.Time)}
 }
 
 var _ relay.ACLFilter = ACL{}
@@ -146,9 +165,36 @@ func (a ACL) AllowReserve(p peer.ID, _ ma.Multiaddr) bool {
 }
 
 // AllowConnect reports whether src may reach dest through this relay:
-// both must be members, so a member cannot reach strangers through it.
+// dest must be a member, so nobody reaches strangers through it; src must
+// be a member too, or a newcomer within the newcomer budget.
 func (a ACL) AllowConnect(src peer.ID, _ ma.Multiaddr, dest peer.ID) bool {
-	return a.Members != nil && a.Members.Member(src) && a.Members.Member(dest)
+	if a.Members == nil || !a.Members.Member(dest) {
+		return false
+	}
+	if a.Members.Member(src) {
+		return true
+	}
+	if a.mu == nil {
+		return false
+	}
+	now := time.Now()
+	if a.Now != nil {
+		now = a.Now()
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	recent := (*a.newcomers)[:0]
+	for _, t := range *a.newcomers {
+		if now.Sub(t) < NewcomerWindow {
+			recent = append(recent, t)
+		}
+	}
+	*a.newcomers = recent
+	if len(recent) >= NewcomerCircuits {
+		return false
+	}
+	*a.newcomers = append(recent, now)
+	return true
 }
 
 // PeerSource adapts Peers to AutoRelay: it offers zone peers only, never

@@ -2,6 +2,7 @@ package reach
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -32,7 +33,7 @@ func newHost(t *testing.T) host.Host {
 
 func TestACL(t *testing.T) {
 	a, b, s := peer.ID("a"), peer.ID("b"), peer.ID("stranger")
-	acl := ACL{Members: memberSet{a: true, b: true}}
+	acl := NewACL(memberSet{a: true, b: true})
 	cases := []struct {
 		name      string
 		got, want bool
@@ -40,9 +41,10 @@ func TestACL(t *testing.T) {
 		{"member reserves", acl.AllowReserve(a, nil), true},
 		{"stranger reserves", acl.AllowReserve(s, nil), false},
 		{"member to member", acl.AllowConnect(a, nil, b), true},
-		{"stranger to member", acl.AllowConnect(s, nil, a), false},
 		{"member to stranger", acl.AllowConnect(a, nil, s), false},
+		{"stranger to stranger", acl.AllowConnect(s, nil, s), false},
 		{"no members source", ACL{}.AllowReserve(a, nil), false},
+		{"zero ACL, newcomer", ACL{Members: memberSet{a: true}}.AllowConnect(s, nil, a), false},
 	}
 	for _, c := range cases {
 		if c.got != c.want {
@@ -78,6 +80,29 @@ func TestRelayRefusesStranger(t *testing.T) {
 	}
 	if _, err := client.Reserve(ctx, stranger, info); err == nil {
 		t.Fatal("stranger got a relay reservation")
+	}
+}
+
+// TestACLNewcomerBudget: a newcomer (redeeming an invite) may reach a
+// member through the relay, NewcomerCircuits times per window in all.
+func TestACLNewcomerBudget(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	acl := NewACL(memberSet{"m": true})
+	acl.Now = func() time.Time { return now }
+	for i := range NewcomerCircuits {
+		if !acl.AllowConnect(peer.ID(fmt.Sprint("n", i)), nil, "m") {
+			t.Fatalf("newcomer %d refused within the budget", i)
+		}
+	}
+	if acl.AllowConnect("late", nil, "m") {
+		t.Fatal("newcomer admitted beyond the budget")
+	}
+	if !acl.AllowConnect("m", nil, "m") {
+		t.Fatal("member refused while newcomers are over budget")
+	}
+	now = now.Add(NewcomerWindow)
+	if !acl.AllowConnect("late", nil, "m") {
+		t.Fatal("newcomer refused after the window passed")
 	}
 }
 
