@@ -39,6 +39,7 @@ import (
 	"lookout/crypto"
 	"lookout/node/api"
 	"lookout/node/control"
+	"lookout/node/reach"
 	"lookout/node/store"
 	"lookout/protocol"
 )
@@ -79,6 +80,8 @@ type Node struct {
 	ListenAddrs []string
 	// MDNS turns on private local-network discovery.
 	MDNS bool
+	// NoPortMapping turns off UPnP / NAT-PMP port mapping on the router.
+	NoPortMapping bool
 	// Logger receives the node's logs; nil discards them.
 	Logger *slog.Logger
 
@@ -103,6 +106,7 @@ type Node struct {
 	name    string
 	st      *store.Store
 	h       host.Host
+	reach   *reach.Tracker // nil on a host given in Host
 	ps      *pubsub.PubSub
 	replay  *replayCache
 	ctrl    *control.Server
@@ -248,17 +252,22 @@ func (n *Node) startHost() error {
 	if err != nil {
 		return fmt.Errorf("connection manager: %w", err)
 	}
-	h, err := libp2p.New(
+	opts := []libp2p.Option{
 		libp2p.Identity(key),
 		libp2p.ListenAddrStrings(addrs...),
 		libp2p.Transport(tcp.NewTCPTransport),
 		libp2p.Transport(quic.NewTransport),
 		libp2p.ConnectionManager(cm),
-	)
+	}
+	opts = append(opts, reach.Options(reach.Config{Members: n, Peers: n, PortMapping: !n.NoPortMapping})...)
+	h, err := libp2p.New(opts...)
 	if err != nil {
 		return fmt.Errorf("start libp2p host (is another node using the port? try --listen /ip4/0.0.0.0/tcp/0): %w", err)
 	}
 	n.h = h
+	if n.reach, err = reach.NewTracker(h); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -318,6 +327,9 @@ func (n *Node) Close() error {
 	if n.h != nil {
 		err = n.h.Close()
 	}
+	if n.reach != nil {
+		n.reach.Close()
+	}
 	n.wg.Wait()
 	if n.st != nil {
 		if cerr := n.st.Close(); err == nil && !errors.Is(cerr, store.ErrClosed) {
@@ -370,5 +382,6 @@ func (n *Node) Status() api.Status {
 			s.Peers = append(s.Peers, p.String())
 		}
 	}
+	n.addReach(&s)
 	return s
 }

@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"lookout/node"
+	"lookout/node/api"
+	"lookout/node/reach"
 )
 
 // The node package is needed only here, by init, node, wipe and
@@ -15,21 +18,36 @@ var (
 	socketPath  = node.SocketPath
 )
 
+// reachLine says in words whether the node is reachable and what that
+// means for its zones.
+func reachLine(st api.Status) string {
+	switch st.Reachability {
+	case reach.Public:
+		return fmt.Sprintf("lookout: reachable from the internet at %s; members at home behind routers can connect through this node",
+			strings.Join(st.PublicAddrs, " "))
+	case reach.Private:
+		return fmt.Sprintf("lookout: behind a router, not reachable from the internet; reaching the zone through members' nodes (forward TCP and UDP port %d to this machine to help your zone)", node.DefaultPort)
+	}
+	return "lookout: reachability unknown yet; it is checked with zone members once connected"
+}
+
 func runNode(ctx context.Context, e *env, args []string) error {
 	fs := e.flags()
 	var listen listFlag
-	fs.Var(&listen, "listen", "listen on `MULTIADDR`; repeat for more (default: all interfaces, random ports)")
+	fs.Var(&listen, "listen", fmt.Sprintf("listen on `MULTIADDR`; repeat for more (default: all interfaces, TCP and UDP port %d; forward that port on your router to make this node reachable)", node.DefaultPort))
 	mdns := fs.Bool("mdns", false, "find peers on the local network with mDNS")
+	noPortMap := fs.Bool("no-port-mapping", false, "do not ask the home router (UPnP / NAT-PMP) to forward a port to this node")
 	secret := addSecretFlags(fs)
 	if _, err := e.parse("node", fs, args); err != nil {
 		return err
 	}
 	n, err := e.startNode(ctx, func() *node.Node {
 		return &node.Node{
-			Home:        e.home,
-			ListenAddrs: listen,
-			MDNS:        *mdns,
-			Logger:      slog.New(slog.NewTextHandler(e.stderr, nil)),
+			Home:          e.home,
+			ListenAddrs:   listen,
+			MDNS:          *mdns,
+			NoPortMapping: *noPortMap,
+			Logger:        slog.New(slog.NewTextHandler(e.stderr, nil)),
 		}
 	}, secret)
 	if err != nil {
@@ -40,10 +58,21 @@ func runNode(ctx context.Context, e *env, args []string) error {
 	for _, a := range st.Addrs {
 		fmt.Fprintln(e.stdout, a)
 	}
-	select {
-	case <-ctx.Done():
-	case <-n.Wiped():
-		fmt.Fprintln(e.stderr, "lookout: profile wiped; node stopped")
+	var changes <-chan struct{}
+	if r := n.Reach(); r != nil {
+		changes = r.Changes()
+	}
+	fmt.Fprintln(e.stderr, reachLine(st))
+	for stop := false; !stop; {
+		select {
+		case <-ctx.Done():
+			stop = true
+		case <-n.Wiped():
+			fmt.Fprintln(e.stderr, "lookout: profile wiped; node stopped")
+			stop = true
+		case <-changes:
+			fmt.Fprintln(e.stderr, reachLine(n.Status()))
+		}
 	}
 	if err := n.Close(); err != nil {
 		return fmt.Errorf("stop node: %w", err)
