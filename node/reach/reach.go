@@ -19,6 +19,7 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/host/observedaddrs"
 	relay "github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/relay"
 	ma "github.com/multiformats/go-multiaddr"
+	manet "github.com/multiformats/go-multiaddr/net"
 )
 
 // Members tells whether a peer is a known member of a zone this node is
@@ -241,4 +242,29 @@ const (
 func IsRelayed(a ma.Multiaddr) bool {
 	_, err := a.ValueForProtocol(ma.P_CIRCUIT)
 	return err == nil
+}
+
+// Dialable orders a node's addresses for another home to dial: public
+// direct addresses (confirmed or port-mapped) first, then relay addresses
+// through members' nodes, then private ones (useful on the same network),
+// loopback last. It returns at most max addresses.
+func Dialable(addrs []ma.Multiaddr, max int) []ma.Multiaddr {
+	var public, relayed, private, loopback []ma.Multiaddr
+	for _, a := range addrs {
+		switch {
+		case IsRelayed(a):
+			relayed = append(relayed, a)
+		case manet.IsIPLoopback(a):
+			loopback = append(loopback, a)
+		case manet.IsPublicAddr(a):
+			public = append(public, a)
+		default:
+			private = append(private, a)
+		}
+	}
+	out := append(append(append(public, relayed...), private...), loopback...)
+	if len(out) > max {
+		out = out[:max]
+	}
+	return out
 }

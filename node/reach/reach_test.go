@@ -11,6 +11,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/client"
 	relay "github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/relay"
+	ma "github.com/multiformats/go-multiaddr"
 	"go.uber.org/goleak"
 )
 
@@ -124,3 +125,27 @@ func TestPeerSourceOffersOnlyCandidates(t *testing.T) {
 type fixedPeers []peer.AddrInfo
 
 func (f fixedPeers) RelayCandidates() []peer.AddrInfo { return f }
+
+func TestDialable(t *testing.T) {
+	m := func(s string) ma.Multiaddr { return ma.StringCast(s) }
+	in := []ma.Multiaddr{
+		m("/ip4/127.0.0.1/tcp/4719"),
+		m("/ip4/10.0.1.2/tcp/4719"),
+		m("/ip4/100.1.0.1/tcp/4719/p2p/12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN/p2p-circuit"),
+		m("/ip4/100.2.0.1/udp/4719/quic-v1"),
+		m("/ip6/::1/tcp/4719"),
+	}
+	got := Dialable(in, 8)
+	want := []string{"/ip4/100.2.0.1/udp/4719/quic-v1", in[2].String(), "/ip4/10.0.1.2/tcp/4719", "/ip4/127.0.0.1/tcp/4719", "/ip6/::1/tcp/4719"}
+	if len(got) != len(want) {
+		t.Fatalf("Dialable = %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i].String() != want[i] {
+			t.Errorf("Dialable[%d] = %s, want %s", i, got[i], want[i])
+		}
+	}
+	if got := Dialable(in, 1); len(got) != 1 || got[0].String() != want[0] {
+		t.Errorf("Dialable(max 1) = %v", got)
+	}
+}
