@@ -265,7 +265,7 @@ func (n *Node) startHost() error {
 		return fmt.Errorf("start libp2p host (is another node using the port? try --listen /ip4/0.0.0.0/tcp/0): %w", err)
 	}
 	n.h = h
-	if n.reach, err = reach.NewTracker(h); err != nil {
+	if n.reach, err = reach.NewTracker(h, n); err != nil {
 		return err
 	}
 	return nil
@@ -323,12 +323,12 @@ func (n *Node) Close() error {
 		z.close()
 	}
 	n.mu.Unlock()
+	if n.reach != nil {
+		n.reach.Close()
+	}
 	var err error
 	if n.h != nil {
 		err = n.h.Close()
-	}
-	if n.reach != nil {
-		n.reach.Close()
 	}
 	n.wg.Wait()
 	if n.st != nil {

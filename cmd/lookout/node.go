@@ -62,7 +62,8 @@ func runNode(ctx context.Context, e *env, args []string) error {
 	if r := n.Reach(); r != nil {
 		changes = r.Changes()
 	}
-	fmt.Fprintln(e.stderr, reachLine(st))
+	line := reachLine(st)
+	fmt.Fprintln(e.stderr, line)
 	for stop := false; !stop; {
 		select {
 		case <-ctx.Done():
@@ -71,7 +72,10 @@ func runNode(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintln(e.stderr, "lookout: profile wiped; node stopped")
 			stop = true
 		case <-changes:
-			fmt.Fprintln(e.stderr, reachLine(n.Status()))
+			if l := reachLine(n.Status()); l != line {
+				line = l
+				fmt.Fprintln(e.stderr, line)
+			}
 		}
 	}
 	if err := n.Close(); err != nil {

@@ -2,7 +2,7 @@
 // with go-libp2p's own parts and no third-party infrastructure: AutoNAT
 // (v1 for the overall verdict, v2 per address) against zone peers, circuit
 // relay v2 offered only to zone members, AutoRelay fed only from zone
-// peers, hole punching (DCUtR) and UPnP / NAT-PMP port mapping.
+// peers, hole punching (DCUtR, retried) and UPnP / NAT-PMP port mapping.
 //
 // The node builds its host with Options and watches it with a Tracker.
 package reach
@@ -104,7 +104,7 @@ func Options(c Config) []libp2p.Option {
 			autorelay.WithBackoff(relayBackoff),
 			autorelay.WithMinInterval(candidateInterval),
 		),
-		libp2p.EnableHolePunching(),
+		// Hole punching (DCUtR) runs in the Tracker, which retries it.
 	}
 	if c.PortMapping {
 		opts = append(opts, libp2p.NATPortMap())

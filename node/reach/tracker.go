@@ -19,9 +19,11 @@ const (
 	Unknown = "unknown"
 )
 
-// Tracker follows what AutoNAT tells a host about its reachability.
+// Tracker follows what AutoNAT tells a host about its reachability, and
+// runs hole punching for it.
 type Tracker struct {
 	h       host.Host
+	punch   *puncher
 	sub     event.Subscription
 	done    chan struct{}
 	changes chan struct{}
@@ -31,8 +33,10 @@ type Tracker struct {
 	reachable []ma.Multiaddr // confirmed by AutoNAT v2
 }
 
-// NewTracker subscribes to h's reachability events. Close stops it.
-func NewTracker(h host.Host) (*Tracker, error) {
+// NewTracker subscribes to h's reachability events and starts hole
+// punching towards members (m) reached only through relays. h must be
+// built with Options. Close stops it.
+func NewTracker(h host.Host, m Members) (*Tracker, error) {
 	sub, err := h.EventBus().Subscribe([]any{
 		new(event.EvtLocalReachabilityChanged),
 		new(event.EvtHostReachableAddrsChanged),
@@ -41,6 +45,10 @@ func NewTracker(h host.Host) (*Tracker, error) {
 		return nil, fmt.Errorf("watch reachability: %w", err)
 	}
 	t := &Tracker{h: h, sub: sub, done: make(chan struct{}), changes: make(chan struct{}, 1)}
+	if t.punch, err = startPuncher(h, m, PunchInterval); err != nil {
+		sub.Close()
+		return nil, err
+	}
 	go t.loop()
 	return t, nil
 }
@@ -103,9 +111,12 @@ func (t *Tracker) PublicAddrs() []string {
 	return out
 }
 
-// Close stops the tracker.
+// Close stops the tracker and hole punching.
 func (t *Tracker) Close() error {
-	err := t.sub.Close()
+	err := t.punch.close()
+	if cerr := t.sub.Close(); err == nil {
+		err = cerr
+	}
 	<-t.done
 	return err
 }
