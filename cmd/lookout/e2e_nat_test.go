@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -193,4 +194,110 @@ func (p *proc) waitStderr(t *testing.T, timeout time.Duration, s string) {
 			t.Fatalf("%s: no %q on stderr after %v:\n%s", p.name, s, timeout, p.stderr)
 		}
 	}
+}
+
+// wanBytes is the bytes received plus sent on a host's link to the
+// internet (a router's wan, or a public host's eth0).
+func wanBytes(t *testing.T, bed *netbed.Bed, host string) int64 {
+	t.Helper()
+	h := bed.Hosts[host]
+	ns, dev := h.NS, "eth0"
+	if h.Router != "" {
+		ns, dev = h.Router, "wan"
+	}
+	out, err := exec.Command("ip", "-n", ns, "-s", "-j", "link", "show", dev).Output()
+	if err != nil {
+		t.Fatalf("link statistics of %s: %v", host, err)
+	}
+	var links []struct {
+		Stats struct {
+			RX struct{ Bytes int64 } `json:"rx"`
+			TX struct{ Bytes int64 } `json:"tx"`
+		} `json:"stats64"`
+	}
+	if err := json.Unmarshal(out, &links); err != nil || len(links) != 1 {
+		t.Fatalf("link statistics of %s: %v in %s", host, err, out)
+	}
+	return links[0].Stats.RX.Bytes + links[0].Stats.TX.Bytes
+}
+
+// TestNATMatrix is the longer run behind `make test-nat`
+// (LOOKOUT_TEST_NAT_LONG=1): join-to-first-alert per router kind, the
+// share of member pairs with a direct connection after 60 s, traffic per
+// alert at the public member's node, and a symmetric-NAT home reached
+// again once the public member is back.
+func TestNATMatrix(t *testing.T) {
+	if os.Getenv("LOOKOUT_TEST_NAT_LONG") == "" {
+		t.Skip("set LOOKOUT_TEST_NAT_LONG=1 (make test-nat) for the longer NAT matrix")
+	}
+	bed := netbed.Up(t, netbed.Spec{Name: "pub"}, netbed.Spec{Name: "a", Kind: netbed.Cone},
+		netbed.Spec{Name: "b", Kind: netbed.Cone}, netbed.Spec{Name: "c", Kind: netbed.Symmetric})
+	e := &e2e{t: t, bin: lookoutBinary(t)}
+	root, err := os.MkdirTemp("", "lknat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(root) })
+	home := func(h string) string { return filepath.Join(root, h) }
+	names := []string{"pub", "a", "b", "c"}
+	for _, h := range names {
+		e.ok(home(h), "init", "--name", h)
+	}
+	n := map[string]*natNode{}
+	for _, h := range names {
+		n[h] = startNAT(t, e, bed, h, home(h))
+	}
+	e.ok(home("pub"), "zone", "create", "north")
+	for _, h := range names[1:] {
+		start := time.Now()
+		e.ok(home(h), "zone", "join", e.ok(home("pub"), "zone", "invite", "north"))
+		id := e.ok(home("pub"), "report", "north", "--what", "welcome check "+h, "--where", "here")
+		eventually(t, time.Minute, "the first alert at "+h, func() bool { return e.hasAlert(home(h), "north", id) })
+		t.Logf("MEASURE join-to-first-alert %s (%s): %v", h, bed.Hosts[h].Kind, time.Since(start).Round(time.Millisecond))
+	}
+
+	// Pairs with a direct connection 60 s after the last join.
+	time.Sleep(60 * time.Second) // the measurement is "after 60 s", not a synchronisation
+	direct, pairs := 0, 0
+	for i, x := range names {
+		for _, y := range names[i+1:] {
+			pairs++
+			via := e.via(home(x), n[y].peer)
+			if via == reach.Direct {
+				direct++
+			}
+			t.Logf("MEASURE pair %s-%s: %q", x, y, via)
+		}
+	}
+	t.Logf("MEASURE direct pairs after 60 s: %d of %d", direct, pairs)
+	if e.via(home("a"), n["b"].peer) != reach.Direct {
+		t.Errorf("cone homes a and b not directly connected after 60 s")
+	}
+
+	// Traffic per alert at the public member's node and at each router.
+	const alerts = 5
+	before := map[string]int64{}
+	for _, h := range names {
+		before[h] = wanBytes(t, bed, h)
+	}
+	for i := range alerts {
+		id := e.ok(home("c"), "report", "north", "--what", fmt.Sprint("count ", i), "--where", "here")
+		for _, h := range []string{"pub", "a", "b"} {
+			eventually(t, time.Minute, "alert at "+h, func() bool { return e.hasAlert(home(h), "north", id) })
+		}
+	}
+	for _, h := range names {
+		t.Logf("MEASURE bytes per alert from c on %s's link: %d", h, (wanBytes(t, bed, h)-before[h])/alerts)
+	}
+
+	// The public member goes away and comes back: the symmetric home is
+	// reached again.
+	n["pub"].p.stop(t)
+	eventually(t, 2*time.Minute, "c to lose a", func() bool { return e.via(home("c"), n["a"].peer) == "" })
+	back := time.Now()
+	n["pub"] = startNAT(t, e, bed, "pub", home("pub"))
+	eventually(t, 3*time.Minute, "c connected again", func() bool { return e.via(home("c"), n["a"].peer) != "" })
+	id := e.ok(home("c"), "report", "north", "--what", "after restart", "--where", "here")
+	eventually(t, time.Minute, "c's alert at a", func() bool { return e.hasAlert(home("a"), "north", id) })
+	t.Logf("MEASURE symmetric home reached again %v after the public node restarted", time.Since(back).Round(time.Millisecond))
 }
