@@ -259,7 +259,10 @@ func (n *Node) startHost() error {
 		libp2p.Transport(quic.NewTransport),
 		libp2p.ConnectionManager(cm),
 	}
-	opts = append(opts, reach.Options(reach.Config{Members: n, Peers: n, PortMapping: !n.NoPortMapping})...)
+	// No router can forward to loopback: port mapping would only send
+	// discovery traffic to the local network for nothing.
+	portMap := !n.NoPortMapping && !reach.LoopbackOnly(addrs)
+	opts = append(opts, reach.Options(reach.Config{Members: n, Peers: n, PortMapping: portMap})...)
 	h, err := libp2p.New(opts...)
 	if err != nil {
 		return fmt.Errorf("start libp2p host (is another node using the port? try --listen /ip4/0.0.0.0/tcp/0): %w", err)

@@ -268,3 +268,15 @@ func Dialable(addrs []ma.Multiaddr, max int) []ma.Multiaddr {
 	}
 	return out
 }
+
+// LoopbackOnly reports whether every listen address (multiaddr strings)
+// is a loopback address; unparsable ones count as not loopback.
+func LoopbackOnly(listen []string) bool {
+	for _, s := range listen {
+		a, err := ma.NewMultiaddr(s)
+		if err != nil || !manet.IsIPLoopback(a) {
+			return false
+		}
+	}
+	return len(listen) > 0
+}

@@ -149,3 +149,19 @@ func TestDialable(t *testing.T) {
 		t.Errorf("Dialable(max 1) = %v", got)
 	}
 }
+
+func TestLoopbackOnly(t *testing.T) {
+	for _, c := range []struct {
+		in   []string
+		want bool
+	}{
+		{[]string{"/ip4/127.0.0.1/tcp/0", "/ip6/::1/udp/0/quic-v1"}, true},
+		{[]string{"/ip4/127.0.0.1/tcp/0", "/ip4/0.0.0.0/tcp/4719"}, false},
+		{[]string{"not an address"}, false},
+		{nil, false},
+	} {
+		if got := LoopbackOnly(c.in); got != c.want {
+			t.Errorf("LoopbackOnly(%q) = %v, want %v", c.in, got, c.want)
+		}
+	}
+}
