@@ -439,6 +439,7 @@ func (n *Node) dialAsync(s string) {
 	if n.h.Network().Connectedness(ai.ID) == network.Connected {
 		return
 	}
+	ai.Addrs = append(ai.Addrs, n.viaRelays(ai.ID)...)
 	n.spawn(func() {
 		ctx, cancel := context.WithTimeout(n.ctx, joinTimeout)
 		defer cancel()

@@ -83,3 +83,28 @@ func (n *Node) addReach(s *api.Status) {
 		}
 	}
 }
+
+// relayHop is circuit relay v2's hop protocol, which a member's node
+// offers once it knows it is publicly reachable.
+const relayHop = "/libp2p/circuit/relay/0.2.0/hop"
+
+// viaRelays returns relay addresses for p through every directly
+// connected member that offers a relay: a member at home who keeps a
+// reservation on one of them is reached through it (and hole punching
+// may then make the connection direct).
+func (n *Node) viaRelays(p peer.ID) []ma.Multiaddr {
+	var out []ma.Multiaddr
+	for _, r := range n.h.Network().Peers() {
+		if r == p || reach.ConnKind(n.h.Network(), r) != reach.Direct {
+			continue
+		}
+		if ok, err := n.h.Peerstore().SupportsProtocols(r, relayHop); err != nil || len(ok) == 0 || !n.Member(r) {
+			continue
+		}
+		a, err := ma.NewMultiaddr("/p2p/" + r.String() + "/p2p-circuit")
+		if err == nil {
+			out = append(out, a)
+		}
+	}
+	return out
+}
