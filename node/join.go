@@ -439,8 +439,8 @@ func (n *Node) dialAsync(s string) {
 	if n.h.Network().Connectedness(ai.ID) == network.Connected {
 		return
 	}
-	ai.Addrs = append(ai.Addrs, n.viaRelays(ai.ID)...)
 	n.spawn(func() {
+		ai.Addrs = append(ai.Addrs, n.viaRelays(ai.ID)...) // takes n.mu: callers may hold it
 		ctx, cancel := context.WithTimeout(n.ctx, joinTimeout)
 		defer cancel()
 		if err := n.h.Connect(ctx, *ai); err != nil {

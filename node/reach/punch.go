@@ -30,15 +30,14 @@ const (
 // had not yet learned its public address from a peer then misses its only
 // chance, which is the common case for a member who just joined.
 type puncher struct {
-	h       host.Host
-	m       Members
-	svc     *holepunch.Service
-	every   time.Duration
-	ctx     context.Context
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	tries   map[peer.ID]int
-	publicF func() []ma.Multiaddr
+	h      host.Host
+	m      Members
+	svc    *holepunch.Service
+	every  time.Duration
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	tries  map[peer.ID]int
 }
 
 // hostInternals are what the puncher needs from go-libp2p's basic host.
@@ -59,7 +58,7 @@ func startPuncher(h host.Host, m Members, every time.Duration) (*puncher, error)
 	if err != nil {
 		return nil, fmt.Errorf("hole punching: %w", err)
 	}
-	p := &puncher{h: h, m: m, svc: svc, every: every, tries: map[peer.ID]int{}, publicF: public}
+	p := &puncher{h: h, m: m, svc: svc, every: every, tries: map[peer.ID]int{}}
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	p.wg.Add(1)
 	go p.loop()
@@ -76,8 +75,10 @@ func (p *puncher) loop() {
 			return
 		case <-t.C:
 		}
-		if len(p.publicF()) == 0 {
-			continue // DirectConnect would wait for a public address
+		// DirectConnect waits (without a context) until the service has a
+		// public address; it has one once it serves the DCUtR protocol.
+		if !slices.Contains(p.h.Mux().Protocols(), holepunch.Protocol) {
+			continue
 		}
 		for id := range p.tries {
 			if ConnKind(p.h.Network(), id) != Relayed {
