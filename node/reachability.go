@@ -101,9 +101,14 @@ func (n *Node) viaRelays(p peer.ID) []ma.Multiaddr {
 		if ok, err := n.h.Peerstore().SupportsProtocols(r, relayHop); err != nil || len(ok) == 0 || !n.Member(r) {
 			continue
 		}
-		a, err := ma.NewMultiaddr("/p2p/" + r.String() + "/p2p-circuit")
-		if err == nil {
-			out = append(out, a)
+		suffix, err := ma.NewMultiaddr("/p2p/" + r.String() + "/p2p-circuit")
+		if err != nil {
+			continue
+		}
+		for _, c := range n.h.Network().ConnsToPeer(r) {
+			if !reach.IsRelayed(c.RemoteMultiaddr()) {
+				out = append(out, c.RemoteMultiaddr().Encapsulate(suffix))
+			}
 		}
 	}
 	return out
