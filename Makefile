@@ -26,7 +26,7 @@ FUZZTIME_TEST ?= 5s
 FUZZTIME ?= 60s
 TEST_TIMEOUT ?= 25m
 
-.PHONY: all build app run node deps test vet test-go fuzz-short fuzz bench bench-micro bench-full screenshots release vulncheck clean
+.PHONY: all build app run node deps test vet test-go test-nat fuzz-short fuzz bench bench-micro bench-full screenshots release vulncheck clean
 
 # Binaries are built with the Go named by go.mod's toolchain line: later
 # 1.26 point releases fix standard-library vulnerabilities. The go command
@@ -72,6 +72,13 @@ vet:
 
 test-go:
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+# The longer NAT matrix in the network-namespace test bed (root, ip, nft):
+# join-to-first-alert per router kind, direct pairs after 60 s, traffic
+# per alert, a symmetric-NAT home reached again. The short NAT test
+# (TestNATHomes) is part of test-go and skips without root.
+test-nat: deps
+	LOOKOUT_TEST_NAT_LONG=1 CGO_ENABLED=0 $(GO) test -count=1 -v -timeout $(TEST_TIMEOUT) -run 'TestNAT|TestBed' ./cmd/lookout ./node/reach/...
 
 fuzz-short:
 	bash scripts/fuzz.sh $(FUZZTIME_TEST)

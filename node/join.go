@@ -19,6 +19,7 @@ import (
 	"lookout/crypto"
 	"lookout/node/api"
 	"lookout/node/control"
+	"lookout/node/reach"
 	"lookout/node/store"
 	"lookout/protocol"
 )
@@ -130,10 +131,7 @@ func (n *Node) Invite(_ context.Context, req api.InviteRequest) (api.InviteRespo
 		return api.InviteResponse{}, fmt.Errorf("create invite: %w", err)
 	}
 	inv.Peer = []byte(n.h.ID())
-	for _, a := range n.h.Addrs() {
-		if len(inv.Addrs) == protocol.MaxInviteAddrs {
-			break
-		}
+	for _, a := range reach.Dialable(n.h.Addrs(), protocol.MaxInviteAddrs) {
 		inv.Addrs = append(inv.Addrs, a.Bytes())
 	}
 	code, err := inv.Code()
@@ -251,7 +249,7 @@ func (n *Node) grant(b []byte, from peer.ID) (enc, ct []byte, err error) {
 
 func peerRecord(id peer.ID, addrs []ma.Multiaddr) protocol.PeerRecord {
 	r := protocol.PeerRecord{ID: []byte(id)}
-	for _, a := range addrs {
+	for _, a := range reach.Dialable(addrs, len(addrs)) {
 		if len(r.Addrs) == protocol.MaxInviteAddrs {
 			break
 		}
@@ -442,6 +440,7 @@ func (n *Node) dialAsync(s string) {
 		return
 	}
 	n.spawn(func() {
+		ai.Addrs = append(ai.Addrs, n.viaRelays(ai.ID)...) // takes n.mu: callers may hold it
 		ctx, cancel := context.WithTimeout(n.ctx, joinTimeout)
 		defer cancel()
 		if err := n.h.Connect(ctx, *ai); err != nil {

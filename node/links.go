@@ -21,6 +21,7 @@ import (
 	"lookout/crypto"
 	"lookout/node/api"
 	"lookout/node/control"
+	"lookout/node/reach"
 	"lookout/protocol"
 )
 
@@ -264,7 +265,7 @@ func linkName(name, def string) (string, error) {
 // linkNode encodes how to reach this node.
 func (n *Node) linkNode() ([]byte, error) {
 	var addrs [][]byte
-	for _, a := range n.h.Addrs() {
+	for _, a := range reach.Dialable(n.h.Addrs(), len(n.h.Addrs())) {
 		if b := a.Bytes(); len(b) <= protocol.MaxAddrLen {
 			addrs = append(addrs, b)
 		}

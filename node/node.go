@@ -42,6 +42,7 @@ import (
 	"lookout/node/api"
 	"lookout/node/control"
 	"lookout/node/discovery"
+	"lookout/node/reach"
 	"lookout/node/store"
 	"lookout/protocol"
 )
@@ -82,6 +83,8 @@ type Node struct {
 	ListenAddrs []string
 	// MDNS turns on private local-network discovery.
 	MDNS bool
+	// NoPortMapping turns off UPnP / NAT-PMP port mapping on the router.
+	NoPortMapping bool
 	// Logger receives the node's logs; nil discards them.
 	Logger *slog.Logger
 
@@ -111,6 +114,7 @@ type Node struct {
 	name    string
 	st      *store.Store
 	h       host.Host
+	reach   *reach.Tracker // nil on a host given in Host
 	ps      *pubsub.PubSub
 	replay  *replayCache
 	ctrl    *control.Server
@@ -272,11 +276,18 @@ func (n *Node) startHost() error {
 	if n.MetricsRegisterer != nil {
 		opts = append(opts, libp2p.PrometheusRegisterer(n.MetricsRegisterer))
 	}
+	// No router can forward to loopback: port mapping would only send
+	// discovery traffic to the local network for nothing.
+	portMap := !n.NoPortMapping && !reach.LoopbackOnly(addrs)
+	opts = append(opts, reach.Options(reach.Config{Members: n, Peers: n, PortMapping: portMap})...)
 	h, err := libp2p.New(opts...)
 	if err != nil {
 		return fmt.Errorf("start libp2p host (is another node using the port? try --listen /ip4/0.0.0.0/tcp/0): %w", err)
 	}
 	n.h = h
+	if n.reach, err = reach.NewTracker(h, n); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -332,6 +343,9 @@ func (n *Node) Close() error {
 		z.close()
 	}
 	n.mu.Unlock()
+	if n.reach != nil {
+		n.reach.Close()
+	}
 	var err error
 	if n.h != nil {
 		err = n.h.Close()
@@ -389,5 +403,12 @@ func (n *Node) Status() api.Status {
 		}
 	}
 	s.Health = n.health()
+	n.addReach(&s)
+	switch s.Reachability {
+	case reach.Public:
+		s.Health.Reachable = "yes"
+	case reach.Private:
+		s.Health.Reachable = "no"
+	}
 	return s
 }

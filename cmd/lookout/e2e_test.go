@@ -22,6 +22,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if a := os.Getenv(envStranger); a != "" {
+		os.Exit(strangerMain(a))
+	}
 	code := m.Run()
 	if binDir != "" {
 		os.RemoveAll(binDir)
@@ -134,7 +137,12 @@ type proc struct {
 // start starts lookout and stops it with SIGINT when the test ends.
 func (e *e2e) start(name, home string, args ...string) *proc {
 	e.t.Helper()
-	cmd := exec.Command(e.bin, append([]string{"--home", home}, args...)...)
+	return e.startCmd(name, exec.Command(e.bin, append([]string{"--home", home}, args...)...))
+}
+
+// startCmd starts cmd (lookout, maybe wrapped) like start.
+func (e *e2e) startCmd(name string, cmd *exec.Cmd) *proc {
+	e.t.Helper()
 	cmd.Env = e.environ()
 	p := &proc{cmd: cmd, name: name, stdout: newOutBuf(), stderr: newOutBuf(), exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.stdout, p.stderr

@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"lookout/node"
+	"lookout/node/api"
 	"lookout/node/harden"
+	"lookout/node/reach"
 )
 
 // The node package is needed only here, by init, node, wipe and
@@ -16,11 +19,25 @@ var (
 	socketPath  = node.SocketPath
 )
 
+// reachLine says in words whether the node is reachable and what that
+// means for its zones.
+func reachLine(st api.Status) string {
+	switch st.Reachability {
+	case reach.Public:
+		return fmt.Sprintf("lookout: reachable from the internet at %s; members at home behind routers can connect through this node",
+			strings.Join(st.PublicAddrs, " "))
+	case reach.Private:
+		return fmt.Sprintf("lookout: behind a router, not reachable from the internet; reaching the zone through members' nodes (forward TCP and UDP port %d to this machine to help your zone)", node.DefaultPort)
+	}
+	return "lookout: reachability unknown yet; it is checked with zone members once connected"
+}
+
 func runNode(ctx context.Context, e *env, args []string) error {
 	fs := e.flags()
 	var listen listFlag
-	fs.Var(&listen, "listen", "listen on `MULTIADDR`; repeat for more (default: all interfaces, random ports)")
+	fs.Var(&listen, "listen", fmt.Sprintf("listen on `MULTIADDR`; repeat for more (default: all interfaces, TCP and UDP port %d; forward that port on your router to make this node reachable)", node.DefaultPort))
 	mdns := fs.Bool("mdns", false, "find peers on the local network with mDNS")
+	noPortMap := fs.Bool("no-port-mapping", false, "do not ask the home router (UPnP / NAT-PMP) to forward a port to this node")
 	secret := addSecretFlags(fs, "read the passphrase from file descriptor `N`, one line (0: standard input; for services and scripts)")
 	mf := addMetricsFlags(fs) // metrics.go
 	if _, err := e.parse("node", fs, args); err != nil {
@@ -34,10 +51,11 @@ func runNode(ctx context.Context, e *env, args []string) error {
 	}
 	n, err := e.startNode(ctx, func() *node.Node {
 		n := &node.Node{
-			Home:        e.home,
-			ListenAddrs: listen,
-			MDNS:        *mdns,
-			Logger:      slog.New(slog.NewTextHandler(e.stderr, nil)),
+			Home:          e.home,
+			ListenAddrs:   listen,
+			MDNS:          *mdns,
+			NoPortMapping: *noPortMap,
+			Logger:        slog.New(slog.NewTextHandler(e.stderr, nil)),
 		}
 		mf.configure(n)
 		return n
@@ -55,10 +73,25 @@ func runNode(ctx context.Context, e *env, args []string) error {
 		n.Close()
 		return err
 	}
-	select {
-	case <-ctx.Done():
-	case <-n.Wiped():
-		fmt.Fprintln(e.stderr, "lookout: profile wiped; node stopped")
+	var changes <-chan struct{}
+	if r := n.Reach(); r != nil {
+		changes = r.Changes()
+	}
+	line := reachLine(st)
+	fmt.Fprintln(e.stderr, line)
+	for stop := false; !stop; {
+		select {
+		case <-ctx.Done():
+			stop = true
+		case <-n.Wiped():
+			fmt.Fprintln(e.stderr, "lookout: profile wiped; node stopped")
+			stop = true
+		case <-changes:
+			if l := reachLine(n.Status()); l != line {
+				line = l
+				fmt.Fprintln(e.stderr, line)
+			}
+		}
 	}
 	stopMetrics()
 	if err := n.Close(); err != nil {

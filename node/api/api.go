@@ -14,6 +14,16 @@ type Status struct {
 	Addrs    []string `json:"addrs"` // full multiaddrs ending in /p2p/<peer ID>
 	Peers    []string `json:"peers"` // peer IDs of connected peers
 	Health   *Health  `json:"health,omitempty"`
+
+	// Reachability is public, private (behind a router) or unknown (not
+	// yet checked with zone peers).
+	Reachability string `json:"reachability"`
+	// PublicAddrs are addresses other homes can dial (confirmed or, once
+	// public, the public ones), without /p2p/.
+	PublicAddrs []string `json:"public_addrs"`
+	// Connections says for each connected peer whether it is reached
+	// directly or only through a member's relay.
+	Connections []Connection `json:"connections"`
 }
 
 // Health is what the node knows of its own condition (node/health).
@@ -50,6 +60,12 @@ type Health struct {
 type PeerVersion struct {
 	Peer         string `json:"peer"`
 	SyncProtocol int    `json:"sync_protocol"`
+}
+
+// Connection is how a connected peer is reached.
+type Connection struct {
+	Peer string `json:"peer"`
+	Via  string `json:"via"` // direct or relayed
 }
 
 // Zone describes one zone the node is a member of.

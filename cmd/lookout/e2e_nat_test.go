@@ -1,0 +1,317 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/client"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"lookout/node/reach"
+	"lookout/node/reach/netbed"
+)
+
+// envStranger makes the test binary act as a stranger's libp2p host that
+// asks the relay at the given /p2p/ address for a reservation (run inside
+// a test bed namespace; see strangerMain).
+const envStranger = "LOOKOUT_TEST_STRANGER"
+
+// strangerMain prints "reserved" or "refused: <why>".
+func strangerMain(relayAddr string) int {
+	a, err := ma.NewMultiaddr(relayAddr)
+	if err != nil {
+		fmt.Println("bad address:", err)
+		return 2
+	}
+	ai, err := peer.AddrInfoFromP2pAddr(a)
+	if err != nil {
+		fmt.Println("bad address:", err)
+		return 2
+	}
+	h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/0.0.0.0/tcp/0"))
+	if err != nil {
+		fmt.Println("host:", err)
+		return 2
+	}
+	defer h.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := h.Connect(ctx, *ai); err != nil {
+		fmt.Println("connect:", err)
+		return 2
+	}
+	if _, err := client.Reserve(ctx, h, *ai); err != nil {
+		fmt.Println("refused:", err)
+		return 0
+	}
+	fmt.Println("reserved")
+	return 0
+}
+
+// natNode is a lookout node running in a test bed namespace.
+type natNode struct {
+	host, home, peer string
+	p                *proc
+}
+
+func startNAT(t *testing.T, e *e2e, bed *netbed.Bed, host, home string) *natNode {
+	t.Helper()
+	p := e.startCmd("node "+host, bed.Command(host, e.bin, "--home", home, "node"))
+	line := p.waitLine(t, time.Minute, "peer ID", func(l string) bool { return strings.HasPrefix(l, "12D3") })
+	return &natNode{host: host, home: home, peer: strings.TrimSpace(line), p: p}
+}
+
+func (e *e2e) via(home, peerID string) string {
+	for _, c := range e.status(home).Connections {
+		if c.Peer == peerID {
+			return c.Via
+		}
+	}
+	return ""
+}
+
+func (e *e2e) hasAlert(home, zone, id string) bool {
+	_, ok := e.alert(home, zone, id)
+	return ok
+}
+
+// TestNATHomes runs real lookout nodes in a network of home routers: a
+// public node founds a zone, an organizer at home (cone NAT) invites
+// neighbours at two other homes (cone, symmetric) through the public
+// member's relay; a sighting reaches everyone; the two cone homes punch a
+// direct connection and keep exchanging alerts once the public node is
+// stopped; a stranger gets no relay reservation.
+func TestNATHomes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: this test runs four nodes in network namespaces")
+	}
+	bed := netbed.Up(t, netbed.Spec{Name: "pub"}, netbed.Spec{Name: "a", Kind: netbed.Cone},
+		netbed.Spec{Name: "b", Kind: netbed.Cone}, netbed.Spec{Name: "c", Kind: netbed.Symmetric},
+		netbed.Spec{Name: "x"})
+	e := &e2e{t: t, bin: lookoutBinary(t), env: []string{"GOLOG_LOG_LEVEL=" + os.Getenv("LOOKOUT_TEST_P2P_LOG")}}
+	root, err := os.MkdirTemp("", "lknat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(root) })
+	home := func(h string) string { return filepath.Join(root, h) }
+	for _, h := range []string{"pub", "a", "b", "c"} {
+		e.ok(home(h), "init", "--name", h)
+	}
+	n := map[string]*natNode{}
+	for _, h := range []string{"pub", "a"} {
+		n[h] = startNAT(t, e, bed, h, home(h))
+	}
+	n["a"].p.waitStderr(t, time.Minute, "reachability unknown yet")
+
+	e.ok(home("pub"), "zone", "create", "north")
+	e.ok(home("a"), "zone", "join", e.ok(home("pub"), "zone", "invite", "north", "--role", "organizer"))
+	eventually(t, 2*time.Minute, "pub public and a private", func() bool {
+		return e.status(home("pub")).Reachability == reach.Public && e.status(home("a")).Reachability == reach.Private
+	})
+	if st := e.status(home("pub")); !slices.ContainsFunc(st.PublicAddrs, func(s string) bool { return strings.Contains(s, bed.Hosts["pub"].IP) }) {
+		t.Errorf("pub public_addrs %v lack %s", st.PublicAddrs, bed.Hosts["pub"].IP)
+	}
+	n["pub"].p.waitStderr(t, time.Minute, "reachable from the internet")
+	n["a"].p.waitStderr(t, time.Minute, "behind a router")
+	eventually(t, 2*time.Minute, "a relay address for a through pub", func() bool {
+		return slices.ContainsFunc(e.status(home("a")).Addrs, func(s string) bool {
+			return strings.Contains(s, "/p2p-circuit") && strings.Contains(s, n["pub"].peer)
+		})
+	})
+
+	// The organizer at home invites neighbours at other homes.
+	for _, h := range []string{"b", "c"} {
+		n[h] = startNAT(t, e, bed, h, home(h))
+		code := e.ok(home("a"), "zone", "invite", "north")
+		joined := time.Now()
+		e.ok(home(h), "zone", "join", code)
+		t.Logf("%s (%s router) joined through a's invite in %v", h, bed.Hosts[h].Kind, time.Since(joined).Round(time.Millisecond))
+	}
+
+	sent := time.Now()
+	id := e.ok(home("b"), "report", "north", "--what", "2 vans", "--where", "corner store")
+	for _, h := range []string{"pub", "a", "c"} {
+		eventually(t, time.Minute, "the sighting at "+h, func() bool { return e.hasAlert(home(h), "north", id) })
+		t.Logf("sighting from b reached %s after %v", h, time.Since(sent).Round(time.Millisecond))
+	}
+
+	t.Cleanup(func() {
+		if t.Failed() {
+			logStatus(t, e, home("a"))
+			logStatus(t, e, home("b"))
+		}
+	})
+	eventually(t, 2*time.Minute, "a direct connection between the cone homes a and b", func() bool {
+		return e.via(home("a"), n["b"].peer) == reach.Direct
+	})
+
+	// A stranger who knows pub's address gets no relay reservation.
+	pubAddr := "/ip4/" + bed.Hosts["pub"].IP + "/tcp/4719/p2p/" + n["pub"].peer
+	cmd := bed.Command("x", os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), envStranger+"="+pubAddr)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), "refused:") {
+		t.Errorf("stranger asking pub's relay: %v, output %q; want refused", err, out)
+	}
+
+	// The public node goes away: the cone homes still exchange alerts,
+	// over their direct connection.
+	n["pub"].p.stop(t)
+	id = e.ok(home("a"), "report", "north", "--what", "checkpoint", "--where", "bridge")
+	eventually(t, time.Minute, "a's sighting at b without pub", func() bool { return e.hasAlert(home("b"), "north", id) })
+	if via := e.via(home("b"), n["a"].peer); via != reach.Direct {
+		t.Errorf("b reaches a %q after pub stopped, want direct", via)
+	}
+	logStatus(t, e, home("a"))
+}
+
+func logStatus(t *testing.T, e *e2e, home string) {
+	b, _ := json.Marshal(e.status(home))
+	t.Logf("status %s: %s", filepath.Base(home), b)
+}
+
+// waitStderr waits for a line of stderr containing s.
+func (p *proc) waitStderr(t *testing.T, timeout time.Duration, s string) {
+	t.Helper()
+	deadline := time.After(timeout)
+	for !strings.Contains(p.stderr.String(), s) {
+		select {
+		case <-p.stderr.changed:
+		case <-p.exited:
+			t.Fatalf("%s exited while waiting for %q on stderr", p.name, s)
+		case <-deadline:
+			t.Fatalf("%s: no %q on stderr after %v:\n%s", p.name, s, timeout, p.stderr)
+		}
+	}
+}
+
+// wanBytes is the bytes received plus sent on a host's link to the
+// internet (a router's wan, or a public host's eth0).
+func wanBytes(t *testing.T, bed *netbed.Bed, host string) int64 {
+	t.Helper()
+	h := bed.Hosts[host]
+	ns, dev := h.NS, "eth0"
+	if h.Router != "" {
+		ns, dev = h.Router, "wan"
+	}
+	out, err := exec.Command("ip", "-n", ns, "-s", "-j", "link", "show", dev).Output()
+	if err != nil {
+		t.Fatalf("link statistics of %s: %v", host, err)
+	}
+	var links []struct {
+		Stats struct {
+			RX struct{ Bytes int64 } `json:"rx"`
+			TX struct{ Bytes int64 } `json:"tx"`
+		} `json:"stats64"`
+	}
+	if err := json.Unmarshal(out, &links); err != nil || len(links) != 1 {
+		t.Fatalf("link statistics of %s: %v in %s", host, err, out)
+	}
+	return links[0].Stats.RX.Bytes + links[0].Stats.TX.Bytes
+}
+
+// TestNATMatrix is the longer run behind `make test-nat`
+// (LOOKOUT_TEST_NAT_LONG=1): join-to-first-alert per router kind, the
+// share of member pairs with a direct connection after 60 s, traffic per
+// alert at the public member's node, and a symmetric-NAT home reached
+// again once the public member is back.
+func TestNATMatrix(t *testing.T) {
+	if os.Getenv("LOOKOUT_TEST_NAT_LONG") == "" {
+		t.Skip("set LOOKOUT_TEST_NAT_LONG=1 (make test-nat) for the longer NAT matrix")
+	}
+	bed := netbed.Up(t, netbed.Spec{Name: "pub"}, netbed.Spec{Name: "a", Kind: netbed.Cone},
+		netbed.Spec{Name: "b", Kind: netbed.Cone}, netbed.Spec{Name: "c", Kind: netbed.Symmetric})
+	e := &e2e{t: t, bin: lookoutBinary(t), env: []string{"GOLOG_LOG_LEVEL=" + os.Getenv("LOOKOUT_TEST_P2P_LOG")}}
+	root, err := os.MkdirTemp("", "lknat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(root) })
+	home := func(h string) string { return filepath.Join(root, h) }
+	names := []string{"pub", "a", "b", "c"}
+	for _, h := range names {
+		e.ok(home(h), "init", "--name", h)
+	}
+	n := map[string]*natNode{}
+	for _, h := range names {
+		n[h] = startNAT(t, e, bed, h, home(h))
+	}
+	e.ok(home("pub"), "zone", "create", "north")
+	for _, h := range names[1:] {
+		start := time.Now()
+		e.ok(home(h), "zone", "join", e.ok(home("pub"), "zone", "invite", "north"))
+		id := e.ok(home("pub"), "report", "north", "--what", "welcome check "+h, "--where", "here")
+		eventually(t, time.Minute, "the first alert at "+h, func() bool { return e.hasAlert(home(h), "north", id) })
+		t.Logf("MEASURE join-to-first-alert %s (%s): %v", h, bed.Hosts[h].Kind, time.Since(start).Round(time.Millisecond))
+	}
+
+	// Pairs with a direct connection 60 s after the last join.
+	for i := range 6 { // the measurement is "after 60 s", not a synchronisation
+		time.Sleep(10 * time.Second)
+		t.Logf("MEASURE after %ds: a-b %q, a-c %q, b-c %q", 10*(i+1), e.via(home("a"), n["b"].peer),
+			e.via(home("a"), n["c"].peer), e.via(home("b"), n["c"].peer))
+	}
+	direct, pairs := 0, 0
+	for i, x := range names {
+		for _, y := range names[i+1:] {
+			pairs++
+			via := e.via(home(x), n[y].peer)
+			if via == reach.Direct {
+				direct++
+			}
+			t.Logf("MEASURE pair %s-%s: %q", x, y, via)
+		}
+	}
+	t.Logf("MEASURE direct pairs after 60 s: %d of %d", direct, pairs)
+	// Known gap (see the report of issue 13): homes that both joined
+	// through the public member do not always find each other; logged,
+	// not asserted, until fixed. TestNATHomes asserts the direct path for
+	// homes that met through an invite.
+	if e.via(home("a"), n["b"].peer) != reach.Direct {
+		t.Logf("cone homes a and b not directly connected after 60 s")
+		logStatus(t, e, home("a"))
+		logStatus(t, e, home("b"))
+	}
+
+	// Traffic per alert at the public member's node and at each router.
+	const alerts = 5
+	before := map[string]int64{}
+	for _, h := range names {
+		before[h] = wanBytes(t, bed, h)
+	}
+	for i := range alerts {
+		id := e.ok(home("c"), "report", "north", "--what", fmt.Sprint("count ", i), "--where", "here")
+		for _, h := range []string{"pub", "a", "b"} {
+			eventually(t, time.Minute, "alert at "+h, func() bool { return e.hasAlert(home(h), "north", id) })
+		}
+	}
+	for _, h := range names {
+		t.Logf("MEASURE bytes per alert from c on %s's link: %d", h, (wanBytes(t, bed, h)-before[h])/alerts)
+	}
+
+	// The public member goes away and comes back: the symmetric home is
+	// reached again.
+	n["pub"].p.stop(t)
+	eventually(t, 2*time.Minute, "c cut off", func() bool { return len(e.status(home("c")).Connections) == 0 })
+	back := time.Now()
+	n["pub"] = startNAT(t, e, bed, "pub", home("pub"))
+	var id string
+	eventually(t, 3*time.Minute, "c's alert at a", func() bool {
+		if id == "" && len(e.status(home("c")).Connections) > 0 {
+			id = e.ok(home("c"), "report", "north", "--what", "after restart", "--where", "here")
+		}
+		return id != "" && e.hasAlert(home("a"), "north", id)
+	})
+	t.Logf("MEASURE symmetric home reached again %v after the public node restarted", time.Since(back).Round(time.Millisecond))
+}
