@@ -79,7 +79,7 @@ func TestMetrics(t *testing.T) {
 		`lookout_zone_members{zone="0"} 5`, `lookout_zone_members{zone="1"} 2`, `lookout_zone_peers{zone="0"} 2`,
 		"lookout_store_bytes 4096", "lookout_clock_offset_seconds -1.5", `lookout_peers_protocol{generation="older"} 1`,
 		`lookout_gossipsub_rejected_total{reason="validation_failed"} 1`, `lookout_gossipsub_rejected_total{reason="other"} 1`,
-		`lookout_build_info{protocol="2",version="v1.2.3"} 1`, `bus_total{subscriber_name="gossipsub.go-L708"} 1`,
+		fmt.Sprintf(`lookout_build_info{protocol="%d",version="v1.2.3"} 1`, protocol.Version), `bus_total{subscriber_name="gossipsub.go-L708"} 1`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("scrape lacks %q", want)
