@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unicode"
 
+	"lookout/app/i18n"
 	"lookout/node/control"
 )
 
@@ -19,6 +20,7 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	con    console
+	tr     *i18n.Localizer // the user's language (LC_ALL, LC_MESSAGES, LANG)
 }
 
 // command is one line of usage and the function that runs it.
@@ -54,10 +56,11 @@ func init() {
 		{"callout", "ZONE --title TEXT --where TEXT [--when TIME] [--need N] [--bring T] [--rights T] [--exercise]", "call members out (organizers); prints its alert ID. A zone named \"update\" must be given by its ID", runCallout},
 		{"callout update", "ALERT [--title T] [--where T] [--when T] [--need N] [--bring T] [--rights T]", "change a callout (organizers)", runCalloutUpdate},
 		{"cosign", "ALERT", "co-sign a callout another organizer sent, where the zone requires two (organizers)", runCosign},
-		{"confirm", "ALERT", "confirm a sighting you witness too", runConfirm},
+		{"confirm", "ALERT", "confirm a sighting you witness too: you count as a witness. From a verifier or organizer of the zone (who did not report it), a confirm also verifies it, as 'lookout verify' does", runConfirm},
+		{"verify", "ALERT", "verify a sighting as a verifier or organizer of its zone: it shows as VERIFIED to every member and can be shared with linked zones (the same message as confirm)", runVerify},
 		{"respond", "ALERT --status enroute|onscene|cannot", "answer a callout", runRespond},
 		{"share", "ALERT [--hops N | --city-wide]", "share a verified sighting or a callout with linked zones (verifiers, organizers)", runShare},
-		{"clear", "ALERT [--reason TEXT]", "give the all clear (verifiers, organizers) or retract your own alert", runClear},
+		{"clear", "ALERT [--reason TEXT]", "give the all clear (verifiers, organizers), or retract your own report: that ends an incident nobody else witnessed. From other members it is a note that the agents left, shown to the zone for a verifier or organizer to act on", runClear},
 		{"alerts", "ZONE [--json]", "list a zone's active alerts", runAlerts},
 		{"watch", "ZONE [--json]", "print a zone's new alerts and updates as they arrive", runWatch},
 	}
@@ -108,7 +111,7 @@ func hint(err, target error, format string, args ...any) error {
 // run runs the command line args and returns the exit status: 0 ok, 1
 // error, 2 usage.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	e := &env{home: os.Getenv("LOOKOUT_HOME"), stdout: stdout, stderr: stderr, con: newConsole(stderr)}
+	e := &env{home: os.Getenv("LOOKOUT_HOME"), stdout: stdout, stderr: stderr, con: newConsole(stderr), tr: i18n.FromEnv(os.Getenv)}
 	if e.home == "" {
 		e.home = defaultHome()
 	}

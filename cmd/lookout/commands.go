@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -152,7 +153,13 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintln(e.stdout, a.ID)
+	if _, err := fmt.Fprintln(e.stdout, a.ID); err != nil {
+		return err
+	}
+	if len(a.Sightings) > 1 {
+		_, err = fmt.Fprintln(e.stderr, e.tr.T("cli.report.joined", "ID", a.ID, "Reports", len(a.Sightings),
+			"Cmd", e.cmdline("alerts "+shellQuote(pos[0]))))
+	}
 	return err
 }
 
@@ -217,7 +224,13 @@ func runClear(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	a, err := e.client().Clear(ctx, pos[0], *reason)
-	return e.printAlert(ctx, a, err)
+	if err := e.printAlert(ctx, a, err); err != nil {
+		return err
+	}
+	if a.State != "cleared" {
+		_, err = fmt.Fprintln(e.stderr, e.tr.T("cli.clear.noted"))
+	}
+	return err
 }
 
 func runCalloutUpdate(ctx context.Context, e *env, args []string) error {
@@ -261,8 +274,11 @@ func (e *env) printAlert(ctx context.Context, a api.Alert, err error) error {
 		return err
 	}
 	names := newNames(ctx, e.client(), a.Zone)
-	_, err = fmt.Fprintln(e.stdout, formatAlert(a, names.name))
-	return err
+	if _, err := fmt.Fprintln(e.stdout, formatAlert(e.tr, a, names.name)); err != nil {
+		return err
+	}
+	alertDetail(e.stdout, e.tr, a, names.name, time.Now())
+	return nil
 }
 
 func runAlerts(ctx context.Context, e *env, args []string) error {
@@ -278,15 +294,18 @@ func runAlerts(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if !*asJSON && len(as) == 0 {
-		_, err := fmt.Fprintf(e.stdout, "no active alerts in %s\n", clean(pos[0]))
+		_, err := fmt.Fprintln(e.stdout, e.tr.T("cli.alerts.none", "Zone", clean(pos[0])))
 		return err
 	}
+	sortAlerts(as)
 	names := newNames(ctx, c, pos[0])
+	now := time.Now()
 	for _, a := range as {
 		if *asJSON {
 			err = printJSON(e.stdout, alertOut(a))
 		} else {
-			_, err = fmt.Fprintln(e.stdout, formatAlert(a, names.name))
+			_, err = fmt.Fprintln(e.stdout, formatAlert(e.tr, a, names.name))
+			alertDetail(e.stdout, e.tr, a, names.name, now)
 		}
 		if err != nil {
 			return err
@@ -304,15 +323,60 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 	}
 	c := e.client()
 	names := newNames(ctx, c, pos[0])
+	if !*asJSON {
+		// What is going on now, then what changes.
+		as, err := c.Alerts(ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		sortAlerts(as)
+		now := time.Now()
+		for _, a := range as {
+			fmt.Fprintf(e.stdout, "%s %s\n", clock(now), formatAlert(e.tr, a, names.name))
+			alertDetail(e.stdout, e.tr, a, names.name, now)
+		}
+		if len(as) == 0 {
+			fmt.Fprintln(e.stdout, e.tr.T("cli.alerts.none", "Zone", clean(pos[0])))
+		}
+		if _, err := fmt.Fprintln(e.stdout, e.tr.T("cli.watch.start", "Zone", clean(pos[0]))); err != nil {
+			return err
+		}
+	}
 	err = c.Watch(ctx, pos[0], func(a api.Alert) error {
 		if *asJSON {
 			return printJSON(e.stdout, alertOut(a))
 		}
-		_, err := fmt.Fprintf(e.stdout, "%s %s\n", time.Now().Format("15:04:05"), formatAlert(a, names.name))
-		return err
+		now := time.Now()
+		if _, err := fmt.Fprintf(e.stdout, "%s %s\n", clock(now), formatAlert(e.tr, a, names.name)); err != nil {
+			return err
+		}
+		alertDetail(e.stdout, e.tr, a, names.name, now)
+		return nil
 	})
 	if ctx.Err() != nil {
 		return nil // interrupted: the normal way to stop watching
+	}
+	return e.watchEnded(ctx, pos[0], err)
+}
+
+// watchEnded says in words why a watch stream ended: the member was
+// removed from the zone, or the node stopped.
+func (e *env) watchEnded(ctx context.Context, zone string, err error) error {
+	if err == nil {
+		return nil
+	}
+	c := e.client()
+	zs, zerr := c.Zones(ctx)
+	switch {
+	case errors.Is(zerr, control.ErrNoNode):
+		return errors.New(e.tr.T("cli.watch.stopped", "Cmd", e.cmdline("node")))
+	case zerr != nil:
+		return err
+	}
+	for _, z := range zs {
+		if (z.Name == zone || z.ID == zone) && z.Removed {
+			return errors.New(e.tr.T("cli.watch.removed", "Zone", clean(zone)))
+		}
 	}
 	return err
 }

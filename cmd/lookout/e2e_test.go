@@ -22,6 +22,8 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	// English unless a test asks for another language.
+	os.Setenv("LC_ALL", "C")
 	code := m.Run()
 	if binDir != "" {
 		os.RemoveAll(binDir)
