@@ -177,8 +177,9 @@ func (n *Node) Respond(ctx context.Context, alertID, status string) (api.Alert, 
 	return n.update(ctx, z, root, a)
 }
 
-// Clear retracts one's own alert, or gives the all clear as a verifier or
-// organizer (only organizers end callouts) (control API).
+// Clear retracts one's own alert, gives the all clear as a verifier or
+// organizer (only organizers end callouts), or, from another member, sends
+// a note that the agents left, shown but not obeyed (control API).
 func (n *Node) Clear(ctx context.Context, alertID, reason string) (api.Alert, error) {
 	z, root, err := n.findAlert(alertID)
 	if err != nil {
@@ -192,7 +193,10 @@ func (n *Node) Clear(ctx context.Context, alertID, reason string) (api.Alert, er
 	case root.Alert.Kind == protocol.KindCallout && z.snapshot().role != protocol.RoleOrganizer:
 		return api.Alert{}, fmt.Errorf("%w: only an organizer can end this callout", control.ErrForbidden)
 	case z.snapshot().role == protocol.RoleMember:
-		return api.Alert{}, fmt.Errorf("%w: only its reporter, a verifier or an organizer can clear this alert", control.ErrForbidden)
+		// A member's "they left": every node shows it as a note on the
+		// incident, none obeys it (protocol.View.Notes); a verifier or
+		// an organizer acts on it.
+		a.Reason = protocol.ClearRetracted
 	default:
 		a.Reason = protocol.ClearAllClear
 	}
@@ -261,6 +265,8 @@ func (n *Node) Watch(ctx context.Context, zoneRef string) (<-chan api.Alert, err
 				return
 			case <-n.ctx.Done():
 				return
+			case <-z.gone:
+				return // removed from the zone: nothing more will come
 			case a := <-in:
 				select {
 				case out <- a:

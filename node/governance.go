@@ -163,6 +163,9 @@ func (n *Node) storeGov(z *zone, msg *protocol.Message, env []byte) {
 	case protocol.KindRemove:
 		if a.Subject == n.id.ID() {
 			z.mu.Lock()
+			if !z.removed {
+				close(z.gone) // ends watch streams
+			}
 			z.removed = true
 			z.mu.Unlock()
 			z.rec.Removed = true

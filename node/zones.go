@@ -74,6 +74,7 @@ type zone struct {
 	rates     map[crypto.MemberID]*rate
 	grants    map[crypto.MemberID]grant
 	removed   bool
+	gone      chan struct{}                            // closed once removed: ends watch streams
 	roots     map[protocol.AlertID]*protocol.Message   // sightings and callouts
 	updates   map[protocol.AlertID][]*protocol.Message // by the alert they refer to
 	seen      map[protocol.AlertID]bool
@@ -157,7 +158,10 @@ func newZone(rec zoneRecord, self *crypto.Identity, now time.Time) (*zone, error
 		copy(s[:], o.Secret)
 		z.epochs[o.Epoch] = s
 	}
-	z.removed = rec.Removed
+	z.removed, z.gone = rec.Removed, make(chan struct{})
+	if z.removed {
+		close(z.gone)
+	}
 	if z.root, err = crypto.ParsePublicKey(rec.Root); err != nil {
 		return nil, fmt.Errorf("zone %q: root key: %w", rec.Name, err)
 	}
@@ -526,7 +530,10 @@ func (n *Node) viewLocked(z *zone, roots []*protocol.Message) (api.Alert, bool) 
 	}
 	switch a.Kind {
 	case protocol.KindSighting:
-		out.What, out.Size, out.Activity, out.Uniform, out.Equipment = a.What, int(a.Size), a.Activity, a.Uniform, a.Equipment
+		// The newest report's text, the largest size (protocol.View).
+		l := v.Latest
+		out.Where, out.What, out.Size, out.Activity, out.Uniform, out.Equipment = l.Area, l.What, int(v.MaxSize), l.Activity, l.Uniform, l.Equipment
+		sightingView(&out, roots, v)
 		if !a.Observed.IsZero() {
 			t := a.Observed
 			out.Observed = &t
@@ -640,9 +647,9 @@ func (n *Node) Zones() []api.Zone {
 
 func (n *Node) zoneInfo(z *zone) api.Zone {
 	z.mu.Lock()
-	topic, role, epoch := z.topic, z.role, z.epoch
+	topic, role, epoch, removed := z.topic, z.role, z.epoch, z.removed
 	z.mu.Unlock()
-	info := api.Zone{ID: z.rec.ID, Name: z.rec.Name, Role: role.String(), Epoch: epoch, Topic: topic.String(), Peers: []string{}}
+	info := api.Zone{ID: z.rec.ID, Name: z.rec.Name, Role: role.String(), Epoch: epoch, Topic: topic.String(), Peers: []string{}, Removed: removed}
 	for _, p := range topic.ListPeers() {
 		info.Peers = append(info.Peers, p.String())
 	}
@@ -836,4 +843,31 @@ func later(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// sightingView adds an incident's reports and notes to its view.
+func sightingView(out *api.Alert, roots []*protocol.Message, v protocol.View) {
+	byID := make(map[protocol.AlertID]*protocol.Message, len(roots))
+	for _, m := range roots {
+		byID[m.ID] = m
+	}
+	var part []*protocol.Message
+	for _, id := range v.Sightings {
+		if m := byID[id]; m != nil {
+			part = append(part, m)
+		}
+	}
+	slices.SortFunc(part, func(a, b *protocol.Message) int { return a.Alert.Sent.Compare(b.Alert.Sent) })
+	for _, m := range part {
+		a := m.Alert
+		out.Reports = append(out.Reports, api.Report{ID: m.ID.String(), Sent: a.Sent, Sender: a.Sender.String(),
+			Where: a.Area, What: a.What, Size: int(a.Size), Withdrawn: slices.Contains(v.Withdrawn, m.ID)})
+	}
+	for _, c := range v.Notes {
+		kind := "left"
+		if r := byID[c.Alert.Ref]; r != nil && r.Alert.Sender == c.Alert.Sender {
+			kind = "withdrawn"
+		}
+		out.Notes = append(out.Notes, api.Note{Sent: c.Alert.Sent, Sender: c.Alert.Sender.String(), Kind: kind, Note: c.Alert.Note})
+	}
 }
