@@ -29,7 +29,7 @@ func (n *Node) publish(ctx context.Context, z *zone, a *protocol.Alert) (*protoc
 	if err != nil {
 		var fe *protocol.FieldError
 		if errors.As(err, &fe) {
-			return nil, fmt.Errorf("%w: %s: %w", control.ErrInvalid, fe.Field, fe.Err)
+			return nil, fmt.Errorf("%w: %s: %w", control.ErrInvalid, apiField(fe.Field), fe.Err)
 		}
 		return nil, err
 	}
@@ -347,4 +347,12 @@ func (n *Node) Cosign(ctx context.Context, alertID string) (api.Alert, error) {
 		return api.Alert{}, fmt.Errorf("%w: you already co-signed this callout", control.ErrInvalid)
 	}
 	return n.update(ctx, z, root, n.newAlert(protocol.KindCosign, false, protocol.DefaultUpdateTTL))
+}
+
+// apiField names a protocol field as the control API and the CLI call it.
+func apiField(f string) string {
+	if f == "area" {
+		return "where"
+	}
+	return f
 }

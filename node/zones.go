@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -568,26 +569,15 @@ func (n *Node) viewLocked(z *zone, roots []*protocol.Message) (api.Alert, bool) 
 	return out, true
 }
 
-// zoneByName finds a zone by ID or name. Callers hold n.mu.
+// zoneLocked finds a zone by ID, unique ID prefix or name (exact, else
+// ignoring case); an ambiguous one is an error listing the candidates.
+// Callers hold n.mu.
 func (n *Node) zoneLocked(ref string) (*zone, error) {
-	if id, err := protocol.ParseZoneID(ref); err == nil {
-		if z, ok := n.zones[id]; ok {
-			return z, nil
-		}
-	}
-	var found *zone
+	cs := make([]candidate[*zone], 0, len(n.zones))
 	for _, z := range n.zones {
-		if z.rec.Name == ref {
-			if found != nil {
-				return nil, fmt.Errorf("%w: two zones are named %q; use the zone ID", control.ErrInvalid, ref)
-			}
-			found = z
-		}
+		cs = append(cs, candidate[*zone]{id: z.rec.ID, name: z.rec.Name, v: z})
 	}
-	if found == nil {
-		return nil, fmt.Errorf("%w: no zone %q; see lookout zone list", control.ErrNotFound, ref)
-	}
-	return found, nil
+	return resolve("zone", ref, cs, "see lookout zone list")
 }
 
 func (n *Node) zone(ref string) (*zone, error) {
@@ -669,7 +659,7 @@ func (n *Node) CreateZone(ctx context.Context, name string) (api.Zone, error) {
 
 func (n *Node) createZone(name string) (api.Zone, error) {
 	name = strings.TrimSpace(name)
-	if name == "" || len(name) > protocol.MaxZoneNameLen || strings.ContainsAny(name, "\n\r\t") || protocol.CheckText(name) != nil {
+	if name == "" || utf8.RuneCountInString(name) > protocol.MaxZoneNameLen || strings.ContainsAny(name, "\n\r\t") || protocol.CheckText(name) != nil {
 		return api.Zone{}, fmt.Errorf("%w: zone name must be 1 to %d characters on one line", control.ErrInvalid, protocol.MaxZoneNameLen)
 	}
 	n.mu.Lock()
