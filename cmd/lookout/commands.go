@@ -14,6 +14,7 @@ import (
 
 	"lookout/node/api"
 	"lookout/node/control"
+	"lookout/protocol"
 )
 
 func runStatus(ctx context.Context, e *env, args []string) error {
@@ -71,9 +72,12 @@ func runZoneInvite(ctx context.Context, e *env, args []string) error {
 	role := &choiceFlag{"member", []string{"member", "verifier", "organizer"}}
 	ttl := ttlFlag(24 * time.Hour)
 	fs.Var(role, "role", "`ROLE` of the invited member: member, verifier or organizer")
-	fs.Var(&ttl, "ttl", "how long the code stays valid: `DURATION` like 90m, 24h or 7d")
+	fs.Var(&ttl, "ttl", "how long the code stays valid: `DURATION` like 90m, 24h or 7d; at most 30d")
 	pos, err := e.parse("zone invite", fs, args, "ZONE")
 	if err != nil {
+		return err
+	}
+	if err := e.checkTTL("zone invite", ttl, "30d", ttlFlag(protocol.MaxInviteTTL)); err != nil {
 		return err
 	}
 	inv, err := e.client().Invite(ctx, api.InviteRequest{Zone: pos[0], Role: role.value, TTL: time.Duration(ttl)})
@@ -131,8 +135,8 @@ func runZoneList(ctx context.Context, e *env, args []string) error {
 func runReport(ctx context.Context, e *env, args []string) error {
 	fs := e.flags()
 	var req api.ReportRequest
-	fs.StringVar(&req.What, "what", "", "what you see: agents, vehicles, `TEXT`")
-	fs.StringVar(&req.Where, "where", "", "where it is: `PLACE`")
+	fs.StringVar(&req.What, "what", "", "what you see: agents, vehicles, `TEXT`; - reads it from standard input, kept out of the shell's history")
+	fs.StringVar(&req.Where, "where", "", "where it is: `PLACE`; - reads it from standard input")
 	fs.IntVar(&req.Size, "size", 0, "how many agents: `N`")
 	fs.StringVar(&req.Activity, "activity", "", "what they are doing: `TEXT`")
 	fs.StringVar(&req.Uniform, "uniform", "", "uniforms or markings: `TEXT`")
@@ -142,11 +146,16 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := e.readTexts("report", textFlag{"what", &req.What, protocol.MaxTextLen}, textFlag{"where", &req.Where, protocol.MaxPlaceLen},
+		textFlag{"activity", &req.Activity, protocol.MaxTextLen}, textFlag{"uniform", &req.Uniform, protocol.MaxTextLen},
+		textFlag{"equipment", &req.Equipment, protocol.MaxTextLen}); err != nil {
+		return err
+	}
 	if err := need("report", "what", req.What, "where", req.Where); err != nil {
 		return err
 	}
-	if req.Size < 0 {
-		return &usageError{cmd: "report", msg: "--size is negative"}
+	if err := e.checkCount("report", "size", req.Size, 0, protocol.MaxCount); err != nil {
+		return err
 	}
 	req.Zone = pos[0]
 	a, err := e.client().Report(ctx, req)
@@ -169,19 +178,24 @@ func runCallout(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&req.Title, "title", "", "what is needed: `TEXT`")
 	fs.StringVar(&req.Where, "where", "", "where to go: `PLACE`")
 	fs.StringVar(&req.When, "when", "", "when to be there: `TIME`")
-	fs.IntVar(&req.Need, "need", 0, "how many people are needed: `N`")
+	fs.IntVar(&req.Need, "need", 0, fmt.Sprintf("how many people are needed: `N`, at most %d", maxNeed))
 	fs.StringVar(&req.Bring, "bring", "", "what to bring: `TEXT`")
-	fs.StringVar(&req.Rights, "rights", "", "rights reminder for responders: `TEXT`")
+	fs.StringVar(&req.Rights, "rights", "", "rights reminder for responders, shown with the callout: `TEXT`")
 	fs.BoolVar(&req.Exercise, "exercise", false, "mark it as a drill")
 	pos, err := e.parse("callout", fs, args, "ZONE")
 	if err != nil {
 		return err
 	}
+	if err := e.readTexts("callout", textFlag{"title", &req.Title, protocol.MaxTitleLen}, textFlag{"where", &req.Where, protocol.MaxPlaceLen},
+		textFlag{"when", &req.When, protocol.MaxWhenLen}, textFlag{"bring", &req.Bring, protocol.MaxTextLen},
+		textFlag{"rights", &req.Rights, protocol.MaxRightsLen}); err != nil {
+		return err
+	}
 	if err := need("callout", "title", req.Title, "where", req.Where); err != nil {
 		return err
 	}
-	if req.Need < 0 {
-		return &usageError{cmd: "callout", msg: "--need is negative"}
+	if err := e.checkCount("callout", "need", req.Need, 0, maxNeed); err != nil {
+		return err
 	}
 	req.Zone = pos[0]
 	a, err := e.client().Callout(ctx, req)
@@ -239,18 +253,23 @@ func runCalloutUpdate(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&req.Title, "title", "", "new title: `TEXT`")
 	fs.StringVar(&req.Where, "where", "", "new place to go: `PLACE`")
 	fs.StringVar(&req.When, "when", "", "new time to be there: `TIME`")
-	fs.IntVar(&req.Need, "need", 0, "how many people are needed now: `N`")
+	fs.IntVar(&req.Need, "need", 0, fmt.Sprintf("how many people are needed now: `N`, 1 to %d", maxNeed))
 	fs.StringVar(&req.Bring, "bring", "", "new list of what to bring: `TEXT`")
 	fs.StringVar(&req.Rights, "rights", "", "new rights reminder: `TEXT`")
 	pos, err := e.parse("callout update", fs, args, "ALERT")
 	if err != nil {
 		return err
 	}
+	if err := e.readTexts("callout update", textFlag{"title", &req.Title, protocol.MaxTitleLen}, textFlag{"where", &req.Where, protocol.MaxPlaceLen},
+		textFlag{"when", &req.When, protocol.MaxWhenLen}, textFlag{"bring", &req.Bring, protocol.MaxTextLen},
+		textFlag{"rights", &req.Rights, protocol.MaxRightsLen}); err != nil {
+		return err
+	}
 	needSet := false
 	fs.Visit(func(f *flag.Flag) { needSet = needSet || f.Name == "need" })
 	switch {
-	case needSet && req.Need < 1:
-		return &usageError{cmd: "callout update", msg: "--need must be at least 1"}
+	case needSet && (req.Need < 1 || req.Need > maxNeed):
+		return e.checkCount("callout update", "need", req.Need, 1, maxNeed)
 	case !needSet && strings.TrimSpace(req.Title+req.Where+req.When+req.Bring+req.Rights) == "":
 		return &usageError{cmd: "callout update", msg: "nothing to change: give --title, --where, --when, --need, --bring or --rights"}
 	}
@@ -374,7 +393,7 @@ func (e *env) watchEnded(ctx context.Context, zone string, err error) error {
 		return err
 	}
 	for _, z := range zs {
-		if (z.Name == zone || z.ID == zone) && z.Removed {
+		if (strings.EqualFold(z.Name, zone) || strings.HasPrefix(z.ID, strings.ToLower(zone))) && z.Removed {
 			return errors.New(e.tr.T("cli.watch.removed", "Zone", clean(zone)))
 		}
 	}
