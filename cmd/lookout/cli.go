@@ -119,20 +119,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	err := fs.Parse(args)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
-		usage(stdout)
+		e.usage(stdout)
 		return 0
 	case err != nil:
 		return e.exit(ctx, &usageError{msg: err.Error()})
 	case fs.NArg() == 0:
-		usage(stderr)
+		e.usage(stderr)
 		return 2
 	}
 	args = fs.Args()
 	if args[0] == "help" {
 		if c := lookup(strings.Join(args[1:], " ")); c != nil {
-			c.usage(stderr, nil)
+			c.usage(e, stderr, nil)
 		} else {
-			usage(stderr)
+			e.usage(stderr)
 		}
 		return 2
 	}
@@ -153,7 +153,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	c := lookup(name)
 	if c == nil {
-		return e.exit(ctx, &usageError{msg: fmt.Sprintf("unknown command %q", name)})
+		return e.exit(ctx, &usageError{msg: e.tr.T("cli.err.unknown", "Name", fmt.Sprintf("%q", name))})
 	}
 	return e.exit(ctx, c.run(ctx, e, args[1:]))
 }
@@ -164,7 +164,7 @@ func (e *env) zone(ctx context.Context, args []string) error {
 	err := fs.Parse(args)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
-		usage(e.stdout)
+		e.usage(e.stdout)
 		return errHelp
 	case err != nil:
 		return &usageError{cmd: "zone", msg: err.Error()}
@@ -188,11 +188,15 @@ func (e *env) exit(ctx context.Context, err error) int {
 		code = 2
 	}
 	msg := err.Error()
-	switch {
+	switch u, ok := errors.AsType[*usageError](err); {
+	case ok && u.cmd == "":
+		msg = e.tr.T("cli.err.top", "Msg", u.msg)
+	case ok:
+		msg = e.tr.T("cli.err.prefix", "Cmd", u.cmd, "Msg", u.msg)
 	case errors.Is(err, control.ErrNoNode):
-		msg = fmt.Sprintf("no node is running for home %s; start one with: lookout --home %s node", e.home, shellQuote(e.home))
+		msg = e.tr.T("cli.err.nonode", "Home", e.home, "Cmd", "lookout --home "+shellQuote(e.home)+" node")
 	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
-		msg = "interrupted"
+		msg = e.tr.T("cli.err.interrupted")
 	}
 	fmt.Fprintln(e.stderr, "lookout: "+oneLine(msg))
 	return code
@@ -204,7 +208,7 @@ func (e *env) flags() *flag.FlagSet {
 	fs := flag.NewFlagSet("lookout", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	fs.StringVar(&e.home, "home", e.home, "node home `DIR` (default $LOOKOUT_HOME or "+defaultHome()+")")
+	fs.StringVar(&e.home, "home", e.home, e.tr.T("cli.flag.home", "Default", defaultHome()))
 	return fs
 }
 
@@ -215,7 +219,7 @@ func (e *env) parse(name string, fs *flag.FlagSet, args []string, want ...string
 	for {
 		err := fs.Parse(args)
 		if errors.Is(err, flag.ErrHelp) {
-			lookup(name).usage(e.stdout, fs)
+			lookup(name).usage(e, e.stdout, fs)
 			return nil, errHelp
 		}
 		if err != nil {
@@ -238,13 +242,13 @@ func (e *env) parse(name string, fs *flag.FlagSet, args []string, want ...string
 	case strings.TrimSpace(e.home) == "":
 		return nil, &usageError{cmd: name, msg: "--home is empty"}
 	case len(pos) < len(want):
-		return nil, &usageError{cmd: name, msg: "missing " + want[len(pos)]}
+		return nil, &usageError{cmd: name, msg: e.tr.T("cli.err.missing", "What", want[len(pos)])}
 	case len(pos) > len(want):
-		return nil, &usageError{cmd: name, msg: fmt.Sprintf("unexpected argument %q", pos[len(want)])}
+		return nil, &usageError{cmd: name, msg: e.tr.T("cli.err.unexpected", "Arg", fmt.Sprintf("%q", pos[len(want)]))}
 	}
 	for i, p := range pos {
 		if strings.TrimSpace(p) == "" {
-			return nil, &usageError{cmd: name, msg: want[i] + " is empty"}
+			return nil, &usageError{cmd: name, msg: e.tr.T("cli.err.empty", "What", want[i])}
 		}
 	}
 	return pos, nil
@@ -273,22 +277,36 @@ func (e *env) cmdline(args string) string {
 	return "lookout " + args
 }
 
-func usage(w io.Writer) {
-	fmt.Fprintf(w, "usage: lookout [--home DIR] COMMAND [ARGS]\n\n")
-	fmt.Fprintf(w, "Lookout is a peer-to-peer, end-to-end encrypted rapid-response alert network.\n\n")
+// usage prints the command summary in the user's language.
+func (e *env) usage(w io.Writer) {
+	fmt.Fprintf(w, "%s\n\n%s\n\n", e.tr.T("cli.usage.title"), e.tr.T("cli.usage.intro"))
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %s %s\n        %s\n", c.name, c.args, c.summary)
+		fmt.Fprintf(w, "  %s %s\n        %s\n", c.name, c.args, c.summaryIn(e.tr))
 	}
-	fmt.Fprintf(w, "\nThe home directory is --home DIR, else $LOOKOUT_HOME, else %s.\n", defaultHome())
-	fmt.Fprintf(w, "Flags may come before or after arguments. Run 'lookout COMMAND -h' for a command's flags.\n")
-	fmt.Fprintf(w, "ALERT is an alert ID or its first 8 or more characters; ZONE is a zone's name or ID.\n")
-	fmt.Fprintf(w, "'lookout callout update' changes a callout: to call out in a zone named \"update\", give the zone's ID.\n")
+	fmt.Fprintln(w)
+	for _, id := range []string{"cli.usage.home", "cli.usage.flags", "cli.usage.ids", "cli.usage.update", "cli.usage.lang"} {
+		fmt.Fprintln(w, e.tr.T(id, "Default", defaultHome()))
+	}
 }
 
-func (c *command) usage(w io.Writer, fs *flag.FlagSet) {
-	fmt.Fprintf(w, "usage: lookout %s %s\n\n%s\n", c.name, c.args, c.summary)
+// summaryIn is the command's summary in tr's language; the English one in
+// the table if the catalogue lacks it.
+func (c *command) summaryIn(tr *i18n.Localizer) string {
+	if id := "cli.cmd." + strings.ReplaceAll(c.name, " ", "."); tr.T(id) != id {
+		return tr.T(id)
+	}
+	return c.summary
+}
+
+func (c *command) usage(e *env, w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "%s\n\n%s\n", e.tr.T("cli.usage.cmd", "Name", c.name, "Args", c.args), c.summaryIn(e.tr))
 	if fs != nil {
-		fmt.Fprintf(w, "\nflags:\n")
+		fs.VisitAll(func(f *flag.Flag) {
+			if id := "cli.flag." + strings.ReplaceAll(c.name, " ", ".") + "." + f.Name; e.tr.T(id) != id {
+				f.Usage = e.tr.T(id)
+			}
+		})
+		fmt.Fprintf(w, "\n%s\n", e.tr.T("cli.usage.cmdflags"))
 		fs.SetOutput(w)
 		fs.PrintDefaults()
 		fs.SetOutput(io.Discard)
