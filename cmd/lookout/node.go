@@ -18,7 +18,7 @@ var (
 func runNode(ctx context.Context, e *env, args []string) error {
 	fs := e.flags()
 	var listen listFlag
-	fs.Var(&listen, "listen", "listen on `MULTIADDR`; repeat for more (default: all interfaces, random ports)")
+	fs.Var(&listen, "listen", fmt.Sprintf("listen on `MULTIADDR`; repeat for more (default: all interfaces, port %d over TCP and QUIC; a second node on the same computer needs another, e.g. /ip4/127.0.0.1/tcp/0)", node.DefaultPort))
 	mdns := fs.Bool("mdns", false, "find peers on the local network with mDNS")
 	secret := addSecretFlags(fs)
 	if _, err := e.parse("node", fs, args); err != nil {
