@@ -100,9 +100,9 @@ func runZoneLinks(ctx context.Context, e *env, args []string) error {
 		since := "-"
 		switch {
 		case l.Since != nil:
-			since = l.Since.Local().Format("2006-01-02 15:04")
+			since = l.Since.Local().Format("2006-01-02 15:04 MST")
 		case l.Expires != nil:
-			since = "code until " + l.Expires.Local().Format("2006-01-02 15:04")
+			since = "code until " + l.Expires.Local().Format("2006-01-02 15:04 MST")
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", displayName(l.Peer), clean(l.State), since, clean(l.ID), clean(l.Name))
 	}
