@@ -7,8 +7,6 @@ import (
 	"time"
 	"unicode"
 
-	"golang.org/x/text/runes"
-	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
 
 	"lookout/crypto"
@@ -537,16 +535,17 @@ func Incidents(sightings []*Message, window time.Duration) [][]*Message {
 // "Jarry & St-Denis" and "jarry et saint-denis" are the same place, and
 // so are "Queen St. W & Dunn Ave" and "queen street w / dunn avenue".
 func NormalizePlace(s string) string {
-	s, _, err := transform.String(stripMarks, strings.ToLower(s))
-	if err != nil {
-		s = strings.ToLower(s) // invalid UTF-8 cannot reach here: Validate rejects it
-	}
-	s = strings.Map(func(r rune) rune {
-		if r == '\'' || r == '\u2019' || r == '\u02bc' {
+	// NFD, delete combining marks, NFC: "é" → "e". (norm.Form is safe
+	// for concurrent use; a transform.Transformer chain is not.)
+	s = norm.NFC.String(strings.Map(func(r rune) rune {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+			return -1
+		case r == '\'' || r == '\u2019' || r == '\u02bc':
 			return -1 // so that "O'Connor" and "OConnor" match
 		}
 		return r
-	}, s)
+	}, norm.NFD.String(strings.ToLower(s))))
 	words := strings.FieldsFunc(s, func(r rune) bool {
 		return unicode.IsSpace(r) || unicode.IsPunct(r) || unicode.IsSymbol(r) || unicode.IsControl(r)
 	})
@@ -561,9 +560,6 @@ func NormalizePlace(s string) string {
 	}
 	return strings.Join(out, " ")
 }
-
-// stripMarks decomposes text and deletes combining marks: "é" → "e".
-var stripMarks = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
 
 // placeWords folds whole words of a normalized place: long forms to one
 // short form, connectors to nothing. Every node folds alike, so changing

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -1111,4 +1112,24 @@ func TestFoldEscalation(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestNormalizePlaceConcurrent: every node folds places from many
+// goroutines at once (gossip, sync, the control API).
+func TestNormalizePlaceConcurrent(t *testing.T) {
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range 200 {
+				in := fmt.Sprintf("Rue Saint-Hubert & Bélanger %d-%d", i, j)
+				if got, want := NormalizePlace(in), fmt.Sprintf("rue st hubert belanger %d %d", i, j); got != want {
+					t.Errorf("NormalizePlace(%q) = %q, want %q", in, got, want)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
