@@ -744,8 +744,10 @@ func TestClearRules(t *testing.T) {
 	}{
 		{"verifier gives the all clear on a member's sighting", false, mem3, ver2, nil, "allclear", ""},
 		{"organizer gives the all clear on a member's sighting", false, mem3, org1, nil, "allclear", ""},
-		{"member cannot clear another member's sighting", false, mem4, mem3, []error{control.ErrForbidden}, "", "reporter"},
-		{"member cannot clear a verifier's sighting", false, ver2, mem3, []error{control.ErrForbidden}, "", "reporter"},
+		// A member's clear of another's sighting is a "they left" note:
+		// shown on the incident everywhere, obeyed nowhere.
+		{"member's clear of another member's sighting is a note", false, mem4, mem3, nil, "left", ""},
+		{"member's clear of a verifier's sighting is a note", false, ver2, mem3, nil, "left", ""},
 		{"member retracts their own sighting", false, mem3, mem3, nil, "retracted", ""},
 		{"verifier retracts their own sighting", false, ver2, ver2, nil, "retracted", ""},
 		{"organizer ends another organizer's callout", true, org0, org1, nil, "allclear", ""},
@@ -789,6 +791,15 @@ func TestClearRules(t *testing.T) {
 			}
 			if err != nil {
 				t.Fatal(err)
+			}
+			if tc.reason == "left" {
+				if got.State != before || len(got.Notes) != 1 || got.Notes[0].Kind != "left" || got.Notes[0].Note != note {
+					t.Errorf("Clear returned %s with notes %+v, want still %s with one note %q", got.State, got.Notes, before, note)
+				}
+				waitViews(t, ctx, views, root.ID, func(a api.Alert) bool {
+					return a.State == before && len(a.Notes) == 1 && a.Notes[0].Kind == "left"
+				})
+				return
 			}
 			if got.ID != root.ID || got.State != "cleared" || got.ClearReason != tc.reason || got.ClearNote != note {
 				t.Errorf("Clear returned %s %s/%q/%q, want %s cleared/%q/%q", got.ID, got.State, got.ClearReason, got.ClearNote, root.ID, tc.reason, note)
