@@ -158,7 +158,8 @@ type View struct {
 	// Notes are the counted clears, before the end, that did not end the
 	// incident, in order: a reporter withdrawing one report, or a member
 	// saying the agents left (a clear from someone not entitled to end
-	// it), for a verifier to act on. Callouts: nil.
+	// it, at most one per member: their first), for a verifier to act on.
+	// Callouts: nil.
 	Notes []*Message
 	// Expires is when it turns (or turned) expired. Sightings: the
 	// earlier of the latest Alert.Expires of its sightings and its last
@@ -304,6 +305,7 @@ func foldIncident(ss []*Message, updates []*Message, s Settings, gone func(crypt
 		last      time.Time // last counted activity
 		clear     *Message
 		notes     []*Message
+		noted     = map[crypto.MemberID]bool{} // senders of "they left" notes
 		reporters = map[crypto.MemberID]bool{}
 		others    = false // a confirm from someone who reported nothing
 	)
@@ -349,8 +351,11 @@ func foldIncident(ss []*Message, updates []*Message, s Settings, gone func(crypt
 			} else {
 				notes = append(notes, e)
 			}
-		case a.Kind == KindClear:
-			notes = append(notes, e) // "they left" from a member: shown, not obeyed
+		case a.Kind == KindClear && !noted[a.Sender]:
+			// "They left" from a member: shown, not obeyed; one per
+			// member, so that nobody can bury the card in notes.
+			noted[a.Sender] = true
+			notes = append(notes, e)
 		}
 		if clear != nil {
 			break

@@ -1096,6 +1096,8 @@ func TestFoldEscalation(t *testing.T) {
 	}{
 		{name: "latest text, largest size", state: StateCorroborated, latest: later, maxSize: 6},
 		{name: "a member's they-left note is shown, not obeyed", updates: []*Message{left}, state: StateCorroborated, latest: later, maxSize: 6, notes: []*Message{left}},
+		{name: "one they-left note per member: the first", updates: []*Message{f.clear(first, carol, RoleMember, ClearRetracted, at(8*m)), left, f.clear(worse, carol, RoleMember, ClearRetracted, at(9*m))},
+			state: StateCorroborated, latest: later, maxSize: 6, notes: []*Message{left}},
 		{name: "a withdrawn report no longer gives the text", updates: []*Message{withdraw}, state: StateCorroborated, latest: worse, maxSize: 6,
 			notes: []*Message{withdraw}, withdrawn: []*Message{later}},
 		{name: "the first reporter retracting a verified incident does not end it", updates: []*Message{verify, retractFirst},
