@@ -120,8 +120,7 @@ func runZoneList(ctx context.Context, e *env, args []string) error {
 		return nil
 	}
 	if len(zs) == 0 {
-		_, err := fmt.Fprintf(e.stdout, "no zones yet; create one with: %s, or join one with: %s\n",
-			e.cmdline("zone create NAME"), e.cmdline("zone join CODE"))
+		_, err := fmt.Fprintln(e.stdout, e.tr.T("cli.zones.none", "Create", e.cmdline("zone create NAME"), "Join", e.cmdline("zone join CODE")))
 		return err
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 8, 2, ' ', 0)
