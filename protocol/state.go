@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 
@@ -541,8 +542,17 @@ func Incidents(sightings []*Message, window time.Duration) [][]*Message {
 // so are "Queen St. W & Dunn Ave" and "queen street w / dunn avenue".
 func NormalizePlace(s string) string {
 	// NFD, delete combining marks, NFC: "é" → "e". (norm.Form is safe
-	// for concurrent use; a transform.Transformer chain is not.)
-	s = norm.NFC.String(strings.Map(func(r rune) rune {
+	// for concurrent use; a transform.Transformer chain is not.) ASCII
+	// has no marks: the common case skips normalization.
+	s = strings.ToLower(s)
+	ascii := true
+	for i := 0; i < len(s) && ascii; i++ {
+		ascii = s[i] < utf8.RuneSelf
+	}
+	if !ascii {
+		s = norm.NFD.String(s)
+	}
+	s = strings.Map(func(r rune) rune {
 		switch {
 		case unicode.Is(unicode.Mn, r):
 			return -1
@@ -550,7 +560,10 @@ func NormalizePlace(s string) string {
 			return -1 // so that "O'Connor" and "OConnor" match
 		}
 		return r
-	}, norm.NFD.String(strings.ToLower(s))))
+	}, s)
+	if !ascii {
+		s = norm.NFC.String(s)
+	}
 	words := strings.FieldsFunc(s, func(r rune) bool {
 		return unicode.IsSpace(r) || unicode.IsPunct(r) || unicode.IsSymbol(r) || unicode.IsControl(r)
 	})
