@@ -29,7 +29,7 @@ func (n *Node) publish(ctx context.Context, z *zone, a *protocol.Alert) (*protoc
 	if err != nil {
 		var fe *protocol.FieldError
 		if errors.As(err, &fe) {
-			return nil, fmt.Errorf("%w: %s: %w", control.ErrInvalid, fe.Field, fe.Err)
+			return nil, fmt.Errorf("%w: %s: %w", control.ErrInvalid, apiField(fe.Field), fe.Err)
 		}
 		return nil, err
 	}
@@ -181,8 +181,9 @@ func (n *Node) Respond(ctx context.Context, alertID, status string) (api.Alert, 
 	return n.update(ctx, z, root, a)
 }
 
-// Clear retracts one's own alert, or gives the all clear as a verifier or
-// organizer (only organizers end callouts) (control API).
+// Clear retracts one's own alert, gives the all clear as a verifier or
+// organizer (only organizers end callouts), or, from another member, sends
+// a note that the agents left, shown but not obeyed (control API).
 func (n *Node) Clear(ctx context.Context, alertID, reason string) (api.Alert, error) {
 	z, root, err := n.findAlert(alertID)
 	if err != nil {
@@ -196,7 +197,10 @@ func (n *Node) Clear(ctx context.Context, alertID, reason string) (api.Alert, er
 	case root.Alert.Kind == protocol.KindCallout && z.snapshot().role != protocol.RoleOrganizer:
 		return api.Alert{}, fmt.Errorf("%w: only an organizer can end this callout", control.ErrForbidden)
 	case z.snapshot().role == protocol.RoleMember:
-		return api.Alert{}, fmt.Errorf("%w: only its reporter, a verifier or an organizer can clear this alert", control.ErrForbidden)
+		// A member's "they left": every node shows it as a note on the
+		// incident, none obeys it (protocol.View.Notes); a verifier or
+		// an organizer acts on it.
+		a.Reason = protocol.ClearRetracted
 	default:
 		a.Reason = protocol.ClearAllClear
 	}
@@ -265,6 +269,8 @@ func (n *Node) Watch(ctx context.Context, zoneRef string) (<-chan api.Alert, err
 				return
 			case <-n.ctx.Done():
 				return
+			case <-z.gone:
+				return // removed from the zone: nothing more will come
 			case a := <-in:
 				select {
 				case out <- a:
@@ -345,4 +351,12 @@ func (n *Node) Cosign(ctx context.Context, alertID string) (api.Alert, error) {
 		return api.Alert{}, fmt.Errorf("%w: you already co-signed this callout", control.ErrInvalid)
 	}
 	return n.update(ctx, z, root, n.newAlert(protocol.KindCosign, false, protocol.DefaultUpdateTTL))
+}
+
+// apiField names a protocol field as the control API and the CLI call it.
+func apiField(f string) string {
+	if f == "area" {
+		return "where"
+	}
+	return f
 }

@@ -163,6 +163,9 @@ func (n *Node) storeGov(z *zone, msg *protocol.Message, env []byte) {
 	case protocol.KindRemove:
 		if a.Subject == n.id.ID() {
 			z.mu.Lock()
+			if !z.removed {
+				close(z.gone) // ends watch streams
+			}
 			z.removed = true
 			z.mu.Unlock()
 			z.rec.Removed = true
@@ -293,28 +296,21 @@ func (n *Node) Members(zoneRef string) ([]api.Member, error) {
 	z.mu.Lock()
 	defer z.mu.Unlock()
 	out := []api.Member{}
-	for _, m := range z.roster.Sorted() {
+	for _, m := range z.membersLocked() {
 		out = append(out, api.Member{ID: m.ID.String(), Name: m.Name, Role: m.Role.String(), Removed: m.Removed, CanRekey: m.KEM != nil})
 	}
 	return out, nil
 }
 
-// findMember resolves a member by ID, unique ID prefix or unique name.
-// Callers hold z.mu.
+// findMemberLocked resolves a member, named or not, by ID, unique ID
+// prefix or name (exact, else ignoring case). Callers hold z.mu.
 func (z *zone) findMemberLocked(ref string) (*protocol.MemberInfo, error) {
-	var found *protocol.MemberInfo
-	for _, m := range z.roster.Members {
-		if m.ID.String() == ref || (len(ref) >= 8 && len(ref) < 64 && m.ID.String()[:len(ref)] == ref) || (m.Name != "" && m.Name == ref) {
-			if found != nil && found != m {
-				return nil, fmt.Errorf("%w: %q matches more than one member; use the member ID", control.ErrInvalid, ref)
-			}
-			found = m
-		}
+	ms := z.membersLocked()
+	cs := make([]candidate[*protocol.MemberInfo], len(ms))
+	for i, m := range ms {
+		cs[i] = candidate[*protocol.MemberInfo]{id: m.ID.String(), name: m.Name, v: m}
 	}
-	if found == nil {
-		return nil, fmt.Errorf("%w: no member %q in zone %q; see lookout zone members", control.ErrNotFound, ref, z.rec.Name)
-	}
-	return found, nil
+	return resolve("member", ref, cs, fmt.Sprintf("see lookout zone members %s", z.rec.Name))
 }
 
 func (n *Node) requireOrganizer(z *zone, what string) error {

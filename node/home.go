@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/adrg/xdg"
 	lpcrypto "github.com/libp2p/go-libp2p/core/crypto"
 
 	"lookout/crypto"
 	"lookout/node/store"
+	"lookout/protocol"
 )
 
 // A home directory holds the encrypted store (node/store: store.keys and
@@ -35,9 +35,6 @@ const (
 )
 
 const socketFile = "lookout.sock" // control API
-
-// maxNameLen bounds a member's display name, in bytes.
-const maxNameLen = 64
 
 // ErrNoIdentity means the home directory has not been initialised.
 var ErrNoIdentity = errors.New("no identity in this home")
@@ -120,8 +117,8 @@ func Init(home string, opt InitOptions) (string, error) {
 }
 
 func checkName(name string) error {
-	if len(name) > maxNameLen || strings.ContainsAny(name, "\x00\n\r") {
-		return fmt.Errorf("name must be at most %d characters on one line", maxNameLen)
+	if err := protocol.CheckName(name, protocol.MaxNameLen); err != nil {
+		return fmt.Errorf("name: %w; use one line of at most %d characters", err, protocol.MaxNameLen)
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -256,7 +257,7 @@ func linkName(name, def string) (string, error) {
 	if name == "" {
 		name = def
 	}
-	if len(name) > protocol.MaxLinkNameLen || strings.ContainsAny(name, "\n\r\t") || protocol.CheckText(name) != nil {
+	if utf8.RuneCountInString(name) > protocol.MaxLinkNameLen || strings.ContainsAny(name, "\n\r\t") || protocol.CheckText(name) != nil {
 		return "", fmt.Errorf("%w: a link name is 1 to %d characters on one line", control.ErrInvalid, protocol.MaxLinkNameLen)
 	}
 	return name, nil

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -75,6 +76,7 @@ type zone struct {
 	rates     map[crypto.MemberID]*rate
 	grants    map[crypto.MemberID]grant
 	removed   bool
+	gone      chan struct{}                            // closed once removed: ends watch streams
 	roots     map[protocol.AlertID]*protocol.Message   // sightings and callouts
 	updates   map[protocol.AlertID][]*protocol.Message // by the alert they refer to
 	seen      map[protocol.AlertID]bool
@@ -158,7 +160,10 @@ func newZone(rec zoneRecord, self *crypto.Identity, now time.Time) (*zone, error
 		copy(s[:], o.Secret)
 		z.epochs[o.Epoch] = s
 	}
-	z.removed = rec.Removed
+	z.removed, z.gone = rec.Removed, make(chan struct{})
+	if z.removed {
+		close(z.gone)
+	}
 	if z.root, err = crypto.ParsePublicKey(rec.Root); err != nil {
 		return nil, fmt.Errorf("zone %q: root key: %w", rec.Name, err)
 	}
@@ -532,8 +537,11 @@ func (n *Node) viewLocked(z *zone, roots []*protocol.Message) (api.Alert, bool) 
 	}
 	switch a.Kind {
 	case protocol.KindSighting:
-		out.What, out.Size, out.Activity, out.Uniform, out.Equipment = a.What, int(a.Size), a.Activity, a.Uniform, a.Equipment
-		out.WhatCode, out.UniformCode, out.Vehicles = a.Quick.What.String(), a.Quick.Uniform.String(), int(a.Quick.Vehicles)
+		// The newest report's text, the largest size (protocol.View).
+		l := v.Latest
+		out.Where, out.What, out.Size, out.Activity, out.Uniform, out.Equipment = l.Area, l.What, int(v.MaxSize), l.Activity, l.Uniform, l.Equipment
+		out.WhatCode, out.UniformCode, out.Vehicles = l.Quick.What.String(), l.Quick.Uniform.String(), int(l.Quick.Vehicles)
+		sightingView(&out, roots, v)
 		if !a.Observed.IsZero() {
 			t := a.Observed
 			out.Observed = &t
@@ -568,26 +576,15 @@ func (n *Node) viewLocked(z *zone, roots []*protocol.Message) (api.Alert, bool) 
 	return out, true
 }
 
-// zoneByName finds a zone by ID or name. Callers hold n.mu.
+// zoneLocked finds a zone by ID, unique ID prefix or name (exact, else
+// ignoring case); an ambiguous one is an error listing the candidates.
+// Callers hold n.mu.
 func (n *Node) zoneLocked(ref string) (*zone, error) {
-	if id, err := protocol.ParseZoneID(ref); err == nil {
-		if z, ok := n.zones[id]; ok {
-			return z, nil
-		}
-	}
-	var found *zone
+	cs := make([]candidate[*zone], 0, len(n.zones))
 	for _, z := range n.zones {
-		if z.rec.Name == ref {
-			if found != nil {
-				return nil, fmt.Errorf("%w: two zones are named %q; use the zone ID", control.ErrInvalid, ref)
-			}
-			found = z
-		}
+		cs = append(cs, candidate[*zone]{id: z.rec.ID, name: z.rec.Name, v: z})
 	}
-	if found == nil {
-		return nil, fmt.Errorf("%w: no zone %q; see lookout zone list", control.ErrNotFound, ref)
-	}
-	return found, nil
+	return resolve("zone", ref, cs, "see lookout zone list")
 }
 
 func (n *Node) zone(ref string) (*zone, error) {
@@ -647,9 +644,9 @@ func (n *Node) Zones() []api.Zone {
 
 func (n *Node) zoneInfo(z *zone) api.Zone {
 	z.mu.Lock()
-	topic, role, epoch := z.topic, z.role, z.epoch
+	topic, role, epoch, removed := z.topic, z.role, z.epoch, z.removed
 	z.mu.Unlock()
-	info := api.Zone{ID: z.rec.ID, Name: z.rec.Name, Role: role.String(), Epoch: epoch, Topic: topic.String(), Peers: []string{}}
+	info := api.Zone{ID: z.rec.ID, Name: z.rec.Name, Role: role.String(), Epoch: epoch, Topic: topic.String(), Peers: []string{}, Removed: removed}
 	for _, p := range topic.ListPeers() {
 		info.Peers = append(info.Peers, p.String())
 	}
@@ -669,7 +666,7 @@ func (n *Node) CreateZone(ctx context.Context, name string) (api.Zone, error) {
 
 func (n *Node) createZone(name string) (api.Zone, error) {
 	name = strings.TrimSpace(name)
-	if name == "" || len(name) > protocol.MaxZoneNameLen || strings.ContainsAny(name, "\n\r\t") || protocol.CheckText(name) != nil {
+	if name == "" || utf8.RuneCountInString(name) > protocol.MaxZoneNameLen || strings.ContainsAny(name, "\n\r\t") || protocol.CheckText(name) != nil {
 		return api.Zone{}, fmt.Errorf("%w: zone name must be 1 to %d characters on one line", control.ErrInvalid, protocol.MaxZoneNameLen)
 	}
 	n.mu.Lock()
@@ -843,4 +840,31 @@ func later(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// sightingView adds an incident's reports and notes to its view.
+func sightingView(out *api.Alert, roots []*protocol.Message, v protocol.View) {
+	byID := make(map[protocol.AlertID]*protocol.Message, len(roots))
+	for _, m := range roots {
+		byID[m.ID] = m
+	}
+	var part []*protocol.Message
+	for _, id := range v.Sightings {
+		if m := byID[id]; m != nil {
+			part = append(part, m)
+		}
+	}
+	slices.SortFunc(part, func(a, b *protocol.Message) int { return a.Alert.Sent.Compare(b.Alert.Sent) })
+	for _, m := range part {
+		a := m.Alert
+		out.Reports = append(out.Reports, api.Report{ID: m.ID.String(), Sent: a.Sent, Sender: a.Sender.String(),
+			Where: a.Area, What: a.What, Size: int(a.Size), Withdrawn: slices.Contains(v.Withdrawn, m.ID)})
+	}
+	for _, c := range v.Notes {
+		kind := "left"
+		if r := byID[c.Alert.Ref]; r != nil && r.Alert.Sender == c.Alert.Sender {
+			kind = "withdrawn"
+		}
+		out.Notes = append(out.Notes, api.Note{Sent: c.Alert.Sent, Sender: c.Alert.Sender.String(), Kind: kind, Note: c.Alert.Note})
+	}
 }

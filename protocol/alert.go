@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"lookout/crypto"
 )
@@ -369,13 +370,20 @@ func (a *Alert) Validate() error {
 		switch {
 		case !t.allowed && t.v != "":
 			return &FieldError{Field: t.name, Err: fmt.Errorf("%w: not used by %s", ErrEnum, a.Kind)}
-		case len(t.v) > t.max:
-			return &FieldError{Field: t.name, Err: fmt.Errorf("%w: %d bytes, at most %d", ErrTooLong, len(t.v), t.max)}
+		case utf8.RuneCountInString(t.v) > t.max:
+			return &FieldError{Field: t.name, Err: fmt.Errorf("%w: %d characters, at most %d", ErrTooLong, utf8.RuneCountInString(t.v), t.max)}
+		case len(t.v) > t.max*BytesPerChar: // only invalid UTF-8, refused below too
+			return &FieldError{Field: t.name, Err: fmt.Errorf("%w: %d bytes, at most %d", ErrTooLong, len(t.v), t.max*BytesPerChar)}
 		case t.required && t.v == "":
 			return &FieldError{Field: t.name, Err: ErrMissing}
 		}
 		if err := checkText(t.v); err != nil {
 			return &FieldError{Field: t.name, Err: err}
+		}
+		if t.name == "name" {
+			if err := CheckName(t.v, t.max); err != nil {
+				return &FieldError{Field: t.name, Err: err}
+			}
 		}
 	}
 	if a.Size > MaxCount || a.Need > MaxCount {

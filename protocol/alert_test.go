@@ -78,14 +78,15 @@ func alertCases() []alertCase {
 		add(b.name+"/exercise", b.base, func(a *Alert) { a.Status = StatusExercise }, nil)
 	}
 
-	// Length limits: at the limit, one byte over, and multi-byte text counted
-	// in bytes.
+	// Length limits: at the limit, one character over, and multi-byte text
+	// counted in characters.
 	for _, f := range textFields {
 		set := f.set
 		add(f.field+"/at limit", f.base, func(a *Alert) { set(a, strings.Repeat("a", f.max)) }, nil)
 		add(f.field+"/limit+1", f.base, func(a *Alert) { set(a, strings.Repeat("a", f.max+1)) }, ErrTooLong)
-		add(f.field+"/2-byte chars at limit", f.base, func(a *Alert) { set(a, strings.Repeat("é", f.max/2)) }, nil)
-		add(f.field+"/2-byte chars over limit", f.base, func(a *Alert) { set(a, strings.Repeat("é", f.max/2)+"a") }, ErrTooLong)
+		add(f.field+"/2-byte chars at limit", f.base, func(a *Alert) { set(a, strings.Repeat("é", f.max)) }, nil)
+		add(f.field+"/2-byte chars over limit", f.base, func(a *Alert) { set(a, strings.Repeat("é", f.max)+"a") }, ErrTooLong)
+		add(f.field+"/4-byte chars at limit", f.base, func(a *Alert) { set(a, strings.Repeat("𝄞", f.max)) }, nil)
 	}
 
 	// Required fields.

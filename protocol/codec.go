@@ -3,6 +3,7 @@ package protocol
 import (
 	"encoding/binary"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -115,14 +116,15 @@ func (r *reader) fixed(dst []byte, field string) {
 	}
 }
 
-// str reads a u16-length UTF-8 string of at most max bytes.
+// str reads a u16-length UTF-8 string of at most max characters (and so
+// at most max × BytesPerChar bytes).
 func (r *reader) str(field string, max int) string {
 	n := int(r.u16(field))
 	if r.err != nil {
 		return ""
 	}
-	if n > max {
-		r.fail(&FieldError{Field: field, Err: fmt.Errorf("%w: %d bytes, at most %d", ErrTooLong, n, max)})
+	if n > max*BytesPerChar {
+		r.fail(&FieldError{Field: field, Err: fmt.Errorf("%w: %d bytes, at most %d", ErrTooLong, n, max*BytesPerChar)})
 		return ""
 	}
 	p := r.take(n, field)
@@ -132,6 +134,10 @@ func (r *reader) str(field string, max int) string {
 	s := string(p)
 	if err := checkText(s); err != nil {
 		r.fail(&FieldError{Field: field, Err: err})
+		return ""
+	}
+	if c := utf8.RuneCountInString(s); c > max {
+		r.fail(&FieldError{Field: field, Err: fmt.Errorf("%w: %d characters, at most %d", ErrTooLong, c, max)})
 		return ""
 	}
 	return s
@@ -176,6 +182,24 @@ func (r *reader) done() error {
 // CheckText reports whether s is acceptable as text on the wire: valid
 // UTF-8 without control characters or bidirectional overrides.
 func CheckText(s string) error { return checkText(s) }
+
+// CheckName reports whether s is acceptable as a display name (a member's,
+// a zone's, a link's) of at most max characters: CheckText, on one line (no
+// newline or tab), and the length counted in characters. Every node applies
+// it to member announcements; the CLI and the app check names with it
+// before they are used.
+func CheckName(s string, max int) error {
+	if err := checkText(s); err != nil {
+		return err
+	}
+	if strings.ContainsAny(s, "\n\t") {
+		return fmt.Errorf("%w: a name is one line", ErrBadText)
+	}
+	if c := utf8.RuneCountInString(s); c > max {
+		return fmt.Errorf("%w: %d characters, at most %d", ErrTooLong, c, max)
+	}
+	return nil
+}
 
 // checkText accepts valid UTF-8 without control characters other than
 // newline and tab, so nothing sent can rewrite a terminal or hide text.

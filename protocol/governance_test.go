@@ -119,7 +119,7 @@ func TestParseGovernanceRejects(t *testing.T) {
 		b    []byte
 		want error
 	}{
-		{"member/name length over MaxNameLen", with("alert_member", 88, u16(MaxNameLen+1)...), ErrTooLong},
+		{"member/name length over MaxNameLen", with("alert_member", 88, u16(MaxNameLen*BytesPerChar+1)...), ErrTooLong},
 		{"member/name length 0xffff", with("alert_member", 88, 0xff, 0xff), ErrTooLong},
 		{"member/trailing byte", append(body("alert_member"), 0), ErrTrailing},
 		{"role/cert of another zone", with("alert_role", 88+1, otherZone[:]...), ErrWrongZone},

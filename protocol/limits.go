@@ -22,8 +22,11 @@ const (
 	checksumSize  = 4
 )
 
-// Text limits, in bytes of UTF-8.
+// Text limits, in characters (Unicode code points). On the wire each is
+// also a byte cap of the limit × BytesPerChar.
 const (
+	// BytesPerChar is the longest UTF-8 encoding of one character.
+	BytesPerChar   = 4
 	MaxPlaceLen    = 200  // area / where
 	MaxTextLen     = 280  // what, activity, uniform, equipment, bring, notes
 	MaxTitleLen    = 120  // callout title
@@ -76,7 +79,7 @@ const (
 	RekeyEntrySize = crypto.MemberIDSize + crypto.EncapsulatedKeySize + RekeySealedSize
 	// RekeySealedSize is a zone secret sealed with HPKE (secret + tag).
 	RekeySealedSize = crypto.ZoneSecretSize + crypto.HPKEOverhead
-	// MaxNameLen bounds a member's display name.
+	// MaxNameLen bounds a member's display name, in characters.
 	MaxNameLen = 64
 	// MaxQuorum bounds the corroboration count a zone may require.
 	MaxQuorum = 50
@@ -113,7 +116,7 @@ const (
 	LinkSecretSize = 32
 	// DigestSize is the digest that names a shared alert on every link.
 	DigestSize = 32
-	// MaxLinkNameLen bounds the name a zone goes by over a link.
+	// MaxLinkNameLen bounds the name a zone goes by over a link, in characters.
 	MaxLinkNameLen = 64
 	// DefaultShareHops: a share crosses only directly linked zones.
 	DefaultShareHops = 1

@@ -6,6 +6,9 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 
 	"lookout/crypto"
 )
@@ -144,6 +147,21 @@ type View struct {
 	Cosigners []crypto.MemberID
 	// Clear is the message that ended it, if any.
 	Clear *Message
+	// Latest is the latest standing report of an incident (the earliest
+	// sighting if none stands): its text is the newest information.
+	// MaxSize is the largest size among the standing reports (all reports
+	// if none stands). Callouts: nil and 0.
+	Latest  *Alert
+	MaxSize uint16
+	// Withdrawn lists the incident's sightings whose reporter retracted
+	// them before it ended. Callouts: nil.
+	Withdrawn []AlertID
+	// Notes are the counted clears, before the end, that did not end the
+	// incident, in order: a reporter withdrawing one report, or a member
+	// saying the agents left (a clear from someone not entitled to end
+	// it, at most one per member: their first), for a verifier to act on.
+	// Callouts: nil.
+	Notes []*Message
 	// Expires is when it turns (or turned) expired. Sightings: the
 	// earlier of the latest Alert.Expires of its sightings and its last
 	// counted activity plus Settings.Expiry. Callouts: Current.Expires.
@@ -287,6 +305,10 @@ func foldIncident(ss []*Message, updates []*Message, s Settings, gone func(crypt
 		maxExp    time.Time // latest Alert.Expires of its sightings
 		last      time.Time // last counted activity
 		clear     *Message
+		notes     []*Message
+		noted     = map[crypto.MemberID]bool{} // senders of "they left" notes
+		reporters = map[crypto.MemberID]bool{}
+		others    = false // a confirm from someone who reported nothing
 	)
 	expiry := func() time.Time {
 		e := last.Add(s.Expiry)
@@ -306,32 +328,46 @@ func foldIncident(ss []*Message, updates []*Message, s Settings, gone func(crypt
 			acts = append(acts, e)
 			standing[e.ID] = true
 			nStanding++
+			reporters[a.Sender] = true
 			if a.Expires.After(maxExp) {
 				maxExp = a.Expires
 			}
 			last = a.Sent
 		case a.Kind == KindConfirm:
 			acts = append(acts, e)
+			others = others || !reporters[a.Sender]
 			last = a.Sent
 		case a.Kind == KindClear && a.Reason == ClearAllClear && e.Role >= RoleVerifier:
 			clear = e
 		case a.Kind == KindClear && a.Reason == ClearRetracted && a.Sender == byID[a.Ref].Alert.Sender && standing[a.Ref]:
 			// A reporter withdraws their own report. The incident ends
-			// when no report stands.
+			// when no report stands, unless someone else witnessed it
+			// (a confirm from a member who reported nothing, which
+			// includes every verification): then a verifier or an
+			// organizer ends it, or it expires.
 			standing[a.Ref] = false
 			nStanding--
-			if nStanding == 0 {
+			if nStanding == 0 && !others {
 				clear = e
+			} else {
+				notes = append(notes, e)
 			}
+		case a.Kind == KindClear && !noted[a.Sender]:
+			// "They left" from a member: shown, not obeyed; one per
+			// member, so that nobody can bury the card in notes.
+			noted[a.Sender] = true
+			notes = append(notes, e)
 		}
 		if clear != nil {
 			break
 		}
 	}
 
-	// Without a standing report (all retracted), the incident is shown as
-	// it was: its earliest sighting, all its reporters.
-	stands := func(m *Message) bool { return nStanding == 0 || standing[m.ID] }
+	// Cleared by its last retraction, the incident is shown as it was:
+	// its earliest sighting, all its reporters. Otherwise only standing
+	// reports count.
+	asItWas := nStanding == 0 && clear != nil
+	stands := func(m *Message) bool { return asItWas || standing[m.ID] }
 	root := part[0]
 	for _, m := range part {
 		if stands(m) {
@@ -339,20 +375,33 @@ func foldIncident(ss []*Message, updates []*Message, s Settings, gone func(crypt
 			break
 		}
 	}
-	v := View{Root: root, Current: root.Alert, Incident: part[0].ID, Clear: clear, Expires: expiry()}
+	v := View{Root: root, Current: root.Alert, Incident: part[0].ID, Clear: clear, Expires: expiry(), Notes: notes, Latest: root.Alert}
 	v.Sightings = append(v.Sightings, root.ID)
 	for _, m := range part {
 		if m != root {
 			v.Sightings = append(v.Sightings, m.ID)
 		}
+		if !standing[m.ID] && !asItWas {
+			v.Withdrawn = append(v.Withdrawn, m.ID)
+		}
+		if stands(m) || nStanding == 0 {
+			v.Latest = m.Alert // part is in time order: the last one wins
+			v.MaxSize = max(v.MaxSize, m.Alert.Size)
+		}
+	}
+	if nStanding == 0 {
+		v.Latest = part[0].Alert
 	}
 
 	reporter := root.Alert.Sender
 	deadline := root.Alert.Sent.Add(s.CorroborationWindow)
-	v.Confirmers = []crypto.MemberID{reporter}
-	seen := map[crypto.MemberID]bool{reporter: true}
+	seen := map[crypto.MemberID]bool{}
+	if stands(root) {
+		v.Confirmers = []crypto.MemberID{reporter}
+		seen[reporter] = true
+	}
 	verifiers := map[crypto.MemberID]bool{}
-	inWindow := 1
+	inWindow := len(v.Confirmers)
 	for _, m := range acts {
 		a := m.Alert
 		if a.Kind == KindSighting && !stands(m) {
@@ -483,28 +532,63 @@ func Incidents(sightings []*Message, window time.Duration) [][]*Message {
 }
 
 // NormalizePlace reduces a place description to the form Incidents
-// compares: lower case (Unicode); apostrophes (U+0027, U+2019, U+02BC)
-// deleted; every other punctuation or symbol character treated as a space;
-// runs of white space collapsed to one space; leading and trailing space
-// trimmed. So "Queen St. W & Dunn Ave" and "queen st w / dunn ave" are the
-// same place.
+// compares (docs/protocol.md, "Incidents"): Unicode lower case; accents
+// removed (NFD, then combining marks deleted); apostrophes (U+0027,
+// U+2019, U+02BC) deleted; every other punctuation, symbol or control
+// character a word break; each word then looked up in placeWords (common
+// abbreviations in English, French and Spanish, and the connectors
+// and/et/y, which are dropped); words joined by one space. So
+// "Jarry & St-Denis" and "jarry et saint-denis" are the same place, and
+// so are "Queen St. W & Dunn Ave" and "queen street w / dunn avenue".
 func NormalizePlace(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	pending := false
-	for _, r := range strings.ToLower(s) {
+	// NFD, delete combining marks, NFC: "é" → "e". (norm.Form is safe
+	// for concurrent use; a transform.Transformer chain is not.) ASCII
+	// has no marks: the common case skips normalization.
+	s = strings.ToLower(s)
+	ascii := true
+	for i := 0; i < len(s) && ascii; i++ {
+		ascii = s[i] < utf8.RuneSelf
+	}
+	if !ascii {
+		s = norm.NFD.String(s)
+	}
+	s = strings.Map(func(r rune) rune {
 		switch {
+		case unicode.Is(unicode.Mn, r):
+			return -1
 		case r == '\'' || r == '\u2019' || r == '\u02bc':
-			// Deleted, so that "O'Connor" and "OConnor" match.
-		case unicode.IsSpace(r) || unicode.IsPunct(r) || unicode.IsSymbol(r) || unicode.IsControl(r):
-			pending = b.Len() > 0
-		default:
-			if pending {
-				b.WriteByte(' ')
-				pending = false
-			}
-			b.WriteRune(r)
+			return -1 // so that "O'Connor" and "OConnor" match
+		}
+		return r
+	}, s)
+	if !ascii {
+		s = norm.NFC.String(s)
+	}
+	words := strings.FieldsFunc(s, func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.IsPunct(r) || unicode.IsSymbol(r) || unicode.IsControl(r)
+	})
+	out := words[:0]
+	for _, w := range words {
+		if short, ok := placeWords[w]; ok {
+			w = short
+		}
+		if w != "" {
+			out = append(out, w)
 		}
 	}
-	return b.String()
+	return strings.Join(out, " ")
+}
+
+// placeWords folds whole words of a normalized place: long forms to one
+// short form, connectors to nothing. Every node folds alike, so changing
+// this table changes which reports are one incident: it is part of the
+// protocol (docs/protocol.md, "Incidents").
+var placeWords = map[string]string{
+	"saint": "st", "sainte": "ste", "street": "st",
+	"avenue": "av", "ave": "av", "avenida": "av",
+	"boulevard": "bd", "boul": "bd", "blvd": "bd",
+	"road": "rd", "chemin": "ch", "calle": "c",
+	"north": "n", "nord": "n", "south": "s", "sud": "s",
+	"east": "e", "est": "e", "west": "w", "ouest": "o",
+	"and": "", "et": "", "y": "",
 }

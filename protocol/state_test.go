@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -252,8 +253,12 @@ func TestFoldSighting(t *testing.T) {
 			state: StateCorroborated, confirmers: members(reporter, vera)},
 		{name: "one confirm seen as member and verifier: member", updates: []*Message{&veraAsMember, veraConfirm},
 			state: StateCorroborated, confirmers: members(reporter, vera)},
-		{name: "retraction by reporter", updates: []*Message{f.confirm(root, alice, RoleMember, at(time.Minute)), retractByReporter},
-			state: StateCleared, confirmers: members(reporter, alice), clear: retractByReporter},
+		{name: "retraction by reporter", updates: []*Message{retractByReporter},
+			state: StateCleared, confirmers: members(reporter), clear: retractByReporter},
+		{name: "retraction by reporter of a witnessed sighting: it stands on the witness", updates: []*Message{f.confirm(root, alice, RoleMember, at(time.Minute)), retractByReporter},
+			state: StateUnconfirmed, confirmers: members(alice)},
+		{name: "retraction by reporter of a verified sighting: still verified", updates: []*Message{veraConfirm, retractByReporter},
+			state: StateVerified, confirmers: members(vera), verifiedBy: members(vera)},
 		{name: "retraction by another member ignored", updates: []*Message{f.clear(root, alice, RoleMember, ClearRetracted, at(time.Minute))},
 			state: StateUnconfirmed, confirmers: members(reporter)},
 		{name: "retraction by a verifier who did not send it ignored", updates: []*Message{f.clear(root, vera, RoleVerifier, ClearRetracted, at(time.Minute))},
@@ -691,17 +696,21 @@ func mapsEqual(a, b map[crypto.MemberID]Response) bool {
 
 func TestNormalizePlace(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
-		{"Queen St W & Dunn Ave", "queen st w dunn ave"},
-		{"queen st. w / dunn ave", "queen st w dunn ave"},
-		{"  QUEEN   ST W\t&\nDUNN AVE.  ", "queen st w dunn ave"},
+		{"Queen St W & Dunn Ave", "queen st w dunn av"},
+		{"queen street w / dunn avenue", "queen st w dunn av"},
+		{"  QUEEN   ST W\t&\nDUNN AVE.  ", "queen st w dunn av"},
 		{"Queen/Dunn", "queen dunn"},
 		{"O'Connor Dr", "oconnor dr"},
 		{"O’Connor Dr", "oconnor dr"},
-		{"Rue Saint-Hubert & Bélanger", "rue saint hubert bélanger"},
-		{"RUE SAINT-HUBERT / BÉLANGER", "rue saint hubert bélanger"},
-		{"Côte-des-Neiges", "côte des neiges"},
+		{"Rue Saint-Hubert & Bélanger", "rue st hubert belanger"},
+		{"RUE ST-HUBERT ET BELANGER", "rue st hubert belanger"},
+		{"Côte-des-Neiges", "cote des neiges"},
+		{"Jarry & St-Denis", "jarry st denis"},
+		{"jarry et saint denis", "jarry st denis"},
+		{"Calle Ñuñoa y Avenida Perú", "c nunoa av peru"},
+		{"Boul. René-Lévesque Ouest", "bd rene levesque o"},
 		{"唐人街 (Spadina)", "唐人街 spadina"},
-		{"Ελληνικά Οδός", "ελληνικά οδός"},
+		{"Ελληνικά Οδός", "ελληνικα οδος"},
 		{"Dundas @ Bathurst #2", "dundas bathurst 2"},
 		{"Main St 🚐 $ + = < > ^ `", "main st"},
 		{"a\u00a0b", "a b"},
@@ -1057,4 +1066,72 @@ func TestFoldWorld(t *testing.T) {
 func errorsIsEnum(err error) bool {
 	var fe *FieldError
 	return errors.As(err, &fe) && errors.Is(err, ErrEnum)
+}
+
+// TestFoldEscalation: an incident shows its newest text and its largest
+// size; withdrawn reports and "they left" notes are listed, not obeyed.
+func TestFoldEscalation(t *testing.T) {
+	f := newStateFixture(t, RoleMember)
+	m := time.Minute
+	first := f.reportWith(alice, RoleMember, "Jarry & Saint-Denis", at(0), func(a *Alert) { a.What, a.Size = "2 agents", 2 })
+	worse := f.reportWith(vera, RoleVerifier, "jarry & st-denis", at(2*m), func(a *Alert) { a.What, a.Size = "6 agents, one person taken", 6 })
+	later := f.reportWith(bob, RoleMember, "JARRY ET SAINT DENIS", at(4*m), func(a *Alert) { a.What, a.Size = "van leaving", 1 })
+	left := f.clear(first, carol, RoleMember, ClearRetracted, at(5*m))
+	withdraw := f.clear(later, bob, RoleMember, ClearRetracted, at(6*m))
+	verify := f.confirm(first, olga, RoleOrganizer, at(3*m))
+	retractFirst := f.clear(first, alice, RoleMember, ClearRetracted, at(7*m))
+
+	groups := Incidents([]*Message{first, worse, later}, IncidentWindow)
+	if len(groups) != 1 {
+		t.Fatalf("Incidents grouped %d incidents; want 1 (places fold alike)", len(groups))
+	}
+	cases := []struct {
+		name      string
+		updates   []*Message
+		state     State
+		latest    *Message
+		maxSize   uint16
+		notes     []*Message
+		withdrawn []*Message
+	}{
+		{name: "latest text, largest size", state: StateCorroborated, latest: later, maxSize: 6},
+		{name: "a member's they-left note is shown, not obeyed", updates: []*Message{left}, state: StateCorroborated, latest: later, maxSize: 6, notes: []*Message{left}},
+		{name: "one they-left note per member: the first", updates: []*Message{f.clear(first, carol, RoleMember, ClearRetracted, at(8*m)), left, f.clear(worse, carol, RoleMember, ClearRetracted, at(9*m))},
+			state: StateCorroborated, latest: later, maxSize: 6, notes: []*Message{left}},
+		{name: "a withdrawn report no longer gives the text", updates: []*Message{withdraw}, state: StateCorroborated, latest: worse, maxSize: 6,
+			notes: []*Message{withdraw}, withdrawn: []*Message{later}},
+		{name: "the first reporter retracting a verified incident does not end it", updates: []*Message{verify, retractFirst},
+			state: StateVerified, latest: later, maxSize: 6, notes: []*Message{retractFirst}, withdrawn: []*Message{first}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			v := Fold(groups[0], c.updates, Settings{}, nil, at(10*m))
+			if v.State != c.state || v.Latest != c.latest.Alert || v.MaxSize != c.maxSize || v.Clear != nil {
+				t.Errorf("Fold = state %s latest %q size %d clear %v; want %s %q %d", v.State, v.Latest.What, v.MaxSize, v.Clear != nil, c.state, c.latest.Alert.What, c.maxSize)
+			}
+			if !slices.Equal(v.Notes, c.notes) || !slices.Equal(v.Withdrawn, alertIDs(c.withdrawn...)) {
+				t.Errorf("notes %d withdrawn %v; want %d %v", len(v.Notes), v.Withdrawn, len(c.notes), alertIDs(c.withdrawn...))
+			}
+		})
+	}
+}
+
+// TestNormalizePlaceConcurrent: every node folds places from many
+// goroutines at once (gossip, sync, the control API).
+func TestNormalizePlaceConcurrent(t *testing.T) {
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range 200 {
+				in := fmt.Sprintf("Rue Saint-Hubert & Bélanger %d-%d", i, j)
+				if got, want := NormalizePlace(in), fmt.Sprintf("rue st hubert belanger %d %d", i, j); got != want {
+					t.Errorf("NormalizePlace(%q) = %q, want %q", in, got, want)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }

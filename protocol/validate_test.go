@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -538,6 +539,36 @@ func TestCheckRole(t *testing.T) {
 	} {
 		if err := CheckRole(c.a, c.role); !errors.Is(err, c.want) || (c.want == nil) != (err == nil) {
 			t.Errorf("CheckRole(%s/%d/update=%v, %s) = %v, want %v", c.a.Kind, c.a.Reason, c.a.IsUpdate(), c.role, err, c.want)
+		}
+	}
+}
+
+// TestCheckName: names are one line of at most max characters, without
+// control characters or bidirectional overrides; every node applies it to
+// member announcements.
+func TestCheckName(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		want error
+	}{
+		{"Ana", nil},
+		{"", nil},
+		{strings.Repeat("é", MaxNameLen), nil},
+		{strings.Repeat("é", MaxNameLen+1), ErrTooLong},
+		{"\u202eevil", ErrBadText},
+		{"a\u2066b", ErrBadText},
+		{"a\nb", ErrBadText},
+		{"a\tb", ErrBadText},
+		{"\x1b[31m", ErrBadText},
+		{"\xff", ErrBadText},
+	} {
+		if err := CheckName(c.name, MaxNameLen); !errors.Is(err, c.want) || (c.want == nil) != (err == nil) {
+			t.Errorf("CheckName(%q) = %v, want %v", c.name, err, c.want)
+		}
+		a := newMember()
+		a.Name = c.name
+		if err := a.Validate(); (c.want == nil) != (err == nil) {
+			t.Errorf("member announcement named %q: Validate = %v, want %v", c.name, err, c.want)
 		}
 	}
 }

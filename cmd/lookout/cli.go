@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unicode"
 
+	"lookout/app/i18n"
 	"lookout/node/control"
 )
 
@@ -19,6 +20,7 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	con    console
+	tr     *i18n.Localizer // the user's language (LC_ALL, LC_MESSAGES, LANG)
 }
 
 // command is one line of usage and the function that runs it.
@@ -54,10 +56,11 @@ func init() {
 		{"callout", "ZONE --title TEXT --where TEXT [--when TIME] [--need N] [--bring T] [--rights T] [--exercise]", "call members out (organizers); prints its alert ID. A zone named \"update\" must be given by its ID", runCallout},
 		{"callout update", "ALERT [--title T] [--where T] [--when T] [--need N] [--bring T] [--rights T]", "change a callout (organizers)", runCalloutUpdate},
 		{"cosign", "ALERT", "co-sign a callout another organizer sent, where the zone requires two (organizers)", runCosign},
-		{"confirm", "ALERT", "confirm a sighting you witness too", runConfirm},
+		{"confirm", "ALERT", "confirm a sighting you witness too: you count as a witness. From a verifier or organizer of the zone (who did not report it), a confirm also verifies it, as 'lookout verify' does", runConfirm},
+		{"verify", "ALERT", "verify a sighting as a verifier or organizer of its zone: it shows as VERIFIED to every member and can be shared with linked zones (the same message as confirm)", runVerify},
 		{"respond", "ALERT --status enroute|onscene|cannot", "answer a callout", runRespond},
 		{"share", "ALERT [--hops N | --city-wide]", "share a verified sighting or a callout with linked zones (verifiers, organizers)", runShare},
-		{"clear", "ALERT [--reason TEXT]", "give the all clear (verifiers, organizers) or retract your own alert", runClear},
+		{"clear", "ALERT [--reason TEXT]", "give the all clear (verifiers, organizers), or retract your own report: that ends an incident nobody else witnessed. From other members it is a note that the agents left, shown to the zone for a verifier or organizer to act on", runClear},
 		{"alerts", "ZONE [--json]", "list a zone's active alerts", runAlerts},
 		{"watch", "ZONE [--json]", "print a zone's new alerts and updates as they arrive", runWatch},
 		{"rights", "[TOPIC] [--lang en|fr|es]", "read the built-in know-your-rights cards, offline; lists the topics without TOPIC (--zone ZONE, a zone's own cards, comes with zone cards)", runRights},
@@ -110,7 +113,7 @@ func hint(err, target error, format string, args ...any) error {
 // run runs the command line args and returns the exit status: 0 ok, 1
 // error, 2 usage.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	e := &env{home: os.Getenv("LOOKOUT_HOME"), stdout: stdout, stderr: stderr, con: newConsole(stderr)}
+	e := &env{home: os.Getenv("LOOKOUT_HOME"), stdout: stdout, stderr: stderr, con: newConsole(stderr), tr: i18n.FromEnv(os.Getenv)}
 	if e.home == "" {
 		e.home = defaultHome()
 	}
@@ -118,20 +121,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	err := fs.Parse(args)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
-		usage(stdout)
+		e.usage(stdout)
 		return 0
 	case err != nil:
 		return e.exit(ctx, &usageError{msg: err.Error()})
 	case fs.NArg() == 0:
-		usage(stderr)
+		e.usage(stderr)
 		return 2
 	}
 	args = fs.Args()
 	if args[0] == "help" {
 		if c := lookup(strings.Join(args[1:], " ")); c != nil {
-			c.usage(stderr, nil)
+			c.usage(e, stderr, nil)
 		} else {
-			usage(stderr)
+			e.usage(stderr)
 		}
 		return 2
 	}
@@ -152,7 +155,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	c := lookup(name)
 	if c == nil {
-		return e.exit(ctx, &usageError{msg: fmt.Sprintf("unknown command %q", name)})
+		return e.exit(ctx, &usageError{msg: e.tr.T("cli.err.unknown", "Name", fmt.Sprintf("%q", name))})
 	}
 	return e.exit(ctx, c.run(ctx, e, args[1:]))
 }
@@ -163,7 +166,7 @@ func (e *env) zone(ctx context.Context, args []string) error {
 	err := fs.Parse(args)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
-		usage(e.stdout)
+		e.usage(e.stdout)
 		return errHelp
 	case err != nil:
 		return &usageError{cmd: "zone", msg: err.Error()}
@@ -187,11 +190,15 @@ func (e *env) exit(ctx context.Context, err error) int {
 		code = 2
 	}
 	msg := err.Error()
-	switch {
+	switch u, ok := errors.AsType[*usageError](err); {
+	case ok && u.cmd == "":
+		msg = e.tr.T("cli.err.top", "Msg", u.msg)
+	case ok:
+		msg = e.tr.T("cli.err.prefix", "Cmd", u.cmd, "Msg", u.msg)
 	case errors.Is(err, control.ErrNoNode):
-		msg = fmt.Sprintf("no node is running for home %s; start one with: lookout --home %s node", e.home, shellQuote(e.home))
+		msg = e.tr.T("cli.err.nonode", "Home", e.home, "Cmd", "lookout --home "+shellQuote(e.home)+" node")
 	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
-		msg = "interrupted"
+		msg = e.tr.T("cli.err.interrupted")
 	}
 	fmt.Fprintln(e.stderr, "lookout: "+oneLine(msg))
 	return code
@@ -203,7 +210,7 @@ func (e *env) flags() *flag.FlagSet {
 	fs := flag.NewFlagSet("lookout", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	fs.StringVar(&e.home, "home", e.home, "node home `DIR` (default $LOOKOUT_HOME or "+defaultHome()+")")
+	fs.StringVar(&e.home, "home", e.home, e.tr.T("cli.flag.home", "Default", defaultHome()))
 	return fs
 }
 
@@ -214,7 +221,7 @@ func (e *env) parse(name string, fs *flag.FlagSet, args []string, want ...string
 	for {
 		err := fs.Parse(args)
 		if errors.Is(err, flag.ErrHelp) {
-			lookup(name).usage(e.stdout, fs)
+			lookup(name).usage(e, e.stdout, fs)
 			return nil, errHelp
 		}
 		if err != nil {
@@ -237,13 +244,13 @@ func (e *env) parse(name string, fs *flag.FlagSet, args []string, want ...string
 	case strings.TrimSpace(e.home) == "":
 		return nil, &usageError{cmd: name, msg: "--home is empty"}
 	case len(pos) < len(want):
-		return nil, &usageError{cmd: name, msg: "missing " + want[len(pos)]}
+		return nil, &usageError{cmd: name, msg: e.tr.T("cli.err.missing", "What", want[len(pos)])}
 	case len(pos) > len(want):
-		return nil, &usageError{cmd: name, msg: fmt.Sprintf("unexpected argument %q", pos[len(want)])}
+		return nil, &usageError{cmd: name, msg: e.tr.T("cli.err.unexpected", "Arg", fmt.Sprintf("%q", pos[len(want)]))}
 	}
 	for i, p := range pos {
 		if strings.TrimSpace(p) == "" {
-			return nil, &usageError{cmd: name, msg: want[i] + " is empty"}
+			return nil, &usageError{cmd: name, msg: e.tr.T("cli.err.empty", "What", want[i])}
 		}
 	}
 	return pos, nil
@@ -272,22 +279,36 @@ func (e *env) cmdline(args string) string {
 	return "lookout " + args
 }
 
-func usage(w io.Writer) {
-	fmt.Fprintf(w, "usage: lookout [--home DIR] COMMAND [ARGS]\n\n")
-	fmt.Fprintf(w, "Lookout is a peer-to-peer, end-to-end encrypted rapid-response alert network.\n\n")
+// usage prints the command summary in the user's language.
+func (e *env) usage(w io.Writer) {
+	fmt.Fprintf(w, "%s\n\n%s\n\n", e.tr.T("cli.usage.title"), e.tr.T("cli.usage.intro"))
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %s %s\n        %s\n", c.name, c.args, c.summary)
+		fmt.Fprintf(w, "  %s %s\n        %s\n", c.name, c.args, c.summaryIn(e.tr))
 	}
-	fmt.Fprintf(w, "\nThe home directory is --home DIR, else $LOOKOUT_HOME, else %s.\n", defaultHome())
-	fmt.Fprintf(w, "Flags may come before or after arguments. Run 'lookout COMMAND -h' for a command's flags.\n")
-	fmt.Fprintf(w, "ALERT is an alert ID or its first 8 or more characters; ZONE is a zone's name or ID.\n")
-	fmt.Fprintf(w, "'lookout callout update' changes a callout: to call out in a zone named \"update\", give the zone's ID.\n")
+	fmt.Fprintln(w)
+	for _, id := range []string{"cli.usage.home", "cli.usage.flags", "cli.usage.ids", "cli.usage.update", "cli.usage.lang"} {
+		fmt.Fprintln(w, e.tr.T(id, "Default", defaultHome()))
+	}
 }
 
-func (c *command) usage(w io.Writer, fs *flag.FlagSet) {
-	fmt.Fprintf(w, "usage: lookout %s %s\n\n%s\n", c.name, c.args, c.summary)
+// summaryIn is the command's summary in tr's language; the English one in
+// the table if the catalogue lacks it.
+func (c *command) summaryIn(tr *i18n.Localizer) string {
+	if id := "cli.cmd." + strings.ReplaceAll(c.name, " ", "."); tr.T(id) != id {
+		return tr.T(id)
+	}
+	return c.summary
+}
+
+func (c *command) usage(e *env, w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "%s\n\n%s\n", e.tr.T("cli.usage.cmd", "Name", c.name, "Args", c.args), c.summaryIn(e.tr))
 	if fs != nil {
-		fmt.Fprintf(w, "\nflags:\n")
+		fs.VisitAll(func(f *flag.Flag) {
+			if id := "cli.flag." + strings.ReplaceAll(c.name, " ", ".") + "." + f.Name; e.tr.T(id) != id {
+				f.Usage = e.tr.T(id)
+			}
+		})
+		fmt.Fprintf(w, "\n%s\n", e.tr.T("cli.usage.cmdflags"))
 		fs.SetOutput(w)
 		fs.PrintDefaults()
 		fs.SetOutput(io.Discard)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"lookout/app/i18n"
 	"lookout/node/api"
 	"lookout/node/control/controltest"
 )
@@ -329,12 +330,12 @@ func TestAlerts(t *testing.T) {
 			t.Errorf("unexpected alert %v", o)
 		}
 	}
-	// Newest first.
-	if objs[1]["size"] != 4.0 || objs[0]["exercise"] != true || objs[2]["where"] != "Jane & Finch" {
+	// Newest first, drills last.
+	if objs[0]["size"] != 4.0 || objs[2]["exercise"] != true || objs[1]["where"] != "Jane & Finch" {
 		t.Errorf("alert fields lost: %v", objs)
 	}
 
-	first := objs[2]["id"].(string)
+	first := objs[1]["id"].(string)
 	out := lkOK(t, "--home", home, "confirm", first)
 	if want := "[VERIFIED] sighting " + first + " at Jane & Finch: 2 vans, CBSA jackets (2 witnesses) - VERIFIED by fakememb\n"; out != want {
 		t.Errorf("confirm printed %q, want %q", out, want)
@@ -344,8 +345,8 @@ func TestAlerts(t *testing.T) {
 		t.Errorf("alerts:\n%s", out)
 	}
 	objs = jsonKeys(t, lkOK(t, "--home", home, "alerts", "north", "--json"))
-	if vb := objs[2]["verified_by"].([]any); objs[2]["state"] != "verified" || len(vb) != 1 || vb[0] != "fakemember" || objs[2]["confirmations"] != 2.0 {
-		t.Errorf("confirmed alert = %v", objs[2])
+	if vb := objs[0]["verified_by"].([]any); objs[0]["state"] != "verified" || len(vb) != 1 || vb[0] != "fakemember" || objs[0]["confirmations"] != 2.0 {
+		t.Errorf("confirmed alert = %v", objs[0])
 	}
 
 	co := strings.TrimSpace(lkOK(t, "--home", home, "callout", "--title", "Accompany family", "north", "--where", "school", "--need", "5", "--when", "15:30"))
@@ -439,7 +440,11 @@ func TestWatch(t *testing.T) {
 
 		id := strings.TrimSpace(lkOK(t, "--home", home, "report", "north", "--what", "van", "--where", "corner"))
 		lkOK(t, "--home", home, "confirm", id)
-		waitFor(t, "two lines", func() bool { return strings.Count(out.String(), "\n") == 2 })
+		lines := 2
+		if !asJSON {
+			lines = 4 // no active alerts in north; watching north…
+		}
+		waitFor(t, "the lines", func() bool { return strings.Count(out.String(), "\n") == lines })
 		cancel()
 		select {
 		case code := <-done:
@@ -454,7 +459,7 @@ func TestWatch(t *testing.T) {
 			if objs[0]["id"] != id || objs[0]["kind"] != "sighting" || objs[1]["confirmations"] != 2.0 {
 				t.Errorf("watch --json = %v", objs)
 			}
-		} else if !regexp.MustCompile(`^\d\d:\d\d:\d\d \[UNCONFIRMED\] sighting ` + id + ` at corner: van \(1 witness\)\n\d\d:\d\d:\d\d \[VERIFIED\] .* \(2 witnesses\) - VERIFIED by fakememb\n$`).MatchString(out.String()) {
+		} else if !regexp.MustCompile(`^no active alerts in north\nwatching north… \(Ctrl-C to stop; times are local\)\n\d\d:\d\d:\d\d \S+ \[UNCONFIRMED\] sighting ` + id + ` at corner: van \(1 witness\)\n\d\d:\d\d:\d\d \S+ \[VERIFIED\] .* \(2 witnesses\) - VERIFIED by fakememb\n$`).MatchString(out.String()) {
 			t.Errorf("watch =\n%s", out.String())
 		}
 	}
@@ -476,6 +481,7 @@ func TestParseTTL(t *testing.T) {
 }
 
 func TestFormatAlert(t *testing.T) {
+	en := i18n.New("en")
 	three, five := 3, 5
 	names := map[string]string{"m1": "Ana", "m2": ""}
 	name := func(id string) string { return who(id, names[id]) }
@@ -513,11 +519,11 @@ func TestFormatAlert(t *testing.T) {
 		api.Alert{ID: "2", Kind: "sighting", State: "unconfirmed", Where: "a\x1b[2Jb", What: "line\nbreak"},
 		"[UNCONFIRMED] sighting 2 at a [2Jb: line break",
 	}} {
-		if got := formatAlert(tc.a, name); got != tc.want {
+		if got := formatAlert(en, tc.a, name); got != tc.want {
 			t.Errorf("formatAlert = %q\nwant          %q", got, tc.want)
 		}
 	}
-	if got := formatAlert(api.Alert{ID: "3", Kind: "sighting", State: "verified", Where: "x", VerifiedBy: []string{"0123456789abcdef"}}, nil); got != "[VERIFIED] sighting 3 at x - VERIFIED by 01234567" {
+	if got := formatAlert(en, api.Alert{ID: "3", Kind: "sighting", State: "verified", Where: "x", VerifiedBy: []string{"0123456789abcdef"}}, nil); got != "[VERIFIED] sighting 3 at x - VERIFIED by 01234567" {
 		t.Errorf("formatAlert without names = %q", got)
 	}
 	if got := who("m3", "Evil\x1b[31m"); got != "Evil [31m (m3)" {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 
 	"lookout/node/api"
 	"lookout/node/control"
+	"lookout/protocol"
 )
 
 func runStatus(ctx context.Context, e *env, args []string) error {
@@ -71,9 +73,12 @@ func runZoneInvite(ctx context.Context, e *env, args []string) error {
 	role := &choiceFlag{"member", []string{"member", "verifier", "organizer"}}
 	ttl := ttlFlag(24 * time.Hour)
 	fs.Var(role, "role", "`ROLE` of the invited member: member, verifier or organizer")
-	fs.Var(&ttl, "ttl", "how long the code stays valid: `DURATION` like 90m, 24h or 7d")
+	fs.Var(&ttl, "ttl", "how long the code stays valid: `DURATION` like 90m, 24h or 7d; at most 30d")
 	pos, err := e.parse("zone invite", fs, args, "ZONE")
 	if err != nil {
+		return err
+	}
+	if err := e.checkTTL("zone invite", ttl, "30d", ttlFlag(protocol.MaxInviteTTL)); err != nil {
 		return err
 	}
 	inv, err := e.client().Invite(ctx, api.InviteRequest{Zone: pos[0], Role: role.value, TTL: time.Duration(ttl)})
@@ -116,8 +121,7 @@ func runZoneList(ctx context.Context, e *env, args []string) error {
 		return nil
 	}
 	if len(zs) == 0 {
-		_, err := fmt.Fprintf(e.stdout, "no zones yet; create one with: %s, or join one with: %s\n",
-			e.cmdline("zone create NAME"), e.cmdline("zone join CODE"))
+		_, err := fmt.Fprintln(e.stdout, e.tr.T("cli.zones.none", "Create", e.cmdline("zone create NAME"), "Join", e.cmdline("zone join CODE")))
 		return err
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 8, 2, ' ', 0)
@@ -131,8 +135,8 @@ func runZoneList(ctx context.Context, e *env, args []string) error {
 func runReport(ctx context.Context, e *env, args []string) error {
 	fs := e.flags()
 	var req api.ReportRequest
-	fs.StringVar(&req.What, "what", "", "what you see: agents, vehicles, `TEXT`")
-	fs.StringVar(&req.Where, "where", "", "where it is: `PLACE`")
+	fs.StringVar(&req.What, "what", "", "what you see: agents, vehicles, `TEXT`; - reads it from standard input, kept out of the shell's history")
+	fs.StringVar(&req.Where, "where", "", "where it is: `PLACE`; - reads it from standard input")
 	fs.IntVar(&req.Size, "size", 0, "how many agents: `N`")
 	fs.StringVar(&req.Activity, "activity", "", "what they are doing: `TEXT`")
 	fs.StringVar(&req.Uniform, "uniform", "", uniformUsage())
@@ -143,6 +147,11 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&req.Vehicles, "vehicles", 0, "how many vehicles: `N`")
 	pos, err := e.parse("report", fs, args, "ZONE")
 	if err != nil {
+		return err
+	}
+	if err := e.readTexts("report", textFlag{"what", &req.What, protocol.MaxTextLen}, textFlag{"where", &req.Where, protocol.MaxPlaceLen},
+		textFlag{"activity", &req.Activity, protocol.MaxTextLen}, textFlag{"uniform", &req.Uniform, protocol.MaxTextLen},
+		textFlag{"equipment", &req.Equipment, protocol.MaxTextLen}); err != nil {
 		return err
 	}
 	req.WhatCode = whatCode.value
@@ -161,15 +170,21 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if req.Vehicles < 0 {
 		return &usageError{cmd: "report", msg: "--vehicles is negative"}
 	}
-	if req.Size < 0 {
-		return &usageError{cmd: "report", msg: "--size is negative"}
+	if err := e.checkCount("report", "size", req.Size, 0, protocol.MaxCount); err != nil {
+		return err
 	}
 	req.Zone = pos[0]
 	a, err := e.client().Report(ctx, req)
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintln(e.stdout, a.ID)
+	if _, err := fmt.Fprintln(e.stdout, a.ID); err != nil {
+		return err
+	}
+	if len(a.Sightings) > 1 {
+		_, err = fmt.Fprintln(e.stderr, e.tr.T("cli.report.joined", "ID", a.ID, "Reports", len(a.Sightings),
+			"Cmd", e.cmdline("alerts "+shellQuote(pos[0]))))
+	}
 	return err
 }
 
@@ -179,19 +194,24 @@ func runCallout(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&req.Title, "title", "", "what is needed: `TEXT`")
 	fs.StringVar(&req.Where, "where", "", "where to go: `PLACE`")
 	fs.StringVar(&req.When, "when", "", "when to be there: `TIME`")
-	fs.IntVar(&req.Need, "need", 0, "how many people are needed: `N`")
+	fs.IntVar(&req.Need, "need", 0, fmt.Sprintf("how many people are needed: `N`, at most %d", maxNeed))
 	fs.StringVar(&req.Bring, "bring", "", "what to bring: `TEXT`")
-	fs.StringVar(&req.Rights, "rights", "", "rights reminder for responders: `TEXT`")
+	fs.StringVar(&req.Rights, "rights", "", "rights reminder for responders, shown with the callout: `TEXT`")
 	fs.BoolVar(&req.Exercise, "exercise", false, "mark it as a drill")
 	pos, err := e.parse("callout", fs, args, "ZONE")
 	if err != nil {
 		return err
 	}
+	if err := e.readTexts("callout", textFlag{"title", &req.Title, protocol.MaxTitleLen}, textFlag{"where", &req.Where, protocol.MaxPlaceLen},
+		textFlag{"when", &req.When, protocol.MaxWhenLen}, textFlag{"bring", &req.Bring, protocol.MaxTextLen},
+		textFlag{"rights", &req.Rights, protocol.MaxRightsLen}); err != nil {
+		return err
+	}
 	if err := need("callout", "title", req.Title, "where", req.Where); err != nil {
 		return err
 	}
-	if req.Need < 0 {
-		return &usageError{cmd: "callout", msg: "--need is negative"}
+	if err := e.checkCount("callout", "need", req.Need, 0, maxNeed); err != nil {
+		return err
 	}
 	req.Zone = pos[0]
 	a, err := e.client().Callout(ctx, req)
@@ -234,7 +254,13 @@ func runClear(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	a, err := e.client().Clear(ctx, pos[0], *reason)
-	return e.printAlert(ctx, a, err)
+	if err := e.printAlert(ctx, a, err); err != nil {
+		return err
+	}
+	if a.State != "cleared" {
+		_, err = fmt.Fprintln(e.stderr, e.tr.T("cli.clear.noted"))
+	}
+	return err
 }
 
 func runCalloutUpdate(ctx context.Context, e *env, args []string) error {
@@ -243,18 +269,23 @@ func runCalloutUpdate(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&req.Title, "title", "", "new title: `TEXT`")
 	fs.StringVar(&req.Where, "where", "", "new place to go: `PLACE`")
 	fs.StringVar(&req.When, "when", "", "new time to be there: `TIME`")
-	fs.IntVar(&req.Need, "need", 0, "how many people are needed now: `N`")
+	fs.IntVar(&req.Need, "need", 0, fmt.Sprintf("how many people are needed now: `N`, 1 to %d", maxNeed))
 	fs.StringVar(&req.Bring, "bring", "", "new list of what to bring: `TEXT`")
 	fs.StringVar(&req.Rights, "rights", "", "new rights reminder: `TEXT`")
 	pos, err := e.parse("callout update", fs, args, "ALERT")
 	if err != nil {
 		return err
 	}
+	if err := e.readTexts("callout update", textFlag{"title", &req.Title, protocol.MaxTitleLen}, textFlag{"where", &req.Where, protocol.MaxPlaceLen},
+		textFlag{"when", &req.When, protocol.MaxWhenLen}, textFlag{"bring", &req.Bring, protocol.MaxTextLen},
+		textFlag{"rights", &req.Rights, protocol.MaxRightsLen}); err != nil {
+		return err
+	}
 	needSet := false
 	fs.Visit(func(f *flag.Flag) { needSet = needSet || f.Name == "need" })
 	switch {
-	case needSet && req.Need < 1:
-		return &usageError{cmd: "callout update", msg: "--need must be at least 1"}
+	case needSet && (req.Need < 1 || req.Need > maxNeed):
+		return e.checkCount("callout update", "need", req.Need, 1, maxNeed)
 	case !needSet && strings.TrimSpace(req.Title+req.Where+req.When+req.Bring+req.Rights) == "":
 		return &usageError{cmd: "callout update", msg: "nothing to change: give --title, --where, --when, --need, --bring or --rights"}
 	}
@@ -278,8 +309,11 @@ func (e *env) printAlert(ctx context.Context, a api.Alert, err error) error {
 		return err
 	}
 	names := newNames(ctx, e.client(), a.Zone)
-	_, err = fmt.Fprintln(e.stdout, formatAlert(a, names.name))
-	return err
+	if _, err := fmt.Fprintln(e.stdout, formatAlert(e.tr, a, names.name)); err != nil {
+		return err
+	}
+	alertDetail(e.stdout, e.tr, a, names.name, time.Now())
+	return nil
 }
 
 func runAlerts(ctx context.Context, e *env, args []string) error {
@@ -295,15 +329,18 @@ func runAlerts(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if !*asJSON && len(as) == 0 {
-		_, err := fmt.Fprintf(e.stdout, "no active alerts in %s\n", clean(pos[0]))
+		_, err := fmt.Fprintln(e.stdout, e.tr.T("cli.alerts.none", "Zone", clean(pos[0])))
 		return err
 	}
+	sortAlerts(as)
 	names := newNames(ctx, c, pos[0])
+	now := time.Now()
 	for _, a := range as {
 		if *asJSON {
 			err = printJSON(e.stdout, alertOut(a))
 		} else {
-			_, err = fmt.Fprintln(e.stdout, formatAlert(a, names.name))
+			_, err = fmt.Fprintln(e.stdout, formatAlert(e.tr, a, names.name))
+			alertDetail(e.stdout, e.tr, a, names.name, now)
 		}
 		if err != nil {
 			return err
@@ -321,15 +358,60 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 	}
 	c := e.client()
 	names := newNames(ctx, c, pos[0])
+	if !*asJSON {
+		// What is going on now, then what changes.
+		as, err := c.Alerts(ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		sortAlerts(as)
+		now := time.Now()
+		for _, a := range as {
+			fmt.Fprintf(e.stdout, "%s %s\n", clock(now), formatAlert(e.tr, a, names.name))
+			alertDetail(e.stdout, e.tr, a, names.name, now)
+		}
+		if len(as) == 0 {
+			fmt.Fprintln(e.stdout, e.tr.T("cli.alerts.none", "Zone", clean(pos[0])))
+		}
+		if _, err := fmt.Fprintln(e.stdout, e.tr.T("cli.watch.start", "Zone", clean(pos[0]))); err != nil {
+			return err
+		}
+	}
 	err = c.Watch(ctx, pos[0], func(a api.Alert) error {
 		if *asJSON {
 			return printJSON(e.stdout, alertOut(a))
 		}
-		_, err := fmt.Fprintf(e.stdout, "%s %s\n", time.Now().Format("15:04:05"), formatAlert(a, names.name))
-		return err
+		now := time.Now()
+		if _, err := fmt.Fprintf(e.stdout, "%s %s\n", clock(now), formatAlert(e.tr, a, names.name)); err != nil {
+			return err
+		}
+		alertDetail(e.stdout, e.tr, a, names.name, now)
+		return nil
 	})
 	if ctx.Err() != nil {
 		return nil // interrupted: the normal way to stop watching
+	}
+	return e.watchEnded(ctx, pos[0], err)
+}
+
+// watchEnded says in words why a watch stream ended: the member was
+// removed from the zone, or the node stopped.
+func (e *env) watchEnded(ctx context.Context, zone string, err error) error {
+	if err == nil {
+		return nil
+	}
+	c := e.client()
+	zs, zerr := c.Zones(ctx)
+	switch {
+	case errors.Is(zerr, control.ErrNoNode):
+		return errors.New(e.tr.T("cli.watch.stopped", "Cmd", e.cmdline("node")))
+	case zerr != nil:
+		return err
+	}
+	for _, z := range zs {
+		if (strings.EqualFold(z.Name, zone) || strings.HasPrefix(z.ID, strings.ToLower(zone))) && z.Removed {
+			return errors.New(e.tr.T("cli.watch.removed", "Zone", clean(zone)))
+		}
 	}
 	return err
 }

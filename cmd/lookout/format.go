@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"lookout/app/i18n"
 	"lookout/node/api"
 	"lookout/node/control"
 )
@@ -16,22 +17,23 @@ import (
 //	[AWAITING-COSIGN] callout 7b… at school: Accompany family (needed 5, en route 0, on scene 0) - awaiting a second organizer: do not go yet
 //	[DRILL] (corroborated) sighting 1d… at park: van (2 witnesses)
 //
-// A drill shows its state in lower case after [DRILL], so that it never
-// reads like a real alert. name renders a member ID; nil shows short IDs.
-func formatAlert(a api.Alert, name func(id string) string) string {
+// in the language of tr. A drill shows its state in lower case after
+// [DRILL], so that it never reads like a real alert. name renders a member
+// ID; nil shows short IDs.
+func formatAlert(tr *i18n.Localizer, a api.Alert, name func(id string) string) string {
 	if name == nil {
 		name = shortID
 	}
 	var b strings.Builder
-	state := cmp.Or(a.State, "active")
+	state := tr.T("cli.state." + cmp.Or(a.State, "active"))
 	if a.Exercise {
-		fmt.Fprintf(&b, "[DRILL] (%s) ", state)
+		b.WriteString(tr.T("cli.alert.drill", "State", strings.ToLower(state)) + " ")
 	} else {
 		fmt.Fprintf(&b, "[%s] ", strings.ToUpper(state))
 	}
-	fmt.Fprintf(&b, "%s %s at %s", a.Kind, a.ID, a.Where)
+	b.WriteString(tr.T("cli.alert.at", "Kind", tr.T("cli.kind."+a.Kind), "ID", a.ID, "Where", a.Where))
 	if a.Via != "" {
-		fmt.Fprintf(&b, " (via %s)", clean(a.Via))
+		b.WriteString(" " + tr.T("cli.alert.via", "Name", clean(a.Via)))
 	}
 	var notes []string
 	names := func(ids []string) string {
@@ -45,7 +47,7 @@ func formatAlert(a api.Alert, name func(id string) string) string {
 	case "sighting":
 		size := ""
 		if a.Size > 0 {
-			size = fmt.Sprintf("size %d", a.Size)
+			size = tr.T("cli.alert.size", "N", a.Size)
 		}
 		quick := quickDetails(a) // codes in the reader's language, officers counted
 		if quick != "" {
@@ -53,27 +55,26 @@ func formatAlert(a api.Alert, name func(id string) string) string {
 		}
 		details(&b, quick, a.What, size, a.Activity, a.Uniform, a.Equipment)
 		if a.Confirmations != nil {
-			n := *a.Confirmations
-			fmt.Fprintf(&b, " (%d %s", n, plural(n, "witness", "witnesses"))
+			b.WriteString(" (" + tr.N("cli.alert.witnesses", *a.Confirmations))
 			if len(a.Sightings) > 1 {
-				fmt.Fprintf(&b, ", %d reports", len(a.Sightings))
+				b.WriteString(", " + tr.N("cli.alert.reports", len(a.Sightings)))
 			}
 			b.WriteString(")")
 		}
 		if len(a.VerifiedBy) > 0 {
-			verified := "VERIFIED by "
+			id := "cli.alert.verifiedby"
 			if a.Exercise {
-				verified = "verified by "
+				id = "cli.alert.verifiedby.drill"
 			}
-			notes = append(notes, verified+names(a.VerifiedBy))
+			notes = append(notes, tr.T(id, "Names", names(a.VerifiedBy)))
 		}
 	case "callout":
 		when, bring := "", ""
 		if a.When != "" {
-			when = "when " + a.When
+			when = tr.T("cli.alert.when", "When", a.When)
 		}
 		if a.Bring != "" {
-			bring = "bring " + a.Bring
+			bring = tr.T("cli.alert.bring", "Bring", a.Bring)
 		}
 		details(&b, a.Title, when, bring)
 		var r api.Responders
@@ -82,28 +83,28 @@ func formatAlert(a api.Alert, name func(id string) string) string {
 		}
 		b.WriteString(" (")
 		if need := cmp.Or(a.Needed, a.Need); need > 0 {
-			fmt.Fprintf(&b, "needed %d, ", need)
+			b.WriteString(tr.T("cli.alert.needed", "N", need) + ", ")
 		}
-		fmt.Fprintf(&b, "en route %d, on scene %d", r.EnRoute, r.OnScene)
+		b.WriteString(tr.T("cli.alert.responders", "EnRoute", r.EnRoute, "OnScene", r.OnScene))
 		if r.Cannot > 0 {
-			fmt.Fprintf(&b, ", cannot %d", r.Cannot)
+			b.WriteString(", " + tr.T("cli.alert.cannot", "N", r.Cannot))
 		}
 		b.WriteString(")")
 		switch {
-		case state != "awaiting-cosign":
+		case a.State != "awaiting-cosign":
 		case a.Exercise:
-			notes = append(notes, "awaiting a second organizer")
+			notes = append(notes, tr.T("cli.alert.awaiting"))
 		default:
-			notes = append(notes, "awaiting a second organizer: do not go yet")
+			notes = append(notes, tr.T("cli.alert.awaiting.nogo"))
 		}
 		if len(a.Cosigners) > 0 {
-			notes = append(notes, "co-signed by "+names(a.Cosigners))
+			notes = append(notes, tr.T("cli.alert.cosigned", "Names", names(a.Cosigners)))
 		}
 	}
 	switch a.ClearReason {
 	case "":
-	case "allclear":
-		notes = append(notes, "all clear")
+	case "allclear", "retracted":
+		notes = append(notes, tr.T("cli.alert."+a.ClearReason))
 	default:
 		notes = append(notes, a.ClearReason)
 	}

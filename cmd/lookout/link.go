@@ -8,6 +8,7 @@ import (
 
 	"lookout/node/api"
 	"lookout/node/control"
+	"lookout/protocol"
 )
 
 // Linked zones: link offers and accepts, the list of links, ending one,
@@ -20,6 +21,9 @@ func runZoneLink(ctx context.Context, e *env, args []string) error {
 	fs.Var(&ttl, "ttl", "how long the code stays valid: `DURATION` like 24h (default 24h, at most 7d)")
 	pos, err := e.parse("zone link", fs, args, "ZONE")
 	if err != nil {
+		return err
+	}
+	if err := e.checkTTL("zone link", ttl, "7d", ttlFlag(protocol.MaxLinkOfferTTL)); err != nil {
 		return err
 	}
 	o, err := e.client().LinkOffer(ctx, api.LinkOfferRequest{Zone: pos[0], Name: *name, TTL: time.Duration(ttl)})
@@ -96,9 +100,9 @@ func runZoneLinks(ctx context.Context, e *env, args []string) error {
 		since := "-"
 		switch {
 		case l.Since != nil:
-			since = l.Since.Local().Format("2006-01-02 15:04")
+			since = l.Since.Local().Format("2006-01-02 15:04 MST")
 		case l.Expires != nil:
-			since = "code until " + l.Expires.Local().Format("2006-01-02 15:04")
+			since = "code until " + l.Expires.Local().Format("2006-01-02 15:04 MST")
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", displayName(l.Peer), clean(l.State), since, clean(l.ID), clean(l.Name))
 	}

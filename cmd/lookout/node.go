@@ -35,7 +35,7 @@ func reachLine(st api.Status) string {
 func runNode(ctx context.Context, e *env, args []string) error {
 	fs := e.flags()
 	var listen listFlag
-	fs.Var(&listen, "listen", fmt.Sprintf("listen on `MULTIADDR`; repeat for more (default: all interfaces, TCP and UDP port %d; forward that port on your router to make this node reachable)", node.DefaultPort))
+	fs.Var(&listen, "listen", fmt.Sprintf("listen on `MULTIADDR`; repeat for more (default: all interfaces, TCP and UDP port %d; forward that port on your router to make this node reachable; a second node on the same computer needs another, e.g. /ip4/127.0.0.1/tcp/0)", node.DefaultPort))
 	mdns := fs.Bool("mdns", false, "find peers on the local network with mDNS")
 	noPortMap := fs.Bool("no-port-mapping", false, "do not ask the home router (UPnP / NAT-PMP) to forward a port to this node")
 	secret := addSecretFlags(fs, "read the passphrase from file descriptor `N`, one line (0: standard input; for services and scripts)")

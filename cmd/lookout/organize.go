@@ -104,9 +104,8 @@ func runZoneRemove(ctx context.Context, e *env, args []string) error {
 		return printJSON(e.stdout, res)
 	}
 	names := newNames(ctx, c, zone)
-	fmt.Fprintf(e.stdout, "removed %s from %s\n", names.name(res.Removed), clean(zone))
-	fmt.Fprintf(e.stdout, "new epoch %d reached %d %s; members who are offline get it when they reconnect\n",
-		res.Epoch, res.Reached, plural(res.Reached, "member", "members"))
+	fmt.Fprintln(e.stdout, e.tr.T("cli.remove.done", "Who", names.name(res.Removed), "Zone", clean(zone)))
+	fmt.Fprintln(e.stdout, e.tr.N("cli.remove.epoch", res.Reached, "Epoch", res.Epoch))
 	if len(res.Unreached) == 0 {
 		return nil
 	}

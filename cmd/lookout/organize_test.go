@@ -1,6 +1,8 @@
 package main
 
 import (
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -267,31 +269,73 @@ func TestCosign(t *testing.T) {
 	lkFails(t, "organizer", "--home", home, "cosign", drill.ID)
 }
 
+// TestIncidentAndVerifiers: an incident shows its newest text and largest
+// size with each report, report says it joined one, a member's "they left"
+// is a note, verify is refused to members, alerts are ordered by urgency
+// with drills last, a callout's rights note is shown in text.
 func TestIncidentAndVerifiers(t *testing.T) {
 	f, home, bob, _, _ := zoneWithMembers(t)
 	if err := f.SetRole("north", "member"); err != nil {
 		t.Fatal(err)
 	}
-	id := lkOK(t, "--home", home, "report", "north", "--what", "2 vans", "--where", "Jane & Finch")
-	if again := lkOK(t, "--home", home, "report", "north", "--what", "agents", "--where", "jane & finch"); again != id {
-		t.Errorf("second report of the place printed %q, want the incident's ID %q", again, id)
-	}
+	id := lkOK(t, "--home", home, "report", "north", "--what", "2 agents", "--where", "Jarry & Saint-Denis", "--size", "2")
+	out, errs, code := lk(t, "--home", home, "report", "north", "--what", "Maintenant 6 agents", "--where", "jarry et st-denis", "--size", "6")
 	id = strings.TrimSpace(id)
-	out := lkOK(t, "--home", home, "alerts", "north")
-	if want := "[CORROBORATED] sighting " + id + " at Jane & Finch: 2 vans (2 witnesses, 2 reports)\n"; out != want {
-		t.Errorf("alerts printed %q, want %q", out, want)
+	if code != 0 || strings.TrimSpace(out) != id || !strings.Contains(errs, "joined incident "+id+" (2 reports)") {
+		t.Errorf("second report of the place: exit %d, stdout %q, stderr %q; want the incident's ID and that it joined it", code, out, errs)
 	}
-	if o := jsonKeys(t, lkOK(t, "--home", home, "alerts", "north", "--json"), "incident", "sightings", "verified_by")[0]; len(o["sightings"].([]any)) != 2 || len(o["verified_by"].([]any)) != 0 {
+	out = lkOK(t, "--home", home, "alerts", "north")
+	re := regexp.MustCompile(`^\[CORROBORATED\] sighting ` + id + ` at jarry et st-denis: Maintenant 6 agents, size 6 \(2 witnesses, 2 reports\)` + "\n" +
+		`    \d\d:\d\d \S+ Ana \(aaaa1111\): 2 agents at Jarry & Saint-Denis \(size 2\)` + "\n" +
+		`    \d\d:\d\d \S+ Ana \(aaaa1111\): Maintenant 6 agents at jarry et st-denis \(size 6\)` + "\n$")
+	if !re.MatchString(out) {
+		t.Errorf("alerts printed\n%s\nwant the newest text, the largest size and each report", out)
+	}
+	o := jsonKeys(t, lkOK(t, "--home", home, "alerts", "north", "--json"), "incident", "sightings", "verified_by", "reports")[0]
+	if rs := o["reports"].([]any); len(o["sightings"].([]any)) != 2 || len(rs) != 2 || rs[1].(map[string]any)["what"] != "Maintenant 6 agents" ||
+		rs[0].(map[string]any)["size"] != 2.0 || rs[0].(map[string]any)["sent"] == nil || o["size"] != 6.0 {
 		t.Errorf("incident --json = %v", o)
 	}
 
+	// A member is not a verifier; verify says so and sends nothing.
+	lkFails(t, "only verifiers and organizers verify", "--home", home, "verify", id)
+
+	// A member who did not report it: "they left" is a note, not an end.
 	five := 5
-	v, err := f.Receive(api.Alert{Zone: "north", Kind: "sighting", Where: "plaza", What: "agents", Confirmations: &five, Verified: true, VerifiedBy: []string{bob.ID}, State: "verified"})
+	v, err := f.Receive(api.Alert{Zone: "north", Kind: "sighting", Where: "plaza", What: "agents", Confirmations: &five, Verified: true, VerifiedBy: []string{bob.ID}, State: "verified", Sender: bob.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
+	out, errs, code = lk(t, "--home", home, "clear", v.ID, "--reason", "partis")
+	if code != 0 || !strings.HasPrefix(out, "[VERIFIED]") || !strings.Contains(out, "says they left: partis") || !strings.Contains(errs, "a verifier or organizer gives the all clear") {
+		t.Errorf("member's clear of a verified sighting: exit %d, stdout %q, stderr %q; want it still verified, with the note", code, out, errs)
+	}
+
+	// Order: callout, verified, corroborated; drills last.
+	if err := f.SetRole("north", "organizer"); err != nil {
+		t.Fatal(err)
+	}
+	lkOK(t, "--home", home, "report", "north", "--what", "drill van", "--where", "park", "--exercise")
+	co := strings.TrimSpace(lkOK(t, "--home", home, "callout", "north", "--title", "Accompany family", "--where", "school", "--rights", "You do not have to open the door"))
 	out = lkOK(t, "--home", home, "alerts", "north")
-	if want := "[VERIFIED] sighting " + v.ID + " at plaza: agents (5 witnesses) - VERIFIED by Bob (" + bob.ID[:8] + ")\n"; !strings.HasPrefix(out, want) {
-		t.Errorf("alerts printed\n%s\nwant first %q", out, want)
+	var firsts []string
+	for l := range strings.Lines(out) {
+		if !strings.HasPrefix(l, " ") {
+			firsts = append(firsts, strings.Fields(l)[0])
+		}
+	}
+	if want := []string{"[ACTIVE]", "[VERIFIED]", "[CORROBORATED]", "[DRILL]"}; !slices.Equal(firsts, want) {
+		t.Errorf("alerts in order %v, want %v:\n%s", firsts, want, out)
+	}
+	if !strings.Contains(out, "callout "+co) || !strings.Contains(out, "\n    know your rights: You do not have to open the door\n") {
+		t.Errorf("alerts does not show the callout's rights note:\n%s", out)
+	}
+	// As organizer, verify sends the confirm that verifies.
+	out = lkOK(t, "--home", home, "verify", id)
+	if !strings.HasPrefix(out, "[VERIFIED] sighting "+id) {
+		t.Errorf("verify printed %q", out)
+	}
+	if out := lkOK(t, "--home", home, "confirm", "--help"); !strings.Contains(out, "also verifies it") {
+		t.Errorf("confirm --help does not say what a verifier's confirm does:\n%s", out)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"lookout/node/harden"
 	"lookout/node/passphrase"
 	"lookout/node/store"
+	"lookout/protocol"
 )
 
 // Environment variables that give secrets to scripts, in place of the
@@ -258,6 +259,10 @@ func runInit(ctx context.Context, e *env, args []string) error {
 	if _, err := e.parse("init", fs, args); err != nil {
 		return err
 	}
+	if err := protocol.CheckName(*name, protocol.MaxNameLen); err != nil {
+		// The rule every node applies to member announcements.
+		return &usageError{cmd: "init", msg: e.tr.T("cli.init.badname", "Max", protocol.MaxNameLen)}
+	}
 	if err := harden.Process(); err != nil {
 		return err
 	}
@@ -366,12 +371,12 @@ func runWipe(ctx context.Context, e *env, args []string) error {
 		if !e.con.Interactive() {
 			return &usageError{cmd: "wipe", msg: "confirm with --yes when not in a terminal"}
 		}
-		a, err := e.con.Line("Destroy this profile's keys, zones and alerts for good? Type yes: ")
+		a, err := e.con.Line(e.tr.T("cli.wipe.prompt") + " ")
 		if err != nil {
 			return err
 		}
-		if strings.ToLower(a) != "yes" {
-			return errors.New("not wiped")
+		if !e.yes(a) {
+			return errors.New(e.tr.T("cli.wipe.not"))
 		}
 	}
 	// A running node destroys its own store and stops; then the files are

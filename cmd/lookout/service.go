@@ -94,7 +94,7 @@ func checkLoopback(addr string) error {
 func runService(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 || args[0] != "install" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-			lookup("service").usage(e.stdout, nil)
+			lookup("service").usage(e, e.stdout, nil)
 			return errHelp
 		}
 		return &usageError{cmd: "service", msg: "service needs a subcommand: install"}

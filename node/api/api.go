@@ -76,6 +76,8 @@ type Zone struct {
 	Epoch uint32   `json:"epoch"`
 	Topic string   `json:"topic"` // gossipsub topic name in use
 	Peers []string `json:"peers"` // peer IDs subscribed to the zone's topic
+	// Removed is set once this member was removed from the zone.
+	Removed bool `json:"removed,omitempty"`
 }
 
 // Responders counts callout answers, one per member (their latest answer).
@@ -132,6 +134,13 @@ type Alert struct {
 	Sightings  []string `json:"sightings,omitempty"`
 	VerifiedBy []string `json:"verified_by,omitempty"`
 
+	// Reports lists the reports of an incident, oldest first, each with its
+	// own time, text and size; Notes are what members said about it that
+	// did not end it (a reporter withdrawing a report, a member saying the
+	// agents left) for a verifier to act on. Sightings only.
+	Reports []Report `json:"reports,omitempty"`
+	Notes   []Note   `json:"notes,omitempty"`
+
 	// Needed repeats Need for callouts; Cosigned is set once a second
 	// organizer co-signed (relevant where the zone requires it).
 	Needed    int      `json:"needed,omitempty"`
@@ -150,6 +159,27 @@ type Alert struct {
 	// LinkedResponders are the totals linked zones reported for a shared
 	// callout; Responders already includes them.
 	LinkedResponders *Responders `json:"linked_responders,omitempty"`
+}
+
+// Report is one report of an incident.
+type Report struct {
+	ID        string    `json:"id"`
+	Sent      time.Time `json:"sent"`
+	Sender    string    `json:"sender"` // member ID
+	Where     string    `json:"where"`
+	What      string    `json:"what"`
+	Size      int       `json:"size,omitempty"`
+	Withdrawn bool      `json:"withdrawn,omitempty"` // retracted by its reporter
+}
+
+// Note is a clear that did not end an incident.
+type Note struct {
+	Sent   time.Time `json:"sent"`
+	Sender string    `json:"sender"` // member ID
+	// Kind is "withdrawn" (a reporter retracted their report) or "left"
+	// (a member says the agents left).
+	Kind string `json:"kind"`
+	Note string `json:"note,omitempty"`
 }
 
 // ReportRequest asks the node to publish a sighting. What may be empty

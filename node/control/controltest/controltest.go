@@ -17,6 +17,7 @@ import (
 
 	"lookout/node/api"
 	"lookout/node/control"
+	"lookout/protocol"
 )
 
 var _ control.Backend = (*Fake)(nil)
@@ -309,8 +310,11 @@ func (f *Fake) Report(ctx context.Context, req api.ReportRequest) (api.Alert, er
 		return api.Alert{}, err
 	}
 	id := newID(8)
+	report := api.Report{ID: id, Sent: now, Sender: f.self().MemberID, Where: req.Where, What: req.What, Size: req.Size}
 	if a := f.incident(z, req, now); a != nil {
-		a.Sightings = append(a.Sightings, id)
+		// The newest text, the largest size (protocol.View).
+		a.Sightings, a.Reports = append(a.Sightings, id), append(a.Reports, report)
+		a.Where, a.What, a.Size = req.Where, req.What, max(a.Size, req.Size)
 		n := *a.Confirmations + 1
 		a.Confirmations = &n
 		a.Expires = now.Add(time.Duration(z.settings.Expiry))
@@ -320,7 +324,7 @@ func (f *Fake) Report(ctx context.Context, req api.ReportRequest) (api.Alert, er
 	}
 	one := 1
 	a := f.newAlert(z, "sighting", req.Where, req.Exercise)
-	a.ID, a.Incident, a.Sightings = id, id, []string{id}
+	a.ID, a.Incident, a.Sightings, a.Reports = id, id, []string{id}, []api.Report{report}
 	a.What, a.Size, a.Activity, a.Uniform, a.Equipment = req.What, req.Size, req.Activity, req.Uniform, req.Equipment
 	a.WhatCode, a.UniformCode, a.Vehicles = req.WhatCode, req.UniformCode, req.Vehicles
 	a.Observed = &now
@@ -334,10 +338,10 @@ func (f *Fake) Report(ctx context.Context, req api.ReportRequest) (api.Alert, er
 // incident returns the active sighting a new report joins: same place and
 // status, at most incidentWindow older.
 func (f *Fake) incident(z *zone, req api.ReportRequest, now time.Time) *api.Alert {
-	place := normalizePlace(req.Where)
+	place := protocol.NormalizePlace(req.Where)
 	for _, a := range f.alerts {
 		if a.Zone == z.ID && a.Kind == "sighting" && f.counts(a, now) && a.Exercise == req.Exercise &&
-			normalizePlace(a.Where) == place && now.Sub(a.Sent) <= incidentWindow {
+			protocol.NormalizePlace(a.Where) == place && now.Sub(a.Sent) <= incidentWindow {
 			return a
 		}
 	}
@@ -423,13 +427,22 @@ func (f *Fake) Clear(ctx context.Context, alertID, reason string) (api.Alert, er
 	if err != nil {
 		return api.Alert{}, err
 	}
+	witnessed := a.Kind == "sighting" && (a.Verified || (a.Confirmations != nil && *a.Confirmations > 1))
 	switch {
+	case a.Kind == "callout" && z.Role != "organizer" && a.Sender != f.self().MemberID:
+		return api.Alert{}, fmt.Errorf("%w: only an organizer can end this callout", control.ErrForbidden)
+	case a.Kind == "sighting" && z.Role == "member" && (a.Sender != f.self().MemberID || witnessed):
+		// A note, shown and not obeyed: "they left", or a witnessed
+		// report withdrawn (protocol.View.Notes).
+		kind := "left"
+		if a.Sender == f.self().MemberID {
+			kind = "withdrawn"
+		}
+		a.Notes = append(a.Notes, api.Note{Sent: f.now().UTC(), Sender: f.self().MemberID, Kind: kind, Note: reason})
+		f.publish(a)
+		return *a, nil
 	case a.Sender == f.self().MemberID:
 		a.ClearReason = "retracted"
-	case a.Kind == "callout" && z.Role != "organizer":
-		return api.Alert{}, fmt.Errorf("%w: only an organizer can end this callout", control.ErrForbidden)
-	case z.Role == "member":
-		return api.Alert{}, fmt.Errorf("%w: only its reporter, a verifier or an organizer can clear this alert", control.ErrForbidden)
 	default:
 		a.ClearReason = "allclear"
 	}
@@ -851,14 +864,6 @@ func validRole(role string) bool {
 
 func rank(role string) int {
 	return slices.Index([]string{"member", "verifier", "organizer"}, role)
-}
-
-// normalizePlace is a rough protocol.NormalizePlace: case, punctuation and
-// runs of space do not matter.
-func normalizePlace(s string) string {
-	return strings.Join(strings.FieldsFunc(strings.ToLower(strings.ReplaceAll(s, "'", "")), func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r > 127)
-	}), " ")
 }
 
 func newID(n int) string {

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"lookout/app/i18n"
+	"lookout/node/control/controltest"
+	"lookout/node/store"
+)
+
+// TestCatalogueIDsUsed: every message the CLI asks for is in the catalogue
+// (which TestCatalogueComplete checks in all three languages).
+func TestCatalogueIDsUsed(t *testing.T) {
+	en := i18n.New("en")
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	idRE := regexp.MustCompile(`"(cli\.[a-z0-9.\-]*[a-z0-9])"`)
+	n := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range idRE.FindAllStringSubmatch(string(src), -1) {
+			n++
+			if en.T(m[1]) == m[1] {
+				t.Errorf("%s: message %s is not in the catalogue", f, m[1])
+			}
+		}
+	}
+	// Built at run time: states, kinds, clear reasons, the summary of
+	// every command the catalogue knows.
+	for _, id := range []string{"cli.state.active", "cli.state.verified", "cli.state.corroborated", "cli.state.unconfirmed",
+		"cli.state.awaiting-cosign", "cli.state.cleared", "cli.state.expired", "cli.kind.sighting", "cli.kind.callout",
+		"cli.alert.allclear", "cli.alert.retracted", "cli.cmd.report", "cli.cmd.verify", "cli.cmd.zone.members"} {
+		if en.T(id) == id {
+			t.Errorf("message %s is not in the catalogue", id)
+		}
+	}
+	if n < 40 {
+		t.Errorf("found %d message IDs in the source; the pattern is broken", n)
+	}
+}
+
+// TestLanguages: help, output and errors follow LC_ALL / LC_MESSAGES /
+// LANG; --json keys and values stay English.
+func TestLanguages(t *testing.T) {
+	_, home := serveFake(t)
+	lkOK(t, "--home", home, "zone", "create", "nord")
+	for _, c := range []struct {
+		env                 map[string]string
+		help, none, unknown string
+		reportHelp, witness string
+	}{
+		{map[string]string{"LC_ALL": "", "LC_MESSAGES": "", "LANG": "fr_CA.UTF-8"}, "usage : lookout", "aucune alerte active dans vide",
+			"commande inconnue", "ce que vous voyez", "(1 témoin)"},
+		{map[string]string{"LC_ALL": "", "LC_MESSAGES": "es_MX.UTF-8", "LANG": "fr_CA.UTF-8"}, "uso: lookout", "no hay alertas activas en vide",
+			"comando desconocido", "lo que ve", "(1 testigo)"},
+		{map[string]string{"LC_ALL": "C", "LANG": "es_MX.UTF-8"}, "usage: lookout", "no active alerts in vide",
+			"unknown command", "what you see", "(1 witness)"},
+	} {
+		empty := "vide" + c.witness[3:6]
+		lkOK(t, "--home", home, "zone", "create", empty)
+		for k, v := range c.env {
+			t.Setenv(k, v)
+		}
+		if out := lkOK(t, "--help"); !strings.Contains(out, c.help) {
+			t.Errorf("%v: help = %q, want %q", c.env, out[:min(len(out), 80)], c.help)
+		}
+		if out := lkOK(t, "report", "-h"); !strings.Contains(out, c.reportHelp) {
+			t.Errorf("%v: report -h = %q, want %q", c.env, out, c.reportHelp)
+		}
+		if out := lkOK(t, "--home", home, "alerts", empty); !strings.Contains(out, c.none+empty[4:]) {
+			t.Errorf("%v: alerts = %q, want %q", c.env, out, c.none)
+		}
+		if _, errs, code := lk(t, "frobnicate"); code != 2 || !strings.Contains(errs, c.unknown) {
+			t.Errorf("%v: unknown command: exit %d, stderr %q, want %q", c.env, code, errs, c.unknown)
+		}
+		id := strings.TrimSpace(lkOK(t, "--home", home, "report", "nord", "--what", "van", "--where", "parc "+c.witness))
+		if out := lkOK(t, "--home", home, "alerts", "nord"); !strings.Contains(out, id) || !strings.Contains(out, c.witness) {
+			t.Errorf("%v: alerts = %q, want %q", c.env, out, c.witness)
+		}
+		objs := jsonKeys(t, lkOK(t, "--home", home, "alerts", "nord", "--json"), "id", "state", "what", "where", "confirmations")
+		for _, o := range objs {
+			if o["state"] != "unconfirmed" || o["kind"] != "sighting" {
+				t.Errorf("%v: --json = %v, want English values", c.env, o)
+			}
+		}
+	}
+}
+
+// TestWipeAcceptsOui: the wipe prompt takes yes in the user's language.
+func TestWipeAcceptsOui(t *testing.T) {
+	for lang, yes := range map[string]string{"fr_CA.UTF-8": "oui", "es_MX.UTF-8": "sí", "es_ES.UTF-8": "si", "C": "yes"} {
+		c := &scripted{interactive: true}
+		useConsole(t, c)
+		t.Setenv("LC_ALL", lang)
+		home := filepath.Join(controltest.Home(t), "home")
+		t.Setenv(envPassphrase, "the first passphrase")
+		lkOK(t, "--home", home, "init")
+		c.answers = []string{"non"}
+		if _, _, code := lk(t, "--home", home, "wipe"); code != 1 || !store.Exists(home) {
+			t.Errorf("%s: wipe answered non: exit %d, store kept %v", lang, code, store.Exists(home))
+		}
+		c.answers = []string{yes}
+		lkOK(t, "--home", home, "wipe")
+		if store.Exists(home) {
+			t.Errorf("%s: wipe answered %q left the store", lang, yes)
+		}
+		if want := map[string]string{"fr_CA.UTF-8": "Tapez oui", "C": "Type yes"}[lang]; want != "" && !strings.Contains(c.prompts[len(c.prompts)-1], want) {
+			t.Errorf("%s: prompt %q, want %q", lang, c.prompts[len(c.prompts)-1], want)
+		}
+	}
+}

@@ -1,0 +1,107 @@
+package node
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"lookout/node/control"
+	"lookout/protocol"
+)
+
+// candidate is something a user names on the command line: a zone or a
+// member, by ID, unique ID prefix, or name (case-insensitive).
+type candidate[T any] struct {
+	id, name string
+	v        T
+}
+
+// minPrefix is the shortest ID prefix accepted, as for alert IDs.
+const minPrefix = 8
+
+// resolve picks the one candidate ref names: an exact ID; else the
+// candidates whose ID starts with ref (at least minPrefix hex characters);
+// else those named ref exactly; else named ref ignoring case. More than
+// one is an error listing them; none is ErrNotFound with notFound.
+func resolve[T any](what, ref string, cs []candidate[T], notFound string) (T, error) {
+	var zero T
+	ref = strings.TrimSpace(ref)
+	lower := strings.ToLower(ref)
+	for _, c := range cs {
+		if c.id == lower {
+			return c.v, nil
+		}
+	}
+	rules := []func(candidate[T]) bool{
+		func(c candidate[T]) bool {
+			return len(lower) >= minPrefix && strings.Trim(lower, "0123456789abcdef") == "" && strings.HasPrefix(c.id, lower)
+		},
+		func(c candidate[T]) bool { return c.name != "" && c.name == ref },
+		func(c candidate[T]) bool { return c.name != "" && strings.EqualFold(c.name, ref) },
+	}
+	for _, rule := range rules {
+		var found []candidate[T]
+		for _, c := range cs {
+			if rule(c) {
+				found = append(found, c)
+			}
+		}
+		switch len(found) {
+		case 0:
+			continue
+		case 1:
+			return found[0].v, nil
+		}
+		slices.SortFunc(found, func(a, b candidate[T]) int { return strings.Compare(a.id, b.id) })
+		names := make([]string, len(found))
+		for i, c := range found {
+			names[i] = c.id[:min(len(c.id), minPrefix)]
+			if c.name != "" {
+				names[i] = fmt.Sprintf("%q (%s)", c.name, names[i])
+			}
+		}
+		return zero, fmt.Errorf("%w: %q matches %d %ss: %s; give more of the ID", control.ErrInvalid, ref, len(found), what, strings.Join(names, ", "))
+	}
+	return zero, fmt.Errorf("%w: no %s %q; %s", control.ErrNotFound, what, ref, notFound)
+}
+
+// membersLocked lists everyone who can send in the zone: the roster
+// (members who announced themselves or were granted a role) and anyone
+// else whose sightings or updates this node holds (a member whose
+// announcement was refused, say), so that every sender can be seen and
+// removed. Callers hold z.mu.
+func (z *zone) membersLocked() []*protocol.MemberInfo {
+	out := z.roster.Sorted()
+	extra := map[string]*protocol.MemberInfo{}
+	add := func(m *protocol.Message) {
+		id := m.Alert.Sender
+		if z.roster.Members[id] != nil {
+			return
+		}
+		mi := extra[id.String()]
+		if mi == nil {
+			mi = &protocol.MemberInfo{ID: id}
+			extra[id.String()] = mi
+		}
+		mi.Role = max(mi.Role, m.Role)
+	}
+	for _, m := range z.roots {
+		add(m)
+	}
+	for _, us := range z.updates {
+		for _, m := range us {
+			add(m)
+		}
+	}
+	var more []*protocol.MemberInfo
+	for _, mi := range extra {
+		more = append(more, mi)
+	}
+	slices.SortFunc(more, func(a, b *protocol.MemberInfo) int {
+		if a.Role != b.Role {
+			return int(b.Role) - int(a.Role)
+		}
+		return strings.Compare(a.ID.String(), b.ID.String())
+	})
+	return append(out, more...)
+}

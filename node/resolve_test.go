@@ -1,0 +1,67 @@
+package node
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"lookout/crypto"
+	"lookout/node/control"
+	"lookout/protocol"
+)
+
+func TestResolve(t *testing.T) {
+	cs := []candidate[int]{
+		{id: "aaaa1111aaaa1111", name: "North", v: 1},
+		{id: "aaaa1111bbbb2222", name: "north", v: 2},
+		{id: "cccc3333cccc3333", name: "Plateau", v: 3},
+		{id: "dddd4444dddd4444", name: "", v: 4},
+	}
+	for _, c := range []struct {
+		ref  string
+		want int
+		err  error
+		msg  string
+	}{
+		{ref: "cccc3333cccc3333", want: 3},
+		{ref: "CCCC3333", want: 3},   // ID prefix, any case
+		{ref: "dddd4444", want: 4},   // unnamed: by ID prefix
+		{ref: "plateau", want: 3},    // name, ignoring case
+		{ref: "North", want: 1},      // an exact name wins over a folded one
+		{ref: "  Plateau ", want: 3}, // spaces around
+		{ref: "NORTH", err: control.ErrInvalid, msg: `"NORTH" matches 2 zones: "North" (aaaa1111), "north" (aaaa1111); give more of the ID`},
+		{ref: "aaaa1111", err: control.ErrInvalid, msg: `matches 2 zones`},
+		{ref: "aaaa", err: control.ErrNotFound}, // too short for a prefix
+		{ref: "south", err: control.ErrNotFound, msg: `no zone "south"; see lookout zone list`},
+	} {
+		got, err := resolve("zone", c.ref, cs, "see lookout zone list")
+		if c.err == nil && (err != nil || got != c.want) {
+			t.Errorf("resolve(%q) = %d, %v; want %d", c.ref, got, err, c.want)
+		}
+		if c.err != nil && (!errors.Is(err, c.err) || !strings.Contains(err.Error(), c.msg)) {
+			t.Errorf("resolve(%q) = %d, %v; want %v mentioning %q", c.ref, got, err, c.err, c.msg)
+		}
+	}
+}
+
+// TestMembersLocked: a member who never announced (so is not on the
+// roster) but sent a sighting is listed, and found by ID or prefix.
+func TestMembersLocked(t *testing.T) {
+	var named, silent crypto.MemberID
+	named[0], silent[0] = 0xaa, 0xbb
+	r := protocol.Roster{Members: map[crypto.MemberID]*protocol.MemberInfo{named: {ID: named, Name: "Ana", Role: protocol.RoleOrganizer}}}
+	s := &protocol.Message{Signed: &protocol.Signed{Alert: &protocol.Alert{Kind: protocol.KindSighting, Sender: silent}}, Role: protocol.RoleMember}
+	z := &zone{rec: zoneRecord{Name: "north"}, roster: r, roots: map[protocol.AlertID]*protocol.Message{{1}: s}}
+	ms := z.membersLocked()
+	if len(ms) != 2 || ms[0].ID != named || ms[1].ID != silent || ms[1].Role != protocol.RoleMember {
+		t.Fatalf("membersLocked = %+v, want Ana then the silent sender", ms)
+	}
+	for _, ref := range []string{silent.String(), silent.String()[:8], strings.ToUpper(silent.String()[:10])} {
+		if m, err := z.findMemberLocked(ref); err != nil || m.ID != silent {
+			t.Errorf("findMemberLocked(%q) = %v, %v; want the silent sender", ref, m, err)
+		}
+	}
+	if m, err := z.findMemberLocked("ana"); err != nil || m.ID != named {
+		t.Errorf("findMemberLocked(ana) = %v, %v", m, err)
+	}
+}
