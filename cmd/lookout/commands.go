@@ -139,11 +139,11 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&req.Where, "where", "", "where it is: `PLACE`; - reads it from standard input")
 	fs.IntVar(&req.Size, "size", 0, "how many agents: `N`")
 	fs.StringVar(&req.Activity, "activity", "", "what they are doing: `TEXT`")
-	fs.StringVar(&req.Uniform, "uniform", "", uniformUsage())
+	fs.StringVar(&req.Uniform, "uniform", "", uniformUsage(e))
 	fs.StringVar(&req.Equipment, "equipment", "", "equipment and vehicles: `TEXT`")
 	fs.BoolVar(&req.Exercise, "exercise", false, "mark it as a drill")
 	whatCode := &choiceFlag{choices: api.WhatCodes}
-	fs.Var(whatCode, "what-code", whatCodeUsage())
+	fs.Var(whatCode, "what-code", whatCodeUsage(e))
 	fs.IntVar(&req.Vehicles, "vehicles", 0, "how many vehicles: `N`")
 	pos, err := e.parse("report", fs, args, "ZONE")
 	if err != nil {

@@ -70,7 +70,7 @@ func runRights(ctx context.Context, e *env, args []string) error {
 // argument: it returns it, or nothing.
 func (e *env) parseOptional(name string, fs *flag.FlagSet, args []string, want string) ([]string, error) {
 	pos, err := e.parse(name, fs, args, want)
-	if u, ok := err.(*usageError); ok && u.msg == "missing "+want {
+	if u, ok := err.(*usageError); ok && u.msg == e.tr.T("cli.err.missing", "What", want) {
 		return e.parse(name, fs, args)
 	}
 	return pos, err
@@ -82,18 +82,17 @@ func quickDetails(a api.Alert) string { return api.QuickText(a, envLang()) }
 
 // whatCodeUsage lists the what codes with their meaning in the user's
 // language, for `lookout report --help`.
-func whatCodeUsage() string {
+func whatCodeUsage(e *env) string {
 	lang := envLang()
 	parts := make([]string, len(api.WhatCodes))
 	for i, c := range api.WhatCodes {
 		parts[i] = c + " (" + api.WhatCodeText(c, lang) + ")"
 	}
-	return "quick report of what you see, shown to each member in their own language: `CODE`: " + strings.Join(parts, ", ")
+	return e.tr.T("cli.report.whatcode.usage", "Codes", strings.Join(parts, ", "))
 }
 
 // uniformUsage explains --uniform: a code, or text sent as typed.
-func uniformUsage() string {
+func uniformUsage(e *env) string {
 	lang := envLang()
-	return fmt.Sprintf("uniforms: marked (%s) or plain (%s), shown in each member's language; any other `TEXT` is sent as typed",
-		api.UniformCodeText(api.UniformMarked, lang), api.UniformCodeText(api.UniformPlain, lang))
+	return e.tr.T("cli.report.uniform.usage", "Marked", api.UniformCodeText(api.UniformMarked, lang), "Plain", api.UniformCodeText(api.UniformPlain, lang))
 }
