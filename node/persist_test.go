@@ -480,64 +480,6 @@ func TestUnlock(t *testing.T) {
 	})
 }
 
-// TestImportLegacyHome: Init encrypts a home left by the version that kept
-// plain files, and shreds those files.
-func TestImportLegacyHome(t *testing.T) {
-	ctx := testContext(t)
-	clock := newClock()
-	nw := startNet(t, ctx, 1, clock)
-	n := nw.Nodes[0]
-	z, err := n.CreateZone(ctx, "north")
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := node.StoredZones(n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	home := filepath.Join(t.TempDir(), "legacy")
-	if err := os.Mkdir(home, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	write := func(name string, b []byte) {
-		if err := os.WriteFile(filepath.Join(home, name), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("identity", node.Identity(n).Seed())
-	write("profile.json", []byte(`{"name":"Ada"}`))
-	write("zones.json", append(append([]byte("["), raw[0]...), ']'))
-	write("replay.log", nil)
-	if !node.Initialized(home) {
-		t.Fatal("Initialized is false for a legacy home")
-	}
-	l := &node.Node{Home: home, Secret: sim.Secret, StoreOptions: sim.StoreOptions, NoControl: true, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, Now: clock.Now}
-	if err := l.Start(ctx); err == nil || !bytes.Contains([]byte(err.Error()), []byte("init")) {
-		l.Close()
-		t.Fatalf("start on a legacy home: %v, want a hint to run init", err)
-	}
-	if _, err := node.Init(home, testInit("")); err != nil {
-		t.Fatal(err)
-	}
-	entries, _ := os.ReadDir(home)
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	slices.Sort(names)
-	if !slices.Equal(names, []string{"store.db", "store.keys"}) {
-		t.Errorf("after import the home holds %v, want only the store", names)
-	}
-	l = &node.Node{Home: home, Secret: sim.Secret, StoreOptions: sim.StoreOptions, NoControl: true, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, Now: clock.Now}
-	if err := l.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	if zs := l.Zones(); len(zs) != 1 || zs[0].ID != z.ID || l.MemberID() != n.MemberID() {
-		t.Errorf("imported profile: zones %+v, same member %v", zs, l.MemberID() == n.MemberID())
-	}
-}
-
 // BenchmarkCatchUp measures how long a member's node, stopped while the
 // zone sent N sightings (a third of them confirmed by a verifier), takes
 // from restarting and connecting to one member until it shows exactly
