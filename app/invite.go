@@ -24,7 +24,6 @@ import (
 	"github.com/skip2/go-qrcode"
 
 	"lookout/node/api"
-	"lookout/node/control"
 	"lookout/protocol"
 )
 
@@ -176,9 +175,9 @@ func (u *UI) showJoin() {
 		}, func(err error) {
 			join.Enable()
 			switch {
-			case errors.Is(err, control.ErrInvalid):
+			case errors.Is(err, api.ErrInvalid):
 				setError(msg, L("join.err.invalid")+" ("+err.Error()+")")
-			case errors.Is(err, control.ErrForbidden):
+			case errors.Is(err, api.ErrForbidden):
 				setError(msg, L("join.err.refused")+" ("+err.Error()+")")
 			case err != nil:
 				setError(msg, L("join.err.unreachable")+" ("+err.Error()+")")

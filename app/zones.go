@@ -11,7 +11,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"lookout/node/api"
-	"lookout/node/control"
 	"lookout/protocol"
 )
 
@@ -171,11 +170,11 @@ func (u *UI) showCreateZone() {
 // errText turns a backend error into an inline message.
 func errText(err error) string {
 	switch {
-	case errors.Is(err, control.ErrForbidden):
+	case errors.Is(err, api.ErrForbidden):
 		return L("err.forbidden", args{"Err": err.Error()})
-	case errors.Is(err, control.ErrInvalid):
+	case errors.Is(err, api.ErrInvalid):
 		return L("err.invalid", args{"Err": err.Error()})
-	case errors.Is(err, control.ErrNotFound):
+	case errors.Is(err, api.ErrNotFound):
 		return L("err.notfound", args{"Err": err.Error()})
 	}
 	return L("err.other", args{"Err": err.Error()})

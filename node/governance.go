@@ -9,7 +9,6 @@ import (
 
 	"lookout/crypto"
 	"lookout/node/api"
-	"lookout/node/control"
 	"lookout/protocol"
 )
 
@@ -306,13 +305,13 @@ func (z *zone) findMemberLocked(ref string) (*protocol.MemberInfo, error) {
 	for _, m := range z.roster.Members {
 		if m.ID.String() == ref || (len(ref) >= 8 && len(ref) < 64 && m.ID.String()[:len(ref)] == ref) || (m.Name != "" && m.Name == ref) {
 			if found != nil && found != m {
-				return nil, fmt.Errorf("%w: %q matches more than one member; use the member ID", control.ErrInvalid, ref)
+				return nil, fmt.Errorf("%w: %q matches more than one member; use the member ID", api.ErrInvalid, ref)
 			}
 			found = m
 		}
 	}
 	if found == nil {
-		return nil, fmt.Errorf("%w: no member %q in zone %q; see lookout zone members", control.ErrNotFound, ref, z.rec.Name)
+		return nil, fmt.Errorf("%w: no member %q in zone %q; see lookout zone members", api.ErrNotFound, ref, z.rec.Name)
 	}
 	return found, nil
 }
@@ -322,10 +321,10 @@ func (n *Node) requireOrganizer(z *zone, what string) error {
 	role, removed := z.role, z.removed
 	z.mu.Unlock()
 	if removed {
-		return fmt.Errorf("%w: you were removed from zone %q", control.ErrForbidden, z.rec.Name)
+		return fmt.Errorf("%w: you were removed from zone %q", api.ErrForbidden, z.rec.Name)
 	}
 	if role != protocol.RoleOrganizer {
-		return fmt.Errorf("%w: only organizers can %s; you are a %s of zone %q", control.ErrForbidden, what, role, z.rec.Name)
+		return fmt.Errorf("%w: only organizers can %s; you are a %s of zone %q", api.ErrForbidden, what, role, z.rec.Name)
 	}
 	return nil
 }
@@ -334,7 +333,7 @@ func (n *Node) requireOrganizer(z *zone, what string) error {
 func (n *Node) Promote(ctx context.Context, zoneRef, memberRef, roleName string) (api.Member, error) {
 	role, err := protocol.ParseRole(roleName)
 	if err != nil || role == protocol.RoleMember {
-		return api.Member{}, fmt.Errorf("%w: role %q: use verifier or organizer", control.ErrInvalid, roleName)
+		return api.Member{}, fmt.Errorf("%w: role %q: use verifier or organizer", api.ErrInvalid, roleName)
 	}
 	z, err := n.zone(zoneRef)
 	if err != nil {
@@ -355,13 +354,13 @@ func (n *Node) Promote(ctx context.Context, zoneRef, memberRef, roleName string)
 		return api.Member{}, err
 	}
 	if m.Removed {
-		return api.Member{}, fmt.Errorf("%w: %s was removed from the zone", control.ErrInvalid, memberRef)
+		return api.Member{}, fmt.Errorf("%w: %s was removed from the zone", api.ErrInvalid, memberRef)
 	}
 	if pk == nil {
-		return api.Member{}, fmt.Errorf("%w: this node has not seen %s's key yet; try again after they have sent something", control.ErrInvalid, memberRef)
+		return api.Member{}, fmt.Errorf("%w: this node has not seen %s's key yet; try again after they have sent something", api.ErrInvalid, memberRef)
 	}
 	if chainLen >= protocol.MaxChainLen {
-		return api.Member{}, fmt.Errorf("%w: your certificate chain is too deep to grant roles; ask an organizer closer to the founder", control.ErrForbidden)
+		return api.Member{}, fmt.Errorf("%w: your certificate chain is too deep to grant roles; ask an organizer closer to the founder", api.ErrForbidden)
 	}
 	now := n.now()
 	c, err := protocol.IssueCert(n.id, z.id, pk, role, now, now.Add(protocol.DefaultCertTTL))
@@ -394,11 +393,11 @@ func (n *Node) Remove(ctx context.Context, zoneRef, memberRef string) (api.Remov
 	}
 	switch {
 	case m.ID == n.id.ID():
-		return api.RemoveResult{}, fmt.Errorf("%w: you cannot remove yourself", control.ErrInvalid)
+		return api.RemoveResult{}, fmt.Errorf("%w: you cannot remove yourself", api.ErrInvalid)
 	case m.ID == z.root.ID():
-		return api.RemoveResult{}, fmt.Errorf("%w: the zone's founder cannot be removed", control.ErrForbidden)
+		return api.RemoveResult{}, fmt.Errorf("%w: the zone's founder cannot be removed", api.ErrForbidden)
 	case m.Removed:
-		return api.RemoveResult{}, fmt.Errorf("%w: %s was already removed", control.ErrInvalid, memberRef)
+		return api.RemoveResult{}, fmt.Errorf("%w: %s was already removed", api.ErrInvalid, memberRef)
 	}
 	a := n.newAlert(protocol.KindRemove, false, protocol.MaxLifetime)
 	a.Subject = m.ID
@@ -512,13 +511,13 @@ func (n *Node) SetSettings(ctx context.Context, req api.SettingsRequest) (api.Se
 	if req.AutoShare != nil {
 		v, err := protocol.ParseAutoShare(*req.AutoShare)
 		if err != nil {
-			return api.Settings{}, fmt.Errorf("%w: auto-share %q: use verified, callouts, all or none", control.ErrInvalid, *req.AutoShare)
+			return api.Settings{}, fmt.Errorf("%w: auto-share %q: use verified, callouts, all or none", api.ErrInvalid, *req.AutoShare)
 		}
 		s.AutoShare = v
 	}
 	a := n.newAlert(protocol.KindSettings, false, protocol.MaxLifetime)
 	if s.Corroborations < 1 || s.Corroborations > protocol.MaxQuorum || s.MaxReports < 1 || s.MaxReports > protocol.MaxRateLimit || s.MaxConfirms < 1 || s.MaxConfirms > protocol.MaxRateLimit {
-		return api.Settings{}, fmt.Errorf("%w: quorum must be 1 to %d and rate limits 1 to %d", control.ErrInvalid, protocol.MaxQuorum, protocol.MaxRateLimit)
+		return api.Settings{}, fmt.Errorf("%w: quorum must be 1 to %d and rate limits 1 to %d", api.ErrInvalid, protocol.MaxQuorum, protocol.MaxRateLimit)
 	}
 	a.Settings = s.Wire()
 	if _, err := n.publish(ctx, z, a); err != nil {
@@ -574,7 +573,7 @@ func (z *zone) rateHeadroom(member crypto.MemberID, kind protocol.Kind, t time.T
 		}
 	}
 	if n >= limit {
-		return fmt.Errorf("%w: this zone allows %d %s per member per %s; wait a few minutes", control.ErrForbidden, limit, what, protocol.RateWindow)
+		return fmt.Errorf("%w: this zone allows %d %s per member per %s; wait a few minutes", api.ErrForbidden, limit, what, protocol.RateWindow)
 	}
 	return nil
 }

@@ -18,7 +18,6 @@ import (
 
 	"lookout/crypto"
 	"lookout/node/api"
-	"lookout/node/control"
 	"lookout/node/store"
 	"lookout/protocol"
 )
@@ -99,7 +98,7 @@ func (n *Node) Invite(_ context.Context, req api.InviteRequest) (api.InviteRespo
 	if req.Role != "" {
 		r, err := protocol.ParseRole(req.Role)
 		if err != nil {
-			return api.InviteResponse{}, fmt.Errorf("%w: role %q: use member, verifier or organizer", control.ErrInvalid, req.Role)
+			return api.InviteResponse{}, fmt.Errorf("%w: role %q: use member, verifier or organizer", api.ErrInvalid, req.Role)
 		}
 		role = r
 	}
@@ -108,7 +107,7 @@ func (n *Node) Invite(_ context.Context, req api.InviteRequest) (api.InviteRespo
 		ttl = 24 * time.Hour
 	}
 	if ttl < time.Second || ttl > protocol.MaxInviteTTL {
-		return api.InviteResponse{}, fmt.Errorf("%w: invite lifetime must be between 1s and %s", control.ErrInvalid, protocol.MaxInviteTTL)
+		return api.InviteResponse{}, fmt.Errorf("%w: invite lifetime must be between 1s and %s", api.ErrInvalid, protocol.MaxInviteTTL)
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -120,7 +119,7 @@ func (n *Node) Invite(_ context.Context, req api.InviteRequest) (api.InviteRespo
 		return api.InviteResponse{}, err
 	}
 	if st := z.snapshot(); len(st.chain) >= protocol.MaxChainLen {
-		return api.InviteResponse{}, fmt.Errorf("%w: your certificate chain is %d deep, the most allowed; ask an organizer closer to the founder to invite", control.ErrForbidden, len(st.chain))
+		return api.InviteResponse{}, fmt.Errorf("%w: your certificate chain is %d deep, the most allowed; ask an organizer closer to the founder to invite", api.ErrForbidden, len(st.chain))
 	}
 	inv := &protocol.Invite{Expires: n.now().Add(ttl).Truncate(time.Millisecond).UTC()}
 	if _, err := io.ReadFull(n.rand(), inv.ID[:]); err != nil {
@@ -284,17 +283,17 @@ func addrInfo(r protocol.PeerRecord) (peer.AddrInfo, error) {
 func (n *Node) Join(ctx context.Context, code string) (api.Zone, error) {
 	inv, err := protocol.ParseInviteCode(code)
 	if err != nil {
-		return api.Zone{}, fmt.Errorf("%w: %w", control.ErrInvalid, err)
+		return api.Zone{}, fmt.Errorf("%w: %w", api.ErrInvalid, err)
 	}
 	if err := inv.Check(n.now()); err != nil {
-		return api.Zone{}, fmt.Errorf("%w: %w", control.ErrInvalid, err)
+		return api.Zone{}, fmt.Errorf("%w: %w", api.ErrInvalid, err)
 	}
 	inviter, err := addrInfo(protocol.PeerRecord{ID: inv.Peer, Addrs: inv.Addrs})
 	if err != nil {
-		return api.Zone{}, fmt.Errorf("%w: invite code: %w", control.ErrInvalid, err)
+		return api.Zone{}, fmt.Errorf("%w: invite code: %w", api.ErrInvalid, err)
 	}
 	if inviter.ID == n.h.ID() {
-		return api.Zone{}, fmt.Errorf("%w: this invite was made by this node; give it to someone else", control.ErrInvalid)
+		return api.Zone{}, fmt.Errorf("%w: this invite was made by this node; give it to someone else", api.ErrInvalid)
 	}
 	ctx, cancel := context.WithTimeout(ctx, joinTimeout)
 	defer cancel()
@@ -357,7 +356,7 @@ func readGrant(r io.Reader, kem *crypto.KEMKey, inv *protocol.Invite) (*protocol
 		}
 		reason := make([]byte, min(int(binary.BigEndian.Uint16(l[:])), maxReasonLen))
 		io.ReadFull(r, reason)
-		return nil, fmt.Errorf("%w: the inviter's node refused: %s", control.ErrForbidden, sanitize(string(reason)))
+		return nil, fmt.Errorf("%w: the inviter's node refused: %s", api.ErrForbidden, sanitize(string(reason)))
 	case joinGranted:
 	default:
 		return nil, errors.New("join answer: unknown status")

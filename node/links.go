@@ -20,7 +20,6 @@ import (
 
 	"lookout/crypto"
 	"lookout/node/api"
-	"lookout/node/control"
 	"lookout/protocol"
 )
 
@@ -224,7 +223,7 @@ func (n *Node) LinkOffer(ctx context.Context, req api.LinkOfferRequest) (api.Lin
 		ttl = protocol.DefaultLinkOfferTTL
 	}
 	if ttl < time.Minute || ttl > protocol.MaxLinkOfferTTL {
-		return api.LinkOffer{}, fmt.Errorf("%w: a link offer lasts 1m to %s", control.ErrInvalid, protocol.MaxLinkOfferTTL)
+		return api.LinkOffer{}, fmt.Errorf("%w: a link offer lasts 1m to %s", api.ErrInvalid, protocol.MaxLinkOfferTTL)
 	}
 	node, err := n.linkNode()
 	if err != nil {
@@ -256,7 +255,7 @@ func linkName(name, def string) (string, error) {
 		name = def
 	}
 	if len(name) > protocol.MaxLinkNameLen || strings.ContainsAny(name, "\n\r\t") || protocol.CheckText(name) != nil {
-		return "", fmt.Errorf("%w: a link name is 1 to %d characters on one line", control.ErrInvalid, protocol.MaxLinkNameLen)
+		return "", fmt.Errorf("%w: a link name is 1 to %d characters on one line", api.ErrInvalid, protocol.MaxLinkNameLen)
 	}
 	return name, nil
 }
@@ -285,19 +284,19 @@ func (n *Node) AcceptLink(ctx context.Context, req api.AcceptLinkRequest) (api.L
 	}
 	o, err := protocol.ParseLinkCode(req.Code)
 	if err != nil {
-		return api.Link{}, fmt.Errorf("%w: %w", control.ErrInvalid, err)
+		return api.Link{}, fmt.Errorf("%w: %w", api.ErrInvalid, err)
 	}
 	if !n.now().Before(o.Until) {
-		return api.Link{}, fmt.Errorf("%w: %w at %s; ask the other zone's organizer for a new code", control.ErrInvalid, protocol.ErrLinkExpired, o.Until.Format(time.RFC3339))
+		return api.Link{}, fmt.Errorf("%w: %w at %s; ask the other zone's organizer for a new code", api.ErrInvalid, protocol.ErrLinkExpired, o.Until.Format(time.RFC3339))
 	}
 	z.mu.Lock()
 	l := z.links[o.ID]
 	z.mu.Unlock()
 	switch {
 	case l != nil && !l.OfferedBy.IsZero():
-		return api.Link{}, fmt.Errorf("%w: %w: zone %q made this code; accept it in the other zone", control.ErrInvalid, protocol.ErrLinkWrongEnd, z.rec.Name)
+		return api.Link{}, fmt.Errorf("%w: %w: zone %q made this code; accept it in the other zone", api.ErrInvalid, protocol.ErrLinkWrongEnd, z.rec.Name)
 	case l != nil:
-		return api.Link{}, fmt.Errorf("%w: %w: zone %q already accepted it", control.ErrInvalid, protocol.ErrLinkUsed, z.rec.Name)
+		return api.Link{}, fmt.Errorf("%w: %w: zone %q already accepted it", api.ErrInvalid, protocol.ErrLinkUsed, z.rec.Name)
 	}
 	n.mu.Lock()
 	for _, other := range n.zones {
@@ -306,7 +305,7 @@ func (n *Node) AcceptLink(ctx context.Context, req api.AcceptLinkRequest) (api.L
 		other.mu.Unlock()
 		if ol != nil && other != z {
 			n.mu.Unlock()
-			return api.Link{}, fmt.Errorf("%w: %w: this code is already used by your zone %q", control.ErrInvalid, protocol.ErrLinkWrongEnd, other.rec.Name)
+			return api.Link{}, fmt.Errorf("%w: %w: this code is already used by your zone %q", api.ErrInvalid, protocol.ErrLinkWrongEnd, other.rec.Name)
 		}
 	}
 	n.mu.Unlock()
@@ -320,7 +319,7 @@ func (n *Node) AcceptLink(ctx context.Context, req api.AcceptLinkRequest) (api.L
 	}
 	hello, err := protocol.SignLinkHello(n.id, o.ID, name, node, n.now())
 	if err != nil {
-		return api.Link{}, fmt.Errorf("%w: %w", control.ErrInvalid, err)
+		return api.Link{}, fmt.Errorf("%w: %w", api.ErrInvalid, err)
 	}
 	payload, err := hello.MarshalBinary()
 	if err != nil {
@@ -384,7 +383,7 @@ func (n *Node) linkInfo(z *zone, id protocol.LinkID) (api.Link, error) {
 	defer z.mu.Unlock()
 	l := z.links[id]
 	if l == nil {
-		return api.Link{}, fmt.Errorf("%w: link %s", control.ErrNotFound, id)
+		return api.Link{}, fmt.Errorf("%w: link %s", api.ErrNotFound, id)
 	}
 	return linkView(l), nil
 }
@@ -398,13 +397,13 @@ func (z *zone) findLinkLocked(ref string) (*protocol.Link, error) {
 		id := l.ID.String()
 		if id == ref || (len(ref) >= 8 && strings.HasPrefix(id, strings.ToLower(ref))) || (l.Peer != "" && l.Peer == ref && !l.Ended) {
 			if found != nil && found != l {
-				return nil, fmt.Errorf("%w: %q matches more than one link; use the link ID", control.ErrInvalid, ref)
+				return nil, fmt.Errorf("%w: %q matches more than one link; use the link ID", api.ErrInvalid, ref)
 			}
 			found = l
 		}
 	}
 	if found == nil {
-		return nil, fmt.Errorf("%w: no link %q in zone %q; see lookout zone links", control.ErrNotFound, ref, z.rec.Name)
+		return nil, fmt.Errorf("%w: no link %q in zone %q; see lookout zone links", api.ErrNotFound, ref, z.rec.Name)
 	}
 	return found, nil
 }
@@ -426,7 +425,7 @@ func (n *Node) Unlink(ctx context.Context, zoneRef, linkRef string) (api.Link, e
 		return api.Link{}, err
 	}
 	if l.Ended {
-		return api.Link{}, fmt.Errorf("%w: link %s has already ended", control.ErrInvalid, l.ID)
+		return api.Link{}, fmt.Errorf("%w: link %s has already ended", api.ErrInvalid, l.ID)
 	}
 	a := n.newAlert(protocol.KindLink, false, protocol.MaxLifetime)
 	a.Link = &protocol.LinkRecord{Op: protocol.LinkEnd, ID: l.ID}
@@ -444,7 +443,7 @@ func (n *Node) Share(ctx context.Context, req api.ShareRequest) (api.Alert, erro
 		hops = protocol.DefaultShareHops
 	}
 	if hops < 1 || hops > protocol.MaxShareHops {
-		return api.Alert{}, fmt.Errorf("%w: hops must be 1 to %d", control.ErrInvalid, protocol.MaxShareHops)
+		return api.Alert{}, fmt.Errorf("%w: hops must be 1 to %d", api.ErrInvalid, protocol.MaxShareHops)
 	}
 	z, root, err := n.findAlert(req.Alert)
 	if err != nil {
@@ -453,11 +452,11 @@ func (n *Node) Share(ctx context.Context, req api.ShareRequest) (api.Alert, erro
 	st := z.snapshot()
 	switch {
 	case st.removed:
-		return api.Alert{}, fmt.Errorf("%w: you were removed from zone %q", control.ErrForbidden, z.rec.Name)
+		return api.Alert{}, fmt.Errorf("%w: you were removed from zone %q", api.ErrForbidden, z.rec.Name)
 	case st.role == protocol.RoleMember:
-		return api.Alert{}, fmt.Errorf("%w: only verifiers and organizers share alerts; you are a member of zone %q", control.ErrForbidden, z.rec.Name)
+		return api.Alert{}, fmt.Errorf("%w: only verifiers and organizers share alerts; you are a member of zone %q", api.ErrForbidden, z.rec.Name)
 	case root.Alert.Via != nil:
-		return api.Alert{}, fmt.Errorf("%w: alert %s came over a link; the zone it came from decides how far it goes", control.ErrInvalid, root.ID)
+		return api.Alert{}, fmt.Errorf("%w: alert %s came over a link; the zone it came from decides how far it goes", api.ErrInvalid, root.ID)
 	}
 	cur, err := n.view(z, root.ID)
 	if err != nil {
@@ -466,9 +465,9 @@ func (n *Node) Share(ctx context.Context, req api.ShareRequest) (api.Alert, erro
 	switch protocol.State(cur.State) {
 	case protocol.StateVerified, protocol.StateActive, protocol.StateAwaitingCosign:
 	case protocol.StateCleared, protocol.StateExpired:
-		return api.Alert{}, fmt.Errorf("%w: alert %s has ended; nothing to share", control.ErrInvalid, root.ID)
+		return api.Alert{}, fmt.Errorf("%w: alert %s has ended; nothing to share", api.ErrInvalid, root.ID)
 	default:
-		return api.Alert{}, fmt.Errorf("%w: alert %s is %s; only verified sightings and callouts cross links: confirm it first", control.ErrInvalid, root.ID, cur.State)
+		return api.Alert{}, fmt.Errorf("%w: alert %s is %s; only verified sightings and callouts cross links: confirm it first", api.ErrInvalid, root.ID, cur.State)
 	}
 	z.mu.Lock()
 	active := 0
@@ -479,7 +478,7 @@ func (n *Node) Share(ctx context.Context, req api.ShareRequest) (api.Alert, erro
 	}
 	z.mu.Unlock()
 	if active == 0 {
-		return api.Alert{}, fmt.Errorf("%w: zone %q has no active links; see lookout zone link", control.ErrInvalid, z.rec.Name)
+		return api.Alert{}, fmt.Errorf("%w: zone %q has no active links; see lookout zone link", api.ErrInvalid, z.rec.Name)
 	}
 	a := n.newAlert(protocol.KindShare, false, protocol.DefaultUpdateTTL)
 	a.Hops = uint8(hops)
@@ -757,7 +756,7 @@ func (n *Node) sendFrame(ctx context.Context, secret [protocol.LinkSecretSize]by
 		return err
 	}
 	if ai.ID == n.h.ID() {
-		return fmt.Errorf("%w: the link's other end is this node; link two zones whose organizers run different nodes", control.ErrInvalid)
+		return fmt.Errorf("%w: the link's other end is this node; link two zones whose organizers run different nodes", api.ErrInvalid)
 	}
 	ctx, cancel := context.WithTimeout(ctx, linkTimeout)
 	defer cancel()
@@ -798,7 +797,7 @@ func (n *Node) sendFrame(ctx context.Context, secret [protocol.LinkSecretSize]by
 	if _, err := io.ReadFull(r, reason); err != nil {
 		return fmt.Errorf("read link answer: %w", err)
 	}
-	return fmt.Errorf("%w: the other end refused: %s", control.ErrInvalid, sanitize(string(reason)))
+	return fmt.Errorf("%w: the other end refused: %s", api.ErrInvalid, sanitize(string(reason)))
 }
 
 // handleLink answers one frame from another zone's link end.
@@ -990,7 +989,7 @@ func (n *Node) relay(ctx context.Context, z *zone, l *protocol.Link, t *protocol
 		a.Title, a.Area, a.When, a.Need, a.Bring, a.Rights = t.Title, t.Area, t.When, t.Need, t.Bring, t.Rights
 	case protocol.KindClear:
 		if root == nil || !fromHere {
-			return fmt.Errorf("%w: no alert %s came over this link", control.ErrNotFound, d)
+			return fmt.Errorf("%w: no alert %s came over this link", api.ErrNotFound, d)
 		}
 		if haveView && view.State == string(protocol.StateCleared) {
 			return nil
@@ -998,7 +997,7 @@ func (n *Node) relay(ctx context.Context, z *zone, l *protocol.Link, t *protocol
 		a.Ref, a.Reason, a.Note = root.ID, t.Reason, t.Note
 	case protocol.KindTally:
 		if root == nil || root.Alert.Kind != protocol.KindCallout || fromHere {
-			return fmt.Errorf("%w: no callout %s was shared over this link", control.ErrNotFound, d)
+			return fmt.Errorf("%w: no callout %s was shared over this link", api.ErrNotFound, d)
 		}
 		if !t.Via.At.After(latest) {
 			return nil

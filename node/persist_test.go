@@ -338,7 +338,7 @@ func TestHomeHoldsNoPlaintext(t *testing.T) {
 	if len(entries) != 0 {
 		t.Errorf("after Wipe the home still holds %d files", len(entries))
 	}
-	n := &node.Node{Home: home, Secret: sim.Secret, StoreOptions: sim.StoreOptions, NoControl: true}
+	n := &node.Node{Home: home, Secret: sim.Secret, StoreOptions: sim.StoreOptions}
 	err = n.Start(ctx)
 	n.Close()
 	if !errors.Is(err, node.ErrNoIdentity) {
@@ -382,7 +382,7 @@ func TestUnlock(t *testing.T) {
 		if _, err := node.Init(home, opt); err != nil {
 			t.Fatal(err)
 		}
-		n := &node.Node{Home: home, Secret: sim.Secret, StoreOptions: sim.StoreOptions, NoControl: true, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}}
+		n := &node.Node{Home: home, Secret: sim.Secret, StoreOptions: sim.StoreOptions, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}}
 		if err := n.Start(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -395,7 +395,7 @@ func TestUnlock(t *testing.T) {
 		return home
 	}
 	start := func(home string, s store.Secret) (*node.Node, error) {
-		n := &node.Node{Home: home, Secret: s, StoreOptions: sim.StoreOptions, NoControl: true, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}}
+		n := &node.Node{Home: home, Secret: s, StoreOptions: sim.StoreOptions, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}}
 		err := n.Start(ctx)
 		t.Cleanup(func() { n.Close() })
 		return n, err

@@ -17,7 +17,6 @@ import (
 
 	"lookout/crypto"
 	"lookout/node/api"
-	"lookout/node/control"
 	"lookout/node/store"
 	"lookout/protocol"
 )
@@ -572,13 +571,13 @@ func (n *Node) zoneLocked(ref string) (*zone, error) {
 	for _, z := range n.zones {
 		if z.rec.Name == ref {
 			if found != nil {
-				return nil, fmt.Errorf("%w: two zones are named %q; use the zone ID", control.ErrInvalid, ref)
+				return nil, fmt.Errorf("%w: two zones are named %q; use the zone ID", api.ErrInvalid, ref)
 			}
 			found = z
 		}
 	}
 	if found == nil {
-		return nil, fmt.Errorf("%w: no zone %q; see lookout zone list", control.ErrNotFound, ref)
+		return nil, fmt.Errorf("%w: no zone %q; see lookout zone list", api.ErrNotFound, ref)
 	}
 	return found, nil
 }
@@ -594,10 +593,10 @@ func (n *Node) zone(ref string) (*zone, error) {
 func (n *Node) findAlert(ref string) (*zone, *protocol.Message, error) {
 	ref = strings.ToLower(strings.TrimSpace(ref))
 	if len(ref) < 8 || len(ref) > 2*protocol.AlertIDSize {
-		return nil, nil, fmt.Errorf("%w: alert ID %q must be 8 to %d hex characters", control.ErrInvalid, ref, 2*protocol.AlertIDSize)
+		return nil, nil, fmt.Errorf("%w: alert ID %q must be 8 to %d hex characters", api.ErrInvalid, ref, 2*protocol.AlertIDSize)
 	}
 	if strings.Trim(ref, "0123456789abcdef") != "" {
-		return nil, nil, fmt.Errorf("%w: alert ID %q is not hex", control.ErrInvalid, ref)
+		return nil, nil, fmt.Errorf("%w: alert ID %q is not hex", api.ErrInvalid, ref)
 	}
 	n.mu.Lock()
 	zones := make([]*zone, 0, len(n.zones))
@@ -613,7 +612,7 @@ func (n *Node) findAlert(ref string) (*zone, *protocol.Message, error) {
 			if strings.HasPrefix(id.String(), ref) {
 				if fm != nil {
 					z.mu.Unlock()
-					return nil, nil, fmt.Errorf("%w: alert ID prefix %q is ambiguous; give more characters", control.ErrInvalid, ref)
+					return nil, nil, fmt.Errorf("%w: alert ID prefix %q is ambiguous; give more characters", api.ErrInvalid, ref)
 				}
 				fz, fm = z, m
 			}
@@ -621,7 +620,7 @@ func (n *Node) findAlert(ref string) (*zone, *protocol.Message, error) {
 		z.mu.Unlock()
 	}
 	if fm == nil {
-		return nil, nil, fmt.Errorf("%w: no alert %q in any of your zones; see lookout alerts ZONE", control.ErrNotFound, ref)
+		return nil, nil, fmt.Errorf("%w: no alert %q in any of your zones; see lookout alerts ZONE", api.ErrNotFound, ref)
 	}
 	return fz, fm, nil
 }
@@ -663,13 +662,13 @@ func (n *Node) CreateZone(ctx context.Context, name string) (api.Zone, error) {
 func (n *Node) createZone(name string) (api.Zone, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > protocol.MaxZoneNameLen || strings.ContainsAny(name, "\n\r\t") || protocol.CheckText(name) != nil {
-		return api.Zone{}, fmt.Errorf("%w: zone name must be 1 to %d characters on one line", control.ErrInvalid, protocol.MaxZoneNameLen)
+		return api.Zone{}, fmt.Errorf("%w: zone name must be 1 to %d characters on one line", api.ErrInvalid, protocol.MaxZoneNameLen)
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for _, z := range n.zones {
 		if z.rec.Name == name {
-			return api.Zone{}, fmt.Errorf("%w: you already have a zone named %q", control.ErrInvalid, name)
+			return api.Zone{}, fmt.Errorf("%w: you already have a zone named %q", api.ErrInvalid, name)
 		}
 	}
 	var id protocol.ZoneID
@@ -696,11 +695,11 @@ func (n *Node) addZoneLocked(rec zoneRecord) (api.Zone, error) {
 		return api.Zone{}, err
 	}
 	if _, dup := n.zones[z.id]; dup {
-		return api.Zone{}, fmt.Errorf("%w: you are already a member of zone %q", control.ErrInvalid, rec.Name)
+		return api.Zone{}, fmt.Errorf("%w: you are already a member of zone %q", api.ErrInvalid, rec.Name)
 	}
 	for _, other := range n.zones {
 		if other.snapshot().secret == z.snapshot().secret {
-			return api.Zone{}, fmt.Errorf("%w: this zone uses the secret of your zone %q; refusing a zone that would mix alerts", control.ErrInvalid, other.rec.Name)
+			return api.Zone{}, fmt.Errorf("%w: this zone uses the secret of your zone %q; refusing a zone that would mix alerts", api.ErrInvalid, other.rec.Name)
 		}
 	}
 	n.zones[z.id] = z

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"lookout/node"
+	"lookout/node/control"
 )
 
 // The node package is needed only here, by init, node, wipe and
@@ -24,16 +25,22 @@ func runNode(ctx context.Context, e *env, args []string) error {
 	if _, err := e.parse("node", fs, args); err != nil {
 		return err
 	}
+	log := slog.New(slog.NewTextHandler(e.stderr, nil))
 	n, err := e.startNode(ctx, func() *node.Node {
 		return &node.Node{
 			Home:        e.home,
 			ListenAddrs: listen,
 			MDNS:        *mdns,
-			Logger:      slog.New(slog.NewTextHandler(e.stderr, nil)),
+			Logger:      log,
 		}
 	}, secret)
 	if err != nil {
 		return fmt.Errorf("start node: %w", err)
+	}
+	sock, err := control.ServeSocket(socketPath(e.home), n, log)
+	if err != nil {
+		n.Close()
+		return fmt.Errorf("serve control API: %w", err)
 	}
 	st := n.Status()
 	fmt.Fprintln(e.stdout, st.PeerID)
@@ -45,6 +52,7 @@ func runNode(ctx context.Context, e *env, args []string) error {
 	case <-n.Wiped():
 		fmt.Fprintln(e.stderr, "lookout: profile wiped; node stopped")
 	}
+	sock.Close()
 	if err := n.Close(); err != nil {
 		return fmt.Errorf("stop node: %w", err)
 	}

@@ -43,7 +43,7 @@ func initHome(home, name string) error {
 // gossipsub configuration (changed by tune, if set) plus a tracer that
 // records message sizes.
 func startNode(ctx context.Context, home string, h host.Host, sizes *sizeTracer, tune Tune) (*node.Node, error) {
-	n := &node.Node{Home: home, Secret: benchSecret, StoreOptions: benchStore, Host: h, NoControl: true, MDNS: false,
+	n := &node.Node{Home: home, Secret: benchSecret, StoreOptions: benchStore, Host: h, MDNS: false,
 		RedialInterval: benchRedialInterval,
 		PubsubOptions:  append([]pubsub.Option{pubsub.WithRawTracer(sizes)}, tune.options()...)}
 	if err := n.Start(ctx); err != nil {
