@@ -262,7 +262,7 @@ func (n *Node) acceptSynced(zones []*zone, envs [][]byte) {
 		var rest [][]byte
 		var batch []admitted
 		for _, env := range pending {
-			a, err := n.admit(zones, env, func(protocol.Kind) bool { return true })
+			a, err := n.admit(zones, env)
 			switch {
 			case errors.Is(err, errNoZone):
 				rest = append(rest, env)
@@ -279,71 +279,6 @@ func (n *Node) acceptSynced(zones []*zone, envs [][]byte) {
 		}
 		pending = rest
 	}
-}
-
-// admitted is a message that passed a zone's door, not yet stored.
-type admitted struct {
-	z   *zone
-	msg *protocol.Message
-	env []byte
-}
-
-var errNoZone = errors.New("no zone of this node can open it")
-
-// admit runs env through the validator of the zone it belongs to, the
-// node's checks and the replay cache: the same door as gossip. kinds
-// limits what is accepted.
-func (n *Node) admit(zones []*zone, env []byte, kinds func(protocol.Kind) bool) (admitted, error) {
-	now := n.now()
-	for _, z := range zones {
-		msg, err := z.val.Validate(env, now)
-		if errors.Is(err, protocol.ErrUnknownEpoch) || errors.Is(err, protocol.ErrDecrypt) {
-			continue
-		}
-		if err != nil {
-			return admitted{}, err
-		}
-		if !kinds(msg.Alert.Kind) {
-			return admitted{}, fmt.Errorf("%s not accepted here", msg.Alert.Kind)
-		}
-		if n.replay.Has(msg.ID) {
-			return admitted{msg: msg}, errDuplicate
-		}
-		z.mu.Lock()
-		err = z.checkMessage(msg)
-		z.mu.Unlock()
-		if err != nil {
-			return admitted{}, err
-		}
-		if !n.replay.Add(msg.ID, msg.Alert.Expires, now) {
-			return admitted{msg: msg}, errDuplicate
-		}
-		return admitted{z, msg, env}, nil
-	}
-	return admitted{}, errNoZone
-}
-
-// accept admits env and stores it.
-func (n *Node) accept(zones []*zone, env []byte, kinds func(protocol.Kind) bool) (*protocol.Message, error) {
-	a, err := n.admit(zones, env, kinds)
-	if err != nil {
-		return a.msg, err
-	}
-	return a.msg, n.store(a.z, a.msg, env)
-}
-
-var errDuplicate = errors.New("already received")
-
-// Deliver validates an envelope exactly as if it had arrived by gossip on
-// one of the node's zones, and stores it. Catch-up feeds the node through
-// it; tests use it to replay traffic in any order. A duplicate is not an
-// error.
-func (n *Node) Deliver(env []byte) error {
-	_, err := n.accept(n.liveZones(), env, func(protocol.Kind) bool { return true })
-	if errors.Is(err, errDuplicate) {
-		return nil
-	}
-	return err
 }
 
 // syncLimiter bounds how often and how many peers are served.

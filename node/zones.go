@@ -12,7 +12,6 @@ import (
 	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
-	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 
 	"lookout/crypto"
@@ -266,39 +265,6 @@ func (n *Node) joinTopic(z *zone) error {
 		n.dialAsync(s)
 	}
 	return nil
-}
-
-// validator is the one door for a zone's messages, local and remote:
-// size, decrypt, decode, chain, signature, role rules and time window (in
-// protocol.Validator), then the replay cache. Anything wrong is rejected:
-// not delivered, not forwarded, and the forwarding peer is penalised.
-func (n *Node) validator(z *zone) pubsub.ValidatorEx {
-	return func(_ context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
-		now := n.now()
-		msg, err := z.val.Validate(m.Data, now)
-		if err != nil {
-			n.log.Debug("rejected message", "zone", z.rec.Name, "from", from, "err", err)
-			return pubsub.ValidationReject
-		}
-		// A replay, or the same alert sealed again: drop without penalty,
-		// since honest peers forward duplicates too. Checked before the rate
-		// limits so duplicates are not counted.
-		if n.replay.Has(msg.ID) {
-			return pubsub.ValidationIgnore
-		}
-		z.mu.Lock()
-		err = z.checkMessage(msg)
-		z.mu.Unlock()
-		if err != nil {
-			n.log.Debug("rejected message", "zone", z.rec.Name, "from", from, "err", err)
-			return pubsub.ValidationReject
-		}
-		if !n.replay.Add(msg.ID, msg.Alert.Expires, now) {
-			return pubsub.ValidationIgnore
-		}
-		m.ValidatorData = msg
-		return pubsub.ValidationAccept
-	}
 }
 
 func (n *Node) readLoop(z *zone, sub *pubsub.Subscription) {
