@@ -12,6 +12,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/protocol"
 
 	"lookout/node"
+	"lookout/node/internal/enroll"
 	"lookout/node/sim"
 )
 
@@ -86,7 +87,7 @@ func (*sizeTracer) SendRPCCompleted(*pubsub.RPC, peer.ID, time.Duration) {}
 func (*sizeTracer) DropRPC(*pubsub.RPC, peer.ID)                         {}
 func (*sizeTracer) UndeliverableMessage(*pubsub.Message)                 {}
 
-// enroll makes home's identity a member of the founder's zone.
-func enroll(founder *node.Node, zone, home string) error {
-	return founder.EnrollForBench(zone, home, benchSecret, benchStore, "member")
+// enrollMember makes home's identity a member of the founder's zone.
+func enrollMember(founder *node.Node, zone, home string) error {
+	return enroll.Member(founder, enroll.Request{Zone: zone, Home: home, Secret: benchSecret, Options: benchStore, Role: "member"})
 }
