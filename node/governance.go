@@ -2,13 +2,12 @@ package node
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"lookout/crypto"
 	"lookout/node/api"
+	core "lookout/node/internal/zone"
 	"lookout/protocol"
 )
 
@@ -29,45 +28,6 @@ const oldTopicGrace = 2 * time.Minute
 // announceInterval is how often a member re-announces its name and KEM key,
 // so members who joined later learn them.
 const announceInterval = 24 * time.Hour
-
-// rate counts a member's recent sightings and confirms by sent time.
-type rate struct {
-	reports, confirms []time.Time
-}
-
-// allow records a message sent at t and reports whether it is within the
-// zone's limits. Callers hold z.mu.
-func (z *zone) allowRate(member crypto.MemberID, kind protocol.Kind, t time.Time) bool {
-	s := z.roster.Settings
-	r := z.rates[member]
-	if r == nil {
-		r = &rate{}
-		z.rates[member] = r
-	}
-	var list *[]time.Time
-	var limit int
-	switch kind {
-	case protocol.KindSighting:
-		list, limit = &r.reports, s.MaxReports
-	case protocol.KindConfirm:
-		list, limit = &r.confirms, s.MaxConfirms
-	default:
-		return true
-	}
-	from := t.Add(-protocol.RateWindow)
-	n := 0
-	for _, x := range *list {
-		if x.After(from) && !x.After(t) {
-			n++
-		}
-	}
-	if n >= limit {
-		return false
-	}
-	*list = slices.DeleteFunc(*list, func(x time.Time) bool { return !x.After(t.Add(-2 * protocol.RateWindow)) })
-	*list = append(*list, t)
-	return true
-}
 
 // restoreGov rebuilds the roster from the stored governance envelopes,
 // checking each as of the time it was sent.
@@ -92,53 +52,18 @@ func (z *zone) refoldRoster() {
 	z.roster = protocol.FoldRoster(msgs, z.root.ID(), protocol.DefaultSettings())
 	z.settings = z.roster.Settings
 	z.refoldLinks(msgs) // linked zones (links.go)
-	// The latest role grant per member supersedes every other certificate
-	// of that member from the grant's time on.
-	z.grants = map[crypto.MemberID]grant{}
-	for _, m := range msgs {
-		if m.Alert.Kind != protocol.KindRole || m.Role != protocol.RoleOrganizer || m.Alert.Exercise() {
-			continue
-		}
-		c, err := protocol.ParseCert(m.Alert.Cert)
-		if err != nil {
-			continue
-		}
-		id := c.Subject.ID()
-		g, ok := z.grants[id]
-		if !ok || m.Alert.Sent.After(g.sent) || (m.Alert.Sent.Equal(g.sent) && m.ID.String() > g.msg) {
-			z.grants[id] = grant{cert: c.Hash(), sent: m.Alert.Sent, msg: m.ID.String()}
-		}
-	}
+	z.rules.FoldGrants(msgs)
 }
 
-// grant is a member's latest role certificate.
-type grant struct {
-	cert [32]byte
-	sent time.Time
-	msg  string
-}
-
-var errSuperseded = errors.New("certificate superseded by a newer role grant")
-
-// checkMessage applies the node's stateful rules after protocol checks:
-// stale epochs and rate limits. Callers hold z.mu.
+// checkMessage applies the zone's stateful rules after protocol checks
+// (core.Rules.Check). Callers hold z.mu.
 func (z *zone) checkMessage(msg *protocol.Message) error {
-	if msg.Epoch < z.epoch && !msg.Alert.Kind.IsGovernance() {
-		return fmt.Errorf("%w: epoch %d is over (now %d)", protocol.ErrUnknownEpoch, msg.Epoch, z.epoch)
-	}
-	if g, ok := z.grants[msg.Alert.Sender]; ok && msg.Chain.Leaf().Hash() != g.cert && !msg.Alert.Sent.Before(g.sent) {
-		return errSuperseded
-	}
-	if msg.Alert.Via != nil {
-		return z.checkForwardLocked(msg) // linked zones (links.go): per-link limits
-	}
-	if !z.allowRate(msg.Alert.Sender, msg.Alert.Kind, msg.Alert.Sent) {
-		return errRateLimit
-	}
-	return nil
+	return z.rules.Check(msg, z.epoch, z.roster.Settings, z.sharedLocked)
 }
 
-var errRateLimit = errors.New("over the zone's rate limit")
+// errRateLimit is core.ErrRateLimit, also used for the link stream's own
+// limit.
+var errRateLimit = core.ErrRateLimit
 
 // storeGov keeps a governance message and applies what it means for this
 // node: a new role, a removal, a new epoch, new settings.
@@ -553,27 +478,5 @@ func settingsView(s protocol.Settings) api.Settings {
 func (z *zone) rateHeadroom(member crypto.MemberID, kind protocol.Kind, t time.Time) error {
 	z.mu.Lock()
 	defer z.mu.Unlock()
-	s := z.roster.Settings
-	r := z.rates[member]
-	if r == nil {
-		return nil
-	}
-	list, limit, what := r.reports, s.MaxReports, "reports"
-	switch kind {
-	case protocol.KindSighting:
-	case protocol.KindConfirm:
-		list, limit, what = r.confirms, s.MaxConfirms, "confirmations"
-	default:
-		return nil
-	}
-	n := 0
-	for _, x := range list {
-		if x.After(t.Add(-protocol.RateWindow)) && !x.After(t) {
-			n++
-		}
-	}
-	if n >= limit {
-		return fmt.Errorf("%w: this zone allows %d %s per member per %s; wait a few minutes", api.ErrForbidden, limit, what, protocol.RateWindow)
-	}
-	return nil
+	return z.rules.Headroom(member, kind, t, z.roster.Settings)
 }

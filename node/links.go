@@ -1,7 +1,6 @@
 package node
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -113,37 +112,15 @@ func (z *zone) endorser(id protocol.LinkID, relay crypto.MemberID) (*crypto.Publ
 	return l.PeerKey, nil
 }
 
-var errDuplicateShare = errors.New("this alert already crossed into the zone")
-
-// checkForwardLocked applies the stateful rules for a message that
-// crossed a link: at most once per digest for a shared alert, and the
-// per-link rate limit instead of the relay's own. Callers hold z.mu.
-func (z *zone) checkForwardLocked(msg *protocol.Message) error {
-	a := msg.Alert
-	if a.IsRoot() {
-		for _, r := range z.roots {
-			if digestOf(r) == a.Via.Digest {
-				return errDuplicateShare
-			}
+// sharedLocked reports whether a root with share digest d is in the zone
+// (core.Rules.Check refuses a second crossing). Callers hold z.mu.
+func (z *zone) sharedLocked(d protocol.Digest) bool {
+	for _, r := range z.roots {
+		if digestOf(r) == d {
+			return true
 		}
 	}
-	if z.linkRates == nil {
-		z.linkRates = map[protocol.LinkID][]time.Time{}
-	}
-	from := a.Sent.Add(-protocol.RateWindow)
-	n := 0
-	for _, t := range z.linkRates[a.Via.Link] {
-		if t.After(from) && !t.After(a.Sent) {
-			n++
-		}
-	}
-	if n >= protocol.MaxLinkMessages {
-		return fmt.Errorf("%w: link %s", errRateLimit, a.Via.Link)
-	}
-	z.linkRates[a.Via.Link] = append(slices.DeleteFunc(z.linkRates[a.Via.Link], func(t time.Time) bool {
-		return !t.After(a.Sent.Add(-2 * protocol.RateWindow))
-	}), a.Sent)
-	return nil
+	return false
 }
 
 // digestOf names a root on every link: the digest it came with, or the

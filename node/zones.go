@@ -16,6 +16,7 @@ import (
 
 	"lookout/crypto"
 	"lookout/node/api"
+	core "lookout/node/internal/zone"
 	"lookout/node/store"
 	"lookout/protocol"
 )
@@ -69,8 +70,7 @@ type zone struct {
 	gov       map[protocol.AlertID]*govMsg
 	roster    protocol.Roster
 	pubkeys   map[crypto.MemberID]*crypto.PublicKey
-	rates     map[crypto.MemberID]*rate
-	grants    map[crypto.MemberID]grant
+	rules     core.Rules // superseded certificates, rate limits
 	removed   bool
 	roots     map[protocol.AlertID]*protocol.Message   // sightings and callouts
 	updates   map[protocol.AlertID][]*protocol.Message // by the alert they refer to
@@ -79,8 +79,7 @@ type zone struct {
 	watchers  map[chan api.Alert]struct{}
 	announced time.Time // last own member announcement
 	// Linked zones (links.go): folded with the roster; forwarded messages per link.
-	links     map[protocol.LinkID]*protocol.Link
-	linkRates map[protocol.LinkID][]time.Time
+	links map[protocol.LinkID]*protocol.Link
 }
 
 const watchBuffer = 256
@@ -136,7 +135,7 @@ func newZone(rec zoneRecord, self *crypto.Identity, now time.Time) (*zone, error
 		roots: map[protocol.AlertID]*protocol.Message{}, updates: map[protocol.AlertID][]*protocol.Message{},
 		seen: map[protocol.AlertID]bool{}, watchers: map[chan api.Alert]struct{}{}, envs: map[protocol.AlertID]stored{},
 		epochs: map[uint32]crypto.ZoneSecret{}, gov: map[protocol.AlertID]*govMsg{},
-		pubkeys: map[crypto.MemberID]*crypto.PublicKey{}, rates: map[crypto.MemberID]*rate{}}
+		pubkeys: map[crypto.MemberID]*crypto.PublicKey{}}
 	var err error
 	if z.id, err = protocol.ParseZoneID(rec.ID); err != nil {
 		return nil, fmt.Errorf("zone %q: %w", rec.Name, err)
