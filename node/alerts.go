@@ -218,7 +218,7 @@ func (n *Node) Alerts(zoneRef string) ([]api.Alert, error) {
 	defer z.mu.Unlock()
 	out := []api.Alert{}
 	for _, c := range n.cardsLocked(z) {
-		v := c.view
+		v := c.View
 		if v.State == string(protocol.StateCleared) || v.State == string(protocol.StateExpired) {
 			continue
 		}

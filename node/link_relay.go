@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 
@@ -109,10 +108,10 @@ func (n *Node) reconcile(ctx context.Context, z *zone, target protocol.AlertID) 
 	if ok {
 		// The card's ID (its incident's first sighting, or the callout)
 		// names it on every link.
-		if id, err := protocol.ParseAlertID(c.view.ID); err == nil {
+		if id, err := protocol.ParseAlertID(c.View.ID); err == nil {
 			root = z.roots[id]
 		}
-		for _, id := range c.roots {
+		for _, id := range c.Roots {
 			m := z.roots[id]
 			for _, u := range z.updates[id] {
 				if u.Alert.Kind == protocol.KindShare && !z.roster.Removed(u.Alert.Sender) && u.Alert.Status == m.Alert.Status {
@@ -125,7 +124,7 @@ func (n *Node) reconcile(ctx context.Context, z *zone, target protocol.AlertID) 
 	if !ok || root == nil || len(mine) == 0 {
 		return
 	}
-	v := c.view
+	v := c.View
 	state := protocol.State(v.State)
 	live := state != protocol.StateExpired && state != protocol.StateCleared
 	from := protocol.LinkID{}
@@ -205,12 +204,7 @@ func originOf(root *protocol.Message, l *protocol.Link) string {
 
 // cardOfLocked returns the card id belongs to. Callers hold z.mu.
 func (n *Node) cardOfLocked(z *zone, id protocol.AlertID) (card, bool) {
-	for _, c := range n.cardsLocked(z) {
-		if slices.Contains(c.roots, id) {
-			return c, true
-		}
-	}
-	return card{}, false
+	return z.alertsLocked().CardOf(id, n.now())
 }
 
 // content builds the alert template to endorse: what the view shows, of

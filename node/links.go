@@ -9,7 +9,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/peerstore"
 
 	"lookout/crypto"
-	"lookout/node/api"
 	"lookout/protocol"
 )
 
@@ -130,42 +129,4 @@ func digestOf(m *protocol.Message) protocol.Digest {
 		return m.Alert.Via.Digest
 	}
 	return protocol.ShareDigest(m.ID)
-}
-
-// linkViewLocked adds what links say to an alert's view: the link it
-// came over and the responder totals of linked zones. Callers hold z.mu.
-func (n *Node) linkViewLocked(z *zone, root *protocol.Message, ups []*protocol.Message, out *api.Alert) {
-	if v := root.Alert.Via; v != nil {
-		if l := z.links[v.Link]; l != nil {
-			out.Via = l.Peer
-		}
-		out.Origin = v.Origin
-	}
-	if root.Alert.Kind != protocol.KindCallout || out.Responders == nil {
-		return
-	}
-	latest := map[protocol.LinkID]*protocol.Message{}
-	for _, u := range ups {
-		a := u.Alert
-		if a.Kind != protocol.KindTally || a.Ref != root.ID || a.Via == nil || z.roster.Removed(a.Sender) {
-			continue
-		}
-		if p := latest[a.Via.Link]; p == nil || a.Via.At.After(p.Alert.Via.At) || (a.Via.At.Equal(p.Alert.Via.At) && a.Sent.After(p.Alert.Sent)) {
-			latest[a.Via.Link] = u
-		}
-	}
-	if len(latest) == 0 {
-		return
-	}
-	linked := &api.Responders{}
-	for _, u := range latest {
-		t := u.Alert.Tally
-		linked.EnRoute += int(t.EnRoute)
-		linked.OnScene += int(t.OnScene)
-		linked.Cannot += int(t.Cannot)
-	}
-	out.LinkedResponders = linked
-	out.Responders.EnRoute += linked.EnRoute
-	out.Responders.OnScene += linked.OnScene
-	out.Responders.Cannot += linked.Cannot
 }

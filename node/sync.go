@@ -215,10 +215,10 @@ func (n *Node) syncSetLocked(z *zone, epoch uint32, now time.Time) []syncItem {
 	})
 	live := map[protocol.AlertID]bool{}
 	for _, c := range n.cardsLocked(z) {
-		if c.view.State == string(protocol.StateCleared) || c.view.State == string(protocol.StateExpired) {
+		if c.View.State == string(protocol.StateCleared) || c.View.State == string(protocol.StateExpired) {
 			continue
 		}
-		for _, r := range c.roots {
+		for _, r := range c.Roots {
 			live[r] = true
 			for _, u := range z.updates[r] {
 				live[u.ID] = true

@@ -391,8 +391,8 @@ func (n *Node) storeBatch(batch []admitted) {
 		z.mu.Lock()
 		var views []api.Alert
 		for _, c := range n.cardsLocked(z) {
-			if slices.ContainsFunc(c.roots, func(id protocol.AlertID) bool { return targets[id] }) {
-				views = append(views, c.view)
+			if slices.ContainsFunc(c.Roots, func(id protocol.AlertID) bool { return targets[id] }) {
+				views = append(views, c.View)
 			}
 		}
 		watchers := make([]chan api.Alert, 0, len(z.watchers))
@@ -413,117 +413,25 @@ func (n *Node) storeBatch(batch []admitted) {
 	}
 }
 
-// viewOfLocked returns the card alert id belongs to: its incident for a
-// sighting, itself for a callout. Callers hold z.mu.
+// alertsLocked lends the zone's alert state to the zone core's views.
+// Callers hold z.mu.
+func (z *zone) alertsLocked() core.Alerts {
+	return core.Alerts{ZoneID: z.rec.ID, ZoneName: z.rec.Name, Roots: z.roots, Updates: z.updates,
+		Settings: z.settings, Roster: &z.roster, Links: z.links}
+}
+
+// card is one alert as shown (core.Card).
+type card = core.Card
+
+// viewOfLocked returns the view of the card alert id belongs to. Callers
+// hold z.mu.
 func (n *Node) viewOfLocked(z *zone, id protocol.AlertID) (api.Alert, bool) {
-	for _, c := range n.cardsLocked(z) {
-		if slices.Contains(c.roots, id) {
-			return c.view, true
-		}
-	}
-	return api.Alert{}, false
+	c, ok := z.alertsLocked().CardOf(id, n.now())
+	return c.View, ok
 }
 
-// card is one alert as shown: an incident of sightings, or a callout.
-type card struct {
-	roots []protocol.AlertID // every root message folded into it
-	view  api.Alert
-}
-
-// cardsLocked folds the zone's alerts into cards. Sightings are grouped
-// into incidents; a report that came after its incident ended starts a new
-// one. Cards with nothing left that counts are dropped. Callers hold z.mu.
-func (n *Node) cardsLocked(z *zone) []card {
-	var sightings []*protocol.Message
-	var out []card
-	for _, m := range z.roots {
-		if m.Alert.Kind == protocol.KindSighting {
-			sightings = append(sightings, m)
-		} else if v, ok := n.viewLocked(z, []*protocol.Message{m}); ok {
-			out = append(out, card{roots: []protocol.AlertID{m.ID}, view: v})
-		}
-	}
-	queue := protocol.Incidents(sightings, protocol.IncidentWindow)
-	for len(queue) > 0 {
-		g := queue[0]
-		queue = queue[1:]
-		v, ok := n.viewLocked(z, g)
-		var in, rest []*protocol.Message
-		for _, m := range g {
-			if ok && slices.Contains(v.Sightings, m.ID.String()) {
-				in = append(in, m)
-			} else {
-				rest = append(rest, m)
-			}
-		}
-		if ok {
-			c := card{view: v}
-			for _, m := range in {
-				c.roots = append(c.roots, m.ID)
-			}
-			out = append(out, c)
-		}
-		if len(rest) > 0 && len(rest) < len(g) {
-			queue = append(queue, protocol.Incidents(rest, protocol.IncidentWindow)...)
-		}
-	}
-	return out
-}
-
-// viewLocked folds an incident (or a callout) and the updates that refer
-// to it into its view. Callers hold z.mu.
-func (n *Node) viewLocked(z *zone, roots []*protocol.Message) (api.Alert, bool) {
-	var ups []*protocol.Message
-	for _, r := range roots {
-		ups = append(ups, z.updates[r.ID]...)
-	}
-	v := protocol.Fold(roots, ups, z.settings, z.roster.Removed, n.now())
-	root := v.Root
-	if root == nil {
-		return api.Alert{}, false // nothing in it counts (e.g. its sender was removed)
-	}
-	a := v.Current
-	out := api.Alert{
-		ID: v.Incident.String(), Zone: z.rec.ID, ZoneName: z.rec.Name, Kind: a.Kind.String(), State: string(v.State),
-		Sent: root.Alert.Sent, Expires: v.Expires, Exercise: a.Exercise(), Sender: root.Alert.Sender.String(), SenderRole: root.Role.String(),
-		Where: a.Area,
-	}
-	switch a.Kind {
-	case protocol.KindSighting:
-		out.What, out.Size, out.Activity, out.Uniform, out.Equipment = a.What, int(a.Size), a.Activity, a.Uniform, a.Equipment
-		if !a.Observed.IsZero() {
-			t := a.Observed
-			out.Observed = &t
-		}
-		c := len(v.Confirmers)
-		out.Confirmations = &c
-		out.Verified = v.Verified
-		out.Incident = v.Incident.String()
-		for _, id := range v.Sightings {
-			out.Sightings = append(out.Sightings, id.String())
-		}
-		for _, m := range v.VerifiedBy {
-			out.VerifiedBy = append(out.VerifiedBy, m.String())
-		}
-	case protocol.KindCallout:
-		out.Title, out.When, out.Need, out.Needed, out.Bring, out.Rights = a.Title, a.When, int(a.Need), int(a.Need), a.Bring, a.Rights
-		out.Cosigned = len(v.Cosigners) > 0
-		for _, m := range v.Cosigners {
-			out.Cosigners = append(out.Cosigners, m.String())
-		}
-		out.Responders = &api.Responders{
-			EnRoute: v.Count(protocol.ResponseEnRoute),
-			OnScene: v.Count(protocol.ResponseOnScene),
-			Cannot:  v.Count(protocol.ResponseCannot),
-		}
-	}
-	if v.Clear != nil {
-		out.ClearReason = v.Clear.Alert.Reason.String()
-		out.ClearNote = v.Clear.Alert.Note
-	}
-	n.linkViewLocked(z, root, ups, &out) // linked zones (links.go)
-	return out, true
-}
+// cardsLocked folds the zone's alerts into cards. Callers hold z.mu.
+func (n *Node) cardsLocked(z *zone) []card { return z.alertsLocked().Cards(n.now()) }
 
 // zoneByName finds a zone by ID or name. Callers hold n.mu.
 func (n *Node) zoneLocked(ref string) (*zone, error) {
@@ -757,12 +665,12 @@ func (n *Node) prune(z *zone, now time.Time, ended bool) []protocol.AlertID {
 	}
 	if ended {
 		for _, c := range n.cardsLocked(z) {
-			if c.view.State != string(protocol.StateCleared) && c.view.State != string(protocol.StateExpired) {
+			if c.View.State != string(protocol.StateCleared) && c.View.State != string(protocol.StateExpired) {
 				continue
 			}
 			var ids []protocol.AlertID
 			last := time.Time{}
-			for _, r := range c.roots {
+			for _, r := range c.Roots {
 				ids = append(ids, r)
 				last = later(last, z.roots[r].Alert.Sent)
 				for _, u := range z.updates[r] {
@@ -770,7 +678,7 @@ func (n *Node) prune(z *zone, now time.Time, ended bool) []protocol.AlertID {
 					last = later(last, u.Alert.Sent)
 				}
 			}
-			if last.Before(cutoff) && (c.view.Expires.IsZero() || c.view.Expires.Before(cutoff) || c.view.State == string(protocol.StateCleared)) {
+			if last.Before(cutoff) && (c.View.Expires.IsZero() || c.View.Expires.Before(cutoff) || c.View.State == string(protocol.StateCleared)) {
 				for _, id := range ids {
 					gone[id] = true
 				}
