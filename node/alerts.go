@@ -96,7 +96,7 @@ func (n *Node) Callout(ctx context.Context, req api.CalloutRequest) (api.Alert, 
 	if err != nil {
 		return api.Alert{}, err
 	}
-	if err := n.requireOrganizer(z, "issue callouts"); err != nil {
+	if err := z.requireOrganizer("issue callouts"); err != nil {
 		return api.Alert{}, err
 	}
 	if err := checkCount("need", req.Need); err != nil {
@@ -201,7 +201,7 @@ func (n *Node) Clear(ctx context.Context, alertID, reason string) (api.Alert, er
 func (n *Node) view(z *zone, id protocol.AlertID) (api.Alert, error) {
 	z.mu.Lock()
 	defer z.mu.Unlock()
-	v, ok := n.viewOfLocked(z, id)
+	v, ok := z.viewOfLocked(id, n.now())
 	if !ok {
 		return api.Alert{}, fmt.Errorf("%w: alert %s", api.ErrNotFound, id)
 	}
@@ -217,7 +217,7 @@ func (n *Node) Alerts(zoneRef string) ([]api.Alert, error) {
 	z.mu.Lock()
 	defer z.mu.Unlock()
 	out := []api.Alert{}
-	for _, c := range n.cardsLocked(z) {
+	for _, c := range z.cardsLocked(n.now()) {
 		v := c.View
 		if v.State == string(protocol.StateCleared) || v.State == string(protocol.StateExpired) {
 			continue
@@ -283,7 +283,7 @@ func (n *Node) UpdateCallout(ctx context.Context, req api.CalloutUpdateRequest) 
 	if root.Alert.Kind != protocol.KindCallout {
 		return api.Alert{}, fmt.Errorf("%w: %s is a %s; only callouts are updated", api.ErrInvalid, root.ID, root.Alert.Kind)
 	}
-	if err := n.requireOrganizer(z, "update callouts"); err != nil {
+	if err := z.requireOrganizer("update callouts"); err != nil {
 		return api.Alert{}, err
 	}
 	if err := checkCount("need", req.Need); err != nil {
@@ -326,7 +326,7 @@ func (n *Node) Cosign(ctx context.Context, alertID string) (api.Alert, error) {
 	if root.Alert.Kind != protocol.KindCallout {
 		return api.Alert{}, fmt.Errorf("%w: %s is a %s; only callouts are co-signed", api.ErrInvalid, root.ID, root.Alert.Kind)
 	}
-	if err := n.requireOrganizer(z, "co-sign callouts"); err != nil {
+	if err := z.requireOrganizer("co-sign callouts"); err != nil {
 		return api.Alert{}, err
 	}
 	if root.Alert.Sender == n.id.ID() {

@@ -241,7 +241,7 @@ func (z *zone) findMemberLocked(ref string) (*protocol.MemberInfo, error) {
 	return found, nil
 }
 
-func (n *Node) requireOrganizer(z *zone, what string) error {
+func (z *zone) requireOrganizer(what string) error {
 	z.mu.Lock()
 	role, removed := z.role, z.removed
 	z.mu.Unlock()
@@ -264,7 +264,7 @@ func (n *Node) Promote(ctx context.Context, zoneRef, memberRef, roleName string)
 	if err != nil {
 		return api.Member{}, err
 	}
-	if err := n.requireOrganizer(z, "promote members"); err != nil {
+	if err := z.requireOrganizer("promote members"); err != nil {
 		return api.Member{}, err
 	}
 	z.mu.Lock()
@@ -307,7 +307,7 @@ func (n *Node) Remove(ctx context.Context, zoneRef, memberRef string) (api.Remov
 	if err != nil {
 		return api.RemoveResult{}, err
 	}
-	if err := n.requireOrganizer(z, "remove members"); err != nil {
+	if err := z.requireOrganizer("remove members"); err != nil {
 		return api.RemoveResult{}, err
 	}
 	z.mu.Lock()
@@ -409,7 +409,7 @@ func (n *Node) SetSettings(ctx context.Context, req api.SettingsRequest) (api.Se
 	if err != nil {
 		return api.Settings{}, err
 	}
-	if err := n.requireOrganizer(z, "change zone settings"); err != nil {
+	if err := z.requireOrganizer("change zone settings"); err != nil {
 		return api.Settings{}, err
 	}
 	z.mu.Lock()

@@ -115,7 +115,7 @@ func (n *Node) Invite(_ context.Context, req api.InviteRequest) (api.InviteRespo
 	if err != nil {
 		return api.InviteResponse{}, err
 	}
-	if err := n.requireOrganizer(z, "invite"); err != nil {
+	if err := z.requireOrganizer("invite"); err != nil {
 		return api.InviteResponse{}, err
 	}
 	if st := z.snapshot(); len(st.chain) >= protocol.MaxChainLen {

@@ -21,7 +21,7 @@ func (n *Node) LinkOffer(ctx context.Context, req api.LinkOfferRequest) (api.Lin
 	if err != nil {
 		return api.LinkOffer{}, err
 	}
-	if err := n.requireOrganizer(z, "link zones"); err != nil {
+	if err := z.requireOrganizer("link zones"); err != nil {
 		return api.LinkOffer{}, err
 	}
 	name, err := linkName(req.Name, z.rec.Name)
@@ -89,7 +89,7 @@ func (n *Node) AcceptLink(ctx context.Context, req api.AcceptLinkRequest) (api.L
 	if err != nil {
 		return api.Link{}, err
 	}
-	if err := n.requireOrganizer(z, "link zones"); err != nil {
+	if err := z.requireOrganizer("link zones"); err != nil {
 		return api.Link{}, err
 	}
 	o, err := protocol.ParseLinkCode(req.Code)
@@ -225,7 +225,7 @@ func (n *Node) Unlink(ctx context.Context, zoneRef, linkRef string) (api.Link, e
 	if err != nil {
 		return api.Link{}, err
 	}
-	if err := n.requireOrganizer(z, "end links"); err != nil {
+	if err := z.requireOrganizer("end links"); err != nil {
 		return api.Link{}, err
 	}
 	z.mu.Lock()

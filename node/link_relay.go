@@ -100,7 +100,7 @@ func (n *Node) reconcile(ctx context.Context, z *zone, target protocol.AlertID) 
 	defer n.links.mu.Unlock()
 	z.mu.Lock()
 	mine := n.myLinksLocked(z)
-	c, ok := n.cardOfLocked(z, target)
+	c, ok := z.alertsLocked().CardOf(target, n.now())
 	var root *protocol.Message
 	var hops uint8
 	var share bool
@@ -200,11 +200,6 @@ func originOf(root *protocol.Message, l *protocol.Link) string {
 		return root.Alert.Via.Origin
 	}
 	return l.Name
-}
-
-// cardOfLocked returns the card id belongs to. Callers hold z.mu.
-func (n *Node) cardOfLocked(z *zone, id protocol.AlertID) (card, bool) {
-	return z.alertsLocked().CardOf(id, n.now())
 }
 
 // content builds the alert template to endorse: what the view shows, of

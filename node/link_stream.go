@@ -198,7 +198,7 @@ func (n *Node) acceptHello(ctx context.Context, z *zone, l *protocol.Link, paylo
 	if l.OfferedBy != n.id.ID() {
 		return fmt.Errorf("%w: this node did not make the offer", protocol.ErrLinkWrongEnd)
 	}
-	if err := n.requireOrganizer(z, "link zones"); err != nil {
+	if err := z.requireOrganizer("link zones"); err != nil {
 		return err
 	}
 	h, pk, err := protocol.ParseLinkHello(l.ID, payload)
@@ -233,7 +233,7 @@ func (n *Node) relay(ctx context.Context, z *zone, l *protocol.Link, t *protocol
 	var haveView bool
 	var latest time.Time
 	if root != nil {
-		view, haveView = n.viewOfLocked(z, root.ID)
+		view, haveView = z.viewOfLocked(root.ID, n.now())
 		if root.Alert.Via != nil {
 			latest = root.Alert.Via.At
 		}

@@ -104,7 +104,6 @@ type Node struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
-	mdns    []io.Closer
 	mu      sync.Mutex // guards zones, invites and their files
 	zones   map[protocol.ZoneID]*zone
 	invites map[[protocol.InviteIDSize]byte]*pendingInvite
@@ -191,7 +190,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		return err
 	}
 	n.h.SetStreamHandler(joinProtocol, n.handleJoin)
-	n.h.SetStreamHandler(linkProtocol, n.handleLink) // linked zones (links.go)
+	n.h.SetStreamHandler(linkProtocol, n.handleLink) // linked zones (link_stream.go)
 	n.startSync()
 	if err := n.loadZones(); err != nil {
 		return err

@@ -121,7 +121,7 @@ func (n *Node) syncRound(ctx context.Context, p peer.ID) (more bool, err error) 
 		epoch, secret := z.current()
 		key := secret.SyncKey(epoch)
 		z.mu.Lock()
-		set := n.syncSetLocked(z, epoch, now)
+		set := z.syncSetLocked(epoch, now)
 		z.mu.Unlock()
 		hello.Zones = append(hello.Zones, protocol.SyncZone{
 			Epoch:  epoch,
@@ -200,7 +200,7 @@ type syncItem struct {
 // syncSetLocked returns what a zone offers from epoch on: governance by
 // epoch and time, then the messages of its active alerts (not expired, not
 // cleared) by time. Callers hold z.mu.
-func (n *Node) syncSetLocked(z *zone, epoch uint32, now time.Time) []syncItem {
+func (z *zone) syncSetLocked(epoch uint32, now time.Time) []syncItem {
 	var gov []*govMsg
 	for _, g := range z.gov {
 		if g.msg.Epoch >= epoch {
@@ -214,7 +214,7 @@ func (n *Node) syncSetLocked(z *zone, epoch uint32, now time.Time) []syncItem {
 		return gov[i].msg.Alert.Sent.Before(gov[j].msg.Alert.Sent)
 	})
 	live := map[protocol.AlertID]bool{}
-	for _, c := range n.cardsLocked(z) {
+	for _, c := range z.cardsLocked(now) {
 		if c.View.State == string(protocol.StateCleared) || c.View.State == string(protocol.StateExpired) {
 			continue
 		}
@@ -353,7 +353,7 @@ func (n *Node) handleSync(s network.Stream) {
 			if token := protocol.SyncToken(key, hello.Nonce[:], string(from), string(n.h.ID())); !hmac.Equal(a.Token[:], token[:]) {
 				continue
 			}
-			set := n.syncSetLocked(z, a.Epoch, now)
+			set := z.syncSetLocked(a.Epoch, now)
 			if digest := protocol.SyncDigest(key, hello.Nonce[:], syncIDs(set)); !hmac.Equal(a.Digest[:], digest[:]) {
 				offer = append(offer, set...)
 			}

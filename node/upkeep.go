@@ -70,7 +70,7 @@ func (n *Node) redialLoop() {
 				}
 			}
 			n.rememberPeers(z, seen)
-			n.forget(n.prune(z, n.now(), false))
+			n.forget(z.prune(n.now(), false))
 			// Pull missed governance messages from one zone peer per tick,
 			// in turn, so announcements and rekeys spread even when gossip
 			// missed someone.
@@ -130,7 +130,7 @@ func (n *Node) sweep(now bool) {
 	}
 	n.replay.Prune(t)
 	for _, z := range n.liveZones() {
-		n.forget(n.prune(z, t, true))
+		n.forget(z.prune(t, true))
 	}
 	if _, err := n.st.DeleteExpired(t); err != nil {
 		n.log.Error("delete expired alerts", "err", err)
