@@ -46,8 +46,9 @@ var errNoZone = errors.New("no zone of this node can open it")
 // rules and time window (protocol.Validator), then the replay cache, then
 // the zone's own checks (stale epoch, superseded certificate, rate
 // limits), then the message is marked seen in the replay cache. A replay,
-// or the same alert sealed again, is errDuplicate with the decoded
-// message: checked before the rate limits so duplicates are not counted.
+// or the same alert sealed again, is errDuplicate: checked before the rate
+// limits so duplicates are not counted. The decoded message is returned
+// once it was opened, with or without an error.
 func (n *Node) admitZone(z *zone, env []byte) (*protocol.Message, error) {
 	now := n.now()
 	msg, err := z.val.Validate(env, now)
@@ -61,7 +62,7 @@ func (n *Node) admitZone(z *zone, env []byte) (*protocol.Message, error) {
 	err = z.checkMessage(msg)
 	z.mu.Unlock()
 	if err != nil {
-		return nil, err
+		return msg, err
 	}
 	if !n.replay.Add(msg.ID, msg.Alert.Expires, now) {
 		return msg, errDuplicate
@@ -69,11 +70,13 @@ func (n *Node) admitZone(z *zone, env []byte) (*protocol.Message, error) {
 	return msg, nil
 }
 
-// admit runs env through the door of the zone that can open it.
+// admit runs env through the door of the zone that can open it; another
+// zone is tried only when this one could not open it (a stale epoch of a
+// zone that opened it is a rejection).
 func (n *Node) admit(zones []*zone, env []byte) (admitted, error) {
 	for _, z := range zones {
 		msg, err := n.admitZone(z, env)
-		if errors.Is(err, protocol.ErrUnknownEpoch) || errors.Is(err, protocol.ErrDecrypt) {
+		if msg == nil && (errors.Is(err, protocol.ErrUnknownEpoch) || errors.Is(err, protocol.ErrDecrypt)) {
 			continue
 		}
 		if err != nil {
