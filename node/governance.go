@@ -170,7 +170,7 @@ func (n *Node) switchEpochLocked(z *zone, epoch uint32, secret crypto.ZoneSecret
 	z.epoch = epoch
 	oldTopic, oldSub := z.topic, z.sub
 	z.mu.Unlock()
-	z.rec.Old = append(z.rec.Old, epochSecret{Epoch: oldEpoch, Secret: append([]byte(nil), z.rec.Secret...)})
+	z.rec.Old = append(z.rec.Old, core.EpochSecret{Epoch: oldEpoch, Secret: append([]byte(nil), z.rec.Secret...)})
 	z.rec.Epoch, z.rec.Secret, z.rec.EpochFrom = epoch, append([]byte(nil), secret[:]...), from
 	if err := n.saveZone(z); err != nil {
 		return err

@@ -1,7 +1,6 @@
 package node
 
 import (
-	"fmt"
 	"io"
 	"slices"
 	"sort"
@@ -19,33 +18,9 @@ import (
 // A zone this node is a member of: its stored record, its state, and the
 // views lent to the zone core (node/internal/zone).
 
-// zoneRecord is a zone membership as stored (bucket zones): the one
-// record form of a zone.
-type zoneRecord struct {
-	ID      string    `json:"id"`
-	Name    string    `json:"name"`
-	Epoch   uint32    `json:"epoch"`
-	Secret  []byte    `json:"secret"`
-	Root    []byte    `json:"root"`  // root (founder) public key
-	Chain   [][]byte  `json:"chain"` // this member's certificate chain, leaf first
-	Peers   []string  `json:"peers"` // known members' multiaddrs with /p2p/, for redialling
-	Created time.Time `json:"created"`
-	// Old holds the secrets of earlier epochs, to read governance messages
-	// that members who were offline still need.
-	Old []epochSecret `json:"old,omitempty"`
-	// EpochFrom is the ID of the rekey that set the current epoch.
-	EpochFrom string `json:"epoch_from,omitempty"`
-	// Gov holds the zone's governance envelopes (members, roles, removals,
-	// rekeys, settings): the roster is folded from them.
-	Gov [][]byte `json:"gov,omitempty"`
-	// Removed is set once this member has been removed from the zone.
-	Removed bool `json:"removed,omitempty"`
-}
-
-type epochSecret struct {
-	Epoch  uint32 `json:"epoch"`
-	Secret []byte `json:"secret"`
-}
+// zoneRecord is a zone membership as stored: core.Record, the one record
+// form of a zone.
+type zoneRecord = core.Record
 
 // zone is a zone this node is a member of, with its topic and alerts.
 //
@@ -133,44 +108,13 @@ func newZone(rec zoneRecord, self *crypto.Identity, now time.Time) (*zone, error
 	z := &zone{rec: rec, settings: protocol.DefaultSettings(),
 		roots: map[protocol.AlertID]*protocol.Message{}, updates: map[protocol.AlertID][]*protocol.Message{},
 		seen: map[protocol.AlertID]bool{}, watchers: map[chan api.Alert]struct{}{}, envs: map[protocol.AlertID]stored{},
-		epochs: map[uint32]crypto.ZoneSecret{}, gov: map[protocol.AlertID]*govMsg{},
+		gov:     map[protocol.AlertID]*govMsg{},
 		pubkeys: map[crypto.MemberID]*crypto.PublicKey{}}
-	var err error
-	if z.id, err = protocol.ParseZoneID(rec.ID); err != nil {
-		return nil, fmt.Errorf("zone %q: %w", rec.Name, err)
+	m, err := rec.Open(self.Public(), now)
+	if err != nil {
+		return nil, err
 	}
-	if len(rec.Secret) != crypto.ZoneSecretSize {
-		return nil, fmt.Errorf("zone %q: secret is damaged", rec.Name)
-	}
-	var secret crypto.ZoneSecret
-	copy(secret[:], rec.Secret)
-	z.epoch, z.epochs[rec.Epoch] = rec.Epoch, secret
-	for _, o := range rec.Old {
-		if len(o.Secret) != crypto.ZoneSecretSize {
-			return nil, fmt.Errorf("zone %q: old secret is damaged", rec.Name)
-		}
-		var s crypto.ZoneSecret
-		copy(s[:], o.Secret)
-		z.epochs[o.Epoch] = s
-	}
-	z.removed = rec.Removed
-	if z.root, err = crypto.ParsePublicKey(rec.Root); err != nil {
-		return nil, fmt.Errorf("zone %q: root key: %w", rec.Name, err)
-	}
-	for _, b := range rec.Chain {
-		c, err := protocol.ParseCert(b)
-		if err != nil {
-			return nil, fmt.Errorf("zone %q: certificate: %w", rec.Name, err)
-		}
-		z.chain = append(z.chain, c)
-	}
-	cv := &protocol.ChainVerifier{Zone: z.id, Root: z.root}
-	if z.role, err = cv.Verify(z.chain, now); err != nil {
-		return nil, fmt.Errorf("zone %q: own certificate: %w", rec.Name, err)
-	}
-	if !z.chain.Leaf().Subject.Equal(self.Public()) {
-		return nil, fmt.Errorf("zone %q: certificate belongs to another identity", rec.Name)
-	}
+	z.id, z.root, z.epoch, z.epochs, z.chain, z.role, z.removed = m.Zone, m.Root, m.Epoch, m.Epochs, m.Chain, m.Role, m.Removed
 	z.val = protocol.NewValidator(z.id, z.root, z.key)
 	z.val.Revoked = func(_ [32]byte, m crypto.MemberID) bool {
 		z.mu.Lock()
