@@ -24,7 +24,6 @@ import (
 	"github.com/skip2/go-qrcode"
 
 	"lookout/node/api"
-	"lookout/node/control"
 	"lookout/protocol"
 )
 
@@ -206,10 +205,10 @@ func (u *UI) showJoin() {
 		}, func(err error) {
 			join.Enable()
 			switch {
-			case errors.Is(err, control.ErrInvalid):
+			case errors.Is(err, api.ErrInvalid):
 				u.log.Info("join zone", "err", err)
 				setError(msg, L("join.err.invalid"))
-			case errors.Is(err, control.ErrForbidden):
+			case errors.Is(err, api.ErrForbidden):
 				u.log.Info("join zone", "err", err)
 				setError(msg, L("join.err.refused"))
 			case err != nil:

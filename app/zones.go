@@ -11,7 +11,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"lookout/node/api"
-	"lookout/node/control"
 	"lookout/protocol"
 )
 
@@ -206,11 +205,11 @@ func (u *UI) showCreateZone() {
 func (u *UI) errText(err error) string {
 	u.log.Info("action failed", "err", err)
 	switch {
-	case errors.Is(err, control.ErrForbidden):
+	case errors.Is(err, api.ErrForbidden):
 		return L("err.forbidden")
-	case errors.Is(err, control.ErrInvalid):
+	case errors.Is(err, api.ErrInvalid):
 		return L("err.invalid")
-	case errors.Is(err, control.ErrNotFound):
+	case errors.Is(err, api.ErrNotFound):
 		return L("err.notfound")
 	}
 	return L("err.other")

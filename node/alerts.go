@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"lookout/node/api"
-	"lookout/node/control"
 	"lookout/protocol"
 )
 
@@ -20,7 +19,7 @@ func (n *Node) publish(ctx context.Context, z *zone, a *protocol.Alert) (*protoc
 	a.Zone = z.id
 	st := z.snapshot()
 	if st.removed {
-		return nil, fmt.Errorf("%w: you were removed from zone %q", control.ErrForbidden, z.rec.Name)
+		return nil, fmt.Errorf("%w: you were removed from zone %q", api.ErrForbidden, z.rec.Name)
 	}
 	if err := z.rateHeadroom(n.id.ID(), a.Kind, a.Sent); err != nil {
 		return nil, err
@@ -29,7 +28,7 @@ func (n *Node) publish(ctx context.Context, z *zone, a *protocol.Alert) (*protoc
 	if err != nil {
 		var fe *protocol.FieldError
 		if errors.As(err, &fe) {
-			return nil, fmt.Errorf("%w: %s: %w", control.ErrInvalid, apiField(fe.Field), fe.Err)
+			return nil, fmt.Errorf("%w: %s: %w", api.ErrInvalid, apiField(fe.Field), fe.Err)
 		}
 		return nil, err
 	}
@@ -64,7 +63,7 @@ func (n *Node) newAlert(kind protocol.Kind, exercise bool, ttl time.Duration) *p
 
 func checkCount(name string, v int) error {
 	if v < 0 || v > protocol.MaxCount {
-		return fmt.Errorf("%w: %s must be between 0 and %d", control.ErrInvalid, name, protocol.MaxCount)
+		return fmt.Errorf("%w: %s must be between 0 and %d", api.ErrInvalid, name, protocol.MaxCount)
 	}
 	return nil
 }
@@ -80,7 +79,7 @@ func (n *Node) Report(ctx context.Context, req api.ReportRequest) (api.Alert, er
 	}
 	q, err := protocol.ParseQuick(req.WhatCode, req.UniformCode, req.Vehicles)
 	if err != nil {
-		return api.Alert{}, fmt.Errorf("%w: %w", control.ErrInvalid, err)
+		return api.Alert{}, fmt.Errorf("%w: %w", api.ErrInvalid, err)
 	}
 	// The message lives as long as any zone may keep a sighting; the
 	// sighting itself expires per the zone's settings (protocol.Fold).
@@ -101,7 +100,7 @@ func (n *Node) Callout(ctx context.Context, req api.CalloutRequest) (api.Alert, 
 	if err != nil {
 		return api.Alert{}, err
 	}
-	if err := n.requireOrganizer(z, "issue callouts"); err != nil {
+	if err := z.requireOrganizer("issue callouts"); err != nil {
 		return api.Alert{}, err
 	}
 	if err := checkCount("need", req.Need); err != nil {
@@ -120,7 +119,7 @@ func (n *Node) Callout(ctx context.Context, req api.CalloutRequest) (api.Alert, 
 // update publishes an update referring to root and returns root's view.
 func (n *Node) update(ctx context.Context, z *zone, root *protocol.Message, a *protocol.Alert) (api.Alert, error) {
 	if !n.now().Before(root.Alert.Expires) {
-		return api.Alert{}, fmt.Errorf("%w: alert %s has expired", control.ErrInvalid, root.ID)
+		return api.Alert{}, fmt.Errorf("%w: alert %s has expired", api.ErrInvalid, root.ID)
 	}
 	cur, err := n.view(z, root.ID)
 	if err != nil {
@@ -128,9 +127,9 @@ func (n *Node) update(ctx context.Context, z *zone, root *protocol.Message, a *p
 	}
 	switch protocol.State(cur.State) {
 	case protocol.StateCleared:
-		return api.Alert{}, fmt.Errorf("%w: alert %s has been cleared", control.ErrInvalid, root.ID)
+		return api.Alert{}, fmt.Errorf("%w: alert %s has been cleared", api.ErrInvalid, root.ID)
 	case protocol.StateExpired:
-		return api.Alert{}, fmt.Errorf("%w: alert %s has expired", control.ErrInvalid, root.ID)
+		return api.Alert{}, fmt.Errorf("%w: alert %s has expired", api.ErrInvalid, root.ID)
 	}
 	a.Ref = root.ID
 	if root.Alert.Exercise() {
@@ -149,7 +148,7 @@ func (n *Node) Confirm(ctx context.Context, alertID string) (api.Alert, error) {
 		return api.Alert{}, err
 	}
 	if root.Alert.Kind != protocol.KindSighting {
-		return api.Alert{}, fmt.Errorf("%w: %s is a %s; only sightings are confirmed", control.ErrInvalid, root.ID, root.Alert.Kind)
+		return api.Alert{}, fmt.Errorf("%w: %s is a %s; only sightings are confirmed", api.ErrInvalid, root.ID, root.Alert.Kind)
 	}
 	z.mu.Lock()
 	already := false
@@ -167,14 +166,14 @@ func (n *Node) Confirm(ctx context.Context, alertID string) (api.Alert, error) {
 func (n *Node) Respond(ctx context.Context, alertID, status string) (api.Alert, error) {
 	r, err := protocol.ParseResponse(status)
 	if err != nil {
-		return api.Alert{}, fmt.Errorf("%w: status %q: use enroute, onscene or cannot", control.ErrInvalid, status)
+		return api.Alert{}, fmt.Errorf("%w: status %q: use enroute, onscene or cannot", api.ErrInvalid, status)
 	}
 	z, root, err := n.findAlert(alertID)
 	if err != nil {
 		return api.Alert{}, err
 	}
 	if root.Alert.Kind != protocol.KindCallout {
-		return api.Alert{}, fmt.Errorf("%w: %s is a %s; only callouts are answered", control.ErrInvalid, root.ID, root.Alert.Kind)
+		return api.Alert{}, fmt.Errorf("%w: %s is a %s; only callouts are answered", api.ErrInvalid, root.ID, root.Alert.Kind)
 	}
 	a := n.newAlert(protocol.KindRespond, false, protocol.DefaultUpdateTTL)
 	a.Response = r
@@ -195,7 +194,7 @@ func (n *Node) Clear(ctx context.Context, alertID, reason string) (api.Alert, er
 	case root.Alert.Sender == n.id.ID():
 		a.Reason = protocol.ClearRetracted
 	case root.Alert.Kind == protocol.KindCallout && z.snapshot().role != protocol.RoleOrganizer:
-		return api.Alert{}, fmt.Errorf("%w: only an organizer can end this callout", control.ErrForbidden)
+		return api.Alert{}, fmt.Errorf("%w: only an organizer can end this callout", api.ErrForbidden)
 	case z.snapshot().role == protocol.RoleMember:
 		// A member's "they left": every node shows it as a note on the
 		// incident, none obeys it (protocol.View.Notes); a verifier or
@@ -210,9 +209,9 @@ func (n *Node) Clear(ctx context.Context, alertID, reason string) (api.Alert, er
 func (n *Node) view(z *zone, id protocol.AlertID) (api.Alert, error) {
 	z.mu.Lock()
 	defer z.mu.Unlock()
-	v, ok := n.viewOfLocked(z, id)
+	v, ok := z.viewOfLocked(id, n.now())
 	if !ok {
-		return api.Alert{}, fmt.Errorf("%w: alert %s", control.ErrNotFound, id)
+		return api.Alert{}, fmt.Errorf("%w: alert %s", api.ErrNotFound, id)
 	}
 	return v, nil
 }
@@ -226,8 +225,8 @@ func (n *Node) Alerts(zoneRef string) ([]api.Alert, error) {
 	z.mu.Lock()
 	defer z.mu.Unlock()
 	out := []api.Alert{}
-	for _, c := range n.cardsLocked(z) {
-		v := c.view
+	for _, c := range z.cardsLocked(n.now()) {
+		v := c.View
 		if v.State == string(protocol.StateCleared) || v.State == string(protocol.StateExpired) {
 			continue
 		}
@@ -292,9 +291,9 @@ func (n *Node) UpdateCallout(ctx context.Context, req api.CalloutUpdateRequest) 
 		return api.Alert{}, err
 	}
 	if root.Alert.Kind != protocol.KindCallout {
-		return api.Alert{}, fmt.Errorf("%w: %s is a %s; only callouts are updated", control.ErrInvalid, root.ID, root.Alert.Kind)
+		return api.Alert{}, fmt.Errorf("%w: %s is a %s; only callouts are updated", api.ErrInvalid, root.ID, root.Alert.Kind)
 	}
-	if err := n.requireOrganizer(z, "update callouts"); err != nil {
+	if err := z.requireOrganizer("update callouts"); err != nil {
 		return api.Alert{}, err
 	}
 	if err := checkCount("need", req.Need); err != nil {
@@ -305,7 +304,7 @@ func (n *Node) UpdateCallout(ctx context.Context, req api.CalloutUpdateRequest) 
 		return api.Alert{}, err
 	}
 	if cur.State == string(protocol.StateCleared) || cur.State == string(protocol.StateExpired) {
-		return api.Alert{}, fmt.Errorf("%w: callout %s has ended", control.ErrInvalid, root.ID)
+		return api.Alert{}, fmt.Errorf("%w: callout %s has ended", api.ErrInvalid, root.ID)
 	}
 	pick := func(v, old string) string {
 		if v = strings.TrimSpace(v); v != "" {
@@ -316,7 +315,7 @@ func (n *Node) UpdateCallout(ctx context.Context, req api.CalloutUpdateRequest) 
 	a := n.newAlert(protocol.KindCallout, root.Alert.Exercise(), 0)
 	a.Expires = root.Alert.Expires
 	if !a.Expires.After(a.Sent) {
-		return api.Alert{}, fmt.Errorf("%w: callout %s has expired", control.ErrInvalid, root.ID)
+		return api.Alert{}, fmt.Errorf("%w: callout %s has expired", api.ErrInvalid, root.ID)
 	}
 	a.Title, a.Area, a.When = pick(req.Title, cur.Title), pick(req.Where, cur.Where), pick(req.When, cur.When)
 	a.Bring, a.Rights = pick(req.Bring, cur.Bring), pick(req.Rights, cur.Rights)
@@ -335,20 +334,20 @@ func (n *Node) Cosign(ctx context.Context, alertID string) (api.Alert, error) {
 		return api.Alert{}, err
 	}
 	if root.Alert.Kind != protocol.KindCallout {
-		return api.Alert{}, fmt.Errorf("%w: %s is a %s; only callouts are co-signed", control.ErrInvalid, root.ID, root.Alert.Kind)
+		return api.Alert{}, fmt.Errorf("%w: %s is a %s; only callouts are co-signed", api.ErrInvalid, root.ID, root.Alert.Kind)
 	}
-	if err := n.requireOrganizer(z, "co-sign callouts"); err != nil {
+	if err := z.requireOrganizer("co-sign callouts"); err != nil {
 		return api.Alert{}, err
 	}
 	if root.Alert.Sender == n.id.ID() {
-		return api.Alert{}, fmt.Errorf("%w: a second organizer must co-sign; you sent this callout", control.ErrInvalid)
+		return api.Alert{}, fmt.Errorf("%w: a second organizer must co-sign; you sent this callout", api.ErrInvalid)
 	}
 	cur, err := n.view(z, root.ID)
 	if err != nil {
 		return api.Alert{}, err
 	}
 	if slices.Contains(cur.Cosigners, n.id.ID().String()) {
-		return api.Alert{}, fmt.Errorf("%w: you already co-signed this callout", control.ErrInvalid)
+		return api.Alert{}, fmt.Errorf("%w: you already co-signed this callout", api.ErrInvalid)
 	}
 	return n.update(ctx, z, root, n.newAlert(protocol.KindCosign, false, protocol.DefaultUpdateTTL))
 }

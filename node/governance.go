@@ -2,14 +2,12 @@ package node
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"lookout/crypto"
 	"lookout/node/api"
-	"lookout/node/control"
+	core "lookout/node/internal/zone"
 	"lookout/protocol"
 )
 
@@ -30,45 +28,6 @@ const oldTopicGrace = 2 * time.Minute
 // announceInterval is how often a member re-announces its name and KEM key,
 // so members who joined later learn them.
 const announceInterval = 24 * time.Hour
-
-// rate counts a member's recent sightings and confirms by sent time.
-type rate struct {
-	reports, confirms []time.Time
-}
-
-// allow records a message sent at t and reports whether it is within the
-// zone's limits. Callers hold z.mu.
-func (z *zone) allowRate(member crypto.MemberID, kind protocol.Kind, t time.Time) bool {
-	s := z.roster.Settings
-	r := z.rates[member]
-	if r == nil {
-		r = &rate{}
-		z.rates[member] = r
-	}
-	var list *[]time.Time
-	var limit int
-	switch kind {
-	case protocol.KindSighting:
-		list, limit = &r.reports, s.MaxReports
-	case protocol.KindConfirm:
-		list, limit = &r.confirms, s.MaxConfirms
-	default:
-		return true
-	}
-	from := t.Add(-protocol.RateWindow)
-	n := 0
-	for _, x := range *list {
-		if x.After(from) && !x.After(t) {
-			n++
-		}
-	}
-	if n >= limit {
-		return false
-	}
-	*list = slices.DeleteFunc(*list, func(x time.Time) bool { return !x.After(t.Add(-2 * protocol.RateWindow)) })
-	*list = append(*list, t)
-	return true
-}
 
 // restoreGov rebuilds the roster from the stored governance envelopes,
 // checking each as of the time it was sent.
@@ -93,53 +52,18 @@ func (z *zone) refoldRoster() {
 	z.roster = protocol.FoldRoster(msgs, z.root.ID(), protocol.DefaultSettings())
 	z.settings = z.roster.Settings
 	z.refoldLinks(msgs) // linked zones (links.go)
-	// The latest role grant per member supersedes every other certificate
-	// of that member from the grant's time on.
-	z.grants = map[crypto.MemberID]grant{}
-	for _, m := range msgs {
-		if m.Alert.Kind != protocol.KindRole || m.Role != protocol.RoleOrganizer || m.Alert.Exercise() {
-			continue
-		}
-		c, err := protocol.ParseCert(m.Alert.Cert)
-		if err != nil {
-			continue
-		}
-		id := c.Subject.ID()
-		g, ok := z.grants[id]
-		if !ok || m.Alert.Sent.After(g.sent) || (m.Alert.Sent.Equal(g.sent) && m.ID.String() > g.msg) {
-			z.grants[id] = grant{cert: c.Hash(), sent: m.Alert.Sent, msg: m.ID.String()}
-		}
-	}
+	z.rules.FoldGrants(msgs)
 }
 
-// grant is a member's latest role certificate.
-type grant struct {
-	cert [32]byte
-	sent time.Time
-	msg  string
-}
-
-var errSuperseded = errors.New("certificate superseded by a newer role grant")
-
-// checkMessage applies the node's stateful rules after protocol checks:
-// stale epochs and rate limits. Callers hold z.mu.
+// checkMessage applies the zone's stateful rules after protocol checks
+// (core.Rules.Check). Callers hold z.mu.
 func (z *zone) checkMessage(msg *protocol.Message) error {
-	if msg.Epoch < z.epoch && !msg.Alert.Kind.IsGovernance() {
-		return fmt.Errorf("%w: epoch %d is over (now %d)", protocol.ErrUnknownEpoch, msg.Epoch, z.epoch)
-	}
-	if g, ok := z.grants[msg.Alert.Sender]; ok && msg.Chain.Leaf().Hash() != g.cert && !msg.Alert.Sent.Before(g.sent) {
-		return errSuperseded
-	}
-	if msg.Alert.Via != nil {
-		return z.checkForwardLocked(msg) // linked zones (links.go): per-link limits
-	}
-	if !z.allowRate(msg.Alert.Sender, msg.Alert.Kind, msg.Alert.Sent) {
-		return errRateLimit
-	}
-	return nil
+	return z.rules.Check(msg, z.epoch, z.roster.Settings, z.sharedLocked)
 }
 
-var errRateLimit = errors.New("over the zone's rate limit")
+// errRateLimit is core.ErrRateLimit, also used for the link stream's own
+// limit.
+var errRateLimit = core.ErrRateLimit
 
 // storeGov keeps a governance message and applies what it means for this
 // node: a new role, a removal, a new epoch, new settings.
@@ -249,7 +173,7 @@ func (n *Node) switchEpochLocked(z *zone, epoch uint32, secret crypto.ZoneSecret
 	z.epoch = epoch
 	oldTopic, oldSub := z.topic, z.sub
 	z.mu.Unlock()
-	z.rec.Old = append(z.rec.Old, epochSecret{Epoch: oldEpoch, Secret: append([]byte(nil), z.rec.Secret...)})
+	z.rec.Old = append(z.rec.Old, core.EpochSecret{Epoch: oldEpoch, Secret: append([]byte(nil), z.rec.Secret...)})
 	z.rec.Epoch, z.rec.Secret, z.rec.EpochFrom = epoch, append([]byte(nil), secret[:]...), from
 	if err := n.saveZone(z); err != nil {
 		return err
@@ -296,7 +220,7 @@ func (n *Node) Members(zoneRef string) ([]api.Member, error) {
 	z.mu.Lock()
 	defer z.mu.Unlock()
 	out := []api.Member{}
-	for _, m := range z.membersLocked() {
+	for _, m := range z.roster.Sorted() {
 		out = append(out, api.Member{ID: m.ID.String(), Name: m.Name, Role: m.Role.String(), Removed: m.Removed, CanRekey: m.KEM != nil})
 	}
 	return out, nil
@@ -313,15 +237,15 @@ func (z *zone) findMemberLocked(ref string) (*protocol.MemberInfo, error) {
 	return resolve("member", ref, cs, fmt.Sprintf("see lookout zone members %s", z.rec.Name))
 }
 
-func (n *Node) requireOrganizer(z *zone, what string) error {
+func (z *zone) requireOrganizer(what string) error {
 	z.mu.Lock()
 	role, removed := z.role, z.removed
 	z.mu.Unlock()
 	if removed {
-		return fmt.Errorf("%w: you were removed from zone %q", control.ErrForbidden, z.rec.Name)
+		return fmt.Errorf("%w: you were removed from zone %q", api.ErrForbidden, z.rec.Name)
 	}
 	if role != protocol.RoleOrganizer {
-		return fmt.Errorf("%w: only organizers can %s; you are a %s of zone %q", control.ErrForbidden, what, role, z.rec.Name)
+		return fmt.Errorf("%w: only organizers can %s; you are a %s of zone %q", api.ErrForbidden, what, role, z.rec.Name)
 	}
 	return nil
 }
@@ -330,13 +254,13 @@ func (n *Node) requireOrganizer(z *zone, what string) error {
 func (n *Node) Promote(ctx context.Context, zoneRef, memberRef, roleName string) (api.Member, error) {
 	role, err := protocol.ParseRole(roleName)
 	if err != nil || role == protocol.RoleMember {
-		return api.Member{}, fmt.Errorf("%w: role %q: use verifier or organizer", control.ErrInvalid, roleName)
+		return api.Member{}, fmt.Errorf("%w: role %q: use verifier or organizer", api.ErrInvalid, roleName)
 	}
 	z, err := n.zone(zoneRef)
 	if err != nil {
 		return api.Member{}, err
 	}
-	if err := n.requireOrganizer(z, "promote members"); err != nil {
+	if err := z.requireOrganizer("promote members"); err != nil {
 		return api.Member{}, err
 	}
 	z.mu.Lock()
@@ -351,13 +275,13 @@ func (n *Node) Promote(ctx context.Context, zoneRef, memberRef, roleName string)
 		return api.Member{}, err
 	}
 	if m.Removed {
-		return api.Member{}, fmt.Errorf("%w: %s was removed from the zone", control.ErrInvalid, memberRef)
+		return api.Member{}, fmt.Errorf("%w: %s was removed from the zone", api.ErrInvalid, memberRef)
 	}
 	if pk == nil {
-		return api.Member{}, fmt.Errorf("%w: this node has not seen %s's key yet; try again after they have sent something", control.ErrInvalid, memberRef)
+		return api.Member{}, fmt.Errorf("%w: this node has not seen %s's key yet; try again after they have sent something", api.ErrInvalid, memberRef)
 	}
 	if chainLen >= protocol.MaxChainLen {
-		return api.Member{}, fmt.Errorf("%w: your certificate chain is too deep to grant roles; ask an organizer closer to the founder", control.ErrForbidden)
+		return api.Member{}, fmt.Errorf("%w: your certificate chain is too deep to grant roles; ask an organizer closer to the founder", api.ErrForbidden)
 	}
 	now := n.now()
 	c, err := protocol.IssueCert(n.id, z.id, pk, role, now, now.Add(protocol.DefaultCertTTL))
@@ -379,7 +303,7 @@ func (n *Node) Remove(ctx context.Context, zoneRef, memberRef string) (api.Remov
 	if err != nil {
 		return api.RemoveResult{}, err
 	}
-	if err := n.requireOrganizer(z, "remove members"); err != nil {
+	if err := z.requireOrganizer("remove members"); err != nil {
 		return api.RemoveResult{}, err
 	}
 	z.mu.Lock()
@@ -390,11 +314,11 @@ func (n *Node) Remove(ctx context.Context, zoneRef, memberRef string) (api.Remov
 	}
 	switch {
 	case m.ID == n.id.ID():
-		return api.RemoveResult{}, fmt.Errorf("%w: you cannot remove yourself", control.ErrInvalid)
+		return api.RemoveResult{}, fmt.Errorf("%w: you cannot remove yourself", api.ErrInvalid)
 	case m.ID == z.root.ID():
-		return api.RemoveResult{}, fmt.Errorf("%w: the zone's founder cannot be removed", control.ErrForbidden)
+		return api.RemoveResult{}, fmt.Errorf("%w: the zone's founder cannot be removed", api.ErrForbidden)
 	case m.Removed:
-		return api.RemoveResult{}, fmt.Errorf("%w: %s was already removed", control.ErrInvalid, memberRef)
+		return api.RemoveResult{}, fmt.Errorf("%w: %s was already removed", api.ErrInvalid, memberRef)
 	}
 	a := n.newAlert(protocol.KindRemove, false, protocol.MaxLifetime)
 	a.Subject = m.ID
@@ -481,7 +405,7 @@ func (n *Node) SetSettings(ctx context.Context, req api.SettingsRequest) (api.Se
 	if err != nil {
 		return api.Settings{}, err
 	}
-	if err := n.requireOrganizer(z, "change zone settings"); err != nil {
+	if err := z.requireOrganizer("change zone settings"); err != nil {
 		return api.Settings{}, err
 	}
 	z.mu.Lock()
@@ -508,13 +432,13 @@ func (n *Node) SetSettings(ctx context.Context, req api.SettingsRequest) (api.Se
 	if req.AutoShare != nil {
 		v, err := protocol.ParseAutoShare(*req.AutoShare)
 		if err != nil {
-			return api.Settings{}, fmt.Errorf("%w: auto-share %q: use verified, callouts, all or none", control.ErrInvalid, *req.AutoShare)
+			return api.Settings{}, fmt.Errorf("%w: auto-share %q: use verified, callouts, all or none", api.ErrInvalid, *req.AutoShare)
 		}
 		s.AutoShare = v
 	}
 	a := n.newAlert(protocol.KindSettings, false, protocol.MaxLifetime)
 	if s.Corroborations < 1 || s.Corroborations > protocol.MaxQuorum || s.MaxReports < 1 || s.MaxReports > protocol.MaxRateLimit || s.MaxConfirms < 1 || s.MaxConfirms > protocol.MaxRateLimit {
-		return api.Settings{}, fmt.Errorf("%w: quorum must be 1 to %d and rate limits 1 to %d", control.ErrInvalid, protocol.MaxQuorum, protocol.MaxRateLimit)
+		return api.Settings{}, fmt.Errorf("%w: quorum must be 1 to %d and rate limits 1 to %d", api.ErrInvalid, protocol.MaxQuorum, protocol.MaxRateLimit)
 	}
 	a.Settings = s.Wire()
 	if _, err := n.publish(ctx, z, a); err != nil {
@@ -550,27 +474,5 @@ func settingsView(s protocol.Settings) api.Settings {
 func (z *zone) rateHeadroom(member crypto.MemberID, kind protocol.Kind, t time.Time) error {
 	z.mu.Lock()
 	defer z.mu.Unlock()
-	s := z.roster.Settings
-	r := z.rates[member]
-	if r == nil {
-		return nil
-	}
-	list, limit, what := r.reports, s.MaxReports, "reports"
-	switch kind {
-	case protocol.KindSighting:
-	case protocol.KindConfirm:
-		list, limit, what = r.confirms, s.MaxConfirms, "confirmations"
-	default:
-		return nil
-	}
-	n := 0
-	for _, x := range list {
-		if x.After(t.Add(-protocol.RateWindow)) && !x.After(t) {
-			n++
-		}
-	}
-	if n >= limit {
-		return fmt.Errorf("%w: this zone allows %d %s per member per %s; wait a few minutes", control.ErrForbidden, limit, what, protocol.RateWindow)
-	}
-	return nil
+	return z.rules.Headroom(member, kind, t, z.roster.Settings)
 }

@@ -54,7 +54,7 @@ func startNetLogged(t *testing.T, ctx context.Context, logs []*syncBuf, clocks .
 		if err != nil {
 			t.Fatal(err)
 		}
-		n := &node.Node{Home: home, Secret: sim.Secret, StoreOptions: sim.StoreOptions, Host: h, NoControl: true, Now: c.Now,
+		n := &node.Node{Home: home, Secret: sim.Secret, StoreOptions: sim.StoreOptions, Host: h, Now: c.Now,
 			Logger: slog.New(slog.NewTextHandler(logs[i], nil))}
 		if err := n.Start(ctx); err != nil {
 			t.Fatal(err)

@@ -69,9 +69,7 @@ type InitOptions struct {
 }
 
 // Init creates the encrypted store in home with a new member identity and
-// returns the member ID. It refuses to overwrite an existing one. A home
-// left by a version that kept plain files is imported, then those files
-// are shredded.
+// returns the member ID. It refuses to overwrite an existing one.
 func Init(home string, opt InitOptions) (string, error) {
 	if err := checkName(opt.Name); err != nil {
 		return "", err
@@ -93,25 +91,13 @@ func Init(home string, opt InitOptions) (string, error) {
 		return "", fmt.Errorf("create store: %w", err)
 	}
 	defer st.Close()
-	var id *crypto.Identity
-	if hasLegacy(home) {
-		if id, err = importLegacy(home, st); err != nil {
-			store.Wipe(home)
-			return "", err
-		}
-	} else {
-		if id, err = newIdentity(st, opt.Name); err != nil {
-			store.Wipe(home)
-			return "", err
-		}
+	id, err := newIdentity(st, opt.Name)
+	if err != nil {
+		store.Wipe(home)
+		return "", err
 	}
 	if err := st.Close(); err != nil {
 		return "", fmt.Errorf("close store: %w", err)
-	}
-	if hasLegacy(home) {
-		if err := shredLegacy(home); err != nil {
-			return "", err
-		}
 	}
 	return id.ID().String(), nil
 }
@@ -139,16 +125,13 @@ func newIdentity(st *store.Store, name string) (*crypto.Identity, error) {
 }
 
 // Initialized reports whether home holds a Lookout profile, locked or not.
-func Initialized(home string) bool { return store.Exists(home) || hasLegacy(home) }
+func Initialized(home string) bool { return store.Exists(home) }
 
 // Wipe destroys the profile in home without its secret: keys first, so the
 // store is unreadable within milliseconds, then every file. A node running
 // in this process on home stops using it at once.
 func Wipe(home string) error {
 	err := store.Wipe(home)
-	if lerr := shredLegacy(home); err == nil {
-		err = lerr
-	}
 	os.Remove(SocketPath(home))
 	return err
 }
@@ -168,9 +151,6 @@ func openStore(home string, secret store.Secret, opt store.Options) (*store.Stor
 		return nil, err
 	}
 	if !store.Exists(home) {
-		if hasLegacy(home) {
-			return nil, fmt.Errorf("home %s holds an unencrypted profile from an earlier version; run `lookout --home %s init` to encrypt it", home, home)
-		}
 		return nil, fmt.Errorf("%w %s; create one with: lookout --home %s init", ErrNoIdentity, home, home)
 	}
 	st, err := store.Open(home, secret, opt)

@@ -26,7 +26,7 @@ func TestUnsafeHomeRefused(t *testing.T) {
 			if err := os.Chmod(home, mode); err != nil {
 				t.Fatal(err)
 			}
-			n := &node.Node{Home: home, Secret: sim.Secret, StoreOptions: sim.StoreOptions, NoControl: true, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}}
+			n := &node.Node{Home: home, Secret: sim.Secret, StoreOptions: sim.StoreOptions, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}}
 			err := n.Start(ctx)
 			n.Close()
 			if !errors.Is(err, node.ErrUnsafeHome) || !strings.Contains(err.Error(), "chmod 700 "+home) || strings.Contains(err.Error(), "\n") {
@@ -60,7 +60,7 @@ func TestForeignHomeRefused(t *testing.T) {
 	if err := os.Chown(home, 4242, 4242); err != nil {
 		t.Fatal(err)
 	}
-	n := &node.Node{Home: home, Secret: sim.Secret, StoreOptions: sim.StoreOptions, NoControl: true}
+	n := &node.Node{Home: home, Secret: sim.Secret, StoreOptions: sim.StoreOptions}
 	err := n.Start(testContext(t))
 	n.Close()
 	if !errors.Is(err, node.ErrUnsafeHome) || !strings.Contains(err.Error(), "belongs to user 4242") {

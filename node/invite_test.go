@@ -10,7 +10,6 @@ import (
 
 	"lookout/node"
 	"lookout/node/api"
-	"lookout/node/control"
 	"lookout/node/sim"
 	lp "lookout/protocol"
 )
@@ -31,17 +30,17 @@ func TestInviteRequestRejects(t *testing.T) {
 		{"organizer, defaults", 0, api.InviteRequest{Zone: "north"}, nil, ""},
 		{"organizer invites an organizer", 0, api.InviteRequest{Zone: "north", Role: "organizer", TTL: time.Hour}, nil, ""},
 		{"30 days", 0, api.InviteRequest{Zone: "north", TTL: lp.MaxInviteTTL}, nil, ""},
-		{"member cannot invite", 2, api.InviteRequest{Zone: "north", TTL: time.Hour}, []error{control.ErrForbidden}, "organizer"},
-		{"verifier cannot invite", 1, api.InviteRequest{Zone: "north", TTL: time.Hour}, []error{control.ErrForbidden}, "organizer"},
-		{"bad role", 0, api.InviteRequest{Zone: "north", Role: "admin", TTL: time.Hour}, []error{control.ErrInvalid}, "role"},
-		{"role in capitals", 0, api.InviteRequest{Zone: "north", Role: "Member", TTL: time.Hour}, []error{control.ErrInvalid}, "role"},
-		{"negative TTL", 0, api.InviteRequest{Zone: "north", TTL: -time.Hour}, []error{control.ErrInvalid}, "lifetime"},
-		{"TTL over 30 days", 0, api.InviteRequest{Zone: "north", TTL: lp.MaxInviteTTL + time.Millisecond}, []error{control.ErrInvalid}, "lifetime"},
+		{"member cannot invite", 2, api.InviteRequest{Zone: "north", TTL: time.Hour}, []error{api.ErrForbidden}, "organizer"},
+		{"verifier cannot invite", 1, api.InviteRequest{Zone: "north", TTL: time.Hour}, []error{api.ErrForbidden}, "organizer"},
+		{"bad role", 0, api.InviteRequest{Zone: "north", Role: "admin", TTL: time.Hour}, []error{api.ErrInvalid}, "role"},
+		{"role in capitals", 0, api.InviteRequest{Zone: "north", Role: "Member", TTL: time.Hour}, []error{api.ErrInvalid}, "role"},
+		{"negative TTL", 0, api.InviteRequest{Zone: "north", TTL: -time.Hour}, []error{api.ErrInvalid}, "lifetime"},
+		{"TTL over 30 days", 0, api.InviteRequest{Zone: "north", TTL: lp.MaxInviteTTL + time.Millisecond}, []error{api.ErrInvalid}, "lifetime"},
 		// The error promises "between 1s and 720h"; a shorter lifetime gives
 		// a code that expires before anyone can paste it (or, truncated to
 		// the millisecond, at once).
-		{"TTL under a second", 0, api.InviteRequest{Zone: "north", TTL: time.Microsecond}, []error{control.ErrInvalid}, "lifetime"},
-		{"unknown zone", 0, api.InviteRequest{Zone: "south", TTL: time.Hour}, []error{control.ErrNotFound}, "south"},
+		{"TTL under a second", 0, api.InviteRequest{Zone: "north", TTL: time.Microsecond}, []error{api.ErrInvalid}, "lifetime"},
+		{"unknown zone", 0, api.InviteRequest{Zone: "south", TTL: time.Hour}, []error{api.ErrNotFound}, "south"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -160,7 +159,7 @@ func TestJoinBadCode(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := nw.Nodes[1].Join(ctx, tc.code)
-			wantErr(t, err, append([]error{control.ErrInvalid}, tc.want...), tc.contains)
+			wantErr(t, err, append([]error{api.ErrInvalid}, tc.want...), tc.contains)
 			if len(err.Error()) > 200 {
 				t.Errorf("message is %d bytes, too long for one line: %q", len(err.Error()), err)
 			}
@@ -186,9 +185,9 @@ func TestJoinExpiredInvite(t *testing.T) {
 		contains       string
 		inviteLeftOver bool // the invite is still unused afterwards
 	}{
-		{"joiner's clock 2h ahead", 0, 2 * time.Hour, []error{control.ErrInvalid, lp.ErrInviteExpired}, "expired", true},
-		{"joiner's clock at expiry", 0, time.Hour, []error{control.ErrInvalid, lp.ErrInviteExpired}, "expired", true},
-		{"inviter's clock 2h ahead", 2 * time.Hour, 0, []error{control.ErrForbidden}, "expired", false},
+		{"joiner's clock 2h ahead", 0, 2 * time.Hour, []error{api.ErrInvalid, lp.ErrInviteExpired}, "expired", true},
+		{"joiner's clock at expiry", 0, time.Hour, []error{api.ErrInvalid, lp.ErrInviteExpired}, "expired", true},
+		{"inviter's clock 2h ahead", 2 * time.Hour, 0, []error{api.ErrForbidden}, "expired", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -237,7 +236,7 @@ func TestInviteSingleUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = nw.Nodes[2].Join(ctx, inv.Code)
-	wantErr(t, err, []error{control.ErrForbidden}, "already used")
+	wantErr(t, err, []error{api.ErrForbidden}, "already used")
 	assertZoneIDs(t, nw, 2)
 	assertZoneIDs(t, nw, 1, z.ID)
 
@@ -248,7 +247,7 @@ func TestInviteSingleUse(t *testing.T) {
 	}
 	_, err = nw.Nodes[2].Join(ctx, inv.Code)
 	assertNotServedByStopped(t, stopped)
-	wantErr(t, err, []error{control.ErrForbidden}, "already used")
+	wantErr(t, err, []error{api.ErrForbidden}, "already used")
 	assertZoneIDs(t, nw, 2)
 }
 
@@ -322,7 +321,7 @@ func TestJoinClockBehindRealTime(t *testing.T) {
 				if _, err := node.Init(home, node.InitOptions{Name: fmt.Sprintf("node%d", i), Secret: sim.Secret, Store: sim.StoreOptions}); err != nil {
 					t.Fatal(err)
 				}
-				n := &node.Node{Home: home, Secret: sim.Secret, StoreOptions: sim.StoreOptions, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, NoControl: true, Now: clock.Now}
+				n := &node.Node{Home: home, Secret: sim.Secret, StoreOptions: sim.StoreOptions, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, Now: clock.Now}
 				if err := n.Start(ctx); err != nil {
 					t.Fatal(err)
 				}
@@ -355,7 +354,7 @@ func TestJoinRefusals(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = nw.Nodes[1].Join(ctx, inv.Code)
-		wantErr(t, err, []error{control.ErrForbidden}, "already a member")
+		wantErr(t, err, []error{api.ErrForbidden}, "already a member")
 		assertZoneIDs(t, nw, 1, z.ID)
 		if zs := nw.Nodes[1].Zones(); len(zs) != 1 || zs[0].Role != "member" {
 			t.Errorf("zones after a refused second join: %+v, want north as member", zs)
@@ -371,7 +370,7 @@ func TestJoinRefusals(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = nw.Nodes[0].Join(ctx, inv.Code)
-		wantErr(t, err, []error{control.ErrInvalid}, "this node")
+		wantErr(t, err, []error{api.ErrInvalid}, "this node")
 		assertZoneIDs(t, nw, 0, z.ID)
 		// The invite is still good for someone else.
 		other, err := nw.Nodes[0].CreateZone(ctx, "east")
@@ -383,7 +382,7 @@ func TestJoinRefusals(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = nw.Nodes[0].Join(ctx, inv2.Code)
-		wantErr(t, err, []error{control.ErrInvalid}, "this node")
+		wantErr(t, err, []error{api.ErrInvalid}, "this node")
 		if _, err := nw.Nodes[1].Join(ctx, inv2.Code); err != nil {
 			t.Fatalf("invite refused to its own node no longer works for another: %v", err)
 		}

@@ -18,7 +18,6 @@ import (
 
 	"lookout/crypto"
 	"lookout/node/api"
-	"lookout/node/control"
 	"lookout/node/reach"
 	"lookout/node/store"
 	"lookout/protocol"
@@ -100,7 +99,7 @@ func (n *Node) Invite(_ context.Context, req api.InviteRequest) (api.InviteRespo
 	if req.Role != "" {
 		r, err := protocol.ParseRole(req.Role)
 		if err != nil {
-			return api.InviteResponse{}, fmt.Errorf("%w: role %q: use member, verifier or organizer", control.ErrInvalid, req.Role)
+			return api.InviteResponse{}, fmt.Errorf("%w: role %q: use member, verifier or organizer", api.ErrInvalid, req.Role)
 		}
 		role = r
 	}
@@ -109,7 +108,7 @@ func (n *Node) Invite(_ context.Context, req api.InviteRequest) (api.InviteRespo
 		ttl = 24 * time.Hour
 	}
 	if ttl < time.Second || ttl > protocol.MaxInviteTTL {
-		return api.InviteResponse{}, fmt.Errorf("%w: invite lifetime must be between 1s and %s", control.ErrInvalid, protocol.MaxInviteTTL)
+		return api.InviteResponse{}, fmt.Errorf("%w: invite lifetime must be between 1s and %s", api.ErrInvalid, protocol.MaxInviteTTL)
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -117,11 +116,11 @@ func (n *Node) Invite(_ context.Context, req api.InviteRequest) (api.InviteRespo
 	if err != nil {
 		return api.InviteResponse{}, err
 	}
-	if err := n.requireOrganizer(z, "invite"); err != nil {
+	if err := z.requireOrganizer("invite"); err != nil {
 		return api.InviteResponse{}, err
 	}
 	if st := z.snapshot(); len(st.chain) >= protocol.MaxChainLen {
-		return api.InviteResponse{}, fmt.Errorf("%w: your certificate chain is %d deep, the most allowed; ask an organizer closer to the founder to invite", control.ErrForbidden, len(st.chain))
+		return api.InviteResponse{}, fmt.Errorf("%w: your certificate chain is %d deep, the most allowed; ask an organizer closer to the founder to invite", api.ErrForbidden, len(st.chain))
 	}
 	inv := &protocol.Invite{Expires: n.now().Add(ttl).Truncate(time.Millisecond).UTC()}
 	if _, err := io.ReadFull(n.rand(), inv.ID[:]); err != nil {
@@ -282,17 +281,17 @@ func addrInfo(r protocol.PeerRecord) (peer.AddrInfo, error) {
 func (n *Node) Join(ctx context.Context, code string) (api.Zone, error) {
 	inv, err := protocol.ParseInviteCode(code)
 	if err != nil {
-		return api.Zone{}, fmt.Errorf("%w: %w", control.ErrInvalid, err)
+		return api.Zone{}, fmt.Errorf("%w: %w", api.ErrInvalid, err)
 	}
 	if err := inv.Check(n.now()); err != nil {
-		return api.Zone{}, fmt.Errorf("%w: %w", control.ErrInvalid, err)
+		return api.Zone{}, fmt.Errorf("%w: %w", api.ErrInvalid, err)
 	}
 	inviter, err := addrInfo(protocol.PeerRecord{ID: inv.Peer, Addrs: inv.Addrs})
 	if err != nil {
-		return api.Zone{}, fmt.Errorf("%w: invite code: %w", control.ErrInvalid, err)
+		return api.Zone{}, fmt.Errorf("%w: invite code: %w", api.ErrInvalid, err)
 	}
 	if inviter.ID == n.h.ID() {
-		return api.Zone{}, fmt.Errorf("%w: this invite was made by this node; give it to someone else", control.ErrInvalid)
+		return api.Zone{}, fmt.Errorf("%w: this invite was made by this node; give it to someone else", api.ErrInvalid)
 	}
 	ctx, cancel := context.WithTimeout(ctx, joinTimeout)
 	defer cancel()
@@ -355,7 +354,7 @@ func readGrant(r io.Reader, kem *crypto.KEMKey, inv *protocol.Invite) (*protocol
 		}
 		reason := make([]byte, min(int(binary.BigEndian.Uint16(l[:])), maxReasonLen))
 		io.ReadFull(r, reason)
-		return nil, fmt.Errorf("%w: the inviter's node refused: %s", control.ErrForbidden, sanitize(string(reason)))
+		return nil, fmt.Errorf("%w: the inviter's node refused: %s", api.ErrForbidden, sanitize(string(reason)))
 	case joinGranted:
 	default:
 		return nil, errors.New("join answer: unknown status")
@@ -424,125 +423,4 @@ func sanitize(s string) string {
 		}
 		return r
 	}, s)
-}
-
-// dialAsync connects to a /p2p/ multiaddr in the background.
-func (n *Node) dialAsync(s string) {
-	a, err := ma.NewMultiaddr(s)
-	if err != nil {
-		return
-	}
-	ai, err := peer.AddrInfoFromP2pAddr(a)
-	if err != nil || ai.ID == n.h.ID() {
-		return
-	}
-	if n.h.Network().Connectedness(ai.ID) == network.Connected {
-		return
-	}
-	n.spawn(func() {
-		ai.Addrs = append(ai.Addrs, n.viaRelays(ai.ID)...) // takes n.mu: callers may hold it
-		ctx, cancel := context.WithTimeout(n.ctx, joinTimeout)
-		defer cancel()
-		if err := n.h.Connect(ctx, *ai); err != nil {
-			n.log.Debug("dial failed", "peer", ai.ID, "err", err)
-		}
-	})
-}
-
-// redialLoop keeps zone members connected: it dials remembered peers that
-// are not connected, and remembers the addresses of peers in zone topics.
-func (n *Node) redialLoop() {
-	defer n.wg.Done()
-	every := n.RedialInterval
-	if every <= 0 {
-		every = redialInterval
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for tick := 0; ; tick++ {
-		select {
-		case <-n.ctx.Done():
-			return
-		case <-t.C:
-		}
-		n.mu.Lock()
-		zones := make([]*zone, 0, len(n.zones))
-		for _, z := range n.zones {
-			zones = append(zones, z)
-		}
-		n.mu.Unlock()
-		for _, z := range zones {
-			var seen []ma.Multiaddr
-			for _, p := range z.snapshot().topic.ListPeers() {
-				addrs, err := peer.AddrInfoToP2pAddrs(&peer.AddrInfo{ID: p, Addrs: n.h.Peerstore().Addrs(p)})
-				if err == nil {
-					seen = append(seen, addrs...)
-				}
-			}
-			n.rememberPeers(z, seen)
-			n.forget(n.prune(z, n.now(), false))
-			// Pull missed governance messages from one zone peer per tick,
-			// in turn, so announcements and rekeys spread even when gossip
-			// missed someone.
-			if peers := z.snapshot().topic.ListPeers(); len(peers) > 0 {
-				p := peers[tick%len(peers)]
-				n.wg.Add(1)
-				go func() {
-					defer n.wg.Done()
-					if err := n.syncWith(n.ctx, p); err != nil {
-						n.log.Debug("sync", "peer", p, "err", err)
-					}
-				}()
-			}
-			z.mu.Lock()
-			due := n.now().Sub(z.announced) > announceInterval
-			z.mu.Unlock()
-			if due {
-				n.announceZone(n.ctx, z.rec.ID)
-			}
-			n.mu.Lock()
-			peers := append([]string(nil), z.rec.Peers...)
-			n.mu.Unlock()
-			for _, s := range peers {
-				n.dialAsync(s)
-			}
-		}
-		n.sweep(false)
-	}
-}
-
-// forget deletes pruned alerts and updates from the store.
-func (n *Node) forget(ids []protocol.AlertID) {
-	for _, id := range ids {
-		if err := n.st.Delete(bucketMessages, hex.EncodeToString(id[:])); err != nil && !errors.Is(err, store.ErrNotFound) {
-			n.log.Error("delete ended alert", "err", err)
-			return
-		}
-	}
-}
-
-// sweepInterval is how often expired alerts and invites are deleted from
-// the store (and its file compacted), as well as at start-up.
-const sweepInterval = 10 * time.Minute
-
-// sweep deletes what expired from the store and the replay cache, at most
-// once per sweepInterval unless now.
-func (n *Node) sweep(now bool) {
-	t := n.now()
-	n.mu.Lock()
-	due := now || t.Sub(n.swept) >= sweepInterval
-	if due {
-		n.swept = t
-	}
-	n.mu.Unlock()
-	if !due {
-		return
-	}
-	n.replay.Prune(t)
-	for _, z := range n.liveZones() {
-		n.forget(n.prune(z, t, true))
-	}
-	if _, err := n.st.DeleteExpired(t); err != nil {
-		n.log.Error("delete expired alerts", "err", err)
-	}
 }

@@ -42,8 +42,7 @@ func killClock(round int) func() time.Time {
 }
 
 func killNode(home string, round int) *node.Node {
-	return &node.Node{Home: home, Secret: sim.Secret, StoreOptions: sim.StoreOptions, NoControl: true,
-		ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, Now: killClock(round)}
+	return &node.Node{Home: home, Secret: sim.Secret, StoreOptions: sim.StoreOptions, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, Now: killClock(round)}
 }
 
 // TestNodeKillChild is the child's side; it only runs when the parent sets

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"lookout/node/api"
-	"lookout/node/control"
 	"lookout/node/sim"
 )
 
@@ -145,10 +144,10 @@ func TestLinkedZones(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.waitZone(t, ctx, l.A, "rumour seen", func(i int) bool { return len(byText(n[i], l.A.ID, "rumour of a van")) == 1 })
-	if _, err := n[a2].Share(ctx, api.ShareRequest{Alert: rumour.ID}); !errors.Is(err, control.ErrInvalid) || !strings.Contains(err.Error(), "unconfirmed") {
+	if _, err := n[a2].Share(ctx, api.ShareRequest{Alert: rumour.ID}); !errors.Is(err, api.ErrInvalid) || !strings.Contains(err.Error(), "unconfirmed") {
 		t.Fatalf("share unconfirmed = %v, want invalid: unconfirmed", err)
 	}
-	if _, err := n[a3].Share(ctx, api.ShareRequest{Alert: rumour.ID}); !errors.Is(err, control.ErrForbidden) {
+	if _, err := n[a3].Share(ctx, api.ShareRequest{Alert: rumour.ID}); !errors.Is(err, api.ErrForbidden) {
 		t.Fatalf("member shares = %v, want forbidden", err)
 	}
 
@@ -300,7 +299,7 @@ func TestLinkedZones(t *testing.T) {
 			ab = x.ID
 		}
 	}
-	if _, err := n[b2].Unlink(ctx, l.B.ID, "Parkdale"); !errors.Is(err, control.ErrForbidden) {
+	if _, err := n[b2].Unlink(ctx, l.B.ID, "Parkdale"); !errors.Is(err, api.ErrForbidden) {
 		t.Fatalf("member unlinks = %v, want forbidden", err)
 	}
 	if _, err := n[b1].Unlink(ctx, l.B.ID, "Parkdale"); err != nil {
@@ -320,27 +319,27 @@ func TestLinkCodes(t *testing.T) {
 	l := startLinked(t, ctx)
 	n := l.nw.Nodes
 
-	if _, err := n[a2].LinkOffer(ctx, api.LinkOfferRequest{Zone: l.A.ID}); !errors.Is(err, control.ErrForbidden) {
+	if _, err := n[a2].LinkOffer(ctx, api.LinkOfferRequest{Zone: l.A.ID}); !errors.Is(err, api.ErrForbidden) {
 		t.Fatalf("verifier offers a link = %v, want forbidden", err)
 	}
 	o, err := n[a1].LinkOffer(ctx, api.LinkOfferRequest{Zone: l.A.ID, Name: "Parkdale West"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := n[b2].AcceptLink(ctx, api.AcceptLinkRequest{Zone: l.B.ID, Code: o.Code}); !errors.Is(err, control.ErrForbidden) {
+	if _, err := n[b2].AcceptLink(ctx, api.AcceptLinkRequest{Zone: l.B.ID, Code: o.Code}); !errors.Is(err, api.ErrForbidden) {
 		t.Fatalf("member accepts = %v, want forbidden", err)
 	}
 	l.waitZone(t, ctx, l.A, "offer recorded", func(i int) bool { return linkState(n[i], l.A.ID, o.Link) == "offered" })
-	if _, err := n[a1].AcceptLink(ctx, api.AcceptLinkRequest{Zone: l.A.ID, Code: o.Code}); !errors.Is(err, control.ErrInvalid) || !strings.Contains(err.Error(), "another zone") {
+	if _, err := n[a1].AcceptLink(ctx, api.AcceptLinkRequest{Zone: l.A.ID, Code: o.Code}); !errors.Is(err, api.ErrInvalid) || !strings.Contains(err.Error(), "another zone") {
 		t.Fatalf("accept in the offering zone = %v, want invalid: another zone", err)
 	}
 	if _, err := n[c1].AcceptLink(ctx, api.AcceptLinkRequest{Zone: l.C.ID, Code: o.Code}); err != nil {
 		t.Fatalf("accept in C: %v", err)
 	}
-	if _, err := n[c1].AcceptLink(ctx, api.AcceptLinkRequest{Zone: l.C.ID, Code: o.Code}); !errors.Is(err, control.ErrInvalid) || !strings.Contains(err.Error(), "already") {
+	if _, err := n[c1].AcceptLink(ctx, api.AcceptLinkRequest{Zone: l.C.ID, Code: o.Code}); !errors.Is(err, api.ErrInvalid) || !strings.Contains(err.Error(), "already") {
 		t.Fatalf("accept twice in C = %v, want invalid: already", err)
 	}
-	if _, err := n[b1].AcceptLink(ctx, api.AcceptLinkRequest{Zone: l.B.ID, Code: o.Code}); !errors.Is(err, control.ErrInvalid) || !strings.Contains(err.Error(), "already used") {
+	if _, err := n[b1].AcceptLink(ctx, api.AcceptLinkRequest{Zone: l.B.ID, Code: o.Code}); !errors.Is(err, api.ErrInvalid) || !strings.Contains(err.Error(), "already used") {
 		t.Fatalf("code used again from B = %v, want invalid: already used", err)
 	}
 	if st := linkState(n[b1], l.B.ID, o.Link); st != "" {
@@ -352,10 +351,10 @@ func TestLinkCodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.clk.Advance(2 * time.Minute)
-	if _, err := n[b1].AcceptLink(ctx, api.AcceptLinkRequest{Zone: l.B.ID, Code: short.Code}); !errors.Is(err, control.ErrInvalid) || !strings.Contains(err.Error(), "expired") {
+	if _, err := n[b1].AcceptLink(ctx, api.AcceptLinkRequest{Zone: l.B.ID, Code: short.Code}); !errors.Is(err, api.ErrInvalid) || !strings.Contains(err.Error(), "expired") {
 		t.Fatalf("expired code = %v, want invalid: expired", err)
 	}
-	if _, err := n[b1].AcceptLink(ctx, api.AcceptLinkRequest{Zone: l.B.ID, Code: "lookoutlink2:AAAA"}); !errors.Is(err, control.ErrInvalid) {
+	if _, err := n[b1].AcceptLink(ctx, api.AcceptLinkRequest{Zone: l.B.ID, Code: "lookoutlink2:AAAA"}); !errors.Is(err, api.ErrInvalid) {
 		t.Fatalf("damaged code = %v, want invalid", err)
 	}
 }

@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"sync"
 	"time"
@@ -40,7 +39,6 @@ import (
 
 	"lookout/crypto"
 	"lookout/node/api"
-	"lookout/node/control"
 	"lookout/node/discovery"
 	"lookout/node/reach"
 	"lookout/node/store"
@@ -95,8 +93,6 @@ type Node struct {
 	Now func() time.Time
 	// Rand is the randomness source; nil means crypto/rand.
 	Rand io.Reader
-	// NoControl disables the control API socket (for in-process use).
-	NoControl bool
 	// PubsubOptions are appended to the node's gossipsub options (tuning,
 	// tracing).
 	PubsubOptions []pubsub.Option
@@ -117,12 +113,9 @@ type Node struct {
 	reach   *reach.Tracker // nil on a host given in Host
 	ps      *pubsub.PubSub
 	replay  *replayCache
-	ctrl    *control.Server
-	ctrlLn  net.Listener
 	ctx     context.Context
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
-	mdns    []io.Closer
 	mu      sync.Mutex // guards zones, invites and their files
 	zones   map[protocol.ZoneID]*zone
 	invites map[[protocol.InviteIDSize]byte]*pendingInvite
@@ -173,7 +166,8 @@ func (n *Node) rand() io.Reader {
 }
 
 // Start loads the identity and zones from Home, starts the libp2p host and
-// gossipsub, joins every zone's topic and serves the control API.
+// gossipsub and joins every zone's topic. It serves no control API: a
+// program that wants the socket serves one with control.ServeSocket.
 func (n *Node) Start(ctx context.Context) (err error) {
 	if n.started {
 		return errors.New("node already started")
@@ -213,7 +207,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		return err
 	}
 	n.h.SetStreamHandler(joinProtocol, n.handleJoin)
-	n.h.SetStreamHandler(linkProtocol, n.handleLink) // linked zones (links.go)
+	n.h.SetStreamHandler(linkProtocol, n.handleLink) // linked zones (link_stream.go)
 	n.startSync()
 	if err := n.loadZones(); err != nil {
 		return err
@@ -224,21 +218,6 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	n.sweep(true)
 	n.wg.Add(1)
 	go n.redialLoop()
-	if !n.NoControl {
-		ln, err := control.Listen(SocketPath(n.Home))
-		if err != nil {
-			return err
-		}
-		n.ctrlLn = ln
-		n.ctrl = &control.Server{Backend: n, Logger: n.log}
-		n.wg.Add(1)
-		go func() {
-			defer n.wg.Done()
-			if err := n.ctrl.Serve(ln); err != nil {
-				n.log.Error("control API stopped", "err", err)
-			}
-		}()
-	}
 	n.log.Info("node started", "peer", n.h.ID(), "member", n.id.ID(), "zones", len(n.zones))
 	return nil
 }
@@ -329,12 +308,6 @@ func (n *Node) Close() error {
 	n.life.Lock()
 	n.stopping = true
 	n.life.Unlock()
-	if n.ctrl != nil {
-		n.ctrl.Close()
-	}
-	if n.ctrlLn != nil {
-		n.ctrlLn.Close()
-	}
 	if n.cancel != nil {
 		n.cancel()
 	}

@@ -22,7 +22,6 @@ import (
 
 	"lookout/node"
 	"lookout/node/api"
-	"lookout/node/control"
 	"lookout/node/sim"
 	lp "lookout/protocol"
 )
@@ -93,7 +92,7 @@ func startNetClocks(t *testing.T, ctx context.Context, clocks ...*fakeClock) *si
 		if err != nil {
 			t.Fatal(err)
 		}
-		n := &node.Node{Home: home, Secret: sim.Secret, StoreOptions: sim.StoreOptions, Host: h, NoControl: true, Now: c.Now}
+		n := &node.Node{Home: home, Secret: sim.Secret, StoreOptions: sim.StoreOptions, Host: h, Now: c.Now}
 		if err := n.Start(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -517,7 +516,7 @@ func TestStartWithoutIdentity(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			home := filepath.Join(t.TempDir(), "home")
 			tc.setup(home)
-			n := &node.Node{Home: home, Secret: sim.Secret, StoreOptions: sim.StoreOptions, NoControl: true, Now: newClock().Now}
+			n := &node.Node{Home: home, Secret: sim.Secret, StoreOptions: sim.StoreOptions, Now: newClock().Now}
 			err := n.Start(testContext(t))
 			defer n.Close()
 			wantErr(t, err, []error{node.ErrNoIdentity}, "lookout --home "+home+" init")
@@ -561,7 +560,7 @@ func TestCreateZoneRejects(t *testing.T) {
 			if tc.contains != "" {
 				contains = append(contains, tc.contains)
 			}
-			wantErr(t, err, []error{control.ErrInvalid}, contains...)
+			wantErr(t, err, []error{api.ErrInvalid}, contains...)
 		})
 	}
 	if zs := n.Zones(); len(zs) != 1 {
@@ -653,11 +652,11 @@ func TestZonesAndLookup(t *testing.T) {
 	}{
 		{"by name", "north", nil},
 		{"by ID", z.ID, nil},
-		{"unknown name", "south", []error{control.ErrNotFound}},
-		{"unknown ID", strings.Repeat("0", 32), []error{control.ErrNotFound}},
+		{"unknown name", "south", []error{api.ErrNotFound}},
+		{"unknown ID", strings.Repeat("0", 32), []error{api.ErrNotFound}},
 		{"name differs in case", "North", nil},
 		{"by ID prefix", z.ID[:8], nil},
-		{"ID prefix too short", z.ID[:4], []error{control.ErrNotFound}},
+		{"ID prefix too short", z.ID[:4], []error{api.ErrNotFound}},
 	}
 	for _, c := range calls {
 		for _, r := range refs {
@@ -694,8 +693,8 @@ func TestCalloutOnlyByOrganizers(t *testing.T) {
 		want []error
 	}{
 		{"organizer", org1, nil},
-		{"verifier", ver2, []error{control.ErrForbidden}},
-		{"member", mem3, []error{control.ErrForbidden}},
+		{"verifier", ver2, []error{api.ErrForbidden}},
+		{"member", mem3, []error{api.ErrForbidden}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -756,8 +755,8 @@ func TestClearRules(t *testing.T) {
 		{"verifier retracts their own sighting", false, ver2, ver2, nil, "retracted", ""},
 		{"organizer ends another organizer's callout", true, org0, org1, nil, "allclear", ""},
 		{"organizer withdraws their own callout", true, org0, org0, nil, "retracted", ""},
-		{"verifier cannot end a callout", true, org0, ver2, []error{control.ErrForbidden}, "", "organizer"},
-		{"member cannot end a callout", true, org0, mem3, []error{control.ErrForbidden}, "", "organizer"},
+		{"verifier cannot end a callout", true, org0, ver2, []error{api.ErrForbidden}, "", "organizer"},
+		{"member cannot end a callout", true, org0, mem3, []error{api.ErrForbidden}, "", "organizer"},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -838,15 +837,15 @@ func TestUpdateRejects(t *testing.T) {
 		want     []error
 		contains string
 	}{
-		{"confirm a callout", func() error { _, err := n.Confirm(ctx, c.ID); return err }, []error{control.ErrInvalid}, "only sightings"},
-		{"respond to a sighting", func() error { _, err := n.Respond(ctx, s.ID, "enroute"); return err }, []error{control.ErrInvalid}, "only callouts"},
-		{"respond maybe", func() error { _, err := n.Respond(ctx, c.ID, "maybe"); return err }, []error{control.ErrInvalid}, "enroute, onscene or cannot"},
-		{"respond with no status", func() error { _, err := n.Respond(ctx, c.ID, ""); return err }, []error{control.ErrInvalid}, "status"},
-		{"respond EnRoute", func() error { _, err := n.Respond(ctx, c.ID, "EnRoute"); return err }, []error{control.ErrInvalid}, "status"},
+		{"confirm a callout", func() error { _, err := n.Confirm(ctx, c.ID); return err }, []error{api.ErrInvalid}, "only sightings"},
+		{"respond to a sighting", func() error { _, err := n.Respond(ctx, s.ID, "enroute"); return err }, []error{api.ErrInvalid}, "only callouts"},
+		{"respond maybe", func() error { _, err := n.Respond(ctx, c.ID, "maybe"); return err }, []error{api.ErrInvalid}, "enroute, onscene or cannot"},
+		{"respond with no status", func() error { _, err := n.Respond(ctx, c.ID, ""); return err }, []error{api.ErrInvalid}, "status"},
+		{"respond EnRoute", func() error { _, err := n.Respond(ctx, c.ID, "EnRoute"); return err }, []error{api.ErrInvalid}, "status"},
 		{"clear note too long", func() error {
 			_, err := nw.Nodes[mem3].Clear(ctx, s.ID, strings.Repeat("n", lp.MaxTextLen+1))
 			return err
-		}, []error{control.ErrInvalid, lp.ErrTooLong}, "note"},
+		}, []error{api.ErrInvalid, lp.ErrTooLong}, "note"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -931,12 +930,12 @@ func TestAlertIDLookup(t *testing.T) {
 		{"9 characters", s.ID[:9], nil, ""},
 		{"upper case", strings.ToUpper(s.ID[:12]), nil, ""},
 		{"surrounded by spaces", "  " + s.ID[:10] + "\n", nil, ""},
-		{"7 characters", s.ID[:7], []error{control.ErrInvalid}, "8 to 32"},
-		{"empty", "", []error{control.ErrInvalid}, "8 to 32"},
-		{"33 characters", s.ID + "0", []error{control.ErrInvalid}, "8 to 32"},
-		{"not hex", "zzzzzzzz", []error{control.ErrInvalid}, "not hex"},
-		{"odd length ending in a non-hex character", s.ID[:8] + "z", []error{control.ErrInvalid}, "not hex"},
-		{"unknown", unknown, []error{control.ErrNotFound}, unknown},
+		{"7 characters", s.ID[:7], []error{api.ErrInvalid}, "8 to 32"},
+		{"empty", "", []error{api.ErrInvalid}, "8 to 32"},
+		{"33 characters", s.ID + "0", []error{api.ErrInvalid}, "8 to 32"},
+		{"not hex", "zzzzzzzz", []error{api.ErrInvalid}, "not hex"},
+		{"odd length ending in a non-hex character", s.ID[:8] + "z", []error{api.ErrInvalid}, "not hex"},
+		{"unknown", unknown, []error{api.ErrNotFound}, unknown},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -980,7 +979,7 @@ func TestAlertTextRejects(t *testing.T) {
 			return err
 		}
 	}
-	invalid := func(errs ...error) []error { return append([]error{control.ErrInvalid}, errs...) }
+	invalid := func(errs ...error) []error { return append([]error{api.ErrInvalid}, errs...) }
 	tests := []struct {
 		name  string
 		call  func() error
@@ -1155,7 +1154,7 @@ func TestAlertsExcludeClearedAndExpired(t *testing.T) {
 	}
 	t.Run("expired alert takes no updates", func(t *testing.T) {
 		_, err := nw.Nodes[1].Confirm(ctx, s1.ID)
-		wantErr(t, err, []error{control.ErrInvalid}, "expired")
+		wantErr(t, err, []error{api.ErrInvalid}, "expired")
 	})
 	t.Run("new alerts still flow", func(t *testing.T) {
 		a := publish(func() (api.Alert, error) {

@@ -11,6 +11,7 @@ import (
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 
+	"lookout/node"
 	"lookout/node/api"
 	"lookout/node/sim"
 )
@@ -173,12 +174,12 @@ func TestOrderIndependence(t *testing.T) {
 		held := order[:k]                       // replayer k gets k messages only at the end
 		order = append(order[k:], order[:2]...) // and two duplicates
 		for _, e := range order {
-			if err := r.Deliver(e); err != nil {
+			if err := node.Deliver(r, e); err != nil {
 				t.Fatalf("replayer %d: %v", k, err)
 			}
 		}
 		for _, e := range held {
-			if err := r.Deliver(e); err != nil {
+			if err := node.Deliver(r, e); err != nil {
 				t.Fatalf("replayer %d: %v", k, err)
 			}
 		}

@@ -338,7 +338,7 @@ func TestHomeHoldsNoPlaintext(t *testing.T) {
 	if len(entries) != 0 {
 		t.Errorf("after Wipe the home still holds %d files", len(entries))
 	}
-	n := &node.Node{Home: home, Secret: sim.Secret, StoreOptions: sim.StoreOptions, NoControl: true}
+	n := &node.Node{Home: home, Secret: sim.Secret, StoreOptions: sim.StoreOptions}
 	err = n.Start(ctx)
 	n.Close()
 	if !errors.Is(err, node.ErrNoIdentity) {
@@ -382,7 +382,7 @@ func TestUnlock(t *testing.T) {
 		if _, err := node.Init(home, opt); err != nil {
 			t.Fatal(err)
 		}
-		n := &node.Node{Home: home, Secret: sim.Secret, StoreOptions: sim.StoreOptions, NoControl: true, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}}
+		n := &node.Node{Home: home, Secret: sim.Secret, StoreOptions: sim.StoreOptions, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}}
 		if err := n.Start(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -395,7 +395,7 @@ func TestUnlock(t *testing.T) {
 		return home
 	}
 	start := func(home string, s store.Secret) (*node.Node, error) {
-		n := &node.Node{Home: home, Secret: s, StoreOptions: sim.StoreOptions, NoControl: true, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}}
+		n := &node.Node{Home: home, Secret: s, StoreOptions: sim.StoreOptions, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}}
 		err := n.Start(ctx)
 		t.Cleanup(func() { n.Close() })
 		return n, err
@@ -478,64 +478,6 @@ func TestUnlock(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-}
-
-// TestImportLegacyHome: Init encrypts a home left by the version that kept
-// plain files, and shreds those files.
-func TestImportLegacyHome(t *testing.T) {
-	ctx := testContext(t)
-	clock := newClock()
-	nw := startNet(t, ctx, 1, clock)
-	n := nw.Nodes[0]
-	z, err := n.CreateZone(ctx, "north")
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := node.StoredZones(n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	home := filepath.Join(t.TempDir(), "legacy")
-	if err := os.Mkdir(home, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	write := func(name string, b []byte) {
-		if err := os.WriteFile(filepath.Join(home, name), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("identity", node.Identity(n).Seed())
-	write("profile.json", []byte(`{"name":"Ada"}`))
-	write("zones.json", append(append([]byte("["), raw[0]...), ']'))
-	write("replay.log", nil)
-	if !node.Initialized(home) {
-		t.Fatal("Initialized is false for a legacy home")
-	}
-	l := &node.Node{Home: home, Secret: sim.Secret, StoreOptions: sim.StoreOptions, NoControl: true, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, Now: clock.Now}
-	if err := l.Start(ctx); err == nil || !bytes.Contains([]byte(err.Error()), []byte("init")) {
-		l.Close()
-		t.Fatalf("start on a legacy home: %v, want a hint to run init", err)
-	}
-	if _, err := node.Init(home, testInit("")); err != nil {
-		t.Fatal(err)
-	}
-	entries, _ := os.ReadDir(home)
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	slices.Sort(names)
-	if !slices.Equal(names, []string{"CACHEDIR.TAG", "store.db", "store.keys"}) {
-		t.Errorf("after import the home holds %v, want only the store", names)
-	}
-	l = &node.Node{Home: home, Secret: sim.Secret, StoreOptions: sim.StoreOptions, NoControl: true, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, Now: clock.Now}
-	if err := l.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	if zs := l.Zones(); len(zs) != 1 || zs[0].ID != z.ID || l.MemberID() != n.MemberID() {
-		t.Errorf("imported profile: zones %+v, same member %v", zs, l.MemberID() == n.MemberID())
-	}
 }
 
 // BenchmarkCatchUp measures how long a member's node, stopped while the

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"lookout/node/control"
+	"lookout/node/api"
 	"lookout/protocol"
 )
 
@@ -60,9 +60,9 @@ func resolve[T any](what, ref string, cs []candidate[T], notFound string) (T, er
 				names[i] = fmt.Sprintf("%q (%s)", c.name, names[i])
 			}
 		}
-		return zero, fmt.Errorf("%w: %q matches %d %ss: %s; give more of the ID", control.ErrInvalid, ref, len(found), what, strings.Join(names, ", "))
+		return zero, fmt.Errorf("%w: %q matches %d %ss: %s; give more of the ID", api.ErrInvalid, ref, len(found), what, strings.Join(names, ", "))
 	}
-	return zero, fmt.Errorf("%w: no %s %q; %s", control.ErrNotFound, what, ref, notFound)
+	return zero, fmt.Errorf("%w: no %s %q; %s", api.ErrNotFound, what, ref, notFound)
 }
 
 // membersLocked lists everyone who can send in the zone: the roster

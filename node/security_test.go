@@ -24,7 +24,7 @@ func TestTCPOffersOnlyTLS(t *testing.T) {
 	if _, err := node.Init(home, testInit("Ada")); err != nil {
 		t.Fatal(err)
 	}
-	n := &node.Node{Home: home, Secret: sim.Secret, StoreOptions: sim.StoreOptions, NoControl: true, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}}
+	n := &node.Node{Home: home, Secret: sim.Secret, StoreOptions: sim.StoreOptions, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}}
 	if err := n.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestStartDropsSecret(t *testing.T) {
 	if _, err := node.Init(home, testInit("Ada")); err != nil {
 		t.Fatal(err)
 	}
-	n := &node.Node{Home: home, Secret: sim.Secret, StoreOptions: sim.StoreOptions, NoControl: true, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}}
+	n := &node.Node{Home: home, Secret: sim.Secret, StoreOptions: sim.StoreOptions, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}}
 	if err := n.Start(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -2,15 +2,11 @@ package node
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -26,65 +22,31 @@ import (
 // roles, removals, rekeys, settings), so a returning member learns of a
 // new epoch from any member it reconnects to, and the alerts and updates
 // of its active alerts, so it sees every one with its current state.
-// Digests first: only what the initiator lacks crosses.
+// Digests first: only what the initiator lacks crosses. The frames are in
+// protocol/sync.go and docs/protocol.md ("Catch-up sync"):
 //
-// 1. The initiator writes a hello, one entry per zone it is in:
-//
-//	u8 version | 16-byte nonce | u8 n | n × (u32 epoch | 16-byte token | 16-byte digest)
-//
-// token = HMAC-SHA256(sync key of the zone's current epoch, "lookout sync
-// token v1" | nonce | initiator peer ID | responder peer ID)[:16], and
-// digest = HMAC-SHA256(same key, "lookout sync digest v2" | nonce | the
-// sorted IDs of the messages it holds of that zone from that epoch on)[:16].
-//
-// 2. The responder finds the zones whose token it can recompute with an
-// epoch secret it holds; for those whose digest differs from its own, it
-// offers the IDs of its messages from that epoch on (governance by epoch
-// and time, then unexpired alerts and updates by time):
-//
-//	u32 m | m × 16-byte message ID
-//
-// 3. The initiator asks for the ones it has not accepted yet:
-//
-//	u32 k | k × 16-byte message ID        (k ≤ m, each one offered)
-//
-// 4. The responder sends them, in offer order:
-//
-//	u32 k | k × (u32 len | envelope)
+//  1. the initiator sends a hello: per zone, an epoch, a token proving
+//     membership and a digest of what it holds from that epoch on;
+//  2. the responder offers the IDs of its messages of every zone whose
+//     token it can check and whose digest differs (governance by epoch
+//     and time, then unexpired alerts and updates by time);
+//  3. the initiator asks for those it has not accepted yet;
+//  4. the responder sends them, in offer order.
 //
 // To anyone not in a zone a token and a digest are random bytes, and the
-// offer is empty. Every envelope received goes through the zone's
-// validator like gossip. Each side serves a peer at most syncBurst times
-// at once, then once per syncRefill, and at most maxSyncServing peers at a
-// time.
+// offer is empty. Every envelope received goes through the same door as
+// gossip (admit). Each side serves a peer at most syncBurst times at once,
+// then once per syncRefill, and at most maxSyncServing peers at a time.
 const syncProtocol = "/lookout/sync/2"
 
 const (
-	syncVersion     = 2
-	syncNonceSize   = 16
-	syncTokenSize   = 16
-	syncDigestSize  = 16
-	maxSyncZones    = 64
-	maxSyncMessages = 4096
-	maxSyncBytes    = 16 << 20
-	syncTimeout     = 30 * time.Second
-	syncTokenLabel  = "lookout sync token v1"
-	syncDigestLabel = "lookout sync digest v2"
-	syncBurst       = 8               // requests a peer may make at once
-	syncRefill      = 2 * time.Second // then one more per syncRefill
-	maxSyncRounds   = 4               // rounds per reconciliation (16 MiB each)
-	maxSyncServing  = 8
-	maxSyncPeers    = 1024 // peers whose sync rate is tracked
+	syncTimeout    = 30 * time.Second
+	syncBurst      = 8               // requests a peer may make at once
+	syncRefill     = 2 * time.Second // then one more per syncRefill
+	maxSyncRounds  = 4               // rounds per reconciliation (16 MiB each)
+	maxSyncServing = 8
+	maxSyncPeers   = 1024 // peers whose sync rate is tracked
 )
-
-func syncToken(key [32]byte, nonce []byte, from, to peer.ID) []byte {
-	m := hmac.New(sha256.New, key[:])
-	m.Write([]byte(syncTokenLabel))
-	m.Write(nonce)
-	m.Write([]byte(from))
-	m.Write([]byte(to))
-	return m.Sum(nil)[:syncTokenSize]
-}
 
 // startSync hands missed governance messages back and forth with every
 // newly connected peer that shares a zone.
@@ -149,48 +111,47 @@ func (n *Node) syncRound(ctx context.Context, p peer.ID) (more bool, err error) 
 	if dl, ok := ctx.Deadline(); ok {
 		s.SetDeadline(dl)
 	}
-	nonce := make([]byte, syncNonceSize)
-	if _, err := io.ReadFull(n.rand(), nonce); err != nil {
+	var hello protocol.SyncHello
+	if _, err := io.ReadFull(n.rand(), hello.Nonce[:]); err != nil {
 		return false, err
 	}
-	req := []byte{syncVersion}
-	req = append(req, nonce...)
-	zones = zones[:min(len(zones), maxSyncZones)]
-	req = append(req, uint8(len(zones)))
+	zones = zones[:min(len(zones), protocol.MaxSyncZones)]
 	now := n.now()
 	for _, z := range zones {
 		epoch, secret := z.current()
 		key := secret.SyncKey(epoch)
-		req = binary.BigEndian.AppendUint32(req, epoch)
-		req = append(req, syncToken(key, nonce, n.h.ID(), p)...)
 		z.mu.Lock()
-		set := n.syncSetLocked(z, epoch, now)
+		set := z.syncSetLocked(epoch, now)
 		z.mu.Unlock()
-		req = append(req, syncDigest(key, nonce, set)...)
+		hello.Zones = append(hello.Zones, protocol.SyncZone{
+			Epoch:  epoch,
+			Token:  protocol.SyncToken(key, hello.Nonce[:], string(n.h.ID()), string(p)),
+			Digest: protocol.SyncDigest(key, hello.Nonce[:], syncIDs(set)),
+		})
 	}
-	if _, err := s.Write(req); err != nil {
+	if _, err := s.Write(hello.Bytes()); err != nil {
 		return false, err
 	}
 	r := bufio.NewReader(s)
-	offer, err := readIDs(r, maxSyncMessages)
+	offer, err := protocol.ReadSyncIDs(r, protocol.MaxSyncMessages)
 	if err != nil {
 		return false, fmt.Errorf("read offer: %w", err)
 	}
 	want := n.claim(offer)
 	defer n.release(want)
-	if _, err := s.Write(appendIDs(nil, want)); err != nil {
+	if _, err := s.Write(protocol.AppendSyncIDs(nil, want)); err != nil {
 		return false, err
 	}
 	s.CloseWrite()
 	if len(want) == 0 {
 		return false, nil
 	}
-	envs, err := readEnvelopes(r, len(want))
+	envs, err := protocol.ReadSyncEnvelopes(r, len(want))
 	if err != nil {
 		return false, fmt.Errorf("read envelopes: %w", err)
 	}
 	n.acceptSynced(zones, envs)
-	return len(envs) > 0 && (len(envs) < len(want) || len(offer) == maxSyncMessages), nil
+	return len(envs) > 0 && (len(envs) < len(want) || len(offer) == protocol.MaxSyncMessages), nil
 }
 
 // inflight is the set of message IDs asked of some peer and not yet
@@ -239,7 +200,7 @@ type syncItem struct {
 // syncSetLocked returns what a zone offers from epoch on: governance by
 // epoch and time, then the messages of its active alerts (not expired, not
 // cleared) by time. Callers hold z.mu.
-func (n *Node) syncSetLocked(z *zone, epoch uint32, now time.Time) []syncItem {
+func (z *zone) syncSetLocked(epoch uint32, now time.Time) []syncItem {
 	var gov []*govMsg
 	for _, g := range z.gov {
 		if g.msg.Epoch >= epoch {
@@ -253,11 +214,11 @@ func (n *Node) syncSetLocked(z *zone, epoch uint32, now time.Time) []syncItem {
 		return gov[i].msg.Alert.Sent.Before(gov[j].msg.Alert.Sent)
 	})
 	live := map[protocol.AlertID]bool{}
-	for _, c := range n.cardsLocked(z) {
-		if c.view.State == string(protocol.StateCleared) || c.view.State == string(protocol.StateExpired) {
+	for _, c := range z.cardsLocked(now) {
+		if c.View.State == string(protocol.StateCleared) || c.View.State == string(protocol.StateExpired) {
 			continue
 		}
-		for _, r := range c.roots {
+		for _, r := range c.Roots {
 			live[r] = true
 			for _, u := range z.updates[r] {
 				live[u.ID] = true
@@ -281,77 +242,13 @@ func (n *Node) syncSetLocked(z *zone, epoch uint32, now time.Time) []syncItem {
 	return out
 }
 
-// syncDigest is the keyed digest of a set of message IDs, in any order.
-func syncDigest(key [32]byte, nonce []byte, set []syncItem) []byte {
+// syncIDs returns the IDs of a sync set.
+func syncIDs(set []syncItem) []protocol.AlertID {
 	ids := make([]protocol.AlertID, len(set))
 	for i, it := range set {
 		ids[i] = it.id
 	}
-	slices.SortFunc(ids, func(a, b protocol.AlertID) int { return bytes.Compare(a[:], b[:]) })
-	m := hmac.New(sha256.New, key[:])
-	m.Write([]byte(syncDigestLabel))
-	m.Write(nonce)
-	for _, id := range ids {
-		m.Write(id[:])
-	}
-	return m.Sum(nil)[:syncDigestSize]
-}
-
-func appendIDs(b []byte, ids []protocol.AlertID) []byte {
-	b = binary.BigEndian.AppendUint32(b, uint32(len(ids)))
-	for _, id := range ids {
-		b = append(b, id[:]...)
-	}
-	return b
-}
-
-// readIDs reads a count-prefixed list of at most limit message IDs.
-func readIDs(r io.Reader, limit int) ([]protocol.AlertID, error) {
-	var b4 [4]byte
-	if _, err := io.ReadFull(r, b4[:]); err != nil {
-		return nil, err
-	}
-	count := binary.BigEndian.Uint32(b4[:])
-	if count > uint32(limit) {
-		return nil, fmt.Errorf("%d message IDs, more than the %d allowed", count, limit)
-	}
-	ids := make([]protocol.AlertID, count)
-	for i := range ids {
-		if _, err := io.ReadFull(r, ids[i][:]); err != nil {
-			return nil, err
-		}
-	}
-	return ids, nil
-}
-
-// readEnvelopes reads a count-prefixed list of at most limit envelopes.
-func readEnvelopes(r io.Reader, limit int) ([][]byte, error) {
-	var b4 [4]byte
-	if _, err := io.ReadFull(r, b4[:]); err != nil {
-		return nil, err
-	}
-	count := binary.BigEndian.Uint32(b4[:])
-	if count > uint32(limit) {
-		return nil, errors.New("more messages than asked for")
-	}
-	total := 0
-	envs := make([][]byte, 0, count)
-	for range count {
-		if _, err := io.ReadFull(r, b4[:]); err != nil {
-			return nil, err
-		}
-		l := int(binary.BigEndian.Uint32(b4[:]))
-		total += l
-		if l > protocol.MaxEnvelopeSize || total > maxSyncBytes {
-			return nil, errors.New("messages too large")
-		}
-		env := make([]byte, l)
-		if _, err := io.ReadFull(r, env); err != nil {
-			return nil, err
-		}
-		envs = append(envs, env)
-	}
-	return envs, nil
+	return ids
 }
 
 // acceptSynced runs received envelopes through the zones' validators, in
@@ -365,7 +262,7 @@ func (n *Node) acceptSynced(zones []*zone, envs [][]byte) {
 		var rest [][]byte
 		var batch []admitted
 		for _, env := range pending {
-			a, err := n.admit(zones, env, func(protocol.Kind) bool { return true })
+			a, err := n.admit(zones, env)
 			switch {
 			case errors.Is(err, errNoZone):
 				rest = append(rest, env)
@@ -382,71 +279,6 @@ func (n *Node) acceptSynced(zones []*zone, envs [][]byte) {
 		}
 		pending = rest
 	}
-}
-
-// admitted is a message that passed a zone's door, not yet stored.
-type admitted struct {
-	z   *zone
-	msg *protocol.Message
-	env []byte
-}
-
-var errNoZone = errors.New("no zone of this node can open it")
-
-// admit runs env through the validator of the zone it belongs to, the
-// node's checks and the replay cache: the same door as gossip. kinds
-// limits what is accepted.
-func (n *Node) admit(zones []*zone, env []byte, kinds func(protocol.Kind) bool) (admitted, error) {
-	now := n.now()
-	for _, z := range zones {
-		msg, err := z.val.Validate(env, now)
-		if errors.Is(err, protocol.ErrUnknownEpoch) || errors.Is(err, protocol.ErrDecrypt) {
-			continue
-		}
-		if err != nil {
-			return admitted{}, err
-		}
-		if !kinds(msg.Alert.Kind) {
-			return admitted{}, fmt.Errorf("%s not accepted here", msg.Alert.Kind)
-		}
-		if n.replay.Has(msg.ID) {
-			return admitted{msg: msg}, errDuplicate
-		}
-		z.mu.Lock()
-		err = z.checkMessage(msg)
-		z.mu.Unlock()
-		if err != nil {
-			return admitted{}, err
-		}
-		if !n.replay.Add(msg.ID, msg.Alert.Expires, now) {
-			return admitted{msg: msg}, errDuplicate
-		}
-		return admitted{z, msg, env}, nil
-	}
-	return admitted{}, errNoZone
-}
-
-// accept admits env and stores it.
-func (n *Node) accept(zones []*zone, env []byte, kinds func(protocol.Kind) bool) (*protocol.Message, error) {
-	a, err := n.admit(zones, env, kinds)
-	if err != nil {
-		return a.msg, err
-	}
-	return a.msg, n.store(a.z, a.msg, env)
-}
-
-var errDuplicate = errors.New("already received")
-
-// Deliver validates an envelope exactly as if it had arrived by gossip on
-// one of the node's zones, and stores it. Catch-up feeds the node through
-// it; tests use it to replay traffic in any order. A duplicate is not an
-// error.
-func (n *Node) Deliver(env []byte) error {
-	_, err := n.accept(n.liveZones(), env, func(protocol.Kind) bool { return true })
-	if errors.Is(err, errDuplicate) {
-		return nil
-	}
-	return err
 }
 
 // syncLimiter bounds how often and how many peers are served.
@@ -503,52 +335,33 @@ func (n *Node) handleSync(s network.Stream) {
 	defer n.syncLimit.release()
 	s.SetDeadline(time.Now().Add(syncTimeout))
 	r := bufio.NewReader(s)
-	head := make([]byte, 1+syncNonceSize+1)
-	if _, err := io.ReadFull(r, head); err != nil || head[0] != syncVersion {
+	hello, err := protocol.ReadSyncHello(r)
+	if err != nil {
 		s.Reset()
 		return
-	}
-	nonce, count := head[1:1+syncNonceSize], int(head[1+syncNonceSize])
-	if count > maxSyncZones {
-		s.Reset()
-		return
-	}
-	type ask struct {
-		epoch  uint32
-		token  []byte
-		digest []byte
-	}
-	asks := make([]ask, count)
-	for i := range asks {
-		b := make([]byte, 4+syncTokenSize+syncDigestSize)
-		if _, err := io.ReadFull(r, b); err != nil {
-			s.Reset()
-			return
-		}
-		asks[i] = ask{binary.BigEndian.Uint32(b), b[4 : 4+syncTokenSize], b[4+syncTokenSize:]}
 	}
 	now := n.now()
 	var offer []syncItem
 	for _, z := range n.liveZones() {
 		z.mu.Lock()
-		for _, a := range asks {
-			secret, ok := z.epochs[a.epoch]
+		for _, a := range hello.Zones {
+			secret, ok := z.epochs[a.Epoch]
 			if !ok {
 				continue
 			}
-			key := secret.SyncKey(a.epoch)
-			if !hmac.Equal(a.token, syncToken(key, nonce, from, n.h.ID())) {
+			key := secret.SyncKey(a.Epoch)
+			if token := protocol.SyncToken(key, hello.Nonce[:], string(from), string(n.h.ID())); !hmac.Equal(a.Token[:], token[:]) {
 				continue
 			}
-			set := n.syncSetLocked(z, a.epoch, now)
-			if !hmac.Equal(a.digest, syncDigest(key, nonce, set)) {
+			set := z.syncSetLocked(a.Epoch, now)
+			if digest := protocol.SyncDigest(key, hello.Nonce[:], syncIDs(set)); !hmac.Equal(a.Digest[:], digest[:]) {
 				offer = append(offer, set...)
 			}
 		}
 		z.mu.Unlock()
 	}
-	if len(offer) > maxSyncMessages {
-		offer = offer[:maxSyncMessages]
+	if len(offer) > protocol.MaxSyncMessages {
+		offer = offer[:protocol.MaxSyncMessages]
 	}
 	ids := make([]protocol.AlertID, len(offer))
 	byID := make(map[protocol.AlertID][]byte, len(offer))
@@ -556,36 +369,32 @@ func (n *Node) handleSync(s network.Stream) {
 		ids[i] = it.id
 		byID[it.id] = it.env
 	}
-	if _, err := s.Write(appendIDs(nil, ids)); err != nil {
+	if _, err := s.Write(protocol.AppendSyncIDs(nil, ids)); err != nil {
 		s.Reset()
 		return
 	}
-	want, err := readIDs(r, len(offer))
+	want, err := protocol.ReadSyncIDs(r, len(offer))
 	if err != nil {
 		s.Reset()
 		return
 	}
-	w := bufio.NewWriter(s)
 	var envs [][]byte
 	total := 0
 	for _, id := range want {
 		env, ok := byID[id]
-		if !ok || total+len(env) > maxSyncBytes {
+		if !ok || total+len(env) > protocol.MaxSyncBytes {
 			continue
 		}
 		delete(byID, id) // each at most once
 		total += len(env)
 		envs = append(envs, env)
 	}
-	var b4 [4]byte
-	binary.BigEndian.PutUint32(b4[:], uint32(len(envs)))
-	w.Write(b4[:])
-	for _, env := range envs {
-		binary.BigEndian.PutUint32(b4[:], uint32(len(env)))
-		w.Write(b4[:])
-		w.Write(env)
+	w := bufio.NewWriter(s)
+	err = protocol.WriteSyncEnvelopes(w, envs)
+	if err == nil {
+		err = w.Flush()
 	}
-	if err := w.Flush(); err != nil {
+	if err != nil {
 		n.log.Debug("sync: answer", "peer", from, "err", fmt.Errorf("write: %w", err))
 		return
 	}

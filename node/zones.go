@@ -4,193 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"slices"
 	"sort"
 	"strings"
-	"sync"
-	"time"
 	"unicode/utf8"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
-	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 
 	"lookout/crypto"
 	"lookout/node/api"
-	"lookout/node/control"
-	"lookout/node/health"
 	"lookout/node/store"
 	"lookout/protocol"
 )
-
-// zoneRecord is a zone membership as stored in zones.json.
-type zoneRecord struct {
-	ID      string    `json:"id"`
-	Name    string    `json:"name"`
-	Epoch   uint32    `json:"epoch"`
-	Secret  []byte    `json:"secret"`
-	Root    []byte    `json:"root"`  // root (founder) public key
-	Chain   [][]byte  `json:"chain"` // this member's certificate chain, leaf first
-	Peers   []string  `json:"peers"` // known members' multiaddrs with /p2p/, for redialling
-	Created time.Time `json:"created"`
-	// Old holds the secrets of earlier epochs, to read governance messages
-	// that members who were offline still need.
-	Old []epochSecret `json:"old,omitempty"`
-	// EpochFrom is the ID of the rekey that set the current epoch.
-	EpochFrom string `json:"epoch_from,omitempty"`
-	// Gov holds the zone's governance envelopes (members, roles, removals,
-	// rekeys, settings): the roster is folded from them.
-	Gov [][]byte `json:"gov,omitempty"`
-	// Removed is set once this member has been removed from the zone.
-	Removed bool `json:"removed,omitempty"`
-}
-
-type epochSecret struct {
-	Epoch  uint32 `json:"epoch"`
-	Secret []byte `json:"secret"`
-}
-
-// zone is a zone this node is a member of, with its topic and alerts.
-//
-// Fixed at creation: id, root, val. rec is guarded by Node.mu; the rest by
-// z.mu (lock Node.mu first when both are needed).
-type zone struct {
-	rec       zoneRecord
-	id        protocol.ZoneID
-	root      *crypto.PublicKey
-	val       *protocol.Validator
-	discovery io.Closer // local-network discovery, if on
-
-	mu        sync.Mutex
-	chain     protocol.Chain // this member's certificate chain
-	role      protocol.Role
-	settings  protocol.Settings
-	topic     *pubsub.Topic
-	sub       *pubsub.Subscription
-	epoch     uint32
-	epochs    map[uint32]crypto.ZoneSecret
-	gov       map[protocol.AlertID]*govMsg
-	roster    protocol.Roster
-	pubkeys   map[crypto.MemberID]*crypto.PublicKey
-	rates     map[crypto.MemberID]*rate
-	grants    map[crypto.MemberID]grant
-	removed   bool
-	gone      chan struct{}                            // closed once removed: ends watch streams
-	roots     map[protocol.AlertID]*protocol.Message   // sightings and callouts
-	updates   map[protocol.AlertID][]*protocol.Message // by the alert they refer to
-	seen      map[protocol.AlertID]bool
-	envs      map[protocol.AlertID]stored // alerts and updates as received, for members catching up
-	watchers  map[chan api.Alert]struct{}
-	announced time.Time // last own member announcement
-	// Linked zones (links.go): folded with the roster; forwarded messages per link.
-	links     map[protocol.LinkID]*protocol.Link
-	linkRates map[protocol.LinkID][]time.Time
-}
-
-const watchBuffer = 256
-
-func (z *zone) close() {
-	if z.discovery != nil {
-		z.discovery.Close()
-	}
-	if z.sub != nil {
-		z.sub.Cancel()
-	}
-	if z.topic != nil {
-		z.topic.Close()
-	}
-}
-
-func (z *zone) key(epoch uint32) (*crypto.AEADKey, bool) {
-	z.mu.Lock()
-	defer z.mu.Unlock()
-	s, ok := z.epochs[epoch]
-	if !ok {
-		return nil, false
-	}
-	return s.AlertKey(epoch), true
-}
-
-// snapshot is a consistent view of a zone's mutable membership state.
-type snapshot struct {
-	chain   protocol.Chain
-	role    protocol.Role
-	topic   *pubsub.Topic
-	epoch   uint32
-	secret  crypto.ZoneSecret
-	removed bool
-}
-
-func (z *zone) snapshot() snapshot {
-	z.mu.Lock()
-	defer z.mu.Unlock()
-	return snapshot{chain: z.chain, role: z.role, topic: z.topic, epoch: z.epoch, secret: z.epochs[z.epoch], removed: z.removed}
-}
-
-// current returns the epoch and secret in use.
-func (z *zone) current() (uint32, crypto.ZoneSecret) {
-	z.mu.Lock()
-	defer z.mu.Unlock()
-	return z.epoch, z.epochs[z.epoch]
-}
-
-// newZone rebuilds a zone from its record, checking it is consistent.
-func newZone(rec zoneRecord, self *crypto.Identity, now time.Time) (*zone, error) {
-	z := &zone{rec: rec, settings: protocol.DefaultSettings(),
-		roots: map[protocol.AlertID]*protocol.Message{}, updates: map[protocol.AlertID][]*protocol.Message{},
-		seen: map[protocol.AlertID]bool{}, watchers: map[chan api.Alert]struct{}{}, envs: map[protocol.AlertID]stored{},
-		epochs: map[uint32]crypto.ZoneSecret{}, gov: map[protocol.AlertID]*govMsg{},
-		pubkeys: map[crypto.MemberID]*crypto.PublicKey{}, rates: map[crypto.MemberID]*rate{}}
-	var err error
-	if z.id, err = protocol.ParseZoneID(rec.ID); err != nil {
-		return nil, fmt.Errorf("zone %q: %w", rec.Name, err)
-	}
-	if len(rec.Secret) != crypto.ZoneSecretSize {
-		return nil, fmt.Errorf("zone %q: secret is damaged", rec.Name)
-	}
-	var secret crypto.ZoneSecret
-	copy(secret[:], rec.Secret)
-	z.epoch, z.epochs[rec.Epoch] = rec.Epoch, secret
-	for _, o := range rec.Old {
-		if len(o.Secret) != crypto.ZoneSecretSize {
-			return nil, fmt.Errorf("zone %q: old secret is damaged", rec.Name)
-		}
-		var s crypto.ZoneSecret
-		copy(s[:], o.Secret)
-		z.epochs[o.Epoch] = s
-	}
-	z.removed, z.gone = rec.Removed, make(chan struct{})
-	if z.removed {
-		close(z.gone)
-	}
-	if z.root, err = crypto.ParsePublicKey(rec.Root); err != nil {
-		return nil, fmt.Errorf("zone %q: root key: %w", rec.Name, err)
-	}
-	for _, b := range rec.Chain {
-		c, err := protocol.ParseCert(b)
-		if err != nil {
-			return nil, fmt.Errorf("zone %q: certificate: %w", rec.Name, err)
-		}
-		z.chain = append(z.chain, c)
-	}
-	cv := &protocol.ChainVerifier{Zone: z.id, Root: z.root}
-	if z.role, err = cv.Verify(z.chain, now); err != nil {
-		return nil, fmt.Errorf("zone %q: own certificate: %w", rec.Name, err)
-	}
-	if !z.chain.Leaf().Subject.Equal(self.Public()) {
-		return nil, fmt.Errorf("zone %q: certificate belongs to another identity", rec.Name)
-	}
-	z.val = protocol.NewValidator(z.id, z.root, z.key)
-	z.val.Revoked = func(_ [32]byte, m crypto.MemberID) bool {
-		z.mu.Lock()
-		defer z.mu.Unlock()
-		return z.roster.Removed(m)
-	}
-	z.val.Endorser = z.endorser // linked zones (links.go)
-	z.roster = protocol.FoldRoster(nil, z.root.ID(), z.settings)
-	return z, nil
-}
 
 func (n *Node) loadZones() error {
 	var recs []zoneRecord
@@ -275,307 +100,6 @@ func (n *Node) joinTopic(z *zone) error {
 	return nil
 }
 
-// validator is the one door for a zone's messages, local and remote:
-// size, decrypt, decode, chain, signature, role rules and time window (in
-// protocol.Validator), then the replay cache. Anything wrong is rejected:
-// not delivered, not forwarded, and the forwarding peer is penalised.
-func (n *Node) validator(z *zone) pubsub.ValidatorEx {
-	return func(_ context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
-		start, now := time.Now(), n.now()
-		msg, err := z.val.Validate(m.Data, now)
-		if err != nil {
-			n.log.Debug("rejected message", "zone", z.rec.Name, "from", from, "err", err)
-			n.observeValidation(z, from, m.Data, nil, err, start)
-			return pubsub.ValidationReject
-		}
-		// A replay, or the same alert sealed again: drop without penalty,
-		// since honest peers forward duplicates too. Checked before the rate
-		// limits so duplicates are not counted.
-		if n.replay.Has(msg.ID) {
-			n.observeValidation(z, from, m.Data, msg, health.ErrDuplicate, start)
-			return pubsub.ValidationIgnore
-		}
-		z.mu.Lock()
-		err = z.checkMessage(msg)
-		z.mu.Unlock()
-		if err != nil {
-			n.log.Debug("rejected message", "zone", z.rec.Name, "from", from, "err", err)
-			n.observeValidation(z, from, m.Data, msg, err, start)
-			return pubsub.ValidationReject
-		}
-		if !n.replay.Add(msg.ID, msg.Alert.Expires, now) {
-			n.observeValidation(z, from, m.Data, msg, health.ErrDuplicate, start)
-			return pubsub.ValidationIgnore
-		}
-		m.ValidatorData = msg
-		n.observeValidation(z, from, m.Data, msg, nil, start)
-		return pubsub.ValidationAccept
-	}
-}
-
-func (n *Node) readLoop(z *zone, sub *pubsub.Subscription) {
-	defer n.wg.Done()
-	for {
-		m, err := sub.Next(n.ctx)
-		if err != nil {
-			return
-		}
-		if msg, ok := m.ValidatorData.(*protocol.Message); ok {
-			n.store(z, msg, m.Data)
-		}
-	}
-}
-
-// store saves a validated message, adds it to its zone and notifies
-// watchers of the alert it changes. Storing the same message twice is a
-// no-op. An alert or update is in the store before store returns, and
-// before it is marked seen, so a message seen is a message saved.
-func (n *Node) store(z *zone, msg *protocol.Message, env []byte) error {
-	z.mu.Lock()
-	seen := z.seen[msg.ID]
-	z.mu.Unlock()
-	if seen {
-		return nil
-	}
-	var err error
-	if env != nil && !msg.Alert.Kind.IsGovernance() {
-		if err = n.saveMessage(z, msg, env); err != nil {
-			n.log.Error("save alert", "zone", z.rec.Name, "err", err)
-		}
-	}
-	n.apply(z, msg, env, applyLive)
-	return err
-}
-
-// How apply treats a message.
-type applyMode int
-
-const (
-	applyLive    applyMode = iota // tell watchers, act on links
-	applyBatch                    // act on links; the caller tells watchers once
-	applyRestore                  // from the store at start: neither
-)
-
-// apply adds a message to its zone in memory and, depending on mode, tells
-// the zone's watchers about the alert it changes and lets this node's link
-// ends act on it.
-func (n *Node) apply(z *zone, msg *protocol.Message, env []byte, mode applyMode) {
-	z.mu.Lock()
-	if z.seen[msg.ID] {
-		z.mu.Unlock()
-		return
-	}
-	z.seen[msg.ID] = true
-	if mode != applyRestore {
-		defer n.onStored(z, msg) // linked zones (links.go); runs after z.mu is released
-	}
-	z.pubkeys[msg.Alert.Sender] = msg.Chain.Leaf().Subject
-	if msg.Alert.Kind.IsGovernance() {
-		z.mu.Unlock()
-		n.storeGov(z, msg, env)
-		return
-	}
-	if env != nil {
-		z.envs[msg.ID] = stored{msg: msg, env: env}
-	}
-	target := msg.ID
-	if msg.Alert.IsUpdate() {
-		target = msg.Alert.Ref
-		z.updates[target] = append(z.updates[target], msg)
-	} else {
-		z.roots[msg.ID] = msg
-	}
-	if mode != applyLive {
-		z.mu.Unlock()
-		return
-	}
-	view, ok := n.viewOfLocked(z, target)
-	watchers := make([]chan api.Alert, 0, len(z.watchers))
-	for w := range z.watchers {
-		watchers = append(watchers, w)
-	}
-	z.mu.Unlock()
-	if !ok {
-		return // an update that arrived before its alert; shown once the alert arrives
-	}
-	n.log.Info("alert", "zone", z.rec.Name, "kind", view.Kind, "id", view.ID, "state", view.State)
-	for _, w := range watchers {
-		select {
-		case w <- view:
-		default:
-			n.log.Warn("watcher too slow; dropped an update", "zone", z.rec.Name)
-		}
-	}
-}
-
-// storeBatch saves admitted alerts and updates in one transaction, adds
-// them to their zones and tells each zone's watchers once about every card
-// they changed.
-func (n *Node) storeBatch(batch []admitted) {
-	if len(batch) == 0 {
-		return
-	}
-	recs := make([]store.Record, 0, len(batch))
-	for _, a := range batch {
-		recs = append(recs, messageRecord(a.z, a.msg, a.env))
-	}
-	if err := n.st.PutMany(recs); err != nil {
-		n.log.Error("save alerts", "count", len(batch), "err", err)
-	}
-	touched := map[*zone]map[protocol.AlertID]bool{}
-	for _, a := range batch {
-		n.apply(a.z, a.msg, a.env, applyBatch)
-		if touched[a.z] == nil {
-			touched[a.z] = map[protocol.AlertID]bool{}
-		}
-		target := a.msg.ID
-		if a.msg.Alert.IsUpdate() {
-			target = a.msg.Alert.Ref
-		}
-		touched[a.z][target] = true
-	}
-	for z, targets := range touched {
-		z.mu.Lock()
-		var views []api.Alert
-		for _, c := range n.cardsLocked(z) {
-			if slices.ContainsFunc(c.roots, func(id protocol.AlertID) bool { return targets[id] }) {
-				views = append(views, c.view)
-			}
-		}
-		watchers := make([]chan api.Alert, 0, len(z.watchers))
-		for w := range z.watchers {
-			watchers = append(watchers, w)
-		}
-		z.mu.Unlock()
-		n.log.Info("caught up", "zone", z.rec.Name, "messages", len(targets), "alerts", len(views))
-		for _, v := range views {
-			for _, w := range watchers {
-				select {
-				case w <- v:
-				default:
-					n.log.Warn("watcher too slow; dropped an update", "zone", z.rec.Name)
-				}
-			}
-		}
-	}
-}
-
-// viewOfLocked returns the card alert id belongs to: its incident for a
-// sighting, itself for a callout. Callers hold z.mu.
-func (n *Node) viewOfLocked(z *zone, id protocol.AlertID) (api.Alert, bool) {
-	for _, c := range n.cardsLocked(z) {
-		if slices.Contains(c.roots, id) {
-			return c.view, true
-		}
-	}
-	return api.Alert{}, false
-}
-
-// card is one alert as shown: an incident of sightings, or a callout.
-type card struct {
-	roots []protocol.AlertID // every root message folded into it
-	view  api.Alert
-}
-
-// cardsLocked folds the zone's alerts into cards. Sightings are grouped
-// into incidents; a report that came after its incident ended starts a new
-// one. Cards with nothing left that counts are dropped. Callers hold z.mu.
-func (n *Node) cardsLocked(z *zone) []card {
-	var sightings []*protocol.Message
-	var out []card
-	for _, m := range z.roots {
-		if m.Alert.Kind == protocol.KindSighting {
-			sightings = append(sightings, m)
-		} else if v, ok := n.viewLocked(z, []*protocol.Message{m}); ok {
-			out = append(out, card{roots: []protocol.AlertID{m.ID}, view: v})
-		}
-	}
-	queue := protocol.Incidents(sightings, protocol.IncidentWindow)
-	for len(queue) > 0 {
-		g := queue[0]
-		queue = queue[1:]
-		v, ok := n.viewLocked(z, g)
-		var in, rest []*protocol.Message
-		for _, m := range g {
-			if ok && slices.Contains(v.Sightings, m.ID.String()) {
-				in = append(in, m)
-			} else {
-				rest = append(rest, m)
-			}
-		}
-		if ok {
-			c := card{view: v}
-			for _, m := range in {
-				c.roots = append(c.roots, m.ID)
-			}
-			out = append(out, c)
-		}
-		if len(rest) > 0 && len(rest) < len(g) {
-			queue = append(queue, protocol.Incidents(rest, protocol.IncidentWindow)...)
-		}
-	}
-	return out
-}
-
-// viewLocked folds an incident (or a callout) and the updates that refer
-// to it into its view. Callers hold z.mu.
-func (n *Node) viewLocked(z *zone, roots []*protocol.Message) (api.Alert, bool) {
-	var ups []*protocol.Message
-	for _, r := range roots {
-		ups = append(ups, z.updates[r.ID]...)
-	}
-	v := protocol.Fold(roots, ups, z.settings, z.roster.Removed, n.now())
-	root := v.Root
-	if root == nil {
-		return api.Alert{}, false // nothing in it counts (e.g. its sender was removed)
-	}
-	a := v.Current
-	out := api.Alert{
-		ID: v.Incident.String(), Zone: z.rec.ID, ZoneName: z.rec.Name, Kind: a.Kind.String(), State: string(v.State),
-		Sent: root.Alert.Sent, Expires: v.Expires, Exercise: a.Exercise(), Sender: root.Alert.Sender.String(), SenderRole: root.Role.String(),
-		Where: a.Area,
-	}
-	switch a.Kind {
-	case protocol.KindSighting:
-		// The newest report's text, the largest size (protocol.View).
-		l := v.Latest
-		out.Where, out.What, out.Size, out.Activity, out.Uniform, out.Equipment = l.Area, l.What, int(v.MaxSize), l.Activity, l.Uniform, l.Equipment
-		out.WhatCode, out.UniformCode, out.Vehicles = l.Quick.What.String(), l.Quick.Uniform.String(), int(l.Quick.Vehicles)
-		sightingView(&out, roots, v)
-		if !a.Observed.IsZero() {
-			t := a.Observed
-			out.Observed = &t
-		}
-		c := len(v.Confirmers)
-		out.Confirmations = &c
-		out.Verified = v.Verified
-		out.Incident = v.Incident.String()
-		for _, id := range v.Sightings {
-			out.Sightings = append(out.Sightings, id.String())
-		}
-		for _, m := range v.VerifiedBy {
-			out.VerifiedBy = append(out.VerifiedBy, m.String())
-		}
-	case protocol.KindCallout:
-		out.Title, out.When, out.Need, out.Needed, out.Bring, out.Rights = a.Title, a.When, int(a.Need), int(a.Need), a.Bring, a.Rights
-		out.Cosigned = len(v.Cosigners) > 0
-		for _, m := range v.Cosigners {
-			out.Cosigners = append(out.Cosigners, m.String())
-		}
-		out.Responders = &api.Responders{
-			EnRoute: v.Count(protocol.ResponseEnRoute),
-			OnScene: v.Count(protocol.ResponseOnScene),
-			Cannot:  v.Count(protocol.ResponseCannot),
-		}
-	}
-	if v.Clear != nil {
-		out.ClearReason = v.Clear.Alert.Reason.String()
-		out.ClearNote = v.Clear.Alert.Note
-	}
-	n.linkViewLocked(z, root, ups, &out) // linked zones (links.go)
-	return out, true
-}
-
 // zoneLocked finds a zone by ID, unique ID prefix or name (exact, else
 // ignoring case); an ambiguous one is an error listing the candidates.
 // Callers hold n.mu.
@@ -587,21 +111,15 @@ func (n *Node) zoneLocked(ref string) (*zone, error) {
 	return resolve("zone", ref, cs, "see lookout zone list")
 }
 
-func (n *Node) zone(ref string) (*zone, error) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.zoneLocked(ref)
-}
-
 // findAlert finds a sighting or callout by ID or unique ID prefix (at least
 // 8 hex characters) in any zone.
 func (n *Node) findAlert(ref string) (*zone, *protocol.Message, error) {
 	ref = strings.ToLower(strings.TrimSpace(ref))
 	if len(ref) < 8 || len(ref) > 2*protocol.AlertIDSize {
-		return nil, nil, fmt.Errorf("%w: alert ID %q must be 8 to %d hex characters", control.ErrInvalid, ref, 2*protocol.AlertIDSize)
+		return nil, nil, fmt.Errorf("%w: alert ID %q must be 8 to %d hex characters", api.ErrInvalid, ref, 2*protocol.AlertIDSize)
 	}
 	if strings.Trim(ref, "0123456789abcdef") != "" {
-		return nil, nil, fmt.Errorf("%w: alert ID %q is not hex", control.ErrInvalid, ref)
+		return nil, nil, fmt.Errorf("%w: alert ID %q is not hex", api.ErrInvalid, ref)
 	}
 	n.mu.Lock()
 	zones := make([]*zone, 0, len(n.zones))
@@ -617,7 +135,7 @@ func (n *Node) findAlert(ref string) (*zone, *protocol.Message, error) {
 			if strings.HasPrefix(id.String(), ref) {
 				if fm != nil {
 					z.mu.Unlock()
-					return nil, nil, fmt.Errorf("%w: alert ID prefix %q is ambiguous; give more characters", control.ErrInvalid, ref)
+					return nil, nil, fmt.Errorf("%w: alert ID prefix %q is ambiguous; give more characters", api.ErrInvalid, ref)
 				}
 				fz, fm = z, m
 			}
@@ -625,7 +143,7 @@ func (n *Node) findAlert(ref string) (*zone, *protocol.Message, error) {
 		z.mu.Unlock()
 	}
 	if fm == nil {
-		return nil, nil, fmt.Errorf("%w: no alert %q in any of your zones; see lookout alerts ZONE", control.ErrNotFound, ref)
+		return nil, nil, fmt.Errorf("%w: no alert %q in any of your zones; see lookout alerts ZONE", api.ErrNotFound, ref)
 	}
 	return fz, fm, nil
 }
@@ -636,22 +154,10 @@ func (n *Node) Zones() []api.Zone {
 	defer n.mu.Unlock()
 	out := make([]api.Zone, 0, len(n.zones))
 	for _, z := range n.zones {
-		out = append(out, n.zoneInfo(z))
+		out = append(out, z.info())
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
-}
-
-func (n *Node) zoneInfo(z *zone) api.Zone {
-	z.mu.Lock()
-	topic, role, epoch, removed := z.topic, z.role, z.epoch, z.removed
-	z.mu.Unlock()
-	info := api.Zone{ID: z.rec.ID, Name: z.rec.Name, Role: role.String(), Epoch: epoch, Topic: topic.String(), Peers: []string{}, Removed: removed}
-	for _, p := range topic.ListPeers() {
-		info.Peers = append(info.Peers, p.String())
-	}
-	sort.Strings(info.Peers)
-	return info
 }
 
 // CreateZone creates a zone with this member as founder and organizer.
@@ -667,13 +173,13 @@ func (n *Node) CreateZone(ctx context.Context, name string) (api.Zone, error) {
 func (n *Node) createZone(name string) (api.Zone, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || utf8.RuneCountInString(name) > protocol.MaxZoneNameLen || strings.ContainsAny(name, "\n\r\t") || protocol.CheckText(name) != nil {
-		return api.Zone{}, fmt.Errorf("%w: zone name must be 1 to %d characters on one line", control.ErrInvalid, protocol.MaxZoneNameLen)
+		return api.Zone{}, fmt.Errorf("%w: zone name must be 1 to %d characters on one line", api.ErrInvalid, protocol.MaxZoneNameLen)
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for _, z := range n.zones {
 		if z.rec.Name == name {
-			return api.Zone{}, fmt.Errorf("%w: you already have a zone named %q", control.ErrInvalid, name)
+			return api.Zone{}, fmt.Errorf("%w: you already have a zone named %q", api.ErrInvalid, name)
 		}
 	}
 	var id protocol.ZoneID
@@ -700,11 +206,11 @@ func (n *Node) addZoneLocked(rec zoneRecord) (api.Zone, error) {
 		return api.Zone{}, err
 	}
 	if _, dup := n.zones[z.id]; dup {
-		return api.Zone{}, fmt.Errorf("%w: you are already a member of zone %q", control.ErrInvalid, rec.Name)
+		return api.Zone{}, fmt.Errorf("%w: you are already a member of zone %q", api.ErrInvalid, rec.Name)
 	}
 	for _, other := range n.zones {
 		if other.snapshot().secret == z.snapshot().secret {
-			return api.Zone{}, fmt.Errorf("%w: this zone uses the secret of your zone %q; refusing a zone that would mix alerts", control.ErrInvalid, other.rec.Name)
+			return api.Zone{}, fmt.Errorf("%w: this zone uses the secret of your zone %q; refusing a zone that would mix alerts", api.ErrInvalid, other.rec.Name)
 		}
 	}
 	n.zones[z.id] = z
@@ -718,7 +224,7 @@ func (n *Node) addZoneLocked(rec zoneRecord) (api.Zone, error) {
 		z.close()
 		return api.Zone{}, err
 	}
-	return n.zoneInfo(z), nil
+	return z.info(), nil
 }
 
 // rememberPeers adds zone members' addresses for redialling after restart.
@@ -760,111 +266,4 @@ func (n *Node) announceZone(ctx context.Context, zoneID string) {
 	z.mu.Lock()
 	z.announced = n.now()
 	z.mu.Unlock()
-}
-
-// stored is an alert or update with the envelope it arrived in.
-type stored struct {
-	msg *protocol.Message
-	env []byte
-}
-
-// pruneGrace is how long an alert is kept after it ended (expired, or was
-// cleared), so late updates still find it; then it is deleted from memory
-// and from the store.
-const pruneGrace = 15 * time.Minute
-
-// prune forgets alerts and updates whose messages expired more than
-// pruneGrace ago and, if ended, every alert that ended (expired or
-// cleared) with no activity for pruneGrace, with its updates. It returns
-// the IDs forgotten, for the caller to delete from the store. The replay
-// cache keeps their IDs until their messages expire.
-func (n *Node) prune(z *zone, now time.Time, ended bool) []protocol.AlertID {
-	z.mu.Lock()
-	defer z.mu.Unlock()
-	cutoff := now.Add(-pruneGrace)
-	gone := map[protocol.AlertID]bool{}
-	for id, m := range z.roots {
-		if m.Alert.Expires.Before(cutoff) {
-			gone[id] = true
-		}
-	}
-	for _, ups := range z.updates {
-		for _, u := range ups {
-			if u.Alert.Expires.Before(cutoff) {
-				gone[u.ID] = true
-			}
-		}
-	}
-	if ended {
-		for _, c := range n.cardsLocked(z) {
-			if c.view.State != string(protocol.StateCleared) && c.view.State != string(protocol.StateExpired) {
-				continue
-			}
-			var ids []protocol.AlertID
-			last := time.Time{}
-			for _, r := range c.roots {
-				ids = append(ids, r)
-				last = later(last, z.roots[r].Alert.Sent)
-				for _, u := range z.updates[r] {
-					ids = append(ids, u.ID)
-					last = later(last, u.Alert.Sent)
-				}
-			}
-			if last.Before(cutoff) && (c.view.Expires.IsZero() || c.view.Expires.Before(cutoff) || c.view.State == string(protocol.StateCleared)) {
-				for _, id := range ids {
-					gone[id] = true
-				}
-			}
-		}
-	}
-	out := make([]protocol.AlertID, 0, len(gone))
-	for id := range gone {
-		out = append(out, id)
-		delete(z.envs, id)
-		delete(z.roots, id)
-		delete(z.seen, id)
-	}
-	for ref, ups := range z.updates {
-		kept := slices.DeleteFunc(ups, func(u *protocol.Message) bool { return gone[u.ID] })
-		if _, ok := z.roots[ref]; !ok && (len(kept) == 0 || gone[ref]) {
-			delete(z.updates, ref)
-		} else {
-			z.updates[ref] = kept
-		}
-	}
-	return out
-}
-
-func later(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
-}
-
-// sightingView adds an incident's reports and notes to its view.
-func sightingView(out *api.Alert, roots []*protocol.Message, v protocol.View) {
-	byID := make(map[protocol.AlertID]*protocol.Message, len(roots))
-	for _, m := range roots {
-		byID[m.ID] = m
-	}
-	var part []*protocol.Message
-	for _, id := range v.Sightings {
-		if m := byID[id]; m != nil {
-			part = append(part, m)
-		}
-	}
-	slices.SortFunc(part, func(a, b *protocol.Message) int { return a.Alert.Sent.Compare(b.Alert.Sent) })
-	for _, m := range part {
-		a := m.Alert
-		out.Reports = append(out.Reports, api.Report{ID: m.ID.String(), Sent: a.Sent, Sender: a.Sender.String(),
-			Where: a.Area, What: a.What, Size: int(a.Size), Withdrawn: slices.Contains(v.Withdrawn, m.ID)})
-	}
-	for _, c := range v.Notes {
-		kind := "left"
-		if r := byID[c.Alert.Ref]; r != nil && r.Alert.Sender == c.Alert.Sender {
-			kind = "withdrawn"
-		}
-		out.Notes = append(out.Notes, api.Note{Sent: c.Alert.Sent, Sender: c.Alert.Sender.String(), Kind: kind, Note: c.Alert.Note})
-	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"lookout/app"
 	"lookout/node"
+	"lookout/node/control"
 	"lookout/node/store"
 )
 
@@ -22,8 +23,9 @@ type profile struct {
 	// opt tunes key derivation; zero means the real cost (tests use less).
 	opt store.Options
 
-	mu sync.Mutex
-	n  *node.Node
+	mu   sync.Mutex
+	n    *node.Node
+	sock *control.Socket // the control API over n, for the CLI
 }
 
 var _ app.Profile = (*profile)(nil)
@@ -51,7 +53,20 @@ func (p *profile) Unlock(ctx context.Context, passphrase []byte) (app.Backend, e
 		}
 		return nil, fmt.Errorf("start node: %w", err)
 	}
-	p.n = n
+	sock, err := control.ServeSocket(node.SocketPath(p.home), n, p.log)
+	if err != nil {
+		n.Close()
+		return nil, fmt.Errorf("serve control API: %w", err)
+	}
+	// A wipe through the socket stops the node; the socket goes with it.
+	go func() {
+		select {
+		case <-n.Wiped():
+			sock.Close()
+		case <-sock.Done():
+		}
+	}()
+	p.n, p.sock = n, sock
 	return n, nil
 }
 
@@ -61,8 +76,9 @@ func (p *profile) Lock() error {
 	if p.n == nil {
 		return nil
 	}
+	p.sock.Close()
 	err := p.n.Close()
-	p.n = nil
+	p.n, p.sock = nil, nil
 	if err != nil {
 		return fmt.Errorf("stop node: %w", err)
 	}
@@ -80,10 +96,11 @@ func (p *profile) ChangePassphrase(old, new []byte) error {
 // Wipe destroys the keys and the store at once; a running node stops.
 func (p *profile) Wipe() error {
 	p.mu.Lock()
-	n := p.n
-	p.n = nil
+	n, sock := p.n, p.sock
+	p.n, p.sock = nil, nil
 	p.mu.Unlock()
 	if n != nil {
+		sock.Close()
 		if err := n.Wipe(); err != nil {
 			return fmt.Errorf("wipe: %w", err)
 		}

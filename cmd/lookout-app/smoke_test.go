@@ -188,7 +188,7 @@ func smoke(t *testing.T, display, bin string) {
 	if _, err := node.Init(home, node.InitOptions{Name: "Smoke", Secret: secret}); err != nil {
 		t.Fatal(err)
 	}
-	n := &node.Node{Home: home, Secret: secret, NoControl: true, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}}
+	n := &node.Node{Home: home, Secret: secret, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}}
 	if err := n.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}

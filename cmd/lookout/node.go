@@ -8,6 +8,7 @@ import (
 
 	"lookout/node"
 	"lookout/node/api"
+	"lookout/node/control"
 	"lookout/node/harden"
 	"lookout/node/reach"
 )
@@ -49,19 +50,25 @@ func runNode(ctx context.Context, e *env, args []string) error {
 	if err := mf.check(); err != nil {
 		return err
 	}
+	log := slog.New(slog.NewTextHandler(e.stderr, nil))
 	n, err := e.startNode(ctx, func() *node.Node {
 		n := &node.Node{
 			Home:          e.home,
 			ListenAddrs:   listen,
 			MDNS:          *mdns,
 			NoPortMapping: *noPortMap,
-			Logger:        slog.New(slog.NewTextHandler(e.stderr, nil)),
+			Logger:        log,
 		}
 		mf.configure(n)
 		return n
 	}, secret)
 	if err != nil {
 		return fmt.Errorf("start node: %w", err)
+	}
+	sock, err := control.ServeSocket(socketPath(e.home), n, log)
+	if err != nil {
+		n.Close()
+		return fmt.Errorf("serve control API: %w", err)
 	}
 	st := n.Status()
 	fmt.Fprintln(e.stdout, st.PeerID)
@@ -94,6 +101,7 @@ func runNode(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	stopMetrics()
+	sock.Close()
 	if err := n.Close(); err != nil {
 		return fmt.Errorf("stop node: %w", err)
 	}

@@ -4,7 +4,19 @@
 // node, the control server, its client and the app can all share it.
 package api
 
-import "time"
+import (
+	"errors"
+	"time"
+)
+
+// Errors a backend of the control API wraps so the API answers with a
+// matching status: 404, 403 and 400. Any other error is a 500. The
+// control client's errors match them too.
+var (
+	ErrNotFound  = errors.New("not found")
+	ErrForbidden = errors.New("not allowed")
+	ErrInvalid   = errors.New("invalid request")
+)
 
 // Status describes the running node.
 type Status struct {

@@ -12,6 +12,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/protocol"
 
 	"lookout/node"
+	"lookout/node/internal/enroll"
 	"lookout/node/sim"
 )
 
@@ -43,7 +44,7 @@ func initHome(home, name string) error {
 // gossipsub configuration (changed by tune, if set) plus a tracer that
 // records message sizes.
 func startNode(ctx context.Context, home string, h host.Host, sizes *sizeTracer, tune Tune) (*node.Node, error) {
-	n := &node.Node{Home: home, Secret: benchSecret, StoreOptions: benchStore, Host: h, NoControl: true, MDNS: false,
+	n := &node.Node{Home: home, Secret: benchSecret, StoreOptions: benchStore, Host: h, MDNS: false,
 		RedialInterval: benchRedialInterval,
 		PubsubOptions:  append([]pubsub.Option{pubsub.WithRawTracer(sizes)}, tune.options()...)}
 	if err := n.Start(ctx); err != nil {
@@ -86,7 +87,7 @@ func (*sizeTracer) SendRPCCompleted(*pubsub.RPC, peer.ID, time.Duration) {}
 func (*sizeTracer) DropRPC(*pubsub.RPC, peer.ID)                         {}
 func (*sizeTracer) UndeliverableMessage(*pubsub.Message)                 {}
 
-// enroll makes home's identity a member of the founder's zone.
-func enroll(founder *node.Node, zone, home string) error {
-	return founder.EnrollForBench(zone, home, benchSecret, benchStore, "member")
+// enrollMember makes home's identity a member of the founder's zone.
+func enrollMember(founder *node.Node, zone, home string) error {
+	return enroll.Member(founder, enroll.Request{Zone: zone, Home: home, Secret: benchSecret, Options: benchStore, Role: "member"})
 }

@@ -16,7 +16,7 @@ import (
 
 // lookoutSwarm is real Lookout nodes, one per host, all members of every
 // zone: node 0 creates the zones and enrols the others directly
-// (node.EnrollForBench).
+// (node/internal/enroll).
 type lookoutSwarm struct {
 	dir   string
 	nodes []*node.Node
@@ -58,7 +58,7 @@ func startLookout(ctx context.Context, spec Spec, hosts []host.Host) (_ *lookout
 		}
 		s.zones = append(s.zones, info.ID)
 		for i := 1; i < len(hosts); i++ {
-			if err := enroll(founder, info.ID, homes[i]); err != nil {
+			if err := enrollMember(founder, info.ID, homes[i]); err != nil {
 				return s, fmt.Errorf("enroll node %d: %w", i, err)
 			}
 		}

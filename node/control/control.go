@@ -76,12 +76,12 @@ type Wiper interface {
 	Wipe() error
 }
 
-// Errors a Backend wraps so the API answers with a matching status: 404,
-// 403 and 400. Any other error is a 500. The client's errors match them too.
+// The errors a Backend wraps, declared in node/api (see api.ErrNotFound);
+// the names stay here for the API's clients.
 var (
-	ErrNotFound  = errors.New("not found")
-	ErrForbidden = errors.New("not allowed")
-	ErrInvalid   = errors.New("invalid request")
+	ErrNotFound  = api.ErrNotFound
+	ErrForbidden = api.ErrForbidden
+	ErrInvalid   = api.ErrInvalid
 )
 
 // ErrNoNode is returned, wrapped, when nothing listens on the socket.

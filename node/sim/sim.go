@@ -84,7 +84,7 @@ func Start(ctx context.Context, cfg Config) (*Network, error) {
 			nw.Close()
 			return nil, fmt.Errorf("create host %d: %w", i, err)
 		}
-		n := &node.Node{Home: home, Secret: Secret, StoreOptions: StoreOptions, Host: h, NoControl: true, Now: cfg.Now, RedialInterval: cfg.RedialInterval}
+		n := &node.Node{Home: home, Secret: Secret, StoreOptions: StoreOptions, Host: h, Now: cfg.Now, RedialInterval: cfg.RedialInterval}
 		if cfg.Logger != nil {
 			n.Logger = cfg.Logger.With("node", i)
 		}
@@ -274,7 +274,7 @@ func (nw *Network) resume(ctx context.Context, i int, linkTo []int) error {
 			return fmt.Errorf("link hosts: %w", err)
 		}
 	}
-	n := &node.Node{Home: nw.Homes[i], Secret: Secret, StoreOptions: StoreOptions, Host: h, NoControl: true, Now: old.Now, Logger: old.Logger, PubsubOptions: old.PubsubOptions, RedialInterval: old.RedialInterval}
+	n := &node.Node{Home: nw.Homes[i], Secret: Secret, StoreOptions: StoreOptions, Host: h, Now: old.Now, Logger: old.Logger, PubsubOptions: old.PubsubOptions, RedialInterval: old.RedialInterval}
 	if err := n.Start(ctx); err != nil {
 		return fmt.Errorf("restart node %d: %w", i, err)
 	}

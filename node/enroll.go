@@ -4,21 +4,25 @@ import (
 	"errors"
 	"fmt"
 
+	"lookout/node/internal/enroll"
 	"lookout/node/store"
 	"lookout/protocol"
 )
 
-// EnrollForBench makes the identity in home a member of one of this node's
-// zones, as a completed invite and join would, but without the join
-// protocol and without the member announcement: benchmarks need thousands
-// of members, and a thousand joins through one inviter, each announced to
-// every member, would measure enrolment instead of alert delivery.
-//
-// This node must be an organizer of the zone; the node at home must not be
-// running; secret and opt unlock its store. It certifies home's identity
-// for role, then adds the zone to home's store with no remembered peers
-// (the caller connects nodes). Only node/bench uses it.
-func (n *Node) EnrollForBench(zoneRef, home string, secret store.Secret, opt store.Options, role string) error {
+func init() {
+	enroll.Member = func(founder any, req enroll.Request) error {
+		n, ok := founder.(*Node)
+		if !ok {
+			return enroll.ErrNotANode
+		}
+		return n.enroll(req)
+	}
+}
+
+// enroll certifies req.Home's identity for req.Role in one of n's zones and
+// adds the zone to its store (see enroll.Request).
+func (n *Node) enroll(req enroll.Request) error {
+	zoneRef, home, secret, opt, role := req.Zone, req.Home, req.Secret, req.Options, req.Role
 	z, err := n.zone(zoneRef)
 	if err != nil {
 		return err

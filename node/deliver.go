@@ -1,0 +1,161 @@
+package node
+
+import (
+	"slices"
+
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+
+	"lookout/node/api"
+	"lookout/node/store"
+	"lookout/protocol"
+)
+
+// From the door to the screen: a message admitted (door.go) is stored,
+// applied to its zone and shown to watchers.
+
+func (n *Node) readLoop(z *zone, sub *pubsub.Subscription) {
+	defer n.wg.Done()
+	for {
+		m, err := sub.Next(n.ctx)
+		if err != nil {
+			return
+		}
+		if msg, ok := m.ValidatorData.(*protocol.Message); ok {
+			n.store(z, msg, m.Data)
+		}
+	}
+}
+
+// store saves a validated message, adds it to its zone and notifies
+// watchers of the alert it changes. Storing the same message twice is a
+// no-op. An alert or update is in the store before store returns, and
+// before it is marked seen, so a message seen is a message saved.
+func (n *Node) store(z *zone, msg *protocol.Message, env []byte) error {
+	z.mu.Lock()
+	seen := z.seen[msg.ID]
+	z.mu.Unlock()
+	if seen {
+		return nil
+	}
+	var err error
+	if env != nil && !msg.Alert.Kind.IsGovernance() {
+		if err = n.saveMessage(z, msg, env); err != nil {
+			n.log.Error("save alert", "zone", z.rec.Name, "err", err)
+		}
+	}
+	n.apply(z, msg, env, applyLive)
+	return err
+}
+
+// How apply treats a message.
+type applyMode int
+
+const (
+	applyLive    applyMode = iota // tell watchers, act on links
+	applyBatch                    // act on links; the caller tells watchers once
+	applyRestore                  // from the store at start: neither
+)
+
+// apply adds a message to its zone in memory and, depending on mode, tells
+// the zone's watchers about the alert it changes and lets this node's link
+// ends act on it.
+func (n *Node) apply(z *zone, msg *protocol.Message, env []byte, mode applyMode) {
+	z.mu.Lock()
+	if z.seen[msg.ID] {
+		z.mu.Unlock()
+		return
+	}
+	z.seen[msg.ID] = true
+	if mode != applyRestore {
+		defer n.onStored(z, msg) // linked zones (link_relay.go); runs after z.mu is released
+	}
+	z.pubkeys[msg.Alert.Sender] = msg.Chain.Leaf().Subject
+	if msg.Alert.Kind.IsGovernance() {
+		z.mu.Unlock()
+		n.storeGov(z, msg, env)
+		return
+	}
+	if env != nil {
+		z.envs[msg.ID] = stored{msg: msg, env: env}
+	}
+	target := msg.ID
+	if msg.Alert.IsUpdate() {
+		target = msg.Alert.Ref
+		z.updates[target] = append(z.updates[target], msg)
+	} else {
+		z.roots[msg.ID] = msg
+	}
+	if mode != applyLive {
+		z.mu.Unlock()
+		return
+	}
+	view, ok := z.viewOfLocked(target, n.now())
+	watchers := make([]chan api.Alert, 0, len(z.watchers))
+	for w := range z.watchers {
+		watchers = append(watchers, w)
+	}
+	z.mu.Unlock()
+	if !ok {
+		return // an update that arrived before its alert; shown once the alert arrives
+	}
+	n.log.Info("alert", "zone", z.rec.Name, "kind", view.Kind, "id", view.ID, "state", view.State)
+	for _, w := range watchers {
+		select {
+		case w <- view:
+		default:
+			n.log.Warn("watcher too slow; dropped an update", "zone", z.rec.Name)
+		}
+	}
+}
+
+// storeBatch saves admitted alerts and updates in one transaction, adds
+// them to their zones and tells each zone's watchers once about every card
+// they changed.
+func (n *Node) storeBatch(batch []admitted) {
+	if len(batch) == 0 {
+		return
+	}
+	recs := make([]store.Record, 0, len(batch))
+	for _, a := range batch {
+		recs = append(recs, messageRecord(a.z, a.msg, a.env))
+	}
+	if err := n.st.PutMany(recs); err != nil {
+		n.log.Error("save alerts", "count", len(batch), "err", err)
+	}
+	touched := map[*zone]map[protocol.AlertID]bool{}
+	for _, a := range batch {
+		n.apply(a.z, a.msg, a.env, applyBatch)
+		if touched[a.z] == nil {
+			touched[a.z] = map[protocol.AlertID]bool{}
+		}
+		target := a.msg.ID
+		if a.msg.Alert.IsUpdate() {
+			target = a.msg.Alert.Ref
+		}
+		touched[a.z][target] = true
+	}
+	for z, targets := range touched {
+		z.mu.Lock()
+		var views []api.Alert
+		for _, c := range z.cardsLocked(n.now()) {
+			if slices.ContainsFunc(c.Roots, func(id protocol.AlertID) bool { return targets[id] }) {
+				views = append(views, c.View)
+			}
+		}
+		watchers := make([]chan api.Alert, 0, len(z.watchers))
+		for w := range z.watchers {
+			watchers = append(watchers, w)
+		}
+		z.mu.Unlock()
+		n.log.Info("caught up", "zone", z.rec.Name, "messages", len(targets), "alerts", len(views))
+		for _, v := range views {
+			for _, w := range watchers {
+				select {
+				case w <- v:
+				default:
+					n.log.Warn("watcher too slow; dropped an update", "zone", z.rec.Name)
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,98 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"lookout/node/health"
+	"lookout/protocol"
+)
+
+// The door: every message a node keeps, from gossip, catch-up or its own
+// publishing, is admitted by admitZone first.
+
+// validator is the gossipsub face of the door (admitZone). Anything wrong
+// is rejected: not delivered, not forwarded, and the forwarding peer is
+// penalised. A duplicate is ignored without penalty, since honest peers
+// forward duplicates too.
+func (n *Node) validator(z *zone) pubsub.ValidatorEx {
+	return func(_ context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
+		start := time.Now()
+		msg, err := n.admitZone(z, m.Data)
+		if errors.Is(err, errDuplicate) {
+			n.observeValidation(z, from, m.Data, msg, health.ErrDuplicate, start)
+		} else {
+			n.observeValidation(z, from, m.Data, msg, err, start)
+		}
+		switch {
+		case errors.Is(err, errDuplicate):
+			return pubsub.ValidationIgnore
+		case err != nil:
+			n.log.Debug("rejected message", "zone", z.rec.Name, "from", from, "err", err)
+			return pubsub.ValidationReject
+		}
+		m.ValidatorData = msg
+		return pubsub.ValidationAccept
+	}
+}
+
+// admitted is a message that passed a zone's door, not yet stored.
+type admitted struct {
+	z   *zone
+	msg *protocol.Message
+	env []byte
+}
+
+var errNoZone = errors.New("no zone of this node can open it")
+
+// admitZone is the one door for a zone's messages, from gossip (validator)
+// and from catch-up (admit): size, decrypt, decode, chain, signature, role
+// rules and time window (protocol.Validator), then the replay cache, then
+// the zone's own checks (stale epoch, superseded certificate, rate
+// limits), then the message is marked seen in the replay cache. A replay,
+// or the same alert sealed again, is errDuplicate: checked before the rate
+// limits so duplicates are not counted. The decoded message is returned
+// once it was opened, with or without an error.
+func (n *Node) admitZone(z *zone, env []byte) (*protocol.Message, error) {
+	now := n.now()
+	msg, err := z.val.Validate(env, now)
+	if err != nil {
+		return nil, err
+	}
+	if n.replay.Has(msg.ID) {
+		return msg, errDuplicate
+	}
+	z.mu.Lock()
+	err = z.checkMessage(msg)
+	z.mu.Unlock()
+	if err != nil {
+		return msg, err
+	}
+	if !n.replay.Add(msg.ID, msg.Alert.Expires, now) {
+		return msg, errDuplicate
+	}
+	return msg, nil
+}
+
+// admit runs env through the door of the zone that can open it; another
+// zone is tried only when this one could not open it (a stale epoch of a
+// zone that opened it is a rejection).
+func (n *Node) admit(zones []*zone, env []byte) (admitted, error) {
+	for _, z := range zones {
+		msg, err := n.admitZone(z, env)
+		if msg == nil && (errors.Is(err, protocol.ErrUnknownEpoch) || errors.Is(err, protocol.ErrDecrypt)) {
+			continue
+		}
+		if err != nil {
+			return admitted{msg: msg}, err
+		}
+		return admitted{z, msg, env}, nil
+	}
+	return admitted{}, errNoZone
+}
+
+var errDuplicate = errors.New("already received")

@@ -1,0 +1,298 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"lookout/node/api"
+	"lookout/node/reach"
+	"lookout/protocol"
+)
+
+// Link verbs of the control API: offer, accept, list, unlink, share.
+
+// LinkOffer publishes a link offer in a zone and returns its code, for an
+// organizer of the other zone (control API).
+func (n *Node) LinkOffer(ctx context.Context, req api.LinkOfferRequest) (api.LinkOffer, error) {
+	z, err := n.zone(req.Zone)
+	if err != nil {
+		return api.LinkOffer{}, err
+	}
+	if err := z.requireOrganizer("link zones"); err != nil {
+		return api.LinkOffer{}, err
+	}
+	name, err := linkName(req.Name, z.rec.Name)
+	if err != nil {
+		return api.LinkOffer{}, err
+	}
+	ttl := req.TTL
+	if ttl == 0 {
+		ttl = protocol.DefaultLinkOfferTTL
+	}
+	if ttl < time.Minute || ttl > protocol.MaxLinkOfferTTL {
+		return api.LinkOffer{}, fmt.Errorf("%w: a link offer lasts 1m to %s", api.ErrInvalid, protocol.MaxLinkOfferTTL)
+	}
+	node, err := n.linkNode()
+	if err != nil {
+		return api.LinkOffer{}, err
+	}
+	rec := &protocol.LinkRecord{Op: protocol.LinkOffer, Name: name, Until: n.now().Add(ttl).Truncate(time.Millisecond).UTC()}
+	if _, err := io.ReadFull(n.rand(), rec.ID[:]); err != nil {
+		return api.LinkOffer{}, fmt.Errorf("create link offer: %w", err)
+	}
+	if _, err := io.ReadFull(n.rand(), rec.Secret[:]); err != nil {
+		return api.LinkOffer{}, fmt.Errorf("create link offer: %w", err)
+	}
+	code, err := (&protocol.LinkOfferCode{ID: rec.ID, Secret: rec.Secret, Name: name, Until: rec.Until, Key: n.id.Public().Bytes(), Node: node}).Code()
+	if err != nil {
+		return api.LinkOffer{}, err
+	}
+	a := n.newAlert(protocol.KindLink, false, protocol.MaxLifetime)
+	a.Link = rec
+	if _, err := n.publish(ctx, z, a); err != nil {
+		return api.LinkOffer{}, fmt.Errorf("publish link offer: %w", err)
+	}
+	return api.LinkOffer{Code: code, Link: rec.ID.String(), Name: name, Expires: rec.Until}, nil
+}
+
+// linkName checks a link name, defaulting to def.
+func linkName(name, def string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		name = def
+	}
+	if utf8.RuneCountInString(name) > protocol.MaxLinkNameLen || strings.ContainsAny(name, "\n\r\t") || protocol.CheckText(name) != nil {
+		return "", fmt.Errorf("%w: a link name is 1 to %d characters on one line", api.ErrInvalid, protocol.MaxLinkNameLen)
+	}
+	return name, nil
+}
+
+// linkNode encodes how to reach this node.
+func (n *Node) linkNode() ([]byte, error) {
+	var addrs [][]byte
+	for _, a := range reach.Dialable(n.h.Addrs(), len(n.h.Addrs())) {
+		if b := a.Bytes(); len(b) <= protocol.MaxAddrLen {
+			addrs = append(addrs, b)
+		}
+	}
+	return protocol.EncodeLinkNode([]byte(n.h.ID()), addrs)
+}
+
+// AcceptLink accepts another zone's link offer for a zone: it introduces
+// this organizer to the offering end, which records the link in its zone,
+// then records it here (control API).
+func (n *Node) AcceptLink(ctx context.Context, req api.AcceptLinkRequest) (api.Link, error) {
+	z, err := n.zone(req.Zone)
+	if err != nil {
+		return api.Link{}, err
+	}
+	if err := z.requireOrganizer("link zones"); err != nil {
+		return api.Link{}, err
+	}
+	o, err := protocol.ParseLinkCode(req.Code)
+	if err != nil {
+		return api.Link{}, fmt.Errorf("%w: %w", api.ErrInvalid, err)
+	}
+	if !n.now().Before(o.Until) {
+		return api.Link{}, fmt.Errorf("%w: %w at %s; ask the other zone's organizer for a new code", api.ErrInvalid, protocol.ErrLinkExpired, o.Until.Format(time.RFC3339))
+	}
+	z.mu.Lock()
+	l := z.links[o.ID]
+	z.mu.Unlock()
+	switch {
+	case l != nil && !l.OfferedBy.IsZero():
+		return api.Link{}, fmt.Errorf("%w: %w: zone %q made this code; accept it in the other zone", api.ErrInvalid, protocol.ErrLinkWrongEnd, z.rec.Name)
+	case l != nil:
+		return api.Link{}, fmt.Errorf("%w: %w: zone %q already accepted it", api.ErrInvalid, protocol.ErrLinkUsed, z.rec.Name)
+	}
+	n.mu.Lock()
+	for _, other := range n.zones {
+		other.mu.Lock()
+		ol := other.links[o.ID]
+		other.mu.Unlock()
+		if ol != nil && other != z {
+			n.mu.Unlock()
+			return api.Link{}, fmt.Errorf("%w: %w: this code is already used by your zone %q", api.ErrInvalid, protocol.ErrLinkWrongEnd, other.rec.Name)
+		}
+	}
+	n.mu.Unlock()
+	name, err := linkName(req.Name, z.rec.Name)
+	if err != nil {
+		return api.Link{}, err
+	}
+	node, err := n.linkNode()
+	if err != nil {
+		return api.Link{}, err
+	}
+	hello, err := protocol.SignLinkHello(n.id, o.ID, name, node, n.now())
+	if err != nil {
+		return api.Link{}, fmt.Errorf("%w: %w", api.ErrInvalid, err)
+	}
+	payload, err := hello.MarshalBinary()
+	if err != nil {
+		return api.Link{}, err
+	}
+	if err := n.sendFrame(ctx, o.Secret, o.Node, protocol.FrameAccept, o.ID, payload); err != nil {
+		return api.Link{}, fmt.Errorf("accept link: %w", err)
+	}
+	a := n.newAlert(protocol.KindLink, false, protocol.MaxLifetime)
+	a.Link = &protocol.LinkRecord{Op: protocol.LinkAccept, ID: o.ID, Secret: o.Secret, Name: name, Peer: o.Name, PeerKey: o.Key, PeerNode: o.Node}
+	if _, err := n.publish(ctx, z, a); err != nil {
+		return api.Link{}, fmt.Errorf("record link: %w", err)
+	}
+	return n.linkInfo(z, o.ID)
+}
+
+// Links lists a zone's links, ended ones included (control API).
+func (n *Node) Links(zoneRef string) ([]api.Link, error) {
+	z, err := n.zone(zoneRef)
+	if err != nil {
+		return nil, err
+	}
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	out := []api.Link{}
+	for _, l := range z.links {
+		out = append(out, linkView(l))
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Peer != out[j].Peer {
+			return out[i].Peer < out[j].Peer
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, nil
+}
+
+func linkView(l *protocol.Link) api.Link {
+	v := api.Link{ID: l.ID.String(), Name: l.Name, Peer: l.Peer, State: "offered"}
+	switch {
+	case l.Ended:
+		v.State = "ended"
+	case l.Accepted:
+		v.State = "active"
+	}
+	if l.Accepted {
+		since := l.Since
+		v.Since = &since
+		v.Endpoint = l.Endpoint.String()
+		v.PeerEndorser = l.PeerKey.ID().String()
+	}
+	if !l.Accepted && !l.Until.IsZero() {
+		until := l.Until
+		v.Expires = &until
+	}
+	return v
+}
+
+func (n *Node) linkInfo(z *zone, id protocol.LinkID) (api.Link, error) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	l := z.links[id]
+	if l == nil {
+		return api.Link{}, fmt.Errorf("%w: link %s", api.ErrNotFound, id)
+	}
+	return linkView(l), nil
+}
+
+// findLinkLocked resolves a link by ID, unique ID prefix (8+ hex
+// characters) or unique peer name. Callers hold z.mu.
+func (z *zone) findLinkLocked(ref string) (*protocol.Link, error) {
+	ref = strings.TrimSpace(ref)
+	var found *protocol.Link
+	for _, l := range z.links {
+		id := l.ID.String()
+		if id == ref || (len(ref) >= 8 && strings.HasPrefix(id, strings.ToLower(ref))) || (l.Peer != "" && l.Peer == ref && !l.Ended) {
+			if found != nil && found != l {
+				return nil, fmt.Errorf("%w: %q matches more than one link; use the link ID", api.ErrInvalid, ref)
+			}
+			found = l
+		}
+	}
+	if found == nil {
+		return nil, fmt.Errorf("%w: no link %q in zone %q; see lookout zone links", api.ErrNotFound, ref, z.rec.Name)
+	}
+	return found, nil
+}
+
+// Unlink ends a link (or withdraws an offer) for this zone; the zone's end
+// tells the other end, which ends it there too (control API).
+func (n *Node) Unlink(ctx context.Context, zoneRef, linkRef string) (api.Link, error) {
+	z, err := n.zone(zoneRef)
+	if err != nil {
+		return api.Link{}, err
+	}
+	if err := z.requireOrganizer("end links"); err != nil {
+		return api.Link{}, err
+	}
+	z.mu.Lock()
+	l, err := z.findLinkLocked(linkRef)
+	z.mu.Unlock()
+	if err != nil {
+		return api.Link{}, err
+	}
+	if l.Ended {
+		return api.Link{}, fmt.Errorf("%w: link %s has already ended", api.ErrInvalid, l.ID)
+	}
+	a := n.newAlert(protocol.KindLink, false, protocol.MaxLifetime)
+	a.Link = &protocol.LinkRecord{Op: protocol.LinkEnd, ID: l.ID}
+	if _, err := n.publish(ctx, z, a); err != nil {
+		return api.Link{}, fmt.Errorf("end link: %w", err)
+	}
+	return n.linkInfo(z, l.ID)
+}
+
+// Share marks an alert shared over the zone's links, crossing up to hops
+// links (control API). Only verified sightings and callouts are shared.
+func (n *Node) Share(ctx context.Context, req api.ShareRequest) (api.Alert, error) {
+	hops := req.Hops
+	if hops == 0 {
+		hops = protocol.DefaultShareHops
+	}
+	if hops < 1 || hops > protocol.MaxShareHops {
+		return api.Alert{}, fmt.Errorf("%w: hops must be 1 to %d", api.ErrInvalid, protocol.MaxShareHops)
+	}
+	z, root, err := n.findAlert(req.Alert)
+	if err != nil {
+		return api.Alert{}, err
+	}
+	st := z.snapshot()
+	switch {
+	case st.removed:
+		return api.Alert{}, fmt.Errorf("%w: you were removed from zone %q", api.ErrForbidden, z.rec.Name)
+	case st.role == protocol.RoleMember:
+		return api.Alert{}, fmt.Errorf("%w: only verifiers and organizers share alerts; you are a member of zone %q", api.ErrForbidden, z.rec.Name)
+	case root.Alert.Via != nil:
+		return api.Alert{}, fmt.Errorf("%w: alert %s came over a link; the zone it came from decides how far it goes", api.ErrInvalid, root.ID)
+	}
+	cur, err := n.view(z, root.ID)
+	if err != nil {
+		return api.Alert{}, err
+	}
+	switch protocol.State(cur.State) {
+	case protocol.StateVerified, protocol.StateActive, protocol.StateAwaitingCosign:
+	case protocol.StateCleared, protocol.StateExpired:
+		return api.Alert{}, fmt.Errorf("%w: alert %s has ended; nothing to share", api.ErrInvalid, root.ID)
+	default:
+		return api.Alert{}, fmt.Errorf("%w: alert %s is %s; only verified sightings and callouts cross links: confirm it first", api.ErrInvalid, root.ID, cur.State)
+	}
+	z.mu.Lock()
+	active := 0
+	for _, l := range z.links {
+		if l.Active() {
+			active++
+		}
+	}
+	z.mu.Unlock()
+	if active == 0 {
+		return api.Alert{}, fmt.Errorf("%w: zone %q has no active links; see lookout zone link", api.ErrInvalid, z.rec.Name)
+	}
+	a := n.newAlert(protocol.KindShare, false, protocol.DefaultUpdateTTL)
+	a.Hops = uint8(hops)
+	return n.update(ctx, z, root, a)
+}

@@ -1,0 +1,259 @@
+package node
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"sort"
+	"strings"
+
+	"lookout/node/api"
+	"lookout/protocol"
+)
+
+// What a link end does with its zone's messages: share across its links,
+// follow an alert's lifecycle, count responders, pass on an end.
+
+// onStored runs after a message was stored: this node's link ends act on
+// it in the background (share, follow the lifecycle, count responders,
+// pass on an end).
+func (n *Node) onStored(z *zone, msg *protocol.Message) {
+	if msg.Alert.Kind != protocol.KindLink {
+		z.mu.Lock()
+		mine := len(n.myLinksLocked(z))
+		z.mu.Unlock()
+		if mine == 0 {
+			return // this node ends no link of the zone
+		}
+	}
+	n.spawn(func() {
+		ctx, cancel := context.WithTimeout(n.ctx, linkTimeout)
+		defer cancel()
+		if msg.Alert.Kind == protocol.KindLink {
+			n.onLinkRecord(ctx, z, msg)
+			return
+		}
+		if msg.Alert.Kind.IsGovernance() {
+			return
+		}
+		target := msg.ID
+		if msg.Alert.IsUpdate() {
+			target = msg.Alert.Ref
+		}
+		n.reconcile(ctx, z, target)
+	})
+}
+
+// myLinksLocked returns the zone's active links this node ends. Callers
+// hold z.mu.
+func (n *Node) myLinksLocked(z *zone) []*protocol.Link {
+	var out []*protocol.Link
+	for _, l := range z.links {
+		if l.Active() && l.Endpoint == n.id.ID() {
+			out = append(out, l)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID.String() < out[j].ID.String() })
+	return out
+}
+
+func (n *Node) onLinkRecord(ctx context.Context, z *zone, msg *protocol.Message) {
+	r := msg.Alert.Link
+	z.mu.Lock()
+	l := z.links[r.ID]
+	var roots []protocol.AlertID
+	if r.Op == protocol.LinkAccept && l.Active() && l.Endpoint == n.id.ID() {
+		for id := range z.roots {
+			roots = append(roots, id)
+		}
+	}
+	z.mu.Unlock()
+	if l == nil {
+		return
+	}
+	for _, id := range roots {
+		n.reconcile(ctx, z, id) // a new link: share what is already marked shared
+	}
+	if r.Op != protocol.LinkEnd || !l.Ended || !l.Accepted || l.Endpoint != n.id.ID() {
+		return
+	}
+	n.links.mu.Lock()
+	echoed := n.links.ending[l.ID]
+	n.links.mu.Unlock()
+	if echoed {
+		return
+	}
+	payload, err := protocol.SignLinkEnd(n.id, l.ID, n.now())
+	if err == nil {
+		err = n.sendFrame(ctx, l.Secret, l.PeerNode, protocol.FrameEnd, l.ID, payload)
+	}
+	if err != nil {
+		n.log.Warn("could not tell the other zone the link ended", "zone", z.rec.Name, "link", l.ID, "err", err)
+	}
+}
+
+// reconcile brings what this node's link ends sent about one alert up to
+// date: the share, callout updates, the all clear, and (for an alert
+// that came over a link) the responder totals going back.
+func (n *Node) reconcile(ctx context.Context, z *zone, target protocol.AlertID) {
+	n.links.mu.Lock()
+	defer n.links.mu.Unlock()
+	z.mu.Lock()
+	mine := n.myLinksLocked(z)
+	c, ok := z.alertsLocked().CardOf(target, n.now())
+	var root *protocol.Message
+	var hops uint8
+	var share bool
+	policy := z.roster.Settings.AutoShare
+	if ok {
+		// The card's ID (its incident's first sighting, or the callout)
+		// names it on every link.
+		if id, err := protocol.ParseAlertID(c.View.ID); err == nil {
+			root = z.roots[id]
+		}
+		for _, id := range c.Roots {
+			m := z.roots[id]
+			for _, u := range z.updates[id] {
+				if u.Alert.Kind == protocol.KindShare && !z.roster.Removed(u.Alert.Sender) && u.Alert.Status == m.Alert.Status {
+					hops = max(hops, u.Alert.Hops)
+				}
+			}
+		}
+	}
+	z.mu.Unlock()
+	if !ok || root == nil || len(mine) == 0 {
+		return
+	}
+	v := c.View
+	state := protocol.State(v.State)
+	live := state != protocol.StateExpired && state != protocol.StateCleared
+	from := protocol.LinkID{}
+	origin := ""
+	if via := root.Alert.Via; via != nil {
+		from, origin = via.Link, via.Origin
+		if via.Hops > 1 {
+			hops = via.Hops - 1
+		} else {
+			hops = 0
+		}
+	} else if hops == 0 && live && policy.Shares(root.Alert.Kind) && (root.Alert.Kind == protocol.KindCallout || state == protocol.StateVerified) {
+		// Auto-share: this always-on end marks it shared; the share
+		// comes back through onStored.
+		a := n.newAlert(protocol.KindShare, false, protocol.DefaultUpdateTTL)
+		a.Hops = protocol.DefaultShareHops
+		a.Ref = root.ID
+		if root.Alert.Exercise() {
+			a.Status = protocol.StatusExercise
+		}
+		if _, err := n.publish(ctx, z, a); err != nil {
+			n.log.Warn("auto-share", "zone", z.rec.Name, "alert", root.ID, "err", err)
+		}
+		return
+	}
+	share = hops > 0
+	d := digestOf(root)
+	for _, l := range mine {
+		if l.ID == from {
+			if root.Alert.Kind == protocol.KindCallout && v.Responders != nil && live {
+				n.sendTally(ctx, z, l, root, d, origin, v)
+			} else if !live {
+				delete(n.links.sent[l.ID], d)
+			}
+			continue
+		}
+		if !share {
+			continue
+		}
+		s := n.links.get(l.ID, d)
+		if !s.shared && live {
+			if n.sendEndorsement(ctx, z, l, content(root, v, protocol.KindShare), d, hops, originOf(root, l)) {
+				s.shared = true
+				s.content = contentHash(v)
+			}
+		}
+		if !s.shared {
+			if !live {
+				delete(n.links.sent[l.ID], d)
+			}
+			continue
+		}
+		if root.Alert.Kind == protocol.KindCallout && live && s.content != contentHash(v) {
+			if n.sendEndorsement(ctx, z, l, content(root, v, protocol.KindCallout), d, hops, originOf(root, l)) {
+				s.content = contentHash(v)
+			}
+		}
+		// However it ended here (an all clear, or its sender withdrew
+		// it), it ends over there with an all clear.
+		if state == protocol.StateCleared && !s.cleared {
+			if n.sendEndorsement(ctx, z, l, content(root, v, protocol.KindClear), d, hops, originOf(root, l)) {
+				s.cleared = true
+			}
+		}
+		if !live && (s.cleared || state == protocol.StateExpired) {
+			delete(n.links.sent[l.ID], d) // nothing more to send: keep memory bounded
+		}
+	}
+}
+
+func originOf(root *protocol.Message, l *protocol.Link) string {
+	if root.Alert.Via != nil {
+		return root.Alert.Via.Origin
+	}
+	return l.Name
+}
+
+// content builds the alert template to endorse: what the view shows, of
+// the given kind (share: the root's own kind).
+func content(root *protocol.Message, v api.Alert, kind protocol.Kind) *protocol.Alert {
+	a := &protocol.Alert{Kind: root.Alert.Kind, Status: root.Alert.Status}
+	if kind == protocol.KindClear {
+		a.Kind, a.Reason, a.Note = protocol.KindClear, protocol.ClearAllClear, v.ClearNote
+		return a
+	}
+	switch root.Alert.Kind {
+	case protocol.KindSighting:
+		a.What, a.Area, a.Size, a.Activity, a.Uniform, a.Equipment = v.What, v.Where, uint16(v.Size), v.Activity, v.Uniform, v.Equipment
+		a.Quick = root.Alert.Quick
+		if v.Observed != nil {
+			a.Observed = *v.Observed
+		}
+	case protocol.KindCallout:
+		a.Title, a.Area, a.When, a.Need, a.Bring, a.Rights, a.Expires = v.Title, v.Where, v.When, uint16(v.Need), v.Bring, v.Rights, v.Expires
+	}
+	return a
+}
+
+// contentHash hashes the fields of a callout that an update changes.
+func contentHash(v api.Alert) [32]byte {
+	return sha256.Sum256([]byte(strings.Join([]string{v.Title, v.Where, v.When, fmt.Sprint(v.Need), v.Bring, v.Rights, v.Expires.UTC().String()}, "\x00")))
+}
+
+// sendEndorsement signs a as this node's endorsement and sends it over l.
+func (n *Node) sendEndorsement(ctx context.Context, z *zone, l *protocol.Link, a *protocol.Alert, d protocol.Digest, hops uint8, origin string) bool {
+	a.Via = &protocol.Forward{Link: l.ID, Digest: d, Hops: hops, Origin: origin, At: n.now()}
+	body, err := protocol.Endorse(n.id, a)
+	if err == nil {
+		err = n.sendFrame(ctx, l.Secret, l.PeerNode, protocol.FrameEndorse, l.ID, protocol.EncodeEndorsement(body, a.Via.Sig))
+	}
+	if err != nil {
+		n.log.Warn("link: could not send", "zone", z.rec.Name, "link", l.Peer, "kind", a.Kind, "err", err)
+		return false
+	}
+	n.log.Info("link: sent", "zone", z.rec.Name, "link", l.Peer, "kind", a.Kind)
+	return true
+}
+
+// sendTally sends the responder totals of a callout that came over l
+// back to the zone it came from, if they changed.
+func (n *Node) sendTally(ctx context.Context, z *zone, l *protocol.Link, root *protocol.Message, d protocol.Digest, origin string, v api.Alert) {
+	clamp := func(x int) uint16 { return uint16(min(max(x, 0), protocol.MaxTally)) }
+	t := protocol.Tally{EnRoute: clamp(v.Responders.EnRoute), OnScene: clamp(v.Responders.OnScene), Cannot: clamp(v.Responders.Cannot)}
+	s := n.links.get(l.ID, d)
+	if s.tally == t {
+		return
+	}
+	a := &protocol.Alert{Kind: protocol.KindTally, Status: root.Alert.Status, Tally: t}
+	if n.sendEndorsement(ctx, z, l, a, d, 1, origin) {
+		s.tally = t
+	}
+}

@@ -1,0 +1,296 @@
+package node
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"lookout/node/api"
+	"lookout/protocol"
+)
+
+// The link stream protocol (linkProtocol) between the two ends of a link:
+// sending frames, answering them, the hello, relaying into the zone.
+
+// sendFrame seals payload for link id and sends it to the link end node,
+// returning the other end's refusal as an error.
+func (n *Node) sendFrame(ctx context.Context, secret [protocol.LinkSecretSize]byte, node []byte, typ uint8, id protocol.LinkID, payload []byte) error {
+	frame, err := protocol.SealLinkFrame(secret, typ, id, payload, n.rand())
+	if err != nil {
+		return err
+	}
+	pb, addrs, err := protocol.ParseLinkNode(node)
+	if err != nil {
+		return err
+	}
+	ai, err := addrInfo(protocol.PeerRecord{ID: pb, Addrs: addrs})
+	if err != nil {
+		return err
+	}
+	if ai.ID == n.h.ID() {
+		return fmt.Errorf("%w: the link's other end is this node; link two zones whose organizers run different nodes", api.ErrInvalid)
+	}
+	ctx, cancel := context.WithTimeout(ctx, linkTimeout)
+	defer cancel()
+	n.h.Peerstore().AddAddrs(ai.ID, ai.Addrs, linkAddrTTL)
+	if err := n.h.Connect(ctx, ai); err != nil {
+		return fmt.Errorf("cannot reach the other zone's link end; it must be online, try again later: %w", err)
+	}
+	s, err := n.h.NewStream(ctx, ai.ID, linkProtocol)
+	if err != nil {
+		return fmt.Errorf("open link stream: %w", err)
+	}
+	defer s.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		s.SetDeadline(dl)
+	}
+	w := bufio.NewWriter(s)
+	var b4 [4]byte
+	binary.BigEndian.PutUint32(b4[:], uint32(len(frame)))
+	w.Write(b4[:])
+	w.Write(frame)
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("send link frame: %w", err)
+	}
+	s.CloseWrite()
+	r := bufio.NewReader(s)
+	var head [3]byte
+	if _, err := io.ReadFull(r, head[:]); err != nil {
+		return fmt.Errorf("read link answer: %w", err)
+	}
+	if head[0] == linkStatusOK {
+		return nil
+	}
+	l := int(binary.BigEndian.Uint16(head[1:]))
+	if l > protocol.MaxLinkReasonLen {
+		return errors.New("link refused: reason too long")
+	}
+	reason := make([]byte, l)
+	if _, err := io.ReadFull(r, reason); err != nil {
+		return fmt.Errorf("read link answer: %w", err)
+	}
+	return fmt.Errorf("%w: the other end refused: %s", api.ErrInvalid, sanitize(string(reason)))
+}
+
+// handleLink answers one frame from another zone's link end.
+func (n *Node) handleLink(s network.Stream) {
+	defer s.Close()
+	s.SetDeadline(time.Now().Add(linkTimeout))
+	r := bufio.NewReader(s)
+	var b4 [4]byte
+	if _, err := io.ReadFull(r, b4[:]); err != nil {
+		s.Reset()
+		return
+	}
+	size := binary.BigEndian.Uint32(b4[:])
+	if size > protocol.MaxLinkFrameSize {
+		s.Reset()
+		return
+	}
+	frame := make([]byte, size)
+	if _, err := io.ReadFull(r, frame); err != nil {
+		s.Reset()
+		return
+	}
+	err := n.handleFrame(s.Conn().RemotePeer(), frame)
+	answer := []byte{linkStatusOK, 0, 0}
+	if err != nil {
+		n.log.Info("link: refused a frame", "peer", s.Conn().RemotePeer(), "err", err)
+		reason := err.Error()
+		if len(reason) > protocol.MaxLinkReasonLen {
+			reason = reason[:protocol.MaxLinkReasonLen]
+		}
+		answer = append([]byte{linkStatusRefuse}, binary.BigEndian.AppendUint16(nil, uint16(len(reason)))...)
+		answer = append(answer, reason...)
+	}
+	s.Write(answer)
+}
+
+var errNoLink = errors.New("no such link here")
+
+// handleFrame checks and applies one frame. The link ID in the frame
+// header finds the zone; the frame must open with that link's secret.
+func (n *Node) handleFrame(from peer.ID, frame []byte) error {
+	typ, id, err := protocol.LinkFrameHeader(frame)
+	if err != nil {
+		return err
+	}
+	var z *zone
+	var l protocol.Link
+	for _, zz := range n.liveZones() {
+		zz.mu.Lock()
+		if x := zz.links[id]; x != nil {
+			z, l = zz, *x
+		}
+		zz.mu.Unlock()
+		if z != nil {
+			break
+		}
+	}
+	if z == nil {
+		return errNoLink
+	}
+	typ, payload, err := protocol.OpenLinkFrame(l.Secret, frame)
+	if err != nil {
+		return errNoLink
+	}
+	now := n.now()
+	if !n.links.allowIn(id, now) {
+		return fmt.Errorf("%w: too many messages on this link; wait a few minutes", errRateLimit)
+	}
+	ctx, cancel := context.WithTimeout(n.ctx, linkTimeout)
+	defer cancel()
+	switch typ {
+	case protocol.FrameAccept:
+		return n.acceptHello(ctx, z, &l, payload, now)
+	case protocol.FrameEndorse:
+		if !l.Active() || l.Endpoint != n.id.ID() {
+			return protocol.ErrLink
+		}
+		a, err := protocol.ParseEndorsementFrame(payload)
+		if err != nil {
+			return err
+		}
+		if a.Via.Link != id {
+			return fmt.Errorf("%w: endorsement for another link", protocol.ErrLink)
+		}
+		if err := protocol.VerifyEndorsement(l.PeerKey, a); err != nil {
+			return err
+		}
+		return n.relay(ctx, z, &l, a)
+	case protocol.FrameEnd:
+		if !l.Accepted || l.PeerKey == nil {
+			return protocol.ErrLink
+		}
+		if err := protocol.VerifyLinkEnd(l.PeerKey, id, payload); err != nil {
+			return err
+		}
+		if l.Ended {
+			return nil
+		}
+		n.links.mu.Lock()
+		if n.links.ending == nil {
+			n.links.ending = map[protocol.LinkID]bool{}
+		}
+		n.links.ending[id] = true
+		n.links.mu.Unlock()
+		a := n.newAlert(protocol.KindLink, false, protocol.MaxLifetime)
+		a.Link = &protocol.LinkRecord{Op: protocol.LinkEnd, ID: id}
+		_, err := n.publish(ctx, z, a)
+		return err
+	}
+	return fmt.Errorf("%w: frame type %d", protocol.ErrEnum, typ)
+}
+
+// acceptHello records the link in the offering zone once the other
+// zone's organizer has introduced itself with a valid code.
+func (n *Node) acceptHello(ctx context.Context, z *zone, l *protocol.Link, payload []byte, now time.Time) error {
+	if err := protocol.CheckAccept(l, now); err != nil {
+		return err
+	}
+	if l.OfferedBy != n.id.ID() {
+		return fmt.Errorf("%w: this node did not make the offer", protocol.ErrLinkWrongEnd)
+	}
+	if err := z.requireOrganizer("link zones"); err != nil {
+		return err
+	}
+	h, pk, err := protocol.ParseLinkHello(l.ID, payload)
+	if err != nil {
+		return err
+	}
+	if pk.ID() == n.id.ID() {
+		return fmt.Errorf("%w: a zone cannot be linked by the same organizer on both sides", protocol.ErrLinkWrongEnd)
+	}
+	a := n.newAlert(protocol.KindLink, false, protocol.MaxLifetime)
+	a.Link = &protocol.LinkRecord{Op: protocol.LinkAccept, ID: l.ID, Secret: l.Secret, Name: l.Name, Peer: h.Name, PeerKey: h.Key, PeerNode: h.Node}
+	if _, err := n.publish(ctx, z, a); err != nil {
+		return fmt.Errorf("record link: %w", err)
+	}
+	n.log.Info("link made", "zone", z.rec.Name, "peer", h.Name)
+	return nil
+}
+
+// relay publishes an endorsement from the other end in this zone, as
+// this organizer's message carrying the endorsement. What the zone
+// already has is not published again.
+func (n *Node) relay(ctx context.Context, z *zone, l *protocol.Link, t *protocol.Alert) error {
+	d := t.Via.Digest
+	z.mu.Lock()
+	var root *protocol.Message
+	for _, r := range z.roots {
+		if digestOf(r) == d {
+			root = r
+		}
+	}
+	var view api.Alert
+	var haveView bool
+	var latest time.Time
+	if root != nil {
+		view, haveView = z.viewOfLocked(root.ID, n.now())
+		if root.Alert.Via != nil {
+			latest = root.Alert.Via.At
+		}
+		for _, u := range z.updates[root.ID] {
+			if u.Alert.Via != nil && u.Alert.Via.Link == l.ID && u.Alert.Kind == t.Kind && u.Alert.Via.At.After(latest) {
+				latest = u.Alert.Via.At
+			}
+		}
+	}
+	z.mu.Unlock()
+	fromHere := root != nil && root.Alert.Via != nil && root.Alert.Via.Link == l.ID
+	a := n.newAlert(t.Kind, t.Status == protocol.StatusExercise, protocol.DefaultUpdateTTL)
+	a.Via = t.Via
+	switch t.Kind {
+	case protocol.KindSighting:
+		if root != nil {
+			return nil // already here: an alert crosses into a zone once
+		}
+		a.Expires = a.Sent.Add(protocol.MaxLifetime)
+		a.What, a.Area, a.Size, a.Activity, a.Uniform, a.Equipment, a.Observed = t.What, t.Area, t.Size, t.Activity, t.Uniform, t.Equipment, t.Observed
+		a.Quick = t.Quick
+	case protocol.KindCallout:
+		if root != nil && (!fromHere || !t.Via.At.After(latest)) {
+			return nil
+		}
+		if root != nil {
+			a.Ref = root.ID
+		}
+		a.Expires = t.Expires
+		if !a.Expires.After(a.Sent) {
+			return fmt.Errorf("%w: the callout has expired", protocol.ErrExpired)
+		}
+		a.Title, a.Area, a.When, a.Need, a.Bring, a.Rights = t.Title, t.Area, t.When, t.Need, t.Bring, t.Rights
+	case protocol.KindClear:
+		if root == nil || !fromHere {
+			return fmt.Errorf("%w: no alert %s came over this link", api.ErrNotFound, d)
+		}
+		if haveView && view.State == string(protocol.StateCleared) {
+			return nil
+		}
+		a.Ref, a.Reason, a.Note = root.ID, t.Reason, t.Note
+	case protocol.KindTally:
+		if root == nil || root.Alert.Kind != protocol.KindCallout || fromHere {
+			return fmt.Errorf("%w: no callout %s was shared over this link", api.ErrNotFound, d)
+		}
+		if !t.Via.At.After(latest) {
+			return nil
+		}
+		a.Ref, a.Tally = root.ID, t.Tally
+	default:
+		return fmt.Errorf("%w: %s does not cross links", protocol.ErrKind, t.Kind)
+	}
+	if root != nil && a.Status != root.Alert.Status {
+		return fmt.Errorf("%w: status differs from the shared alert", protocol.ErrEnum)
+	}
+	if _, err := n.publish(ctx, z, a); err != nil {
+		return fmt.Errorf("relay into zone: %w", err)
+	}
+	return nil
+}

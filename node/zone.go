@@ -1,0 +1,251 @@
+package node
+
+import (
+	"io"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+
+	"lookout/crypto"
+	"lookout/node/api"
+	core "lookout/node/internal/zone"
+	"lookout/protocol"
+)
+
+// A zone this node is a member of: its stored record, its state, and the
+// views lent to the zone core (node/internal/zone).
+
+// zoneRecord is a zone membership as stored: core.Record, the one record
+// form of a zone.
+type zoneRecord = core.Record
+
+// zone is a zone this node is a member of, with its topic and alerts.
+//
+// Fixed at creation: id, root, val. rec is guarded by Node.mu; the rest by
+// z.mu (lock Node.mu first when both are needed).
+type zone struct {
+	rec       zoneRecord
+	id        protocol.ZoneID
+	root      *crypto.PublicKey
+	val       *protocol.Validator
+	discovery io.Closer // local-network discovery, if on
+
+	mu        sync.Mutex
+	chain     protocol.Chain // this member's certificate chain
+	role      protocol.Role
+	settings  protocol.Settings
+	topic     *pubsub.Topic
+	sub       *pubsub.Subscription
+	epoch     uint32
+	epochs    map[uint32]crypto.ZoneSecret
+	gov       map[protocol.AlertID]*govMsg
+	roster    protocol.Roster
+	pubkeys   map[crypto.MemberID]*crypto.PublicKey
+	rules     core.Rules // superseded certificates, rate limits
+	removed   bool
+	gone      chan struct{}                            // closed once removed: ends watch streams
+	roots     map[protocol.AlertID]*protocol.Message   // sightings and callouts
+	updates   map[protocol.AlertID][]*protocol.Message // by the alert they refer to
+	seen      map[protocol.AlertID]bool
+	envs      map[protocol.AlertID]stored // alerts and updates as received, for members catching up
+	watchers  map[chan api.Alert]struct{}
+	announced time.Time // last own member announcement
+	// Linked zones (links.go): folded with the roster.
+	links map[protocol.LinkID]*protocol.Link
+}
+
+const watchBuffer = 256
+
+func (z *zone) close() {
+	if z.discovery != nil {
+		z.discovery.Close()
+	}
+	if z.sub != nil {
+		z.sub.Cancel()
+	}
+	if z.topic != nil {
+		z.topic.Close()
+	}
+}
+
+func (z *zone) key(epoch uint32) (*crypto.AEADKey, bool) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	s, ok := z.epochs[epoch]
+	if !ok {
+		return nil, false
+	}
+	return s.AlertKey(epoch), true
+}
+
+// snapshot is a consistent view of a zone's mutable membership state.
+type snapshot struct {
+	chain   protocol.Chain
+	role    protocol.Role
+	topic   *pubsub.Topic
+	epoch   uint32
+	secret  crypto.ZoneSecret
+	removed bool
+}
+
+func (z *zone) snapshot() snapshot {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	return snapshot{chain: z.chain, role: z.role, topic: z.topic, epoch: z.epoch, secret: z.epochs[z.epoch], removed: z.removed}
+}
+
+// current returns the epoch and secret in use.
+func (z *zone) current() (uint32, crypto.ZoneSecret) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	return z.epoch, z.epochs[z.epoch]
+}
+
+// newZone rebuilds a zone from its record, checking it is consistent.
+func newZone(rec zoneRecord, self *crypto.Identity, now time.Time) (*zone, error) {
+	z := &zone{rec: rec, settings: protocol.DefaultSettings(),
+		roots: map[protocol.AlertID]*protocol.Message{}, updates: map[protocol.AlertID][]*protocol.Message{},
+		seen: map[protocol.AlertID]bool{}, watchers: map[chan api.Alert]struct{}{}, envs: map[protocol.AlertID]stored{},
+		gov:     map[protocol.AlertID]*govMsg{},
+		pubkeys: map[crypto.MemberID]*crypto.PublicKey{}}
+	m, err := rec.Open(self.Public(), now)
+	if err != nil {
+		return nil, err
+	}
+	z.id, z.root, z.epoch, z.epochs, z.chain, z.role, z.removed = m.Zone, m.Root, m.Epoch, m.Epochs, m.Chain, m.Role, m.Removed
+	z.gone = make(chan struct{})
+	if z.removed {
+		close(z.gone)
+	}
+	z.val = protocol.NewValidator(z.id, z.root, z.key)
+	z.val.Revoked = func(_ [32]byte, m crypto.MemberID) bool {
+		z.mu.Lock()
+		defer z.mu.Unlock()
+		return z.roster.Removed(m)
+	}
+	z.val.Endorser = z.endorser // linked zones (links.go)
+	z.roster = protocol.FoldRoster(nil, z.root.ID(), z.settings)
+	return z, nil
+}
+
+// alertsLocked lends the zone's alert state to the zone core's views.
+// Callers hold z.mu.
+func (z *zone) alertsLocked() core.Alerts {
+	return core.Alerts{ZoneID: z.rec.ID, ZoneName: z.rec.Name, Roots: z.roots, Updates: z.updates,
+		Settings: z.settings, Roster: &z.roster, Links: z.links}
+}
+
+// card is one alert as shown (core.Card).
+type card = core.Card
+
+// viewOfLocked returns the view, as of now, of the card alert id belongs
+// to. Callers hold z.mu.
+func (z *zone) viewOfLocked(id protocol.AlertID, now time.Time) (api.Alert, bool) {
+	c, ok := z.alertsLocked().CardOf(id, now)
+	return c.View, ok
+}
+
+// cardsLocked folds the zone's alerts into cards as of now. Callers hold
+// z.mu.
+func (z *zone) cardsLocked(now time.Time) []card { return z.alertsLocked().Cards(now) }
+
+func (n *Node) zone(ref string) (*zone, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.zoneLocked(ref)
+}
+
+func (z *zone) info() api.Zone {
+	z.mu.Lock()
+	topic, role, epoch, removed := z.topic, z.role, z.epoch, z.removed
+	z.mu.Unlock()
+	info := api.Zone{ID: z.rec.ID, Name: z.rec.Name, Role: role.String(), Epoch: epoch, Topic: topic.String(), Peers: []string{}, Removed: removed}
+	for _, p := range topic.ListPeers() {
+		info.Peers = append(info.Peers, p.String())
+	}
+	sort.Strings(info.Peers)
+	return info
+}
+
+// stored is an alert or update with the envelope it arrived in.
+type stored struct {
+	msg *protocol.Message
+	env []byte
+}
+
+// pruneGrace is how long an alert is kept after it ended (expired, or was
+// cleared), so late updates still find it; then it is deleted from memory
+// and from the store.
+const pruneGrace = 15 * time.Minute
+
+// prune forgets alerts and updates whose messages expired more than
+// pruneGrace ago and, if ended, every alert that ended (expired or
+// cleared) with no activity for pruneGrace, with its updates. It returns
+// the IDs forgotten, for the caller to delete from the store. The replay
+// cache keeps their IDs until their messages expire.
+func (z *zone) prune(now time.Time, ended bool) []protocol.AlertID {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	cutoff := now.Add(-pruneGrace)
+	gone := map[protocol.AlertID]bool{}
+	for id, m := range z.roots {
+		if m.Alert.Expires.Before(cutoff) {
+			gone[id] = true
+		}
+	}
+	for _, ups := range z.updates {
+		for _, u := range ups {
+			if u.Alert.Expires.Before(cutoff) {
+				gone[u.ID] = true
+			}
+		}
+	}
+	if ended {
+		for _, c := range z.cardsLocked(now) {
+			if c.View.State != string(protocol.StateCleared) && c.View.State != string(protocol.StateExpired) {
+				continue
+			}
+			var ids []protocol.AlertID
+			last := time.Time{}
+			for _, r := range c.Roots {
+				ids = append(ids, r)
+				last = later(last, z.roots[r].Alert.Sent)
+				for _, u := range z.updates[r] {
+					ids = append(ids, u.ID)
+					last = later(last, u.Alert.Sent)
+				}
+			}
+			if last.Before(cutoff) && (c.View.Expires.IsZero() || c.View.Expires.Before(cutoff) || c.View.State == string(protocol.StateCleared)) {
+				for _, id := range ids {
+					gone[id] = true
+				}
+			}
+		}
+	}
+	out := make([]protocol.AlertID, 0, len(gone))
+	for id := range gone {
+		out = append(out, id)
+		delete(z.envs, id)
+		delete(z.roots, id)
+		delete(z.seen, id)
+	}
+	for ref, ups := range z.updates {
+		kept := slices.DeleteFunc(ups, func(u *protocol.Message) bool { return gone[u.ID] })
+		if _, ok := z.roots[ref]; !ok && (len(kept) == 0 || gone[ref]) {
+			delete(z.updates, ref)
+		} else {
+			z.updates[ref] = kept
+		}
+	}
+	return out
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
