@@ -347,6 +347,10 @@ func TestJoinRefusals(t *testing.T) {
 	ctx := testContext(t)
 	nw := startNet(t, ctx, 2, newClock())
 	z := formZone(t, ctx, nw, "north", nil)
+	// The inviter refuses a member it knows: wait until node 1's
+	// announcement reached it (an inviter that has not heard of a member
+	// yet issues the grant, and the joiner refuses it locally).
+	waitKeysKnown(t, ctx, nw, z.ID)
 
 	t.Run("same zone twice", func(t *testing.T) {
 		inv, err := nw.Nodes[0].Invite(ctx, api.InviteRequest{Zone: z.ID, Role: "organizer", TTL: time.Hour})

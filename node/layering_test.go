@@ -24,6 +24,7 @@ var testSupport = map[string]string{
 	"lookout/node/control/controltest": "fakes for tests of the CLI and the app",
 	"lookout/node/bench":               "runs nodes in testing/synctest's virtual time, which needs a *testing.T",
 	"lookout/cmd/lookout-bench":        "drives node/bench",
+	"lookout/node/reach/netbed":        "the network-namespace test bed, used only by tests",
 }
 
 // under reports whether pkg is root or inside it.
