@@ -173,7 +173,8 @@ func TestFeedOrderAndDrill(t *testing.T) {
 	for _, a := range h.ui.feedAlerts(z.ID) {
 		ids = append(ids, a.ID)
 	}
-	want := "callout verified drill-verified corroborated old-unconfirmed"
+	// Real alerts first, every drill after them (api.SortByUrgency).
+	want := "callout verified corroborated old-unconfirmed drill-verified"
 	if got := strings.Join(ids, " "); got != want {
 		t.Errorf("feed order %q, want %q", got, want)
 	}

@@ -86,7 +86,7 @@ func (u *UI) feedAlerts(zoneID string) []api.Alert {
 			as = append(as, u.effective(v.Alert))
 		}
 	}
-	sortFeed(as)
+	api.SortByUrgency(as)
 	return as
 }
 

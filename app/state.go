@@ -1,10 +1,7 @@
 package app
 
 import (
-	"cmp"
 	"image/color"
-	"slices"
-	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -69,42 +66,8 @@ func stateColour(state string) color.Color {
 	return color.NRGBA{R: 0x60, G: 0x7d, B: 0x8b, A: 0xff}
 }
 
-// urgency ranks states: lower is shown first.
-func urgency(a api.Alert) int {
-	switch a.State {
-	case "active":
-		return 0
-	case "verified":
-		return 1
-	case "corroborated":
-		return 2
-	case "unconfirmed":
-		return 3
-	case "awaiting-cosign":
-		return 4
-	case "cleared":
-		return 6
-	case "expired":
-		return 7
-	}
-	return 5
-}
 
-// sortFeed orders alerts by urgency, real alerts before drills, then
-// newest first.
-func sortFeed(as []api.Alert) {
-	slices.SortStableFunc(as, func(a, b api.Alert) int {
-		return cmp.Or(cmp.Compare(urgency(a), urgency(b)), boolRank(a.Exercise)-boolRank(b.Exercise),
-			b.Sent.Compare(a.Sent), strings.Compare(a.ID, b.ID))
-	})
-}
 
-func boolRank(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
 
 // stateLabel is an alert's state in bold coloured words.
 func stateLabel(a api.Alert) *widget.Label {

@@ -1,57 +1,19 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 	"time"
 
 	"lookout/app/i18n"
 	"lookout/node/api"
 )
 
-// urgency ranks alert states as the app's feed does (app/state.go):
-// lower is shown first.
-func urgency(a api.Alert) int {
-	switch a.State {
-	case "active":
-		return 0
-	case "verified":
-		return 1
-	case "corroborated":
-		return 2
-	case "unconfirmed":
-		return 3
-	case "awaiting-cosign":
-		return 4
-	case "cleared":
-		return 6
-	case "expired":
-		return 7
-	}
-	return 5
-}
 
-// sortAlerts orders alerts as the app's feed: real alerts before drills,
-// then by urgency, then newest first. (The app ranks urgency before drills
-// among states; on the command line every drill comes last.)
-func sortAlerts(as []api.Alert) {
-	slices.SortStableFunc(as, func(a, b api.Alert) int {
-		return cmp.Or(boolRank(a.Exercise)-boolRank(b.Exercise), cmp.Compare(urgency(a), urgency(b)),
-			b.Sent.Compare(a.Sent), strings.Compare(a.ID, b.ID))
-	})
-}
 
-func boolRank(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
 
 // localTime shows t in the local time zone, labelled with the zone's
 // abbreviation: "14:03 EST", or "Dec 1 14:03 EST" if not today.

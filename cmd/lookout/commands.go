@@ -332,7 +332,7 @@ func runAlerts(ctx context.Context, e *env, args []string) error {
 		_, err := fmt.Fprintln(e.stdout, e.tr.T("cli.alerts.none", "Zone", clean(pos[0])))
 		return err
 	}
-	sortAlerts(as)
+	api.SortByUrgency(as)
 	names := newNames(ctx, c, pos[0])
 	now := time.Now()
 	for _, a := range as {
@@ -364,7 +364,7 @@ func runWatch(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		sortAlerts(as)
+		api.SortByUrgency(as)
 		now := time.Now()
 		for _, a := range as {
 			fmt.Fprintf(e.stdout, "%s %s\n", clock(now), formatAlert(e.tr, a, names.name))
