@@ -3,9 +3,10 @@
 // own), so it is tested directly with protocol fixtures.
 //
 // It holds today the stateful admission rules that every message passes
-// after protocol.Validator and the replay cache: stale epoch, superseded
-// certificate, once-per-digest shares, and the rate limits of members and
-// links.
+// after protocol.Validator and the replay cache: live window, stale epoch,
+// superseded certificate, once-per-digest shares, and the rate limits of
+// members and links, all judged by arrival time (never by the sender's
+// sent time; docs/protocol.md "Time").
 package zone
 
 import (
