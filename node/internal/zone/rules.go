@@ -36,7 +36,8 @@ const LiveSkew = protocol.MaxClockSkew
 
 // Per-member budgets per protocol.RateWindow, counted by arrival at this
 // node, for the kinds a zone's settings do not set (sightings and
-// confirms use Settings.MaxReports and Settings.MaxConfirms). Removals
+// confirms use Settings.MaxReports and Settings.MaxConfirms). A zone that
+// raises those raises the budgets that go with them (Budget). Removals
 // and rekeys have none: they are organizer-only, a rekey is one message
 // per member, and neither may ever be dropped.
 const (
@@ -141,7 +142,9 @@ func (r *Rules) Check(msg *protocol.Message, arrival time.Time, epoch uint32, s 
 }
 
 // Budget is how many messages of a's kind one member may send per
-// protocol.RateWindow in a zone with settings s; -1 is unlimited.
+// protocol.RateWindow in a zone with settings s; -1 is unlimited. Callouts,
+// clears, cosigns and shares get at least the zone's max reports;
+// responses and tallies at least its max confirms.
 func Budget(a *protocol.Alert, s protocol.Settings) int {
 	switch a.Kind {
 	case protocol.KindSighting:
@@ -149,17 +152,17 @@ func Budget(a *protocol.Alert, s protocol.Settings) int {
 	case protocol.KindConfirm:
 		return s.MaxConfirms
 	case protocol.KindCallout:
-		return MaxCallouts
+		return max(MaxCallouts, s.MaxReports)
 	case protocol.KindRespond:
-		return MaxResponses
+		return max(MaxResponses, s.MaxConfirms)
 	case protocol.KindClear:
-		return MaxClears
+		return max(MaxClears, s.MaxReports)
 	case protocol.KindCosign:
-		return MaxCosigns
+		return max(MaxCosigns, s.MaxReports)
 	case protocol.KindShare:
-		return MaxShares
+		return max(MaxShares, s.MaxReports)
 	case protocol.KindTally:
-		return MaxTallies
+		return max(MaxTallies, s.MaxConfirms)
 	case protocol.KindMember:
 		return MaxAnnouncements
 	case protocol.KindRole, protocol.KindSettings, protocol.KindLink:

@@ -183,6 +183,16 @@ func TestEveryKindLimited(t *testing.T) {
 	if got := Budget(&protocol.Alert{Kind: protocol.KindRemove}, s); got != -1 {
 		t.Errorf("removals limited to %d: a removal must never be dropped", got)
 	}
+	// A zone that raises its report and confirm limits raises the budgets
+	// that go with them; announcements and grants stay.
+	busy := settings(500, 700)
+	for k, want := range map[protocol.Kind]int{protocol.KindCallout: 500, protocol.KindClear: 500, protocol.KindCosign: 500,
+		protocol.KindShare: 500, protocol.KindRespond: 700, protocol.KindTally: 700, protocol.KindMember: MaxAnnouncements,
+		protocol.KindRole: MaxOrganizerGov} {
+		if got := Budget(&protocol.Alert{Kind: k}, busy); got != want {
+			t.Errorf("%s budget in a busy zone = %d, want %d", k, got, want)
+		}
+	}
 }
 
 // TestCheckLive: a gossip message may say it was sent up to LiveSkew
