@@ -53,7 +53,7 @@ var errNoZone = errors.New("no zone of this node can open it")
 // admitZone is the one door for a zone's messages, from gossip (validator,
 // live) and from catch-up (admit): size, decrypt, decode, chain, signature,
 // role rules and time window (protocol.Validator), then for a live message
-// a sent time no earlier than its arrival minus core.LiveSkew, then the
+// a sent time no earlier than its arrival minus core.LiveWindow, then the
 // replay cache, then the zone's own checks by arrival time (stale epoch,
 // superseded certificate, rate limits), then the message is marked seen in
 // the replay cache. A replay,

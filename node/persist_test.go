@@ -99,6 +99,20 @@ func TestCatchUpAfterOffline(t *testing.T) {
 	}
 	online := nw.Nodes[:away]
 	expired := sendTraffic(t, ctx, clock, online, z.ID, 40, "early")
+	// Gossip is live: let the early traffic land before the clock jumps,
+	// or it arrives 30 minutes after it was sent and only catch-up may
+	// bring it (docs/protocol.md, Time).
+	if err := sim.WaitFor(ctx, func() bool {
+		first := cardsOf(t, online[0], z.ID)
+		for _, n := range online[1:] {
+			if !reflect.DeepEqual(cardsOf(t, n, z.ID), first) {
+				return false
+			}
+		}
+		return true
+	}); err != nil {
+		t.Fatalf("the early traffic did not settle: %v", err)
+	}
 	clock.Advance(30 * time.Minute) // the early alerts expire (30-minute lifetime)
 	sendTraffic(t, ctx, clock, online, z.ID, 160, "late")
 	var want map[string]api.Alert

@@ -28,11 +28,12 @@ var (
 	ErrBackdated      = errors.New("sent time too far in the past for a live message")
 )
 
-// LiveSkew is how far before its arrival a live (gossip) message may say
-// it was sent: the clock skew the zone tolerates (protocol.MaxClockSkew
-// bounds the future side). Gossip delivers in seconds; only catch-up
-// brings older messages.
-const LiveSkew = protocol.MaxClockSkew
+// LiveWindow is how long before its arrival a live (gossip) message may
+// say it was sent: gossip delivers in seconds, so this covers clock skew
+// (protocol.MaxClockSkew, which alone bounds the future side) and a slow
+// or congested mesh with room to spare. Older messages come only by
+// catch-up, where the arrival-time rules of Check still hold.
+const LiveWindow = protocol.RateWindow
 
 // Per-member budgets per protocol.RateWindow, counted by arrival at this
 // node, for the kinds a zone's settings do not set (sightings and
@@ -98,9 +99,9 @@ func (r *Rules) FoldGrants(msgs []*protocol.Message) {
 }
 
 // CheckLive refuses a live (gossip) message that says it was sent more
-// than LiveSkew before it arrived at arrival.
+// than LiveWindow before it arrived at arrival.
 func CheckLive(msg *protocol.Message, arrival time.Time) error {
-	if msg.Alert.Sent.Before(arrival.Add(-LiveSkew)) {
+	if msg.Alert.Sent.Before(arrival.Add(-LiveWindow)) {
 		return fmt.Errorf("%w: sent %s, arrived %s", ErrBackdated, msg.Alert.Sent.UTC().Format(time.RFC3339), arrival.UTC().Format(time.RFC3339))
 	}
 	return nil

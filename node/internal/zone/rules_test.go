@@ -195,7 +195,7 @@ func TestEveryKindLimited(t *testing.T) {
 	}
 }
 
-// TestCheckLive: a gossip message may say it was sent up to LiveSkew
+// TestCheckLive: a gossip message may say it was sent up to LiveWindow
 // before it arrived; older ones only come by catch-up.
 func TestCheckLive(t *testing.T) {
 	f := newFixture(t)
@@ -207,8 +207,9 @@ func TestCheckLive(t *testing.T) {
 		want error
 	}{
 		{"now", f.now, nil},
-		{"at the skew", f.now.Add(-LiveSkew), nil},
-		{"just over the skew", f.now.Add(-LiveSkew - time.Second), ErrBackdated},
+		{"a clock 5 minutes behind", f.now.Add(-5 * time.Minute), nil},
+		{"at the window", f.now.Add(-LiveWindow), nil},
+		{"just over the window", f.now.Add(-LiveWindow - time.Second), ErrBackdated},
 		{"hours back", f.now.Add(-3 * time.Hour), ErrBackdated},
 		{"ahead (protocol.Validator bounds it)", f.now.Add(time.Minute), nil},
 	} {
