@@ -81,7 +81,7 @@ func TestAlertsSurviveRestart(t *testing.T) {
 // and linked to one member only, it must converge on exactly that member's
 // active alerts and states, and hold none of the expired ones.
 func TestCatchUpAfterOffline(t *testing.T) {
-	ctx, cancel := context.WithTimeout(testContext(t), 20*time.Second)
+	ctx, cancel := context.WithTimeout(testContext(t), 90*time.Second)
 	defer cancel()
 	clock := newClock()
 	const away = 4
