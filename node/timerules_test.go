@@ -126,6 +126,27 @@ func TestBackdatedTraffic(t *testing.T) {
 	clk.Advance(11 * time.Hour) // room to back-date within the certificates
 	now := clk.Now()
 
+	// By gossip, a sighting claiming to be older than the live window is
+	// refused; the same message may still come by catch-up.
+	la := founder.alert(lp.KindSighting, now.Add(-core.LiveWindow-time.Minute), now.Add(time.Hour))
+	la.Area = "by gossip, back-dated"
+	lenv, _ := signSeal(t, founder, la)
+	if err := node.DeliverLive(n, lenv); !errors.Is(err, core.ErrBackdated) {
+		t.Errorf("back-dated sighting by gossip: %v, want ErrBackdated", err)
+	}
+	fresh := founder.alert(lp.KindSighting, now.Add(-time.Minute), now.Add(time.Hour))
+	fresh.Area = "by gossip, a minute old"
+	if fenv, _ := signSeal(t, founder, fresh); node.DeliverLive(n, fenv) != nil {
+		t.Error("a sighting a minute old refused by gossip")
+	}
+	if err := node.Deliver(n, lenv); err != nil {
+		t.Errorf("back-dated sighting by catch-up: %v", err)
+	}
+	base, err := node.StoredMessageIDs(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	// 60 sightings, each claiming a different past window, arrive at once.
 	var ids []string
 	for i := range 60 {
@@ -139,6 +160,9 @@ func TestBackdatedTraffic(t *testing.T) {
 	stored, err := node.StoredMessageIDs(n)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(stored) != len(base)+lp.DefaultSettings().MaxReports {
+		t.Errorf("store holds %d messages, want %d", len(stored), len(base)+lp.DefaultSettings().MaxReports)
 	}
 	kept := 0
 	for _, id := range ids {
@@ -174,8 +198,8 @@ func TestBackdatedTraffic(t *testing.T) {
 	if err := node.Deliver(n, cenv); err != nil {
 		t.Fatalf("confirm before its alert: %v", err)
 	}
-	if stored, _ := node.StoredMessageIDs(n); len(stored) != kept {
-		t.Errorf("store holds %d messages after the answers to nothing, want %d", len(stored), kept)
+	if stored, _ := node.StoredMessageIDs(n); len(stored) != len(base)+kept {
+		t.Errorf("store holds %d messages after the answers to nothing, want %d", len(stored), len(base)+kept)
 	}
 	if err := node.Deliver(n, senv); err != nil {
 		t.Fatalf("the alert: %v", err)
