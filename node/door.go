@@ -56,10 +56,10 @@ var errNoZone = errors.New("no zone of this node can open it")
 // a sent time no earlier than its arrival minus core.LiveWindow, then the
 // replay cache, then the zone's own checks by arrival time (stale epoch,
 // superseded certificate, rate limits), then the message is marked seen in
-// the replay cache. A replay,
-// or the same alert sealed again, is errDuplicate: checked before the rate
-// limits so duplicates are not counted. The decoded message is returned
-// once it was opened, with or without an error.
+// the replay cache. A replay, or the same alert sealed again, is
+// errDuplicate: checked before the rate limits so duplicates are not
+// counted. The decoded message is returned once it was opened, with or
+// without an error.
 func (n *Node) admitZone(z *zone, env []byte, live bool) (*protocol.Message, error) {
 	now := n.now()
 	msg, err := z.val.Validate(env, now)
