@@ -30,11 +30,16 @@ func (n *Node) readLoop(z *zone, sub *pubsub.Subscription) {
 // watchers of the alert it changes. Storing the same message twice is a
 // no-op. An alert or update is in the store before store returns, and
 // before it is marked seen, so a message seen is a message saved.
+//
+// An update whose alert this node does not hold is neither stored nor
+// applied: it waits in the zone's pending set (core.Pending) and is stored
+// once its alert arrives, or dropped.
 func (n *Node) store(z *zone, msg *protocol.Message, env []byte) error {
 	z.mu.Lock()
 	seen := z.seen[msg.ID]
+	held := !seen && n.holdLocked(z, msg, env)
 	z.mu.Unlock()
-	if seen {
+	if seen || held {
 		return nil
 	}
 	var err error
@@ -44,7 +49,35 @@ func (n *Node) store(z *zone, msg *protocol.Message, env []byte) error {
 		}
 	}
 	n.apply(z, msg, env, applyLive)
+	n.adopt(z, msg)
 	return err
+}
+
+// holdLocked reports whether msg is an update received from another node
+// (env set) for an alert z does not hold; it is then kept in z's pending
+// set, or dropped if that is full. Callers hold z.mu.
+func (n *Node) holdLocked(z *zone, msg *protocol.Message, env []byte) bool {
+	a := msg.Alert
+	if env == nil || a.Kind.IsGovernance() || !a.IsUpdate() || z.roots[a.Ref] != nil {
+		return false
+	}
+	if !z.pending.Hold(msg, env, n.now()) {
+		n.log.Debug("update for an unknown alert dropped: too many waiting", "zone", z.rec.Name)
+	}
+	return true
+}
+
+// adopt stores the updates that were waiting for msg, if it is an alert.
+func (n *Node) adopt(z *zone, msg *protocol.Message) {
+	if !msg.Alert.IsRoot() {
+		return
+	}
+	z.mu.Lock()
+	held := z.pending.Take(msg.ID, n.now())
+	z.mu.Unlock()
+	for _, h := range held {
+		_ = n.store(z, h.Msg, h.Env) // store logs its own failure
+	}
 }
 
 // How apply treats a message.
@@ -115,6 +148,31 @@ func (n *Node) storeBatch(batch []admitted) {
 	if len(batch) == 0 {
 		return
 	}
+	// Updates for alerts neither held nor in the batch wait (store).
+	inBatch := map[protocol.AlertID]bool{}
+	for _, a := range batch {
+		if a.msg.Alert.IsRoot() {
+			inBatch[a.msg.ID] = true
+		}
+	}
+	kept := batch[:0]
+	for _, a := range batch {
+		a.z.mu.Lock()
+		held := !inBatch[a.msg.Alert.Ref] && !a.z.seen[a.msg.ID] && n.holdLocked(a.z, a.msg, a.env)
+		a.z.mu.Unlock()
+		if !held {
+			kept = append(kept, a)
+		}
+	}
+	batch = kept
+	if len(batch) == 0 {
+		return
+	}
+	defer func() {
+		for _, a := range batch {
+			n.adopt(a.z, a.msg)
+		}
+	}()
 	recs := make([]store.Record, 0, len(batch))
 	for _, a := range batch {
 		recs = append(recs, messageRecord(a.z, a.msg, a.env))

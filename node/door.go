@@ -9,6 +9,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"lookout/node/health"
+	core "lookout/node/internal/zone"
 	"lookout/protocol"
 )
 
@@ -22,7 +23,7 @@ import (
 func (n *Node) validator(z *zone) pubsub.ValidatorEx {
 	return func(_ context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
 		start := time.Now()
-		msg, err := n.admitZone(z, m.Data)
+		msg, err := n.admitZone(z, m.Data, true)
 		if errors.Is(err, errDuplicate) {
 			n.observeValidation(z, from, m.Data, msg, health.ErrDuplicate, start)
 		} else {
@@ -49,25 +50,32 @@ type admitted struct {
 
 var errNoZone = errors.New("no zone of this node can open it")
 
-// admitZone is the one door for a zone's messages, from gossip (validator)
-// and from catch-up (admit): size, decrypt, decode, chain, signature, role
-// rules and time window (protocol.Validator), then the replay cache, then
-// the zone's own checks (stale epoch, superseded certificate, rate
-// limits), then the message is marked seen in the replay cache. A replay,
-// or the same alert sealed again, is errDuplicate: checked before the rate
-// limits so duplicates are not counted. The decoded message is returned
-// once it was opened, with or without an error.
-func (n *Node) admitZone(z *zone, env []byte) (*protocol.Message, error) {
+// admitZone is the one door for a zone's messages, from gossip (validator,
+// live) and from catch-up (admit): size, decrypt, decode, chain, signature,
+// role rules and time window (protocol.Validator), then for a live message
+// a sent time no earlier than its arrival minus core.LiveWindow, then the
+// replay cache, then the zone's own checks by arrival time (stale epoch,
+// superseded certificate, rate limits), then the message is marked seen in
+// the replay cache. A replay, or the same alert sealed again, is
+// errDuplicate: checked before the rate limits so duplicates are not
+// counted. The decoded message is returned once it was opened, with or
+// without an error.
+func (n *Node) admitZone(z *zone, env []byte, live bool) (*protocol.Message, error) {
 	now := n.now()
 	msg, err := z.val.Validate(env, now)
 	if err != nil {
 		return nil, err
 	}
+	if live {
+		if err := core.CheckLive(msg, now); err != nil {
+			return msg, err
+		}
+	}
 	if n.replay.Has(msg.ID) {
 		return msg, errDuplicate
 	}
 	z.mu.Lock()
-	err = z.checkMessage(msg)
+	err = z.checkMessage(msg, now)
 	z.mu.Unlock()
 	if err != nil {
 		return msg, err
@@ -83,7 +91,7 @@ func (n *Node) admitZone(z *zone, env []byte) (*protocol.Message, error) {
 // zone that opened it is a rejection).
 func (n *Node) admit(zones []*zone, env []byte) (admitted, error) {
 	for _, z := range zones {
-		msg, err := n.admitZone(z, env)
+		msg, err := n.admitZone(z, env, false)
 		if msg == nil && (errors.Is(err, protocol.ErrUnknownEpoch) || errors.Is(err, protocol.ErrDecrypt)) {
 			continue
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"lookout/crypto"
+	"lookout/protocol"
 )
 
 // Test access to what a running node keeps in its store: the tests look at
@@ -90,4 +91,23 @@ func Deliver(n *Node, env []byte) error {
 		return err
 	}
 	return n.store(a.z, a.msg, env)
+}
+
+// DeliverLive is Deliver as gossip delivers: through the door with the
+// live window (the gossipsub validator's face of admitZone).
+func DeliverLive(n *Node, env []byte) error {
+	for _, z := range n.liveZones() {
+		msg, err := n.admitZone(z, env, true)
+		if msg == nil && (errors.Is(err, protocol.ErrUnknownEpoch) || errors.Is(err, protocol.ErrDecrypt)) {
+			continue
+		}
+		if errors.Is(err, errDuplicate) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return n.store(z, msg, env)
+	}
+	return errNoZone
 }

@@ -56,9 +56,9 @@ func (z *zone) refoldRoster() {
 }
 
 // checkMessage applies the zone's stateful rules after protocol checks
-// (core.Rules.Check). Callers hold z.mu.
-func (z *zone) checkMessage(msg *protocol.Message) error {
-	return z.rules.Check(msg, z.epoch, z.roster.Settings, z.sharedLocked)
+// (core.Rules.Check), for a message arriving at arrival. Callers hold z.mu.
+func (z *zone) checkMessage(msg *protocol.Message, arrival time.Time) error {
+	return z.rules.Check(msg, arrival, z.epoch, z.roster.Settings, z.sharedLocked)
 }
 
 // errRateLimit is core.ErrRateLimit, also used for the link stream's own

@@ -15,6 +15,7 @@ import (
 
 	"lookout/node/api"
 	"lookout/node/health"
+	core "lookout/node/internal/zone"
 	"lookout/node/store"
 	"lookout/protocol"
 )
@@ -62,7 +63,9 @@ func (n *Node) observeValidation(z *zone, from peer.ID, data []byte, msg *protoc
 	case errors.Is(err, health.ErrDuplicate):
 	default:
 		n.mon.rejects.Add(err)
-		if errors.Is(err, protocol.ErrFuture) && from != n.h.ID() {
+		// A clock far off shows as messages from the future, or as live
+		// messages sent too long ago (core.ErrBackdated).
+		if (errors.Is(err, protocol.ErrFuture) || errors.Is(err, core.ErrBackdated)) && from != n.h.ID() {
 			if s := openForClock(z, data); s != nil && s.Alert.Via == nil {
 				n.mon.clock.Observe(s.Alert.Sender.String(), s.Alert.Sent, now)
 				n.checkClock(now)

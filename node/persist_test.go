@@ -81,7 +81,7 @@ func TestAlertsSurviveRestart(t *testing.T) {
 // and linked to one member only, it must converge on exactly that member's
 // active alerts and states, and hold none of the expired ones.
 func TestCatchUpAfterOffline(t *testing.T) {
-	ctx, cancel := context.WithTimeout(testContext(t), 20*time.Second)
+	ctx, cancel := context.WithTimeout(testContext(t), 90*time.Second)
 	defer cancel()
 	clock := newClock()
 	const away = 4
@@ -99,6 +99,20 @@ func TestCatchUpAfterOffline(t *testing.T) {
 	}
 	online := nw.Nodes[:away]
 	expired := sendTraffic(t, ctx, clock, online, z.ID, 40, "early")
+	// Gossip is live: let the early traffic land before the clock jumps,
+	// or it arrives 30 minutes after it was sent and only catch-up may
+	// bring it (docs/protocol.md, Time).
+	if err := sim.WaitFor(ctx, func() bool {
+		first := cardsOf(t, online[0], z.ID)
+		for _, n := range online[1:] {
+			if !reflect.DeepEqual(cardsOf(t, n, z.ID), first) {
+				return false
+			}
+		}
+		return true
+	}); err != nil {
+		t.Fatalf("the early traffic did not settle: %v", err)
+	}
 	clock.Advance(30 * time.Minute) // the early alerts expire (30-minute lifetime)
 	sendTraffic(t, ctx, clock, online, z.ID, 160, "late")
 	var want map[string]api.Alert

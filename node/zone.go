@@ -44,7 +44,8 @@ type zone struct {
 	gov       map[protocol.AlertID]*govMsg
 	roster    protocol.Roster
 	pubkeys   map[crypto.MemberID]*crypto.PublicKey
-	rules     core.Rules // superseded certificates, rate limits
+	rules     core.Rules   // superseded certificates, rate limits
+	pending   core.Pending // admitted updates waiting for their alert, not stored
 	removed   bool
 	gone      chan struct{}                            // closed once removed: ends watch streams
 	roots     map[protocol.AlertID]*protocol.Message   // sightings and callouts

@@ -76,8 +76,9 @@ func (v *Validator) Validate(env []byte, now time.Time) (*Message, error) {
 	return &Message{Signed: s, Epoch: epoch, Role: role}, nil
 }
 
-// Check verifies a decoded signed alert: zone, chain, signature, role rules
-// and time window. It returns the sender's role.
+// Check verifies a decoded signed alert: zone, chain, signature, sent time
+// not before any certificate of the chain was issued (less
+// MaxClockSkew), role rules and time window. It returns the sender's role.
 func (v *Validator) Check(s *Signed, now time.Time) (Role, error) {
 	v.init()
 	a := s.Alert
@@ -90,6 +91,13 @@ func (v *Validator) Check(s *Signed, now time.Time) (Role, error) {
 	}
 	if err := s.verify(); err != nil {
 		return 0, err
+	}
+	// A message cannot predate the certificates that sign it: checked here
+	// as on a restart, where the chain is verified at the sent time.
+	for i, c := range s.Chain {
+		if a.Sent.Before(c.Issued.Add(-MaxClockSkew)) {
+			return 0, fmt.Errorf("%w: sent %s, before certificate %d was issued", ErrChain, a.Sent.UTC().Format(time.RFC3339), i)
+		}
 	}
 	if err := CheckRole(a, role); err != nil {
 		return 0, err

@@ -331,6 +331,9 @@ func TestValidator(t *testing.T) {
 		{name: "exercise sighting", env: signedWith(f.member, f.memberChain, sighting, func(a *Alert) { a.Status = StatusExercise }), role: RoleMember},
 		{name: "sent at now+MaxClockSkew", env: signedWith(f.member, f.memberChain, sighting, nil), now: sent.Add(-MaxClockSkew), role: RoleMember},
 		{name: "1ms before expiry", env: signedWith(f.member, f.memberChain, sighting, nil), now: sent.Add(DefaultSightingTTL - time.Millisecond), role: RoleMember},
+		{name: "sent at certificate issue less MaxClockSkew", env: signedWith(f.member, f.memberChain, sighting, func(a *Alert) {
+			a.Sent, a.Observed = certIssued.Add(-MaxClockSkew), time.Time{}
+		}), role: RoleMember},
 		{name: "someone else revoked", env: signedWith(f.member, f.memberChain, sighting, nil), revoked: revokeMember(f.member2.ID()), role: RoleMember},
 		{name: "organizer callout update", env: signedWith(f.org, f.orgChain, func() *Alert { return newCalloutUpdate(refA) }, nil), role: RoleOrganizer},
 		{name: "founder cosign", env: signedWith(f.founder, f.founderChain, func() *Alert { return newCosign(refA) }, nil), role: RoleOrganizer},
@@ -397,6 +400,14 @@ func TestValidator(t *testing.T) {
 		{name: "member intermediate", env: signedWith(w.byMember, Chain{w.byMemberCert, f.memberCert, f.founderCert}, sighting, nil), want: ErrChain},
 		{name: "cert of another zone", env: signedWith(f.member, Chain{w.otherZoneMember, f.founderCert}, sighting, nil), want: ErrWrongZone},
 		{name: "alert of another zone", env: signedWith(f.member, f.memberChain, sighting, func(a *Alert) { a.Zone = otherZone }), want: ErrWrongZone},
+		// Back-dated before the certificates that sign it (live and after a
+		// restart alike): refused; within MaxClockSkew of issue it passes.
+		{name: "sent before the leaf certificate", env: signedWith(f.member, f.memberChain, sighting, func(a *Alert) {
+			a.Sent, a.Observed = certIssued.Add(-MaxClockSkew-time.Second), time.Time{}
+		}), want: ErrChain},
+		{name: "sent before an issuer's certificate", env: signedWith(f.member2, f.member2Chain, sighting, func(a *Alert) {
+			a.Sent, a.Observed = certIssued.Add(-time.Hour), time.Time{}
+		}), want: ErrChain},
 		{name: "expired cert", env: signedWith(f.member, Chain{w.shortMember, f.founderCert}, sighting, nil), now: t0.Add(time.Hour), want: ErrChain},
 		{name: "expired intermediate", env: signedWith(f.member2, Chain{f.member2Cert, w.shortOrg, f.founderCert}, sighting, nil), want: ErrChain},
 		{name: "forged cert signature", env: signedWith(f.member, Chain{mustParseCert(t, flip(f.memberCert.Bytes(), certOffSig+1)), f.founderCert}, sighting, nil), want: ErrBadSignature},

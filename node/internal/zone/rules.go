@@ -3,9 +3,10 @@
 // own), so it is tested directly with protocol fixtures.
 //
 // It holds today the stateful admission rules that every message passes
-// after protocol.Validator and the replay cache: stale epoch, superseded
-// certificate, once-per-digest shares, and the rate limits of members and
-// links.
+// after protocol.Validator and the replay cache: live window, stale epoch,
+// superseded certificate, once-per-digest shares, and the rate limits of
+// members and links, all judged by arrival time (never by the sender's
+// sent time; docs/protocol.md "Time").
 package zone
 
 import (
@@ -24,34 +25,61 @@ var (
 	ErrSuperseded     = errors.New("certificate superseded by a newer role grant")
 	ErrRateLimit      = errors.New("over the zone's rate limit")
 	ErrDuplicateShare = errors.New("this alert already crossed into the zone")
+	ErrBackdated      = errors.New("sent time too far in the past for a live message")
+)
+
+// LiveWindow is how long before its arrival a live (gossip) message may
+// say it was sent: gossip delivers in seconds, so this covers clock skew
+// (protocol.MaxClockSkew, which alone bounds the future side) and a slow
+// or congested mesh with room to spare. Older messages come only by
+// catch-up, where the arrival-time rules of Check still hold.
+const LiveWindow = protocol.RateWindow
+
+// Per-member budgets per protocol.RateWindow, counted by arrival at this
+// node, for the kinds a zone's settings do not set (sightings and
+// confirms use Settings.MaxReports and Settings.MaxConfirms). A zone that
+// raises those raises the budgets that go with them (Budget). Removals
+// and rekeys have none: they are organizer-only, a rekey is one message
+// per member, and neither may ever be dropped.
+const (
+	MaxCallouts      = 10  // new callouts and callout updates
+	MaxResponses     = 30  // answers to callouts
+	MaxClears        = 20  // all clears, retractions, ends of callouts
+	MaxCosigns       = 20  // co-signatures of callouts
+	MaxShares        = 20  // alerts shared over links
+	MaxTallies       = 60  // responder totals from linked zones
+	MaxAnnouncements = 3   // member announcements (name and KEM key)
+	MaxOrganizerGov  = 100 // role grants, settings and link messages
 )
 
 // Rules is the state a zone's admission rules keep: the latest role grant
-// per member, and recent message times per member and per link. It
+// per member, and recent arrival times per member, kind and link. It
 // is not safe for concurrent use: the zone's lock guards it. The zero
 // value is ready to use.
 type Rules struct {
 	grants    map[crypto.MemberID]grant
-	rates     map[crypto.MemberID]*rate
+	rates     map[rateKey][]time.Time
 	linkRates map[protocol.LinkID][]time.Time
 }
 
 // grant is a member's latest role certificate.
 type grant struct {
 	cert [32]byte
+	role protocol.Role
 	sent time.Time
 	msg  string
 }
 
-// rate holds a member's recent sightings and confirms by sent time.
-type rate struct {
-	reports, confirms []time.Time
+// rateKey is one member's budget of one kind.
+type rateKey struct {
+	member crypto.MemberID
+	kind   protocol.Kind
 }
 
 // FoldGrants recomputes the grants from a zone's governance messages: the
-// latest role grant an organizer sent for a member supersedes every other
-// certificate of that member from the grant's time on (ties broken by
-// message ID). Exercise grants do not count.
+// latest role grant an organizer sent for a member (by the grant's sent
+// time, ties broken by message ID) is the member's current certificate.
+// Exercise grants do not count.
 func (r *Rules) FoldGrants(msgs []*protocol.Message) {
 	r.grants = map[crypto.MemberID]grant{}
 	for _, m := range msgs {
@@ -65,42 +93,86 @@ func (r *Rules) FoldGrants(msgs []*protocol.Message) {
 		id := c.Subject.ID()
 		g, ok := r.grants[id]
 		if !ok || m.Alert.Sent.After(g.sent) || (m.Alert.Sent.Equal(g.sent) && m.ID.String() > g.msg) {
-			r.grants[id] = grant{cert: c.Hash(), sent: m.Alert.Sent, msg: m.ID.String()}
+			r.grants[id] = grant{cert: c.Hash(), role: c.Role, sent: m.Alert.Sent, msg: m.ID.String()}
 		}
 	}
 }
 
-// Check applies the rules to a message protocol.Validator accepted, in a
-// zone whose current epoch is epoch and whose settings are s, and records
-// it against the limits if it passes:
+// CheckLive refuses a live (gossip) message that says it was sent more
+// than LiveWindow before it arrived at arrival.
+func CheckLive(msg *protocol.Message, arrival time.Time) error {
+	if msg.Alert.Sent.Before(arrival.Add(-LiveWindow)) {
+		return fmt.Errorf("%w: sent %s, arrived %s", ErrBackdated, msg.Alert.Sent.UTC().Format(time.RFC3339), arrival.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// Check applies the rules to a message protocol.Validator accepted, arriving
+// at this node at arrival, in a zone whose current epoch is epoch and whose
+// settings are s, and records it against the limits if it passes. The
+// message's own sent time is never used: the sender chooses it.
 //   - an alert or update of an earlier epoch is refused (governance of any
 //     epoch passes: members catching up need it);
-//   - a certificate superseded by a later grant is refused from the grant's
-//     time on;
+//   - a message signed with a certificate that is no longer its sender's
+//     latest grant, and that gives more power than that grant (a demoted
+//     organizer's or verifier's old certificate), is refused whatever its
+//     sent time: every such message is judged after the grant is known
+//     here. A superseded certificate with no more power than the current
+//     grant (a promoted member's old one) gains nothing and passes;
 //   - a message that crossed a link (Via set) is refused if the alert it
 //     shares already crossed (shared reports whether a root with that
 //     digest is known), and counts against the link's limit
 //     (protocol.MaxLinkMessages per protocol.RateWindow) instead of the
 //     relay's own;
-//   - sightings and confirms count against the sender's limits
-//     (s.MaxReports, s.MaxConfirms per protocol.RateWindow, by sent time).
-func (r *Rules) Check(msg *protocol.Message, epoch uint32, s protocol.Settings, shared func(protocol.Digest) bool) error {
+//   - every other message counts against its sender's budget for its kind
+//     (Budget) per protocol.RateWindow, by arrival.
+func (r *Rules) Check(msg *protocol.Message, arrival time.Time, epoch uint32, s protocol.Settings, shared func(protocol.Digest) bool) error {
 	if msg.Epoch < epoch && !msg.Alert.Kind.IsGovernance() {
 		return fmt.Errorf("%w: epoch %d is over (now %d)", protocol.ErrUnknownEpoch, msg.Epoch, epoch)
 	}
-	if g, ok := r.grants[msg.Alert.Sender]; ok && msg.Chain.Leaf().Hash() != g.cert && !msg.Alert.Sent.Before(g.sent) {
-		return ErrSuperseded
+	if g, ok := r.grants[msg.Alert.Sender]; ok && msg.Chain.Leaf().Hash() != g.cert && msg.Role > g.role {
+		return fmt.Errorf("%w: signed as %s, now %s", ErrSuperseded, msg.Role, g.role)
 	}
 	if msg.Alert.Via != nil {
-		return r.checkForward(msg, shared)
+		return r.checkForward(msg, arrival, shared)
 	}
-	if !r.allow(msg.Alert.Sender, msg.Alert.Kind, msg.Alert.Sent, s) {
-		return ErrRateLimit
+	if !r.allow(msg.Alert.Sender, msg.Alert, arrival, s) {
+		return fmt.Errorf("%w: %s", ErrRateLimit, msg.Alert.Kind)
 	}
 	return nil
 }
 
-func (r *Rules) checkForward(msg *protocol.Message, shared func(protocol.Digest) bool) error {
+// Budget is how many messages of a's kind one member may send per
+// protocol.RateWindow in a zone with settings s; -1 is unlimited. Callouts,
+// clears, cosigns and shares get at least the zone's max reports;
+// responses and tallies at least its max confirms.
+func Budget(a *protocol.Alert, s protocol.Settings) int {
+	switch a.Kind {
+	case protocol.KindSighting:
+		return s.MaxReports
+	case protocol.KindConfirm:
+		return s.MaxConfirms
+	case protocol.KindCallout:
+		return max(MaxCallouts, s.MaxReports)
+	case protocol.KindRespond:
+		return max(MaxResponses, s.MaxConfirms)
+	case protocol.KindClear:
+		return max(MaxClears, s.MaxReports)
+	case protocol.KindCosign:
+		return max(MaxCosigns, s.MaxReports)
+	case protocol.KindShare:
+		return max(MaxShares, s.MaxReports)
+	case protocol.KindTally:
+		return max(MaxTallies, s.MaxConfirms)
+	case protocol.KindMember:
+		return MaxAnnouncements
+	case protocol.KindRole, protocol.KindSettings, protocol.KindLink:
+		return MaxOrganizerGov
+	}
+	return -1 // removals and rekeys
+}
+
+func (r *Rules) checkForward(msg *protocol.Message, arrival time.Time, shared func(protocol.Digest) bool) error {
 	a := msg.Alert
 	if a.IsRoot() && shared != nil && shared(a.Via.Digest) {
 		return ErrDuplicateShare
@@ -108,38 +180,28 @@ func (r *Rules) checkForward(msg *protocol.Message, shared func(protocol.Digest)
 	if r.linkRates == nil {
 		r.linkRates = map[protocol.LinkID][]time.Time{}
 	}
-	if count(r.linkRates[a.Via.Link], a.Sent) >= protocol.MaxLinkMessages {
+	if count(r.linkRates[a.Via.Link], arrival) >= protocol.MaxLinkMessages {
 		return fmt.Errorf("%w: link %s", ErrRateLimit, a.Via.Link)
 	}
-	r.linkRates[a.Via.Link] = record(r.linkRates[a.Via.Link], a.Sent)
+	r.linkRates[a.Via.Link] = record(r.linkRates[a.Via.Link], arrival)
 	return nil
 }
 
-// allow records a message sent at t and reports whether it is within the
-// zone's limits.
-func (r *Rules) allow(member crypto.MemberID, kind protocol.Kind, t time.Time, s protocol.Settings) bool {
-	if r.rates == nil {
-		r.rates = map[crypto.MemberID]*rate{}
-	}
-	m := r.rates[member]
-	if m == nil {
-		m = &rate{}
-		r.rates[member] = m
-	}
-	var list *[]time.Time
-	var limit int
-	switch kind {
-	case protocol.KindSighting:
-		list, limit = &m.reports, s.MaxReports
-	case protocol.KindConfirm:
-		list, limit = &m.confirms, s.MaxConfirms
-	default:
+// allow records a message of a's kind from member arriving at t and
+// reports whether it is within the member's budget.
+func (r *Rules) allow(member crypto.MemberID, a *protocol.Alert, t time.Time, s protocol.Settings) bool {
+	limit := Budget(a, s)
+	if limit < 0 {
 		return true
 	}
-	if count(*list, t) >= limit {
+	if r.rates == nil {
+		r.rates = map[rateKey][]time.Time{}
+	}
+	k := rateKey{member, a.Kind}
+	if count(r.rates[k], t) >= limit {
 		return false
 	}
-	*list = record(*list, t)
+	r.rates[k] = record(r.rates[k], t)
 	return true
 }
 
@@ -162,23 +224,16 @@ func record(list []time.Time, t time.Time) []time.Time {
 }
 
 // Headroom tells a local sender, before signing, that a message of kind
-// sent at t would exceed the zone's rate limit (every node would reject
-// it). It records nothing.
+// made at t would exceed its budget (every node it reaches now would
+// reject it). It records nothing.
 func (r *Rules) Headroom(member crypto.MemberID, kind protocol.Kind, t time.Time, s protocol.Settings) error {
-	m := r.rates[member]
-	if m == nil {
+	limit := Budget(&protocol.Alert{Kind: kind}, s)
+	if limit < 0 || count(r.rates[rateKey{member, kind}], t) < limit {
 		return nil
 	}
-	list, limit, what := m.reports, s.MaxReports, "reports"
-	switch kind {
-	case protocol.KindSighting:
-	case protocol.KindConfirm:
-		list, limit, what = m.confirms, s.MaxConfirms, "confirmations"
-	default:
-		return nil
+	what := map[protocol.Kind]string{protocol.KindSighting: "reports", protocol.KindConfirm: "confirmations"}[kind]
+	if what == "" {
+		what = kind.String() + " messages"
 	}
-	if count(list, t) >= limit {
-		return fmt.Errorf("%w: this zone allows %d %s per member per %s; wait a few minutes", api.ErrForbidden, limit, what, protocol.RateWindow)
-	}
-	return nil
+	return fmt.Errorf("%w: this zone allows %d %s per member per %s; wait a few minutes", api.ErrForbidden, limit, what, protocol.RateWindow)
 }

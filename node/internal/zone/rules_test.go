@@ -69,6 +69,14 @@ func settings(reports, confirms int) protocol.Settings {
 	return s
 }
 
+// at is a message with its arrival time at this node.
+type at struct {
+	name    string
+	m       *protocol.Message
+	arrival time.Time
+	want    error
+}
+
 func TestRateLimits(t *testing.T) {
 	f := newFixture(t)
 	ada, bo := f.identity(2), f.identity(3)
@@ -76,42 +84,138 @@ func TestRateLimits(t *testing.T) {
 	s := settings(2, 1)
 	var r Rules
 	w := protocol.RateWindow
-	steps := []struct {
-		name string
-		m    *protocol.Message
-		want error
-	}{
-		{"first sighting", f.msg(protocol.KindSighting, ada, adaCrt, protocol.RoleMember, 0, f.now), nil},
-		{"second sighting", f.msg(protocol.KindSighting, ada, adaCrt, protocol.RoleMember, 0, f.now.Add(time.Second)), nil},
-		{"third sighting in the window", f.msg(protocol.KindSighting, ada, adaCrt, protocol.RoleMember, 0, f.now.Add(2*time.Second)), ErrRateLimit},
-		{"another member", f.msg(protocol.KindSighting, bo, boCrt, protocol.RoleMember, 0, f.now.Add(2*time.Second)), nil},
-		{"a confirm counts apart", f.msg(protocol.KindConfirm, ada, adaCrt, protocol.RoleMember, 0, f.now.Add(3*time.Second)), nil},
-		{"second confirm", f.msg(protocol.KindConfirm, ada, adaCrt, protocol.RoleMember, 0, f.now.Add(4*time.Second)), ErrRateLimit},
-		{"clears are not limited", f.msg(protocol.KindClear, ada, adaCrt, protocol.RoleMember, 0, f.now.Add(5*time.Second)), nil},
-		{"after the window", f.msg(protocol.KindSighting, ada, adaCrt, protocol.RoleMember, 0, f.now.Add(w+time.Second)), nil},
-		// A sender choosing an old timestamp lands in the old window, still full.
-		{"back-dated into the full window", f.msg(protocol.KindSighting, ada, adaCrt, protocol.RoleMember, 0, f.now.Add(1500*time.Millisecond)), ErrRateLimit},
+	sight := func(sent time.Time) *protocol.Message {
+		return f.msg(protocol.KindSighting, ada, adaCrt, protocol.RoleMember, 0, sent)
+	}
+	steps := []at{
+		{"first sighting", sight(f.now), f.now, nil},
+		{"second sighting", sight(f.now.Add(time.Second)), f.now.Add(time.Second), nil},
+		{"third sighting in the window", sight(f.now.Add(2 * time.Second)), f.now.Add(2 * time.Second), ErrRateLimit},
+		{"another member", f.msg(protocol.KindSighting, bo, boCrt, protocol.RoleMember, 0, f.now), f.now.Add(2 * time.Second), nil},
+		{"a confirm counts apart", f.msg(protocol.KindConfirm, ada, adaCrt, protocol.RoleMember, 0, f.now), f.now.Add(3 * time.Second), nil},
+		{"second confirm", f.msg(protocol.KindConfirm, ada, adaCrt, protocol.RoleMember, 0, f.now), f.now.Add(4 * time.Second), ErrRateLimit},
+		// Sent times are the sender's choice: only arrival counts.
+		{"back-dated a window earlier", sight(f.now.Add(-w - time.Minute)), f.now.Add(5 * time.Second), ErrRateLimit},
+		{"back-dated by hours", sight(f.now.Add(-3 * time.Hour)), f.now.Add(6 * time.Second), ErrRateLimit},
+		{"sent later but arrived in the window", sight(f.now.Add(w + time.Minute)), f.now.Add(7 * time.Second), ErrRateLimit},
+		{"arrived after the window", sight(f.now.Add(-time.Hour)), f.now.Add(w + time.Second), nil},
 	}
 	for _, st := range steps {
-		if err := r.Check(st.m, 0, s, nil); !errors.Is(err, st.want) {
+		if err := r.Check(st.m, st.arrival, 0, s, nil); !errors.Is(err, st.want) {
 			t.Errorf("%s: %v, want %v", st.name, err, st.want)
 		}
 	}
 	// Headroom warns a local sender and records nothing.
-	at := f.now.Add(w + 2*time.Second)
-	if err := r.Headroom(ada.ID(), protocol.KindSighting, at, s); err != nil {
+	now := f.now.Add(w + 2*time.Second)
+	if err := r.Headroom(ada.ID(), protocol.KindSighting, now, s); err != nil {
 		t.Errorf("headroom with one report in the window: %v", err)
 	}
-	if err := r.Check(f.msg(protocol.KindSighting, ada, adaCrt, protocol.RoleMember, 0, at), 0, s, nil); err != nil {
+	if err := r.Check(sight(now), now, 0, s, nil); err != nil {
 		t.Fatalf("second report of the new window: %v", err)
 	}
 	for range 2 {
-		if err := r.Headroom(ada.ID(), protocol.KindSighting, at, s); !errors.Is(err, api.ErrForbidden) {
+		if err := r.Headroom(ada.ID(), protocol.KindSighting, now, s); !errors.Is(err, api.ErrForbidden) {
 			t.Errorf("headroom at the limit: %v, want ErrForbidden", err)
 		}
 	}
-	if err := r.Headroom(f.identity(9).ID(), protocol.KindSighting, at, s); err != nil {
+	if err := r.Headroom(f.identity(9).ID(), protocol.KindSighting, now, s); err != nil {
 		t.Errorf("headroom of a member who sent nothing: %v", err)
+	}
+}
+
+// TestBackdatedBurst: 60 sightings from one member, each sent time in a
+// different past window, arriving within a minute: only the zone's budget
+// passes.
+func TestBackdatedBurst(t *testing.T) {
+	f := newFixture(t)
+	ada := f.identity(2)
+	crt := f.cert(f.founder, ada, protocol.RoleMember)
+	s := protocol.DefaultSettings()
+	var r Rules
+	passed := 0
+	for i := range 60 {
+		sent := f.now.Add(-time.Duration(i) * protocol.RateWindow)
+		if r.Check(f.msg(protocol.KindSighting, ada, crt, protocol.RoleMember, 0, sent), f.now.Add(time.Duration(i)*time.Second), 0, s, nil) == nil {
+			passed++
+		}
+	}
+	if passed != s.MaxReports {
+		t.Errorf("%d of 60 back-dated sightings passed, want the budget %d", passed, s.MaxReports)
+	}
+}
+
+// TestEveryKindLimited: every kind but removals and rekeys has a budget
+// per member, counted by arrival, and one kind's budget does not use up
+// another's.
+func TestEveryKindLimited(t *testing.T) {
+	f := newFixture(t)
+	org := f.identity(2)
+	crt := f.cert(f.founder, org, protocol.RoleOrganizer)
+	s := protocol.DefaultSettings()
+	kinds := []protocol.Kind{protocol.KindSighting, protocol.KindCallout, protocol.KindConfirm, protocol.KindRespond, protocol.KindClear,
+		protocol.KindCosign, protocol.KindMember, protocol.KindRole, protocol.KindRemove, protocol.KindRekey, protocol.KindSettings,
+		protocol.KindLink, protocol.KindShare, protocol.KindTally}
+	var r Rules
+	for _, k := range kinds {
+		budget := Budget(&protocol.Alert{Kind: k}, s)
+		n := budget
+		if budget < 0 {
+			n = 500 // unlimited: far more than any budget
+		}
+		for i := range n {
+			if err := r.Check(f.msg(k, org, crt, protocol.RoleOrganizer, 0, f.now.Add(-time.Hour)), f.now, 0, s, nil); err != nil {
+				t.Fatalf("%s %d of %d: %v", k, i+1, n, err)
+			}
+		}
+		err := r.Check(f.msg(k, org, crt, protocol.RoleOrganizer, 0, f.now), f.now, 0, s, nil)
+		switch {
+		case budget < 0 && err != nil:
+			t.Errorf("%s is never limited: %v", k, err)
+		case budget >= 0 && !errors.Is(err, ErrRateLimit):
+			t.Errorf("%s over its budget of %d: %v, want ErrRateLimit", k, budget, err)
+		}
+		if budget >= 0 {
+			if err := r.Check(f.msg(k, org, crt, protocol.RoleOrganizer, 0, f.now), f.now.Add(protocol.RateWindow+time.Second), 0, s, nil); err != nil {
+				t.Errorf("%s in the next window: %v", k, err)
+			}
+		}
+	}
+	if got := Budget(&protocol.Alert{Kind: protocol.KindRemove}, s); got != -1 {
+		t.Errorf("removals limited to %d: a removal must never be dropped", got)
+	}
+	// A zone that raises its report and confirm limits raises the budgets
+	// that go with them; announcements and grants stay.
+	busy := settings(500, 700)
+	for k, want := range map[protocol.Kind]int{protocol.KindCallout: 500, protocol.KindClear: 500, protocol.KindCosign: 500,
+		protocol.KindShare: 500, protocol.KindRespond: 700, protocol.KindTally: 700, protocol.KindMember: MaxAnnouncements,
+		protocol.KindRole: MaxOrganizerGov} {
+		if got := Budget(&protocol.Alert{Kind: k}, busy); got != want {
+			t.Errorf("%s budget in a busy zone = %d, want %d", k, got, want)
+		}
+	}
+}
+
+// TestCheckLive: a gossip message may say it was sent up to LiveWindow
+// before it arrived; older ones only come by catch-up.
+func TestCheckLive(t *testing.T) {
+	f := newFixture(t)
+	ada := f.identity(2)
+	crt := f.cert(f.founder, ada, protocol.RoleMember)
+	for _, tc := range []struct {
+		name string
+		sent time.Time
+		want error
+	}{
+		{"now", f.now, nil},
+		{"a clock 5 minutes behind", f.now.Add(-5 * time.Minute), nil},
+		{"at the window", f.now.Add(-LiveWindow), nil},
+		{"just over the window", f.now.Add(-LiveWindow - time.Second), ErrBackdated},
+		{"hours back", f.now.Add(-3 * time.Hour), ErrBackdated},
+		{"ahead (protocol.Validator bounds it)", f.now.Add(time.Minute), nil},
+	} {
+		if err := CheckLive(f.msg(protocol.KindSighting, ada, crt, protocol.RoleMember, 0, tc.sent), f.now); !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
+		}
 	}
 }
 
@@ -121,19 +225,20 @@ func TestStaleEpoch(t *testing.T) {
 	crt := f.cert(f.founder, ada, protocol.RoleMember)
 	var r Rules
 	s := protocol.DefaultSettings()
-	if err := r.Check(f.msg(protocol.KindSighting, ada, crt, protocol.RoleMember, 2, f.now), 3, s, nil); !errors.Is(err, protocol.ErrUnknownEpoch) {
+	if err := r.Check(f.msg(protocol.KindSighting, ada, crt, protocol.RoleMember, 2, f.now), f.now, 3, s, nil); !errors.Is(err, protocol.ErrUnknownEpoch) {
 		t.Errorf("sighting of an old epoch: %v, want ErrUnknownEpoch", err)
 	}
-	if err := r.Check(f.msg(protocol.KindMember, ada, crt, protocol.RoleMember, 2, f.now), 3, s, nil); err != nil {
+	if err := r.Check(f.msg(protocol.KindMember, ada, crt, protocol.RoleMember, 2, f.now), f.now, 3, s, nil); err != nil {
 		t.Errorf("governance of an old epoch: %v", err)
 	}
-	if err := r.Check(f.msg(protocol.KindSighting, ada, crt, protocol.RoleMember, 3, f.now), 3, s, nil); err != nil {
+	if err := r.Check(f.msg(protocol.KindSighting, ada, crt, protocol.RoleMember, 3, f.now), f.now, 3, s, nil); err != nil {
 		t.Errorf("sighting of the current epoch: %v", err)
 	}
 }
 
-// TestSuperseded: a thief with an organizer's old certificate is refused
-// once a newer grant for that member exists.
+// TestSuperseded: once a demotion is known, a demoted organizer's old
+// certificate buys nothing, whatever sent time its messages carry; an old
+// certificate with no more power than the current grant still passes.
 func TestSuperseded(t *testing.T) {
 	f := newFixture(t)
 	cy := f.identity(4)
@@ -143,32 +248,38 @@ func TestSuperseded(t *testing.T) {
 	var r Rules
 	r.FoldGrants([]*protocol.Message{g, f.grant(old, f.now.Add(time.Hour), true)}) // an exercise grant does not count
 	s := protocol.DefaultSettings()
+	later := f.now.Add(time.Minute) // arrival, after the demotion is known
 	tests := []struct {
 		name string
+		kind protocol.Kind
 		leaf *protocol.Cert
+		role protocol.Role
 		sent time.Time
 		want error
 	}{
-		{"old certificate after the grant", old, f.now.Add(time.Minute), ErrSuperseded},
-		{"old certificate at the grant", old, f.now, ErrSuperseded},
-		{"old certificate before the grant", old, f.now.Add(-time.Minute), nil},
-		{"granted certificate", demoted, f.now.Add(time.Minute), nil},
+		{"callout after the grant", protocol.KindCallout, old, protocol.RoleOrganizer, f.now.Add(time.Minute), ErrSuperseded},
+		{"callout at the grant", protocol.KindCallout, old, protocol.RoleOrganizer, f.now, ErrSuperseded},
+		{"callout back-dated before the grant", protocol.KindCallout, old, protocol.RoleOrganizer, f.now.Add(-time.Minute), ErrSuperseded},
+		{"removal back-dated a day", protocol.KindRemove, old, protocol.RoleOrganizer, f.now.Add(-24 * time.Hour), ErrSuperseded},
+		{"role grant back-dated", protocol.KindRole, old, protocol.RoleOrganizer, f.now.Add(-time.Hour), ErrSuperseded},
+		{"granted certificate", protocol.KindSighting, demoted, protocol.RoleMember, f.now.Add(time.Minute), nil},
 	}
 	for _, tc := range tests {
-		if err := r.Check(f.msg(protocol.KindCallout, cy, tc.leaf, protocol.RoleOrganizer, 0, tc.sent), 0, s, nil); !errors.Is(err, tc.want) {
+		if err := r.Check(f.msg(tc.kind, cy, tc.leaf, tc.role, 0, tc.sent), later, 0, s, nil); !errors.Is(err, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
 		}
 	}
-	// A later grant wins whatever the order of the messages.
+	// A later grant wins whatever the order of the messages; a promoted
+	// member's old certificate gains nothing and passes.
 	again := f.grant(old, f.now.Add(2*time.Minute), false)
 	for _, msgs := range [][]*protocol.Message{{g, again}, {again, g}} {
 		var r Rules
 		r.FoldGrants(msgs)
-		if err := r.Check(f.msg(protocol.KindCallout, cy, old, protocol.RoleOrganizer, 0, f.now.Add(3*time.Minute)), 0, s, nil); err != nil {
+		if err := r.Check(f.msg(protocol.KindCallout, cy, old, protocol.RoleOrganizer, 0, f.now.Add(3*time.Minute)), later, 0, s, nil); err != nil {
 			t.Errorf("re-granted certificate: %v", err)
 		}
-		if err := r.Check(f.msg(protocol.KindCallout, cy, demoted, protocol.RoleMember, 0, f.now.Add(3*time.Minute)), 0, s, nil); !errors.Is(err, ErrSuperseded) {
-			t.Errorf("certificate superseded by the re-grant: %v", err)
+		if err := r.Check(f.msg(protocol.KindSighting, cy, demoted, protocol.RoleMember, 0, f.now.Add(-time.Hour)), later, 0, s, nil); err != nil {
+			t.Errorf("lower certificate superseded by a promotion: %v", err)
 		}
 	}
 }
@@ -189,18 +300,18 @@ func TestForwardLimits(t *testing.T) {
 	}
 	known := protocol.Digest{0xaa}
 	shared := func(d protocol.Digest) bool { return d == known }
-	if err := r.Check(forwarded(0, known), 0, s, shared); !errors.Is(err, ErrDuplicateShare) {
+	if err := r.Check(forwarded(0, known), f.now, 0, s, shared); !errors.Is(err, ErrDuplicateShare) {
 		t.Errorf("alert that already crossed: %v, want ErrDuplicateShare", err)
 	}
 	for i := range protocol.MaxLinkMessages {
-		if err := r.Check(forwarded(i+1, protocol.Digest{byte(i), 1}), 0, s, shared); err != nil {
+		if err := r.Check(forwarded(i+1, protocol.Digest{byte(i), 1}), f.now, 0, s, shared); err != nil {
 			t.Fatalf("forwarded message %d: %v (the relay's own limit of 1 must not apply)", i, err)
 		}
 	}
-	if err := r.Check(forwarded(protocol.MaxLinkMessages+1, protocol.Digest{0xbb}), 0, s, shared); !errors.Is(err, ErrRateLimit) {
+	if err := r.Check(forwarded(protocol.MaxLinkMessages+1, protocol.Digest{0xbb}), f.now, 0, s, shared); !errors.Is(err, ErrRateLimit) {
 		t.Errorf("message over the link's limit: %v, want ErrRateLimit", err)
 	}
-	if err := r.Check(f.msg(protocol.KindSighting, relay, crt, protocol.RoleOrganizer, 0, f.now), 0, s, shared); err != nil {
+	if err := r.Check(f.msg(protocol.KindSighting, relay, crt, protocol.RoleOrganizer, 0, f.now), f.now, 0, s, shared); err != nil {
 		t.Errorf("the relay's own sighting: %v", err)
 	}
 }
