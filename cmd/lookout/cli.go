@@ -44,6 +44,7 @@ func init() {
 		{"zone invite", "ZONE [--role member|verifier|organizer] [--ttl 24h]", "make a one-line invite code (organizers)", runZoneInvite},
 		{"zone join", "CODE", "join a zone with an invite code; prints its ID and name", runZoneJoin},
 		{"zone list", "[--json]", "list your zones", runZoneList},
+		{"zone leave", "ZONE", "delete a zone made by an older Lookout (zone list marks it)", runZoneLeave},
 		{"zone members", "ZONE [--json]", "list a zone's members: name, role and member ID", runZoneMembers},
 		{"zone promote", "ZONE MEMBER --role verifier|organizer [--json]", "give a member a role (organizers); MEMBER is an ID, a unique ID prefix or a unique name", runZonePromote},
 		{"zone remove", "ZONE MEMBER [--json]", "remove a member and move the zone to a new epoch (organizers); prints who still needs a new invite", runZoneRemove},

@@ -553,3 +553,36 @@ func TestDoubleDash(t *testing.T) {
 		t.Errorf("zone -h: exit %d, stdout %q", code, out)
 	}
 }
+
+// TestZoneMadeByOlderLookout: zone list marks a zone made by an older
+// Lookout and says what to do; zone leave deletes it, and only it.
+func TestZoneMadeByOlderLookout(t *testing.T) {
+	f, home := serveFake(t)
+	lkOK(t, "--home", home, "zone", "create", "north")
+	old := f.AddStaleZone("old block")
+	out := lkOK(t, "--home", home, "zone", "list")
+	var line string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "old block") {
+			line = l
+		}
+	}
+	if !strings.Contains(line, "made by an older Lookout: ask an organizer for a new invite") || !strings.Contains(line, old.ID) {
+		t.Errorf("zone list line of the old zone = %q", line)
+	}
+	if out := lkOK(t, "--home", home, "zone", "list", "--json"); !strings.Contains(out, `"stale":true`) {
+		t.Errorf("zone list --json = %q, want the old zone marked stale", out)
+	}
+	args := []string{"--home", home, "zone", "leave", "north"}
+	_, errs, c := lk(t, args...)
+	if c != 1 || !strings.Contains(errs, "only a zone made by an older Lookout can be left") {
+		t.Errorf("leave a current zone: exit %d, stderr %q", c, errs)
+	}
+	checkOneLine(t, args, errs)
+	if out := lkOK(t, "--home", home, "zone", "leave", "old block"); !strings.Contains(out, "left zone old block") {
+		t.Errorf("zone leave printed %q", out)
+	}
+	if out := lkOK(t, "--home", home, "zone", "list"); strings.Contains(out, "old block") || !strings.Contains(out, "north") {
+		t.Errorf("zone list after leaving = %q", out)
+	}
+}

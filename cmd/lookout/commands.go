@@ -127,9 +127,26 @@ func runZoneList(ctx context.Context, e *env, args []string) error {
 	tw := tabwriter.NewWriter(e.stdout, 0, 8, 2, ' ', 0)
 	fmt.Fprintf(tw, "NAME\tROLE\tEPOCH\tPEERS\tID\n")
 	for _, z := range zs {
+		if z.Stale {
+			fmt.Fprintf(tw, "%s\t%s\t\t\t%s\n", clean(z.Name), e.tr.T("cli.zones.stale"), z.ID)
+			continue
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\n", clean(z.Name), clean(z.Role), z.Epoch, len(z.Peers), z.ID)
 	}
 	return tw.Flush()
+}
+
+func runZoneLeave(ctx context.Context, e *env, args []string) error {
+	pos, err := e.parse("zone leave", e.flags(), args, "ZONE")
+	if err != nil {
+		return err
+	}
+	z, err := e.client().LeaveZone(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(e.stdout, e.tr.T("cli.zones.left", "Zone", clean(z.Name)))
+	return err
 }
 
 func runReport(ctx context.Context, e *env, args []string) error {

@@ -90,6 +90,18 @@ type Zone struct {
 	Peers []string `json:"peers"` // peer IDs subscribed to the zone's topic
 	// Removed is set once this member was removed from the zone.
 	Removed bool `json:"removed,omitempty"`
+	// Stale is set for a zone made by an older Lookout (an earlier protocol
+	// version): it is listed but not joined; the member asks an organizer
+	// for a new invite and may leave it (lookout zone leave).
+	Stale bool `json:"stale,omitempty"`
+}
+
+// StaleZoneText says what a stale zone (Zone.Stale) is and what to do.
+const StaleZoneText = "made by an older Lookout: ask an organizer for a new invite"
+
+// LeaveZoneRequest removes a zone made by an older Lookout from this node.
+type LeaveZoneRequest struct {
+	Zone string `json:"zone"`
 }
 
 // Responders counts callout answers, one per member (their latest answer).
