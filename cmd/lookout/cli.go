@@ -41,7 +41,7 @@ func init() {
 		{"passphrase change", "[--key-file FILE] [--new-key-file FILE]", "protect the profile with a new passphrase ($LOOKOUT_NEW_PASSPHRASE) or key file", runPassphraseChange},
 		{"status", "[--json]", "show the running node's peer ID, addresses and connected peers", runStatus},
 		{"zone create", "NAME", "create a zone with you as organizer; prints its ID", runZoneCreate},
-		{"zone invite", "ZONE [--role member|verifier|organizer] [--ttl 24h]", "make a one-line invite code (organizers)", runZoneInvite},
+		{"zone invite", "ZONE [--role member|verifier|organizer] [--ttl 24h] [--lan]", "make a one-line invite code (organizers)", runZoneInvite},
 		{"zone join", "CODE", "join a zone with an invite code; prints its ID and name", runZoneJoin},
 		{"zone list", "[--json]", "list your zones", runZoneList},
 		{"zone leave", "ZONE", "delete a zone made by an older Lookout (zone list marks it)", runZoneLeave},

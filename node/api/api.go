@@ -240,6 +240,10 @@ type InviteRequest struct {
 	Zone string        `json:"zone"`
 	Role string        `json:"role"` // member, verifier or organizer
 	TTL  time.Duration `json:"ttl"`
+	// LAN also puts in the invite this node's addresses on its local
+	// network or VPN (private IPv4, shared address space, IPv6
+	// unique-local), for a joiner on the same network.
+	LAN bool `json:"lan,omitempty"`
 }
 
 // InviteResponse carries the invite code.
