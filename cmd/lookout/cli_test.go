@@ -518,7 +518,7 @@ func TestFormatAlert(t *testing.T) {
 	}, {
 		api.Alert{ID: "8a", Kind: "callout", State: "active", Where: "court", Title: "Watch", Need: 3, Needed: 3, Via: "Junction",
 			Responders: &api.Responders{EnRoute: 1},
-			Linked: []api.LinkedTally{{Zone: "Junction", Reporter: "m1", Responders: api.Responders{EnRoute: 3, OnScene: 3}, Capped: true}, {Zone: "Bloor\x1b", Reporter: "m2deadbeef", Responders: api.Responders{EnRoute: 2}}}},
+			Linked:     []api.LinkedTally{{Zone: "Junction", Reporter: "m1", Responders: api.Responders{EnRoute: 3, OnScene: 3}, Capped: true}, {Zone: "Bloor\x1b", Reporter: "m2deadbeef", Responders: api.Responders{EnRoute: 2}}}},
 		"[ACTIVE] callout 8a at court (via Junction): Watch (needed 3, en route 1, on scene 0) - from Junction: en route 3, on scene 3 (as reported by that zone, relayed by Ana (m1)) (capped: that zone reported more) - from Bloor : en route 2, on scene 0 (as reported by that zone, relayed by m2deadbe)",
 	}, {
 		api.Alert{ID: "2", Kind: "sighting", State: "unconfirmed", Where: "a\x1b[2Jb", What: "line\nbreak"},
