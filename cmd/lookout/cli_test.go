@@ -538,7 +538,14 @@ func TestFormatAlert(t *testing.T) {
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(90 * time.Second) // slowness is load, not a bug
+	waitWithin(t, what, 90*time.Second, cond) // slowness is load, not a bug
+}
+
+// waitWithin is waitFor with a limit for slow steps (real Argon2id
+// derivations on a loaded machine).
+func waitWithin(t *testing.T, what string, limit time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
