@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,4 +59,36 @@ func TestLinkFramesOnlyFromLinkEnd(t *testing.T) {
 		t.Fatalf("share after the junk frames: %v", err)
 	}
 	l.waitZone(t, ctx, l.A, "callout arrives in A", func(i int) bool { return len(byText(n[i], l.A.ID, co.Title)) == 1 })
+}
+
+// TestLinkOfferVoidedByRemoval (issue 18, point 1): every member reads a
+// link offer's secret in governance, so once a member is removed the
+// offers made before cannot be accepted; a new offer can.
+func TestLinkOfferVoidedByRemoval(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-node mocknet test; skipped in -short mode")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	l := startLinked(t, ctx)
+	n := l.nw.Nodes
+	old, err := n[a1].LinkOffer(ctx, api.LinkOfferRequest{Zone: l.A.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.clk.Advance(time.Second)
+	if _, err := n[a1].Remove(ctx, l.A.ID, linkNames[a3]); err != nil {
+		t.Fatalf("remove: %v", err)
+	}
+	l.clk.Advance(time.Second)
+	if _, err := n[c1].AcceptLink(ctx, api.AcceptLinkRequest{Zone: l.C.ID, Code: old.Code}); err == nil || !strings.Contains(err.Error(), "removed") {
+		t.Fatalf("accept an offer made before a removal = %v, want refused", err)
+	}
+	fresh, err := n[a1].LinkOffer(ctx, api.LinkOfferRequest{Zone: l.A.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n[c1].AcceptLink(ctx, api.AcceptLinkRequest{Zone: l.C.ID, Code: fresh.Code}); err != nil {
+		t.Fatalf("accept a new offer: %v", err)
+	}
 }

@@ -229,6 +229,19 @@ func (n *Node) acceptHello(ctx context.Context, z *zone, l *protocol.Link, from 
 	if err := z.requireOrganizer("link zones"); err != nil {
 		return err
 	}
+	// Every member read the offer's secret in governance: once a member
+	// is removed, offers made before cannot be accepted.
+	z.mu.Lock()
+	stale := false
+	for _, m := range z.roster.Members {
+		if m.Removed && !m.RemovedAt.Before(l.Offered) {
+			stale = true
+		}
+	}
+	z.mu.Unlock()
+	if stale {
+		return fmt.Errorf("%w: a member was removed from the offering zone after this offer was made; ask for a new offer", protocol.ErrLinkExpired)
+	}
 	h, pk, err := protocol.ParseLinkHello(l.ID, payload)
 	if err != nil {
 		return err
