@@ -26,3 +26,30 @@ func TestLinkedLines(t *testing.T) {
 		t.Errorf("own responders %q, want only the zone's own", own)
 	}
 }
+
+// TestStaleZone: a zone made by an older Lookout is listed with what to do,
+// cannot be opened, is left out of the report picker, and can be removed.
+func TestStaleZone(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.zone("Parkdale", "organizer")
+	old := h.fake.AddStaleZone("Old block")
+	h.unlocked()
+	h.waitFor("stale zone listed", func() bool {
+		return h.hasLabel("Made by an older Lookout: ask an organizer for a new invite.")
+	})
+	if h.findButton("Old block") != nil {
+		t.Error("a stale zone has a button that opens it")
+	}
+	if zs := currentZones(h.fake.Zones()); len(zs) != 1 || zs[0].Name != "Parkdale" {
+		t.Errorf("current zones %+v, want Parkdale only", zs)
+	}
+	h.tap("Remove this zone")
+	h.waitFor("stale zone removed", func() bool {
+		for _, z := range h.fake.Zones() {
+			if z.ID == old.ID {
+				return false
+			}
+		}
+		return !h.hasLabel("Made by an older Lookout: ask an organizer for a new invite.")
+	})
+}

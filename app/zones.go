@@ -51,6 +51,22 @@ func (u *UI) zonesContent() fyne.CanvasObject {
 			stale := wrapLabel(L("zones.stale"))
 			stale.Importance = widget.WarningImportance
 			box.Add(stale)
+			var leave *widget.Button
+			leave = widget.NewButtonWithIcon(L("zones.leave"), theme.DeleteIcon(), func() {
+				leave.Disable()
+				u.async(func(ctx context.Context) error {
+					_, err := u.b.LeaveZone(ctx, z.ID)
+					return err
+				}, func(err error) {
+					if err != nil {
+						leave.Enable()
+						u.log.Warn("leave a zone made by an older Lookout", "err", err)
+						return
+					}
+					u.showZones()
+				})
+			})
+			box.Add(leave)
 			box.Add(widget.NewSeparator())
 			continue
 		}
