@@ -2,11 +2,16 @@ package node_test
 
 import (
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	libp2pcrypto "github.com/libp2p/go-libp2p/core/crypto"
+	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
+	ma "github.com/multiformats/go-multiaddr"
 
 	"lookout/node"
 	"lookout/node/api"
@@ -472,5 +477,58 @@ func TestInviteExpiryRounded(t *testing.T) {
 		if !e.Equal(e.Truncate(time.Minute)) || e.Before(earliest) || !e.Before(earliest.Add(time.Minute)) {
 			t.Errorf("expiry %s, want the whole minute after %s", e.Format(time.RFC3339Nano), earliest.Format(time.RFC3339Nano))
 		}
+	}
+}
+
+// TestInviteLeavesOutLocalAddresses: a node whose only addresses are on
+// its home network refuses to make an invite without --lan, saying what
+// to do, and puts them in with it.
+func TestInviteLeavesOutLocalAddresses(t *testing.T) {
+	ctx := testContext(t)
+	mn := mocknet.New()
+	t.Cleanup(func() { mn.Close() })
+	sk, _, err := libp2pcrypto.GenerateEd25519Key(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := mn.AddPeer(sk, ma.StringCast("/ip4/192.168.1.20/tcp/4719"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := filepath.Join(t.TempDir(), "home")
+	if _, err := node.Init(home, node.InitOptions{Name: "Amira", Secret: sim.Secret, Store: sim.StoreOptions}); err != nil {
+		t.Fatal(err)
+	}
+	clock := newClock()
+	n := &node.Node{Home: home, Secret: sim.Secret, StoreOptions: sim.StoreOptions, Host: h, Now: clock.Now}
+	if err := n.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	z, err := n.CreateZone(ctx, "north")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Invite(ctx, api.InviteRequest{Zone: z.ID}); !errors.Is(err, api.ErrInvalid) || !strings.Contains(err.Error(), "--lan") {
+		t.Fatalf("invite with only home-network addresses = %v, want invalid, naming --lan", err)
+	}
+	inv, err := n.Invite(ctx, api.InviteRequest{Zone: z.ID, LAN: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := lp.ParseInviteCode(inv.Code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, b := range parsed.Addrs {
+		a, err := ma.NewMultiaddrBytes(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, a.String())
+	}
+	if len(got) != 1 || got[0] != "/ip4/192.168.1.20/tcp/4719" {
+		t.Errorf("invite --lan addresses %v, want the home-network address only", got)
 	}
 }
