@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"strconv"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -76,7 +77,7 @@ func (u *UI) fields(a api.Alert) [][2]string {
 		if a.Needed > 0 {
 			add("field.need", strconv.Itoa(a.Needed))
 		}
-		add("field.responders", responderLine(a))
+		add("field.responders", strings.Join(append([]string{responderLine(a)}, linkedLines(a)...), "\n"))
 		add("field.bring", a.Bring)
 		add("field.rights", a.Rights)
 		if len(a.Cosigners) > 0 {

@@ -174,3 +174,25 @@ func responderLine(a api.Alert) string {
 	}
 	return L("callout.counts", args{"EnRoute": r.EnRoute, "OnScene": r.OnScene, "Cannot": r.Cannot, "Need": a.Needed})
 }
+
+// linkedLines renders what each linked zone reported about a callout's
+// responders, one line each, apart from the zone's own counts.
+func linkedLines(a api.Alert) []string {
+	var out []string
+	for _, l := range a.Linked {
+		zone := l.Zone
+		if zone == "" {
+			zone = "?"
+		}
+		reporter := l.Reporter
+		if len(reporter) > 8 {
+			reporter = reporter[:8]
+		}
+		line := L("callout.linked", args{"Zone": zone, "EnRoute": l.EnRoute, "OnScene": l.OnScene, "Reporter": reporter})
+		if l.Capped {
+			line += " " + L("callout.linked.capped")
+		}
+		out = append(out, line)
+	}
+	return out
+}

@@ -40,11 +40,12 @@ func (u *UI) showInvite(z api.Zone) {
 	ttlNames := []string{L("invite.ttl.hour"), L("invite.ttl.day"), L("invite.ttl.week")}
 	ttl := widget.NewSelect(ttlNames, nil)
 	ttl.SetSelected(ttlNames[1])
+	lan := widget.NewCheck(L("invite.lan"), nil) // off: no local network or VPN addresses in the code
 	msg := errorLabel()
 	result := container.NewVBox()
 	var create *widget.Button
 	create = widget.NewButton(L("invite.create"), func() {
-		req := api.InviteRequest{Zone: z.ID, Role: roles[max(0, index(roleNames, role.Selected))], TTL: inviteTTLs[max(0, ttl.SelectedIndex())]}
+		req := api.InviteRequest{Zone: z.ID, Role: roles[max(0, index(roleNames, role.Selected))], TTL: inviteTTLs[max(0, ttl.SelectedIndex())], LAN: lan.Checked}
 		setError(msg, "")
 		create.Disable()
 		var res api.InviteResponse
@@ -65,7 +66,7 @@ func (u *UI) showInvite(z api.Zone) {
 	create.Importance = widget.HighImportance
 	u.show(screen{title: L("invite.title", args{"Zone": z.Name}), build: func() fyne.CanvasObject {
 		return container.NewVBox(wrapLabel(L("invite.intro")), widget.NewLabel(L("invite.role")), role,
-			widget.NewLabel(L("invite.ttl")), ttl, create, msg, result)
+			widget.NewLabel(L("invite.ttl")), ttl, lan, create, msg, result)
 	}})
 }
 

@@ -46,6 +46,30 @@ func (u *UI) zonesContent() fyne.CanvasObject {
 		box.Add(wrapLabel(L("zones.none")))
 	}
 	for _, z := range zs {
+		if z.Stale { // made by an older Lookout: not joined, nothing to open
+			box.Add(boldWrap(z.Name))
+			stale := wrapLabel(L("zones.stale"))
+			stale.Importance = widget.WarningImportance
+			box.Add(stale)
+			var leave *widget.Button
+			leave = widget.NewButtonWithIcon(L("zones.leave"), theme.DeleteIcon(), func() {
+				leave.Disable()
+				u.async(func(ctx context.Context) error {
+					_, err := u.b.LeaveZone(ctx, z.ID)
+					return err
+				}, func(err error) {
+					if err != nil {
+						leave.Enable()
+						u.log.Warn("leave a zone made by an older Lookout", "err", err)
+						return
+					}
+					u.showZones()
+				})
+			})
+			box.Add(leave)
+			box.Add(widget.NewSeparator())
+			continue
+		}
 		open := widget.NewButtonWithIcon(shorten(z.Name, buttonRunes), theme.NavigateNextIcon(), func() { u.showFeed(z) })
 		open.Alignment = widget.ButtonAlignLeading
 		row := container.NewVBox(open)
@@ -86,7 +110,7 @@ func (u *UI) zonesContent() fyne.CanvasObject {
 func (u *UI) zonesActions() fyne.CanvasObject {
 	report := widget.NewButtonWithIcon(L("feed.report"), theme.WarningIcon(), u.reportAnyZone)
 	report.Importance = widget.DangerImportance
-	if len(u.b.Zones()) == 0 {
+	if len(currentZones(u.b.Zones())) == 0 {
 		report.Disable()
 	}
 	return report
@@ -94,7 +118,7 @@ func (u *UI) zonesActions() fyne.CanvasObject {
 
 // reportAnyZone opens the report form of the only zone, or asks which zone.
 func (u *UI) reportAnyZone() {
-	zs := u.b.Zones()
+	zs := currentZones(u.b.Zones())
 	switch len(zs) {
 	case 0:
 		return
@@ -114,6 +138,17 @@ func (u *UI) reportAnyZone() {
 		}
 		return box
 	}})
+}
+
+// currentZones leaves out zones made by an older Lookout (api.Zone.Stale).
+func currentZones(zs []api.Zone) []api.Zone {
+	out := zs[:0:0]
+	for _, z := range zs {
+		if !z.Stale {
+			out = append(out, z)
+		}
+	}
+	return out
 }
 
 // buttonRunes is the longest text a button shows in a phone-sized window.

@@ -1,6 +1,10 @@
 package node
 
-import "lookout/protocol"
+import (
+	"context"
+
+	"lookout/protocol"
+)
 
 // PlaintextsForTest returns the decrypted plaintext (chain, body,
 // signature) of every message this node holds, in every zone: what its
@@ -36,4 +40,28 @@ func (n *Node) PlaintextsForTest() [][]byte {
 		}
 	}
 	return out
+}
+
+// SendLinkFrameForTest seals payload as a frame of type typ on link (ID)
+// of zone with the link secret n's member holds, and sends it to the
+// link's other end: what any member of the zone can do.
+func SendLinkFrameForTest(ctx context.Context, n *Node, zone, link string, typ uint8, payload []byte) error {
+	n.mu.Lock()
+	z, err := n.zoneLocked(zone)
+	n.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	z.mu.Lock()
+	var l *protocol.Link
+	for id, x := range z.links {
+		if id.String() == link {
+			l = x
+		}
+	}
+	z.mu.Unlock()
+	if l == nil {
+		return errNoLink
+	}
+	return n.sendFrame(ctx, l.Secret, l.PeerNode, typ, l.ID, payload)
 }

@@ -2,11 +2,16 @@ package node_test
 
 import (
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	libp2pcrypto "github.com/libp2p/go-libp2p/core/crypto"
+	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
+	ma "github.com/multiformats/go-multiaddr"
 
 	"lookout/node"
 	"lookout/node/api"
@@ -56,8 +61,8 @@ func TestInviteRequestRejects(t *testing.T) {
 			if ttl == 0 {
 				ttl = 24 * time.Hour // an omitted lifetime means a day
 			}
-			if want := clock.Now().Add(ttl); !resp.Expires.Equal(want) {
-				t.Errorf("expires %v, want %v", resp.Expires, want)
+			if want := clock.Now().Add(ttl + time.Minute - 1).Truncate(time.Minute); !resp.Expires.Equal(want) {
+				t.Errorf("expires %v, want %v (rounded up to the minute)", resp.Expires, want)
 			}
 			if !strings.HasPrefix(resp.Code, lp.InviteCodePrefix) || strings.ContainsAny(resp.Code, " \n") {
 				t.Errorf("code %q is not one lookout1: line", resp.Code)
@@ -202,8 +207,10 @@ func TestJoinExpiredInvite(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ci.Advance(tc.inviter)
-			cj.Advance(tc.joiner)
+			// The expiry is rounded up to the minute: "at expiry" is then.
+			round := inv.Expires.Sub(ci.Now().Add(time.Hour))
+			ci.Advance(tc.inviter + round)
+			cj.Advance(tc.joiner + round)
 			_, err = nw.Nodes[1].Join(ctx, inv.Code)
 			wantErr(t, err, tc.want, tc.contains)
 			assertZoneIDs(t, nw, 1)
@@ -211,7 +218,7 @@ func TestJoinExpiredInvite(t *testing.T) {
 			if tc.inviteLeftOver {
 				// Back in time, the same code still works: the refusal was
 				// local and did not use the invite up.
-				cj.Advance(-tc.joiner)
+				cj.Advance(-tc.joiner - round)
 				if _, err := nw.Nodes[1].Join(ctx, inv.Code); err != nil {
 					t.Fatalf("join within the lifetime: %v", err)
 				}
@@ -446,5 +453,86 @@ func TestJoinZoneSharingSecret(t *testing.T) {
 	assertZoneIDs(t, nw, victim, x.ID)
 	if zs := nw.Nodes[victim].Zones(); len(zs) != 1 || zs[0].Topic != x.Topic || zs[0].Role != "member" {
 		t.Errorf("victim's zones after restart: %+v, want X as member on %s", zs, x.Topic)
+	}
+}
+
+// TestInviteExpiryRounded: an invite's expiry, in the code and in the
+// answer, is rounded up to a whole minute, so the code does not tell to
+// the millisecond when it was made.
+func TestInviteExpiryRounded(t *testing.T) {
+	ctx := testContext(t)
+	clock := newClock()
+	clock.Advance(17*time.Second + 123456789*time.Nanosecond)
+	nw := startNet(t, ctx, 1, clock)
+	z, err := nw.Nodes[0].CreateZone(ctx, "north")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := nw.Nodes[0].Invite(ctx, api.InviteRequest{Zone: z.ID, TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := lp.ParseInviteCode(inv.Code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	earliest := clock.Now().Add(time.Hour)
+	for _, e := range []time.Time{inv.Expires, parsed.Expires} {
+		if !e.Equal(e.Truncate(time.Minute)) || e.Before(earliest) || !e.Before(earliest.Add(time.Minute)) {
+			t.Errorf("expiry %s, want the whole minute after %s", e.Format(time.RFC3339Nano), earliest.Format(time.RFC3339Nano))
+		}
+	}
+}
+
+// TestInviteLeavesOutLocalAddresses: a node whose only addresses are on
+// its home network refuses to make an invite without --lan, saying what
+// to do, and puts them in with it.
+func TestInviteLeavesOutLocalAddresses(t *testing.T) {
+	ctx := testContext(t)
+	mn := mocknet.New()
+	t.Cleanup(func() { mn.Close() })
+	sk, _, err := libp2pcrypto.GenerateEd25519Key(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := mn.AddPeer(sk, ma.StringCast("/ip4/192.168.1.20/tcp/4719"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := filepath.Join(t.TempDir(), "home")
+	if _, err := node.Init(home, node.InitOptions{Name: "Amira", Secret: sim.Secret, Store: sim.StoreOptions}); err != nil {
+		t.Fatal(err)
+	}
+	clock := newClock()
+	n := &node.Node{Home: home, Secret: sim.Secret, StoreOptions: sim.StoreOptions, Host: h, Now: clock.Now}
+	if err := n.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	z, err := n.CreateZone(ctx, "north")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Invite(ctx, api.InviteRequest{Zone: z.ID}); !errors.Is(err, api.ErrInvalid) || !strings.Contains(err.Error(), "--lan") {
+		t.Fatalf("invite with only home-network addresses = %v, want invalid, naming --lan", err)
+	}
+	inv, err := n.Invite(ctx, api.InviteRequest{Zone: z.ID, LAN: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := lp.ParseInviteCode(inv.Code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, b := range parsed.Addrs {
+		a, err := ma.NewMultiaddrBytes(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, a.String())
+	}
+	if len(got) != 1 || got[0] != "/ip4/192.168.1.20/tcp/4719" {
+		t.Errorf("invite --lan addresses %v, want the home-network address only", got)
 	}
 }

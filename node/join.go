@@ -122,7 +122,9 @@ func (n *Node) Invite(_ context.Context, req api.InviteRequest) (api.InviteRespo
 	if st := z.snapshot(); len(st.chain) >= protocol.MaxChainLen {
 		return api.InviteResponse{}, fmt.Errorf("%w: your certificate chain is %d deep, the most allowed; ask an organizer closer to the founder to invite", api.ErrForbidden, len(st.chain))
 	}
-	inv := &protocol.Invite{Expires: n.now().Add(ttl).Truncate(time.Millisecond).UTC()}
+	// The expiry is rounded up to the minute: the code says nothing finer
+	// about when it was made.
+	inv := &protocol.Invite{Expires: roundUpMinute(n.now().Add(ttl)).UTC()}
 	if _, err := io.ReadFull(n.rand(), inv.ID[:]); err != nil {
 		return api.InviteResponse{}, fmt.Errorf("create invite: %w", err)
 	}
@@ -130,8 +132,11 @@ func (n *Node) Invite(_ context.Context, req api.InviteRequest) (api.InviteRespo
 		return api.InviteResponse{}, fmt.Errorf("create invite: %w", err)
 	}
 	inv.Peer = []byte(n.h.ID())
-	for _, a := range reach.Dialable(n.h.Addrs(), protocol.MaxInviteAddrs) {
+	for _, a := range reach.InviteAddrs(n.h.Addrs(), req.LAN, protocol.MaxInviteAddrs) {
 		inv.Addrs = append(inv.Addrs, a.Bytes())
+	}
+	if len(inv.Addrs) == 0 {
+		return api.InviteResponse{}, fmt.Errorf("%w: this node has no address a joiner outside your network can reach yet (no public or relay address); invite with --lan if they are on your network or VPN, or wait until lookout status shows one", api.ErrInvalid)
 	}
 	code, err := inv.Code()
 	if err != nil {
@@ -143,6 +148,14 @@ func (n *Node) Invite(_ context.Context, req api.InviteRequest) (api.InviteRespo
 		return api.InviteResponse{}, err
 	}
 	return api.InviteResponse{Code: code, Expires: inv.Expires}, nil
+}
+
+// roundUpMinute rounds t up to a whole minute.
+func roundUpMinute(t time.Time) time.Time {
+	if r := t.Truncate(time.Minute); !r.Equal(t) {
+		return r.Add(time.Minute)
+	}
+	return t
 }
 
 // handleJoin serves an invite redemption on the inviter's node.

@@ -247,7 +247,13 @@ func (n *Node) sendEndorsement(ctx context.Context, z *zone, l *protocol.Link, a
 // back to the zone it came from, if they changed.
 func (n *Node) sendTally(ctx context.Context, z *zone, l *protocol.Link, root *protocol.Message, d protocol.Digest, origin string, v api.Alert) {
 	clamp := func(x int) uint16 { return uint16(min(max(x, 0), protocol.MaxTally)) }
-	t := protocol.Tally{EnRoute: clamp(v.Responders.EnRoute), OnScene: clamp(v.Responders.OnScene), Cannot: clamp(v.Responders.Cannot)}
+	r := *v.Responders // the zone's own, and what its other links reported (capped)
+	if v.LinkedResponders != nil {
+		r.EnRoute += v.LinkedResponders.EnRoute
+		r.OnScene += v.LinkedResponders.OnScene
+		r.Cannot += v.LinkedResponders.Cannot
+	}
+	t := protocol.Tally{EnRoute: clamp(r.EnRoute), OnScene: clamp(r.OnScene), Cannot: clamp(r.Cannot)}
 	s := n.links.get(l.ID, d)
 	if s.tally == t {
 		return

@@ -115,6 +115,17 @@ func (n *Node) handleLink(s network.Stream) {
 
 var errNoLink = errors.New("no such link here")
 
+// linkPeerIs reports whether node (a link node: peer ID and addresses)
+// names peer p.
+func linkPeerIs(node []byte, p peer.ID) bool {
+	pb, _, err := protocol.ParseLinkNode(node)
+	if err != nil {
+		return false
+	}
+	id, err := peer.IDFromBytes(pb)
+	return err == nil && id == p
+}
+
 // handleFrame checks and applies one frame. The link ID in the frame
 // header finds the zone; the frame must open with that link's secret.
 func (n *Node) handleFrame(from peer.ID, frame []byte) error {
@@ -141,15 +152,26 @@ func (n *Node) handleFrame(from peer.ID, frame []byte) error {
 	if err != nil {
 		return errNoLink
 	}
+	// Every member holds the link secret (it is in governance): only the
+	// peer the link names may send on it, and only frames whose signature
+	// verifies count towards the link's limit, so a member cannot use the
+	// limit up. A hello comes before the link names a peer; acceptHello
+	// checks it against the node the hello names.
+	if typ != protocol.FrameAccept && !linkPeerIs(l.PeerNode, from) {
+		return errNoLink
+	}
 	now := n.now()
-	if !n.links.allowIn(id, now) {
-		return fmt.Errorf("%w: too many messages on this link; wait a few minutes", errRateLimit)
+	limit := func() error {
+		if !n.links.allowIn(id, now) {
+			return fmt.Errorf("%w: too many messages on this link; wait a few minutes", errRateLimit)
+		}
+		return nil
 	}
 	ctx, cancel := context.WithTimeout(n.ctx, linkTimeout)
 	defer cancel()
 	switch typ {
 	case protocol.FrameAccept:
-		return n.acceptHello(ctx, z, &l, payload, now)
+		return n.acceptHello(ctx, z, &l, from, payload, now, limit)
 	case protocol.FrameEndorse:
 		if !l.Active() || l.Endpoint != n.id.ID() {
 			return protocol.ErrLink
@@ -164,12 +186,18 @@ func (n *Node) handleFrame(from peer.ID, frame []byte) error {
 		if err := protocol.VerifyEndorsement(l.PeerKey, a); err != nil {
 			return err
 		}
+		if err := limit(); err != nil {
+			return err
+		}
 		return n.relay(ctx, z, &l, a)
 	case protocol.FrameEnd:
 		if !l.Accepted || l.PeerKey == nil {
 			return protocol.ErrLink
 		}
 		if err := protocol.VerifyLinkEnd(l.PeerKey, id, payload); err != nil {
+			return err
+		}
+		if err := limit(); err != nil {
 			return err
 		}
 		if l.Ended {
@@ -191,7 +219,7 @@ func (n *Node) handleFrame(from peer.ID, frame []byte) error {
 
 // acceptHello records the link in the offering zone once the other
 // zone's organizer has introduced itself with a valid code.
-func (n *Node) acceptHello(ctx context.Context, z *zone, l *protocol.Link, payload []byte, now time.Time) error {
+func (n *Node) acceptHello(ctx context.Context, z *zone, l *protocol.Link, from peer.ID, payload []byte, now time.Time, limit func() error) error {
 	if err := protocol.CheckAccept(l, now); err != nil {
 		return err
 	}
@@ -201,12 +229,31 @@ func (n *Node) acceptHello(ctx context.Context, z *zone, l *protocol.Link, paylo
 	if err := z.requireOrganizer("link zones"); err != nil {
 		return err
 	}
+	// Every member read the offer's secret in governance: once a member
+	// is removed, offers made before cannot be accepted.
+	z.mu.Lock()
+	stale := false
+	for _, m := range z.roster.Members {
+		if m.Removed && !m.RemovedAt.Before(l.Offered) {
+			stale = true
+		}
+	}
+	z.mu.Unlock()
+	if stale {
+		return fmt.Errorf("%w: a member was removed from the offering zone after this offer was made; ask for a new offer", protocol.ErrLinkExpired)
+	}
 	h, pk, err := protocol.ParseLinkHello(l.ID, payload)
 	if err != nil {
 		return err
 	}
 	if pk.ID() == n.id.ID() {
 		return fmt.Errorf("%w: a zone cannot be linked by the same organizer on both sides", protocol.ErrLinkWrongEnd)
+	}
+	if !linkPeerIs(h.Node, from) {
+		return fmt.Errorf("%w: the hello names another node than its sender", protocol.ErrLinkWrongEnd)
+	}
+	if err := limit(); err != nil {
+		return err
 	}
 	a := n.newAlert(protocol.KindLink, false, protocol.MaxLifetime)
 	a.Link = &protocol.LinkRecord{Op: protocol.LinkAccept, ID: l.ID, Secret: l.Secret, Name: l.Name, Peer: h.Name, PeerKey: h.Key, PeerNode: h.Node}

@@ -212,8 +212,10 @@ func TestLinkedZones(t *testing.T) {
 	}
 	l.waitZone(t, ctx, l.A, "responders from B and C counted in A", func(i int) bool {
 		got := byText(n[i], l.A.ID, co.Title)
-		return len(got) == 1 && got[0].Responders != nil && got[0].Responders.EnRoute == 2 && got[0].Responders.OnScene == 1 &&
-			got[0].LinkedResponders != nil && got[0].LinkedResponders.EnRoute == 2
+		return len(got) == 1 && got[0].Responders != nil && got[0].Responders.EnRoute == 0 && got[0].Responders.OnScene == 0 &&
+			got[0].LinkedResponders != nil && got[0].LinkedResponders.EnRoute == 2 && got[0].LinkedResponders.OnScene == 1 &&
+			len(got[0].Linked) == 1 && got[0].Linked[0].Zone == "Roncesvalles" && got[0].Linked[0].EnRoute == 2 && got[0].Linked[0].OnScene == 1 &&
+			got[0].Linked[0].Reporter != ""
 	})
 
 	// A callout update follows to B and C.

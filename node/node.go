@@ -118,6 +118,7 @@ type Node struct {
 	wg      sync.WaitGroup
 	mu      sync.Mutex // guards zones, invites and their files
 	zones   map[protocol.ZoneID]*zone
+	stale   map[string]zoneRecord // zones made by an older Lookout, by ID (not joined)
 	invites map[[protocol.InviteIDSize]byte]*pendingInvite
 	links   linkState // what this node's link ends sent (links.go)
 	started bool

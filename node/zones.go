@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -34,8 +35,15 @@ func (n *Node) loadZones() error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.zones = make(map[protocol.ZoneID]*zone)
+	n.stale = make(map[string]zoneRecord)
 	for _, rec := range recs {
 		z, err := newZone(rec, n.id, n.now())
+		if errors.Is(err, protocol.ErrVersion) {
+			// Made by an older Lookout: listed, not joined, can be left.
+			n.log.Warn("zone made by an older Lookout is not joined; ask an organizer for a new invite", "zone", rec.Name)
+			n.stale[rec.ID] = rec
+			continue
+		}
 		if err != nil {
 			return err
 		}
@@ -156,8 +164,42 @@ func (n *Node) Zones() []api.Zone {
 	for _, z := range n.zones {
 		out = append(out, z.info())
 	}
+	for _, rec := range n.stale {
+		out = append(out, staleInfo(rec))
+	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
+}
+
+func staleInfo(rec zoneRecord) api.Zone {
+	return api.Zone{ID: rec.ID, Name: rec.Name, Epoch: rec.Epoch, Peers: []string{}, Stale: true}
+}
+
+// LeaveZone deletes a zone made by an older Lookout (api.Zone.Stale), given
+// by ID, unique ID prefix or name, from the store (control API). Current
+// zones are refused: this node cannot leave them yet.
+func (n *Node) LeaveZone(_ context.Context, ref string) (api.Zone, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	cs := make([]candidate[api.Zone], 0, len(n.zones)+len(n.stale))
+	for _, z := range n.zones {
+		cs = append(cs, candidate[api.Zone]{id: z.rec.ID, name: z.rec.Name, v: api.Zone{ID: z.rec.ID, Name: z.rec.Name}})
+	}
+	for _, rec := range n.stale {
+		cs = append(cs, candidate[api.Zone]{id: rec.ID, name: rec.Name, v: staleInfo(rec)})
+	}
+	info, err := resolve("zone", ref, cs, "see lookout zone list")
+	if err != nil {
+		return api.Zone{}, err
+	}
+	if !info.Stale {
+		return api.Zone{}, fmt.Errorf("%w: zone %q is current; only a zone made by an older Lookout can be left", api.ErrInvalid, info.Name)
+	}
+	if err := n.st.Delete(bucketZones, info.ID); err != nil {
+		return api.Zone{}, fmt.Errorf("leave zone %q: %w", info.Name, err)
+	}
+	delete(n.stale, info.ID)
+	return info, nil
 }
 
 // CreateZone creates a zone with this member as founder and organizer.
@@ -224,6 +266,7 @@ func (n *Node) addZoneLocked(rec zoneRecord) (api.Zone, error) {
 		z.close()
 		return api.Zone{}, err
 	}
+	delete(n.stale, rec.ID) // a new invite to a zone made by an older Lookout replaced it
 	return z.info(), nil
 }
 

@@ -23,8 +23,10 @@ type Link struct {
 	// link: the sender of the counted accept.
 	Endpoint crypto.MemberID
 	// OfferedBy is the organizer who made the offer (zero in the
-	// accepting zone); Until is when the offer code expires.
+	// accepting zone); Offered is when; Until is when the offer code
+	// expires.
 	OfferedBy crypto.MemberID
+	Offered   time.Time
 	Until     time.Time
 	Since     time.Time // sent time of the counted accept
 	Accepted  bool
@@ -59,7 +61,7 @@ func FoldLinks(msgs []*Message, removed func(crypto.MemberID, time.Time) bool) m
 	// Offers first, so an accept is always checked against its offer.
 	for _, m := range ms {
 		if r := m.Alert.Link; r.Op == LinkOffer && out[r.ID] == nil {
-			out[r.ID] = &Link{ID: r.ID, Secret: r.Secret, Name: r.Name, OfferedBy: m.Alert.Sender, Until: r.Until}
+			out[r.ID] = &Link{ID: r.ID, Secret: r.Secret, Name: r.Name, OfferedBy: m.Alert.Sender, Offered: m.Alert.Sent, Until: r.Until}
 		}
 	}
 	for _, m := range ms {

@@ -516,6 +516,11 @@ func TestFormatAlert(t *testing.T) {
 		api.Alert{ID: "1", Kind: "sighting", State: "cleared", Where: "x", What: "y", Confirmations: &three, VerifiedBy: []string{"m1"}, ClearReason: "allclear", ClearNote: "gone"},
 		"[CLEARED] sighting 1 at x: y (3 witnesses) - VERIFIED by Ana (m1) - all clear: gone",
 	}, {
+		api.Alert{ID: "8a", Kind: "callout", State: "active", Where: "court", Title: "Watch", Need: 3, Needed: 3, Via: "Junction",
+			Responders: &api.Responders{EnRoute: 1},
+			Linked:     []api.LinkedTally{{Zone: "Junction", Reporter: "m1", Responders: api.Responders{EnRoute: 3, OnScene: 3}, Capped: true}, {Zone: "Bloor\x1b", Reporter: "m2deadbeef", Responders: api.Responders{EnRoute: 2}}}},
+		"[ACTIVE] callout 8a at court (via Junction): Watch (needed 3, en route 1, on scene 0) - from Junction: en route 3, on scene 3 (as reported by that zone, relayed by Ana (m1)) (capped: that zone reported more) - from Bloor : en route 2, on scene 0 (as reported by that zone, relayed by m2deadbe)",
+	}, {
 		api.Alert{ID: "2", Kind: "sighting", State: "unconfirmed", Where: "a\x1b[2Jb", What: "line\nbreak"},
 		"[UNCONFIRMED] sighting 2 at a [2Jb: line break",
 	}} {
@@ -533,7 +538,14 @@ func TestFormatAlert(t *testing.T) {
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(90 * time.Second) // slowness is load, not a bug
+	waitWithin(t, what, 90*time.Second, cond) // slowness is load, not a bug
+}
+
+// waitWithin is waitFor with a limit for slow steps (real Argon2id
+// derivations on a loaded machine).
+func waitWithin(t *testing.T, what string, limit time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
@@ -551,5 +563,38 @@ func TestDoubleDash(t *testing.T) {
 	out, _, code := lk(t, "--home", home, "zone", "-h")
 	if code != 0 || !strings.Contains(out, "zone create") {
 		t.Errorf("zone -h: exit %d, stdout %q", code, out)
+	}
+}
+
+// TestZoneMadeByOlderLookout: zone list marks a zone made by an older
+// Lookout and says what to do; zone leave deletes it, and only it.
+func TestZoneMadeByOlderLookout(t *testing.T) {
+	f, home := serveFake(t)
+	lkOK(t, "--home", home, "zone", "create", "north")
+	old := f.AddStaleZone("old block")
+	out := lkOK(t, "--home", home, "zone", "list")
+	var line string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "old block") {
+			line = l
+		}
+	}
+	if !strings.Contains(line, "made by an older Lookout: ask an organizer for a new invite") || !strings.Contains(line, old.ID) {
+		t.Errorf("zone list line of the old zone = %q", line)
+	}
+	if out := lkOK(t, "--home", home, "zone", "list", "--json"); !strings.Contains(out, `"stale":true`) {
+		t.Errorf("zone list --json = %q, want the old zone marked stale", out)
+	}
+	args := []string{"--home", home, "zone", "leave", "north"}
+	_, errs, c := lk(t, args...)
+	if c != 1 || !strings.Contains(errs, "only a zone made by an older Lookout can be left") {
+		t.Errorf("leave a current zone: exit %d, stderr %q", c, errs)
+	}
+	checkOneLine(t, args, errs)
+	if out := lkOK(t, "--home", home, "zone", "leave", "old block"); !strings.Contains(out, "left zone old block") {
+		t.Errorf("zone leave printed %q", out)
+	}
+	if out := lkOK(t, "--home", home, "zone", "list"); strings.Contains(out, "old block") || !strings.Contains(out, "north") {
+		t.Errorf("zone list after leaving = %q", out)
 	}
 }

@@ -74,6 +74,7 @@ func runZoneInvite(ctx context.Context, e *env, args []string) error {
 	ttl := ttlFlag(24 * time.Hour)
 	fs.Var(role, "role", "`ROLE` of the invited member: member, verifier or organizer")
 	fs.Var(&ttl, "ttl", "how long the code stays valid: `DURATION` like 90m, 24h or 7d; at most 30d")
+	lan := fs.Bool("lan", false, "also put this node's local network and VPN addresses in the code, for a joiner on the same network")
 	pos, err := e.parse("zone invite", fs, args, "ZONE")
 	if err != nil {
 		return err
@@ -81,7 +82,7 @@ func runZoneInvite(ctx context.Context, e *env, args []string) error {
 	if err := e.checkTTL("zone invite", ttl, "30d", ttlFlag(protocol.MaxInviteTTL)); err != nil {
 		return err
 	}
-	inv, err := e.client().Invite(ctx, api.InviteRequest{Zone: pos[0], Role: role.value, TTL: time.Duration(ttl)})
+	inv, err := e.client().Invite(ctx, api.InviteRequest{Zone: pos[0], Role: role.value, TTL: time.Duration(ttl), LAN: *lan})
 	if err != nil {
 		return hint(err, control.ErrForbidden, "ask an organizer of %s to invite", clean(pos[0]))
 	}
@@ -127,9 +128,26 @@ func runZoneList(ctx context.Context, e *env, args []string) error {
 	tw := tabwriter.NewWriter(e.stdout, 0, 8, 2, ' ', 0)
 	fmt.Fprintf(tw, "NAME\tROLE\tEPOCH\tPEERS\tID\n")
 	for _, z := range zs {
+		if z.Stale {
+			fmt.Fprintf(tw, "%s\t%s\t\t\t%s\n", clean(z.Name), e.tr.T("cli.zones.stale"), z.ID)
+			continue
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\n", clean(z.Name), clean(z.Role), z.Epoch, len(z.Peers), z.ID)
 	}
 	return tw.Flush()
+}
+
+func runZoneLeave(ctx context.Context, e *env, args []string) error {
+	pos, err := e.parse("zone leave", e.flags(), args, "ZONE")
+	if err != nil {
+		return err
+	}
+	z, err := e.client().LeaveZone(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(e.stdout, e.tr.T("cli.zones.left", "Zone", clean(z.Name)))
+	return err
 }
 
 func runReport(ctx context.Context, e *env, args []string) error {

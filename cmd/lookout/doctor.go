@@ -103,6 +103,10 @@ func zoneChecks(ctx context.Context, c *control.Client) []check {
 	var out []check
 	for _, z := range zones {
 		name := "zone " + clean(z.Name)
+		if z.Stale {
+			out = append(out, check{name, "warn", "made by an older Lookout: ask an organizer for a new invite, then lookout zone leave " + clean(z.Name)})
+			continue
+		}
 		members := "?"
 		if ms, err := c.Members(ctx, z.ID); err == nil {
 			members = fmt.Sprint(len(ms))

@@ -77,6 +77,11 @@ func TestDoctorNoPeers(t *testing.T) {
 	lkOK(t, "--home", home, "zone", "create", "north")
 	got, _, _ = doctorLines(t, home)
 	wantCheck(t, got, "zone north", "warn", "1 members; no other member's node is reachable")
+
+	// A zone made by an older Lookout: what to do.
+	f.AddStaleZone("old block")
+	got, _, _ = doctorLines(t, home)
+	wantCheck(t, got, "zone old block", "warn", "made by an older Lookout: ask an organizer for a new invite, then lookout zone leave old block")
 }
 
 // TestDoctorSkewedClock: the node reports its clock 5 minutes ahead of

@@ -90,6 +90,14 @@ func formatAlert(tr *i18n.Localizer, a api.Alert, name func(id string) string) s
 			b.WriteString(", " + tr.T("cli.alert.cannot", "N", r.Cannot))
 		}
 		b.WriteString(")")
+		// Linked zones' totals, apart: they cannot be checked here.
+		for _, l := range a.Linked {
+			from := tr.T("cli.alert.linked", "EnRoute", l.EnRoute, "OnScene", l.OnScene, "Zone", clean(cmp.Or(l.Zone, "?")), "Reporter", name(l.Reporter))
+			if l.Capped {
+				from += " " + tr.T("cli.alert.linked.capped")
+			}
+			notes = append(notes, from)
+		}
 		switch {
 		case a.State != "awaiting-cosign":
 		case a.Exercise:

@@ -90,6 +90,18 @@ type Zone struct {
 	Peers []string `json:"peers"` // peer IDs subscribed to the zone's topic
 	// Removed is set once this member was removed from the zone.
 	Removed bool `json:"removed,omitempty"`
+	// Stale is set for a zone made by an older Lookout (an earlier protocol
+	// version): it is listed but not joined; the member asks an organizer
+	// for a new invite and may leave it (lookout zone leave).
+	Stale bool `json:"stale,omitempty"`
+}
+
+// StaleZoneText says what a stale zone (Zone.Stale) is and what to do.
+const StaleZoneText = "made by an older Lookout: ask an organizer for a new invite"
+
+// LeaveZoneRequest removes a zone made by an older Lookout from this node.
+type LeaveZoneRequest struct {
+	Zone string `json:"zone"`
 }
 
 // Responders counts callout answers, one per member (their latest answer).
@@ -168,10 +180,30 @@ type Alert struct {
 	// shared from. Empty for the zone's own alerts.
 	Via    string `json:"via,omitempty"`
 	Origin string `json:"origin,omitempty"`
-	// LinkedResponders are the totals linked zones reported for a shared
-	// callout; Responders already includes them.
+	// LinkedResponders is the sum of Linked, capped like each of them;
+	// Responders counts only the zone's own members.
 	LinkedResponders *Responders `json:"linked_responders,omitempty"`
+	// Linked are the responder totals each linked zone reported for a
+	// shared callout, shown apart from the zone's own ("2 from Junction").
+	Linked []LinkedTally `json:"linked,omitempty"`
 }
+
+// LinkedTally is what one linked zone reported about a shared callout's
+// responders. A linked zone's totals cannot be checked here: each count
+// is capped at the callout's need (or MaxLinkedResponders without one).
+type LinkedTally struct {
+	Zone string `json:"zone"` // the linked zone's name over the link
+	// Reporter is the member ID of this zone's link end that relayed the
+	// totals (the organizer whose node received them).
+	Reporter string `json:"reporter"`
+	Responders
+	// Capped is set when the linked zone reported more than the cap.
+	Capped bool `json:"capped,omitempty"`
+}
+
+// MaxLinkedResponders caps each count a linked zone reports for a callout
+// with no need set.
+const MaxLinkedResponders = 50
 
 // Report is one report of an incident.
 type Report struct {
@@ -228,6 +260,10 @@ type InviteRequest struct {
 	Zone string        `json:"zone"`
 	Role string        `json:"role"` // member, verifier or organizer
 	TTL  time.Duration `json:"ttl"`
+	// LAN also puts in the invite this node's addresses on its local
+	// network or VPN (private IPv4, shared address space, IPv6
+	// unique-local), for a joiner on the same network.
+	LAN bool `json:"lan,omitempty"`
 }
 
 // InviteResponse carries the invite code.

@@ -87,6 +87,13 @@ func (c *Client) CreateZone(ctx context.Context, name string) (api.Zone, error) 
 	return z, err
 }
 
+// LeaveZone deletes a zone made by an older Lookout from the node.
+func (c *Client) LeaveZone(ctx context.Context, zone string) (api.Zone, error) {
+	var z api.Zone
+	err := c.call(ctx, http.MethodPost, "/v1/zones/leave", api.LeaveZoneRequest{Zone: zone}, &z)
+	return z, err
+}
+
 func (c *Client) Invite(ctx context.Context, req api.InviteRequest) (api.InviteResponse, error) {
 	var resp api.InviteResponse
 	err := c.call(ctx, http.MethodPost, "/v1/invites", req, &resp)

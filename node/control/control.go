@@ -24,6 +24,9 @@ type Backend interface {
 	Invite(ctx context.Context, req api.InviteRequest) (api.InviteResponse, error)
 	Join(ctx context.Context, code string) (api.Zone, error)
 	Zones() []api.Zone
+	// LeaveZone deletes a zone made by an older Lookout (api.Zone.Stale)
+	// from the node.
+	LeaveZone(ctx context.Context, zone string) (api.Zone, error)
 	Report(ctx context.Context, req api.ReportRequest) (api.Alert, error)
 	Callout(ctx context.Context, req api.CalloutRequest) (api.Alert, error)
 	Confirm(ctx context.Context, alertID string) (api.Alert, error)

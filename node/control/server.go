@@ -112,6 +112,12 @@ func (s *Server) routes() http.Handler {
 		}
 		return b.CreateZone(ctx, req.Name)
 	}))
+	mux.HandleFunc("POST /v1/zones/leave", handle(s, func(ctx context.Context, req api.LeaveZoneRequest) (api.Zone, error) {
+		if err := required("zone", req.Zone); err != nil {
+			return api.Zone{}, err
+		}
+		return b.LeaveZone(ctx, req.Zone)
+	}))
 	mux.HandleFunc("POST /v1/invites", handle(s, func(ctx context.Context, req api.InviteRequest) (api.InviteResponse, error) {
 		if err := required("zone", req.Zone); err != nil {
 			return api.InviteResponse{}, err

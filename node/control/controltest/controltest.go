@@ -289,6 +289,35 @@ func (f *Fake) Zones() []api.Zone {
 	return zs
 }
 
+// LeaveZone deletes a stale zone (api.Zone.Stale), as the node does.
+func (f *Fake) LeaveZone(_ context.Context, ref string) (api.Zone, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	z := f.zone(ref)
+	if z == nil {
+		return api.Zone{}, fmt.Errorf("zone %q: %w", ref, control.ErrNotFound)
+	}
+	if !z.Stale {
+		return api.Zone{}, fmt.Errorf("%w: zone %q is current; only a zone made by an older Lookout can be left", control.ErrInvalid, z.Name)
+	}
+	for i, o := range f.zones {
+		if o == z {
+			f.zones = append(f.zones[:i], f.zones[i+1:]...)
+			break
+		}
+	}
+	return z.Zone, nil
+}
+
+// AddStaleZone adds a zone made by an older Lookout (api.Zone.Stale).
+func (f *Fake) AddStaleZone(name string) api.Zone {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	z := &zone{Zone: api.Zone{ID: newID(16), Name: name, Peers: []string{}, Stale: true}, settings: defaultSettings()}
+	f.zones = append(f.zones, z)
+	return z.Zone
+}
+
 func (f *Fake) Report(ctx context.Context, req api.ReportRequest) (api.Alert, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

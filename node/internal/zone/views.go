@@ -1,6 +1,8 @@
 package zone
 
 import (
+	"bytes"
+	"maps"
 	"slices"
 	"time"
 
@@ -161,17 +163,41 @@ func (a Alerts) linkView(root *protocol.Message, ups []*protocol.Message, out *a
 	if len(latest) == 0 {
 		return
 	}
-	linked := &api.Responders{}
-	for _, u := range latest {
-		t := u.Alert.Tally
-		linked.EnRoute += int(t.EnRoute)
-		linked.OnScene += int(t.OnScene)
-		linked.Cannot += int(t.Cannot)
+	// A linked zone's totals cannot be checked: each is capped, and shown
+	// apart from the zone's own, with the link's name and who relayed it.
+	limit := api.MaxLinkedResponders
+	if out.Need > 0 {
+		limit = out.Need
 	}
+	capped := func(x int, c *bool) int {
+		if x > limit {
+			*c = true
+			return limit
+		}
+		return x
+	}
+	links := slices.SortedFunc(maps.Keys(latest), func(x, y protocol.LinkID) int { return bytes.Compare(x[:], y[:]) })
+	linked := &api.Responders{}
+	for _, id := range links {
+		u := latest[id]
+		t := u.Alert.Tally
+		lt := api.LinkedTally{Reporter: u.Alert.Sender.String()}
+		if l := a.Links[id]; l != nil {
+			lt.Zone = l.Peer
+		}
+		lt.EnRoute = capped(int(t.EnRoute), &lt.Capped)
+		lt.OnScene = capped(int(t.OnScene), &lt.Capped)
+		lt.Cannot = capped(int(t.Cannot), &lt.Capped)
+		out.Linked = append(out.Linked, lt)
+		linked.EnRoute += lt.EnRoute
+		linked.OnScene += lt.OnScene
+		linked.Cannot += lt.Cannot
+	}
+	var over bool
+	linked.EnRoute = capped(linked.EnRoute, &over)
+	linked.OnScene = capped(linked.OnScene, &over)
+	linked.Cannot = capped(linked.Cannot, &over)
 	out.LinkedResponders = linked
-	out.Responders.EnRoute += linked.EnRoute
-	out.Responders.OnScene += linked.OnScene
-	out.Responders.Cannot += linked.Cannot
 }
 
 // sightingView adds an incident's reports and notes to its view.

@@ -1,10 +1,12 @@
 package zone
 
 import (
+	"reflect"
 	"testing"
 	"time"
 
 	"lookout/crypto"
+	"lookout/node/api"
 	"lookout/protocol"
 )
 
@@ -118,7 +120,44 @@ func TestCalloutTallies(t *testing.T) {
 	if !ok {
 		t.Fatal("callout not shown")
 	}
-	if r := c.View.Responders; r == nil || r.EnRoute != 1+2+4 || c.View.LinkedResponders == nil || c.View.LinkedResponders.EnRoute != 6 {
-		t.Errorf("responders %+v, linked %+v; want 7 en route, 6 of them linked", r, c.View.LinkedResponders)
+	if r := c.View.Responders; r == nil || r.EnRoute != 1 {
+		t.Errorf("own responders %+v, want 1 en route (linked ones apart)", r)
+	}
+	// Link 2 reported 4 for a need of 3: capped; the sum is capped too.
+	want := []api.LinkedTally{
+		{Zone: "south", Reporter: f.founder.ID().String(), Responders: api.Responders{EnRoute: 2}},
+		{Zone: "", Reporter: f.founder.ID().String(), Responders: api.Responders{EnRoute: 3}, Capped: true},
+	}
+	if !reflect.DeepEqual(c.View.Linked, want) {
+		t.Errorf("linked %+v, want %+v", c.View.Linked, want)
+	}
+	if l := c.View.LinkedResponders; l == nil || l.EnRoute != 3 {
+		t.Errorf("linked sum %+v, want 3 en route (the need)", l)
+	}
+}
+
+// TestHostileTally (issue 18, point 2): a linked zone that reports 10000
+// responders for a callout without a need shows at most
+// api.MaxLinkedResponders, apart from the zone's own and marked capped.
+func TestHostileTally(t *testing.T) {
+	f := newFixture(t)
+	call := f.msg(protocol.KindCallout, f.founder, f.rootCrt, protocol.RoleOrganizer, 0, f.now)
+	call.Alert.Title, call.Alert.Area = "court watch", "County court"
+	tally := f.update(protocol.KindTally, f.founder, f.rootCrt, protocol.RoleOrganizer, call.ID, f.now.Add(time.Second))
+	tally.Alert.Via = &protocol.Forward{Link: protocol.LinkID{9}, At: f.now.Add(time.Second), Hops: 1}
+	tally.Alert.Tally = protocol.Tally{EnRoute: 10000, OnScene: 10000}
+	a := alertsOf(protocol.DefaultSettings(), nil, call, tally)
+	a.Links[protocol.LinkID{9}] = &protocol.Link{Peer: "Junction"}
+	c, ok := a.CardOf(call.ID, f.now.Add(time.Minute))
+	if !ok {
+		t.Fatal("callout not shown")
+	}
+	v := c.View
+	if v.Responders == nil || v.Responders.EnRoute != 0 || v.Responders.OnScene != 0 {
+		t.Errorf("own responders %+v, want none", v.Responders)
+	}
+	if len(v.Linked) != 1 || v.Linked[0].Zone != "Junction" || !v.Linked[0].Capped ||
+		v.Linked[0].EnRoute != api.MaxLinkedResponders || v.Linked[0].OnScene != api.MaxLinkedResponders {
+		t.Errorf("linked %+v, want Junction capped at %d", v.Linked, api.MaxLinkedResponders)
 	}
 }
