@@ -41,9 +41,25 @@ func TestCatalogueIDsUsed(t *testing.T) {
 	// every command the catalogue knows.
 	for _, id := range []string{"cli.state.active", "cli.state.verified", "cli.state.corroborated", "cli.state.unconfirmed",
 		"cli.state.awaiting-cosign", "cli.state.cleared", "cli.state.expired", "cli.kind.sighting", "cli.kind.callout",
-		"cli.alert.allclear", "cli.alert.retracted", "cli.cmd.report", "cli.cmd.verify", "cli.cmd.zone.members"} {
+		"cli.alert.allclear", "cli.alert.retracted", "cli.cmd.report", "cli.cmd.verify", "cli.cmd.zone.members",
+		"cli.role.member", "cli.role.verifier", "cli.role.organizer", "cli.promote.done.verifier", "cli.promote.done.organizer",
+		"cli.promote.done.member", "cli.doctor.mark.ok", "cli.doctor.mark.warn", "cli.doctor.mark.fail", "cli.doctor.mark.unknown",
+		"cli.status.reachable.yes", "cli.status.reachable.no", "cli.status.reachable.unknown",
+		"cli.service.key.kept", "cli.service.key.created"} {
 		if en.T(id) == id {
 			t.Errorf("message %s is not in the catalogue", id)
+		}
+	}
+	for _, name := range []string{"running", "store", "peers", "reachable", "clock", "disk", "zones", "versions"} {
+		if id := "cli.doctor.name." + name; en.T(id) == id {
+			t.Errorf("message %s is not in the catalogue", id)
+		}
+	}
+	for _, what := range []string{"passphrase", "new", "duress"} {
+		for _, k := range []string{"choose", "generated", "nottext", "short", "weak"} {
+			if id := "cli.secret." + k + "." + what; en.T(id) == id {
+				t.Errorf("message %s is not in the catalogue", id)
+			}
 		}
 	}
 	if n < 40 {
@@ -118,6 +134,50 @@ func TestWipeAcceptsOui(t *testing.T) {
 		}
 		if want := map[string]string{"fr_CA.UTF-8": "Tapez oui", "C": "Type yes"}[lang]; want != "" && !strings.Contains(c.prompts[len(c.prompts)-1], want) {
 			t.Errorf("%s: prompt %q, want %q", lang, c.prompts[len(c.prompts)-1], want)
+		}
+	}
+}
+
+// TestHelpTranslated: `-h` of every command under a French or Spanish
+// locale has no line left as in English but the command line itself,
+// flag names and examples; every flag's help and the summary are
+// translated.
+func TestHelpTranslated(t *testing.T) {
+	help := func(lang string, c *command) []string {
+		t.Setenv("LC_ALL", lang)
+		args := append(strings.Fields(c.name), "-h")
+		out, errs, code := lk(t, args...)
+		if code != 0 || errs != "" || out == "" {
+			t.Fatalf("%s: lookout %s: exit %d, stderr %q", lang, strings.Join(args, " "), code, errs)
+		}
+		return strings.Split(strings.TrimRight(out, "\n"), "\n")
+	}
+	// Lines that are the same in every language: a flag's name and
+	// argument ("  -json", "  -ttl DURATION" also match once translated)
+	// and blank lines.
+	flagLine := regexp.MustCompile(`^  -[a-z-]+( \S+)?$`)
+	for _, c := range commands {
+		en := help("C", c)
+		if len(en) < 3 {
+			t.Errorf("%s -h: %q is too short", c.name, en)
+		}
+		english := map[string]bool{}
+		for _, l := range en {
+			english[l] = true
+		}
+		for _, lang := range []string{"fr_CA.UTF-8", "es_MX.UTF-8"} {
+			tr := help(lang, c)
+			if len(tr) != len(en) {
+				t.Errorf("%s: %s -h has %d lines, English %d", lang, c.name, len(tr), len(en))
+			}
+			for _, l := range tr {
+				if strings.TrimSpace(l) == "" || flagLine.MatchString(l) {
+					continue
+				}
+				if english[l] {
+					t.Errorf("%s: %s -h: line left in English: %q", lang, c.name, l)
+				}
+			}
 		}
 	}
 }
