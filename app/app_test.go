@@ -788,3 +788,44 @@ func TestFirstRunRetry(t *testing.T) {
 		t.Errorf("identity created %d times, want once", h.prof.creates)
 	}
 }
+
+// TestCharactersNotBytes: the first-run name and the report form count
+// characters as the wire does (64 "é" are 128 bytes), and the name is
+// refused as every node would refuse it (direction overrides, lines).
+func TestCharactersNotBytes(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.ui.Start()
+	name, pass, confirm := h.entryAt(0), h.entryAt(1), h.entryAt(2)
+	pass.SetText(testPass)
+	confirm.SetText(testPass)
+	for _, bad := range []string{strings.Repeat("é", protocol.MaxNameLen+1), "Am\u202eira", "two\nlines"} {
+		name.SetText(bad)
+		h.tap("Continue")
+		h.label("The name can have at most 64 characters on one line.")
+		if h.prof.Initialized() {
+			t.Fatalf("identity created with name %q", bad)
+		}
+	}
+	name.SetText(strings.Repeat("é", protocol.MaxNameLen))
+	h.tap("Continue")
+	h.waitFor("welcome screen", func() bool { return h.ui.cur.title == "Get started" })
+	if h.prof.name != strings.Repeat("é", protocol.MaxNameLen) {
+		t.Errorf("name %q, want 64 é", h.prof.name)
+	}
+
+	z := h.zone("Parkdale", "member")
+	h.ui.showZones()
+	h.tap("Parkdale")
+	h.tap("Report a sighting")
+	what, where := h.entry("e.g. 2 CBSA officers, unmarked van"), h.entry("e.g. Queen & Dunn, outside the pharmacy")
+	what.SetText(strings.Repeat("é", protocol.MaxTextLen+1))
+	where.SetText("Queen & Dunn")
+	h.tap("Send report")
+	h.label(`"What do you see?" is too long: at most 280 characters.`)
+	what.SetText(strings.Repeat("é", protocol.MaxTextLen)) // 560 bytes
+	h.tap("Send report")
+	h.waitFor("alert detail", func() bool { return h.ui.cur.title == "Sighting" })
+	if as, err := h.fake.Alerts(z.ID); err != nil || len(as) != 1 || as[0].What != strings.Repeat("é", protocol.MaxTextLen) {
+		t.Errorf("alerts %+v, %v; want the 280-character report", as, err)
+	}
+}

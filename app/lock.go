@@ -49,7 +49,7 @@ func (u *UI) showFirstRun() {
 	create = widget.NewButton(L("firstrun.create"), func() {
 		p := []byte(pass.Text)
 		switch {
-		case len(name.Text) > protocol.MaxNameLen || strings.ContainsAny(name.Text, "\r\n\t") || protocol.CheckText(name.Text) != nil:
+		case protocol.CheckName(strings.TrimSpace(name.Text), protocol.MaxNameLen) != nil: // as every node checks it
 			setError(msg, L("firstrun.err.name", args{"Max": protocol.MaxNameLen}))
 			return
 		case len(p) == 0:
