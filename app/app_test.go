@@ -19,6 +19,7 @@ import (
 
 	"lookout/node/api"
 	"lookout/node/control/controltest"
+	"lookout/node/reach"
 	"lookout/protocol"
 )
 
@@ -827,5 +828,38 @@ func TestCharactersNotBytes(t *testing.T) {
 	h.waitFor("alert detail", func() bool { return h.ui.cur.title == "Sighting" })
 	if as, err := h.fake.Alerts(z.ID); err != nil || len(as) != 1 || as[0].What != strings.Repeat("é", protocol.MaxTextLen) {
 		t.Errorf("alerts %+v, %v; want the 280-character report", as, err)
+	}
+}
+
+// TestSettingsConnection: Settings → Connection says in words whether the
+// node is reachable, through how many members' nodes when behind a
+// router, and shows the node's clock warning.
+func TestSettingsConnection(t *testing.T) {
+	for _, c := range []struct {
+		st   api.Status
+		want []string
+	}{
+		{api.Status{Reachability: reach.Public}, []string{"Reachable from the internet: members at home behind routers can connect through this node."}},
+		{api.Status{Reachability: reach.Private, Connections: []api.Connection{{Peer: "a", Via: "direct"}, {Peer: "b", Via: "direct"}, {Peer: "c", Via: "relayed"}}},
+			[]string{"Behind a router: connected through 2 members' nodes."}},
+		{api.Status{Reachability: reach.Private}, []string{"Behind a router: connected through 0 members' nodes."}},
+		{api.Status{Reachability: reach.Unknown, Health: &api.Health{ClockWarning: "this computer's clock is 3 minutes ahead of the zone's"}},
+			[]string{"Reachability not known yet: it is checked with zone members once connected.", "Clock warning: this computer's clock is 3 minutes ahead of the zone's"}},
+	} {
+		h := newHarness(t, Options{})
+		h.zone("Parkdale", "member")
+		c.st.MemberID, c.st.Name = h.fake.Self.MemberID, h.fake.Self.Name
+		h.fake.Self = c.st
+		h.unlocked()
+		h.tap("Settings")
+		for _, w := range c.want {
+			h.label(w)
+		}
+		if c.st.Health == nil && h.hasLabel("Clock warning") {
+			t.Error("clock warning shown without one")
+		}
+		if c.st.Health != nil {
+			test.AssertRendersToMarkup(t, "settings-clock.xml", h.ui.w.Canvas())
+		}
 	}
 }

@@ -10,6 +10,9 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"lookout/node/api"
+	"lookout/node/reach"
 )
 
 // languageName is how a language is offered, in that language.
@@ -132,6 +135,14 @@ func (u *UI) statusContent() fyne.CanvasObject {
 	st := b.Status()
 	box.Add(wrapLabel(L("settings.status.id", args{"ID": shortID(st.MemberID)})))
 	box.Add(wrapLabel(N("settings.status.peers", len(st.Peers), args{"N": len(st.Peers)})))
+	box.Add(reachLabel(st))
+	if h := st.Health; h != nil && h.ClockWarning != "" {
+		// The node's words (English): a wrong clock makes alerts look
+		// replayed or expired, so it is shown loudly.
+		l := wrapLabel(L("settings.status.clock", args{"Warning": h.ClockWarning}))
+		l.Importance = widget.DangerImportance
+		box.Add(l)
+	}
 	for _, z := range b.Zones() {
 		l := wrapLabel(N("settings.status.zone", len(z.Peers), args{"Zone": z.Name, "N": len(z.Peers)}))
 		if len(z.Peers) == 0 {
@@ -152,6 +163,30 @@ func (u *UI) statusContent() fyne.CanvasObject {
 	}
 	box.Add(widget.NewAccordion(widget.NewAccordionItem(N("settings.status.addrs", len(st.Addrs), args{"N": len(st.Addrs)}), addrs)))
 	return box
+}
+
+// reachLabel says in words whether other homes can reach this node, from
+// the node's reachability and its connections.
+func reachLabel(st api.Status) *widget.Label {
+	switch st.Reachability {
+	case reach.Public:
+		return wrapLabel(L("settings.status.public"))
+	case reach.Private:
+		// Behind a router, the node reaches the zone through the members'
+		// nodes it is connected to directly.
+		n := 0
+		for _, c := range st.Connections {
+			if c.Via == "direct" {
+				n++
+			}
+		}
+		l := wrapLabel(N("settings.status.private", n, args{"N": n}))
+		if n == 0 {
+			l.Importance = widget.WarningImportance
+		}
+		return l
+	}
+	return wrapLabel(L("settings.status.reachunknown"))
 }
 
 // wipe stops everything and destroys the identity, then shows the first
