@@ -863,3 +863,36 @@ func TestSettingsConnection(t *testing.T) {
 		}
 	}
 }
+
+// TestAlertDetailReports: an incident's detail lists each report with its
+// own time, text and size, and what members said about it.
+func TestAlertDetailReports(t *testing.T) {
+	h := newHarness(t, Options{})
+	z := h.zone("Parkdale", "member")
+	h.unlocked()
+	me := h.fake.Status().MemberID
+	a := sighting(z.ID, "s1", "corroborated", 2, false)
+	a.Sightings = []string{"s1", "s2", "s3"}
+	a.Reports = []api.Report{
+		{ID: "s1", Sent: testNow.Add(-5 * time.Minute), Sender: "b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0", What: "2 officers at the door", Where: "Queen & Dunn", Size: 2},
+		{ID: "s2", Sent: testNow.Add(-3 * time.Minute), Sender: me, What: "Now 6 officers", Where: "queen and dunn", Size: 6},
+		{ID: "s3", Sent: testNow.Add(-2 * time.Minute), Sender: "d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0", What: "a van", Where: "Dunn Ave", Withdrawn: true},
+	}
+	a.Notes = []api.Note{
+		{Sent: testNow.Add(-2 * time.Minute), Sender: "d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0", Kind: "withdrawn"},
+		{Sent: testNow.Add(-1 * time.Minute), Sender: "b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0", Kind: "left", Note: "van drove off"},
+	}
+	h.receive(a)
+	h.ui.showAlert("s1")
+	h.label("3 reports")
+	for _, want := range []string{
+		"14:25  b0b0b0b0b0b0: 2 officers at the door at Queen & Dunn · 2 agents",
+		"14:27  You: Now 6 officers at queen and dunn · 6 agents",
+		"14:28  d0d0d0d0d0d0: a van at Dunn Ave · withdrawn by its reporter",
+		"14:28  d0d0d0d0d0d0 withdrew their report",
+		"14:29  b0b0b0b0b0b0 says the agents left: van drove off",
+	} {
+		h.label(want)
+	}
+	test.AssertRendersToMarkup(t, "sighting-reports.xml", h.ui.w.Canvas())
+}
