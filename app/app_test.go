@@ -19,6 +19,7 @@ import (
 
 	"lookout/node/api"
 	"lookout/node/control/controltest"
+	"lookout/node/passphrase"
 	"lookout/node/reach"
 	"lookout/protocol"
 )
@@ -531,14 +532,18 @@ func TestSettings(t *testing.T) {
 	nw.SetText("a new passphrase")
 	confirm.SetText("a new passphrase")
 	h.tap("Change passphrase")
+	h.label("This passphrase is too easy to guess. Use four or more unrelated words, or tap “Suggest a passphrase”.")
+	nw.SetText("a new passphrase for the winter")
+	confirm.SetText("a new passphrase for the winter")
+	h.tap("Change passphrase")
 	h.waitFor("wrong passphrase", func() bool { return h.hasLabel("The current passphrase is wrong.") })
-	if nw.Text != "a new passphrase" {
+	if nw.Text != "a new passphrase for the winter" {
 		t.Error("typed passphrase lost after an error")
 	}
 	old.SetText(testPass)
 	h.tap("Change passphrase")
 	h.waitFor("changed", func() bool { return h.hasLabel("Passphrase changed.") })
-	if h.prof.pass != "a new passphrase" {
+	if h.prof.pass != "a new passphrase for the winter" {
 		t.Error("passphrase not changed")
 	}
 
@@ -895,4 +900,34 @@ func TestAlertDetailReports(t *testing.T) {
 		h.label(want)
 	}
 	test.AssertRendersToMarkup(t, "sighting-reports.xml", h.ui.w.Canvas())
+}
+
+// TestPassphraseStrength: the first-run form refuses a guessable
+// passphrase as node/passphrase judges it (the name counts against it),
+// and offers a generated one, shown to be learnt, that it accepts.
+func TestPassphraseStrength(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.ui.Start()
+	name, pass, confirm := h.entryAt(0), h.entryAt(1), h.entryAt(2)
+	name.SetText("Amira")
+	for _, weak := range []string{"password123", "amira amira", "wrong passphrase"} {
+		pass.SetText(weak)
+		confirm.SetText(weak)
+		h.tap("Continue")
+		h.label("This passphrase is too easy to guess. Use four or more unrelated words, or tap “Suggest a passphrase”.")
+		if h.prof.Initialized() {
+			t.Fatalf("identity created with passphrase %q", weak)
+		}
+	}
+	h.tap("Suggest a passphrase")
+	g := pass.Text
+	if confirm.Text != g || len(strings.Fields(g)) != passphrase.DefaultWords || passphrase.Check([]byte(g)) != nil {
+		t.Fatalf("suggested %q (confirm %q): want %d words that pass the check in both fields", g, confirm.Text, passphrase.DefaultWords)
+	}
+	h.label("Your passphrase: " + g + ". Learn it or write it down somewhere safe, away from this device.")
+	h.tap("Continue")
+	h.waitFor("welcome screen", func() bool { return h.ui.cur.title == "Get started" })
+	if h.prof.pass != g {
+		t.Error("the suggested passphrase was not the one set")
+	}
 }

@@ -52,6 +52,8 @@ func (u *UI) showSettings() {
 
 	old, pass, confirm := newPasswordEntry(), newPasswordEntry(), newPasswordEntry()
 	passMsg := errorLabel()
+	suggested := wrapLabel("")
+	suggested.Hide()
 	passDone := wrapLabel(L("settings.pass.done"))
 	passDone.Importance = widget.SuccessImportance
 	passDone.Hide()
@@ -62,8 +64,8 @@ func (u *UI) showSettings() {
 		case old.Text == "" || pass.Text == "":
 			setError(passMsg, L("firstrun.err.nopass"))
 			return
-		case len([]rune(pass.Text)) < minPassphrase:
-			setError(passMsg, L("firstrun.err.short", args{"Min": minPassphrase}))
+		case passphraseProblem(pass.Text) != "":
+			setError(passMsg, passphraseProblem(pass.Text))
 			return
 		case pass.Text != confirm.Text:
 			setError(passMsg, L("firstrun.err.mismatch"))
@@ -87,6 +89,8 @@ func (u *UI) showSettings() {
 				old.SetText("")
 				pass.SetText("")
 				confirm.SetText("")
+				suggested.SetText("") // the new passphrase leaves the screen
+				suggested.Hide()
 				passDone.Show()
 			}
 		})
@@ -118,7 +122,7 @@ func (u *UI) showSettings() {
 			heading("settings.lang"), lang,
 			heading("settings.notifications"), notes,
 			widget.NewSeparator(),
-			heading("settings.pass"), passForm, passMsg, passDone, change,
+			heading("settings.pass"), passForm, suggestButton(pass, confirm, suggested), suggested, passMsg, passDone, change,
 			widget.NewSeparator(),
 			heading("settings.status"), u.statusContent())
 	}})
