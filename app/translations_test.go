@@ -121,4 +121,8 @@ func TestLanguageSwitch(t *testing.T) {
 	if got := N("state.corroborated", 3, args{"N": 3}); got != "CORROBORÉ : 3 témoins" {
 		t.Errorf("French plural: %q", got)
 	}
+	// One catalogue with the command line: its messages are there too.
+	if got := L("cli.state.verified"); got != "vérifié" {
+		t.Errorf("the app's catalogue lacks the CLI's messages: %q", got)
+	}
 }
