@@ -181,3 +181,50 @@ func TestHelpTranslated(t *testing.T) {
 		}
 	}
 }
+
+// TestOutputTranslated: tables, confirmations and the command line's own
+// errors follow the locale; doctor --json's text stays English.
+func TestOutputTranslated(t *testing.T) {
+	_, home := serveFake(t)
+	lkOK(t, "--home", home, "zone", "create", "nord")
+	t.Setenv("LC_ALL", "fr_CA.UTF-8")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"status"}, "ID de membre"},
+		{[]string{"zone", "list"}, "NOM"},
+		{[]string{"zone", "members", "nord"}, "RÔLE"},
+		{[]string{"zone", "settings", "nord"}, "fenêtre"},
+		{[]string{"zone", "settings", "nord"}, "par membre par 10 minutes"},
+		{[]string{"zone", "links", "nord"}, "n'a aucun lien"},
+		{[]string{"version"}, "protocole réseau"},
+	} {
+		if out := lkOK(t, append([]string{"--home", home}, c.args...)...); !strings.Contains(out, c.want) {
+			t.Errorf("lookout %s: %q, want %q", strings.Join(c.args, " "), out, c.want)
+		}
+	}
+	out, _, _ := lk(t, "--home", home, "doctor")
+	if !strings.Contains(out, "le nœud tourne") || strings.Contains(out, "the node runs") {
+		t.Errorf("doctor in French: %q", out)
+	}
+	out, _, _ = lk(t, "--home", home, "doctor", "--json")
+	if !strings.Contains(out, `"text":"the node runs`) || strings.Contains(out, "nœud") {
+		t.Errorf("doctor --json is not English: %q", out)
+	}
+	t.Setenv("LC_ALL", "es_MX.UTF-8")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"report", "nord", "--where", "x"}, "falta --what (o --what-code)"},
+		{[]string{"callout", "nord", "--title", "t"}, "falta --where"},
+		{[]string{"zone"}, "zone necesita un subcomando"},
+		{[]string{"share", "abc", "--hops", "9"}, "--hops debe ser de 1 a 8"},
+	} {
+		_, errs, code := lk(t, append([]string{"--home", home}, c.args...)...)
+		if code != 2 || !strings.Contains(errs, c.want) {
+			t.Errorf("lookout %s: exit %d, stderr %q, want %q", strings.Join(c.args, " "), code, errs, c.want)
+		}
+	}
+}

@@ -113,6 +113,21 @@ func (c *ttyConsole) Line(prompt string) (string, error) {
 
 var errNoSecret = errors.New("no passphrase given")
 
+// localized is an error in the user's language that still matches its
+// English sentinel with errors.Is.
+type localized struct {
+	msg string
+	err error
+}
+
+func (l *localized) Error() string { return l.msg }
+func (l *localized) Unwrap() error { return l.err }
+
+// noSecret is errNoSecret in the user's language, with what to do.
+func (e *env) noSecret(what string) error {
+	return &localized{e.tr.T("cli.secret.none") + ": " + what, errNoSecret}
+}
+
 // secretFlags are the flags of commands that unlock a store.
 type secretFlags struct {
 	keyFile *string
@@ -166,14 +181,14 @@ func (e *env) unlockSecret(f secretFlags, prompt string) (store.Secret, error) {
 		return store.Secret{Passphrase: p}, nil
 	}
 	if !e.con.Interactive() {
-		return store.Secret{}, fmt.Errorf("%w: pass --passphrase-fd or --key-file, set %s, or run in a terminal", errNoSecret, envPassphrase)
+		return store.Secret{}, e.noSecret(e.tr.T("cli.secret.nosecret.key", "Flag", "--key-file", "Env", envPassphrase))
 	}
 	p, err := e.con.Secret(prompt)
 	if err != nil {
 		return store.Secret{}, err
 	}
 	if len(p) == 0 {
-		return store.Secret{}, fmt.Errorf("%w: the passphrase is empty", errNoSecret)
+		return store.Secret{}, e.noSecret(e.tr.T("cli.secret.empty"))
 	}
 	return store.Secret{Passphrase: p}, nil
 }
@@ -196,9 +211,9 @@ func (e *env) newPassphrase(fd int, envVar, what, keyFlag string, related ...str
 	}
 	if !e.con.Interactive() {
 		if keyFlag != "" {
-			return nil, fmt.Errorf("%w: %s", errNoSecret, e.tr.T("cli.secret.nosecret.key", "Flag", keyFlag, "Env", envVar))
+			return nil, e.noSecret(e.tr.T("cli.secret.nosecret.key", "Flag", keyFlag, "Env", envVar))
 		}
-		return nil, fmt.Errorf("%w: %s", errNoSecret, e.tr.T("cli.secret.nosecret", "Env", envVar))
+		return nil, e.noSecret(e.tr.T("cli.secret.nosecret", "Env", envVar))
 	}
 	for {
 		p, err := e.con.Secret(e.tr.T("cli.secret.choose."+whatKey(what), "Min", minPassphraseLen) + " ")
