@@ -19,6 +19,8 @@ import (
 
 	"lookout/node/api"
 	"lookout/node/control/controltest"
+	"lookout/node/passphrase"
+	"lookout/node/reach"
 	"lookout/protocol"
 )
 
@@ -531,14 +533,18 @@ func TestSettings(t *testing.T) {
 	nw.SetText("a new passphrase")
 	confirm.SetText("a new passphrase")
 	h.tap("Change passphrase")
+	h.label("This passphrase is too easy to guess. Use four or more unrelated words, or tap “Suggest a passphrase”.")
+	nw.SetText("a new passphrase for the winter")
+	confirm.SetText("a new passphrase for the winter")
+	h.tap("Change passphrase")
 	h.waitFor("wrong passphrase", func() bool { return h.hasLabel("The current passphrase is wrong.") })
-	if nw.Text != "a new passphrase" {
+	if nw.Text != "a new passphrase for the winter" {
 		t.Error("typed passphrase lost after an error")
 	}
 	old.SetText(testPass)
 	h.tap("Change passphrase")
 	h.waitFor("changed", func() bool { return h.hasLabel("Passphrase changed.") })
-	if h.prof.pass != "a new passphrase" {
+	if h.prof.pass != "a new passphrase for the winter" {
 		t.Error("passphrase not changed")
 	}
 
@@ -787,5 +793,142 @@ func TestFirstRunRetry(t *testing.T) {
 	h.waitFor("welcome", func() bool { return h.ui.cur.title == "Get started" })
 	if h.prof.creates != 1 {
 		t.Errorf("identity created %d times, want once", h.prof.creates)
+	}
+}
+
+// TestCharactersNotBytes: the first-run name and the report form count
+// characters as the wire does (64 "é" are 128 bytes), and the name is
+// refused as every node would refuse it (direction overrides, lines).
+func TestCharactersNotBytes(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.ui.Start()
+	name, pass, confirm := h.entryAt(0), h.entryAt(1), h.entryAt(2)
+	pass.SetText(testPass)
+	confirm.SetText(testPass)
+	for _, bad := range []string{strings.Repeat("é", protocol.MaxNameLen+1), "Am\u202eira", "two\nlines"} {
+		name.SetText(bad)
+		h.tap("Continue")
+		h.label("The name can have at most 64 characters on one line.")
+		if h.prof.Initialized() {
+			t.Fatalf("identity created with name %q", bad)
+		}
+	}
+	name.SetText(strings.Repeat("é", protocol.MaxNameLen))
+	h.tap("Continue")
+	h.waitFor("welcome screen", func() bool { return h.ui.cur.title == "Get started" })
+	if h.prof.name != strings.Repeat("é", protocol.MaxNameLen) {
+		t.Errorf("name %q, want 64 é", h.prof.name)
+	}
+
+	z := h.zone("Parkdale", "member")
+	h.ui.showZones()
+	h.tap("Parkdale")
+	h.tap("Report a sighting")
+	what, where := h.entry("e.g. 2 CBSA officers, unmarked van"), h.entry("e.g. Queen & Dunn, outside the pharmacy")
+	what.SetText(strings.Repeat("é", protocol.MaxTextLen+1))
+	where.SetText("Queen & Dunn")
+	h.tap("Send report")
+	h.label(`"What do you see?" is too long: at most 280 characters.`)
+	what.SetText(strings.Repeat("é", protocol.MaxTextLen)) // 560 bytes
+	h.tap("Send report")
+	h.waitFor("alert detail", func() bool { return h.ui.cur.title == "Sighting" })
+	if as, err := h.fake.Alerts(z.ID); err != nil || len(as) != 1 || as[0].What != strings.Repeat("é", protocol.MaxTextLen) {
+		t.Errorf("alerts %+v, %v; want the 280-character report", as, err)
+	}
+}
+
+// TestSettingsConnection: Settings → Connection says in words whether the
+// node is reachable, through how many members' nodes when behind a
+// router, and shows the node's clock warning.
+func TestSettingsConnection(t *testing.T) {
+	for _, c := range []struct {
+		st   api.Status
+		want []string
+	}{
+		{api.Status{Reachability: reach.Public}, []string{"Reachable from the internet: members at home behind routers can connect through this node."}},
+		{api.Status{Reachability: reach.Private, Connections: []api.Connection{{Peer: "a", Via: "direct"}, {Peer: "b", Via: "direct"}, {Peer: "c", Via: "relayed"}}},
+			[]string{"Behind a router: connected through 2 members' nodes."}},
+		{api.Status{Reachability: reach.Private}, []string{"Behind a router: connected through 0 members' nodes."}},
+		{api.Status{Reachability: reach.Unknown, Health: &api.Health{ClockWarning: "this computer's clock is 3 minutes ahead of the zone's"}},
+			[]string{"Reachability not known yet: it is checked with zone members once connected.", "Clock warning: this computer's clock is 3 minutes ahead of the zone's"}},
+	} {
+		h := newHarness(t, Options{})
+		h.zone("Parkdale", "member")
+		c.st.MemberID, c.st.Name = h.fake.Self.MemberID, h.fake.Self.Name
+		h.fake.Self = c.st
+		h.unlocked()
+		h.tap("Settings")
+		for _, w := range c.want {
+			h.label(w)
+		}
+		if c.st.Health == nil && h.hasLabel("Clock warning") {
+			t.Error("clock warning shown without one")
+		}
+		if c.st.Health != nil {
+			test.AssertRendersToMarkup(t, "settings-clock.xml", h.ui.w.Canvas())
+		}
+	}
+}
+
+// TestAlertDetailReports: an incident's detail lists each report with its
+// own time, text and size, and what members said about it.
+func TestAlertDetailReports(t *testing.T) {
+	h := newHarness(t, Options{})
+	z := h.zone("Parkdale", "member")
+	h.unlocked()
+	me := h.fake.Status().MemberID
+	a := sighting(z.ID, "s1", "corroborated", 2, false)
+	a.Sightings = []string{"s1", "s2", "s3"}
+	a.Reports = []api.Report{
+		{ID: "s1", Sent: testNow.Add(-5 * time.Minute), Sender: "b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0", What: "2 officers at the door", Where: "Queen & Dunn", Size: 2},
+		{ID: "s2", Sent: testNow.Add(-3 * time.Minute), Sender: me, What: "Now 6 officers", Where: "queen and dunn", Size: 6},
+		{ID: "s3", Sent: testNow.Add(-2 * time.Minute), Sender: "d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0", What: "a van", Where: "Dunn Ave", Withdrawn: true},
+	}
+	a.Notes = []api.Note{
+		{Sent: testNow.Add(-2 * time.Minute), Sender: "d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0", Kind: "withdrawn"},
+		{Sent: testNow.Add(-1 * time.Minute), Sender: "b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0", Kind: "left", Note: "van drove off"},
+	}
+	h.receive(a)
+	h.ui.showAlert("s1")
+	h.label("3 reports")
+	for _, want := range []string{
+		"14:25  b0b0b0b0b0b0: 2 officers at the door at Queen & Dunn · 2 agents",
+		"14:27  You: Now 6 officers at queen and dunn · 6 agents",
+		"14:28  d0d0d0d0d0d0: a van at Dunn Ave · withdrawn by its reporter",
+		"14:28  d0d0d0d0d0d0 withdrew their report",
+		"14:29  b0b0b0b0b0b0 says the agents left: van drove off",
+	} {
+		h.label(want)
+	}
+	test.AssertRendersToMarkup(t, "sighting-reports.xml", h.ui.w.Canvas())
+}
+
+// TestPassphraseStrength: the first-run form refuses a guessable
+// passphrase as node/passphrase judges it (the name counts against it),
+// and offers a generated one, shown to be learnt, that it accepts.
+func TestPassphraseStrength(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.ui.Start()
+	name, pass, confirm := h.entryAt(0), h.entryAt(1), h.entryAt(2)
+	name.SetText("Amira")
+	for _, weak := range []string{"password123", "amira amira", "wrong passphrase"} {
+		pass.SetText(weak)
+		confirm.SetText(weak)
+		h.tap("Continue")
+		h.label("This passphrase is too easy to guess. Use four or more unrelated words, or tap “Suggest a passphrase”.")
+		if h.prof.Initialized() {
+			t.Fatalf("identity created with passphrase %q", weak)
+		}
+	}
+	h.tap("Suggest a passphrase")
+	g := pass.Text
+	if confirm.Text != g || len(strings.Fields(g)) != passphrase.DefaultWords || passphrase.Check([]byte(g)) != nil {
+		t.Fatalf("suggested %q (confirm %q): want %d words that pass the check in both fields", g, confirm.Text, passphrase.DefaultWords)
+	}
+	h.label("Your passphrase: " + g + ". Learn it or write it down somewhere safe, away from this device.")
+	h.tap("Continue")
+	h.waitFor("welcome screen", func() bool { return h.ui.cur.title == "Get started" })
+	if h.prof.pass != g {
+		t.Error("the suggested passphrase was not the one set")
 	}
 }

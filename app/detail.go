@@ -47,6 +47,13 @@ func (u *UI) showAlert(id string) {
 		for _, f := range u.fields(a) {
 			box.Add(field(f[0], f[1]))
 		}
+		if len(a.Reports) > 1 || len(a.Notes) > 0 {
+			box.Add(widget.NewSeparator())
+			box.Add(widget.NewLabelWithStyle(N("detail.reports", len(a.Reports), args{"N": len(a.Reports)}), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+			for _, line := range u.reportLines(a) {
+				box.Add(wrapLabel(line))
+			}
+		}
 		box.Add(widget.NewSeparator())
 		box.Add(widget.NewLabelWithStyle(L("detail.timeline"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 		for _, t := range v.timeline {
@@ -54,6 +61,40 @@ func (u *UI) showAlert(id string) {
 		}
 		return box
 	}})
+}
+
+// reportLines lists an incident's reports, oldest first, then what
+// members said about it (a report withdrawn, the agents left).
+func (u *UI) reportLines(a api.Alert) []string {
+	me := u.b.Status().MemberID
+	who := func(id string) string {
+		if id == me {
+			return L("detail.you")
+		}
+		return shortID(id)
+	}
+	var out []string
+	for _, r := range a.Reports {
+		line := L("detail.report", args{"Time": u.clock(r.Sent), "Who": who(r.Sender), "What": r.What, "Where": r.Where})
+		if r.Size > 0 {
+			line += " · " + L("detail.report.size", args{"N": r.Size})
+		}
+		if r.Withdrawn {
+			line += " · " + L("detail.report.withdrawn")
+		}
+		out = append(out, line)
+	}
+	for _, n := range a.Notes {
+		switch {
+		case n.Kind == "withdrawn":
+			out = append(out, L("detail.note.withdrawn", args{"Time": u.clock(n.Sent), "Who": who(n.Sender)}))
+		case n.Note != "":
+			out = append(out, L("detail.note.leftwhy", args{"Time": u.clock(n.Sent), "Who": who(n.Sender), "Note": n.Note}))
+		default:
+			out = append(out, L("detail.note.left", args{"Time": u.clock(n.Sent), "Who": who(n.Sender)}))
+		}
+	}
+	return out
 }
 
 // field is one "name: value" line.

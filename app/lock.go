@@ -7,13 +7,12 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"lookout/node/passphrase"
 	"lookout/protocol"
 )
-
-// minPassphrase is the shortest passphrase the app accepts.
-const minPassphrase = 8
 
 // errorLabel is an inline message under a form; hidden while empty.
 func errorLabel() *widget.Label {
@@ -39,24 +38,56 @@ func wrapLabel(text string) *widget.Label {
 	return l
 }
 
+// passphraseProblem says why a new passphrase is refused (too short, or
+// too easy to guess as node/passphrase judges it, knowing related words
+// such as the member's name), or "" if it is good.
+func passphraseProblem(p string, related ...string) string {
+	err := passphrase.Check([]byte(p), related...)
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, passphrase.ErrTooShort):
+		return L("firstrun.err.short", args{"Min": passphrase.MinLen})
+	}
+	return L("firstrun.err.weak")
+}
+
+// suggestButton fills pass and confirm with a generated passphrase and
+// shows it in shown, to be learnt or written down.
+func suggestButton(pass, confirm passwordEntry, shown *widget.Label) *widget.Button {
+	return widget.NewButtonWithIcon(L("firstrun.suggest"), theme.ViewRefreshIcon(), func() {
+		g, err := passphrase.Generate(nil, passphrase.DefaultWords)
+		if err != nil { // crypto/rand failed: nothing to offer
+			shown.Hide()
+			return
+		}
+		pass.SetText(g)
+		confirm.SetText(g)
+		shown.SetText(L("firstrun.suggested", args{"Pass": g}))
+		shown.Show()
+	})
+}
+
 // showFirstRun asks for an optional name and a passphrase and creates the
 // identity.
 func (u *UI) showFirstRun() {
 	name := widget.NewEntry()
 	pass, confirm := newPasswordEntry(), newPasswordEntry()
 	msg := errorLabel()
+	suggested := wrapLabel("")
+	suggested.Hide()
 	var create *widget.Button
 	create = widget.NewButton(L("firstrun.create"), func() {
 		p := []byte(pass.Text)
 		switch {
-		case len(name.Text) > protocol.MaxNameLen || strings.ContainsAny(name.Text, "\r\n\t") || protocol.CheckText(name.Text) != nil:
+		case protocol.CheckName(strings.TrimSpace(name.Text), protocol.MaxNameLen) != nil: // as every node checks it
 			setError(msg, L("firstrun.err.name", args{"Max": protocol.MaxNameLen}))
 			return
 		case len(p) == 0:
 			setError(msg, L("firstrun.err.nopass"))
 			return
-		case len([]rune(pass.Text)) < minPassphrase:
-			setError(msg, L("firstrun.err.short", args{"Min": minPassphrase}))
+		case passphraseProblem(pass.Text, strings.Fields(name.Text)...) != "":
+			setError(msg, passphraseProblem(pass.Text, strings.Fields(name.Text)...))
 			return
 		case pass.Text != confirm.Text:
 			setError(msg, L("firstrun.err.mismatch"))
@@ -104,6 +135,7 @@ func (u *UI) showFirstRun() {
 			widget.NewLabel(L("firstrun.name")), name, wrapLabel(L("firstrun.name.hint")),
 			widget.NewLabel(L("firstrun.pass")), pass.box,
 			widget.NewLabel(L("firstrun.confirm")), confirm.box,
+			suggestButton(pass, confirm, suggested), suggested,
 			wrapLabel(L("firstrun.pass.help")), msg, create)
 	}})
 }

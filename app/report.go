@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -32,7 +33,7 @@ func check(fs []textField) string {
 		switch {
 		case f.required && t == "":
 			return L("err.required", args{"Field": L(f.key)})
-		case len(t) > f.max:
+		case utf8.RuneCountInString(t) > f.max: // the wire counts characters
 			return L("err.toolong", args{"Field": L(f.key), "Max": f.max})
 		case protocol.CheckText(t) != nil:
 			return L("err.badtext", args{"Field": L(f.key)})

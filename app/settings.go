@@ -10,6 +10,9 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"lookout/node/api"
+	"lookout/node/reach"
 )
 
 // languageName is how a language is offered, in that language.
@@ -49,6 +52,8 @@ func (u *UI) showSettings() {
 
 	old, pass, confirm := newPasswordEntry(), newPasswordEntry(), newPasswordEntry()
 	passMsg := errorLabel()
+	suggested := wrapLabel("")
+	suggested.Hide()
 	passDone := wrapLabel(L("settings.pass.done"))
 	passDone.Importance = widget.SuccessImportance
 	passDone.Hide()
@@ -59,8 +64,8 @@ func (u *UI) showSettings() {
 		case old.Text == "" || pass.Text == "":
 			setError(passMsg, L("firstrun.err.nopass"))
 			return
-		case len([]rune(pass.Text)) < minPassphrase:
-			setError(passMsg, L("firstrun.err.short", args{"Min": minPassphrase}))
+		case passphraseProblem(pass.Text) != "":
+			setError(passMsg, passphraseProblem(pass.Text))
 			return
 		case pass.Text != confirm.Text:
 			setError(passMsg, L("firstrun.err.mismatch"))
@@ -84,6 +89,8 @@ func (u *UI) showSettings() {
 				old.SetText("")
 				pass.SetText("")
 				confirm.SetText("")
+				suggested.SetText("") // the new passphrase leaves the screen
+				suggested.Hide()
 				passDone.Show()
 			}
 		})
@@ -115,7 +122,7 @@ func (u *UI) showSettings() {
 			heading("settings.lang"), lang,
 			heading("settings.notifications"), notes,
 			widget.NewSeparator(),
-			heading("settings.pass"), passForm, passMsg, passDone, change,
+			heading("settings.pass"), passForm, suggestButton(pass, confirm, suggested), suggested, passMsg, passDone, change,
 			widget.NewSeparator(),
 			heading("settings.status"), u.statusContent())
 	}})
@@ -132,6 +139,14 @@ func (u *UI) statusContent() fyne.CanvasObject {
 	st := b.Status()
 	box.Add(wrapLabel(L("settings.status.id", args{"ID": shortID(st.MemberID)})))
 	box.Add(wrapLabel(N("settings.status.peers", len(st.Peers), args{"N": len(st.Peers)})))
+	box.Add(reachLabel(st))
+	if h := st.Health; h != nil && h.ClockWarning != "" {
+		// The node's words (English): a wrong clock makes alerts look
+		// replayed or expired, so it is shown loudly.
+		l := wrapLabel(L("settings.status.clock", args{"Warning": h.ClockWarning}))
+		l.Importance = widget.DangerImportance
+		box.Add(l)
+	}
 	for _, z := range b.Zones() {
 		l := wrapLabel(N("settings.status.zone", len(z.Peers), args{"Zone": z.Name, "N": len(z.Peers)}))
 		if len(z.Peers) == 0 {
@@ -152,6 +167,30 @@ func (u *UI) statusContent() fyne.CanvasObject {
 	}
 	box.Add(widget.NewAccordion(widget.NewAccordionItem(N("settings.status.addrs", len(st.Addrs), args{"N": len(st.Addrs)}), addrs)))
 	return box
+}
+
+// reachLabel says in words whether other homes can reach this node, from
+// the node's reachability and its connections.
+func reachLabel(st api.Status) *widget.Label {
+	switch st.Reachability {
+	case reach.Public:
+		return wrapLabel(L("settings.status.public"))
+	case reach.Private:
+		// Behind a router, the node reaches the zone through the members'
+		// nodes it is connected to directly.
+		n := 0
+		for _, c := range st.Connections {
+			if c.Via == "direct" {
+				n++
+			}
+		}
+		l := wrapLabel(N("settings.status.private", n, args{"N": n}))
+		if n == 0 {
+			l.Importance = widget.WarningImportance
+		}
+		return l
+	}
+	return wrapLabel(L("settings.status.reachunknown"))
 }
 
 // wipe stops everything and destroys the identity, then shows the first

@@ -6,13 +6,15 @@ import (
 	"go/parser"
 	"go/token"
 	"maps"
-	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"lookout/app/i18n"
 )
 
 // keyPattern matches the translation keys the app's code uses.
@@ -55,7 +57,7 @@ func TestTranslationsComplete(t *testing.T) {
 	}
 	var en map[string]any
 	for _, code := range []string{"en", "fr", "es"} {
-		b, err := os.ReadFile(filepath.Join("translations", code+".json"))
+		b, err := i18n.Files.ReadFile(path.Join(i18n.Dir, code+".json"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -63,6 +65,8 @@ func TestTranslationsComplete(t *testing.T) {
 		if err := json.Unmarshal(b, &m); err != nil {
 			t.Fatalf("%s.json: %v", code, err)
 		}
+		// The command line's messages are checked by its own tests.
+		maps.DeleteFunc(m, func(k string, _ any) bool { return strings.HasPrefix(k, "cli.") })
 		for k := range used {
 			if _, ok := m[k]; !ok {
 				t.Errorf("%s.json lacks %q", code, k)
@@ -116,5 +120,9 @@ func TestLanguageSwitch(t *testing.T) {
 	loadTranslations("fr")
 	if got := N("state.corroborated", 3, args{"N": 3}); got != "CORROBORÉ : 3 témoins" {
 		t.Errorf("French plural: %q", got)
+	}
+	// One catalogue with the command line: its messages are there too.
+	if got := L("cli.state.verified"); got != "vérifié" {
+		t.Errorf("the app's catalogue lacks the CLI's messages: %q", got)
 	}
 }

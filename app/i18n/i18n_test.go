@@ -6,6 +6,7 @@ import (
 	"path"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -77,6 +78,32 @@ func TestCatalogueComplete(t *testing.T) {
 		for id := range other {
 			if _, ok := en[id]; !ok {
 				t.Errorf("%s: %s is not in the English catalogue", lang, id)
+			}
+		}
+	}
+}
+
+// TestCatalogueRenders: every message renders in every language with its
+// fields filled (a broken template would show the message ID), and none
+// is empty.
+func TestCatalogueRenders(t *testing.T) {
+	for _, lang := range []string{"en", "fr", "es"} {
+		l := New(lang)
+		for id, texts := range catalogue(t, lang) {
+			var args []any
+			for _, f := range fields(texts) {
+				if f != "Count" {
+					args = append(args, f, "x")
+				}
+			}
+			for _, n := range []int{1, 2} {
+				got := l.T(id, args...)
+				if len(texts) > 1 {
+					got = l.N(id, n, args...)
+				}
+				if got == id || strings.TrimSpace(got) == "" || strings.Contains(got, "{{") || strings.Contains(got, "<no value>") {
+					t.Errorf("%s: %s renders as %q", lang, id, got)
+				}
 			}
 		}
 	}

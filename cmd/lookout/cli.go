@@ -11,6 +11,7 @@ import (
 	"unicode"
 
 	"lookout/app/i18n"
+	"lookout/node"
 	"lookout/node/control"
 )
 
@@ -104,9 +105,9 @@ func (h *hinted) Error() string { return h.err.Error() + "; " + h.hint }
 func (h *hinted) Unwrap() error { return h.err }
 
 // hint adds what to do to err if it matches target.
-func hint(err, target error, format string, args ...any) error {
+func hint(err, target error, h string) error {
 	if errors.Is(err, target) {
-		return &hinted{err, fmt.Sprintf(format, args...)}
+		return &hinted{err, h}
 	}
 	return err
 }
@@ -150,7 +151,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if name == "passphrase" {
 		if len(args) < 2 || args[1] != "change" {
-			return e.exit(ctx, &usageError{msg: "passphrase needs a subcommand: change"})
+			return e.exit(ctx, &usageError{msg: e.tr.T("cli.err.subcommand", "Cmd", "passphrase", "List", "change")})
 		}
 		name, args = "passphrase change", args[1:]
 	}
@@ -172,11 +173,11 @@ func (e *env) zone(ctx context.Context, args []string) error {
 	case err != nil:
 		return &usageError{cmd: "zone", msg: err.Error()}
 	case fs.NArg() == 0:
-		return &usageError{msg: "zone needs a subcommand: create, invite, join, list, members, promote, remove or settings"}
+		return &usageError{msg: e.tr.T("cli.err.subcommand", "Cmd", "zone", "List", "create, invite, join, list, members, promote, remove, settings, link, accept-link, links, unlink")}
 	}
 	c := lookup("zone " + fs.Arg(0))
 	if c == nil {
-		return &usageError{msg: fmt.Sprintf("unknown command \"zone %s\"", fs.Arg(0))}
+		return &usageError{msg: e.tr.T("cli.err.unknown", "Name", fmt.Sprintf("%q", "zone "+fs.Arg(0)))}
 	}
 	return c.run(ctx, e, fs.Args()[1:])
 }
@@ -243,7 +244,7 @@ func (e *env) parse(name string, fs *flag.FlagSet, args []string, want ...string
 	}
 	switch {
 	case strings.TrimSpace(e.home) == "":
-		return nil, &usageError{cmd: name, msg: "--home is empty"}
+		return nil, &usageError{cmd: name, msg: e.tr.T("cli.err.emptyflag", "Flag", "--home")}
 	case len(pos) < len(want):
 		return nil, &usageError{cmd: name, msg: e.tr.T("cli.err.missing", "What", want[len(pos)])}
 	case len(pos) > len(want):
@@ -258,10 +259,10 @@ func (e *env) parse(name string, fs *flag.FlagSet, args []string, want ...string
 }
 
 // need returns a usage error if a required flag is empty.
-func need(cmd string, flags ...string) error {
+func (e *env) need(cmd string, flags ...string) error {
 	for i := 0; i+1 < len(flags); i += 2 {
 		if strings.TrimSpace(flags[i+1]) == "" {
-			return &usageError{cmd: cmd, msg: "missing --" + flags[i]}
+			return &usageError{cmd: cmd, msg: e.tr.T("cli.err.missingflag", "Flag", "--"+flags[i])}
 		}
 	}
 	return nil
@@ -306,14 +307,35 @@ func (c *command) usage(e *env, w io.Writer, fs *flag.FlagSet) {
 	if fs != nil {
 		fs.VisitAll(func(f *flag.Flag) {
 			if id := "cli.flag." + strings.ReplaceAll(c.name, " ", ".") + "." + f.Name; e.tr.T(id) != id {
-				f.Usage = e.tr.T(id)
+				f.Usage = e.tr.T(id, "Port", node.DefaultPort, "Max", maxNeed)
 			}
 		})
 		fmt.Fprintf(w, "\n%s\n", e.tr.T("cli.usage.cmdflags"))
-		fs.SetOutput(w)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
+		printDefaults(w, e.tr, fs)
 	}
+}
+
+// printDefaults prints the flags as flag.PrintDefaults does, with
+// "(default …)" in tr's language, left out where the help already says it.
+func printDefaults(w io.Writer, tr *i18n.Localizer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		var b strings.Builder
+		fmt.Fprintf(&b, "  -%s", f.Name)
+		name, usage := flag.UnquoteUsage(f)
+		if name != "" {
+			b.WriteString(" " + name)
+		}
+		if b.Len() <= 4 {
+			b.WriteString("\t")
+		} else {
+			b.WriteString("\n    \t")
+		}
+		b.WriteString(strings.ReplaceAll(usage, "\n", "\n    \t"))
+		if d := f.DefValue; d != "" && d != "0" && d != "0s" && d != "false" && !strings.Contains(usage, d) {
+			b.WriteString(" " + tr.T("cli.usage.default", "Value", d))
+		}
+		fmt.Fprintln(w, b.String())
+	})
 }
 
 // oneLine folds text onto one line.

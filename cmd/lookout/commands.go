@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"lookout/app/i18n"
 	"lookout/node/api"
 	"lookout/node/control"
 	"lookout/protocol"
@@ -31,21 +32,21 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 		return printJSON(e.stdout, st)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 8, 2, ' ', 0)
-	fmt.Fprintf(tw, "member ID\t%s\n", clean(st.MemberID))
+	fmt.Fprintf(tw, "%s\t%s\n", e.tr.T("cli.status.member"), clean(st.MemberID))
 	if st.Name != "" {
-		fmt.Fprintf(tw, "name\t%s\n", clean(st.Name))
+		fmt.Fprintf(tw, "%s\t%s\n", e.tr.T("cli.status.name"), clean(st.Name))
 	}
-	fmt.Fprintf(tw, "peer ID\t%s\n", clean(st.PeerID))
-	list(tw, "listening", st.Addrs)
-	list(tw, "connected", st.Peers)
-	statusHealth(tw, st.Health) // doctor.go
+	fmt.Fprintf(tw, "%s\t%s\n", e.tr.T("cli.status.peer"), clean(st.PeerID))
+	list(tw, e.tr, e.tr.T("cli.status.listening"), st.Addrs)
+	list(tw, e.tr, e.tr.T("cli.status.connected"), st.Peers)
+	statusHealth(tw, e.tr, st.Health) // doctor.go
 	return tw.Flush()
 }
 
 // list prints a labelled list, one item per line.
-func list(w io.Writer, label string, items []string) {
+func list(w io.Writer, tr *i18n.Localizer, label string, items []string) {
 	if len(items) == 0 {
-		fmt.Fprintf(w, "%s\tnone\n", label)
+		fmt.Fprintf(w, "%s\t%s\n", label, tr.T("cli.status.none"))
 	}
 	for i, it := range items {
 		if i > 0 {
@@ -84,7 +85,7 @@ func runZoneInvite(ctx context.Context, e *env, args []string) error {
 	}
 	inv, err := e.client().Invite(ctx, api.InviteRequest{Zone: pos[0], Role: role.value, TTL: time.Duration(ttl), LAN: *lan})
 	if err != nil {
-		return hint(err, control.ErrForbidden, "ask an organizer of %s to invite", clean(pos[0]))
+		return hint(err, control.ErrForbidden, e.tr.T("cli.hint.invite", "Zone", clean(pos[0])))
 	}
 	_, err = fmt.Fprintln(e.stdout, inv.Code)
 	return err
@@ -97,7 +98,7 @@ func runZoneJoin(ctx context.Context, e *env, args []string) error {
 	}
 	z, err := e.client().Join(ctx, strings.TrimSpace(pos[0]))
 	if err != nil {
-		return hint(err, control.ErrInvalid, "check the code with whoever invited you, or ask for a new one")
+		return hint(err, control.ErrInvalid, e.tr.T("cli.hint.join"))
 	}
 	_, err = fmt.Fprintln(e.stdout, z.ID, clean(z.Name))
 	return err
@@ -126,7 +127,7 @@ func runZoneList(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 8, 2, ' ', 0)
-	fmt.Fprintf(tw, "NAME\tROLE\tEPOCH\tPEERS\tID\n")
+	fmt.Fprintln(tw, e.tr.T("cli.zones.header"))
 	for _, z := range zs {
 		if z.Stale {
 			fmt.Fprintf(tw, "%s\t%s\t\t\t%s\n", clean(z.Name), e.tr.T("cli.zones.stale"), z.ID)
@@ -174,11 +175,11 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	}
 	req.WhatCode = whatCode.value
 	if req.WhatCode == "" {
-		if err := need("report", "what (or --what-code)", req.What); err != nil {
-			return err
+		if strings.TrimSpace(req.What) == "" {
+			return &usageError{cmd: "report", msg: e.tr.T("cli.report.nowhat")}
 		}
 	}
-	if err := need("report", "where", req.Where); err != nil {
+	if err := e.need("report", "where", req.Where); err != nil {
 		return err
 	}
 	// --uniform marked|plain is a code; other text goes as typed.
@@ -186,7 +187,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		req.UniformCode, req.Uniform = u, ""
 	}
 	if req.Vehicles < 0 {
-		return &usageError{cmd: "report", msg: "--vehicles is negative"}
+		return &usageError{cmd: "report", msg: e.tr.T("cli.err.negative", "Flag", "--vehicles")}
 	}
 	if err := e.checkCount("report", "size", req.Size, 0, protocol.MaxCount); err != nil {
 		return err
@@ -225,7 +226,7 @@ func runCallout(ctx context.Context, e *env, args []string) error {
 		textFlag{"rights", &req.Rights, protocol.MaxRightsLen}); err != nil {
 		return err
 	}
-	if err := need("callout", "title", req.Title, "where", req.Where); err != nil {
+	if err := e.need("callout", "title", req.Title, "where", req.Where); err != nil {
 		return err
 	}
 	if err := e.checkCount("callout", "need", req.Need, 0, maxNeed); err != nil {
@@ -234,7 +235,7 @@ func runCallout(ctx context.Context, e *env, args []string) error {
 	req.Zone = pos[0]
 	a, err := e.client().Callout(ctx, req)
 	if err != nil {
-		return hint(err, control.ErrForbidden, "ask an organizer of %s to send the callout", clean(pos[0]))
+		return hint(err, control.ErrForbidden, e.tr.T("cli.hint.callout", "Zone", clean(pos[0])))
 	}
 	_, err = fmt.Fprintln(e.stdout, a.ID)
 	return err
@@ -257,7 +258,7 @@ func runRespond(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := need("respond", "status", status.value); err != nil {
+	if err := e.need("respond", "status", status.value); err != nil {
 		return err
 	}
 	a, err := e.client().Respond(ctx, pos[0], status.value)
@@ -305,11 +306,11 @@ func runCalloutUpdate(ctx context.Context, e *env, args []string) error {
 	case needSet && (req.Need < 1 || req.Need > maxNeed):
 		return e.checkCount("callout update", "need", req.Need, 1, maxNeed)
 	case !needSet && strings.TrimSpace(req.Title+req.Where+req.When+req.Bring+req.Rights) == "":
-		return &usageError{cmd: "callout update", msg: "nothing to change: give --title, --where, --when, --need, --bring or --rights"}
+		return &usageError{cmd: "callout update", msg: e.tr.T("cli.update.nothing")}
 	}
 	req.Alert = pos[0]
 	a, err := e.client().UpdateCallout(ctx, req)
-	return e.printAlert(ctx, a, hint(err, control.ErrForbidden, "ask an organizer of the zone to change the callout"))
+	return e.printAlert(ctx, a, hint(err, control.ErrForbidden, e.tr.T("cli.hint.calloutupdate")))
 }
 
 func runCosign(ctx context.Context, e *env, args []string) error {

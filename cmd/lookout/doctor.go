@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"lookout/app/i18n"
 	"lookout/node/api"
 	"lookout/node/control"
 	"lookout/node/health"
@@ -26,49 +27,78 @@ const (
 type check struct {
 	Name   string `json:"check"`
 	Status string `json:"status"` // ok, warn, fail or unknown
-	Text   string `json:"text"`
+	Text   string `json:"text"`   // English, for scripts
+	id     string // catalogue message of Text, "" if Text is not from it
+	fields []any
+}
+
+// english renders the text of --json output, which stays English.
+var english = i18n.New("en")
+
+// newCheck is a check whose text is catalogue message id.
+func newCheck(name, status, id string, fields ...any) check {
+	return check{Name: name, Status: status, Text: english.T(id, fields...), id: id, fields: fields}
+}
+
+// textIn is the check's text in tr's language.
+func (c check) textIn(tr *i18n.Localizer) string {
+	if c.id == "" {
+		return c.Text
+	}
+	return tr.T(c.id, c.fields...)
+}
+
+// nameIn is the check's name in tr's language ("zone NAME" keeps NAME).
+func (c check) nameIn(tr *i18n.Localizer) string {
+	if z, ok := strings.CutPrefix(c.Name, "zone "); ok {
+		return tr.T("cli.doctor.zone", "Zone", z)
+	}
+	if id := "cli.doctor.name." + c.Name; tr.T(id) != id {
+		return tr.T(id)
+	}
+	return c.Name
 }
 
 // doctorReport runs every check against the node behind c and the home on
 // this disk.
 func doctorReport(ctx context.Context, e *env, c *control.Client, disk func(string) (free, total uint64, err error)) []check {
 	var out []check
-	add := func(name, status, format string, args ...any) {
-		out = append(out, check{name, status, fmt.Sprintf(format, args...)})
+	add := func(name, status, id string, fields ...any) {
+		out = append(out, newCheck(name, status, id, fields...))
 	}
 	st, err := c.Status(ctx)
 	if errors.Is(err, control.ErrNoNode) {
-		add("running", "fail", "no node is running for home %s: start it with '%s' (as a service: systemctl start lookout)", e.home, e.cmdline("node"))
+		add("running", "fail", "cli.doctor.nonode", "Home", e.home, "Cmd", e.cmdline("node"))
 	} else if err != nil {
-		add("running", "fail", "the node does not answer: %v", err)
+		add("running", "fail", "cli.doctor.noanswer", "Err", err.Error())
 	}
 	if err == nil {
 		h := st.Health
 		if h == nil {
 			h = &api.Health{Reachable: "unknown"}
-			add("running", "warn", "the node runs but reports no health: it is an older Lookout; upgrade it")
+			add("running", "warn", "cli.doctor.nohealth")
 		} else {
-			add("running", "ok", "the node runs (up %s), protocol %d", health.Approx(time.Duration(h.Uptime*float64(time.Second))), h.Protocol)
+			add("running", "ok", "cli.doctor.running", "Up", health.Approx(time.Duration(h.Uptime*float64(time.Second))), "Protocol", h.Protocol)
 		}
 		if h.StoreError != "" {
-			add("store", "fail", "the store cannot be read: %s; stop the node and restore the home from a backup", h.StoreError)
+			add("store", "fail", "cli.doctor.store.fail", "Err", h.StoreError)
 		} else {
-			add("store", "ok", "the store reads fine (%s)", bytesText(uint64(max(h.StoreBytes, 0))))
+			add("store", "ok", "cli.doctor.store.ok", "Size", bytesText(uint64(max(h.StoreBytes, 0))))
 		}
 		peers := h.PeersDirect + h.PeersRelayed
 		if peers == 0 {
-			add("peers", "warn", "no other node is connected: alerts reach nobody; check the internet connection, the port forward (4719 TCP and UDP) and that other members' nodes are running")
+			add("peers", "warn", "cli.doctor.peers.none")
 		} else {
-			add("peers", "ok", "%d connected (%d direct, %d through a relay)", peers, h.PeersDirect, h.PeersRelayed)
+			add("peers", "ok", "cli.doctor.peers.ok", "N", peers, "Direct", h.PeersDirect, "Relayed", h.PeersRelayed)
 		}
 		out = append(out, zoneChecks(ctx, c)...)
 		switch h.Reachable {
 		case "yes":
-			add("reachable", "ok", "other members can reach this node from the internet")
+			add("reachable", "ok", "cli.doctor.reach.yes")
 		case "no":
-			add("reachable", "warn", "other members cannot reach this node from the internet: forward port 4719 TCP and UDP on the router to this computer")
+			add("reachable", "warn", "cli.doctor.reach.no")
 		default:
-			add("reachable", "unknown", "not checked yet; for an always-on node, forward port 4719 TCP and UDP on the router to this computer")
+			add("reachable", "unknown", "cli.doctor.reach.unknown")
 		}
 		out = append(out, clockCheck(h))
 		out = append(out, versionChecks(h)...)
@@ -81,13 +111,13 @@ func doctorReport(ctx context.Context, e *env, c *control.Client, disk func(stri
 	free, total, err := disk(dir)
 	switch {
 	case err != nil:
-		add("disk", "unknown", "free space not known: %v", err)
+		add("disk", "unknown", "cli.doctor.disk.unknown", "Err", err.Error())
 	case free < diskFailBytes:
-		add("disk", "fail", "only %s free on the disk holding %s: the node may fail to save alerts; free some space", bytesText(free), e.home)
+		add("disk", "fail", "cli.doctor.disk.fail", "Free", bytesText(free), "Home", e.home)
 	case free < diskWarnBytes || free < total/20:
-		add("disk", "warn", "%s free of %s: free some space soon", bytesText(free), bytesText(total))
+		add("disk", "warn", "cli.doctor.disk.warn", "Free", bytesText(free), "Total", bytesText(total))
 	default:
-		add("disk", "ok", "%s free of %s", bytesText(free), bytesText(total))
+		add("disk", "ok", "cli.doctor.disk.ok", "Free", bytesText(free), "Total", bytesText(total))
 	}
 	return out
 }
@@ -95,16 +125,16 @@ func doctorReport(ctx context.Context, e *env, c *control.Client, disk func(stri
 func zoneChecks(ctx context.Context, c *control.Client) []check {
 	zones, err := c.Zones(ctx)
 	if err != nil {
-		return []check{{"zones", "fail", fmt.Sprintf("cannot list zones: %v", err)}}
+		return []check{newCheck("zones", "fail", "cli.doctor.zones.fail", "Err", err.Error())}
 	}
 	if len(zones) == 0 {
-		return []check{{"zones", "warn", "not a member of any zone yet: create one (lookout zone create NAME) or join one with an invite"}}
+		return []check{newCheck("zones", "warn", "cli.doctor.zones.none")}
 	}
 	var out []check
 	for _, z := range zones {
 		name := "zone " + clean(z.Name)
 		if z.Stale {
-			out = append(out, check{name, "warn", "made by an older Lookout: ask an organizer for a new invite, then lookout zone leave " + clean(z.Name)})
+			out = append(out, newCheck(name, "warn", "cli.doctor.zone.stale", "Zone", clean(z.Name)))
 			continue
 		}
 		members := "?"
@@ -113,9 +143,9 @@ func zoneChecks(ctx context.Context, c *control.Client) []check {
 		}
 		switch n := len(z.Peers); n {
 		case 0:
-			out = append(out, check{name, "warn", fmt.Sprintf("%s members; no other member's node is reachable now, so alerts here reach nobody", members)})
+			out = append(out, newCheck(name, "warn", "cli.doctor.zone.alone", "Members", members))
 		default:
-			out = append(out, check{name, "ok", fmt.Sprintf("%s members; %d members' nodes reachable now", members, n)})
+			out = append(out, newCheck(name, "ok", "cli.doctor.zone.ok", "Members", members, "N", n))
 		}
 	}
 	return out
@@ -125,20 +155,19 @@ func clockCheck(h *api.Health) check {
 	off := time.Duration(h.ClockOffsetMS) * time.Millisecond
 	switch {
 	case h.ClockWarning != "" && h.ClockSenders >= health.MinClockSenders && (off >= health.ClockWarnOffset || off <= -health.ClockWarnOffset):
-		return check{"clock", "fail", "CLOCK WRONG: " + h.ClockWarning}
+		return newCheck("clock", "fail", "cli.doctor.clock.wrong", "Warning", h.ClockWarning)
 	case h.ClockWarning != "":
-		return check{"clock", "warn", h.ClockWarning}
+		return check{Name: "clock", Status: "warn", Text: h.ClockWarning} // the node's words
 	case h.Rejected["future"] > 0 || h.Rejected["expired"] > 0:
-		return check{"clock", "warn", fmt.Sprintf("%d messages were refused as sent in the future and %d as expired: a clock is wrong here or at other members; check this computer's time",
-			h.Rejected["future"], h.Rejected["expired"])}
+		return newCheck("clock", "warn", "cli.doctor.clock.refused", "Future", h.Rejected["future"], "Expired", h.Rejected["expired"])
 	case h.ClockSenders == 0:
-		return check{"clock", "unknown", "no live message from another member yet to compare clocks with"}
+		return newCheck("clock", "unknown", "cli.doctor.clock.unknown")
 	default:
 		sign := "+"
 		if off < 0 {
 			sign = "-"
 		}
-		return check{"clock", "ok", fmt.Sprintf("agrees with %d members' clocks (this one %s%.1f s, delivery included)", h.ClockSenders, sign, abs(off).Seconds())}
+		return newCheck("clock", "ok", "cli.doctor.clock.ok", "N", h.ClockSenders, "Offset", fmt.Sprintf("%s%.1f", sign, abs(off).Seconds()))
 	}
 }
 
@@ -152,16 +181,16 @@ func versionChecks(h *api.Health) []check {
 		return strings.Join(ids, ", ")
 	}
 	if n := len(h.OlderPeers); n > 0 {
-		out = append(out, check{"versions", "warn", fmt.Sprintf("%d connected nodes run an older Lookout than this one (catch-up protocol %d): they should upgrade: %s", n, h.SyncProtocol, peers(h.OlderPeers))})
+		out = append(out, newCheck("versions", "warn", "cli.doctor.versions.older", "N", n, "Protocol", h.SyncProtocol, "Peers", peers(h.OlderPeers)))
 	}
 	if n := len(h.NewerPeers); n > 0 {
-		out = append(out, check{"versions", "warn", fmt.Sprintf("%d connected nodes run a newer Lookout than this one: upgrade this node: %s", n, peers(h.NewerPeers))})
+		out = append(out, newCheck("versions", "warn", "cli.doctor.versions.newer", "N", n, "Peers", peers(h.NewerPeers)))
 	}
 	if r := h.Rejected["version"]; r > 0 {
-		out = append(out, check{"versions", "warn", fmt.Sprintf("%d messages in an unknown format were refused: some members run a newer Lookout; upgrade this node", r)})
+		out = append(out, newCheck("versions", "warn", "cli.doctor.versions.unknown", "N", r))
 	}
 	if len(out) == 0 {
-		out = append(out, check{"versions", "ok", fmt.Sprintf("every connected Lookout node speaks protocol %d", h.Protocol)})
+		out = append(out, newCheck("versions", "ok", "cli.doctor.versions.ok", "Protocol", h.Protocol))
 	}
 	return out
 }
@@ -212,39 +241,40 @@ func runDoctor(ctx context.Context, e *env, args []string) error {
 	} else {
 		tw := tabwriter.NewWriter(e.stdout, 0, 8, 2, ' ', 0)
 		for _, c := range checks {
-			mark := map[string]string{"ok": "ok", "warn": "WARN", "fail": "FAIL", "unknown": "?"}[c.Status]
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", mark, c.Name, c.Text)
+			mark := e.tr.T("cli.doctor.mark." + c.Status)
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", mark, c.nameIn(e.tr), c.textIn(e.tr))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
 		}
 	}
 	if problems > 0 {
-		if problems == 1 {
-			return errors.New("doctor found 1 problem; see above")
-		}
-		return fmt.Errorf("doctor found %d problems; see above", problems)
+		return errors.New(e.tr.N("cli.doctor.problems", problems))
 	}
 	return nil
 }
 
 // statusHealth adds the health lines to `lookout status`: the clock, and
 // peers on other protocol versions, loudly when something is wrong.
-func statusHealth(w io.Writer, h *api.Health) {
+func statusHealth(w io.Writer, tr *i18n.Localizer, h *api.Health) {
 	if h == nil {
 		return
 	}
-	fmt.Fprintf(w, "protocol\t%d (catch-up %d)\n", h.Protocol, h.SyncProtocol)
-	fmt.Fprintf(w, "reachable\t%s\n", h.Reachable)
+	fmt.Fprintf(w, "%s\t%s\n", tr.T("cli.status.protocol"), tr.T("cli.status.protocol.value", "Protocol", h.Protocol, "Sync", h.SyncProtocol))
+	reach := h.Reachable
+	if id := "cli.status.reachable." + reach; tr.T(id) != id {
+		reach = tr.T(id)
+	}
+	fmt.Fprintf(w, "%s\t%s\n", tr.T("cli.status.reachable"), clean(reach))
 	c := clockCheck(h)
 	if c.Status == "fail" || c.Status == "warn" {
-		fmt.Fprintf(w, "clock\t!! %s\n", c.Text)
+		fmt.Fprintf(w, "%s\t!! %s\n", c.nameIn(tr), c.textIn(tr))
 	} else {
-		fmt.Fprintf(w, "clock\t%s\n", c.Text)
+		fmt.Fprintf(w, "%s\t%s\n", c.nameIn(tr), c.textIn(tr))
 	}
 	for _, v := range versionChecks(h) {
 		if v.Status != "ok" {
-			fmt.Fprintf(w, "versions\t!! %s\n", v.Text)
+			fmt.Fprintf(w, "%s\t!! %s\n", v.nameIn(tr), v.textIn(tr))
 		}
 	}
 }

@@ -41,9 +41,25 @@ func TestCatalogueIDsUsed(t *testing.T) {
 	// every command the catalogue knows.
 	for _, id := range []string{"cli.state.active", "cli.state.verified", "cli.state.corroborated", "cli.state.unconfirmed",
 		"cli.state.awaiting-cosign", "cli.state.cleared", "cli.state.expired", "cli.kind.sighting", "cli.kind.callout",
-		"cli.alert.allclear", "cli.alert.retracted", "cli.cmd.report", "cli.cmd.verify", "cli.cmd.zone.members"} {
+		"cli.alert.allclear", "cli.alert.retracted", "cli.cmd.report", "cli.cmd.verify", "cli.cmd.zone.members",
+		"cli.role.member", "cli.role.verifier", "cli.role.organizer", "cli.promote.done.verifier", "cli.promote.done.organizer",
+		"cli.promote.done.member", "cli.doctor.mark.ok", "cli.doctor.mark.warn", "cli.doctor.mark.fail", "cli.doctor.mark.unknown",
+		"cli.status.reachable.yes", "cli.status.reachable.no", "cli.status.reachable.unknown",
+		"cli.service.key.kept", "cli.service.key.created"} {
 		if en.T(id) == id {
 			t.Errorf("message %s is not in the catalogue", id)
+		}
+	}
+	for _, name := range []string{"running", "store", "peers", "reachable", "clock", "disk", "zones", "versions"} {
+		if id := "cli.doctor.name." + name; en.T(id) == id {
+			t.Errorf("message %s is not in the catalogue", id)
+		}
+	}
+	for _, what := range []string{"passphrase", "new", "duress"} {
+		for _, k := range []string{"choose", "generated", "nottext", "short", "weak"} {
+			if id := "cli.secret." + k + "." + what; en.T(id) == id {
+				t.Errorf("message %s is not in the catalogue", id)
+			}
 		}
 	}
 	if n < 40 {
@@ -118,6 +134,114 @@ func TestWipeAcceptsOui(t *testing.T) {
 		}
 		if want := map[string]string{"fr_CA.UTF-8": "Tapez oui", "C": "Type yes"}[lang]; want != "" && !strings.Contains(c.prompts[len(c.prompts)-1], want) {
 			t.Errorf("%s: prompt %q, want %q", lang, c.prompts[len(c.prompts)-1], want)
+		}
+	}
+}
+
+// TestHelpTranslated: `--help` of lookout and of every command under
+// LANG=fr_CA.UTF-8 or es_MX.UTF-8
+// has no line left as in English but command lines and flag names: every
+// flag's help and every summary are translated.
+func TestHelpTranslated(t *testing.T) {
+	help := func(lang string, c *command) []string {
+		t.Setenv("LC_ALL", "")
+		t.Setenv("LC_MESSAGES", "")
+		t.Setenv("LANG", lang)
+		args := []string{"--help"}
+		if c != nil {
+			args = append(strings.Fields(c.name), "--help")
+		}
+		out, errs, code := lk(t, args...)
+		if code != 0 || errs != "" || out == "" {
+			t.Fatalf("%s: lookout %s: exit %d, stderr %q", lang, strings.Join(args, " "), code, errs)
+		}
+		return strings.Split(strings.TrimRight(out, "\n"), "\n")
+	}
+	// Lines that are the same in every language: a flag's name and
+	// argument ("  -json", "  -ttl DURATION" also match once translated)
+	// and blank lines.
+	flagLine := regexp.MustCompile(`^  -[a-z-]+( \S+)?$`)
+	name := func(c *command) string {
+		if c == nil {
+			return "lookout"
+		}
+		return c.name
+	}
+	// The top level's command lines ("  report ZONE --what TEXT ...") are
+	// syntax, the same in every language.
+	syntax := map[string]bool{}
+	for _, c := range commands {
+		syntax["  "+c.name+" "+c.args] = true
+	}
+	for _, c := range append([]*command{nil}, commands...) {
+		en := help("C", c)
+		if len(en) < 3 {
+			t.Errorf("%s --help: %q is too short", name(c), en)
+		}
+		english := map[string]bool{}
+		for _, l := range en {
+			english[l] = true
+		}
+		for _, lang := range []string{"fr_CA.UTF-8", "es_MX.UTF-8"} {
+			tr := help(lang, c)
+			if len(tr) != len(en) {
+				t.Errorf("%s: %s --help has %d lines, English %d", lang, name(c), len(tr), len(en))
+			}
+			for _, l := range tr {
+				if strings.TrimSpace(l) == "" || flagLine.MatchString(l) || (c == nil && syntax[l]) {
+					continue
+				}
+				if english[l] {
+					t.Errorf("%s: %s --help: line left in English: %q", lang, name(c), l)
+				}
+			}
+		}
+	}
+}
+
+// TestOutputTranslated: tables, confirmations and the command line's own
+// errors follow the locale; doctor --json's text stays English.
+func TestOutputTranslated(t *testing.T) {
+	_, home := serveFake(t)
+	lkOK(t, "--home", home, "zone", "create", "nord")
+	t.Setenv("LC_ALL", "fr_CA.UTF-8")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"status"}, "ID de membre"},
+		{[]string{"zone", "list"}, "NOM"},
+		{[]string{"zone", "members", "nord"}, "RÔLE"},
+		{[]string{"zone", "settings", "nord"}, "fenêtre"},
+		{[]string{"zone", "settings", "nord"}, "par membre par 10 minutes"},
+		{[]string{"zone", "links", "nord"}, "n'a aucun lien"},
+		{[]string{"version"}, "protocole réseau"},
+	} {
+		if out := lkOK(t, append([]string{"--home", home}, c.args...)...); !strings.Contains(out, c.want) {
+			t.Errorf("lookout %s: %q, want %q", strings.Join(c.args, " "), out, c.want)
+		}
+	}
+	out, _, _ := lk(t, "--home", home, "doctor")
+	if !strings.Contains(out, "le nœud tourne") || strings.Contains(out, "the node runs") {
+		t.Errorf("doctor in French: %q", out)
+	}
+	out, _, _ = lk(t, "--home", home, "doctor", "--json")
+	if !strings.Contains(out, `"text":"the node runs`) || strings.Contains(out, "nœud") {
+		t.Errorf("doctor --json is not English: %q", out)
+	}
+	t.Setenv("LC_ALL", "es_MX.UTF-8")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"report", "nord", "--where", "x"}, "falta --what (o --what-code)"},
+		{[]string{"callout", "nord", "--title", "t"}, "falta --where"},
+		{[]string{"zone"}, "zone necesita un subcomando"},
+		{[]string{"share", "abc", "--hops", "9"}, "--hops debe ser de 1 a 8"},
+	} {
+		_, errs, code := lk(t, append([]string{"--home", home}, c.args...)...)
+		if code != 2 || !strings.Contains(errs, c.want) {
+			t.Errorf("lookout %s: exit %d, stderr %q, want %q", strings.Join(c.args, " "), code, errs, c.want)
 		}
 	}
 }

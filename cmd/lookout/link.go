@@ -28,7 +28,7 @@ func runZoneLink(ctx context.Context, e *env, args []string) error {
 	}
 	o, err := e.client().LinkOffer(ctx, api.LinkOfferRequest{Zone: pos[0], Name: *name, TTL: time.Duration(ttl)})
 	if err != nil {
-		return hint(err, control.ErrForbidden, "ask an organizer of %s to link it", clean(pos[0]))
+		return hint(err, control.ErrForbidden, e.tr.T("cli.hint.link", "Zone", clean(pos[0])))
 	}
 	// Only the code, so it can be piped; the user guide says what to do with it.
 	_, err = fmt.Fprintln(e.stdout, o.Code)
@@ -45,12 +45,12 @@ func runZoneAcceptLink(ctx context.Context, e *env, args []string) error {
 	}
 	l, err := e.client().AcceptLink(ctx, api.AcceptLinkRequest{Zone: pos[0], Code: pos[1], Name: *name})
 	if err != nil {
-		return hint(err, control.ErrForbidden, "ask an organizer of %s to accept the link", clean(pos[0]))
+		return hint(err, control.ErrForbidden, e.tr.T("cli.hint.acceptlink", "Zone", clean(pos[0])))
 	}
 	if *asJSON {
 		return printJSON(e.stdout, linkOut(l))
 	}
-	_, err = fmt.Fprintf(e.stdout, "linked %s with %s (link %s)\n", clean(pos[0]), clean(l.Peer), clean(l.ID))
+	_, err = fmt.Fprintln(e.stdout, e.tr.T("cli.acceptlink.done", "Zone", clean(pos[0]), "Peer", clean(l.Peer), "ID", clean(l.ID)))
 	return err
 }
 
@@ -91,18 +91,18 @@ func runZoneLinks(ctx context.Context, e *env, args []string) error {
 		return nil
 	}
 	if len(ls) == 0 {
-		_, err := fmt.Fprintf(e.stdout, "%s has no links; make one with %s\n", clean(pos[0]), e.cmdline("zone link "+shellQuote(pos[0])))
+		_, err := fmt.Fprintln(e.stdout, e.tr.T("cli.links.none", "Zone", clean(pos[0]), "Cmd", e.cmdline("zone link "+shellQuote(pos[0]))))
 		return err
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 8, 2, ' ', 0)
-	fmt.Fprintf(tw, "PEER\tSTATE\tSINCE\tID\tNAME HERE\n")
+	fmt.Fprintln(tw, e.tr.T("cli.links.header"))
 	for _, l := range ls {
 		since := "-"
 		switch {
 		case l.Since != nil:
 			since = l.Since.Local().Format("2006-01-02 15:04 MST")
 		case l.Expires != nil:
-			since = "code until " + l.Expires.Local().Format("2006-01-02 15:04 MST")
+			since = e.tr.T("cli.links.until", "Time", l.Expires.Local().Format("2006-01-02 15:04 MST"))
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", displayName(l.Peer), clean(l.State), since, clean(l.ID), clean(l.Name))
 	}
@@ -117,13 +117,13 @@ func runZoneUnlink(ctx context.Context, e *env, args []string) error {
 	}
 	l, err := e.client().Unlink(ctx, pos[0], pos[1])
 	if err != nil {
-		return hint(err, control.ErrForbidden, "ask an organizer of %s to end the link", clean(pos[0]))
+		return hint(err, control.ErrForbidden, e.tr.T("cli.hint.unlink", "Zone", clean(pos[0])))
 	}
 	peer := l.Peer
 	if peer == "" {
-		peer = "the offer " + l.ID
+		peer = e.tr.T("cli.unlink.offer", "ID", l.ID)
 	}
-	_, err = fmt.Fprintf(e.stdout, "ended the link of %s with %s; nothing more crosses it\n", clean(pos[0]), clean(peer))
+	_, err = fmt.Fprintln(e.stdout, e.tr.T("cli.unlink.done", "Zone", clean(pos[0]), "Peer", clean(peer)))
 	return err
 }
 
@@ -140,12 +140,12 @@ func runShare(ctx context.Context, e *env, args []string) error {
 		n = 8
 	}
 	if n < 1 || n > 8 {
-		return &usageError{cmd: "share", msg: "--hops must be 1 to 8"}
+		return &usageError{cmd: "share", msg: e.tr.T("cli.share.hops")}
 	}
 	a, err := e.client().Share(ctx, api.ShareRequest{Alert: pos[0], Hops: n})
 	if err != nil {
-		return hint(err, control.ErrForbidden, "ask a verifier or organizer to share it")
+		return hint(err, control.ErrForbidden, e.tr.T("cli.hint.share"))
 	}
-	_, err = fmt.Fprintf(e.stdout, "shared %s %s over the links of %s (up to %d %s)\n", clean(a.Kind), clean(a.ID), clean(a.ZoneName), n, plural(n, "link", "links"))
+	_, err = fmt.Fprintln(e.stdout, e.tr.N("cli.share.done", n, "Kind", e.tr.T("cli.kind."+a.Kind), "ID", clean(a.ID), "Zone", clean(a.ZoneName)))
 	return err
 }

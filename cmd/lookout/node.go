@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"lookout/app/i18n"
 	"lookout/node"
 	"lookout/node/api"
 	"lookout/node/control"
@@ -22,15 +23,14 @@ var (
 
 // reachLine says in words whether the node is reachable and what that
 // means for its zones.
-func reachLine(st api.Status) string {
+func reachLine(tr *i18n.Localizer, st api.Status) string {
 	switch st.Reachability {
 	case reach.Public:
-		return fmt.Sprintf("lookout: reachable from the internet at %s; members at home behind routers can connect through this node",
-			strings.Join(st.PublicAddrs, " "))
+		return "lookout: " + tr.T("cli.node.public", "Addrs", strings.Join(st.PublicAddrs, " "))
 	case reach.Private:
-		return fmt.Sprintf("lookout: behind a router, not reachable from the internet; reaching the zone through members' nodes (forward TCP and UDP port %d to this machine to help your zone)", node.DefaultPort)
+		return "lookout: " + tr.T("cli.node.private", "Port", node.DefaultPort)
 	}
-	return "lookout: reachability unknown yet; it is checked with zone members once connected"
+	return "lookout: " + tr.T("cli.node.unknown")
 }
 
 func runNode(ctx context.Context, e *env, args []string) error {
@@ -84,17 +84,17 @@ func runNode(ctx context.Context, e *env, args []string) error {
 	if r := n.Reach(); r != nil {
 		changes = r.Changes()
 	}
-	line := reachLine(st)
+	line := reachLine(e.tr, st)
 	fmt.Fprintln(e.stderr, line)
 	for stop := false; !stop; {
 		select {
 		case <-ctx.Done():
 			stop = true
 		case <-n.Wiped():
-			fmt.Fprintln(e.stderr, "lookout: profile wiped; node stopped")
+			fmt.Fprintln(e.stderr, "lookout: "+e.tr.T("cli.node.wiped"))
 			stop = true
 		case <-changes:
-			if l := reachLine(n.Status()); l != line {
+			if l := reachLine(e.tr, n.Status()); l != line {
 				line = l
 				fmt.Fprintln(e.stderr, line)
 			}

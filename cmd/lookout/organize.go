@@ -39,24 +39,24 @@ func runZoneMembers(ctx context.Context, e *env, args []string) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 8, 2, ' ', 0)
-	fmt.Fprintf(tw, "NAME\tROLE\tID\tNOTE\n")
+	fmt.Fprintln(tw, e.tr.T("cli.members.header"))
 	noKey := 0
 	for _, m := range ms {
 		note := ""
 		switch {
 		case m.Removed:
-			note = "removed"
+			note = e.tr.T("cli.members.removed")
 		case !m.CanRekey:
-			note = "key not seen yet"
+			note = e.tr.T("cli.members.nokey")
 			noKey++
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", displayName(m.Name), clean(m.Role), clean(m.ID), note)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", displayName(m.Name), e.role(m.Role), clean(m.ID), note)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	if noKey > 0 {
-		_, err = fmt.Fprintf(e.stdout, "\nIf a member is removed now, members whose key was not seen yet cannot get the new epoch and will need a new invite.\n")
+		_, err = fmt.Fprintf(e.stdout, "\n%s\n", e.tr.T("cli.members.nokeynote"))
 	}
 	return err
 }
@@ -70,17 +70,21 @@ func runZonePromote(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := need("zone promote", "role", role.value); err != nil {
+	if err := e.need("zone promote", "role", role.value); err != nil {
 		return err
 	}
 	m, err := e.client().Promote(ctx, pos[0], pos[1], role.value)
 	if err != nil {
-		return hint(err, control.ErrForbidden, "ask an organizer of %s to promote them", clean(pos[0]))
+		return hint(err, control.ErrForbidden, e.tr.T("cli.hint.promote", "Zone", clean(pos[0])))
 	}
 	if *asJSON {
 		return printJSON(e.stdout, memberJSON{m, m.Removed})
 	}
-	_, err = fmt.Fprintf(e.stdout, "%s is now %s in %s\n", who(m.ID, m.Name), article(clean(m.Role)), clean(pos[0]))
+	id := "cli.promote.done." + m.Role
+	if e.tr.T(id) == id {
+		id = "cli.promote.done"
+	}
+	_, err = fmt.Fprintln(e.stdout, e.tr.T(id, "Who", who(m.ID, m.Name), "Role", clean(m.Role), "Zone", clean(pos[0])))
 	return err
 }
 
@@ -95,7 +99,7 @@ func runZoneRemove(ctx context.Context, e *env, args []string) error {
 	c := e.client()
 	res, err := c.Remove(ctx, zone, pos[1])
 	if err != nil {
-		return hint(err, control.ErrForbidden, "ask an organizer of %s to remove them", clean(zone))
+		return hint(err, control.ErrForbidden, e.tr.T("cli.hint.remove", "Zone", clean(zone)))
 	}
 	if *asJSON {
 		if res.Unreached == nil {
@@ -109,8 +113,7 @@ func runZoneRemove(ctx context.Context, e *env, args []string) error {
 	if len(res.Unreached) == 0 {
 		return nil
 	}
-	fmt.Fprintf(e.stdout, "%d %s not reached: their key was never seen, so each needs a new invite (%s):\n",
-		len(res.Unreached), plural(len(res.Unreached), "member was", "members were"), e.cmdline("zone invite "+shellQuote(zone)))
+	fmt.Fprintln(e.stdout, e.tr.N("cli.remove.unreached", len(res.Unreached), "Cmd", e.cmdline("zone invite "+shellQuote(zone))))
 	for _, id := range res.Unreached {
 		if _, err := fmt.Fprintf(e.stdout, "  %s\n", names.name(id)); err != nil {
 			return err
@@ -139,7 +142,7 @@ func runZoneSettings(ctx context.Context, e *env, args []string) error {
 	var bad error
 	positive := func(name string, v *int) *int {
 		if *v < 1 && bad == nil {
-			bad = &usageError{cmd: "zone settings", msg: "--" + name + " must be at least 1"}
+			bad = &usageError{cmd: "zone settings", msg: e.tr.T("cli.err.atleast1", "Flag", "--"+name)}
 		}
 		return v
 	}
@@ -173,7 +176,7 @@ func runZoneSettings(ctx context.Context, e *env, args []string) error {
 	var st api.Settings
 	if changed {
 		st, err = e.client().SetSettings(ctx, req)
-		err = hint(err, control.ErrForbidden, "ask an organizer of %s to change them", clean(pos[0]))
+		err = hint(err, control.ErrForbidden, e.tr.T("cli.hint.settings", "Zone", clean(pos[0])))
 	} else {
 		st, err = e.client().Settings(ctx, pos[0])
 	}
@@ -183,22 +186,22 @@ func runZoneSettings(ctx context.Context, e *env, args []string) error {
 	if *asJSON {
 		return printJSON(e.stdout, st)
 	}
-	yes := "no"
+	yes := e.tr.T("cli.settings.cosign.no")
 	if st.Cosign {
-		yes = "yes: callouts wait for a second organizer"
+		yes = e.tr.T("cli.settings.cosign.yes")
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 8, 2, ' ', 0)
-	fmt.Fprintf(tw, "quorum\t%d %s within the window make a sighting corroborated\n", st.Quorum, plural(st.Quorum, "witness", "witnesses"))
-	fmt.Fprintf(tw, "window\t%s\n", formatDuration(time.Duration(st.Window)))
-	fmt.Fprintf(tw, "expiry\t%s after a sighting's last report or confirmation\n", formatDuration(time.Duration(st.Expiry)))
-	fmt.Fprintf(tw, "cosign callouts\t%s\n", yes)
-	fmt.Fprintf(tw, "max reports\t%d per member per 10 minutes\n", st.MaxReports)
-	fmt.Fprintf(tw, "max confirms\t%d per member per 10 minutes\n", st.MaxConfirms)
+	fmt.Fprintf(tw, "%s\t%s\n", e.tr.T("cli.settings.quorum"), e.tr.N("cli.settings.quorum.value", st.Quorum))
+	fmt.Fprintf(tw, "%s\t%s\n", e.tr.T("cli.settings.window"), formatDuration(time.Duration(st.Window)))
+	fmt.Fprintf(tw, "%s\t%s\n", e.tr.T("cli.settings.expiry"), e.tr.T("cli.settings.expiry.value", "D", formatDuration(time.Duration(st.Expiry))))
+	fmt.Fprintf(tw, "%s\t%s\n", e.tr.T("cli.settings.cosign"), yes)
+	fmt.Fprintf(tw, "%s\t%s\n", e.tr.T("cli.settings.maxreports"), e.tr.T("cli.settings.rate", "N", st.MaxReports))
+	fmt.Fprintf(tw, "%s\t%s\n", e.tr.T("cli.settings.maxconfirms"), e.tr.T("cli.settings.rate", "N", st.MaxConfirms))
 	if st.AutoShare != "" {
-		fmt.Fprintf(tw, "auto-share\t%s\n", clean(st.AutoShare))
+		fmt.Fprintf(tw, "%s\t%s\n", e.tr.T("cli.settings.autoshare"), clean(st.AutoShare))
 	}
 	if st.Note != "" {
-		fmt.Fprintf(tw, "note\t%s\n", clean(st.Note))
+		fmt.Fprintf(tw, "%s\t%s\n", e.tr.T("cli.settings.note"), clean(st.Note))
 	}
 	return tw.Flush()
 }
@@ -218,17 +221,10 @@ func formatDuration(d time.Duration) string {
 	return s
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
+// role is a member role in the user's language (JSON keeps the English).
+func (e *env) role(r string) string {
+	if id := "cli.role." + r; e.tr.T(id) != id {
+		return e.tr.T(id)
 	}
-	return many
-}
-
-// article puts "a" or "an" before a role.
-func article(role string) string {
-	if role != "" && strings.ContainsRune("aeiou", rune(role[0])) {
-		return "an " + role
-	}
-	return "a " + role
+	return clean(r)
 }

@@ -45,7 +45,7 @@ func runRights(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if *zone != "" {
-		return &usageError{cmd: "rights", msg: "--zone: zone cards are not in this version yet; run without --zone for the built-in cards"}
+		return &usageError{cmd: "rights", msg: e.tr.T("cli.rights.nozone")}
 	}
 	set := rights.Builtin(lang.value)
 	if len(pos) == 0 {

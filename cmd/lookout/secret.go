@@ -113,6 +113,21 @@ func (c *ttyConsole) Line(prompt string) (string, error) {
 
 var errNoSecret = errors.New("no passphrase given")
 
+// localized is an error in the user's language that still matches its
+// English sentinel with errors.Is.
+type localized struct {
+	msg string
+	err error
+}
+
+func (l *localized) Error() string { return l.msg }
+func (l *localized) Unwrap() error { return l.err }
+
+// noSecret is errNoSecret in the user's language, with what to do.
+func (e *env) noSecret(what string) error {
+	return &localized{e.tr.T("cli.secret.none") + ": " + what, errNoSecret}
+}
+
 // secretFlags are the flags of commands that unlock a store.
 type secretFlags struct {
 	keyFile *string
@@ -166,14 +181,14 @@ func (e *env) unlockSecret(f secretFlags, prompt string) (store.Secret, error) {
 		return store.Secret{Passphrase: p}, nil
 	}
 	if !e.con.Interactive() {
-		return store.Secret{}, fmt.Errorf("%w: pass --passphrase-fd or --key-file, set %s, or run in a terminal", errNoSecret, envPassphrase)
+		return store.Secret{}, e.noSecret(e.tr.T("cli.secret.nosecret.key", "Flag", "--key-file", "Env", envPassphrase))
 	}
 	p, err := e.con.Secret(prompt)
 	if err != nil {
 		return store.Secret{}, err
 	}
 	if len(p) == 0 {
-		return store.Secret{}, fmt.Errorf("%w: the passphrase is empty", errNoSecret)
+		return store.Secret{}, e.noSecret(e.tr.T("cli.secret.empty"))
 	}
 	return store.Secret{Passphrase: p}, nil
 }
@@ -189,19 +204,19 @@ func (e *env) newPassphrase(fd int, envVar, what, keyFlag string, related ...str
 		if err != nil {
 			return nil, err
 		}
-		return checkPassphrase(p, what, related...)
+		return e.checkPassphrase(p, what, related...)
 	}
 	if p, ok := envSecret(envVar); ok {
-		return checkPassphrase(p, what, related...)
+		return e.checkPassphrase(p, what, related...)
 	}
 	if !e.con.Interactive() {
 		if keyFlag != "" {
-			return nil, fmt.Errorf("%w: pass --passphrase-fd or %s, set %s, or run in a terminal", errNoSecret, keyFlag, envVar)
+			return nil, e.noSecret(e.tr.T("cli.secret.nosecret.key", "Flag", keyFlag, "Env", envVar))
 		}
-		return nil, fmt.Errorf("%w: pass --passphrase-fd, set %s, or run in a terminal", errNoSecret, envVar)
+		return nil, e.noSecret(e.tr.T("cli.secret.nosecret", "Env", envVar))
 	}
 	for {
-		p, err := e.con.Secret(fmt.Sprintf("Choose a %s (at least %d characters, hard to guess; press Enter for a generated one): ", what, minPassphraseLen))
+		p, err := e.con.Secret(e.tr.T("cli.secret.choose."+whatKey(what), "Min", minPassphraseLen) + " ")
 		if err != nil {
 			return nil, err
 		}
@@ -210,13 +225,13 @@ func (e *env) newPassphrase(fd int, envVar, what, keyFlag string, related ...str
 			if err != nil {
 				return nil, err
 			}
-			fmt.Fprintf(e.stderr, "Your %s is:\n\n    %s\n\nLearn it or write it down somewhere safe, away from this device; it is shown only now.\n", what, g)
+			fmt.Fprintf(e.stderr, "%s\n\n    %s\n\n%s\n", e.tr.T("cli.secret.generated."+whatKey(what)), g, e.tr.T("cli.secret.learn"))
 			p = []byte(g)
-		} else if _, err := checkPassphrase(p, what, related...); err != nil {
+		} else if _, err := e.checkPassphrase(p, what, related...); err != nil {
 			fmt.Fprintln(e.stderr, err)
 			continue
 		}
-		again, err := e.con.Secret("Type it again: ")
+		again, err := e.con.Secret(e.tr.T("cli.secret.again") + " ")
 		if err != nil {
 			clear(p)
 			return nil, err
@@ -225,14 +240,20 @@ func (e *env) newPassphrase(fd int, envVar, what, keyFlag string, related ...str
 		clear(again)
 		if !same {
 			clear(p)
-			fmt.Fprintln(e.stderr, "The two did not match; try again.")
+			fmt.Fprintln(e.stderr, e.tr.T("cli.secret.nomatch"))
 			continue
 		}
 		return p, nil
 	}
 }
 
-func checkPassphrase(p []byte, what string, related ...string) ([]byte, error) {
+// whatKey is the catalogue key of a kind of passphrase: "passphrase",
+// "new" or "duress".
+func whatKey(what string) string { return strings.Fields(what)[0] }
+
+// checkPassphrase checks a new passphrase; what is "passphrase", "new
+// passphrase" or "duress passphrase", the key of its messages.
+func (e *env) checkPassphrase(p []byte, what string, related ...string) ([]byte, error) {
 	err := passphrase.Check(p, related...)
 	n := utf8.RuneCount(p)
 	if err != nil {
@@ -242,11 +263,11 @@ func checkPassphrase(p []byte, what string, related ...string) ([]byte, error) {
 	case err == nil:
 		return p, nil
 	case errors.Is(err, passphrase.ErrNotText):
-		return nil, fmt.Errorf("the %s is not valid UTF-8 text", what)
+		return nil, errors.New(e.tr.T("cli.secret.nottext." + whatKey(what)))
 	case errors.Is(err, passphrase.ErrTooShort):
-		return nil, fmt.Errorf("the %s has %d characters; use at least %d (a few words are easy to remember)", what, n, minPassphraseLen)
+		return nil, errors.New(e.tr.T("cli.secret.short."+whatKey(what), "N", n, "Min", minPassphraseLen))
 	default:
-		return nil, fmt.Errorf("the %s is too easy to guess (%v); use four or more unrelated words, or press Enter at the prompt for a generated one", what, err)
+		return nil, errors.New(e.tr.T("cli.secret.weak."+whatKey(what), "Why", err.Error()))
 	}
 }
 
@@ -267,7 +288,7 @@ func runInit(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if store.Exists(e.home) {
-		return fmt.Errorf("home %s is already initialised; use another --home to create a second identity", e.home)
+		return errors.New(e.tr.T("cli.init.exists", "Home", e.home))
 	}
 	opt := node.InitOptions{Name: *name}
 	switch {
@@ -275,17 +296,17 @@ func runInit(ctx context.Context, e *env, args []string) error {
 		opt.Secret.KeyFile = *keyFile
 	default:
 		if _, ok := os.LookupEnv(envPassphrase); !ok && *fd < 0 && e.con.Interactive() {
-			choice, err := e.con.Line("Protect this profile with a passphrase (p) or a key file (k, for always-on nodes)? [p] ")
+			choice, err := e.con.Line(e.tr.T("cli.init.choice") + " ")
 			if err != nil {
 				return err
 			}
 			if strings.HasPrefix(strings.ToLower(choice), "k") {
-				path, err := e.con.Line("Key file path (created if missing; keep it off this disk if you can): ")
+				path, err := e.con.Line(e.tr.T("cli.init.keypath") + " ")
 				if err != nil {
 					return err
 				}
 				if path == "" {
-					return errors.New("no key file path given")
+					return errors.New(e.tr.T("cli.init.nokeypath"))
 				}
 				opt.Secret.KeyFile = path
 				break
@@ -340,7 +361,7 @@ func (e *env) startNode(ctx context.Context, mk func() *node.Node, f secretFlags
 		defer restore()
 	}
 	for attempt := 1; ; attempt++ {
-		secret, err := e.unlockSecret(f, "Passphrase for "+e.home+": ")
+		secret, err := e.unlockSecret(f, e.tr.T("cli.secret.unlock", "Home", e.home)+" ")
 		if err != nil {
 			return nil, err
 		}
@@ -352,9 +373,9 @@ func (e *env) startNode(ctx context.Context, mk func() *node.Node, f secretFlags
 			return n, nil
 		}
 		if !errors.Is(err, store.ErrWrongPassphrase) || *f.keyFile != "" || *f.fd >= 0 || fromEnv || attempt >= unlockAttempts || !e.con.Interactive() {
-			return nil, hint(err, store.ErrWrongPassphrase, "check it and try again")
+			return nil, hint(err, store.ErrWrongPassphrase, e.tr.T("cli.secret.checkit"))
 		}
-		fmt.Fprintln(e.stderr, "Wrong passphrase; try again.")
+		fmt.Fprintln(e.stderr, e.tr.T("cli.secret.wrong"))
 	}
 }
 
@@ -365,11 +386,11 @@ func runWipe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if !node.Initialized(e.home) {
-		return fmt.Errorf("home %s holds no Lookout profile; nothing to wipe", e.home)
+		return errors.New(e.tr.T("cli.wipe.noprofile", "Home", e.home))
 	}
 	if !*yes {
 		if !e.con.Interactive() {
-			return &usageError{cmd: "wipe", msg: "confirm with --yes when not in a terminal"}
+			return &usageError{cmd: "wipe", msg: e.tr.T("cli.wipe.needyes")}
 		}
 		a, err := e.con.Line(e.tr.T("cli.wipe.prompt") + " ")
 		if err != nil {
@@ -388,9 +409,9 @@ func runWipe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if nodeErr != nil && !errors.Is(nodeErr, control.ErrNoNode) {
-		fmt.Fprintf(e.stderr, "lookout: the running node did not answer (%v); its files are wiped, stop it by hand\n", oneLine(nodeErr.Error()))
+		fmt.Fprintln(e.stderr, "lookout: "+e.tr.T("cli.wipe.noanswer", "Err", oneLine(nodeErr.Error())))
 	}
-	_, err := fmt.Fprintln(e.stdout, "wiped", e.home)
+	_, err := fmt.Fprintln(e.stdout, e.tr.T("cli.wipe.done", "Home", e.home))
 	return err
 }
 
@@ -405,9 +426,9 @@ func runPassphraseChange(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if !store.Exists(e.home) {
-		return fmt.Errorf("%w %s; create one with: %s", node.ErrNoIdentity, e.home, e.cmdline("init"))
+		return fmt.Errorf("%w %s; %s", node.ErrNoIdentity, e.home, e.tr.T("cli.passphrase.create", "Cmd", e.cmdline("init")))
 	}
-	old, err := e.unlockSecret(f, "Current passphrase: ")
+	old, err := e.unlockSecret(f, e.tr.T("cli.passphrase.current")+" ")
 	if err != nil {
 		return err
 	}
@@ -429,8 +450,8 @@ func runPassphraseChange(ctx context.Context, e *env, args []string) error {
 		defer clear(secret.Passphrase)
 	}
 	if err := node.ChangeSecret(e.home, old, secret, store.Options{}); err != nil {
-		return hint(err, store.ErrWrongPassphrase, "nothing was changed")
+		return hint(err, store.ErrWrongPassphrase, e.tr.T("cli.passphrase.unchanged"))
 	}
-	_, err = fmt.Fprintln(e.stdout, "passphrase changed")
+	_, err = fmt.Fprintln(e.stdout, e.tr.T("cli.passphrase.changed"))
 	return err
 }

@@ -92,13 +92,6 @@ func checkLoopback(addr string) error {
 }
 
 func runService(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || args[0] != "install" {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-			lookup("service").usage(e, e.stdout, nil)
-			return errHelp
-		}
-		return &usageError{cmd: "service", msg: "service needs a subcommand: install"}
-	}
 	fl := e.flags()
 	root := fl.String("root", "/", "install under `DIR` instead of / (for images and tests)")
 	keyFile := fl.String("key-file", defaultKeyFile, "the key `FILE` that unlocks the node's store; created (mode 0600) if missing, never replaced")
@@ -108,6 +101,13 @@ func runService(ctx context.Context, e *env, args []string) error {
 	var listen listFlag
 	fl.Var(&listen, "listen", "listen on `MULTIADDR`; repeat for more (default: port 4719 TCP and UDP, all interfaces)")
 	force := fl.Bool("force", false, "replace an existing unit file (the key file is never replaced)")
+	if len(args) == 0 || args[0] != "install" {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+			lookup("service").usage(e, e.stdout, fl)
+			return errHelp
+		}
+		return &usageError{cmd: "service", msg: e.tr.T("cli.err.subcommand", "Cmd", "service", "List", "install")}
+	}
 	if _, err := e.parse("service", fl, args[1:]); err != nil {
 		return err
 	}
@@ -118,12 +118,12 @@ func runService(ctx context.Context, e *env, args []string) error {
 	under := func(p string) string { return filepath.Join(*root, p) }
 	unitPath := under(defaultUnitPath)
 	if _, err := os.Lstat(unitPath); err == nil && !*force {
-		return fmt.Errorf("unit %s already exists; pass --force to replace it", unitPath)
+		return errors.New(e.tr.T("cli.service.exists", "Unit", unitPath))
 	}
 
 	// Key file: kept if present, else created root-only.
 	kp := under(*keyFile)
-	keyNote := "kept the existing key file"
+	keyNote := "kept"
 	if _, err := os.Lstat(kp); errors.Is(err, fs.ErrNotExist) {
 		// /etc stays world-readable; the key's own directory does not.
 		if err := os.MkdirAll(filepath.Dir(filepath.Dir(kp)), 0o755); err != nil {
@@ -135,7 +135,7 @@ func runService(ctx context.Context, e *env, args []string) error {
 		if err := store.CreateKeyFile(kp); err != nil {
 			return err
 		}
-		keyNote = "created a new key file"
+		keyNote = "created"
 	} else if err != nil {
 		return fmt.Errorf("check key file: %w", err)
 	}
@@ -160,8 +160,9 @@ func runService(ctx context.Context, e *env, args []string) error {
 	if err := writeFileAtomic(unitPath, unit, 0o644); err != nil {
 		return fmt.Errorf("write unit: %w", err)
 	}
-	fmt.Fprintf(e.stdout, "wrote %s\n%s %s (back it up off this machine: without it the node's store cannot be opened)\n", unitPath, keyNote, kp)
-	fmt.Fprintf(e.stdout, "next:\n  systemctl daemon-reload\n  systemctl enable --now lookout\n  lookout --home /var/lib/lookout doctor\n")
+	fmt.Fprintln(e.stdout, e.tr.T("cli.service.wrote", "Unit", unitPath))
+	fmt.Fprintln(e.stdout, e.tr.T("cli.service.key."+keyNote, "Key", kp))
+	fmt.Fprintf(e.stdout, "%s\n  systemctl daemon-reload\n  systemctl enable --now lookout\n  lookout --home /var/lib/lookout doctor\n", e.tr.T("cli.service.next"))
 	return nil
 }
 

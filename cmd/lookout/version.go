@@ -28,7 +28,7 @@ func runVersion(ctx context.Context, e *env, args []string) error {
 	if _, err := e.parse("version", e.flags(), args); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(e.stdout, "lookout %s (commit %s) wire protocol %d, %s %s/%s\n",
-		version, commit, protocol.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	_, err := fmt.Fprintln(e.stdout, e.tr.T("cli.version", "Version", version, "Commit", commit, "Protocol", protocol.Version,
+		"Go", runtime.Version(), "OS", runtime.GOOS, "Arch", runtime.GOARCH))
 	return err
 }
