@@ -40,6 +40,7 @@ import (
 	"lookout/crypto"
 	"lookout/node/api"
 	"lookout/node/discovery"
+	"lookout/node/membership"
 	"lookout/node/reach"
 	"lookout/node/store"
 	"lookout/protocol"
@@ -110,8 +111,10 @@ type Node struct {
 	name    string
 	st      *store.Store
 	h       host.Host
-	reach   *reach.Tracker // nil on a host given in Host
+	gate    *membership.Gate // proves membership on every connection (gate.go)
+	reach   *reach.Tracker   // nil on a host given in Host
 	ps      *pubsub.PubSub
+	psStop  context.CancelFunc // cancels gossipsub's context (Close)
 	replay  *replayCache
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -124,6 +127,7 @@ type Node struct {
 	closed  bool
 
 	syncLimit syncLimiter
+	joins     joinSet       // join streams under way, by peer (gate.go)
 	asked     inflight      // message IDs being fetched by sync
 	swept     time.Time     // last sweep of expired records; guarded by mu
 	wiped     chan struct{} // closed once Wipe destroyed the store
@@ -203,6 +207,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if err := n.startHost(); err != nil {
 		return err
 	}
+	if err := n.startGate(); err != nil {
+		return err
+	}
 	if err := n.startPubsub(); err != nil {
 		return err
 	}
@@ -218,7 +225,8 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	n.sweep(true)
 	n.wg.Add(1)
 	go n.redialLoop()
-	n.log.Info("node started", "peer", n.h.ID(), "member", n.id.ID(), "zones", len(n.zones))
+	n.log.Info("node started", "zones", len(n.zones))
+	n.log.Debug("node started", "peer", n.h.ID(), "member", n.id.ID())
 	return nil
 }
 
@@ -251,6 +259,7 @@ func (n *Node) startHost() error {
 		libp2p.Transport(quic.NewTransport),
 		libp2p.Security(libp2ptls.ID, libp2ptls.New), // TLS 1.3 only: nothing weaker to negotiate down to
 		libp2p.ConnectionManager(cm),
+		membership.HostOption(), // identify names no Lookout version
 	}
 	if n.MetricsRegisterer != nil {
 		opts = append(opts, libp2p.PrometheusRegisterer(n.MetricsRegisterer))
@@ -288,7 +297,10 @@ func (n *Node) startPubsub() error {
 		pubsub.WithPeerScore(peerScoreParams(), peerScoreThresholds()),
 	}
 	opts = append(opts, n.PubsubOptions...)
-	ps, err := pubsub.NewGossipSub(n.ctx, n.h, opts...)
+	opts = append(opts, n.gate.PubsubOptions()...)
+	ctx, stop := context.WithCancel(n.ctx)
+	n.psStop = stop
+	ps, err := pubsub.NewGossipSub(ctx, n.gate.Host(), opts...)
 	if err != nil {
 		return fmt.Errorf("start gossipsub: %w", err)
 	}
@@ -318,6 +330,14 @@ func (n *Node) Close() error {
 	n.mu.Unlock()
 	if n.reach != nil {
 		n.reach.Close()
+	}
+	// Gossipsub stops (its context is a child of n.ctx, cancelled above),
+	// then the gate, then the host.
+	if n.psStop != nil {
+		n.psStop()
+	}
+	if n.gate != nil {
+		n.gate.Close()
 	}
 	var err error
 	if n.h != nil {

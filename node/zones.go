@@ -224,6 +224,7 @@ func (n *Node) addZoneLocked(rec zoneRecord) (api.Zone, error) {
 		z.close()
 		return api.Zone{}, err
 	}
+	n.keysChanged()
 	return z.info(), nil
 }
 
@@ -260,7 +261,7 @@ func (n *Node) announceZone(ctx context.Context, zoneID string) {
 		return
 	}
 	if err := n.announce(ctx, z); err != nil {
-		n.log.Warn("could not announce membership", "zone", z.rec.Name, "err", err)
+		n.log.Warn("could not announce membership", "err", err)
 		return
 	}
 	z.mu.Lock()
