@@ -32,6 +32,7 @@ func (n *Node) startGate() error {
 		return err
 	}
 	n.gate = g
+	n.gateReady.Store(g)
 	n.h.Network().Notify(&network.NotifyBundle{
 		ConnectedF: func(_ network.Network, c network.Conn) {
 			// Called under libp2p's locks: never block here.
@@ -65,15 +66,16 @@ func (n *Node) proofKeys() []membership.ZoneKey {
 // or created, left or removed from, an epoch switched or its straggler
 // period over): every connected peer proves again.
 func (n *Node) keysChanged() {
-	if n.gate != nil {
-		n.gate.KeysChanged()
+	if g := n.gateReady.Load(); g != nil {
+		g.KeysChanged()
 	}
 }
 
 // Member reports whether p proved, on its connection, a zone epoch this
 // node holds (reach.Members: the relay ACL and relay candidates).
 func (n *Node) Member(p peer.ID) bool {
-	return n.gate != nil && n.gate.Member(p)
+	g := n.gateReady.Load() // libp2p's relay may ask before the gate starts
+	return g != nil && g.Member(p)
 }
 
 // admitPeer follows a new connection: once the proof is done a member's
@@ -91,15 +93,22 @@ func (n *Node) admitPeer(p peer.ID) {
 	}
 	t := time.NewTimer(strangerGrace)
 	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-n.ctx.Done():
-		return
+	for {
+		select {
+		case <-t.C:
+		case <-n.ctx.Done():
+			return
+		}
+		if n.protect(p) || n.h.Network().Connectedness(p) != network.Connected {
+			return
+		}
+		if !n.joins.active(p) {
+			break
+		}
+		t.Reset(strangerGrace) // joining: look again later
 	}
-	if !n.protect(p) && !n.joins.active(p) && n.h.Network().Connectedness(p) == network.Connected {
-		n.log.Debug("closing a connection that proved no zone", "peer", p)
-		n.h.Network().ClosePeer(p)
-	}
+	n.log.Debug("closing a connection that proved no zone", "peer", p)
+	n.h.Network().ClosePeer(p)
 }
 
 // protect protects p's connections if p is a proven member, unprotects

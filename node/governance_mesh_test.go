@@ -134,7 +134,7 @@ func TestMeshGovernance(t *testing.T) {
 	// Rate limit: member 5, gone rogue, sends 3 sightings raw in 10 minutes;
 	// the third is rejected by node 1 and shown nowhere.
 	rogue := loadMember(t, nw.Nodes[5])
-	top := env.attacker(t, ctx, 1, rogue.secret.TopicName(0))
+	top := env.attacker(t, ctx, 1, rogue.secret)
 	now := clk.Now()
 	var msgIDs []string
 	var alertIDs []string
@@ -230,7 +230,7 @@ func TestMeshGovernance(t *testing.T) {
 		t.Fatal(err)
 	}
 	staleEnv := oldTen.seal(t, ss)
-	if err := env.attacker(t, ctx, 1, oldTen.secret.TopicName(0)).Publish(ctx, staleEnv); err != nil {
+	if err := env.attacker(t, ctx, 1, oldTen.secret).Publish(ctx, staleEnv); err != nil {
 		t.Fatal(err)
 	}
 	if err := sim.WaitFor(ctx, func() bool { _, _, r := env.tracers[1].seen(msgID(staleEnv)); return len(r) > 0 }); err != nil {

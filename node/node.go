@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p"
@@ -105,26 +106,28 @@ type Node struct {
 	// MetricsRegisterer, if set, receives go-libp2p's metrics.
 	MetricsRegisterer prometheus.Registerer
 
-	mon     monitor // health: clock estimate, rejections (health.go)
-	log     *slog.Logger
-	id      *crypto.Identity
-	name    string
-	st      *store.Store
-	h       host.Host
-	gate    *membership.Gate // proves membership on every connection (gate.go)
-	reach   *reach.Tracker   // nil on a host given in Host
-	ps      *pubsub.PubSub
-	psStop  context.CancelFunc // cancels gossipsub's context (Close)
-	replay  *replayCache
-	ctx     context.Context
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	mu      sync.Mutex // guards zones, invites and their files
-	zones   map[protocol.ZoneID]*zone
-	invites map[[protocol.InviteIDSize]byte]*pendingInvite
-	links   linkState // what this node's link ends sent (links.go)
-	started bool
-	closed  bool
+	mon  monitor // health: clock estimate, rejections (health.go)
+	log  *slog.Logger
+	id   *crypto.Identity
+	name string
+	st   *store.Store
+	h    host.Host
+	gate *membership.Gate // proves membership on every connection (gate.go)
+	// gateReady is gate, for what libp2p may call before Start sets it.
+	gateReady atomic.Pointer[membership.Gate]
+	reach     *reach.Tracker // nil on a host given in Host
+	ps        *pubsub.PubSub
+	psStop    context.CancelFunc // cancels gossipsub's context (Close)
+	replay    *replayCache
+	ctx       context.Context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	mu        sync.Mutex // guards zones, invites and their files
+	zones     map[protocol.ZoneID]*zone
+	invites   map[[protocol.InviteIDSize]byte]*pendingInvite
+	links     linkState // what this node's link ends sent (links.go)
+	started   bool
+	closed    bool
 
 	syncLimit syncLimiter
 	joins     joinSet       // join streams under way, by peer (gate.go)
