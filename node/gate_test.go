@@ -294,3 +294,38 @@ func TestDefaultLogsNameNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestGateForwarding: with the gate on every node, a member that is not
+// connected to the reporter still receives the report, forwarded by a
+// member connected to both.
+func TestGateForwarding(t *testing.T) {
+	ctx := testContext(t)
+	clk := newClock()
+	logs := []*syncBuf{{}, {}, {}}
+	nw := startNetLogged(t, ctx, logs, clk, clk, clk)
+	z := formZone(t, ctx, nw, "north", nil)
+	a, c := nw.Nodes[0].PeerID(), nw.Nodes[2].PeerID()
+	if err := nw.Mocknet.UnlinkPeers(a, c); err != nil {
+		t.Fatal(err)
+	}
+	nw.Mocknet.DisconnectPeers(a, c)
+	nw.Mocknet.DisconnectPeers(c, a)
+	if err := sim.WaitFor(ctx, func() bool {
+		return nw.Nodes[0].Status().Peers != nil && !slices.Contains(nw.Nodes[0].Status().Peers, c.String())
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := nw.Nodes[0].Report(ctx, api.ReportRequest{Zone: z.ID, What: "van", Where: "corner"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.WaitFor(ctx, func() bool {
+		as, _ := nw.Nodes[2].Alerts(z.ID)
+		return slices.ContainsFunc(as, func(x api.Alert) bool { return x.ID == r.ID })
+	}); err != nil {
+		t.Fatalf("the report did not reach the member through the other member: %v", err)
+	}
+	if strings.Contains(logs[2].String(), "caught up") {
+		t.Logf("node 2 caught up by sync; gossip forwarding not shown:\n%s", logs[2].String())
+	}
+}
