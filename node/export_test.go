@@ -3,6 +3,7 @@ package node
 import (
 	"encoding/json"
 	"errors"
+	"time"
 
 	"lookout/crypto"
 )
@@ -90,4 +91,12 @@ func Deliver(n *Node, env []byte) error {
 		return err
 	}
 	return n.store(a.z, a.msg, env)
+}
+
+// SetStrangerGrace sets how long a peer that proves no zone stays
+// connected, for nodes started afterwards; it returns the old value.
+func SetStrangerGrace(d time.Duration) time.Duration {
+	old := strangerGrace
+	strangerGrace = d
+	return old
 }

@@ -19,11 +19,12 @@ const (
 	// memberTag protects proven members' connections in the connection
 	// manager, so strangers with many peer IDs cannot push members out.
 	memberTag = "lookout-member"
-	// strangerGrace is how long a peer that completed the proof but
-	// shares no zone stays connected, unless a join is under way with it
-	// (a joiner proves nothing until its grant arrives).
-	strangerGrace = 30 * time.Second
 )
+
+// strangerGrace is how long a peer that completed the proof but shares no
+// zone stays connected, unless a join is under way with it (a joiner
+// proves nothing until its grant arrives). Tests shorten it.
+var strangerGrace = 30 * time.Second
 
 // startGate starts the membership gate on the host, before any dial.
 func (n *Node) startGate() error {

@@ -329,3 +329,25 @@ func TestGateForwarding(t *testing.T) {
 		t.Logf("node 2 caught up by sync; gossip forwarding not shown:\n%s", logs[2].String())
 	}
 }
+
+// TestGateClosesStrangers: a peer that completes the proof but proves no
+// zone is disconnected after the grace period; a proven peer stays.
+func TestGateClosesStrangers(t *testing.T) {
+	old := node.SetStrangerGrace(time.Second)
+	t.Cleanup(func() { node.SetStrangerGrace(old) })
+	ctx := testContext(t)
+	nw := startNet(t, ctx, 1, newClock())
+	formZone(t, ctx, nw, "north", nil)
+	target := nw.Nodes[0]
+	secret := zoneSecret(t, target)
+	sh := gatedPeer(t, ctx, nw, target, nil)
+	mh := gatedPeer(t, ctx, nw, target, &secret)
+	if err := sim.WaitFor(ctx, func() bool {
+		return sh.Network().Connectedness(target.PeerID()) != network.Connected
+	}); err != nil {
+		t.Fatalf("the stranger is still connected: %v", err)
+	}
+	if mh.Network().Connectedness(target.PeerID()) != network.Connected || !target.Member(mh.ID()) {
+		t.Error("the proven peer was disconnected")
+	}
+}
