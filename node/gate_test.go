@@ -331,12 +331,13 @@ func TestGateForwarding(t *testing.T) {
 }
 
 // TestGateClosesStrangers: a peer that completes the proof but proves no
-// zone is disconnected after the grace period; a proven peer stays.
+// zone is disconnected after the grace period; a proven peer stays, and a
+// joiner (which proves nothing until its grant) still joins.
 func TestGateClosesStrangers(t *testing.T) {
 	old := node.SetStrangerGrace(time.Second)
 	t.Cleanup(func() { node.SetStrangerGrace(old) })
 	ctx := testContext(t)
-	nw := startNet(t, ctx, 1, newClock())
+	nw := startNet(t, ctx, 2, newClock())
 	formZone(t, ctx, nw, "north", nil)
 	target := nw.Nodes[0]
 	secret := zoneSecret(t, target)
@@ -349,5 +350,8 @@ func TestGateClosesStrangers(t *testing.T) {
 	}
 	if mh.Network().Connectedness(target.PeerID()) != network.Connected || !target.Member(mh.ID()) {
 		t.Error("the proven peer was disconnected")
+	}
+	if !target.Member(nw.Nodes[1].PeerID()) || !slices.Contains(target.Status().Peers, nw.Nodes[1].PeerID().String()) {
+		t.Error("the member that joined is not a connected member")
 	}
 }
