@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"sort"
 	"sync"
 	"time"
 
@@ -44,18 +45,48 @@ func (n *Node) startGate() error {
 	return nil
 }
 
-// proofKeys is the gate's keyring: the current epoch of every zone this
-// node is still in, and the previous epoch during its straggler period.
+// proofKeys is the gate's keyring: first the current epoch of every zone
+// this node is still in and the previous epoch during its straggler
+// period, then the zones' older epochs, so that a member who was offline
+// through a rotation can still prove an old epoch and pull the rekey by
+// sync (Node.Member counts only the first kind; see liveTopics).
 func (n *Node) proofKeys() []membership.ZoneKey {
-	var out []membership.ZoneKey
+	type oldKey struct {
+		epoch uint32
+		key   membership.ZoneKey
+	}
+	var now []membership.ZoneKey
+	var old []oldKey
 	for _, z := range n.liveZones() {
 		z.mu.Lock()
-		s := z.epochs[z.epoch]
-		out = append(out, membership.ZoneKey{Topic: s.TopicName(z.epoch), Key: s.ProofKey(z.epoch)})
+		for e, s := range z.epochs {
+			k := membership.ZoneKey{Topic: s.TopicName(e), Key: s.ProofKey(e)}
+			if e == z.epoch || z.straggle != nil && e == *z.straggle {
+				now = append(now, k)
+			} else {
+				old = append(old, oldKey{e, k})
+			}
+		}
+		z.mu.Unlock()
+	}
+	// Newest first among the old, so the cap on proof slots
+	// (protocol.MembershipSlots) drops the oldest.
+	sort.SliceStable(old, func(i, j int) bool { return old[i].epoch > old[j].epoch })
+	for _, k := range old {
+		now = append(now, k.key)
+	}
+	return now
+}
+
+// liveTopics returns the topics of the current and straggling epochs.
+func (n *Node) liveTopics() []string {
+	var out []string
+	for _, z := range n.liveZones() {
+		z.mu.Lock()
+		out = append(out, z.epochs[z.epoch].TopicName(z.epoch))
 		if z.straggle != nil {
-			e := *z.straggle
-			if old, ok := z.epochs[e]; ok {
-				out = append(out, membership.ZoneKey{Topic: old.TopicName(e), Key: old.ProofKey(e)})
+			if s, ok := z.epochs[*z.straggle]; ok {
+				out = append(out, s.TopicName(*z.straggle))
 			}
 		}
 		z.mu.Unlock()
@@ -72,11 +103,20 @@ func (n *Node) keysChanged() {
 	}
 }
 
-// Member reports whether p proved, on its connection, a zone epoch this
-// node holds (reach.Members: the relay ACL and relay candidates).
+// Member reports whether p proved, on its connection, the current (or
+// straggling) epoch of a zone this node is in (reach.Members: the relay
+// ACL and relay candidates; protected connections; link streams).
 func (n *Node) Member(p peer.ID) bool {
 	g := n.gateReady.Load() // libp2p's relay may ask before the gate starts
-	return g != nil && g.Member(p)
+	if g == nil || !g.Member(p) {
+		return false
+	}
+	for _, t := range n.liveTopics() {
+		if g.Shares(p, t) {
+			return true
+		}
+	}
+	return false
 }
 
 // admitPeer follows a new connection: once the proof is done a member's

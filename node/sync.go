@@ -342,11 +342,12 @@ func (l *syncLimiter) release() {
 func (n *Node) handleSync(s network.Stream) {
 	defer s.Close()
 	from := s.Conn().RemotePeer()
-	// Proven members only, before they take a slot.
+	// Proven members only, before they take a slot; a member that proved
+	// only an older epoch is served too, so it can catch up the rekey.
 	ctx, cancel := context.WithTimeout(n.ctx, membership.DefaultTimeout)
 	err := n.gate.Wait(ctx, from)
 	cancel()
-	if err != nil || !n.Member(from) {
+	if err != nil || !n.gate.Member(from) {
 		s.Reset()
 		return
 	}
