@@ -100,3 +100,25 @@ func SetStrangerGrace(d time.Duration) time.Duration {
 	strangerGrace = d
 	return old
 }
+
+// SetOldTopicGrace sets how long a node keeps an epoch's topic and proves
+// it after moving to the next; it returns the old value.
+func SetOldTopicGrace(d time.Duration) time.Duration {
+	old := oldTopicGrace
+	oldTopicGrace = d
+	return old
+}
+
+// Straggling reports whether one of n's zones still keeps a previous epoch's
+// topic.
+func Straggling(n *Node) bool {
+	for _, z := range n.liveZones() {
+		z.mu.Lock()
+		s := z.straggle != nil
+		z.mu.Unlock()
+		if s {
+			return true
+		}
+	}
+	return false
+}
