@@ -45,7 +45,7 @@ func (n *Node) store(z *zone, msg *protocol.Message, env []byte) error {
 	var err error
 	if env != nil && !msg.Alert.Kind.IsGovernance() {
 		if err = n.saveMessage(z, msg, env); err != nil {
-			n.log.Error("save alert", "zone", z.rec.Name, "err", err)
+			n.log.Error("save alert", "err", err)
 		}
 	}
 	n.apply(z, msg, env, applyLive)
@@ -131,12 +131,13 @@ func (n *Node) apply(z *zone, msg *protocol.Message, env []byte, mode applyMode)
 	if !ok {
 		return // an update that arrived before its alert; shown once the alert arrives
 	}
-	n.log.Info("alert", "zone", z.rec.Name, "kind", view.Kind, "id", view.ID, "state", view.State)
+	n.log.Info("alert", "kind", view.Kind, "state", view.State)
+	n.log.Debug("alert", "zone", z.rec.Name, "id", view.ID)
 	for _, w := range watchers {
 		select {
 		case w <- view:
 		default:
-			n.log.Warn("watcher too slow; dropped an update", "zone", z.rec.Name)
+			n.log.Warn("watcher too slow; dropped an update")
 		}
 	}
 }
@@ -205,13 +206,13 @@ func (n *Node) storeBatch(batch []admitted) {
 			watchers = append(watchers, w)
 		}
 		z.mu.Unlock()
-		n.log.Info("caught up", "zone", z.rec.Name, "messages", len(targets), "alerts", len(views))
+		n.log.Info("caught up", "messages", len(targets), "alerts", len(views))
 		for _, v := range views {
 			for _, w := range watchers {
 				select {
 				case w <- v:
 				default:
-					n.log.Warn("watcher too slow; dropped an update", "zone", z.rec.Name)
+					n.log.Warn("watcher too slow; dropped an update")
 				}
 			}
 		}

@@ -3,6 +3,7 @@ package node
 import (
 	"encoding/json"
 	"errors"
+	"time"
 
 	"lookout/crypto"
 	"lookout/protocol"
@@ -110,4 +111,34 @@ func DeliverLive(n *Node, env []byte) error {
 		return n.store(z, msg, env)
 	}
 	return errNoZone
+}
+
+// SetStrangerGrace sets how long a peer that proves no zone stays
+// connected, for nodes started afterwards; it returns the old value.
+func SetStrangerGrace(d time.Duration) time.Duration {
+	old := strangerGrace
+	strangerGrace = d
+	return old
+}
+
+// SetOldTopicGrace sets how long a node keeps an epoch's topic and proves
+// it after moving to the next; it returns the old value.
+func SetOldTopicGrace(d time.Duration) time.Duration {
+	old := oldTopicGrace
+	oldTopicGrace = d
+	return old
+}
+
+// Straggling reports whether one of n's zones still keeps a previous epoch's
+// topic.
+func Straggling(n *Node) bool {
+	for _, z := range n.liveZones() {
+		z.mu.Lock()
+		s := z.straggle != nil
+		z.mu.Unlock()
+		if s {
+			return true
+		}
+	}
+	return false
 }

@@ -23,7 +23,7 @@ const maxGovMessages = 4096
 
 // oldTopicGrace is how long a node stays on an epoch's topic after moving
 // to the next, so stragglers still receive the rekey.
-const oldTopicGrace = 2 * time.Minute
+var oldTopicGrace = 2 * time.Minute // tests shorten it
 
 // announceInterval is how often a member re-announces its name and KEM key,
 // so members who joined later learn them.
@@ -93,13 +93,15 @@ func (n *Node) storeGov(z *zone, msg *protocol.Message, env []byte) {
 			z.removed = true
 			z.mu.Unlock()
 			z.rec.Removed = true
-			n.log.Warn("this member was removed from the zone", "zone", z.rec.Name)
+			n.keysChanged()
+			n.log.Warn("this member was removed from a zone")
+			n.log.Debug("removed from zone", "zone", z.rec.Name)
 		}
 	case protocol.KindRekey:
 		n.applyRekeyLocked(z, msg)
 	}
 	if err := n.saveZone(z); err != nil {
-		n.log.Error("save zone", "zone", z.rec.Name, "err", err)
+		n.log.Error("save zone", "err", err)
 	}
 }
 
@@ -111,13 +113,14 @@ func (n *Node) applyRoleLocked(z *zone, msg *protocol.Message) {
 	}
 	chain := append(protocol.Chain{c}, msg.Chain...)
 	if len(chain) > protocol.MaxChainLen {
-		n.log.Warn("granted role not usable: certificate chain too deep", "zone", z.rec.Name)
+		n.log.Warn("granted role not usable: certificate chain too deep")
 		return
 	}
 	cv := &protocol.ChainVerifier{Zone: z.id, Root: z.root}
 	role, err := cv.Verify(chain, n.now())
 	if err != nil {
-		n.log.Warn("granted role not usable", "zone", z.rec.Name, "err", err)
+		n.log.Warn("granted role not usable")
+		n.log.Debug("granted role not usable", "zone", z.rec.Name, "err", err)
 		return
 	}
 	z.mu.Lock()
@@ -127,7 +130,7 @@ func (n *Node) applyRoleLocked(z *zone, msg *protocol.Message) {
 	for _, c := range chain {
 		z.rec.Chain = append(z.rec.Chain, c.Bytes())
 	}
-	n.log.Info("new role", "zone", z.rec.Name, "role", role)
+	n.log.Info("new role", "role", role)
 }
 
 // applyRekeyLocked opens this member's entry of a rekey for the next epoch
@@ -154,11 +157,13 @@ func (n *Node) applyRekeyLocked(z *zone, msg *protocol.Message) {
 		}
 		next, err := protocol.OpenRekeyEntry(kem, z.id, old, a.Epoch, e)
 		if err != nil {
-			n.log.Warn("rekey: cannot open this member's entry", "zone", z.rec.Name, "err", err)
+			n.log.Warn("rekey: cannot open this member's entry")
+			n.log.Debug("rekey: cannot open this member's entry", "zone", z.rec.Name, "err", err)
 			return
 		}
 		if err := n.switchEpochLocked(z, a.Epoch, next, msg.ID.String()); err != nil {
-			n.log.Error("rekey: switch epoch", "zone", z.rec.Name, "err", err)
+			n.log.Error("rekey: switch epoch failed")
+			n.log.Debug("rekey: switch epoch", "zone", z.rec.Name, "err", err)
 		}
 		return
 	}
@@ -171,6 +176,7 @@ func (n *Node) switchEpochLocked(z *zone, epoch uint32, secret crypto.ZoneSecret
 	oldEpoch := z.epoch
 	z.epochs[epoch] = secret
 	z.epoch = epoch
+	z.straggle = &oldEpoch
 	oldTopic, oldSub := z.topic, z.sub
 	z.mu.Unlock()
 	z.rec.Old = append(z.rec.Old, core.EpochSecret{Epoch: oldEpoch, Secret: append([]byte(nil), z.rec.Secret...)})
@@ -181,7 +187,8 @@ func (n *Node) switchEpochLocked(z *zone, epoch uint32, secret crypto.ZoneSecret
 	if err := n.joinTopic(z); err != nil {
 		return err
 	}
-	n.log.Info("zone moved to a new epoch", "zone", z.rec.Name, "epoch", epoch)
+	n.keysChanged()
+	n.log.Debug("zone moved to a new epoch", "zone", z.rec.Name, "epoch", epoch)
 	oldName := oldTopic.String()
 	n.wg.Add(1)
 	go func() {
@@ -195,6 +202,12 @@ func (n *Node) switchEpochLocked(z *zone, epoch uint32, secret crypto.ZoneSecret
 		oldSub.Cancel()
 		oldTopic.Close()
 		n.ps.UnregisterTopicValidator(oldName)
+		z.mu.Lock()
+		if z.straggle != nil && *z.straggle == oldEpoch {
+			z.straggle = nil
+		}
+		z.mu.Unlock()
+		n.keysChanged()
 	}()
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"lookout/node"
 	"lookout/node/api"
 	"lookout/node/sim"
 	lp "lookout/protocol"
@@ -134,7 +135,7 @@ func TestMeshGovernance(t *testing.T) {
 	// Rate limit: member 5, gone rogue, sends 3 sightings raw in 10 minutes;
 	// the third is rejected by node 1 and shown nowhere.
 	rogue := loadMember(t, nw.Nodes[5])
-	top := env.attacker(t, ctx, 1, rogue.secret.TopicName(0))
+	top := env.attacker(t, ctx, 1, rogue.secret)
 	now := clk.Now()
 	var msgIDs []string
 	var alertIDs []string
@@ -232,7 +233,7 @@ func TestMeshGovernance(t *testing.T) {
 		t.Fatal(err)
 	}
 	staleEnv := oldTen.seal(t, ss)
-	if err := env.attacker(t, ctx, 1, oldTen.secret.TopicName(0)).Publish(ctx, staleEnv); err != nil {
+	if err := env.attacker(t, ctx, 1, oldTen.secret).Publish(ctx, staleEnv); err != nil {
 		t.Fatal(err)
 	}
 	waitAll(t, ctx, nw, "a sighting under the lower, superseded certificate shown", func(i int) bool {
@@ -286,7 +287,18 @@ func TestMeshGovernance(t *testing.T) {
 // TestOfflineMemberCatchesUpOnEpoch: a member whose node is cut off while
 // another member is removed gets the new epoch from the first member it
 // reconnects to, and then receives alerts again.
-func TestOfflineMemberCatchesUpOnEpoch(t *testing.T) {
+func TestOfflineMemberCatchesUpOnEpoch(t *testing.T) { offlineThroughRotation(t, false) }
+
+// TestOfflineMemberCatchesUpAfterGrace: the same, coming back after the
+// others have left the old epoch's topic and stopped proving it first:
+// the returning member still proves the old epoch, and pulls the rekey.
+func TestOfflineMemberCatchesUpAfterGrace(t *testing.T) {
+	old := node.SetOldTopicGrace(time.Second)
+	t.Cleanup(func() { node.SetOldTopicGrace(old) })
+	offlineThroughRotation(t, true)
+}
+
+func offlineThroughRotation(t *testing.T, pastGrace bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	env := startMeshWith(t, ctx, sim.Config{Nodes: 6, RedialInterval: 200 * time.Millisecond})
@@ -325,6 +337,9 @@ func TestOfflineMemberCatchesUpOnEpoch(t *testing.T) {
 	waitAll(t, ctx, nw, "online members at epoch 1", func(i int) bool { return zoneEpoch(nw, i, zone) == 1 }, offline, removed)
 	if got := zoneEpoch(nw, offline, zone); got != 0 {
 		t.Fatalf("offline node at epoch %d before reconnecting", got)
+	}
+	if pastGrace {
+		waitAll(t, ctx, nw, "online members past the straggler period", func(i int) bool { return !node.Straggling(nodes[i]) }, offline, removed)
 	}
 	cut(true) // its redial loop reconnects; sync hands it the rekey
 	waitAll(t, ctx, nw, "the returning member at epoch 1", func(i int) bool { return i != offline || zoneEpoch(nw, i, zone) == 1 })

@@ -130,7 +130,7 @@ func (n *Node) health() *api.Health {
 	est := n.mon.clock.Estimate(now)
 	h := &api.Health{
 		Protocol:      protocol.Version,
-		SyncProtocol:  protocol.SyncVersion,
+		SyncProtocol:  syncProtocolVersion,
 		Reachable:     "unknown",
 		ClockOffsetMS: est.Offset.Milliseconds(),
 		ClockSenders:  est.Senders,
@@ -169,9 +169,9 @@ func (n *Node) health() *api.Health {
 		v := health.SyncVersion(names)
 		switch {
 		case v == 0: // not a Lookout node, or identify not done yet
-		case v < protocol.SyncVersion:
+		case v < syncProtocolVersion:
 			h.OlderPeers = append(h.OlderPeers, api.PeerVersion{Peer: p.String(), SyncProtocol: v})
-		case v > protocol.SyncVersion:
+		case v > syncProtocolVersion:
 			h.NewerPeers = append(h.NewerPeers, api.PeerVersion{Peer: p.String(), SyncProtocol: v})
 		}
 	}

@@ -152,8 +152,8 @@ func TestHealthPeerVersions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	old.SetStreamHandler("/lookout/sync/1", func(s network.Stream) { s.Reset() })
-	newer.SetStreamHandler("/lookout/sync/3", func(s network.Stream) { s.Reset() })
+	old.SetStreamHandler("/lookout/sync/2", func(s network.Stream) { s.Reset() })
+	newer.SetStreamHandler("/sync/4.0.0", func(s network.Stream) { s.Reset() })
 	if err := nw.Mocknet.LinkAll(); err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +169,7 @@ func TestHealthPeerVersions(t *testing.T) {
 	}
 	if err := sim.WaitFor(ctx, func() bool {
 		h := n.Status().Health
-		return has(h.OlderPeers, old.ID(), 1) && has(h.NewerPeers, newer.ID(), 3)
+		return has(h.OlderPeers, old.ID(), 2) && has(h.NewerPeers, newer.ID(), 4)
 	}); err != nil {
 		t.Fatalf("peer versions not seen: %+v", n.Status().Health)
 	}

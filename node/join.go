@@ -32,7 +32,7 @@ import (
 //	status 1 (refused):  u16 n | n bytes UTF-8 reason
 //
 // and closes the stream.
-const joinProtocol = "/lookout/join/1"
+const joinProtocol = "/join/2.0.0"
 
 const (
 	joinTimeout    = 30 * time.Second
@@ -161,6 +161,9 @@ func roundUpMinute(t time.Time) time.Time {
 // handleJoin serves an invite redemption on the inviter's node.
 func (n *Node) handleJoin(s network.Stream) {
 	defer s.Close()
+	// Open to peers that share no zone: a joiner has none yet.
+	n.joins.add(s.Conn().RemotePeer())
+	defer n.joins.done(s.Conn().RemotePeer())
 	s.SetDeadline(time.Now().Add(joinTimeout)) // network deadlines use the real clock
 	buf := make([]byte, protocol.JoinRequestSize)
 	if _, err := io.ReadFull(s, buf); err != nil {
@@ -169,7 +172,8 @@ func (n *Node) handleJoin(s network.Stream) {
 	}
 	enc, ct, err := n.grant(buf, s.Conn().RemotePeer())
 	if err != nil {
-		n.log.Info("refused join", "peer", s.Conn().RemotePeer(), "err", err)
+		n.log.Info("refused a join request")
+		n.log.Debug("refused join", "peer", s.Conn().RemotePeer(), "err", err)
 		msg := err.Error()
 		if len(msg) > maxReasonLen {
 			msg = msg[:maxReasonLen]
@@ -255,7 +259,8 @@ func (n *Node) grant(b []byte, from peer.ID) (enc, ct []byte, err error) {
 		inv.Used = false
 		return nil, nil, errors.New("the inviter's node could not record the invite; try again")
 	}
-	n.log.Info("member joined", "zone", z.rec.Name, "role", role, "member", req.Member.ID())
+	n.log.Info("member joined", "role", role)
+	n.log.Debug("member joined", "zone", z.rec.Name, "member", req.Member.ID())
 	return enc, ct, nil
 }
 
@@ -308,6 +313,8 @@ func (n *Node) Join(ctx context.Context, code string) (api.Zone, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, joinTimeout)
 	defer cancel()
+	n.joins.add(inviter.ID) // the inviter shares no zone with this node yet
+	defer n.joins.done(inviter.ID)
 	if err := n.h.Connect(ctx, inviter); err != nil {
 		return api.Zone{}, fmt.Errorf("cannot reach the inviter's node; it must be online to redeem an invite, try again later: %w", err)
 	}

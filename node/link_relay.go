@@ -88,7 +88,8 @@ func (n *Node) onLinkRecord(ctx context.Context, z *zone, msg *protocol.Message)
 		err = n.sendFrame(ctx, l.Secret, l.PeerNode, protocol.FrameEnd, l.ID, payload)
 	}
 	if err != nil {
-		n.log.Warn("could not tell the other zone the link ended", "zone", z.rec.Name, "link", l.ID, "err", err)
+		n.log.Warn("could not tell the other zone a link ended")
+		n.log.Debug("could not tell the other zone the link ended", "zone", z.rec.Name, "link", l.ID, "err", err)
 	}
 }
 
@@ -146,7 +147,8 @@ func (n *Node) reconcile(ctx context.Context, z *zone, target protocol.AlertID) 
 			a.Status = protocol.StatusExercise
 		}
 		if _, err := n.publish(ctx, z, a); err != nil {
-			n.log.Warn("auto-share", "zone", z.rec.Name, "alert", root.ID, "err", err)
+			n.log.Warn("auto-share failed")
+			n.log.Debug("auto-share", "zone", z.rec.Name, "alert", root.ID, "err", err)
 		}
 		return
 	}
@@ -236,10 +238,11 @@ func (n *Node) sendEndorsement(ctx context.Context, z *zone, l *protocol.Link, a
 		err = n.sendFrame(ctx, l.Secret, l.PeerNode, protocol.FrameEndorse, l.ID, protocol.EncodeEndorsement(body, a.Via.Sig))
 	}
 	if err != nil {
-		n.log.Warn("link: could not send", "zone", z.rec.Name, "link", l.Peer, "kind", a.Kind, "err", err)
+		n.log.Warn("link: could not send", "kind", a.Kind)
+		n.log.Debug("link: could not send", "zone", z.rec.Name, "link", l.Peer, "err", err)
 		return false
 	}
-	n.log.Info("link: sent", "zone", z.rec.Name, "link", l.Peer, "kind", a.Kind)
+	n.log.Debug("link: sent", "zone", z.rec.Name, "link", l.Peer, "kind", a.Kind)
 	return true
 }
 

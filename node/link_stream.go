@@ -13,6 +13,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"lookout/node/api"
+	"lookout/node/membership"
 	"lookout/protocol"
 )
 
@@ -82,6 +83,18 @@ func (n *Node) sendFrame(ctx context.Context, secret [protocol.LinkSecretSize]by
 // handleLink answers one frame from another zone's link end.
 func (n *Node) handleLink(s network.Stream) {
 	defer s.Close()
+	// Link ends are in different zones, so the other end proves none of
+	// this node's: a peer that is not a proven member may open a link
+	// stream only to a node that ends or offers a link, and its frame must
+	// still open with that link's secret.
+	from := s.Conn().RemotePeer()
+	ctx, cancel := context.WithTimeout(n.ctx, membership.DefaultTimeout)
+	err := n.gate.Wait(ctx, from)
+	cancel()
+	if err != nil || !n.Member(from) && !n.endsLink() {
+		s.Reset()
+		return
+	}
 	s.SetDeadline(time.Now().Add(linkTimeout))
 	r := bufio.NewReader(s)
 	var b4 [4]byte
@@ -99,10 +112,10 @@ func (n *Node) handleLink(s network.Stream) {
 		s.Reset()
 		return
 	}
-	err := n.handleFrame(s.Conn().RemotePeer(), frame)
+	err = n.handleFrame(s.Conn().RemotePeer(), frame)
 	answer := []byte{linkStatusOK, 0, 0}
 	if err != nil {
-		n.log.Info("link: refused a frame", "peer", s.Conn().RemotePeer(), "err", err)
+		n.log.Debug("link: refused a frame", "peer", s.Conn().RemotePeer(), "err", err)
 		reason := err.Error()
 		if len(reason) > protocol.MaxLinkReasonLen {
 			reason = reason[:protocol.MaxLinkReasonLen]
@@ -260,7 +273,8 @@ func (n *Node) acceptHello(ctx context.Context, z *zone, l *protocol.Link, from 
 	if _, err := n.publish(ctx, z, a); err != nil {
 		return fmt.Errorf("record link: %w", err)
 	}
-	n.log.Info("link made", "zone", z.rec.Name, "peer", h.Name)
+	n.log.Info("link made")
+	n.log.Debug("link made", "zone", z.rec.Name, "peer", h.Name)
 	return nil
 }
 
@@ -340,4 +354,21 @@ func (n *Node) relay(ctx context.Context, z *zone, l *protocol.Link, t *protocol
 		return fmt.Errorf("relay into zone: %w", err)
 	}
 	return nil
+}
+
+// endsLink reports whether this node's member offered a link that has not
+// ended, or is the end of an active link, in a zone it is still in.
+func (n *Node) endsLink() bool {
+	me := n.id.ID()
+	for _, z := range n.liveZones() {
+		z.mu.Lock()
+		for _, l := range z.links {
+			if l.OfferedBy == me && !l.Ended || l.Active() && l.Endpoint == me {
+				z.mu.Unlock()
+				return true
+			}
+		}
+		z.mu.Unlock()
+	}
+	return false
 }

@@ -23,7 +23,7 @@ import (
 //	u32 len | frame (protocol.SealLinkFrame)
 //
 // and the answer is u8 status (0 accepted, 1 refused) | u16 len | reason.
-const linkProtocol = "/lookout/link/2"
+const linkProtocol = "/link/3.0.0"
 
 const (
 	linkTimeout      = 30 * time.Second

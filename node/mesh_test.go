@@ -16,6 +16,7 @@ import (
 	"lookout/crypto"
 	"lookout/node"
 	"lookout/node/api"
+	"lookout/node/membership"
 	"lookout/node/sim"
 	lp "lookout/protocol"
 )
@@ -279,7 +280,7 @@ func TestMeshRejectsAttacks(t *testing.T) {
 
 	// Each attack comes from a fresh host linked only to node 1, since node
 	// 1 graylists a peer after a few invalid messages (tested last).
-	attacker := func() *pubsub.Topic { return env.attacker(t, ctx, 1, rogue.secret.TopicName(0)) }
+	attacker := func() *pubsub.Topic { return env.attacker(t, ctx, 1, rogue.secret) }
 	topic := attacker()
 
 	sign := func(id *crypto.Identity, chain lp.Chain, a *lp.Alert) *lp.Signed {
@@ -443,14 +444,24 @@ func TestMeshRejectsAttacks(t *testing.T) {
 }
 
 // attacker starts a raw gossipsub host linked and connected only to node
-// target, subscribed to topic, skipping every check a node would make.
-func (env *meshEnv) attacker(t *testing.T, ctx context.Context, target int, topicName string) *pubsub.Topic {
+// target, subscribed to the topic of the secret's epoch 0, skipping every
+// check a node would make. It holds the secret, so it proves the zone to
+// target's membership gate (a hostile member).
+func (env *meshEnv) attacker(t *testing.T, ctx context.Context, target int, secret crypto.ZoneSecret) *pubsub.Topic {
 	t.Helper()
 	nodes := env.nw.Nodes
+	topicName := secret.TopicName(0)
 	h, err := env.nw.Mocknet.GenPeer()
 	if err != nil {
 		t.Fatal(err)
 	}
+	g, err := membership.New(h, membership.KeyringFunc(func() []membership.ZoneKey {
+		return []membership.ZoneKey{{Topic: topicName, Key: secret.ProofKey(0)}}
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.Close() })
 	if _, err := env.nw.Mocknet.LinkPeers(h.ID(), nodes[target].PeerID()); err != nil {
 		t.Fatal(err)
 	}

@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p"
@@ -40,6 +41,7 @@ import (
 	"lookout/crypto"
 	"lookout/node/api"
 	"lookout/node/discovery"
+	"lookout/node/membership"
 	"lookout/node/reach"
 	"lookout/node/store"
 	"lookout/protocol"
@@ -104,27 +106,32 @@ type Node struct {
 	// MetricsRegisterer, if set, receives go-libp2p's metrics.
 	MetricsRegisterer prometheus.Registerer
 
-	mon     monitor // health: clock estimate, rejections (health.go)
-	log     *slog.Logger
-	id      *crypto.Identity
-	name    string
-	st      *store.Store
-	h       host.Host
-	reach   *reach.Tracker // nil on a host given in Host
-	ps      *pubsub.PubSub
-	replay  *replayCache
-	ctx     context.Context
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	mu      sync.Mutex // guards zones, invites and their files
-	zones   map[protocol.ZoneID]*zone
-	stale   map[string]zoneRecord // zones made by an older Lookout, by ID (not joined)
-	invites map[[protocol.InviteIDSize]byte]*pendingInvite
-	links   linkState // what this node's link ends sent (links.go)
-	started bool
-	closed  bool
+	mon  monitor // health: clock estimate, rejections (health.go)
+	log  *slog.Logger
+	id   *crypto.Identity
+	name string
+	st   *store.Store
+	h    host.Host
+	gate *membership.Gate // proves membership on every connection (gate.go)
+	// gateReady is gate, for what libp2p may call before Start sets it.
+	gateReady atomic.Pointer[membership.Gate]
+	reach     *reach.Tracker // nil on a host given in Host
+	ps        *pubsub.PubSub
+	psStop    context.CancelFunc // cancels gossipsub's context (Close)
+	replay    *replayCache
+	ctx       context.Context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	mu        sync.Mutex // guards zones, invites and their files
+	zones     map[protocol.ZoneID]*zone
+	stale     map[string]zoneRecord // zones made by an older Lookout, by ID (not joined)
+	invites   map[[protocol.InviteIDSize]byte]*pendingInvite
+	links     linkState // what this node's link ends sent (links.go)
+	started   bool
+	closed    bool
 
 	syncLimit syncLimiter
+	joins     joinSet       // join streams under way, by peer (gate.go)
 	asked     inflight      // message IDs being fetched by sync
 	swept     time.Time     // last sweep of expired records; guarded by mu
 	wiped     chan struct{} // closed once Wipe destroyed the store
@@ -204,6 +211,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if err := n.startHost(); err != nil {
 		return err
 	}
+	if err := n.startGate(); err != nil {
+		return err
+	}
 	if err := n.startPubsub(); err != nil {
 		return err
 	}
@@ -219,7 +229,8 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	n.sweep(true)
 	n.wg.Add(1)
 	go n.redialLoop()
-	n.log.Info("node started", "peer", n.h.ID(), "member", n.id.ID(), "zones", len(n.zones))
+	n.log.Info("node started", "zones", len(n.zones))
+	n.log.Debug("node started", "peer", n.h.ID(), "member", n.id.ID())
 	return nil
 }
 
@@ -252,6 +263,7 @@ func (n *Node) startHost() error {
 		libp2p.Transport(quic.NewTransport),
 		libp2p.Security(libp2ptls.ID, libp2ptls.New), // TLS 1.3 only: nothing weaker to negotiate down to
 		libp2p.ConnectionManager(cm),
+		membership.HostOption(), // identify names no Lookout version
 	}
 	if n.MetricsRegisterer != nil {
 		opts = append(opts, libp2p.PrometheusRegisterer(n.MetricsRegisterer))
@@ -289,7 +301,10 @@ func (n *Node) startPubsub() error {
 		pubsub.WithPeerScore(peerScoreParams(), peerScoreThresholds()),
 	}
 	opts = append(opts, n.PubsubOptions...)
-	ps, err := pubsub.NewGossipSub(n.ctx, n.h, opts...)
+	opts = append(opts, n.gate.PubsubOptions()...)
+	ctx, stop := context.WithCancel(n.ctx)
+	n.psStop = stop
+	ps, err := pubsub.NewGossipSub(ctx, n.gate.Host(), opts...)
 	if err != nil {
 		return fmt.Errorf("start gossipsub: %w", err)
 	}
@@ -319,6 +334,14 @@ func (n *Node) Close() error {
 	n.mu.Unlock()
 	if n.reach != nil {
 		n.reach.Close()
+	}
+	// Gossipsub stops (its context is a child of n.ctx, cancelled above),
+	// then the gate, then the host.
+	if n.psStop != nil {
+		n.psStop()
+	}
+	if n.gate != nil {
+		n.gate.Close()
 	}
 	var err error
 	if n.h != nil {

@@ -9,41 +9,6 @@ import (
 	"lookout/node/reach"
 )
 
-// Member reports whether p is a peer this node knows as a member of one of
-// its zones: subscribed to a zone topic or remembered from a grant or the
-// zone's topic (reach.Members, until node/membership proves members).
-func (n *Node) Member(p peer.ID) bool {
-	n.mu.Lock()
-	zones := make([]*zone, 0, len(n.zones))
-	for _, z := range n.zones {
-		zones = append(zones, z)
-	}
-	n.mu.Unlock()
-	for _, z := range zones {
-		if t := z.snapshot().topic; t != nil {
-			for _, q := range t.ListPeers() {
-				if q == p {
-					return true
-				}
-			}
-		}
-	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	for _, z := range zones {
-		for _, s := range z.rec.Peers {
-			a, err := ma.NewMultiaddr(s)
-			if err != nil {
-				continue
-			}
-			if ai, err := peer.AddrInfoFromP2pAddr(a); err == nil && ai.ID == p {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // RelayCandidates lists connected zone members with their direct
 // addresses, for AutoRelay (reach.Peers).
 func (n *Node) RelayCandidates() []peer.AddrInfo {

@@ -14,6 +14,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"lookout/node/membership"
 	"lookout/protocol"
 )
 
@@ -37,7 +38,11 @@ import (
 // offer is empty. Every envelope received goes through the same door as
 // gossip (admit). Each side serves a peer at most syncBurst times at once,
 // then once per syncRefill, and at most maxSyncServing peers at a time.
-const syncProtocol = "/lookout/sync/2"
+const syncProtocol = "/sync/3.0.0"
+
+// syncProtocolVersion is the major version in syncProtocol, what
+// node/health reads from peers' protocol lists.
+const syncProtocolVersion = 3
 
 const (
 	syncTimeout    = 30 * time.Second
@@ -97,12 +102,21 @@ func (n *Node) syncWith(ctx context.Context, p peer.ID) error {
 // syncRound runs one exchange with p and reports whether p has more to
 // send than one answer may carry.
 func (n *Node) syncRound(ctx context.Context, p peer.ID) (more bool, err error) {
-	zones := n.liveZones()
+	ctx, cancel := context.WithTimeout(ctx, syncTimeout)
+	defer cancel()
+	// The hello names only zones p proved, on this connection, to share.
+	if err := n.gate.Wait(ctx, p); err != nil {
+		return false, err
+	}
+	var zones []*zone
+	for _, z := range n.liveZones() {
+		if epoch, secret := z.current(); n.gate.Shares(p, secret.TopicName(epoch)) {
+			zones = append(zones, z)
+		}
+	}
 	if len(zones) == 0 {
 		return false, nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, syncTimeout)
-	defer cancel()
 	s, err := n.h.NewStream(network.WithAllowLimitedConn(ctx, "sync"), p, syncProtocol)
 	if err != nil {
 		return false, err // not a Lookout peer, or gone
@@ -328,6 +342,15 @@ func (l *syncLimiter) release() {
 func (n *Node) handleSync(s network.Stream) {
 	defer s.Close()
 	from := s.Conn().RemotePeer()
+	// Proven members only, before they take a slot; a member that proved
+	// only an older epoch is served too, so it can catch up the rekey.
+	ctx, cancel := context.WithTimeout(n.ctx, membership.DefaultTimeout)
+	err := n.gate.Wait(ctx, from)
+	cancel()
+	if err != nil || !n.gate.Member(from) {
+		s.Reset()
+		return
+	}
 	if !n.syncLimit.acquire(from, time.Now()) {
 		s.Reset()
 		return

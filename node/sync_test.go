@@ -20,7 +20,7 @@ import (
 	"lookout/node/sim"
 )
 
-// syncHello builds a /lookout/sync/2 hello by docs/protocol.md for one
+// syncHello builds a sync hello (/sync/3.0.0, frame version 2) by docs/protocol.md for one
 // zone: key nil means a stranger's random token and digest.
 func syncHello(from, to peer.ID, key *[32]byte, epoch uint32) []byte {
 	nonce := make([]byte, 16)
@@ -49,7 +49,7 @@ func syncHello(from, to peer.ID, key *[32]byte, epoch uint32) []byte {
 // or an error if the stream was refused or reset.
 func askSync(t *testing.T, h host.Host, n *node.Node, hello []byte) (int, error) {
 	t.Helper()
-	s, err := h.NewStream(t.Context(), n.PeerID(), "/lookout/sync/2")
+	s, err := h.NewStream(t.Context(), n.PeerID(), "/sync/3.0.0")
 	if err != nil {
 		return 0, err
 	}
@@ -93,18 +93,16 @@ func TestSyncRevealsNothingToStrangers(t *testing.T) {
 	copy(secret[:], rec.Secret)
 	key := secret.SyncKey(0)
 
-	h, err := nw.Mocknet.GenPeer()
-	if err != nil {
-		t.Fatal(err)
+	// A stranger (a proof of no zone) is refused before its hello is read.
+	stranger := gatedPeer(t, ctx, nw, target, nil)
+	if m, err := askSync(t, stranger, target, syncHello(stranger.ID(), target.PeerID(), &key, 0)); err == nil {
+		t.Errorf("stranger: offered %d IDs, want the stream refused", m)
 	}
-	if _, err := nw.Mocknet.LinkPeers(h.ID(), target.PeerID()); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := nw.Mocknet.ConnectPeers(h.ID(), target.PeerID()); err != nil {
-		t.Fatal(err)
-	}
+	// A peer that proved the zone but sends a hello without its token gets
+	// an empty offer.
+	h := gatedPeer(t, ctx, nw, target, &secret)
 	if m, err := askSync(t, h, target, syncHello(h.ID(), target.PeerID(), nil, 0)); err != nil || m != 0 {
-		t.Errorf("stranger's hello: offered %d IDs (%v), want an empty offer", m, err)
+		t.Errorf("member's hello with a random token: offered %d IDs (%v), want an empty offer", m, err)
 	}
 	// The same hello, keyed for another peer's ID, is refused too: a token
 	// cannot be replayed by whoever overheard it.

@@ -98,6 +98,7 @@ func (n *Node) redialLoop() {
 				n.dialAsync(s)
 			}
 		}
+		n.protectAll()
 		n.sweep(false)
 	}
 }

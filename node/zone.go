@@ -41,6 +41,7 @@ type zone struct {
 	sub       *pubsub.Subscription
 	epoch     uint32
 	epochs    map[uint32]crypto.ZoneSecret
+	straggle  *uint32 // the previous epoch, still proven to peers during oldTopicGrace
 	gov       map[protocol.AlertID]*govMsg
 	roster    protocol.Roster
 	pubkeys   map[crypto.MemberID]*crypto.PublicKey

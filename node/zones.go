@@ -267,6 +267,7 @@ func (n *Node) addZoneLocked(rec zoneRecord) (api.Zone, error) {
 		return api.Zone{}, err
 	}
 	delete(n.stale, rec.ID) // a new invite to a zone made by an older Lookout replaced it
+	n.keysChanged()
 	return z.info(), nil
 }
 
@@ -303,7 +304,7 @@ func (n *Node) announceZone(ctx context.Context, zoneID string) {
 		return
 	}
 	if err := n.announce(ctx, z); err != nil {
-		n.log.Warn("could not announce membership", "zone", z.rec.Name, "err", err)
+		n.log.Warn("could not announce membership", "err", err)
 		return
 	}
 	z.mu.Lock()

@@ -37,7 +37,7 @@ var commands []*command
 func init() {
 	commands = []*command{
 		{"init", "[--name NAME] [--key-file FILE] [--duress]", "create this home's encrypted profile and member identity, protected by a passphrase ($LOOKOUT_PASSPHRASE for scripts) or a key file; prints the member ID", runInit},
-		{"node", "[--listen MULTIADDR]... [--mdns] [--key-file FILE] [--metrics ADDR [--metrics-public]]", "unlock the profile and run the node in the foreground until interrupted", runNode},
+		{"node", "[--listen MULTIADDR]... [--mdns] [--verbose] [--key-file FILE] [--metrics ADDR [--metrics-public]]", "unlock the profile and run the node in the foreground until interrupted", runNode},
 		{"wipe", "[--yes]", "destroy this home's keys, zones and alerts at once, without the passphrase; a running node stops", runWipe},
 		{"passphrase change", "[--key-file FILE] [--new-key-file FILE]", "protect the profile with a new passphrase ($LOOKOUT_NEW_PASSPHRASE) or key file", runPassphraseChange},
 		{"status", "[--json]", "show the running node's peer ID, addresses and connected peers", runStatus},

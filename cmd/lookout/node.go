@@ -38,6 +38,7 @@ func runNode(ctx context.Context, e *env, args []string) error {
 	var listen listFlag
 	fs.Var(&listen, "listen", fmt.Sprintf("listen on `MULTIADDR`; repeat for more (default: all interfaces, TCP and UDP port %d; forward that port on your router to make this node reachable; a second node on the same computer needs another, e.g. /ip4/127.0.0.1/tcp/0)", node.DefaultPort))
 	mdns := fs.Bool("mdns", false, "find peers on the local network with mDNS")
+	verbose := fs.Bool("verbose", false, "also log debug messages; they name zones, members, peers and alerts, so keep such logs off shared or seized machines")
 	noPortMap := fs.Bool("no-port-mapping", false, "do not ask the home router (UPnP / NAT-PMP) to forward a port to this node")
 	secret := addSecretFlags(fs, "read the passphrase from file descriptor `N`, one line (0: standard input; for services and scripts)")
 	mf := addMetricsFlags(fs) // metrics.go
@@ -50,7 +51,11 @@ func runNode(ctx context.Context, e *env, args []string) error {
 	if err := mf.check(); err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(e.stderr, nil))
+	level := slog.LevelInfo // names no zone, member, peer or alert
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
 	n, err := e.startNode(ctx, func() *node.Node {
 		n := &node.Node{
 			Home:          e.home,

@@ -246,18 +246,31 @@ func (r *Rejects) Counts() map[string]uint64 {
 	return out
 }
 
-// SyncPrefix is the catch-up protocol's name without its version: every
-// Lookout node speaks it, so its version tells a peer's generation.
-const SyncPrefix = "/lookout/sync/"
+// SyncPrefix is the catch-up protocol's name without its version
+// ("/sync/3.0.0"): every Lookout node speaks it, so its major version
+// tells a peer's generation. LegacySyncPrefix is its name up to sync
+// version 2 ("/lookout/sync/2").
+const (
+	SyncPrefix       = "/sync/"
+	LegacySyncPrefix = "/lookout/sync/"
+)
 
 // SyncVersion returns the highest catch-up protocol version in protos (a
-// peer's protocols from identify), or 0 if it speaks none.
+// peer's protocols from identify): the major version of "/sync/M.m.p", or
+// N of "/lookout/sync/N"; 0 if it speaks none.
 func SyncVersion(protos []string) int {
 	best := 0
 	for _, p := range protos {
-		v, ok := strings.CutPrefix(p, SyncPrefix)
+		v, ok := strings.CutPrefix(p, LegacySyncPrefix)
 		if !ok {
-			continue
+			if v, ok = strings.CutPrefix(p, SyncPrefix); !ok {
+				continue
+			}
+			parts := strings.Split(v, ".")
+			if len(parts) != 3 {
+				continue
+			}
+			v = parts[0]
 		}
 		if n, err := strconv.Atoi(v); err == nil && n > best && n < 1<<16 {
 			best = n

@@ -107,6 +107,9 @@ func TestSyncVersion(t *testing.T) {
 		{[]string{"/lookout/sync/1"}, 1},
 		{[]string{"/lookout/sync/2", "/lookout/sync/3", "/lookout/join/1"}, 3},
 		{[]string{"/lookout/sync/x", "/lookout/sync/-1", "/lookout/sync/99999999999"}, 0},
+		{[]string{"/lookout/sync/2", "/sync/3.0.0", "/join/2.0.0", "/auth/1.0.0"}, 3},
+		{[]string{"/sync/4.1.0", "/sync/3.0.0"}, 4},
+		{[]string{"/sync/3", "/sync/x.0.0", "/sync/-1.0.0", "/sync/3.0"}, 0},
 	} {
 		if got := SyncVersion(tc.protos); got != tc.want {
 			t.Errorf("SyncVersion(%v) = %d, want %d", tc.protos, got, tc.want)

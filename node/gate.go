@@ -1,0 +1,201 @@
+package node
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"lookout/node/membership"
+)
+
+// The membership gate (node/membership) on the node's host: every
+// connection proves which zones it shares before gossipsub, sync or links
+// tell it anything.
+
+const (
+	// memberTag protects proven members' connections in the connection
+	// manager, so strangers with many peer IDs cannot push members out.
+	memberTag = "lookout-member"
+)
+
+// strangerGrace is how long a peer that completed the proof but shares no
+// zone stays connected, unless a join is under way with it (a joiner
+// proves nothing until its grant arrives). Tests shorten it.
+var strangerGrace = 30 * time.Second
+
+// startGate starts the membership gate on the host, before any dial.
+func (n *Node) startGate() error {
+	g, err := membership.New(n.h, membership.KeyringFunc(n.proofKeys), membership.WithLogger(n.log))
+	if err != nil {
+		return err
+	}
+	n.gate = g
+	n.gateReady.Store(g)
+	n.h.Network().Notify(&network.NotifyBundle{
+		ConnectedF: func(_ network.Network, c network.Conn) {
+			// Called under libp2p's locks: never block here.
+			p := c.RemotePeer()
+			n.spawn(func() { n.admitPeer(p) })
+		},
+	})
+	return nil
+}
+
+// proofKeys is the gate's keyring: first the current epoch of every zone
+// this node is still in and the previous epoch during its straggler
+// period, then the zones' older epochs, so that a member who was offline
+// through a rotation can still prove an old epoch and pull the rekey by
+// sync (Node.Member counts only the first kind; see liveTopics).
+func (n *Node) proofKeys() []membership.ZoneKey {
+	type oldKey struct {
+		epoch uint32
+		key   membership.ZoneKey
+	}
+	var now []membership.ZoneKey
+	var old []oldKey
+	for _, z := range n.liveZones() {
+		z.mu.Lock()
+		for e, s := range z.epochs {
+			k := membership.ZoneKey{Topic: s.TopicName(e), Key: s.ProofKey(e)}
+			if e == z.epoch || z.straggle != nil && e == *z.straggle {
+				now = append(now, k)
+			} else {
+				old = append(old, oldKey{e, k})
+			}
+		}
+		z.mu.Unlock()
+	}
+	// Newest first among the old, so the cap on proof slots
+	// (protocol.MembershipSlots) drops the oldest.
+	sort.SliceStable(old, func(i, j int) bool { return old[i].epoch > old[j].epoch })
+	for _, k := range old {
+		now = append(now, k.key)
+	}
+	return now
+}
+
+// liveTopics returns the topics of the current and straggling epochs.
+func (n *Node) liveTopics() []string {
+	var out []string
+	for _, z := range n.liveZones() {
+		z.mu.Lock()
+		out = append(out, z.epochs[z.epoch].TopicName(z.epoch))
+		if z.straggle != nil {
+			if s, ok := z.epochs[*z.straggle]; ok {
+				out = append(out, s.TopicName(*z.straggle))
+			}
+		}
+		z.mu.Unlock()
+	}
+	return out
+}
+
+// keysChanged tells the gate that proofKeys' answer changed (a zone joined
+// or created, left or removed from, an epoch switched or its straggler
+// period over): every connected peer proves again.
+func (n *Node) keysChanged() {
+	if g := n.gateReady.Load(); g != nil {
+		g.KeysChanged()
+	}
+}
+
+// Member reports whether p proved, on its connection, the current (or
+// straggling) epoch of a zone this node is in (reach.Members: the relay
+// ACL and relay candidates; protected connections; link streams).
+func (n *Node) Member(p peer.ID) bool {
+	g := n.gateReady.Load() // libp2p's relay may ask before the gate starts
+	if g == nil || !g.Member(p) {
+		return false
+	}
+	for _, t := range n.liveTopics() {
+		if g.Shares(p, t) {
+			return true
+		}
+	}
+	return false
+}
+
+// admitPeer follows a new connection: once the proof is done a member's
+// connection is protected; a peer that shares no zone is disconnected
+// after strangerGrace unless it is joining. A peer that fails the proof
+// is disconnected by the gate.
+func (n *Node) admitPeer(p peer.ID) {
+	ctx, cancel := context.WithTimeout(n.ctx, membership.DefaultWindow)
+	defer cancel()
+	if err := n.gate.Wait(ctx, p); err != nil {
+		return
+	}
+	if n.protect(p) {
+		return
+	}
+	t := time.NewTimer(strangerGrace)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+		case <-n.ctx.Done():
+			return
+		}
+		if n.protect(p) || n.h.Network().Connectedness(p) != network.Connected {
+			return
+		}
+		if !n.joins.active(p) {
+			break
+		}
+		t.Reset(strangerGrace) // joining: look again later
+	}
+	n.log.Debug("closing a connection that proved no zone", "peer", p)
+	n.h.Network().ClosePeer(p)
+}
+
+// protect protects p's connections if p is a proven member, unprotects
+// them otherwise, and reports which.
+func (n *Node) protect(p peer.ID) bool {
+	if n.Member(p) {
+		n.h.ConnManager().Protect(p, memberTag)
+		return true
+	}
+	n.h.ConnManager().Unprotect(p, memberTag)
+	return false
+}
+
+// protectAll reconciles the protection of every connected peer (the
+// redial loop: membership changes with keys and removals).
+func (n *Node) protectAll() {
+	for _, p := range n.h.Network().Peers() {
+		n.protect(p)
+	}
+}
+
+// joinSet counts join streams under way per peer, either direction.
+type joinSet struct {
+	mu sync.Mutex
+	n  map[peer.ID]int
+}
+
+func (j *joinSet) add(p peer.ID) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.n == nil {
+		j.n = make(map[peer.ID]int)
+	}
+	j.n[p]++
+}
+
+func (j *joinSet) done(p peer.ID) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.n[p]--; j.n[p] <= 0 {
+		delete(j.n, p)
+	}
+}
+
+func (j *joinSet) active(p peer.ID) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.n[p] > 0
+}
