@@ -66,9 +66,6 @@ func stateColour(state string) color.Color {
 	return color.NRGBA{R: 0x60, G: 0x7d, B: 0x8b, A: 0xff}
 }
 
-
-
-
 // stateLabel is an alert's state in bold coloured words.
 func stateLabel(a api.Alert) *widget.Label {
 	l := widget.NewLabelWithStyle(stateWord(a), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})

@@ -12,9 +12,6 @@ import (
 	"lookout/node/api"
 )
 
-
-
-
 // localTime shows t in the local time zone, labelled with the zone's
 // abbreviation: "14:03 EST", or "Dec 1 14:03 EST" if not today.
 func localTime(t, now time.Time) string {
