@@ -199,3 +199,50 @@ func (j *joinSet) active(p peer.ID) bool {
 	defer j.mu.Unlock()
 	return j.n[p] > 0
 }
+
+// repairMesh reconnects to a peer that proved a zone's current epoch but
+// has not been on that zone's topic for two redial ticks in a row: its
+// subscription was lost between the proof and gossipsub's one-time
+// announcement, and a fresh connection announces subscriptions again.
+// Called each redial tick.
+func (n *Node) repairMesh(zones []*zone) {
+	g := n.gateReady.Load()
+	if g == nil {
+		return
+	}
+	missing := make(map[peer.ID]bool)
+	for _, z := range zones {
+		t := z.snapshot().topic
+		if t == nil {
+			continue
+		}
+		listed := make(map[peer.ID]bool)
+		for _, p := range t.ListPeers() {
+			listed[p] = true
+		}
+		for _, p := range n.h.Network().Peers() {
+			if !listed[p] && g.Shares(p, t.String()) {
+				missing[p] = true
+			}
+		}
+	}
+	n.mu.Lock()
+	prev := n.meshMissing
+	n.meshMissing = missing
+	n.mu.Unlock()
+	for p := range missing {
+		if !prev[p] {
+			continue
+		}
+		n.log.Debug("peer proved a zone but is not on its topic; reconnecting", "peer", p)
+		ai := peer.AddrInfo{ID: p, Addrs: n.h.Peerstore().Addrs(p)}
+		n.h.Network().ClosePeer(p)
+		n.spawn(func() {
+			ctx, cancel := context.WithTimeout(n.ctx, joinTimeout)
+			defer cancel()
+			if err := n.h.Connect(ctx, ai); err != nil {
+				n.log.Debug("reconnect failed", "peer", p, "err", err)
+			}
+		})
+	}
+}

@@ -114,21 +114,22 @@ type Node struct {
 	h    host.Host
 	gate *membership.Gate // proves membership on every connection (gate.go)
 	// gateReady is gate, for what libp2p may call before Start sets it.
-	gateReady atomic.Pointer[membership.Gate]
-	reach     *reach.Tracker // nil on a host given in Host
-	ps        *pubsub.PubSub
-	psStop    context.CancelFunc // cancels gossipsub's context (Close)
-	replay    *replayCache
-	ctx       context.Context
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup
-	mu        sync.Mutex // guards zones, invites and their files
-	zones     map[protocol.ZoneID]*zone
-	stale     map[string]zoneRecord // zones made by an older Lookout, by ID (not joined)
-	invites   map[[protocol.InviteIDSize]byte]*pendingInvite
-	links     linkState // what this node's link ends sent (links.go)
-	started   bool
-	closed    bool
+	gateReady   atomic.Pointer[membership.Gate]
+	reach       *reach.Tracker // nil on a host given in Host
+	ps          *pubsub.PubSub
+	psStop      context.CancelFunc // cancels gossipsub's context (Close)
+	replay      *replayCache
+	ctx         context.Context
+	cancel      context.CancelFunc
+	wg          sync.WaitGroup
+	mu          sync.Mutex // guards zones, invites and their files
+	zones       map[protocol.ZoneID]*zone
+	stale       map[string]zoneRecord // zones made by an older Lookout, by ID (not joined)
+	invites     map[[protocol.InviteIDSize]byte]*pendingInvite
+	links       linkState        // what this node's link ends sent (links.go)
+	meshMissing map[peer.ID]bool // peers missing from a zone topic at the last redial tick (gate.go)
+	started     bool
+	closed      bool
 
 	syncLimit syncLimiter
 	joins     joinSet       // join streams under way, by peer (gate.go)

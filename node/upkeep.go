@@ -99,6 +99,7 @@ func (n *Node) redialLoop() {
 			}
 		}
 		n.protectAll()
+		n.repairMesh(zones)
 		n.sweep(false)
 	}
 }

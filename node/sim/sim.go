@@ -132,7 +132,14 @@ func (nw *Network) FormZone(ctx context.Context, name string, roles map[int]stri
 // WaitMesh waits until every node sees at least min other members on the
 // zone's topic.
 func (nw *Network) WaitMesh(ctx context.Context, zoneID string, min int) error {
+	polls := 0
 	return WaitFor(ctx, func() bool {
+		// Every 2 s, reconnect linked nodes that lost their connection (a
+		// membership proof that failed under load closes it, and nothing
+		// in a simulated zone remembers every member's address).
+		if polls++; polls%200 == 0 && nw.Mocknet != nil {
+			_ = nw.Mocknet.ConnectAllButSelf()
+		}
 		for _, n := range nw.Nodes {
 			ok := false
 			for _, z := range n.Zones() {
