@@ -265,6 +265,8 @@ func TestDefaultLogsNameNothing(t *testing.T) {
 	if err := sim.WaitFor(ctx, func() bool { as, _ := nw.Nodes[2].Alerts(z.ID); return len(as) == 1 }); err != nil {
 		t.Fatal(err)
 	}
+	// The remover must know the member first (its announcement travels).
+	waitKeysKnown(t, ctx, nw, z.ID)
 	if _, err := nw.Nodes[0].Remove(ctx, z.ID, nw.Nodes[2].MemberID().String()); err != nil {
 		t.Fatal(err)
 	}
