@@ -224,7 +224,8 @@ func (n *Node) announce(ctx context.Context, z *zone) error {
 	return err
 }
 
-// Members lists a zone's members as this node knows them (control API).
+// Members lists a zone's members as this node knows them (control API):
+// the roster and anyone else whose messages it holds, as membersLocked.
 func (n *Node) Members(zoneRef string) ([]api.Member, error) {
 	z, err := n.zone(zoneRef)
 	if err != nil {
@@ -233,7 +234,7 @@ func (n *Node) Members(zoneRef string) ([]api.Member, error) {
 	z.mu.Lock()
 	defer z.mu.Unlock()
 	out := []api.Member{}
-	for _, m := range z.roster.Sorted() {
+	for _, m := range z.membersLocked() {
 		out = append(out, api.Member{ID: m.ID.String(), Name: m.Name, Role: m.Role.String(), Removed: m.Removed, CanRekey: m.KEM != nil})
 	}
 	return out, nil

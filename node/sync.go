@@ -53,25 +53,19 @@ const (
 	maxSyncPeers   = 1024 // peers whose sync rate is tracked
 )
 
-// startSync hands missed governance messages back and forth with every
-// newly connected peer that shares a zone.
+// startSync serves catch-up. A node pulls from a peer each time the peer
+// proves a zone it did not prove before on that connection (the gate's
+// WithOnGain): on connect, and again once a joiner holds its new zone, so
+// what it announced before its mesh formed still arrives at once.
 func (n *Node) startSync() {
 	n.h.SetStreamHandler(syncProtocol, n.handleSync)
-	n.h.Network().Notify(&network.NotifyBundle{
-		ConnectedF: func(_ network.Network, c network.Conn) {
-			if c.Stat().Direction != network.DirOutbound && c.Stat().Direction != network.DirInbound {
-				return
-			}
-			// libp2p calls this synchronously while holding its own locks:
-			// never block here.
-			p := c.RemotePeer()
-			n.spawn(func() {
-				if err := n.syncWith(n.ctx, p); err != nil {
-					n.log.Debug("sync", "peer", p, "err", err)
-				}
-			})
-		},
-	})
+}
+
+// syncPeer reconciles with p, logging a failure: upkeep tries again.
+func (n *Node) syncPeer(p peer.ID) {
+	if err := n.syncWith(n.ctx, p); err != nil {
+		n.log.Debug("sync", "peer", p, "err", err)
+	}
 }
 
 func (n *Node) liveZones() []*zone {

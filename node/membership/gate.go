@@ -34,6 +34,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -105,6 +106,7 @@ type config struct {
 	maxRunning int
 	log        *slog.Logger
 	rand       io.Reader
+	onGain     func(p peer.ID, topics []string)
 }
 
 // Option tunes a Gate.
@@ -123,6 +125,13 @@ func WithMaxRunning(n int) Option { return func(c *config) { c.maxRunning = n } 
 // WithLogger sets the logger (default: discard). Peer IDs are logged at
 // debug level only; topics never.
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.log = l } }
+
+// WithOnGain sets a function called, which must not block, when a peer's
+// released verdict gains topics it did not have: a peer that proved a
+// zone for the first time on this connection, or after joining one.
+func WithOnGain(f func(p peer.ID, topics []string)) Option {
+	return func(c *config) { c.onGain = f }
+}
 
 // WithRand sets the random source for nonces and padding (default crypto/rand).
 func WithRand(r io.Reader) Option { return func(c *config) { c.rand = r } }
@@ -361,6 +370,12 @@ func (g *Gate) release(p peer.ID, st *peerState) {
 		return
 	}
 	st.timer.Stop()
+	var gained []string
+	for t := range st.shared {
+		if !st.released[t] {
+			gained = append(gained, t)
+		}
+	}
 	st.released = st.shared
 	if !st.decided {
 		st.decided = true
@@ -375,6 +390,10 @@ func (g *Gate) release(p peer.ID, st *peerState) {
 	g.log.Debug("membership proven", "peer", p, "zones", n)
 	for _, fs := range streams {
 		fs.reannounce()
+	}
+	if len(gained) > 0 && g.cfg.onGain != nil {
+		slices.Sort(gained)
+		g.cfg.onGain(p, gained)
 	}
 }
 
