@@ -534,6 +534,35 @@ func TestReproofOnKeyChange(t *testing.T) {
 	})
 }
 
+// A subscription that arrived while this side held a stale verdict (two
+// overlapping runs: the older one recorded last) is dropped by the
+// subscription filter; the run that corrects the verdict makes the peer
+// announce it again, so the peer joins the topic's mesh.
+func TestSubscriptionDroppedUnderStaleVerdictRecovers(t *testing.T) {
+	ctx := testContext(t)
+	z0, z1 := zone(1, 0), zone(2, 0)
+	a := newMember(t, ctx, nil, z0, z1)
+	b := newMember(t, ctx, nil, z0)
+	connect(t, ctx, b.h, a.h)
+	eventually(t, "the shared zone's mesh", func() bool { return slices.Contains(a.ps.ListPeers(z0.Topic), b.h.ID()) })
+
+	b.keys.set(z0, z1)
+	b.gate.KeysChanged()
+	eventually(t, "the second zone to be proven", func() bool {
+		return a.gate.Shares(b.h.ID(), z1.Topic) && b.gate.sends(a.h.ID(), z1.Topic)
+	})
+	a.gate.mu.Lock()
+	a.gate.peers[b.h.ID()].shared = map[string]bool{z0.Topic: true} // what the older run saw
+	a.gate.mu.Unlock()
+	dropped := a.stats().droppedSubs
+	b.join(t, ctx, z1.Topic)
+	eventually(t, "b's subscription to be dropped at a", func() bool { return a.stats().droppedSubs > dropped })
+
+	a.gate.KeysChanged() // the rerun that ends an overlap
+	eventually(t, "b on a's topic after the rerun", func() bool { return slices.Contains(a.ps.ListPeers(z1.Topic), b.h.ID()) })
+	b.publishUntil(t, ctx, z1.Topic, a, "after the rerun")
+}
+
 // Strangers holding proof streams idle cannot exhaust the gate (finding
 // 7): each is cut when its run's deadline passes, a second stream of the
 // same peer is refused at once, and a member still proves.

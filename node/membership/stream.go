@@ -174,7 +174,11 @@ func (fs *filterStream) filter(rpc *pubsubpb.RPC) {
 }
 
 // reannounce tells the peer of the subscriptions a new verdict reveals or
-// hides: pubsub never re-sends its hello.
+// hides: pubsub never re-sends its hello. It repeats the ones already
+// revealed too: two overlapping runs can leave the peer a stale verdict
+// for a moment, in which its subscription filter dropped what was sent
+// (the rerun after an overlap corrects the verdict, and this, ending that
+// run, the subscriptions); a repeated subscription changes nothing.
 func (fs *filterStream) reannounce() {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
@@ -187,7 +191,7 @@ func (fs *filterStream) reannounce() {
 	for _, t := range topics {
 		shares := fs.g.sends(fs.p, t)
 		switch {
-		case fs.wanted[t] && shares && !fs.revealed[t]:
+		case fs.wanted[t] && shares:
 			fs.revealed[t] = true
 			subs = append(subs, &pubsubpb.RPC_SubOpts{Topicid: proto.String(t), Subscribe: proto.Bool(true)})
 		case fs.revealed[t] && !shares:
