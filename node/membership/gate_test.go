@@ -18,6 +18,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/peerstore"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
 	"go.uber.org/goleak"
 	"google.golang.org/protobuf/proto"
@@ -393,6 +394,53 @@ func TestStrangerLearnsNothing(t *testing.T) {
 	}
 	if a.gate.Wait(ctx, raw.h.ID()) == nil {
 		t.Fatal("silent stranger has a verdict")
+	}
+}
+
+// A stranger's PRUNE with peer-exchange records (suspected in issue 12:
+// "a prune from a stranger can point a node at attacker peers") is dropped
+// whole by the RPC inspector, so the member never dials the peers it names.
+func TestStrangerPruneCannotSteer(t *testing.T) {
+	ctx := testContext(t)
+	z := zone(1, 0)
+	a := newMember(t, ctx, nil, z)
+	b := newMember(t, ctx, nil, z)
+	connect(t, ctx, b.h, a.h)
+	a.publishUntil(t, ctx, z.Topic, b, "before")
+
+	s := newRecorder(t)
+	sgate, err := New(s.h, &keyring{keys: []ZoneKey{zone(9, 0)}}, WithTimeout(testRun), WithWindow(testWindow))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sgate.Close()
+	connect(t, ctx, s.h, a.h)
+	if err := a.gate.Wait(ctx, s.h.ID()); err != nil {
+		t.Fatalf("stranger's proof did not complete: %v", err)
+	}
+	evil := newHost(t)
+	cab, ok := peerstore.GetCertifiedAddrBook(evil.Peerstore())
+	if !ok {
+		t.Fatal("no certified address book")
+	}
+	eventually(t, "the attacker's signed peer record", func() bool { return cab.GetPeerRecord(evil.ID()) != nil })
+	rec, err := cab.GetPeerRecord(evil.ID()).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dropped := a.stats().droppedRPCs
+	prune := &pubsubpb.RPC{Control: &pubsubpb.ControlMessage{Prune: []*pubsubpb.ControlPrune{{
+		TopicID: proto.String(z.Topic),
+		Peers:   []*pubsubpb.PeerInfo{{PeerID: []byte(evil.ID()), SignedPeerRecord: rec}},
+		Backoff: proto.Uint64(1),
+	}}}}
+	if err := s.send(t, ctx, a.h.ID(), prune); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the stranger's prune to be dropped", func() bool { return a.stats().droppedRPCs > dropped })
+	a.publishUntil(t, ctx, z.Topic, b, "after")
+	if connected(a.h, evil) {
+		t.Fatal("a dialed a peer named in a stranger's prune")
 	}
 }
 
