@@ -202,10 +202,11 @@ func (j *joinSet) active(p peer.ID) bool {
 }
 
 // repairMesh reconnects to a peer that proved a zone's current epoch but
-// has not been on that zone's topic for two redial ticks in a row: its
-// subscription was lost between the proof and gossipsub's one-time
-// announcement, and a fresh connection announces subscriptions again.
-// Called each redial tick.
+// has not been on that zone's topic for two redial ticks in a row, and a
+// fresh connection announces subscriptions again. The one known way to
+// lose a subscription (dropped under a stale verdict between overlapping
+// proof runs) is closed in node/membership; this is the last resort for
+// any other. Called each redial tick.
 func (n *Node) repairMesh(zones []*zone) {
 	g := n.gateReady.Load()
 	if g == nil {
