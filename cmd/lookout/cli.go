@@ -191,7 +191,7 @@ func (e *env) exit(ctx context.Context, err error) int {
 	if _, ok := errors.AsType[*usageError](err); ok {
 		code = 2
 	}
-	msg := err.Error()
+	msg := e.tr.Error(err) // the node's errors in the user's language
 	switch u, ok := errors.AsType[*usageError](err); {
 	case ok && u.cmd == "":
 		msg = e.tr.T("cli.err.top", "Msg", u.msg)
@@ -202,7 +202,7 @@ func (e *env) exit(ctx context.Context, err error) int {
 	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
 		msg = e.tr.T("cli.err.interrupted")
 	}
-	fmt.Fprintln(e.stderr, "lookout: "+oneLine(msg))
+	fmt.Fprintln(e.stderr, "lookout: "+clean(oneLine(msg)))
 	return code
 }
 
