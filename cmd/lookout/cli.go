@@ -126,7 +126,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		e.usage(stdout)
 		return 0
 	case err != nil:
-		return e.exit(ctx, &usageError{msg: err.Error()})
+		return e.exit(ctx, &usageError{msg: e.flagError(err)})
 	case fs.NArg() == 0:
 		e.usage(stderr)
 		return 2
@@ -171,7 +171,7 @@ func (e *env) zone(ctx context.Context, args []string) error {
 		e.usage(e.stdout)
 		return errHelp
 	case err != nil:
-		return &usageError{cmd: "zone", msg: err.Error()}
+		return &usageError{cmd: "zone", msg: e.flagError(err)}
 	case fs.NArg() == 0:
 		return &usageError{msg: e.tr.T("cli.err.subcommand", "Cmd", "zone", "List", "create, invite, join, list, members, promote, remove, settings, link, accept-link, links, unlink")}
 	}
@@ -227,7 +227,7 @@ func (e *env) parse(name string, fs *flag.FlagSet, args []string, want ...string
 			return nil, errHelp
 		}
 		if err != nil {
-			return nil, &usageError{cmd: name, msg: err.Error()}
+			return nil, &usageError{cmd: name, msg: e.flagError(err)}
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {
