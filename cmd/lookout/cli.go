@@ -191,7 +191,7 @@ func (e *env) exit(ctx context.Context, err error) int {
 	if _, ok := errors.AsType[*usageError](err); ok {
 		code = 2
 	}
-	msg := e.tr.Error(err) // the node's errors in the user's language
+	msg := e.errText(err)
 	switch u, ok := errors.AsType[*usageError](err); {
 	case ok && u.cmd == "":
 		msg = e.tr.T("cli.err.top", "Msg", u.msg)
@@ -204,6 +204,16 @@ func (e *env) exit(ctx context.Context, err error) int {
 	}
 	fmt.Fprintln(e.stderr, "lookout: "+clean(oneLine(msg)))
 	return code
+}
+
+// errText is err in the user's language: the node's errors from the
+// catalogue (i18n.Localizer.Error), with the command line's hint after
+// them.
+func (e *env) errText(err error) string {
+	if h, ok := err.(*hinted); ok {
+		return e.tr.T("cli.err.hinted", "Err", e.errText(h.err), "Hint", h.hint)
+	}
+	return e.tr.Error(err)
 }
 
 // flags returns a flag set that reports errors to its caller and knows
