@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"lookout/node/api"
+	core "lookout/node/internal/zone"
 	"lookout/protocol"
 )
 
@@ -91,7 +92,25 @@ func (n *Node) Report(ctx context.Context, req api.ReportRequest) (api.Alert, er
 	if err != nil {
 		return api.Alert{}, err
 	}
+	n.rememberPlace(z, a.Area)
 	return n.view(z, msg.ID)
+}
+
+// rememberPlace puts a place this member reported first in the zone's
+// recent places (zone.Record.Places), saved in the encrypted store.
+func (n *Node) rememberPlace(z *zone, place string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	ps := []string{place}
+	for _, p := range z.rec.Places {
+		if p != place && len(ps) < core.MaxRecentPlaces {
+			ps = append(ps, p)
+		}
+	}
+	z.rec.Places = ps
+	if err := n.saveZone(z); err != nil {
+		n.log.Warn("could not save recent places", "err", err)
+	}
 }
 
 // Callout publishes a callout; only organizers may (control API).

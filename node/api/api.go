@@ -84,6 +84,9 @@ type Zone struct {
 	// version): it is listed but not joined; the member asks an organizer
 	// for a new invite and may leave it (lookout zone leave).
 	Stale bool `json:"stale,omitempty"`
+	// Places are the places this member reported in the zone, newest
+	// first, a few at most: the app's report form offers them.
+	Places []string `json:"places,omitempty"`
 }
 
 // StaleZoneText says what a stale zone (Zone.Stale) is and what to do.
