@@ -15,7 +15,7 @@ var translatedArgs = map[string]string{"Role": "role."}
 
 // Error renders err for the user in l's language, on one line's worth of
 // text. The first api.Problem in err's chain is said from the catalogue
-// ("err.kind.*", "err.<ID>"); any English context around it is kept. An
+// ("api.kind.*", "api.<ID>"); any English context around it is kept. An
 // error without a Problem, or with an ID the catalogue lacks, is its
 // English text, never empty.
 func (l *Localizer) Error(err error) string {
@@ -48,7 +48,7 @@ func (l *Localizer) Problem(p *api.Problem) (string, bool) {
 			}
 		}
 	}
-	text, ok := l.localize("err."+p.ID, data)
+	text, ok := l.localize("api."+p.ID, data)
 	if !ok {
 		return "", false
 	}
@@ -57,7 +57,7 @@ func (l *Localizer) Problem(p *api.Problem) (string, bool) {
 		return text, true
 	}
 	k, _ := l.localize(kind, nil)
-	return l.T("err.format", "Kind", k, "Msg", text), true
+	return l.T("api.format", "Kind", k, "Msg", text), true
 }
 
 func (l *Localizer) localize(id string, data map[string]any) (string, bool) {

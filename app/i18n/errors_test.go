@@ -19,11 +19,11 @@ func TestProblemCatalogue(t *testing.T) {
 	for _, lang := range []string{"en", "fr", "es"} {
 		cats[lang] = catalogue(t, lang)
 	}
-	ids := []string{"err.format", "err.kind.notfound", "err.kind.forbidden", "err.kind.invalid"}
+	ids := []string{"api.format", "api.kind.notfound", "api.kind.forbidden", "api.kind.invalid"}
 	for _, id := range slices.Sorted(maps.Keys(api.Messages)) {
-		ids = append(ids, "err."+id)
-		if en := cats["en"]["err."+id]; len(en) != 1 || en[0] != api.Messages[id] {
-			t.Errorf("en: err.%s is %q; the node says %q", id, en, api.Messages[id])
+		ids = append(ids, "api."+id)
+		if en := cats["en"]["api."+id]; len(en) != 1 || en[0] != api.Messages[id] {
+			t.Errorf("en: api.%s is %q; the node says %q", id, en, api.Messages[id])
 		}
 	}
 	for lang, cat := range cats {

@@ -21,7 +21,7 @@ var (
 
 // Problem is an error a user can meet in normal use, with a message ID so
 // the CLI and the app can say it in the user's language: the catalogue
-// (app/i18n) holds "err.<ID>" in every language, with the same fields as
+// (app/i18n) holds "api.<ID>" in every language, with the same fields as
 // the English text here. Its kind (ErrNotFound, ErrForbidden or ErrInvalid)
 // decides the control API's status; its English text is what JSON, logs
 // and older clients see.
@@ -68,22 +68,22 @@ func (p *Problem) Text() string {
 	return b.String()
 }
 
-// KindID is the catalogue ID of a kind ("err.kind.notfound"), or "" for
+// KindID is the catalogue ID of a kind ("api.kind.notfound"), or "" for
 // none of the three.
 func KindID(kind error) string {
 	switch {
 	case errors.Is(kind, ErrNotFound):
-		return "err.kind.notfound"
+		return "api.kind.notfound"
 	case errors.Is(kind, ErrForbidden):
-		return "err.kind.forbidden"
+		return "api.kind.forbidden"
 	case errors.Is(kind, ErrInvalid):
-		return "err.kind.invalid"
+		return "api.kind.invalid"
 	}
 	return ""
 }
 
 // Messages are the English texts of every Problem ID, in the catalogue's
-// template syntax: app/i18n's en.json holds each as "err.<ID>" with the
+// template syntax: app/i18n's en.json holds each as "api.<ID>" with the
 // same text (TestProblemCatalogue), fr.json and es.json translate it.
 // Names and codes arrive in the fields already quoted where the text
 // quotes them.
