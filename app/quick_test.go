@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"lookout/node/api"
+	"lookout/node/control/controltest"
 )
 
 // TestQuickReportTaps: from the zone list of an unlocked app, a report
@@ -149,5 +150,35 @@ func TestQuickChoicesTranslated(t *testing.T) {
 		if len(as) != 1 || as[0].WhatCode != api.WhatDoor || as[0].Size != 2 || as[0].UniformCode != api.UniformPlain || as[0].Vehicles != 1 {
 			t.Errorf("%s: sent %+v", lang, as)
 		}
+	}
+}
+
+// removedBackend refuses every report as a node does for a member who was
+// removed from the zone.
+type removedBackend struct{ *controltest.Fake }
+
+func (removedBackend) Report(context.Context, api.ReportRequest) (api.Alert, error) {
+	return api.Alert{}, api.Fail(api.ErrForbidden, "zone.removed", "Zone", api.Quote("Parkdale"))
+}
+
+// TestNodeErrorInLanguage: the node's own message for a refusal is shown
+// in the member's language, not only what its kind means.
+func TestNodeErrorInLanguage(t *testing.T) {
+	for lang, want := range map[string]string{
+		"en": `not allowed: you were removed from zone "Parkdale"`,
+		"fr": `non autorisé : vous avez été retiré·e de la zone "Parkdale"`,
+		"es": `no permitido: usted fue retirado/a de la zona "Parkdale"`,
+	} {
+		h := newHarness(t, Options{})
+		h.prof.b = removedBackend{h.fake}
+		z := h.zone("Parkdale", "member")
+		h.unlocked()
+		h.fa.Preferences().SetString(prefLanguage, lang)
+		loadTranslations(lang)
+		h.ui.showReport(z)
+		h.tap(api.WhatCodeText(api.WhatFoot, lang))
+		test.Type(h.entryAt(1), "Jarry")
+		h.tap(L("report.send"))
+		h.waitFor("the error", func() bool { return h.hasLabel(want) })
 	}
 }
