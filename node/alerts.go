@@ -29,7 +29,7 @@ func (n *Node) publish(ctx context.Context, z *zone, a *protocol.Alert) (*protoc
 	if err != nil {
 		var fe *protocol.FieldError
 		if errors.As(err, &fe) {
-			return nil, fieldProblem(fe)
+			return nil, fieldProblem(fe).With(fe)
 		}
 		return nil, err
 	}
@@ -80,7 +80,7 @@ func (n *Node) Report(ctx context.Context, req api.ReportRequest) (api.Alert, er
 	}
 	q, err := protocol.ParseQuick(req.WhatCode, req.UniformCode, req.Vehicles)
 	if err != nil {
-		return api.Alert{}, quickProblem(req)
+		return api.Alert{}, quickProblem(req).With(err)
 	}
 	// The message lives as long as any zone may keep a sighting; the
 	// sighting itself expires per the zone's settings (protocol.Fold).

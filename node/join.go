@@ -299,10 +299,10 @@ func addrInfo(r protocol.PeerRecord) (peer.AddrInfo, error) {
 func (n *Node) Join(ctx context.Context, code string) (api.Zone, error) {
 	inv, err := protocol.ParseInviteCode(code)
 	if err != nil {
-		return api.Zone{}, api.Fail(api.ErrInvalid, "invite.bad", "Detail", strings.TrimPrefix(err.Error(), protocol.ErrBadInvite.Error()+": "))
+		return api.Zone{}, api.Fail(api.ErrInvalid, "invite.bad", "Detail", strings.TrimPrefix(err.Error(), protocol.ErrBadInvite.Error()+": ")).With(err)
 	}
 	if err := inv.Check(n.now()); err != nil {
-		return api.Zone{}, api.Fail(api.ErrInvalid, "invite.expired", "At", inv.Expires.Local().Format("2006-01-02 15:04"))
+		return api.Zone{}, api.Fail(api.ErrInvalid, "invite.expired", "At", inv.Expires.Local().Format("2006-01-02 15:04")).With(err)
 	}
 	inviter, err := addrInfo(protocol.PeerRecord{ID: inv.Peer, Addrs: inv.Addrs})
 	if err != nil {

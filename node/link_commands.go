@@ -99,16 +99,16 @@ func (n *Node) AcceptLink(ctx context.Context, req api.AcceptLinkRequest) (api.L
 		return api.Link{}, fmt.Errorf("%w: %w", api.ErrInvalid, err)
 	}
 	if !n.now().Before(o.Until) {
-		return api.Link{}, api.Fail(api.ErrInvalid, "linkcode.expired", "At", o.Until.Format(time.RFC3339))
+		return api.Link{}, api.Fail(api.ErrInvalid, "linkcode.expired", "At", o.Until.Format(time.RFC3339)).With(protocol.ErrLinkExpired)
 	}
 	z.mu.Lock()
 	l := z.links[o.ID]
 	z.mu.Unlock()
 	switch {
 	case l != nil && !l.OfferedBy.IsZero():
-		return api.Link{}, api.Fail(api.ErrInvalid, "linkcode.ownzone", "Zone", api.Quote(z.rec.Name))
+		return api.Link{}, api.Fail(api.ErrInvalid, "linkcode.ownzone", "Zone", api.Quote(z.rec.Name)).With(protocol.ErrLinkWrongEnd)
 	case l != nil:
-		return api.Link{}, api.Fail(api.ErrInvalid, "linkcode.used", "Zone", api.Quote(z.rec.Name))
+		return api.Link{}, api.Fail(api.ErrInvalid, "linkcode.used", "Zone", api.Quote(z.rec.Name)).With(protocol.ErrLinkUsed)
 	}
 	n.mu.Lock()
 	for _, other := range n.zones {
@@ -117,7 +117,7 @@ func (n *Node) AcceptLink(ctx context.Context, req api.AcceptLinkRequest) (api.L
 		other.mu.Unlock()
 		if ol != nil && other != z {
 			n.mu.Unlock()
-			return api.Link{}, api.Fail(api.ErrInvalid, "linkcode.otherown", "Zone", api.Quote(other.rec.Name))
+			return api.Link{}, api.Fail(api.ErrInvalid, "linkcode.otherown", "Zone", api.Quote(other.rec.Name)).With(protocol.ErrLinkWrongEnd)
 		}
 	}
 	n.mu.Unlock()

@@ -29,6 +29,9 @@ type Problem struct {
 	Kind error
 	ID   string
 	Args map[string]string // the message's fields; values already formatted
+	// Cause is the error behind it, for errors.Is in this process (such
+	// as protocol.ErrTooLong); it does not cross the control API.
+	Cause error
 }
 
 // Fail returns a Problem of kind with message id and fields given as name,
@@ -53,7 +56,22 @@ func (p *Problem) Error() string {
 	return p.Kind.Error() + ": " + p.Text()
 }
 
-func (p *Problem) Unwrap() error { return p.Kind }
+// With sets the Problem's cause and returns it.
+func (p *Problem) With(cause error) *Problem {
+	p.Cause = cause
+	return p
+}
+
+// Unwrap returns the kind and the cause.
+func (p *Problem) Unwrap() []error {
+	var out []error
+	for _, e := range []error{p.Kind, p.Cause} {
+		if e != nil {
+			out = append(out, e)
+		}
+	}
+	return out
+}
 
 // Text is the English message without its kind.
 func (p *Problem) Text() string {

@@ -89,6 +89,10 @@ func TestProblemText(t *testing.T) {
 	if !errors.Is(p, ErrNotFound) || errors.Is(p, ErrInvalid) {
 		t.Error("a Problem must match its kind only")
 	}
+	cause := errors.New("text too long")
+	if p := Fail(ErrInvalid, "field.missing", "Field", "what").With(cause); !errors.Is(p, cause) || !errors.Is(p, ErrInvalid) || p.Error() != "invalid request: what: required field is empty" {
+		t.Errorf("a Problem with a cause: %v; want it to match its kind and cause, its text unchanged", p)
+	}
 	if got := Fail(ErrInvalid, "no.such.id").Error(); got != "invalid request: no.such.id" {
 		t.Errorf("unknown ID renders %q; want the ID", got)
 	}
