@@ -75,10 +75,12 @@ func multiEntry(hint string) *widget.Entry {
 func (u *UI) inPractice() bool { return u.practice != nil && u.b == Backend(u.practice) }
 
 // reportDraft is a report form's fields, kept (in memory only) when the
-// member goes Back so nothing typed is lost; sending clears it.
+// member goes Back so nothing typed or chosen is lost; sending clears it.
+// How many officers is size, whether typed or chosen.
 type reportDraft struct {
 	what                                      *formEntry
 	where, size, activity, uniform, equipment *widget.Entry
+	whatCode, uniformCode, vehicles           string // quick choices; "" for none
 }
 
 func newReportDraft() *reportDraft {
@@ -90,9 +92,20 @@ func newReportDraft() *reportDraft {
 // maxPlaces is how many recent places the report form offers.
 const maxPlaces = 3
 
-// recentPlaces are the places of a zone's alerts, newest first, without
-// repeats: one tap fills "Where".
+// recentPlaces are the places this member reported in the zone (kept by
+// the node in its encrypted store, api.Zone.Places, so they outlive the
+// alerts and nothing about them is readable on a seized laptop), then the
+// places of the zone's alerts, newest first, without repeats: one tap
+// fills "Where".
 func (u *UI) recentPlaces(zoneID string) []string {
+	var ps []string
+	if z, ok := u.zone(zoneID); ok {
+		for _, p := range z.Places {
+			if !slices.Contains(ps, p) && len(ps) < maxPlaces {
+				ps = append(ps, p)
+			}
+		}
+	}
 	as := make([]api.Alert, 0, len(u.alerts))
 	for _, v := range u.alerts {
 		if v.Zone == zoneID && v.Where != "" {
@@ -100,21 +113,23 @@ func (u *UI) recentPlaces(zoneID string) []string {
 		}
 	}
 	slices.SortFunc(as, func(a, b api.Alert) int { return cmp.Or(b.Sent.Compare(a.Sent), strings.Compare(a.ID, b.ID)) })
-	var ps []string
 	for _, a := range as {
-		if !slices.Contains(ps, a.Where) {
-			ps = append(ps, a.Where)
-		}
 		if len(ps) == maxPlaces {
 			break
+		}
+		if !slices.Contains(ps, a.Where) {
+			ps = append(ps, a.Where)
 		}
 	}
 	return ps
 }
 
-// showReport is the SALUTE sighting form: what and where are enough. The
-// keyboard starts in "What"; Enter moves to "Where" and then sends; a
-// recent place is one tap.
+// showReport is the SALUTE sighting form: what and where are enough. What,
+// how many, uniform and vehicles are one tap each (quick choices, sent as
+// codes each reader sees in their language); words are optional once a
+// what is chosen. The keyboard starts in the words; Enter moves to "Where"
+// and then sends; a recent place is one tap. From the zone list a report
+// is Report, a what, a how many, the place, Send.
 func (u *UI) showReport(z api.Zone) {
 	d := u.drafts[z.ID]
 	if d == nil {
@@ -135,11 +150,23 @@ func (u *UI) showReport(z api.Zone) {
 		{"field.uniform", uniform, protocol.MaxTextLen, false},
 		{"field.equipment", equipment, protocol.MaxTextLen, false},
 	}
+	fields[0].required = d.whatCode == ""
+	lang := u.cardLang()
+	whatC := whatChips(lang, d.whatCode, func(v string) {
+		d.whatCode = v
+		fields[0].required = v == ""
+	})
+	officersC := countChips(api.CountOfficers, quickOfficers, lang, strings.TrimSpace(size.Text), func(v string) { size.SetText(v) })
+	size.OnChanged = func(s string) { officersC.set(strings.TrimSpace(s)) }
+	uniformC := uniformChips(lang, d.uniformCode, func(v string) { d.uniformCode = v })
+	vehiclesC := countChips(api.CountVehicles, quickVehicles, lang, d.vehicles, func(v string) { d.vehicles = v })
 	b := u.b
 	send := u.sendButton(L("report.send"), msg, fields, "field.size", size, func(n int) func(context.Context) (api.Alert, error) {
+		vehicles, _ := strconv.Atoi(d.vehicles) // only chips set it
 		req := api.ReportRequest{Zone: z.ID, What: strings.TrimSpace(what.Text), Where: strings.TrimSpace(where.Text), Size: n,
 			Activity: strings.TrimSpace(activity.Text), Uniform: strings.TrimSpace(uniform.Text),
-			Equipment: strings.TrimSpace(equipment.Text), Exercise: drill.Checked}
+			Equipment: strings.TrimSpace(equipment.Text), Exercise: drill.Checked,
+			WhatCode: d.whatCode, UniformCode: d.uniformCode, Vehicles: vehicles}
 		return func(ctx context.Context) (api.Alert, error) {
 			a, err := b.Report(ctx, req)
 			if err == nil {
@@ -182,13 +209,21 @@ func (u *UI) showReport(z api.Zone) {
 	u.show(screen{title: L("report.title", args{"Zone": z.Name}), focus: focus,
 		actions: func() fyne.CanvasObject { return send },
 		build: func() fyne.CanvasObject {
+			// Words and Where are next to each other for Tab and Enter.
 			box := container.NewVBox(
-				widget.NewLabel(L("field.what")), what,
+				widget.NewLabel(L("field.what")), whatC.box,
+				wrapLabel(L("report.words")), what,
 				widget.NewLabel(L("field.where")), where)
 			if len(places.Objects) > 0 {
 				box.Add(widget.NewLabel(L("report.places")))
 				box.Add(places)
 			}
+			box.Add(widget.NewLabel(L("report.officers")))
+			box.Add(officersC.box)
+			box.Add(widget.NewLabel(L("report.uniformq")))
+			box.Add(uniformC.box)
+			box.Add(widget.NewLabel(L("report.vehicles")))
+			box.Add(vehiclesC.box)
 			box.Add(msg)
 			box.Add(more)
 			box.Add(drill)

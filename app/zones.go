@@ -236,9 +236,16 @@ func (u *UI) showCreateZone() {
 }
 
 // errText turns a backend error into an inline message in the member's
-// language; the error itself, in English, goes to the log only.
+// language: the node's own message where it has one (api.Problem), else
+// what its kind means; the error itself, in English, goes to the debug
+// log only (it may name zones and members).
 func (u *UI) errText(err error) string {
-	u.log.Info("action failed", "err", err)
+	u.log.Debug("action failed", "err", err)
+	if p, ok := errors.AsType[*api.Problem](err); ok {
+		if text, ok := localizer().Problem(p); ok {
+			return text
+		}
+	}
 	switch {
 	case errors.Is(err, api.ErrForbidden):
 		return L("err.forbidden")

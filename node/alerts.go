@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"lookout/node/api"
+	core "lookout/node/internal/zone"
 	"lookout/protocol"
 )
 
@@ -19,7 +20,7 @@ func (n *Node) publish(ctx context.Context, z *zone, a *protocol.Alert) (*protoc
 	a.Zone = z.id
 	st := z.snapshot()
 	if st.removed {
-		return nil, fmt.Errorf("%w: you were removed from zone %q", api.ErrForbidden, z.rec.Name)
+		return nil, api.Fail(api.ErrForbidden, "zone.removed", "Zone", api.Quote(z.rec.Name))
 	}
 	if err := z.rateHeadroom(n.id.ID(), a.Kind, a.Sent); err != nil {
 		return nil, err
@@ -28,7 +29,7 @@ func (n *Node) publish(ctx context.Context, z *zone, a *protocol.Alert) (*protoc
 	if err != nil {
 		var fe *protocol.FieldError
 		if errors.As(err, &fe) {
-			return nil, fmt.Errorf("%w: %s: %w", api.ErrInvalid, apiField(fe.Field), fe.Err)
+			return nil, fieldProblem(fe).With(fe)
 		}
 		return nil, err
 	}
@@ -63,7 +64,7 @@ func (n *Node) newAlert(kind protocol.Kind, exercise bool, ttl time.Duration) *p
 
 func checkCount(name string, v int) error {
 	if v < 0 || v > protocol.MaxCount {
-		return fmt.Errorf("%w: %s must be between 0 and %d", api.ErrInvalid, name, protocol.MaxCount)
+		return api.Fail(api.ErrInvalid, "count.range", "Field", name, "Max", protocol.MaxCount)
 	}
 	return nil
 }
@@ -79,7 +80,7 @@ func (n *Node) Report(ctx context.Context, req api.ReportRequest) (api.Alert, er
 	}
 	q, err := protocol.ParseQuick(req.WhatCode, req.UniformCode, req.Vehicles)
 	if err != nil {
-		return api.Alert{}, fmt.Errorf("%w: %w", api.ErrInvalid, err)
+		return api.Alert{}, quickProblem(req).With(err)
 	}
 	// The message lives as long as any zone may keep a sighting; the
 	// sighting itself expires per the zone's settings (protocol.Fold).
@@ -91,7 +92,25 @@ func (n *Node) Report(ctx context.Context, req api.ReportRequest) (api.Alert, er
 	if err != nil {
 		return api.Alert{}, err
 	}
+	n.rememberPlace(z, a.Area)
 	return n.view(z, msg.ID)
+}
+
+// rememberPlace puts a place this member reported first in the zone's
+// recent places (zone.Record.Places), saved in the encrypted store.
+func (n *Node) rememberPlace(z *zone, place string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	ps := []string{place}
+	for _, p := range z.rec.Places {
+		if p != place && len(ps) < core.MaxRecentPlaces {
+			ps = append(ps, p)
+		}
+	}
+	z.rec.Places = ps
+	if err := n.saveZone(z); err != nil {
+		n.log.Warn("could not save recent places", "err", err)
+	}
 }
 
 // Callout publishes a callout; only organizers may (control API).
@@ -100,7 +119,7 @@ func (n *Node) Callout(ctx context.Context, req api.CalloutRequest) (api.Alert, 
 	if err != nil {
 		return api.Alert{}, err
 	}
-	if err := z.requireOrganizer("issue callouts"); err != nil {
+	if err := z.requireOrganizer("callout"); err != nil {
 		return api.Alert{}, err
 	}
 	if err := checkCount("need", req.Need); err != nil {
@@ -119,7 +138,7 @@ func (n *Node) Callout(ctx context.Context, req api.CalloutRequest) (api.Alert, 
 // update publishes an update referring to root and returns root's view.
 func (n *Node) update(ctx context.Context, z *zone, root *protocol.Message, a *protocol.Alert) (api.Alert, error) {
 	if !n.now().Before(root.Alert.Expires) {
-		return api.Alert{}, fmt.Errorf("%w: alert %s has expired", api.ErrInvalid, root.ID)
+		return api.Alert{}, api.Fail(api.ErrInvalid, "alert.expired", "ID", root.ID)
 	}
 	cur, err := n.view(z, root.ID)
 	if err != nil {
@@ -127,9 +146,9 @@ func (n *Node) update(ctx context.Context, z *zone, root *protocol.Message, a *p
 	}
 	switch protocol.State(cur.State) {
 	case protocol.StateCleared:
-		return api.Alert{}, fmt.Errorf("%w: alert %s has been cleared", api.ErrInvalid, root.ID)
+		return api.Alert{}, api.Fail(api.ErrInvalid, "alert.cleared", "ID", root.ID)
 	case protocol.StateExpired:
-		return api.Alert{}, fmt.Errorf("%w: alert %s has expired", api.ErrInvalid, root.ID)
+		return api.Alert{}, api.Fail(api.ErrInvalid, "alert.expired", "ID", root.ID)
 	}
 	a.Ref = root.ID
 	if root.Alert.Exercise() {
@@ -148,7 +167,7 @@ func (n *Node) Confirm(ctx context.Context, alertID string) (api.Alert, error) {
 		return api.Alert{}, err
 	}
 	if root.Alert.Kind != protocol.KindSighting {
-		return api.Alert{}, fmt.Errorf("%w: %s is a %s; only sightings are confirmed", api.ErrInvalid, root.ID, root.Alert.Kind)
+		return api.Alert{}, api.Fail(api.ErrInvalid, "confirm.callout", "ID", root.ID)
 	}
 	z.mu.Lock()
 	already := false
@@ -166,14 +185,14 @@ func (n *Node) Confirm(ctx context.Context, alertID string) (api.Alert, error) {
 func (n *Node) Respond(ctx context.Context, alertID, status string) (api.Alert, error) {
 	r, err := protocol.ParseResponse(status)
 	if err != nil {
-		return api.Alert{}, fmt.Errorf("%w: status %q: use enroute, onscene or cannot", api.ErrInvalid, status)
+		return api.Alert{}, api.Fail(api.ErrInvalid, "respond.status", "Status", api.Quote(status))
 	}
 	z, root, err := n.findAlert(alertID)
 	if err != nil {
 		return api.Alert{}, err
 	}
 	if root.Alert.Kind != protocol.KindCallout {
-		return api.Alert{}, fmt.Errorf("%w: %s is a %s; only callouts are answered", api.ErrInvalid, root.ID, root.Alert.Kind)
+		return api.Alert{}, api.Fail(api.ErrInvalid, "respond.sighting", "ID", root.ID)
 	}
 	a := n.newAlert(protocol.KindRespond, false, protocol.DefaultUpdateTTL)
 	a.Response = r
@@ -194,7 +213,7 @@ func (n *Node) Clear(ctx context.Context, alertID, reason string) (api.Alert, er
 	case root.Alert.Sender == n.id.ID():
 		a.Reason = protocol.ClearRetracted
 	case root.Alert.Kind == protocol.KindCallout && z.snapshot().role != protocol.RoleOrganizer:
-		return api.Alert{}, fmt.Errorf("%w: only an organizer can end this callout", api.ErrForbidden)
+		return api.Alert{}, api.Fail(api.ErrForbidden, "callout.endorganizer")
 	case z.snapshot().role == protocol.RoleMember:
 		// A member's "they left": every node shows it as a note on the
 		// incident, none obeys it (protocol.View.Notes); a verifier or
@@ -211,7 +230,7 @@ func (n *Node) view(z *zone, id protocol.AlertID) (api.Alert, error) {
 	defer z.mu.Unlock()
 	v, ok := z.viewOfLocked(id, n.now())
 	if !ok {
-		return api.Alert{}, fmt.Errorf("%w: alert %s", api.ErrNotFound, id)
+		return api.Alert{}, api.Fail(api.ErrNotFound, "alert.gone", "ID", id)
 	}
 	return v, nil
 }
@@ -291,9 +310,9 @@ func (n *Node) UpdateCallout(ctx context.Context, req api.CalloutUpdateRequest) 
 		return api.Alert{}, err
 	}
 	if root.Alert.Kind != protocol.KindCallout {
-		return api.Alert{}, fmt.Errorf("%w: %s is a %s; only callouts are updated", api.ErrInvalid, root.ID, root.Alert.Kind)
+		return api.Alert{}, api.Fail(api.ErrInvalid, "update.sighting", "ID", root.ID)
 	}
-	if err := z.requireOrganizer("update callouts"); err != nil {
+	if err := z.requireOrganizer("update"); err != nil {
 		return api.Alert{}, err
 	}
 	if err := checkCount("need", req.Need); err != nil {
@@ -304,7 +323,7 @@ func (n *Node) UpdateCallout(ctx context.Context, req api.CalloutUpdateRequest) 
 		return api.Alert{}, err
 	}
 	if cur.State == string(protocol.StateCleared) || cur.State == string(protocol.StateExpired) {
-		return api.Alert{}, fmt.Errorf("%w: callout %s has ended", api.ErrInvalid, root.ID)
+		return api.Alert{}, api.Fail(api.ErrInvalid, "callout.ended", "ID", root.ID)
 	}
 	pick := func(v, old string) string {
 		if v = strings.TrimSpace(v); v != "" {
@@ -315,7 +334,7 @@ func (n *Node) UpdateCallout(ctx context.Context, req api.CalloutUpdateRequest) 
 	a := n.newAlert(protocol.KindCallout, root.Alert.Exercise(), 0)
 	a.Expires = root.Alert.Expires
 	if !a.Expires.After(a.Sent) {
-		return api.Alert{}, fmt.Errorf("%w: callout %s has expired", api.ErrInvalid, root.ID)
+		return api.Alert{}, api.Fail(api.ErrInvalid, "callout.expired", "ID", root.ID)
 	}
 	a.Title, a.Area, a.When = pick(req.Title, cur.Title), pick(req.Where, cur.Where), pick(req.When, cur.When)
 	a.Bring, a.Rights = pick(req.Bring, cur.Bring), pick(req.Rights, cur.Rights)
@@ -334,25 +353,56 @@ func (n *Node) Cosign(ctx context.Context, alertID string) (api.Alert, error) {
 		return api.Alert{}, err
 	}
 	if root.Alert.Kind != protocol.KindCallout {
-		return api.Alert{}, fmt.Errorf("%w: %s is a %s; only callouts are co-signed", api.ErrInvalid, root.ID, root.Alert.Kind)
+		return api.Alert{}, api.Fail(api.ErrInvalid, "cosign.sighting", "ID", root.ID)
 	}
-	if err := z.requireOrganizer("co-sign callouts"); err != nil {
+	if err := z.requireOrganizer("cosign"); err != nil {
 		return api.Alert{}, err
 	}
 	if root.Alert.Sender == n.id.ID() {
-		return api.Alert{}, fmt.Errorf("%w: a second organizer must co-sign; you sent this callout", api.ErrInvalid)
+		return api.Alert{}, api.Fail(api.ErrInvalid, "cosign.own")
 	}
 	cur, err := n.view(z, root.ID)
 	if err != nil {
 		return api.Alert{}, err
 	}
 	if slices.Contains(cur.Cosigners, n.id.ID().String()) {
-		return api.Alert{}, fmt.Errorf("%w: you already co-signed this callout", api.ErrInvalid)
+		return api.Alert{}, api.Fail(api.ErrInvalid, "cosign.already")
 	}
 	return n.update(ctx, z, root, n.newAlert(protocol.KindCosign, false, protocol.DefaultUpdateTTL))
 }
 
 // apiField names a protocol field as the control API and the CLI call it.
+// fieldProblem says what is wrong with a field of a message the user
+// sends.
+func fieldProblem(fe *protocol.FieldError) *api.Problem {
+	field := apiField(fe.Field)
+	var n, max int
+	switch {
+	case errors.Is(fe.Err, protocol.ErrTooLong):
+		// protocol.FieldError text: "text too long: N characters, at most M"
+		if _, err := fmt.Sscanf(fe.Err.Error(), protocol.ErrTooLong.Error()+": %d characters, at most %d", &n, &max); err == nil {
+			return api.Fail(api.ErrInvalid, "field.toolong", "Field", field, "N", n, "Max", max)
+		}
+	case errors.Is(fe.Err, protocol.ErrMissing):
+		return api.Fail(api.ErrInvalid, "field.missing", "Field", field)
+	case errors.Is(fe.Err, protocol.ErrBadText):
+		return api.Fail(api.ErrInvalid, "field.badtext", "Field", field)
+	}
+	return api.Fail(api.ErrInvalid, "field.invalid", "Field", field, "Err", fe.Err)
+}
+
+// quickProblem says which quick-report code of req is wrong.
+func quickProblem(req api.ReportRequest) *api.Problem {
+	norm := func(s string) string { return api.Quote(strings.ToLower(strings.TrimSpace(s))) }
+	if _, err := protocol.ParseWhatCode(req.WhatCode); err != nil {
+		return api.Fail(api.ErrInvalid, "quick.what", "Code", norm(req.WhatCode))
+	}
+	if _, err := protocol.ParseUniformCode(req.UniformCode); err != nil {
+		return api.Fail(api.ErrInvalid, "quick.uniform", "Code", norm(req.UniformCode))
+	}
+	return api.Fail(api.ErrInvalid, "quick.vehicles", "Max", protocol.MaxVehicles)
+}
+
 func apiField(f string) string {
 	if f == "area" {
 		return "where"

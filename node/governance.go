@@ -248,18 +248,20 @@ func (z *zone) findMemberLocked(ref string) (*protocol.MemberInfo, error) {
 	for i, m := range ms {
 		cs[i] = candidate[*protocol.MemberInfo]{id: m.ID.String(), name: m.Name, v: m}
 	}
-	return resolve("member", ref, cs, fmt.Sprintf("see lookout zone members %s", z.rec.Name))
+	return resolve("member", ref, cs, z.rec.Name)
 }
 
-func (z *zone) requireOrganizer(what string) error {
+// requireOrganizer refuses a member who is not an organizer; action names
+// the refusal's message ("organizer.only.<action>", node/api).
+func (z *zone) requireOrganizer(action string) error {
 	z.mu.Lock()
 	role, removed := z.role, z.removed
 	z.mu.Unlock()
 	if removed {
-		return fmt.Errorf("%w: you were removed from zone %q", api.ErrForbidden, z.rec.Name)
+		return api.Fail(api.ErrForbidden, "zone.removed", "Zone", api.Quote(z.rec.Name))
 	}
 	if role != protocol.RoleOrganizer {
-		return fmt.Errorf("%w: only organizers can %s; you are a %s of zone %q", api.ErrForbidden, what, role, z.rec.Name)
+		return api.Fail(api.ErrForbidden, "organizer.only."+action, "Role", role, "Zone", api.Quote(z.rec.Name))
 	}
 	return nil
 }
@@ -268,13 +270,13 @@ func (z *zone) requireOrganizer(what string) error {
 func (n *Node) Promote(ctx context.Context, zoneRef, memberRef, roleName string) (api.Member, error) {
 	role, err := protocol.ParseRole(roleName)
 	if err != nil || role == protocol.RoleMember {
-		return api.Member{}, fmt.Errorf("%w: role %q: use verifier or organizer", api.ErrInvalid, roleName)
+		return api.Member{}, api.Fail(api.ErrInvalid, "role.promote", "Role", api.Quote(roleName))
 	}
 	z, err := n.zone(zoneRef)
 	if err != nil {
 		return api.Member{}, err
 	}
-	if err := z.requireOrganizer("promote members"); err != nil {
+	if err := z.requireOrganizer("promote"); err != nil {
 		return api.Member{}, err
 	}
 	z.mu.Lock()
@@ -289,13 +291,13 @@ func (n *Node) Promote(ctx context.Context, zoneRef, memberRef, roleName string)
 		return api.Member{}, err
 	}
 	if m.Removed {
-		return api.Member{}, fmt.Errorf("%w: %s was removed from the zone", api.ErrInvalid, memberRef)
+		return api.Member{}, api.Fail(api.ErrInvalid, "member.removed", "Member", memberRef)
 	}
 	if pk == nil {
-		return api.Member{}, fmt.Errorf("%w: this node has not seen %s's key yet; try again after they have sent something", api.ErrInvalid, memberRef)
+		return api.Member{}, api.Fail(api.ErrInvalid, "member.nokey", "Member", memberRef)
 	}
 	if chainLen >= protocol.MaxChainLen {
-		return api.Member{}, fmt.Errorf("%w: your certificate chain is too deep to grant roles; ask an organizer closer to the founder", api.ErrForbidden)
+		return api.Member{}, api.Fail(api.ErrForbidden, "chain.promote")
 	}
 	now := n.now()
 	c, err := protocol.IssueCert(n.id, z.id, pk, role, now, now.Add(protocol.DefaultCertTTL))
@@ -317,7 +319,7 @@ func (n *Node) Remove(ctx context.Context, zoneRef, memberRef string) (api.Remov
 	if err != nil {
 		return api.RemoveResult{}, err
 	}
-	if err := z.requireOrganizer("remove members"); err != nil {
+	if err := z.requireOrganizer("remove"); err != nil {
 		return api.RemoveResult{}, err
 	}
 	z.mu.Lock()
@@ -328,11 +330,11 @@ func (n *Node) Remove(ctx context.Context, zoneRef, memberRef string) (api.Remov
 	}
 	switch {
 	case m.ID == n.id.ID():
-		return api.RemoveResult{}, fmt.Errorf("%w: you cannot remove yourself", api.ErrInvalid)
+		return api.RemoveResult{}, api.Fail(api.ErrInvalid, "member.self")
 	case m.ID == z.root.ID():
-		return api.RemoveResult{}, fmt.Errorf("%w: the zone's founder cannot be removed", api.ErrForbidden)
+		return api.RemoveResult{}, api.Fail(api.ErrForbidden, "member.founder")
 	case m.Removed:
-		return api.RemoveResult{}, fmt.Errorf("%w: %s was already removed", api.ErrInvalid, memberRef)
+		return api.RemoveResult{}, api.Fail(api.ErrInvalid, "member.already", "Member", memberRef)
 	}
 	a := n.newAlert(protocol.KindRemove, false, protocol.MaxLifetime)
 	a.Subject = m.ID
@@ -419,7 +421,7 @@ func (n *Node) SetSettings(ctx context.Context, req api.SettingsRequest) (api.Se
 	if err != nil {
 		return api.Settings{}, err
 	}
-	if err := z.requireOrganizer("change zone settings"); err != nil {
+	if err := z.requireOrganizer("settings"); err != nil {
 		return api.Settings{}, err
 	}
 	z.mu.Lock()
@@ -446,13 +448,13 @@ func (n *Node) SetSettings(ctx context.Context, req api.SettingsRequest) (api.Se
 	if req.AutoShare != nil {
 		v, err := protocol.ParseAutoShare(*req.AutoShare)
 		if err != nil {
-			return api.Settings{}, fmt.Errorf("%w: auto-share %q: use verified, callouts, all or none", api.ErrInvalid, *req.AutoShare)
+			return api.Settings{}, api.Fail(api.ErrInvalid, "settings.share", "Value", api.Quote(*req.AutoShare))
 		}
 		s.AutoShare = v
 	}
 	a := n.newAlert(protocol.KindSettings, false, protocol.MaxLifetime)
 	if s.Corroborations < 1 || s.Corroborations > protocol.MaxQuorum || s.MaxReports < 1 || s.MaxReports > protocol.MaxRateLimit || s.MaxConfirms < 1 || s.MaxConfirms > protocol.MaxRateLimit {
-		return api.Settings{}, fmt.Errorf("%w: quorum must be 1 to %d and rate limits 1 to %d", api.ErrInvalid, protocol.MaxQuorum, protocol.MaxRateLimit)
+		return api.Settings{}, api.Fail(api.ErrInvalid, "settings.range", "Quorum", protocol.MaxQuorum, "Rate", protocol.MaxRateLimit)
 	}
 	a.Settings = s.Wire()
 	if _, err := n.publish(ctx, z, a); err != nil {

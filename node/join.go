@@ -99,7 +99,7 @@ func (n *Node) Invite(_ context.Context, req api.InviteRequest) (api.InviteRespo
 	if req.Role != "" {
 		r, err := protocol.ParseRole(req.Role)
 		if err != nil {
-			return api.InviteResponse{}, fmt.Errorf("%w: role %q: use member, verifier or organizer", api.ErrInvalid, req.Role)
+			return api.InviteResponse{}, api.Fail(api.ErrInvalid, "role.invite", "Role", api.Quote(req.Role))
 		}
 		role = r
 	}
@@ -108,7 +108,7 @@ func (n *Node) Invite(_ context.Context, req api.InviteRequest) (api.InviteRespo
 		ttl = 24 * time.Hour
 	}
 	if ttl < time.Second || ttl > protocol.MaxInviteTTL {
-		return api.InviteResponse{}, fmt.Errorf("%w: invite lifetime must be between 1s and %s", api.ErrInvalid, protocol.MaxInviteTTL)
+		return api.InviteResponse{}, api.Fail(api.ErrInvalid, "invite.ttl", "Max", protocol.MaxInviteTTL)
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -120,7 +120,7 @@ func (n *Node) Invite(_ context.Context, req api.InviteRequest) (api.InviteRespo
 		return api.InviteResponse{}, err
 	}
 	if st := z.snapshot(); len(st.chain) >= protocol.MaxChainLen {
-		return api.InviteResponse{}, fmt.Errorf("%w: your certificate chain is %d deep, the most allowed; ask an organizer closer to the founder to invite", api.ErrForbidden, len(st.chain))
+		return api.InviteResponse{}, api.Fail(api.ErrForbidden, "chain.invite", "N", len(st.chain))
 	}
 	// The expiry is rounded up to the minute: the code says nothing finer
 	// about when it was made.
@@ -136,7 +136,7 @@ func (n *Node) Invite(_ context.Context, req api.InviteRequest) (api.InviteRespo
 		inv.Addrs = append(inv.Addrs, a.Bytes())
 	}
 	if len(inv.Addrs) == 0 {
-		return api.InviteResponse{}, fmt.Errorf("%w: this node has no address a joiner outside your network can reach yet (no public or relay address); invite with --lan if they are on your network or VPN, or wait until lookout status shows one", api.ErrInvalid)
+		return api.InviteResponse{}, api.Fail(api.ErrInvalid, "invite.noaddress")
 	}
 	code, err := inv.Code()
 	if err != nil {
@@ -204,27 +204,27 @@ func (n *Node) grant(b []byte, from peer.ID) (enc, ct []byte, err error) {
 	defer n.mu.Unlock()
 	inv, ok := n.invites[req.Invite]
 	if !ok || inv.Used {
-		return nil, nil, errors.New("this invite is unknown or was already used; ask for a new one")
+		return nil, nil, errors.New(refuseUsed)
 	}
 	var secret [protocol.InviteSecretSize]byte
 	copy(secret[:], inv.Secret)
 	if !req.VerifyProof(secret) {
-		return nil, nil, errors.New("the invite proof does not match; copy the whole code again")
+		return nil, nil, errors.New(refuseProof)
 	}
 	now := n.now()
 	if !now.Before(inv.Expires) {
-		return nil, nil, errors.New("this invite has expired; ask for a new one")
+		return nil, nil, errors.New(refuseExpired)
 	}
 	z, err := n.zoneLocked(inv.Zone)
 	if err != nil {
-		return nil, nil, errors.New("the zone of this invite no longer exists here")
+		return nil, nil, errors.New(refuseNoZone)
 	}
 	z.mu.Lock()
 	m, member := z.roster.Members[req.Member.ID()]
 	already := member && !m.Removed
 	z.mu.Unlock()
 	if already {
-		return nil, nil, errors.New("you are already a member of this zone; the invite is still unused")
+		return nil, nil, errors.New(refuseMember)
 	}
 	role, _ := protocol.ParseRole(inv.Role)
 	cert, err := protocol.IssueCert(n.id, z.id, req.Member, role, now, now.Add(protocol.DefaultCertTTL))
@@ -299,17 +299,17 @@ func addrInfo(r protocol.PeerRecord) (peer.AddrInfo, error) {
 func (n *Node) Join(ctx context.Context, code string) (api.Zone, error) {
 	inv, err := protocol.ParseInviteCode(code)
 	if err != nil {
-		return api.Zone{}, fmt.Errorf("%w: %w", api.ErrInvalid, err)
+		return api.Zone{}, api.Fail(api.ErrInvalid, "invite.bad", "Detail", strings.TrimPrefix(err.Error(), protocol.ErrBadInvite.Error()+": ")).With(err)
 	}
 	if err := inv.Check(n.now()); err != nil {
-		return api.Zone{}, fmt.Errorf("%w: %w", api.ErrInvalid, err)
+		return api.Zone{}, api.Fail(api.ErrInvalid, "invite.expired", "At", inv.Expires.Local().Format("2006-01-02 15:04")).With(err)
 	}
 	inviter, err := addrInfo(protocol.PeerRecord{ID: inv.Peer, Addrs: inv.Addrs})
 	if err != nil {
 		return api.Zone{}, fmt.Errorf("%w: invite code: %w", api.ErrInvalid, err)
 	}
 	if inviter.ID == n.h.ID() {
-		return api.Zone{}, fmt.Errorf("%w: this invite was made by this node; give it to someone else", api.ErrInvalid)
+		return api.Zone{}, api.Fail(api.ErrInvalid, "invite.own")
 	}
 	ctx, cancel := context.WithTimeout(ctx, joinTimeout)
 	defer cancel()
@@ -374,7 +374,7 @@ func readGrant(r io.Reader, kem *crypto.KEMKey, inv *protocol.Invite) (*protocol
 		}
 		reason := make([]byte, min(int(binary.BigEndian.Uint16(l[:])), maxReasonLen))
 		io.ReadFull(r, reason)
-		return nil, fmt.Errorf("%w: the inviter's node refused: %s", api.ErrForbidden, sanitize(string(reason)))
+		return nil, joinRefusal(sanitize(string(reason)))
 	case joinGranted:
 	default:
 		return nil, errors.New("join answer: unknown status")
@@ -433,6 +433,27 @@ func (n *Node) acceptGrant(g *protocol.Grant) (zoneRecord, error) {
 		}
 	}
 	return rec, nil
+}
+
+// Why an inviter's node refuses a join, as it says it on the wire (in
+// English, as older nodes do too); the joiner turns the ones it knows into
+// messages in the user's language (joinRefusal).
+const (
+	refuseUsed    = "this invite is unknown or was already used; ask for a new one"
+	refuseProof   = "the invite proof does not match; copy the whole code again"
+	refuseExpired = "this invite has expired; ask for a new one"
+	refuseNoZone  = "the zone of this invite no longer exists here"
+	refuseMember  = "you are already a member of this zone; the invite is still unused"
+)
+
+// joinRefusal is the joiner's error for an inviter's refusal reason.
+func joinRefusal(reason string) *api.Problem {
+	id, ok := map[string]string{refuseUsed: "join.used", refuseProof: "join.proof", refuseExpired: "join.expired",
+		refuseNoZone: "join.nozone", refuseMember: "join.already"}[reason]
+	if !ok {
+		return api.Fail(api.ErrForbidden, "join.refused", "Reason", reason)
+	}
+	return api.Fail(api.ErrForbidden, id)
 }
 
 // sanitize keeps a remote reason to printable text on one line.

@@ -23,7 +23,7 @@ func (n *Node) LinkOffer(ctx context.Context, req api.LinkOfferRequest) (api.Lin
 	if err != nil {
 		return api.LinkOffer{}, err
 	}
-	if err := z.requireOrganizer("link zones"); err != nil {
+	if err := z.requireOrganizer("link"); err != nil {
 		return api.LinkOffer{}, err
 	}
 	name, err := linkName(req.Name, z.rec.Name)
@@ -35,7 +35,7 @@ func (n *Node) LinkOffer(ctx context.Context, req api.LinkOfferRequest) (api.Lin
 		ttl = protocol.DefaultLinkOfferTTL
 	}
 	if ttl < time.Minute || ttl > protocol.MaxLinkOfferTTL {
-		return api.LinkOffer{}, fmt.Errorf("%w: a link offer lasts 1m to %s", api.ErrInvalid, protocol.MaxLinkOfferTTL)
+		return api.LinkOffer{}, api.Fail(api.ErrInvalid, "link.ttl", "Max", protocol.MaxLinkOfferTTL)
 	}
 	node, err := n.linkNode()
 	if err != nil {
@@ -67,7 +67,7 @@ func linkName(name, def string) (string, error) {
 		name = def
 	}
 	if utf8.RuneCountInString(name) > protocol.MaxLinkNameLen || strings.ContainsAny(name, "\n\r\t") || protocol.CheckText(name) != nil {
-		return "", fmt.Errorf("%w: a link name is 1 to %d characters on one line", api.ErrInvalid, protocol.MaxLinkNameLen)
+		return "", api.Fail(api.ErrInvalid, "link.name", "Max", protocol.MaxLinkNameLen)
 	}
 	return name, nil
 }
@@ -91,7 +91,7 @@ func (n *Node) AcceptLink(ctx context.Context, req api.AcceptLinkRequest) (api.L
 	if err != nil {
 		return api.Link{}, err
 	}
-	if err := z.requireOrganizer("link zones"); err != nil {
+	if err := z.requireOrganizer("link"); err != nil {
 		return api.Link{}, err
 	}
 	o, err := protocol.ParseLinkCode(req.Code)
@@ -99,16 +99,16 @@ func (n *Node) AcceptLink(ctx context.Context, req api.AcceptLinkRequest) (api.L
 		return api.Link{}, fmt.Errorf("%w: %w", api.ErrInvalid, err)
 	}
 	if !n.now().Before(o.Until) {
-		return api.Link{}, fmt.Errorf("%w: %w at %s; ask the other zone's organizer for a new code", api.ErrInvalid, protocol.ErrLinkExpired, o.Until.Format(time.RFC3339))
+		return api.Link{}, api.Fail(api.ErrInvalid, "linkcode.expired", "At", o.Until.Format(time.RFC3339)).With(protocol.ErrLinkExpired)
 	}
 	z.mu.Lock()
 	l := z.links[o.ID]
 	z.mu.Unlock()
 	switch {
 	case l != nil && !l.OfferedBy.IsZero():
-		return api.Link{}, fmt.Errorf("%w: %w: zone %q made this code; accept it in the other zone", api.ErrInvalid, protocol.ErrLinkWrongEnd, z.rec.Name)
+		return api.Link{}, api.Fail(api.ErrInvalid, "linkcode.ownzone", "Zone", api.Quote(z.rec.Name)).With(protocol.ErrLinkWrongEnd)
 	case l != nil:
-		return api.Link{}, fmt.Errorf("%w: %w: zone %q already accepted it", api.ErrInvalid, protocol.ErrLinkUsed, z.rec.Name)
+		return api.Link{}, api.Fail(api.ErrInvalid, "linkcode.used", "Zone", api.Quote(z.rec.Name)).With(protocol.ErrLinkUsed)
 	}
 	n.mu.Lock()
 	for _, other := range n.zones {
@@ -117,7 +117,7 @@ func (n *Node) AcceptLink(ctx context.Context, req api.AcceptLinkRequest) (api.L
 		other.mu.Unlock()
 		if ol != nil && other != z {
 			n.mu.Unlock()
-			return api.Link{}, fmt.Errorf("%w: %w: this code is already used by your zone %q", api.ErrInvalid, protocol.ErrLinkWrongEnd, other.rec.Name)
+			return api.Link{}, api.Fail(api.ErrInvalid, "linkcode.otherown", "Zone", api.Quote(other.rec.Name)).With(protocol.ErrLinkWrongEnd)
 		}
 	}
 	n.mu.Unlock()
@@ -209,13 +209,13 @@ func (z *zone) findLinkLocked(ref string) (*protocol.Link, error) {
 		id := l.ID.String()
 		if id == ref || (len(ref) >= 8 && strings.HasPrefix(id, strings.ToLower(ref))) || (l.Peer != "" && l.Peer == ref && !l.Ended) {
 			if found != nil && found != l {
-				return nil, fmt.Errorf("%w: %q matches more than one link; use the link ID", api.ErrInvalid, ref)
+				return nil, api.Fail(api.ErrInvalid, "link.ambiguous", "Ref", api.Quote(ref))
 			}
 			found = l
 		}
 	}
 	if found == nil {
-		return nil, fmt.Errorf("%w: no link %q in zone %q; see lookout zone links", api.ErrNotFound, ref, z.rec.Name)
+		return nil, api.Fail(api.ErrNotFound, "link.notfound", "Ref", api.Quote(ref), "Zone", api.Quote(z.rec.Name))
 	}
 	return found, nil
 }
@@ -227,7 +227,7 @@ func (n *Node) Unlink(ctx context.Context, zoneRef, linkRef string) (api.Link, e
 	if err != nil {
 		return api.Link{}, err
 	}
-	if err := z.requireOrganizer("end links"); err != nil {
+	if err := z.requireOrganizer("unlink"); err != nil {
 		return api.Link{}, err
 	}
 	z.mu.Lock()
@@ -237,7 +237,7 @@ func (n *Node) Unlink(ctx context.Context, zoneRef, linkRef string) (api.Link, e
 		return api.Link{}, err
 	}
 	if l.Ended {
-		return api.Link{}, fmt.Errorf("%w: link %s has already ended", api.ErrInvalid, l.ID)
+		return api.Link{}, api.Fail(api.ErrInvalid, "link.ended", "ID", l.ID)
 	}
 	a := n.newAlert(protocol.KindLink, false, protocol.MaxLifetime)
 	a.Link = &protocol.LinkRecord{Op: protocol.LinkEnd, ID: l.ID}
@@ -255,7 +255,7 @@ func (n *Node) Share(ctx context.Context, req api.ShareRequest) (api.Alert, erro
 		hops = protocol.DefaultShareHops
 	}
 	if hops < 1 || hops > protocol.MaxShareHops {
-		return api.Alert{}, fmt.Errorf("%w: hops must be 1 to %d", api.ErrInvalid, protocol.MaxShareHops)
+		return api.Alert{}, api.Fail(api.ErrInvalid, "share.hops", "Max", protocol.MaxShareHops)
 	}
 	z, root, err := n.findAlert(req.Alert)
 	if err != nil {
@@ -264,11 +264,11 @@ func (n *Node) Share(ctx context.Context, req api.ShareRequest) (api.Alert, erro
 	st := z.snapshot()
 	switch {
 	case st.removed:
-		return api.Alert{}, fmt.Errorf("%w: you were removed from zone %q", api.ErrForbidden, z.rec.Name)
+		return api.Alert{}, api.Fail(api.ErrForbidden, "zone.removed", "Zone", api.Quote(z.rec.Name))
 	case st.role == protocol.RoleMember:
-		return api.Alert{}, fmt.Errorf("%w: only verifiers and organizers share alerts; you are a member of zone %q", api.ErrForbidden, z.rec.Name)
+		return api.Alert{}, api.Fail(api.ErrForbidden, "share.role", "Zone", api.Quote(z.rec.Name))
 	case root.Alert.Via != nil:
-		return api.Alert{}, fmt.Errorf("%w: alert %s came over a link; the zone it came from decides how far it goes", api.ErrInvalid, root.ID)
+		return api.Alert{}, api.Fail(api.ErrInvalid, "share.vialink", "ID", root.ID)
 	}
 	cur, err := n.view(z, root.ID)
 	if err != nil {
@@ -277,9 +277,9 @@ func (n *Node) Share(ctx context.Context, req api.ShareRequest) (api.Alert, erro
 	switch protocol.State(cur.State) {
 	case protocol.StateVerified, protocol.StateActive, protocol.StateAwaitingCosign:
 	case protocol.StateCleared, protocol.StateExpired:
-		return api.Alert{}, fmt.Errorf("%w: alert %s has ended; nothing to share", api.ErrInvalid, root.ID)
+		return api.Alert{}, api.Fail(api.ErrInvalid, "share.ended", "ID", root.ID)
 	default:
-		return api.Alert{}, fmt.Errorf("%w: alert %s is %s; only verified sightings and callouts cross links: confirm it first", api.ErrInvalid, root.ID, cur.State)
+		return api.Alert{}, api.Fail(api.ErrInvalid, "share.unverified", "ID", root.ID, "State", cur.State)
 	}
 	z.mu.Lock()
 	active := 0
@@ -290,7 +290,7 @@ func (n *Node) Share(ctx context.Context, req api.ShareRequest) (api.Alert, erro
 	}
 	z.mu.Unlock()
 	if active == 0 {
-		return api.Alert{}, fmt.Errorf("%w: zone %q has no active links; see lookout zone link", api.ErrInvalid, z.rec.Name)
+		return api.Alert{}, api.Fail(api.ErrInvalid, "share.nolinks", "Zone", api.Quote(z.rec.Name))
 	}
 	a := n.newAlert(protocol.KindShare, false, protocol.DefaultUpdateTTL)
 	a.Hops = uint8(hops)

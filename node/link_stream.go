@@ -36,7 +36,7 @@ func (n *Node) sendFrame(ctx context.Context, secret [protocol.LinkSecretSize]by
 		return err
 	}
 	if ai.ID == n.h.ID() {
-		return fmt.Errorf("%w: the link's other end is this node; link two zones whose organizers run different nodes", api.ErrInvalid)
+		return api.Fail(api.ErrInvalid, "link.self")
 	}
 	ctx, cancel := context.WithTimeout(ctx, linkTimeout)
 	defer cancel()
@@ -239,7 +239,7 @@ func (n *Node) acceptHello(ctx context.Context, z *zone, l *protocol.Link, from 
 	if l.OfferedBy != n.id.ID() {
 		return fmt.Errorf("%w: this node did not make the offer", protocol.ErrLinkWrongEnd)
 	}
-	if err := z.requireOrganizer("link zones"); err != nil {
+	if err := z.requireOrganizer("link"); err != nil {
 		return err
 	}
 	// Every member read the offer's secret in governance: once a member

@@ -611,3 +611,41 @@ func restoreHome(b *testing.B, home string, snap map[string][]byte) {
 		}
 	}
 }
+
+// TestRecentPlacesSurviveRestart: the places a member reported are kept in
+// the zone's record, newest first without repeats, at most five, and come
+// back after a restart; they are not in the clear in the home.
+func TestRecentPlacesSurviveRestart(t *testing.T) {
+	ctx := testContext(t)
+	clock := newClock()
+	nw := startNet(t, ctx, 1, clock)
+	z := formZone(t, ctx, nw, "north", nil)
+	places := []string{"Jarry & St-Denis", "Place A", "Place B", "Place C", "Place D", "Place E", "Place B"}
+	for _, p := range places {
+		if _, err := nw.Nodes[0].Report(ctx, api.ReportRequest{Zone: z.ID, WhatCode: api.WhatFoot, Where: p}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{"Place B", "Place E", "Place D", "Place C", "Place A"}
+	got := func() []string {
+		for _, info := range nw.Nodes[0].Zones() {
+			if info.ID == z.ID {
+				return info.Places
+			}
+		}
+		return nil
+	}
+	if !slices.Equal(got(), want) {
+		t.Fatalf("recent places %q, want %q", got(), want)
+	}
+	if err := nw.Stop(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	scanHome(t, nw.Homes[0], map[string][]byte{"a recent place": []byte("Place B"), "an older place": []byte("Jarry & St-Denis")})
+	if err := nw.ResumeLinked(ctx, 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got(), want) {
+		t.Errorf("after restart recent places %q, want %q", got(), want)
+	}
+}

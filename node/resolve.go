@@ -22,8 +22,10 @@ const minPrefix = 8
 // resolve picks the one candidate ref names: an exact ID; else the
 // candidates whose ID starts with ref (at least minPrefix hex characters);
 // else those named ref exactly; else named ref ignoring case. More than
-// one is an error listing them; none is ErrNotFound with notFound.
-func resolve[T any](what, ref string, cs []candidate[T], notFound string) (T, error) {
+// one is an error listing them; none is ErrNotFound. what is "zone" or
+// "member" (the errors' message IDs, node/api); zone names a member's zone
+// for the not-found hint.
+func resolve[T any](what, ref string, cs []candidate[T], zone string) (T, error) {
 	var zero T
 	ref = strings.TrimSpace(ref)
 	lower := strings.ToLower(ref)
@@ -60,9 +62,9 @@ func resolve[T any](what, ref string, cs []candidate[T], notFound string) (T, er
 				names[i] = fmt.Sprintf("%q (%s)", c.name, names[i])
 			}
 		}
-		return zero, fmt.Errorf("%w: %q matches %d %ss: %s; give more of the ID", api.ErrInvalid, ref, len(found), what, strings.Join(names, ", "))
+		return zero, api.Fail(api.ErrInvalid, what+".ambiguous", "Ref", api.Quote(ref), "N", len(found), "List", strings.Join(names, ", "))
 	}
-	return zero, fmt.Errorf("%w: no %s %q; %s", api.ErrNotFound, what, ref, notFound)
+	return zero, api.Fail(api.ErrNotFound, what+".notfound", "Ref", api.Quote(ref), "Zone", zone)
 }
 
 // membersLocked lists everyone who can send in the zone: the roster

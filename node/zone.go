@@ -164,7 +164,8 @@ func (z *zone) info() api.Zone {
 	z.mu.Lock()
 	topic, role, epoch, removed := z.topic, z.role, z.epoch, z.removed
 	z.mu.Unlock()
-	info := api.Zone{ID: z.rec.ID, Name: z.rec.Name, Role: role.String(), Epoch: epoch, Topic: topic.String(), Peers: []string{}, Removed: removed}
+	info := api.Zone{ID: z.rec.ID, Name: z.rec.Name, Role: role.String(), Epoch: epoch, Topic: topic.String(), Peers: []string{}, Removed: removed,
+		Places: slices.Clone(z.rec.Places)}
 	for _, p := range topic.ListPeers() {
 		info.Peers = append(info.Peers, p.String())
 	}

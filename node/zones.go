@@ -116,7 +116,7 @@ func (n *Node) zoneLocked(ref string) (*zone, error) {
 	for _, z := range n.zones {
 		cs = append(cs, candidate[*zone]{id: z.rec.ID, name: z.rec.Name, v: z})
 	}
-	return resolve("zone", ref, cs, "see lookout zone list")
+	return resolve("zone", ref, cs, "")
 }
 
 // findAlert finds a sighting or callout by ID or unique ID prefix (at least
@@ -124,10 +124,10 @@ func (n *Node) zoneLocked(ref string) (*zone, error) {
 func (n *Node) findAlert(ref string) (*zone, *protocol.Message, error) {
 	ref = strings.ToLower(strings.TrimSpace(ref))
 	if len(ref) < 8 || len(ref) > 2*protocol.AlertIDSize {
-		return nil, nil, fmt.Errorf("%w: alert ID %q must be 8 to %d hex characters", api.ErrInvalid, ref, 2*protocol.AlertIDSize)
+		return nil, nil, api.Fail(api.ErrInvalid, "alert.idlength", "Ref", api.Quote(ref), "Max", 2*protocol.AlertIDSize)
 	}
 	if strings.Trim(ref, "0123456789abcdef") != "" {
-		return nil, nil, fmt.Errorf("%w: alert ID %q is not hex", api.ErrInvalid, ref)
+		return nil, nil, api.Fail(api.ErrInvalid, "alert.idhex", "Ref", api.Quote(ref))
 	}
 	n.mu.Lock()
 	zones := make([]*zone, 0, len(n.zones))
@@ -143,7 +143,7 @@ func (n *Node) findAlert(ref string) (*zone, *protocol.Message, error) {
 			if strings.HasPrefix(id.String(), ref) {
 				if fm != nil {
 					z.mu.Unlock()
-					return nil, nil, fmt.Errorf("%w: alert ID prefix %q is ambiguous; give more characters", api.ErrInvalid, ref)
+					return nil, nil, api.Fail(api.ErrInvalid, "alert.ambiguous", "Ref", api.Quote(ref))
 				}
 				fz, fm = z, m
 			}
@@ -151,7 +151,7 @@ func (n *Node) findAlert(ref string) (*zone, *protocol.Message, error) {
 		z.mu.Unlock()
 	}
 	if fm == nil {
-		return nil, nil, fmt.Errorf("%w: no alert %q in any of your zones; see lookout alerts ZONE", api.ErrNotFound, ref)
+		return nil, nil, api.Fail(api.ErrNotFound, "alert.notfound", "Ref", api.Quote(ref))
 	}
 	return fz, fm, nil
 }
@@ -188,12 +188,12 @@ func (n *Node) LeaveZone(_ context.Context, ref string) (api.Zone, error) {
 	for _, rec := range n.stale {
 		cs = append(cs, candidate[api.Zone]{id: rec.ID, name: rec.Name, v: staleInfo(rec)})
 	}
-	info, err := resolve("zone", ref, cs, "see lookout zone list")
+	info, err := resolve("zone", ref, cs, "")
 	if err != nil {
 		return api.Zone{}, err
 	}
 	if !info.Stale {
-		return api.Zone{}, fmt.Errorf("%w: zone %q is current; only a zone made by an older Lookout can be left", api.ErrInvalid, info.Name)
+		return api.Zone{}, api.Fail(api.ErrInvalid, "zone.current", "Zone", api.Quote(info.Name))
 	}
 	if err := n.st.Delete(bucketZones, info.ID); err != nil {
 		return api.Zone{}, fmt.Errorf("leave zone %q: %w", info.Name, err)
@@ -215,13 +215,13 @@ func (n *Node) CreateZone(ctx context.Context, name string) (api.Zone, error) {
 func (n *Node) createZone(name string) (api.Zone, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || utf8.RuneCountInString(name) > protocol.MaxZoneNameLen || strings.ContainsAny(name, "\n\r\t") || protocol.CheckText(name) != nil {
-		return api.Zone{}, fmt.Errorf("%w: zone name must be 1 to %d characters on one line", api.ErrInvalid, protocol.MaxZoneNameLen)
+		return api.Zone{}, api.Fail(api.ErrInvalid, "zone.name", "Max", protocol.MaxZoneNameLen)
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for _, z := range n.zones {
 		if z.rec.Name == name {
-			return api.Zone{}, fmt.Errorf("%w: you already have a zone named %q", api.ErrInvalid, name)
+			return api.Zone{}, api.Fail(api.ErrInvalid, "zone.taken", "Zone", api.Quote(name))
 		}
 	}
 	var id protocol.ZoneID
@@ -248,11 +248,11 @@ func (n *Node) addZoneLocked(rec zoneRecord) (api.Zone, error) {
 		return api.Zone{}, err
 	}
 	if _, dup := n.zones[z.id]; dup {
-		return api.Zone{}, fmt.Errorf("%w: you are already a member of zone %q", api.ErrInvalid, rec.Name)
+		return api.Zone{}, api.Fail(api.ErrInvalid, "zone.member", "Zone", api.Quote(rec.Name))
 	}
 	for _, other := range n.zones {
 		if other.snapshot().secret == z.snapshot().secret {
-			return api.Zone{}, fmt.Errorf("%w: this zone uses the secret of your zone %q; refusing a zone that would mix alerts", api.ErrInvalid, other.rec.Name)
+			return api.Zone{}, api.Fail(api.ErrInvalid, "zone.samesecret", "Zone", api.Quote(other.rec.Name))
 		}
 	}
 	n.zones[z.id] = z

@@ -126,7 +126,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		e.usage(stdout)
 		return 0
 	case err != nil:
-		return e.exit(ctx, &usageError{msg: err.Error()})
+		return e.exit(ctx, &usageError{msg: e.flagError(err)})
 	case fs.NArg() == 0:
 		e.usage(stderr)
 		return 2
@@ -171,7 +171,7 @@ func (e *env) zone(ctx context.Context, args []string) error {
 		e.usage(e.stdout)
 		return errHelp
 	case err != nil:
-		return &usageError{cmd: "zone", msg: err.Error()}
+		return &usageError{cmd: "zone", msg: e.flagError(err)}
 	case fs.NArg() == 0:
 		return &usageError{msg: e.tr.T("cli.err.subcommand", "Cmd", "zone", "List", "create, invite, join, list, members, promote, remove, settings, link, accept-link, links, unlink")}
 	}
@@ -191,7 +191,7 @@ func (e *env) exit(ctx context.Context, err error) int {
 	if _, ok := errors.AsType[*usageError](err); ok {
 		code = 2
 	}
-	msg := err.Error()
+	msg := e.errText(err)
 	switch u, ok := errors.AsType[*usageError](err); {
 	case ok && u.cmd == "":
 		msg = e.tr.T("cli.err.top", "Msg", u.msg)
@@ -202,8 +202,18 @@ func (e *env) exit(ctx context.Context, err error) int {
 	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
 		msg = e.tr.T("cli.err.interrupted")
 	}
-	fmt.Fprintln(e.stderr, "lookout: "+oneLine(msg))
+	fmt.Fprintln(e.stderr, "lookout: "+clean(oneLine(msg)))
 	return code
+}
+
+// errText is err in the user's language: the node's errors from the
+// catalogue (i18n.Localizer.Error), with the command line's hint after
+// them.
+func (e *env) errText(err error) string {
+	if h, ok := err.(*hinted); ok {
+		return e.tr.T("cli.err.hinted", "Err", e.errText(h.err), "Hint", h.hint)
+	}
+	return e.tr.Error(err)
 }
 
 // flags returns a flag set that reports errors to its caller and knows
@@ -227,7 +237,7 @@ func (e *env) parse(name string, fs *flag.FlagSet, args []string, want ...string
 			return nil, errHelp
 		}
 		if err != nil {
-			return nil, &usageError{cmd: name, msg: err.Error()}
+			return nil, &usageError{cmd: name, msg: e.flagError(err)}
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {

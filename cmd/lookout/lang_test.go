@@ -245,3 +245,42 @@ func TestOutputTranslated(t *testing.T) {
 		}
 	}
 }
+
+// TestFlagErrorsTranslated: the flag package's parse errors (unknown flag,
+// missing or bad value, bad syntax) are said in the user's language, and
+// exactly as the flag package says them in English.
+func TestFlagErrorsTranslated(t *testing.T) {
+	for _, c := range []struct {
+		args       []string
+		en, fr, es string
+	}{
+		{[]string{"--bogus"}, "flag provided but not defined: -bogus", "option inconnue : -bogus", "opción no definida: -bogus"},
+		{[]string{"report", "nord", "--bogus"}, "flag provided but not defined: -bogus", "option inconnue : -bogus", "opción no definida: -bogus"},
+		{[]string{"zone", "--bogus"}, "flag provided but not defined: -bogus", "option inconnue : -bogus", "opción no definida: -bogus"},
+		{[]string{"report", "nord", "--where", "x", "--size"}, "flag needs an argument: -size", "l'option -size demande une valeur", "la opción -size necesita un valor"},
+		{[]string{"report", "nord", "--where", "x", "--size", "ten"}, `invalid value "ten" for flag -size: parse error`,
+			`valeur "ten" invalide pour l'option -size : illisible`, `valor "ten" no válido para la opción -size: no se puede leer`},
+		{[]string{"report", "nord", "--where", "x", "--size", "99999999999999999999"}, `invalid value "99999999999999999999" for flag -size: value out of range`,
+			`pour l'option -size : hors limites`, `para la opción -size: fuera de rango`},
+		{[]string{"zone", "invite", "nord", "--ttl", "soon"}, `invalid value "soon" for flag -ttl: want a duration like 90m, 24h or 7d`,
+			`valeur "soon" invalide pour l'option -ttl : il faut une durée comme 90m, 24h ou 7d`, `valor "soon" no válido para la opción -ttl: hace falta una duración como 90m, 24h o 7d`},
+		{[]string{"zone", "invite", "nord", "--ttl", "0s"}, `invalid value "0s" for flag -ttl: must be positive`, `: doit être positive`, `: debe ser positiva`},
+		{[]string{"respond", "deadbeef", "--status", "maybe"}, `invalid value "maybe" for flag -status: must be one of enroute, onscene, cannot`,
+			`valeur "maybe" invalide pour l'option -status : doit être parmi enroute, onscene, cannot`, `valor "maybe" no válido para la opción -status: debe ser uno de enroute, onscene, cannot`},
+		{[]string{"report", "nord", "--exercise=maybe"}, `invalid boolean value "maybe" for -exercise: parse error`,
+			`valeur booléenne "maybe" invalide pour -exercise : illisible`, `valor booleano "maybe" no válido para -exercise: no se puede leer`},
+		{[]string{"---x"}, "bad flag syntax: ---x", "option mal écrite : ---x", "opción mal escrita: ---x"},
+	} {
+		for lang, want := range map[string]string{"C": c.en, "fr_CA.UTF-8": c.fr, "es_MX.UTF-8": c.es} {
+			t.Setenv("LC_ALL", lang)
+			_, errs, code := lk(t, c.args...)
+			if code != 2 || !strings.Contains(errs, want) {
+				t.Errorf("%s: lookout %s: exit %d, stderr %q; want exit 2 and %q", lang, strings.Join(c.args, " "), code, errs, want)
+			}
+			checkOneLine(t, c.args, errs)
+			if lang != "C" && strings.Contains(errs, "flag") {
+				t.Errorf("%s: lookout %s: stderr %q is still English", lang, strings.Join(c.args, " "), errs)
+			}
+		}
+	}
+}

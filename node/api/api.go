@@ -5,17 +5,7 @@
 package api
 
 import (
-	"errors"
 	"time"
-)
-
-// Errors a backend of the control API wraps so the API answers with a
-// matching status: 404, 403 and 400. Any other error is a 500. The
-// control client's errors match them too.
-var (
-	ErrNotFound  = errors.New("not found")
-	ErrForbidden = errors.New("not allowed")
-	ErrInvalid   = errors.New("invalid request")
 )
 
 // Status describes the running node.
@@ -94,6 +84,9 @@ type Zone struct {
 	// version): it is listed but not joined; the member asks an organizer
 	// for a new invite and may leave it (lookout zone leave).
 	Stale bool `json:"stale,omitempty"`
+	// Places are the places this member reported in the zone, newest
+	// first, a few at most: the app's report form offers them.
+	Places []string `json:"places,omitempty"`
 }
 
 // StaleZoneText says what a stale zone (Zone.Stale) is and what to do.
@@ -300,9 +293,13 @@ type ClearRequest struct {
 	Reason string `json:"reason,omitempty"`
 }
 
-// Error is the body of every failed control API call.
+// Error is the body of every failed control API call: the English text,
+// and for a Problem its message ID and fields, which clients render in
+// the user's language.
 type Error struct {
-	Error string `json:"error"`
+	Error string            `json:"error"`
+	ID    string            `json:"id,omitempty"`
+	Args  map[string]string `json:"args,omitempty"`
 }
 
 // Member is a zone member as the node knows it.

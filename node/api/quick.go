@@ -88,6 +88,16 @@ func countText(lang, what string, n int) string {
 	return fmt.Sprintf(quickText(lang, what+".other"), n)
 }
 
+// Counted things of a quick report, for CountText.
+const (
+	CountOfficers = "officers"
+	CountVehicles = "vehicles"
+)
+
+// CountText is n officers or vehicles (CountOfficers, CountVehicles) in
+// lang, as QuickText says it: "1 officer", "3 véhicules".
+func CountText(what string, n int, lang string) string { return countText(lang, what, n) }
+
 // HasQuick reports whether a carries quick-report codes.
 func HasQuick(a Alert) bool { return a.WhatCode != "" || a.UniformCode != "" || a.Vehicles > 0 }
 
@@ -104,13 +114,13 @@ func QuickText(a Alert, lang string) string {
 		parts = append(parts, t)
 	}
 	if a.Size > 0 {
-		parts = append(parts, countText(lang, "officers", a.Size))
+		parts = append(parts, countText(lang, CountOfficers, a.Size))
 	}
 	if t := UniformCodeText(a.UniformCode, lang); t != "" {
 		parts = append(parts, t)
 	}
 	if a.Vehicles > 0 {
-		parts = append(parts, countText(lang, "vehicles", a.Vehicles))
+		parts = append(parts, countText(lang, CountVehicles, a.Vehicles))
 	}
 	return strings.Join(parts, ", ")
 }

@@ -54,10 +54,21 @@ func NewClient(socketPath string) *Client {
 // ServerError is an error the node answered a call with.
 type ServerError struct {
 	Status  int    // HTTP status
-	Message string // the node's error text
+	Message string // the node's error text, in English
+	// Problem is the node's error with its message ID, for rendering in
+	// the user's language; nil when the node sent none.
+	Problem *api.Problem
 }
 
 func (e *ServerError) Error() string { return e.Message }
+
+// Unwrap returns the Problem, if any.
+func (e *ServerError) Unwrap() error {
+	if e.Problem == nil {
+		return nil
+	}
+	return e.Problem
+}
 
 // Is reports whether the error's status matches ErrNotFound, ErrForbidden
 // or ErrInvalid.
@@ -302,7 +313,24 @@ func readError(resp *http.Response) error {
 			e.Error = resp.Status
 		}
 	}
-	return &ServerError{Status: resp.StatusCode, Message: e.Error}
+	se := &ServerError{Status: resp.StatusCode, Message: e.Error}
+	if e.ID != "" {
+		se.Problem = &api.Problem{Kind: statusKind(resp.StatusCode), ID: e.ID, Args: e.Args}
+	}
+	return se
+}
+
+// statusKind is the error kind a status answers, nil for none.
+func statusKind(status int) error {
+	switch status {
+	case http.StatusNotFound:
+		return ErrNotFound
+	case http.StatusForbidden:
+		return ErrForbidden
+	case http.StatusBadRequest:
+		return ErrInvalid
+	}
+	return nil
 }
 
 // Wipe asks the node to destroy its keys and store and stop.

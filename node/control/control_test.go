@@ -891,3 +891,44 @@ func TestLinks(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// problematic fails every Report with an api.Problem, wrapped in context.
+type problematic struct{ *controltest.Fake }
+
+func (problematic) Report(context.Context, api.ReportRequest) (api.Alert, error) {
+	return api.Alert{}, fmt.Errorf("report: %w", api.Fail(api.ErrForbidden, "zone.removed", "Zone", api.Quote("north")))
+}
+
+// TestProblemCarried: a Problem's message ID and fields cross the socket
+// next to its English text, so the client can say it in another language;
+// an error without one carries neither.
+func TestProblemCarried(t *testing.T) {
+	f, c, _ := serve(t)
+	sock := filepath.Join(controltest.Home(t), "lookout.sock")
+	controltest.Serve(t, problematic{f}, sock)
+	_, err := control.NewClient(sock).Report(t.Context(), api.ReportRequest{Zone: "north", What: "x", Where: "y"})
+	if want := `report: not allowed: you were removed from zone "north"`; err == nil || err.Error() != want {
+		t.Fatalf("error %v, want %q", err, want)
+	}
+	p, ok := errors.AsType[*api.Problem](err)
+	if !ok {
+		t.Fatalf("error %v carries no Problem", err)
+	}
+	if p.ID != "zone.removed" || p.Args["Zone"] != `"north"` || !errors.Is(p, control.ErrForbidden) {
+		t.Errorf("Problem = %+v, want zone.removed, Zone \"north\", forbidden", p)
+	}
+	hc := unixHTTP(sock)
+	body := postBody(t, hc, "/v1/report", `{"zone":"north","what":"x","where":"y"}`)
+	if want := `{"error":"report: not allowed: you were removed from zone \"north\"","id":"zone.removed","args":{"Zone":"\"north\""}}`; strings.TrimSpace(body) != want {
+		t.Errorf("body %s, want %s", body, want)
+	}
+
+	_, err = c.Alerts(t.Context(), "")
+	if p, ok := errors.AsType[*api.Problem](err); !ok || p.ID != "field.required" || p.Args["Field"] != "zone" {
+		t.Errorf("a missing zone answers %v (Problem %+v), want field.required", err, p)
+	}
+	_, err = c.Alerts(t.Context(), "south")
+	if _, ok := errors.AsType[*api.Problem](err); ok || err == nil {
+		t.Errorf("the fake's plain error %v arrives as a Problem", err)
+	}
+}

@@ -378,7 +378,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 
 func required(what, v string) error {
 	if v == "" {
-		return fmt.Errorf("%w: %s is required", ErrInvalid, what)
+		return api.Fail(ErrInvalid, "field.required", "Field", what)
 	}
 	return nil
 }
@@ -414,7 +414,11 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if code == http.StatusInternalServerError && r.Context().Err() == nil {
 		s.Logger.Error("control call failed", "path", r.URL.Path, "err", err)
 	}
-	s.write(w, code, api.Error{Error: err.Error()})
+	body := api.Error{Error: err.Error()}
+	if p, ok := errors.AsType[*api.Problem](err); ok {
+		body.ID, body.Args = p.ID, p.Args
+	}
+	s.write(w, code, body)
 }
 
 func (s *Server) write(w http.ResponseWriter, code int, v any) {

@@ -285,6 +285,7 @@ func (f *Fake) Zones() []api.Zone {
 	zs := make([]api.Zone, len(f.zones))
 	for i, z := range f.zones {
 		zs[i] = z.Zone
+		zs[i].Places = slices.Clone(z.Places)
 	}
 	return zs
 }
@@ -339,6 +340,7 @@ func (f *Fake) Report(ctx context.Context, req api.ReportRequest) (api.Alert, er
 		return api.Alert{}, err
 	}
 	id := newID(8)
+	z.remember(strings.TrimSpace(req.Where))
 	report := api.Report{ID: id, Sent: now, Sender: f.self().MemberID, Where: req.Where, What: req.What, Size: req.Size}
 	if a := f.incident(z, req, now); a != nil {
 		// The newest text, the largest size (protocol.View).
@@ -362,6 +364,20 @@ func (f *Fake) Report(ctx context.Context, req api.ReportRequest) (api.Alert, er
 	a.State = restate(a, z.settings)
 	f.publish(a)
 	return *a, nil
+}
+
+// maxRecentPlaces is how many places a zone remembers, as the node does.
+const maxRecentPlaces = 5
+
+// remember puts a place first in the zone's recent places (api.Zone.Places).
+func (z *zone) remember(place string) {
+	ps := []string{place}
+	for _, p := range z.Places {
+		if p != place && len(ps) < maxRecentPlaces {
+			ps = append(ps, p)
+		}
+	}
+	z.Places = ps
 }
 
 // incident returns the active sighting a new report joins: same place and

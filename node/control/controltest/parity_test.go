@@ -77,6 +77,22 @@ var apiCases = []apiCase{
 		}
 		return s, err
 	}, nil},
+	{"recent places", func(ctx context.Context, b control.Backend, zone string) (string, error) {
+		for _, where := range []string{"Main St", "Oak Ave", "Main St"} {
+			if _, err := b.Report(ctx, api.ReportRequest{Zone: zone, What: "two vans", Where: where}); err != nil {
+				return "", err
+			}
+		}
+		for _, z := range b.Zones() {
+			if z.ID == zone || z.Name == zone {
+				if got, want := fmt.Sprintf("%q", z.Places), `["Main St" "Oak Ave"]`; got != want {
+					return got, fmt.Errorf("recent places %s, want %s (newest first, no repeats)", got, want)
+				}
+				return fmt.Sprintf("%q", z.Places), nil
+			}
+		}
+		return "", api.ErrNotFound
+	}, nil},
 	{"alerts of an unknown zone", func(ctx context.Context, b control.Backend, _ string) (string, error) {
 		_, err := b.Alerts("nowhere")
 		return "", err

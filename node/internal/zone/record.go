@@ -29,7 +29,14 @@ type Record struct {
 	Gov [][]byte `json:"gov,omitempty"`
 	// Removed is set once this member has been removed from the zone.
 	Removed bool `json:"removed,omitempty"`
+	// Places are the places this member reported, newest first, at most
+	// MaxRecentPlaces: the report form offers them (api.Zone.Places). They
+	// live here, in the encrypted store, and go with the zone.
+	Places []string `json:"places,omitempty"`
 }
+
+// MaxRecentPlaces bounds Record.Places.
+const MaxRecentPlaces = 5
 
 // EpochSecret is the secret of an earlier epoch.
 type EpochSecret struct {

@@ -231,9 +231,9 @@ func (r *Rules) Headroom(member crypto.MemberID, kind protocol.Kind, t time.Time
 	if limit < 0 || count(r.rates[rateKey{member, kind}], t) < limit {
 		return nil
 	}
-	what := map[protocol.Kind]string{protocol.KindSighting: "reports", protocol.KindConfirm: "confirmations"}[kind]
-	if what == "" {
-		what = kind.String() + " messages"
+	id := map[protocol.Kind]string{protocol.KindSighting: "rate.reports", protocol.KindConfirm: "rate.confirmations"}[kind]
+	if id == "" {
+		id = "rate.other"
 	}
-	return fmt.Errorf("%w: this zone allows %d %s per member per %s; wait a few minutes", api.ErrForbidden, limit, what, protocol.RateWindow)
+	return api.Fail(api.ErrForbidden, id, "N", limit, "Kind", kind, "Window", protocol.RateWindow)
 }
