@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"lookout/protocol"
 )
 
 // Every built-in set has the same topics, in the same order, every part
@@ -197,4 +199,11 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestCardLangs: the languages a zone's cards may be in are Lookout's.
+func TestCardLangs(t *testing.T) {
+	if !slices.Equal(Languages, protocol.CardLangs) {
+		t.Errorf("protocol.CardLangs %v, want %v", protocol.CardLangs, Languages)
+	}
 }
