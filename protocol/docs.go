@@ -344,3 +344,12 @@ func (a *Alert) validateDocs() error {
 	}
 	return nil
 }
+
+// ValidatePlace checks a kind 16 alert's entry alone, so a sender can
+// name the field that is wrong before signing.
+func (a *Alert) ValidatePlace() error {
+	if a.Place == nil {
+		return &FieldError{Field: "place", Err: ErrMissing}
+	}
+	return a.Place.validate()
+}
