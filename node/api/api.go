@@ -149,7 +149,7 @@ type Alert struct {
 	Need       int         `json:"need,omitempty"`
 	Bring      string      `json:"bring,omitempty"`
 	Rights     string      `json:"rights,omitempty"`
-	Card       string      `json:"card,omitempty"` // a know-your-rights card's topic ID (see docs.go)
+	Card       string      `json:"card,omitempty"`       // a know-your-rights card's topic ID (see docs.go)
 	Responders *Responders `json:"responders,omitempty"` // set for callouts only
 
 	// Incident is the ID of the first sighting of the incident this
