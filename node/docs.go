@@ -88,12 +88,16 @@ func (n *Node) PublishCards(ctx context.Context, req api.PublishCardsRequest) (a
 		}
 		doc.Lang, doc.Set = set.Lang, []byte(req.Set)
 	}
-	z.mu.Lock()
-	cur, _ := z.docs.Cards(doc.Lang)
-	z.mu.Unlock()
-	doc.Revision = cur.Revision + 1
 	a := n.newAlert(protocol.KindCards, false, protocol.MaxLifetime)
 	a.Cards = doc
+	z.mu.Lock()
+	cur, _ := z.docs.Cards(doc.Lang)
+	err = z.docs.CheckDoc(a)
+	z.mu.Unlock()
+	if err != nil {
+		return api.ZoneCards{}, fmt.Errorf("%w: %w", api.ErrForbidden, err)
+	}
+	doc.Revision = cur.Revision + 1
 	if _, err := n.publish(ctx, z, a); err != nil {
 		return api.ZoneCards{}, err
 	}
@@ -190,6 +194,8 @@ func (n *Node) Place(ctx context.Context, req api.PlaceRequest) (api.Place, erro
 	switch {
 	case errors.Is(err, core.ErrTooManyPlaces):
 		return api.Place{}, fmt.Errorf("%w: the zone's directory is full (%d entries); retire one first", api.ErrForbidden, protocol.MaxPlaces)
+	case errors.Is(err, core.ErrDocsFull):
+		return api.Place{}, fmt.Errorf("%w: %w", api.ErrForbidden, err)
 	case err != nil:
 		return api.Place{}, fmt.Errorf("%w: %w", api.ErrInvalid, err)
 	}

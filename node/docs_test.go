@@ -72,6 +72,16 @@ func TestZoneDocsCatchUp(t *testing.T) {
 	if err != nil || !food.NoID || !food.WalkIn || food.NoStatusQuestions || food.ConfirmedBy == "" {
 		t.Fatalf("add = %+v, %v", food, err)
 	}
+	hasPlace := func(i int, id string) bool {
+		ps, _ := nodes[i].Places(zone, api.PlaceFilter{})
+		for _, p := range ps {
+			if p.ID == id {
+				return true
+			}
+		}
+		return false
+	}
+	waitAll(t, ctx, nw, "the food bank reaches the organizer", func(i int) bool { return hasPlace(i, food.ID) }, offline)
 	if _, err := nodes[org].Place(ctx, api.PlaceRequest{Zone: zone, Op: "update", Place: food.ID, Hours: "mar 10-14"}); err != nil {
 		t.Fatal(err)
 	}
@@ -79,6 +89,7 @@ func TestZoneDocsCatchUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	waitAll(t, ctx, nw, "the old shelter reaches the verifier", func(i int) bool { return hasPlace(i, old.ID) }, offline)
 	if _, err := nodes[ver].Place(ctx, api.PlaceRequest{Zone: zone, Op: "retire", Place: "Old shelter"}); err != nil {
 		t.Fatal(err)
 	}

@@ -336,6 +336,10 @@ func (a *Alert) validateDocs() error {
 	if a.Card != "" && (a.Kind != KindCallout || !ValidCardID(a.Card)) {
 		return &FieldError{Field: "card", Err: fmt.Errorf("%w: a callout's card is 1 to %d lower-case letters, digits or '-'", ErrEnum, MaxCardIDLen)}
 	}
+	if a.Card != "" && a.Via != nil {
+		// The endorsement body does not carry the card: a relay may not add one.
+		return &FieldError{Field: "card", Err: fmt.Errorf("%w: a callout from a linked zone has no card", ErrEnum)}
+	}
 	if a.Cards != nil {
 		return a.Cards.validate()
 	}

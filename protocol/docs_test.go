@@ -133,6 +133,11 @@ func TestDocsRejects(t *testing.T) {
 		}, ErrTooLarge},
 		"retire with a name": {func(*Alert) *Alert { p := newPlace(PlaceRetire); p.Place.Name = "x"; return p }, ErrEnum},
 		"place missing":      {func(*Alert) *Alert { p := newPlace(PlaceAdd); p.Place = nil; return p }, ErrMissing},
+		"card on a forwarded callout": {func(*Alert) *Alert {
+			c := newCalloutCard()
+			c.Via = newForwarded(t).Via
+			return c
+		}, ErrEnum},
 	} {
 		a := c.edit(newCards())
 		if _, err := a.MarshalBinary(); !errors.Is(err, c.want) {

@@ -21,7 +21,14 @@ import (
 var (
 	ErrTooManyPlaces = fmt.Errorf("the zone's directory is full (%d entries)", protocol.MaxPlaces)
 	ErrPlaceRetired  = errors.New("that directory entry was retired")
+	ErrDocsFull      = fmt.Errorf("the zone holds %d card and place messages, the most it keeps", MaxDocMessages)
 )
+
+// MaxDocMessages bounds the card and place messages a zone keeps, so
+// that they never take more than half of what a node keeps of a zone's
+// governance (node.maxGovMessages): beyond it, new ones are refused at the
+// door, and role grants, removals and rekeys still fit.
+const MaxDocMessages = 2048
 
 // Per-sender budgets of zone documents per protocol.RateWindow.
 const (
@@ -69,6 +76,7 @@ type Docs struct {
 	cards  map[string]ZoneCards
 	places map[protocol.PlaceID]*Place
 	live   int // entries neither retired nor refused
+	held   int // card and place messages folded, counted or not
 }
 
 // counts reports whether msg may change the zone's documents: actual (an
@@ -90,9 +98,12 @@ func counts(m *protocol.Message) bool {
 func (d *Docs) Fold(msgs []*protocol.Message) {
 	d.cards = map[string]ZoneCards{}
 	d.places = map[protocol.PlaceID]*Place{}
-	d.live = 0
+	d.live, d.held = 0, 0
 	var ops []*protocol.Message
 	for _, m := range msgs {
+		if m.Alert.Kind.IsZoneDoc() {
+			d.held++
+		}
 		switch {
 		case !counts(m):
 		case m.Alert.Kind == protocol.KindCards:
@@ -176,9 +187,13 @@ func (p *Place) confirm(a *protocol.Alert) {
 }
 
 // CheckDoc is the door's check of a zone document against what the zone
-// holds: an operation on a retired entry is refused, and so is an add or
-// suggest of a new entry while the directory is full. It changes nothing.
+// holds: any card or place message once the zone holds MaxDocMessages of
+// them, an operation on a retired entry, and an add or suggest of a new
+// entry while the directory is full are refused. It changes nothing.
 func (d *Docs) CheckDoc(a *protocol.Alert) error {
+	if a.Kind.IsZoneDoc() && d.held >= MaxDocMessages {
+		return ErrDocsFull
+	}
 	if a.Kind != protocol.KindPlace || a.Place == nil {
 		return nil
 	}

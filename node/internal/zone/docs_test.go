@@ -270,3 +270,34 @@ func TestDocBudgets(t *testing.T) {
 		}
 	}
 }
+
+// TestDocMessagesBound: a zone keeps at most MaxDocMessages card and place
+// messages, so a member re-suggesting an entry over and over cannot crowd
+// out role grants, removals and rekeys.
+func TestDocMessagesBound(t *testing.T) {
+	f := newDocFixture(t)
+	msgs := make([]*protocol.Message, 0, MaxDocMessages)
+	for i := range MaxDocMessages {
+		m := f.place("mem", protocol.PlaceSuggest, 7, fmt.Sprint("edit ", i), f.now.Add(time.Duration(i)*time.Millisecond))
+		m.ID = protocol.AlertID{byte(i >> 8), byte(i), 0xbb}
+		msgs = append(msgs, m)
+	}
+	var d Docs
+	d.Fold(msgs[:MaxDocMessages-1])
+	next := f.place("mem", protocol.PlaceSuggest, 7, "one more", f.now.Add(time.Hour))
+	if err := d.CheckDoc(next.Alert); err != nil {
+		t.Fatalf("below the bound: %v", err)
+	}
+	d.Fold(msgs)
+	for _, a := range []*protocol.Alert{next.Alert, f.cards("fr", 1, protocol.CardsAdd, "x", f.now).Alert} {
+		if err := d.CheckDoc(a); !errors.Is(err, ErrDocsFull) {
+			t.Errorf("CheckDoc(%s) at the bound = %v, want ErrDocsFull", a.Kind, err)
+		}
+	}
+	if err := d.CheckDoc(f.msg(protocol.KindRole, f.founder, f.rootCrt, protocol.RoleOrganizer, 0, f.now).Alert); err != nil {
+		t.Errorf("a role grant at the bound: %v", err)
+	}
+	if p, _ := d.Place(protocol.PlaceID{7}); p.Name != fmt.Sprint("edit ", MaxDocMessages-1) {
+		t.Errorf("the suggester's latest edit: %q", p.Name)
+	}
+}
