@@ -89,7 +89,7 @@ fuzz:
 # PNGs of the app's main screens in docs/screenshots, drawn by Fyne's test
 # driver (no display needed).
 screenshots:
-	LOOKOUT_SCREENSHOTS=$(CURDIR)/docs/screenshots CGO_ENABLED=1 $(GO) test -count=1 -run '^(TestScreenshots|TestRightsScreenshots)$$' ./app
+	LOOKOUT_SCREENSHOTS=$(CURDIR)/docs/screenshots CGO_ENABLED=1 $(GO) test -count=1 -run '^(TestScreenshots|TestRightsScreenshots|TestPlacesScreenshots)$$' ./app
 
 # Micro-benchmarks (go test -bench), saved to bench.txt. The mocknet
 # delivery benchmark gets a fixed count: every iteration is a report, and a

@@ -69,6 +69,7 @@ type UI struct {
 	unread    map[string]int          // zone ID → alerts not yet seen in its feed
 	notified  map[string]bool         // alert IDs a notification was sent for
 	zoneOpen  string                  // zone ID whose feed is on screen
+	cardsZone string                  // zone ID whose own cards the rights screens show ("" built-in; rights.go)
 	feedShown []string                // alert IDs of the open feed, in the order drawn
 	watching  map[string]bool         // zone IDs watched on the backend on screen
 	drafts    map[string]*reportDraft // zone ID → unsent report form, in memory only

@@ -741,6 +741,8 @@ func TestNarrowWindow(t *testing.T) {
 			{"join", h.ui.showJoin},
 			{"members", func() { h.ui.showMembers(z) }},
 			{"settings", h.ui.showSettings},
+			{"safe places", func() { h.ui.showPlaces(z) }},
+			{"rights", func() { h.ui.showRights("", "") }},
 		} {
 			s.show()
 			if w := h.ui.w.Content().MinSize().Width; w > width {

@@ -104,7 +104,8 @@ func (u *UI) feedContent(zoneID string) fyne.CanvasObject {
 			widget.NewButtonWithIcon(L("feed.callout"), theme.MailSendIcon(), func() { u.showCallout(z) }),
 			widget.NewButtonWithIcon(L("feed.invite"), theme.ContentAddIcon(), func() { u.showInvite(z) }))
 	}
-	tools = append(tools, widget.NewButtonWithIcon(L("feed.members"), theme.AccountIcon(), func() { u.showMembers(z) }))
+	tools = append(tools, widget.NewButtonWithIcon(L("feed.members"), theme.AccountIcon(), func() { u.showMembers(z) }),
+		u.placesButton(z)) // safe places (places.go)
 	box.Add(container.NewGridWithColumns(2, tools...))
 	if len(z.Peers) == 0 {
 		box.Add(noPeersLabel())

@@ -27,6 +27,9 @@ type Backend interface {
 	Members(zone string) ([]api.Member, error)
 	Promote(ctx context.Context, zone, member, role string) (api.Member, error)
 	Remove(ctx context.Context, zone, member string) (api.RemoveResult, error)
+	// Zone documents (places.go, rights.go): read from the node's store.
+	ZoneCards(zone, lang string) (api.ZoneCards, error)
+	Places(zone string, f api.PlaceFilter) ([]api.Place, error)
 }
 
 // Profile is the member's identity on this device and its lifecycle.

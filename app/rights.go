@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"os"
 	"strings"
 
@@ -29,18 +30,23 @@ func (u *UI) cardLang() string {
 }
 
 // rightsButton opens the know-your-rights cards: the list, or the card
-// for a sighting's quick report when a is one (nil: the list).
+// for a callout's card or a sighting's quick report when a is one (nil:
+// the list). The cards are the alert's zone's (or, from the zone list,
+// the only zone's) over the built-in ones.
 func (u *UI) rightsButton(a *api.Alert) fyne.CanvasObject {
-	set := rights.Builtin(u.cardLang())
-	topic := ""
+	zone, topic := u.onlyZone(), ""
 	if a != nil {
-		topic = rights.ForWhatCode(a.WhatCode)
+		zone, topic = a.Zone, cmp.Or(a.Card, rights.ForWhatCode(a.WhatCode))
 	}
+	set, _ := u.zoneCards(zone, u.cardLang())
 	text := set.Title
 	if c, err := set.Card(topic); err == nil {
 		text = c.Title
 	}
-	b := widget.NewButtonWithIcon(shorten(text, buttonRunes), theme.InfoIcon(), func() { u.showRights(topic, "") })
+	b := widget.NewButtonWithIcon(shorten(text, buttonRunes), theme.InfoIcon(), func() {
+		u.cardsZone = zone
+		u.showRights(topic, "")
+	})
 	b.Alignment = widget.ButtonAlignLeading
 	return b
 }
@@ -51,7 +57,7 @@ func (u *UI) showRights(topic, lang string) {
 	if lang == "" {
 		lang = u.cardLang()
 	}
-	set := rights.Builtin(lang)
+	set, zoned := u.zoneCards(u.cardsZone, lang)
 	c, err := set.Card(topic)
 	title := set.Title
 	if err == nil {
@@ -59,6 +65,9 @@ func (u *UI) showRights(topic, lang string) {
 	}
 	u.show(screen{title: title, build: func() fyne.CanvasObject {
 		box := container.NewVBox(u.cardLanguages(topic, set.Lang))
+		if zoned {
+			box.Add(u.zoneCardsLabel())
+		}
 		if err != nil {
 			for _, c := range set.Cards {
 				open := widget.NewButtonWithIcon(shorten(c.Title, buttonRunes), theme.NavigateNextIcon(), func() { u.showRights(c.ID, set.Lang) })

@@ -18,7 +18,7 @@ import (
 )
 
 // keyPattern matches the translation keys the app's code uses.
-var keyPattern = regexp.MustCompile(`^(app|callout|create|detail|err|feed|field|firstrun|invite|join|members|nav|notify|practice|report|role|settings|state|timeline|tray|unlock|welcome|zones)(\.[a-z]+)+$|^drill$`)
+var keyPattern = regexp.MustCompile(`^(app|callout|create|detail|err|feed|field|firstrun|invite|join|members|nav|notify|places|practice|report|rights|role|settings|state|timeline|tray|unlock|welcome|zones)(\.[a-z]+)+$|^drill$`)
 
 // usedKeys collects the string literals in the package's non-test files
 // that look like translation keys.

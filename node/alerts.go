@@ -128,6 +128,9 @@ func (n *Node) Callout(ctx context.Context, req api.CalloutRequest) (api.Alert, 
 	a := n.newAlert(protocol.KindCallout, req.Exercise, protocol.DefaultCalloutTTL)
 	a.Title, a.Area, a.When, a.Need = strings.TrimSpace(req.Title), strings.TrimSpace(req.Where), strings.TrimSpace(req.When), uint16(req.Need)
 	a.Bring, a.Rights = strings.TrimSpace(req.Bring), strings.TrimSpace(req.Rights)
+	if a.Card, err = calloutCard(req.Card); err != nil {
+		return api.Alert{}, err
+	}
 	msg, err := n.publish(ctx, z, a)
 	if err != nil {
 		return api.Alert{}, err
@@ -338,6 +341,9 @@ func (n *Node) UpdateCallout(ctx context.Context, req api.CalloutUpdateRequest) 
 	}
 	a.Title, a.Area, a.When = pick(req.Title, cur.Title), pick(req.Where, cur.Where), pick(req.When, cur.When)
 	a.Bring, a.Rights = pick(req.Bring, cur.Bring), pick(req.Rights, cur.Rights)
+	if a.Card, err = calloutCard(pick(req.Card, cur.Card)); err != nil {
+		return api.Alert{}, err
+	}
 	a.Need = uint16(cur.Need)
 	if req.Need > 0 {
 		a.Need = uint16(req.Need)

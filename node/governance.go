@@ -53,11 +53,15 @@ func (z *zone) refoldRoster() {
 	z.settings = z.roster.Settings
 	z.refoldLinks(msgs) // linked zones (links.go)
 	z.rules.FoldGrants(msgs)
+	z.docs.Fold(msgs) // zone cards and safe places (docs.go)
 }
 
 // checkMessage applies the zone's stateful rules after protocol checks
 // (core.Rules.Check), for a message arriving at arrival. Callers hold z.mu.
 func (z *zone) checkMessage(msg *protocol.Message, arrival time.Time) error {
+	if err := z.docs.CheckDoc(msg.Alert); err != nil { // docs.go
+		return err
+	}
 	return z.rules.Check(msg, arrival, z.epoch, z.roster.Settings, z.sharedLocked)
 }
 

@@ -57,6 +57,7 @@ type zone struct {
 	announced time.Time // last own member announcement
 	// Linked zones (links.go): folded with the roster.
 	links map[protocol.LinkID]*protocol.Link
+	docs  core.Docs // zone cards and safe places (docs.go): folded with the roster
 }
 
 const watchBuffer = 256

@@ -28,11 +28,13 @@ const (
 	KindLink     Kind = 12 // an organizer offers, accepts or ends a link to another zone
 	KindShare    Kind = 13 // a verifier or organizer shares an alert over the zone's links
 	KindTally    Kind = 14 // responder totals for a shared callout from a linked zone
+	KindCards    Kind = 15 // an organizer publishes the zone's know-your-rights cards for one language
+	KindPlace    Kind = 16 // one operation on an entry of the zone's safe-services directory
 )
 
 var kindNames = map[Kind]string{KindSighting: "sighting", KindCallout: "callout", KindConfirm: "confirm", KindRespond: "respond", KindClear: "clear",
 	KindCosign: "cosign", KindMember: "member", KindRole: "role", KindRemove: "remove", KindRekey: "rekey", KindSettings: "settings",
-	KindLink: "link", KindShare: "share", KindTally: "tally"}
+	KindLink: "link", KindShare: "share", KindTally: "tally", KindCards: "cards", KindPlace: "place"}
 
 func (k Kind) String() string {
 	if s, ok := kindNames[k]; ok {
@@ -42,8 +44,14 @@ func (k Kind) String() string {
 }
 
 // IsGovernance reports whether the kind manages the zone rather than
-// alerting: member, role, remove, rekey, settings and link.
-func (k Kind) IsGovernance() bool { return (k >= KindMember && k <= KindSettings) || k == KindLink }
+// alerting: member, role, remove, rekey, settings and link, and the zone
+// documents cards and place (kept and synced the same way).
+func (k Kind) IsGovernance() bool {
+	return (k >= KindMember && k <= KindSettings) || k == KindLink || k.IsZoneDoc()
+}
+
+// IsZoneDoc reports whether the kind is a zone document: cards or place.
+func (k Kind) IsZoneDoc() bool { return k == KindCards || k == KindPlace }
 
 // needsRef reports whether the kind always refers to another alert.
 func (k Kind) needsRef() bool {
@@ -215,6 +223,7 @@ type Alert struct {
 	Need   uint16
 	Bring  string
 	Rights string
+	Card   string // a know-your-rights card's topic ID, or "" (version 3)
 
 	// Confirm and clear.
 	Note string
@@ -247,6 +256,11 @@ type Alert struct {
 	Via *Forward
 	// Tally: responder totals from a linked zone (KindTally only).
 	Tally Tally
+
+	// Cards: a zone's card set for one language (KindCards only).
+	Cards *CardsDoc
+	// Place: one operation on a directory entry (KindPlace only).
+	Place *PlaceOp
 }
 
 // RekeyEntry is a new epoch's zone secret sealed to one member.
@@ -347,6 +361,9 @@ func (a *Alert) Validate() error {
 	if err := a.validateLink(); err != nil {
 		return err
 	}
+	if err := a.validateDocs(); err != nil {
+		return err
+	}
 	texts := []struct {
 		name     string
 		v        string
@@ -437,6 +454,7 @@ func (a *Alert) MarshalBinary() ([]byte, error) {
 		w.u16(a.Need)
 		w.str(a.Bring)
 		w.str(a.Rights)
+		w.str(a.Card)
 	case KindConfirm:
 		w.str(a.Note)
 	case KindRespond:
@@ -483,11 +501,15 @@ func (a *Alert) MarshalBinary() ([]byte, error) {
 		w.u16(a.Tally.EnRoute)
 		w.u16(a.Tally.OnScene)
 		w.u16(a.Tally.Cannot)
+	case KindCards:
+		a.Cards.encode(&w)
+	case KindPlace:
+		a.Place.encode(&w)
 	}
 	if carriesVia(a.Kind) {
 		a.Via.encode(&w)
 	}
-	if len(w.b) > MaxBodySize {
+	if len(w.b) > MaxBodySize || (a.Kind == KindPlace && len(w.b) > MaxPlaceBodySize) {
 		return nil, fmt.Errorf("encode alert: %w: %d bytes", ErrTooLarge, len(w.b))
 	}
 	return w.b, nil
@@ -533,6 +555,7 @@ func ParseAlert(b []byte) (*Alert, error) {
 		a.Need = r.u16("need")
 		a.Bring = r.str("bring", MaxTextLen)
 		a.Rights = r.str("rights", MaxRightsLen)
+		a.Card = r.str("card", MaxCardIDLen)
 	case KindConfirm:
 		a.Note = r.str("note", MaxTextLen)
 	case KindRespond:
@@ -585,6 +608,13 @@ func ParseAlert(b []byte) (*Alert, error) {
 		a.Tally.EnRoute = r.u16("enroute")
 		a.Tally.OnScene = r.u16("onscene")
 		a.Tally.Cannot = r.u16("cannot")
+	case KindCards:
+		a.Cards = parseCardsDoc(&r)
+	case KindPlace:
+		if len(b) > MaxPlaceBodySize {
+			return nil, fmt.Errorf("decode alert: %w: a place body of %d bytes, at most %d", ErrTooLarge, len(b), MaxPlaceBodySize)
+		}
+		a.Place = parsePlaceOp(&r)
 	}
 	if carriesVia(a.Kind) {
 		a.Via = parseForward(&r, a.Kind == KindTally)

@@ -31,6 +31,7 @@ var (
 	ErrBadInvite     = errors.New("invalid invite code")
 	ErrInviteExpired = errors.New("invite expired")
 	ErrChecksum      = errors.New("checksum mismatch")
+	ErrCardSet       = errors.New("invalid card set")
 )
 
 // FieldError names the field a decoding or validation error is about.

@@ -23,7 +23,7 @@ var sentinels = []error{
 	ErrTooLarge, ErrTruncated, ErrTrailing, ErrVersion, ErrKind, ErrEnum, ErrTooLong, ErrBadText, ErrMissing,
 	ErrBadTime, ErrBadPadding, ErrDecrypt, ErrUnknownEpoch, ErrBadSignature, ErrChain, ErrWrongZone,
 	ErrNotAllowed, ErrExpired, ErrFuture, ErrLifetime, ErrBadInvite, ErrInviteExpired, ErrChecksum,
-	ErrLink, ErrEndorser, ErrHops, ErrBadLinkCode, ErrLinkUsed, ErrLinkExpired, ErrLinkWrongEnd,
+	ErrLink, ErrEndorser, ErrHops, ErrBadLinkCode, ErrLinkUsed, ErrLinkExpired, ErrLinkWrongEnd, ErrCardSet,
 }
 
 func checkSentinel(t *testing.T, err error) {
@@ -52,7 +52,8 @@ func seedBytes(f *testing.F, bs ...[]byte) {
 func goldenBodies(f *testing.F) [][]byte {
 	var out [][]byte
 	for _, name := range []string{"alert_sighting", "alert_sighting_quick", "alert_callout", "alert_confirm", "alert_respond", "alert_clear",
-		"alert_callout_update", "alert_cosign", "alert_member", "alert_role", "alert_remove", "alert_rekey", "alert_settings"} {
+		"alert_callout_update", "alert_cosign", "alert_member", "alert_role", "alert_remove", "alert_rekey", "alert_settings",
+		"alert_callout_card", "alert_cards", "alert_place", "alert_place_suggest"} {
 		out = append(out, mustBody(f, goldenAlerts(f)[name]))
 	}
 	return out
@@ -68,7 +69,7 @@ func FuzzParseAlert(f *testing.F) {
 	seedBytes(f, goldenBodies(f)...)
 	f.Add([]byte{})
 	f.Add([]byte{Version, byte(KindSighting)})
-	for k := KindCosign; k <= KindTally; k++ {
+	for k := KindCosign; k <= KindPlace; k++ {
 		f.Add([]byte{Version, byte(k)})
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {

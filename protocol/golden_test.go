@@ -155,6 +155,10 @@ func goldenAlerts(t testing.TB) map[string]*Alert {
 		"alert_remove":         newRemove(),
 		"alert_rekey":          newRekey(),
 		"alert_settings":       newSettings(),
+		"alert_callout_card":   newCalloutCard(),
+		"alert_cards":          newCards(),
+		"alert_place":          newPlace(PlaceAdd),
+		"alert_place_suggest":  newPlaceSuggest(),
 	}
 }
 
@@ -168,6 +172,10 @@ var goldenNotes = map[string]string{
 	"alert_remove":         "the organizer removes the outsider",
 	"alert_rekey":          "the organizer's rekey to epoch 2, part 0 of 1, entries for the member (KEM seed 0x0d...)\nand member2 (KEM seed 0x0e...): new secret ChaCha8(0x23...) sealed with the old secret\nChaCha8(0x20...), encapsulation randomness ChaCha8(0x0f...) for both entries in turn",
 	"alert_settings":       "the founder sets quorum 3, window 15m, expiry 2h, cosign on, 5 reports, 20 confirms",
+	"alert_callout_card":   "alert_callout.golden pointing to the know-your-rights card \"door\"",
+	"alert_cards":          "the organizer's French zone cards, revision 2, mode 1 (add to the built-in cards): one card \"clinique\"",
+	"alert_place":          "a verifier adds a food bank (kind 2): languages fr, es, en; no ID asked, walk-in; share 1",
+	"alert_place_suggest":  "a member suggests a legal clinic (kind 4), no status questions; share 0",
 }
 
 func TestGoldenAlerts(t *testing.T) {

@@ -138,7 +138,9 @@ func CheckRole(a *Alert, role Role) error {
 	switch {
 	case a.Kind == KindCallout && role != RoleOrganizer:
 		return fmt.Errorf("%w: only organizers issue callouts (sender is a %s)", ErrNotAllowed, role)
-	case (a.Kind == KindCosign || (a.Kind.IsGovernance() && a.Kind != KindMember)) && role != RoleOrganizer:
+	case a.Kind == KindPlace && a.Place != nil && a.Place.Op != PlaceSuggest && role == RoleMember:
+		return fmt.Errorf("%w: only verifiers and organizers %s directory entries; a member can suggest one", ErrNotAllowed, a.Place.Op)
+	case (a.Kind == KindCosign || (a.Kind.IsGovernance() && a.Kind != KindMember && a.Kind != KindPlace)) && role != RoleOrganizer:
 		return fmt.Errorf("%w: only organizers send %s messages (sender is a %s)", ErrNotAllowed, a.Kind, role)
 	case (a.Via != nil || a.Kind == KindTally) && role != RoleOrganizer:
 		return fmt.Errorf("%w: only a zone's link end relays over a link (sender is a %s)", ErrNotAllowed, role)

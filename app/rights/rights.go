@@ -9,17 +9,15 @@
 package rights
 
 import (
-	"bytes"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"lookout/node/api"
+	"lookout/protocol"
 )
 
 // Languages are the languages of the built-in cards, Lookout's
@@ -36,41 +34,29 @@ const (
 	TopicStopped   = "stopped"   // if you are stopped
 )
 
-// Limits of a card set, so that a set from elsewhere (a zone's cards,
-// later) stays readable on a phone and bounded in size.
+// Limits of a card set (the rules are protocol.CardSet's, shared with a
+// zone's own cards); built-in sets may be larger than a zone's
+// (protocol.MaxCardSetSize).
 const (
 	MaxSetSize    = 64 << 10
-	MaxCards      = 32
-	MaxIDLen      = 32
-	MaxTitleLen   = 120
-	MaxIntroLen   = 400
-	MaxPoints     = 20
-	MaxPointLen   = 400
-	MaxNoticeLen  = 400
-	WrittenLayout = "2006-01-02"
+	MaxCards      = protocol.MaxCards
+	MaxIDLen      = protocol.MaxCardIDLen
+	MaxTitleLen   = protocol.MaxCardTitleLen
+	MaxIntroLen   = protocol.MaxCardIntroLen
+	MaxPoints     = protocol.MaxCardPoints
+	MaxPointLen   = protocol.MaxCardPointLen
+	MaxNoticeLen  = protocol.MaxCardNoticeLen
+	WrittenLayout = protocol.CardWrittenLayout
 )
 
 // ErrUnknownTopic: no card has that ID.
 var ErrUnknownTopic = errors.New("no such card")
 
 // Card is one know-your-rights card.
-type Card struct {
-	ID     string   `json:"id"`     // stable, ASCII, the same in every language
-	Title  string   `json:"title"`  // shown as the card's heading
-	Intro  string   `json:"intro"`  // the situation, in one or two sentences
-	Points []string `json:"points"` // what to do, one short step each
-}
+type Card = protocol.Card
 
 // Set is the cards of one language.
-type Set struct {
-	Lang     string `json:"lang"`     // en, fr or es
-	Language string `json:"language"` // the language's own name
-	Title    string `json:"title"`    // "Know your rights", as a screen's title
-	Written  string `json:"written"`  // date the text was written, YYYY-MM-DD
-	Notice   string `json:"notice"`   // "general information, not legal advice"
-	Check    string `json:"check"`    // asks organizers to have a legal clinic check the cards
-	Cards    []Card `json:"cards"`
-}
+type Set protocol.CardSet
 
 //go:embed cards/*.json
 var cardFS embed.FS
@@ -106,79 +92,16 @@ var builtin = func() map[string]*Set {
 func Lang(locale string) string { return api.Lang(locale) }
 
 // Parse decodes and checks a card set: known fields only, every part
-// present and within its limit, IDs unique.
+// present and within its limit, IDs unique (protocol.ParseCardSet).
 func Parse(b []byte) (*Set, error) {
-	if len(b) > MaxSetSize {
-		return nil, fmt.Errorf("card set: %d bytes, at most %d", len(b), MaxSetSize)
+	s, err := protocol.ParseCardSet(b, MaxSetSize)
+	if err != nil {
+		return nil, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	var s Set
-	if err := dec.Decode(&s); err != nil {
-		return nil, fmt.Errorf("card set: %w", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("card set: unexpected data after the set")
-	}
-	if err := s.check(); err != nil {
-		return nil, fmt.Errorf("card set %q: %w", s.Lang, err)
-	}
-	return &s, nil
+	return (*Set)(s), nil
 }
 
-func text(field, v string, max int) error {
-	switch {
-	case strings.TrimSpace(v) == "":
-		return fmt.Errorf("%s is empty", field)
-	case len(v) > max:
-		return fmt.Errorf("%s is %d bytes, at most %d", field, len(v), max)
-	case !utf8.ValidString(v) || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || (r >= 0x7f && r < 0xa0) }):
-		return fmt.Errorf("%s has invalid or control characters", field)
-	}
-	return nil
-}
-
-func (s *Set) check() error {
-	if Lang(s.Lang) != s.Lang || s.Lang == "" {
-		return fmt.Errorf("language %q: use one of %s", s.Lang, strings.Join(Languages, ", "))
-	}
-	if _, err := time.Parse(WrittenLayout, s.Written); err != nil {
-		return fmt.Errorf("written %q: want a date like 2026-12-02", s.Written)
-	}
-	for _, f := range []struct{ name, v string }{{"language", s.Language}, {"title", s.Title}, {"notice", s.Notice}, {"check", s.Check}} {
-		if err := text(f.name, f.v, MaxNoticeLen); err != nil {
-			return err
-		}
-	}
-	if len(s.Cards) == 0 || len(s.Cards) > MaxCards {
-		return fmt.Errorf("%d cards: want 1 to %d", len(s.Cards), MaxCards)
-	}
-	seen := map[string]bool{}
-	for i, c := range s.Cards {
-		if c.ID == "" || len(c.ID) > MaxIDLen || strings.Trim(c.ID, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
-			return fmt.Errorf("card %d: id %q: use 1 to %d lower-case letters, digits or '-'", i+1, c.ID, MaxIDLen)
-		}
-		if seen[c.ID] {
-			return fmt.Errorf("card %q appears twice", c.ID)
-		}
-		seen[c.ID] = true
-		if err := text("card "+c.ID+" title", c.Title, MaxTitleLen); err != nil {
-			return err
-		}
-		if err := text("card "+c.ID+" intro", c.Intro, MaxIntroLen); err != nil {
-			return err
-		}
-		if len(c.Points) == 0 || len(c.Points) > MaxPoints {
-			return fmt.Errorf("card %q: %d points, want 1 to %d", c.ID, len(c.Points), MaxPoints)
-		}
-		for j, p := range c.Points {
-			if err := text(fmt.Sprintf("card %s point %d", c.ID, j+1), p, MaxPointLen); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
+func (s *Set) check() error { return (*protocol.CardSet)(s).Validate() }
 
 // Card returns the card with the given ID.
 func (s *Set) Card(id string) (Card, error) {

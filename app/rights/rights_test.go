@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"lookout/node/api"
+	"lookout/protocol"
 )
 
 // Every built-in set has the same topics, in the same order, every part
@@ -197,4 +200,42 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestCardLangs: the languages a zone's cards may be in are Lookout's.
+func TestCardLangs(t *testing.T) {
+	if !slices.Equal(Languages, protocol.CardLangs) {
+		t.Errorf("protocol.CardLangs %v, want %v", protocol.CardLangs, Languages)
+	}
+}
+
+// TestForZone: a zone's cards add to or replace the built-in ones; a
+// withdrawal or none is the built-in set.
+func TestForZone(t *testing.T) {
+	set := `{"lang":"fr","language":"Français","title":"Nos droits","written":"2026-12-02","notice":"n","check":"c",` +
+		`"cards":[{"id":"door","title":"Porte (zone)","intro":"i","points":["p"]},{"id":"clinique","title":"Clinique","intro":"i","points":["p"]}]}`
+	ids := func(s *Set) []string {
+		var out []string
+		for _, c := range s.Cards {
+			out = append(out, c.ID+"="+c.Title)
+		}
+		return out
+	}
+	add, zoned := ForZone(api.ZoneCards{Lang: "fr", Revision: 1, Mode: "add", Set: []byte(set)}, "fr")
+	if want := []string{"door=Porte (zone)", "witness=" + Builtin("fr").Cards[1].Title, "accompany=" + Builtin("fr").Cards[2].Title,
+		"stopped=" + Builtin("fr").Cards[3].Title, "clinique=Clinique"}; !zoned || !slices.Equal(ids(add), want) || add.Title != "Nos droits" {
+		t.Errorf("add: %v %v", zoned, ids(add))
+	}
+	repl, _ := ForZone(api.ZoneCards{Lang: "fr", Revision: 2, Mode: "replace", Set: []byte(set)}, "fr")
+	if got := ids(repl); len(got) != 2 {
+		t.Errorf("replace: %v", got)
+	}
+	for _, zc := range []api.ZoneCards{{Lang: "fr"}, {Lang: "fr", Revision: 3, Mode: "withdraw"}, {Lang: "fr", Revision: 1, Mode: "add", Set: []byte(`{"lang":"fr"}`)}} {
+		if s, zoned := ForZone(zc, "fr"); zoned || s != Builtin("fr") {
+			t.Errorf("%+v: not the built-in cards", zc)
+		}
+	}
+	if add == Builtin("fr") || len(Builtin("fr").Cards) != 4 {
+		t.Errorf("ForZone changed the built-in set")
+	}
 }

@@ -61,6 +61,7 @@ func alertDetail(w io.Writer, tr *i18n.Localizer, a api.Alert, name func(string)
 	if a.Rights != "" {
 		fmt.Fprintln(w, "    "+clean(tr.T("cli.detail.rights", "Rights", a.Rights)))
 	}
+	cardDetail(w, tr, a) // zonedocs.go
 }
 
 func runVerify(ctx context.Context, e *env, args []string) error {

@@ -55,8 +55,8 @@ func init() {
 		{"zone links", "ZONE [--json]", "list a zone's links: peer, state, since and link ID", runZoneLinks},
 		{"zone unlink", "ZONE LINK", "end a link, given by ID, ID prefix or peer name (organizers)", runZoneUnlink},
 		{"report", "ZONE --what TEXT|--what-code CODE --where TEXT [--size N] [--activity T] [--uniform marked|plain|T] [--vehicles N] [--equipment T] [--exercise]", "report a sighting; prints its alert ID. Codes (--what-code, --uniform marked|plain) are shown to each member in their own language; -h lists them", runReport},
-		{"callout", "ZONE --title TEXT --where TEXT [--when TIME] [--need N] [--bring T] [--rights T] [--exercise]", "call members out (organizers); prints its alert ID. A zone named \"update\" must be given by its ID", runCallout},
-		{"callout update", "ALERT [--title T] [--where T] [--when T] [--need N] [--bring T] [--rights T]", "change a callout (organizers)", runCalloutUpdate},
+		{"callout", "ZONE --title TEXT --where TEXT [--when TIME] [--need N] [--bring T] [--rights T] [--card TOPIC] [--exercise]", "call members out (organizers); prints its alert ID. A zone named \"update\" must be given by its ID", runCallout},
+		{"callout update", "ALERT [--title T] [--where T] [--when T] [--need N] [--bring T] [--rights T] [--card TOPIC]", "change a callout (organizers)", runCalloutUpdate},
 		{"cosign", "ALERT", "co-sign a callout another organizer sent, where the zone requires two (organizers)", runCosign},
 		{"confirm", "ALERT", "confirm a sighting you witness too: you count as a witness. From a verifier or organizer of the zone (who did not report it), a confirm also verifies it, as 'lookout verify' does", runConfirm},
 		{"verify", "ALERT", "verify a sighting as a verifier or organizer of its zone: it shows as VERIFIED to every member and can be shared with linked zones (the same message as confirm)", runVerify},
@@ -65,9 +65,10 @@ func init() {
 		{"clear", "ALERT [--reason TEXT]", "give the all clear (verifiers, organizers), or retract your own report: that ends an incident nobody else witnessed. From other members it is a note that the agents left, shown to the zone for a verifier or organizer to act on", runClear},
 		{"alerts", "ZONE [--json]", "list a zone's active alerts", runAlerts},
 		{"watch", "ZONE [--json]", "print a zone's new alerts and updates as they arrive", runWatch},
-		{"rights", "[TOPIC] [--lang en|fr|es]", "read the built-in know-your-rights cards, offline; lists the topics without TOPIC (--zone ZONE, a zone's own cards, comes with zone cards)", runRights},
+		{"rights", "[TOPIC] [--zone ZONE] [--lang en|fr|es]", "read the know-your-rights cards, offline: a zone's own cards with --zone, else the built-in ones; lists the topics without TOPIC", runRights},
 	}
-	commands = append(commands, opsCommands()...) // version.go
+	commands = append(commands, opsCommands()...)  // version.go
+	commands = append(commands, docsCommands()...) // zonedocs.go
 }
 
 func lookup(name string) *command {
@@ -149,6 +150,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if name == "callout" && len(args) > 1 && args[1] == "update" {
 		name, args = "callout update", args[1:]
 	}
+	name, args = docsCommand(name, args) // zonedocs.go
 	if name == "passphrase" {
 		if len(args) < 2 || args[1] != "change" {
 			return e.exit(ctx, &usageError{msg: e.tr.T("cli.err.subcommand", "Cmd", "passphrase", "List", "change")})

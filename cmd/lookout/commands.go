@@ -216,6 +216,7 @@ func runCallout(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&req.Need, "need", 0, fmt.Sprintf("how many people are needed: `N`, at most %d", maxNeed))
 	fs.StringVar(&req.Bring, "bring", "", "what to bring: `TEXT`")
 	fs.StringVar(&req.Rights, "rights", "", "rights reminder for responders, shown with the callout: `TEXT`")
+	fs.StringVar(&req.Card, "card", "", "a know-your-rights card for responders: `TOPIC` (see lookout rights)")
 	fs.BoolVar(&req.Exercise, "exercise", false, "mark it as a drill")
 	pos, err := e.parse("callout", fs, args, "ZONE")
 	if err != nil {
@@ -291,6 +292,7 @@ func runCalloutUpdate(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&req.Need, "need", 0, fmt.Sprintf("how many people are needed now: `N`, 1 to %d", maxNeed))
 	fs.StringVar(&req.Bring, "bring", "", "new list of what to bring: `TEXT`")
 	fs.StringVar(&req.Rights, "rights", "", "new rights reminder: `TEXT`")
+	fs.StringVar(&req.Card, "card", "", "new know-your-rights card: `TOPIC`")
 	pos, err := e.parse("callout update", fs, args, "ALERT")
 	if err != nil {
 		return err
@@ -305,7 +307,7 @@ func runCalloutUpdate(ctx context.Context, e *env, args []string) error {
 	switch {
 	case needSet && (req.Need < 1 || req.Need > maxNeed):
 		return e.checkCount("callout update", "need", req.Need, 1, maxNeed)
-	case !needSet && strings.TrimSpace(req.Title+req.Where+req.When+req.Bring+req.Rights) == "":
+	case !needSet && strings.TrimSpace(req.Title+req.Where+req.When+req.Bring+req.Rights+req.Card) == "":
 		return &usageError{cmd: "callout update", msg: e.tr.T("cli.update.nothing")}
 	}
 	req.Alert = pos[0]

@@ -39,15 +39,18 @@ func runRights(ctx context.Context, e *env, args []string) error {
 	fs := e.flags()
 	lang := langFlag()
 	fs.Var(lang, "lang", "language of the cards: `en|fr|es` (default from LC_ALL, LC_MESSAGES or LANG)")
-	zone := fs.String("zone", "", "a zone's own cards (`ZONE`): not available yet; zone cards come in a later version")
+	zone := fs.String("zone", "", "a zone's own cards (`ZONE`), over the built-in ones")
 	pos, err := e.parseOptional("rights", fs, args, "TOPIC")
 	if err != nil {
 		return err
 	}
+	set, head := rights.Builtin(lang.value), ""
 	if *zone != "" {
-		return &usageError{cmd: "rights", msg: e.tr.T("cli.rights.nozone")}
+		if set, head, err = zoneRights(ctx, e, *zone, lang.value); err != nil { // zonedocs.go
+			return err
+		}
+		fmt.Fprintln(e.stdout, head+"\n")
 	}
-	set := rights.Builtin(lang.value)
 	if len(pos) == 0 {
 		tw := tabwriter.NewWriter(e.stdout, 0, 8, 2, ' ', 0)
 		for _, c := range set.Cards {
@@ -56,7 +59,7 @@ func runRights(ctx context.Context, e *env, args []string) error {
 		if err := tw.Flush(); err != nil {
 			return err
 		}
-		_, err := fmt.Fprintf(e.stdout, "\n%s\n%s", e.cmdline("rights TOPIC [--lang en|fr|es]"), set.Footer(cardWidth))
+		_, err := fmt.Fprintf(e.stdout, "\n%s\n%s", e.cmdline("rights TOPIC [--zone ZONE] [--lang en|fr|es]"), set.Footer(cardWidth))
 		return err
 	}
 	c, err := set.Card(pos[0])

@@ -59,7 +59,6 @@ func TestRights(t *testing.T) {
 		{[]string{"rights", "raid"}, "door, witness, accompany, stopped"},
 		{[]string{"rights", "door", "witness"}, "unexpected argument"},
 		{[]string{"rights", "--lang", "de"}, "must be one of en, fr, es"},
-		{[]string{"rights", "door", "--zone", "north"}, "zone cards are not in this version yet"},
 	} {
 		args := append([]string{"--home", home}, c.args...)
 		out, errs, code := lk(t, args...)

@@ -142,6 +142,7 @@ type Alert struct {
 	Need       int         `json:"need,omitempty"`
 	Bring      string      `json:"bring,omitempty"`
 	Rights     string      `json:"rights,omitempty"`
+	Card       string      `json:"card,omitempty"`       // a know-your-rights card's topic ID (see docs.go)
 	Responders *Responders `json:"responders,omitempty"` // set for callouts only
 
 	// Incident is the ID of the first sighting of the incident this
@@ -245,6 +246,7 @@ type CalloutRequest struct {
 	Need     int    `json:"need,omitempty"`
 	Bring    string `json:"bring,omitempty"`
 	Rights   string `json:"rights,omitempty"`
+	Card     string `json:"card,omitempty"` // a know-your-rights card's topic ID
 	Exercise bool   `json:"exercise,omitempty"`
 }
 
@@ -379,6 +381,7 @@ type CalloutUpdateRequest struct {
 	Need   int    `json:"need,omitempty"`
 	Bring  string `json:"bring,omitempty"`
 	Rights string `json:"rights,omitempty"`
+	Card   string `json:"card,omitempty"`
 }
 
 // AlertRequest names an alert (cosign).

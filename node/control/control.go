@@ -71,6 +71,17 @@ type Backend interface {
 	// Share shares a verified sighting or a callout over the zone's links
 	// (verifiers and organizers).
 	Share(ctx context.Context, req api.ShareRequest) (api.Alert, error)
+
+	// ZoneCards returns a zone's own know-your-rights cards in a language
+	// (Revision 0 if it has none there).
+	ZoneCards(zone, lang string) (api.ZoneCards, error)
+	// PublishCards publishes a zone's card set (organizers only).
+	PublishCards(ctx context.Context, req api.PublishCardsRequest) (api.ZoneCards, error)
+	// Places lists a zone's safe-services directory, filtered.
+	Places(zone string, f api.PlaceFilter) ([]api.Place, error)
+	// Place changes the directory: add, update, retire and confirm by
+	// verifiers and organizers; suggest by any member.
+	Place(ctx context.Context, req api.PlaceRequest) (api.Place, error)
 }
 
 // Wiper is a Backend that can destroy its own keys and store and stop

@@ -291,6 +291,7 @@ func (s *Server) routes() http.Handler {
 		}
 		return b.Share(ctx, req)
 	}))
+	s.docRoutes(mux) // docs.go
 	return mux
 }
 

@@ -47,6 +47,8 @@ type Fake struct {
 	// Linked zones (links.go).
 	links  map[string][]*api.Link // by zone ID
 	offers map[string]*offer      // by code
+	// Zone cards and safe places (docs.go).
+	docs map[string]*zoneDocs // by zone ID
 }
 
 // zone is a zone with its roster and settings.
@@ -407,7 +409,12 @@ func (f *Fake) Callout(ctx context.Context, req api.CalloutRequest) (api.Alert, 
 	case req.Need < 0 || req.Need > maxCount:
 		return api.Alert{}, fmt.Errorf("%w: need must be between 0 and %d", control.ErrInvalid, maxCount)
 	}
+	card, err := calloutCard(req.Card)
+	if err != nil {
+		return api.Alert{}, err
+	}
 	a := f.newAlert(z, "callout", req.Where, req.Exercise)
+	a.Card = card
 	a.Title, a.When, a.Need, a.Needed, a.Bring, a.Rights = req.Title, req.When, req.Need, req.Need, req.Bring, req.Rights
 	a.Responders = &api.Responders{}
 	a.Expires = a.Sent.Add(calloutTTL)
@@ -515,7 +522,11 @@ func (f *Fake) UpdateCallout(ctx context.Context, req api.CalloutUpdateRequest) 
 		return api.Alert{}, fmt.Errorf("%w: callout %s has ended", control.ErrInvalid, a.ID)
 	}
 	a.Title, a.Where, a.When = cmp.Or(req.Title, a.Title), cmp.Or(req.Where, a.Where), cmp.Or(req.When, a.When)
-	a.Bring, a.Rights = cmp.Or(req.Bring, a.Bring), cmp.Or(req.Rights, a.Rights)
+	card, err := calloutCard(cmp.Or(req.Card, a.Card))
+	if err != nil {
+		return api.Alert{}, err
+	}
+	a.Bring, a.Rights, a.Card = cmp.Or(req.Bring, a.Bring), cmp.Or(req.Rights, a.Rights), card
 	a.Need = cmp.Or(req.Need, a.Need)
 	a.Needed = a.Need
 	f.publish(a)

@@ -168,6 +168,10 @@ func Budget(a *protocol.Alert, s protocol.Settings) int {
 		return MaxAnnouncements
 	case protocol.KindRole, protocol.KindSettings, protocol.KindLink:
 		return MaxOrganizerGov
+	case protocol.KindCards:
+		return MaxCardMessages
+	case protocol.KindPlace:
+		return MaxPlaceMessages
 	}
 	return -1 // removals and rekeys
 }

@@ -120,6 +120,7 @@ func (a Alerts) View(roots []*protocol.Message, now time.Time) (api.Alert, bool)
 		}
 	case protocol.KindCallout:
 		out.Title, out.When, out.Need, out.Needed, out.Bring, out.Rights = cur.Title, cur.When, int(cur.Need), int(cur.Need), cur.Bring, cur.Rights
+		out.Card = cur.Card
 		out.Cosigned = len(v.Cosigners) > 0
 		for _, m := range v.Cosigners {
 			out.Cosigners = append(out.Cosigners, m.String())
