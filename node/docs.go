@@ -275,5 +275,5 @@ func (z *zone) findPlace(ref string) (core.Place, error) {
 	for i, p := range ps {
 		cs[i] = candidate[core.Place]{id: p.ID.String(), name: p.Name, v: p}
 	}
-	return resolve("place", ref, cs, fmt.Sprintf("see lookout places %s", z.rec.Name))
+	return resolve("place", ref, cs, z.rec.Name)
 }

@@ -22,9 +22,9 @@ const minPrefix = 8
 // resolve picks the one candidate ref names: an exact ID; else the
 // candidates whose ID starts with ref (at least minPrefix hex characters);
 // else those named ref exactly; else named ref ignoring case. More than
-// one is an error listing them; none is ErrNotFound. what is "zone" or
-// "member" (the errors' message IDs, node/api); zone names a member's zone
-// for the not-found hint.
+// one is an error listing them; none is ErrNotFound. what is "zone",
+// "member" or "place" (the errors' message IDs, node/api); zone names the
+// zone for the not-found hint.
 func resolve[T any](what, ref string, cs []candidate[T], zone string) (T, error) {
 	var zero T
 	ref = strings.TrimSpace(ref)

@@ -111,6 +111,8 @@ var Messages = map[string]string{
 	"zone.ambiguous":   `{{.Ref}} matches {{.N}} zones: {{.List}}; give more of the ID`,
 	"member.notfound":  `no member {{.Ref}}; see lookout zone members {{.Zone}}`,
 	"member.ambiguous": `{{.Ref}} matches {{.N}} members: {{.List}}; give more of the ID`,
+	"place.notfound":   `no place {{.Ref}}; see lookout places {{.Zone}}`,
+	"place.ambiguous":  `{{.Ref}} matches {{.N}} places: {{.List}}; give more of the ID`,
 	"alert.notfound":   `no alert {{.Ref}} in any of your zones; see lookout alerts ZONE`,
 	"alert.gone":       `alert {{.ID}}`,
 	"alert.idlength":   `alert ID {{.Ref}} must be 8 to {{.Max}} hex characters`,
