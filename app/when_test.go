@@ -436,7 +436,7 @@ func TestLanguageFirst(t *testing.T) {
 	h.ui.Start()
 	h.label(chooseLanguage)
 	h.tap("Español")
-	if h.ui.cur.title != "Te damos la bienvenida a Lookout" {
+	if h.ui.cur.title != "Le damos la bienvenida a Lookout" {
 		t.Errorf("after choosing Spanish the screen is %q", h.ui.cur.title)
 	}
 	if got := h.fa.Preferences().String(prefLanguage); got != "es" {
