@@ -133,7 +133,7 @@ func TestQuickText(t *testing.T) {
 	}{
 		{api.Alert{What: "van", Size: 2}, "es", ""},
 		{api.Alert{WhatCode: "checkpoint"}, "es", "Punto de control"},
-		{api.Alert{WhatCode: "arrest", Size: 1, UniformCode: "marked"}, "fr", "Arrestation en cours, 1 agent, en uniforme identifié"},
+		{api.Alert{WhatCode: "arrest", Size: 1, UniformCode: "marked"}, "fr", "Arrestation en cours, 1 agent, en uniforme"},
 		{api.Alert{UniformCode: "plain", Vehicles: 4}, "en", "plain clothes, 4 vehicles"},
 		{api.Alert{WhatCode: "foot", Vehicles: 2}, "es", "Agentes a pie, 2 vehículos"},
 		{api.Alert{WhatCode: "vehicle"}, "fr_CA.UTF-8", "Véhicule des agents stationné"},
