@@ -131,12 +131,13 @@ type Node struct {
 	started     bool
 	closed      bool
 
-	syncLimit syncLimiter
-	joins     joinSet       // join streams under way, by peer (gate.go)
-	asked     inflight      // message IDs being fetched by sync
-	swept     time.Time     // last sweep of expired records; guarded by mu
-	wiped     chan struct{} // closed once Wipe destroyed the store
-	wipeOnce  sync.Once
+	syncLimit  syncLimiter
+	peersLimit syncLimiter   // member addresses served (peers.go)
+	joins      joinSet       // join streams under way, by peer (gate.go)
+	asked      inflight      // message IDs being fetched by sync
+	swept      time.Time     // last sweep of expired records; guarded by mu
+	wiped      chan struct{} // closed once Wipe destroyed the store
+	wipeOnce   sync.Once
 
 	life     sync.RWMutex // guards stopping; never held across blocking calls
 	stopping bool
@@ -221,6 +222,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	n.h.SetStreamHandler(joinProtocol, n.handleJoin)
 	n.h.SetStreamHandler(linkProtocol, n.handleLink) // linked zones (link_stream.go)
 	n.startSync()
+	n.startPeers()
 	if err := n.loadZones(); err != nil {
 		return err
 	}
