@@ -1,6 +1,9 @@
 package node
 
-import "github.com/libp2p/go-libp2p/core/peer"
+import (
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/record"
+)
 
 // AskPeersForTest runs the member-addresses exchange with p.
 func (n *Node) AskPeersForTest(p peer.ID) error { return n.askPeers(n.ctx, p) }
@@ -13,3 +16,6 @@ func (n *Node) ConsumePeerRecordsForTest(recs [][]byte, from peer.ID) []peer.Add
 
 // PeersProtocol is the member-addresses stream protocol.
 const PeersProtocol = peersProtocol
+
+// PutPeerRecordForTest keeps env as p's signed record, as identify would.
+func (n *Node) PutPeerRecordForTest(p peer.ID, env *record.Envelope) { n.records.Put(p, env) }

@@ -116,6 +116,7 @@ type Node struct {
 	// gateReady is gate, for what libp2p may call before Start sets it.
 	gateReady   atomic.Pointer[membership.Gate]
 	reach       *reach.Tracker // nil on a host given in Host
+	records     *reach.Records // peers' signed records from identify (peers.go)
 	ps          *pubsub.PubSub
 	psStop      context.CancelFunc // cancels gossipsub's context (Close)
 	replay      *replayCache
@@ -211,6 +212,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		return err
 	}
 	if err := n.startHost(); err != nil {
+		return err
+	}
+	if n.records, err = reach.NewRecords(n.h); err != nil {
 		return err
 	}
 	if err := n.startGate(); err != nil {
@@ -335,6 +339,9 @@ func (n *Node) Close() error {
 		z.close()
 	}
 	n.mu.Unlock()
+	if n.records != nil {
+		n.records.Close()
+	}
 	if n.reach != nil {
 		n.reach.Close()
 	}

@@ -6,7 +6,6 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
-	"github.com/libp2p/go-libp2p/core/peerstore"
 	"github.com/libp2p/go-libp2p/core/record"
 	ma "github.com/multiformats/go-multiaddr"
 
@@ -21,11 +20,11 @@ import (
 // punching makes the connection direct, so they keep talking when that
 // node is gone. The asking side opens the stream and sends nothing; the
 // serving side answers with one frame (protocol/peers.go, docs/protocol.md
-// "Member addresses"): the signed peer records (libp2p's certified address
-// book) of the peers it is connected to on the current topic of every
-// zone the asking peer proved on this connection, never of another zone.
-// A record is signed by the peer it describes, so a member cannot put
-// addresses in another member's name.
+// "Member addresses"): the signed peer records, as they came in identify
+// (reach.Records), of the peers it is connected to on the current topic of
+// every zone the asking peer proved on this connection, never of another
+// zone. A record is signed by the peer it describes, so a member cannot
+// put addresses in another member's name.
 const peersProtocol = "/peers/1.0.0"
 
 const (
@@ -73,13 +72,9 @@ func (n *Node) handlePeers(s network.Stream) {
 	}
 }
 
-// peerRecords returns the marshalled signed records of the peers on the
-// zones' topics, except skip, at most protocol.MaxPeerRecords.
+// peerRecords returns the signed records of the peers on the zones'
+// topics, except skip, at most protocol.MaxPeerRecords.
 func (n *Node) peerRecords(zones []*zone, skip peer.ID) [][]byte {
-	cab, ok := peerstore.GetCertifiedAddrBook(n.h.Peerstore())
-	if !ok {
-		return nil
-	}
 	seen := map[peer.ID]bool{skip: true, n.h.ID(): true}
 	var out [][]byte
 	for _, z := range zones {
@@ -88,11 +83,7 @@ func (n *Node) peerRecords(zones []*zone, skip peer.ID) [][]byte {
 				continue
 			}
 			seen[q] = true
-			env := cab.GetPeerRecord(q)
-			if env == nil {
-				continue
-			}
-			if b, err := env.Marshal(); err == nil && len(b) <= protocol.MaxPeerRecordSize {
+			if b := n.records.Get(q); len(b) > 0 && len(b) <= protocol.MaxPeerRecordSize {
 				out = append(out, b)
 			}
 		}
@@ -144,14 +135,11 @@ func (n *Node) askPeers(ctx context.Context, p peer.ID) error {
 }
 
 // consumePeerRecords checks signed peer records from member from and puts
-// their addresses in the peerstore. It returns the peers learned with
-// their most dialable addresses (reach.Dialable). Records of this node or
-// of from, unsigned or badly signed ones are left out.
+// the most dialable addresses of each (reach.Dialable) in the peerstore.
+// It returns the peers learned with those addresses. Records of this node
+// or of from, and ones that do not open or are not signed by the peer they
+// name, are left out.
 func (n *Node) consumePeerRecords(recs [][]byte, from peer.ID) []peer.AddrInfo {
-	cab, ok := peerstore.GetCertifiedAddrBook(n.h.Peerstore())
-	if !ok {
-		return nil
-	}
 	var out []peer.AddrInfo
 	for _, b := range recs {
 		env, r, err := record.ConsumeEnvelope(b, peer.PeerRecordEnvelopeDomain)
@@ -163,12 +151,11 @@ func (n *Node) consumePeerRecords(recs [][]byte, from peer.ID) []peer.AddrInfo {
 		if !ok || pr.PeerID == n.h.ID() || pr.PeerID == from || !pr.PeerID.MatchesPublicKey(env.PublicKey) {
 			continue
 		}
-		if _, err := cab.ConsumePeerRecord(env, learnedAddrTTL); err != nil {
-			n.log.Debug("peer record", "from", from, "err", err)
-			continue
-		}
-		out = append(out, peer.AddrInfo{ID: pr.PeerID, Addrs: reach.Dialable(pr.Addrs, learnedAddrsPerPeer)})
+		addrs := reach.Dialable(pr.Addrs, learnedAddrsPerPeer)
+		n.h.Peerstore().AddAddrs(pr.PeerID, addrs, learnedAddrTTL)
+		out = append(out, peer.AddrInfo{ID: pr.PeerID, Addrs: addrs})
 	}
+	n.log.Debug("member addresses", "from", from, "records", len(recs), "learned", len(out))
 	return out
 }
 
