@@ -152,7 +152,12 @@ func TestNATHomes(t *testing.T) {
 	joined = time.Now()
 	e.ok(home("b"), "zone", "join", e.ok(home("pub"), "zone", "invite", "north"))
 	t.Logf("b (cone router) joined through pub's invite in %v", time.Since(joined).Round(time.Millisecond))
+	back := time.Now()
 	n["a"] = startNAT(t, e, bed, "a", home("a"))
+	waitOrLog(t, e, 2*time.Minute, "a direct connection between the cone homes a and b", func() bool {
+		return e.via(home("a"), n["b"].peer) == reach.Direct
+	}, home("a"), home("b"))
+	t.Logf("a and b direct %v after a's node started again", time.Since(back).Round(time.Millisecond))
 
 	sent := time.Now()
 	id := e.ok(home("b"), "report", "north", "--what", "2 vans", "--where", "corner store")
@@ -160,10 +165,6 @@ func TestNATHomes(t *testing.T) {
 		eventually(t, time.Minute, "the sighting at "+h, func() bool { return e.hasAlert(home(h), "north", id) })
 		t.Logf("sighting from b reached %s after %v", h, time.Since(sent).Round(time.Millisecond))
 	}
-
-	waitOrLog(t, e, 2*time.Minute, "a direct connection between the cone homes a and b", func() bool {
-		return e.via(home("a"), n["b"].peer) == reach.Direct
-	}, home("a"), home("b"))
 
 	// A stranger who knows pub's address gets no relay reservation.
 	pubAddr := "/ip4/" + bed.Hosts["pub"].IP + "/tcp/4719/p2p/" + n["pub"].peer
