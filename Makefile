@@ -78,6 +78,7 @@ test-go:
 # per alert, a symmetric-NAT home reached again. The short NAT test
 # (TestNATHomes) is part of test-go and skips without root.
 test-nat: deps
+	bash scripts/install-deps.sh --nat
 	LOOKOUT_TEST_NAT_LONG=1 CGO_ENABLED=0 $(GO) test -count=1 -v -timeout $(TEST_TIMEOUT) -run 'TestNAT|TestBed' ./cmd/lookout ./node/reach/...
 
 fuzz-short:

@@ -30,7 +30,7 @@ var strangerGrace = 30 * time.Second
 // startGate starts the membership gate on the host, before any dial.
 func (n *Node) startGate() error {
 	g, err := membership.New(n.h, membership.KeyringFunc(n.proofKeys), membership.WithLogger(n.log),
-		membership.WithOnGain(func(p peer.ID, _ []string) { n.spawn(func() { n.syncPeer(p) }) }))
+		membership.WithOnGain(func(p peer.ID, _ []string) { n.spawn(func() { n.askPeersLogged(p); n.syncPeer(p) }) }))
 	if err != nil {
 		return err
 	}

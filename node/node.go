@@ -116,6 +116,7 @@ type Node struct {
 	// gateReady is gate, for what libp2p may call before Start sets it.
 	gateReady   atomic.Pointer[membership.Gate]
 	reach       *reach.Tracker // nil on a host given in Host
+	records     *reach.Records // peers' signed records from identify (peers.go)
 	ps          *pubsub.PubSub
 	psStop      context.CancelFunc // cancels gossipsub's context (Close)
 	replay      *replayCache
@@ -131,12 +132,13 @@ type Node struct {
 	started     bool
 	closed      bool
 
-	syncLimit syncLimiter
-	joins     joinSet       // join streams under way, by peer (gate.go)
-	asked     inflight      // message IDs being fetched by sync
-	swept     time.Time     // last sweep of expired records; guarded by mu
-	wiped     chan struct{} // closed once Wipe destroyed the store
-	wipeOnce  sync.Once
+	syncLimit  syncLimiter
+	peersLimit syncLimiter   // member addresses served (peers.go)
+	joins      joinSet       // join streams under way, by peer (gate.go)
+	asked      inflight      // message IDs being fetched by sync
+	swept      time.Time     // last sweep of expired records; guarded by mu
+	wiped      chan struct{} // closed once Wipe destroyed the store
+	wipeOnce   sync.Once
 
 	life     sync.RWMutex // guards stopping; never held across blocking calls
 	stopping bool
@@ -212,6 +214,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if err := n.startHost(); err != nil {
 		return err
 	}
+	if n.records, err = reach.NewRecords(n.h); err != nil {
+		return err
+	}
 	if err := n.startGate(); err != nil {
 		return err
 	}
@@ -221,6 +226,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	n.h.SetStreamHandler(joinProtocol, n.handleJoin)
 	n.h.SetStreamHandler(linkProtocol, n.handleLink) // linked zones (link_stream.go)
 	n.startSync()
+	n.startPeers()
 	if err := n.loadZones(); err != nil {
 		return err
 	}
@@ -333,6 +339,9 @@ func (n *Node) Close() error {
 		z.close()
 	}
 	n.mu.Unlock()
+	if n.records != nil {
+		n.records.Close()
+	}
 	if n.reach != nil {
 		n.reach.Close()
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 
+	"lookout/node/reach"
 	"lookout/node/store"
 	"lookout/protocol"
 )
@@ -65,16 +66,17 @@ func (n *Node) redialLoop() {
 		for _, z := range zones {
 			var seen []ma.Multiaddr
 			for _, p := range z.snapshot().topic.ListPeers() {
-				addrs, err := peer.AddrInfoToP2pAddrs(&peer.AddrInfo{ID: p, Addrs: n.h.Peerstore().Addrs(p)})
+				addrs, err := peer.AddrInfoToP2pAddrs(&peer.AddrInfo{ID: p, Addrs: reach.Dialable(n.h.Peerstore().Addrs(p), learnedAddrsPerPeer)})
 				if err == nil {
 					seen = append(seen, addrs...)
 				}
 			}
 			n.rememberPeers(z, seen)
 			n.forget(z.prune(n.now(), false))
-			// Pull missed governance messages from one zone peer per tick,
-			// in turn, so announcements and rekeys spread even when gossip
-			// missed someone.
+			// Pull missed governance messages and the other members'
+			// addresses from one zone peer per tick, in turn, so
+			// announcements and rekeys spread even when gossip missed
+			// someone, and members who never met find each other.
 			if peers := z.snapshot().topic.ListPeers(); len(peers) > 0 {
 				p := peers[tick%len(peers)]
 				n.wg.Add(1)
@@ -83,6 +85,7 @@ func (n *Node) redialLoop() {
 					if err := n.syncWith(n.ctx, p); err != nil {
 						n.log.Debug("sync", "peer", p, "err", err)
 					}
+					n.askPeersLogged(p)
 				}()
 			}
 			z.mu.Lock()

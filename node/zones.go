@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -272,29 +273,45 @@ func (n *Node) addZoneLocked(rec zoneRecord) (api.Zone, error) {
 }
 
 // rememberPeers adds zone members' addresses for redialling after restart.
+// Addresses seen again move to the end; when more than maxRememberedPeers
+// are known the least recently seen go first, so a member who changed
+// network is found at its new address. The record is saved only when the
+// set changed.
 func (n *Node) rememberPeers(z *zone, addrs []ma.Multiaddr) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	have := map[string]bool{}
-	for _, s := range z.rec.Peers {
-		have[s] = true
-	}
-	changed := false
+	seen := map[string]bool{}
 	for _, a := range addrs {
-		if s := a.String(); !have[s] && len(z.rec.Peers) < maxRememberedPeers {
-			z.rec.Peers = append(z.rec.Peers, s)
-			have[s] = true
-			changed = true
+		seen[a.String()] = true
+	}
+	kept := make([]string, 0, len(z.rec.Peers)+len(seen))
+	for _, s := range z.rec.Peers {
+		if !seen[s] {
+			kept = append(kept, s)
 		}
 	}
-	if changed {
+	added := false
+	for _, a := range addrs {
+		s := a.String()
+		if !seen[s] {
+			continue // a duplicate in addrs
+		}
+		seen[s] = false
+		kept = append(kept, s)
+		added = added || !slices.Contains(z.rec.Peers, s)
+	}
+	dropped := max(len(kept)-maxRememberedPeers, 0)
+	z.rec.Peers = kept[dropped:]
+	if added || dropped > 0 {
 		if err := n.saveZone(z); err != nil {
 			n.log.Warn("could not save zone peers", "err", err)
 		}
 	}
 }
 
-const maxRememberedPeers = 64
+// maxRememberedPeers bounds the addresses a zone record keeps (up to
+// learnedAddrsPerPeer per member).
+const maxRememberedPeers = 256
 
 // announceZone publishes this member's announcement in a zone, logging
 // failures: announcing again later is harmless.

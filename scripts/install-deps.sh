@@ -3,7 +3,7 @@
 # that are missing. Idempotent: on a machine that already has everything it
 # does nothing and touches no package list.
 #
-# Usage: scripts/install-deps.sh [--app]
+# Usage: scripts/install-deps.sh [--app] [--nat]
 #   gcc, libc6-dev                     -- cgo, needed by `go test -race`
 #   pkg-config, libgl1-mesa-dev, xorg-dev -- to build the Fyne app (cmd/lookout-app)
 #   xvfb, imagemagick                  -- the app's smoke test (virtual screen, screenshot)
@@ -11,6 +11,7 @@
 #   iproute2, nftables                 -- the NAT test bed (node/reach/netbed: namespaces, home routers)
 #   --app is accepted for older callers; everything above is always wanted
 #   because `make test` builds and runs the app.
+#   --nat adds miniupnpd-nftables      -- UPnP routers in the NAT test bed (`make test-nat` only)
 #
 # Runs as root on Debian 12 (as on the developers' and CI machines). Go itself
 # is expected at /usr/local/go; it is not installed here.
@@ -20,8 +21,9 @@ want=(gcc libc6-dev pkg-config libgl1-mesa-dev xorg-dev xvfb imagemagick systemd
 for arg in "$@"; do
 	case "$arg" in
 	--app) ;;
+	--nat) want+=(miniupnpd-nftables) ;;
 	-h | --help)
-		sed -n '2,15p' "$0"
+		sed -n '2,16p' "$0"
 		exit 0
 		;;
 	*)

@@ -10,8 +10,9 @@
 // namespaces have no link to the host's network, so no packet leaves
 // them. Homes use 10.0.<n>.0/24 behind their router.
 //
-// It needs root, iproute2 (ip) and nftables (nft); Up skips the test with
-// a message saying what is missing otherwise.
+// It needs root, iproute2 (ip) and nftables (nft), and for UPnP routers
+// miniupnpd (Debian's miniupnpd-nftables); Up skips the test with a
+// message saying what is missing otherwise.
 package netbed
 
 import (
@@ -21,6 +22,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -33,7 +35,13 @@ const (
 	// Symmetric is `masquerade random`: a new port per connection, which
 	// defeats hole punching.
 	Symmetric = "symmetric"
+	// UPnP is a cone router running miniupnpd: homes behind it may map a
+	// port (UPnP IGD or NAT-PMP), and traffic to a mapped port gets in.
+	UPnP = "upnp"
 )
+
+// miniupnpd is the UPnP / NAT-PMP daemon UPnP routers run.
+const miniupnpd = "miniupnpd"
 
 // Host is a namespace with an address: a public host, or a machine at home.
 type Host struct {
@@ -51,7 +59,9 @@ type Host struct {
 type Bed struct {
 	Prefix string
 	Hosts  map[string]*Host
-	nss    []string // created, in order
+	nss    []string    // created, in order
+	procs  []*exec.Cmd // daemons in the bed (miniupnpd), stopped by Down
+	dir    string      // their configuration and state
 }
 
 // Spec describes one host of the bed: a public host (Kind "") or a home
@@ -74,11 +84,27 @@ func Available() string {
 	return ""
 }
 
+// UPnPAvailable says why UPnP routers cannot run here, or "" if they can.
+func UPnPAvailable() string {
+	if why := Available(); why != "" {
+		return why
+	}
+	if _, err := exec.LookPath(miniupnpd); err != nil {
+		return "UPnP routers in the NAT test bed need miniupnpd (apt-get install miniupnpd-nftables; make test-nat installs it)"
+	}
+	return ""
+}
+
 // Up builds the bed or skips the test when it cannot run here.
 func Up(t testing.TB, specs ...Spec) *Bed {
 	t.Helper()
 	if why := Available(); why != "" {
 		t.Skip(why)
+	}
+	for _, s := range specs {
+		if why := UPnPAvailable(); s.Kind == UPnP && why != "" {
+			t.Skip(why)
+		}
 	}
 	var rnd [3]byte
 	rand.Read(rnd[:])
@@ -119,7 +145,7 @@ func (b *Bed) up(specs []Spec) error {
 			if err := b.wire(h.NS, "eth0", pub+"/10", inet, port); err != nil {
 				return err
 			}
-		case Cone, Symmetric:
+		case Cone, Symmetric, UPnP:
 			h.Router = b.Prefix + "-r" + s.Name
 			if err := b.wire(h.Router, "wan", pub+"/10", inet, port); err != nil {
 				return err
@@ -146,8 +172,13 @@ func (b *Bed) up(specs []Spec) error {
 			if err := runIn(routerRules(s.Kind), "ip", "netns", "exec", h.Router, "nft", "-f", "-"); err != nil {
 				return err
 			}
+			if s.Kind == UPnP {
+				if err := b.startUPnP(h); err != nil {
+					return err
+				}
+			}
 		default:
-			return fmt.Errorf("host %q: unknown router kind %q (want %q, %q or empty for a public host)", s.Name, s.Kind, Cone, Symmetric)
+			return fmt.Errorf("host %q: unknown router kind %q (want %q, %q, %q or empty for a public host)", s.Name, s.Kind, Cone, Symmetric, UPnP)
 		}
 		b.Hosts[s.Name] = h
 	}
@@ -155,12 +186,41 @@ func (b *Bed) up(specs []Spec) error {
 }
 
 // routerRules is a home router: masquerade towards the internet, and no
-// unsolicited traffic from it, neither to the router nor to the home.
+// unsolicited traffic from it, neither to the router nor to the home. A
+// UPnP router also lets in what its port mappings redirect, and has the
+// table and chains miniupnpd adds its rules to (its defaults: table inet
+// filter, chains miniupnpd, prerouting_miniupnpd, postrouting_miniupnpd).
 // Chain names avoid nft keywords.
 func routerRules(kind string) string {
-	masq := "masquerade"
+	masq, mapped, upnp := "masquerade", "", ""
 	if kind == Symmetric {
 		masq = "masquerade random"
+	}
+	if kind == UPnP {
+		mapped = `
+		iifname "wan" ct status dnat accept`
+		upnp = `
+table inet filter {
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+		jump miniupnpd
+	}
+	chain miniupnpd {
+	}
+	chain prerouting {
+		type nat hook prerouting priority dstnat; policy accept;
+		jump prerouting_miniupnpd
+	}
+	chain postrouting {
+		type nat hook postrouting priority srcnat; policy accept;
+		jump postrouting_miniupnpd
+	}
+	chain prerouting_miniupnpd {
+	}
+	chain postrouting_miniupnpd {
+	}
+}
+`
 	}
 	return `table ip lookoutrouter {
 	chain natout {
@@ -174,11 +234,49 @@ func routerRules(kind string) string {
 	}
 	chain homeguard {
 		type filter hook forward priority filter; policy accept;
-		iifname "wan" ct state established,related accept
+		iifname "wan" ct state established,related accept` + mapped + `
 		iifname "wan" drop
 	}
 }
-`
+` + upnp
+}
+
+// startUPnP runs miniupnpd in h's router: UPnP IGD and NAT-PMP on the
+// home side, mappings of unprivileged ports for the home network only.
+func (b *Bed) startUPnP(h *Host) error {
+	if b.dir == "" {
+		dir, err := os.MkdirTemp("", b.Prefix)
+		if err != nil {
+			return fmt.Errorf("miniupnpd state directory: %w", err)
+		}
+		b.dir = dir
+	}
+	var uuid [16]byte
+	rand.Read(uuid[:])
+	u := hex.EncodeToString(uuid[:])
+	conf := filepath.Join(b.dir, h.Name+".conf")
+	err := os.WriteFile(conf, []byte(`ext_ifname=wan
+listening_ip=lan
+http_port=0
+enable_natpmp=yes
+enable_upnp=yes
+secure_mode=yes
+system_uptime=yes
+lease_file=`+filepath.Join(b.dir, h.Name+".leases")+`
+uuid=`+u[:8]+"-"+u[8:12]+"-"+u[12:16]+"-"+u[16:20]+"-"+u[20:]+`
+allow 1024-65535 10.0.0.0/8 1024-65535
+deny 0-65535 0.0.0.0/0 0-65535
+`), 0o600)
+	if err != nil {
+		return fmt.Errorf("miniupnpd configuration: %w", err)
+	}
+	// -d: stay in the foreground (and log to stderr), so Down can stop it.
+	cmd := exec.Command("ip", "netns", "exec", h.Router, miniupnpd, "-d", "-f", conf, "-P", filepath.Join(b.dir, h.Name+".pid"))
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start miniupnpd in %s: %w", h.Router, err)
+	}
+	b.procs = append(b.procs, cmd)
+	return nil
 }
 
 // wire creates namespace ns (if new) with interface dev at addr, linked to
@@ -219,6 +317,15 @@ func (b *Bed) Command(host, name string, args ...string) *exec.Cmd {
 // with them). Processes must be stopped first.
 func (b *Bed) Down() error {
 	var errs []string
+	for _, p := range b.procs {
+		p.Process.Kill()
+		p.Wait()
+	}
+	b.procs = nil
+	if b.dir != "" {
+		os.RemoveAll(b.dir)
+		b.dir = ""
+	}
 	for i := len(b.nss) - 1; i >= 0; i-- {
 		if err := run("ip", "netns", "del", b.nss[i]); err != nil {
 			errs = append(errs, err.Error())
