@@ -14,8 +14,8 @@ import (
 //	16-byte zone ID | envelope
 //
 // keyed by its message ID in hex and kept until pruneGrace after it
-// expires, when the store deletes it. Governance messages live in their
-// zone's record instead (zoneRecord.Gov).
+// expires, when the store deletes it. Governance messages have records of
+// their own (bucketGov, govlog.go).
 const storedZoneSize = protocol.ZoneIDSize
 
 // saveMessage writes an accepted alert or update to the store.

@@ -132,6 +132,8 @@ type Node struct {
 	closed      bool
 
 	syncLimit syncLimiter
+	// writeFault, if set, fails governance writes (tests; putRecords).
+	writeFault atomic.Pointer[func() error]
 	joins     joinSet       // join streams under way, by peer (gate.go)
 	asked     inflight      // message IDs being fetched by sync
 	swept     time.Time     // last sweep of expired records; guarded by mu

@@ -36,6 +36,10 @@ func (n *Node) loadZones() error {
 	defer n.mu.Unlock()
 	n.zones = make(map[protocol.ZoneID]*zone)
 	n.stale = make(map[string]zoneRecord)
+	govs, err := n.loadGovRecords()
+	if err != nil {
+		return err
+	}
 	for _, rec := range recs {
 		z, err := newZone(rec, n.id, n.now())
 		if errors.Is(err, protocol.ErrVersion) {
@@ -47,7 +51,9 @@ func (n *Node) loadZones() error {
 		if err != nil {
 			return err
 		}
-		z.restoreGov()
+		if err := n.restoreZoneGov(z, govs[z.id]); err != nil {
+			return err
+		}
 		for id, g := range z.gov {
 			n.replay.Add(id, g.msg.Alert.Expires, n.now())
 		}
