@@ -134,11 +134,11 @@ type Node struct {
 	syncLimit syncLimiter
 	// writeFault, if set, fails governance writes (tests; putRecords).
 	writeFault atomic.Pointer[func() error]
-	joins     joinSet       // join streams under way, by peer (gate.go)
-	asked     inflight      // message IDs being fetched by sync
-	swept     time.Time     // last sweep of expired records; guarded by mu
-	wiped     chan struct{} // closed once Wipe destroyed the store
-	wipeOnce  sync.Once
+	joins      joinSet       // join streams under way, by peer (gate.go)
+	asked      inflight      // message IDs being fetched by sync
+	swept      time.Time     // last sweep of expired records; guarded by mu
+	wiped      chan struct{} // closed once Wipe destroyed the store
+	wipeOnce   sync.Once
 
 	life     sync.RWMutex // guards stopping; never held across blocking calls
 	stopping bool
