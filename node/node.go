@@ -132,18 +132,19 @@ type Node struct {
 	closed      bool
 
 	syncLimit syncLimiter
-	// writeFault, if set, fails governance writes (tests; putRecords).
-	writeFault atomic.Pointer[func() error]
-	joins      joinSet       // join streams under way, by peer (gate.go)
-	asked      inflight      // message IDs being fetched by sync
-	swept      time.Time     // last sweep of expired records; guarded by mu
-	wiped      chan struct{} // closed once Wipe destroyed the store
-	wipeOnce   sync.Once
+	joins     joinSet       // join streams under way, by peer (gate.go)
+	asked     inflight      // message IDs being fetched by sync
+	swept     time.Time     // last sweep of expired records; guarded by mu
+	wiped     chan struct{} // closed once Wipe destroyed the store
+	wipeOnce  sync.Once
 
 	life     sync.RWMutex // guards stopping; never held across blocking calls
 	stopping bool
 
 	pad discovery.Pool // pads mDNS announcements to hide the zone count (mdns.go)
+
+	// writeFault, if set, fails governance writes (tests; putRecords).
+	writeFault atomic.Pointer[func() error]
 }
 
 // spawn runs f in a goroutine that Close waits for, unless the node is
