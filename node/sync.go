@@ -217,11 +217,18 @@ func (z *zone) syncSetLocked(epoch uint32, now time.Time) []syncItem {
 	for _, g := range z.gov {
 		gov = append(gov, g)
 	}
+	// Removals last among messages sent at the same time: a removed
+	// member's earlier messages are refused once its removal is known.
+	last := func(g *govMsg) bool { return g.msg.Alert.Kind == protocol.KindRemove || g.msg.Alert.Kind == protocol.KindRekey }
 	sort.Slice(gov, func(i, j int) bool {
-		if gov[i].msg.Epoch != gov[j].msg.Epoch {
-			return gov[i].msg.Epoch < gov[j].msg.Epoch
+		a, b := gov[i].msg, gov[j].msg
+		if a.Epoch != b.Epoch {
+			return a.Epoch < b.Epoch
 		}
-		return gov[i].msg.Alert.Sent.Before(gov[j].msg.Alert.Sent)
+		if !a.Alert.Sent.Equal(b.Alert.Sent) {
+			return a.Alert.Sent.Before(b.Alert.Sent)
+		}
+		return !last(gov[i]) && last(gov[j])
 	})
 	live := map[protocol.AlertID]bool{}
 	for _, c := range z.cardsLocked(now) {
