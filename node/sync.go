@@ -219,7 +219,9 @@ func (z *zone) syncSetLocked(epoch uint32, now time.Time) []syncItem {
 	}
 	// Removals last among messages sent at the same time: a removed
 	// member's earlier messages are refused once its removal is known.
-	last := func(g *govMsg) bool { return g.msg.Alert.Kind == protocol.KindRemove || g.msg.Alert.Kind == protocol.KindRekey }
+	last := func(g *govMsg) bool {
+		return g.msg.Alert.Kind == protocol.KindRemove || g.msg.Alert.Kind == protocol.KindRekey
+	}
 	sort.Slice(gov, func(i, j int) bool {
 		a, b := gov[i].msg, gov[j].msg
 		if a.Epoch != b.Epoch {
