@@ -2,7 +2,6 @@ package node
 
 import (
 	"encoding/hex"
-	"errors"
 	"fmt"
 
 	"lookout/node/store"
@@ -73,21 +72,5 @@ func (n *Node) loadMessages() error {
 // reopen decrypts and checks a stored envelope as of when it was sent:
 // it was fully validated on arrival.
 func (z *zone) reopen(env []byte) (*protocol.Message, error) {
-	epoch, err := protocol.EnvelopeEpoch(env)
-	if err != nil {
-		return nil, err
-	}
-	key, ok := z.key(epoch)
-	if !ok {
-		return nil, errors.New("epoch key no longer held")
-	}
-	s, err := protocol.Open(key, env)
-	if err != nil {
-		return nil, err
-	}
-	role, err := z.val.Check(s, s.Alert.Sent)
-	if err != nil {
-		return nil, err
-	}
-	return &protocol.Message{Signed: s, Epoch: epoch, Role: role}, nil
+	return z.val.Reopen(env)
 }

@@ -433,8 +433,11 @@ func (n *Node) handleSync(s network.Stream) {
 			continue
 		}
 		env, err := it.resealed(it.epoch, it.key, n.rand())
-		if err != nil || total+len(env) > protocol.MaxSyncBytes {
+		if err != nil {
 			continue
+		}
+		if total+len(env) > protocol.MaxSyncBytes {
+			break // the rest next round, in order: removals after what they revoke
 		}
 		delete(byID, id) // each at most once
 		total += len(env)

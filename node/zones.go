@@ -41,6 +41,10 @@ func (n *Node) loadZones() error {
 		return err
 	}
 	for _, rec := range recs {
+		renewed, err := renewRootCert(&rec, n.id, n.now())
+		if err != nil {
+			return err
+		}
 		z, err := newZone(rec, n.id, n.now())
 		if errors.Is(err, protocol.ErrVersion) {
 			// Made by an older Lookout: listed, not joined, can be left.
@@ -53,6 +57,11 @@ func (n *Node) loadZones() error {
 		}
 		if err := n.restoreZoneGov(z, govs[z.id]); err != nil {
 			return err
+		}
+		if renewed {
+			if err := n.saveZone(z); err != nil {
+				return fmt.Errorf("zone %q: save renewed founder certificate: %w", rec.Name, err)
+			}
 		}
 		for id, g := range z.gov {
 			n.replay.Add(id, g.msg.Alert.Expires, n.now())
