@@ -28,10 +28,10 @@ const (
 	// daily; latest-only keeps the same one message per member whatever
 	// the period, so the test plays fewer to stay quick on 2 cores).
 	yearsAnnounceEvery = 60
-	yearsRoleEvery     = 22  // ~50 role grants
-	yearsRemoveEvery   = 27  // ~40 removals, each with a rekey
-	yearsSettingsEvery = 91  // ~12 settings changes
-	yearsRestartEvery  = 45  // ~24 restarts of the founder's node (each renews its certificate if due)
+	yearsRoleEvery     = 22 // ~50 role grants
+	yearsRemoveEvery   = 27 // ~40 removals, each with a rekey
+	yearsSettingsEvery = 91 // ~12 settings changes
+	yearsRestartEvery  = 45 // ~24 restarts of the founder's node (each renews its certificate if due)
 )
 
 // yearsMember is a simulated member: its identity, a member certificate
