@@ -175,3 +175,71 @@ func TestCompactionKeepsFold(t *testing.T) {
 		t.Fatalf("roster after one-by-one admission:\n got %+v\nwant %+v", got.Members, want.Members)
 	}
 }
+
+// threeYears builds the governance a 200-member zone holds after three
+// years: with compaction, one announcement per member; without, one per
+// member per day (copies of the signed ones with other sent times and IDs:
+// folding verifies nothing). Both have ~50 role grants, ~40 removals and
+// ~12 settings changes.
+func threeYears(b *testing.B) (compacted, full []*govMsg, root *crypto.PublicKey) {
+	const members, days = 200, 3 * 365
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	f := newGovFixture(b, members, start)
+	var org []*govMsg
+	for k := range 50 {
+		c, err := protocol.IssueCert(f.root, f.zone, f.ids[k*3].Public(), protocol.RoleVerifier, start, start.Add(protocol.DefaultCertTTL))
+		if err != nil {
+			b.Fatal(err)
+		}
+		org = append(org, f.msg(-1, protocol.RoleOrganizer, &protocol.Alert{Kind: protocol.KindRole, Sent: start.Add(time.Duration(k*22) * 24 * time.Hour), Cert: c.Bytes(), Status: protocol.StatusActual}))
+	}
+	for k := range 40 {
+		org = append(org, f.remove(members-1-k, start.Add(time.Duration(13+k*27)*24*time.Hour)))
+	}
+	for k := range 12 {
+		s := protocol.DefaultSettings()
+		s.MaxReports = 5 + k%3
+		org = append(org, f.msg(-1, protocol.RoleOrganizer, &protocol.Alert{Kind: protocol.KindSettings, Sent: start.Add(time.Duration(45+k*91) * 24 * time.Hour), Settings: s.Wire(), Status: protocol.StatusActual}))
+	}
+	compacted = append(compacted, org...)
+	full = append(full, org...)
+	for i := range members {
+		g := f.announce(i, protocol.RoleMember, start, "m", false)
+		for d := range days {
+			a := *g.msg.Alert
+			a.Sent = start.Add(time.Duration(d) * 24 * time.Hour)
+			s := *g.msg.Signed
+			s.Alert = &a
+			s.ID[0], s.ID[1], s.ID[2] = byte(d), byte(d>>8), byte(i)
+			m := &govMsg{msg: &protocol.Message{Signed: &s, Role: g.msg.Role}}
+			full = append(full, m)
+			if d == days-1 {
+				compacted = append(compacted, m)
+			}
+		}
+	}
+	return compacted, full, f.root.Public()
+}
+
+// BenchmarkFoldThreeYears is the cost of folding a zone's governance after
+// three years of a 200-member zone (what a node does for each governance
+// message it admits, and at start), with latest-only announcements and
+// without (docs/perf.md "Governance after three years").
+func BenchmarkFoldThreeYears(b *testing.B) {
+	compacted, full, root := threeYears(b)
+	for _, c := range []struct {
+		name string
+		gov  []*govMsg
+	}{{"compacted", compacted}, {"all", full}} {
+		b.Run(c.name, func(b *testing.B) {
+			z := &zone{gov: map[protocol.AlertID]*govMsg{}, root: root}
+			for _, g := range c.gov {
+				z.gov[g.msg.ID] = g
+			}
+			for b.Loop() {
+				z.refoldRoster()
+			}
+			b.ReportMetric(float64(len(z.gov)), "messages")
+		})
+	}
+}
