@@ -302,6 +302,9 @@ func (n *Node) Remove(ctx context.Context, zoneRef, memberRef string) (api.Remov
 // transaction before memory changes (commitGovLocked), then published on
 // the epoch's topic; members who miss them get them by catch-up.
 func (n *Node) removeAndRekey(ctx context.Context, z *zone, member crypto.MemberID) (api.RemoveResult, error) {
+	if err := n.renewRoot(z); err != nil {
+		return api.RemoveResult{}, err
+	}
 	st := z.snapshot()
 	if st.removed {
 		return api.RemoveResult{}, fmt.Errorf("%w: you were removed from zone %q", api.ErrForbidden, z.rec.Name)

@@ -26,8 +26,11 @@ const (
 	yearsDays    = 3 * 365
 	// Each member announces every yearsAnnounceEvery days (members announce
 	// daily; latest-only keeps the same one message per member whatever
-	// the period, so the test plays fewer to stay quick on 2 cores).
-	yearsAnnounceEvery = 60
+	// the period, so the test plays fewer to stay quick on 2 cores, and
+	// fewer still under the race detector, where every signature costs
+	// ~20 times more).
+	yearsAnnounceEvery     = 60
+	yearsAnnounceEveryRace = 365
 	yearsRoleEvery     = 22 // ~50 role grants
 	yearsRemoveEvery   = 27 // ~40 removals, each with a rekey
 	yearsSettingsEvery = 91 // ~12 settings changes
@@ -140,11 +143,15 @@ func TestThreeYearsOfGovernance(t *testing.T) {
 	}
 	wantSettings := mustSettings(t, n0, z.ID)
 	var roles, removals, settings, restarts, announcements int
+	every := yearsAnnounceEvery
+	if raceEnabled {
+		every = yearsAnnounceEveryRace
+	}
 	start := time.Now()
 	for day := 1; day <= yearsDays; day++ {
 		clk.Advance(24 * time.Hour)
 		for i := range ms {
-			if !ms[i].removed && (i+day)%yearsAnnounceEvery == 0 {
+			if !ms[i].removed && (i+day)%every == 0 {
 				announce(i, day)
 				announcements++
 			}

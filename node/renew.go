@@ -40,8 +40,12 @@ func renewRootCert(rec *zoneRecord, id *crypto.Identity, now time.Time) (bool, e
 }
 
 // renewRoot renews the founder's certificate of a zone if due
-// (renewRootCert), on disk then in memory.
+// (renewRootCert), on disk then in memory: at start, daily, and before
+// this node signs anything.
 func (n *Node) renewRoot(z *zone) error {
+	if ch := z.snapshot().chain; !z.root.Equal(n.id.Public()) || len(ch) != 1 || n.now().Before(ch[0].Expires.Add(-rootRenewBefore)) {
+		return nil // not the founder, or not due: no lock taken
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	rec := z.rec
