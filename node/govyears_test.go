@@ -31,10 +31,10 @@ const (
 	// ~20 times more).
 	yearsAnnounceEvery     = 60
 	yearsAnnounceEveryRace = 365
-	yearsRoleEvery     = 22 // ~50 role grants
-	yearsRemoveEvery   = 27 // ~40 removals, each with a rekey
-	yearsSettingsEvery = 91 // ~12 settings changes
-	yearsRestartEvery  = 45 // ~24 restarts of the founder's node (each renews its certificate if due)
+	yearsRoleEvery         = 22  // ~50 role grants
+	yearsRemoveEvery       = 27  // ~40 removals, each with a rekey
+	yearsSettingsEvery     = 91  // ~12 settings changes
+	yearsRestartEvery      = 180 // 7 restarts of the founder's node (each checks every stored signature)
 )
 
 // yearsMember is a simulated member: its identity, a member certificate

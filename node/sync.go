@@ -209,13 +209,16 @@ type syncItem struct {
 
 // syncSetLocked returns what a zone offers to a member at epoch: all its
 // governance, of every epoch, by epoch and time (what was sealed under an
-// earlier epoch is sealed again under epoch when sent: resealed), then the
-// messages of its active alerts (not expired, not cleared) from epoch on,
-// by time. Callers hold z.mu.
+// earlier epoch is sealed again under epoch when sent: resealed), but for
+// rekeys to epoch or earlier (of no use at epoch), then the messages of
+// its active alerts (not expired, not cleared) from epoch on, by time.
+// Callers hold z.mu.
 func (z *zone) syncSetLocked(epoch uint32, now time.Time) []syncItem {
 	gov := make([]*govMsg, 0, len(z.gov))
 	for _, g := range z.gov {
-		gov = append(gov, g)
+		if a := g.msg.Alert; a.Kind != protocol.KindRekey || a.Epoch > epoch {
+			gov = append(gov, g)
+		}
 	}
 	// Removals last among messages sent at the same time: a removed
 	// member's earlier messages are refused once its removal is known.
