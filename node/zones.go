@@ -80,8 +80,17 @@ func (n *Node) loadZones() error {
 }
 
 // saveZone writes a zone's record to the store. Callers hold n.mu.
+// Changes that come with governance messages are written with them
+// instead (commitGovLocked).
 func (n *Node) saveZone(z *zone) error {
-	return putJSON(n.st, bucketZones, z.rec.ID, z.rec)
+	r, err := zoneRecordWrite(z.rec)
+	if err != nil {
+		return err
+	}
+	if err := n.st.Put(r.Bucket, r.Key, r.Value); err != nil {
+		return fmt.Errorf("store zones: %w", err)
+	}
+	return nil
 }
 
 // joinTopic subscribes to the zone's topic with the validator pipeline.
