@@ -304,7 +304,7 @@ func (n *Node) commitGovLocked(z *zone, msgs []*govMsg, drop []protocol.AlertID,
 		return fmt.Errorf("%w: %w", errGovSave, err)
 	}
 	if ch.dirty {
-		z.rec = ch.rec
+		z.setRecord(ch.rec)
 	}
 	z.mu.Lock()
 	for _, g := range msgs {
@@ -382,6 +382,14 @@ func (n *Node) planGovLocked(z *zone, msg *protocol.Message) govChange {
 func setEpoch(rec *zoneRecord, next epochSwitch, from string) {
 	rec.Old = append(slices.Clip(rec.Old), zoneEpochSecret(rec.Epoch, rec.Secret))
 	rec.Epoch, rec.Secret, rec.EpochFrom = next.epoch, append([]byte(nil), next.secret[:]...), from
+}
+
+// setRecord takes the fields of rec that governance changes (this member's
+// chain and removal, the epochs): the rest (ID, name) is read without
+// locks. Callers hold n.mu.
+func (z *zone) setRecord(rec zoneRecord) {
+	z.rec.Chain, z.rec.Removed = rec.Chain, rec.Removed
+	z.rec.Epoch, z.rec.Secret, z.rec.EpochFrom, z.rec.Old = rec.Epoch, rec.Secret, rec.EpochFrom, rec.Old
 }
 
 // switchedFrom is the epoch, topic and subscription a zone left.

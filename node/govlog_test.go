@@ -3,6 +3,7 @@ package node_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"sort"
 	"strings"
@@ -321,12 +322,18 @@ func TestLateJoinerGetsOldGovernance(t *testing.T) {
 	if err != nil {
 		t.Fatalf("late joiner: settings %+v, members %+v", mustSettings(t, n3, z.ID), members(t, n3, z.ID))
 	}
-	// The joiner's roster is the founder's, plus the joiner itself.
-	got := members(t, n3, z.ID)
-	for _, w := range want {
-		g, ok := memberOf(got, w.ID)
-		if !ok || g.Role != w.Role || g.Removed != w.Removed || g.Name != w.Name {
-			t.Errorf("member %.8s: joiner has %+v, founder %+v", w.ID, g, w)
+	// The joiner's roster becomes the founder's, plus the joiner itself.
+	differ := func() string {
+		got := members(t, n3, z.ID)
+		for _, w := range want {
+			g, ok := memberOf(got, w.ID)
+			if !ok || g.Role != w.Role || g.Removed != w.Removed || g.Name != w.Name {
+				return fmt.Sprintf("member %.8s: joiner has %+v, founder %+v", w.ID, g, w)
+			}
 		}
+		return ""
+	}
+	if err := sim.WaitFor(ctx, func() bool { return differ() == "" }); err != nil {
+		t.Fatal(differ())
 	}
 }

@@ -64,7 +64,7 @@ func (n *Node) renewRoot(z *zone) error {
 	if err := n.putRecords([]store.Record{zr}); err != nil {
 		return fmt.Errorf("renew founder certificate: %w", err)
 	}
-	z.rec = rec
+	z.setRecord(rec)
 	z.mu.Lock()
 	z.chain, z.role = protocol.Chain{c}, protocol.RoleOrganizer
 	z.mu.Unlock()
