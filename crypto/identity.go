@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/cloudflare/circl/sign/mldsa/mldsa65"
 )
@@ -60,9 +61,14 @@ func ParseMemberID(s string) (MemberID, error) {
 // immutable and safe for concurrent use.
 type PublicKey struct {
 	ed  ed25519.PublicKey
-	ml  *mldsa65.PublicKey
 	raw [PublicKeySize]byte
 	id  MemberID
+	// ml is unpacked from raw on first use (mldsa): unpacking expands
+	// the key's matrix, which costs far more than parsing, and most parsed
+	// keys (certificates folded into a roster) never verify anything.
+	mlOnce sync.Once
+	ml     *mldsa65.PublicKey
+	mlErr  error
 }
 
 // ParsePublicKey decodes an encoded public key (Ed25519 || ML-DSA-65). Any
@@ -72,26 +78,44 @@ func ParsePublicKey(b []byte) (*PublicKey, error) {
 	if len(b) != PublicKeySize {
 		return nil, fmt.Errorf("parse public key: %w: %d bytes, want %d", ErrBadPublicKey, len(b), PublicKeySize)
 	}
-	ml := new(mldsa65.PublicKey)
-	if err := ml.UnmarshalBinary(b[Ed25519PublicKeySize:]); err != nil {
-		return nil, fmt.Errorf("parse public key: ml-dsa-65: %w: %w", ErrBadPublicKey, err)
-	}
-	return newPublicKey(ed25519.PublicKey(b[:Ed25519PublicKeySize]), ml), nil
+	p := &PublicKey{}
+	copy(p.raw[:], b)
+	p.init()
+	return p, nil
 }
 
 // newPublicKey copies ed and caches the encoding and member ID.
 func newPublicKey(ed ed25519.PublicKey, ml *mldsa65.PublicKey) *PublicKey {
-	p := &PublicKey{ml: ml}
+	p := &PublicKey{}
 	copy(p.raw[:Ed25519PublicKeySize], ed)
 	var mlRaw [MLDSAPublicKeySize]byte
 	ml.Pack(&mlRaw)
 	copy(p.raw[Ed25519PublicKeySize:], mlRaw[:])
+	p.mlOnce.Do(func() { p.ml = ml })
+	p.init()
+	return p
+}
+
+// init sets ed and the member ID from raw.
+func (p *PublicKey) init() {
 	p.ed = ed25519.PublicKey(p.raw[:Ed25519PublicKeySize:Ed25519PublicKeySize])
 	h := sha256.New()
 	h.Write([]byte(memberIDLabel))
 	h.Write(p.raw[:])
 	h.Sum(p.id[:0])
-	return p
+}
+
+// mldsa returns the unpacked ML-DSA-65 key.
+func (p *PublicKey) mldsa() (*mldsa65.PublicKey, error) {
+	p.mlOnce.Do(func() {
+		ml := new(mldsa65.PublicKey)
+		if err := ml.UnmarshalBinary(p.raw[Ed25519PublicKeySize:]); err != nil {
+			p.mlErr = fmt.Errorf("ml-dsa-65: %w: %w", ErrBadPublicKey, err)
+			return
+		}
+		p.ml = ml
+	})
+	return p.ml, p.mlErr
 }
 
 // Bytes returns a copy of the PublicKeySize-byte encoding.
@@ -122,9 +146,13 @@ func (p *PublicKey) Verify(context string, msg, sig []byte) error {
 	if len(sig) != SignatureSize {
 		return fmt.Errorf("verify: %w: %d bytes, want %d", ErrBadSignature, len(sig), SignatureSize)
 	}
+	ml, err := p.mldsa()
+	if err != nil {
+		return fmt.Errorf("verify: %w: %w", ErrBadSignature, err)
+	}
 	m := compositeMessage(context, msg)
 	edOK := ed25519.Verify(p.ed, m, sig[:Ed25519SignatureSize])
-	mlOK := mldsa65.Verify(p.ml, m, []byte(compositeLabel), sig[Ed25519SignatureSize:])
+	mlOK := mldsa65.Verify(ml, m, []byte(compositeLabel), sig[Ed25519SignatureSize:])
 	if !edOK || !mlOK {
 		return fmt.Errorf("verify: %w", ErrBadSignature)
 	}

@@ -18,6 +18,9 @@ import (
 // locally. The local publish passes through the same validator as gossip.
 func (n *Node) publish(ctx context.Context, z *zone, a *protocol.Alert) (*protocol.Message, error) {
 	a.Zone = z.id
+	if err := n.renewRoot(z); err != nil {
+		return nil, err
+	}
 	st := z.snapshot()
 	if st.removed {
 		return nil, api.Fail(api.ErrForbidden, "zone.removed", "Zone", api.Quote(z.rec.Name))

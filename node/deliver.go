@@ -36,7 +36,9 @@ func (n *Node) readLoop(z *zone, sub *pubsub.Subscription) {
 // once its alert arrives, or dropped.
 func (n *Node) store(z *zone, msg *protocol.Message, env []byte) error {
 	z.mu.Lock()
-	seen := z.seen[msg.ID]
+	// Governance always goes on to storeGov, which returns once the
+	// message is kept (by this call or one under way on another path).
+	seen := z.seen[msg.ID] && !msg.Alert.Kind.IsGovernance()
 	held := !seen && n.holdLocked(z, msg, env)
 	z.mu.Unlock()
 	if seen || held {
@@ -94,7 +96,21 @@ const (
 // ends act on it.
 func (n *Node) apply(z *zone, msg *protocol.Message, env []byte, mode applyMode) {
 	z.mu.Lock()
-	if z.seen[msg.ID] {
+	first := !z.seen[msg.ID]
+	if msg.Alert.Kind.IsGovernance() {
+		// storeGov dedupes, and returns only once the message is kept, so
+		// a publisher sees its own governance applied even when gossip
+		// delivered it first.
+		z.seen[msg.ID] = true
+		z.pubkeys[msg.Alert.Sender] = msg.Chain.Leaf().Subject
+		z.mu.Unlock()
+		n.storeGov(z, msg, env)
+		if first && mode != applyRestore {
+			n.onStored(z, msg) // linked zones (link_relay.go)
+		}
+		return
+	}
+	if !first {
 		z.mu.Unlock()
 		return
 	}
@@ -103,11 +119,6 @@ func (n *Node) apply(z *zone, msg *protocol.Message, env []byte, mode applyMode)
 		defer n.onStored(z, msg) // linked zones (link_relay.go); runs after z.mu is released
 	}
 	z.pubkeys[msg.Alert.Sender] = msg.Chain.Leaf().Subject
-	if msg.Alert.Kind.IsGovernance() {
-		z.mu.Unlock()
-		n.storeGov(z, msg, env)
-		return
-	}
 	if env != nil {
 		z.envs[msg.ID] = stored{msg: msg, env: env}
 	}

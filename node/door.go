@@ -63,6 +63,9 @@ var errNoZone = errors.New("no zone of this node can open it")
 func (n *Node) admitZone(z *zone, env []byte, live bool) (*protocol.Message, error) {
 	now := n.now()
 	msg, err := z.val.Validate(env, now)
+	if err != nil && !live && (errors.Is(err, protocol.ErrExpired) || errors.Is(err, protocol.ErrChain)) {
+		msg, err = z.admitPast(env, now, err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -82,6 +85,21 @@ func (n *Node) admitZone(z *zone, env []byte, live bool) (*protocol.Message, err
 	}
 	if !n.replay.Add(msg.ID, msg.Alert.Expires, now) {
 		return msg, errDuplicate
+	}
+	return msg, nil
+}
+
+// admitPast is the door's rule for governance by catch-up, whatever its
+// age: a governance message that is expired, or whose certificate chain
+// has expired since, is admitted if it checks as of its sent time (chain
+// valid and not revoked then, signature, roles), and that sent time is not
+// in the future. Anything else keeps the error failed. Members who join
+// long after a settings change, a removal or a role grant still get it.
+// Live gossip keeps the time rules (protocol.Validator, core.CheckLive).
+func (z *zone) admitPast(env []byte, now time.Time, failed error) (*protocol.Message, error) {
+	msg, err := z.reopen(env)
+	if err != nil || !msg.Alert.Kind.IsGovernance() || msg.Alert.Sent.After(now.Add(protocol.MaxClockSkew)) {
+		return nil, failed
 	}
 	return msg, nil
 }

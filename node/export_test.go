@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"lookout/crypto"
+	"lookout/node/store"
 	"lookout/protocol"
 )
 
@@ -141,4 +142,109 @@ func Straggling(n *Node) bool {
 		}
 	}
 	return false
+}
+
+// GovStats is what a zone keeps of its governance.
+type GovStats struct {
+	Messages      int // governance messages held in memory
+	Announcements int // of which member announcements
+	Bytes         int // their envelopes, in bytes
+	Stored        int // governance records in the store (every zone)
+	StoredBytes   int // their values, in bytes
+	RecordBytes   int // the zone record's JSON in the store
+}
+
+// Gov returns what n keeps of a zone's governance, in memory and on disk.
+func Gov(n *Node, zoneRef string) (GovStats, error) {
+	z, err := n.zone(zoneRef)
+	if err != nil {
+		return GovStats{}, err
+	}
+	var s GovStats
+	z.mu.Lock()
+	s.Messages = len(z.gov)
+	for _, g := range z.gov {
+		s.Bytes += len(g.env)
+		if g.msg.Alert.Kind == protocol.KindMember {
+			s.Announcements++
+		}
+	}
+	z.mu.Unlock()
+	err = n.st.ForEach(bucketGov, func(v []byte) error {
+		s.Stored++
+		s.StoredBytes += len(v)
+		return nil
+	})
+	if err != nil {
+		return s, err
+	}
+	b, err := n.st.Get(bucketZones, z.rec.ID)
+	s.RecordBytes = len(b)
+	return s, err
+}
+
+// FailWrites makes n's governance writes (messages, epochs) fail with err
+// until called with nil.
+func FailWrites(n *Node, err error) {
+	if err == nil {
+		n.writeFault.Store(nil)
+		return
+	}
+	f := func() error { return err }
+	n.writeFault.Store(&f)
+}
+
+// SetMaxAnnouncements sets the cap on a zone's kept announcements; it
+// returns the old value.
+func SetMaxAnnouncements(v int) int {
+	old := maxAnnouncements
+	maxAnnouncements = v
+	return old
+}
+
+// Epoch returns the epoch n's zone is at in memory.
+func Epoch(n *Node, zoneRef string) (uint32, error) {
+	z, err := n.zone(zoneRef)
+	if err != nil {
+		return 0, err
+	}
+	e, _ := z.current()
+	return e, nil
+}
+
+// MakeLegacyGov rewrites n's store in the form written before governance
+// messages had records of their own: each zone record carries its
+// governance envelopes (zoneRecord.Gov) and bucket gov is empty. It takes
+// effect at n's next start.
+func MakeLegacyGov(n *Node) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, z := range n.zones {
+		rec := z.rec
+		z.mu.Lock()
+		var dels []store.Record
+		for id, g := range z.gov {
+			rec.Gov = append(rec.Gov, g.env)
+			dels = append(dels, govDeletion(z.id, id))
+		}
+		z.mu.Unlock()
+		zr, err := zoneRecordWrite(rec)
+		if err != nil {
+			return err
+		}
+		if err := n.st.PutMany(append(dels, zr)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ZoneKey returns the epoch and secret n's zone is at in memory.
+func ZoneKey(n *Node, zoneRef string) (uint32, crypto.ZoneSecret, error) {
+	z, err := n.zone(zoneRef)
+	if err != nil {
+		return 0, crypto.ZoneSecret{}, err
+	}
+	e, s := z.current()
+	return e, s, nil
 }

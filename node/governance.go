@@ -18,9 +18,6 @@ type govMsg struct {
 	env []byte
 }
 
-// maxGovMessages bounds the governance messages a zone keeps.
-const maxGovMessages = 4096
-
 // oldTopicGrace is how long a node stays on an epoch's topic after moving
 // to the next, so stragglers still receive the rekey.
 var oldTopicGrace = 2 * time.Minute // tests shorten it
@@ -28,20 +25,6 @@ var oldTopicGrace = 2 * time.Minute // tests shorten it
 // announceInterval is how often a member re-announces its name and KEM key,
 // so members who joined later learn them.
 const announceInterval = 24 * time.Hour
-
-// restoreGov rebuilds the roster from the stored governance envelopes,
-// checking each as of the time it was sent.
-func (z *zone) restoreGov() {
-	for _, env := range z.rec.Gov {
-		msg, err := z.reopen(env)
-		if err != nil {
-			continue
-		}
-		z.gov[msg.ID] = &govMsg{msg: msg, env: env}
-		z.pubkeys[msg.Alert.Sender] = msg.Chain.Leaf().Subject
-	}
-	z.refoldRoster()
-}
 
 // refoldRoster recomputes the roster. Callers hold z.mu (or own z).
 func (z *zone) refoldRoster() {
@@ -69,91 +52,73 @@ func (z *zone) checkMessage(msg *protocol.Message, arrival time.Time) error {
 // limit.
 var errRateLimit = core.ErrRateLimit
 
-// storeGov keeps a governance message and applies what it means for this
-// node: a new role, a removal, a new epoch, new settings.
+// storeGov keeps a governance message that passed the door and applies
+// what it means for this node (a new role, a removal, a new epoch): the
+// message, the deletion of announcements it supersedes and the zone record
+// it changes are written in one transaction before anything changes in
+// memory (commitGovLocked). If that write fails, the message is forgotten,
+// so catch-up offers it again.
 func (n *Node) storeGov(z *zone, msg *protocol.Message, env []byte) {
-	z.mu.Lock()
-	if _, ok := z.gov[msg.ID]; ok || len(z.gov) >= maxGovMessages || env == nil {
-		z.mu.Unlock()
+	if env == nil {
 		return
 	}
-	z.gov[msg.ID] = &govMsg{msg: msg, env: env}
-	z.refoldRoster()
-	z.mu.Unlock()
-
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	z.rec.Gov = append(z.rec.Gov, env)
-	a := msg.Alert
-	switch a.Kind {
-	case protocol.KindRole:
-		n.applyRoleLocked(z, msg)
-	case protocol.KindRemove:
-		if a.Subject == n.id.ID() {
-			z.mu.Lock()
-			if !z.removed {
-				close(z.gone) // ends watch streams
-			}
-			z.removed = true
-			z.mu.Unlock()
-			z.rec.Removed = true
-			n.keysChanged()
-			n.log.Warn("this member was removed from a zone")
-			n.log.Debug("removed from zone", "zone", z.rec.Name)
-		}
-	case protocol.KindRekey:
-		n.applyRekeyLocked(z, msg)
+	z.mu.Lock()
+	keep, drop := z.admitGovLocked(msg, env)
+	z.mu.Unlock()
+	if !keep {
+		return
 	}
-	if err := n.saveZone(z); err != nil {
-		n.log.Error("save zone", "err", err)
+	ch := n.planGovLocked(z, msg)
+	if err := n.commitGovLocked(z, []*govMsg{{msg: msg, env: env}}, drop, ch); err != nil {
+		n.replay.Forget(msg.ID)
+		z.mu.Lock()
+		delete(z.seen, msg.ID)
+		z.mu.Unlock()
+		n.log.Error("governance message not kept", "err", err)
 	}
 }
 
-// applyRoleLocked installs a role granted to this member. Callers hold n.mu.
-func (n *Node) applyRoleLocked(z *zone, msg *protocol.Message) {
+// grantedLocked returns the chain and role a role grant gives this member,
+// if it is for this member and usable. Callers hold n.mu.
+func (n *Node) grantedLocked(z *zone, msg *protocol.Message) (protocol.Chain, protocol.Role, bool) {
 	c, err := protocol.ParseCert(msg.Alert.Cert)
 	if err != nil || !c.Subject.Equal(n.id.Public()) {
-		return
+		return nil, 0, false
 	}
 	chain := append(protocol.Chain{c}, msg.Chain...)
 	if len(chain) > protocol.MaxChainLen {
 		n.log.Warn("granted role not usable: certificate chain too deep")
-		return
+		return nil, 0, false
 	}
 	cv := &protocol.ChainVerifier{Zone: z.id, Root: z.root}
 	role, err := cv.Verify(chain, n.now())
 	if err != nil {
 		n.log.Warn("granted role not usable")
 		n.log.Debug("granted role not usable", "zone", z.rec.Name, "err", err)
-		return
+		return nil, 0, false
 	}
-	z.mu.Lock()
-	z.chain, z.role = chain, role
-	z.mu.Unlock()
-	z.rec.Chain = nil
-	for _, c := range chain {
-		z.rec.Chain = append(z.rec.Chain, c.Bytes())
-	}
-	n.log.Info("new role", "role", role)
+	return chain, role, true
 }
 
-// applyRekeyLocked opens this member's entry of a rekey for the next epoch
-// and moves the zone to it. Callers hold n.mu.
-func (n *Node) applyRekeyLocked(z *zone, msg *protocol.Message) {
+// rekeyEntryLocked opens this member's entry of a rekey for the next epoch.
+// Only the next epoch is taken. Two organizers rekeying the same epoch at
+// once split the zone until one of them rekeys again (see docs). Callers
+// hold n.mu.
+func (n *Node) rekeyEntryLocked(z *zone, msg *protocol.Message) (epochSwitch, bool) {
 	a := msg.Alert
 	z.mu.Lock()
 	cur := z.epoch
 	old, haveOld := z.epochs[a.Epoch-1]
 	z.mu.Unlock()
-	// Only the next epoch is taken. Two organizers rekeying the same epoch
-	// at once split the zone until one of them rekeys again (see docs).
 	if a.Epoch != cur+1 || !haveOld {
-		return
+		return epochSwitch{}, false
 	}
 	kem, err := loadKEMKey(n.st)
 	if err != nil {
 		n.log.Error("rekey: KEM key", "err", err)
-		return
+		return epochSwitch{}, false
 	}
 	for _, e := range a.Rekey {
 		if e.Member != n.id.ID() {
@@ -163,37 +128,27 @@ func (n *Node) applyRekeyLocked(z *zone, msg *protocol.Message) {
 		if err != nil {
 			n.log.Warn("rekey: cannot open this member's entry")
 			n.log.Debug("rekey: cannot open this member's entry", "zone", z.rec.Name, "err", err)
-			return
+			return epochSwitch{}, false
 		}
-		if err := n.switchEpochLocked(z, a.Epoch, next, msg.ID.String()); err != nil {
-			n.log.Error("rekey: switch epoch failed")
-			n.log.Debug("rekey: switch epoch", "zone", z.rec.Name, "err", err)
-		}
-		return
+		return epochSwitch{epoch: a.Epoch, secret: next}, true
 	}
+	return epochSwitch{}, false
 }
 
-// switchEpochLocked moves a zone to a new epoch: new secret, topic and key.
-// The old topic stays joined for oldTopicGrace. Callers hold n.mu.
-func (n *Node) switchEpochLocked(z *zone, epoch uint32, secret crypto.ZoneSecret, from string) error {
-	z.mu.Lock()
-	oldEpoch := z.epoch
-	z.epochs[epoch] = secret
-	z.epoch = epoch
-	z.straggle = &oldEpoch
-	oldTopic, oldSub := z.topic, z.sub
-	z.mu.Unlock()
-	z.rec.Old = append(z.rec.Old, core.EpochSecret{Epoch: oldEpoch, Secret: append([]byte(nil), z.rec.Secret...)})
-	z.rec.Epoch, z.rec.Secret, z.rec.EpochFrom = epoch, append([]byte(nil), secret[:]...), from
-	if err := n.saveZone(z); err != nil {
-		return err
-	}
+// moveTopicLocked joins the topic of the epoch a zone just moved to (in
+// memory and on disk) and leaves the previous epoch's topic after
+// oldTopicGrace. Callers hold n.mu.
+func (n *Node) moveTopicLocked(z *zone, prev switchedFrom) {
 	if err := n.joinTopic(z); err != nil {
-		return err
+		n.log.Error("new epoch: join topic failed; restart the node")
+		n.log.Debug("new epoch: join topic", "zone", z.rec.Name, "err", err)
 	}
 	n.keysChanged()
-	n.log.Debug("zone moved to a new epoch", "zone", z.rec.Name, "epoch", epoch)
-	oldName := oldTopic.String()
+	n.log.Debug("zone moved to a new epoch", "zone", z.rec.Name, "epoch", z.rec.Epoch)
+	if prev.topic == nil {
+		return
+	}
+	oldName := prev.topic.String()
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
@@ -203,17 +158,16 @@ func (n *Node) switchEpochLocked(z *zone, epoch uint32, secret crypto.ZoneSecret
 		case <-t.C:
 		case <-n.ctx.Done():
 		}
-		oldSub.Cancel()
-		oldTopic.Close()
+		prev.sub.Cancel()
+		prev.topic.Close()
 		n.ps.UnregisterTopicValidator(oldName)
 		z.mu.Lock()
-		if z.straggle != nil && *z.straggle == oldEpoch {
+		if z.straggle != nil && *z.straggle == prev.epoch {
 			z.straggle = nil
 		}
 		z.mu.Unlock()
 		n.keysChanged()
 	}()
-	return nil
 }
 
 // announce publishes this member's name and KEM public key in a zone.
@@ -340,26 +294,30 @@ func (n *Node) Remove(ctx context.Context, zoneRef, memberRef string) (api.Remov
 	case m.Removed:
 		return api.RemoveResult{}, api.Fail(api.ErrInvalid, "member.already", "Member", memberRef)
 	}
-	a := n.newAlert(protocol.KindRemove, false, protocol.MaxLifetime)
-	a.Subject = m.ID
-	if _, err := n.publish(ctx, z, a); err != nil {
-		return api.RemoveResult{}, err
-	}
-	res, err := n.rekey(ctx, z)
+	res, err := n.removeAndRekey(ctx, z, m.ID)
 	if err != nil {
-		return api.RemoveResult{}, fmt.Errorf("member removed, but the new epoch failed: %w", err)
+		return api.RemoveResult{}, err
 	}
 	res.Removed = m.ID.String()
 	return res, nil
 }
 
-// rekey creates the next epoch and publishes it, sealed per member, on the
-// current topic, then moves this node to it.
-func (n *Node) rekey(ctx context.Context, z *zone) (api.RemoveResult, error) {
-	epoch, old := z.current()
+// removeAndRekey removes member and moves the zone to a new epoch whose
+// secret is sealed to every other member whose KEM key is known. The
+// removal, the rekey and the zone record's new epoch are written in one
+// transaction before memory changes (commitGovLocked), then published on
+// the epoch's topic; members who miss them get them by catch-up.
+func (n *Node) removeAndRekey(ctx context.Context, z *zone, member crypto.MemberID) (api.RemoveResult, error) {
+	if err := n.renewRoot(z); err != nil {
+		return api.RemoveResult{}, err
+	}
+	st := z.snapshot()
+	if st.removed {
+		return api.RemoveResult{}, fmt.Errorf("%w: you were removed from zone %q", api.ErrForbidden, z.rec.Name)
+	}
 	next, err := crypto.NewZoneSecret(n.rand())
 	if err != nil {
-		return api.RemoveResult{}, err
+		return api.RemoveResult{}, fmt.Errorf("remove member: new epoch secret: %w", err)
 	}
 	z.mu.Lock()
 	members := z.roster.Sorted()
@@ -367,56 +325,92 @@ func (n *Node) rekey(ctx context.Context, z *zone) (api.RemoveResult, error) {
 	var entries []protocol.RekeyEntry
 	var res api.RemoveResult
 	for _, m := range members {
-		if m.Removed {
-			continue
-		}
-		if m.ID == n.id.ID() {
-			// This node moves itself after publishing every part on the
-			// old topic.
-			res.Reached++
-			continue
-		}
-		if m.KEM == nil {
+		switch {
+		case m.Removed || m.ID == member:
+		case m.ID == n.id.ID():
+			res.Reached++ // this node moves itself
+		case m.KEM == nil:
 			res.Unreached = append(res.Unreached, m.ID.String())
-			continue
+		default:
+			e, err := protocol.SealRekeyEntry(m.KEM, z.id, st.secret, st.epoch+1, m.ID, next, n.rand())
+			if err != nil {
+				res.Unreached = append(res.Unreached, m.ID.String())
+				continue
+			}
+			entries = append(entries, e)
 		}
-		e, err := protocol.SealRekeyEntry(m.KEM, z.id, old, epoch+1, m.ID, next, n.rand())
-		if err != nil {
-			res.Unreached = append(res.Unreached, m.ID.String())
-			continue
-		}
-		entries = append(entries, e)
 	}
 	parts := (len(entries) + protocol.MaxRekeyEntries - 1) / protocol.MaxRekeyEntries
 	if parts > protocol.MaxRekeyParts {
-		return res, fmt.Errorf("zone too large to rekey (%d members)", len(entries))
+		return api.RemoveResult{}, fmt.Errorf("%w: zone too large to rekey (%d members); nothing was changed", api.ErrInvalid, len(entries))
 	}
-	var firstID string
+	rm := n.newAlert(protocol.KindRemove, false, protocol.MaxLifetime)
+	rm.Subject = member
+	msgs := make([]*govMsg, 0, 1+parts)
+	g, err := n.sealGov(z, st, rm)
+	if err != nil {
+		return api.RemoveResult{}, fmt.Errorf("remove member: %w", err)
+	}
+	msgs = append(msgs, g)
 	for p := range parts {
 		a := n.newAlert(protocol.KindRekey, false, protocol.MaxLifetime)
-		a.Epoch, a.Part, a.Parts = epoch+1, uint8(p), uint8(parts)
+		a.Epoch, a.Part, a.Parts = st.epoch+1, uint8(p), uint8(parts)
 		a.Rekey = entries[p*protocol.MaxRekeyEntries : min(len(entries), (p+1)*protocol.MaxRekeyEntries)]
-		msg, err := n.publish(ctx, z, a)
+		g, err := n.sealGov(z, st, a)
 		if err != nil {
-			return res, err
+			return api.RemoveResult{}, fmt.Errorf("remove member: rekey: %w", err)
 		}
-		if firstID == "" {
-			firstID = msg.ID.String()
+		msgs = append(msgs, g)
+	}
+	from := msgs[0].msg.ID.String()
+	if len(msgs) > 1 {
+		from = msgs[1].msg.ID.String()
+	}
+	if err := n.commitRemoval(z, st.epoch, msgs, epochSwitch{epoch: st.epoch + 1, secret: next}, from); err != nil {
+		return api.RemoveResult{}, err
+	}
+	for _, g := range msgs {
+		if err := st.topic.Publish(ctx, g.env); err != nil && !n.replay.Has(g.msg.ID) {
+			// Saved here and offered by catch-up: members get it there.
+			n.replay.Add(g.msg.ID, g.msg.Alert.Expires, n.now())
+			n.log.Warn("removal saved but not published; members will get it by catch-up")
+			n.log.Debug("publish removal", "zone", z.rec.Name, "err", err)
 		}
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	z.mu.Lock()
-	moved := z.epoch > epoch
-	z.mu.Unlock()
-	if !moved {
-		if err := n.switchEpochLocked(z, epoch+1, next, firstID); err != nil {
-			return res, err
-		}
-	}
-	res.Epoch = epoch + 1
+	res.Epoch = st.epoch + 1
 	res.Reached += len(entries)
 	return res, nil
+}
+
+// commitRemoval writes a removal, its rekey and the zone's new epoch at
+// once, if the zone is still at epoch.
+func (n *Node) commitRemoval(z *zone, epoch uint32, msgs []*govMsg, next epochSwitch, from string) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if cur, _ := z.current(); cur != epoch {
+		return fmt.Errorf("%w: the zone moved to a new epoch meanwhile; nothing was changed, try again", api.ErrInvalid)
+	}
+	ch := govChange{rec: z.rec, dirty: true, next: &next}
+	setEpoch(&ch.rec, next, from)
+	if err := n.commitGovLocked(z, msgs, nil, ch); err != nil {
+		return fmt.Errorf("remove member: %w; nothing was changed or sent, free some disk space and try again", err)
+	}
+	return nil
+}
+
+// sealGov signs and seals a governance message of this member for the
+// zone state st, without sending or storing it.
+func (n *Node) sealGov(z *zone, st snapshot, a *protocol.Alert) (*govMsg, error) {
+	a.Zone = z.id
+	s, err := protocol.Sign(n.id, st.chain, a)
+	if err != nil {
+		return nil, fmt.Errorf("sign: %w", err)
+	}
+	env, err := protocol.Seal(st.secret.AlertKey(st.epoch), st.epoch, s, n.rand())
+	if err != nil {
+		return nil, fmt.Errorf("seal: %w", err)
+	}
+	return &govMsg{msg: &protocol.Message{Signed: s, Epoch: st.epoch, Role: st.role}, env: env}, nil
 }
 
 // SetSettings publishes new zone settings (control API).

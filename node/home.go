@@ -24,6 +24,7 @@ const (
 	bucketZones    = "zones"    // zoneRecord JSON per zone
 	bucketInvites  = "invites"  // pendingInvite JSON per invite
 	bucketMessages = "messages" // accepted alerts and updates, until expiry + pruneGrace
+	bucketGov      = "gov"      // governance messages, one record each (govlog.go)
 )
 
 // Keys in bucketMeta.

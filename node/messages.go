@@ -2,7 +2,6 @@ package node
 
 import (
 	"encoding/hex"
-	"errors"
 	"fmt"
 
 	"lookout/node/store"
@@ -14,8 +13,8 @@ import (
 //	16-byte zone ID | envelope
 //
 // keyed by its message ID in hex and kept until pruneGrace after it
-// expires, when the store deletes it. Governance messages live in their
-// zone's record instead (zoneRecord.Gov).
+// expires, when the store deletes it. Governance messages have records of
+// their own (bucketGov, govlog.go).
 const storedZoneSize = protocol.ZoneIDSize
 
 // saveMessage writes an accepted alert or update to the store.
@@ -73,21 +72,5 @@ func (n *Node) loadMessages() error {
 // reopen decrypts and checks a stored envelope as of when it was sent:
 // it was fully validated on arrival.
 func (z *zone) reopen(env []byte) (*protocol.Message, error) {
-	epoch, err := protocol.EnvelopeEpoch(env)
-	if err != nil {
-		return nil, err
-	}
-	key, ok := z.key(epoch)
-	if !ok {
-		return nil, errors.New("epoch key no longer held")
-	}
-	s, err := protocol.Open(key, env)
-	if err != nil {
-		return nil, err
-	}
-	role, err := z.val.Check(s, s.Alert.Sent)
-	if err != nil {
-		return nil, err
-	}
-	return &protocol.Message{Signed: s, Epoch: epoch, Role: role}, nil
+	return z.val.Reopen(env)
 }

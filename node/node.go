@@ -144,6 +144,9 @@ type Node struct {
 	stopping bool
 
 	pad discovery.Pool // pads mDNS announcements to hide the zone count (mdns.go)
+
+	// writeFault, if set, fails governance writes (tests; putRecords).
+	writeFault atomic.Pointer[func() error]
 }
 
 // spawn runs f in a goroutine that Close waits for, unless the node is

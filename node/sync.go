@@ -14,6 +14,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"lookout/crypto"
 	"lookout/node/membership"
 	"lookout/protocol"
 )
@@ -199,27 +200,40 @@ func (n *Node) release(ids []protocol.AlertID) {
 	}
 }
 
-// syncItem is a message as sync offers it.
+// syncItem is a message as sync offers it; gov is set for governance.
 type syncItem struct {
 	id  protocol.AlertID
 	env []byte
+	gov *protocol.Message
 }
 
-// syncSetLocked returns what a zone offers from epoch on: governance by
-// epoch and time, then the messages of its active alerts (not expired, not
-// cleared) by time. Callers hold z.mu.
+// syncSetLocked returns what a zone offers to a member at epoch: all its
+// governance, of every epoch, by epoch and time (what was sealed under an
+// earlier epoch is sealed again under epoch when sent: resealed), but for
+// rekeys to epoch or earlier (of no use at epoch), then the messages of
+// its active alerts (not expired, not cleared) from epoch on, by time.
+// Callers hold z.mu.
 func (z *zone) syncSetLocked(epoch uint32, now time.Time) []syncItem {
-	var gov []*govMsg
+	gov := make([]*govMsg, 0, len(z.gov))
 	for _, g := range z.gov {
-		if g.msg.Epoch >= epoch {
+		if a := g.msg.Alert; a.Kind != protocol.KindRekey || a.Epoch > epoch {
 			gov = append(gov, g)
 		}
 	}
+	// Removals last among messages sent at the same time: a removed
+	// member's earlier messages are refused once its removal is known.
+	last := func(g *govMsg) bool {
+		return g.msg.Alert.Kind == protocol.KindRemove || g.msg.Alert.Kind == protocol.KindRekey
+	}
 	sort.Slice(gov, func(i, j int) bool {
-		if gov[i].msg.Epoch != gov[j].msg.Epoch {
-			return gov[i].msg.Epoch < gov[j].msg.Epoch
+		a, b := gov[i].msg, gov[j].msg
+		if a.Epoch != b.Epoch {
+			return a.Epoch < b.Epoch
 		}
-		return gov[i].msg.Alert.Sent.Before(gov[j].msg.Alert.Sent)
+		if !a.Alert.Sent.Equal(b.Alert.Sent) {
+			return a.Alert.Sent.Before(b.Alert.Sent)
+		}
+		return !last(gov[i]) && last(gov[j])
 	})
 	live := map[protocol.AlertID]bool{}
 	for _, c := range z.cardsLocked(now) {
@@ -242,12 +256,22 @@ func (z *zone) syncSetLocked(epoch uint32, now time.Time) []syncItem {
 	sort.Slice(alerts, func(i, j int) bool { return alerts[i].msg.Alert.Sent.Before(alerts[j].msg.Alert.Sent) })
 	out := make([]syncItem, 0, len(gov)+len(alerts))
 	for _, g := range gov {
-		out = append(out, syncItem{g.msg.ID, g.env})
+		out = append(out, syncItem{id: g.msg.ID, env: g.env, gov: g.msg})
 	}
 	for _, st := range alerts {
-		out = append(out, syncItem{st.msg.ID, st.env})
+		out = append(out, syncItem{id: st.msg.ID, env: st.env})
 	}
 	return out
+}
+
+// resealed is an item's envelope for a member at epoch, whose key is key:
+// governance sealed under an earlier epoch, which that member may not hold,
+// is sealed again under epoch (same signed message, same ID).
+func (it syncItem) resealed(epoch uint32, key *crypto.AEADKey, rand io.Reader) ([]byte, error) {
+	if it.gov == nil || it.gov.Epoch >= epoch {
+		return it.env, nil
+	}
+	return protocol.Seal(key, epoch, it.gov.Signed, rand)
 }
 
 // syncIDs returns the IDs of a sync set.
@@ -358,7 +382,13 @@ func (n *Node) handleSync(s network.Stream) {
 		return
 	}
 	now := n.now()
-	var offer []syncItem
+	// offered is an item with the epoch and key of the member it goes to.
+	type offered struct {
+		syncItem
+		epoch uint32
+		key   *crypto.AEADKey
+	}
+	var offer []offered
 	for _, z := range n.liveZones() {
 		z.mu.Lock()
 		for _, a := range hello.Zones {
@@ -372,7 +402,10 @@ func (n *Node) handleSync(s network.Stream) {
 			}
 			set := z.syncSetLocked(a.Epoch, now)
 			if digest := protocol.SyncDigest(key, hello.Nonce[:], syncIDs(set)); !hmac.Equal(a.Digest[:], digest[:]) {
-				offer = append(offer, set...)
+				ak := secret.AlertKey(a.Epoch)
+				for _, it := range set {
+					offer = append(offer, offered{it, a.Epoch, ak})
+				}
 			}
 		}
 		z.mu.Unlock()
@@ -381,10 +414,10 @@ func (n *Node) handleSync(s network.Stream) {
 		offer = offer[:protocol.MaxSyncMessages]
 	}
 	ids := make([]protocol.AlertID, len(offer))
-	byID := make(map[protocol.AlertID][]byte, len(offer))
+	byID := make(map[protocol.AlertID]offered, len(offer))
 	for i, it := range offer {
 		ids[i] = it.id
-		byID[it.id] = it.env
+		byID[it.id] = it
 	}
 	if _, err := s.Write(protocol.AppendSyncIDs(nil, ids)); err != nil {
 		s.Reset()
@@ -398,9 +431,16 @@ func (n *Node) handleSync(s network.Stream) {
 	var envs [][]byte
 	total := 0
 	for _, id := range want {
-		env, ok := byID[id]
-		if !ok || total+len(env) > protocol.MaxSyncBytes {
+		it, ok := byID[id]
+		if !ok {
 			continue
+		}
+		env, err := it.resealed(it.epoch, it.key, n.rand())
+		if err != nil {
+			continue
+		}
+		if total+len(env) > protocol.MaxSyncBytes {
+			break // the rest next round, in order: removals after what they revoke
 		}
 		delete(byID, id) // each at most once
 		total += len(env)

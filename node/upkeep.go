@@ -92,6 +92,9 @@ func (n *Node) redialLoop() {
 			due := n.now().Sub(z.announced) > announceInterval
 			z.mu.Unlock()
 			if due {
+				if err := n.renewRoot(z); err != nil {
+					n.log.Error("could not renew the founder certificate", "err", err)
+				}
 				n.announceZone(n.ctx, z.rec.ID)
 			}
 			n.mu.Lock()

@@ -37,7 +37,15 @@ func (n *Node) loadZones() error {
 	defer n.mu.Unlock()
 	n.zones = make(map[protocol.ZoneID]*zone)
 	n.stale = make(map[string]zoneRecord)
+	govs, err := n.loadGovRecords()
+	if err != nil {
+		return err
+	}
 	for _, rec := range recs {
+		renewed, err := renewRootCert(&rec, n.id, n.now())
+		if err != nil {
+			return err
+		}
 		z, err := newZone(rec, n.id, n.now())
 		if errors.Is(err, protocol.ErrVersion) {
 			// Made by an older Lookout: listed, not joined, can be left.
@@ -48,7 +56,14 @@ func (n *Node) loadZones() error {
 		if err != nil {
 			return err
 		}
-		z.restoreGov()
+		if err := n.restoreZoneGov(z, govs[z.id]); err != nil {
+			return err
+		}
+		if renewed {
+			if err := n.saveZone(z); err != nil {
+				return fmt.Errorf("zone %q: save renewed founder certificate: %w", rec.Name, err)
+			}
+		}
 		for id, g := range z.gov {
 			n.replay.Add(id, g.msg.Alert.Expires, n.now())
 		}
@@ -66,8 +81,17 @@ func (n *Node) loadZones() error {
 }
 
 // saveZone writes a zone's record to the store. Callers hold n.mu.
+// Changes that come with governance messages are written with them
+// instead (commitGovLocked).
 func (n *Node) saveZone(z *zone) error {
-	return putJSON(n.st, bucketZones, z.rec.ID, z.rec)
+	r, err := zoneRecordWrite(z.rec)
+	if err != nil {
+		return err
+	}
+	if err := n.st.Put(r.Bucket, r.Key, r.Value); err != nil {
+		return fmt.Errorf("store zones: %w", err)
+	}
+	return nil
 }
 
 // joinTopic subscribes to the zone's topic with the validator pipeline.

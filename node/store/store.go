@@ -555,10 +555,13 @@ type Record struct {
 	Bucket, Key string
 	Value       []byte
 	Expires     time.Time // zero: never
+	// Delete removes the record under Bucket and Key instead (Value and
+	// Expires unused), as Delete does.
+	Delete bool
 }
 
-// PutMany stores records in one transaction: all of them are on disk
-// (fsynced) when it returns, or none is.
+// PutMany stores and deletes records in one transaction: all of it is on
+// disk (fsynced) when it returns, or none of it is.
 func (s *Store) PutMany(recs []Record) error {
 	for _, r := range recs {
 		if err := check(r.Bucket, r.Key, r.Value); err != nil {
@@ -574,14 +577,24 @@ func (s *Store) PutMany(recs []Record) error {
 	out := make([]sealedRec, len(recs))
 	for i, r := range recs {
 		bn, rk := s.bucketName(r.Bucket), s.recordKey(r.Bucket, r.Key)
+		out[i] = sealedRec{bn: bn, rk: rk}
+		if r.Delete {
+			continue
+		}
 		sealed, err := sealRecord(s.aead, bn, rk, record{bucket: r.Bucket, key: r.Key, value: r.Value, expires: r.Expires})
 		if err != nil {
 			return err
 		}
-		out[i] = sealedRec{bn, rk, sealed}
+		out[i].sealed = sealed
 	}
 	return s.db.Update(func(tx *bbolt.Tx) error {
 		for _, r := range out {
+			if r.sealed == nil {
+				if err := deleteIn(tx, r.bn, r.rk, &s.scrub); err != nil {
+					return err
+				}
+				continue
+			}
 			b, err := tx.CreateBucketIfNotExists(r.bn)
 			if err != nil {
 				return err
@@ -595,6 +608,23 @@ func (s *Store) PutMany(recs []Record) error {
 		}
 		return nil
 	})
+}
+
+// deleteIn deletes the record rk of bucket bn in tx, and the bucket if it
+// is left empty (no trace of an empty bucket); it sets scrub if it deleted.
+func deleteIn(tx *bbolt.Tx, bn, rk []byte, scrub *atomic.Bool) error {
+	b := tx.Bucket(bn)
+	if b == nil || b.Get(rk) == nil {
+		return nil
+	}
+	if err := b.Delete(rk); err != nil {
+		return err
+	}
+	scrub.Store(true)
+	if k, _ := b.Cursor().First(); k == nil {
+		return tx.DeleteBucket(bn)
+	}
+	return nil
 }
 
 // Get returns the value stored under bucket and key, or ErrNotFound
@@ -650,20 +680,7 @@ func (s *Store) Delete(bucket, key string) error {
 		return ErrClosed
 	}
 	bn, rk := s.bucketName(bucket), s.recordKey(bucket, key)
-	return s.db.Update(func(tx *bbolt.Tx) error {
-		b := tx.Bucket(bn)
-		if b == nil || b.Get(rk) == nil {
-			return nil
-		}
-		if err := b.Delete(rk); err != nil {
-			return err
-		}
-		s.scrub.Store(true)
-		if k, _ := b.Cursor().First(); k == nil {
-			return tx.DeleteBucket(bn) // leave no trace of an empty bucket
-		}
-		return nil
-	})
+	return s.db.Update(func(tx *bbolt.Tx) error { return deleteIn(tx, bn, rk, &s.scrub) })
 }
 
 // ForEach calls fn with the value of every unexpired record in bucket,

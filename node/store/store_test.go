@@ -1091,3 +1091,32 @@ func TestPutMany(t *testing.T) {
 		t.Error("a refused PutMany wrote part of its records")
 	}
 }
+
+func TestPutManyDeletes(t *testing.T) {
+	home := t.TempDir()
+	s := mkStore(t, home)
+	if err := s.PutMany([]Record{{Bucket: "a", Key: "1", Value: []byte("one")}, {Bucket: "c", Key: "only", Value: []byte("x")}}); err != nil {
+		t.Fatal(err)
+	}
+	// Delete one, write another and delete a missing one, in one go.
+	err := s.PutMany([]Record{
+		{Bucket: "a", Key: "1", Delete: true},
+		{Bucket: "a", Key: "2", Value: []byte("two")},
+		{Bucket: "a", Key: "missing", Delete: true},
+		{Bucket: "c", Key: "only", Delete: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = reopen(t, home, pass("correct horse"))
+	defer s.Close()
+	if _, err := s.Get("a", "1"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("deleted record: %v, want ErrNotFound", err)
+	}
+	mustGet(t, s, "a", "2", []byte("two"))
+	n := 0
+	if err := s.ForEach("c", func([]byte) error { n++; return nil }); err != nil || n != 0 {
+		t.Errorf("bucket emptied by PutMany: %d records, %v", n, err)
+	}
+}

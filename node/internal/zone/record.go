@@ -24,8 +24,9 @@ type Record struct {
 	Old []EpochSecret `json:"old,omitempty"`
 	// EpochFrom is the ID of the rekey that set the current epoch.
 	EpochFrom string `json:"epoch_from,omitempty"`
-	// Gov holds the zone's governance envelopes (members, roles, removals,
-	// rekeys, settings): the roster is folded from them.
+	// Gov is the governance envelopes of a record written before each
+	// governance message had a store record of its own: read once at
+	// start, moved to those records and cleared (node/govlog.go).
 	Gov [][]byte `json:"gov,omitempty"`
 	// Removed is set once this member has been removed from the zone.
 	Removed bool `json:"removed,omitempty"`

@@ -1,0 +1,404 @@
+package node
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+
+	"lookout/crypto"
+	core "lookout/node/internal/zone"
+	"lookout/node/store"
+	"lookout/protocol"
+)
+
+// Governance as a durable, compacted log. Each admitted governance message
+// (member announcements, roles, removals, rekeys, settings, links) is its
+// own store record in bucketGov, written once and never rewritten; the
+// roster, settings, links and grants are folded from them (refoldRoster),
+// and the zone record (epoch, secrets, this member's chain) is written in
+// the same transaction as the message that changes it (commitGovLocked).
+// Only what can change the fold is kept (compactGovLocked). A stored
+// governance message is
+//
+//	16-byte zone ID | 16-byte message ID | envelope
+//
+// keyed by zone ID and message ID in hex. It never expires.
+const govHeaderSize = protocol.ZoneIDSize + protocol.AlertIDSize
+
+// maxAnnouncements caps the member announcements a zone keeps: a safety cap
+// on announcements only (compaction keeps at most a few per member). No
+// cap ever drops a removal, rekey, role, settings or link message.
+var maxAnnouncements = 4096 // tests shorten it
+
+func govKey(zid protocol.ZoneID, id protocol.AlertID) string {
+	return hex.EncodeToString(zid[:]) + hex.EncodeToString(id[:])
+}
+
+// govRecord is the store record of an admitted governance message.
+func govRecord(zid protocol.ZoneID, id protocol.AlertID, env []byte) store.Record {
+	v := make([]byte, 0, govHeaderSize+len(env))
+	v = append(v, zid[:]...)
+	v = append(v, id[:]...)
+	v = append(v, env...)
+	return store.Record{Bucket: bucketGov, Key: govKey(zid, id), Value: v}
+}
+
+// govDeletion deletes a stored governance message.
+func govDeletion(zid protocol.ZoneID, id protocol.AlertID) store.Record {
+	return store.Record{Bucket: bucketGov, Key: govKey(zid, id), Delete: true}
+}
+
+// zoneRecordWrite is the store record of a zone record.
+func zoneRecordWrite(rec zoneRecord) (store.Record, error) {
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return store.Record{}, fmt.Errorf("encode zone record: %w", err)
+	}
+	return store.Record{Bucket: bucketZones, Key: rec.ID, Value: b}, nil
+}
+
+// loadGovRecords reads every stored governance envelope, by zone.
+func (n *Node) loadGovRecords() (map[protocol.ZoneID][][]byte, error) {
+	out := map[protocol.ZoneID][][]byte{}
+	err := n.st.ForEach(bucketGov, func(v []byte) error {
+		if len(v) < govHeaderSize {
+			return fmt.Errorf("read governance: %w", store.ErrCorrupt)
+		}
+		var zid protocol.ZoneID
+		copy(zid[:], v)
+		out[zid] = append(out[zid], v[govHeaderSize:])
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load governance: %w", err)
+	}
+	return out, nil
+}
+
+// restoreZoneGov rebuilds a zone's governance at start from its stored
+// messages and, for a record written before governance had records of its
+// own, the list inside the zone record, which it moves to bucketGov in one
+// transaction with the zone record without it. Announcements that
+// compaction no longer needs are deleted. Callers hold n.mu.
+func (n *Node) restoreZoneGov(z *zone, envs [][]byte) error {
+	legacy := z.rec.Gov
+	kept, drop := z.restoreGov(append(slices.Clip(envs), legacy...))
+	var recs []store.Record
+	if len(legacy) > 0 {
+		for _, g := range kept {
+			recs = append(recs, govRecord(z.id, g.msg.ID, g.env))
+		}
+		rec := z.rec
+		rec.Gov = nil
+		zr, err := zoneRecordWrite(rec)
+		if err != nil {
+			return err
+		}
+		recs = append(recs, zr)
+	}
+	for _, id := range drop {
+		recs = append(recs, govDeletion(z.id, id))
+	}
+	if len(recs) == 0 {
+		return nil
+	}
+	if err := n.putRecords(recs); err != nil {
+		if len(legacy) > 0 {
+			return fmt.Errorf("zone %q: move governance to its own records: %w", z.rec.Name, err)
+		}
+		n.log.Warn("could not delete superseded announcements; will try at next start", "err", err)
+		return nil
+	}
+	z.rec.Gov = nil
+	return nil
+}
+
+// restoreGov rebuilds the roster from stored governance envelopes,
+// checking each as of the time it was sent, then compacts. It returns the
+// messages kept and the IDs compaction dropped.
+func (z *zone) restoreGov(envs [][]byte) (kept []*govMsg, drop []protocol.AlertID) {
+	var opened []*govMsg
+	for _, env := range envs {
+		if msg, err := z.reopen(env); err == nil { // takes z.mu
+			opened = append(opened, &govMsg{msg: msg, env: env})
+		}
+	}
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	for _, g := range opened {
+		if _, dup := z.gov[g.msg.ID]; dup {
+			continue
+		}
+		z.gov[g.msg.ID] = g
+		z.pubkeys[g.msg.Alert.Sender] = g.msg.Chain.Leaf().Subject
+	}
+	z.refoldRoster()
+	drop = z.compactGovLocked(nil)
+	for _, id := range drop {
+		delete(z.gov, id)
+	}
+	for _, g := range z.gov {
+		kept = append(kept, g)
+	}
+	return kept, drop
+}
+
+// annGroup is a set of announcements of which compaction keeps the latest:
+// one member's, signed with one role, actual or exercise. Keeping one per
+// role keeps the highest role a member has sent with, which the roster
+// falls back on.
+type annGroup struct {
+	member crypto.MemberID
+	role   protocol.Role
+	status protocol.Status
+}
+
+// newer reports whether a comes after b in the roster's order (sent time,
+// then ID); a nil b comes before everything.
+func newer(a, b *govMsg) bool {
+	if b == nil {
+		return true
+	}
+	if c := a.msg.Alert.Sent.Compare(b.msg.Alert.Sent); c != 0 {
+		return c > 0
+	}
+	return bytes.Compare(a.msg.ID[:], b.msg.ID[:]) > 0
+}
+
+// compactGovLocked returns the IDs of the announcements, among z.gov and
+// extra (if not nil), that the fold does not need: every one but the
+// latest of its annGroup and, for a removed member, the latest actual one
+// sent at or before the removal (the one whose name the roster shows).
+// Messages of every other kind are always kept. protocol.FoldRoster gives
+// the same roster with or without the dropped ones (removals depend on no
+// announcement, so z.roster's removal times hold). Callers hold z.mu.
+func (z *zone) compactGovLocked(extra *govMsg) []protocol.AlertID {
+	latest := map[annGroup]*govMsg{}
+	named := map[crypto.MemberID]*govMsg{}
+	var all []*govMsg
+	consider := func(g *govMsg) {
+		a := g.msg.Alert
+		if a.Kind != protocol.KindMember {
+			return
+		}
+		all = append(all, g)
+		k := annGroup{a.Sender, g.msg.Role, a.Status}
+		if newer(g, latest[k]) {
+			latest[k] = g
+		}
+		if mi := z.roster.Members[a.Sender]; mi != nil && mi.Removed && a.Status == protocol.StatusActual && !mi.RemovedAt.Before(a.Sent) && newer(g, named[a.Sender]) {
+			named[a.Sender] = g
+		}
+	}
+	for _, g := range z.gov {
+		consider(g)
+	}
+	if extra != nil {
+		consider(extra)
+	}
+	keep := map[protocol.AlertID]bool{}
+	for _, g := range latest {
+		keep[g.msg.ID] = true
+	}
+	for _, g := range named {
+		keep[g.msg.ID] = true
+	}
+	var drop []protocol.AlertID
+	for _, g := range all {
+		if !keep[g.msg.ID] {
+			drop = append(drop, g.msg.ID)
+		}
+	}
+	return drop
+}
+
+// admitGovLocked decides whether a governance message that passed the door
+// is kept, and which kept announcements it makes unneeded. An announcement
+// is not kept when a later one of its group is held, or when the zone
+// holds maxAnnouncements and it starts a new group. Callers hold z.mu.
+func (z *zone) admitGovLocked(msg *protocol.Message, env []byte) (keep bool, drop []protocol.AlertID) {
+	if _, ok := z.gov[msg.ID]; ok {
+		return false, nil
+	}
+	if msg.Alert.Kind != protocol.KindMember {
+		return true, nil
+	}
+	g := &govMsg{msg: msg, env: env}
+	drop = z.compactGovLocked(g)
+	if slices.Contains(drop, msg.ID) {
+		return false, nil
+	}
+	if len(drop) == 0 { // a new group, not a replacement
+		count := 0
+		for _, h := range z.gov {
+			if h.msg.Alert.Kind == protocol.KindMember {
+				count++
+			}
+		}
+		if count >= maxAnnouncements {
+			return false, nil
+		}
+	}
+	return true, drop
+}
+
+// govChange is what governance messages change for this member's zone
+// record and state: planned first, written with the messages, then applied
+// (commitGovLocked).
+type govChange struct {
+	rec     zoneRecord // the zone record as it will be, if dirty
+	dirty   bool
+	chain   protocol.Chain // if set, this member's new chain and role
+	role    protocol.Role
+	removed bool         // this member was removed
+	next    *epochSwitch // this member moves to the next epoch
+}
+
+// epochSwitch is a move to a new epoch.
+type epochSwitch struct {
+	epoch  uint32
+	secret crypto.ZoneSecret
+}
+
+// errGovSave is a governance message or epoch that could not be written:
+// nothing of it changed in memory.
+var errGovSave = errors.New("could not save to this device's store")
+
+// putRecords writes records in one transaction (the fault hook lets tests
+// fail it).
+func (n *Node) putRecords(recs []store.Record) error {
+	if f := n.writeFault.Load(); f != nil {
+		if err := (*f)(); err != nil {
+			return err
+		}
+	}
+	return n.st.PutMany(recs)
+}
+
+// commitGovLocked writes governance messages, the deletion of the
+// announcements in drop and, if ch.dirty, the zone record ch.rec in one
+// transaction; then, and only then, it applies them in memory: the
+// roster, this member's chain, removal and epoch. A failed write changes
+// nothing and returns an error wrapping errGovSave. Callers hold n.mu.
+func (n *Node) commitGovLocked(z *zone, msgs []*govMsg, drop []protocol.AlertID, ch govChange) error {
+	recs := make([]store.Record, 0, len(msgs)+len(drop)+1)
+	for _, g := range msgs {
+		recs = append(recs, govRecord(z.id, g.msg.ID, g.env))
+	}
+	for _, id := range drop {
+		recs = append(recs, govDeletion(z.id, id))
+	}
+	if ch.dirty {
+		zr, err := zoneRecordWrite(ch.rec)
+		if err != nil {
+			return err
+		}
+		recs = append(recs, zr)
+	}
+	if err := n.putRecords(recs); err != nil {
+		return fmt.Errorf("%w: %w", errGovSave, err)
+	}
+	if ch.dirty {
+		z.setRecord(ch.rec)
+	}
+	z.mu.Lock()
+	for _, g := range msgs {
+		z.gov[g.msg.ID] = g
+		z.seen[g.msg.ID] = true
+		z.pubkeys[g.msg.Alert.Sender] = g.msg.Chain.Leaf().Subject
+	}
+	for _, id := range drop {
+		delete(z.gov, id)
+	}
+	z.refoldRoster()
+	if ch.chain != nil {
+		z.chain, z.role = ch.chain, ch.role
+	}
+	wasRemoved := z.removed
+	if ch.removed && !z.removed {
+		z.removed = true
+		close(z.gone) // ends watch streams
+	}
+	var prev switchedFrom
+	if ch.next != nil {
+		prev = switchedFrom{epoch: z.epoch, topic: z.topic, sub: z.sub}
+		z.epochs[ch.next.epoch] = ch.next.secret
+		z.epoch = ch.next.epoch
+		e := prev.epoch
+		z.straggle = &e
+	}
+	z.mu.Unlock()
+	if ch.chain != nil {
+		n.log.Info("new role", "role", ch.role)
+	}
+	if ch.removed && !wasRemoved {
+		n.keysChanged()
+		n.log.Warn("this member was removed from a zone")
+		n.log.Debug("removed from zone", "zone", z.rec.Name)
+	}
+	if ch.next != nil {
+		n.moveTopicLocked(z, prev)
+	}
+	return nil
+}
+
+// planGovLocked works out what an admitted governance message changes for
+// this member: a role granted to it, its removal, a rekey to the next
+// epoch. Callers hold n.mu.
+func (n *Node) planGovLocked(z *zone, msg *protocol.Message) govChange {
+	ch := govChange{rec: z.rec}
+	a := msg.Alert
+	switch a.Kind {
+	case protocol.KindRole:
+		if chain, role, ok := n.grantedLocked(z, msg); ok {
+			ch.chain, ch.role, ch.dirty = chain, role, true
+			ch.rec.Chain = nil
+			for _, c := range chain {
+				ch.rec.Chain = append(ch.rec.Chain, c.Bytes())
+			}
+		}
+	case protocol.KindRemove:
+		if a.Subject == n.id.ID() {
+			ch.removed, ch.dirty = true, true
+			ch.rec.Removed = true
+		}
+	case protocol.KindRekey:
+		if next, ok := n.rekeyEntryLocked(z, msg); ok {
+			ch.next = &next
+			ch.dirty = true
+			setEpoch(&ch.rec, next, msg.ID.String())
+		}
+	}
+	return ch
+}
+
+// setEpoch moves a zone record to a new epoch, keeping the current secret
+// among the old ones.
+func setEpoch(rec *zoneRecord, next epochSwitch, from string) {
+	rec.Old = append(slices.Clip(rec.Old), zoneEpochSecret(rec.Epoch, rec.Secret))
+	rec.Epoch, rec.Secret, rec.EpochFrom = next.epoch, append([]byte(nil), next.secret[:]...), from
+}
+
+// setRecord takes the fields of rec that governance changes (this member's
+// chain and removal, the epochs): the rest (ID, name) is read without
+// locks. Callers hold n.mu.
+func (z *zone) setRecord(rec zoneRecord) {
+	z.rec.Chain, z.rec.Removed = rec.Chain, rec.Removed
+	z.rec.Epoch, z.rec.Secret, z.rec.EpochFrom, z.rec.Old = rec.Epoch, rec.Secret, rec.EpochFrom, rec.Old
+}
+
+// switchedFrom is the epoch, topic and subscription a zone left.
+type switchedFrom struct {
+	epoch uint32
+	topic *pubsub.Topic
+	sub   *pubsub.Subscription
+}
+
+func zoneEpochSecret(epoch uint32, secret []byte) core.EpochSecret {
+	return core.EpochSecret{Epoch: epoch, Secret: append([]byte(nil), secret...)}
+}
