@@ -24,10 +24,9 @@ var (
 	ErrDocsFull      = fmt.Errorf("the zone holds %d card and place messages, the most it keeps", MaxDocMessages)
 )
 
-// MaxDocMessages bounds the card and place messages a zone keeps, so
-// that they never take more than half of what a node keeps of a zone's
-// governance (node.maxGovMessages): beyond it, new ones are refused at the
-// door, and role grants, removals and rekeys still fit.
+// MaxDocMessages bounds the card and place messages a zone keeps (each is
+// a governance record, node/govlog.go): beyond it, new ones are refused at
+// the door, so a member's suggestions cannot grow the store without end.
 const MaxDocMessages = 2048
 
 // Per-sender budgets of zone documents per protocol.RateWindow.
