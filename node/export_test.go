@@ -248,3 +248,26 @@ func ZoneKey(n *Node, zoneRef string) (uint32, crypto.ZoneSecret, error) {
 	e, s := z.current()
 	return e, s, nil
 }
+
+// SyncItem is one message of what a node offers in catch-up: the epoch it
+// was sealed under and its kind.
+type SyncItem struct {
+	Epoch uint32
+	Kind  protocol.Kind
+}
+
+// SyncOffer returns what n offers in catch-up to a member of its zone at
+// epoch, in offer order.
+func SyncOffer(n *Node, zoneRef string, epoch uint32) ([]SyncItem, error) {
+	z, err := n.zone(zoneRef)
+	if err != nil {
+		return nil, err
+	}
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	var out []SyncItem
+	for _, it := range z.syncSetLocked(epoch, n.now()) {
+		out = append(out, SyncItem{Epoch: it.msg.Epoch, Kind: it.msg.Alert.Kind})
+	}
+	return out, nil
+}

@@ -200,23 +200,28 @@ func (n *Node) release(ids []protocol.AlertID) {
 	}
 }
 
-// syncItem is a message as sync offers it; gov is set for governance.
+// syncItem is a message as sync offers it: its envelope as stored and
+// the message it opens to.
 type syncItem struct {
 	id  protocol.AlertID
 	env []byte
-	gov *protocol.Message
+	msg *protocol.Message
 }
 
-// syncSetLocked returns what a zone offers to a member at epoch: all its
-// governance, of every epoch, by epoch and time (what was sealed under an
-// earlier epoch is sealed again under epoch when sent: resealed), but for
-// rekeys to epoch or earlier (of no use at epoch), then the messages of
-// its active alerts (not expired, not cleared) from epoch on, by time.
-// Callers hold z.mu.
+// syncSetLocked returns what a zone offers to a member at epoch: its
+// governance of epoch and every earlier one, by epoch and time, and the
+// rekeys to later epochs (so a member behind moves on, then asks again
+// at its new epoch), then the messages of its active alerts (not expired,
+// not cleared) of epoch and every earlier one, by time. What was sealed
+// under an earlier epoch is sealed again under epoch when sent
+// (resealed), so a member who joined after a removal still gets the
+// alerts active before it. Nothing else of a later epoch is offered: a
+// removed member proving its old epoch learns nothing of the traffic
+// after its removal, not even how much. Callers hold z.mu.
 func (z *zone) syncSetLocked(epoch uint32, now time.Time) []syncItem {
 	gov := make([]*govMsg, 0, len(z.gov))
 	for _, g := range z.gov {
-		if a := g.msg.Alert; a.Kind != protocol.KindRekey || a.Epoch > epoch {
+		if a := g.msg.Alert; (a.Kind == protocol.KindRekey && a.Epoch > epoch) || (a.Kind != protocol.KindRekey && g.msg.Epoch <= epoch) {
 			gov = append(gov, g)
 		}
 	}
@@ -249,29 +254,30 @@ func (z *zone) syncSetLocked(epoch uint32, now time.Time) []syncItem {
 	}
 	var alerts []stored
 	for id, st := range z.envs {
-		if live[id] && st.msg.Epoch >= epoch && now.Before(st.msg.Alert.Expires) {
+		if live[id] && st.msg.Epoch <= epoch && now.Before(st.msg.Alert.Expires) {
 			alerts = append(alerts, st)
 		}
 	}
 	sort.Slice(alerts, func(i, j int) bool { return alerts[i].msg.Alert.Sent.Before(alerts[j].msg.Alert.Sent) })
 	out := make([]syncItem, 0, len(gov)+len(alerts))
 	for _, g := range gov {
-		out = append(out, syncItem{id: g.msg.ID, env: g.env, gov: g.msg})
+		out = append(out, syncItem{id: g.msg.ID, env: g.env, msg: g.msg})
 	}
 	for _, st := range alerts {
-		out = append(out, syncItem{id: st.msg.ID, env: st.env})
+		out = append(out, syncItem{id: st.msg.ID, env: st.env, msg: st.msg})
 	}
 	return out
 }
 
 // resealed is an item's envelope for a member at epoch, whose key is key:
-// governance sealed under an earlier epoch, which that member may not hold,
-// is sealed again under epoch (same signed message, same ID).
+// a message sealed under an earlier epoch, which that member may not hold,
+// is sealed again under epoch (same signed message, same ID). Nothing is
+// ever sealed to an earlier epoch than its own.
 func (it syncItem) resealed(epoch uint32, key *crypto.AEADKey, rand io.Reader) ([]byte, error) {
-	if it.gov == nil || it.gov.Epoch >= epoch {
+	if it.msg == nil || it.msg.Epoch >= epoch {
 		return it.env, nil
 	}
-	return protocol.Seal(key, epoch, it.gov.Signed, rand)
+	return protocol.Seal(key, epoch, it.msg.Signed, rand)
 }
 
 // syncIDs returns the IDs of a sync set.
