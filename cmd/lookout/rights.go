@@ -64,7 +64,11 @@ func runRights(ctx context.Context, e *env, args []string) error {
 	}
 	c, err := set.Card(pos[0])
 	if err != nil {
-		return &usageError{cmd: "rights", msg: err.Error()}
+		ids := make([]string, len(set.Cards))
+		for i, c := range set.Cards {
+			ids[i] = c.ID
+		}
+		return &usageError{cmd: "rights", msg: e.tr.T("cli.rights.unknown", "Topic", fmt.Sprintf("%q", strings.ToLower(strings.TrimSpace(pos[0]))), "List", strings.Join(ids, ", "))}
 	}
 	return set.WriteCard(e.stdout, c, cardWidth)
 }

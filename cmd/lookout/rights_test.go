@@ -68,6 +68,13 @@ func TestRights(t *testing.T) {
 		checkOneLine(t, args, errs)
 	}
 
+	// An unknown topic, in the reader's language.
+	setLang(t, "", "", "fr_CA.UTF-8")
+	if _, errs, code := lk(t, "--home", home, "rights", "raid"); code != 2 || !strings.Contains(errs, `aucun sujet "raid" ; les sujets sont door, witness`) {
+		t.Errorf("lookout rights raid in French: exit %d, stderr %q", code, errs)
+	}
+	setLang(t, "", "", "en_CA.UTF-8")
+
 	out, _, code := lk(t, "rights", "-h")
 	if code != 0 || !strings.Contains(out, "-lang") || !strings.Contains(out, "--zone ZONE") {
 		t.Errorf("lookout rights -h: exit %d, stdout %q", code, out)
