@@ -96,7 +96,7 @@ func (n *Node) AcceptLink(ctx context.Context, req api.AcceptLinkRequest) (api.L
 	}
 	o, err := protocol.ParseLinkCode(req.Code)
 	if err != nil {
-		return api.Link{}, fmt.Errorf("%w: %w", api.ErrInvalid, err)
+		return api.Link{}, api.Fail(api.ErrInvalid, "link.badcode", "Detail", strings.TrimPrefix(err.Error(), protocol.ErrBadLinkCode.Error()+": ")).With(err)
 	}
 	if !n.now().Before(o.Until) {
 		return api.Link{}, api.Fail(api.ErrInvalid, "linkcode.expired", "At", o.Until.Format(time.RFC3339)).With(protocol.ErrLinkExpired)
@@ -195,7 +195,7 @@ func (n *Node) linkInfo(z *zone, id protocol.LinkID) (api.Link, error) {
 	defer z.mu.Unlock()
 	l := z.links[id]
 	if l == nil {
-		return api.Link{}, fmt.Errorf("%w: link %s", api.ErrNotFound, id)
+		return api.Link{}, api.Fail(api.ErrNotFound, "link.notfound", "Ref", api.Quote(id.String()), "Zone", z.rec.Name)
 	}
 	return linkView(l), nil
 }

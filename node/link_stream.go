@@ -42,7 +42,7 @@ func (n *Node) sendFrame(ctx context.Context, secret [protocol.LinkSecretSize]by
 	defer cancel()
 	n.h.Peerstore().AddAddrs(ai.ID, ai.Addrs, linkAddrTTL)
 	if err := n.h.Connect(ctx, ai); err != nil {
-		return fmt.Errorf("cannot reach the other zone's link end; it must be online, try again later: %w", err)
+		return api.Fail(api.ErrInvalid, "link.unreachable").With(err)
 	}
 	s, err := n.h.NewStream(ctx, ai.ID, linkProtocol)
 	if err != nil {

@@ -189,6 +189,8 @@ var Messages = map[string]string{
 	"zone.member":       `you are already a member of zone {{.Zone}}`,
 	"zone.samesecret":   `this zone uses the secret of your zone {{.Zone}}; refusing a zone that would mix alerts`,
 	"invite.bad":        `invalid invite code: {{.Detail}}`,
+	"link.badcode":      `invalid link code: {{.Detail}}`,
+	"link.unreachable":  `cannot reach the other zone's link end; it must be online, try again later`,
 	"invite.expired":    `invite expired at {{.At}}; ask for a new invite`,
 	"invite.own":        `this invite was made by this node; give it to someone else`,
 	"invite.noaddress":  `this node has no address a joiner outside your network can reach yet (no public or relay address); invite with --lan if they are on your network or VPN, or wait until lookout status shows one`,
