@@ -42,8 +42,9 @@ type monitor struct {
 	accepted atomic.Uint64
 	started  atomic.Int64 // unix nanoseconds, this node's clock
 
-	mu     sync.Mutex
-	warned time.Time // last clock warning in the log
+	mu         sync.Mutex
+	warned     time.Time // last clock warning in the log
+	warnedHead string    // its kind: this node's clock, or members' clocks
 }
 
 // observeValidation is called by the gossip validator for every message
@@ -94,23 +95,25 @@ func openForClock(z *zone, data []byte) *protocol.Signed {
 	return s
 }
 
-// checkClock warns in the node log, at most every clockWarnEvery, while
-// the clock is off.
+// checkClock warns in the node log while the clock is off, at most every
+// clockWarnEvery, and at once when the kind of warning changes (this
+// node's clock, or members' clocks: the first message seen can make the
+// one look like the other).
 func (n *Node) checkClock(now time.Time) {
 	est := n.mon.clock.Estimate(now)
 	if est.Warning() == "" {
 		return
 	}
-	n.mon.mu.Lock()
-	defer n.mon.mu.Unlock()
-	if !n.mon.warned.IsZero() && now.Sub(n.mon.warned) < clockWarnEvery && now.After(n.mon.warned) {
-		return
-	}
-	n.mon.warned = now
 	head := "CLOCK IS OFF: "
 	if !est.Off() {
 		head = "MEMBERS' CLOCKS ARE OFF: "
 	}
+	n.mon.mu.Lock()
+	defer n.mon.mu.Unlock()
+	if head == n.mon.warnedHead && !n.mon.warned.IsZero() && now.Sub(n.mon.warned) < clockWarnEvery && now.After(n.mon.warned) {
+		return
+	}
+	n.mon.warned, n.mon.warnedHead = now, head
 	n.log.Warn(head+est.Warning(), "offset", est.Offset.Round(time.Second), "senders", est.Senders, "strays", est.Strays)
 }
 
