@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"lookout/crypto"
+	"lookout/node/api"
 	"lookout/node/store"
 	"lookout/protocol"
 )
@@ -70,4 +71,18 @@ func (n *Node) renewRoot(z *zone) error {
 	z.mu.Unlock()
 	n.log.Info("renewed the founder certificate of a zone")
 	return nil
+}
+
+// expiredSince reports when this member's certificate chain in the zone
+// expired, if it has at now. An expired membership still reads the zone;
+// nothing can be signed in it until an organizer renews it.
+func (st snapshot) expiredSince(now time.Time) (time.Time, bool) {
+	exp := st.chain.Expires()
+	return exp, len(st.chain) > 0 && !now.Before(exp)
+}
+
+// expiredProblem is the error for sending in a zone whose membership
+// expired at exp.
+func expiredProblem(z *zone, exp time.Time) error {
+	return api.Fail(api.ErrForbidden, "zone.expired", "Zone", api.Quote(z.rec.Name), "Date", exp.UTC().Format(time.DateOnly))
 }
