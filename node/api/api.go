@@ -57,8 +57,8 @@ type Health struct {
 	StoreError string            `json:"store_error,omitempty"` // empty: the store reads fine
 	// ExpiredZones counts zones whose membership certificate expired
 	// (Zone.Expired).
-	ExpiredZones int `json:"expired_zones,omitempty"`
-	Uptime     float64           `json:"uptime_seconds"`
+	ExpiredZones int     `json:"expired_zones,omitempty"`
+	Uptime       float64 `json:"uptime_seconds"`
 }
 
 // PeerVersion is a connected peer and the catch-up protocol it speaks.
