@@ -171,6 +171,9 @@ func (z *zone) dueRenewalsLocked(self crypto.MemberID, now time.Time) []renewal 
 // (dueRenewalsLocked), with their current role. It runs in the daily
 // upkeep of an organizer's node. It returns how many it renewed.
 func (n *Node) renewMembers(ctx context.Context, z *zone) (int, error) {
+	if err := n.renewRoot(z); err != nil { // a founder renews through its own certificate
+		return 0, err
+	}
 	now := n.now()
 	n.mu.Lock()
 	z.mu.Lock()

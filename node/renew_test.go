@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"lookout/node"
 	"lookout/node/api"
+	"lookout/node/sim"
 	lp "lookout/protocol"
 )
 
@@ -62,5 +64,66 @@ func TestExpiredZoneDoesNotStopStart(t *testing.T) {
 	}
 	if _, err := n.Report(ctx, api.ReportRequest{Zone: zb.ID, What: "van", Where: "Elm St"}); err != nil {
 		t.Errorf("report in the other zone: %v", err)
+	}
+}
+
+// An organizer renews members within 60 days of expiry, once: not before,
+// not a removed member, not again once a fresher certificate was seen;
+// the renewed member keeps sending past its first certificate's expiry.
+func TestOrganizerRenewsMembers(t *testing.T) {
+	ctx := testContext(t)
+	clk := newClock()
+	nw, err := sim.Start(ctx, sim.Config{Nodes: 3, Dir: t.TempDir(), Now: clk.Now, RedialInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { closeNet(t, nw) })
+	z := formZone(t, ctx, nw, "renewals", nil)
+	n0, n1 := nw.Nodes[0], nw.Nodes[1]
+	if err := sim.WaitFor(ctx, func() bool {
+		_, err := n0.Remove(ctx, z.ID, nw.Nodes[2].Status().MemberID)
+		return err == nil
+	}); err != nil {
+		t.Fatalf("remove node 2: %v", err)
+	}
+	// Node 1 follows the rekey before the clock moves on.
+	if err := sim.WaitFor(ctx, func() bool {
+		e0, err0 := node.Epoch(n0, z.ID)
+		e1, err1 := node.Epoch(n1, z.ID)
+		return err0 == nil && err1 == nil && e0 == e1
+	}); err != nil {
+		t.Fatalf("node 1 did not follow the rekey: %v", err)
+	}
+	renew := func(want int, when string) {
+		t.Helper()
+		got, err := node.RenewMembers(ctx, n0, z.ID)
+		if err != nil || got != want {
+			t.Fatalf("%s: renewed %d (err %v), want %d", when, got, err, want)
+		}
+	}
+	renew(0, "a year ahead")
+	first, err := node.ChainExpiry(n1, z.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(lp.DefaultCertTTL - 30*24*time.Hour)
+	renew(1, "30 days ahead") // node 1; node 2 was removed
+	if err := sim.WaitFor(ctx, func() bool {
+		exp, err := node.ChainExpiry(n1, z.ID)
+		return err == nil && exp.After(first)
+	}); err != nil {
+		t.Fatalf("node 1 did not install its renewed certificate: %v", err)
+	}
+	renew(0, "right after renewing") // a fresher certificate was seen
+	clk.Advance(60 * 24 * time.Hour)
+	a, err := n1.Report(ctx, api.ReportRequest{Zone: z.ID, What: "van", Where: "Elm St"})
+	if err != nil {
+		t.Fatalf("renewed member sends past its first expiry: %v", err)
+	}
+	if err := sim.WaitFor(ctx, func() bool {
+		as, err := n0.Alerts(z.ID)
+		return err == nil && hasAlert(as, a.ID)
+	}); err != nil {
+		t.Fatalf("the founder did not receive the renewed member's sighting: %v", err)
 	}
 }
