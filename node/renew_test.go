@@ -19,7 +19,7 @@ func TestExpiredZoneDoesNotStopStart(t *testing.T) {
 	ctx := testContext(t)
 	clk := newClock()
 	nw := startNet(t, ctx, 2, clk)
-	za := formZone(t, ctx, nw, "alpha", map[int]string{1: "member"})
+	za := formZone(t, ctx, nw, "alpha", map[int]string{1: "organizer"})
 	zb, err := nw.Nodes[1].CreateZone(ctx, "beta")
 	if err != nil {
 		t.Fatal(err)
@@ -61,6 +61,11 @@ func TestExpiredZoneDoesNotStopStart(t *testing.T) {
 	}
 	if msg := err.Error(); !strings.Contains(msg, want) || !strings.Contains(msg, "organizer") {
 		t.Errorf("error %q does not give the date and what to do", msg)
+	}
+	// An expired organizer invites nobody: the joiner's chain would
+	// hold its expired certificate.
+	if _, err := n.Invite(ctx, api.InviteRequest{Zone: za.ID, Role: "member", TTL: time.Hour}); !errors.As(err, &p) || p.ID != "zone.expired" {
+		t.Errorf("invite in the expired zone: err = %v, want problem zone.expired", err)
 	}
 	if _, err := n.Report(ctx, api.ReportRequest{Zone: zb.ID, What: "van", Where: "Elm St"}); err != nil {
 		t.Errorf("report in the other zone: %v", err)

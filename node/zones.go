@@ -277,6 +277,9 @@ func (n *Node) addZoneLocked(rec zoneRecord) (api.Zone, error) {
 	if err != nil {
 		return api.Zone{}, err
 	}
+	if exp, ok := z.snapshot().expiredSince(n.now()); ok {
+		return api.Zone{}, expiredProblem(z, exp) // a new membership must start valid
+	}
 	if _, dup := n.zones[z.id]; dup {
 		return api.Zone{}, api.Fail(api.ErrInvalid, "zone.member", "Zone", api.Quote(rec.Name))
 	}
