@@ -25,6 +25,9 @@ func (n *Node) publish(ctx context.Context, z *zone, a *protocol.Alert) (*protoc
 	if st.removed {
 		return nil, api.Fail(api.ErrForbidden, "zone.removed", "Zone", api.Quote(z.rec.Name))
 	}
+	if exp, ok := st.expiredSince(n.now()); ok {
+		return nil, expiredProblem(z, exp)
+	}
 	if err := z.rateHeadroom(n.id.ID(), a.Kind, a.Sent); err != nil {
 		return nil, err
 	}

@@ -402,6 +402,9 @@ func (n *Node) commitRemoval(z *zone, epoch uint32, msgs []*govMsg, next epochSw
 // zone state st, without sending or storing it.
 func (n *Node) sealGov(z *zone, st snapshot, a *protocol.Alert) (*govMsg, error) {
 	a.Zone = z.id
+	if exp, ok := st.expiredSince(n.now()); ok {
+		return nil, expiredProblem(z, exp)
+	}
 	s, err := protocol.Sign(n.id, st.chain, a)
 	if err != nil {
 		return nil, fmt.Errorf("sign: %w", err)

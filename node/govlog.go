@@ -355,7 +355,7 @@ func (n *Node) planGovLocked(z *zone, msg *protocol.Message) govChange {
 	a := msg.Alert
 	switch a.Kind {
 	case protocol.KindRole:
-		if chain, role, ok := n.grantedLocked(z, msg); ok {
+		if chain, role, ok := n.grantedLocked(z, msg); ok && !staleRenewal(z.snapshot(), chain, role) {
 			ch.chain, ch.role, ch.dirty = chain, role, true
 			ch.rec.Chain = nil
 			for _, c := range chain {

@@ -178,6 +178,11 @@ func (n *Node) health() *api.Health {
 			h.NewerPeers = append(h.NewerPeers, api.PeerVersion{Peer: p.String(), SyncProtocol: v})
 		}
 	}
+	for _, z := range n.liveZones() {
+		if _, ok := z.snapshot().expiredSince(now); ok {
+			h.ExpiredZones++
+		}
+	}
 	h.StoreBytes = storeSize(n.Home)
 	if _, err := n.st.Get(bucketMeta, "health-probe"); err != nil && !errors.Is(err, store.ErrNotFound) {
 		h.StoreError = err.Error()

@@ -122,6 +122,9 @@ func (n *Node) Invite(_ context.Context, req api.InviteRequest) (api.InviteRespo
 	if st := z.snapshot(); len(st.chain) >= protocol.MaxChainLen {
 		return api.InviteResponse{}, api.Fail(api.ErrForbidden, "chain.invite", "N", len(st.chain))
 	}
+	if exp, ok := z.snapshot().expiredSince(n.now()); ok {
+		return api.InviteResponse{}, expiredProblem(z, exp)
+	}
 	// The expiry is rounded up to the minute: the code says nothing finer
 	// about when it was made.
 	inv := &protocol.Invite{Expires: roundUpMinute(n.now().Add(ttl)).UTC()}

@@ -2,10 +2,13 @@ package node
 
 import (
 	"bytes"
+	"context"
+	"encoding/binary"
 	"fmt"
 	"time"
 
 	"lookout/crypto"
+	"lookout/node/api"
 	"lookout/node/store"
 	"lookout/protocol"
 )
@@ -13,6 +16,16 @@ import (
 // rootRenewBefore is how long before it expires the founder's own
 // certificate is renewed.
 const rootRenewBefore = 60 * 24 * time.Hour
+
+// memberRenewBefore is how long before a member's certificate chain
+// expires an organizer re-issues its certificate (renewMembers).
+const memberRenewBefore = 60 * 24 * time.Hour
+
+// maxRenewPerDay bounds the renewals one organizer sends a day, well
+// within its role grant budget (core.MaxOrganizerGov per
+// protocol.RateWindow) so promotions still go through; 40 a day over
+// memberRenewBefore covers zones of thousands.
+const maxRenewPerDay = 40
 
 // renewRootCert gives the founder of a zone (the holder of its root key) a
 // fresh self-issued certificate once its own is within rootRenewBefore of
@@ -70,4 +83,155 @@ func (n *Node) renewRoot(z *zone) error {
 	z.mu.Unlock()
 	n.log.Info("renewed the founder certificate of a zone")
 	return nil
+}
+
+// expiredSince reports when this member's certificate chain in the zone
+// expired, if it has at now. An expired membership still reads the zone;
+// nothing can be signed in it until an organizer renews it.
+func (st snapshot) expiredSince(now time.Time) (time.Time, bool) {
+	exp := st.chain.Expires()
+	return exp, len(st.chain) > 0 && !now.Before(exp)
+}
+
+// expiredProblem is the error for sending in a zone whose membership
+// expired at exp.
+func expiredProblem(z *zone, exp time.Time) error {
+	return api.Fail(api.ErrForbidden, "zone.expired", "Zone", api.Quote(z.rec.Name), "Date", exp.UTC().Format(time.DateOnly))
+}
+
+// latestChainsLocked returns, for every member, the latest expiry of a
+// certificate chain it was seen with in the zone's governance messages:
+// its own announcements (re-sent daily) and the role grants naming it,
+// whose chain is the granted certificate and the granter's chain.
+// Callers hold z.mu.
+func (z *zone) latestChainsLocked() map[crypto.MemberID]time.Time {
+	out := map[crypto.MemberID]time.Time{}
+	note := func(m crypto.MemberID, exp time.Time) {
+		if exp.After(out[m]) {
+			out[m] = exp
+		}
+	}
+	for _, g := range z.gov {
+		m := g.msg
+		if len(m.Chain) == 0 {
+			continue
+		}
+		note(m.Alert.Sender, m.Chain.Expires())
+		if m.Alert.Kind != protocol.KindRole {
+			continue
+		}
+		if c, err := protocol.ParseCert(m.Alert.Cert); err == nil {
+			note(c.Subject.ID(), append(protocol.Chain{c}, m.Chain...).Expires())
+		}
+	}
+	return out
+}
+
+// renewal is one member's certificate to re-issue.
+type renewal struct {
+	member crypto.MemberID
+	key    *crypto.PublicKey
+	role   protocol.Role
+}
+
+// dueRenewalsLocked lists the members whose certificate this organizer
+// should re-issue at now: not removed, not the founder or itself, whose
+// latest chain seen expires within memberRenewBefore (or has), and for
+// whom a chain through this organizer would last longer than the one
+// seen, so a member renewed by another organizer, or whose renewal would
+// gain nothing until this organizer is renewed itself, is skipped.
+// Callers hold z.mu.
+func (z *zone) dueRenewalsLocked(self crypto.MemberID, now time.Time) []renewal {
+	if z.role != protocol.RoleOrganizer || z.removed || len(z.chain) >= protocol.MaxChainLen {
+		return nil
+	}
+	mine := z.chain.Expires()
+	if !now.Before(mine) {
+		return nil
+	}
+	latest := z.latestChainsLocked()
+	var out []renewal
+	for _, mi := range z.roster.Sorted() {
+		seen, ok := latest[mi.ID]
+		if mi.Removed || mi.ID == self || mi.ID == z.root.ID() || !ok || !mine.After(seen) {
+			continue
+		}
+		if now.Before(seen.Add(-memberRenewBefore)) {
+			continue
+		}
+		if pk := z.pubkeys[mi.ID]; pk != nil {
+			out = append(out, renewal{member: mi.ID, key: pk, role: mi.Role})
+		}
+	}
+	return out
+}
+
+// renewMembers re-issues, as role grants (KindRole, the path Promote
+// takes), the certificates of the members due for renewal
+// (dueRenewalsLocked), with their current role. It runs in the daily
+// upkeep of an organizer's node. It returns how many it renewed.
+func (n *Node) renewMembers(ctx context.Context, z *zone) (int, error) {
+	if err := n.renewRoot(z); err != nil { // a founder renews through its own certificate
+		return 0, err
+	}
+	now := n.now()
+	n.mu.Lock()
+	z.mu.Lock()
+	due := z.dueRenewalsLocked(n.id.ID(), now)
+	z.mu.Unlock()
+	n.mu.Unlock()
+	done := 0
+	if len(due) > maxRenewPerDay {
+		due = due[:maxRenewPerDay] // the rest tomorrow
+	}
+	for _, r := range due {
+		c, err := protocol.IssueCert(n.id, z.id, r.key, r.role, now, now.Add(protocol.DefaultCertTTL))
+		if err != nil {
+			return done, fmt.Errorf("renew a member certificate: %w", err)
+		}
+		a := n.newAlert(protocol.KindRole, false, protocol.MaxLifetime)
+		a.Cert = c.Bytes()
+		if _, err := n.publish(ctx, z, a); err != nil {
+			return done, fmt.Errorf("renew a member certificate: %w", err)
+		}
+		done++
+		n.log.Debug("renewed a member certificate", "zone", z.rec.Name, "member", r.member)
+	}
+	if done > 0 {
+		n.log.Info("renewed zone members' certificates", "count", done)
+	}
+	return done, nil
+}
+
+// renewLater runs renewMembers after a random part of every, so the
+// organizers of a zone, whose upkeep ticks alike, do not all renew the
+// same members at once: the first one's grants reach the others first.
+func (n *Node) renewLater(z *zone, every time.Duration) {
+	var b [8]byte
+	var wait time.Duration
+	if _, err := n.rand().Read(b[:]); err == nil && every > 0 {
+		wait = time.Duration(binary.LittleEndian.Uint64(b[:]) % uint64(every))
+	}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := n.renewMembers(n.ctx, z); err != nil {
+			n.log.Warn("could not renew members' certificates; will try again tomorrow")
+			n.log.Debug("renew members' certificates", "zone", z.rec.Name, "err", err)
+		}
+	}()
+}
+
+// staleRenewal reports whether a grant of chain with role to this member
+// is a renewal older than the chain it has (same role, expiring no later):
+// installing it would shorten the membership.
+func staleRenewal(st snapshot, chain protocol.Chain, role protocol.Role) bool {
+	return role == st.role && len(st.chain) > 0 && !chain.Expires().After(st.chain.Expires())
 }

@@ -96,6 +96,7 @@ func (n *Node) redialLoop() {
 					n.log.Error("could not renew the founder certificate", "err", err)
 				}
 				n.announceZone(n.ctx, z.rec.ID)
+				n.renewLater(z, every)
 			}
 			n.mu.Lock()
 			peers := append([]string(nil), z.rec.Peers...)

@@ -161,12 +161,15 @@ func (n *Node) zone(ref string) (*zone, error) {
 	return n.zoneLocked(ref)
 }
 
-func (z *zone) info() api.Zone {
+func (z *zone) info(now time.Time) api.Zone {
 	z.mu.Lock()
-	topic, role, epoch, removed := z.topic, z.role, z.epoch, z.removed
+	topic, role, epoch, removed, chain := z.topic, z.role, z.epoch, z.removed, z.chain
 	z.mu.Unlock()
 	info := api.Zone{ID: z.rec.ID, Name: z.rec.Name, Role: role.String(), Epoch: epoch, Topic: topic.String(), Peers: []string{}, Removed: removed,
 		Places: slices.Clone(z.rec.Places)}
+	if exp, ok := (snapshot{chain: chain}).expiredSince(now); ok {
+		info.Expired = exp.UTC().Format(time.DateOnly)
+	}
 	for _, p := range topic.ListPeers() {
 		info.Peers = append(info.Peers, p.String())
 	}

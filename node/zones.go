@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
@@ -58,6 +59,10 @@ func (n *Node) loadZones() error {
 		}
 		if err := n.restoreZoneGov(z, govs[z.id]); err != nil {
 			return err
+		}
+		if exp, ok := z.snapshot().expiredSince(n.now()); ok {
+			n.log.Warn("a zone membership expired: it is read but nothing can be sent in it until an organizer renews it", "expired", exp.UTC().Format(time.DateOnly))
+			n.log.Debug("expired zone membership", "zone", rec.Name)
 		}
 		if renewed {
 			if err := n.saveZone(z); err != nil {
@@ -187,7 +192,7 @@ func (n *Node) Zones() []api.Zone {
 	defer n.mu.Unlock()
 	out := make([]api.Zone, 0, len(n.zones))
 	for _, z := range n.zones {
-		out = append(out, z.info())
+		out = append(out, z.info(n.now()))
 	}
 	for _, rec := range n.stale {
 		out = append(out, staleInfo(rec))
@@ -272,6 +277,9 @@ func (n *Node) addZoneLocked(rec zoneRecord) (api.Zone, error) {
 	if err != nil {
 		return api.Zone{}, err
 	}
+	if exp, ok := z.snapshot().expiredSince(n.now()); ok {
+		return api.Zone{}, expiredProblem(z, exp) // a new membership must start valid
+	}
 	if _, dup := n.zones[z.id]; dup {
 		return api.Zone{}, api.Fail(api.ErrInvalid, "zone.member", "Zone", api.Quote(rec.Name))
 	}
@@ -293,7 +301,7 @@ func (n *Node) addZoneLocked(rec zoneRecord) (api.Zone, error) {
 	}
 	delete(n.stale, rec.ID) // a new invite to a zone made by an older Lookout replaced it
 	n.keysChanged()
-	return z.info(), nil
+	return z.info(n.now()), nil
 }
 
 // rememberPeers adds zone members' addresses for redialling after restart.
@@ -342,6 +350,13 @@ const maxRememberedPeers = 256
 func (n *Node) announceZone(ctx context.Context, zoneID string) {
 	z, err := n.zone(zoneID)
 	if err != nil {
+		return
+	}
+	if exp, ok := z.snapshot().expiredSince(n.now()); ok {
+		n.log.Warn("a zone membership expired: ask an organizer to renew it", "expired", exp.UTC().Format(time.DateOnly))
+		z.mu.Lock()
+		z.announced = n.now() // warn again at the next announcement, not every tick
+		z.mu.Unlock()
 		return
 	}
 	if err := n.announce(ctx, z); err != nil {

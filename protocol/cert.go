@@ -151,6 +151,18 @@ type Chain []*Cert
 // Leaf returns the first certificate.
 func (ch Chain) Leaf() *Cert { return ch[0] }
 
+// Expires is when the chain expires: the earliest expiry of its
+// certificates; zero for an empty chain.
+func (ch Chain) Expires() time.Time {
+	var t time.Time
+	for _, c := range ch {
+		if t.IsZero() || c.Expires.Before(t) {
+			t = c.Expires
+		}
+	}
+	return t
+}
+
 // ChainVerifier verifies chains for one zone, caching certificates whose
 // signatures it has already checked. It is safe for concurrent use.
 type ChainVerifier struct {

@@ -137,6 +137,10 @@ func zoneChecks(ctx context.Context, c *control.Client) []check {
 			out = append(out, newCheck(name, "warn", "cli.doctor.zone.stale", "Zone", clean(z.Name)))
 			continue
 		}
+		if z.Expired != "" {
+			out = append(out, newCheck(name, "warn", "cli.doctor.zone.expired", "Date", clean(z.Expired)))
+			continue
+		}
 		members := "?"
 		if ms, err := c.Members(ctx, z.ID); err == nil {
 			members = fmt.Sprint(len(ms))

@@ -55,7 +55,10 @@ type Health struct {
 	Rejected   map[string]uint64 `json:"rejected,omitempty"`
 	StoreBytes int64             `json:"store_bytes"`
 	StoreError string            `json:"store_error,omitempty"` // empty: the store reads fine
-	Uptime     float64           `json:"uptime_seconds"`
+	// ExpiredZones counts zones whose membership certificate expired
+	// (Zone.Expired).
+	ExpiredZones int     `json:"expired_zones,omitempty"`
+	Uptime       float64 `json:"uptime_seconds"`
 }
 
 // PeerVersion is a connected peer and the catch-up protocol it speaks.
@@ -87,6 +90,10 @@ type Zone struct {
 	// Places are the places this member reported in the zone, newest
 	// first, a few at most: the app's report form offers them.
 	Places []string `json:"places,omitempty"`
+	// Expired is the date (YYYY-MM-DD, UTC) this membership's certificate
+	// expired, if it has: the zone is still read, nothing can be sent in
+	// it until an organizer renews the membership. Empty while valid.
+	Expired string `json:"expired,omitempty"`
 }
 
 // StaleZoneText says what a stale zone (Zone.Stale) is and what to do.

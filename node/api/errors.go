@@ -123,6 +123,7 @@ var Messages = map[string]string{
 
 	// Roles and removal.
 	"zone.removed":            `you were removed from zone {{.Zone}}`,
+	"zone.expired":            `your membership of zone {{.Zone}} expired on {{.Date}}: ask an organizer to renew it`,
 	"organizer.only.callout":  `only organizers can issue callouts; you are a {{.Role}} of zone {{.Zone}}`,
 	"organizer.only.update":   `only organizers can update callouts; you are a {{.Role}} of zone {{.Zone}}`,
 	"organizer.only.cosign":   `only organizers can co-sign callouts; you are a {{.Role}} of zone {{.Zone}}`,

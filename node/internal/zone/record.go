@@ -54,6 +54,10 @@ type Membership struct {
 	Chain   protocol.Chain               // this member's certificate chain
 	Role    protocol.Role                // from the chain
 	Removed bool
+	// Expired is when the chain expired if it is past that but otherwise
+	// sound (it verifies just before): the membership can still read,
+	// not send, until an organizer renews it. Zero if the chain is valid.
+	Expired time.Time
 }
 
 // Open checks that a record is consistent (well-formed ID, secrets and
@@ -89,7 +93,15 @@ func (r *Record) Open(self *crypto.PublicKey, now time.Time) (Membership, error)
 	}
 	cv := &protocol.ChainVerifier{Zone: m.Zone, Root: m.Root}
 	if m.Role, err = cv.Verify(m.Chain, now); err != nil {
-		return Membership{}, fmt.Errorf("zone %q: own certificate: %w", r.Name, err)
+		exp := m.Chain.Expires()
+		if exp.IsZero() || now.Before(exp) {
+			return Membership{}, fmt.Errorf("zone %q: own certificate: %w", r.Name, err)
+		}
+		// Expired: sound if it verifies at its last valid instant.
+		if m.Role, err = cv.Verify(m.Chain, exp.Add(-time.Nanosecond)); err != nil {
+			return Membership{}, fmt.Errorf("zone %q: own certificate: %w", r.Name, err)
+		}
+		m.Expired = exp
 	}
 	if !m.Chain.Leaf().Subject.Equal(self) {
 		return Membership{}, fmt.Errorf("zone %q: certificate belongs to another identity", r.Name)

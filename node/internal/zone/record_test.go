@@ -42,7 +42,13 @@ func TestRecordOpen(t *testing.T) {
 		{"root key", func(r *Record) { r.Root = r.Root[:10] }, false, 0, "root key"},
 		{"certificate bytes", func(r *Record) { r.Chain[0] = r.Chain[0][:20] }, false, 0, "certificate"},
 		{"chain of another root", func(r *Record) { r.Root = f.identity(7).Public().Bytes() }, false, 0, "own certificate"},
-		{"expired certificate", func(*Record) {}, false, 48 * time.Hour, "own certificate"},
+		{"expired chain of another root", func(r *Record) { r.Root = f.identity(7).Public().Bytes() }, false, 48 * time.Hour, "own certificate"},
+		{"expired forged certificate", func(r *Record) {
+			b := bytes.Clone(r.Chain[0])
+			b[len(b)-1] ^= 1
+			r.Chain[0] = b
+		}, false, 48 * time.Hour, "own certificate"},
+		{"certificate from the future", func(*Record) {}, false, -48 * time.Hour, "own certificate"},
 		{"another member's chain", func(*Record) {}, true, 0, "another identity"},
 	}
 	for _, tc := range tests {
@@ -55,6 +61,27 @@ func TestRecordOpen(t *testing.T) {
 		if _, err := r.Open(self, f.now.Add(tc.at)); err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "north") {
 			t.Errorf("%s: %v, want an error naming the zone and %q", tc.name, err, tc.want)
 		}
+	}
+}
+
+// TestRecordOpenExpired: a sound chain past its expiry opens, marked
+// Expired at its earliest expiry, so the node starts and reads the zone.
+func TestRecordOpenExpired(t *testing.T) {
+	f := newFixture(t)
+	ada := f.identity(2)
+	leaf := f.cert(f.founder, ada, protocol.RoleMember)
+	r := Record{ID: f.zone.String(), Name: "north", Secret: bytes.Repeat([]byte{3}, 32),
+		Root: f.founder.Public().Bytes(), Chain: [][]byte{leaf.Bytes()}}
+	m, err := r.Open(ada.Public(), f.now)
+	if err != nil || !m.Expired.IsZero() {
+		t.Fatalf("valid: Expired %v, err %v", m.Expired, err)
+	}
+	m, err = r.Open(ada.Public(), f.now.Add(48*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.Expired.Equal(leaf.Expires) || m.Role != protocol.RoleMember {
+		t.Errorf("expired: Expired %v role %v, want %v member", m.Expired, m.Role, leaf.Expires)
 	}
 }
 
