@@ -361,6 +361,7 @@ func (n *Node) Join(ctx context.Context, code string) (api.Zone, error) {
 		}
 	}
 	n.announceZone(ctx, info.ID)
+	n.keysChanged() // after the announcement: see addZoneLocked
 	return info, nil
 }
 

@@ -85,11 +85,12 @@ func TestOrganizerRenewsMembers(t *testing.T) {
 	t.Cleanup(func() { closeNet(t, nw) })
 	z := formZone(t, ctx, nw, "renewals", nil)
 	n0, n1 := nw.Nodes[0], nw.Nodes[1]
+	var removeErr error
 	if err := sim.WaitFor(ctx, func() bool {
-		_, err := n0.Remove(ctx, z.ID, nw.Nodes[2].Status().MemberID)
-		return err == nil
+		_, removeErr = n0.Remove(ctx, z.ID, nw.Nodes[2].Status().MemberID)
+		return removeErr == nil
 	}); err != nil {
-		t.Fatalf("remove node 2: %v", err)
+		t.Fatalf("remove node 2: %v (last: %v)", err, removeErr)
 	}
 	// Node 1 follows the rekey before the clock moves on.
 	if err := sim.WaitFor(ctx, func() bool {
