@@ -361,7 +361,6 @@ func (n *Node) Join(ctx context.Context, code string) (api.Zone, error) {
 		}
 	}
 	n.announceZone(ctx, info.ID)
-	n.keysChanged() // after the announcement: see addZoneLocked
 	return info, nil
 }
 
