@@ -239,7 +239,6 @@ func (n *Node) CreateZone(ctx context.Context, name string) (api.Zone, error) {
 		return api.Zone{}, err
 	}
 	n.announceZone(ctx, info.ID)
-	n.keysChanged()
 	return info, nil
 }
 
@@ -272,10 +271,7 @@ func (n *Node) createZone(name string) (api.Zone, error) {
 	return n.addZoneLocked(rec)
 }
 
-// addZoneLocked validates, persists and joins a zone. Callers hold n.mu,
-// and call keysChanged once they have announced themselves in it: a peer
-// pulls from this node as soon as it proves the zone, and so gets the
-// announcement even if gossip had no mesh for it yet.
+// addZoneLocked validates, persists and joins a zone. Callers hold n.mu.
 func (n *Node) addZoneLocked(rec zoneRecord) (api.Zone, error) {
 	z, err := newZone(rec, n.id, n.now())
 	if err != nil {
@@ -304,6 +300,7 @@ func (n *Node) addZoneLocked(rec zoneRecord) (api.Zone, error) {
 		return api.Zone{}, err
 	}
 	delete(n.stale, rec.ID) // a new invite to a zone made by an older Lookout replaced it
+	n.keysChanged()
 	return z.info(n.now()), nil
 }
 
