@@ -202,21 +202,6 @@ func logStatus(t *testing.T, e *e2e, home string) {
 	t.Logf("status %s: %s", filepath.Base(home), b)
 }
 
-// waitStderr waits for a line of stderr containing s.
-func (p *proc) waitStderr(t *testing.T, timeout time.Duration, s string) {
-	t.Helper()
-	deadline := time.After(timeout)
-	for !strings.Contains(p.stderr.String(), s) {
-		select {
-		case <-p.stderr.changed:
-		case <-p.exited:
-			t.Fatalf("%s exited while waiting for %q on stderr", p.name, s)
-		case <-deadline:
-			t.Fatalf("%s: no %q on stderr after %v:\n%s", p.name, s, timeout, p.stderr)
-		}
-	}
-}
-
 // wanBytes is the bytes received plus sent on a host's link to the
 // internet (a router's wan, or a public host's eth0).
 func wanBytes(t *testing.T, bed *netbed.Bed, host string) int64 {

@@ -104,9 +104,7 @@ func TestOrganizerSession(t *testing.T) {
 	}
 	watchChloe.ended = true
 	e.ok(amira, "zone", "remove", "PLATEAU", strings.ToUpper(chloeID[:10]))
-	watchChloe.waitLine(t, time.Minute, "the removal", func(string) bool {
-		return strings.Contains(watchChloe.stderr.String(), "you were removed from zone Plateau")
-	})
+	watchChloe.waitStderr(t, time.Minute, "you were removed from zone Plateau")
 	select {
 	case <-watchChloe.exited:
 		if c := watchChloe.cmd.ProcessState.ExitCode(); c != 1 {

@@ -191,9 +191,33 @@ func (p *proc) waitLine(t *testing.T, timeout time.Duration, what string, ok fun
 		select {
 		case <-p.stdout.changed:
 		case <-p.exited:
+			// Wait has copied all output by now: one last look.
+			for _, l := range p.stdout.lines() {
+				if ok(l) {
+					return l
+				}
+			}
 			t.Fatalf("%s exited while waiting for %s; stderr:\n%s", p.name, what, p.stderr)
 		case <-deadline:
 			t.Fatalf("%s: no %s after %v; stdout:\n%s", p.name, what, timeout, p.stdout)
+		}
+	}
+}
+
+// waitStderr waits for stderr to contain s.
+func (p *proc) waitStderr(t *testing.T, timeout time.Duration, s string) {
+	t.Helper()
+	deadline := time.After(timeout)
+	for !strings.Contains(p.stderr.String(), s) {
+		select {
+		case <-p.stderr.changed:
+		case <-p.exited:
+			if strings.Contains(p.stderr.String(), s) {
+				return // Wait has copied all output by now
+			}
+			t.Fatalf("%s exited while waiting for %q on stderr:\n%s", p.name, s, p.stderr)
+		case <-deadline:
+			t.Fatalf("%s: no %q on stderr after %v:\n%s", p.name, s, timeout, p.stderr)
 		}
 	}
 }
