@@ -271,3 +271,13 @@ func SyncOffer(n *Node, zoneRef string, epoch uint32) ([]SyncItem, error) {
 	}
 	return out, nil
 }
+
+// KEMKeys returns the KEM public key n announces and the one its store
+// holds (and rekeys are opened with after a restart).
+func KEMKeys(n *Node) (announced, stored []byte, err error) {
+	k, err := loadKEMKey(n.st)
+	if err != nil {
+		return nil, nil, err
+	}
+	return n.kem.PublicBytes(), k.PublicBytes(), nil
+}

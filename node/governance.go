@@ -115,11 +115,7 @@ func (n *Node) rekeyEntryLocked(z *zone, msg *protocol.Message) (epochSwitch, bo
 	if a.Epoch != cur+1 || !haveOld {
 		return epochSwitch{}, false
 	}
-	kem, err := loadKEMKey(n.st)
-	if err != nil {
-		n.log.Error("rekey: KEM key", "err", err)
-		return epochSwitch{}, false
-	}
+	kem := n.kem
 	for _, e := range a.Rekey {
 		if e.Member != n.id.ID() {
 			continue
@@ -172,13 +168,9 @@ func (n *Node) moveTopicLocked(z *zone, prev switchedFrom) {
 
 // announce publishes this member's name and KEM public key in a zone.
 func (n *Node) announce(ctx context.Context, z *zone) error {
-	kem, err := loadKEMKey(n.st)
-	if err != nil {
-		return err
-	}
 	a := n.newAlert(protocol.KindMember, false, protocol.MaxLifetime)
-	a.Name, a.KEM = n.name, kem.PublicBytes()
-	_, err = n.publish(ctx, z, a)
+	a.Name, a.KEM = n.name, n.kem.PublicBytes()
+	_, err := n.publish(ctx, z, a)
 	return err
 }
 

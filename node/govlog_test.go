@@ -1,6 +1,7 @@
 package node_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -205,7 +206,7 @@ func TestGovCapSparesRemoval(t *testing.T) {
 // memory and on disk and gets it again by catch-up.
 func TestRemoveAtomic(t *testing.T) {
 	ctx := testContext(t)
-	nw, err := sim.Start(ctx, sim.Config{Nodes: 3, Dir: t.TempDir(), Now: newClock().Now, RedialInterval: 200 * time.Millisecond})
+	nw, err := sim.Start(ctx, sim.Config{Nodes: 3, Dir: t.TempDir(), Now: newClock().Now, RedialInterval: 200 * time.Millisecond, Logger: debugLog(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,7 +253,9 @@ func TestRemoveAtomic(t *testing.T) {
 		return e == 1 && m.Removed
 	})
 	if err != nil {
-		t.Fatalf("node 1 never caught up the removal once its disk worked: %v", err)
+		e, _ := node.Epoch(n1, z.ID)
+		m, _ := memberOf(members(t, n1, z.ID), victim)
+		t.Fatalf("node 1 never caught up the removal once its disk worked: %v (epoch %d, victim removed %v)", err, e, m.Removed)
 	}
 	for _, i := range []int{0, 1} {
 		if err := nw.Restart(ctx, i); err != nil {
@@ -335,5 +338,52 @@ func TestLateJoinerGetsOldGovernance(t *testing.T) {
 	}
 	if err := sim.WaitFor(ctx, func() bool { return differ() == "" }); err != nil {
 		t.Fatal(differ())
+	}
+}
+
+// TestKEMKeyMadeOnceAtStart: a fresh member's KEM key is made when its node
+// starts, not lazily by whichever announcement comes first. Two
+// announcements racing (the join's and upkeep's, at a 200 ms redial) once
+// made two keys: organizers sealed new epochs to the announced one, the
+// store kept the other, and the member could never open a rekey.
+func TestKEMKeyMadeOnceAtStart(t *testing.T) {
+	ctx := testContext(t)
+	nw, err := sim.Start(ctx, sim.Config{Nodes: 3, Dir: t.TempDir(), Now: newClock().Now, RedialInterval: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { closeNet(t, nw) })
+	before := make([][]byte, len(nw.Nodes))
+	for i, n := range nw.Nodes {
+		a, s, err := node.KEMKeys(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a, s) {
+			t.Fatalf("node %d at start: announces one KEM key, stores another", i)
+		}
+		before[i] = a
+	}
+	z := formZone(t, ctx, nw, "kem", nil)
+	for i, n := range nw.Nodes {
+		waitKnows(t, ctx, nw.Nodes[0], z.ID, n.MemberID().String())
+		a, s, err := node.KEMKeys(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a, before[i]) || !bytes.Equal(s, before[i]) {
+			t.Errorf("node %d: KEM key changed after joining", i)
+		}
+	}
+	// Every member opens the rekey of a removal.
+	if _, err := nw.Nodes[0].Remove(ctx, z.ID, nw.Nodes[2].MemberID().String()); err != nil {
+		t.Fatal(err)
+	}
+	err = sim.WaitFor(ctx, func() bool {
+		e, _ := node.Epoch(nw.Nodes[1], z.ID)
+		return e == 1
+	})
+	if err != nil {
+		t.Fatalf("node 1 never opened the rekey: %v", err)
 	}
 }

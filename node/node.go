@@ -109,6 +109,7 @@ type Node struct {
 	mon  monitor // health: clock estimate, rejections (health.go)
 	log  *slog.Logger
 	id   *crypto.Identity
+	kem  *crypto.KEMKey // loaded or made once at start: every announcement carries the same key
 	name string
 	st   *store.Store
 	h    host.Host
@@ -212,6 +213,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		return fmt.Errorf("secure home: %w", err)
 	}
 	if n.id, n.name, err = loadIdentity(n.st); err != nil {
+		return err
+	}
+	if n.kem, err = loadKEMKey(n.st); err != nil {
 		return err
 	}
 	if err := n.startHost(); err != nil {
