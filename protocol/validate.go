@@ -56,30 +56,18 @@ const certCacheSize = 4096
 
 // Validate opens and checks an envelope received at time now.
 func (v *Validator) Validate(env []byte, now time.Time) (*Message, error) {
-	epoch, err := EnvelopeEpoch(env)
-	if err != nil {
-		return nil, err
-	}
-	v.init()
-	key, ok := v.Key(epoch)
-	if !ok {
-		return nil, fmt.Errorf("envelope: %w: %d", ErrUnknownEpoch, epoch)
-	}
-	s, err := openCached(key, env, v.certs)
-	if err != nil {
-		return nil, err
-	}
-	role, err := v.Check(s, now)
-	if err != nil {
-		return nil, err
-	}
-	return &Message{Signed: s, Epoch: epoch, Role: role}, nil
+	return v.open(env, func(*Signed) time.Time { return now })
 }
 
 // Reopen opens an envelope of this zone that was accepted before (a stored
 // one) and checks it as of its own sent time, parsing certificates through
 // the validator's cache (a node restores hundreds at start).
 func (v *Validator) Reopen(env []byte) (*Message, error) {
+	return v.open(env, func(s *Signed) time.Time { return s.Alert.Sent })
+}
+
+// open opens env with its epoch's key and checks it as of at(s).
+func (v *Validator) open(env []byte, at func(*Signed) time.Time) (*Message, error) {
 	epoch, err := EnvelopeEpoch(env)
 	if err != nil {
 		return nil, err
@@ -93,7 +81,7 @@ func (v *Validator) Reopen(env []byte) (*Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	role, err := v.Check(s, s.Alert.Sent)
+	role, err := v.Check(s, at(s))
 	if err != nil {
 		return nil, err
 	}
