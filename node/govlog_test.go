@@ -287,18 +287,8 @@ func TestLateJoinerGetsOldGovernance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	join := func(i int) {
-		t.Helper()
-		inv, err := n0.Invite(ctx, api.InviteRequest{Zone: z.ID, Role: "member", TTL: time.Hour})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := nw.Nodes[i].Join(ctx, inv.Code); err != nil {
-			t.Fatal(err)
-		}
-	}
-	join(1)
-	join(2)
+	joinZone(t, ctx, nw, z.ID, 1, "member")
+	joinZone(t, ctx, nw, z.ID, 2, "member")
 	verifier, removed := nw.Nodes[1].MemberID().String(), nw.Nodes[2].MemberID().String()
 	waitKnows(t, ctx, n0, z.ID, verifier)
 	waitKnows(t, ctx, n0, z.ID, removed)
@@ -314,7 +304,7 @@ func TestLateJoinerGetsOldGovernance(t *testing.T) {
 	}
 	want := members(t, n0, z.ID)
 	clk.Advance(lp.MaxLifetime + 24*time.Hour) // every message above has expired
-	join(3)
+	joinZone(t, ctx, nw, z.ID, 3, "member")
 	n3 := nw.Nodes[3]
 	err = sim.WaitFor(ctx, func() bool {
 		v, _ := memberOf(members(t, n3, z.ID), verifier)

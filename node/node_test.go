@@ -1424,3 +1424,15 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// joinZone has node i redeem a fresh invite of node 0's to zone with role.
+func joinZone(t *testing.T, ctx context.Context, nw *sim.Network, zone string, i int, role string) {
+	t.Helper()
+	inv, err := nw.Nodes[0].Invite(ctx, api.InviteRequest{Zone: zone, Role: role, TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nw.Nodes[i].Join(ctx, inv.Code); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -27,18 +27,8 @@ func TestCatchUpAcrossRemoval(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	join := func(i int) {
-		t.Helper()
-		inv, err := n0.Invite(ctx, api.InviteRequest{Zone: z.ID, Role: "member", TTL: time.Hour})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := nw.Nodes[i].Join(ctx, inv.Code); err != nil {
-			t.Fatal(err)
-		}
-	}
-	join(1)
-	join(2)
+	joinZone(t, ctx, nw, z.ID, 1, "member")
+	joinZone(t, ctx, nw, z.ID, 2, "member")
 	removed := nw.Nodes[2].MemberID().String()
 	waitKnows(t, ctx, n0, z.ID, nw.Nodes[1].MemberID().String())
 	waitKnows(t, ctx, n0, z.ID, removed)
@@ -81,7 +71,7 @@ func TestCatchUpAcrossRemoval(t *testing.T) {
 		t.Errorf("epoch 1 is not offered the sighting of epoch 0: %+v", offer)
 	}
 
-	join(3)
+	joinZone(t, ctx, nw, z.ID, 3, "member")
 	n3 := nw.Nodes[3]
 	if err := sim.WaitFor(ctx, func() bool { return has(n3, before.ID) && has(n3, after.ID) }); err != nil {
 		as, _ := n3.Alerts(z.ID)
