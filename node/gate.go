@@ -202,11 +202,16 @@ func (j *joinSet) active(p peer.ID) bool {
 }
 
 // repairMesh reconnects to a peer that proved a zone's current epoch but
-// has not been on that zone's topic for two redial ticks in a row, and a
-// fresh connection announces subscriptions again. The one known way to
-// lose a subscription (dropped under a stale verdict between overlapping
-// proof runs) is closed in node/membership; this is the last resort for
-// any other. Called each redial tick.
+// has not been on that zone's topic for two redial ticks in a row and at
+// least meshRepairAfter, and a fresh connection announces subscriptions
+// again. The one known way to lose a subscription (dropped under a stale
+// verdict between overlapping proof runs) is closed in node/membership;
+// this is the last resort for any other. Called each redial tick.
+//
+// The wait is in real time, not ticks: at a short redial interval a fresh
+// connection is still proving when the next tick comes, and both ends
+// reconnecting at once thrashed (two nodes never formed a mesh). The end
+// with the higher peer ID waits twice as long, so both rarely act at once.
 func (n *Node) repairMesh(zones []*zone) {
 	g := n.gateReady.Load()
 	if g == nil {
@@ -228,14 +233,29 @@ func (n *Node) repairMesh(zones []*zone) {
 			}
 		}
 	}
+	now := time.Now() // real time: Node.Now may be a test's frozen clock
+	var repair []peer.ID
 	n.mu.Lock()
-	prev := n.meshMissing
-	n.meshMissing = missing
-	n.mu.Unlock()
+	since := make(map[peer.ID]meshGap, len(missing))
 	for p := range missing {
-		if !prev[p] {
+		gap, ok := n.meshMissing[p]
+		if !ok {
+			gap = meshGap{first: now}
+		}
+		gap.ticks++
+		wait := meshRepairAfter
+		if n.h.ID() > p {
+			wait *= 2
+		}
+		if gap.ticks >= 2 && now.Sub(gap.first) >= wait {
+			repair = append(repair, p) // and forgotten: the new connection gets a full wait
 			continue
 		}
+		since[p] = gap
+	}
+	n.meshMissing = since
+	n.mu.Unlock()
+	for _, p := range repair {
 		n.log.Debug("peer proved a zone but is not on its topic; reconnecting", "peer", p)
 		ai := peer.AddrInfo{ID: p, Addrs: n.h.Peerstore().Addrs(p)}
 		n.h.Network().ClosePeer(p)
@@ -247,4 +267,14 @@ func (n *Node) repairMesh(zones []*zone) {
 			}
 		})
 	}
+}
+
+// meshRepairAfter is how long a proven peer must be missing from a zone's
+// topic before repairMesh reconnects to it.
+const meshRepairAfter = 10 * time.Second
+
+// meshGap is how long a peer has been missing from a zone topic.
+type meshGap struct {
+	first time.Time // first tick it was seen missing
+	ticks int
 }

@@ -485,3 +485,19 @@ func (env *meshEnv) attacker(t *testing.T, ctx context.Context, target int, secr
 	}
 	return topic
 }
+
+// TestShortRedialFormsMesh: at a redial interval far shorter than a proof
+// run, the mesh still forms. The repair of a peer missing from a zone's
+// topic once fired two ticks after the proof, before subscriptions could
+// arrive; both ends reconnected at once, again and again, and the zone
+// never formed a mesh.
+func TestShortRedialFormsMesh(t *testing.T) {
+	ctx := testContext(t)
+	nw, err := sim.Start(ctx, sim.Config{Nodes: 3, Dir: t.TempDir(), Now: newClock().Now, RedialInterval: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { closeNet(t, nw) })
+	z := formZone(t, ctx, nw, "short", nil)
+	barrier(t, ctx, nw, z.ID, 2, "over the mesh")
+}

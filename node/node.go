@@ -128,8 +128,8 @@ type Node struct {
 	zones       map[protocol.ZoneID]*zone
 	stale       map[string]zoneRecord // zones made by an older Lookout, by ID (not joined)
 	invites     map[[protocol.InviteIDSize]byte]*pendingInvite
-	links       linkState        // what this node's link ends sent (links.go)
-	meshMissing map[peer.ID]bool // peers missing from a zone topic at the last redial tick (gate.go)
+	links       linkState           // what this node's link ends sent (links.go)
+	meshMissing map[peer.ID]meshGap // peers missing from a zone topic, since when (gate.go)
 	started     bool
 	closed      bool
 
