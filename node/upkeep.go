@@ -88,6 +88,7 @@ func (n *Node) redialLoop() {
 					n.askPeersLogged(p)
 				}()
 			}
+			n.checkFork(z, true)
 			z.mu.Lock()
 			due := n.now().Sub(z.announced) > announceInterval
 			z.mu.Unlock()
