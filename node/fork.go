@@ -5,7 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
 
 	"lookout/crypto"
 	"lookout/protocol"
@@ -136,13 +139,19 @@ func (z *zone) forkPlanLocked() forkPlan {
 		}
 		return plan
 	}
-	// No fork: is the current epoch held by a removed member?
+	// No fork: is the current epoch held by a removed member? Then the
+	// organizer who removed it merges at once (in a fork, each side's
+	// removal often arrives before the other side's rekey: the sides name
+	// different mergers until the rekeys are in, and the fork rule takes
+	// over).
 	if ss := byEpoch[cur]; len(ss) == 1 {
+		plan := forkPlan{}
 		for m := range ss[0].members {
-			if z.roster.Removed(m) {
-				return forkPlan{need: true, target: cur + 1, parent: cur, merger: ss[0].key.sender}
+			if by, ok := z.removerLocked(m); ok && (!plan.need || bytes.Compare(by[:], plan.merger[:]) < 0) {
+				plan = forkPlan{need: true, target: cur + 1, parent: cur, merger: by}
 			}
 		}
+		return plan
 	}
 	return forkPlan{}
 }
@@ -248,4 +257,46 @@ func (n *Node) syncAll() {
 			n.spawn(func() { n.syncPeer(p) })
 		}
 	}
+}
+
+// removerLocked returns who removed member m, by the roster's rule (the
+// first counted removal), if m is removed. Callers hold z.mu.
+func (z *zone) removerLocked(m crypto.MemberID) (crypto.MemberID, bool) {
+	if !z.roster.Removed(m) {
+		return crypto.MemberID{}, false
+	}
+	var by *govMsg
+	for _, g := range z.gov {
+		a := g.msg.Alert
+		if a.Kind == protocol.KindRemove && a.Subject == m && (by == nil || newer(by, g)) {
+			by = g
+		}
+	}
+	if by == nil {
+		return crypto.MemberID{}, false
+	}
+	return by.msg.Alert.Sender, true
+}
+
+// syncBehind pulls, once per redial tick and in turn, from one connected
+// peer that proved an epoch of z but not z's current one: a member behind,
+// which pulls from this node itself, or one on the other side of a fork,
+// whose merge this node may not hold (it is on no topic this node is on).
+func (n *Node) syncBehind(z *zone, tick int) {
+	cur := z.snapshot()
+	if cur.topic == nil {
+		return
+	}
+	var behind []peer.ID
+	for _, p := range n.h.Network().Peers() {
+		if _, ok := n.sharedEpoch(z, p); ok && !n.gate.Shares(p, cur.topic.String()) {
+			behind = append(behind, p)
+		}
+	}
+	if len(behind) == 0 {
+		return
+	}
+	sort.Slice(behind, func(i, j int) bool { return behind[i] < behind[j] })
+	p := behind[tick%len(behind)]
+	n.spawn(func() { n.syncPeer(p) })
 }

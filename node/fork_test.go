@@ -121,6 +121,20 @@ func TestForkedEpochsConverge(t *testing.T) {
 	}
 	sideA, sideB := []int{0, 1, 2}, []int{3, 4, 5}
 	splitNet(t, ctx, nw, sideA, sideB, false)
+	for _, side := range [][]int{sideA, sideB} { // each half meshed on its own
+		for _, i := range side {
+			for _, j := range side {
+				if p, q := nodes[i].PeerID(), nodes[j].PeerID(); i < j && len(nw.Mocknet.Net(p).ConnsToPeer(q)) == 0 {
+					if _, err := nw.Mocknet.ConnectPeers(p, q); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		}
+		if err := nw.WaitZoneMesh(ctx, zone, side, 2); err != nil {
+			t.Fatalf("half %v not meshed: %v", side, err)
+		}
+	}
 
 	if _, err := nodes[0].Remove(ctx, zone, nodes[goneA].MemberID().String()); err != nil {
 		t.Fatal(err)
@@ -169,12 +183,18 @@ func TestForkedEpochsConverge(t *testing.T) {
 	if err != nil {
 		for _, i := range remaining {
 			e, _ := zoneKey(t, nodes[i], zone)
-			t.Logf("node %d at epoch %d", i, e)
+			a, _ := node.RekeySets(nodes[i], zone, nodes[0].MemberID())
+			b, _ := node.RekeySets(nodes[i], zone, nodes[3].MemberID())
+			t.Logf("node %d at epoch %d, rekey sets of 0: %d, of 3: %d, conns to 0: %d, to 3: %d", i, e, a, b,
+				len(nw.Mocknet.Net(nodes[i].PeerID()).ConnsToPeer(nodes[0].PeerID())), len(nw.Mocknet.Net(nodes[i].PeerID()).ConnsToPeer(nodes[3].PeerID())))
 		}
 		t.Fatalf("remaining members did not converge: %v", err)
 	}
-	if finalEpoch != 2 {
-		t.Errorf("converged at epoch %d, want 2 (one merge)", finalEpoch)
+	// One merge, or two when the merger's roster lacked the other side's
+	// removal (it arrived by another peer's catch-up): that removal's
+	// organizer merges once more.
+	if finalEpoch != 2 && finalEpoch != 3 {
+		t.Errorf("converged at epoch %d, want 2 or 3", finalEpoch)
 	}
 	for _, r := range []int{goneA, goneB} {
 		for _, i := range remaining {

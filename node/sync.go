@@ -296,9 +296,11 @@ func (z *zone) syncSetLocked(epoch uint32, now time.Time) []syncItem {
 // resealed is an item's envelope for a member at epoch, whose key is key:
 // a message sealed under an earlier epoch, which that member may not hold,
 // is sealed again under epoch (same signed message, same ID). Nothing is
-// ever sealed to an earlier epoch than its own.
+// ever sealed to an earlier epoch than its own. A rekey to a later epoch
+// is never sealed again: the epoch it is sealed under is its entries' PSK
+// and names its fork's parent (fork.go).
 func (it syncItem) resealed(epoch uint32, key *crypto.AEADKey, rand io.Reader) ([]byte, error) {
-	if it.msg == nil || it.msg.Epoch >= epoch {
+	if it.msg == nil || it.msg.Epoch >= epoch || it.msg.Alert.Kind == protocol.KindRekey && it.msg.Alert.Epoch > epoch {
 		return it.env, nil
 	}
 	return protocol.Seal(key, epoch, it.msg.Signed, rand)

@@ -89,6 +89,7 @@ func (n *Node) redialLoop() {
 				}()
 			}
 			n.checkFork(z, true)
+			n.syncBehind(z, tick)
 			z.mu.Lock()
 			due := n.now().Sub(z.announced) > announceInterval
 			z.mu.Unlock()
