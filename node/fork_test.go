@@ -298,6 +298,9 @@ func TestForkStormGuard(t *testing.T) {
 	if err := node.ForkRekey(ctx, hostile, zone); err != nil {
 		t.Fatal(err)
 	}
+	if err := sim.WaitFor(ctx, func() bool { n, _ := node.RekeySets(honest, zone, hostile.MemberID()); return n >= 1 }); err != nil {
+		t.Fatal("the first fork never reached the honest organizer")
+	}
 	// The first fork is merged, at once or after the fallback.
 	err = sim.WaitFor(ctx, func() bool {
 		if merges() == 0 {
