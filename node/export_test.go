@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"time"
@@ -280,4 +281,179 @@ func KEMKeys(n *Node) (announced, stored []byte, err error) {
 		return nil, nil, err
 	}
 	return n.kem.PublicBytes(), k.PublicBytes(), nil
+}
+
+// SetMergeFallback sets how long an organizer that is not a fork's winner
+// waits before merging, and the least time between two merges of one
+// node; it returns the old value.
+func SetMergeFallback(d time.Duration) time.Duration {
+	old := mergeFallback
+	mergeFallback = d
+	return old
+}
+
+// GovEnvelopes returns every governance envelope n keeps for a zone.
+func GovEnvelopes(n *Node, zoneRef string) ([][]byte, error) {
+	z, err := n.zone(zoneRef)
+	if err != nil {
+		return nil, err
+	}
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	var out [][]byte
+	for _, g := range z.gov {
+		out = append(out, g.env)
+	}
+	return out, nil
+}
+
+// Reachable returns every zone secret the member of node r could learn
+// from the governance messages node from keeps, starting from the secrets
+// r holds and opening any rekey entry with r's KEM key, whatever r's node
+// thinks of its own removal: what a removed member with modified code
+// could read.
+func Reachable(r, from *Node, zoneRef string) ([]crypto.ZoneSecret, error) {
+	zr, err := r.zone(zoneRef)
+	if err != nil {
+		return nil, err
+	}
+	zf, err := from.zone(zoneRef)
+	if err != nil {
+		return nil, err
+	}
+	kem, err := loadKEMKey(r.st)
+	if err != nil {
+		return nil, err
+	}
+	type held struct {
+		epoch  uint32
+		secret crypto.ZoneSecret
+	}
+	var have []held
+	zr.mu.Lock()
+	for e, s := range zr.epochs {
+		have = append(have, held{e, s})
+	}
+	zr.mu.Unlock()
+	zf.mu.Lock()
+	var envs [][]byte
+	for _, g := range zf.gov {
+		if g.msg.Alert.Kind == protocol.KindRekey {
+			envs = append(envs, g.env)
+		}
+	}
+	zf.mu.Unlock()
+	known := func(s crypto.ZoneSecret) bool {
+		for _, h := range have {
+			if h.secret == s {
+				return true
+			}
+		}
+		return false
+	}
+	for grew := true; grew; {
+		grew = false
+		for _, env := range envs {
+			for _, h := range have {
+				v := protocol.NewValidator(zf.id, zf.root, func(e uint32) (*crypto.AEADKey, bool) {
+					return h.secret.AlertKey(e), e == h.epoch
+				})
+				msg, err := v.Reopen(env)
+				if err != nil {
+					continue
+				}
+				for _, e := range msg.Alert.Rekey {
+					if e.Member != r.id.ID() {
+						continue
+					}
+					s, err := protocol.OpenRekeyEntry(kem, zf.id, h.secret, msg.Alert.Epoch, e)
+					if err == nil && !known(s) {
+						have = append(have, held{msg.Alert.Epoch, s})
+						grew = true
+					}
+				}
+			}
+		}
+	}
+	out := make([]crypto.ZoneSecret, len(have))
+	for i, h := range have {
+		out[i] = h.secret
+	}
+	return out, nil
+}
+
+// ForkRekey has organizer n send a rekey competing with the one that set
+// its current epoch: to the same epoch, sealed under the epoch before,
+// with a fresh secret sealed to every member not removed; n stays where
+// it is (a hostile organizer forking the zone on purpose).
+func ForkRekey(ctx context.Context, n *Node, zoneRef string) error {
+	z, err := n.zone(zoneRef)
+	if err != nil {
+		return err
+	}
+	st := z.snapshot()
+	if st.epoch == 0 {
+		return errors.New("fork rekey: epoch 0 has no parent")
+	}
+	z.mu.Lock()
+	parent, ok := z.epochs[st.epoch-1]
+	z.mu.Unlock()
+	if !ok {
+		return errors.New("fork rekey: parent secret not held")
+	}
+	next, err := crypto.NewZoneSecret(n.rand())
+	if err != nil {
+		return err
+	}
+	entries, _, _, err := n.rekeyEntries(z, parent, st.epoch, next, crypto.MemberID{})
+	if err != nil {
+		return err
+	}
+	pst := st
+	pst.epoch, pst.secret = st.epoch-1, parent
+	msgs, err := n.sealRekey(z, pst, st.epoch, entries)
+	if err != nil {
+		return err
+	}
+	for _, g := range msgs {
+		n.mu.Lock()
+		err := n.commitGovLocked(z, []*govMsg{g}, nil, govChange{rec: z.rec})
+		n.mu.Unlock()
+		if err != nil {
+			return err
+		}
+		if err := st.topic.Publish(ctx, g.env); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RekeySets counts the rekey sets n keeps in a zone sent by member.
+func RekeySets(n *Node, zoneRef string, member crypto.MemberID) (int, error) {
+	z, err := n.zone(zoneRef)
+	if err != nil {
+		return 0, err
+	}
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	c := 0
+	for k := range z.rekeySetsLocked() {
+		if k.sender == member {
+			c++
+		}
+	}
+	return c, nil
+}
+
+// NoMerge keeps n from merging forked epochs, as a hostile organizer's
+// node would.
+func NoMerge(n *Node) { n.mergeOff.Store(true) }
+
+// CheckForks runs n's fork check on every zone, as its redial tick does,
+// without the pull.
+func CheckForks(n *Node) {
+	for _, z := range n.liveZones() {
+		n.checkFork(z, false)
+	}
 }

@@ -77,6 +77,10 @@ func (n *Node) storeGov(z *zone, msg *protocol.Message, env []byte) {
 		delete(z.seen, msg.ID)
 		z.mu.Unlock()
 		n.log.Error("governance message not kept", "err", err)
+		return
+	}
+	if k := msg.Alert.Kind; k == protocol.KindRekey || k == protocol.KindRemove {
+		n.spawn(func() { n.checkFork(z, false) }) // fork.go; takes n.mu
 	}
 }
 
@@ -102,17 +106,18 @@ func (n *Node) grantedLocked(z *zone, msg *protocol.Message) (protocol.Chain, pr
 	return chain, role, true
 }
 
-// rekeyEntryLocked opens this member's entry of a rekey for the next epoch.
-// Only the next epoch is taken. Two organizers rekeying the same epoch at
-// once split the zone until one of them rekeys again (see docs). Callers
-// hold n.mu.
+// rekeyEntryLocked opens this member's entry of a rekey to an epoch after
+// the current one. The entry's PSK is the secret of the epoch the rekey is
+// sealed under: the epoch before for a rekey after a removal, the fork's
+// parent for a merge (fork.go), which may skip an epoch. Callers hold
+// n.mu.
 func (n *Node) rekeyEntryLocked(z *zone, msg *protocol.Message) (epochSwitch, bool) {
 	a := msg.Alert
 	z.mu.Lock()
 	cur := z.epoch
-	old, haveOld := z.epochs[a.Epoch-1]
+	old, haveOld := z.epochs[msg.Epoch]
 	z.mu.Unlock()
-	if a.Epoch != cur+1 || !haveOld {
+	if a.Epoch <= cur || a.Epoch <= msg.Epoch || !haveOld {
 		return epochSwitch{}, false
 	}
 	kem := n.kem
@@ -311,49 +316,22 @@ func (n *Node) removeAndRekey(ctx context.Context, z *zone, member crypto.Member
 	if err != nil {
 		return api.RemoveResult{}, fmt.Errorf("remove member: new epoch secret: %w", err)
 	}
-	z.mu.Lock()
-	members := z.roster.Sorted()
-	z.mu.Unlock()
-	var entries []protocol.RekeyEntry
-	var res api.RemoveResult
-	for _, m := range members {
-		switch {
-		case m.Removed || m.ID == member:
-		case m.ID == n.id.ID():
-			res.Reached++ // this node moves itself
-		case m.KEM == nil:
-			res.Unreached = append(res.Unreached, m.ID.String())
-		default:
-			e, err := protocol.SealRekeyEntry(m.KEM, z.id, st.secret, st.epoch+1, m.ID, next, n.rand())
-			if err != nil {
-				res.Unreached = append(res.Unreached, m.ID.String())
-				continue
-			}
-			entries = append(entries, e)
-		}
+	entries, reached, unreached, err := n.rekeyEntries(z, st.secret, st.epoch+1, next, member)
+	if err != nil {
+		return api.RemoveResult{}, fmt.Errorf("remove member: %w", err)
 	}
-	parts := (len(entries) + protocol.MaxRekeyEntries - 1) / protocol.MaxRekeyEntries
-	if parts > protocol.MaxRekeyParts {
-		return api.RemoveResult{}, fmt.Errorf("%w: zone too large to rekey (%d members); nothing was changed", api.ErrInvalid, len(entries))
-	}
+	res := api.RemoveResult{Reached: reached, Unreached: unreached}
 	rm := n.newAlert(protocol.KindRemove, false, protocol.MaxLifetime)
 	rm.Subject = member
-	msgs := make([]*govMsg, 0, 1+parts)
 	g, err := n.sealGov(z, st, rm)
 	if err != nil {
 		return api.RemoveResult{}, fmt.Errorf("remove member: %w", err)
 	}
-	msgs = append(msgs, g)
-	for p := range parts {
-		a := n.newAlert(protocol.KindRekey, false, protocol.MaxLifetime)
-		a.Epoch, a.Part, a.Parts = st.epoch+1, uint8(p), uint8(parts)
-		a.Rekey = entries[p*protocol.MaxRekeyEntries : min(len(entries), (p+1)*protocol.MaxRekeyEntries)]
-		g, err := n.sealGov(z, st, a)
-		if err != nil {
-			return api.RemoveResult{}, fmt.Errorf("remove member: rekey: %w", err)
-		}
-		msgs = append(msgs, g)
+	rk, err := n.sealRekey(z, st, st.epoch+1, entries)
+	if err != nil {
+		return api.RemoveResult{}, fmt.Errorf("remove member: %w", err)
 	}
+	msgs := append([]*govMsg{g}, rk...)
 	from := msgs[0].msg.ID.String()
 	if len(msgs) > 1 {
 		from = msgs[1].msg.ID.String()
@@ -370,8 +348,59 @@ func (n *Node) removeAndRekey(ctx context.Context, z *zone, member crypto.Member
 		}
 	}
 	res.Epoch = st.epoch + 1
-	res.Reached += len(entries)
 	return res, nil
+}
+
+// rekeyEntries seals next, the secret of epoch, to every member of the
+// roster but this one, the removed and except, under the PSK parent (the
+// secret of the epoch the rekey is sealed under). reached counts the
+// entries and this node; unreached lists members whose KEM key is
+// unknown or unusable.
+func (n *Node) rekeyEntries(z *zone, parent crypto.ZoneSecret, epoch uint32, next crypto.ZoneSecret, except crypto.MemberID) (entries []protocol.RekeyEntry, reached int, unreached []string, err error) {
+	z.mu.Lock()
+	members := z.roster.Sorted()
+	z.mu.Unlock()
+	for _, m := range members {
+		switch {
+		case m.Removed || m.ID == except:
+		case m.ID == n.id.ID():
+			reached++ // this node moves itself
+		case m.KEM == nil:
+			unreached = append(unreached, m.ID.String())
+		default:
+			e, err := protocol.SealRekeyEntry(m.KEM, z.id, parent, epoch, m.ID, next, n.rand())
+			if err != nil {
+				unreached = append(unreached, m.ID.String())
+				continue
+			}
+			entries = append(entries, e)
+			reached++
+		}
+	}
+	parts := (len(entries) + protocol.MaxRekeyEntries - 1) / protocol.MaxRekeyEntries
+	if parts > protocol.MaxRekeyParts {
+		return nil, 0, nil, fmt.Errorf("%w: zone too large to rekey (%d members); nothing was changed", api.ErrInvalid, len(entries))
+	}
+	return entries, reached, unreached, nil
+}
+
+// sealRekey splits entries into the parts of a rekey to epoch, sealed
+// under st's epoch, without sending or storing them (none if there is no
+// entry: a part holds at least one).
+func (n *Node) sealRekey(z *zone, st snapshot, epoch uint32, entries []protocol.RekeyEntry) ([]*govMsg, error) {
+	parts := (len(entries) + protocol.MaxRekeyEntries - 1) / protocol.MaxRekeyEntries
+	msgs := make([]*govMsg, 0, parts)
+	for p := range parts {
+		a := n.newAlert(protocol.KindRekey, false, protocol.MaxLifetime)
+		a.Epoch, a.Part, a.Parts = epoch, uint8(p), uint8(parts)
+		a.Rekey = entries[p*protocol.MaxRekeyEntries : min(len(entries), (p+1)*protocol.MaxRekeyEntries)]
+		g, err := n.sealGov(z, st, a)
+		if err != nil {
+			return nil, fmt.Errorf("rekey: %w", err)
+		}
+		msgs = append(msgs, g)
+	}
+	return msgs, nil
 }
 
 // commitRemoval writes a removal, its rekey and the zone's new epoch at

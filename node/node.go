@@ -146,6 +146,9 @@ type Node struct {
 
 	pad discovery.Pool // pads mDNS announcements to hide the zone count (mdns.go)
 
+	// mergeOff, if set, keeps this node from merging forked epochs (tests
+	// of a hostile organizer; fork.go).
+	mergeOff atomic.Bool
 	// writeFault, if set, fails governance writes (tests; putRecords).
 	writeFault atomic.Pointer[func() error]
 }

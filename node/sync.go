@@ -104,9 +104,10 @@ func (n *Node) syncRound(ctx context.Context, p peer.ID) (more bool, err error) 
 		return false, err
 	}
 	var zones []*zone
+	var epochs []uint32
 	for _, z := range n.liveZones() {
-		if epoch, secret := z.current(); n.gate.Shares(p, secret.TopicName(epoch)) {
-			zones = append(zones, z)
+		if e, ok := n.sharedEpoch(z, p); ok {
+			zones, epochs = append(zones, z), append(epochs, e)
 		}
 	}
 	if len(zones) == 0 {
@@ -126,12 +127,13 @@ func (n *Node) syncRound(ctx context.Context, p peer.ID) (more bool, err error) 
 	}
 	zones = zones[:min(len(zones), protocol.MaxSyncZones)]
 	now := n.now()
-	for _, z := range zones {
-		epoch, secret := z.current()
-		key := secret.SyncKey(epoch)
+	for i, z := range zones {
+		epoch := epochs[i]
 		z.mu.Lock()
+		secret := z.epochs[epoch]
 		set := z.syncSetLocked(epoch, now)
 		z.mu.Unlock()
+		key := secret.SyncKey(epoch)
 		hello.Zones = append(hello.Zones, protocol.SyncZone{
 			Epoch:  epoch,
 			Token:  protocol.SyncToken(key, hello.Nonce[:], string(n.h.ID()), string(p)),
@@ -161,6 +163,28 @@ func (n *Node) syncRound(ctx context.Context, p peer.ID) (more bool, err error) 
 	}
 	n.acceptSynced(zones, envs)
 	return len(envs) > 0 && (len(envs) < len(want) || len(offer) == protocol.MaxSyncMessages), nil
+}
+
+// sharedEpoch returns the newest epoch of z that p proved: the current one
+// for a member on the same epoch; an older one for a member behind, or on
+// the other side of a fork (fork.go), whose rekeys and removals the set
+// of that epoch carries.
+func (n *Node) sharedEpoch(z *zone, p peer.ID) (uint32, bool) {
+	z.mu.Lock()
+	epochs := make([]uint32, 0, len(z.epochs))
+	names := make(map[uint32]string, len(z.epochs))
+	for e, s := range z.epochs {
+		epochs = append(epochs, e)
+		names[e] = s.TopicName(e)
+	}
+	z.mu.Unlock()
+	sort.Slice(epochs, func(i, j int) bool { return epochs[i] > epochs[j] })
+	for _, e := range epochs {
+		if n.gate.Shares(p, names[e]) {
+			return e, true
+		}
+	}
+	return 0, false
 }
 
 // inflight is the set of message IDs asked of some peer and not yet
@@ -272,9 +296,11 @@ func (z *zone) syncSetLocked(epoch uint32, now time.Time) []syncItem {
 // resealed is an item's envelope for a member at epoch, whose key is key:
 // a message sealed under an earlier epoch, which that member may not hold,
 // is sealed again under epoch (same signed message, same ID). Nothing is
-// ever sealed to an earlier epoch than its own.
+// ever sealed to an earlier epoch than its own. A rekey to a later epoch
+// is never sealed again: the epoch it is sealed under is its entries' PSK
+// and names its fork's parent (fork.go).
 func (it syncItem) resealed(epoch uint32, key *crypto.AEADKey, rand io.Reader) ([]byte, error) {
-	if it.msg == nil || it.msg.Epoch >= epoch {
+	if it.msg == nil || it.msg.Epoch >= epoch || it.msg.Alert.Kind == protocol.KindRekey && it.msg.Alert.Epoch > epoch {
 		return it.env, nil
 	}
 	return protocol.Seal(key, epoch, it.msg.Signed, rand)

@@ -88,6 +88,8 @@ func (n *Node) redialLoop() {
 					n.askPeersLogged(p)
 				}()
 			}
+			n.checkFork(z, true)
+			n.syncBehind(z, tick)
 			z.mu.Lock()
 			due := n.now().Sub(z.announced) > announceInterval
 			z.mu.Unlock()

@@ -55,6 +55,8 @@ type zone struct {
 	envs      map[protocol.AlertID]stored // alerts and updates as received, for members catching up
 	watchers  map[chan api.Alert]struct{}
 	announced time.Time // last own member announcement
+	forkSince time.Time // when this node saw its epochs forked (fork.go), zero if not
+	merged    time.Time // when this node last sent a merge (fork.go)
 	// Linked zones (links.go): folded with the roster.
 	links map[protocol.LinkID]*protocol.Link
 	docs  core.Docs // zone cards and safe places (docs.go): folded with the roster

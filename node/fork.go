@@ -1,0 +1,302 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"lookout/crypto"
+	"lookout/protocol"
+)
+
+// Forked epochs. Two organizers who each remove someone while the network
+// is split each send a rekey to the same epoch number with different
+// secrets. Both rekeys are kept in the governance log; once a node holds
+// both (or holds a removal its own epoch's rekey did not exclude), the zone
+// moves on with a merge: a rekey to the next epoch, sealed under the last
+// epoch the branches share (the fork's parent, whose secret every member of
+// both branches holds and which is the entries' PSK), with an entry for
+// every member that no branch removed. Every node computes the same fork,
+// winner and merger from the same messages, whatever their order:
+//
+//   - a rekey set is the rekey messages of one sender to one epoch sealed
+//     under one epoch (its parts);
+//   - a fork at epoch F is two or more sets to F; it is resolved by a set
+//     that spans it (sealed under an epoch before F, to an epoch after F);
+//   - the winner of a fork is the set holding the lowest message ID; its
+//     sender merges at once, any other organizer after mergeFallback;
+//   - a node merges at most once per mergeFallback (storm guard), only
+//     when it holds no rekey beyond its current epoch, and only from a
+//     parent whose secret it holds.
+
+// mergeFallback is how long an organizer that is not the fork's winner
+// waits for a merge before sending one itself, and the least time between
+// two merges sent by one node in one zone.
+var mergeFallback = 10 * time.Minute // tests shorten it
+
+// errNoOneToMerge is a merge with no other member to reach.
+var errNoOneToMerge = errors.New("merge: no other member's key is known")
+
+// rekeySetKey names one rekey set: its parts share sender and epochs.
+type rekeySetKey struct {
+	sender crypto.MemberID
+	epoch  uint32 // the epoch it moves to
+	parent uint32 // the epoch its messages are sealed under (the PSK's)
+}
+
+// rekeySet is one rekey's parts as held.
+type rekeySet struct {
+	key     rekeySetKey
+	lowest  protocol.AlertID            // its lowest part ID (winner rule)
+	members map[crypto.MemberID]bool    // who has an entry
+	parts   map[uint8]*protocol.Message // by part
+}
+
+// forkPlan is what a node should do about forked epochs in a zone.
+type forkPlan struct {
+	need   bool
+	parent uint32          // seal the merge under this epoch
+	target uint32          // and move to this one
+	merger crypto.MemberID // who merges at once
+}
+
+// rekeySetsLocked groups a zone's rekeys into sets. Callers hold z.mu.
+func (z *zone) rekeySetsLocked() map[rekeySetKey]*rekeySet {
+	sets := map[rekeySetKey]*rekeySet{}
+	for _, g := range z.gov {
+		a := g.msg.Alert
+		if a.Kind != protocol.KindRekey || a.Epoch <= g.msg.Epoch {
+			continue
+		}
+		k := rekeySetKey{a.Sender, a.Epoch, g.msg.Epoch}
+		s := sets[k]
+		if s == nil {
+			s = &rekeySet{key: k, lowest: g.msg.ID, members: map[crypto.MemberID]bool{}, parts: map[uint8]*protocol.Message{}}
+			sets[k] = s
+		}
+		if bytes.Compare(g.msg.ID[:], s.lowest[:]) < 0 {
+			s.lowest = g.msg.ID
+		}
+		s.parts[a.Part] = g.msg
+		for _, e := range a.Rekey {
+			s.members[e.Member] = true
+		}
+	}
+	return sets
+}
+
+// forkPlanLocked works out whether this node's zone needs a merge: an
+// unresolved fork at or before its current epoch, or a current epoch whose
+// rekey gave an entry to a member the roster now counts as removed. The
+// result is the same on every node holding the same governance messages.
+// Callers hold z.mu.
+func (z *zone) forkPlanLocked() forkPlan {
+	cur := z.epoch
+	if z.removed {
+		return forkPlan{}
+	}
+	sets := z.rekeySetsLocked()
+	byEpoch := map[uint32][]*rekeySet{}
+	for _, s := range sets {
+		if s.key.epoch > cur {
+			return forkPlan{} // a later epoch exists: follow it, or wait
+		}
+		byEpoch[s.key.epoch] = append(byEpoch[s.key.epoch], s)
+	}
+	spanned := func(f uint32) bool {
+		for _, s := range sets {
+			if s.key.parent < f && s.key.epoch > f {
+				return true
+			}
+		}
+		return false
+	}
+	// The lowest unresolved fork: merge from its parent.
+	var fork []*rekeySet
+	var at uint32
+	for f, ss := range byEpoch {
+		if len(ss) >= 2 && !spanned(f) && (fork == nil || f < at) {
+			fork, at = ss, f
+		}
+	}
+	if fork != nil {
+		plan := forkPlan{need: true, target: cur + 1, parent: fork[0].key.parent}
+		win := fork[0]
+		for _, s := range fork {
+			plan.parent = min(plan.parent, s.key.parent)
+			if bytes.Compare(s.lowest[:], win.lowest[:]) < 0 {
+				win = s
+			}
+		}
+		plan.merger = win.key.sender
+		if _, ok := z.epochs[plan.parent]; !ok {
+			return forkPlan{}
+		}
+		return plan
+	}
+	// No fork: is the current epoch held by a removed member? Then the
+	// organizer who removed it merges at once (in a fork, each side's
+	// removal often arrives before the other side's rekey: the sides name
+	// different mergers until the rekeys are in, and the fork rule takes
+	// over).
+	if ss := byEpoch[cur]; len(ss) == 1 {
+		plan := forkPlan{}
+		for m := range ss[0].members {
+			if by, ok := z.removerLocked(m); ok && (!plan.need || bytes.Compare(by[:], plan.merger[:]) < 0) {
+				plan = forkPlan{need: true, target: cur + 1, parent: cur, merger: by}
+			}
+		}
+		return plan
+	}
+	return forkPlan{}
+}
+
+// checkFork merges a zone's forked epochs if this node should now: it is
+// an organizer of the zone, and the fork's winner, or the fork has waited
+// mergeFallback; and it sent no merge in this zone for mergeFallback. A
+// node that does not merge pulls, on each redial tick (pull), from every
+// member peer it is connected to, since the merge may come from a branch
+// whose topic it is not on.
+func (n *Node) checkFork(z *zone, pull bool) {
+	now := n.now()
+	z.mu.Lock()
+	plan := z.forkPlanLocked()
+	if !plan.need {
+		z.forkSince = time.Time{}
+		z.mu.Unlock()
+		return
+	}
+	if z.forkSince.IsZero() {
+		z.forkSince = now
+		n.log.Warn("the zone's epochs forked (removals on both sides of a network split); an organizer moves it to one epoch")
+	}
+	due := plan.merger == n.id.ID() || now.Sub(z.forkSince) >= mergeFallback
+	guarded := !z.merged.IsZero() && now.Sub(z.merged) < mergeFallback
+	organizer := z.role == protocol.RoleOrganizer && !n.mergeOff.Load()
+	z.mu.Unlock()
+	if !organizer || !due || guarded {
+		if pull {
+			n.syncAll()
+		}
+		return
+	}
+	err := n.merge(n.ctx, z, plan)
+	if errors.Is(err, errNoOneToMerge) {
+		z.mu.Lock()
+		z.merged = now // nothing to do until someone else's key is known
+		z.mu.Unlock()
+		return
+	}
+	if err != nil {
+		n.log.Warn("could not merge the zone's forked epochs; will try again", "err", err)
+		return
+	}
+	n.log.Info("merged the zone's forked epochs")
+}
+
+// merge sends a rekey to plan.target sealed under plan.parent with an
+// entry for every member no branch removed, moving this node with it.
+func (n *Node) merge(ctx context.Context, z *zone, plan forkPlan) error {
+	if err := n.renewRoot(z); err != nil {
+		return err
+	}
+	st := z.snapshot()
+	if st.removed {
+		return fmt.Errorf("merge: removed from the zone")
+	}
+	z.mu.Lock()
+	parent, ok := z.epochs[plan.parent]
+	z.mu.Unlock()
+	if !ok || st.epoch+1 != plan.target {
+		return fmt.Errorf("merge: the zone moved meanwhile")
+	}
+	next, err := crypto.NewZoneSecret(n.rand())
+	if err != nil {
+		return fmt.Errorf("merge: new epoch secret: %w", err)
+	}
+	entries, _, _, err := n.rekeyEntries(z, parent, plan.target, next, crypto.MemberID{})
+	if err != nil {
+		return fmt.Errorf("merge: %w", err)
+	}
+	pst := st
+	pst.epoch, pst.secret = plan.parent, parent
+	msgs, err := n.sealRekey(z, pst, plan.target, entries)
+	if err != nil {
+		return fmt.Errorf("merge: %w", err)
+	}
+	if len(msgs) == 0 {
+		return errNoOneToMerge
+	}
+	if err := n.commitRemoval(z, st.epoch, msgs, epochSwitch{epoch: plan.target, secret: next}, msgs[0].msg.ID.String()); err != nil {
+		return err
+	}
+	z.mu.Lock()
+	z.merged, z.forkSince = n.now(), time.Time{}
+	z.mu.Unlock()
+	for _, g := range msgs {
+		if err := st.topic.Publish(ctx, g.env); err != nil && !n.replay.Has(g.msg.ID) {
+			n.replay.Add(g.msg.ID, g.msg.Alert.Expires, n.now())
+		}
+	}
+	// Members of the other branch are on no topic this node is on: hand
+	// them the merge by catch-up at the epoch they share.
+	n.syncAll()
+	return nil
+}
+
+// syncAll pulls from, and so offers to, every connected peer that proved
+// a zone epoch this node holds.
+func (n *Node) syncAll() {
+	for _, p := range n.h.Network().Peers() {
+		if n.gate.Member(p) {
+			n.spawn(func() { n.syncPeer(p) })
+		}
+	}
+}
+
+// removerLocked returns who removed member m, by the roster's rule (the
+// first counted removal), if m is removed. Callers hold z.mu.
+func (z *zone) removerLocked(m crypto.MemberID) (crypto.MemberID, bool) {
+	if !z.roster.Removed(m) {
+		return crypto.MemberID{}, false
+	}
+	var by *govMsg
+	for _, g := range z.gov {
+		a := g.msg.Alert
+		if a.Kind == protocol.KindRemove && a.Subject == m && (by == nil || newer(by, g)) {
+			by = g
+		}
+	}
+	if by == nil {
+		return crypto.MemberID{}, false
+	}
+	return by.msg.Alert.Sender, true
+}
+
+// syncBehind pulls, once per redial tick and in turn, from one connected
+// peer that proved an epoch of z but not z's current one: a member behind,
+// which pulls from this node itself, or one on the other side of a fork,
+// whose merge this node may not hold (it is on no topic this node is on).
+func (n *Node) syncBehind(z *zone, tick int) {
+	cur := z.snapshot()
+	if cur.topic == nil {
+		return
+	}
+	var behind []peer.ID
+	for _, p := range n.h.Network().Peers() {
+		if _, ok := n.sharedEpoch(z, p); ok && !n.gate.Shares(p, cur.topic.String()) {
+			behind = append(behind, p)
+		}
+	}
+	if len(behind) == 0 {
+		return
+	}
+	sort.Slice(behind, func(i, j int) bool { return behind[i] < behind[j] })
+	p := behind[tick%len(behind)]
+	n.spawn(func() { n.syncPeer(p) })
+}
