@@ -85,6 +85,9 @@ func TestOrganizerRenewsMembers(t *testing.T) {
 	t.Cleanup(func() { closeNet(t, nw) })
 	z := formZone(t, ctx, nw, "renewals", nil)
 	n0, n1 := nw.Nodes[0], nw.Nodes[1]
+	// The rekey reaches node 1 only once its announcement did (no redial
+	// catch-up within the hour).
+	waitKnows(t, ctx, n0, z.ID, n1.MemberID().String())
 	var removeErr error
 	if err := sim.WaitFor(ctx, func() bool {
 		_, removeErr = n0.Remove(ctx, z.ID, nw.Nodes[2].Status().MemberID)
