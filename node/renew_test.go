@@ -136,3 +136,57 @@ func TestOrganizerRenewsMembers(t *testing.T) {
 		t.Fatalf("the founder did not receive the renewed member's sighting: %v", err)
 	}
 }
+
+// TestFounderRenewsAfterEveryoneExpired: a zone left alone past every
+// certificate's expiry (a summer without alerts, a founder's laptop in a
+// drawer) comes back: the founder's node, stopped all that time, rejoins
+// the mesh, renews itself, then its members, and they send again.
+func TestFounderRenewsAfterEveryoneExpired(t *testing.T) {
+	ctx := testContext(t)
+	clk := newClock()
+	nw, err := sim.Start(ctx, sim.Config{Nodes: 3, Dir: t.TempDir(), Now: clk.Now, RedialInterval: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { closeNet(t, nw) })
+	z := formZone(t, ctx, nw, "dormant", nil)
+	n0, n1 := nw.Nodes[0], nw.Nodes[1]
+	waitKnows(t, ctx, n0, z.ID, n1.MemberID().String())
+	waitKnows(t, ctx, n0, z.ID, nw.Nodes[2].MemberID().String())
+	if err := nw.Stop(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(lp.DefaultCertTTL + 24*time.Hour)
+	if err := nw.Resume(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	n0 = nw.Nodes[0]
+	if err := nw.WaitMesh(ctx, z.ID, 2); err != nil {
+		t.Fatalf("the founder came back to no mesh: %v", err)
+	}
+	if _, err := n1.Report(ctx, api.ReportRequest{Zone: z.ID, What: "van", Where: "Elm St"}); err == nil {
+		t.Fatal("an expired member sent a report")
+	}
+	var renewed int
+	var renewErr error
+	if err := sim.WaitFor(ctx, func() bool {
+		renewed, renewErr = node.RenewMembers(ctx, n0, z.ID)
+		return renewErr == nil && renewed == 2
+	}); err != nil {
+		t.Fatalf("founder renewed %d members (last error %v), want 2: %v", renewed, renewErr, err)
+	}
+	var a api.Alert
+	if err := sim.WaitFor(ctx, func() bool {
+		var err error
+		a, err = n1.Report(ctx, api.ReportRequest{Zone: z.ID, What: "van", Where: "Elm St"})
+		return err == nil
+	}); err != nil {
+		t.Fatalf("renewed member still cannot send: %v", err)
+	}
+	if err := sim.WaitFor(ctx, func() bool {
+		as, err := n0.Alerts(z.ID)
+		return err == nil && hasAlert(as, a.ID)
+	}); err != nil {
+		t.Fatalf("the founder did not receive the renewed member's sighting: %v", err)
+	}
+}
