@@ -275,7 +275,11 @@ func TestForkStormGuard(t *testing.T) {
 	old := node.SetMergeFallback(time.Hour)
 	t.Cleanup(func() { node.SetMergeFallback(old) })
 	c := newClock()
-	nw := startNet(t, ctx, 4, c)
+	nw, err := sim.Start(ctx, sim.Config{Nodes: 4, Dir: t.TempDir(), Now: c.Now, Logger: debugLog(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { closeNet(t, nw) })
 	zr, err := nw.FormZone(ctx, "storm", map[int]string{1: "organizer"})
 	if err != nil {
 		t.Fatal(err)
