@@ -125,7 +125,7 @@ func TestFoldLinkedPlaces(t *testing.T) {
 			looks := protocol.Digest{7} // a digest whose ID is the zone's own entry
 			return f.linked(linkA, looks, protocol.PlaceRetire, "", t0.Add(time.Hour), t0).Alert
 		}(), ErrPlaceLooped},
-		"own entry back round a loop": {f.linked(linkA, protocol.PlaceDigest(protocol.PlaceID{7}), protocol.PlaceAdd, "Our clinic", t0, t0).Alert, ErrPlaceLooped},
+		"own entry back round a loop":  {f.linked(linkA, protocol.PlaceDigest(protocol.PlaceID{7}), protocol.PlaceAdd, "Our clinic", t0, t0).Alert, ErrPlaceLooped},
 		"same entry over another link": {other.Alert, ErrPlaceLooped},
 		"retire of an unknown entry":   {f.linked(linkA, digestN(2), protocol.PlaceRetire, "", t0, t0).Alert, ErrPlaceNotLinked},
 	} {
