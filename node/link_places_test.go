@@ -181,3 +181,50 @@ func TestLinkedPlaces(t *testing.T) {
 		return len(got) == 1 && got[0].Card == "witness" && got[0].Via == "Parkdale"
 	})
 }
+
+// TestLinkedPlacesPaced: sharing a whole directory sends at most a third
+// of the link's limit per window, so alerts keep room; the rest follows
+// in the next window.
+func TestLinkedPlacesPaced(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-node mocknet test; skipped in -short mode")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	l := startLinked(t, ctx)
+	n := l.nw.Nodes
+	yes := true
+	const total = protocol.MaxLinkMessages/3 + 5
+	for i := range total {
+		who := a1
+		if i%2 == 1 {
+			who = a2 // two senders: each stays within its own budget
+		}
+		if _, err := n[who].Place(ctx, api.PlaceRequest{Zone: l.A.ID, Op: "add", Kind: "food", Name: fmt.Sprint("Pantry ", i), Share: &yes}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func(i int) int {
+		ps, _ := n[i].Places(l.B.ID, api.PlaceFilter{})
+		return len(ps)
+	}
+	l.waitZone(t, ctx, l.A, "A's entries", func(i int) bool { ps, _ := n[i].Places(l.A.ID, api.PlaceFilter{}); return len(ps) == total })
+	if _, err := n[a1].Place(ctx, api.PlaceRequest{Zone: l.A.ID, Op: "share", All: true}); err != nil {
+		t.Fatal(err)
+	}
+	l.waitZone(t, ctx, l.B, "the first window's entries", func(i int) bool { return count(i) == protocol.MaxLinkMessages/3 })
+	// A callout shared now still crosses.
+	co, err := n[a1].Callout(ctx, api.CalloutRequest{Zone: l.A.ID, Title: "Court support", Where: "Old City Hall", Need: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n[a1].Share(ctx, api.ShareRequest{Alert: co.ID}); err != nil {
+		t.Fatal(err)
+	}
+	l.waitZone(t, ctx, l.B, "callout crosses while places wait", func(i int) bool { return len(byText(n[i], l.B.ID, co.Title)) == 1 })
+	if got := count(b1); got != protocol.MaxLinkMessages/3 {
+		t.Fatalf("B's end holds %d entries before the next window, want %d", got, protocol.MaxLinkMessages/3)
+	}
+	l.clk.Advance(protocol.RateWindow + time.Minute)
+	l.waitZone(t, ctx, l.B, "the rest in the next window", func(i int) bool { return count(i) == total })
+}
