@@ -61,7 +61,7 @@ type Place struct {
 	ConfirmedAt       *time.Time `json:"confirmed_at"` // nil for a suggestion
 	// Share: an organizer may share it with linked zones. Shared: how many
 	// links an organizer's share lets it cross (0: not shared).
-	Share  bool `json:"share"`
+	Share  bool `json:"share,omitempty"`
 	Shared int  `json:"shared,omitempty"`
 	// From is the name of the linked zone an entry came from (over the
 	// link it came by; read-only here), Origin the zone it was first
