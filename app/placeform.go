@@ -82,6 +82,7 @@ func (u *UI) showPlaceForm(z api.Zone, op string, cur api.Place) {
 		kinds[i] = L(placeKindKeys[k])
 	}
 	kind := widget.NewSelect(kinds, nil)
+	kind.PlaceHolder = L("places.form.kind.choose")
 	if i := slices.Index(api.PlaceKinds, cur.Kind); i >= 0 {
 		kind.SetSelectedIndex(i)
 	}

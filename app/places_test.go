@@ -181,6 +181,12 @@ func TestPlacesScreenshots(t *testing.T) {
 		h.ui.cardsZone = z.ID
 		h.ui.showRights("", "en")
 		shot("rights-zone-" + l)
+		h.ui.showPlaceForm(z, "add", api.Place{})
+		shot("place-add-" + l)
+		member := z
+		member.Role = "member"
+		h.ui.showPlaceForm(member, "suggest", api.Place{})
+		shot("place-suggest-" + l)
 	}
 }
 
