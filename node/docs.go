@@ -119,9 +119,12 @@ func (n *Node) Places(zoneRef string, f api.PlaceFilter) ([]api.Place, error) {
 	}
 	z.mu.Lock()
 	ps := z.docs.Places(cf)
-	out := make([]api.Place, len(ps))
-	for i, p := range ps {
-		out[i] = placeView(p, z.linkPeerLocked(p.Link))
+	out := make([]api.Place, 0, len(ps))
+	for _, p := range ps {
+		if p.Linked() && !z.links[p.Link].Active() {
+			continue // the zone ended the link: its entries go with it
+		}
+		out = append(out, placeView(p, z.linkPeerLocked(p.Link)))
 	}
 	z.mu.Unlock()
 	return out, nil

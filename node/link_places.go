@@ -80,6 +80,12 @@ func (n *Node) reconcilePlaces(ctx context.Context, z *zone) {
 	z.mu.Lock()
 	mine := n.myLinksLocked(z)
 	entries := z.docs.Shared()
+	gone := map[protocol.LinkID]bool{} // links entries came over that are no longer active
+	for _, p := range entries {
+		if p.Linked() && !z.links[p.Link].Active() {
+			gone[p.Link] = true
+		}
+	}
 	z.mu.Unlock()
 	behind := false
 	for _, l := range mine {
@@ -93,7 +99,8 @@ func (n *Node) reconcilePlaces(ctx context.Context, z *zone) {
 			}
 			d := p.Digest()
 			s := n.links.place(l.ID, d)
-			if !p.Retired && hops > 0 {
+			// An entry whose link ended is withdrawn further on too.
+			if !p.Retired && hops > 0 && !gone[p.Link] {
 				h := placeHash(p.PlaceOp, hops)
 				if s.content == h && !s.retired {
 					continue
@@ -157,6 +164,9 @@ func (n *Node) relayPlace(ctx context.Context, z *zone, l *protocol.Link, t *pro
 	if own || (exists && cur.Link != l.ID) {
 		return nil // already here, as the zone's own or from another link
 	}
+	if t.Status != protocol.StatusActual {
+		return fmt.Errorf("%w: a safe place crosses a link as actual, never as an exercise", protocol.ErrEnum)
+	}
 	switch t.Place.Op {
 	case protocol.PlaceAdd:
 		if exists && (cur.Retired || !t.Via.At.After(cur.Via.At) || placeHash(cur.PlaceOp, cur.Via.Hops) == placeHash(*t.Place, t.Via.Hops)) {
@@ -169,7 +179,7 @@ func (n *Node) relayPlace(ctx context.Context, z *zone, l *protocol.Link, t *pro
 	default:
 		return fmt.Errorf("%w: only an add or a retire of a place crosses a link", protocol.ErrEnum)
 	}
-	a := n.newAlert(protocol.KindPlace, t.Status == protocol.StatusExercise, protocol.MaxLifetime)
+	a := n.newAlert(protocol.KindPlace, false, protocol.MaxLifetime)
 	op := *t.Place
 	op.ID = id
 	a.Place, a.Via = &op, t.Via

@@ -31,7 +31,7 @@ func placeNamed(n interface {
 // retirement follow; over there they are marked with the zone they came
 // from and read-only; members and verifiers cannot share; a hostile link
 // end cannot reach the receiving zone's own entries. A callout's card
-// crosses with it.
+// crosses with it. Ending the link takes the entries away.
 func TestLinkedPlaces(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-node mocknet test; skipped in -short mode")
@@ -180,6 +180,18 @@ func TestLinkedPlaces(t *testing.T) {
 		got := byText(n[i], l.B.ID, co.Title)
 		return len(got) == 1 && got[0].Card == "witness" && got[0].Via == "Parkdale"
 	})
+
+	// B ends its link to A: A's entries leave B, and C, which had them
+	// through B.
+	if _, err := n[b1].Unlink(ctx, l.B.ID, "Parkdale"); err != nil {
+		t.Fatal(err)
+	}
+	for _, z := range []api.Zone{l.B, l.C} {
+		l.waitZone(t, ctx, z, "entries of the ended link leave", func(i int) bool { _, ok := placeNamed(n[i], z.ID, "Parkdale clinic"); return !ok })
+	}
+	if _, ok := placeNamed(n[b1], l.B.ID, own.Name); !ok {
+		t.Errorf("B's own entry left with the link")
+	}
 }
 
 // TestLinkedPlacesPaced: sharing a whole directory sends at most a third

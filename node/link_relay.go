@@ -78,8 +78,8 @@ func (n *Node) onLinkRecord(ctx context.Context, z *zone, msg *protocol.Message)
 	for _, id := range roots {
 		n.reconcile(ctx, z, id) // a new link: share what is already marked shared
 	}
-	if len(roots) > 0 || (r.Op == protocol.LinkAccept && l.Active() && l.Endpoint == n.id.ID()) {
-		n.reconcilePlaces(ctx, z) // and the entries marked shared
+	if r.Op == protocol.LinkAccept || r.Op == protocol.LinkEnd {
+		n.reconcilePlaces(ctx, z) // the entries marked shared; those of an ended link withdrawn further on
 	}
 	if r.Op != protocol.LinkEnd || !l.Ended || !l.Accepted || l.Endpoint != n.id.ID() {
 		return

@@ -360,3 +360,51 @@ func FuzzParsePlace(f *testing.F) {
 		}
 	})
 }
+
+// TestPlaceShareRoles: only organizers share entries; only a link end
+// relays one.
+func TestPlaceShareRoles(t *testing.T) {
+	for role, want := range map[Role]error{RoleOrganizer: nil, RoleVerifier: ErrNotAllowed, RoleMember: ErrNotAllowed} {
+		if err := CheckRole(newPlaceShare(1), role); !errors.Is(err, want) {
+			t.Errorf("share by %s: %v, want %v", role, err, want)
+		}
+	}
+	if err := CheckRole(newLinkedPlace(t, PlaceAdd), RoleVerifier); !errors.Is(err, ErrNotAllowed) {
+		t.Errorf("linked place relayed by a verifier: %v", err)
+	}
+}
+
+// TestPlaceEndorsementRejects: an endorsement of a place carries an add
+// or a retire with valid fields; the ID is the digest's.
+func TestPlaceEndorsementRejects(t *testing.T) {
+	good := newLinkedPlace(t, PlaceAdd)
+	b, err := EndorsementBody(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseEndorsement(b)
+	if err != nil || got.Place.ID != testDigest.LinkedPlaceID() || got.Place.Name != good.Place.Name {
+		t.Fatalf("ParseEndorsement = %+v, %v", got, err)
+	}
+	for name, edit := range map[string]func(p *PlaceOp){
+		"update":     func(p *PlaceOp) { p.Op = PlaceUpdate },
+		"suggest":    func(p *PlaceOp) { p.Op = PlaceSuggest },
+		"no name":    func(p *PlaceOp) { p.Name = "" },
+		"kind 9":     func(p *PlaceOp) { p.Kind = 9 },
+		"bad flags":  func(p *PlaceOp) { p.Flags = 0x80 },
+		"escape":     func(p *PlaceOp) { p.Notes = "\x1b[2J" },
+		"retire+tag": func(p *PlaceOp) { p.Op = PlaceRetire },
+	} {
+		a := newLinkedPlace(t, PlaceAdd)
+		edit(a.Place)
+		w := writer{}
+		w.u8(Version)
+		w.u8(uint8(KindPlace))
+		w.u8(uint8(StatusActual))
+		a.Via.encodeBody(&w)
+		a.Place.encodeContent(&w)
+		if _, err := ParseEndorsement(w.b); err == nil {
+			t.Errorf("%s: endorsement accepted", name)
+		}
+	}
+}
