@@ -70,6 +70,7 @@ type UI struct {
 	notified  map[string]bool         // alert IDs a notification was sent for
 	zoneOpen  string                  // zone ID whose feed is on screen
 	cardsZone string                  // zone ID whose own cards the rights screens show ("" built-in; rights.go)
+	cardsFrom string                  // the linked zone whose callout opened the built-in cards, if one did (rights.go)
 	feedShown []string                // alert IDs of the open feed, in the order drawn
 	watching  map[string]bool         // zone IDs watched on the backend on screen
 	drafts    map[string]*reportDraft // zone ID → unsent report form, in memory only

@@ -30,6 +30,9 @@ type Backend interface {
 	// Zone documents (places.go, rights.go): read from the node's store.
 	ZoneCards(zone, lang string) (api.ZoneCards, error)
 	Places(zone string, f api.PlaceFilter) ([]api.Place, error)
+	// Place adds, updates, retires, suggests or confirms an entry
+	// (placeform.go).
+	Place(ctx context.Context, req api.PlaceRequest) (api.Place, error)
 }
 
 // Profile is the member's identity on this device and its lifecycle.

@@ -77,7 +77,7 @@ func (u *UI) placesContent(z api.Zone, f *placeFilter) fyne.CanvasObject {
 	if err != nil {
 		return wrapLabel(L("feed.gone"))
 	}
-	box := container.NewVBox()
+	box := container.NewVBox(u.placeAddButton(z)) // placeform.go
 	if len(all) == 0 {
 		box.Add(wrapLabel(L("places.none")))
 		box.Add(wrapLabel(L("places.how")))
@@ -121,7 +121,7 @@ func (u *UI) placesContent(z api.Zone, f *placeFilter) fyne.CanvasObject {
 		if (f.kind != "" && p.Kind != f.kind) || (f.lang != "" && !slices.Contains(p.Languages, f.lang)) {
 			continue
 		}
-		box.Add(u.placeItem(p))
+		box.Add(u.placeItem(z, p))
 		box.Add(widget.NewSeparator())
 		shown++
 	}
@@ -133,7 +133,7 @@ func (u *UI) placesContent(z api.Zone, f *placeFilter) fyne.CanvasObject {
 
 // placeItem is one entry: name, kind and place, then what a frightened
 // person most needs to know, then whether someone checked it lately.
-func (u *UI) placeItem(p api.Place) fyne.CanvasObject {
+func (u *UI) placeItem(z api.Zone, p api.Place) fyne.CanvasObject {
 	box := container.NewVBox(boldWrap(p.Name))
 	head := L(cmp.Or(placeKindKeys[p.Kind], "places.kind.other"))
 	if p.Where != "" {
@@ -173,5 +173,16 @@ func (u *UI) placeItem(p api.Place) fyne.CanvasObject {
 		status = wrapLabel(L("places.checked", args{"Date": p.ConfirmedAt.In(u.opt.Location).Format("2006-01-02")}))
 	}
 	box.Add(status)
+	switch {
+	case p.From != "":
+		from := wrapLabel(L("places.from", args{"Zone": p.From}))
+		from.Importance = widget.HighImportance
+		box.Add(from)
+	case p.Shared > 0:
+		box.Add(wrapLabel(L("places.shared")))
+	}
+	if a := u.placeActions(z, p); a != nil { // placeform.go
+		box.Add(a)
+	}
 	return box
 }

@@ -181,5 +181,147 @@ func TestPlacesScreenshots(t *testing.T) {
 		h.ui.cardsZone = z.ID
 		h.ui.showRights("", "en")
 		shot("rights-zone-" + l)
+		h.ui.showPlaceForm(z, "add", api.Place{})
+		shot("place-add-" + l)
+		member := z
+		member.Role = "member"
+		h.ui.showPlaceForm(member, "suggest", api.Place{})
+		shot("place-suggest-" + l)
+	}
+}
+
+// countButtons counts the visible buttons with text.
+func (h *harness) countButtons(text string) int {
+	n := 0
+	for _, o := range h.objects() {
+		if b, ok := o.(*widget.Button); ok && b.Text == text {
+			n++
+		}
+	}
+	return n
+}
+
+// TestPlaceForms (issue 16): organizers and verifiers add, edit and
+// retire safe places from the app and confirm suggestions; a member's
+// form says the place will be a suggestion; entries from a linked zone
+// say so and have no buttons.
+func TestPlaceForms(t *testing.T) {
+	h := newHarness(t, Options{})
+	z := placesZone(h)
+	at := testNow.Add(-time.Hour)
+	if err := h.fake.ReceivePlace(z.ID, api.Place{Kind: "legal", Name: "Parc-Ex legal clinic", From: "Parc-Ex", Origin: "Parc-Ex",
+		ConfirmedBy: "e0e0e0e0", ConfirmedAt: &at}); err != nil {
+		t.Fatal(err)
+	}
+	h.unlocked()
+	h.ui.showPlaces(z)
+	if !h.hasLabel("From linked zone Parc-Ex (read-only here)") {
+		t.Errorf("linked entry: %q", h.labels())
+	}
+	// Two own confirmed entries: an Edit and a Retire each; the linked one none.
+	if e, r, c := h.countButtons("Edit"), h.countButtons("Retire"), h.countButtons("Confirm"); e != 2 || r != 3 || c != 1 {
+		t.Errorf("buttons: %d Edit, %d Retire, %d Confirm; want 2, 3 (with the suggestion's), 1", e, r, c)
+	}
+
+	// Add.
+	h.tap("Add a place")
+	if h.ui.cur.title != "Add a place · Villeray" {
+		t.Fatalf("screen %q", h.ui.cur.title)
+	}
+	test.AssertRendersToMarkup(t, "place-add.xml", h.ui.w.Canvas())
+	h.tap("Add")
+	if !h.hasLabel("Choose what kind of place it is.") {
+		t.Errorf("no kind: %q", h.labels())
+	}
+	h.selects()[0].SetSelected("Health")
+	test.Type(h.entryAt(0), "Clinique du peuple")
+	test.Type(h.entryAt(1), "Jean-Talon & Querbes")
+	test.Type(h.entryAt(3), "fr, es")
+	h.tap("Add")
+	h.waitFor("back on the list with the new place", func() bool { return h.ui.cur.title == "Safe places · Villeray" && h.hasLabel("Clinique du peuple") })
+	ps, _ := h.fake.Places(z.ID, api.PlaceFilter{Kind: "health"})
+	if len(ps) != 1 || ps[0].Where != "Jean-Talon & Querbes" || len(ps[0].Languages) != 2 || ps[0].Suggested() {
+		t.Fatalf("added: %+v", ps)
+	}
+
+	// Edit the first confirmed entry (by name: the new clinic).
+	h.tap("Edit")
+	if h.ui.cur.title != "Edit Clinique du peuple" || h.entryAt(0).Text != "Clinique du peuple" {
+		t.Fatalf("edit form %q: %q", h.ui.cur.title, h.entryAt(0).Text)
+	}
+	test.Type(h.entryAt(2), "Mon-Fri 9-17")
+	h.tap("Save")
+	h.waitFor("edit saved", func() bool { return h.hasLabel("Hours: Mon-Fri 9-17") })
+
+	// Retire, after saying so.
+	h.tap("Retire")
+	h.tapDialog("Retire for good")
+	h.waitFor("retired", func() bool { return !h.hasLabel("Clinique du peuple") })
+
+	// A verifier confirms the suggestion.
+	if err := h.fake.SetRole(z.ID, "verifier"); err != nil {
+		t.Fatal(err)
+	}
+	z.Role = "verifier"
+	h.ui.showPlaces(z)
+	h.tap("Confirm")
+	if h.ui.cur.title != "Confirm Legal clinic" || !h.hasLabel("A member suggested this place. Correct what you know to be wrong, then confirm it.") {
+		t.Fatalf("confirm form %q: %q", h.ui.cur.title, h.labels())
+	}
+	h.tap("Confirm")
+	h.waitFor("confirmed", func() bool {
+		return h.ui.cur.title == "Safe places · Villeray" && h.hasLabel("Legal clinic") && !h.hasLabel("Suggested by a member, not confirmed yet")
+	})
+
+	// A member suggests; the form says it will be a suggestion.
+	if err := h.fake.SetRole(z.ID, "member"); err != nil {
+		t.Fatal(err)
+	}
+	z.Role = "member"
+	h.ui.showPlaces(z)
+	if h.findButton("Add a place") != nil || h.countButtons("Edit")+h.countButtons("Retire")+h.countButtons("Confirm") != 0 {
+		t.Errorf("a member sees editing buttons")
+	}
+	h.tap("Suggest a place")
+	if !h.hasLabel("This will be a suggestion: members see it marked as such, with your member ID, until a verifier confirms it.") {
+		t.Errorf("suggest form: %q", h.labels())
+	}
+	test.AssertRendersToMarkup(t, "place-suggest.xml", h.ui.w.Canvas())
+	h.selects()[0].SetSelected("Food")
+	test.Type(h.entryAt(0), "Frigo communautaire")
+	h.tap("Send the suggestion")
+	h.waitFor("suggestion listed", func() bool {
+		return h.hasLabel("Frigo communautaire") && h.hasLabel("Suggested by a member, not confirmed yet")
+	})
+}
+
+// TestLinkedCalloutCard: a callout from a linked zone opens the built-in
+// card of its topic with a note; a card of that zone's own says it is
+// not available here.
+func TestLinkedCalloutCard(t *testing.T) {
+	h := newHarness(t, Options{})
+	z := h.zone("Villeray", "organizer")
+	if _, err := h.fake.PublishCards(context.Background(), api.PublishCardsRequest{Zone: z.ID, Set: json.RawMessage(zoneCardSet)}); err != nil {
+		t.Fatal(err)
+	}
+	h.unlocked()
+	c := callout(z.ID, "c0110001", false)
+	c.Via, c.Origin, c.Card = "Parc-Ex", "Parc-Ex", "door"
+	h.receive(c)
+	h.ui.showAlert("c0110001")
+	h.tap("Officers at the door")
+	if !h.hasLabel("This callout came from linked zone Parc-Ex. Shown here: the built-in card on its topic; Parc-Ex may have its own version.") {
+		t.Errorf("linked card note: %q", h.labels())
+	}
+	if h.hasLabel("Cards of zone Villeray, published by its organizers") {
+		t.Errorf("a linked callout's card shown from this zone's own cards")
+	}
+	away := callout(z.ID, "c0110002", false)
+	away.Via, away.Card, away.Title = "Parc-Ex", "their-own", "Court support"
+	h.receive(away)
+	h.ui.showAlert("c0110002")
+	h.tap("Know your rights")
+	if !h.hasLabel(`This callout came from linked zone Parc-Ex and points to its own card "their-own", which this zone does not have. The built-in cards:`) {
+		t.Errorf("missing card note: %q", h.labels())
 	}
 }

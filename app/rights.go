@@ -34,9 +34,14 @@ func (u *UI) cardLang() string {
 // the list). The cards are the alert's zone's (or, from the zone list,
 // the only zone's) over the built-in ones.
 func (u *UI) rightsButton(a *api.Alert) fyne.CanvasObject {
-	zone, topic := u.onlyZone(), ""
+	zone, topic, from := u.onlyZone(), "", ""
 	if a != nil {
 		zone, topic = a.Zone, cmp.Or(a.Card, rights.ForWhatCode(a.WhatCode))
+		if a.Via != "" && a.Card != "" {
+			// A linked zone's callout names that zone's card, which this
+			// zone does not hold: the built-in card of the topic, said so.
+			zone, from = "", a.Via
+		}
 	}
 	set, _ := u.zoneCards(zone, u.cardLang())
 	text := set.Title
@@ -44,7 +49,7 @@ func (u *UI) rightsButton(a *api.Alert) fyne.CanvasObject {
 		text = c.Title
 	}
 	b := widget.NewButtonWithIcon(shorten(text, buttonRunes), theme.InfoIcon(), func() {
-		u.cardsZone = zone
+		u.cardsZone, u.cardsFrom = zone, from
 		u.showRights(topic, "")
 	})
 	b.Alignment = widget.ButtonAlignLeading
@@ -67,6 +72,14 @@ func (u *UI) showRights(topic, lang string) {
 		box := container.NewVBox(u.cardLanguages(topic, set.Lang))
 		if zoned {
 			box.Add(u.zoneCardsLabel())
+		}
+		if u.cardsFrom != "" {
+			note := wrapLabel(L("rights.linked", args{"Zone": u.cardsFrom}))
+			if err != nil && topic != "" {
+				note.SetText(L("rights.linked.away", args{"Zone": u.cardsFrom, "Topic": topic}))
+			}
+			note.Importance = widget.WarningImportance
+			box.Add(note)
 		}
 		if err != nil {
 			for _, c := range set.Cards {

@@ -119,15 +119,32 @@ func (n *Node) Places(zoneRef string, f api.PlaceFilter) ([]api.Place, error) {
 	}
 	z.mu.Lock()
 	ps := z.docs.Places(cf)
-	z.mu.Unlock()
-	out := make([]api.Place, len(ps))
-	for i, p := range ps {
-		out[i] = placeView(p)
+	out := make([]api.Place, 0, len(ps))
+	for _, p := range ps {
+		if p.Linked() && !z.links[p.Link].Active() {
+			continue // the zone ended the link: its entries go with it
+		}
+		out = append(out, placeView(p, z.linkPeerLocked(p.Link)))
 	}
+	z.mu.Unlock()
 	return out, nil
 }
 
-func placeView(p core.Place) api.Place {
+// linkPeerLocked is the name of the zone at the other end of link id, as
+// this zone's link state has it ("" for the zero ID). Callers hold z.mu.
+func (z *zone) linkPeerLocked(id protocol.LinkID) string {
+	if id.IsZero() {
+		return ""
+	}
+	if l := z.links[id]; l != nil && l.Peer != "" {
+		return l.Peer
+	}
+	return id.String()[:8] // a link this node no longer knows: its ID
+}
+
+// placeView is an entry as the API shows it; from names the linked zone
+// it came from.
+func placeView(p core.Place, from string) api.Place {
 	out := api.Place{ID: p.ID.String(), Kind: p.Kind.String(), Name: p.Name, Where: p.Where, Hours: p.Hours,
 		Languages: slices.Clone(p.Languages), NoID: p.Flags&protocol.PlaceNoID != 0, NoStatusQuestions: p.Flags&protocol.PlaceNoStatus != 0,
 		WalkIn: p.Flags&protocol.PlaceWalkIn != 0, Contact: p.Contact, Notes: p.Notes}
@@ -137,6 +154,10 @@ func placeView(p core.Place) api.Place {
 	if !p.Suggested {
 		at := p.ConfirmedAt
 		out.ConfirmedBy, out.ConfirmedAt = p.ConfirmedBy.String(), &at
+	}
+	out.Share, out.Shared = p.Share, int(p.Hops)
+	if p.Linked() {
+		out.From, out.Origin = from, p.Via.Origin
 	}
 	return out
 }
@@ -153,7 +174,7 @@ func (n *Node) Place(ctx context.Context, req api.PlaceRequest) (api.Place, erro
 		return api.Place{}, err
 	}
 	opNames := map[string]protocol.PlaceOpKind{"add": protocol.PlaceAdd, "update": protocol.PlaceUpdate, "retire": protocol.PlaceRetire,
-		"suggest": protocol.PlaceSuggest, "confirm": protocol.PlaceConfirm}
+		"suggest": protocol.PlaceSuggest, "confirm": protocol.PlaceConfirm, "share": protocol.PlaceShare}
 	opKind, ok := opNames[strings.ToLower(strings.TrimSpace(req.Op))]
 	if !ok {
 		return api.Place{}, fmt.Errorf("%w: operation %q: use %s", api.ErrInvalid, req.Op, strings.Join(api.PlaceOps, ", "))
@@ -161,6 +182,9 @@ func (n *Node) Place(ctx context.Context, req api.PlaceRequest) (api.Place, erro
 	st := z.snapshot()
 	if st.removed {
 		return api.Place{}, fmt.Errorf("%w: you were removed from zone %q", api.ErrForbidden, z.rec.Name)
+	}
+	if opKind == protocol.PlaceShare {
+		return n.sharePlace(ctx, z, st.role, req)
 	}
 	if opKind != protocol.PlaceSuggest && st.role == protocol.RoleMember {
 		return api.Place{}, errPlaceRole
@@ -177,6 +201,12 @@ func (n *Node) Place(ctx context.Context, req api.PlaceRequest) (api.Place, erro
 			return api.Place{}, err
 		}
 		op.ID = cur.ID
+		if cur.Linked() {
+			z.mu.Lock()
+			from := z.linkPeerLocked(cur.Link)
+			z.mu.Unlock()
+			return api.Place{}, api.Fail(api.ErrForbidden, "place.linked", "Name", api.Quote(cur.Name), "From", api.Quote(from))
+		}
 		if opKind == protocol.PlaceConfirm && !cur.Suggested {
 			return api.Place{}, fmt.Errorf("%w: %q is already confirmed; use lookout place update to change it", api.ErrInvalid, cur.Name)
 		}
@@ -208,7 +238,82 @@ func (n *Node) Place(ctx context.Context, req api.PlaceRequest) (api.Place, erro
 	if !ok {
 		p = core.Place{PlaceOp: *op, Retired: opKind == protocol.PlaceRetire}
 	}
-	return placeView(p), nil
+	return placeView(p, ""), nil
+}
+
+// sharePlace shares one entry, or every shareable one (req.All), with
+// the zone's linked zones (organizers only): a kind 16 share that this
+// zone's link ends act on (link_places.go). It returns the entry shared,
+// or for All the first one.
+func (n *Node) sharePlace(ctx context.Context, z *zone, role protocol.Role, req api.PlaceRequest) (api.Place, error) {
+	hops := req.Hops
+	if hops == 0 {
+		hops = protocol.DefaultShareHops
+	}
+	if hops < 1 || hops > protocol.MaxShareHops {
+		return api.Place{}, api.Fail(api.ErrInvalid, "share.hops", "Max", protocol.MaxShareHops)
+	}
+	if role != protocol.RoleOrganizer {
+		return api.Place{}, api.Fail(api.ErrForbidden, "place.share.role", "Role", role, "Zone", api.Quote(z.rec.Name))
+	}
+	z.mu.Lock()
+	active := 0
+	for _, l := range z.links {
+		if l.Active() {
+			active++
+		}
+	}
+	z.mu.Unlock()
+	if active == 0 {
+		return api.Place{}, api.Fail(api.ErrInvalid, "share.nolinks", "Zone", api.Quote(z.rec.Name))
+	}
+	op := &protocol.PlaceOp{Op: protocol.PlaceShare, Hops: uint8(hops)}
+	var cur core.Place
+	if req.All {
+		z.mu.Lock()
+		for _, p := range z.docs.Places(core.PlaceFilter{}) {
+			if p.Shareable() {
+				cur = p
+				break
+			}
+		}
+		z.mu.Unlock()
+		if cur.ID.IsZero() {
+			return api.Place{}, api.Fail(api.ErrInvalid, "place.share.none", "Zone", api.Quote(z.rec.Name))
+		}
+	} else {
+		var err error
+		if cur, err = z.findPlace(req.Place); err != nil {
+			return api.Place{}, err
+		}
+		z.mu.Lock()
+		from := z.linkPeerLocked(cur.Link)
+		z.mu.Unlock()
+		switch {
+		case cur.Linked():
+			return api.Place{}, api.Fail(api.ErrInvalid, "place.share.linked", "Name", api.Quote(cur.Name), "From", api.Quote(from))
+		case cur.Suggested:
+			return api.Place{}, api.Fail(api.ErrInvalid, "place.share.suggested", "Name", api.Quote(cur.Name))
+		case !cur.Share:
+			return api.Place{}, api.Fail(api.ErrInvalid, "place.share.local", "Name", api.Quote(cur.Name))
+		}
+		op.ID = cur.ID
+	}
+	a := n.newAlert(protocol.KindPlace, false, protocol.MaxLifetime)
+	a.Place = op
+	z.mu.Lock()
+	err := z.docs.CheckDoc(a)
+	z.mu.Unlock()
+	if err != nil {
+		return api.Place{}, fmt.Errorf("%w: %w", api.ErrForbidden, err)
+	}
+	if _, err := n.publish(ctx, z, a); err != nil {
+		return api.Place{}, err
+	}
+	z.mu.Lock()
+	p, _ := z.docs.Place(cur.ID)
+	z.mu.Unlock()
+	return placeView(p, ""), nil
 }
 
 // fillPlace sets op's fields from req, keeping those of cur where req

@@ -65,3 +65,33 @@ func SendLinkFrameForTest(ctx context.Context, n *Node, zone, link string, typ u
 	}
 	return n.sendFrame(ctx, l.Secret, l.PeerNode, typ, l.ID, payload)
 }
+
+// SendPlaceForTest has n, the end of zone's link (ID), sign and send a
+// place endorsement of op with digest d: what a hostile organizer at the
+// other zone's end can send, whatever its zone holds.
+func SendPlaceForTest(ctx context.Context, n *Node, zone, link string, d protocol.Digest, op *protocol.PlaceOp) error {
+	n.mu.Lock()
+	z, err := n.zoneLocked(zone)
+	n.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	z.mu.Lock()
+	var l *protocol.Link
+	for id, x := range z.links {
+		if id.String() == link {
+			l = x
+		}
+	}
+	z.mu.Unlock()
+	if l == nil {
+		return errNoLink
+	}
+	a := &protocol.Alert{Kind: protocol.KindPlace, Status: protocol.StatusActual, Place: op,
+		Via: &protocol.Forward{Link: l.ID, Digest: d, Hops: 1, Origin: l.Name, At: n.now()}}
+	body, err := protocol.Endorse(n.id, a)
+	if err != nil {
+		return err
+	}
+	return n.sendFrame(ctx, l.Secret, l.PeerNode, protocol.FrameEndorse, l.ID, protocol.EncodeEndorsement(body, a.Via.Sig))
+}

@@ -33,6 +33,10 @@ func (n *Node) onStored(z *zone, msg *protocol.Message) {
 			n.onLinkRecord(ctx, z, msg)
 			return
 		}
+		if msg.Alert.Kind == protocol.KindPlace {
+			n.reconcilePlaces(ctx, z) // link_places.go
+			return
+		}
 		if msg.Alert.Kind.IsGovernance() {
 			return
 		}
@@ -73,6 +77,9 @@ func (n *Node) onLinkRecord(ctx context.Context, z *zone, msg *protocol.Message)
 	}
 	for _, id := range roots {
 		n.reconcile(ctx, z, id) // a new link: share what is already marked shared
+	}
+	if r.Op == protocol.LinkAccept || r.Op == protocol.LinkEnd {
+		n.reconcilePlaces(ctx, z) // the entries marked shared; those of an ended link withdrawn further on
 	}
 	if r.Op != protocol.LinkEnd || !l.Ended || !l.Accepted || l.Endpoint != n.id.ID() {
 		return
@@ -220,14 +227,14 @@ func content(root *protocol.Message, v api.Alert, kind protocol.Kind) *protocol.
 			a.Observed = *v.Observed
 		}
 	case protocol.KindCallout:
-		a.Title, a.Area, a.When, a.Need, a.Bring, a.Rights, a.Expires = v.Title, v.Where, v.When, uint16(v.Need), v.Bring, v.Rights, v.Expires
+		a.Title, a.Area, a.When, a.Need, a.Bring, a.Rights, a.Card, a.Expires = v.Title, v.Where, v.When, uint16(v.Need), v.Bring, v.Rights, v.Card, v.Expires
 	}
 	return a
 }
 
 // contentHash hashes the fields of a callout that an update changes.
 func contentHash(v api.Alert) [32]byte {
-	return sha256.Sum256([]byte(strings.Join([]string{v.Title, v.Where, v.When, fmt.Sprint(v.Need), v.Bring, v.Rights, v.Expires.UTC().String()}, "\x00")))
+	return sha256.Sum256([]byte(strings.Join([]string{v.Title, v.Where, v.When, fmt.Sprint(v.Need), v.Bring, v.Rights, v.Card, v.Expires.UTC().String()}, "\x00")))
 }
 
 // sendEndorsement signs a as this node's endorsement and sends it over l.

@@ -282,6 +282,9 @@ func (n *Node) acceptHello(ctx context.Context, z *zone, l *protocol.Link, from 
 // this organizer's message carrying the endorsement. What the zone
 // already has is not published again.
 func (n *Node) relay(ctx context.Context, z *zone, l *protocol.Link, t *protocol.Alert) error {
+	if t.Kind == protocol.KindPlace {
+		return n.relayPlace(ctx, z, l, t) // link_places.go
+	}
 	d := t.Via.Digest
 	z.mu.Lock()
 	var root *protocol.Message
@@ -327,7 +330,7 @@ func (n *Node) relay(ctx context.Context, z *zone, l *protocol.Link, t *protocol
 		if !a.Expires.After(a.Sent) {
 			return fmt.Errorf("%w: the callout has expired", protocol.ErrExpired)
 		}
-		a.Title, a.Area, a.When, a.Need, a.Bring, a.Rights = t.Title, t.Area, t.When, t.Need, t.Bring, t.Rights
+		a.Title, a.Area, a.When, a.Need, a.Bring, a.Rights, a.Card = t.Title, t.Area, t.When, t.Need, t.Bring, t.Rights, t.Card
 	case protocol.KindClear:
 		if root == nil || !fromHere {
 			return fmt.Errorf("%w: no alert %s came over this link", api.ErrNotFound, d)

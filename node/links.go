@@ -45,6 +45,11 @@ type linkState struct {
 	// ending marks links whose end this node received from the other end,
 	// so it does not echo the end back.
 	ending map[protocol.LinkID]bool
+	// Safe places (link_places.go): what crossed per link and digest,
+	// place endorsements sent per link (the pace), zones waiting for it.
+	places       map[protocol.LinkID]map[protocol.Digest]*sentPlace
+	placeOut     map[protocol.LinkID][]time.Time
+	placesBehind map[*zone]bool
 }
 
 // sentShare is what crossed one link for one shared alert.

@@ -95,7 +95,7 @@ func (l *linked) members(z api.Zone) []int {
 	return []int{c1, c2}
 }
 
-func (l *linked) waitZone(t testing.TB, ctx context.Context, z api.Zone, what string, cond func(i int) bool) {
+func (l *linked) waitZone(t testing.TB, ctx context.Context, z api.Zone, what string, cond func(i int) bool, show ...func() string) {
 	t.Helper()
 	err := sim.WaitFor(ctx, func() bool {
 		for _, i := range l.members(z) {
@@ -106,6 +106,9 @@ func (l *linked) waitZone(t testing.TB, ctx context.Context, z api.Zone, what st
 		return true
 	})
 	if err != nil {
+		for _, f := range show {
+			t.Log(f())
+		}
 		t.Fatalf("zone %s: %s: %v", z.Name, what, err)
 	}
 }

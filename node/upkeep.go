@@ -63,6 +63,14 @@ func (n *Node) redialLoop() {
 			zones = append(zones, z)
 		}
 		n.mu.Unlock()
+		for _, z := range n.placesBehind() {
+			// Shared safe places the pace held back (link_places.go).
+			n.spawn(func() {
+				ctx, cancel := context.WithTimeout(n.ctx, linkTimeout)
+				defer cancel()
+				n.reconcilePlaces(ctx, z)
+			})
+		}
 		for _, z := range zones {
 			var seen []ma.Multiaddr
 			for _, p := range z.snapshot().topic.ListPeers() {

@@ -506,10 +506,13 @@ func (a *Alert) MarshalBinary() ([]byte, error) {
 	case KindPlace:
 		a.Place.encode(&w)
 	}
+	if a.Kind == KindPlace && len(w.b) > MaxPlaceBodySize {
+		return nil, fmt.Errorf("encode alert: %w: a place body of %d bytes, at most %d", ErrTooLarge, len(w.b), MaxPlaceBodySize)
+	}
 	if carriesVia(a.Kind) {
 		a.Via.encode(&w)
 	}
-	if len(w.b) > MaxBodySize || (a.Kind == KindPlace && len(w.b) > MaxPlaceBodySize) {
+	if len(w.b) > MaxBodySize {
 		return nil, fmt.Errorf("encode alert: %w: %d bytes", ErrTooLarge, len(w.b))
 	}
 	return w.b, nil
@@ -611,10 +614,13 @@ func ParseAlert(b []byte) (*Alert, error) {
 	case KindCards:
 		a.Cards = parseCardsDoc(&r)
 	case KindPlace:
-		if len(b) > MaxPlaceBodySize {
+		if len(b) > MaxPlaceBodySize+MaxForwardSize {
 			return nil, fmt.Errorf("decode alert: %w: a place body of %d bytes, at most %d", ErrTooLarge, len(b), MaxPlaceBodySize)
 		}
 		a.Place = parsePlaceOp(&r)
+		if r.err == nil && r.off > MaxPlaceBodySize {
+			return nil, fmt.Errorf("decode alert: %w: a place body of %d bytes, at most %d", ErrTooLarge, r.off, MaxPlaceBodySize)
+		}
 	}
 	if carriesVia(a.Kind) {
 		a.Via = parseForward(&r, a.Kind == KindTally)

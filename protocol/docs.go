@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -35,6 +36,9 @@ const (
 	// MaxPlaceLangs bounds the two-letter language codes of an entry.
 	MaxPlaceLangs = 8
 )
+
+// placeDigestLabel prefixes the hash of a shared entry's digest.
+const placeDigestLabel = "lookout place digest v4"
 
 // CardMode says what a zone's card set does with the built-in cards.
 type CardMode uint8
@@ -151,9 +155,13 @@ const (
 	PlaceRetire  PlaceOpKind = 3 // verifiers and organizers
 	PlaceSuggest PlaceOpKind = 4 // any member
 	PlaceConfirm PlaceOpKind = 5 // verifiers and organizers: a suggestion becomes an entry
+	// PlaceShare (version 4, organizers) shares a confirmed entry marked
+	// Share with the zone's linked zones, Hops links far; the zero place
+	// ID shares every such entry the zone has at that moment.
+	PlaceShare PlaceOpKind = 6
 )
 
-var placeOpNames = map[PlaceOpKind]string{PlaceAdd: "add", PlaceUpdate: "update", PlaceRetire: "retire", PlaceSuggest: "suggest", PlaceConfirm: "confirm"}
+var placeOpNames = map[PlaceOpKind]string{PlaceAdd: "add", PlaceUpdate: "update", PlaceRetire: "retire", PlaceSuggest: "suggest", PlaceConfirm: "confirm", PlaceShare: "share"}
 
 func (o PlaceOpKind) String() string { return placeOpNames[o] }
 
@@ -214,19 +222,32 @@ type PlaceOp struct {
 	Contact   string
 	Notes     string
 	Share     bool // an organizer may share it with linked zones
+	// Hops is how many links a PlaceShare lets the entry cross (1 to
+	// MaxShareHops); it takes the share byte's place on the wire and is 0
+	// in every other operation.
+	Hops uint8
+}
+
+// bare reports whether the operation carries nothing but its place ID
+// (and a share's hops).
+func (p *PlaceOp) bare() bool {
+	return p.Kind == 0 && p.Name == "" && p.Where == "" && p.Hours == "" && len(p.Languages) == 0 && p.Flags == 0 && p.Contact == "" && p.Notes == "" && !p.Share
 }
 
 func (p *PlaceOp) validate() error {
-	if p.ID.IsZero() {
-		return &FieldError{Field: "place id", Err: ErrMissing}
-	}
-	if p.Op < PlaceAdd || p.Op > PlaceConfirm {
+	if p.Op < PlaceAdd || p.Op > PlaceShare {
 		return &FieldError{Field: "op", Err: fmt.Errorf("%w: %d", ErrEnum, p.Op)}
 	}
-	if p.Op == PlaceRetire {
-		// A retire names only its entry.
-		if p.Kind != 0 || p.Name != "" || p.Where != "" || p.Hours != "" || len(p.Languages) != 0 || p.Flags != 0 || p.Contact != "" || p.Notes != "" || p.Share {
-			return &FieldError{Field: "place", Err: fmt.Errorf("%w: a retire carries only the place ID", ErrEnum)}
+	if p.ID.IsZero() && p.Op != PlaceShare {
+		return &FieldError{Field: "place id", Err: ErrMissing}
+	}
+	if (p.Hops != 0) != (p.Op == PlaceShare) || p.Hops > MaxShareHops {
+		return &FieldError{Field: "hops", Err: fmt.Errorf("%w: 1 to %d, shares only", ErrHops, MaxShareHops)}
+	}
+	if p.Op == PlaceRetire || p.Op == PlaceShare {
+		// A retire names only its entry; a share its entry and hops.
+		if !p.bare() {
+			return &FieldError{Field: "place", Err: fmt.Errorf("%w: a %s carries only the place ID", ErrEnum, p.Op)}
 		}
 		return nil
 	}
@@ -283,11 +304,53 @@ func (p *PlaceOp) encode(w *writer) {
 	w.u8(uint8(p.Flags))
 	w.str(p.Contact)
 	w.str(p.Notes)
-	if p.Share {
+	switch {
+	case p.Op == PlaceShare:
+		w.u8(p.Hops)
+	case p.Share:
 		w.u8(1)
-	} else {
+	default:
 		w.u8(0)
 	}
+}
+
+// encodeContent writes what an endorsement carries of an entry: the
+// operation and the fields, not the place ID (the receiving zone derives
+// its own from the digest).
+func (p *PlaceOp) encodeContent(w *writer) {
+	w.u8(uint8(p.Op))
+	w.u8(uint8(p.Kind))
+	w.str(p.Name)
+	w.str(p.Where)
+	w.str(p.Hours)
+	w.bytes8([]byte(strings.Join(p.Languages, "")))
+	w.u8(uint8(p.Flags))
+	w.str(p.Contact)
+	w.str(p.Notes)
+}
+
+func parsePlaceContent(r *reader, p *PlaceOp) {
+	p.Op = PlaceOpKind(r.u8("op"))
+	p.Kind = PlaceKind(r.u8("place kind"))
+	p.Name = r.str("name", MaxPlaceNameLen)
+	p.Where = r.str("where", MaxPlaceWhereLen)
+	p.Hours = r.str("hours", MaxPlaceHoursLen)
+	p.Languages = parseLangs(r)
+	p.Flags = PlaceFlags(r.u8("flags"))
+	p.Contact = r.str("contact", MaxPlaceContactLen)
+	p.Notes = r.str("notes", MaxPlaceNotesLen)
+}
+
+func parseLangs(r *reader) []string {
+	langs := r.bytes8("languages", 2*MaxPlaceLangs)
+	if len(langs)%2 != 0 {
+		r.fail(&FieldError{Field: "languages", Err: fmt.Errorf("%w: odd length", ErrEnum)})
+	}
+	var out []string
+	for i := 0; i+1 < len(langs); i += 2 {
+		out = append(out, string(langs[i:i+2]))
+	}
+	return out
 }
 
 func parsePlaceOp(r *reader) *PlaceOp {
@@ -298,23 +361,55 @@ func parsePlaceOp(r *reader) *PlaceOp {
 	p.Name = r.str("name", MaxPlaceNameLen)
 	p.Where = r.str("where", MaxPlaceWhereLen)
 	p.Hours = r.str("hours", MaxPlaceHoursLen)
-	langs := r.bytes8("languages", 2*MaxPlaceLangs)
-	if len(langs)%2 != 0 {
-		r.fail(&FieldError{Field: "languages", Err: fmt.Errorf("%w: odd length", ErrEnum)})
-	}
-	for i := 0; i+1 < len(langs); i += 2 {
-		p.Languages = append(p.Languages, string(langs[i:i+2]))
-	}
+	p.Languages = parseLangs(r)
 	p.Flags = PlaceFlags(r.u8("flags"))
 	p.Contact = r.str("contact", MaxPlaceContactLen)
 	p.Notes = r.str("notes", MaxPlaceNotesLen)
-	switch r.u8("share") {
-	case 0:
-	case 1:
+	switch v := r.u8("share"); {
+	case p.Op == PlaceShare:
+		p.Hops = v
+	case v == 0:
+	case v == 1:
 		p.Share = true
 	default:
 		r.fail(&FieldError{Field: "share", Err: ErrEnum})
 	}
+	return p
+}
+
+// validateLinked checks an entry's operation that came over a link: an
+// add (the entry as its zone shows it now) or a retire, naming the ID the
+// digest gives, never marked shareable (it travels on by hops only).
+func (p *PlaceOp) validateLinked(via *Forward) error {
+	switch {
+	case p.Op != PlaceAdd && p.Op != PlaceRetire:
+		return &FieldError{Field: "op", Err: fmt.Errorf("%w: only an add or a retire crosses a link", ErrEnum)}
+	case p.ID != via.Digest.LinkedPlaceID():
+		return &FieldError{Field: "place id", Err: fmt.Errorf("%w: an entry from a linked zone has the ID its digest gives", ErrEnum)}
+	case p.Share:
+		return &FieldError{Field: "share", Err: fmt.Errorf("%w: an entry from a linked zone is not shared on by its flag", ErrEnum)}
+	}
+	return nil
+}
+
+// PlaceDigest names an entry on every link it crosses:
+// SHA-256(label || place ID) of the entry in the zone it was first shared
+// from.
+func PlaceDigest(id PlaceID) Digest {
+	h := sha256.New()
+	h.Write([]byte(placeDigestLabel))
+	h.Write(id[:])
+	var d Digest
+	copy(d[:], h.Sum(nil))
+	return d
+}
+
+// LinkedPlaceID is the ID an entry that came over a link has in the
+// receiving zone: the first PlaceIDSize bytes of its digest. A relayed
+// operation can only name that ID, never one of the zone's own entries.
+func (d Digest) LinkedPlaceID() PlaceID {
+	var p PlaceID
+	copy(p[:], d[:PlaceIDSize])
 	return p
 }
 
@@ -335,10 +430,6 @@ func (a *Alert) validateDocs() error {
 	}
 	if a.Card != "" && (a.Kind != KindCallout || !ValidCardID(a.Card)) {
 		return &FieldError{Field: "card", Err: fmt.Errorf("%w: a callout's card is 1 to %d lower-case letters, digits or '-'", ErrEnum, MaxCardIDLen)}
-	}
-	if a.Card != "" && a.Via != nil {
-		// The endorsement body does not carry the card: a relay may not add one.
-		return &FieldError{Field: "card", Err: fmt.Errorf("%w: a callout from a linked zone has no card", ErrEnum)}
 	}
 	if a.Cards != nil {
 		return a.Cards.validate()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 // testCardSet is a small valid French card set.
@@ -39,6 +40,47 @@ func newPlace(op PlaceOpKind) *Alert {
 	return a
 }
 
+// testPlaceID is newPlace's entry.
+var testPlaceID = PlaceID{0x50, 0x1a}
+
+// newPlaceShare is an organizer sharing newPlace's entry hops links far.
+func newPlaceShare(hops uint8) *Alert {
+	a := governance(KindPlace, fixtureOnce().org.ID())
+	a.Place = &PlaceOp{ID: testPlaceID, Op: PlaceShare, Hops: hops}
+	return a
+}
+
+// newLinkedPlace is the relay's copy of a linked zone's entry: newPlace's
+// fields under the ID the digest gives, endorsed by the other end.
+func newLinkedPlace(t testing.TB, op PlaceOpKind) *Alert {
+	a := newPlace(op)
+	a.Sender = fixtureOnce().org.ID()
+	a.Place.ID, a.Place.Share = testDigest.LinkedPlaceID(), false
+	a.Via = &Forward{Link: testLink, Digest: testDigest, Hops: 1, Origin: "Roncesvalles", At: t0.Add(-time.Minute)}
+	if _, err := Endorse(peerEnd(), a); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// newPlaceShareAll shares every shareable entry, one link far.
+func newPlaceShareAll() *Alert {
+	a := newPlaceShare(1)
+	a.Place.ID = PlaceID{}
+	return a
+}
+
+// newForwardedCallout is a callout from a linked zone naming its card.
+func newForwardedCallout(t testing.TB) *Alert {
+	a := newCalloutCard()
+	a.Sender = fixtureOnce().org.ID()
+	a.Via = &Forward{Link: testLink, Digest: testDigest, Hops: 1, Origin: "Roncesvalles", At: t0.Add(-time.Minute)}
+	if _, err := Endorse(peerEnd(), a); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
 // newPlaceSuggest is a member suggesting a legal clinic.
 func newPlaceSuggest() *Alert {
 	a := governance(KindPlace, fixtureOnce().member.ID())
@@ -49,7 +91,8 @@ func newPlaceSuggest() *Alert {
 
 func TestDocsRoundTrip(t *testing.T) {
 	for _, a := range []*Alert{newCalloutCard(), newCards(), newPlace(PlaceAdd), newPlace(PlaceUpdate), newPlace(PlaceRetire),
-		newPlace(PlaceConfirm), newPlaceSuggest()} {
+		newPlace(PlaceConfirm), newPlaceSuggest(), newPlaceShare(2), newPlaceShareAll(), newLinkedPlace(t, PlaceAdd), newLinkedPlace(t, PlaceRetire),
+		newForwardedCallout(t)} {
 		b := mustBody(t, a)
 		got, err := ParseAlert(b)
 		if err != nil {
@@ -84,8 +127,12 @@ func TestDocsLayout(t *testing.T) {
 	if !bytes.Equal(b[88:104], p.Place.ID[:]) || b[104] != byte(PlaceAdd) || b[105] != byte(PlaceFood) {
 		t.Errorf("id/op/kind: % x", b[88:106])
 	}
-	if b[len(b)-1] != 1 {
-		t.Errorf("share is not the last byte")
+	if b[len(b)-2] != 1 || b[len(b)-1] != 0 {
+		t.Errorf("share is not the byte before via: % x", b[len(b)-2:])
+	}
+	s := mustBody(t, newPlaceShare(3))
+	if !bytes.Equal(s[88:104], testPlaceID[:]) || s[104] != byte(PlaceShare) || s[len(s)-2] != 3 || s[len(s)-1] != 0 {
+		t.Errorf("share: % x", s[88:])
 	}
 	c := mustBody(t, newCalloutCard())
 	if !bytes.HasSuffix(c, []byte{0, 4, 'd', 'o', 'o', 'r', 0}) {
@@ -116,7 +163,12 @@ func TestDocsRejects(t *testing.T) {
 		"callout card":        {func(*Alert) *Alert { c := newCallout(); c.Card = "Door!"; return c }, ErrEnum},
 		"callout card long":   {func(*Alert) *Alert { c := newCallout(); c.Card = long(MaxCardIDLen + 1); return c }, ErrEnum},
 		"place id":            {func(*Alert) *Alert { p := newPlace(PlaceAdd); p.Place.ID = PlaceID{}; return p }, ErrMissing},
-		"place op":            {func(*Alert) *Alert { p := newPlace(PlaceAdd); p.Place.Op = 6; return p }, ErrEnum},
+		"place op":            {func(*Alert) *Alert { p := newPlace(PlaceAdd); p.Place.Op = 7; return p }, ErrEnum},
+		"place share hops 0":  {func(*Alert) *Alert { return newPlaceShare(0) }, ErrHops},
+		"place share hops 9":  {func(*Alert) *Alert { return newPlaceShare(MaxShareHops + 1) }, ErrHops},
+		"place share a name":  {func(*Alert) *Alert { p := newPlaceShare(1); p.Place.Name = "x"; return p }, ErrEnum},
+		"place share flag":    {func(*Alert) *Alert { p := newPlaceShare(1); p.Place.Share = true; return p }, ErrEnum},
+		"hops on an add":      {func(*Alert) *Alert { p := newPlace(PlaceAdd); p.Place.Hops = 1; return p }, ErrHops},
 		"place kind":          {func(*Alert) *Alert { p := newPlace(PlaceAdd); p.Place.Kind = 8; return p }, ErrEnum},
 		"place no name":       {func(*Alert) *Alert { p := newPlace(PlaceAdd); p.Place.Name = " "; return p }, ErrMissing},
 		"place name long":     {func(*Alert) *Alert { p := newPlace(PlaceAdd); p.Place.Name = long(MaxPlaceNameLen + 1); return p }, ErrTooLong},
@@ -133,10 +185,25 @@ func TestDocsRejects(t *testing.T) {
 		}, ErrTooLarge},
 		"retire with a name": {func(*Alert) *Alert { p := newPlace(PlaceRetire); p.Place.Name = "x"; return p }, ErrEnum},
 		"place missing":      {func(*Alert) *Alert { p := newPlace(PlaceAdd); p.Place = nil; return p }, ErrMissing},
-		"card on a forwarded callout": {func(*Alert) *Alert {
-			c := newCalloutCard()
-			c.Via = newForwarded(t).Via
-			return c
+		"linked place, own ID": {func(*Alert) *Alert {
+			p := newLinkedPlace(t, PlaceAdd)
+			p.Place.ID = testPlaceID // one of the receiving zone's own entries
+			return p
+		}, ErrEnum},
+		"linked place update": {func(*Alert) *Alert {
+			p := newLinkedPlace(t, PlaceAdd)
+			p.Place.Op = PlaceUpdate
+			return p
+		}, ErrEnum},
+		"linked place shared on": {func(*Alert) *Alert {
+			p := newLinkedPlace(t, PlaceAdd)
+			p.Place.Share = true
+			return p
+		}, ErrEnum},
+		"linked place suggest": {func(*Alert) *Alert {
+			p := newLinkedPlace(t, PlaceAdd)
+			p.Place.Op = PlaceSuggest
+			return p
 		}, ErrEnum},
 	} {
 		a := c.edit(newCards())
@@ -156,9 +223,9 @@ func TestPlaceBodySize(t *testing.T) {
 	if len(b) > MaxPlaceBodySize {
 		t.Fatalf("a place at every limit is %d bytes, over %d", len(b), MaxPlaceBodySize)
 	}
-	// A body padded past the limit (by a crafted set of fields) fails to
+	// A body padded past the limit and a via (by a crafted set of fields) fails to
 	// decode with ErrTooLarge before any field is read.
-	big := append(bytes.Clone(b), make([]byte, MaxPlaceBodySize)...)
+	big := append(bytes.Clone(b), make([]byte, MaxPlaceBodySize+MaxForwardSize)...)
 	if _, err := ParseAlert(big); !errors.Is(err, ErrTooLarge) {
 		t.Errorf("ParseAlert(oversize place) = %v, want ErrTooLarge", err)
 	}
@@ -292,4 +359,52 @@ func FuzzParsePlace(f *testing.F) {
 			t.Fatalf("place body of %d bytes accepted", len(b))
 		}
 	})
+}
+
+// TestPlaceShareRoles: only organizers share entries; only a link end
+// relays one.
+func TestPlaceShareRoles(t *testing.T) {
+	for role, want := range map[Role]error{RoleOrganizer: nil, RoleVerifier: ErrNotAllowed, RoleMember: ErrNotAllowed} {
+		if err := CheckRole(newPlaceShare(1), role); !errors.Is(err, want) {
+			t.Errorf("share by %s: %v, want %v", role, err, want)
+		}
+	}
+	if err := CheckRole(newLinkedPlace(t, PlaceAdd), RoleVerifier); !errors.Is(err, ErrNotAllowed) {
+		t.Errorf("linked place relayed by a verifier: %v", err)
+	}
+}
+
+// TestPlaceEndorsementRejects: an endorsement of a place carries an add
+// or a retire with valid fields; the ID is the digest's.
+func TestPlaceEndorsementRejects(t *testing.T) {
+	good := newLinkedPlace(t, PlaceAdd)
+	b, err := EndorsementBody(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseEndorsement(b)
+	if err != nil || got.Place.ID != testDigest.LinkedPlaceID() || got.Place.Name != good.Place.Name {
+		t.Fatalf("ParseEndorsement = %+v, %v", got, err)
+	}
+	for name, edit := range map[string]func(p *PlaceOp){
+		"update":     func(p *PlaceOp) { p.Op = PlaceUpdate },
+		"suggest":    func(p *PlaceOp) { p.Op = PlaceSuggest },
+		"no name":    func(p *PlaceOp) { p.Name = "" },
+		"kind 9":     func(p *PlaceOp) { p.Kind = 9 },
+		"bad flags":  func(p *PlaceOp) { p.Flags = 0x80 },
+		"escape":     func(p *PlaceOp) { p.Notes = "\x1b[2J" },
+		"retire+tag": func(p *PlaceOp) { p.Op = PlaceRetire },
+	} {
+		a := newLinkedPlace(t, PlaceAdd)
+		edit(a.Place)
+		w := writer{}
+		w.u8(Version)
+		w.u8(uint8(KindPlace))
+		w.u8(uint8(StatusActual))
+		a.Via.encodeBody(&w)
+		a.Place.encodeContent(&w)
+		if _, err := ParseEndorsement(w.b); err == nil {
+			t.Errorf("%s: endorsement accepted", name)
+		}
+	}
 }

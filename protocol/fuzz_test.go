@@ -56,6 +56,9 @@ func goldenBodies(f *testing.F) [][]byte {
 		"alert_callout_card", "alert_cards", "alert_place", "alert_place_suggest"} {
 		out = append(out, mustBody(f, goldenAlerts(f)[name]))
 	}
+	for _, name := range []string{"alert_place_share", "alert_place_linked", "alert_callout_linked"} {
+		out = append(out, mustBody(f, linkGolden(f)[name]))
+	}
 	return out
 }
 

@@ -176,6 +176,9 @@ var goldenNotes = map[string]string{
 	"alert_cards":          "the organizer's French zone cards, revision 2, mode 1 (add to the built-in cards): one card \"clinique\"",
 	"alert_place":          "a verifier adds a food bank (kind 2): languages fr, es, en; no ID asked, walk-in; share 1",
 	"alert_place_suggest":  "a member suggests a legal clinic (kind 4), no status questions; share 0",
+	"alert_place_share":    "the organizer shares alert_place.golden's entry with linked zones, hops 2 (version 4)",
+	"alert_place_linked":   "the relay's copy of a linked zone's food bank: the ID the digest gives, via link 0x11..., hops 1",
+	"alert_callout_linked": "alert_callout_card.golden as a linked zone's callout: the card crosses with it (version 4)",
 }
 
 func TestGoldenAlerts(t *testing.T) {

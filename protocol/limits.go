@@ -8,7 +8,7 @@ import (
 
 // Version is the protocol version carried in every encoding. Changing any
 // byte layout in this package bumps it.
-const Version = 3
+const Version = 4
 
 // Sizes of identifiers.
 const (

@@ -16,8 +16,10 @@ import (
 //	u8 version | u8 kind | u8 status | forward body | content by kind
 //
 // Content: a sighting's what, area, size, activity, uniform, equipment,
-// observed, quick codes; a callout's title, area, when, need, bring, rights, expires;
-// a clear's reason and note; a tally's three counts.
+// observed, quick codes; a callout's title, area, when, need, bring, rights,
+// card, expires; a place's operation and fields (not its ID: the receiving
+// zone derives it from the digest); a clear's reason and note; a tally's
+// three counts.
 func EndorsementBody(a *Alert) ([]byte, error) {
 	if a.Via == nil || !carriesVia(a.Kind) {
 		return nil, fmt.Errorf("endorsement: %w: nothing to endorse", ErrMissing)
@@ -47,7 +49,13 @@ func EndorsementBody(a *Alert) ([]byte, error) {
 		w.u16(a.Need)
 		w.str(a.Bring)
 		w.str(a.Rights)
+		w.str(a.Card)
 		w.time(a.Expires)
+	case KindPlace:
+		if a.Place == nil {
+			return nil, fmt.Errorf("endorsement: %w: no place", ErrMissing)
+		}
+		a.Place.encodeContent(&w)
 	case KindClear:
 		w.u8(uint8(a.Reason))
 		w.str(a.Note)
@@ -92,7 +100,12 @@ func ParseEndorsement(b []byte) (*Alert, error) {
 		a.Need = r.u16("need")
 		a.Bring = r.str("bring", MaxTextLen)
 		a.Rights = r.str("rights", MaxRightsLen)
+		a.Card = r.str("card", MaxCardIDLen)
 		a.Expires = r.time("expires")
+	case KindPlace:
+		a.Place = &PlaceOp{}
+		parsePlaceContent(&r, a.Place)
+		a.Place.ID = a.Via.Digest.LinkedPlaceID()
 	case KindClear:
 		a.Reason = ClearReason(r.u8("reason"))
 		a.Note = r.str("note", MaxTextLen)
@@ -120,6 +133,12 @@ func ParseEndorsement(b []byte) (*Alert, error) {
 		return nil, fmt.Errorf("decode endorsement: %w", &FieldError{Field: "what", Err: ErrMissing})
 	case a.Quick.validate() != nil:
 		return nil, fmt.Errorf("decode endorsement: %w", a.Quick.validate())
+	case a.Kind == KindCallout && a.Card != "" && !ValidCardID(a.Card):
+		return nil, fmt.Errorf("decode endorsement: %w", &FieldError{Field: "card", Err: ErrEnum})
+	case a.Kind == KindPlace && a.Place.validate() != nil:
+		return nil, fmt.Errorf("decode endorsement: %w", a.Place.validate())
+	case a.Kind == KindPlace && a.Place.validateLinked(a.Via) != nil:
+		return nil, fmt.Errorf("decode endorsement: %w", a.Place.validateLinked(a.Via))
 	case a.Kind == KindCallout && (a.Title == "" || a.Expires.IsZero()):
 		return nil, fmt.Errorf("decode endorsement: %w", &FieldError{Field: "title", Err: ErrMissing})
 	case a.Size > MaxCount || a.Need > MaxCount || a.Tally.EnRoute > MaxTally || a.Tally.OnScene > MaxTally || a.Tally.Cannot > MaxTally:

@@ -95,9 +95,14 @@ func (f *Forward) validate(sig bool) error {
 	return checkText(f.Origin)
 }
 
-// carriesVia reports whether the kind's encoding ends with a Forward.
+// MaxForwardSize bounds an encoded via: the flag, the forward body and
+// the endorser's signature.
+const MaxForwardSize = 1 + LinkIDSize + DigestSize + 1 + 2 + MaxLinkNameLen + crypto.MemberIDSize + 8 + crypto.SignatureSize
+
+// carriesVia reports whether the kind's encoding ends with a Forward
+// (places since version 4).
 func carriesVia(k Kind) bool {
-	return k == KindSighting || k == KindCallout || k == KindClear || k == KindTally
+	return k == KindSighting || k == KindCallout || k == KindClear || k == KindTally || k == KindPlace
 }
 
 // Tally is how many members of a linked zone (and of the zones beyond it)
@@ -172,6 +177,11 @@ func (a *Alert) validateLink() error {
 	}
 	if a.Kind == KindSighting && a.Status == 0 {
 		return &FieldError{Field: "status", Err: ErrEnum}
+	}
+	if a.Kind == KindPlace && a.Place != nil {
+		if err := a.Place.validateLinked(a.Via); err != nil {
+			return err
+		}
 	}
 	return a.Via.validate(true)
 }

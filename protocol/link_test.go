@@ -3,6 +3,7 @@ package protocol
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -84,12 +85,15 @@ func linkGolden(t testing.TB) map[string]*Alert {
 	callout := newCallout()
 	cid := ComputeAlertID(mustBody(t, callout))
 	return map[string]*Alert{
-		"alert_link_offer":  newLinkOffer(),
-		"alert_link_accept": newLinkAccept(t),
-		"alert_link_end":    newLinkEnd(),
-		"alert_share":       newShare(cid),
-		"alert_tally":       newTally(t, cid),
-		"alert_forwarded":   newForwarded(t),
+		"alert_link_offer":     newLinkOffer(),
+		"alert_link_accept":    newLinkAccept(t),
+		"alert_link_end":       newLinkEnd(),
+		"alert_share":          newShare(cid),
+		"alert_tally":          newTally(t, cid),
+		"alert_forwarded":      newForwarded(t),
+		"alert_place_share":    newPlaceShare(2),
+		"alert_place_linked":   newLinkedPlace(t, PlaceAdd),
+		"alert_callout_linked": newForwardedCallout(t),
 	}
 }
 
@@ -97,7 +101,11 @@ func TestGoldenLinkAlerts(t *testing.T) {
 	for name, a := range linkGolden(t) {
 		t.Run(name, func(t *testing.T) {
 			body := mustBody(t, a)
-			checkGoldenHex(t, name, "alert body ("+a.Kind.String()+"), see docs/protocol.md \"Version 2: links\"", body)
+			comment := "alert body (" + a.Kind.String() + "), see docs/protocol.md \"Version 2: links\""
+			if n := goldenNotes[name]; n != "" {
+				comment += "\n" + n
+			}
+			checkGoldenHex(t, name, comment, body)
 			got, err := ParseAlert(body)
 			if err != nil {
 				t.Fatalf("ParseAlert: %v", err)
@@ -119,6 +127,22 @@ func TestGoldenLinkWire(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkGoldenHex(t, "endorsement", "endorsement body of alert_forwarded.golden, signed by seed 0x07...", body)
+	for name, a := range map[string]*Alert{"endorsement_place": newLinkedPlace(t, PlaceAdd), "endorsement_callout_card": newForwardedCallout(t)} {
+		b, err := EndorsementBody(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkGoldenHex(t, name, "endorsement body of alert_"+strings.TrimPrefix(name, "endorsement_")+".golden's content (version 4), signed by seed 0x07...", b)
+		got, err := ParseEndorsement(b)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got.Via.Endorser, got.Via.Sig = a.Via.Endorser, a.Via.Sig
+		if err := VerifyEndorsement(peerEnd().Public(), &Alert{Kind: got.Kind, Status: got.Status, Place: got.Place, Via: got.Via,
+			Title: got.Title, Area: got.Area, When: got.When, Need: got.Need, Bring: got.Bring, Rights: got.Rights, Card: got.Card, Expires: got.Expires}); err != nil {
+			t.Errorf("%s: the parsed endorsement does not verify: %v", name, err)
+		}
+	}
 	tmpl, err := ParseEndorsementFrame(EncodeEndorsement(body, fwd.Via.Sig))
 	if err != nil {
 		t.Fatal(err)

@@ -150,6 +150,8 @@ func CheckRole(a *Alert, role Role) error {
 	switch {
 	case a.Kind == KindCallout && role != RoleOrganizer:
 		return fmt.Errorf("%w: only organizers issue callouts (sender is a %s)", ErrNotAllowed, role)
+	case a.Kind == KindPlace && a.Place != nil && a.Place.Op == PlaceShare && role != RoleOrganizer:
+		return fmt.Errorf("%w: only organizers share directory entries with linked zones (sender is a %s)", ErrNotAllowed, role)
 	case a.Kind == KindPlace && a.Place != nil && a.Place.Op != PlaceSuggest && role == RoleMember:
 		return fmt.Errorf("%w: only verifiers and organizers %s directory entries; a member can suggest one", ErrNotAllowed, a.Place.Op)
 	case (a.Kind == KindCosign || (a.Kind.IsGovernance() && a.Kind != KindMember && a.Kind != KindPlace)) && role != RoleOrganizer:

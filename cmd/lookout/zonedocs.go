@@ -34,6 +34,7 @@ func docsCommands() []*command {
 		{"place retire", "ZONE PLACE", "remove a directory entry for good (verifiers, organizers)", runPlaceOp("retire")},
 		{"place suggest", "ZONE --kind K --name NAME " + placeFlags, "suggest a safe place; it shows as a suggestion until a verifier confirms it", runPlaceOp("suggest")},
 		{"place confirm", "ZONE PLACE [--kind K] [--name NAME] " + placeFlags, "confirm a member's suggestion, with any corrections (verifiers, organizers)", runPlaceOp("confirm")},
+		{"place share", "ZONE PLACE|--all [--hops N] [--city-wide]", "share a safe place (or every shareable one) with linked zones (organizers)", runPlaceShare},
 	}
 }
 
@@ -196,10 +197,59 @@ func writePlace(w io.Writer, tr *i18n.Localizer, p api.Place, now time.Time) {
 	row("", strings.Join(flags, ", "))
 	row(tr.T("cli.places.contact"), p.Contact)
 	row(tr.T("cli.places.notes"), p.Notes)
+	switch {
+	case p.From != "" && p.Origin != "" && p.Origin != p.From:
+		row(tr.T("cli.places.from"), tr.T("cli.places.via", "From", p.From, "Origin", p.Origin))
+	case p.From != "":
+		row(tr.T("cli.places.from"), p.From)
+	case p.Shared > 0:
+		row("", tr.N("cli.places.shared", p.Shared))
+	}
 	if p.ConfirmedAt != nil {
 		row(tr.T("cli.places.checked"), tr.T("cli.places.checkedby", "When", localTime(*p.ConfirmedAt, now), "Who", shortID(p.ConfirmedBy)))
 	}
 	tw.Flush()
+}
+
+// runPlaceShare shares one directory entry, or every confirmed entry
+// marked shareable (--all), over the zone's links, like lookout share.
+func runPlaceShare(ctx context.Context, e *env, args []string) error {
+	const name = "place share"
+	fs := e.flags()
+	hops := fs.Int("hops", 1, e.tr.T("cli.flag.place.share.hops"))
+	city := fs.Bool("city-wide", false, e.tr.T("cli.flag.share.city-wide"))
+	all := fs.Bool("all", false, e.tr.T("cli.flag.place.share.all"))
+	pos, err := e.parse(name, fs, args, "ZONE", "PLACE")
+	if u, ok := err.(*usageError); ok && *all && u.msg == e.tr.T("cli.err.missing", "What", "PLACE") {
+		pos, err = e.parse(name, fs, args, "ZONE")
+	}
+	if err != nil {
+		return err
+	}
+	if *all && len(pos) > 1 {
+		return &usageError{cmd: name, msg: e.tr.T("cli.place.share.both")}
+	}
+	n := *hops
+	if *city {
+		n = protocol.MaxShareHops
+	}
+	if n < 1 || n > protocol.MaxShareHops {
+		return &usageError{cmd: name, msg: e.tr.T("cli.share.hops")}
+	}
+	req := api.PlaceRequest{Zone: pos[0], Op: "share", Hops: n, All: *all}
+	if len(pos) > 1 {
+		req.Place = pos[1]
+	}
+	p, err := e.client().Place(ctx, req)
+	if err != nil {
+		return hint(err, control.ErrForbidden, e.tr.T("cli.hint.placeshare"))
+	}
+	if *all {
+		_, err = fmt.Fprintln(e.stdout, e.tr.N("cli.place.shared.all", n, "Zone", clean(pos[0])))
+	} else {
+		_, err = fmt.Fprintln(e.stdout, e.tr.N("cli.place.shared", n, "Name", clean(p.Name), "Zone", clean(pos[0])))
+	}
+	return err
 }
 
 // placeBools are a place's yes/no flags; only those given change an entry.
@@ -291,6 +341,16 @@ func cardDetail(w io.Writer, tr *i18n.Localizer, a api.Alert) {
 		topic = rights.TopicDoor
 	}
 	if topic == "" {
+		return
+	}
+	if a.Via != "" {
+		// A callout from a linked zone names that zone's card, which this
+		// zone does not hold: the built-in card of the topic, said so.
+		if _, err := rights.Builtin(api.Lang(tr.Tag().String())).Card(topic); err == nil {
+			fmt.Fprintln(w, "    "+clean(tr.T("cli.detail.card.linked", "Zone", a.Via, "Cmd", "lookout rights "+topic)))
+		} else {
+			fmt.Fprintln(w, "    "+clean(tr.T("cli.detail.card.away", "Zone", a.Via, "Topic", topic)))
+		}
 		return
 	}
 	fmt.Fprintln(w, "    "+clean(tr.T("cli.detail.card", "Cmd", "lookout rights "+topic+" --zone "+shellQuote(cmp.Or(a.ZoneName, a.Zone)))))

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"lookout/node/api"
 )
 
 const testZoneSet = `{"lang":"fr","language":"Français","title":"Nos droits","written":"2026-12-02",` +
@@ -220,5 +224,91 @@ func TestCalloutCardCLI(t *testing.T) {
 	}
 	if _, errs, code := lk(t, "--home", home, "callout", "north", "--title", "x", "--where", "y", "--card", "not a card"); code != 1 || !strings.Contains(errs, "card") {
 		t.Errorf("bad card: exit %d, %q", code, errs)
+	}
+}
+
+// TestPlaceShareCLI: an organizer shares one safe place or all of them
+// with linked zones; entries from a linked zone say where they came from
+// and are read-only; a linked callout's card falls back to the built-in
+// card with a note.
+func TestPlaceShareCLI(t *testing.T) {
+	f, home := serveFake(t)
+	setLang(t, "", "", "en_CA.UTF-8")
+	lk := func(args ...string) string { return lkOK(t, append([]string{"--home", home}, args...)...) }
+	lk("zone", "create", "north")
+	lk("zone", "create", "south")
+	fails := func(want string, code int, args ...string) {
+		t.Helper()
+		all := append([]string{"--home", home}, args...)
+		_, errs, got := lkRaw(t, all...)
+		if got != code || !strings.Contains(errs, want) {
+			t.Errorf("lookout %s: exit %d, %q; want exit %d and %q", strings.Join(args, " "), got, errs, code, want)
+		}
+		checkOneLine(t, all, errs)
+	}
+	lk("place", "add", "north", "--kind", "food", "--name", "Banque alimentaire", "--share")
+	lk("place", "add", "north", "--kind", "health", "--name", "Clinic")
+	fails("no active links", 1, "place", "share", "north", "Banque alimentaire")
+
+	o, err := f.LinkOffer(context.Background(), api.LinkOfferRequest{Zone: "north"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.AcceptLink(context.Background(), api.AcceptLinkRequest{Zone: "south", Code: o.Code}); err != nil {
+		t.Fatal(err)
+	}
+	if out := lk("place", "share", "north", "Banque alimentaire"); !strings.Contains(out, "shared Banque alimentaire with the linked zones of north (up to 1 link)") {
+		t.Errorf("place share: %q", out)
+	}
+	if out := lk("place", "share", "north", "--all", "--city-wide"); !strings.Contains(out, "up to 8 links") {
+		t.Errorf("place share --all: %q", out)
+	}
+	if out := lk("places", "north"); !strings.Contains(out, "shared with linked zones (up to 8 links)") {
+		t.Errorf("places after a share:\n%s", out)
+	}
+	fails("marked for this zone only", 1, "place", "share", "north", "Clinic")
+	fails("PLACE or --all", 2, "place", "share", "north", "Clinic", "--all")
+	fails("PLACE", 2, "place", "share", "north")
+	fails("--hops must be 1 to 8", 2, "place", "share", "north", "Clinic", "--hops", "9")
+
+	// An entry from a linked zone: where it came from, read-only.
+	at := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	if err := f.ReceivePlace("north", api.Place{Kind: "legal", Name: "Their clinic", From: "south", Origin: "west", ConfirmedBy: strings.Repeat("ab", 32), ConfirmedAt: &at}); err != nil {
+		t.Fatal(err)
+	}
+	if out := lk("places", "north", "--kind", "legal"); !strings.Contains(out, "from") || !strings.Contains(out, "south (first shared by west)") {
+		t.Errorf("linked entry:\n%s", out)
+	}
+	fails("read-only here", 1, "place", "update", "north", "Their clinic", "--hours", "never")
+	fails("came from linked zone", 1, "place", "share", "north", "Their clinic")
+
+	if err := f.SetRole("north", "verifier"); err != nil {
+		t.Fatal(err)
+	}
+	fails("only organizers share safe places", 1, "place", "share", "north", "Banque alimentaire")
+	if err := f.SetRole("north", "organizer"); err != nil {
+		t.Fatal(err)
+	}
+
+	// A callout from a linked zone names that zone's card.
+	for id, card := range map[string]string{"a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1": "witness", "b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2": "clinique"} {
+		if _, err := f.Receive(api.Alert{ID: id, Zone: "north", Kind: "callout", State: "active", Sent: time.Now().Add(-time.Minute),
+			Sender: "c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0", SenderRole: "organizer", Title: "court watch " + card, Where: "County court",
+			Card: card, Via: "south", Origin: "south", Responders: &api.Responders{}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := lk("alerts", "north")
+	for _, want := range []string{"card from south, which may have its own version; read the built-in one: lookout rights witness",
+		`south pointed to its own card "clinique", which this zone does not have`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("alerts lacks %q:\n%s", want, out)
+		}
+	}
+
+	// Help in French.
+	setLang(t, "", "", "fr_CA.UTF-8")
+	if out, _, _ := lkRaw(t, "place", "share", "-h"); !strings.Contains(out, "combien de liens le lieu peut traverser") || !strings.Contains(out, "tous les lieux confirmés") {
+		t.Errorf("place share -h in French:\n%s", out)
 	}
 }

@@ -57,8 +57,17 @@ type Place struct {
 	WalkIn            bool       `json:"walk_in"`
 	Contact           string     `json:"contact"`
 	Notes             string     `json:"notes"`
-	ConfirmedBy       string     `json:"confirmed_by"` // member ID; "" for a suggestion
+	ConfirmedBy       string     `json:"confirmed_by"` // member ID; "" for a suggestion; for an entry from a linked zone, that zone's link end
 	ConfirmedAt       *time.Time `json:"confirmed_at"` // nil for a suggestion
+	// Share: an organizer may share it with linked zones. Shared: how many
+	// links an organizer's share lets it cross (0: not shared).
+	Share  bool `json:"share,omitempty"`
+	Shared int  `json:"shared,omitempty"`
+	// From is the name of the linked zone an entry came from (over the
+	// link it came by; read-only here), Origin the zone it was first
+	// shared from; both empty for the zone's own entries.
+	From   string `json:"from,omitempty"`
+	Origin string `json:"origin,omitempty"`
 }
 
 // PlaceStaleAfter is how long after its last confirmation an entry is
@@ -84,7 +93,9 @@ type PlaceFilter struct {
 
 // PlaceOps are the operations on a directory entry: add, update, retire
 // and confirm by verifiers and organizers; suggest by any member.
-var PlaceOps = []string{"add", "update", "retire", "suggest", "confirm"}
+// Share (organizers) shares an entry, or All of them, with the zone's
+// linked zones.
+var PlaceOps = []string{"add", "update", "retire", "suggest", "confirm", "share"}
 
 // PlaceRequest is one operation on a zone's directory. Place names the
 // entry (ID, unique ID prefix or name) for update, retire and confirm.
@@ -105,4 +116,8 @@ type PlaceRequest struct {
 	Contact           string   `json:"contact,omitempty"`
 	Notes             string   `json:"notes,omitempty"`
 	Share             *bool    `json:"share,omitempty"` // an organizer may share it with linked zones
+	// Share: how many links it may cross (0: 1), and All to share every
+	// confirmed entry marked shareable instead of Place.
+	Hops int  `json:"hops,omitempty"`
+	All  bool `json:"all,omitempty"`
 }

@@ -1,6 +1,7 @@
 package controltest
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -149,6 +150,9 @@ func (f *Fake) Place(ctx context.Context, req api.PlaceRequest) (api.Place, erro
 	if !slices.Contains(api.PlaceOps, op) {
 		return api.Place{}, fmt.Errorf("%w: operation %q: use %s", control.ErrInvalid, req.Op, strings.Join(api.PlaceOps, ", "))
 	}
+	if op == "share" {
+		return f.sharePlace(z, req)
+	}
 	if op != "suggest" && z.Role == "member" {
 		return api.Place{}, fmt.Errorf("%w: only verifiers and organizers can change the directory; use lookout place suggest", control.ErrForbidden)
 	}
@@ -172,6 +176,9 @@ func (f *Fake) Place(ctx context.Context, req api.PlaceRequest) (api.Place, erro
 		if cur, err = d.find(req.Place, z.Name); err != nil {
 			return api.Place{}, err
 		}
+		if cur.From != "" {
+			return api.Place{}, api.Fail(api.ErrForbidden, "place.linked", "Name", api.Quote(cur.Name), "From", api.Quote(cur.From))
+		}
 		if op == "confirm" && !cur.Suggested() {
 			return api.Place{}, fmt.Errorf("%w: %q is already confirmed; use lookout place update to change it", control.ErrInvalid, cur.Name)
 		}
@@ -191,7 +198,63 @@ func (f *Fake) Place(ctx context.Context, req api.PlaceRequest) (api.Place, erro
 	if op == "add" || op == "suggest" {
 		d.places = append(d.places, cur)
 	}
+	next.Share = share
+	if !share || next.Suggested() {
+		next.Shared = 0 // no longer shareable: withdrawn from links
+	}
 	cur.Place, cur.share = next, share
+	return cur.Place, nil
+}
+
+// sharePlace marks one entry, or every shareable one, shared with the
+// zone's linked zones, with a node's refusals. Callers hold f.mu.
+func (f *Fake) sharePlace(z *zone, req api.PlaceRequest) (api.Place, error) {
+	hops := cmp.Or(req.Hops, protocol.DefaultShareHops)
+	if hops < 1 || hops > protocol.MaxShareHops {
+		return api.Place{}, api.Fail(api.ErrInvalid, "share.hops", "Max", protocol.MaxShareHops)
+	}
+	if z.Role != "organizer" {
+		return api.Place{}, api.Fail(api.ErrForbidden, "place.share.role", "Role", z.Role, "Zone", api.Quote(z.Name))
+	}
+	active := 0
+	for _, l := range f.links[z.ID] {
+		if l.State == "active" {
+			active++
+		}
+	}
+	if active == 0 {
+		return api.Place{}, api.Fail(api.ErrInvalid, "share.nolinks", "Zone", api.Quote(z.Name))
+	}
+	d := f.zoneDocs(z)
+	shareable := func(p *fakePlace) bool { return !p.retired && p.share && !p.Suggested() && p.From == "" }
+	if req.All {
+		var first *fakePlace
+		for _, p := range d.places {
+			if shareable(p) {
+				p.Shared = max(p.Shared, hops)
+				if first == nil {
+					first = p
+				}
+			}
+		}
+		if first == nil {
+			return api.Place{}, api.Fail(api.ErrInvalid, "place.share.none", "Zone", api.Quote(z.Name))
+		}
+		return first.Place, nil
+	}
+	cur, err := d.find(req.Place, z.Name)
+	if err != nil {
+		return api.Place{}, err
+	}
+	switch {
+	case cur.From != "":
+		return api.Place{}, api.Fail(api.ErrInvalid, "place.share.linked", "Name", api.Quote(cur.Name), "From", api.Quote(cur.From))
+	case cur.Suggested():
+		return api.Place{}, api.Fail(api.ErrInvalid, "place.share.suggested", "Name", api.Quote(cur.Name))
+	case !cur.share:
+		return api.Place{}, api.Fail(api.ErrInvalid, "place.share.local", "Name", api.Quote(cur.Name))
+	}
+	cur.Shared = max(cur.Shared, hops)
 	return cur.Place, nil
 }
 
@@ -282,4 +345,27 @@ func fillPlace(cur fakePlace, req api.PlaceRequest) (api.Place, bool, error) {
 		return p, false, fmt.Errorf("%w: %w", control.ErrInvalid, err)
 	}
 	return p, share, nil
+}
+
+// ReceivePlace adds an entry as if it came over a link from the zone
+// named p.From: read-only here, as a node keeps it.
+func (f *Fake) ReceivePlace(zoneRef string, p api.Place) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	z := f.zone(zoneRef)
+	if z == nil {
+		return fmt.Errorf("%w: no zone %q", control.ErrNotFound, zoneRef)
+	}
+	if p.From == "" {
+		return fmt.Errorf("%w: a linked entry names the zone it came from", control.ErrInvalid)
+	}
+	if p.ID == "" {
+		p.ID = newID(protocol.PlaceIDSize)
+	}
+	if p.Languages == nil {
+		p.Languages = []string{}
+	}
+	d := f.zoneDocs(z)
+	d.places = append(d.places, &fakePlace{Place: p})
+	return nil
 }

@@ -22,6 +22,21 @@ var (
 	ErrTooManyPlaces = fmt.Errorf("the zone's directory is full (%d entries)", protocol.MaxPlaces)
 	ErrPlaceRetired  = errors.New("that directory entry was retired")
 	ErrDocsFull      = fmt.Errorf("the zone holds %d card and place messages, the most it keeps", MaxDocMessages)
+	// Entries from linked zones (version 4).
+	ErrPlaceLinked       = errors.New("that directory entry comes from a linked zone and is read-only here")
+	ErrPlaceNotLinked    = errors.New("that directory entry did not come over this link")
+	ErrPlaceLooped       = errors.New("that directory entry is this zone's own or came over another link")
+	ErrTooManyLinked     = fmt.Errorf("the zone holds %d entries from this link, the most it takes", MaxLinkedPlaces)
+	ErrLinkedDocsFull    = fmt.Errorf("the zone holds %d place messages from this link, the most it keeps", MaxLinkedPlaceMessages)
+	ErrPlaceNotShareable = errors.New("only a confirmed entry marked shareable can be shared with linked zones")
+)
+
+// Caps on what one link brings into a zone's directory, apart from the
+// zone's own MaxPlaces and MaxDocMessages, so a linked zone can neither
+// fill the directory nor the store that the zone's own entries need.
+const (
+	MaxLinkedPlaces        = 100 // live entries per link
+	MaxLinkedPlaceMessages = 512 // place messages kept per link
 )
 
 // MaxDocMessages bounds the card and place messages a zone keeps (each is
@@ -60,6 +75,34 @@ type Place struct {
 	ConfirmedBy crypto.MemberID // sender of the latest add, update or confirm
 	ConfirmedAt time.Time       // its sent time
 	Retired     bool
+
+	// Sharing with linked zones (version 4). For the zone's own entries:
+	// Hops is how far an organizer's share lets it cross (0: not shared,
+	// or no longer shareable); Shared says it was shared at some point, so
+	// its retirement follows it.
+	Hops   uint8
+	Shared bool
+	// For an entry from a linked zone (Link not zero): the link it came
+	// over, the via of its latest operation (digest, hops left, origin,
+	// endorser and when it signed).
+	Link protocol.LinkID
+	Via  *protocol.Forward
+}
+
+// Linked reports whether the entry came over a link.
+func (p *Place) Linked() bool { return !p.Link.IsZero() }
+
+// Shareable reports whether an organizer may share the entry: one of the
+// zone's own, confirmed, marked shareable.
+func (p *Place) Shareable() bool { return !p.Linked() && !p.Suggested && !p.Retired && p.Share }
+
+// Digest names the entry on every link: the digest it came with, or that
+// of its own ID.
+func (p *Place) Digest() protocol.Digest {
+	if p.Via != nil {
+		return p.Via.Digest
+	}
+	return protocol.PlaceDigest(p.ID)
 }
 
 // Stale reports whether the entry was last confirmed more than
@@ -74,8 +117,14 @@ func (p *Place) Stale(now time.Time) bool {
 type Docs struct {
 	cards  map[string]ZoneCards
 	places map[protocol.PlaceID]*Place
-	live   int // entries neither retired nor refused
-	held   int // card and place messages folded, counted or not
+	live   int // the zone's own entries neither retired nor refused
+	held   int // card and place messages folded, counted or not, except those from links
+	// Per link: live entries and place messages from it.
+	linkedLive map[protocol.LinkID]int
+	linkedHeld map[protocol.LinkID]int
+	// own holds the digests of the zone's own entries, retired ones too,
+	// so an entry that comes back round a loop of links is refused.
+	own map[protocol.Digest]bool
 }
 
 // counts reports whether msg may change the zone's documents: actual (an
@@ -98,9 +147,13 @@ func (d *Docs) Fold(msgs []*protocol.Message) {
 	d.cards = map[string]ZoneCards{}
 	d.places = map[protocol.PlaceID]*Place{}
 	d.live, d.held = 0, 0
+	d.linkedLive, d.linkedHeld, d.own = map[protocol.LinkID]int{}, map[protocol.LinkID]int{}, map[protocol.Digest]bool{}
 	var ops []*protocol.Message
 	for _, m := range msgs {
-		if m.Alert.Kind.IsZoneDoc() {
+		switch {
+		case m.Alert.Kind == protocol.KindPlace && m.Alert.Via != nil:
+			d.linkedHeld[m.Alert.Via.Link]++
+		case m.Alert.Kind.IsZoneDoc():
 			d.held++
 		}
 		switch {
@@ -118,7 +171,16 @@ func (d *Docs) Fold(msgs []*protocol.Message) {
 		return slices.Compare(a.ID[:], b.ID[:])
 	})
 	for _, m := range ops {
-		d.foldPlace(m)
+		if m.Alert.Via == nil {
+			d.foldPlace(m)
+		}
+	}
+	// Own entries first, so that a linked copy of one (come back round a
+	// loop of links) is ignored whatever the order of sent times.
+	for _, m := range ops {
+		if m.Alert.Via != nil {
+			d.foldLinked(m)
+		}
 	}
 }
 
@@ -141,10 +203,22 @@ func (d *Docs) foldCards(m *protocol.Message) {
 
 func (d *Docs) foldPlace(m *protocol.Message) {
 	op, a := m.Alert.Place, m.Alert
+	if op.Op == protocol.PlaceShare {
+		d.foldShare(op)
+		return
+	}
 	cur := d.places[op.ID]
+	if cur == nil {
+		d.own[protocol.PlaceDigest(op.ID)] = true
+	}
 	if cur != nil && cur.Retired {
 		return
 	}
+	defer func() {
+		if cur := d.places[op.ID]; cur != nil && !cur.Shareable() {
+			cur.Hops = 0 // no longer shareable: withdrawn from links until shared again
+		}
+	}()
 	switch op.Op {
 	case protocol.PlaceRetire:
 		if cur == nil {
@@ -180,6 +254,58 @@ func (d *Docs) foldPlace(m *protocol.Message) {
 	}
 }
 
+// foldShare marks one entry, or every shareable entry (the zero ID),
+// shared hops links far. Entries that are not shareable at that moment
+// are not marked.
+func (d *Docs) foldShare(op *protocol.PlaceOp) {
+	mark := func(p *Place) {
+		if p.Shareable() {
+			p.Hops, p.Shared = max(p.Hops, op.Hops), true
+		}
+	}
+	if !op.ID.IsZero() {
+		if p := d.places[op.ID]; p != nil {
+			mark(p)
+		}
+		return
+	}
+	for _, p := range d.places {
+		mark(p)
+	}
+}
+
+// foldLinked applies an operation that came over a link: the entry it
+// names (the ID its digest gives) is created by its first add, unless it
+// is one of the zone's own or came over another link; later operations
+// from the same link apply if the other zone signed them later; a retire
+// ends it for good.
+func (d *Docs) foldLinked(m *protocol.Message) {
+	op, via := m.Alert.Place, m.Alert.Via
+	if d.own[via.Digest] {
+		return
+	}
+	cur := d.places[op.ID]
+	switch {
+	case cur == nil:
+		if op.Op != protocol.PlaceAdd || d.linkedLive[via.Link] >= MaxLinkedPlaces {
+			return
+		}
+		cur = &Place{Link: via.Link}
+		d.places[op.ID] = cur
+		d.linkedLive[via.Link]++
+	case cur.Link != via.Link || cur.Retired || !via.At.After(cur.Via.At):
+		return
+	}
+	if op.Op == protocol.PlaceRetire {
+		cur.Retired = true
+		d.linkedLive[via.Link]--
+		return
+	}
+	cur.PlaceOp, cur.Via = *op, via
+	// Vouched for by the linked zone's end, when it signed.
+	cur.ConfirmedBy, cur.ConfirmedAt = via.Endorser, via.At
+}
+
 func (p *Place) confirm(a *protocol.Alert) {
 	p.Suggested, p.SuggestedBy = false, crypto.MemberID{}
 	p.ConfirmedBy, p.ConfirmedAt = a.Sender, a.Sent
@@ -190,6 +316,9 @@ func (p *Place) confirm(a *protocol.Alert) {
 // them, an operation on a retired entry, and an add or suggest of a new
 // entry while the directory is full are refused. It changes nothing.
 func (d *Docs) CheckDoc(a *protocol.Alert) error {
+	if a.Kind == protocol.KindPlace && a.Place != nil && a.Via != nil {
+		return d.checkLinked(a)
+	}
 	if a.Kind.IsZoneDoc() && d.held >= MaxDocMessages {
 		return ErrDocsFull
 	}
@@ -198,12 +327,73 @@ func (d *Docs) CheckDoc(a *protocol.Alert) error {
 	}
 	cur := d.places[a.Place.ID]
 	switch {
+	case cur != nil && cur.Linked():
+		return fmt.Errorf("%w: %s", ErrPlaceLinked, a.Place.ID)
 	case cur != nil && cur.Retired:
 		return fmt.Errorf("%w: %s", ErrPlaceRetired, a.Place.ID)
 	case cur == nil && (a.Place.Op == protocol.PlaceAdd || a.Place.Op == protocol.PlaceSuggest) && d.live >= protocol.MaxPlaces:
 		return ErrTooManyPlaces
 	}
 	return nil
+}
+
+// checkLinked is CheckDoc for an operation that came over a link: it is
+// counted against the link's own caps, never the zone's, and it may name
+// only an entry that came over the same link.
+func (d *Docs) checkLinked(a *protocol.Alert) error {
+	via := a.Via
+	cur := d.places[a.Place.ID]
+	switch {
+	case d.linkedHeld[via.Link] >= MaxLinkedPlaceMessages:
+		return ErrLinkedDocsFull
+	case d.own[via.Digest] || (cur != nil && !cur.Linked()):
+		return ErrPlaceLooped
+	case cur != nil && cur.Link != via.Link:
+		return fmt.Errorf("%w: %s", ErrPlaceLooped, a.Place.ID)
+	case cur != nil && cur.Retired:
+		return fmt.Errorf("%w: %s", ErrPlaceRetired, a.Place.ID)
+	case cur == nil && a.Place.Op != protocol.PlaceAdd:
+		return fmt.Errorf("%w: %s", ErrPlaceNotLinked, a.Place.ID)
+	case cur == nil && d.linkedLive[via.Link] >= MaxLinkedPlaces:
+		return ErrTooManyLinked
+	}
+	return nil
+}
+
+// Linked returns the entry (live or retired) with a digest that came over
+// link l, if any.
+func (d *Docs) Linked(dg protocol.Digest) (Place, bool) {
+	p := d.places[dg.LinkedPlaceID()]
+	if p == nil || !p.Linked() || p.Via.Digest != dg {
+		return Place{}, false
+	}
+	return *p, true
+}
+
+// Own reports whether dg is the digest of one of the zone's own entries.
+func (d *Docs) Own(dg protocol.Digest) bool { return d.own[dg] }
+
+// Entry returns an entry, live or retired.
+func (d *Docs) Entry(id protocol.PlaceID) (Place, bool) {
+	p := d.places[id]
+	if p == nil {
+		return Place{}, false
+	}
+	return *p, true
+}
+
+// Shared lists the entries a link end has to keep its links up to date
+// on: the zone's own entries that were shared at some point, and entries
+// from links, live or retired, ordered by ID.
+func (d *Docs) Shared() []Place {
+	var out []Place
+	for _, p := range d.places {
+		if p.Shared || p.Linked() {
+			out = append(out, *p)
+		}
+	}
+	slices.SortFunc(out, func(a, b Place) int { return slices.Compare(a.ID[:], b.ID[:]) })
+	return out
 }
 
 // Cards returns the zone's folded card set for lang, if it has one
