@@ -159,6 +159,7 @@ func goldenAlerts(t testing.TB) map[string]*Alert {
 		"alert_cards":          newCards(),
 		"alert_place":          newPlace(PlaceAdd),
 		"alert_place_suggest":  newPlaceSuggest(),
+		"alert_snapshot":       newSnapshot(),
 	}
 }
 
@@ -176,6 +177,7 @@ var goldenNotes = map[string]string{
 	"alert_cards":          "the organizer's French zone cards, revision 2, mode 1 (add to the built-in cards): one card \"clinique\"",
 	"alert_place":          "a verifier adds a food bank (kind 2): languages fr, es, en; no ID asked, walk-in; share 1",
 	"alert_place_suggest":  "a member suggests a legal clinic (kind 4), no status questions; share 0",
+	"alert_snapshot":       "the organizer's snapshot covering the IDs of alert_role.golden and of a second grant\n(16 bytes of 0x01), in ascending order",
 }
 
 func TestGoldenAlerts(t *testing.T) {
