@@ -1,0 +1,216 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"lookout/crypto"
+	"lookout/protocol"
+)
+
+// Governance snapshots (kind 17). An organizer's node names, once a day at
+// most, the role grants of a zone that a later grant for the same member
+// has superseded (coverableLocked); catch-up then offers the newest
+// snapshot and every governance message it does not cover
+// (syncSetLocked), so a member joining a zone years old does not fetch
+// every renewal ever sent. The snapshot carries no state: the roster
+// folded from the rest is the roster folded from everything, because
+// every covered grant is one the fold overrides. A node skips a covered
+// message only if its own log shows it coverable, so a hostile
+// organizer's snapshot can hide nothing that changes a fold: no removal,
+// rekey, settings change, announcement, link or zone document, and no
+// grant still in force. Every node keeps its full log (nothing a snapshot
+// covers is deleted).
+
+const (
+	// snapshotEvery is the least time between two snapshots of a zone,
+	// from any organizer.
+	snapshotEvery = 24 * time.Hour
+)
+
+// snapshotMinCovered is how many coverable messages beyond those of the
+// zone's newest snapshot make a new one worth sending (tests lower it).
+var snapshotMinCovered = 64
+
+// countedGrant reports whether the role grant m sets its subject's role in
+// protocol.FoldRoster: actual, from an organizer not removed before it was
+// sent, a certificate it issued, for a member other than the founder. It
+// returns the subject.
+func (z *zone) countedGrant(m *protocol.Message) (crypto.MemberID, bool) {
+	a := m.Alert
+	if a.Kind != protocol.KindRole || a.Status != protocol.StatusActual || m.Role != protocol.RoleOrganizer {
+		return crypto.MemberID{}, false
+	}
+	if mi := z.roster.Members[a.Sender]; mi != nil && mi.Removed && mi.RemovedAt.Before(a.Sent) {
+		return crypto.MemberID{}, false
+	}
+	c, err := protocol.ParseCert(a.Cert)
+	if err != nil || c.Issuer != a.Sender {
+		return crypto.MemberID{}, false
+	}
+	subject := c.Subject.ID()
+	if subject == z.root.ID() {
+		return crypto.MemberID{}, false
+	}
+	return subject, true
+}
+
+// coverableLocked returns the kept messages a snapshot may cover: the role
+// grants for which a later (by sent, then ID) counted grant for the same
+// member is kept, so neither FoldRoster nor Rules.FoldGrants reads them,
+// and whose sender has another message with the organizer role that is
+// not coverable, so the roster still counts it an organizer. Callers hold
+// z.mu.
+func (z *zone) coverableLocked() map[protocol.AlertID]*govMsg {
+	latest := map[crypto.MemberID]*govMsg{}
+	for _, g := range z.gov {
+		if s, ok := z.countedGrant(g.msg); ok && newer(g, latest[s]) {
+			latest[s] = g
+		}
+	}
+	out := map[protocol.AlertID]*govMsg{}
+	for _, g := range z.gov {
+		m := g.msg
+		if m.Alert.Kind != protocol.KindRole || m.Alert.Status != protocol.StatusActual || m.Role != protocol.RoleOrganizer {
+			continue
+		}
+		c, err := protocol.ParseCert(m.Alert.Cert)
+		if err != nil {
+			continue
+		}
+		if l := latest[c.Subject.ID()]; l != nil && l != g && newer(l, g) {
+			out[m.ID] = g
+		}
+	}
+	// A sender the roster knows as an organizer only from coverable
+	// grants keeps them all.
+	organizer := map[crypto.MemberID]bool{}
+	for _, g := range z.gov {
+		if _, ok := out[g.msg.ID]; !ok && g.msg.Role == protocol.RoleOrganizer {
+			organizer[g.msg.Alert.Sender] = true
+		}
+	}
+	for id, g := range out {
+		if !organizer[g.msg.Alert.Sender] {
+			delete(out, id)
+		}
+	}
+	return out
+}
+
+// countedSnapshot reports whether a kept snapshot counts: actual, from an
+// organizer not removed before it was sent.
+func (z *zone) countedSnapshot(m *protocol.Message) bool {
+	a := m.Alert
+	if a.Kind != protocol.KindSnapshot || a.Status != protocol.StatusActual || m.Role != protocol.RoleOrganizer {
+		return false
+	}
+	mi := z.roster.Members[a.Sender]
+	return mi == nil || !mi.Removed || !mi.RemovedAt.Before(a.Sent)
+}
+
+// newestSnapshotLocked returns the newest counted snapshot (by sent, then
+// ID) kept, of epoch or earlier, or nil. Callers hold z.mu.
+func (z *zone) newestSnapshotLocked(epoch uint32) *govMsg {
+	var best *govMsg
+	for _, g := range z.gov {
+		if g.msg.Epoch <= epoch && z.countedSnapshot(g.msg) && newer(g, best) {
+			best = g
+		}
+	}
+	return best
+}
+
+// skippedLocked returns what catch-up at epoch leaves out: every kept
+// snapshot but the newest, and the messages the newest covers that this
+// node's own log shows coverable. Callers hold z.mu.
+func (z *zone) skippedLocked(epoch uint32) map[protocol.AlertID]bool {
+	newest := z.newestSnapshotLocked(epoch)
+	if newest == nil {
+		return nil
+	}
+	skip := map[protocol.AlertID]bool{}
+	for _, g := range z.gov {
+		if g.msg.Alert.Kind == protocol.KindSnapshot && g != newest {
+			skip[g.msg.ID] = true
+		}
+	}
+	doc := newest.msg.Alert.Snapshot
+	for id := range z.coverableLocked() {
+		if doc.Covers(id) {
+			skip[id] = true
+		}
+	}
+	return skip
+}
+
+// snapshotDueLocked returns the IDs a new snapshot of the zone would
+// cover, if this member should send one at now: it is an organizer, no
+// counted snapshot was sent in the last snapshotEvery, and at least
+// snapshotMinCovered coverable messages are not covered by the newest.
+// At most protocol.MaxSnapshotCovered IDs, the oldest grants first.
+// Callers hold z.mu.
+func (z *zone) snapshotDueLocked(now time.Time) []protocol.AlertID {
+	if z.role != protocol.RoleOrganizer || z.removed || !now.Before(z.chain.Expires()) {
+		return nil
+	}
+	newest := z.newestSnapshotLocked(z.epoch)
+	if newest != nil && now.Sub(newest.msg.Alert.Sent) < snapshotEvery {
+		return nil
+	}
+	var doc *protocol.SnapshotDoc
+	if newest != nil {
+		doc = newest.msg.Alert.Snapshot
+	}
+	cov := z.coverableLocked()
+	fresh := 0
+	all := make([]*govMsg, 0, len(cov))
+	for id, g := range cov {
+		if !doc.Covers(id) {
+			fresh++
+		}
+		all = append(all, g)
+	}
+	if fresh < snapshotMinCovered {
+		return nil
+	}
+	slices.SortFunc(all, func(a, b *govMsg) int {
+		if c := a.msg.Alert.Sent.Compare(b.msg.Alert.Sent); c != 0 {
+			return c
+		}
+		return bytes.Compare(a.msg.ID[:], b.msg.ID[:])
+	})
+	if len(all) > protocol.MaxSnapshotCovered {
+		all = all[:protocol.MaxSnapshotCovered]
+	}
+	ids := make([]protocol.AlertID, len(all))
+	for i, g := range all {
+		ids[i] = g.msg.ID
+	}
+	return ids
+}
+
+// makeSnapshot sends a snapshot of the zone if one is due
+// (snapshotDueLocked). It runs in an organizer's daily upkeep, after its
+// renewals and the same random wait (renewLater), so the organizers of a
+// zone do not all send one at once: the first one's reaches the others,
+// and they skip the day. It reports whether it sent one.
+func (n *Node) makeSnapshot(ctx context.Context, z *zone) (bool, error) {
+	now := n.now()
+	z.mu.Lock()
+	ids := z.snapshotDueLocked(now)
+	z.mu.Unlock()
+	if len(ids) == 0 {
+		return false, nil
+	}
+	a := n.newAlert(protocol.KindSnapshot, false, protocol.MaxLifetime)
+	a.Snapshot = protocol.NewSnapshotDoc(ids)
+	if _, err := n.publish(ctx, z, a); err != nil {
+		return false, fmt.Errorf("send a governance snapshot: %w", err)
+	}
+	n.log.Info("sent a governance snapshot", "covered", len(ids))
+	return true, nil
+}
