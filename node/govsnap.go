@@ -62,9 +62,18 @@ func (z *zone) countedGrant(m *protocol.Message) (crypto.MemberID, bool) {
 // grants for which a later (by sent, then ID) counted grant for the same
 // member is kept, so neither FoldRoster nor Rules.FoldGrants reads them,
 // and whose sender has another message with the organizer role that is
-// not coverable, so the roster still counts it an organizer. Callers hold
-// z.mu.
+// not coverable, so the roster still counts it an organizer. The result
+// is kept until the next refold (refoldRoster) and must not be changed.
+// Callers hold z.mu.
 func (z *zone) coverableLocked() map[protocol.AlertID]*govMsg {
+	if z.coverable == nil {
+		z.coverable = z.foldCoverable()
+	}
+	return z.coverable
+}
+
+// foldCoverable computes coverableLocked. Callers hold z.mu.
+func (z *zone) foldCoverable() map[protocol.AlertID]*govMsg {
 	latest := map[crypto.MemberID]*govMsg{}
 	for _, g := range z.gov {
 		if s, ok := z.countedGrant(g.msg); ok && newer(g, latest[s]) {
