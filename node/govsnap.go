@@ -133,24 +133,32 @@ func (z *zone) newestSnapshotLocked(epoch uint32) *govMsg {
 	return best
 }
 
-// skippedLocked returns what catch-up at epoch leaves out: every kept
-// snapshot but the newest, and the messages the newest covers that this
-// node's own log shows coverable. Callers hold z.mu.
+// skippedLocked returns what catch-up at epoch leaves out: the messages
+// the newest snapshot covers that this node's own log shows coverable,
+// and every other kept snapshot whose sender has a message left in with
+// the organizer role (a sender is a member of the roster, and an
+// organizer, by its messages). Callers hold z.mu.
 func (z *zone) skippedLocked(epoch uint32) map[protocol.AlertID]bool {
 	newest := z.newestSnapshotLocked(epoch)
 	if newest == nil {
 		return nil
 	}
 	skip := map[protocol.AlertID]bool{}
-	for _, g := range z.gov {
-		if g.msg.Alert.Kind == protocol.KindSnapshot && g != newest {
-			skip[g.msg.ID] = true
-		}
-	}
 	doc := newest.msg.Alert.Snapshot
 	for id := range z.coverableLocked() {
 		if doc.Covers(id) {
 			skip[id] = true
+		}
+	}
+	organizer := map[crypto.MemberID]bool{newest.msg.Alert.Sender: true}
+	for _, g := range z.gov {
+		if m := g.msg; m.Role == protocol.RoleOrganizer && m.Alert.Kind != protocol.KindSnapshot && !skip[m.ID] {
+			organizer[m.Alert.Sender] = true
+		}
+	}
+	for _, g := range z.gov {
+		if m := g.msg; m.Alert.Kind == protocol.KindSnapshot && g != newest && organizer[m.Alert.Sender] {
+			skip[m.ID] = true
 		}
 	}
 	return skip

@@ -196,6 +196,23 @@ func TestSnapshotLateJoiner(t *testing.T) {
 	if want := snapDays/snapRoleEvery - snapPromoted; len(cov) != want {
 		t.Fatalf("%d coverable grants, want %d", len(cov), want)
 	}
+	// Another organizer's node sent a snapshot first (covering one grant):
+	// the founder's node skips the day (the storm guard), then sends one,
+	// and no second one within a day.
+	other := s.ms[snapMembers-1]
+	oc, err := lp.IssueCert(s.founder, s.zid, other.id.Public(), lp.RoleOrganizer, s.clk.Now().Add(-time.Hour), s.clk.Now().Add(365*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := s.alert(lp.KindSnapshot, other.id.ID())
+	a.Snapshot = lp.NewSnapshotDoc(cov[:1])
+	if err := node.Deliver(n0, s.seal(t, other.id, lp.Chain{oc}, a)); err != nil {
+		t.Fatalf("another organizer's snapshot: %v", err)
+	}
+	if sent, err := node.MakeSnapshot(ctx, n0, s.zone); err != nil || sent {
+		t.Fatalf("a snapshot right after another organizer's: sent %v, %v", sent, err)
+	}
+	s.clk.Advance(25 * time.Hour)
 	sent, err := node.MakeSnapshot(ctx, n0, s.zone)
 	if err != nil || !sent {
 		t.Fatalf("snapshot: sent %v, %v", sent, err)
@@ -206,7 +223,8 @@ func TestSnapshotLateJoiner(t *testing.T) {
 	}
 	after := offerCount(t, n0, s.zone)
 	t.Logf("offer before the snapshot %v, after %v", before, after)
-	if after[lp.KindRole] != before[lp.KindRole]-len(cov) || after[lp.KindSnapshot] != 1 {
+	// The other organizer's older snapshot stays: it is its only message.
+	if after[lp.KindRole] != before[lp.KindRole]-len(cov) || after[lp.KindSnapshot] != 2 {
 		t.Errorf("role grants offered: %d before, %d after (want %d fewer), %d snapshots", before[lp.KindRole], after[lp.KindRole], len(cov), after[lp.KindSnapshot])
 	}
 	for _, k := range []lp.Kind{lp.KindMember, lp.KindRemove, lp.KindSettings} {
@@ -215,6 +233,9 @@ func TestSnapshotLateJoiner(t *testing.T) {
 		}
 	}
 
+	// The member joins after the snapshot expired: it comes by catch-up,
+	// checked as of its sent time.
+	s.clk.Advance(lp.MaxLifetime + 24*time.Hour)
 	joinZone(t, ctx, s.nw, s.zone, 1, "member")
 	if err := sim.WaitFor(ctx, func() bool { _, ok := sameZone(t, n0, n1, s.zone); return ok }); err != nil {
 		why, _ := sameZone(t, n0, n1, s.zone)
@@ -237,7 +258,7 @@ func TestSnapshotLateJoiner(t *testing.T) {
 			snaps++
 		}
 	}
-	if snaps != 1 || g1.Messages > g0.Messages-len(cov) {
+	if snaps != 2 || g1.Messages > g0.Messages-len(cov) {
 		t.Errorf("late joiner holds %d snapshots and %d messages; founder %d, %d covered", snaps, g1.Messages, g0.Messages, len(cov))
 	}
 	// The joiner serves what it holds: its offer leaves nothing out it has.
