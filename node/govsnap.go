@@ -14,7 +14,7 @@ import (
 // Governance snapshots (kind 17). An organizer's node names, once a day at
 // most, the role grants of a zone that a later grant for the same member
 // has superseded (coverableLocked); catch-up then offers the newest
-// snapshot and every governance message it does not cover
+// snapshot and every governance message no snapshot covers
 // (syncSetLocked), so a member joining a zone years old does not fetch
 // every renewal ever sent. The snapshot carries no state: the roster
 // folded from the rest is the roster folded from everything, because
@@ -26,8 +26,8 @@ import (
 // covers is deleted).
 
 const (
-	// snapshotEvery is the least time between two snapshots of a zone,
-	// from any organizer.
+	// snapshotEvery is the least time between two snapshots of a zone
+	// from one organizer.
 	snapshotEvery = 24 * time.Hour
 )
 
@@ -121,32 +121,45 @@ func (z *zone) countedSnapshot(m *protocol.Message) bool {
 	return mi == nil || !mi.Removed || !mi.RemovedAt.Before(a.Sent)
 }
 
-// newestSnapshotLocked returns the newest counted snapshot (by sent, then
-// ID) kept, of epoch or earlier, or nil. Callers hold z.mu.
-func (z *zone) newestSnapshotLocked(epoch uint32) *govMsg {
-	var best *govMsg
+// countedSnapshotsLocked returns the counted snapshots kept of epoch or
+// earlier, and the newest of them (by sent, then ID), or nil. Callers hold
+// z.mu.
+func (z *zone) countedSnapshotsLocked(epoch uint32) (all []*govMsg, newest *govMsg) {
 	for _, g := range z.gov {
-		if g.msg.Epoch <= epoch && z.countedSnapshot(g.msg) && newer(g, best) {
-			best = g
+		if g.msg.Epoch <= epoch && z.countedSnapshot(g.msg) {
+			all = append(all, g)
+			if newer(g, newest) {
+				newest = g
+			}
 		}
 	}
-	return best
+	return all, newest
+}
+
+// coveredBy reports whether any of snaps covers id.
+func coveredBy(snaps []*govMsg, id protocol.AlertID) bool {
+	for _, g := range snaps {
+		if g.msg.Alert.Snapshot.Covers(id) {
+			return true
+		}
+	}
+	return false
 }
 
 // skippedLocked returns what catch-up at epoch leaves out: the messages
-// the newest snapshot covers that this node's own log shows coverable,
-// and every other kept snapshot whose sender has a message left in with
-// the organizer role (a sender is a member of the roster, and an
-// organizer, by its messages). Callers hold z.mu.
+// that any counted snapshot covers and this node's own log shows
+// coverable (so a newer snapshot covering less cannot bring back what an
+// older one left out), and every snapshot but the newest whose sender has
+// a message left in with the organizer role (a sender is a member of the
+// roster, and an organizer, by its messages). Callers hold z.mu.
 func (z *zone) skippedLocked(epoch uint32) map[protocol.AlertID]bool {
-	newest := z.newestSnapshotLocked(epoch)
+	snaps, newest := z.countedSnapshotsLocked(epoch)
 	if newest == nil {
 		return nil
 	}
 	skip := map[protocol.AlertID]bool{}
-	doc := newest.msg.Alert.Snapshot
 	for id := range z.coverableLocked() {
-		if doc.Covers(id) {
+		if coveredBy(snaps, id) {
 			skip[id] = true
 		}
 	}
@@ -165,34 +178,26 @@ func (z *zone) skippedLocked(epoch uint32) map[protocol.AlertID]bool {
 }
 
 // snapshotDueLocked returns the IDs a new snapshot of the zone would
-// cover, if this member should send one at now: it is an organizer, no
-// counted snapshot was sent in the last snapshotEvery, and at least
-// snapshotMinCovered coverable messages are not covered by the newest.
-// At most protocol.MaxSnapshotCovered IDs, the oldest grants first.
-// Callers hold z.mu.
-func (z *zone) snapshotDueLocked(now time.Time) []protocol.AlertID {
+// cover, if self should send one at now: it is an organizer, sent no
+// snapshot in the last snapshotEvery, and at least snapshotMinCovered of
+// those IDs are covered by no counted snapshot (the storm guard: once
+// another organizer's snapshot arrives, nothing is left to cover). At most
+// protocol.MaxSnapshotCovered IDs, the oldest grants first. Callers hold
+// z.mu.
+func (z *zone) snapshotDueLocked(self crypto.MemberID, now time.Time) []protocol.AlertID {
 	if z.role != protocol.RoleOrganizer || z.removed || !now.Before(z.chain.Expires()) {
 		return nil
 	}
-	newest := z.newestSnapshotLocked(z.epoch)
-	if newest != nil && now.Sub(newest.msg.Alert.Sent) < snapshotEvery {
-		return nil
-	}
-	var doc *protocol.SnapshotDoc
-	if newest != nil {
-		doc = newest.msg.Alert.Snapshot
+	snaps, _ := z.countedSnapshotsLocked(z.epoch)
+	for _, g := range snaps {
+		if g.msg.Alert.Sender == self && now.Sub(g.msg.Alert.Sent) < snapshotEvery {
+			return nil
+		}
 	}
 	cov := z.coverableLocked()
-	fresh := 0
 	all := make([]*govMsg, 0, len(cov))
-	for id, g := range cov {
-		if !doc.Covers(id) {
-			fresh++
-		}
+	for _, g := range cov {
 		all = append(all, g)
-	}
-	if fresh < snapshotMinCovered {
-		return nil
 	}
 	slices.SortFunc(all, func(a, b *govMsg) int {
 		if c := a.msg.Alert.Sent.Compare(b.msg.Alert.Sent); c != 0 {
@@ -203,9 +208,16 @@ func (z *zone) snapshotDueLocked(now time.Time) []protocol.AlertID {
 	if len(all) > protocol.MaxSnapshotCovered {
 		all = all[:protocol.MaxSnapshotCovered]
 	}
+	fresh := 0
 	ids := make([]protocol.AlertID, len(all))
 	for i, g := range all {
 		ids[i] = g.msg.ID
+		if !coveredBy(snaps, g.msg.ID) {
+			fresh++
+		}
+	}
+	if fresh < snapshotMinCovered {
+		return nil // counted among what the new one would cover, so a full one is not sent again daily
 	}
 	return ids
 }
@@ -214,11 +226,11 @@ func (z *zone) snapshotDueLocked(now time.Time) []protocol.AlertID {
 // (snapshotDueLocked). It runs in an organizer's daily upkeep, after its
 // renewals and the same random wait (renewLater), so the organizers of a
 // zone do not all send one at once: the first one's reaches the others,
-// and they skip the day. It reports whether it sent one.
+// which then find nothing left to cover. It reports whether it sent one.
 func (n *Node) makeSnapshot(ctx context.Context, z *zone) (bool, error) {
 	now := n.now()
 	z.mu.Lock()
-	ids := z.snapshotDueLocked(now)
+	ids := z.snapshotDueLocked(n.id.ID(), now)
 	z.mu.Unlock()
 	if len(ids) == 0 {
 		return false, nil
