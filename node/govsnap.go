@@ -151,8 +151,22 @@ func coveredBy(snaps []*govMsg, id protocol.AlertID) bool {
 // coverable (so a newer snapshot covering less cannot bring back what an
 // older one left out), and every snapshot but the newest whose sender has
 // a message left in with the organizer role (a sender is a member of the
-// roster, and an organizer, by its messages). Callers hold z.mu.
+// roster, and an organizer, by its messages). The result is kept until
+// the next refold and must not be changed. Callers hold z.mu.
 func (z *zone) skippedLocked(epoch uint32) map[protocol.AlertID]bool {
+	if skip, ok := z.skipped[epoch]; ok {
+		return skip
+	}
+	skip := z.foldSkipped(epoch)
+	if z.skipped == nil {
+		z.skipped = map[uint32]map[protocol.AlertID]bool{}
+	}
+	z.skipped[epoch] = skip
+	return skip
+}
+
+// foldSkipped computes skippedLocked. Callers hold z.mu.
+func (z *zone) foldSkipped(epoch uint32) map[protocol.AlertID]bool {
 	snaps, newest := z.countedSnapshotsLocked(epoch)
 	if newest == nil {
 		return nil
