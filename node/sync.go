@@ -233,9 +233,9 @@ type syncItem struct {
 }
 
 // syncSetLocked returns what a zone offers to a member at epoch: its
-// governance of epoch and every earlier one, by epoch and time (of the
-// snapshots, only the newest, and none of the messages it covers that
-// this node finds coverable: skippedLocked), and the
+// governance of epoch and every earlier one, by epoch and time (leaving
+// out older snapshots and what snapshots cover that this node finds
+// coverable: skippedLocked), and the
 // rekeys to later epochs (so a member behind moves on, then asks again
 // at its new epoch), then the messages of its active alerts (not expired,
 // not cleared) of epoch and every earlier one, by time. What was sealed
@@ -246,7 +246,7 @@ type syncItem struct {
 // after its removal, not even how much. Callers hold z.mu.
 func (z *zone) syncSetLocked(epoch uint32, now time.Time) []syncItem {
 	gov := make([]*govMsg, 0, len(z.gov))
-	skip := z.skippedLocked(epoch) // what the newest snapshot covers (govsnap.go)
+	skip := z.skippedLocked(epoch) // what snapshots cover (govsnap.go)
 	for _, g := range z.gov {
 		if skip[g.msg.ID] {
 			continue
