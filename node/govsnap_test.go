@@ -261,6 +261,20 @@ func TestSnapshotLateJoiner(t *testing.T) {
 		why, _ := sameZone(t, n0, n1, s.zone)
 		t.Fatalf("the late joiner's zone differs: %s", why)
 	}
+	// Everything the founder offers arrives (some after the roster is
+	// already the same): the joiner's own offer becomes the founder's.
+	err = sim.WaitFor(ctx, func() bool {
+		o := offerCount(t, n1, s.zone)
+		for k, v := range after {
+			if k != lp.KindMember && o[k] != v { // the joiner adds its own announcement
+				return false
+			}
+		}
+		return true
+	})
+	if err != nil {
+		t.Fatalf("the joiner's offer %v never matched the founder's %v", offerCount(t, n1, s.zone), after)
+	}
 	g0, g1 := govStats(t, n0, s.zone), govStats(t, n1, s.zone)
 	t.Logf("founder keeps %d governance messages (%d KiB), the late joiner %d (%d KiB)", g0.Messages, g0.Bytes>>10, g1.Messages, g1.Bytes>>10)
 	ids, err := node.GovIDs(n1, s.zone)
