@@ -9,7 +9,8 @@ import (
 // upkeep themselves instead of waiting for its timer.
 
 // DailyUpkeep does what a node's daily upkeep does in every zone, at once:
-// renew the founder certificate, announce, renew members due.
+// renew the founder certificate, announce, renew members due, send a
+// governance snapshot if due.
 func DailyUpkeep(ctx context.Context, n *Node) (renewed int, err error) {
 	for _, z := range n.liveZones() {
 		if err := n.renewRoot(z); err != nil {
@@ -19,6 +20,9 @@ func DailyUpkeep(ctx context.Context, n *Node) (renewed int, err error) {
 		r, err := n.renewMembers(ctx, z)
 		renewed += r
 		if err != nil {
+			return renewed, err
+		}
+		if _, err := n.makeSnapshot(ctx, z); err != nil {
 			return renewed, err
 		}
 	}

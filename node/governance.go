@@ -33,6 +33,7 @@ func (z *zone) refoldRoster() {
 		msgs = append(msgs, g.msg)
 	}
 	z.roster = protocol.FoldRoster(msgs, z.root.ID(), protocol.DefaultSettings())
+	z.coverable, z.skipped = nil, nil // computed again when asked (govsnap.go)
 	z.settings = z.roster.Settings
 	z.refoldLinks(msgs) // linked zones (links.go)
 	z.rules.FoldGrants(msgs)

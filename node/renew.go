@@ -203,9 +203,10 @@ func (n *Node) renewMembers(ctx context.Context, z *zone) (int, error) {
 	return done, nil
 }
 
-// renewLater runs renewMembers after a random part of every, so the
-// organizers of a zone, whose upkeep ticks alike, do not all renew the
-// same members at once: the first one's grants reach the others first.
+// renewLater runs renewMembers, then makeSnapshot, after a random part of
+// every, so the organizers of a zone, whose upkeep ticks alike, do not all
+// renew the same members (or snapshot the zone) at once: the first one's
+// messages reach the others first.
 func (n *Node) renewLater(z *zone, every time.Duration) {
 	var b [8]byte
 	var wait time.Duration
@@ -225,6 +226,10 @@ func (n *Node) renewLater(z *zone, every time.Duration) {
 		if _, err := n.renewMembers(n.ctx, z); err != nil {
 			n.log.Warn("could not renew members' certificates; will try again tomorrow")
 			n.log.Debug("renew members' certificates", "zone", z.rec.Name, "err", err)
+		}
+		if _, err := n.makeSnapshot(n.ctx, z); err != nil { // govsnap.go
+			n.log.Warn("could not send a governance snapshot; will try again tomorrow")
+			n.log.Debug("governance snapshot", "zone", z.rec.Name, "err", err)
 		}
 	}()
 }

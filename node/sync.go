@@ -233,10 +233,12 @@ type syncItem struct {
 }
 
 // syncSetLocked returns what a zone offers to a member at epoch: its
-// governance of epoch and every earlier one, by epoch and time, and the
-// rekeys to epoch and later ones (so a member behind moves on, then asks
-// again at its new epoch, and a competing rekey to the asker's own epoch,
-// a fork, is seen even when gossip missed it: fork.go), then the messages of its active alerts (not expired,
+// governance of epoch and every earlier one, by epoch and time (leaving
+// out older snapshots and what snapshots cover that this node finds
+// coverable: skippedLocked), and the rekeys to epoch and later ones (so a
+// member behind moves on, then asks again at its new epoch, and a
+// competing rekey to the asker's own epoch, a fork, is seen even when
+// gossip missed it: fork.go), then the messages of its active alerts (not expired,
 // not cleared) of epoch and every earlier one, by time. What was sealed
 // under an earlier epoch is sealed again under epoch when sent
 // (resealed), so a member who joined after a removal still gets the
@@ -245,7 +247,11 @@ type syncItem struct {
 // after its removal, not even how much. Callers hold z.mu.
 func (z *zone) syncSetLocked(epoch uint32, now time.Time) []syncItem {
 	gov := make([]*govMsg, 0, len(z.gov))
+	skip := z.skippedLocked(epoch) // what snapshots cover (govsnap.go)
 	for _, g := range z.gov {
+		if skip[g.msg.ID] {
+			continue
+		}
 		if a := g.msg.Alert; (a.Kind == protocol.KindRekey && a.Epoch >= epoch) || (a.Kind != protocol.KindRekey && g.msg.Epoch <= epoch) {
 			gov = append(gov, g)
 		}

@@ -44,6 +44,8 @@ type zone struct {
 	straggle  *uint32 // the previous epoch, still proven to peers during oldTopicGrace
 	gov       map[protocol.AlertID]*govMsg
 	roster    protocol.Roster
+	coverable map[protocol.AlertID]*govMsg         // what a snapshot may cover (govsnap.go); nil until asked after each refold
+	skipped   map[uint32]map[protocol.AlertID]bool // what catch-up leaves out, by epoch (govsnap.go); reset at each refold
 	pubkeys   map[crypto.MemberID]*crypto.PublicKey
 	rules     core.Rules   // superseded certificates, rate limits
 	pending   core.Pending // admitted updates waiting for their alert, not stored

@@ -30,11 +30,13 @@ const (
 	KindTally    Kind = 14 // responder totals for a shared callout from a linked zone
 	KindCards    Kind = 15 // an organizer publishes the zone's know-your-rights cards for one language
 	KindPlace    Kind = 16 // one operation on an entry of the zone's safe-services directory
+	KindSnapshot Kind = 17 // an organizer names the superseded governance messages catch-up may skip (version 4)
 )
 
 var kindNames = map[Kind]string{KindSighting: "sighting", KindCallout: "callout", KindConfirm: "confirm", KindRespond: "respond", KindClear: "clear",
 	KindCosign: "cosign", KindMember: "member", KindRole: "role", KindRemove: "remove", KindRekey: "rekey", KindSettings: "settings",
-	KindLink: "link", KindShare: "share", KindTally: "tally", KindCards: "cards", KindPlace: "place"}
+	KindLink: "link", KindShare: "share", KindTally: "tally", KindCards: "cards", KindPlace: "place",
+	KindSnapshot: "snapshot"}
 
 func (k Kind) String() string {
 	if s, ok := kindNames[k]; ok {
@@ -47,7 +49,7 @@ func (k Kind) String() string {
 // alerting: member, role, remove, rekey, settings and link, and the zone
 // documents cards and place (kept and synced the same way).
 func (k Kind) IsGovernance() bool {
-	return (k >= KindMember && k <= KindSettings) || k == KindLink || k.IsZoneDoc()
+	return (k >= KindMember && k <= KindSettings) || k == KindLink || k.IsZoneDoc() || k == KindSnapshot
 }
 
 // IsZoneDoc reports whether the kind is a zone document: cards or place.
@@ -261,6 +263,9 @@ type Alert struct {
 	Cards *CardsDoc
 	// Place: one operation on a directory entry (KindPlace only).
 	Place *PlaceOp
+
+	// Snapshot: the governance messages it covers (KindSnapshot only).
+	Snapshot *SnapshotDoc
 }
 
 // RekeyEntry is a new epoch's zone secret sealed to one member.
@@ -362,6 +367,9 @@ func (a *Alert) Validate() error {
 		return err
 	}
 	if err := a.validateDocs(); err != nil {
+		return err
+	}
+	if err := a.validateSnapshot(); err != nil {
 		return err
 	}
 	texts := []struct {
@@ -505,6 +513,8 @@ func (a *Alert) MarshalBinary() ([]byte, error) {
 		a.Cards.encode(&w)
 	case KindPlace:
 		a.Place.encode(&w)
+	case KindSnapshot:
+		a.Snapshot.encode(&w)
 	}
 	if a.Kind == KindPlace && len(w.b) > MaxPlaceBodySize {
 		return nil, fmt.Errorf("encode alert: %w: a place body of %d bytes, at most %d", ErrTooLarge, len(w.b), MaxPlaceBodySize)
@@ -621,6 +631,8 @@ func ParseAlert(b []byte) (*Alert, error) {
 		if r.err == nil && r.off > MaxPlaceBodySize {
 			return nil, fmt.Errorf("decode alert: %w: a place body of %d bytes, at most %d", ErrTooLarge, r.off, MaxPlaceBodySize)
 		}
+	case KindSnapshot:
+		a.Snapshot = parseSnapshotDoc(&r)
 	}
 	if carriesVia(a.Kind) {
 		a.Via = parseForward(&r, a.Kind == KindTally)

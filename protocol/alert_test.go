@@ -122,7 +122,7 @@ func alertCases() []alertCase {
 
 	// Enumerations.
 	add("kind 0", sightingBase, func(a *Alert) { a.Kind = 0 }, ErrKind)
-	add("kind 17", sightingBase, func(a *Alert) { a.Kind = 17 }, ErrKind)
+	add("kind 18", sightingBase, func(a *Alert) { a.Kind = 18 }, ErrKind)
 	add("kind 255", sightingBase, func(a *Alert) { a.Kind = 255 }, ErrKind)
 	add("status 0", sightingBase, func(a *Alert) { a.Status = 0 }, ErrEnum)
 	add("status 3", sightingBase, func(a *Alert) { a.Status = 3 }, ErrEnum)
@@ -369,7 +369,7 @@ func TestParseAlertRejects(t *testing.T) {
 		{"version 5", with(sighting, 0, 5), ErrVersion},
 		{"version 255", with(sighting, 0, 255), ErrVersion},
 		{"kind 0", with(sighting, 1, 0), ErrKind},
-		{"kind 17", with(sighting, 1, 17), ErrKind},
+		{"kind 18", with(sighting, 1, 18), ErrKind},
 		{"kind 255", with(sighting, 1, 255), ErrKind},
 		{"trailing zero", append(bytes.Clone(sighting), 0), ErrTrailing},
 		{"trailing bytes", append(bytes.Clone(sighting), "junk"...), ErrTrailing},
@@ -436,7 +436,7 @@ func TestKindAndEnumStrings(t *testing.T) {
 		{KindSighting.String(), "sighting"}, {KindCallout.String(), "callout"}, {KindConfirm.String(), "confirm"},
 		{KindRespond.String(), "respond"}, {KindClear.String(), "clear"}, {KindCosign.String(), "cosign"},
 		{KindMember.String(), "member"}, {KindRole.String(), "role"}, {KindRemove.String(), "remove"}, {KindRekey.String(), "rekey"},
-		{KindSettings.String(), "settings"}, {Kind(17).String(), "kind(17)"}, {KindCards.String(), "cards"}, {KindPlace.String(), "place"}, {Kind(0).String(), "kind(0)"},
+		{KindSettings.String(), "settings"}, {Kind(18).String(), "kind(18)"}, {KindSnapshot.String(), "snapshot"}, {KindCards.String(), "cards"}, {KindPlace.String(), "place"}, {Kind(0).String(), "kind(0)"},
 		{ResponseEnRoute.String(), "enroute"}, {ResponseOnScene.String(), "onscene"}, {ResponseCannot.String(), "cannot"},
 		{ClearAllClear.String(), "allclear"}, {ClearRetracted.String(), "retracted"}, {ClearReason(7).String(), ""},
 		{RoleMember.String(), "member"}, {RoleVerifier.String(), "verifier"}, {RoleOrganizer.String(), "organizer"}, {Role(0).String(), "role(0)"},

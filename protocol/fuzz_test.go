@@ -72,7 +72,7 @@ func FuzzParseAlert(f *testing.F) {
 	seedBytes(f, goldenBodies(f)...)
 	f.Add([]byte{})
 	f.Add([]byte{Version, byte(KindSighting)})
-	for k := KindCosign; k <= KindPlace; k++ {
+	for k := KindCosign; k <= KindSnapshot; k++ {
 		f.Add([]byte{Version, byte(k)})
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {

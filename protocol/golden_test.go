@@ -159,6 +159,7 @@ func goldenAlerts(t testing.TB) map[string]*Alert {
 		"alert_cards":          newCards(),
 		"alert_place":          newPlace(PlaceAdd),
 		"alert_place_suggest":  newPlaceSuggest(),
+		"alert_snapshot":       newSnapshot(),
 	}
 }
 
@@ -179,6 +180,7 @@ var goldenNotes = map[string]string{
 	"alert_place_share":    "the organizer shares alert_place.golden's entry with linked zones, hops 2 (version 4)",
 	"alert_place_linked":   "the relay's copy of a linked zone's food bank: the ID the digest gives, via link 0x11..., hops 1",
 	"alert_callout_linked": "alert_callout_card.golden as a linked zone's callout: the card crosses with it (version 4)",
+	"alert_snapshot":       "the organizer's snapshot covering the IDs of alert_role.golden and of a second grant\n(16 bytes of 0x01), in ascending order",
 }
 
 func TestGoldenAlerts(t *testing.T) {

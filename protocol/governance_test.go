@@ -186,7 +186,7 @@ func TestKindPredicates(t *testing.T) {
 				c.a.Kind.IsGovernance(), c.a.IsRoot(), c.a.IsUpdate(), c.governance, c.root, c.update)
 		}
 	}
-	for _, k := range []Kind{0, KindShare, KindTally, 17, 255} {
+	for _, k := range []Kind{0, KindShare, KindTally, 18, 255} {
 		if k.IsGovernance() {
 			t.Errorf("kind %d is governance", k)
 		}

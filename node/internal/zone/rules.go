@@ -50,6 +50,7 @@ const (
 	MaxTallies       = 60  // responder totals from linked zones
 	MaxAnnouncements = 3   // member announcements (name and KEM key)
 	MaxOrganizerGov  = 100 // role grants, settings and link messages
+	MaxSnapshots     = 2   // governance snapshots (one a day is sent)
 )
 
 // Rules is the state a zone's admission rules keep: the latest role grant
@@ -172,6 +173,8 @@ func Budget(a *protocol.Alert, s protocol.Settings) int {
 		return MaxCardMessages
 	case protocol.KindPlace:
 		return MaxPlaceMessages
+	case protocol.KindSnapshot:
+		return MaxSnapshots
 	}
 	return -1 // removals and rekeys
 }

@@ -154,7 +154,7 @@ func TestEveryKindLimited(t *testing.T) {
 	s := protocol.DefaultSettings()
 	kinds := []protocol.Kind{protocol.KindSighting, protocol.KindCallout, protocol.KindConfirm, protocol.KindRespond, protocol.KindClear,
 		protocol.KindCosign, protocol.KindMember, protocol.KindRole, protocol.KindRemove, protocol.KindRekey, protocol.KindSettings,
-		protocol.KindLink, protocol.KindShare, protocol.KindTally}
+		protocol.KindLink, protocol.KindShare, protocol.KindTally, protocol.KindSnapshot}
 	var r Rules
 	for _, k := range kinds {
 		budget := Budget(&protocol.Alert{Kind: k}, s)
@@ -188,7 +188,7 @@ func TestEveryKindLimited(t *testing.T) {
 	busy := settings(500, 700)
 	for k, want := range map[protocol.Kind]int{protocol.KindCallout: 500, protocol.KindClear: 500, protocol.KindCosign: 500,
 		protocol.KindShare: 500, protocol.KindRespond: 700, protocol.KindTally: 700, protocol.KindMember: MaxAnnouncements,
-		protocol.KindRole: MaxOrganizerGov} {
+		protocol.KindRole: MaxOrganizerGov, protocol.KindSnapshot: MaxSnapshots} {
 		if got := Budget(&protocol.Alert{Kind: k}, busy); got != want {
 			t.Errorf("%s budget in a busy zone = %d, want %d", k, got, want)
 		}
