@@ -290,6 +290,12 @@ func TestForkStormGuard(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitAll(t, ctx, nw, "epoch 1", func(i int) bool { return zoneEpoch(nw, i, zone) == 1 }, 3)
+	// A competing rekey to a member's own epoch travels by gossip only
+	// (catch-up offers rekeys to later epochs): fork once the new epoch's
+	// topic has its members.
+	if err := nw.WaitZoneMesh(ctx, zone, []int{0, 1, 2}, 2); err != nil {
+		t.Fatalf("no mesh at epoch 1: %v", err)
+	}
 	honest, hostile := nodes[0], nodes[1]
 	node.NoMerge(hostile)
 	merges := func() int {

@@ -235,10 +235,9 @@ type syncItem struct {
 // syncSetLocked returns what a zone offers to a member at epoch: its
 // governance of epoch and every earlier one, by epoch and time (leaving
 // out older snapshots and what snapshots cover that this node finds
-// coverable: skippedLocked), and the rekeys to epoch and later ones (so a
-// member behind moves on, then asks again at its new epoch, and a
-// competing rekey to the asker's own epoch, a fork, is seen even when
-// gossip missed it: fork.go), then the messages of its active alerts (not expired,
+// coverable: skippedLocked), and the rekeys to later epochs (so a member
+// behind moves on, then asks again at its new epoch), then the messages
+// of its active alerts (not expired,
 // not cleared) of epoch and every earlier one, by time. What was sealed
 // under an earlier epoch is sealed again under epoch when sent
 // (resealed), so a member who joined after a removal still gets the
@@ -252,7 +251,7 @@ func (z *zone) syncSetLocked(epoch uint32, now time.Time) []syncItem {
 		if skip[g.msg.ID] {
 			continue
 		}
-		if a := g.msg.Alert; (a.Kind == protocol.KindRekey && a.Epoch >= epoch) || (a.Kind != protocol.KindRekey && g.msg.Epoch <= epoch) {
+		if a := g.msg.Alert; (a.Kind == protocol.KindRekey && a.Epoch > epoch) || (a.Kind != protocol.KindRekey && g.msg.Epoch <= epoch) {
 			gov = append(gov, g)
 		}
 	}
@@ -303,11 +302,11 @@ func (z *zone) syncSetLocked(epoch uint32, now time.Time) []syncItem {
 // resealed is an item's envelope for a member at epoch, whose key is key:
 // a message sealed under an earlier epoch, which that member may not hold,
 // is sealed again under epoch (same signed message, same ID). Nothing is
-// ever sealed to an earlier epoch than its own. A rekey to epoch or a
-// later one is never sealed again: the epoch it is sealed under is its entries' PSK
+// ever sealed to an earlier epoch than its own. A rekey to a later epoch
+// is never sealed again: the epoch it is sealed under is its entries' PSK
 // and names its fork's parent (fork.go).
 func (it syncItem) resealed(epoch uint32, key *crypto.AEADKey, rand io.Reader) ([]byte, error) {
-	if it.msg == nil || it.msg.Epoch >= epoch || it.msg.Alert.Kind == protocol.KindRekey && it.msg.Alert.Epoch >= epoch {
+	if it.msg == nil || it.msg.Epoch >= epoch || it.msg.Alert.Kind == protocol.KindRekey && it.msg.Alert.Epoch > epoch {
 		return it.env, nil
 	}
 	return protocol.Seal(key, epoch, it.msg.Signed, rand)
