@@ -44,7 +44,7 @@
 // else is derived from it with HKDF-SHA256 (salt empty), with epoch as a
 // 4-byte big-endian integer and day as "2006-01-02" in UTC:
 //
-//	topic name    = "lookout/3/" || hex(HKDF(secret, "lookout topic v1" || epoch, 16))
+//	topic name    = "lookout/4/" || hex(HKDF(secret, "lookout topic v1" || epoch, 16))
 //	alert key     = HKDF(secret, "lookout alert key v1" || epoch, 32)
 //	discovery key = HKDF(secret, "lookout discovery v1" || day, 32)
 //	sync key      = HKDF(secret, "lookout sync v1" || epoch, 32)

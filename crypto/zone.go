@@ -27,7 +27,7 @@ const (
 
 // Zone derivation labels and formats.
 const (
-	TopicPrefix    = "lookout/3/"
+	TopicPrefix    = "lookout/4/"
 	topicLabel     = "lookout topic v1"
 	alertKeyLabel  = "lookout alert key v1"
 	discoveryLabel = "lookout discovery v1"

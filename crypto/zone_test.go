@@ -33,10 +33,10 @@ func xhkdf(t *testing.T, secret, info []byte, n int) []byte {
 func TestTopicName(t *testing.T) {
 	s := testZone(1)
 	name := s.TopicName(7)
-	if !strings.HasPrefix(name, "lookout/3/") || len(name) != len("lookout/3/")+2*TopicIDSize {
+	if !strings.HasPrefix(name, "lookout/4/") || len(name) != len("lookout/4/")+2*TopicIDSize {
 		t.Fatalf("TopicName = %q", name)
 	}
-	want := "lookout/3/" + hex.EncodeToString(xhkdf(t, s[:], binary.BigEndian.AppendUint32([]byte("lookout topic v1"), 7), 16))
+	want := "lookout/4/" + hex.EncodeToString(xhkdf(t, s[:], binary.BigEndian.AppendUint32([]byte("lookout topic v1"), 7), 16))
 	if name != want {
 		t.Fatalf("TopicName = %q, want %q", name, want)
 	}

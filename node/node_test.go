@@ -599,8 +599,8 @@ func TestZonesAndLookup(t *testing.T) {
 	if z.Role != "organizer" || z.Epoch != 0 {
 		t.Errorf("role %q epoch %d, want organizer, 0", z.Role, z.Epoch)
 	}
-	if !strings.HasPrefix(z.Topic, "lookout/3/") {
-		t.Errorf("topic %q does not start with lookout/3/", z.Topic)
+	if !strings.HasPrefix(z.Topic, "lookout/4/") {
+		t.Errorf("topic %q does not start with lookout/4/", z.Topic)
 	}
 	// The topic is what every peer on the network sees: it must not reveal
 	// which zone it is.

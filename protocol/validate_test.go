@@ -129,7 +129,8 @@ func TestParseSignedRejects(t *testing.T) {
 		{"real padding, last byte set", func() []byte { p := pad(bytes.Clone(b)); p[len(p)-1] = 1; return p }(), ErrBadPadding},
 		{"version 0", withByte(0, 0), ErrVersion},
 		{"version 2", withByte(0, 2), ErrVersion},
-		{"version 4", withByte(0, 4), ErrVersion},
+		{"version 3", withByte(0, 3), ErrVersion},
+		{"version 5", withByte(0, 5), ErrVersion},
 		{"chain length 0", withByte(1, 0), ErrChain},
 		{"chain length 5 (header only)", withByte(1, 5), ErrChain},
 		// Five certificates fit the size bound (a rekey body is far larger
