@@ -17,7 +17,7 @@ const (
 	InviteIDSize = 16
 	// InviteSecretSize is the invite secret, from which the invite key is derived.
 	InviteSecretSize = 32
-	checksumSize  = 4
+	checksumSize     = 4
 )
 
 // Text limits, in characters (Unicode code points). On the wire each is
