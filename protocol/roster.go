@@ -31,6 +31,9 @@ type InviteInfo struct {
 	// Cert is the invite certificate: subject the invite key, role
 	// InviteRole of the role it grants, expiry the invite's.
 	Cert *Cert
+	// Chain is the invite certificate and its issuer's chain: what a
+	// joiner's own certificate goes under.
+	Chain Chain
 	// Redeemers are the members that announced themselves (KindMember)
 	// with a certificate the invite key issued, in (certificate issued
 	// time, member ID) order. The first is the one the invite admits; more
@@ -121,7 +124,7 @@ func FoldRoster(msgs []*Message, root crypto.MemberID, base Settings) Roster {
 			if key, ok := m.Chain.InviteKey(); ok {
 				id := InviteIDOf(key.Subject)
 				if r.Invites[id] == nil {
-					r.Invites[id] = &InviteInfo{Cert: key}
+					r.Invites[id] = &InviteInfo{Cert: key, Chain: m.Chain[1:]}
 				}
 				if !slices.ContainsFunc(redeemers[id], func(x redeemer) bool { return x.id == a.Sender }) {
 					redeemers[id] = append(redeemers[id], redeemer{a.Sender, m.Chain.Leaf().Issued})
@@ -140,7 +143,7 @@ func FoldRoster(msgs []*Message, root crypto.MemberID, base Settings) Roster {
 			}
 			if _, invite := c.Role.Invited(); invite {
 				if id := InviteIDOf(c.Subject); r.Invites[id] == nil || r.Invites[id].Cert.Issuer != c.Issuer {
-					r.Invites[id] = &InviteInfo{Cert: c}
+					r.Invites[id] = &InviteInfo{Cert: c, Chain: append(Chain{c}, m.Chain...)}
 				}
 				continue
 			}
