@@ -76,3 +76,14 @@ func ConnectTo(ctx context.Context, n, other *Node) error {
 	}
 	return nil
 }
+
+// CertifiedByInvite reports whether n's certificate in zone was issued by
+// an invite key (not yet certified directly by an organizer).
+func CertifiedByInvite(n *Node, zone string) (bool, error) {
+	z, err := n.zone(zone)
+	if err != nil {
+		return false, err
+	}
+	_, ok := z.snapshot().chain.InviteKey()
+	return ok, nil
+}
