@@ -413,9 +413,18 @@ func (n *Node) Join(ctx context.Context, code string) (api.Zone, error) {
 		return api.Zone{}, fmt.Errorf("join: %w", err)
 	}
 	var g *protocol.Grant
+	var rec zoneRecord
+	var bad error // the last grant that did not check
 	last := error(api.Fail(api.ErrNotFound, "join.unreachable"))
 	for _, p := range peers {
 		g, last = n.askJoin(ctx, p, req, kem, key)
+		if last == nil {
+			// A grant that does not check (a hostile or confused member)
+			// is no answer: ask the next.
+			if rec, last = n.certifyGrant(g, key); last != nil {
+				bad = last
+			}
+		}
 		var refused *api.Problem
 		if last == nil || (errors.As(last, &refused) && refused.ID != "join.unknown") {
 			break // granted, or refused for good (used, expired, a member)
@@ -424,19 +433,13 @@ func (n *Node) Join(ctx context.Context, code string) (api.Zone, error) {
 	}
 	if last != nil {
 		var refused *api.Problem
-		if errors.As(last, &refused) {
+		switch {
+		case errors.As(last, &refused):
 			return api.Zone{}, last
+		case bad != nil:
+			return api.Zone{}, bad
 		}
 		return api.Zone{}, api.Fail(api.ErrNotFound, "join.unreachable").With(last)
-	}
-	chain, err := protocol.CertifyInvited(key, g, n.id.Public(), n.now())
-	if err != nil {
-		return api.Zone{}, fmt.Errorf("grant: %w", err)
-	}
-	g.Chain = chain
-	rec, err := n.acceptGrant(g)
-	if err != nil {
-		return api.Zone{}, err
 	}
 	n.mu.Lock()
 	info, err := n.addZoneLocked(rec)
@@ -451,6 +454,17 @@ func (n *Node) Join(ctx context.Context, code string) (api.Zone, error) {
 	}
 	n.announceZone(ctx, info.ID)
 	return info, nil
+}
+
+// certifyGrant certifies this member's key under the grant's invite
+// chain with the invite key and checks the result (acceptGrant).
+func (n *Node) certifyGrant(g *protocol.Grant, key *crypto.Identity) (zoneRecord, error) {
+	chain, err := protocol.CertifyInvited(key, g, n.id.Public(), n.now())
+	if err != nil {
+		return zoneRecord{}, fmt.Errorf("grant: %w", err)
+	}
+	g.Chain = chain
+	return n.acceptGrant(g)
 }
 
 // askJoin sends the join request to one member's node and reads its grant.
