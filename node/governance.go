@@ -53,15 +53,17 @@ var errInviteRedeemed = fmt.Errorf("%w: certified by an invite that admitted ano
 
 // checkInvited: a member certified by an invite key may announce itself
 // (its announcement records the redemption, and a second redeemer's is kept
-// so organizers see it), but anything else it sends counts only if it is
-// the member the invite admitted (protocol.Roster.Redeemer): the first
-// certified. Callers hold z.mu.
+// so organizers see it); anything else it sends is refused once the
+// invite is known to have admitted another member first
+// (protocol.Roster.Redeemer). Before any redeemer's announcement is held
+// (gossip order, or an announcement not kept), it is admitted. Callers
+// hold z.mu.
 func (z *zone) checkInvited(msg *protocol.Message) error {
 	key, ok := msg.Chain.InviteKey()
 	if !ok || msg.Alert.Kind == protocol.KindMember {
 		return nil
 	}
-	if r, ok := z.roster.Redeemer(protocol.InviteIDOf(key.Subject)); !ok || r != msg.Alert.Sender {
+	if r, ok := z.roster.Redeemer(protocol.InviteIDOf(key.Subject)); ok && r != msg.Alert.Sender {
 		return errInviteRedeemed
 	}
 	return nil
