@@ -128,14 +128,14 @@ func (n *Node) Invite(ctx context.Context, req api.InviteRequest) (api.InviteRes
 		return api.InviteResponse{}, err
 	}
 	st := z.snapshot()
+	now := n.now()
+	if exp, ok := st.expiredSince(now); ok {
+		return api.InviteResponse{}, expiredProblem(z, exp)
+	}
 	// The joiner's chain is its certificate, the invite's, then this
 	// node's chain.
 	if len(st.chain)+2 > protocol.MaxChainLen {
 		return api.InviteResponse{}, api.Fail(api.ErrForbidden, "chain.invite", "N", len(st.chain))
-	}
-	now := n.now()
-	if exp, ok := st.expiredSince(now); ok {
-		return api.InviteResponse{}, expiredProblem(z, exp)
 	}
 	// The expiry is rounded up to the minute: the code says nothing finer
 	// about when it was made.
