@@ -417,6 +417,10 @@ func (n *Node) Join(ctx context.Context, code string) (api.Zone, error) {
 	var bad error // the last grant that did not check
 	last := error(api.Fail(api.ErrNotFound, "join.unreachable"))
 	for _, p := range peers {
+		// The member shares no zone with this node until the zone is
+		// added and proven: keep the connection until Join returns.
+		n.joins.add(p.ID)
+		defer n.joins.done(p.ID)
 		g, last = n.askJoin(ctx, p, req, kem, key)
 		if last == nil {
 			// A grant that does not check (a hostile or confused member)
@@ -471,8 +475,6 @@ func (n *Node) certifyGrant(g *protocol.Grant, key *crypto.Identity) (zoneRecord
 func (n *Node) askJoin(ctx context.Context, p peer.AddrInfo, req *protocol.JoinRequest, kem *crypto.KEMKey, key *crypto.Identity) (*protocol.Grant, error) {
 	ctx, cancel := context.WithTimeout(ctx, joinTimeout)
 	defer cancel()
-	n.joins.add(p.ID) // the member shares no zone with this node yet
-	defer n.joins.done(p.ID)
 	if err := n.h.Connect(ctx, p); err != nil {
 		return nil, fmt.Errorf("dial %s: %w", p.ID.ShortString(), err)
 	}
