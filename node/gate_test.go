@@ -131,7 +131,7 @@ func TestGateStranger(t *testing.T) {
 	var mu sync.Mutex
 	hellos := map[peer.ID]int{}
 	countHellos := func(h host.Host) {
-		h.SetStreamHandler("/sync/3.0.0", func(s network.Stream) {
+		h.SetStreamHandler("/sync/4.0.0", func(s network.Stream) {
 			mu.Lock()
 			hellos[h.ID()]++
 			mu.Unlock()

@@ -38,12 +38,45 @@ func (z *zone) refoldRoster() {
 	z.refoldLinks(msgs) // linked zones (links.go)
 	z.rules.FoldGrants(msgs)
 	z.docs.Fold(msgs) // zone cards and safe places (docs.go)
+	for id, inv := range z.roster.Invites {
+		if len(inv.Redeemers) > 1 && !z.twice[id] {
+			if z.twice == nil {
+				z.twice = map[[protocol.InviteIDSize]byte]bool{}
+			}
+			z.twice[id] = true
+		}
+	}
+}
+
+// errInviteRedeemed rejects a message from a member certified by an invite
+// key that admitted another member first.
+var errInviteRedeemed = fmt.Errorf("%w: certified by an invite that admitted another member", protocol.ErrChain)
+
+// checkInvited: a member certified by an invite key may announce itself
+// (its announcement records the redemption, and a second redeemer's is kept
+// so organizers see it); anything else it sends is refused once the
+// invite is known to have admitted another member first
+// (protocol.Roster.Redeemer). Before any redeemer's announcement is held
+// (gossip order, or an announcement not kept), it is admitted. Callers
+// hold z.mu.
+func (z *zone) checkInvited(msg *protocol.Message) error {
+	key, ok := msg.Chain.InviteKey()
+	if !ok || msg.Alert.Kind == protocol.KindMember {
+		return nil
+	}
+	if r, ok := z.roster.Redeemer(protocol.InviteIDOf(key.Subject)); ok && r != msg.Alert.Sender {
+		return errInviteRedeemed
+	}
+	return nil
 }
 
 // checkMessage applies the zone's stateful rules after protocol checks
 // (core.Rules.Check), for a message arriving at arrival. Callers hold z.mu.
 func (z *zone) checkMessage(msg *protocol.Message, arrival time.Time) error {
 	if err := z.docs.CheckDoc(msg.Alert); err != nil { // docs.go
+		return err
+	}
+	if err := z.checkInvited(msg); err != nil {
 		return err
 	}
 	return z.rules.Check(msg, arrival, z.epoch, z.roster.Settings, z.sharedLocked)

@@ -315,7 +315,9 @@ func (n *Node) commitGovLocked(z *zone, msgs []*govMsg, drop []protocol.AlertID,
 	for _, id := range drop {
 		delete(z.gov, id)
 	}
+	twice := len(z.twice)
 	z.refoldRoster()
+	twiceNow := len(z.twice) > twice && z.role == protocol.RoleOrganizer
 	if ch.chain != nil {
 		z.chain, z.role = ch.chain, ch.role
 	}
@@ -333,6 +335,9 @@ func (n *Node) commitGovLocked(z *zone, msgs []*govMsg, drop []protocol.AlertID,
 		z.straggle = &e
 	}
 	z.mu.Unlock()
+	if twiceNow {
+		n.log.Warn("an invite was used by two people (a copied code, or two members answering while the network was split): check the member list and remove whoever you did not invite")
+	}
 	if ch.chain != nil {
 		n.log.Info("new role", "role", ch.role)
 	}

@@ -155,7 +155,7 @@ func TestHealthPeerVersions(t *testing.T) {
 		t.Fatal(err)
 	}
 	old.SetStreamHandler("/lookout/sync/2", func(s network.Stream) { s.Reset() })
-	newer.SetStreamHandler("/sync/4.0.0", func(s network.Stream) { s.Reset() })
+	newer.SetStreamHandler("/sync/5.0.0", func(s network.Stream) { s.Reset() })
 	if err := nw.Mocknet.LinkAll(); err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +171,7 @@ func TestHealthPeerVersions(t *testing.T) {
 	}
 	if err := sim.WaitFor(ctx, func() bool {
 		h := n.Status().Health
-		return has(h.OlderPeers, old.ID(), 2) && has(h.NewerPeers, newer.ID(), 4)
+		return has(h.OlderPeers, old.ID(), 2) && has(h.NewerPeers, newer.ID(), 5)
 	}); err != nil {
 		t.Fatalf("peer versions not seen: %+v", n.Status().Health)
 	}

@@ -112,10 +112,25 @@ func TestJoinGrantsRole(t *testing.T) {
 	if err := nw.WaitMesh(ctx, z.ID, len(nw.Nodes)-1); err != nil {
 		t.Fatalf("joiners never all met on the topic: %v", err)
 	}
-	// The organizer it made can invite in turn (a chain of two).
-	inv, err := nw.Nodes[3].Invite(ctx, api.InviteRequest{Zone: "north", Role: "member", TTL: time.Hour})
-	if err != nil {
-		t.Fatalf("an invited organizer cannot invite: %v", err)
+	// The organizer it made is certified by the invite key (a chain of
+	// three): it can invite once an organizer certified it directly, which
+	// the founder's upkeep does for every invited member at once.
+	if _, err := nw.Nodes[3].Invite(ctx, api.InviteRequest{Zone: "north", Role: "member", TTL: time.Hour}); !errors.Is(err, api.ErrForbidden) {
+		t.Fatalf("an organizer certified by an invite key invited: %v", err)
+	}
+	waitKeysKnown(t, ctx, nw, z.ID)
+	if n, err := node.DailyUpkeep(ctx, nw.Nodes[0]); err != nil || n != 3 {
+		t.Fatalf("founder's upkeep certified %d invited members (%v), want 3", n, err)
+	}
+	if n, err := node.DailyUpkeep(ctx, nw.Nodes[0]); err != nil || n != 0 {
+		t.Fatalf("second upkeep certified %d again (%v), want 0", n, err)
+	}
+	var inv api.InviteResponse
+	if err := sim.WaitFor(ctx, func() bool {
+		inv, err = nw.Nodes[3].Invite(ctx, api.InviteRequest{Zone: "north", Role: "member", TTL: time.Hour})
+		return err == nil
+	}); err != nil {
+		t.Fatalf("an invited organizer cannot invite after being certified directly: %v", err)
 	}
 	if inv.Code == "" {
 		t.Error("empty code")
@@ -525,7 +540,7 @@ func TestInviteLeavesOutLocalAddresses(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []string
-	for _, b := range parsed.Addrs {
+	for _, b := range parsed.Peers[0].Addrs {
 		a, err := ma.NewMultiaddrBytes(b)
 		if err != nil {
 			t.Fatal(err)

@@ -23,16 +23,17 @@ import (
 	"lookout/protocol"
 )
 
-// joinProtocol is the libp2p stream protocol for redeeming an invite.
+// joinProtocol is the libp2p stream protocol for redeeming an invite at
+// any member's node.
 //
 // The joiner writes a protocol.JoinRequest (JoinRequestSize bytes). The
-// inviter answers with one status byte, then:
+// member answers with one status byte, then:
 //
 //	status 0 (granted):  EncapsulatedKeySize bytes enc | u32 n | n bytes HPKE ciphertext of a Grant
 //	status 1 (refused):  u16 n | n bytes UTF-8 reason
 //
 // and closes the stream.
-const joinProtocol = "/join/2.0.0"
+const joinProtocol = "/join/3.0.0"
 
 const (
 	joinTimeout    = 30 * time.Second
@@ -40,16 +41,22 @@ const (
 	maxReasonLen   = 200
 	joinGranted    = 0
 	joinRefused    = 1
+	// inviteOtherPeers is how many members' nodes besides the inviter's an
+	// invite names, so it can be redeemed while the inviter is away.
+	inviteOtherPeers = protocol.MaxInvitePeers - 1
+	// inviteOtherAddrs bounds each other member's addresses in an invite,
+	// to keep the code short.
+	inviteOtherAddrs = 3
 )
 
-// pendingInvite is an invite this node issued and has not seen redeemed.
+// pendingInvite is an invite this node issued, kept until it expires.
+// The invite itself lives in the zone's governance (its invite
+// certificate); this node keeps no secret of it.
 type pendingInvite struct {
 	ID      string    `json:"id"`
-	Secret  []byte    `json:"secret"`
 	Zone    string    `json:"zone"`
 	Role    string    `json:"role"`
 	Expires time.Time `json:"expires"`
-	Used    bool      `json:"used"`
 }
 
 func (n *Node) loadInvites() error {
@@ -63,7 +70,7 @@ func (n *Node) loadInvites() error {
 		if err := json.Unmarshal(b, &inv); err != nil {
 			return store.ErrCorrupt
 		}
-		if b, err := hex.DecodeString(inv.ID); err != nil || len(b) != len(id) || len(inv.Secret) != protocol.InviteSecretSize {
+		if b, err := hex.DecodeString(inv.ID); err != nil || len(b) != len(id) {
 			return store.ErrCorrupt
 		}
 		if now.After(inv.Expires) {
@@ -92,9 +99,12 @@ func putInvite(st *store.Store, inv *pendingInvite) error {
 }
 
 // Invite issues a one-line, single-use invite code for a zone (control API).
-// Only organizers invite. The code carries no zone secret: the invitee's
-// node fetches it from this node, which must be online then.
-func (n *Node) Invite(_ context.Context, req api.InviteRequest) (api.InviteResponse, error) {
+// Only organizers invite. The organizer certifies a fresh invite key with
+// the chosen role and publishes that certificate to the zone (a KindRole
+// grant); the code carries the key's secret and the addresses of this node
+// and of up to three other members' nodes, any of which can hand the
+// joiner the zone while this node is away.
+func (n *Node) Invite(ctx context.Context, req api.InviteRequest) (api.InviteResponse, error) {
 	role := protocol.RoleMember
 	if req.Role != "" {
 		r, err := protocol.ParseRole(req.Role)
@@ -110,47 +120,89 @@ func (n *Node) Invite(_ context.Context, req api.InviteRequest) (api.InviteRespo
 	if ttl < time.Second || ttl > protocol.MaxInviteTTL {
 		return api.InviteResponse{}, api.Fail(api.ErrInvalid, "invite.ttl", "Max", protocol.MaxInviteTTL)
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	z, err := n.zoneLocked(req.Zone)
+	z, err := n.zone(req.Zone)
 	if err != nil {
 		return api.InviteResponse{}, err
 	}
 	if err := z.requireOrganizer("invite"); err != nil {
 		return api.InviteResponse{}, err
 	}
-	if st := z.snapshot(); len(st.chain) >= protocol.MaxChainLen {
-		return api.InviteResponse{}, api.Fail(api.ErrForbidden, "chain.invite", "N", len(st.chain))
-	}
-	if exp, ok := z.snapshot().expiredSince(n.now()); ok {
+	st := z.snapshot()
+	now := n.now()
+	if exp, ok := st.expiredSince(now); ok {
 		return api.InviteResponse{}, expiredProblem(z, exp)
+	}
+	// The joiner's chain is its certificate, the invite's, then this
+	// node's chain.
+	if len(st.chain)+2 > protocol.MaxChainLen {
+		return api.InviteResponse{}, api.Fail(api.ErrForbidden, "chain.invite", "N", len(st.chain))
 	}
 	// The expiry is rounded up to the minute: the code says nothing finer
 	// about when it was made.
-	inv := &protocol.Invite{Expires: roundUpMinute(n.now().Add(ttl)).UTC()}
-	if _, err := io.ReadFull(n.rand(), inv.ID[:]); err != nil {
-		return api.InviteResponse{}, fmt.Errorf("create invite: %w", err)
-	}
+	inv := &protocol.Invite{Expires: roundUpMinute(now.Add(ttl)).UTC()}
 	if _, err := io.ReadFull(n.rand(), inv.Secret[:]); err != nil {
 		return api.InviteResponse{}, fmt.Errorf("create invite: %w", err)
 	}
-	inv.Peer = []byte(n.h.ID())
-	for _, a := range reach.InviteAddrs(n.h.Addrs(), req.LAN, protocol.MaxInviteAddrs) {
-		inv.Addrs = append(inv.Addrs, a.Bytes())
+	key, err := protocol.InviteIdentity(inv.Secret)
+	if err != nil {
+		return api.InviteResponse{}, fmt.Errorf("create invite: %w", err)
 	}
-	if len(inv.Addrs) == 0 {
+	inv.Peers = n.invitePeers(st, req.LAN)
+	if len(inv.Peers) == 0 {
 		return api.InviteResponse{}, api.Fail(api.ErrInvalid, "invite.noaddress")
 	}
 	code, err := inv.Code()
+	for err != nil && len(inv.Peers) > 1 {
+		inv.Peers = inv.Peers[:len(inv.Peers)-1] // too long: name fewer members
+		code, err = inv.Code()
+	}
 	if err != nil {
 		return api.InviteResponse{}, err
 	}
-	n.invites[inv.ID] = &pendingInvite{ID: hex.EncodeToString(inv.ID[:]), Secret: inv.Secret[:], Zone: z.rec.ID, Role: role.String(), Expires: inv.Expires}
-	if err := putInvite(n.st, n.invites[inv.ID]); err != nil {
-		delete(n.invites, inv.ID)
+	cert, err := protocol.IssueCert(n.id, z.id, key.Public(), protocol.InviteRole(role), now, inv.Expires)
+	if err != nil {
+		return api.InviteResponse{}, fmt.Errorf("create invite: %w", err)
+	}
+	a := n.newAlert(protocol.KindRole, false, protocol.MaxLifetime)
+	a.Cert = cert.Bytes()
+	if _, err := n.publish(ctx, z, a); err != nil {
 		return api.InviteResponse{}, err
 	}
+	id := protocol.InviteIDOf(key.Public())
+	p := &pendingInvite{ID: hex.EncodeToString(id[:]), Zone: z.rec.ID, Role: role.String(), Expires: inv.Expires}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if err := putInvite(n.st, p); err != nil {
+		return api.InviteResponse{}, err
+	}
+	n.invites[id] = p
 	return api.InviteResponse{Code: code, Expires: inv.Expires}, nil
+}
+
+// invitePeers lists where an invite can be redeemed: this node, then up to
+// inviteOtherPeers members connected on the zone's topic, each with the
+// addresses a joiner can dial (reach.InviteAddrs).
+func (n *Node) invitePeers(st snapshot, lan bool) []protocol.PeerRecord {
+	var out []protocol.PeerRecord
+	add := func(id peer.ID, addrs []ma.Multiaddr, max int) {
+		r := protocol.PeerRecord{ID: []byte(id)}
+		for _, a := range reach.InviteAddrs(addrs, lan, max) {
+			if b := a.Bytes(); len(b) <= protocol.MaxAddrLen {
+				r.Addrs = append(r.Addrs, b)
+			}
+		}
+		if len(r.Addrs) > 0 && len(r.ID) <= protocol.MaxPeerIDLen {
+			out = append(out, r)
+		}
+	}
+	add(n.h.ID(), n.h.Addrs(), protocol.MaxInviteAddrs)
+	for _, p := range st.topic.ListPeers() {
+		if len(out) > inviteOtherPeers {
+			break
+		}
+		add(p, n.h.Peerstore().Addrs(p), inviteOtherAddrs)
+	}
+	return out
 }
 
 // roundUpMinute rounds t up to a whole minute.
@@ -161,7 +213,7 @@ func roundUpMinute(t time.Time) time.Time {
 	return t
 }
 
-// handleJoin serves an invite redemption on the inviter's node.
+// handleJoin serves an invite redemption on any member's node.
 func (n *Node) handleJoin(s network.Stream) {
 	defer s.Close()
 	// Open to peers that share no zone: a joiner has none yet.
@@ -196,47 +248,76 @@ func (n *Node) handleJoin(s network.Stream) {
 	}
 }
 
-// grant checks a join request and returns the sealed grant. The invite is
-// used up before the grant leaves this node.
+// findInvite returns the zone that published an invite and the invite.
+func (n *Node) findInvite(id [protocol.InviteIDSize]byte) (*zone, *protocol.InviteInfo) {
+	n.mu.Lock()
+	zones := make([]*zone, 0, len(n.zones))
+	for _, z := range n.zones {
+		zones = append(zones, z)
+	}
+	n.mu.Unlock()
+	for _, z := range zones {
+		z.mu.Lock()
+		inv := z.roster.Invites[id]
+		z.mu.Unlock()
+		if inv != nil && len(inv.Chain) > 0 {
+			return z, inv
+		}
+	}
+	return nil, nil
+}
+
+// grant checks a join request against the invites published in this
+// node's zones and returns the grant sealed to the joiner's KEM key. A
+// request is refused the same way whether its invite is unknown here or
+// its signature is wrong, so a stranger learns nothing of the zones. The
+// invite is taken for this joiner before the grant leaves the node; asking
+// again with the same member key (an answer lost on the way) is answered
+// again.
 func (n *Node) grant(b []byte, from peer.ID) (enc, ct []byte, err error) {
 	req, err := protocol.ParseJoinRequest(b)
 	if err != nil {
 		return nil, nil, errors.New("malformed join request")
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	inv, ok := n.invites[req.Invite]
-	if !ok || inv.Used {
-		return nil, nil, errors.New(refuseUsed)
+	z, inv := n.findInvite(req.Invite)
+	if z == nil {
+		return nil, nil, errors.New(refuseUnknown)
 	}
-	var secret [protocol.InviteSecretSize]byte
-	copy(secret[:], inv.Secret)
-	if !req.VerifyProof(secret) {
-		return nil, nil, errors.New(refuseProof)
+	key := inv.Cert.Subject
+	if err := req.Verify(key); err != nil {
+		return nil, nil, errors.New(refuseUnknown)
 	}
 	now := n.now()
-	if !now.Before(inv.Expires) {
+	if !now.Before(inv.Cert.Expires) {
 		return nil, nil, errors.New(refuseExpired)
 	}
-	z, err := n.zoneLocked(inv.Zone)
-	if err != nil {
-		return nil, nil, errors.New(refuseNoZone)
-	}
-	z.mu.Lock()
-	m, member := z.roster.Members[req.Member.ID()]
-	already := member && !m.Removed
-	z.mu.Unlock()
-	if already {
-		return nil, nil, errors.New(refuseMember)
-	}
-	role, _ := protocol.ParseRole(inv.Role)
-	cert, err := protocol.IssueCert(n.id, z.id, req.Member, role, now, now.Add(protocol.DefaultCertTTL))
-	if err != nil {
-		return nil, nil, fmt.Errorf("issue certificate: %w", err)
-	}
+	member := req.Member.ID()
 	st := z.snapshot()
-	g := &protocol.Grant{Zone: z.id, Name: z.rec.Name, Root: z.root, Epoch: st.epoch, Secret: st.secret,
-		Chain: append(protocol.Chain{cert}, st.chain...)}
+	z.mu.Lock()
+	issuerGone := z.roster.Removed(inv.Cert.Issuer)
+	redeemer, redeemed := z.roster.Redeemer(req.Invite)
+	m, known := z.roster.Members[member]
+	served, taken := z.served[req.Invite]
+	switch {
+	case issuerGone || st.removed:
+		err = errors.New(refuseUnknown)
+	case (redeemed && redeemer != member) || (taken && served != member):
+		err = errors.New(refuseUsed)
+	case known && !m.Removed && !redeemed && !taken:
+		err = errors.New(refuseMember)
+	case len(inv.Chain) >= protocol.MaxChainLen:
+		err = errors.New(refuseUnknown)
+	default:
+		if z.served == nil {
+			z.served = map[[protocol.InviteIDSize]byte]crypto.MemberID{}
+		}
+		z.served[req.Invite] = member
+	}
+	z.mu.Unlock()
+	if err != nil {
+		return nil, nil, err
+	}
+	g := &protocol.Grant{Zone: z.id, Name: z.rec.Name, Root: z.root, Epoch: st.epoch, Secret: st.secret, Chain: inv.Chain}
 	g.Peers = append(g.Peers, peerRecord(n.h.ID(), n.h.Addrs()))
 	for _, p := range st.topic.ListPeers() {
 		if len(g.Peers) == protocol.MaxGrantPeers {
@@ -253,17 +334,14 @@ func (n *Node) grant(b []byte, from peer.ID) (enc, ct []byte, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	enc, ct, err = crypto.SealTo(req.KEM, []byte(protocol.GrantInfo), inv.Secret, req.Invite[:], req.Invite[:], plain, n.rand())
+	psk, pskID := protocol.GrantPSK(key)
+	enc, ct, err = crypto.SealTo(req.KEM, []byte(protocol.GrantInfo), psk, pskID, pskID, plain, n.rand())
 	if err != nil {
 		return nil, nil, errors.New("cannot seal to the joiner's key")
 	}
-	inv.Used = true
-	if err := putInvite(n.st, inv); err != nil {
-		inv.Used = false
-		return nil, nil, errors.New("the inviter's node could not record the invite; try again")
-	}
-	n.log.Info("member joined", "role", role)
-	n.log.Debug("member joined", "zone", z.rec.Name, "member", req.Member.ID())
+	role, _ := inv.Cert.Role.Invited()
+	n.log.Info("handed the zone to an invited member", "role", role)
+	n.log.Debug("handed the zone to an invited member", "zone", z.rec.Name, "member", member)
 	return enc, ct, nil
 }
 
@@ -296,9 +374,11 @@ func addrInfo(r protocol.PeerRecord) (peer.AddrInfo, error) {
 	return ai, nil
 }
 
-// Join redeems an invite code: it dials the inviter, proves the code,
-// receives the zone secret and its certificate sealed to a fresh X-Wing
-// key, checks them and joins the zone (control API).
+// Join redeems an invite code: it derives the invite key, asks the
+// members' nodes of the code in turn (the inviter's first) until one hands
+// over the zone, sealed to a fresh X-Wing key; certifies its own member key
+// with the invite key; checks the chain and joins the zone (control API).
+// Its announcement in the zone records the invite as redeemed.
 func (n *Node) Join(ctx context.Context, code string) (api.Zone, error) {
 	inv, err := protocol.ParseInviteCode(code)
 	if err != nil {
@@ -307,47 +387,63 @@ func (n *Node) Join(ctx context.Context, code string) (api.Zone, error) {
 	if err := inv.Check(n.now()); err != nil {
 		return api.Zone{}, api.Fail(api.ErrInvalid, "invite.expired", "At", inv.Expires.Local().Format("2006-01-02 15:04")).With(err)
 	}
-	inviter, err := addrInfo(protocol.PeerRecord{ID: inv.Peer, Addrs: inv.Addrs})
+	var peers []peer.AddrInfo
+	for i, p := range inv.Peers {
+		ai, err := addrInfo(p)
+		if err != nil {
+			return api.Zone{}, fmt.Errorf("%w: invite code: %w", api.ErrInvalid, err)
+		}
+		switch {
+		case ai.ID == n.h.ID() && i == 0:
+			return api.Zone{}, api.Fail(api.ErrInvalid, "invite.own")
+		case ai.ID != n.h.ID():
+			peers = append(peers, ai)
+		}
+	}
+	key, err := protocol.InviteIdentity(inv.Secret)
 	if err != nil {
-		return api.Zone{}, fmt.Errorf("%w: invite code: %w", api.ErrInvalid, err)
-	}
-	if inviter.ID == n.h.ID() {
-		return api.Zone{}, api.Fail(api.ErrInvalid, "invite.own")
-	}
-	ctx, cancel := context.WithTimeout(ctx, joinTimeout)
-	defer cancel()
-	n.joins.add(inviter.ID) // the inviter shares no zone with this node yet
-	defer n.joins.done(inviter.ID)
-	if err := n.h.Connect(ctx, inviter); err != nil {
-		return api.Zone{}, fmt.Errorf("cannot reach the inviter's node; it must be online to redeem an invite, try again later: %w", err)
+		return api.Zone{}, fmt.Errorf("join: %w", err)
 	}
 	kem, err := crypto.NewKEMKey(n.rand())
 	if err != nil {
 		return api.Zone{}, fmt.Errorf("join: %w", err)
 	}
-	req, err := protocol.NewJoinRequest(inv, n.id.Public(), kem.PublicBytes())
+	req, err := protocol.NewJoinRequest(key, n.id.Public(), kem.PublicBytes())
 	if err != nil {
 		return api.Zone{}, fmt.Errorf("join: %w", err)
 	}
-	s, err := n.h.NewStream(ctx, inviter.ID, joinProtocol)
-	if err != nil {
-		return api.Zone{}, fmt.Errorf("open join stream to inviter: %w", err)
+	var g *protocol.Grant
+	var rec zoneRecord
+	var bad error // the last grant that did not check
+	last := error(api.Fail(api.ErrNotFound, "join.unreachable"))
+	for _, p := range peers {
+		// The member shares no zone with this node until the zone is
+		// added and proven: keep the connection until Join returns.
+		n.joins.add(p.ID)
+		defer n.joins.done(p.ID)
+		g, last = n.askJoin(ctx, p, req, kem, key)
+		if last == nil {
+			// A grant that does not check (a hostile or confused member)
+			// is no answer: ask the next.
+			if rec, last = n.certifyGrant(g, key); last != nil {
+				bad = last
+			}
+		}
+		var refused *api.Problem
+		if last == nil || (errors.As(last, &refused) && refused.ID != "join.unknown") {
+			break // granted, or refused for good (used, expired, a member)
+		}
+		n.log.Debug("join: asking the next member", "peer", p.ID, "err", last)
 	}
-	defer s.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		s.SetDeadline(dl)
-	}
-	if _, err := s.Write(req.MarshalBinary()); err != nil {
-		return api.Zone{}, fmt.Errorf("send join request: %w", err)
-	}
-	s.CloseWrite()
-	g, err := readGrant(bufio.NewReader(s), kem, inv)
-	if err != nil {
-		return api.Zone{}, err
-	}
-	rec, err := n.acceptGrant(g)
-	if err != nil {
-		return api.Zone{}, err
+	if last != nil {
+		var refused *api.Problem
+		switch {
+		case errors.As(last, &refused):
+			return api.Zone{}, last
+		case bad != nil:
+			return api.Zone{}, bad
+		}
+		return api.Zone{}, api.Fail(api.ErrNotFound, "join.unreachable").With(last)
 	}
 	n.mu.Lock()
 	info, err := n.addZoneLocked(rec)
@@ -364,7 +460,40 @@ func (n *Node) Join(ctx context.Context, code string) (api.Zone, error) {
 	return info, nil
 }
 
-func readGrant(r io.Reader, kem *crypto.KEMKey, inv *protocol.Invite) (*protocol.Grant, error) {
+// certifyGrant certifies this member's key under the grant's invite
+// chain with the invite key and checks the result (acceptGrant).
+func (n *Node) certifyGrant(g *protocol.Grant, key *crypto.Identity) (zoneRecord, error) {
+	chain, err := protocol.CertifyInvited(key, g, n.id.Public(), n.now())
+	if err != nil {
+		return zoneRecord{}, fmt.Errorf("grant: %w", err)
+	}
+	g.Chain = chain
+	return n.acceptGrant(g)
+}
+
+// askJoin sends the join request to one member's node and reads its grant.
+func (n *Node) askJoin(ctx context.Context, p peer.AddrInfo, req *protocol.JoinRequest, kem *crypto.KEMKey, key *crypto.Identity) (*protocol.Grant, error) {
+	ctx, cancel := context.WithTimeout(ctx, joinTimeout)
+	defer cancel()
+	if err := n.h.Connect(ctx, p); err != nil {
+		return nil, fmt.Errorf("dial %s: %w", p.ID.ShortString(), err)
+	}
+	s, err := n.h.NewStream(ctx, p.ID, joinProtocol)
+	if err != nil {
+		return nil, fmt.Errorf("open join stream: %w", err)
+	}
+	defer s.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		s.SetDeadline(dl)
+	}
+	if _, err := s.Write(req.MarshalBinary()); err != nil {
+		return nil, fmt.Errorf("send join request: %w", err)
+	}
+	s.CloseWrite()
+	return readGrant(bufio.NewReader(s), kem, key)
+}
+
+func readGrant(r io.Reader, kem *crypto.KEMKey, key *crypto.Identity) (*protocol.Grant, error) {
 	var status [1]byte
 	if _, err := io.ReadFull(r, status[:]); err != nil {
 		return nil, fmt.Errorf("read join answer: %w", err)
@@ -398,9 +527,10 @@ func readGrant(r io.Reader, kem *crypto.KEMKey, inv *protocol.Invite) (*protocol
 	if _, err := io.ReadFull(r, ct); err != nil {
 		return nil, fmt.Errorf("read grant: %w", err)
 	}
-	plain, err := kem.Open(enc, ct, []byte(protocol.GrantInfo), inv.Secret[:], inv.ID[:], inv.ID[:])
+	psk, pskID := protocol.GrantPSK(key.Public())
+	plain, err := kem.Open(enc, ct, []byte(protocol.GrantInfo), psk, pskID, pskID)
 	if err != nil {
-		return nil, errors.New("open grant: it was not sealed with this invite")
+		return nil, errors.New("open grant: it was not sealed for this invite")
 	}
 	g, err := protocol.ParseGrant(plain)
 	if err != nil {
@@ -409,8 +539,9 @@ func readGrant(r io.Reader, kem *crypto.KEMKey, inv *protocol.Invite) (*protocol
 	return g, nil
 }
 
-// acceptGrant checks that a grant certifies this member in a consistent
-// zone and turns it into a zone record.
+// acceptGrant checks that a grant's chain (completed with this member's
+// certificate) certifies this member in a consistent zone and turns it
+// into a zone record.
 func (n *Node) acceptGrant(g *protocol.Grant) (zoneRecord, error) {
 	cv := &protocol.ChainVerifier{Zone: g.Zone, Root: g.Root}
 	if _, err := cv.Verify(g.Chain, n.now()); err != nil {
@@ -438,21 +569,21 @@ func (n *Node) acceptGrant(g *protocol.Grant) (zoneRecord, error) {
 	return rec, nil
 }
 
-// Why an inviter's node refuses a join, as it says it on the wire (in
-// English, as older nodes do too); the joiner turns the ones it knows into
-// messages in the user's language (joinRefusal).
+// Why a member's node refuses a join, as it says it on the wire (in
+// English); the joiner turns the ones it knows into messages in the user's
+// language (joinRefusal). An unknown invite and a wrong signature get the
+// same answer.
 const (
-	refuseUsed    = "this invite is unknown or was already used; ask for a new one"
-	refuseProof   = "the invite proof does not match; copy the whole code again"
+	refuseUnknown = "this node does not know this invite; it may not have heard of it yet"
+	refuseUsed    = "this invite was already used; ask for a new one"
 	refuseExpired = "this invite has expired; ask for a new one"
-	refuseNoZone  = "the zone of this invite no longer exists here"
 	refuseMember  = "you are already a member of this zone; the invite is still unused"
 )
 
-// joinRefusal is the joiner's error for an inviter's refusal reason.
+// joinRefusal is the joiner's error for a member's refusal reason.
 func joinRefusal(reason string) *api.Problem {
-	id, ok := map[string]string{refuseUsed: "join.used", refuseProof: "join.proof", refuseExpired: "join.expired",
-		refuseNoZone: "join.nozone", refuseMember: "join.already"}[reason]
+	id, ok := map[string]string{refuseUnknown: "join.unknown", refuseUsed: "join.used", refuseExpired: "join.expired",
+		refuseMember: "join.already"}[reason]
 	if !ok {
 		return api.Fail(api.ErrForbidden, "join.refused", "Reason", reason)
 	}

@@ -288,12 +288,22 @@ func (n *Node) startHost() error {
 	// No router can forward to loopback: port mapping would only send
 	// discovery traffic to the local network for nothing.
 	portMap := !n.NoPortMapping && !reach.LoopbackOnly(addrs)
-	opts = append(opts, reach.Options(reach.Config{Members: n, Peers: n, PortMapping: portMap})...)
+	guard := reach.NewGuard()
+	reachOpts, err := reach.Options(reach.Config{Members: n, Peers: n, PortMapping: portMap, Guard: guard})
+	if err != nil {
+		return err
+	}
+	opts = append(opts, reachOpts...)
 	h, err := libp2p.New(opts...)
 	if err != nil {
 		return fmt.Errorf("start libp2p host (is another node using the port? try --listen /ip4/0.0.0.0/tcp/0): %w", err)
 	}
 	n.h = h
+	guard.SetCut(func(p peer.ID) {
+		n.log.Warn("cut off a peer that flooded this node's relay")
+		n.log.Debug("cut off a peer that flooded the relay", "peer", p)
+		_ = h.Network().ClosePeer(p)
+	})
 	if n.reach, err = reach.NewTracker(h, n); err != nil {
 		return err
 	}

@@ -127,6 +127,30 @@ func (z *zone) latestChainsLocked() map[crypto.MemberID]time.Time {
 	return out
 }
 
+// invitedLocked lists the members an invite admitted (each invite's
+// first redeemer) that no organizer has certified directly since: no role
+// grant names them. Callers hold z.mu.
+func (z *zone) invitedLocked() map[crypto.MemberID]bool {
+	out := map[crypto.MemberID]bool{}
+	for id := range z.roster.Invites {
+		if r, ok := z.roster.Redeemer(id); ok {
+			out[r] = true
+		}
+	}
+	if len(out) == 0 {
+		return out
+	}
+	for _, g := range z.gov {
+		if g.msg.Alert.Kind != protocol.KindRole {
+			continue
+		}
+		if c, err := protocol.ParseCert(g.msg.Alert.Cert); err == nil {
+			delete(out, c.Subject.ID())
+		}
+	}
+	return out
+}
+
 // renewal is one member's certificate to re-issue.
 type renewal struct {
 	member crypto.MemberID
@@ -150,10 +174,20 @@ func (z *zone) dueRenewalsLocked(self crypto.MemberID, now time.Time) []renewal 
 		return nil
 	}
 	latest := z.latestChainsLocked()
+	invited := z.invitedLocked()
 	var out []renewal
 	for _, mi := range z.roster.Sorted() {
+		if mi.Removed || mi.ID == self || mi.ID == z.root.ID() {
+			continue
+		}
+		if pk := z.pubkeys[mi.ID]; invited[mi.ID] && pk != nil {
+			// Certified by an invite key: certified directly at once, so
+			// its chain is short enough for an organizer to invite.
+			out = append(out, renewal{member: mi.ID, key: pk, role: mi.Role})
+			continue
+		}
 		seen, ok := latest[mi.ID]
-		if mi.Removed || mi.ID == self || mi.ID == z.root.ID() || !ok || !mine.After(seen) {
+		if !ok || !mine.After(seen) {
 			continue
 		}
 		if now.Before(seen.Add(-memberRenewBefore)) {
@@ -237,6 +271,12 @@ func (n *Node) renewLater(z *zone, every time.Duration) {
 // staleRenewal reports whether a grant of chain with role to this member
 // is a renewal older than the chain it has (same role, expiring no later):
 // installing it would shorten the membership.
+// A direct certificate replacing one an invite key issued is never stale.
 func staleRenewal(st snapshot, chain protocol.Chain, role protocol.Role) bool {
+	if _, invited := st.chain.InviteKey(); invited {
+		if _, still := chain.InviteKey(); !still {
+			return false
+		}
+	}
 	return role == st.role && len(st.chain) > 0 && !chain.Expires().After(st.chain.Expires())
 }

@@ -110,6 +110,15 @@ func TestOrganizerRenewsMembers(t *testing.T) {
 			t.Fatalf("%s: renewed %d (err %v), want %d", when, got, err, want)
 		}
 	}
+	// Node 1 joined by invite: certified by the invite key, it is
+	// certified directly at the first upkeep, and only once.
+	renew(1, "invited member")
+	if err := sim.WaitFor(ctx, func() bool {
+		via, err := node.CertifiedByInvite(n1, z.ID)
+		return err == nil && !via
+	}); err != nil {
+		t.Fatalf("node 1 did not install its direct certificate: %v", err)
+	}
 	renew(0, "a year ahead")
 	first, err := node.ChainExpiry(n1, z.ID)
 	if err != nil {

@@ -39,11 +39,11 @@ import (
 // offer is empty. Every envelope received goes through the same door as
 // gossip (admit). Each side serves a peer at most syncBurst times at once,
 // then once per syncRefill, and at most maxSyncServing peers at a time.
-const syncProtocol = "/sync/3.0.0"
+const syncProtocol = "/sync/4.0.0"
 
 // syncProtocolVersion is the major version in syncProtocol, what
 // node/health reads from peers' protocol lists.
-const syncProtocolVersion = 3
+const syncProtocolVersion = 4
 
 const (
 	syncTimeout    = 30 * time.Second

@@ -20,7 +20,7 @@ import (
 	"lookout/node/sim"
 )
 
-// syncHello builds a sync hello (/sync/3.0.0, frame version 2) by docs/protocol.md for one
+// syncHello builds a sync hello (/sync/4.0.0, frame version 2) by docs/protocol.md for one
 // zone: key nil means a stranger's random token and digest.
 func syncHello(from, to peer.ID, key *[32]byte, epoch uint32) []byte {
 	nonce := make([]byte, 16)
@@ -49,7 +49,7 @@ func syncHello(from, to peer.ID, key *[32]byte, epoch uint32) []byte {
 // or an error if the stream was refused or reset.
 func askSync(t *testing.T, h host.Host, n *node.Node, hello []byte) (int, error) {
 	t.Helper()
-	s, err := h.NewStream(t.Context(), n.PeerID(), "/sync/3.0.0")
+	s, err := h.NewStream(t.Context(), n.PeerID(), "/sync/4.0.0")
 	if err != nil {
 		return 0, err
 	}

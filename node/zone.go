@@ -62,6 +62,10 @@ type zone struct {
 	// Linked zones (links.go): folded with the roster.
 	links map[protocol.LinkID]*protocol.Link
 	docs  core.Docs // zone cards and safe places (docs.go): folded with the roster
+	// Invites (join.go): served is which member this node handed each
+	// invite's zone to; twice marks invites redeemed by two members.
+	served map[[protocol.InviteIDSize]byte]crypto.MemberID
+	twice  map[[protocol.InviteIDSize]byte]bool
 }
 
 const watchBuffer = 256
@@ -167,10 +171,10 @@ func (n *Node) zone(ref string) (*zone, error) {
 
 func (z *zone) info(now time.Time) api.Zone {
 	z.mu.Lock()
-	topic, role, epoch, removed, chain := z.topic, z.role, z.epoch, z.removed, z.chain
+	topic, role, epoch, removed, chain, twice := z.topic, z.role, z.epoch, z.removed, z.chain, len(z.twice)
 	z.mu.Unlock()
 	info := api.Zone{ID: z.rec.ID, Name: z.rec.Name, Role: role.String(), Epoch: epoch, Topic: topic.String(), Peers: []string{}, Removed: removed,
-		Places: slices.Clone(z.rec.Places)}
+		Places: slices.Clone(z.rec.Places), InvitesRedeemedTwice: twice}
 	if exp, ok := (snapshot{chain: chain}).expiredSince(now); ok {
 		info.Expired = exp.UTC().Format(time.DateOnly)
 	}

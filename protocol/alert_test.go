@@ -365,7 +365,7 @@ func TestParseAlertRejects(t *testing.T) {
 		{"wire baseline", w(func(*wireAlert) {}), nil},
 		{"version 0", with(sighting, 0, 0), ErrVersion},
 		{"version 2 (before quick codes)", with(sighting, 0, 2), ErrVersion},
-		{"version 3 (before shared places)", with(sighting, 0, 3), ErrVersion},
+		{"version 3 (before shared places, snapshots and invites redeemable at any member)", with(sighting, 0, 3), ErrVersion},
 		{"version 5", with(sighting, 0, 5), ErrVersion},
 		{"version 255", with(sighting, 0, 255), ErrVersion},
 		{"kind 0", with(sighting, 1, 0), ErrKind},

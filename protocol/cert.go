@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -18,13 +19,47 @@ const (
 	RoleOrganizer Role = 3 // also issues callouts, invites and certifies members
 )
 
+// Invite roles are held only by invite keys (see InviteIdentity): an
+// organizer certifies an invite key with InviteRole(r), and the invite key
+// certifies exactly one joiner with role r. An invite key never signs an
+// alert.
+const (
+	RoleInviteMember    Role = 4
+	RoleInviteVerifier  Role = 5
+	RoleInviteOrganizer Role = 6
+)
+
+// inviteRoleOffset maps a role to the invite role that grants it.
+const inviteRoleOffset = RoleInviteMember - RoleMember
+
 var roleNames = map[Role]string{RoleMember: "member", RoleVerifier: "verifier", RoleOrganizer: "organizer"}
 
 func (r Role) String() string {
 	if s, ok := roleNames[r]; ok {
 		return s
 	}
+	if g, ok := r.Invited(); ok {
+		return "invite(" + g.String() + ")"
+	}
 	return fmt.Sprintf("role(%d)", uint8(r))
+}
+
+// InviteRole is the role of an invite key that admits one member with r.
+func InviteRole(r Role) Role { return r + inviteRoleOffset }
+
+// Invited reports, for an invite role, the role its invite key grants.
+func (r Role) Invited() (Role, bool) {
+	if r >= RoleInviteMember && r <= RoleInviteOrganizer {
+		return r - inviteRoleOffset, true
+	}
+	return 0, false
+}
+
+// validCertRole reports whether a certificate may carry r.
+func validCertRole(r Role) bool {
+	_, invite := r.Invited()
+	_, member := roleNames[r]
+	return invite || member
 }
 
 // ParseRole parses "member", "verifier" or "organizer".
@@ -69,7 +104,7 @@ func (c *Cert) appendBody(w *writer) {
 
 // IssueCert creates a certificate for subject signed by issuer.
 func IssueCert(issuer *crypto.Identity, zone ZoneID, subject *crypto.PublicKey, role Role, issued, expires time.Time) (*Cert, error) {
-	if _, ok := roleNames[role]; !ok {
+	if !validCertRole(role) {
 		return nil, fmt.Errorf("issue certificate: %w: role %d", ErrEnum, role)
 	}
 	c := &Cert{Zone: zone, Role: role, Subject: subject, Issued: issued.Truncate(time.Millisecond).UTC(), Expires: expires.Truncate(time.Millisecond).UTC(), Issuer: issuer.ID()}
@@ -117,7 +152,7 @@ func ParseCert(b []byte) (*Cert, error) {
 	if err := r.done(); err != nil {
 		return nil, fmt.Errorf("decode certificate: %w", err)
 	}
-	if _, ok := roleNames[c.Role]; !ok {
+	if !validCertRole(c.Role) {
 		return nil, fmt.Errorf("decode certificate: %w", &FieldError{Field: "role", Err: ErrEnum})
 	}
 	if c.Issued.IsZero() || !c.Expires.After(c.Issued) {
@@ -151,16 +186,48 @@ type Chain []*Cert
 // Leaf returns the first certificate.
 func (ch Chain) Leaf() *Cert { return ch[0] }
 
+// InviteKey returns the invite certificate whose key issued the leaf, if
+// an invite key did.
+func (ch Chain) InviteKey() (*Cert, bool) {
+	if len(ch) < 2 {
+		return nil, false
+	}
+	if _, ok := ch[1].Role.Invited(); !ok {
+		return nil, false
+	}
+	return ch[1], true
+}
+
 // Expires is when the chain expires: the earliest expiry of its
-// certificates; zero for an empty chain.
+// certificates but invite certificates (whose expiry ends the invite, not
+// the membership); zero for an empty chain.
 func (ch Chain) Expires() time.Time {
 	var t time.Time
 	for _, c := range ch {
+		if _, invite := c.Role.Invited(); invite {
+			continue
+		}
 		if t.IsZero() || c.Expires.Before(t) {
 			t = c.Expires
 		}
 	}
 	return t
+}
+
+// checkInvited checks the certificate an invite key issued: the role the
+// organizer chose, issued while the invite was valid, and valid no longer
+// than InvitedCertTTL after the invite expires.
+func checkInvited(leaf, invite *Cert, granted Role) error {
+	if leaf.Role != granted {
+		return fmt.Errorf("invite grants %s, certificate says %s", granted, leaf.Role)
+	}
+	if leaf.Issued.Before(invite.Issued.Add(-MaxClockSkew)) || !leaf.Issued.Before(invite.Expires) {
+		return errors.New("issued outside the invite's validity")
+	}
+	if leaf.Expires.After(invite.Expires.Add(InvitedCertTTL)) {
+		return errors.New("valid longer than an invite allows")
+	}
+	return nil
 }
 
 // ChainVerifier verifies chains for one zone, caching certificates whose
@@ -188,10 +255,19 @@ func (v *ChainVerifier) Verify(ch Chain, now time.Time) (Role, error) {
 		if c.Zone != v.Zone {
 			return 0, ErrWrongZone
 		}
-		if now.Before(c.Issued.Add(-MaxClockSkew)) || !now.Before(c.Expires) {
+		granted, invite := c.Role.Invited()
+		switch {
+		case i == 0 && invite:
+			return 0, fmt.Errorf("%w: an invite key signs no alert", ErrChain)
+		case invite:
+			// An invite certificate bounds when its one member was
+			// certified, not when that member speaks.
+			if err := checkInvited(ch[i-1], c, granted); err != nil {
+				return 0, fmt.Errorf("%w: certificate %d: %w", ErrChain, i-1, err)
+			}
+		case now.Before(c.Issued.Add(-MaxClockSkew)) || !now.Before(c.Expires):
 			return 0, fmt.Errorf("%w: certificate %d not valid at this time", ErrChain, i)
-		}
-		if i > 0 && c.Role != RoleOrganizer {
+		case i > 0 && c.Role != RoleOrganizer:
 			return 0, fmt.Errorf("%w: certificate %d issued by a %s, not an organizer", ErrChain, i-1, c.Role)
 		}
 		if v.Revoked != nil && v.Revoked(c.Hash(), c.Subject.ID()) {

@@ -56,7 +56,7 @@ func TestParseCertRejects(t *testing.T) {
 		{"version 3", with(0, 3), ErrVersion},
 		{"version 5", with(0, 5), ErrVersion},
 		{"role 0", with(certOffRole, 0), ErrEnum},
-		{"role 4", with(certOffRole, 4), ErrEnum},
+		{"role 7 (past the invite roles)", with(certOffRole, 7), ErrEnum},
 		{"role 255", with(certOffRole, 255), ErrEnum},
 		{"issued 0", withMilli(b, certOffIssued, 0), ErrBadTime},
 		{"issued negative", withMilli(b, certOffIssued, -1), ErrBadTime},
@@ -135,7 +135,7 @@ func TestIssueCertRejects(t *testing.T) {
 		want            error
 	}{
 		{"role 0", 0, certIssued, certExpires, ErrEnum},
-		{"role 4", 4, certIssued, certExpires, ErrEnum},
+		{"role 7", 7, certIssued, certExpires, ErrEnum},
 		{"expires == issued", RoleMember, certIssued, certIssued, ErrBadTime},
 		{"expires before issued", RoleMember, certIssued, certIssued.Add(-time.Hour), ErrBadTime},
 		{"expires within the same ms", RoleMember, certIssued, certIssued.Add(time.Microsecond), ErrBadTime},

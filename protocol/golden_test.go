@@ -102,7 +102,7 @@ func TestSizes(t *testing.T) {
 	}{
 		{"CertSize", CertSize, 5423},
 		{"certBodySize", certBodySize, 2050},
-		{"JoinRequestSize", JoinRequestSize, 3249},
+		{"JoinRequestSize", JoinRequestSize, 6590},
 		{"EnvelopeHeaderSize", EnvelopeHeaderSize, 29},
 		{"MaxBodySize", MaxBodySize, 36864},
 		{"MaxSignedSize", MaxSignedSize, 61941},
@@ -368,14 +368,13 @@ func TestGoldenInvite(t *testing.T) {
 	if err != nil || again != code {
 		t.Errorf("Code(ParseInviteCode(code)) = %q, %v", again, err)
 	}
-	if got.ID != inv.ID || got.Secret != inv.Secret || !got.Expires.Equal(inv.Expires) || !bytes.Equal(got.Peer, inv.Peer) || len(got.Addrs) != 2 ||
-		!bytes.Equal(got.Addrs[0], testAddr4) || !bytes.Equal(got.Addrs[1], testAddr6) {
+	if !sameInvite(got, inv) {
 		t.Errorf("ParseInviteCode fields differ: %+v", got)
 	}
 }
 
 func goldenJoinRequest(t testing.TB) *JoinRequest {
-	j, err := NewJoinRequest(testInvite(), fx(t).member.Public(), mustKEM(0x09).PublicBytes())
+	j, err := NewJoinRequest(testInviteKey(), fx(t).member.Public(), mustKEM(0x09).PublicBytes())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -396,8 +395,8 @@ func TestGoldenJoinRequest(t *testing.T) {
 	if again := got.MarshalBinary(); !bytes.Equal(again, b) {
 		t.Errorf("re-encoding differs")
 	}
-	if !got.VerifyProof(testInvite().Secret) {
-		t.Errorf("proof does not verify")
+	if err := got.Verify(testInviteKey().Public()); err != nil {
+		t.Errorf("signature does not verify: %v", err)
 	}
 }
 
@@ -409,7 +408,7 @@ func goldenGrant(t testing.TB) *Grant {
 		Root:   f.founder.Public(),
 		Epoch:  testEpoch,
 		Secret: f.secret,
-		Chain:  f.memberChain,
+		Chain:  Chain{testInviteCert(t), f.founderCert},
 		Peers:  []PeerRecord{{ID: testPeerID(), Addrs: [][]byte{testAddr4, testAddr6}}},
 	}
 }
@@ -420,7 +419,7 @@ func TestGoldenGrant(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkGoldenHex(t, "grant", "grant for the member (zone \"Parkdale\", epoch 1, chain [member cert, founder cert],\none bootstrap peer); see docs/protocol.md \"Grant\"", b)
+	checkGoldenHex(t, "grant", "grant for the invite of invite_code.golden (zone \"Parkdale\", epoch 1, chain [invite cert, founder cert],\none bootstrap peer); see docs/protocol.md \"Grant\"", b)
 	got, err := ParseGrant(b)
 	if err != nil {
 		t.Fatalf("ParseGrant: %v", err)
@@ -434,11 +433,11 @@ func TestGoldenGrant(t *testing.T) {
 	}
 
 	// The grant sealed to the joiner's KEM key with the HPKE parameters of
-	// the spec: info GrantInfo, PSK = invite secret, PSK ID = invite ID,
-	// aad = invite ID. Pinned as enc || ciphertext.
-	inv := testInvite()
+	// the spec: info GrantInfo, PSK = invite key's member ID, PSK ID = aad =
+	// invite ID. Pinned as enc || ciphertext.
+	psk, pskID := GrantPSK(testInviteKey().Public())
 	kem := mustKEM(0x09)
-	enc, ct, err := crypto.SealTo(kem.PublicBytes(), []byte(GrantInfo), inv.Secret[:], inv.ID[:], inv.ID[:], b, testReader(0x0a))
+	enc, ct, err := crypto.SealTo(kem.PublicBytes(), []byte(GrantInfo), psk, pskID, pskID, b, testReader(0x0a))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -446,13 +445,12 @@ func TestGoldenGrant(t *testing.T) {
 		t.Errorf("sealed grant sizes %d, %d", len(enc), len(ct))
 	}
 	checkGoldenHex(t, "grant_sealed", "grant.golden sealed with HPKE to the KEM key of join_request.golden (enc || ct),\nencapsulation randomness ChaCha8(0x0a...); see docs/protocol.md \"Grant\"", append(bytes.Clone(enc), ct...))
-	pt, err := kem.Open(enc, ct, []byte(GrantInfo), inv.Secret[:], inv.ID[:], inv.ID[:])
+	pt, err := kem.Open(enc, ct, []byte(GrantInfo), psk, pskID, pskID)
 	if err != nil || !bytes.Equal(pt, b) {
 		t.Errorf("sealed grant does not open: %v", err)
 	}
-	wrong := inv.Secret
-	wrong[0] ^= 1
-	if _, err := kem.Open(enc, ct, []byte(GrantInfo), wrong[:], inv.ID[:], inv.ID[:]); err == nil {
-		t.Errorf("sealed grant opens with the wrong invite secret")
+	otherPSK, otherID := GrantPSK(fx(t).member.Public())
+	if _, err := kem.Open(enc, ct, []byte(GrantInfo), otherPSK, otherID, otherID); err == nil {
+		t.Errorf("sealed grant opens as another invite's")
 	}
 }

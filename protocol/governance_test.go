@@ -124,7 +124,7 @@ func TestParseGovernanceRejects(t *testing.T) {
 		{"member/trailing byte", append(body("alert_member"), 0), ErrTrailing},
 		{"role/cert of another zone", with("alert_role", 88+1, otherZone[:]...), ErrWrongZone},
 		{"role/cert version", with("alert_role", 88, 2), ErrVersion},
-		{"role/cert role 4", with("alert_role", 88+certOffRole, 4), ErrEnum},
+		{"role/cert role 7", with("alert_role", 88+certOffRole, 7), ErrEnum},
 		{"role/trailing byte", append(body("alert_role"), 0), ErrTrailing},
 		{"remove/subject zero", with("alert_remove", 88, make([]byte, 32)...), ErrMissing},
 		{"rekey/epoch 0", with("alert_rekey", 88, u32(0)...), ErrEnum},

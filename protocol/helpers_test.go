@@ -402,12 +402,26 @@ func testPeerID() []byte {
 func testInvite() *Invite {
 	inv := &Invite{
 		Expires: t0.Add(48 * time.Hour),
-		Peer:    testPeerID(),
-		Addrs:   [][]byte{testAddr4, testAddr6},
+		Peers:   []PeerRecord{{ID: testPeerID(), Addrs: [][]byte{testAddr4, testAddr6}}},
 	}
-	copy(inv.ID[:], testBytes(0x31, InviteIDSize))
 	copy(inv.Secret[:], testBytes(0x32, InviteSecretSize))
 	return inv
+}
+
+// testInviteKey is the invite key of testInvite.
+var testInviteKey = sync.OnceValue(func() *crypto.Identity {
+	k, err := InviteIdentity(testInvite().Secret)
+	if err != nil {
+		panic(err)
+	}
+	return k
+})
+
+// testInviteCert is the founder's certificate of testInvite's key, for a
+// member, valid from t0 until the invite expires.
+func testInviteCert(t testing.TB) *Cert {
+	t.Helper()
+	return mustCert(fx(t).founder, testZone, testInviteKey().Public(), InviteRole(RoleMember), t0, testInvite().Expires)
 }
 
 // sameAlert compares alerts field by field, times with Equal.

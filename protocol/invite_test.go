@@ -32,26 +32,37 @@ func rawInvite(t *testing.T, code string) []byte {
 }
 
 func sameInvite(a, b *Invite) bool {
-	if a.ID != b.ID || a.Secret != b.Secret || !a.Expires.Equal(b.Expires) || !bytes.Equal(a.Peer, b.Peer) || len(a.Addrs) != len(b.Addrs) {
+	if a.Secret != b.Secret || !a.Expires.Equal(b.Expires) || len(a.Peers) != len(b.Peers) {
 		return false
 	}
-	for i := range a.Addrs {
-		if !bytes.Equal(a.Addrs[i], b.Addrs[i]) {
+	for i := range a.Peers {
+		p, q := a.Peers[i], b.Peers[i]
+		if !bytes.Equal(p.ID, q.ID) || len(p.Addrs) != len(q.Addrs) {
 			return false
+		}
+		for j := range p.Addrs {
+			if !bytes.Equal(p.Addrs[j], q.Addrs[j]) {
+				return false
+			}
 		}
 	}
 	return true
 }
 
 func TestInviteRoundTrip(t *testing.T) {
+	// The most a code can carry within MaxInviteCodeLen: 4 peers with 2
+	// long addresses each.
 	maxAddrs := testInvite()
-	maxAddrs.Addrs = nil
-	for i := 0; i < MaxInviteAddrs; i++ {
-		maxAddrs.Addrs = append(maxAddrs.Addrs, bytes.Repeat([]byte{byte(i + 1)}, MaxAddrLen))
+	maxAddrs.Peers = nil
+	for i := 0; i < MaxInvitePeers; i++ {
+		p := PeerRecord{ID: bytes.Repeat([]byte{byte(7 + i)}, MaxPeerIDLen)}
+		for j := 0; j < 2; j++ {
+			p.Addrs = append(p.Addrs, bytes.Repeat([]byte{byte(i*8 + j + 1)}, MaxAddrLen))
+		}
+		maxAddrs.Peers = append(maxAddrs.Peers, p)
 	}
-	maxAddrs.Peer = bytes.Repeat([]byte{7}, MaxPeerIDLen)
 	noAddrs := testInvite()
-	noAddrs.Addrs = nil
+	noAddrs.Peers[0].Addrs = nil
 	for _, c := range []struct {
 		name string
 		inv  *Invite
@@ -118,8 +129,9 @@ func TestInviteRejects(t *testing.T) {
 	payload := code[len(InviteCodePrefix):]
 	withBody := func(mut func(b []byte) []byte) string { return codeOf(mut(bytes.Clone(body))) }
 	// Offsets in the payload.
-	const offExpires, offPeerLen = 1 + InviteIDSize + InviteSecretSize, 1 + InviteIDSize + InviteSecretSize + 8
-	offAddrs := offPeerLen + 1 + len(inv.Peer)
+	const offExpires, offPeers = 1 + InviteSecretSize, 1 + InviteSecretSize + 8
+	const offPeerLen = offPeers + 1
+	offAddrs := offPeerLen + 1 + len(inv.Peers[0].ID)
 
 	cases := []struct {
 		name string
@@ -141,7 +153,9 @@ func TestInviteRejects(t *testing.T) {
 		{"half", code[:len(InviteCodePrefix)+4*(len(payload)/8)], ErrChecksum},
 		{"extra char", code + "A", ErrBadInvite},
 		{"checksum only wrong", codeOf(body)[:len(code)-2] + "AA", ErrChecksum},
-		{"version 2", withBody(func(b []byte) []byte { b[0] = 2; return b }), ErrVersion},
+		{"version 3", withBody(func(b []byte) []byte { b[0] = 3; return b }), ErrVersion},
+		{"no peers", withBody(func(b []byte) []byte { return append(b[:offPeers:offPeers], 0) }), ErrBadInvite},
+		{"5 peers", withBody(func(b []byte) []byte { b[offPeers] = MaxInvitePeers + 1; return b }), ErrBadInvite},
 		{"9 addresses", withBody(func(b []byte) []byte {
 			b = b[:offAddrs]
 			b = append(b, MaxInviteAddrs+1)
@@ -202,15 +216,31 @@ func TestInviteCodeRejects(t *testing.T) {
 		name string
 		mut  func(inv *Invite)
 	}{
-		{"no peer", func(inv *Invite) { inv.Peer = nil }},
-		{"peer too long", func(inv *Invite) { inv.Peer = make([]byte, MaxPeerIDLen+1) }},
-		{"too many addresses", func(inv *Invite) {
-			for len(inv.Addrs) <= MaxInviteAddrs {
-				inv.Addrs = append(inv.Addrs, testAddr4)
+		{"no peers", func(inv *Invite) { inv.Peers = nil }},
+		{"5 peers", func(inv *Invite) {
+			for len(inv.Peers) <= MaxInvitePeers {
+				inv.Peers = append(inv.Peers, inv.Peers[0])
 			}
 		}},
-		{"empty address", func(inv *Invite) { inv.Addrs = append(inv.Addrs, nil) }},
-		{"address too long", func(inv *Invite) { inv.Addrs = [][]byte{make([]byte, MaxAddrLen+1)} }},
+		{"empty peer ID", func(inv *Invite) { inv.Peers[0].ID = nil }},
+		{"peer too long", func(inv *Invite) { inv.Peers[0].ID = make([]byte, MaxPeerIDLen+1) }},
+		{"too many addresses", func(inv *Invite) {
+			for len(inv.Peers[0].Addrs) <= MaxInviteAddrs {
+				inv.Peers[0].Addrs = append(inv.Peers[0].Addrs, testAddr4)
+			}
+		}},
+		{"empty address", func(inv *Invite) { inv.Peers[0].Addrs = append(inv.Peers[0].Addrs, nil) }},
+		{"address too long", func(inv *Invite) { inv.Peers[0].Addrs = [][]byte{make([]byte, MaxAddrLen+1)} }},
+		{"code too long", func(inv *Invite) {
+			inv.Peers = nil
+			for i := 0; i < MaxInvitePeers; i++ {
+				p := PeerRecord{ID: make([]byte, MaxPeerIDLen)}
+				for j := 0; j < MaxInviteAddrs; j++ {
+					p.Addrs = append(p.Addrs, make([]byte, MaxAddrLen))
+				}
+				inv.Peers = append(inv.Peers, p)
+			}
+		}},
 		{"no expiry", func(inv *Invite) { inv.Expires = time.Time{} }},
 		{"expiry before 1970", func(inv *Invite) { inv.Expires = time.Unix(-1, 0) }},
 	} {
@@ -244,43 +274,51 @@ func TestInviteCheck(t *testing.T) {
 	}
 }
 
-func TestJoinRequestProof(t *testing.T) {
+func TestJoinRequestSignature(t *testing.T) {
 	j := goldenJoinRequest(t)
-	secret := testInvite().Secret
+	key := testInviteKey().Public()
 	p, err := ParseJoinRequest(j.MarshalBinary())
 	if err != nil {
 		t.Fatal(err)
 	}
-	wrong := secret
+	wrong := testInvite().Secret
 	wrong[31] ^= 0x80
+	otherKey, err := InviteIdentity(wrong)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged, err := NewJoinRequest(otherKey, fx(t).member.Public(), mustKEM(0x09).PublicBytes())
+	if err != nil {
+		t.Fatal(err)
+	}
 	other := mustIdentity(0x0c)
 	cases := []struct {
-		name   string
-		req    func() *JoinRequest
-		secret [InviteSecretSize]byte
-		ok     bool
+		name string
+		req  func() *JoinRequest
+		key  *crypto.PublicKey
+		ok   bool
 	}{
-		{"right secret", func() *JoinRequest { return p }, secret, true},
-		{"wrong secret", func() *JoinRequest { return p }, wrong, false},
-		{"zero secret", func() *JoinRequest { return p }, [InviteSecretSize]byte{}, false},
-		{"other invite ID", func() *JoinRequest { x := *p; x.Invite[0] ^= 1; return &x }, secret, false},
-		{"member key swapped", func() *JoinRequest { x := *p; x.Member = other.Public(); return &x }, secret, false},
-		{"KEM key swapped", func() *JoinRequest { x := *p; x.KEM = mustKEM(0x0d).PublicBytes(); return &x }, secret, false},
-		{"proof flipped", func() *JoinRequest { x := *p; x.Proof[0] ^= 1; return &x }, secret, false},
+		{"right key", func() *JoinRequest { return p }, key, true},
+		{"other invite's key", func() *JoinRequest { return p }, otherKey.Public(), false},
+		{"signed by another invite, naming this one", func() *JoinRequest { x := *forged; x.Invite = p.Invite; return &x }, key, false},
+		{"other invite ID", func() *JoinRequest { x := *p; x.Invite[0] ^= 1; return &x }, key, false},
+		{"member key swapped", func() *JoinRequest { x := *p; x.Member = other.Public(); return &x }, key, false},
+		{"KEM key swapped", func() *JoinRequest { x := *p; x.KEM = mustKEM(0x0d).PublicBytes(); return &x }, key, false},
+		{"signature flipped", func() *JoinRequest { x := *p; x.Sig = flip(p.Sig, 0); return &x }, key, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if got := c.req().VerifyProof(c.secret); got != c.ok {
-				t.Errorf("VerifyProof = %v, want %v", got, c.ok)
+			if err := c.req().Verify(c.key); (err == nil) != c.ok || (err != nil && !errors.Is(err, ErrBadSignature)) {
+				t.Errorf("Verify = %v, want ok %v", err, c.ok)
 			}
 		})
 	}
-	// Any byte changed on the wire breaks the proof (or the parse).
+	// Any byte changed on the wire breaks the signature (or the parse).
 	b := j.MarshalBinary()
-	for _, i := range []int{0, 1, 16, 17, 17 + crypto.PublicKeySize, JoinRequestSize - JoinProofSize - 1, JoinRequestSize - 1} {
+	for _, i := range []int{0, 1, 16, 17, 17 + crypto.PublicKeySize, joinBodySize - 1, joinBodySize, JoinRequestSize - 1} {
 		p, err := ParseJoinRequest(flip(b, i))
-		if err == nil && p.VerifyProof(secret) {
-			t.Errorf("byte %d flipped: proof still verifies", i)
+		if err == nil && p.Verify(key) == nil {
+			t.Errorf("byte %d flipped: signature still verifies", i)
 		}
 	}
 }
@@ -303,7 +341,7 @@ func TestJoinRequestRejects(t *testing.T) {
 			}
 		})
 	}
-	if _, err := NewJoinRequest(testInvite(), fx(t).member.Public(), make([]byte, 10)); err == nil {
+	if _, err := NewJoinRequest(testInviteKey(), fx(t).member.Public(), make([]byte, 10)); err == nil {
 		t.Errorf("NewJoinRequest with a short KEM key succeeded")
 	}
 }
@@ -324,10 +362,10 @@ func TestGrantRejects(t *testing.T) {
 		b    []byte
 		want error
 	}{
-		{"version", with(0, 2), ErrVersion},
+		{"version", with(0, 3), ErrVersion},
 		{"name too long", with(offName, 2), ErrTooLong}, // 512+ bytes
 		{"chain length 0", with(offChain, 0), ErrChain},
-		{"chain length 5", with(offChain, 5), ErrChain},
+		{"chain length 4", with(offChain, MaxChainLen), ErrChain},
 		{"cert role", with(offChain+1+2+certOffRole, 9), ErrEnum},
 		{"17 peers", with(offPeers, MaxGrantPeers+1), ErrTooLarge},
 		{"no peers", cut(offPeers, 0), nil},

@@ -15,11 +15,9 @@ const (
 	ZoneIDSize   = 16
 	AlertIDSize  = 16
 	InviteIDSize = 16
-	// InviteSecretSize is the invite secret: the HPKE PSK and the join proof key.
+	// InviteSecretSize is the invite secret, from which the invite key is derived.
 	InviteSecretSize = 32
-	// JoinProofSize is the HMAC-SHA256 proof that a joiner holds the invite secret.
-	JoinProofSize = 32
-	checksumSize  = 4
+	checksumSize     = 4
 )
 
 // Text limits, in characters (Unicode code points). On the wire each is
@@ -68,6 +66,8 @@ const (
 	MaxAddrLen = 255
 	// MaxPeerIDLen bounds a binary libp2p peer ID.
 	MaxPeerIDLen = 64
+	// MaxInvitePeers bounds the members' nodes named in an invite code.
+	MaxInvitePeers = 4
 	// MaxGrantPeers bounds the bootstrap peers in a zone grant.
 	MaxGrantPeers = 16
 	// MaxRekeyEntries bounds the members one rekey part seals to.
@@ -105,6 +105,9 @@ const (
 	MaxInviteTTL = 30 * 24 * time.Hour
 	// DefaultCertTTL is how long a role certificate is valid.
 	DefaultCertTTL = 365 * 24 * time.Hour
+	// InvitedCertTTL bounds how long after its invite expires a certificate
+	// an invite key issued may stay valid; an organizer renews it before.
+	InvitedCertTTL = DefaultCertTTL
 )
 
 // Link limits (version 2: linked zones).

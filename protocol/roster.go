@@ -25,8 +25,27 @@ type MemberInfo struct {
 	RemovedAt time.Time
 }
 
+// InviteInfo is an invite an organizer published: a KindRole grant of an
+// invite certificate (see InviteIdentity).
+type InviteInfo struct {
+	// Cert is the invite certificate: subject the invite key, role
+	// InviteRole of the role it grants, expiry the invite's.
+	Cert *Cert
+	// Chain is the invite certificate and its issuer's chain: what a
+	// joiner's own certificate goes under.
+	Chain Chain
+	// Redeemers are the members that announced themselves (KindMember)
+	// with a certificate the invite key issued, in (certificate issued
+	// time, member ID) order. The first is the one the invite admits; more
+	// than one means the invite was redeemed twice (a copied code, or two
+	// members answering during a network split).
+	Redeemers []crypto.MemberID
+}
+
 // Roster is a zone's governance state: its members and settings.
 type Roster struct {
+	// Invites are the published invites, by invite ID (InviteIDOf the key).
+	Invites map[[InviteIDSize]byte]*InviteInfo
 	Members map[crypto.MemberID]*MemberInfo
 	// Settings are from the latest counted KindSettings, else the base.
 	Settings Settings
@@ -45,6 +64,10 @@ type Roster struct {
 //     certificate must be issued by the message's sender.
 //   - root (the founder) cannot be removed, is not re-granted a role, and is
 //     always listed as an organizer.
+//   - KindRole with an invite certificate publishes an invite (Invites);
+//     the invite key is not a member.
+//   - KindMember whose leaf certificate an invite key issued records its
+//     sender as a redeemer of that invite.
 //   - KindSettings: the latest counted one wins, except that once callouts
 //     need co-signing, turning that off needs settings from two different
 //     organizers (since co-signing was last on).
@@ -68,7 +91,12 @@ func FoldRoster(msgs []*Message, root crypto.MemberID, base Settings) Roster {
 	})
 	ms = slices.CompactFunc(ms, func(a, b *Message) bool { return a.ID == b.ID })
 
-	r := Roster{Members: map[crypto.MemberID]*MemberInfo{}, Settings: base}
+	r := Roster{Members: map[crypto.MemberID]*MemberInfo{}, Invites: map[[InviteIDSize]byte]*InviteInfo{}, Settings: base}
+	type redeemer struct {
+		id     crypto.MemberID
+		issued time.Time
+	}
+	redeemers := map[[InviteIDSize]byte][]redeemer{}
 	seenRole := map[crypto.MemberID]Role{}
 	granted := map[crypto.MemberID]Role{}
 	var offBy map[crypto.MemberID]bool // organizers asking to turn co-signing off
@@ -93,6 +121,15 @@ func FoldRoster(msgs []*Message, root crypto.MemberID, base Settings) Roster {
 		}
 		if a.Kind == KindMember {
 			sender.Name, sender.KEM = a.Name, slices.Clone(a.KEM)
+			if key, ok := m.Chain.InviteKey(); ok {
+				id := InviteIDOf(key.Subject)
+				if r.Invites[id] == nil {
+					r.Invites[id] = &InviteInfo{Cert: key, Chain: m.Chain[1:]}
+				}
+				if !slices.ContainsFunc(redeemers[id], func(x redeemer) bool { return x.id == a.Sender }) {
+					redeemers[id] = append(redeemers[id], redeemer{a.Sender, m.Chain.Leaf().Issued})
+				}
+			}
 			continue
 		}
 		if m.Role != RoleOrganizer {
@@ -102,6 +139,12 @@ func FoldRoster(msgs []*Message, root crypto.MemberID, base Settings) Roster {
 		case KindRole:
 			c, err := ParseCert(a.Cert)
 			if err != nil || c.Issuer != a.Sender {
+				continue
+			}
+			if _, invite := c.Role.Invited(); invite {
+				if id := InviteIDOf(c.Subject); r.Invites[id] == nil || r.Invites[id].Cert.Issuer != c.Issuer {
+					r.Invites[id] = &InviteInfo{Cert: c, Chain: append(Chain{c}, m.Chain...)}
+				}
 				continue
 			}
 			if subject := c.Subject.ID(); subject != root {
@@ -135,6 +178,17 @@ func FoldRoster(msgs []*Message, root crypto.MemberID, base Settings) Roster {
 			r.Settings = next
 		}
 	}
+	for id, rs := range redeemers {
+		slices.SortFunc(rs, func(a, b redeemer) int {
+			if c := a.issued.Compare(b.issued); c != 0 {
+				return c
+			}
+			return bytes.Compare(a.id[:], b.id[:])
+		})
+		for _, x := range rs {
+			r.Invites[id].Redeemers = append(r.Invites[id].Redeemers, x.id)
+		}
+	}
 	for id, mi := range r.Members {
 		if g, ok := granted[id]; ok {
 			mi.Role = g
@@ -143,6 +197,15 @@ func FoldRoster(msgs []*Message, root crypto.MemberID, base Settings) Roster {
 		}
 	}
 	return r
+}
+
+// Redeemer reports the member an invite admits: the first of its
+// redeemers, if any announced itself.
+func (r *Roster) Redeemer(invite [InviteIDSize]byte) (crypto.MemberID, bool) {
+	if r == nil || r.Invites[invite] == nil || len(r.Invites[invite].Redeemers) == 0 {
+		return crypto.MemberID{}, false
+	}
+	return r.Invites[invite].Redeemers[0], true
 }
 
 // Removed reports whether id has been removed. A nil roster removes nobody.

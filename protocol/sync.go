@@ -11,7 +11,7 @@ import (
 	"slices"
 )
 
-// Catch-up sync (/sync/3.0.0, docs/protocol.md "Catch-up sync"): the
+// Catch-up sync (/sync/4.0.0, docs/protocol.md "Catch-up sync"): the
 // frames two members' nodes exchange on one stream.
 //
 //	hello:     u8 version | 16-byte nonce | u8 n | n × (u32 epoch | 16-byte token | 16-byte digest)

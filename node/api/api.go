@@ -94,6 +94,10 @@ type Zone struct {
 	// expired, if it has: the zone is still read, nothing can be sent in
 	// it until an organizer renews the membership. Empty while valid.
 	Expired string `json:"expired,omitempty"`
+	// InvitesRedeemedTwice counts invites of the zone that two members
+	// redeemed (a copied code, or a network split); only the first
+	// certified of each counts, and an organizer should remove the other.
+	InvitesRedeemedTwice int `json:"invites_redeemed_twice,omitempty"`
 }
 
 // StaleZoneText says what a stale zone (Zone.Stale) is and what to do.

@@ -247,7 +247,7 @@ func (r *Rejects) Counts() map[string]uint64 {
 }
 
 // SyncPrefix is the catch-up protocol's name without its version
-// ("/sync/3.0.0"): every Lookout node speaks it, so its major version
+// ("/sync/4.0.0"): every Lookout node speaks it, so its major version
 // tells a peer's generation. LegacySyncPrefix is its name up to sync
 // version 2 ("/lookout/sync/2").
 const (

@@ -46,7 +46,7 @@ func Example() {
 	_ = ps
 
 	// A stream protocol of the node serves proven members only.
-	h.SetStreamHandler("/sync/3.0.0", func(s network.Stream) {
+	h.SetStreamHandler("/sync/4.0.0", func(s network.Stream) {
 		p := s.Conn().RemotePeer()
 		if err := gate.Wait(ctx, p); err != nil || !gate.Shares(p, secret.TopicName(epoch)) {
 			s.Reset()

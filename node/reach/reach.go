@@ -9,6 +9,7 @@ package reach
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -81,14 +82,25 @@ type Config struct {
 	Peers Peers
 	// PortMapping turns on UPnP / NAT-PMP port mapping on the home router.
 	PortMapping bool
+	// Guard, if set, cuts off peers that flood the relay (and the
+	// resource manager it builds becomes the host's).
+	Guard *Guard
 }
 
 // Options returns the libp2p options that make a host reachable across
 // home routers. It lowers go-libp2p's process-wide observed-address
 // threshold to ObservedAddrThreshold.
-func Options(c Config) []libp2p.Option {
+func Options(c Config) ([]libp2p.Option, error) {
 	thresholdOnce.Do(func() { observedaddrs.ActivationThresh = ObservedAddrThreshold })
-	opts := []libp2p.Option{
+	var opts []libp2p.Option
+	if c.Guard != nil {
+		rm, err := c.Guard.ResourceManager()
+		if err != nil {
+			return nil, fmt.Errorf("resource manager: %w", err)
+		}
+		opts = append(opts, libp2p.ResourceManager(rm))
+	}
+	opts = append(opts, []libp2p.Option{
 		// AutoNAT v1 service and client: the verdict that turns on the
 		// relay service (public) or AutoRelay (private). Peers asked are
 		// whoever we are connected to: zone peers only, as the node dials
@@ -96,7 +108,7 @@ func Options(c Config) []libp2p.Option {
 		libp2p.EnableNATService(),
 		// AutoNAT v2: which of our addresses are reachable, one by one.
 		libp2p.EnableAutoNATv2(),
-		libp2p.EnableRelayService(RelayOptions(c.Members)...),
+		libp2p.EnableRelayService(RelayOptions(c.Members, c.Guard)...),
 		libp2p.EnableAutoRelayWithPeerSource(PeerSource(c.Peers),
 			autorelay.WithNumRelays(NumRelays),
 			autorelay.WithMinCandidates(1),
@@ -105,11 +117,11 @@ func Options(c Config) []libp2p.Option {
 			autorelay.WithMinInterval(candidateInterval),
 		),
 		// Hole punching (DCUtR) runs in the Tracker, which retries it.
-	}
+	}...)
 	if c.PortMapping {
 		opts = append(opts, libp2p.NATPortMap())
 	}
-	return opts
+	return opts, nil
 }
 
 // RelayOptions are the relay service's ACL and limits. Relayed
@@ -117,9 +129,12 @@ func Options(c Config) []libp2p.Option {
 // circuit as such and gossipsub will not open streams on it, so a member
 // behind a symmetric NAT would get no alerts. The ACL, the per-peer
 // circuit bound and the resource manager bound the cost instead.
-func RelayOptions(m Members) []relay.Option {
+// Refused requests count against the requester in g (nil: not counted).
+func RelayOptions(m Members, g *Guard) []relay.Option {
+	acl := NewACL(m)
+	acl.Guard = g
 	return []relay.Option{
-		relay.WithACL(NewACL(m)),
+		relay.WithACL(acl),
 		relay.WithResources(relay.Resources{
 			ReservationTTL:         ReservationTTL,
 			MaxReservations:        MaxReservations,
@@ -142,6 +157,8 @@ type ACL struct {
 	Members Members
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Guard, if set, counts every refusal against the requester.
+	Guard *Guard
 
 	mu        *sync.Mutex
 	newcomers *[]time.Time
@@ -162,13 +179,25 @@ var _ relay.ACLFilter = ACL{}
 
 // AllowReserve reports whether p may hold a relay slot here.
 func (a ACL) AllowReserve(p peer.ID, _ ma.Multiaddr) bool {
-	return a.Members != nil && a.Members.Member(p)
+	ok := a.Members != nil && a.Members.Member(p)
+	if !ok {
+		a.Guard.Refused(p)
+	}
+	return ok
 }
 
 // AllowConnect reports whether src may reach dest through this relay:
 // dest must be a member, so nobody reaches strangers through it; src must
 // be a member too, or a newcomer within the newcomer budget.
 func (a ACL) AllowConnect(src peer.ID, _ ma.Multiaddr, dest peer.ID) bool {
+	ok := a.allowConnect(src, dest)
+	if !ok {
+		a.Guard.Refused(src)
+	}
+	return ok
+}
+
+func (a ACL) allowConnect(src peer.ID, dest peer.ID) bool {
 	if a.Members == nil || !a.Members.Member(dest) {
 		return false
 	}

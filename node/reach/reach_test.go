@@ -59,7 +59,7 @@ func TestACL(t *testing.T) {
 func TestRelayRefusesStranger(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t, goleak.IgnoreCurrent()) })
 	rh, member, stranger := newHost(t), newHost(t), newHost(t)
-	r, err := relay.New(rh, RelayOptions(memberSet{member.ID(): true})...)
+	r, err := relay.New(rh, RelayOptions(memberSet{member.ID(): true}, nil)...)
 	if err != nil {
 		t.Fatal(err)
 	}
