@@ -110,8 +110,8 @@ func Main(ctx context.Context, o Options) error {
 
 func (o Options) specs() ([]Spec, error) {
 	type entry struct {
-		name          string
-		nodes, degree int
+		name               string
+		nodes, degree, bps int
 	}
 	var entries []entry
 	if o.Set != "" {
@@ -120,7 +120,7 @@ func (o Options) specs() ([]Spec, error) {
 			return nil, fmt.Errorf("unknown set %q (use reduced, full or tune)", o.Set)
 		}
 		for _, e := range set {
-			entries = append(entries, entry{e.name, e.nodes, e.degree})
+			entries = append(entries, entry{e.name, e.nodes, e.degree, e.bps})
 		}
 		if len(o.Tunes) == 0 {
 			o.Tunes = SetTunes[o.Set]
@@ -129,12 +129,12 @@ func (o Options) specs() ([]Spec, error) {
 		if o.Network.Nodes < 2 {
 			return nil, errors.New("need at least 2 nodes")
 		}
-		entries = append(entries, entry{o.Scenario, o.Network.Nodes, o.Network.Degree})
+		entries = append(entries, entry{o.Scenario, o.Network.Nodes, o.Network.Degree, o.Network.BitsPerSecond})
 	}
 	var specs []Spec
 	for _, e := range entries {
 		nw := o.Network
-		nw.Nodes, nw.Degree = e.nodes, e.degree
+		nw.Nodes, nw.Degree, nw.BitsPerSecond = e.nodes, e.degree, e.bps
 		for _, p := range o.Protocols {
 			s, err := NewSpec(e.name, nw, p)
 			if err != nil {
