@@ -41,6 +41,46 @@ func (n *Node) dialAsync(s string) {
 	})
 }
 
+// memberDialTarget is how many connections a node seeks: it dials
+// remembered or learned members only while it has fewer. Without a bound,
+// every member of a big zone ends up connected to every other (each
+// address exchange names up to 32 more), and member connections are
+// protected from the connection manager's trimming. 24 connections keep a
+// zone connected (a random graph of that degree has a diameter of 3 at
+// 1000 nodes) with room for a mesh of 6 and gossip (docs/perf.md).
+const memberDialTarget = 24
+
+// dialBudget is how many more members this node may dial now.
+func (n *Node) dialBudget() int {
+	return max(memberDialTarget-len(n.h.Network().Peers()), 0)
+}
+
+// dialMembers dials the /p2p/ multiaddrs of members, within the budget
+// left by the connections the node has.
+func (n *Node) dialMembers(addrs []string) {
+	budget := n.dialBudget()
+	for _, s := range addrs {
+		if budget == 0 {
+			return
+		}
+		if n.dialNeeded(s) {
+			budget--
+			n.dialAsync(s)
+		}
+	}
+}
+
+// dialNeeded reports whether s names a peer that is not this node and not
+// connected.
+func (n *Node) dialNeeded(s string) bool {
+	a, err := ma.NewMultiaddr(s)
+	if err != nil {
+		return false
+	}
+	ai, err := peer.AddrInfoFromP2pAddr(a)
+	return err == nil && ai.ID != n.h.ID() && n.h.Network().Connectedness(ai.ID) != network.Connected
+}
+
 // redialLoop keeps zone members connected: it dials remembered peers that
 // are not connected, and remembers the addresses of peers in zone topics.
 func (n *Node) redialLoop() {
@@ -101,9 +141,7 @@ func (n *Node) redialLoop() {
 			n.mu.Lock()
 			peers := append([]string(nil), z.rec.Peers...)
 			n.mu.Unlock()
-			for _, s := range peers {
-				n.dialAsync(s)
-			}
+			n.dialMembers(peers)
 		}
 		n.protectAll()
 		n.repairMesh(zones)
