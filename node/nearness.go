@@ -75,7 +75,7 @@ type nearness struct {
 	member func(peer.ID) bool
 	// bonus maps the near peers to their score bonus; replaced whole.
 	bonus atomic.Pointer[map[peer.ID]float64]
-	wg sync.WaitGroup
+	wg    sync.WaitGroup
 }
 
 func newNearness(h host.Host, member func(peer.ID) bool) *nearness {

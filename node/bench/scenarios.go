@@ -113,30 +113,54 @@ func ID(name string, nodes, degree, bitsPerSecond int) string {
 	return id
 }
 
-// Run sets: scenario name, nodes, degree, uplink cap (0: none).
+// Run sets: scenario name, nodes, degree, uplink cap (0: none); protocols,
+// if set, replace the run's protocol list, and tunes are added to the
+// set's.
 type setEntry struct {
 	name          string
 	nodes, degree int
 	bps           int
+	protocols     []string
+	tunes         []Tune
 }
 
-// Sets are the scenario lists of `make bench` (reduced: under 15 minutes
-// on 2 cores; the multi-alert scenarios at 50 nodes, since a 100-alert
-// burst costs about a CPU-second per node) and `make bench-full`.
+// Protocol lists of set entries: the capped and Sybil scenarios compare
+// Lookout with the flood-publishing baselines and, under a cap, with
+// Lookout publishing to its mesh only (what publishing to mesh peers first
+// could gain; docs/perf.md "Publish order").
+var (
+	floodBaselines = []string{Lookout, GossipsubFlood, Floodsub}
+	cappedTunes    = []Tune{{NoFloodPublish: true}}
+)
+
+// Sets are the scenario lists of `make bench` (reduced: about 10 minutes
+// on an idle 2-core machine; the multi-alert scenarios at 50 nodes, since
+// a 100-alert burst costs about a CPU-second per node) and `make
+// bench-full`.
 var Sets = map[string][]setEntry{
 	"reduced": {
-		{"zone", 100, 6, 0}, {"zone", 100, 24, 0}, {"zone", 100, 24, homeUplink}, {"zone", 100, 24, phoneUplink},
-		{"sybil", 100, 24, 0}, {"zones", 50, 24, 0}, {"burst", 50, 24, 0}, {"churn", 50, 24, 0},
+		{name: "zone", nodes: 100, degree: 24},
+		{name: "zone", nodes: 100, degree: 24, bps: homeUplink, protocols: floodBaselines, tunes: cappedTunes},
+		{name: "zone", nodes: 100, degree: 24, bps: phoneUplink, protocols: floodBaselines, tunes: cappedTunes},
+		{name: "sybil", nodes: 100, degree: 24, protocols: floodBaselines},
+		{name: "zones", nodes: 50, degree: 24}, {name: "burst", nodes: 50, degree: 24}, {name: "churn", nodes: 50, degree: 24},
 	},
 	"full": {
-		{"zone", 100, 6, 0}, {"zone", 100, 24, 0}, {"zones", 100, 24, 0}, {"burst", 100, 24, 0}, {"churn", 100, 24, 0},
-		{"zone", 200, 24, homeUplink}, {"zone", 200, 24, phoneUplink}, {"sybil", 200, 24, 0},
-		{"zone", 500, 24, 0}, {"zone", 1000, 6, 0}, {"zone", 1000, 24, 0},
-		{"zone", 1000, 24, homeUplink}, {"zone", 1000, 24, phoneUplink}, {"sybil", 1000, 24, 0},
-		{"zones", 1000, 24, 0}, {"burst", 1000, 24, 0}, {"churn", 1000, 24, 0},
+		{name: "zone", nodes: 100, degree: 6}, {name: "zone", nodes: 100, degree: 24}, {name: "zones", nodes: 100, degree: 24},
+		{name: "burst", nodes: 100, degree: 24}, {name: "churn", nodes: 100, degree: 24},
+		{name: "zone", nodes: 200, degree: 24},
+		{name: "zone", nodes: 200, degree: 24, bps: homeUplink, protocols: floodBaselines, tunes: cappedTunes},
+		{name: "zone", nodes: 200, degree: 24, bps: phoneUplink, protocols: floodBaselines, tunes: cappedTunes},
+		{name: "sybil", nodes: 200, degree: 24, protocols: floodBaselines},
+		{name: "zone", nodes: 1000, degree: 24},
+		{name: "zone", nodes: 1000, degree: 24, bps: homeUplink, protocols: floodBaselines, tunes: cappedTunes},
+		{name: "zone", nodes: 1000, degree: 24, bps: phoneUplink, protocols: floodBaselines, tunes: cappedTunes},
+		{name: "sybil", nodes: 1000, degree: 24, protocols: floodBaselines},
+		{name: "zone", nodes: 1000, degree: 6}, {name: "zones", nodes: 1000, degree: 24},
+		{name: "burst", nodes: 1000, degree: 24}, {name: "churn", nodes: 1000, degree: 24},
 	},
-	// tune compares gossipsub settings (SetTunes) on a mid-size zone.
-	"tune": {{"zone", 200, 24, 0}},
+	// tune compares settings (SetTunes) on a mid-size zone.
+	"tune": {{name: "zone", nodes: 200, degree: 24, protocols: []string{}}},
 }
 
 // SetTunes are the lookout variants a set runs besides the protocols.
