@@ -88,3 +88,42 @@ func TestNearnessRanks(t *testing.T) {
 			nr.score(hosts[n-1]), nr.score(hosts[1+nearSlots]))
 	}
 }
+
+// TestDialBudget checks that member dials stop at memberDialTarget
+// connections and dials under way: answers from several members arriving
+// together cannot make a node dial every member it hears of.
+func TestDialBudget(t *testing.T) {
+	mn := mocknet.New()
+	defer mn.Close()
+	const connected = 3
+	var ids []peer.ID
+	for range connected + 1 {
+		h, err := mn.GenPeer()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, h.ID())
+	}
+	if err := mn.LinkAll(); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range ids[1:] {
+		if _, err := mn.ConnectPeers(ids[0], p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := &Node{h: mn.Host(ids[0])}
+	got := 0
+	for range 2 * memberDialTarget {
+		if n.reserveDial() {
+			got++
+		}
+	}
+	if got != memberDialTarget-connected {
+		t.Errorf("%d dials reserved with %d connections, want %d", got, connected, memberDialTarget-connected)
+	}
+	n.releaseDial()
+	if !n.reserveDial() || n.reserveDial() {
+		t.Error("a released dial is not available again exactly once")
+	}
+}

@@ -122,6 +122,8 @@ type Node struct {
 	records     *reach.Records // peers' signed records from identify (peers.go)
 	ps          *pubsub.PubSub
 	near        *nearness          // round trips to peers, for the mesh (nearness.go)
+	dialMu      sync.Mutex         // guards dialing
+	dialing     int                // member dials under way (upkeep.go)
 	psStop      context.CancelFunc // cancels gossipsub's context (Close)
 	replay      *replayCache
 	ctx         context.Context

@@ -19,19 +19,23 @@ import (
 // what ended.
 
 // dialAsync connects to a /p2p/ multiaddr in the background.
-func (n *Node) dialAsync(s string) {
+func (n *Node) dialAsync(s string) { n.dialAsyncDone(s, func() {}) }
+
+// dialAsyncDone is dialAsync, calling done once the dial has ended or was
+// not needed.
+func (n *Node) dialAsyncDone(s string, done func()) {
 	a, err := ma.NewMultiaddr(s)
 	if err != nil {
+		done()
 		return
 	}
 	ai, err := peer.AddrInfoFromP2pAddr(a)
-	if err != nil || ai.ID == n.h.ID() {
-		return
-	}
-	if n.h.Network().Connectedness(ai.ID) == network.Connected {
+	if err != nil || ai.ID == n.h.ID() || n.h.Network().Connectedness(ai.ID) == network.Connected {
+		done()
 		return
 	}
 	n.spawn(func() {
+		defer done()
 		ai.Addrs = append(ai.Addrs, n.viaRelays(ai.ID)...) // takes n.mu: callers may hold it
 		ctx, cancel := context.WithTimeout(n.ctx, joinTimeout)
 		defer cancel()
@@ -50,23 +54,35 @@ func (n *Node) dialAsync(s string) {
 // 1000 nodes) with room for a mesh of 6 and gossip (docs/perf.md).
 const memberDialTarget = 24
 
-// dialBudget is how many more members this node may dial now.
-func (n *Node) dialBudget() int {
-	return max(memberDialTarget-len(n.h.Network().Peers()), 0)
+// reserveDial takes one dial of the budget: memberDialTarget less the
+// connections and the member dials under way (answers from several
+// members arrive together). releaseDial gives it back when the dial ends.
+func (n *Node) reserveDial() bool {
+	n.dialMu.Lock()
+	defer n.dialMu.Unlock()
+	if len(n.h.Network().Peers())+n.dialing >= memberDialTarget {
+		return false
+	}
+	n.dialing++
+	return true
 }
 
-// dialMembers dials the /p2p/ multiaddrs of members, within the budget
-// left by the connections the node has.
+func (n *Node) releaseDial() {
+	n.dialMu.Lock()
+	n.dialing--
+	n.dialMu.Unlock()
+}
+
+// dialMembers dials the /p2p/ multiaddrs of members, within the budget.
 func (n *Node) dialMembers(addrs []string) {
-	budget := n.dialBudget()
 	for _, s := range addrs {
-		if budget == 0 {
+		if !n.dialNeeded(s) {
+			continue
+		}
+		if !n.reserveDial() {
 			return
 		}
-		if n.dialNeeded(s) {
-			budget--
-			n.dialAsync(s)
-		}
+		n.dialAsyncDone(s, n.releaseDial)
 	}
 }
 
