@@ -55,6 +55,8 @@ func loadReport(path string) (*report, error) {
 	for _, res := range r.Results {
 		r.ValidationMicros = max(r.ValidationMicros, res.ValidationMicros)
 	}
+	// Results merged in by hand keep the report's order.
+	slices.SortStableFunc(r.Results, compareResults)
 	return r, nil
 }
 
@@ -65,7 +67,7 @@ func (r *report) put(res Result) {
 		return o.Scenario == res.Scenario && o.Protocol == res.Protocol
 	})
 	r.Results = append(r.Results, res)
-	slices.SortStableFunc(r.Results, func(a, b Result) int { return compareResults(a, b) })
+	slices.SortStableFunc(r.Results, compareResults)
 }
 
 // compareResults orders by scenario kind (as in Scenarios), nodes, degree,
