@@ -2,12 +2,14 @@ package bench
 
 import (
 	"bytes"
+	"cmp"
 	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"image/color"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -71,7 +73,7 @@ func (r *report) put(res Result) {
 }
 
 // compareResults orders by scenario kind (as in Scenarios), nodes, degree,
-// then protocol (as in Protocols, tuned variants last).
+// bandwidth, then protocol (as in Protocols, tuned variants last).
 func compareResults(a, b Result) int {
 	kind := func(r Result) int {
 		return slices.IndexFunc(Scenarios, func(s Scenario) bool { return strings.HasPrefix(r.Scenario, s.Name+"-") })
@@ -82,7 +84,14 @@ func compareResults(a, b Result) int {
 		}
 		return len(Protocols)
 	}
-	for _, d := range []int{kind(a) - kind(b), a.Nodes - b.Nodes, a.Degree - b.Degree, proto(a) - proto(b)} {
+	// Unlimited bandwidth first, then wider uplinks before narrower.
+	bw := func(r Result) int {
+		if r.BandwidthBPS == 0 {
+			return math.MaxInt
+		}
+		return r.BandwidthBPS
+	}
+	for _, d := range []int{kind(a) - kind(b), a.Nodes - b.Nodes, a.Degree - b.Degree, cmp.Compare(bw(b), bw(a)), proto(a) - proto(b)} {
 		if d != 0 {
 			return d
 		}
