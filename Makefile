@@ -100,10 +100,11 @@ bench-micro:
 	  $(GO) test -run '^$$' -bench MeshDelivery -benchtime 100x -benchmem ./node; } 2>&1 | tee bench.txt
 
 # Simulated-network scenarios (node/bench, cmd/lookout-bench): the reduced
-# set (50–100 nodes, under 10 minutes on 2 cores) rewrites docs/perf.md,
-# docs/perf.json and docs/perf/*.png; bench-full runs every scenario, up to
-# 1000 nodes, and the gossipsub tuning comparison (hours; a 1000-node
-# Lookout run peaks near 12 GiB, hence GOGC=60).
+# set (50–100 nodes, with 20 and 5 Mbit/s uplinks and Sybils; about 10
+# minutes on an idle 2-core machine) rewrites docs/perf.md, docs/perf.json
+# and docs/perf/*.png; bench-full runs every scenario, up to 1000 nodes,
+# and the tuning comparison (hours; GOGC=60 keeps a 1000-node run's memory
+# down).
 BENCH_FLAGS ?=
 bench: bench-micro
 	$(GO) run ./cmd/lookout-bench --set reduced --out docs $(BENCH_FLAGS)

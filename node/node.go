@@ -98,6 +98,9 @@ type Node struct {
 	// PubsubOptions are appended to the node's gossipsub options (tuning,
 	// tracing).
 	PubsubOptions []pubsub.Option
+	// LatencyBlind turns off the latency-aware mesh: the library's mesh
+	// parameters and no preference for near peers (benchmark baseline).
+	LatencyBlind bool
 	// RedialInterval is how often the node redials remembered zone peers
 	// and pulls missed governance messages from a zone peer; 0 means 20 s.
 	RedialInterval time.Duration
@@ -119,6 +122,9 @@ type Node struct {
 	reach       *reach.Tracker // nil on a host given in Host
 	records     *reach.Records // peers' signed records from identify (peers.go)
 	ps          *pubsub.PubSub
+	near        *nearness          // round trips to peers, for the mesh (nearness.go)
+	dialMu      sync.Mutex         // guards dialing
+	dialing     int                // member dials under way (upkeep.go)
 	psStop      context.CancelFunc // cancels gossipsub's context (Close)
 	replay      *replayCache
 	ctx         context.Context
@@ -269,7 +275,7 @@ func (n *Node) startHost() error {
 			return fmt.Errorf("listen address %q is not a multiaddr (example: /ip4/0.0.0.0/tcp/4719): %w", a, err)
 		}
 	}
-	cm, err := connmgr.NewConnManager(32, 128, connmgr.WithGracePeriod(time.Minute))
+	cm, err := NewConnManager()
 	if err != nil {
 		return fmt.Errorf("connection manager: %w", err)
 	}
@@ -310,6 +316,21 @@ func (n *Node) startHost() error {
 	return nil
 }
 
+// Connection manager bounds: above ConnHigh connections the node trims
+// to ConnLow, sparing connections younger than ConnGrace and protected
+// ones (members).
+const (
+	ConnLow   = 32
+	ConnHigh  = 128
+	ConnGrace = time.Minute
+)
+
+// NewConnManager returns the node's connection manager (the benchmark
+// gives its simulated hosts the same one).
+func NewConnManager() (*connmgr.BasicConnMgr, error) {
+	return connmgr.NewConnManager(ConnLow, ConnHigh, connmgr.WithGracePeriod(ConnGrace))
+}
+
 // messageID is the content hash of the envelope: who sent it is known only
 // inside the ciphertext.
 func messageID(m *pb.Message) string {
@@ -318,19 +339,32 @@ func messageID(m *pb.Message) string {
 }
 
 func (n *Node) startPubsub() error {
+	ctx, stop := context.WithCancel(n.ctx)
+	n.psStop = stop
+	app := func(peer.ID) float64 { return 0 }
+	params := pubsub.DefaultGossipSubParams()
+	if !n.LatencyBlind {
+		n.near = newNearness(n.h, n.gate.Member)
+		if err := n.near.start(ctx); err != nil {
+			return fmt.Errorf("start round-trip measurement: %w", err)
+		}
+		app, params = n.near.score, meshParams()
+	}
+	// Peer exchange is off: a node's connections are the ones it chose
+	// (members it dialled or that dialled it), not ones a pruning peer
+	// suggested (docs/perf.md "Tuning").
 	opts := []pubsub.Option{
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
 		pubsub.WithNoAuthor(),
 		pubsub.WithMessageIdFn(messageID),
 		pubsub.WithFloodPublish(true),
-		pubsub.WithPeerExchange(true),
+		pubsub.WithPeerExchange(false),
+		pubsub.WithGossipSubParams(params),
 		pubsub.WithMaxMessageSize(maxRPCSize),
-		pubsub.WithPeerScore(peerScoreParams(), peerScoreThresholds()),
+		pubsub.WithPeerScore(peerScoreParams(app), peerScoreThresholds(!n.LatencyBlind)),
 	}
 	opts = append(opts, n.PubsubOptions...)
 	opts = append(opts, n.gate.PubsubOptions()...)
-	ctx, stop := context.WithCancel(n.ctx)
-	n.psStop = stop
 	ps, err := pubsub.NewGossipSub(ctx, n.gate.Host(), opts...)
 	if err != nil {
 		return fmt.Errorf("start gossipsub: %w", err)
@@ -369,6 +403,9 @@ func (n *Node) Close() error {
 	// then the gate, then the host.
 	if n.psStop != nil {
 		n.psStop()
+	}
+	if n.near != nil {
+		n.near.wait()
 	}
 	if n.gate != nil {
 		n.gate.Close()

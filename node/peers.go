@@ -93,7 +93,7 @@ func (n *Node) peerRecords(zones []*zone, skip peer.ID) [][]byte {
 
 // askPeers learns from p the addresses of the other members of the zones
 // they share, remembers them in those zones and dials the members it is
-// not connected to.
+// not connected to, up to memberDialTarget connections.
 func (n *Node) askPeers(ctx context.Context, p peer.ID) error {
 	ctx, cancel := context.WithTimeout(ctx, peersTimeout)
 	defer cancel()
@@ -128,9 +128,11 @@ func (n *Node) askPeers(ctx context.Context, p peer.ID) error {
 	for _, z := range zones {
 		n.rememberPeers(z, addrs)
 	}
+	dial := make([]string, 0, len(learned))
 	for _, ai := range learned {
-		n.dialAsync("/p2p/" + ai.ID.String())
+		dial = append(dial, "/p2p/"+ai.ID.String())
 	}
+	n.dialMembers(dial)
 	return nil
 }
 

@@ -13,10 +13,11 @@ import (
 // peer that forwards messages our validator rejects (forged, tampered,
 // expired, not allowed) loses score fast, is first ignored for gossip,
 // then graylisted; the penalty decays over about an hour so a peer with a
-// skewed clock recovers.
-func peerScoreParams() *pubsub.PeerScoreParams {
+// skewed clock recovers. app is the application-specific component: the
+// latency-aware mesh's bonus for near peers (nearness.go).
+func peerScoreParams(app func(peer.ID) float64) *pubsub.PeerScoreParams {
 	return &pubsub.PeerScoreParams{
-		AppSpecificScore:  func(peer.ID) float64 { return 0 },
+		AppSpecificScore:  app,
 		AppSpecificWeight: 1,
 		// Members often share a NAT or a community space's Wi-Fi, so
 		// colocation is normal here and not penalised.
@@ -31,14 +32,28 @@ func peerScoreParams() *pubsub.PeerScoreParams {
 	}
 }
 
-func peerScoreThresholds() *pubsub.PeerScoreThresholds {
-	return &pubsub.PeerScoreThresholds{
+// noPX is an AcceptPXThreshold no peer reaches: peer exchange records
+// from others are not followed either.
+const noPX = 1e9
+
+// peerScoreThresholds: with near (the latency-aware mesh), opportunistic
+// grafting runs whenever the median mesh peer is not a near one
+// (nearness.go) and no peer exchange is followed; without it, the
+// thresholds of Lookout before the latency-aware mesh (benchmark
+// baseline).
+func peerScoreThresholds(near bool) *pubsub.PeerScoreThresholds {
+	t := &pubsub.PeerScoreThresholds{
 		GossipThreshold:             -50,
 		PublishThreshold:            -100,
 		GraylistThreshold:           -200,
 		AcceptPXThreshold:           0,
 		OpportunisticGraftThreshold: 1,
 	}
+	if near {
+		t.OpportunisticGraftThreshold = nearBonus
+		t.AcceptPXThreshold = noPX
+	}
+	return t
 }
 
 // topicScoreParams applies to every zone topic.

@@ -19,19 +19,23 @@ import (
 // what ended.
 
 // dialAsync connects to a /p2p/ multiaddr in the background.
-func (n *Node) dialAsync(s string) {
+func (n *Node) dialAsync(s string) { n.dialAsyncDone(s, func() {}) }
+
+// dialAsyncDone is dialAsync, calling done once the dial has ended or was
+// not needed.
+func (n *Node) dialAsyncDone(s string, done func()) {
 	a, err := ma.NewMultiaddr(s)
 	if err != nil {
+		done()
 		return
 	}
 	ai, err := peer.AddrInfoFromP2pAddr(a)
-	if err != nil || ai.ID == n.h.ID() {
-		return
-	}
-	if n.h.Network().Connectedness(ai.ID) == network.Connected {
+	if err != nil || ai.ID == n.h.ID() || n.h.Network().Connectedness(ai.ID) == network.Connected {
+		done()
 		return
 	}
 	n.spawn(func() {
+		defer done()
 		ai.Addrs = append(ai.Addrs, n.viaRelays(ai.ID)...) // takes n.mu: callers may hold it
 		ctx, cancel := context.WithTimeout(n.ctx, joinTimeout)
 		defer cancel()
@@ -39,6 +43,58 @@ func (n *Node) dialAsync(s string) {
 			n.log.Debug("dial failed", "peer", ai.ID, "err", err)
 		}
 	})
+}
+
+// memberDialTarget is how many connections a node seeks: it dials
+// remembered or learned members only while it has fewer. Without a bound,
+// every member of a big zone ends up connected to every other (each
+// address exchange names up to 32 more), and member connections are
+// protected from the connection manager's trimming. 24 connections keep a
+// zone connected (a random graph of that degree has a diameter of 3 at
+// 1000 nodes) with room for a mesh of 6 and gossip (docs/perf.md).
+const memberDialTarget = 24
+
+// reserveDial takes one dial of the budget: memberDialTarget less the
+// connections and the member dials under way (answers from several
+// members arrive together). releaseDial gives it back when the dial ends.
+func (n *Node) reserveDial() bool {
+	n.dialMu.Lock()
+	defer n.dialMu.Unlock()
+	if len(n.h.Network().Peers())+n.dialing >= memberDialTarget {
+		return false
+	}
+	n.dialing++
+	return true
+}
+
+func (n *Node) releaseDial() {
+	n.dialMu.Lock()
+	n.dialing--
+	n.dialMu.Unlock()
+}
+
+// dialMembers dials the /p2p/ multiaddrs of members, within the budget.
+func (n *Node) dialMembers(addrs []string) {
+	for _, s := range addrs {
+		if !n.dialNeeded(s) {
+			continue
+		}
+		if !n.reserveDial() {
+			return
+		}
+		n.dialAsyncDone(s, n.releaseDial)
+	}
+}
+
+// dialNeeded reports whether s names a peer that is not this node and not
+// connected.
+func (n *Node) dialNeeded(s string) bool {
+	a, err := ma.NewMultiaddr(s)
+	if err != nil {
+		return false
+	}
+	ai, err := peer.AddrInfoFromP2pAddr(a)
+	return err == nil && ai.ID != n.h.ID() && n.h.Network().Connectedness(ai.ID) != network.Connected
 }
 
 // redialLoop keeps zone members connected: it dials remembered peers that
@@ -111,9 +167,7 @@ func (n *Node) redialLoop() {
 			n.mu.Lock()
 			peers := append([]string(nil), z.rec.Peers...)
 			n.mu.Unlock()
-			for _, s := range peers {
-				n.dialAsync(s)
-			}
+			n.dialMembers(peers)
 		}
 		n.protectAll()
 		n.repairMesh(zones)

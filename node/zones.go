@@ -132,9 +132,7 @@ func (n *Node) joinTopic(z *zone) error {
 	}
 	n.wg.Add(1)
 	go n.readLoop(z, sub)
-	for _, s := range z.rec.Peers {
-		n.dialAsync(s)
-	}
+	n.dialMembers(z.rec.Peers)
 	return nil
 }
 

@@ -42,7 +42,7 @@ func main() {
 	flag.Float64Var(&o.Network.Loss, "loss", 0, "fraction of packets lost on every link")
 	flag.IntVar(&o.Network.BitsPerSecond, "bandwidth", 0, "uplink and downlink cap per node in bits/s (0: none)")
 	flag.StringVar(&protocols, "protocols", strings.Join(bench.Protocols, ","), "protocols to compare (\"none\": only the --tune or set's lookout variants)")
-	tunes := flag.String("tune", "", "also run lookout with these gossipsub settings: D/Dlo/Dhi triples separated by commas, e.g. 8/6/12,12/8/16")
+	tunes := flag.String("tune", "", "also run lookout with these settings, separated by commas: D/Dlo/Dhi triples (e.g. 8/6/10), latency-blind, peer-exchange, no-flood-publish; join several with + (latency-blind+peer-exchange)")
 	flag.StringVar(&o.Out, "out", "docs", "directory for perf.md, perf.json and perf/*.png")
 	verbose := flag.Bool("v", false, "show the scenario runs' own output")
 	flag.Parse()
@@ -58,9 +58,20 @@ func main() {
 	}
 	for _, t := range strings.FieldsFunc(*tunes, func(r rune) bool { return r == ',' }) {
 		var tu bench.Tune
-		if _, err := fmt.Sscanf(t, "%d/%d/%d", &tu.D, &tu.Dlo, &tu.Dhi); err != nil {
-			fmt.Fprintf(os.Stderr, "lookout-bench: --tune %q: want D/Dlo/Dhi: %v\n", t, err)
-			os.Exit(2)
+		for _, part := range strings.Split(t, "+") {
+			switch part {
+			case "latency-blind":
+				tu.LatencyBlind = true
+			case "peer-exchange":
+				tu.PeerExchange = true
+			case "no-flood-publish":
+				tu.NoFloodPublish = true
+			default:
+				if _, err := fmt.Sscanf(part, "%d/%d/%d", &tu.D, &tu.Dlo, &tu.Dhi); err != nil {
+					fmt.Fprintf(os.Stderr, "lookout-bench: --tune %q: want D/Dlo/Dhi, latency-blind, peer-exchange or no-flood-publish: %v\n", part, err)
+					os.Exit(2)
+				}
+			}
 		}
 		o.Tunes = append(o.Tunes, tu)
 	}

@@ -23,6 +23,8 @@ import (
 type bareSwarm struct {
 	size   int
 	topics [][]*pubsub.Topic // [node][zone]
+	mesh   []meshTracer
+	flood  bool // floodsub: no mesh
 	rec    arrivals
 	stop   context.CancelFunc
 	wg     sync.WaitGroup
@@ -31,54 +33,84 @@ type bareSwarm struct {
 // seqBytes is the payload prefix carrying the alert's sequence number.
 const seqBytes = 8
 
-func startBare(ctx context.Context, spec Spec, hosts []host.Host) (_ *bareSwarm, err error) {
+func startBare(ctx context.Context, spec Spec, hosts []host.Host, sybil []bool) (_ *bareSwarm, err error) {
 	size, err := envelopeSize()
 	if err != nil {
 		return nil, err
 	}
 	ctx, stop := context.WithCancel(ctx)
-	s := &bareSwarm{size: size, stop: stop}
+	s := &bareSwarm{size: size, stop: stop, mesh: make([]meshTracer, len(hosts)), flood: spec.Protocol == Floodsub}
 	defer func() {
 		if err != nil {
 			s.close()
 		}
 	}()
 	for i, h := range hosts {
-		var ps *pubsub.PubSub
-		if spec.Protocol == Floodsub {
-			ps, err = pubsub.NewFloodSub(ctx, h)
-		} else {
-			ps, err = pubsub.NewGossipSub(ctx, h)
+		if err := s.startOne(ctx, spec, i, h, sybil[i]); err != nil {
+			return s, err
 		}
-		if err != nil {
-			return s, fmt.Errorf("pubsub on host %d: %w", i, err)
-		}
-		var ts []*pubsub.Topic
-		for z := range spec.Zones {
-			t, err := ps.Join("bench" + strconv.Itoa(z))
-			if err != nil {
-				return s, fmt.Errorf("join on host %d: %w", i, err)
-			}
-			sub, err := t.Subscribe()
-			if err != nil {
-				return s, fmt.Errorf("subscribe on host %d: %w", i, err)
-			}
-			ts = append(ts, t)
-			s.wg.Go(func() {
-				for {
-					m, err := sub.Next(ctx)
-					if err != nil {
-						return
-					}
-					if len(m.Data) >= seqBytes {
-						s.rec.record(i, strconv.FormatUint(binary.BigEndian.Uint64(m.Data), 10))
-					}
-				}
-			})
-		}
-		s.topics = append(s.topics, ts)
 	}
 	return s, nil
+}
+
+// startOne starts node i's pubsub, labelled as node i for CPU accounting.
+func (s *bareSwarm) startOne(ctx context.Context, spec Spec, i int, h host.Host, sybil bool) (err error) {
+	asNode(ctx, i, func(ctx context.Context) { err = s.startLabelled(ctx, spec, i, h, sybil) })
+	return err
+}
+
+func (s *bareSwarm) startLabelled(ctx context.Context, spec Spec, i int, h host.Host, sybil bool) error {
+	opts := []pubsub.Option{pubsub.WithRawTracer(&s.mesh[i])}
+	if sybil {
+		opts = append(opts, sybilOptions()...)
+	}
+	var (
+		ps  *pubsub.PubSub
+		err error
+	)
+	switch spec.Protocol {
+	case Floodsub:
+		ps, err = pubsub.NewFloodSub(ctx, h, opts...)
+	case GossipsubFlood:
+		ps, err = pubsub.NewGossipSub(ctx, h, append(opts, pubsub.WithFloodPublish(true))...)
+	default:
+		ps, err = pubsub.NewGossipSub(ctx, h, opts...)
+	}
+	if err != nil {
+		return fmt.Errorf("pubsub on host %d: %w", i, err)
+	}
+	var ts []*pubsub.Topic
+	for z := range spec.Zones {
+		t, err := ps.Join("bench" + strconv.Itoa(z))
+		if err != nil {
+			return fmt.Errorf("join on host %d: %w", i, err)
+		}
+		sub, err := t.Subscribe()
+		if err != nil {
+			return fmt.Errorf("subscribe on host %d: %w", i, err)
+		}
+		ts = append(ts, t)
+		s.wg.Go(func() {
+			for {
+				m, err := sub.Next(ctx)
+				if err != nil {
+					return
+				}
+				if len(m.Data) >= seqBytes {
+					s.rec.record(i, strconv.FormatUint(binary.BigEndian.Uint64(m.Data), 10))
+				}
+			}
+		})
+	}
+	s.topics = append(s.topics, ts)
+	return nil
+}
+
+func (s *bareSwarm) meshDegree(i int) (float64, bool) {
+	if s.flood {
+		return 0, false
+	}
+	return s.mesh[i].degree()
 }
 
 func (s *bareSwarm) arrivals() *arrivals { return &s.rec }

@@ -41,12 +41,16 @@ func initHome(home, name string) error {
 }
 
 // startNode starts the Lookout node of home on h, with the node's own
-// gossipsub configuration (changed by tune, if set) plus a tracer that
-// records message sizes.
-func startNode(ctx context.Context, home string, h host.Host, sizes *sizeTracer, tune Tune) (*node.Node, error) {
+// gossipsub configuration (changed by tune, if set) plus tracers and
+// extra options (a Sybil's validator).
+func startNode(ctx context.Context, home string, h host.Host, tracers []pubsub.RawTracer, tune Tune, extra []pubsub.Option) (*node.Node, error) {
+	var opts []pubsub.Option
+	for _, t := range tracers {
+		opts = append(opts, pubsub.WithRawTracer(t))
+	}
+	opts = append(append(opts, tune.options()...), extra...)
 	n := &node.Node{Home: home, Secret: benchSecret, StoreOptions: benchStore, Host: h, MDNS: false,
-		RedialInterval: benchRedialInterval,
-		PubsubOptions:  append([]pubsub.Option{pubsub.WithRawTracer(sizes)}, tune.options()...)}
+		RedialInterval: benchRedialInterval, LatencyBlind: tune.LatencyBlind, PubsubOptions: opts}
 	if err := n.Start(ctx); err != nil {
 		return nil, fmt.Errorf("start node %s: %w", home, err)
 	}
@@ -86,6 +90,65 @@ func (*sizeTracer) SendRPC(*pubsub.RPC, peer.ID)                         {}
 func (*sizeTracer) SendRPCCompleted(*pubsub.RPC, peer.ID, time.Duration) {}
 func (*sizeTracer) DropRPC(*pubsub.RPC, peer.ID)                         {}
 func (*sizeTracer) UndeliverableMessage(*pubsub.Message)                 {}
+
+// meshTracer follows one node's gossipsub mesh (grafts and prunes, by
+// topic); a closed outbound stream means the peer is gone.
+type meshTracer struct {
+	sizeTracer
+	mu   sync.Mutex
+	mesh map[string]map[peer.ID]bool
+}
+
+// degree returns the node's mean mesh size over the topics it has a mesh
+// in, and whether it has any.
+func (m *meshTracer) degree() (float64, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n, sum := 0, 0
+	for _, ps := range m.mesh {
+		n++
+		sum += len(ps)
+	}
+	if n == 0 {
+		return 0, false
+	}
+	return float64(sum) / float64(n), true
+}
+
+func (m *meshTracer) Graft(p peer.ID, topic string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.mesh == nil {
+		m.mesh = map[string]map[peer.ID]bool{}
+	}
+	if m.mesh[topic] == nil {
+		m.mesh[topic] = map[peer.ID]bool{}
+	}
+	m.mesh[topic][p] = true
+}
+
+func (m *meshTracer) Prune(p peer.ID, topic string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.mesh[topic], p)
+}
+
+func (m *meshTracer) OnClosedOutboundStream(p peer.ID) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, ps := range m.mesh {
+		delete(ps, p)
+	}
+}
+
+// sybilOptions make a node drop every message it receives: nothing is
+// delivered or forwarded, and the sender is not penalised (ignore, not
+// reject), as a quiet attacker would.
+func sybilOptions() []pubsub.Option {
+	return []pubsub.Option{pubsub.WithDefaultValidator(func(context.Context, peer.ID, *pubsub.Message) pubsub.ValidationResult {
+		return pubsub.ValidationIgnore
+	})}
+}
 
 // enrollMember makes home's identity a member of the founder's zone.
 func enrollMember(founder *node.Node, zone, home string) error {

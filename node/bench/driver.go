@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 )
@@ -82,6 +83,10 @@ func Main(ctx context.Context, o Options) error {
 		return err
 	}
 	report.ValidationMicros = validation
+	if len(specs) == 0 {
+		// Nothing to run: render perf.md from perf.json again.
+		return report.write(o.Out)
+	}
 	for i, s := range specs {
 		proto := s.Protocol
 		if proto == Lookout {
@@ -109,19 +114,13 @@ func Main(ctx context.Context, o Options) error {
 }
 
 func (o Options) specs() ([]Spec, error) {
-	type entry struct {
-		name          string
-		nodes, degree int
-	}
-	var entries []entry
+	var entries []setEntry
 	if o.Set != "" {
 		set, ok := Sets[o.Set]
 		if !ok {
 			return nil, fmt.Errorf("unknown set %q (use reduced, full or tune)", o.Set)
 		}
-		for _, e := range set {
-			entries = append(entries, entry{e.name, e.nodes, e.degree})
-		}
+		entries = set
 		if len(o.Tunes) == 0 {
 			o.Tunes = SetTunes[o.Set]
 		}
@@ -129,20 +128,24 @@ func (o Options) specs() ([]Spec, error) {
 		if o.Network.Nodes < 2 {
 			return nil, errors.New("need at least 2 nodes")
 		}
-		entries = append(entries, entry{o.Scenario, o.Network.Nodes, o.Network.Degree})
+		entries = append(entries, setEntry{name: o.Scenario, nodes: o.Network.Nodes, degree: o.Network.Degree, bps: o.Network.BitsPerSecond})
 	}
 	var specs []Spec
 	for _, e := range entries {
 		nw := o.Network
-		nw.Nodes, nw.Degree = e.nodes, e.degree
-		for _, p := range o.Protocols {
+		nw.Nodes, nw.Degree, nw.BitsPerSecond = e.nodes, e.degree, e.bps
+		protocols := o.Protocols
+		if e.protocols != nil {
+			protocols = e.protocols
+		}
+		for _, p := range protocols {
 			s, err := NewSpec(e.name, nw, p)
 			if err != nil {
 				return nil, err
 			}
 			specs = append(specs, s)
 		}
-		for _, t := range o.Tunes {
+		for _, t := range append(slices.Clone(o.Tunes), e.tunes...) {
 			s, err := NewSpec(e.name, nw, Lookout)
 			if err != nil {
 				return nil, err

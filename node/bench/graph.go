@@ -51,6 +51,23 @@ func (g *Graph) Edges() int {
 	return e / 2
 }
 
+// Induced returns the subgraph of the nodes for which keep is true (the
+// others stay, without edges).
+func (g *Graph) Induced(keep func(int) bool) *Graph {
+	h := NewGraph(g.N)
+	for a, m := range g.Adj {
+		if !keep(a) {
+			continue
+		}
+		for b, d := range m {
+			if keep(b) {
+				h.Adj[a][b] = d
+			}
+		}
+	}
+	return h
+}
+
 // maxPickTries bounds the random search for a partner in RandomGraph.
 const maxPickTries = 64
 

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/host"
 
 	"lookout/node"
@@ -23,17 +24,18 @@ type lookoutSwarm struct {
 	zones []string
 	rec   arrivals
 	size  sizeTracer
+	mesh  []meshTracer
 	stop  context.CancelFunc
 	wg    sync.WaitGroup
 }
 
-func startLookout(ctx context.Context, spec Spec, hosts []host.Host) (_ *lookoutSwarm, err error) {
+func startLookout(ctx context.Context, spec Spec, hosts []host.Host, sybil []bool) (_ *lookoutSwarm, err error) {
 	dir, err := os.MkdirTemp("", "lookout-bench-")
 	if err != nil {
 		return nil, fmt.Errorf("bench homes: %w", err)
 	}
 	ctx, stop := context.WithCancel(ctx)
-	s := &lookoutSwarm{dir: dir, stop: stop}
+	s := &lookoutSwarm{dir: dir, stop: stop, mesh: make([]meshTracer, len(hosts))}
 	defer func() {
 		if err != nil {
 			s.close()
@@ -46,7 +48,17 @@ func startLookout(ctx context.Context, spec Spec, hosts []host.Host) (_ *lookout
 			return s, err
 		}
 	}
-	founder, err := startNode(ctx, homes[0], hosts[0], &s.size, spec.Tune)
+	start := func(i int) (n *node.Node, err error) {
+		var extra []pubsub.Option
+		if sybil[i] {
+			extra = sybilOptions()
+		}
+		asNode(ctx, i, func(ctx context.Context) {
+			n, err = startNode(ctx, homes[i], hosts[i], []pubsub.RawTracer{&s.size, &s.mesh[i]}, spec.Tune, extra)
+		})
+		return n, err
+	}
+	founder, err := start(0)
 	if err != nil {
 		return s, err
 	}
@@ -64,7 +76,7 @@ func startLookout(ctx context.Context, spec Spec, hosts []host.Host) (_ *lookout
 		}
 	}
 	for i := 1; i < len(hosts); i++ {
-		n, err := startNode(ctx, homes[i], hosts[i], &s.size, spec.Tune)
+		n, err := start(i)
 		if err != nil {
 			return s, err
 		}
@@ -98,6 +110,8 @@ func (s *lookoutSwarm) publish(ctx context.Context, from, z, seq int) (string, e
 }
 
 func (s *lookoutSwarm) payloadSize() int { return s.size.max() }
+
+func (s *lookoutSwarm) meshDegree(i int) (float64, bool) { return s.mesh[i].degree() }
 
 func (s *lookoutSwarm) close() error {
 	var errs []error

@@ -11,22 +11,18 @@ import (
 
 	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/host"
-	"github.com/libp2p/go-libp2p/core/network"
-	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
 	"github.com/libp2p/go-libp2p/p2p/transport/quicreuse"
 	"github.com/marcopolo/simnet"
 	"github.com/quic-go/quic-go"
 	"go.uber.org/fx"
+
+	"lookout/node"
 )
 
 // Simulated network settings.
 const (
 	// simPort is every simulated host's UDP port.
 	simPort = 8000
-	// connLow and connHigh keep the connection manager from trimming the
-	// benchmark's topology (d = 24 gives nodes up to ~40 connections).
-	connLow, connHigh = 400, 500
-	connGrace         = time.Hour
 )
 
 // simNet is a virtual-time network of n hosts: one simnet endpoint per
@@ -110,7 +106,10 @@ func (s *simNet) newHost(i int, link simnet.NodeBiDiLinkSettings) (host.Host, er
 		s.mu.Unlock()
 		return c, nil
 	}
-	cm, err := connmgr.NewConnManager(connLow, connHigh, connmgr.WithGracePeriod(connGrace))
+	// The node's own connection manager, and libp2p's default resource
+	// manager as the node has: a run cannot hold more connections than a
+	// real node would.
+	cm, err := node.NewConnManager()
 	if err != nil {
 		return nil, fmt.Errorf("connection manager: %w", err)
 	}
@@ -130,7 +129,6 @@ func (s *simNet) newHost(i int, link simnet.NodeBiDiLinkSettings) (host.Host, er
 			quicreuse.OverrideListenUDP(listen)),
 		// Identify's address discovery stalls synctest bubbles.
 		libp2p.DisableIdentifyAddressDiscovery(),
-		libp2p.ResourceManager(&network.NullResourceManager{}),
 		libp2p.ConnectionManager(cm),
 	)
 	if err != nil {

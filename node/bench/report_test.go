@@ -12,16 +12,23 @@ import (
 func TestReportWrite(t *testing.T) {
 	dir := t.TempDir()
 	r := &report{ValidationMicros: 120}
-	mk := func(proto string, p99, bytes float64) Result {
-		return Result{Scenario: targetScenario, Protocol: proto, Nodes: 1000, Degree: 24, DeliveryRatio: 1,
-			P50MS: p99 / 2, P99MS: p99, P99Stretch: 1.2, BytesPerNodePerAlert: bytes, MemBytesPerNode: 4e6,
+	mk := func(scenario, proto string, p99, bytes float64) Result {
+		return Result{Scenario: scenario, Protocol: proto, Nodes: 1000, Degree: 24, DeliveryRatio: 1,
+			P50MS: p99 / 2, P99MS: p99, P99Stretch: 1.2, TopologyP50Stretch: 1.05, TopologyP99Stretch: 1.6,
+			BytesPerNodePerAlert: bytes, MemBytesPerNode: 4e6, ConnsPerNode: 24.2,
 			CDFMS: []float64{10, p99 / 2, p99}}
 	}
-	r.put(mk(Floodsub, 100, 400))
-	r.put(mk(Lookout, 105, 90))
-	r.put(mk(GossipsubDefault, 200, 80))
-	r.put(mk(Lookout, 106, 91)) // replaces the first lookout result
-	if len(r.Results) != 3 || r.Results[0].Protocol != Lookout || r.Results[0].P99MS != 106 {
+	home := ID("zone", 1000, 24, homeUplink)
+	r.put(mk(targetScenario, Floodsub, 100, 400))
+	r.put(mk(targetScenario, Lookout, 105, 90))
+	r.put(mk(targetScenario, GossipsubDefault, 200, 80))
+	r.put(mk(targetScenario, Lookout, 104, 91)) // replaces the first lookout result
+	capped := func(r Result) Result { r.BandwidthBPS = homeUplink; return r }
+	r.put(capped(mk(home, Floodsub, 400, 400)))
+	r.put(capped(mk(home, Lookout, 320, 91)))
+	r.put(mk(ID("sybil", 1000, 24, 0), Floodsub, 120, 400))
+	r.put(mk(ID("sybil", 1000, 24, 0), Lookout, 250, 91))
+	if len(r.Results) != 7 || r.Results[0].Protocol != Lookout || r.Results[0].P99MS != 104 {
 		t.Fatalf("results not replaced or ordered: %+v", r.Results)
 	}
 	if err := r.write(dir); err != nil {
@@ -32,10 +39,16 @@ func TestReportWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"| p99 latency vs floodsub | ≤ 1.1 × | 1.06 × (106 vs 100 ms) | yes |",
+		"| p99 vs floodsub (unlimited bandwidth) | ≤ 1.05 × | 1.04 × (104 vs 100 ms) | yes |",
 		"| bytes vs floodsub | ≤ 25 % | 23 % | yes |",
-		"| memory per node | ≤ 8 MB | 4.0 MB | yes |",
+		"| p99 vs floodsub, 20 Mbit/s uplinks | ≤ 0.75 × | 0.80 × (320 vs 400 ms) | **no** |",
+		"| delivery and p99, 5 Mbit/s uplinks | 100 %, < 1000 ms | (not run) | **no** |",
+		"| p50 / p99 stretch over the shared topology | ≤ 1.1 / ≤ 1.5 | 1.05 / 1.60 | **no** |",
+		"| memory per node | ≤ 4 MB | 4.0 MB | yes |",
+		"| connections per node | ≤ 128 (the node's connection manager) | 24.2 | yes |",
+		"100.00 %, 2.40 × (250 vs 104 ms) | **no** |",
 		"perf/" + targetScenario + ".png",
+		"uplinks of 20 Mbit/s",
 	} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("perf.md lacks %q", want)
@@ -45,7 +58,16 @@ func TestReportWrite(t *testing.T) {
 		t.Errorf("plot: %v", err)
 	}
 	back, err := loadReport(filepath.Join(dir, reportJSON))
-	if err != nil || len(back.Results) != 3 {
+	if err != nil || len(back.Results) != 7 {
 		t.Fatalf("reload: %v, %d results", err, len(back.Results))
+	}
+	b, err := os.ReadFile(filepath.Join(dir, reportJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"topology_p99_stretch", "bandwidth_bps", "conns_per_node", "mesh_degree_mean", "p99_stretch", "bytes_per_node_per_alert"} {
+		if !strings.Contains(string(b), `"`+key+`"`) {
+			t.Errorf("perf.json lacks key %q", key)
+		}
 	}
 }

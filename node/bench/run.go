@@ -21,8 +21,8 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"sync"
-	"syscall"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -40,12 +40,15 @@ const (
 	Lookout = "lookout"
 	// GossipsubDefault is bare gossipsub with library defaults.
 	GossipsubDefault = "gossipsub-default"
+	// GossipsubFlood is bare gossipsub with library defaults and flood
+	// publishing, as Lookout has.
+	GossipsubFlood = "gossipsub-flood"
 	// Floodsub is bare floodsub.
 	Floodsub = "floodsub"
 )
 
 // Protocols lists the protocols in report order.
-var Protocols = []string{Lookout, GossipsubDefault, Floodsub}
+var Protocols = []string{Lookout, GossipsubDefault, GossipsubFlood, Floodsub}
 
 // Spec is one run: a scenario, a protocol and the network.
 type Spec struct {
@@ -69,6 +72,10 @@ type Spec struct {
 	Latency Latency `json:"latency"`
 	// Loss is the fraction of packets dropped on every link.
 	Loss float64 `json:"loss,omitempty"`
+	// Sybils is the fraction of nodes that are attackers sitting
+	// sybilLatency from everyone and dropping every alert; they neither
+	// publish nor count as expected receivers.
+	Sybils float64 `json:"sybils,omitempty"`
 	// BitsPerSecond caps each node's uplink and downlink; 0 is no cap.
 	BitsPerSecond int    `json:"bits_per_second,omitempty"`
 	Seed          uint64 `json:"seed"`
@@ -97,16 +104,33 @@ type Result struct {
 	P95MS         float64 `json:"p95_ms"`
 	P99MS         float64 `json:"p99_ms"`
 	MaxMS         float64 `json:"max_ms"`
-	P50Stretch    float64 `json:"p50_stretch"`
-	P99Stretch    float64 `json:"p99_stretch"`
-	MinStretch    float64 `json:"min_stretch"`
+	// P50Stretch, P99Stretch and MinStretch are over the connections the
+	// protocol had open when each alert was sent ("own connections").
+	P50Stretch float64 `json:"p50_stretch"`
+	P99Stretch float64 `json:"p99_stretch"`
+	MinStretch float64 `json:"min_stretch"`
+	// Topology stretches are over the topology the scenario built, the
+	// same lower bound for every protocol. Below 1 only if the protocol
+	// opened connections of its own (peer exchange).
+	TopologyP50Stretch float64 `json:"topology_p50_stretch"`
+	TopologyP99Stretch float64 `json:"topology_p99_stretch"`
+	TopologyMinStretch float64 `json:"topology_min_stretch"`
+	// BandwidthBPS is each node's uplink and downlink cap (0: none).
+	BandwidthBPS int `json:"bandwidth_bps"`
+	// Sybils is the fraction of nodes that were dropping attackers.
+	Sybils float64 `json:"sybils,omitempty"`
 	// BytesPerNodePerAlert is UDP bytes sent by all nodes between the
 	// first alert and the end of Settle (heartbeats and gossip included),
 	// divided by nodes × alerts.
 	BytesPerNodePerAlert float64 `json:"bytes_per_node_per_alert"`
-	// CPUMicrosPerAlert is the process's CPU time over the same span,
-	// divided by alerts × nodes: everything a node spends per alert.
+	// CPUMicrosPerAlert is the CPU time of the nodes' own goroutines over
+	// the same span (profiler labels, cpu.go), divided by nodes × alerts:
+	// what one node spends per alert. CPUMaxNodeMicros is the busiest
+	// node's, per alert; CPUSimMicros is the simulator's (unlabelled), per
+	// node per alert, not counted in the others.
 	CPUMicrosPerAlert float64 `json:"cpu_us_per_alert"`
+	CPUMaxNodeMicros  float64 `json:"cpu_us_per_alert_max_node"`
+	CPUSimMicros      float64 `json:"cpu_sim_us_per_alert"`
 	// ValidationMicros is the validator's CPU per message alone (a Go
 	// benchmark; filled in by Main for lookout).
 	ValidationMicros float64 `json:"validation_us,omitempty"`
@@ -122,7 +146,12 @@ type Result struct {
 	// (gossipsub's peer exchange may add some).
 	Connections  int     `json:"connections"`
 	DegreeAtSend float64 `json:"degree_at_send"`
-	WallSeconds  float64 `json:"wall_s"`
+	// ConnsPerNode is DegreeAtSend under the name of issue 15;
+	// MeshDegreeMean is the mean gossipsub mesh size per node and topic
+	// when alerts were sent (0 for floodsub, which has no mesh).
+	ConnsPerNode   float64 `json:"conns_per_node"`
+	MeshDegreeMean float64 `json:"mesh_degree_mean"`
+	WallSeconds    float64 `json:"wall_s"`
 	// CDFMS is the delivery latency at each percentile 0..100.
 	CDFMS []float64 `json:"cdf_ms"`
 }
@@ -153,8 +182,10 @@ func Run(t *testing.T, spec Spec, log *slog.Logger) (Result, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	start := time.Now()
+	prof := newProfiler()
+	defer prof.close()
 	synctest.Test(t, func(*testing.T) {
-		res, err = run(context.Background(), spec, log)
+		res, err = run(context.Background(), spec, log, prof)
 		if err != nil {
 			// Shown even if leftover goroutines then fail the bubble.
 			log.Error("run failed", "scenario", spec.Scenario, "protocol", spec.Protocol, "err", err)
@@ -172,6 +203,9 @@ type swarm interface {
 	arrivals() *arrivals
 	// payloadSize is the size of one alert on the wire (pubsub data).
 	payloadSize() int
+	// meshDegree is node i's mean mesh size over its topics; false if it
+	// has no mesh.
+	meshDegree(i int) (float64, bool)
 	close() error
 }
 
@@ -212,23 +246,48 @@ func memNow() uint64 {
 	return m.HeapAlloc + m.StackInuse
 }
 
-// cpuNow returns the process's user plus system CPU time.
-func cpuNow() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
+// sybilSet picks the Sybil nodes of spec (never node 0, Lookout's
+// founder), from its own stream of the seed.
+func sybilSet(spec Spec) []bool {
+	out := make([]bool, spec.Nodes)
+	n := int(spec.Sybils * float64(spec.Nodes))
+	for _, v := range rand.New(rand.NewPCG(spec.Seed, sybilStream)).Perm(spec.Nodes - 1)[:n] {
+		out[v+1] = true
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return out
 }
 
-func run(ctx context.Context, spec Spec, log *slog.Logger) (Result, error) {
+// sybilStream is the random stream of sybilSet.
+const sybilStream = 0x5b1
+
+// withSybils returns lat, except that any link to a Sybil takes
+// sybilLatency: they sit nearest to everyone.
+func withSybils(lat func(a, b int) time.Duration, sybil []bool) func(a, b int) time.Duration {
+	return func(a, b int) time.Duration {
+		if sybil[a] || sybil[b] {
+			return sybilLatency
+		}
+		return lat(a, b)
+	}
+}
+
+// LowerBound returns each node's shortest-path latency from src over g
+// using only the nodes for which forwards is true (src always): the
+// physical limit of any protocol on that graph. Nodes that cannot be
+// reached get a negative duration.
+func LowerBound(g *Graph, src int, forwards func(int) bool) []time.Duration {
+	return g.Induced(func(v int) bool { return v == src || forwards(v) }).Dijkstra(src)
+}
+
+func run(ctx context.Context, spec Spec, log *slog.Logger, prof *profiler) (Result, error) {
 	if spec.Nodes < 2 || spec.Degree < 1 || spec.Zones < 1 || spec.Alerts < 1 {
 		return Result{}, fmt.Errorf("spec %s: need ≥ 2 nodes, degree ≥ 1, ≥ 1 zone and ≥ 1 alert", spec.Scenario)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	rng := rand.New(rand.NewPCG(spec.Seed, 0))
-	lat := pairLatency(spec.Latency, spec.Seed)
+	sybil := sybilSet(spec)
+	lat := withSybils(pairLatency(spec.Latency, spec.Seed), sybil)
 	topo := RandomGraph(spec.Nodes, spec.Degree, rng, lat)
 	sn := newSimNet(spec.Nodes, lat, spec.Loss, spec.Seed)
 	sn.sn.Logger = log
@@ -248,7 +307,9 @@ func run(ctx context.Context, spec Spec, log *slog.Logger) (Result, error) {
 		}
 	}
 	for i := range hosts {
-		h, err := sn.newHost(i, link)
+		var h host.Host
+		var err error
+		asNode(ctx, i, func(context.Context) { h, err = sn.newHost(i, link) })
 		if err != nil {
 			closeHosts()
 			return Result{}, err
@@ -263,9 +324,9 @@ func run(ctx context.Context, spec Spec, log *slog.Logger) (Result, error) {
 	var err error
 	switch spec.Protocol {
 	case Lookout:
-		sw, err = startLookout(ctx, spec, hosts)
-	case GossipsubDefault, Floodsub:
-		sw, err = startBare(ctx, spec, hosts)
+		sw, err = startLookout(ctx, spec, hosts, sybil)
+	case GossipsubDefault, GossipsubFlood, Floodsub:
+		sw, err = startBare(ctx, spec, hosts, sybil)
 	default:
 		err = fmt.Errorf("unknown protocol %q (use %v)", spec.Protocol, Protocols)
 	}
@@ -292,13 +353,17 @@ func run(ctx context.Context, spec Spec, log *slog.Logger) (Result, error) {
 		}
 	}
 
-	// Publishers: distinct nodes while there are enough; offline nodes
-	// are chosen among the rest.
-	perm := rng.Perm(spec.Nodes)
+	// Publishers: distinct honest nodes while there are enough; offline
+	// nodes are chosen among the rest.
+	perm := slices.DeleteFunc(rng.Perm(spec.Nodes), func(v int) bool { return sybil[v] })
 	nOff := int(spec.Churn * float64(spec.Nodes))
 	offNodes, online := perm[:nOff], perm[nOff:]
 	offline := map[int]Window{}
-	bytes0, cpu0 := sn.bytesSent(), cpuNow()
+	forwards := func(v int) bool { return !sybil[v] && !sn.off[v].Load() }
+	if err := prof.start(); err != nil {
+		log.Warn("cpu profile", "err", err)
+	}
+	bytes0 := sn.bytesSent()
 	start := time.Now()
 	var wg sync.WaitGroup
 	if nOff > 0 {
@@ -316,20 +381,25 @@ func run(ctx context.Context, spec Spec, log *slog.Logger) (Result, error) {
 	ids := make([]string, spec.Alerts)
 	errs := make([]error, spec.Alerts)
 	degrees := make([]float64, spec.Alerts)
+	meshes := make([]float64, spec.Alerts)
 	for k := range spec.Alerts {
 		from := online[k%len(online)]
-		wg.Go(func() {
-			time.Sleep(spec.Spread * time.Duration(k) / time.Duration(spec.Alerts))
-			g := connGraph(hosts, idx, lat, sn)
-			o := AlertObs{From: from, Sent: time.Now(), Lower: g.Dijkstra(from)}
-			degrees[k] = 2 * float64(g.Edges()) / float64(spec.Nodes)
-			for v := range spec.Nodes {
-				if v != from {
-					o.Expected = append(o.Expected, v)
+		asNode(ctx, from, func(ctx context.Context) {
+			wg.Go(func() {
+				time.Sleep(spec.Spread * time.Duration(k) / time.Duration(spec.Alerts))
+				g := connGraph(hosts, idx, lat, sn)
+				o := AlertObs{From: from, Sent: time.Now(), Lower: LowerBound(g, from, forwards),
+					LowerTopology: LowerBound(topo, from, forwards)}
+				degrees[k] = 2 * float64(g.Edges()) / float64(spec.Nodes)
+				meshes[k] = meanMesh(sw, spec.Nodes, forwards)
+				for v := range spec.Nodes {
+					if v != from && !sybil[v] {
+						o.Expected = append(o.Expected, v)
+					}
 				}
-			}
-			ids[k], errs[k] = sw.publish(ctx, from, k%spec.Zones, k)
-			obs[k] = o
+				ids[k], errs[k] = sw.publish(ctx, from, k%spec.Zones, k)
+				obs[k] = o
+			})
 		})
 	}
 	wg.Wait()
@@ -338,7 +408,11 @@ func run(ctx context.Context, spec Spec, log *slog.Logger) (Result, error) {
 	}
 	lastSent := start.Add(spec.Spread)
 	time.Sleep(time.Until(lastSent.Add(spec.Settle)))
-	bytes1, cpu1 := sn.bytesSent(), cpuNow()
+	bytes1 := sn.bytesSent()
+	cpu, cpuErr := prof.stop()
+	if cpuErr != nil {
+		log.Warn("cpu profile", "err", cpuErr)
+	}
 	for k := range obs {
 		obs[k].Arrived = rec.of(ids[k])
 	}
@@ -361,20 +435,49 @@ func run(ctx context.Context, spec Spec, log *slog.Logger) (Result, error) {
 		P50MS:         ms(Quantile(sum.Latencies, 0.50)), P95MS: ms(Quantile(sum.Latencies, 0.95)),
 		P99MS: ms(Quantile(sum.Latencies, 0.99)), MaxMS: ms(Quantile(sum.Latencies, 1)),
 		P50Stretch: Quantile(sum.Stretches, 0.50), P99Stretch: Quantile(sum.Stretches, 0.99), MinStretch: sum.MinStretch,
+		TopologyP50Stretch: Quantile(sum.TopologyStretches, 0.50), TopologyP99Stretch: Quantile(sum.TopologyStretches, 0.99),
+		TopologyMinStretch: sum.TopologyMinStretch, BandwidthBPS: spec.BitsPerSecond, Sybils: spec.Sybils,
 		BytesPerNodePerAlert: float64(sent) / na,
-		CPUMicrosPerAlert:    float64((cpu1 - cpu0).Microseconds()) / na,
+		CPUSimMicros:         float64(cpu.Sim.Microseconds()) / na,
 		MemBytesPerNode:      float64(int64(mem1)-int64(mem0)) / float64(spec.Nodes),
 		CatchUpP50MS:         ms(Quantile(sum.CatchUp, 0.50)), CatchUpP99MS: ms(Quantile(sum.CatchUp, 0.99)),
 		CatchUpMaxMS: ms(Quantile(sum.CatchUp, 1)),
 		PayloadBytes: sw.payloadSize(), Connections: topo.Edges(),
 	}
-	for _, d := range degrees {
+	for k, d := range degrees {
 		res.DegreeAtSend += d / float64(len(degrees))
+		res.MeshDegreeMean += meshes[k] / float64(len(meshes))
 	}
+	res.ConnsPerNode = res.DegreeAtSend
+	var nodeCPU time.Duration
+	for _, d := range cpu.ByNode {
+		nodeCPU += d
+		res.CPUMaxNodeMicros = max(res.CPUMaxNodeMicros, float64(d.Microseconds())/float64(spec.Alerts))
+	}
+	res.CPUMicrosPerAlert = float64(nodeCPU.Microseconds()) / na
 	for p := range cdfPoints {
 		res.CDFMS = append(res.CDFMS, ms(Quantile(sum.Latencies, float64(p)/float64(cdfPoints-1))))
 	}
 	return res, nil
+}
+
+// meanMesh is the mean mesh size of the nodes that forward and have a
+// mesh (0 if none has: floodsub).
+func meanMesh(sw swarm, n int, forwards func(int) bool) float64 {
+	sum, k := 0.0, 0
+	for v := range n {
+		if !forwards(v) {
+			continue
+		}
+		if d, ok := sw.meshDegree(v); ok {
+			sum += d
+			k++
+		}
+	}
+	if k == 0 {
+		return 0
+	}
+	return sum / float64(k)
 }
 
 // unlimitedBits stands for "no bandwidth cap" (simnet needs a rate).
@@ -394,12 +497,14 @@ func connectAll(ctx context.Context, hosts []host.Host, g *Graph) int {
 			if b < a {
 				continue
 			}
-			wg.Go(func() {
-				if err := dial(ctx, hosts[a], hosts[b]); err != nil {
-					mu.Lock()
-					failed++
-					mu.Unlock()
-				}
+			asNode(ctx, a, func(ctx context.Context) {
+				wg.Go(func() {
+					if err := dial(ctx, hosts[a], hosts[b]); err != nil {
+						mu.Lock()
+						failed++
+						mu.Unlock()
+					}
+				})
 			})
 		}
 	}
@@ -466,7 +571,7 @@ func reconnect(ctx context.Context, sn *simNet, hosts []host.Host, g *Graph, nod
 			if sn.off[u].Load() {
 				continue
 			}
-			wg.Go(func() { dial(ctx, hosts[v], hosts[u]) })
+			asNode(ctx, v, func(ctx context.Context) { wg.Go(func() { dial(ctx, hosts[v], hosts[u]) }) })
 		}
 	}
 	wg.Wait()

@@ -12,8 +12,10 @@ type AlertObs struct {
 	From int
 	Sent time.Time
 	// Lower is each node's shortest-path latency from From over the
-	// connection graph at Sent (negative: unreachable).
-	Lower []time.Duration
+	// connection graph at Sent (negative: unreachable); LowerTopology is
+	// the same over the topology the scenario built.
+	Lower         []time.Duration
+	LowerTopology []time.Duration
 	// Expected lists the nodes that should receive the alert (the zone's
 	// members other than From).
 	Expected []int
@@ -32,10 +34,12 @@ type Summary struct {
 	DeliveryRatio       float64
 	Latencies           []time.Duration // sorted
 	Stretches           []float64       // sorted
+	TopologyStretches   []float64       // sorted
 	CatchUp             []time.Duration // sorted
 	// MinStretch is the smallest stretch seen (≥ 1 unless the lower
-	// bound is wrong); NaN with no stretches.
-	MinStretch float64
+	// bound is wrong); NaN with no stretches. TopologyMinStretch is the
+	// same over LowerTopology.
+	MinStretch, TopologyMinStretch float64
 }
 
 // Summarize counts deliveries and computes latency, stretch and catch-up.
@@ -66,6 +70,9 @@ func Summarize(alerts []AlertObs, offline map[int]Window, deadline time.Duration
 				if v < len(a.Lower) && a.Lower[v] > 0 {
 					s.Stretches = append(s.Stretches, float64(d)/float64(a.Lower[v]))
 				}
+				if v < len(a.LowerTopology) && a.LowerTopology[v] > 0 {
+					s.TopologyStretches = append(s.TopologyStretches, float64(d)/float64(a.LowerTopology[v]))
+				}
 			}
 		}
 	}
@@ -74,10 +81,14 @@ func Summarize(alerts []AlertObs, offline map[int]Window, deadline time.Duration
 	}
 	slices.Sort(s.Latencies)
 	slices.Sort(s.Stretches)
+	slices.Sort(s.TopologyStretches)
 	slices.Sort(s.CatchUp)
-	s.MinStretch = math.NaN()
+	s.MinStretch, s.TopologyMinStretch = math.NaN(), math.NaN()
 	if len(s.Stretches) > 0 {
 		s.MinStretch = s.Stretches[0]
+	}
+	if len(s.TopologyStretches) > 0 {
+		s.TopologyMinStretch = s.TopologyStretches[0]
 	}
 	return s
 }

@@ -113,3 +113,41 @@ func TestQuantile(t *testing.T) {
 		t.Error("empty quantile is not zero")
 	}
 }
+
+// TestLowerBoundHandMade checks the shared lower bound on a small graph:
+// shortest paths over the topology through nodes that forward only.
+//
+//	0 —10— 1 —10— 2 —5— 3
+//	 \______50_____/
+//	 \__30__ 4 (a Sybil or offline: does not forward)  4 —1— 3
+func TestLowerBoundHandMade(t *testing.T) {
+	g := NewGraph(5)
+	g.AddEdge(0, 1, 10*ms1)
+	g.AddEdge(1, 2, 10*ms1)
+	g.AddEdge(0, 2, 50*ms1)
+	g.AddEdge(2, 3, 5*ms1)
+	g.AddEdge(0, 4, 30*ms1)
+	g.AddEdge(4, 3, 1*ms1)
+	all := func(int) bool { return true }
+	for _, c := range []struct {
+		name     string
+		src      int
+		forwards func(int) bool
+		want     []time.Duration
+	}{
+		{"everyone forwards", 0, all, []time.Duration{0, 10 * ms1, 20 * ms1, 25 * ms1, 26 * ms1}},
+		{"4 drops", 0, func(v int) bool { return v != 4 }, []time.Duration{0, 10 * ms1, 20 * ms1, 25 * ms1, -1}},
+		{"1 and 4 drop", 0, func(v int) bool { return v != 1 && v != 4 }, []time.Duration{0, -1, 50 * ms1, 55 * ms1, -1}},
+		{"the sender forwards even if marked", 4, func(v int) bool { return v != 4 }, []time.Duration{26 * ms1, 16 * ms1, 6 * ms1, 1 * ms1, 0}},
+	} {
+		got := LowerBound(g, c.src, c.forwards)
+		for i := range c.want {
+			if got[i] != c.want[i] {
+				t.Errorf("%s: dist[%d] = %v, want %v", c.name, i, got[i], c.want[i])
+			}
+		}
+	}
+	if e := g.Edges(); e != 6 {
+		t.Errorf("LowerBound changed the graph: %d edges, want 6", e)
+	}
+}

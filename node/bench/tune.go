@@ -6,6 +6,8 @@ import (
 	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
+
+	"lookout/node"
 )
 
 // Tune overrides parts of the lookout protocol's gossipsub configuration,
@@ -18,7 +20,12 @@ type Tune struct {
 	Dlazy          int           `json:"dlazy,omitempty"`
 	Heartbeat      time.Duration `json:"heartbeat,omitempty"`
 	NoFloodPublish bool          `json:"no_flood_publish,omitempty"`
-	NoPeerExchange bool          `json:"no_peer_exchange,omitempty"`
+	// PeerExchange turns gossipsub's peer exchange back on (the node has
+	// it off).
+	PeerExchange bool `json:"peer_exchange,omitempty"`
+	// LatencyBlind turns off the latency-aware mesh: the library's mesh
+	// parameters, no near-peer score (Lookout before issue 15).
+	LatencyBlind bool `json:"latency_blind,omitempty"`
 }
 
 // IsZero reports whether t changes nothing.
@@ -30,6 +37,9 @@ func (t Tune) Label() string {
 		return Lookout
 	}
 	var parts []string
+	if t.LatencyBlind {
+		parts = append(parts, "latency-blind")
+	}
 	if t.D != 0 {
 		parts = append(parts, fmt.Sprintf("D=%d/%d/%d", t.D, t.Dlo, t.Dhi))
 	}
@@ -42,25 +52,30 @@ func (t Tune) Label() string {
 	if t.NoFloodPublish {
 		parts = append(parts, "no-flood-publish")
 	}
-	if t.NoPeerExchange {
-		parts = append(parts, "no-peer-exchange")
+	if t.PeerExchange {
+		parts = append(parts, "peer-exchange")
 	}
 	return Lookout + " " + strings.Join(parts, " ")
 }
 
 // options returns the gossipsub options that apply t on top of the
-// node's own (they are appended after them, so they win).
+// node's own (they are appended after them, so they win). LatencyBlind is
+// a node setting (startNode), not an option.
 func (t Tune) options() []pubsub.Option {
 	if t.IsZero() {
 		return nil
 	}
 	var opts []pubsub.Option
 	if t.D != 0 || t.Dlazy != 0 || t.Heartbeat != 0 {
-		// The node keeps the library's defaults; change only these.
-		p := pubsub.DefaultGossipSubParams()
+		// Start from the node's parameters; change only these.
+		p := node.MeshParams()
+		if t.LatencyBlind {
+			p = pubsub.DefaultGossipSubParams()
+		}
 		if t.D != 0 {
 			p.D, p.Dlo, p.Dhi = t.D, t.Dlo, t.Dhi
-			p.Dscore = min(p.Dscore, t.D)
+			// Keep the node's two random slots where D allows.
+			p.Dscore = max(min(p.Dscore, t.D-2), 0)
 			// Gossipsub wants Dout < Dlo and Dout < D/2.
 			p.Dout = max(min(p.Dout, t.Dlo-1, t.D/2-1), 0)
 		}
@@ -75,8 +90,8 @@ func (t Tune) options() []pubsub.Option {
 	if t.NoFloodPublish {
 		opts = append(opts, pubsub.WithFloodPublish(false))
 	}
-	if t.NoPeerExchange {
-		opts = append(opts, pubsub.WithPeerExchange(false))
+	if t.PeerExchange {
+		opts = append(opts, pubsub.WithPeerExchange(true))
 	}
 	return opts
 }
