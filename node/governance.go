@@ -116,6 +116,9 @@ func (n *Node) storeGov(z *zone, msg *protocol.Message, env []byte) {
 	if k := msg.Alert.Kind; k == protocol.KindRekey || k == protocol.KindRemove {
 		n.spawn(func() { n.checkFork(z, false) }) // fork.go; takes n.mu
 	}
+	if msg.Alert.Kind == protocol.KindMember {
+		n.certifyInvitedSoon(z, msg.Alert.Sender) // renew.go
+	}
 }
 
 // grantedLocked returns the chain and role a role grant gives this member,

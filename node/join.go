@@ -135,6 +135,9 @@ func (n *Node) Invite(ctx context.Context, req api.InviteRequest) (api.InviteRes
 	// The joiner's chain is its certificate, the invite's, then this
 	// node's chain.
 	if len(st.chain)+2 > protocol.MaxChainLen {
+		if _, invited := st.chain.InviteKey(); invited {
+			return api.InviteResponse{}, api.Fail(api.ErrForbidden, "chain.invited")
+		}
 		return api.InviteResponse{}, api.Fail(api.ErrForbidden, "chain.invite", "N", len(st.chain))
 	}
 	// The expiry is rounded up to the minute: the code says nothing finer

@@ -242,11 +242,7 @@ func (n *Node) renewMembers(ctx context.Context, z *zone) (int, error) {
 // renew the same members (or snapshot the zone) at once: the first one's
 // messages reach the others first.
 func (n *Node) renewLater(z *zone, every time.Duration) {
-	var b [8]byte
-	var wait time.Duration
-	if _, err := n.rand().Read(b[:]); err == nil && every > 0 {
-		wait = time.Duration(binary.LittleEndian.Uint64(b[:]) % uint64(every))
-	}
+	wait := n.randomWait(every)
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
@@ -279,4 +275,56 @@ func staleRenewal(st snapshot, chain protocol.Chain, role protocol.Role) bool {
 		}
 	}
 	return role == st.role && len(st.chain) > 0 && !chain.Expires().After(st.chain.Expires())
+}
+
+// randomWait is a random duration below every (0 if every is not positive).
+func (n *Node) randomWait(every time.Duration) time.Duration {
+	var b [8]byte
+	if _, err := n.rand().Read(b[:]); err != nil || every <= 0 {
+		return 0
+	}
+	return time.Duration(binary.LittleEndian.Uint64(b[:]) % uint64(every))
+}
+
+// inviteCertifyWithin bounds how long after an invited member's first
+// announcement an organizer's node certifies it directly (a random part
+// of it, so one organizer's grant usually reaches the others first and
+// they skip). Until then an invited organizer cannot invite: its chain
+// runs through the invite key.
+const inviteCertifyWithin = 30 * time.Second
+
+// certifyInvitedSoon certifies directly, within inviteCertifyWithin, a
+// member who joined through an invite key, once its announcement arrives
+// at an organizer's node, rather than at the next daily upkeep.
+func (n *Node) certifyInvitedSoon(z *zone, member crypto.MemberID) {
+	z.mu.Lock()
+	due := z.role == protocol.RoleOrganizer && !z.removed && !z.certifying && z.invitedLocked()[member]
+	if due {
+		z.certifying = true
+	}
+	z.mu.Unlock()
+	if !due {
+		return
+	}
+	wait := n.randomWait(inviteCertifyWithin)
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		defer func() {
+			z.mu.Lock()
+			z.certifying = false
+			z.mu.Unlock()
+		}()
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := n.renewMembers(n.ctx, z); err != nil {
+			n.log.Warn("could not certify a newly invited member; will try again tomorrow")
+			n.log.Debug("certify invited member", "zone", z.rec.Name, "err", err)
+		}
+	}()
 }

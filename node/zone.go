@@ -33,32 +33,33 @@ type zone struct {
 	val       *protocol.Validator
 	discovery io.Closer // local-network discovery, if on
 
-	mu        sync.Mutex
-	chain     protocol.Chain // this member's certificate chain
-	role      protocol.Role
-	settings  protocol.Settings
-	topic     *pubsub.Topic
-	sub       *pubsub.Subscription
-	epoch     uint32
-	epochs    map[uint32]crypto.ZoneSecret
-	straggle  *uint32 // the previous epoch, still proven to peers during oldTopicGrace
-	gov       map[protocol.AlertID]*govMsg
-	roster    protocol.Roster
-	coverable map[protocol.AlertID]*govMsg         // what a snapshot may cover (govsnap.go); nil until asked after each refold
-	skipped   map[uint32]map[protocol.AlertID]bool // what catch-up leaves out, by epoch (govsnap.go); reset at each refold
-	pubkeys   map[crypto.MemberID]*crypto.PublicKey
-	rules     core.Rules   // superseded certificates, rate limits
-	pending   core.Pending // admitted updates waiting for their alert, not stored
-	removed   bool
-	gone      chan struct{}                            // closed once removed: ends watch streams
-	roots     map[protocol.AlertID]*protocol.Message   // sightings and callouts
-	updates   map[protocol.AlertID][]*protocol.Message // by the alert they refer to
-	seen      map[protocol.AlertID]bool
-	envs      map[protocol.AlertID]stored // alerts and updates as received, for members catching up
-	watchers  map[chan api.Alert]struct{}
-	announced time.Time // last own member announcement
-	forkSince time.Time // when this node saw its epochs forked (fork.go), zero if not
-	merged    time.Time // when this node last sent a merge (fork.go)
+	mu         sync.Mutex
+	chain      protocol.Chain // this member's certificate chain
+	role       protocol.Role
+	settings   protocol.Settings
+	topic      *pubsub.Topic
+	sub        *pubsub.Subscription
+	epoch      uint32
+	epochs     map[uint32]crypto.ZoneSecret
+	straggle   *uint32 // the previous epoch, still proven to peers during oldTopicGrace
+	gov        map[protocol.AlertID]*govMsg
+	roster     protocol.Roster
+	coverable  map[protocol.AlertID]*govMsg         // what a snapshot may cover (govsnap.go); nil until asked after each refold
+	skipped    map[uint32]map[protocol.AlertID]bool // what catch-up leaves out, by epoch (govsnap.go); reset at each refold
+	pubkeys    map[crypto.MemberID]*crypto.PublicKey
+	rules      core.Rules   // superseded certificates, rate limits
+	pending    core.Pending // admitted updates waiting for their alert, not stored
+	removed    bool
+	gone       chan struct{}                            // closed once removed: ends watch streams
+	roots      map[protocol.AlertID]*protocol.Message   // sightings and callouts
+	updates    map[protocol.AlertID][]*protocol.Message // by the alert they refer to
+	seen       map[protocol.AlertID]bool
+	envs       map[protocol.AlertID]stored // alerts and updates as received, for members catching up
+	watchers   map[chan api.Alert]struct{}
+	announced  time.Time // last own member announcement
+	certifying bool      // a direct certification of invited members is under way (certifyInvitedSoon)
+	forkSince  time.Time // when this node saw its epochs forked (fork.go), zero if not
+	merged     time.Time // when this node last sent a merge (fork.go)
 	// Linked zones (links.go): folded with the roster.
 	links map[protocol.LinkID]*protocol.Link
 	docs  core.Docs // zone cards and safe places (docs.go): folded with the roster

@@ -92,8 +92,9 @@ func (e *e2e) hasAlert(home, zone, id string) bool {
 // TestNATHomes runs real lookout nodes in a network of home routers: a
 // public node founds a zone; an organizer at home (cone router) joins
 // through its invite and invites a neighbour behind a symmetric router
-// through the public member's relay; a third home (cone router) joins
-// through the public node; the two cone homes punch a direct connection;
+// through the public member's relay; a third home (cone router) redeems
+// the organizer's invite while the organizer's node is stopped, at the
+// public member's node; the two cone homes punch a direct connection;
 // a sighting reaches everyone; the cone homes keep exchanging alerts once
 // the public node is stopped; a stranger gets no relay reservation.
 // TestNATMatrix has two cone homes that never met.
@@ -138,18 +139,44 @@ func TestNATHomes(t *testing.T) {
 
 	// The organizer at home invites a neighbour behind the symmetric
 	// router, through pub's relay.
+	// a joined through an invite key: until pub's node certifies it
+	// directly (within half a minute of its announcement) it is told to
+	// try again shortly.
 	n["c"] = startNAT(t, e, bed, "c", home("c"))
-	code := e.ok(home("a"), "zone", "invite", "north")
+	var code string
+	eventually(t, 2*time.Minute, "a certified directly, so it can invite", func() bool {
+		r := e.run(home("a"), "zone", "invite", "north")
+		if r.code != 0 && !strings.Contains(r.stderr, "try again shortly") {
+			t.Fatalf("a's invite: exit %d, %s", r.code, r.stderr)
+		}
+		code = strings.TrimSpace(r.stdout)
+		return r.code == 0
+	})
 	joined := time.Now()
 	e.ok(home("c"), "zone", "join", code)
 	t.Logf("c (symmetric router) joined through a's invite in %v", time.Since(joined).Round(time.Millisecond))
 
-	// b joins through pub's invite too: the two cone homes meet through
+	// b, in another home, redeems an invite of the organizer at home
+	// whose node is stopped by then: a member's node named in the code
+	// (pub) answers. Then a comes back; the two cone homes meet through
 	// the public node's relay and punch through.
 	n["b"] = startNAT(t, e, bed, "b", home("b"))
+	code = e.ok(home("a"), "zone", "invite", "north")
+	// The invite's grant went out before this drill, on the same stream.
+	drill := e.ok(home("a"), "report", "north", "--what", "marker", "--where", "here", "--exercise")
+	eventually(t, time.Minute, "a's drill at pub", func() bool { return e.hasAlert(home("pub"), "north", drill) })
+	n["a"].p.stop(t)
 	joined = time.Now()
-	e.ok(home("b"), "zone", "join", e.ok(home("pub"), "zone", "invite", "north"))
-	t.Logf("b (cone router) joined through pub's invite in %v", time.Since(joined).Round(time.Millisecond))
+	eventually(t, 2*time.Minute, "b to redeem a's invite with a's node stopped", func() bool {
+		r := e.run(home("b"), "zone", "join", code)
+		if r.code != 0 && !strings.Contains(r.stderr, "do not know it") {
+			t.Fatalf("b's join with the inviter stopped: exit %d, %s", r.code, r.stderr)
+		}
+		return r.code == 0
+	})
+	t.Logf("b (cone router) joined through a's invite, a's node stopped, in %v", time.Since(joined).Round(time.Millisecond))
+	n["a"] = startNAT(t, e, bed, "a", home("a"))
+	joined = time.Now()
 	waitOrLog(t, e, 2*time.Minute, "a direct connection between the cone homes a and b", func() bool {
 		return e.via(home("a"), n["b"].peer) == reach.Direct
 	}, home("a"), home("b"))

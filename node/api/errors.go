@@ -144,6 +144,7 @@ var Messages = map[string]string{
 	"member.already":          `{{.Member}} was already removed`,
 	"chain.promote":           `your certificate chain is too deep to grant roles; ask an organizer closer to the founder`,
 	"chain.invite":            `your certificate chain is {{.N}} deep, the most allowed; ask an organizer closer to the founder to invite`,
+	"chain.invited":           `you joined through an invite moments ago; an organizer's node certifies you directly within a minute of seeing you online: try again shortly`,
 
 	// Rate limits.
 	"rate.reports":       `this zone allows {{.N}} reports per member per {{.Window}}; wait a few minutes`,
