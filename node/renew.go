@@ -242,17 +242,7 @@ func (n *Node) renewMembers(ctx context.Context, z *zone) (int, error) {
 // renew the same members (or snapshot the zone) at once: the first one's
 // messages reach the others first.
 func (n *Node) renewLater(z *zone, every time.Duration) {
-	wait := n.randomWait(every)
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
-		t := time.NewTimer(wait)
-		defer t.Stop()
-		select {
-		case <-n.ctx.Done():
-			return
-		case <-t.C:
-		}
+	n.afterRandom(every, func() {
 		if _, err := n.renewMembers(n.ctx, z); err != nil {
 			n.log.Warn("could not renew members' certificates; will try again tomorrow")
 			n.log.Debug("renew members' certificates", "zone", z.rec.Name, "err", err)
@@ -261,6 +251,27 @@ func (n *Node) renewLater(z *zone, every time.Duration) {
 			n.log.Warn("could not send a governance snapshot; will try again tomorrow")
 			n.log.Debug("governance snapshot", "zone", z.rec.Name, "err", err)
 		}
+	}, nil)
+}
+
+// afterRandom runs fn after a random part of every, unless the node
+// closes first; done, if set, runs in either case.
+func (n *Node) afterRandom(every time.Duration, fn, done func()) {
+	wait := n.randomWait(every)
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		if done != nil {
+			defer done()
+		}
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-t.C:
+		}
+		fn()
 	}()
 }
 
@@ -306,25 +317,14 @@ func (n *Node) certifyInvitedSoon(z *zone, member crypto.MemberID) {
 	if !due {
 		return
 	}
-	wait := n.randomWait(inviteCertifyWithin)
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
-		defer func() {
-			z.mu.Lock()
-			z.certifying = false
-			z.mu.Unlock()
-		}()
-		t := time.NewTimer(wait)
-		defer t.Stop()
-		select {
-		case <-n.ctx.Done():
-			return
-		case <-t.C:
-		}
+	n.afterRandom(inviteCertifyWithin, func() {
 		if _, err := n.renewMembers(n.ctx, z); err != nil {
 			n.log.Warn("could not certify a newly invited member; will try again tomorrow")
 			n.log.Debug("certify invited member", "zone", z.rec.Name, "err", err)
 		}
-	}()
+	}, func() {
+		z.mu.Lock()
+		z.certifying = false
+		z.mu.Unlock()
+	})
 }
