@@ -421,7 +421,7 @@ func TestInviteAndJoin(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got, err := decodeQR(&buf); err != nil || got != code {
-		t.Errorf("QR code reads %q, %v; want the invite text", got, err)
+		t.Errorf("QR code reads %q, %v; want the invite text (%d characters)", got, err, len(code))
 	}
 	h.tap("Copy invite text")
 	if got := h.fa.Clipboard().Content(); got != code {

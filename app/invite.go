@@ -115,14 +115,24 @@ const (
 	inviteRowsMax  = 14
 )
 
-// qrImage draws an invite code as a QR code.
+// qrImage draws an invite code as a QR code about qrSide pixels wide, each
+// module a whole number of pixels: modules scaled by a fraction come out
+// of uneven widths, and a long code (an invite naming several members'
+// nodes) then failed to read about one time in twenty.
 func qrImage(code string) (image.Image, error) {
 	q, err := qrcode.New(code, qrcode.Low)
 	if err != nil {
 		return nil, fmt.Errorf("encode qr code: %w", err)
 	}
-	return q.Image(512), nil
+	return q.Image(-max(qrMinModulePixels, qrSide/len(q.Bitmap()))), nil
 }
+
+// qrSide is the target width of an invite's QR code in pixels, and
+// qrMinModulePixels the least width of one of its modules.
+const (
+	qrSide            = 512
+	qrMinModulePixels = 3
+)
 
 // Limits on a picture of an invite, so an odd file cannot exhaust memory.
 const (
@@ -173,7 +183,12 @@ func decodeQR(r io.Reader) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("prepare image: %w", err)
 	}
-	res, err := zxqr.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
+	// A saved screenshot of the app's code is a clean, upright picture:
+	// read it as such first; a photo needs the slower search.
+	res, err := zxqr.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_PURE_BARCODE: true})
+	if err != nil {
+		res, err = zxqr.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
+	}
 	if err != nil {
 		return "", fmt.Errorf("find qr code: %w", err)
 	}
