@@ -46,22 +46,9 @@ func (n *Node) PlaintextsForTest() [][]byte {
 // of zone with the link secret n's member holds, and sends it to the
 // link's other end: what any member of the zone can do.
 func SendLinkFrameForTest(ctx context.Context, n *Node, zone, link string, typ uint8, payload []byte) error {
-	n.mu.Lock()
-	z, err := n.zoneLocked(zone)
-	n.mu.Unlock()
+	l, err := linkForTest(n, zone, link)
 	if err != nil {
 		return err
-	}
-	z.mu.Lock()
-	var l *protocol.Link
-	for id, x := range z.links {
-		if id.String() == link {
-			l = x
-		}
-	}
-	z.mu.Unlock()
-	if l == nil {
-		return errNoLink
 	}
 	return n.sendFrame(ctx, l.Secret, l.PeerNode, typ, l.ID, payload)
 }
@@ -70,22 +57,9 @@ func SendLinkFrameForTest(ctx context.Context, n *Node, zone, link string, typ u
 // place endorsement of op with digest d: what a hostile organizer at the
 // other zone's end can send, whatever its zone holds.
 func SendPlaceForTest(ctx context.Context, n *Node, zone, link string, d protocol.Digest, op *protocol.PlaceOp) error {
-	n.mu.Lock()
-	z, err := n.zoneLocked(zone)
-	n.mu.Unlock()
+	l, err := linkForTest(n, zone, link)
 	if err != nil {
 		return err
-	}
-	z.mu.Lock()
-	var l *protocol.Link
-	for id, x := range z.links {
-		if id.String() == link {
-			l = x
-		}
-	}
-	z.mu.Unlock()
-	if l == nil {
-		return errNoLink
 	}
 	a := &protocol.Alert{Kind: protocol.KindPlace, Status: protocol.StatusActual, Place: op,
 		Via: &protocol.Forward{Link: l.ID, Digest: d, Hops: 1, Origin: l.Name, At: n.now()}}
@@ -94,4 +68,22 @@ func SendPlaceForTest(ctx context.Context, n *Node, zone, link string, d protoco
 		return err
 	}
 	return n.sendFrame(ctx, l.Secret, l.PeerNode, protocol.FrameEndorse, l.ID, protocol.EncodeEndorsement(body, a.Via.Sig))
+}
+
+// linkForTest finds the link (ID) of n's zone.
+func linkForTest(n *Node, zoneRef, link string) (*protocol.Link, error) {
+	n.mu.Lock()
+	z, err := n.zoneLocked(zoneRef)
+	n.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	for id, l := range z.links {
+		if id.String() == link {
+			return l, nil
+		}
+	}
+	return nil, errNoLink
 }

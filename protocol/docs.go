@@ -295,15 +295,7 @@ func (p *PlaceOp) validate() error {
 
 func (p *PlaceOp) encode(w *writer) {
 	w.raw(p.ID[:])
-	w.u8(uint8(p.Op))
-	w.u8(uint8(p.Kind))
-	w.str(p.Name)
-	w.str(p.Where)
-	w.str(p.Hours)
-	w.bytes8([]byte(strings.Join(p.Languages, "")))
-	w.u8(uint8(p.Flags))
-	w.str(p.Contact)
-	w.str(p.Notes)
+	p.encodeContent(w)
 	switch {
 	case p.Op == PlaceShare:
 		w.u8(p.Hops)
