@@ -74,3 +74,13 @@ func SeenChains(n *Node, zoneRef string) (map[string]time.Time, error) {
 	}
 	return out, nil
 }
+
+// OnRenewDue has f run in every renewal once it has listed who is due;
+// nil stops it.
+func OnRenewDue(n *Node, f func()) {
+	if f == nil {
+		n.renewHook.Store(nil)
+		return
+	}
+	n.renewHook.Store(&f)
+}

@@ -271,6 +271,8 @@ func (n *Node) Promote(ctx context.Context, zoneRef, memberRef, roleName string)
 	if err := z.requireOrganizer("promote"); err != nil {
 		return api.Member{}, err
 	}
+	z.grantMu.Lock()
+	defer z.grantMu.Unlock()
 	z.mu.Lock()
 	m, err := z.findMemberLocked(memberRef)
 	var pk *crypto.PublicKey
@@ -291,17 +293,34 @@ func (n *Node) Promote(ctx context.Context, zoneRef, memberRef, roleName string)
 	if chainLen >= protocol.MaxChainLen {
 		return api.Member{}, api.Fail(api.ErrForbidden, "chain.promote")
 	}
-	now := n.now()
-	c, err := protocol.IssueCert(n.id, z.id, pk, role, now, now.Add(protocol.DefaultCertTTL))
-	if err != nil {
-		return api.Member{}, err
-	}
-	a := n.newAlert(protocol.KindRole, false, protocol.MaxLifetime)
-	a.Cert = c.Bytes()
-	if _, err := n.publish(ctx, z, a); err != nil {
+	if err := n.publishGrant(ctx, z, pk, role); err != nil {
 		return api.Member{}, err
 	}
 	return api.Member{ID: m.ID.String(), Name: m.Name, Role: role.String()}, nil
+}
+
+// publishGrant certifies key with role in z and publishes the certificate
+// as a role grant. Callers hold z.grantMu. Zones fold a member's grants by
+// sent time, ties broken by message ID (core.Rules.FoldGrants), so each
+// grant of this node is sent at least a millisecond after its last one:
+// two grants made within one millisecond (a renewal, then a promotion)
+// still take effect in the order they were made.
+func (n *Node) publishGrant(ctx context.Context, z *zone, key *crypto.PublicKey, role protocol.Role) error {
+	a := n.newAlert(protocol.KindRole, false, protocol.MaxLifetime)
+	if !a.Sent.After(z.lastGrant) {
+		a.Sent = z.lastGrant.Add(time.Millisecond)
+		a.Expires = a.Sent.Add(protocol.MaxLifetime)
+	}
+	c, err := protocol.IssueCert(n.id, z.id, key, role, a.Sent, a.Sent.Add(protocol.DefaultCertTTL))
+	if err != nil {
+		return fmt.Errorf("issue a role certificate: %w", err)
+	}
+	a.Cert = c.Bytes()
+	if _, err := n.publish(ctx, z, a); err != nil {
+		return err
+	}
+	z.lastGrant = a.Sent
+	return nil
 }
 
 // Remove removes a member and moves the zone to a new epoch whose secret is

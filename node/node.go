@@ -157,6 +157,9 @@ type Node struct {
 	mergeOff atomic.Bool
 	// writeFault, if set, fails governance writes (tests; putRecords).
 	writeFault atomic.Pointer[func() error]
+	// renewHook, if set, runs in renewMembers once it has listed who is
+	// due (tests).
+	renewHook atomic.Pointer[func()]
 }
 
 // spawn runs f in a goroutine that Close waits for, unless the node is

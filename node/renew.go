@@ -209,6 +209,8 @@ func (n *Node) renewMembers(ctx context.Context, z *zone) (int, error) {
 		return 0, err
 	}
 	now := n.now()
+	z.grantMu.Lock()
+	defer z.grantMu.Unlock()
 	n.mu.Lock()
 	z.mu.Lock()
 	due := z.dueRenewalsLocked(n.id.ID(), now)
@@ -218,14 +220,11 @@ func (n *Node) renewMembers(ctx context.Context, z *zone) (int, error) {
 	if len(due) > maxRenewPerDay {
 		due = due[:maxRenewPerDay] // the rest tomorrow
 	}
+	if f := n.renewHook.Load(); f != nil {
+		(*f)()
+	}
 	for _, r := range due {
-		c, err := protocol.IssueCert(n.id, z.id, r.key, r.role, now, now.Add(protocol.DefaultCertTTL))
-		if err != nil {
-			return done, fmt.Errorf("renew a member certificate: %w", err)
-		}
-		a := n.newAlert(protocol.KindRole, false, protocol.MaxLifetime)
-		a.Cert = c.Bytes()
-		if _, err := n.publish(ctx, z, a); err != nil {
+		if err := n.publishGrant(ctx, z, r.key, r.role); err != nil {
 			return done, fmt.Errorf("renew a member certificate: %w", err)
 		}
 		done++

@@ -146,6 +146,70 @@ func TestOrganizerRenewsMembers(t *testing.T) {
 	}
 }
 
+// TestGrantsTakeEffectInOrder: an organizer's role grants take effect on
+// every node in the order it made them, even within one millisecond (the
+// clock is frozen here): a promotion asked for while a renewal is under
+// way is not undone by it, and promotions made back to back end at the
+// last. TestLateJoinerGetsOldGovernance once failed this way: an invited
+// member's direct certification and its promotion had the same sent time,
+// and the tie went to the certification by message ID.
+func TestGrantsTakeEffectInOrder(t *testing.T) {
+	ctx := testContext(t)
+	clk := newClock()
+	nw, err := sim.Start(ctx, sim.Config{Nodes: 3, Dir: t.TempDir(), Now: clk.Now, RedialInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { closeNet(t, nw) })
+	z := formZone(t, ctx, nw, "order", nil)
+	n0 := nw.Nodes[0]
+	target := nw.Nodes[1].MemberID().String()
+	for _, n := range nw.Nodes[1:] {
+		waitKnows(t, ctx, n0, z.ID, n.MemberID().String())
+	}
+	clk.Advance(lp.DefaultCertTTL - 30*24*time.Hour) // both members are due
+	promoted := make(chan error, 1)
+	node.OnRenewDue(n0, func() {
+		go func() {
+			_, err := n0.Promote(ctx, z.ID, target, "verifier")
+			promoted <- err
+		}()
+	})
+	if got, err := node.RenewMembers(ctx, n0, z.ID); err != nil || got != 2 {
+		t.Fatalf("renewed %d (err %v), want 2", got, err)
+	}
+	node.OnRenewDue(n0, nil)
+	if err := <-promoted; err != nil {
+		t.Fatalf("promote during a renewal: %v", err)
+	}
+	roleEverywhere := func(want string) {
+		t.Helper()
+		err := sim.WaitFor(ctx, func() bool {
+			for _, n := range nw.Nodes {
+				if m, _ := memberOf(members(t, n, z.ID), target); m.Role != want {
+					return false
+				}
+			}
+			return true
+		})
+		if err != nil {
+			var got []string
+			for _, n := range nw.Nodes {
+				m, _ := memberOf(members(t, n, z.ID), target)
+				got = append(got, m.Role)
+			}
+			t.Fatalf("role on each node %v, want %s everywhere", got, want)
+		}
+	}
+	roleEverywhere("verifier")
+	for _, r := range []string{"organizer", "organizer", "organizer", "organizer", "verifier"} {
+		if _, err := n0.Promote(ctx, z.ID, target, r); err != nil {
+			t.Fatalf("promote to %s: %v", r, err)
+		}
+	}
+	roleEverywhere("verifier")
+}
+
 // TestFounderRenewsAfterEveryoneExpired: a zone left alone past every
 // certificate's expiry (a summer without alerts, a founder's laptop in a
 // drawer) comes back: the founder's node, stopped all that time, rejoins

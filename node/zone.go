@@ -58,6 +58,13 @@ type zone struct {
 	watchers   map[chan api.Alert]struct{}
 	announced  time.Time // last own member announcement
 	certifying bool      // a direct certification of invited members is under way (certifyInvitedSoon)
+	// grantMu is held by this organizer's node from reading a member's
+	// role to publishing a role grant for it (Promote, renewMembers), so
+	// a renewal never re-issues a role a promotion has just replaced.
+	// Lock it before Node.mu and z.mu. lastGrant is the sent time of this
+	// node's last grant in the zone, guarded by grantMu.
+	grantMu   sync.Mutex
+	lastGrant time.Time
 	forkSince  time.Time // when this node saw its epochs forked (fork.go), zero if not
 	merged     time.Time // when this node last sent a merge (fork.go)
 	// Linked zones (links.go): folded with the roster.
