@@ -65,8 +65,8 @@ type zone struct {
 	// node's last grant in the zone, guarded by grantMu.
 	grantMu   sync.Mutex
 	lastGrant time.Time
-	forkSince  time.Time // when this node saw its epochs forked (fork.go), zero if not
-	merged     time.Time // when this node last sent a merge (fork.go)
+	forkSince time.Time // when this node saw its epochs forked (fork.go), zero if not
+	merged    time.Time // when this node last sent a merge (fork.go)
 	// Linked zones (links.go): folded with the roster.
 	links map[protocol.LinkID]*protocol.Link
 	docs  core.Docs // zone cards and safe places (docs.go): folded with the roster
