@@ -84,3 +84,7 @@ func OnRenewDue(n *Node, f func()) {
 	}
 	n.renewHook.Store(&f)
 }
+
+// NoCertifyTimer stops n certifying invited members on its own timer
+// (certifyInvitedSoon): only its daily upkeep does.
+func NoCertifyTimer(n *Node) { n.certifyOff.Store(true) }

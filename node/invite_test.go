@@ -76,6 +76,7 @@ func TestInviteRequestRejects(t *testing.T) {
 func TestJoinGrantsRole(t *testing.T) {
 	ctx := testContext(t)
 	nw := startNet(t, ctx, 4, newClock())
+	node.NoCertifyTimer(nw.Nodes[0]) // the upkeep below certifies them
 	z, err := nw.Nodes[0].CreateZone(ctx, "north")
 	if err != nil {
 		t.Fatal(err)

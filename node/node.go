@@ -160,6 +160,10 @@ type Node struct {
 	// renewHook, if set, runs in renewMembers once it has listed who is
 	// due (tests).
 	renewHook atomic.Pointer[func()]
+	// certifyOff, if set, stops certifyInvitedSoon: tests that count what
+	// the daily upkeep certifies set it, so a random timer cannot do it
+	// first.
+	certifyOff atomic.Bool
 }
 
 // spawn runs f in a goroutine that Close waits for, unless the node is

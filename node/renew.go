@@ -307,6 +307,9 @@ const inviteCertifyWithin = 30 * time.Second
 // member who joined through an invite key, once its announcement arrives
 // at an organizer's node, rather than at the next daily upkeep.
 func (n *Node) certifyInvitedSoon(z *zone, member crypto.MemberID) {
+	if n.certifyOff.Load() {
+		return
+	}
 	z.mu.Lock()
 	due := z.role == protocol.RoleOrganizer && !z.removed && !z.certifying && z.invitedLocked()[member]
 	if due {
