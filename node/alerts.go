@@ -180,7 +180,7 @@ func (n *Node) Confirm(ctx context.Context, alertID string) (api.Alert, error) {
 	}
 	z.mu.Lock()
 	already := false
-	for _, u := range z.updates[root.ID] {
+	for _, u := range z.msgs.Updates[root.ID] {
 		already = already || (u.Alert.Kind == protocol.KindConfirm && u.Alert.Sender == n.id.ID())
 	}
 	z.mu.Unlock()

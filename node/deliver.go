@@ -38,8 +38,8 @@ func (n *Node) store(z *zone, msg *protocol.Message, env []byte) error {
 	z.mu.Lock()
 	// Governance always goes on to storeGov, which returns once the
 	// message is kept (by this call or one under way on another path).
-	seen := z.seen[msg.ID] && !msg.Alert.Kind.IsGovernance()
-	held := !seen && n.holdLocked(z, msg, env)
+	seen := z.msgs.Seen(msg.ID) && !msg.Alert.Kind.IsGovernance()
+	held := !seen && n.waitsLocked(z, msg, env)
 	z.mu.Unlock()
 	if seen || held {
 		return nil
@@ -55,18 +55,15 @@ func (n *Node) store(z *zone, msg *protocol.Message, env []byte) error {
 	return err
 }
 
-// holdLocked reports whether msg is an update received from another node
-// (env set) for an alert z does not hold; it is then kept in z's pending
-// set, or dropped if that is full. Callers hold z.mu.
-func (n *Node) holdLocked(z *zone, msg *protocol.Message, env []byte) bool {
-	a := msg.Alert
-	if env == nil || a.Kind.IsGovernance() || !a.IsUpdate() || z.roots[a.Ref] != nil {
-		return false
-	}
-	if !z.pending.Hold(msg, env, n.now()) {
+// waitsLocked reports whether msg is an update received from another
+// node for an alert z does not hold; it then waits for its alert
+// (core.Messages.Waits), or is dropped if too many wait. Callers hold z.mu.
+func (n *Node) waitsLocked(z *zone, msg *protocol.Message, env []byte) bool {
+	waits, dropped := z.msgs.Waits(msg, env, n.now())
+	if dropped {
 		n.log.Debug("update for an unknown alert dropped: too many waiting", "zone", z.rec.Name)
 	}
-	return true
+	return waits
 }
 
 // adopt stores the updates that were waiting for msg, if it is an alert.
@@ -75,7 +72,7 @@ func (n *Node) adopt(z *zone, msg *protocol.Message) {
 		return
 	}
 	z.mu.Lock()
-	held := z.pending.Take(msg.ID, n.now())
+	held := z.msgs.Adopt(msg.ID, n.now())
 	z.mu.Unlock()
 	for _, h := range held {
 		_ = n.store(z, h.Msg, h.Env) // store logs its own failure
@@ -96,12 +93,12 @@ const (
 // ends act on it.
 func (n *Node) apply(z *zone, msg *protocol.Message, env []byte, mode applyMode) {
 	z.mu.Lock()
-	first := !z.seen[msg.ID]
 	if msg.Alert.Kind.IsGovernance() {
 		// storeGov dedupes, and returns only once the message is kept, so
 		// a publisher sees its own governance applied even when gossip
 		// delivered it first.
-		z.seen[msg.ID] = true
+		first := !z.msgs.Seen(msg.ID)
+		z.msgs.MarkSeen(msg.ID)
 		z.pubkeys[msg.Alert.Sender] = msg.Chain.Leaf().Subject
 		z.mu.Unlock()
 		n.storeGov(z, msg, env)
@@ -110,25 +107,15 @@ func (n *Node) apply(z *zone, msg *protocol.Message, env []byte, mode applyMode)
 		}
 		return
 	}
-	if !first {
+	target, added := z.msgs.Add(msg, env)
+	if !added {
 		z.mu.Unlock()
 		return
 	}
-	z.seen[msg.ID] = true
 	if mode != applyRestore {
 		defer n.onStored(z, msg) // linked zones (link_relay.go); runs after z.mu is released
 	}
 	z.pubkeys[msg.Alert.Sender] = msg.Chain.Leaf().Subject
-	if env != nil {
-		z.envs[msg.ID] = stored{msg: msg, env: env}
-	}
-	target := msg.ID
-	if msg.Alert.IsUpdate() {
-		target = msg.Alert.Ref
-		z.updates[target] = append(z.updates[target], msg)
-	} else {
-		z.roots[msg.ID] = msg
-	}
 	if mode != applyLive {
 		z.mu.Unlock()
 		return
@@ -170,7 +157,7 @@ func (n *Node) storeBatch(batch []admitted) {
 	kept := batch[:0]
 	for _, a := range batch {
 		a.z.mu.Lock()
-		held := !inBatch[a.msg.Alert.Ref] && !a.z.seen[a.msg.ID] && n.holdLocked(a.z, a.msg, a.env)
+		held := !inBatch[a.msg.Alert.Ref] && !a.z.msgs.Seen(a.msg.ID) && n.waitsLocked(a.z, a.msg, a.env)
 		a.z.mu.Unlock()
 		if !held {
 			kept = append(kept, a)

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 
+	core "lookout/node/internal/zone"
 	"lookout/protocol"
 )
 
@@ -14,8 +15,8 @@ func (n *Node) PlaintextsForTest() [][]byte {
 	for _, z := range n.liveZones() {
 		z.mu.Lock()
 		var envs [][]byte
-		for _, s := range z.envs {
-			envs = append(envs, s.env)
+		for _, e := range z.msgs.Enveloped(func(core.Enveloped) bool { return true }) {
+			envs = append(envs, e.Env)
 		}
 		for _, g := range z.gov {
 			envs = append(envs, g.env)

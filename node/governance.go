@@ -108,7 +108,7 @@ func (n *Node) storeGov(z *zone, msg *protocol.Message, env []byte) {
 	if err := n.commitGovLocked(z, []*govMsg{{msg: msg, env: env}}, drop, ch); err != nil {
 		n.replay.Forget(msg.ID)
 		z.mu.Lock()
-		delete(z.seen, msg.ID)
+		z.msgs.Forget(msg.ID)
 		z.mu.Unlock()
 		n.log.Error("governance message not kept", "err", err)
 		return

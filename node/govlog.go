@@ -309,7 +309,7 @@ func (n *Node) commitGovLocked(z *zone, msgs []*govMsg, drop []protocol.AlertID,
 	z.mu.Lock()
 	for _, g := range msgs {
 		z.gov[g.msg.ID] = g
-		z.seen[g.msg.ID] = true
+		z.msgs.MarkSeen(g.msg.ID)
 		z.pubkeys[g.msg.Alert.Sender] = g.msg.Chain.Leaf().Subject
 	}
 	for _, id := range drop {

@@ -23,7 +23,7 @@ const (
 	bucketMeta     = "meta"     // identity, profile, peer key, KEM key
 	bucketZones    = "zones"    // zoneRecord JSON per zone
 	bucketInvites  = "invites"  // pendingInvite JSON per invite
-	bucketMessages = "messages" // accepted alerts and updates, until expiry + pruneGrace
+	bucketMessages = "messages" // accepted alerts and updates, until expiry + core.PruneGrace
 	bucketGov      = "gov"      // governance messages, one record each (govlog.go)
 )
 

@@ -67,7 +67,7 @@ func (n *Node) onLinkRecord(ctx context.Context, z *zone, msg *protocol.Message)
 	l := z.links[r.ID]
 	var roots []protocol.AlertID
 	if r.Op == protocol.LinkAccept && l.Active() && l.Endpoint == n.id.ID() {
-		for id := range z.roots {
+		for id := range z.msgs.Roots {
 			roots = append(roots, id)
 		}
 	}
@@ -117,11 +117,11 @@ func (n *Node) reconcile(ctx context.Context, z *zone, target protocol.AlertID) 
 		// The card's ID (its incident's first sighting, or the callout)
 		// names it on every link.
 		if id, err := protocol.ParseAlertID(c.View.ID); err == nil {
-			root = z.roots[id]
+			root = z.msgs.Roots[id]
 		}
 		for _, id := range c.Roots {
-			m := z.roots[id]
-			for _, u := range z.updates[id] {
+			m := z.msgs.Roots[id]
+			for _, u := range z.msgs.Updates[id] {
 				if u.Alert.Kind == protocol.KindShare && !z.roster.Removed(u.Alert.Sender) && u.Alert.Status == m.Alert.Status {
 					hops = max(hops, u.Alert.Hops)
 				}

@@ -288,7 +288,7 @@ func (n *Node) relay(ctx context.Context, z *zone, l *protocol.Link, t *protocol
 	d := t.Via.Digest
 	z.mu.Lock()
 	var root *protocol.Message
-	for _, r := range z.roots {
+	for _, r := range z.msgs.Roots {
 		if digestOf(r) == d {
 			root = r
 		}
@@ -301,7 +301,7 @@ func (n *Node) relay(ctx context.Context, z *zone, l *protocol.Link, t *protocol
 		if root.Alert.Via != nil {
 			latest = root.Alert.Via.At
 		}
-		for _, u := range z.updates[root.ID] {
+		for _, u := range z.msgs.Updates[root.ID] {
 			if u.Alert.Via != nil && u.Alert.Via.Link == l.ID && u.Alert.Kind == t.Kind && u.Alert.Via.At.After(latest) {
 				latest = u.Alert.Via.At
 			}

@@ -119,7 +119,7 @@ func (z *zone) endorser(id protocol.LinkID, relay crypto.MemberID) (*crypto.Publ
 // sharedLocked reports whether a root with share digest d is in the zone
 // (core.Rules.Check refuses a second crossing). Callers hold z.mu.
 func (z *zone) sharedLocked(d protocol.Digest) bool {
-	for _, r := range z.roots {
+	for _, r := range z.msgs.Roots {
 		if digestOf(r) == d {
 			return true
 		}

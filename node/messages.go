@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 
+	core "lookout/node/internal/zone"
 	"lookout/node/store"
 	"lookout/protocol"
 )
@@ -12,7 +13,7 @@ import (
 //
 //	16-byte zone ID | envelope
 //
-// keyed by its message ID in hex and kept until pruneGrace after it
+// keyed by its message ID in hex and kept until core.PruneGrace after it
 // expires, when the store deletes it. Governance messages have records of
 // their own (bucketGov, govlog.go).
 const storedZoneSize = protocol.ZoneIDSize
@@ -31,7 +32,7 @@ func messageRecord(z *zone, msg *protocol.Message, env []byte) store.Record {
 	v := make([]byte, 0, storedZoneSize+len(env))
 	v = append(v, z.id[:]...)
 	v = append(v, env...)
-	return store.Record{Bucket: bucketMessages, Key: hex.EncodeToString(msg.ID[:]), Value: v, Expires: msg.Alert.Expires.Add(pruneGrace)}
+	return store.Record{Bucket: bucketMessages, Key: hex.EncodeToString(msg.ID[:]), Value: v, Expires: msg.Alert.Expires.Add(core.PruneGrace)}
 }
 
 // loadMessages restores the stored alerts and updates of the node's zones
@@ -56,7 +57,7 @@ func (n *Node) loadMessages() error {
 			n.log.Debug("stored alert skipped", "zone", z.rec.Name, "err", err)
 			return nil
 		}
-		if msg.Alert.Kind.IsGovernance() || msg.Alert.Expires.Add(pruneGrace).Before(now) {
+		if msg.Alert.Kind.IsGovernance() || msg.Alert.Expires.Add(core.PruneGrace).Before(now) {
 			return nil
 		}
 		n.replay.Add(msg.ID, msg.Alert.Expires, now)

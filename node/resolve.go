@@ -87,10 +87,10 @@ func (z *zone) membersLocked() []*protocol.MemberInfo {
 		}
 		mi.Role = max(mi.Role, m.Role)
 	}
-	for _, m := range z.roots {
+	for _, m := range z.msgs.Roots {
 		add(m)
 	}
-	for _, us := range z.updates {
+	for _, us := range z.msgs.Updates {
 		for _, m := range us {
 			add(m)
 		}

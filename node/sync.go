@@ -15,6 +15,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"lookout/crypto"
+	core "lookout/node/internal/zone"
 	"lookout/node/membership"
 	"lookout/protocol"
 )
@@ -277,24 +278,21 @@ func (z *zone) syncSetLocked(epoch uint32, now time.Time) []syncItem {
 		}
 		for _, r := range c.Roots {
 			live[r] = true
-			for _, u := range z.updates[r] {
+			for _, u := range z.msgs.Updates[r] {
 				live[u.ID] = true
 			}
 		}
 	}
-	var alerts []stored
-	for id, st := range z.envs {
-		if live[id] && st.msg.Epoch <= epoch && now.Before(st.msg.Alert.Expires) {
-			alerts = append(alerts, st)
-		}
-	}
-	sort.Slice(alerts, func(i, j int) bool { return alerts[i].msg.Alert.Sent.Before(alerts[j].msg.Alert.Sent) })
+	alerts := z.msgs.Enveloped(func(e core.Enveloped) bool {
+		return live[e.Msg.ID] && e.Msg.Epoch <= epoch && now.Before(e.Msg.Alert.Expires)
+	})
+	sort.Slice(alerts, func(i, j int) bool { return alerts[i].Msg.Alert.Sent.Before(alerts[j].Msg.Alert.Sent) })
 	out := make([]syncItem, 0, len(gov)+len(alerts))
 	for _, g := range gov {
 		out = append(out, syncItem{id: g.msg.ID, env: g.env, msg: g.msg})
 	}
-	for _, st := range alerts {
-		out = append(out, syncItem{id: st.msg.ID, env: st.env, msg: st.msg})
+	for _, e := range alerts {
+		out = append(out, syncItem{id: e.Msg.ID, env: e.Env, msg: e.Msg})
 	}
 	return out
 }

@@ -47,14 +47,10 @@ type zone struct {
 	coverable  map[protocol.AlertID]*govMsg         // what a snapshot may cover (govsnap.go); nil until asked after each refold
 	skipped    map[uint32]map[protocol.AlertID]bool // what catch-up leaves out, by epoch (govsnap.go); reset at each refold
 	pubkeys    map[crypto.MemberID]*crypto.PublicKey
-	rules      core.Rules   // superseded certificates, rate limits
-	pending    core.Pending // admitted updates waiting for their alert, not stored
+	rules      core.Rules    // superseded certificates, rate limits
+	msgs       core.Messages // alerts, updates, their envelopes, updates waiting for their alert, what was applied
 	removed    bool
-	gone       chan struct{}                            // closed once removed: ends watch streams
-	roots      map[protocol.AlertID]*protocol.Message   // sightings and callouts
-	updates    map[protocol.AlertID][]*protocol.Message // by the alert they refer to
-	seen       map[protocol.AlertID]bool
-	envs       map[protocol.AlertID]stored // alerts and updates as received, for members catching up
+	gone       chan struct{} // closed once removed: ends watch streams
 	watchers   map[chan api.Alert]struct{}
 	announced  time.Time // last own member announcement
 	certifying bool      // a direct certification of invited members is under way (certifyInvitedSoon)
@@ -125,11 +121,10 @@ func (z *zone) current() (uint32, crypto.ZoneSecret) {
 
 // newZone rebuilds a zone from its record, checking it is consistent.
 func newZone(rec zoneRecord, self *crypto.Identity, now time.Time) (*zone, error) {
-	z := &zone{rec: rec, settings: protocol.DefaultSettings(),
-		roots: map[protocol.AlertID]*protocol.Message{}, updates: map[protocol.AlertID][]*protocol.Message{},
-		seen: map[protocol.AlertID]bool{}, watchers: map[chan api.Alert]struct{}{}, envs: map[protocol.AlertID]stored{},
-		gov:     map[protocol.AlertID]*govMsg{},
-		pubkeys: map[crypto.MemberID]*crypto.PublicKey{}}
+	z := &zone{rec: rec, settings: protocol.DefaultSettings(), msgs: core.NewMessages(),
+		watchers: map[chan api.Alert]struct{}{},
+		gov:      map[protocol.AlertID]*govMsg{},
+		pubkeys:  map[crypto.MemberID]*crypto.PublicKey{}}
 	m, err := rec.Open(self.Public(), now)
 	if err != nil {
 		return nil, err
@@ -153,7 +148,7 @@ func newZone(rec zoneRecord, self *crypto.Identity, now time.Time) (*zone, error
 // alertsLocked lends the zone's alert state to the zone core's views.
 // Callers hold z.mu.
 func (z *zone) alertsLocked() core.Alerts {
-	return core.Alerts{ZoneID: z.rec.ID, ZoneName: z.rec.Name, Roots: z.roots, Updates: z.updates,
+	return core.Alerts{ZoneID: z.rec.ID, ZoneName: z.rec.Name, Roots: z.msgs.Roots, Updates: z.msgs.Updates,
 		Settings: z.settings, Roster: &z.roster, Links: z.links}
 }
 
@@ -193,82 +188,18 @@ func (z *zone) info(now time.Time) api.Zone {
 	return info
 }
 
-// stored is an alert or update with the envelope it arrived in.
-type stored struct {
-	msg *protocol.Message
-	env []byte
-}
-
-// pruneGrace is how long an alert is kept after it ended (expired, or was
-// cleared), so late updates still find it; then it is deleted from memory
-// and from the store.
-const pruneGrace = 15 * time.Minute
-
 // prune forgets alerts and updates whose messages expired more than
-// pruneGrace ago and, if ended, every alert that ended (expired or
-// cleared) with no activity for pruneGrace, with its updates. It returns
-// the IDs forgotten, for the caller to delete from the store. The replay
-// cache keeps their IDs until their messages expire.
+// core.PruneGrace ago and, if ended, every alert that ended (expired or
+// cleared) with no activity for core.PruneGrace, with its updates
+// (core.Messages.Prune). It returns the IDs forgotten, for the caller to
+// delete from the store. The replay cache keeps their IDs until their
+// messages expire.
 func (z *zone) prune(now time.Time, ended bool) []protocol.AlertID {
 	z.mu.Lock()
 	defer z.mu.Unlock()
-	cutoff := now.Add(-pruneGrace)
-	gone := map[protocol.AlertID]bool{}
-	for id, m := range z.roots {
-		if m.Alert.Expires.Before(cutoff) {
-			gone[id] = true
-		}
-	}
-	for _, ups := range z.updates {
-		for _, u := range ups {
-			if u.Alert.Expires.Before(cutoff) {
-				gone[u.ID] = true
-			}
-		}
-	}
+	var cards []card
 	if ended {
-		for _, c := range z.cardsLocked(now) {
-			if c.View.State != string(protocol.StateCleared) && c.View.State != string(protocol.StateExpired) {
-				continue
-			}
-			var ids []protocol.AlertID
-			last := time.Time{}
-			for _, r := range c.Roots {
-				ids = append(ids, r)
-				last = later(last, z.roots[r].Alert.Sent)
-				for _, u := range z.updates[r] {
-					ids = append(ids, u.ID)
-					last = later(last, u.Alert.Sent)
-				}
-			}
-			if last.Before(cutoff) && (c.View.Expires.IsZero() || c.View.Expires.Before(cutoff) || c.View.State == string(protocol.StateCleared)) {
-				for _, id := range ids {
-					gone[id] = true
-				}
-			}
-		}
+		cards = z.cardsLocked(now)
 	}
-	out := make([]protocol.AlertID, 0, len(gone))
-	for id := range gone {
-		out = append(out, id)
-		delete(z.envs, id)
-		delete(z.roots, id)
-		delete(z.seen, id)
-	}
-	for ref, ups := range z.updates {
-		kept := slices.DeleteFunc(ups, func(u *protocol.Message) bool { return gone[u.ID] })
-		if _, ok := z.roots[ref]; !ok && (len(kept) == 0 || gone[ref]) {
-			delete(z.updates, ref)
-		} else {
-			z.updates[ref] = kept
-		}
-	}
-	return out
-}
-
-func later(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
+	return z.msgs.Prune(now, cards)
 }

@@ -167,7 +167,7 @@ func (n *Node) findAlert(ref string) (*zone, *protocol.Message, error) {
 	var fm *protocol.Message
 	for _, z := range zones {
 		z.mu.Lock()
-		for id, m := range z.roots {
+		for id, m := range z.msgs.Roots {
 			if strings.HasPrefix(id.String(), ref) {
 				if fm != nil {
 					z.mu.Unlock()
