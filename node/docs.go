@@ -16,7 +16,7 @@ import (
 // Zone documents: a zone's own know-your-rights cards (kind 15) and its
 // safe-services directory (kind 16). They ride on governance (stored by
 // storeGov, synced by catch-up) and are folded in the zone core
-// (core.Docs, refoldRoster); this file has the control API verbs.
+// (core.Docs, folded with the roster in core.Folded); this file has the control API verbs.
 
 // calloutCard checks a callout's card: a topic ID or "".
 func calloutCard(card string) (string, error) {
@@ -39,7 +39,7 @@ func (n *Node) ZoneCards(zoneRef, lang string) (api.ZoneCards, error) {
 		return api.ZoneCards{}, fmt.Errorf("%w: language: use %s", api.ErrInvalid, strings.Join(api.Languages, ", "))
 	}
 	z.mu.Lock()
-	c, ok := z.docs.Cards(lang)
+	c, ok := z.fold.Docs.Cards(lang)
 	z.mu.Unlock()
 	out := api.ZoneCards{Zone: z.rec.Name, Lang: lang}
 	if ok {
@@ -91,8 +91,8 @@ func (n *Node) PublishCards(ctx context.Context, req api.PublishCardsRequest) (a
 	a := n.newAlert(protocol.KindCards, false, protocol.MaxLifetime)
 	a.Cards = doc
 	z.mu.Lock()
-	cur, _ := z.docs.Cards(doc.Lang)
-	err = z.docs.CheckDoc(a)
+	cur, _ := z.fold.Docs.Cards(doc.Lang)
+	err = z.fold.Docs.CheckDoc(a)
 	z.mu.Unlock()
 	if err != nil {
 		return api.ZoneCards{}, fmt.Errorf("%w: %w", api.ErrForbidden, err)
@@ -118,10 +118,10 @@ func (n *Node) Places(zoneRef string, f api.PlaceFilter) ([]api.Place, error) {
 		}
 	}
 	z.mu.Lock()
-	ps := z.docs.Places(cf)
+	ps := z.fold.Docs.Places(cf)
 	out := make([]api.Place, 0, len(ps))
 	for _, p := range ps {
-		if p.Linked() && !z.links[p.Link].Active() {
+		if p.Linked() && !z.fold.Links[p.Link].Active() {
 			continue // the zone ended the link: its entries go with it
 		}
 		out = append(out, placeView(p, z.linkPeerLocked(p.Link)))
@@ -136,7 +136,7 @@ func (z *zone) linkPeerLocked(id protocol.LinkID) string {
 	if id.IsZero() {
 		return ""
 	}
-	if l := z.links[id]; l != nil && l.Peer != "" {
+	if l := z.fold.Links[id]; l != nil && l.Peer != "" {
 		return l.Peer
 	}
 	return id.String()[:8] // a link this node no longer knows: its ID
@@ -219,7 +219,7 @@ func (n *Node) Place(ctx context.Context, req api.PlaceRequest) (api.Place, erro
 	a := n.newAlert(protocol.KindPlace, false, protocol.MaxLifetime)
 	a.Place = op
 	z.mu.Lock()
-	err = z.docs.CheckDoc(a)
+	err = z.fold.Docs.CheckDoc(a)
 	z.mu.Unlock()
 	switch {
 	case errors.Is(err, core.ErrTooManyPlaces):
@@ -233,7 +233,7 @@ func (n *Node) Place(ctx context.Context, req api.PlaceRequest) (api.Place, erro
 		return api.Place{}, err
 	}
 	z.mu.Lock()
-	p, ok := z.docs.Place(op.ID)
+	p, ok := z.fold.Docs.Place(op.ID)
 	z.mu.Unlock()
 	if !ok {
 		p = core.Place{PlaceOp: *op, Retired: opKind == protocol.PlaceRetire}
@@ -258,7 +258,7 @@ func (n *Node) sharePlace(ctx context.Context, z *zone, role protocol.Role, req 
 	}
 	z.mu.Lock()
 	active := 0
-	for _, l := range z.links {
+	for _, l := range z.fold.Links {
 		if l.Active() {
 			active++
 		}
@@ -271,7 +271,7 @@ func (n *Node) sharePlace(ctx context.Context, z *zone, role protocol.Role, req 
 	var cur core.Place
 	if req.All {
 		z.mu.Lock()
-		for _, p := range z.docs.Places(core.PlaceFilter{}) {
+		for _, p := range z.fold.Docs.Places(core.PlaceFilter{}) {
 			if p.Shareable() {
 				cur = p
 				break
@@ -302,7 +302,7 @@ func (n *Node) sharePlace(ctx context.Context, z *zone, role protocol.Role, req 
 	a := n.newAlert(protocol.KindPlace, false, protocol.MaxLifetime)
 	a.Place = op
 	z.mu.Lock()
-	err := z.docs.CheckDoc(a)
+	err := z.fold.Docs.CheckDoc(a)
 	z.mu.Unlock()
 	if err != nil {
 		return api.Place{}, fmt.Errorf("%w: %w", api.ErrForbidden, err)
@@ -311,7 +311,7 @@ func (n *Node) sharePlace(ctx context.Context, z *zone, role protocol.Role, req 
 		return api.Place{}, err
 	}
 	z.mu.Lock()
-	p, _ := z.docs.Place(cur.ID)
+	p, _ := z.fold.Docs.Place(cur.ID)
 	z.mu.Unlock()
 	return placeView(p, ""), nil
 }
@@ -374,7 +374,7 @@ func fillPlace(op *protocol.PlaceOp, cur protocol.PlaceOp, req api.PlaceRequest)
 // findPlace resolves a live entry by ID, unique ID prefix or name.
 func (z *zone) findPlace(ref string) (core.Place, error) {
 	z.mu.Lock()
-	ps := z.docs.Places(core.PlaceFilter{})
+	ps := z.fold.Docs.Places(core.PlaceFilter{})
 	z.mu.Unlock()
 	cs := make([]candidate[core.Place], len(ps))
 	for i, p := range ps {

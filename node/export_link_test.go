@@ -81,7 +81,7 @@ func linkForTest(n *Node, zoneRef, link string) (*protocol.Link, error) {
 	}
 	z.mu.Lock()
 	defer z.mu.Unlock()
-	for id, l := range z.links {
+	for id, l := range z.fold.Links {
 		if id.String() == link {
 			return l, nil
 		}

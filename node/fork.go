@@ -262,7 +262,7 @@ func (n *Node) syncAll() {
 // removerLocked returns who removed member m, by the roster's rule (the
 // first counted removal), if m is removed. Callers hold z.mu.
 func (z *zone) removerLocked(m crypto.MemberID) (crypto.MemberID, bool) {
-	if !z.roster.Removed(m) {
+	if !z.fold.Roster.Removed(m) {
 		return crypto.MemberID{}, false
 	}
 	var by *govMsg

@@ -26,60 +26,24 @@ var oldTopicGrace = 2 * time.Minute // tests shorten it
 // so members who joined later learn them.
 const announceInterval = 24 * time.Hour
 
-// refoldRoster recomputes the roster. Callers hold z.mu (or own z).
-func (z *zone) refoldRoster() {
+// refoldRoster recomputes what the zone's governance messages say
+// (core.Folded.Refold) and drops what govsnap.go derived from the last
+// fold. It reports how many invites were newly seen redeemed twice.
+// Callers hold z.mu (or own z).
+func (z *zone) refoldRoster() (newTwice int) {
 	msgs := make([]*protocol.Message, 0, len(z.gov))
 	for _, g := range z.gov {
 		msgs = append(msgs, g.msg)
 	}
-	z.roster = protocol.FoldRoster(msgs, z.root.ID(), protocol.DefaultSettings())
 	z.coverable, z.skipped = nil, nil // computed again when asked (govsnap.go)
-	z.settings = z.roster.Settings
-	z.refoldLinks(msgs) // linked zones (links.go)
-	z.rules.FoldGrants(msgs)
-	z.docs.Fold(msgs) // zone cards and safe places (docs.go)
-	for id, inv := range z.roster.Invites {
-		if len(inv.Redeemers) > 1 && !z.twice[id] {
-			if z.twice == nil {
-				z.twice = map[[protocol.InviteIDSize]byte]bool{}
-			}
-			z.twice[id] = true
-		}
-	}
-}
-
-// errInviteRedeemed rejects a message from a member certified by an invite
-// key that admitted another member first.
-var errInviteRedeemed = fmt.Errorf("%w: certified by an invite that admitted another member", protocol.ErrChain)
-
-// checkInvited: a member certified by an invite key may announce itself
-// (its announcement records the redemption, and a second redeemer's is kept
-// so organizers see it); anything else it sends is refused once the
-// invite is known to have admitted another member first
-// (protocol.Roster.Redeemer). Before any redeemer's announcement is held
-// (gossip order, or an announcement not kept), it is admitted. Callers
-// hold z.mu.
-func (z *zone) checkInvited(msg *protocol.Message) error {
-	key, ok := msg.Chain.InviteKey()
-	if !ok || msg.Alert.Kind == protocol.KindMember {
-		return nil
-	}
-	if r, ok := z.roster.Redeemer(protocol.InviteIDOf(key.Subject)); ok && r != msg.Alert.Sender {
-		return errInviteRedeemed
-	}
-	return nil
+	return z.fold.Refold(msgs, z.root.ID())
 }
 
 // checkMessage applies the zone's stateful rules after protocol checks
-// (core.Rules.Check), for a message arriving at arrival. Callers hold z.mu.
+// (core.Folded.Check), for a message arriving at arrival. Callers hold
+// z.mu.
 func (z *zone) checkMessage(msg *protocol.Message, arrival time.Time) error {
-	if err := z.docs.CheckDoc(msg.Alert); err != nil { // docs.go
-		return err
-	}
-	if err := z.checkInvited(msg); err != nil {
-		return err
-	}
-	return z.rules.Check(msg, arrival, z.epoch, z.roster.Settings, z.sharedLocked)
+	return z.fold.Check(msg, arrival, z.epoch, z.sharedLocked)
 }
 
 // errRateLimit is core.ErrRateLimit, also used for the link stream's own
@@ -414,7 +378,7 @@ func (n *Node) removeAndRekey(ctx context.Context, z *zone, member crypto.Member
 // unknown or unusable.
 func (n *Node) rekeyEntries(z *zone, parent crypto.ZoneSecret, epoch uint32, next crypto.ZoneSecret, except crypto.MemberID) (entries []protocol.RekeyEntry, reached int, unreached []string, err error) {
 	z.mu.Lock()
-	members := z.roster.Sorted()
+	members := z.fold.Roster.Sorted()
 	z.mu.Unlock()
 	for _, m := range members {
 		switch {
@@ -503,7 +467,7 @@ func (n *Node) SetSettings(ctx context.Context, req api.SettingsRequest) (api.Se
 		return api.Settings{}, err
 	}
 	z.mu.Lock()
-	s := z.roster.Settings
+	s := z.fold.Roster.Settings
 	z.mu.Unlock()
 	if req.Quorum != nil {
 		s.Corroborations = *req.Quorum
@@ -539,7 +503,7 @@ func (n *Node) SetSettings(ctx context.Context, req api.SettingsRequest) (api.Se
 		return api.Settings{}, err
 	}
 	z.mu.Lock()
-	out := settingsView(z.roster.Settings)
+	out := settingsView(z.fold.Roster.Settings)
 	z.mu.Unlock()
 	if !s.Cosign && out.Cosign {
 		out.Note = "co-signing stays on until a second organizer also turns it off"
@@ -555,7 +519,7 @@ func (n *Node) Settings(zoneRef string) (api.Settings, error) {
 	}
 	z.mu.Lock()
 	defer z.mu.Unlock()
-	return settingsView(z.roster.Settings), nil
+	return settingsView(z.fold.Roster.Settings), nil
 }
 
 func settingsView(s protocol.Settings) api.Settings {
@@ -568,5 +532,5 @@ func settingsView(s protocol.Settings) api.Settings {
 func (z *zone) rateHeadroom(member crypto.MemberID, kind protocol.Kind, t time.Time) error {
 	z.mu.Lock()
 	defer z.mu.Unlock()
-	return z.rules.Headroom(member, kind, t, z.roster.Settings)
+	return z.fold.Rules.Headroom(member, kind, t, z.fold.Settings())
 }

@@ -176,7 +176,7 @@ func newer(a, b *govMsg) bool {
 // sent at or before the removal (the one whose name the roster shows).
 // Messages of every other kind are always kept. protocol.FoldRoster gives
 // the same roster with or without the dropped ones (removals depend on no
-// announcement, so z.roster's removal times hold). Callers hold z.mu.
+// announcement, so z.fold.Roster's removal times hold). Callers hold z.mu.
 func (z *zone) compactGovLocked(extra *govMsg) []protocol.AlertID {
 	latest := map[annGroup]*govMsg{}
 	named := map[crypto.MemberID]*govMsg{}
@@ -191,7 +191,7 @@ func (z *zone) compactGovLocked(extra *govMsg) []protocol.AlertID {
 		if newer(g, latest[k]) {
 			latest[k] = g
 		}
-		if mi := z.roster.Members[a.Sender]; mi != nil && mi.Removed && a.Status == protocol.StatusActual && !mi.RemovedAt.Before(a.Sent) && newer(g, named[a.Sender]) {
+		if mi := z.fold.Roster.Members[a.Sender]; mi != nil && mi.Removed && a.Status == protocol.StatusActual && !mi.RemovedAt.Before(a.Sent) && newer(g, named[a.Sender]) {
 			named[a.Sender] = g
 		}
 	}
@@ -315,9 +315,7 @@ func (n *Node) commitGovLocked(z *zone, msgs []*govMsg, drop []protocol.AlertID,
 	for _, id := range drop {
 		delete(z.gov, id)
 	}
-	twice := len(z.twice)
-	z.refoldRoster()
-	twiceNow := len(z.twice) > twice && z.role == protocol.RoleOrganizer
+	twiceNow := z.refoldRoster() > 0 && z.role == protocol.RoleOrganizer
 	if ch.chain != nil {
 		z.chain, z.role = ch.chain, ch.role
 	}

@@ -124,7 +124,7 @@ func TestCompactionKeepsFold(t *testing.T) {
 	for _, g := range all {
 		z.gov[g.msg.ID] = g
 	}
-	z.roster = want
+	z.fold.Roster = want
 	drop := z.compactGovLocked(nil)
 	for _, id := range drop {
 		delete(z.gov, id)
@@ -156,7 +156,7 @@ func TestCompactionKeepsFold(t *testing.T) {
 	for _, g := range all[len(all)-2:] {
 		inc.gov[g.msg.ID] = g
 	}
-	inc.roster = foldOf(all[len(all)-2:], f.root.ID())
+	inc.fold.Roster = foldOf(all[len(all)-2:], f.root.ID())
 	for _, g := range all[:len(all)-2] {
 		keep, drop := inc.admitGovLocked(g.msg, nil)
 		if !keep {

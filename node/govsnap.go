@@ -44,7 +44,7 @@ func (z *zone) countedGrant(m *protocol.Message) (crypto.MemberID, bool) {
 	if a.Kind != protocol.KindRole || a.Status != protocol.StatusActual || m.Role != protocol.RoleOrganizer {
 		return crypto.MemberID{}, false
 	}
-	if mi := z.roster.Members[a.Sender]; mi != nil && mi.Removed && mi.RemovedAt.Before(a.Sent) {
+	if mi := z.fold.Roster.Members[a.Sender]; mi != nil && mi.Removed && mi.RemovedAt.Before(a.Sent) {
 		return crypto.MemberID{}, false
 	}
 	c, err := protocol.ParseCert(a.Cert)
@@ -117,7 +117,7 @@ func (z *zone) countedSnapshot(m *protocol.Message) bool {
 	if a.Kind != protocol.KindSnapshot || a.Status != protocol.StatusActual || m.Role != protocol.RoleOrganizer {
 		return false
 	}
-	mi := z.roster.Members[a.Sender]
+	mi := z.fold.Roster.Members[a.Sender]
 	return mi == nil || !mi.Removed || !mi.RemovedAt.Before(a.Sent)
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"lookout/crypto"
+	core "lookout/node/internal/zone"
 	"lookout/protocol"
 )
 
@@ -84,7 +85,7 @@ func TestCoverableKeepsFold(t *testing.T) {
 		}
 		r.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
 		want := foldOf(all, f.root.ID())
-		z := &zone{gov: map[protocol.AlertID]*govMsg{}, root: f.root.Public(), roster: want}
+		z := &zone{gov: map[protocol.AlertID]*govMsg{}, root: f.root.Public(), fold: core.Folded{Roster: want}}
 		for _, g := range all {
 			z.gov[g.msg.ID] = g
 		}
@@ -140,7 +141,7 @@ func TestCoverableKeepsSoleOrganizerGrant(t *testing.T) {
 	first := grant(0, f.ids[0], start.Add(time.Hour))
 	all := []*govMsg{first, grant(-1, f.root, start.Add(2*time.Hour)), grant(-1, f.root, start.Add(3*time.Hour))}
 	want := foldOf(all, f.root.ID())
-	z := &zone{gov: map[protocol.AlertID]*govMsg{}, root: f.root.Public(), roster: want}
+	z := &zone{gov: map[protocol.AlertID]*govMsg{}, root: f.root.Public(), fold: core.Folded{Roster: want}}
 	for _, g := range all {
 		z.gov[g.msg.ID] = g
 	}

@@ -261,7 +261,7 @@ func (n *Node) findInvite(id [protocol.InviteIDSize]byte) (*zone, *protocol.Invi
 	n.mu.Unlock()
 	for _, z := range zones {
 		z.mu.Lock()
-		inv := z.roster.Invites[id]
+		inv := z.fold.Roster.Invites[id]
 		z.mu.Unlock()
 		if inv != nil && len(inv.Chain) > 0 {
 			return z, inv
@@ -297,9 +297,9 @@ func (n *Node) grant(b []byte, from peer.ID) (enc, ct []byte, err error) {
 	member := req.Member.ID()
 	st := z.snapshot()
 	z.mu.Lock()
-	issuerGone := z.roster.Removed(inv.Cert.Issuer)
-	redeemer, redeemed := z.roster.Redeemer(req.Invite)
-	m, known := z.roster.Members[member]
+	issuerGone := z.fold.Roster.Removed(inv.Cert.Issuer)
+	redeemer, redeemed := z.fold.Roster.Redeemer(req.Invite)
+	m, known := z.fold.Roster.Members[member]
 	served, taken := z.served[req.Invite]
 	switch {
 	case issuerGone || st.removed:

@@ -102,7 +102,7 @@ func (n *Node) AcceptLink(ctx context.Context, req api.AcceptLinkRequest) (api.L
 		return api.Link{}, api.Fail(api.ErrInvalid, "linkcode.expired", "At", o.Until.Format(time.RFC3339)).With(protocol.ErrLinkExpired)
 	}
 	z.mu.Lock()
-	l := z.links[o.ID]
+	l := z.fold.Links[o.ID]
 	z.mu.Unlock()
 	switch {
 	case l != nil && !l.OfferedBy.IsZero():
@@ -113,7 +113,7 @@ func (n *Node) AcceptLink(ctx context.Context, req api.AcceptLinkRequest) (api.L
 	n.mu.Lock()
 	for _, other := range n.zones {
 		other.mu.Lock()
-		ol := other.links[o.ID]
+		ol := other.fold.Links[o.ID]
 		other.mu.Unlock()
 		if ol != nil && other != z {
 			n.mu.Unlock()
@@ -157,7 +157,7 @@ func (n *Node) Links(zoneRef string) ([]api.Link, error) {
 	z.mu.Lock()
 	defer z.mu.Unlock()
 	out := []api.Link{}
-	for _, l := range z.links {
+	for _, l := range z.fold.Links {
 		out = append(out, linkView(l))
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -193,7 +193,7 @@ func linkView(l *protocol.Link) api.Link {
 func (n *Node) linkInfo(z *zone, id protocol.LinkID) (api.Link, error) {
 	z.mu.Lock()
 	defer z.mu.Unlock()
-	l := z.links[id]
+	l := z.fold.Links[id]
 	if l == nil {
 		return api.Link{}, api.Fail(api.ErrNotFound, "link.notfound", "Ref", api.Quote(id.String()), "Zone", z.rec.Name)
 	}
@@ -205,7 +205,7 @@ func (n *Node) linkInfo(z *zone, id protocol.LinkID) (api.Link, error) {
 func (z *zone) findLinkLocked(ref string) (*protocol.Link, error) {
 	ref = strings.TrimSpace(ref)
 	var found *protocol.Link
-	for _, l := range z.links {
+	for _, l := range z.fold.Links {
 		id := l.ID.String()
 		if id == ref || (len(ref) >= 8 && strings.HasPrefix(id, strings.ToLower(ref))) || (l.Peer != "" && l.Peer == ref && !l.Ended) {
 			if found != nil && found != l {
@@ -283,7 +283,7 @@ func (n *Node) Share(ctx context.Context, req api.ShareRequest) (api.Alert, erro
 	}
 	z.mu.Lock()
 	active := 0
-	for _, l := range z.links {
+	for _, l := range z.fold.Links {
 		if l.Active() {
 			active++
 		}

@@ -79,10 +79,10 @@ func (n *Node) reconcilePlaces(ctx context.Context, z *zone) {
 	defer n.links.mu.Unlock()
 	z.mu.Lock()
 	mine := n.myLinksLocked(z)
-	entries := z.docs.Shared()
+	entries := z.fold.Docs.Shared()
 	gone := map[protocol.LinkID]bool{} // links entries came over that are no longer active
 	for _, p := range entries {
-		if p.Linked() && !z.links[p.Link].Active() {
+		if p.Linked() && !z.fold.Links[p.Link].Active() {
 			gone[p.Link] = true
 		}
 	}
@@ -158,8 +158,8 @@ func (n *Node) relayPlace(ctx context.Context, z *zone, l *protocol.Link, t *pro
 	d := t.Via.Digest
 	id := d.LinkedPlaceID()
 	z.mu.Lock()
-	own := z.docs.Own(d)
-	cur, exists := z.docs.Entry(id)
+	own := z.fold.Docs.Own(d)
+	cur, exists := z.fold.Docs.Entry(id)
 	z.mu.Unlock()
 	if own || (exists && cur.Link != l.ID) {
 		return nil // already here, as the zone's own or from another link
@@ -184,7 +184,7 @@ func (n *Node) relayPlace(ctx context.Context, z *zone, l *protocol.Link, t *pro
 	op.ID = id
 	a.Place, a.Via = &op, t.Via
 	z.mu.Lock()
-	err := z.docs.CheckDoc(a)
+	err := z.fold.Docs.CheckDoc(a)
 	z.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("%w: %w", protocol.ErrLink, err)

@@ -52,7 +52,7 @@ func (n *Node) onStored(z *zone, msg *protocol.Message) {
 // hold z.mu.
 func (n *Node) myLinksLocked(z *zone) []*protocol.Link {
 	var out []*protocol.Link
-	for _, l := range z.links {
+	for _, l := range z.fold.Links {
 		if l.Active() && l.Endpoint == n.id.ID() {
 			out = append(out, l)
 		}
@@ -64,7 +64,7 @@ func (n *Node) myLinksLocked(z *zone) []*protocol.Link {
 func (n *Node) onLinkRecord(ctx context.Context, z *zone, msg *protocol.Message) {
 	r := msg.Alert.Link
 	z.mu.Lock()
-	l := z.links[r.ID]
+	l := z.fold.Links[r.ID]
 	var roots []protocol.AlertID
 	if r.Op == protocol.LinkAccept && l.Active() && l.Endpoint == n.id.ID() {
 		for id := range z.msgs.Roots {
@@ -112,7 +112,7 @@ func (n *Node) reconcile(ctx context.Context, z *zone, target protocol.AlertID) 
 	var root *protocol.Message
 	var hops uint8
 	var share bool
-	policy := z.roster.Settings.AutoShare
+	policy := z.fold.Roster.Settings.AutoShare
 	if ok {
 		// The card's ID (its incident's first sighting, or the callout)
 		// names it on every link.
@@ -122,7 +122,7 @@ func (n *Node) reconcile(ctx context.Context, z *zone, target protocol.AlertID) 
 		for _, id := range c.Roots {
 			m := z.msgs.Roots[id]
 			for _, u := range z.msgs.Updates[id] {
-				if u.Alert.Kind == protocol.KindShare && !z.roster.Removed(u.Alert.Sender) && u.Alert.Status == m.Alert.Status {
+				if u.Alert.Kind == protocol.KindShare && !z.fold.Roster.Removed(u.Alert.Sender) && u.Alert.Status == m.Alert.Status {
 					hops = max(hops, u.Alert.Hops)
 				}
 			}

@@ -150,7 +150,7 @@ func (n *Node) handleFrame(from peer.ID, frame []byte) error {
 	var l protocol.Link
 	for _, zz := range n.liveZones() {
 		zz.mu.Lock()
-		if x := zz.links[id]; x != nil {
+		if x := zz.fold.Links[id]; x != nil {
 			z, l = zz, *x
 		}
 		zz.mu.Unlock()
@@ -246,7 +246,7 @@ func (n *Node) acceptHello(ctx context.Context, z *zone, l *protocol.Link, from 
 	// is removed, offers made before cannot be accepted.
 	z.mu.Lock()
 	stale := false
-	for _, m := range z.roster.Members {
+	for _, m := range z.fold.Roster.Members {
 		if m.Removed && !m.RemovedAt.Before(l.Offered) {
 			stale = true
 		}
@@ -365,7 +365,7 @@ func (n *Node) endsLink() bool {
 	me := n.id.ID()
 	for _, z := range n.liveZones() {
 		z.mu.Lock()
-		for _, l := range z.links {
+		for _, l := range z.fold.Links {
 			if l.OfferedBy == me && !l.Ended || l.Active() && l.Endpoint == me {
 				z.mu.Unlock()
 				return true

@@ -93,20 +93,12 @@ func (s *linkState) allowIn(l protocol.LinkID, t time.Time) bool {
 	return true
 }
 
-// refoldLinks recomputes the zone's links. Callers hold z.mu.
-func (z *zone) refoldLinks(msgs []*protocol.Message) {
-	z.links = protocol.FoldLinks(msgs, func(m crypto.MemberID, sent time.Time) bool {
-		mi := z.roster.Members[m]
-		return mi != nil && mi.Removed && mi.RemovedAt.Before(sent)
-	})
-}
-
 // endorser is the zone validator's hook: the key this zone accepted for
 // the other end of an active link, if relay is this zone's end of it.
 func (z *zone) endorser(id protocol.LinkID, relay crypto.MemberID) (*crypto.PublicKey, error) {
 	z.mu.Lock()
 	defer z.mu.Unlock()
-	l := z.links[id]
+	l := z.fold.Links[id]
 	switch {
 	case !l.Active():
 		return nil, fmt.Errorf("%w: %s", protocol.ErrLink, id)

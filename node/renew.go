@@ -132,8 +132,8 @@ func (z *zone) latestChainsLocked() map[crypto.MemberID]time.Time {
 // grant names them. Callers hold z.mu.
 func (z *zone) invitedLocked() map[crypto.MemberID]bool {
 	out := map[crypto.MemberID]bool{}
-	for id := range z.roster.Invites {
-		if r, ok := z.roster.Redeemer(id); ok {
+	for id := range z.fold.Roster.Invites {
+		if r, ok := z.fold.Roster.Redeemer(id); ok {
 			out[r] = true
 		}
 	}
@@ -176,7 +176,7 @@ func (z *zone) dueRenewalsLocked(self crypto.MemberID, now time.Time) []renewal 
 	latest := z.latestChainsLocked()
 	invited := z.invitedLocked()
 	var out []renewal
-	for _, mi := range z.roster.Sorted() {
+	for _, mi := range z.fold.Roster.Sorted() {
 		if mi.Removed || mi.ID == self || mi.ID == z.root.ID() {
 			continue
 		}

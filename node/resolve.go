@@ -73,11 +73,11 @@ func resolve[T any](what, ref string, cs []candidate[T], zone string) (T, error)
 // announcement was refused, say), so that every sender can be seen and
 // removed. Callers hold z.mu.
 func (z *zone) membersLocked() []*protocol.MemberInfo {
-	out := z.roster.Sorted()
+	out := z.fold.Roster.Sorted()
 	extra := map[string]*protocol.MemberInfo{}
 	add := func(m *protocol.Message) {
 		id := m.Alert.Sender
-		if z.roster.Members[id] != nil {
+		if z.fold.Roster.Members[id] != nil {
 			return
 		}
 		mi := extra[id.String()]

@@ -36,18 +36,16 @@ type zone struct {
 	mu         sync.Mutex
 	chain      protocol.Chain // this member's certificate chain
 	role       protocol.Role
-	settings   protocol.Settings
 	topic      *pubsub.Topic
 	sub        *pubsub.Subscription
 	epoch      uint32
 	epochs     map[uint32]crypto.ZoneSecret
 	straggle   *uint32 // the previous epoch, still proven to peers during oldTopicGrace
 	gov        map[protocol.AlertID]*govMsg
-	roster     protocol.Roster
+	fold       core.Folded                          // what the governance messages say: roster, settings, links, docs; admission rules
 	coverable  map[protocol.AlertID]*govMsg         // what a snapshot may cover (govsnap.go); nil until asked after each refold
 	skipped    map[uint32]map[protocol.AlertID]bool // what catch-up leaves out, by epoch (govsnap.go); reset at each refold
 	pubkeys    map[crypto.MemberID]*crypto.PublicKey
-	rules      core.Rules    // superseded certificates, rate limits
 	msgs       core.Messages // alerts, updates, their envelopes, updates waiting for their alert, what was applied
 	removed    bool
 	gone       chan struct{} // closed once removed: ends watch streams
@@ -63,13 +61,9 @@ type zone struct {
 	lastGrant time.Time
 	forkSince time.Time // when this node saw its epochs forked (fork.go), zero if not
 	merged    time.Time // when this node last sent a merge (fork.go)
-	// Linked zones (links.go): folded with the roster.
-	links map[protocol.LinkID]*protocol.Link
-	docs  core.Docs // zone cards and safe places (docs.go): folded with the roster
 	// Invites (join.go): served is which member this node handed each
-	// invite's zone to; twice marks invites redeemed by two members.
+	// invite's zone to.
 	served map[[protocol.InviteIDSize]byte]crypto.MemberID
-	twice  map[[protocol.InviteIDSize]byte]bool
 }
 
 const watchBuffer = 256
@@ -121,7 +115,7 @@ func (z *zone) current() (uint32, crypto.ZoneSecret) {
 
 // newZone rebuilds a zone from its record, checking it is consistent.
 func newZone(rec zoneRecord, self *crypto.Identity, now time.Time) (*zone, error) {
-	z := &zone{rec: rec, settings: protocol.DefaultSettings(), msgs: core.NewMessages(),
+	z := &zone{rec: rec, msgs: core.NewMessages(),
 		watchers: map[chan api.Alert]struct{}{},
 		gov:      map[protocol.AlertID]*govMsg{},
 		pubkeys:  map[crypto.MemberID]*crypto.PublicKey{}}
@@ -138,10 +132,10 @@ func newZone(rec zoneRecord, self *crypto.Identity, now time.Time) (*zone, error
 	z.val.Revoked = func(_ [32]byte, m crypto.MemberID) bool {
 		z.mu.Lock()
 		defer z.mu.Unlock()
-		return z.roster.Removed(m)
+		return z.fold.Roster.Removed(m)
 	}
 	z.val.Endorser = z.endorser // linked zones (links.go)
-	z.roster = protocol.FoldRoster(nil, z.root.ID(), z.settings)
+	z.fold = core.NewFolded(z.root.ID())
 	return z, nil
 }
 
@@ -149,7 +143,7 @@ func newZone(rec zoneRecord, self *crypto.Identity, now time.Time) (*zone, error
 // Callers hold z.mu.
 func (z *zone) alertsLocked() core.Alerts {
 	return core.Alerts{ZoneID: z.rec.ID, ZoneName: z.rec.Name, Roots: z.msgs.Roots, Updates: z.msgs.Updates,
-		Settings: z.settings, Roster: &z.roster, Links: z.links}
+		Settings: z.fold.Settings(), Roster: &z.fold.Roster, Links: z.fold.Links}
 }
 
 // card is one alert as shown (core.Card).
@@ -174,7 +168,7 @@ func (n *Node) zone(ref string) (*zone, error) {
 
 func (z *zone) info(now time.Time) api.Zone {
 	z.mu.Lock()
-	topic, role, epoch, removed, chain, twice := z.topic, z.role, z.epoch, z.removed, z.chain, len(z.twice)
+	topic, role, epoch, removed, chain, twice := z.topic, z.role, z.epoch, z.removed, z.chain, len(z.fold.Twice)
 	z.mu.Unlock()
 	info := api.Zone{ID: z.rec.ID, Name: z.rec.Name, Role: role.String(), Epoch: epoch, Topic: topic.String(), Peers: []string{}, Removed: removed,
 		Places: slices.Clone(z.rec.Places), InvitesRedeemedTwice: twice}
