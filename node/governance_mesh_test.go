@@ -70,7 +70,7 @@ func zoneEpoch(nw *sim.Network, i int, zone string) uint32 {
 // member over the rate limit is rejected by every node; a removed member's
 // node reads nothing after the new epoch while everyone else does.
 func TestMeshGovernance(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	var clk clock
 	env := startMeshWith(t, ctx, sim.Config{Nodes: meshNodes, Now: clk.Now, RedialInterval: 200 * time.Millisecond})
