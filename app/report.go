@@ -129,7 +129,7 @@ func (u *UI) recentPlaces(zoneID string) []string {
 // codes each reader sees in their language); words are optional once a
 // what is chosen. The keyboard starts in the words; Enter moves to "Where"
 // and then sends; a recent place is one tap. From the zone list a report
-// is Report, a what, a how many, the place, Send.
+// is four taps: Report, a what, the place, Send (how many is optional).
 func (u *UI) showReport(z api.Zone) {
 	d := u.drafts[z.ID]
 	if d == nil {

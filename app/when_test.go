@@ -279,8 +279,8 @@ func TestFourTapReport(t *testing.T) {
 	if len(as) != 1 || len(as[0].Sightings) != 2 || as[0].Where != "Queen & Dunn" {
 		t.Fatalf("after the report the zone has %+v, want a second sighting at Queen & Dunn", as)
 	}
-	if interactions > 4 {
-		t.Errorf("report took %d interactions, want at most 4", interactions)
+	if interactions > maxReportInteractions {
+		t.Errorf("report took %d interactions, want at most %d", interactions, maxReportInteractions)
 	}
 	t.Logf("report sent in %d interactions", interactions)
 }
