@@ -95,6 +95,7 @@ func (u *UI) showSettings() {
 			}
 		})
 	})
+	u.enterMovesOn(func() { change.OnTapped() }, old.Entry, pass.Entry, confirm.Entry)
 	passForm := widget.NewForm(
 		widget.NewFormItem(L("settings.pass.old"), old.box),
 		widget.NewFormItem(L("settings.pass.new"), pass.box),

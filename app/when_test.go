@@ -258,6 +258,70 @@ func TestKeyboardPath(t *testing.T) {
 	h2.waitFor("unlocked", func() bool { return h2.ui.b != nil })
 }
 
+// 4, every other form: join, callout, the settings passphrase and a safe
+// place start in their first field (join, callout, place), Enter moves on
+// and submits from the last field, and Tab in a multi-line box moves on.
+func TestKeyboardEveryForm(t *testing.T) {
+	h := newHarness(t, Options{})
+	z := placesZone(h)
+	h.unlocked()
+
+	// Join: focus in the code, Enter joins (a bad code is refused inline).
+	h.ui.showJoin()
+	test.Type(h.focused(), "not an invite")
+	key(h.focused(), fyne.KeyReturn)
+	h.waitFor("join refused", func() bool { return h.hasLabel("This invite is not valid or has expired. Ask for a new one.") })
+
+	// Callout: focus in the title, Enter through every field, Tab out of
+	// the rights box without typing a tab, Enter there sends.
+	h.ui.showCallout(z)
+	for _, s := range []string{"Accompany family", "King & Dufferin", "now", "3", "a phone"} {
+		test.Type(h.focused(), s)
+		key(h.focused(), fyne.KeyReturn)
+	}
+	rights, ok := h.focused().(*formEntry)
+	if !ok {
+		t.Fatalf("callout: after Enter in Bring, focus on %T, want the rights box", h.focused())
+	}
+	test.Type(rights, "Do not open the door")
+	key(rights, fyne.KeyTab)
+	if rights.Text != "Do not open the door" || h.focused() == rights {
+		t.Errorf("callout: Tab in the rights box typed %q or stayed in it", rights.Text)
+	}
+	h.ui.w.Canvas().Focus(rights)
+	key(rights, fyne.KeyReturn)
+	h.waitFor("callout sent", func() bool { return h.ui.cur.title == "Callout" })
+	h.label("Accompany family")
+
+	// Settings: Enter moves through the passphrase fields and changes it.
+	h.ui.showSettings()
+	h.ui.w.Canvas().Focus(h.entryAt(0))
+	for _, s := range []string{testPass, "a new passphrase for the winter", "a new passphrase for the winter"} {
+		test.Type(h.focused(), s)
+		key(h.focused(), fyne.KeyReturn)
+	}
+	h.waitFor("changed", func() bool { return h.hasLabel("Passphrase changed.") })
+
+	// A safe place: focus in the name, Enter through to the notes, Enter
+	// there saves.
+	h.ui.showPlaces(z)
+	h.tap("Add a place")
+	h.selects()[0].SetSelected("Health")
+	for _, s := range []string{"Clinique du peuple", "Jean-Talon & Querbes", "Mon-Fri 9-17", "fr, es", "514 555 0199", "Walk in"} {
+		test.Type(h.focused(), s)
+		key(h.focused(), fyne.KeyReturn)
+	}
+	h.waitFor("place added", func() bool {
+		ps, _ := h.fake.Places(z.ID, api.PlaceFilter{})
+		for _, p := range ps {
+			if p.Name == "Clinique du peuple" && p.Notes == "Walk in" && p.Contact == "514 555 0199" {
+				return true
+			}
+		}
+		return false
+	})
+}
+
 // The four-tap report: from an unlocked app, Report, what (focus already
 // there), one tap on a recent place, Send.
 func TestFourTapReport(t *testing.T) {
