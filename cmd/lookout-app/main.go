@@ -102,6 +102,7 @@ func run(args []string) error {
 		log.Warn("remove preferences of an earlier version", "err", err)
 	}
 	app.PrepareLocale()
+	quietFyneLog()
 	fa := fyneapp.NewWithID(appID)
 	fa.SetIcon(fyne.NewStaticResource("Icon.png", icon))
 	ui := app.New(fa, app.Options{
