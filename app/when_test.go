@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -489,6 +490,33 @@ func TestDesktopWidthCapped(t *testing.T) {
 	h.ui.w.Resize(fyne.NewSize(1280, 800))
 	if w := h.button("Report a sighting").Size().Width; w > maxContentWidth {
 		t.Errorf("Report is %v wide at desktop width, want at most %d", w, maxContentWidth)
+	}
+}
+
+// 11. The invite text box shows every line of a long code at phone width
+// (codes naming several members' nodes run to hundreds of characters).
+func TestInviteTextFits(t *testing.T) {
+	h := newHarness(t, Options{})
+	for _, n := range []int{40, 300, 600, 900, 1500} {
+		code := "lk1-" + strings.Repeat("aB3-xQ9_", n/8)
+		box := container.NewVBox()
+		h.ui.inviteResult(box, api.InviteResponse{Code: code, Expires: testNow.Add(time.Hour)}, "member")
+		h.ui.w.SetContent(container.NewVScroll(container.NewPadded(box)))
+		h.ui.w.Resize(fyne.NewSize(320, 700))
+		var e *widget.Entry
+		for _, o := range test.LaidOutObjects(box) {
+			if x, ok := o.(*widget.Entry); ok {
+				e = x
+			}
+		}
+		// The same text wrapped the same way in a label of the box's width
+		// is as tall as the box must be.
+		l := widget.NewLabel(code)
+		l.Wrapping = fyne.TextWrapBreak
+		l.Resize(e.Size())
+		if need := l.MinSize().Height; e.Size().Height < need {
+			t.Errorf("%d characters: the box is %v high, its text %v", len(code), e.Size().Height, need)
+		}
 	}
 }
 
