@@ -70,8 +70,11 @@ test: deps
 vet:
 	$(GO) vet ./...
 
+# Every package, then the app's UI tests again in Fyne's test driver's
+# mobile mode (phone layouts, touch).
 test-go:
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) -tags mobile ./app
 
 # The longer NAT matrix in the network-namespace test bed (root, ip, nft):
 # join-to-first-alert per router kind, direct pairs after 60 s, traffic

@@ -789,8 +789,14 @@ func TestFirstRunRetry(t *testing.T) {
 	h.entryAt(2).SetText(testPass)
 	h.tap("Continue")
 	h.waitFor("start failure", func() bool {
-		return h.hasLabel("Could not start Lookout: start node: listen: address already in use")
+		return h.hasLabel("Could not start Lookout. If Lookout is already open (here or in a terminal), close it and try again; the details are in Lookout's log.")
 	})
+	// The English detail goes to the log, never to the screen (issue 19).
+	for _, l := range h.labels() {
+		if strings.Contains(l, "address already in use") {
+			t.Errorf("raw error shown: %q", l)
+		}
+	}
 	h.tap("Continue")
 	h.waitFor("welcome", func() bool { return h.ui.cur.title == "Get started" })
 	if h.prof.creates != 1 {

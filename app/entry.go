@@ -81,3 +81,22 @@ func (fieldWidth) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 		o.Resize(size)
 	}
 }
+
+// enterMovesOn makes a form work from the keyboard: Enter in each field
+// moves to the next, and in the last one calls submit. Fields are
+// *widget.Entry or *formEntry, as laid out in the form.
+func (u *UI) enterMovesOn(submit func(), fields ...fyne.Focusable) {
+	for i, f := range fields {
+		next := func(string) { submit() }
+		if i+1 < len(fields) {
+			to := fields[i+1]
+			next = func(string) { u.w.Canvas().Focus(to) }
+		}
+		switch e := f.(type) {
+		case *widget.Entry:
+			e.OnSubmitted = next
+		case *formEntry:
+			e.OnSubmitted = next
+		}
+	}
+}

@@ -95,8 +95,9 @@ func (u *UI) inviteResult(box *fyne.Container, res api.InviteResponse, role stri
 	code := widget.NewMultiLineEntry()
 	code.SetText(res.Code)
 	code.Wrapping = fyne.TextWrapBreak
-	// Every line of the code shows at phone width, none cut off.
-	code.SetMinRowsVisible(min(inviteRowsMax, len(res.Code)/inviteRowChars+2))
+	// Every line of the code shows at phone width, none cut off: codes
+	// naming several members' nodes run to hundreds of characters.
+	code.SetMinRowsVisible(len(res.Code)/inviteRowChars + 2)
 	box.Add(code)
 	copied := wrapLabel(L("invite.copied"))
 	copied.Importance = widget.SuccessImportance
@@ -108,12 +109,9 @@ func (u *UI) inviteResult(box *fyne.Container, res api.InviteResponse, role stri
 	box.Add(copied)
 }
 
-// The invite text box is sized for inviteRowChars characters a line (a
-// phone's width), up to inviteRowsMax lines.
-const (
-	inviteRowChars = 28
-	inviteRowsMax  = 14
-)
+// inviteRowChars is the fewest characters of an invite code a line of its
+// text box holds at a phone's width (320 px), which sizes the box.
+const inviteRowChars = 28
 
 // qrImage draws an invite code as a QR code about qrSide pixels wide, each
 // module a whole number of pixels: modules scaled by a fraction come out

@@ -113,11 +113,11 @@ func (u *UI) showFirstRun() {
 			switch {
 			case err != nil && u.opt.Profile.Initialized():
 				u.log.Error("start node", "err", err)
-				setError(msg, L("unlock.err.start", args{"Err": err.Error()}))
+				setError(msg, L("unlock.err.start"))
 				return
 			case err != nil:
 				u.log.Error("create identity", "err", err)
-				setError(msg, L("firstrun.err.create", args{"Err": err.Error()}))
+				setError(msg, L("firstrun.err.create"))
 				return
 			}
 			pass.SetText("")
@@ -166,7 +166,7 @@ func (u *UI) showUnlock() {
 				setError(msg, L("unlock.err.wrong"))
 			case err != nil:
 				u.log.Error("unlock", "err", err)
-				setError(msg, L("unlock.err.start", args{"Err": err.Error()}))
+				setError(msg, L("unlock.err.start"))
 			default:
 				pass.SetText("")
 				u.unlocked(b)
@@ -217,7 +217,7 @@ func (u *UI) StartUnlocked(name string, passphrase []byte) {
 		if err != nil {
 			u.log.Error("unlock", "err", err)
 			u.showUnlock()
-			dialogError(u, L("unlock.err.start", args{"Err": err.Error()}))
+			dialogError(u, L("unlock.err.start"))
 			return
 		}
 		u.unlocked(b)

@@ -91,7 +91,7 @@ func (u *UI) showPlaceForm(z api.Zone, op string, cur api.Place) {
 	hours := entry("")
 	langs := entry(L("places.form.languages.hint"))
 	contact := entry("")
-	notes := multiEntry("")
+	notes := newFormEntry("", 3)
 	name.SetText(cur.Name)
 	where.SetText(cur.Where)
 	hours.SetText(cur.Hours)
@@ -111,7 +111,7 @@ func (u *UI) showPlaceForm(z api.Zone, op string, cur api.Place) {
 		{"places.form.where", where, protocol.MaxPlaceWhereLen, false},
 		{"places.form.hours", hours, protocol.MaxPlaceHoursLen, false},
 		{"places.form.contact", contact, protocol.MaxPlaceContactLen, false},
-		{"places.form.notes", notes, protocol.MaxPlaceNotesLen, false},
+		{"places.form.notes", notes.TextEntry(), protocol.MaxPlaceNotesLen, false},
 	}
 	var save *widget.Button
 	save = widget.NewButton(L(placeFormKeys[op].save), func() {
@@ -148,6 +148,7 @@ func (u *UI) showPlaceForm(z api.Zone, op string, cur api.Place) {
 		})
 	})
 	save.Importance = widget.HighImportance
+	u.enterMovesOn(func() { save.OnTapped() }, name, where, hours, langs, contact, notes)
 	title := L(placeFormKeys[op].title, args{"Zone": z.Name, "Name": cur.Name})
 	u.show(screen{title: title, focus: name, actions: func() fyne.CanvasObject { return save }, build: func() fyne.CanvasObject {
 		box := container.NewVBox()

@@ -43,7 +43,7 @@ func (u *UI) startPractice(b *widget.Button) {
 		b.SetText(L("practice.start"))
 		if err != nil {
 			u.log.Error("start practice zone", "err", err)
-			dialogError(u, L("practice.err", args{"Err": err.Error()}))
+			dialogError(u, L("practice.err"))
 			return
 		}
 		u.practice = p

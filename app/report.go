@@ -129,7 +129,7 @@ func (u *UI) recentPlaces(zoneID string) []string {
 // codes each reader sees in their language); words are optional once a
 // what is chosen. The keyboard starts in the words; Enter moves to "Where"
 // and then sends; a recent place is one tap. From the zone list a report
-// is Report, a what, a how many, the place, Send.
+// is four taps: Report, a what, the place, Send (how many is optional).
 func (u *UI) showReport(z api.Zone) {
 	d := u.drafts[z.ID]
 	if d == nil {
@@ -284,7 +284,7 @@ func (u *UI) showCallout(z api.Zone) {
 	when := entry(L("callout.when.hint"))
 	need := entry(L("callout.need.hint"))
 	bring := entry(L("callout.bring.hint"))
-	rights := multiEntry(L("callout.rights.hint"))
+	rights := newFormEntry(L("callout.rights.hint"), 3)
 	drill := widget.NewCheck(L("report.drill"), nil)
 	if u.inPractice() {
 		drill.SetChecked(true)
@@ -296,7 +296,7 @@ func (u *UI) showCallout(z api.Zone) {
 		{"field.where", where, protocol.MaxPlaceLen, true},
 		{"field.when", when, protocol.MaxWhenLen, false},
 		{"field.bring", bring, protocol.MaxTextLen, false},
-		{"field.rights", rights, protocol.MaxRightsLen, false},
+		{"field.rights", rights.TextEntry(), protocol.MaxRightsLen, false},
 	}
 	send := u.sendButton(L("callout.send"), msg, fields, "field.need", need, func(n int) func(context.Context) (api.Alert, error) {
 		req := api.CalloutRequest{Zone: z.ID, Title: strings.TrimSpace(title.Text), Where: strings.TrimSpace(where.Text),
@@ -304,11 +304,9 @@ func (u *UI) showCallout(z api.Zone) {
 			Rights: strings.TrimSpace(rights.Text), Exercise: drill.Checked}
 		return func(ctx context.Context) (api.Alert, error) { return u.b.Callout(ctx, req) }
 	})
-	// Enter moves through the one-line fields; the send button is fixed.
-	for i, e := range []*widget.Entry{title, where, when, need, bring} {
-		next := []fyne.Focusable{where, when, need, bring, rights}[i]
-		e.OnSubmitted = func(string) { u.w.Canvas().Focus(next) }
-	}
+	// Enter moves through the fields and sends from the last; Tab moves on
+	// from the rights box too. The send button is fixed.
+	u.enterMovesOn(func() { send.OnTapped() }, title, where, when, need, bring, rights)
 	u.show(screen{title: L("callout.formtitle", args{"Zone": z.Name}), focus: title,
 		actions: func() fyne.CanvasObject { return send }, build: func() fyne.CanvasObject {
 			return container.NewVBox(

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -84,7 +83,8 @@ func (u *UI) showSettings() {
 			case errors.Is(err, ErrWrongPassphrase):
 				setError(passMsg, L("settings.pass.wrong"))
 			case err != nil:
-				setError(passMsg, L("err.other", args{"Err": err.Error()}))
+				u.log.Error("change passphrase", "err", err)
+				setError(passMsg, L("err.other"))
 			default:
 				old.SetText("")
 				pass.SetText("")
@@ -95,6 +95,7 @@ func (u *UI) showSettings() {
 			}
 		})
 	})
+	u.enterMovesOn(func() { change.OnTapped() }, old.Entry, pass.Entry, confirm.Entry)
 	passForm := widget.NewForm(
 		widget.NewFormItem(L("settings.pass.old"), old.box),
 		widget.NewFormItem(L("settings.pass.new"), pass.box),
@@ -215,7 +216,7 @@ func (u *UI) wipe() {
 	u.drafts = map[string]*reportDraft{}
 	if err := u.opt.Profile.Wipe(); err != nil {
 		u.log.Error("wipe", "err", err)
-		dialog.ShowError(errors.New(L("settings.wipe.failed", args{"Err": strings.TrimSpace(err.Error())})), u.w)
+		dialogError(u, L("settings.wipe.failed"))
 		return
 	}
 	// Nothing the app chose stays behind in the preferences file.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -258,6 +259,70 @@ func TestKeyboardPath(t *testing.T) {
 	h2.waitFor("unlocked", func() bool { return h2.ui.b != nil })
 }
 
+// 4, every other form: join, callout, the settings passphrase and a safe
+// place start in their first field (join, callout, place), Enter moves on
+// and submits from the last field, and Tab in a multi-line box moves on.
+func TestKeyboardEveryForm(t *testing.T) {
+	h := newHarness(t, Options{})
+	z := placesZone(h)
+	h.unlocked()
+
+	// Join: focus in the code, Enter joins (a bad code is refused inline).
+	h.ui.showJoin()
+	test.Type(h.focused(), "not an invite")
+	key(h.focused(), fyne.KeyReturn)
+	h.waitFor("join refused", func() bool { return h.hasLabel("This invite is not valid or has expired. Ask for a new one.") })
+
+	// Callout: focus in the title, Enter through every field, Tab out of
+	// the rights box without typing a tab, Enter there sends.
+	h.ui.showCallout(z)
+	for _, s := range []string{"Accompany family", "King & Dufferin", "now", "3", "a phone"} {
+		test.Type(h.focused(), s)
+		key(h.focused(), fyne.KeyReturn)
+	}
+	rights, ok := h.focused().(*formEntry)
+	if !ok {
+		t.Fatalf("callout: after Enter in Bring, focus on %T, want the rights box", h.focused())
+	}
+	test.Type(rights, "Do not open the door")
+	key(rights, fyne.KeyTab)
+	if rights.Text != "Do not open the door" || h.focused() == rights {
+		t.Errorf("callout: Tab in the rights box typed %q or stayed in it", rights.Text)
+	}
+	h.ui.w.Canvas().Focus(rights)
+	key(rights, fyne.KeyReturn)
+	h.waitFor("callout sent", func() bool { return h.ui.cur.title == "Callout" })
+	h.label("Accompany family")
+
+	// Settings: Enter moves through the passphrase fields and changes it.
+	h.ui.showSettings()
+	h.ui.w.Canvas().Focus(h.entryAt(0))
+	for _, s := range []string{testPass, "a new passphrase for the winter", "a new passphrase for the winter"} {
+		test.Type(h.focused(), s)
+		key(h.focused(), fyne.KeyReturn)
+	}
+	h.waitFor("changed", func() bool { return h.hasLabel("Passphrase changed.") })
+
+	// A safe place: focus in the name, Enter through to the notes, Enter
+	// there saves.
+	h.ui.showPlaces(z)
+	h.tap("Add a place")
+	h.selects()[0].SetSelected("Health")
+	for _, s := range []string{"Clinique du peuple", "Jean-Talon & Querbes", "Mon-Fri 9-17", "fr, es", "514 555 0199", "Walk in"} {
+		test.Type(h.focused(), s)
+		key(h.focused(), fyne.KeyReturn)
+	}
+	h.waitFor("place added", func() bool {
+		ps, _ := h.fake.Places(z.ID, api.PlaceFilter{})
+		for _, p := range ps {
+			if p.Name == "Clinique du peuple" && p.Notes == "Walk in" && p.Contact == "514 555 0199" {
+				return true
+			}
+		}
+		return false
+	})
+}
+
 // The four-tap report: from an unlocked app, Report, what (focus already
 // there), one tap on a recent place, Send.
 func TestFourTapReport(t *testing.T) {
@@ -279,8 +344,8 @@ func TestFourTapReport(t *testing.T) {
 	if len(as) != 1 || len(as[0].Sightings) != 2 || as[0].Where != "Queen & Dunn" {
 		t.Fatalf("after the report the zone has %+v, want a second sighting at Queen & Dunn", as)
 	}
-	if interactions > 4 {
-		t.Errorf("report took %d interactions, want at most 4", interactions)
+	if interactions > maxReportInteractions {
+		t.Errorf("report took %d interactions, want at most %d", interactions, maxReportInteractions)
 	}
 	t.Logf("report sent in %d interactions", interactions)
 }
@@ -425,6 +490,33 @@ func TestDesktopWidthCapped(t *testing.T) {
 	h.ui.w.Resize(fyne.NewSize(1280, 800))
 	if w := h.button("Report a sighting").Size().Width; w > maxContentWidth {
 		t.Errorf("Report is %v wide at desktop width, want at most %d", w, maxContentWidth)
+	}
+}
+
+// 11. The invite text box shows every line of a long code at phone width
+// (codes naming several members' nodes run to hundreds of characters).
+func TestInviteTextFits(t *testing.T) {
+	h := newHarness(t, Options{})
+	for _, n := range []int{40, 300, 600, 900, 1500} {
+		code := "lk1-" + strings.Repeat("aB3-xQ9_", n/8)
+		box := container.NewVBox()
+		h.ui.inviteResult(box, api.InviteResponse{Code: code, Expires: testNow.Add(time.Hour)}, "member")
+		h.ui.w.SetContent(container.NewVScroll(container.NewPadded(box)))
+		h.ui.w.Resize(fyne.NewSize(320, 700))
+		var e *widget.Entry
+		for _, o := range test.LaidOutObjects(box) {
+			if x, ok := o.(*widget.Entry); ok {
+				e = x
+			}
+		}
+		// The same text wrapped the same way in a label of the box's width
+		// is as tall as the box must be.
+		l := widget.NewLabel(code)
+		l.Wrapping = fyne.TextWrapBreak
+		l.Resize(e.Size())
+		if need := l.MinSize().Height; e.Size().Height < need {
+			t.Errorf("%d characters: the box is %v high, its text %v", len(code), e.Size().Height, need)
+		}
 	}
 }
 

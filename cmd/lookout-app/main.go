@@ -102,6 +102,7 @@ func run(args []string) error {
 		log.Warn("remove preferences of an earlier version", "err", err)
 	}
 	app.PrepareLocale()
+	quietFyneLog()
 	fa := fyneapp.NewWithID(appID)
 	fa.SetIcon(fyne.NewStaticResource("Icon.png", icon))
 	ui := app.New(fa, app.Options{
@@ -110,9 +111,9 @@ func run(args []string) error {
 		Logger:   log,
 		Poll:     5 * time.Second,
 		Tray:     trayAvailable(),
-		// Fyne sends Linux notifications over the session D-Bus and
-		// drops them silently without one.
-		Notifications: sessionBus,
+		// Fyne sends Linux notifications to the session D-Bus's
+		// notification service and drops them silently without one.
+		Notifications: newNotifier().Available,
 	})
 
 	sig := make(chan os.Signal, 1)
@@ -162,9 +163,3 @@ func checkDisplay(goos string, getenv func(string) string) error {
 // is a D-Bus service; without a session bus Fyne's tray code crashes when
 // the app quits, so the tray is left out.
 func trayAvailable() bool { return sessionBus() }
-
-// sessionBus reports whether the desktop services Fyne reaches over D-Bus
-// on Linux (tray, notifications) can work; other systems need none.
-func sessionBus() bool {
-	return runtime.GOOS != "linux" || os.Getenv("DBUS_SESSION_BUS_ADDRESS") != ""
-}

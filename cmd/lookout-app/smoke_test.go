@@ -143,7 +143,11 @@ func TestSmoke(t *testing.T) {
 		t.Skip("builds the app and runs it under Xvfb; skipped in -short mode")
 	}
 	display := startXvfb(t)
-	smoke(t, display, appBinary(t))
+	// Twice with the same preferences: the second start reads the file the
+	// first one wrote.
+	cfg := t.TempDir()
+	smoke(t, display, appBinary(t), cfg)
+	smoke(t, display, appBinary(t), cfg)
 }
 
 var (
@@ -176,12 +180,18 @@ func TestMobileSmoke(t *testing.T) {
 	if mobileErr != nil {
 		t.Fatal(mobileErr)
 	}
-	smoke(t, display, mobileBin)
+	smoke(t, display, mobileBin, t.TempDir())
 }
 
-// smoke runs bin on display with a home that has one zone, waits for the
-// zone list to be drawn and stops it with SIGTERM.
-func smoke(t *testing.T, display, bin string) {
+// logNoise are messages Fyne logged at every start or stop before the app
+// prevented them (issue 19): a C locale it cannot parse, and an empty
+// preferences file.
+var logNoise = []string{"Error parsing user locale", "Preferences load error"}
+
+// smoke runs bin on display with a home that has one zone and Fyne's
+// preferences under cfg, in the C locale, waits for the zone list to be
+// drawn and stops it with SIGTERM; the log must be free of logNoise.
+func smoke(t *testing.T, display, bin, cfg string) {
 
 	home := shortHome(t)
 	secret := store.Secret{Passphrase: []byte(smokePass)}
@@ -201,7 +211,8 @@ func smoke(t *testing.T, display, bin string) {
 
 	cmd := exec.Command(bin, "--home", home, "--passphrase-env", "LK_SMOKE_PASS",
 		"--listen", "/ip4/127.0.0.1/tcp/0", "--listen", "/ip4/127.0.0.1/udp/0/quic-v1")
-	cmd.Env = append(os.Environ(), "DISPLAY="+display, "LK_SMOKE_PASS="+smokePass, "DBUS_SESSION_BUS_ADDRESS=")
+	cmd.Env = append(os.Environ(), "DISPLAY="+display, "LK_SMOKE_PASS="+smokePass, "DBUS_SESSION_BUS_ADDRESS=",
+		"XDG_CONFIG_HOME="+cfg, "LANG=C", "LC_ALL=", "LC_MESSAGES=", "LANGUAGE=")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -262,6 +273,11 @@ func smoke(t *testing.T, display, bin string) {
 	}
 	if strings.Contains(out.String(), smokePass) {
 		t.Error("the passphrase appears in the app's log")
+	}
+	for _, n := range logNoise {
+		if strings.Contains(out.String(), n) {
+			t.Errorf("the app logged %q; stderr:\n%s", n, out)
+		}
 	}
 }
 
