@@ -8,6 +8,7 @@
 #   pkg-config, libgl1-mesa-dev, xorg-dev -- to build the Fyne app (cmd/lookout-app)
 #   xvfb, imagemagick                  -- the app's smoke test (virtual screen, screenshot)
 #   systemd                            -- systemd-analyze verify checks the service unit
+#   dbus-daemon                        -- the app's notification check runs against a private session bus
 #   iproute2, nftables                 -- the NAT test bed (node/reach/netbed: namespaces, home routers)
 #   --app is accepted for older callers; everything above is always wanted
 #   because `make test` builds and runs the app.
@@ -17,13 +18,13 @@
 # is expected at /usr/local/go; it is not installed here.
 set -euo pipefail
 
-want=(gcc libc6-dev pkg-config libgl1-mesa-dev xorg-dev xvfb imagemagick systemd iproute2 nftables)
+want=(gcc libc6-dev pkg-config libgl1-mesa-dev xorg-dev xvfb imagemagick systemd dbus-daemon iproute2 nftables)
 for arg in "$@"; do
 	case "$arg" in
 	--app) ;;
 	--nat) want+=(miniupnpd-nftables) ;;
 	-h | --help)
-		sed -n '2,16p' "$0"
+		sed -n '2,17p' "$0"
 		exit 0
 		;;
 	*)
