@@ -26,7 +26,7 @@ FUZZTIME_TEST ?= 5s
 FUZZTIME ?= 60s
 TEST_TIMEOUT ?= 25m
 
-.PHONY: all build app run node deps test vet test-go test-nat fuzz-short fuzz bench bench-micro bench-full screenshots release vulncheck clean
+.PHONY: all build app run node deps test vet test-go test-nat fuzz-short fuzz bench bench-micro bench-full screenshots release test-release vulncheck clean
 
 # Binaries are built with the Go named by go.mod's toolchain line: later
 # 1.26 point releases fix standard-library vulnerabilities. The go command
@@ -121,6 +121,13 @@ bench-full: bench-micro
 # docs/operations.md. VERSION=v1.2.3 stamps a version (default: git describe).
 release: deps
 	$(RELEASE) bash scripts/release.sh
+
+# Cross-builds every release target once (without the app) and checks each
+# binary's OS, CPU, static build, stamp and checksum (TestReleaseAllTargets;
+# minutes per target with a cold build cache). test-go runs only the quick
+# release tests: one target built twice, and the default target list.
+test-release:
+	LOOKOUT_TEST_RELEASE=1 $(RELEASE) CGO_ENABLED=0 $(GO) test -count=1 -v -timeout $(TEST_TIMEOUT) -run '^TestRelease' ./cmd/lookout
 
 # Known vulnerabilities reachable from Lookout's code (govulncheck), with a
 # database built locally from the golang.org/x/vulndb module: works with

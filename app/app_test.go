@@ -623,6 +623,30 @@ func TestNoPeersWarning(t *testing.T) {
 	}
 }
 
+// TestClockWarningOnMainScreens: the node's clock warning is shown in red
+// on the zone list, the feed and the report form, not only in Settings,
+// and goes once the clock is right.
+func TestClockWarningOnMainScreens(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.zone("Parkdale", "member")
+	const node = "this computer's clock is about 5 minutes ahead of the clocks of 3 members"
+	h.fake.Self.Health = &api.Health{ClockWarning: node}
+	h.unlocked()
+	const warning = "Clock warning: " + node
+	if l := h.label(warning); l.Importance != widget.DangerImportance {
+		t.Errorf("zone list clock warning importance %v, want danger", l.Importance)
+	}
+	h.tap("Parkdale")
+	h.label(warning)
+	h.tap("Report a sighting")
+	h.label(warning)
+	h.fake.Self.Health = &api.Health{}
+	h.ui.showZones()
+	if h.hasLabel(warning) {
+		t.Error("clock warning still shown once the node has none")
+	}
+}
+
 // practiceFake is a practice zone made of a second fake.
 type practiceFake struct {
 	*controltest.Fake

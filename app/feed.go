@@ -98,6 +98,9 @@ func (u *UI) feedContent(zoneID string) fyne.CanvasObject {
 		return wrapLabel(L("feed.gone"))
 	}
 	box := container.NewVBox()
+	if l := u.realClockWarning(); l != nil {
+		box.Add(l)
+	}
 	var tools []fyne.CanvasObject
 	if z.Role == "organizer" {
 		tools = append(tools,

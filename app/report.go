@@ -230,6 +230,9 @@ func (u *UI) showReport(z api.Zone) {
 			if cur, ok := u.zone(z.ID); ok && len(cur.Peers) == 0 {
 				box.Add(noPeersLabel())
 			}
+			if l := u.realClockWarning(); l != nil {
+				box.Add(l) // a report sent with a wrong clock may be refused
+			}
 			return box
 		}})
 }

@@ -129,6 +129,29 @@ func (u *UI) showSettings() {
 	}})
 }
 
+// clockWarning is the node's clock warning in red, or nil when it has
+// none. The words are the node's (English). A wrong clock makes alerts
+// look replayed or expired, so the zone list and each feed show it too,
+// not only Settings.
+func clockWarning(st api.Status) *widget.Label {
+	h := st.Health
+	if h == nil || h.ClockWarning == "" {
+		return nil
+	}
+	l := wrapLabel(L("settings.status.clock", args{"Warning": h.ClockWarning}))
+	l.Importance = widget.DangerImportance
+	return l
+}
+
+// realClockWarning is clockWarning for the member's own node (also while
+// practice is on screen: the clock is this computer's), or nil.
+func (u *UI) realClockWarning() *widget.Label {
+	if u.real == nil {
+		return nil
+	}
+	return clockWarning(u.real.Status())
+}
+
 // statusContent shows peers per zone and the node's listening addresses.
 func (u *UI) statusContent() fyne.CanvasObject {
 	box := container.NewVBox()
@@ -141,11 +164,7 @@ func (u *UI) statusContent() fyne.CanvasObject {
 	box.Add(wrapLabel(L("settings.status.id", args{"ID": shortID(st.MemberID)})))
 	box.Add(wrapLabel(N("settings.status.peers", len(st.Peers), args{"N": len(st.Peers)})))
 	box.Add(reachLabel(st))
-	if h := st.Health; h != nil && h.ClockWarning != "" {
-		// The node's words (English): a wrong clock makes alerts look
-		// replayed or expired, so it is shown loudly.
-		l := wrapLabel(L("settings.status.clock", args{"Warning": h.ClockWarning}))
-		l.Importance = widget.DangerImportance
+	if l := clockWarning(st); l != nil {
 		box.Add(l)
 	}
 	for _, z := range b.Zones() {

@@ -41,6 +41,9 @@ func (u *UI) showZones() {
 func (u *UI) zonesContent() fyne.CanvasObject {
 	u.zoneOpen = ""
 	box := container.NewVBox()
+	if l := u.realClockWarning(); l != nil {
+		box.Add(l)
+	}
 	zs := u.b.Zones()
 	if len(zs) == 0 {
 		box.Add(wrapLabel(L("zones.none")))

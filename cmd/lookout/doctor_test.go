@@ -143,3 +143,32 @@ func TestVersion(t *testing.T) {
 		t.Errorf("lookout version extra: exit %d, %q", code, errs)
 	}
 }
+
+// TestDoctorReachableAndStore: doctor and status say in words whether
+// members can reach the node from the internet, and doctor fails when the
+// store cannot be read.
+func TestDoctorReachableAndStore(t *testing.T) {
+	fakeDisk(t, 50<<30, 100<<30)
+	for _, tc := range []struct {
+		reachable, status, doctor, statusLine string
+	}{
+		{"yes", "ok", "other members can reach this node from the internet", "reachable  yes"},
+		{"no", "warn", "cannot reach this node from the internet: forward port 4719 TCP and UDP", "reachable  no"},
+	} {
+		f, home := serveFake(t)
+		f.Self.Health = &api.Health{Protocol: 2, SyncProtocol: 2, Reachable: tc.reachable, PeersDirect: 1, Uptime: 60}
+		got, _, _ := doctorLines(t, home)
+		wantCheck(t, got, "reachable", tc.status, tc.doctor)
+		if st := lkOK(t, "--home", home, "status"); !strings.Contains(st, tc.statusLine) {
+			t.Errorf("status lacks %q:\n%s", tc.statusLine, st)
+		}
+	}
+
+	f, home := serveFake(t)
+	f.Self.Health = &api.Health{Protocol: 2, SyncProtocol: 2, Reachable: "yes", PeersDirect: 1, StoreError: "read meta: bolt: page 7 corrupt"}
+	got, errs, code := doctorLines(t, home)
+	if code != 1 || !strings.Contains(errs, "doctor found") {
+		t.Fatalf("exit %d, stderr %q; want 1 and a problem count", code, errs)
+	}
+	wantCheck(t, got, "store", "fail", "the store cannot be read: read meta: bolt: page 7 corrupt; stop the node and restore the home")
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -129,6 +130,10 @@ func TestNATHomes(t *testing.T) {
 	if st := e.status(home("pub")); !slices.ContainsFunc(st.PublicAddrs, func(s string) bool { return strings.Contains(s, bed.Hosts["pub"].IP) }) {
 		t.Errorf("pub public_addrs %v lack %s", st.PublicAddrs, bed.Hosts["pub"].IP)
 	}
+	// What doctor and the metrics read: health says the same in words.
+	if pub, a := e.status(home("pub")).Health, e.status(home("a")).Health; pub.Reachable != "yes" || a.Reachable != "no" {
+		t.Errorf("health reachable: pub %q, a %q; want yes and no", pub.Reachable, a.Reachable)
+	}
 	n["pub"].p.waitStderr(t, time.Minute, "reachable from the internet")
 	n["a"].p.waitStderr(t, time.Minute, "behind a router")
 	eventually(t, 2*time.Minute, "a relay address for a through pub", func() bool {
@@ -136,6 +141,13 @@ func TestNATHomes(t *testing.T) {
 			return strings.Contains(s, "/p2p-circuit") && strings.Contains(s, n["pub"].peer)
 		})
 	})
+	if h := e.status(home("a")).Health; h.RelayReservations < 1 {
+		t.Errorf("a holds a relay address but health counts %d relay reservations", h.RelayReservations)
+	}
+	r := e.run(home("a"), "doctor")
+	if !regexp.MustCompile(`WARN +reachable +other members cannot reach this node`).MatchString(r.stdout) {
+		t.Errorf("doctor on a, behind a router, does not warn that it is unreachable:\n%s", r.stdout)
+	}
 
 	// The organizer at home invites a neighbour behind the symmetric
 	// router, through pub's relay.

@@ -41,7 +41,9 @@ func (f *metricsFlags) check() error {
 		}
 		return nil
 	}
-	if err := checkLoopback(*f.addr); err != nil {
+	if err := checkLoopback(*f.addr); errors.Is(err, errNotLoopback) {
+		return &usageError{cmd: "node", msg: "--metrics: " + err.Error() + ", or pass --metrics-public if you know what you are doing"}
+	} else if err != nil {
 		return &usageError{cmd: "node", msg: "--metrics: " + err.Error()}
 	}
 	return nil

@@ -52,7 +52,9 @@ func renderUnit(c unitConfig) ([]byte, error) {
 		return nil, fmt.Errorf("--name %q: give a non-empty name without quotes, backslashes, $, %% or control characters", c.Name)
 	}
 	if c.Metrics != "" {
-		if err := checkLoopback(c.Metrics); err != nil {
+		if err := checkLoopback(c.Metrics); errors.Is(err, errNotLoopback) {
+			return nil, fmt.Errorf("--metrics: %w (to serve them elsewhere anyway, add --metrics-public to ExecStart in the unit by hand)", err)
+		} else if err != nil {
 			return nil, fmt.Errorf("--metrics: %w", err)
 		}
 	}
@@ -72,6 +74,10 @@ func renderUnit(c unitConfig) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// errNotLoopback says why metrics stay on loopback; each command adds how
+// to serve them elsewhere.
+var errNotLoopback = errors.New("metrics tell who is connected and when; serve them on 127.0.0.1 and scrape through an SSH tunnel")
+
 // checkLoopback accepts host:port only if host is a loopback IP address.
 func checkLoopback(addr string) error {
 	host, port, err := net.SplitHostPort(addr)
@@ -86,7 +92,7 @@ func checkLoopback(addr string) error {
 		return nil
 	}
 	if ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("%q is not a loopback address: metrics tell who is connected and when; serve them on 127.0.0.1 and scrape through an SSH tunnel, or pass --metrics-public if you know what you are doing", addr)
+		return fmt.Errorf("%q is not a loopback address: %w", addr, errNotLoopback)
 	}
 	return nil
 }

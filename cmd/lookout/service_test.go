@@ -83,7 +83,7 @@ func TestServiceInstall(t *testing.T) {
 // TestServiceInstallBadInput refuses what cannot go into a unit safely.
 func TestServiceInstallBadInput(t *testing.T) {
 	for _, tc := range []struct{ name, flag, value, want string }{
-		{"public metrics", "--metrics", "0.0.0.0:9719", "not a loopback address"},
+		{"public metrics", "--metrics", "0.0.0.0:9719", "not a loopback address: metrics tell who is connected and when; serve them on 127.0.0.1 and scrape through an SSH tunnel (to serve them elsewhere anyway, add --metrics-public to ExecStart in the unit by hand)"},
 		{"metrics no port", "--metrics", "127.0.0.1", "not host:port"},
 		{"relative key", "--key-file", "node.key", "absolute path"},
 		{"key with space", "--key-file", "/etc/my key", "absolute path"},
