@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"lookout/app/i18n"
+	"lookout/node"
 	"lookout/node/api"
 )
 
@@ -214,8 +216,8 @@ func TestReadmeQuickStart(t *testing.T) {
 var userDocs = []string{"../../README.md", "../../docs/user-guide.md", "../../docs/app.md", "../../docs/operations.md"}
 
 // TestUserDocs keeps mistakes a first organizer found out of the user
-// documents: no tracker issue numbers, and the columns `zone links` prints
-// are the ones the user guide names.
+// documents: no tracker issue numbers, the columns `zone links` prints are
+// the ones the user guide names, and `node --help` gives the default port.
 func TestUserDocs(t *testing.T) {
 	issue := regexp.MustCompile(`(?i)\bissues?\s+#?\d+`)
 	for _, p := range userDocs {
@@ -230,6 +232,9 @@ func TestUserDocs(t *testing.T) {
 	b, err := os.ReadFile("../../docs/user-guide.md")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if out := lkOK(t, "node", "--help"); !strings.Contains(out, fmt.Sprintf("port %d", node.DefaultPort)) || strings.Contains(out, "random") {
+		t.Errorf("node --help does not give the default port %d:\n%s", node.DefaultPort, out)
 	}
 	cols := strings.ReplaceAll(i18n.New("en").T("cli.links.header"), "\t", ", ")
 	if !strings.Contains(string(b), "lookout zone links Parkdale            # "+cols+"\n") {
