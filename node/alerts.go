@@ -238,8 +238,9 @@ func (n *Node) Clear(ctx context.Context, alertID, reason string) (api.Alert, er
 
 // clearTarget sets the reason of a clear of the incident root belongs to.
 // A verifier or an organizer gives the all clear, unless root is their own
-// report and nobody else witnessed the incident (then it is withdrawn, as
-// anyone's own report; that ends it just the same). Anyone else withdraws
+// report, the only one standing, and nobody else witnessed the incident
+// (then it is withdrawn, as anyone's own report; that ends it just the
+// same). Anyone else withdraws
 // root if they sent it; otherwise their clear is a "they left" note: every
 // node shows it on the incident, none obeys it (protocol.View.Notes); a
 // verifier or an organizer acts on it.
@@ -252,7 +253,13 @@ func (n *Node) clearTarget(z *zone, root *protocol.Message, role protocol.Role, 
 	if err != nil {
 		return err
 	}
-	alone := root.Alert.Sender == n.id.ID() && cur.Confirmations != nil && *cur.Confirmations <= 1
+	standing := 0
+	for _, r := range cur.Reports {
+		if !r.Withdrawn {
+			standing++
+		}
+	}
+	alone := root.Alert.Sender == n.id.ID() && standing == 1 && cur.Confirmations != nil && *cur.Confirmations <= 1
 	if !alone {
 		a.Reason = protocol.ClearAllClear
 	}
