@@ -218,20 +218,52 @@ func (n *Node) Clear(ctx context.Context, alertID, reason string) (api.Alert, er
 	}
 	a := n.newAlert(protocol.KindClear, false, protocol.DefaultUpdateTTL)
 	a.Note = strings.TrimSpace(reason)
+	role := z.snapshot().role
 	switch {
+	case root.Alert.Kind == protocol.KindSighting:
+		if err := n.clearTarget(z, root, role, a); err != nil {
+			return api.Alert{}, err
+		}
 	case root.Alert.Sender == n.id.ID():
 		a.Reason = protocol.ClearRetracted
-	case root.Alert.Kind == protocol.KindCallout && z.snapshot().role != protocol.RoleOrganizer:
+	case root.Alert.Kind == protocol.KindCallout && role != protocol.RoleOrganizer:
 		return api.Alert{}, api.Fail(api.ErrForbidden, "callout.endorganizer")
-	case z.snapshot().role == protocol.RoleMember:
-		// A member's "they left": every node shows it as a note on the
-		// incident, none obeys it (protocol.View.Notes); a verifier or
-		// an organizer acts on it.
+	case role == protocol.RoleMember:
 		a.Reason = protocol.ClearRetracted
 	default:
 		a.Reason = protocol.ClearAllClear
 	}
 	return n.update(ctx, z, root, a)
+}
+
+// clearTarget sets the reason of a clear of the incident root belongs to.
+// A verifier or an organizer gives the all clear, unless root is their own
+// report, the only one standing, and nobody else witnessed the incident
+// (then it is withdrawn, as anyone's own report; that ends it just the
+// same). Anyone else withdraws
+// root if they sent it; otherwise their clear is a "they left" note: every
+// node shows it on the incident, none obeys it (protocol.View.Notes); a
+// verifier or an organizer acts on it.
+func (n *Node) clearTarget(z *zone, root *protocol.Message, role protocol.Role, a *protocol.Alert) error {
+	a.Reason = protocol.ClearRetracted
+	if role < protocol.RoleVerifier {
+		return nil
+	}
+	cur, err := n.view(z, root.ID)
+	if err != nil {
+		return err
+	}
+	standing := 0
+	for _, r := range cur.Reports {
+		if !r.Withdrawn {
+			standing++
+		}
+	}
+	alone := root.Alert.Sender == n.id.ID() && standing == 1 && cur.Confirmations != nil && *cur.Confirmations <= 1
+	if !alone {
+		a.Reason = protocol.ClearAllClear
+	}
+	return nil
 }
 
 func (n *Node) view(z *zone, id protocol.AlertID) (api.Alert, error) {

@@ -816,6 +816,77 @@ func TestClearRules(t *testing.T) {
 	}
 }
 
+// TestClearOwnReportInIncident: a verifier who reported gives the all clear
+// once others witnessed it (not a retraction that leaves the card up). A
+// member whose report joined an incident: clearing the incident's ID is a
+// "they left" note; clearing their own report's ID (alerts --json lists
+// it) withdraws that report, and the incident stays for the one that
+// stands.
+func TestClearOwnReportInIncident(t *testing.T) {
+	ctx := testContext(t)
+	clock := newClock()
+	nw := startNet(t, ctx, nRoles, clock)
+	z := formZone(t, ctx, nw, "north", standardRoles)
+	views := watchAll(t, ctx, nw, z.ID)
+
+	s, err := nw.Nodes[ver2].Report(ctx, api.ReportRequest{Zone: z.ID, What: "2 vans", Where: "1 Elm St"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitListed(t, ctx, nw, z.ID, s.ID, true)
+	clock.Advance(time.Second)
+	if _, err := nw.Nodes[mem3].Confirm(ctx, s.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitViews(t, ctx, views, s.ID, func(a api.Alert) bool { return a.Confirmations != nil && *a.Confirmations == 2 })
+	clock.Advance(time.Second)
+	got, err := nw.Nodes[ver2].Clear(ctx, s.ID, "vans left")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != "cleared" || got.ClearReason != "allclear" {
+		t.Errorf("the reporting verifier's clear of a witnessed sighting: %s/%q, want cleared/allclear", got.State, got.ClearReason)
+	}
+	waitViews(t, ctx, views, s.ID, func(a api.Alert) bool { return a.State == "cleared" && a.ClearReason == "allclear" })
+
+	clock.Advance(time.Second)
+	first, err := nw.Nodes[mem4].Report(ctx, api.ReportRequest{Zone: z.ID, What: "agents", Where: "2 Elm St"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitListed(t, ctx, nw, z.ID, first.ID, true)
+	clock.Advance(time.Second)
+	joined, err := nw.Nodes[mem3].Report(ctx, api.ReportRequest{Zone: z.ID, What: "6 agents", Where: "2 elm street"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if joined.ID != first.ID || len(joined.Reports) != 2 {
+		t.Fatalf("the second report of the place is %s with %d reports, want incident %s with 2", joined.ID, len(joined.Reports), first.ID)
+	}
+	own := joined.Reports[1].ID
+	waitViews(t, ctx, views, first.ID, func(a api.Alert) bool { return len(a.Reports) == 2 })
+	clock.Advance(time.Second)
+	got, err = nw.Nodes[mem3].Clear(ctx, first.ID[:8], "partis")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != "corroborated" || len(got.Notes) != 1 || got.Notes[0].Kind != "left" || got.Reports[1].Withdrawn {
+		t.Errorf("the joined reporter's clear of the incident: %s, notes %+v; want a they-left note on the corroborated card", got.State, got.Notes)
+	}
+	clock.Advance(time.Second)
+	got, err = nw.Nodes[mem3].Clear(ctx, own[:8], "my mistake")
+	if err != nil {
+		t.Fatal(err)
+	}
+	withdrawn := func(a api.Alert) bool {
+		return a.State != "cleared" && len(a.Reports) == 2 && !a.Reports[0].Withdrawn && a.Reports[1].Withdrawn && a.What == "agents"
+	}
+	if !withdrawn(got) {
+		t.Errorf("after the joined reporter's clear of their report: %s, reports %+v; want it withdrawn, the incident up", got.State, got.Reports)
+	}
+	waitViews(t, ctx, views, first.ID, withdrawn)
+}
+
 func TestUpdateRejects(t *testing.T) {
 	ctx := testContext(t)
 	clock := newClock()

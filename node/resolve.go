@@ -55,9 +55,10 @@ func resolve[T any](what, ref string, cs []candidate[T], zone string) (T, error)
 			return found[0].v, nil
 		}
 		slices.SortFunc(found, func(a, b candidate[T]) int { return strings.Compare(a.id, b.id) })
+		n := distinctPrefix(found)
 		names := make([]string, len(found))
 		for i, c := range found {
-			names[i] = c.id[:min(len(c.id), minPrefix)]
+			names[i] = c.id[:min(len(c.id), n)]
 			if c.name != "" {
 				names[i] = fmt.Sprintf("%q (%s)", c.name, names[i])
 			}
@@ -106,4 +107,20 @@ func (z *zone) membersLocked() []*protocol.MemberInfo {
 		return strings.Compare(a.ID.String(), b.ID.String())
 	})
 	return append(out, more...)
+}
+
+// distinctPrefix is the shortest ID prefix length, at least minPrefix,
+// that tells the sorted candidates cs apart, so that the ambiguity error
+// lists prefixes the user can give.
+func distinctPrefix[T any](cs []candidate[T]) int {
+	n := minPrefix
+	for i := 1; i < len(cs); i++ {
+		a, b := cs[i-1].id, cs[i].id
+		k := 0
+		for k < len(a) && k < len(b) && a[k] == b[k] {
+			k++
+		}
+		n = max(n, k+1)
+	}
+	return n
 }

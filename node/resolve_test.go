@@ -30,8 +30,9 @@ func TestResolve(t *testing.T) {
 		{ref: "plateau", want: 3},    // name, ignoring case
 		{ref: "North", want: 1},      // an exact name wins over a folded one
 		{ref: "  Plateau ", want: 3}, // spaces around
-		{ref: "NORTH", err: control.ErrInvalid, msg: `"NORTH" matches 2 zones: "North" (aaaa1111), "north" (aaaa1111); give more of the ID`},
-		{ref: "aaaa1111", err: control.ErrInvalid, msg: `matches 2 zones`},
+		{ref: "NORTH", err: control.ErrInvalid, msg: `"NORTH" matches 2 zones: "North" (aaaa1111a), "north" (aaaa1111b); give more of the ID`},
+		{ref: "aaaa1111", err: control.ErrInvalid, msg: `matches 2 zones: "North" (aaaa1111a), "north" (aaaa1111b)`}, // prefixes that tell them apart
+		{ref: "aaaa1111b", want: 2},
 		{ref: "aaaa", err: control.ErrNotFound}, // too short for a prefix
 		{ref: "south", err: control.ErrNotFound, msg: `no zone "south"; see lookout zone list`},
 	} {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"lookout/app/i18n"
+	"lookout/node"
 	"lookout/node/api"
 )
 
@@ -203,5 +206,38 @@ func TestReadmeQuickStart(t *testing.T) {
 	}
 	if homes["Amira"] != filepath.Join(root, ".lookout-home") {
 		t.Errorf("Amira's home is %s, not $PWD/.lookout-home as make node uses", homes["Amira"])
+	}
+	if !regexp.MustCompile(`(?m)^LOOKOUT_HOME \?= \$\(CURDIR\)/\.lookout-home$`).Match(mk) {
+		t.Error("the README says make node uses $PWD/.lookout-home; the Makefile's LOOKOUT_HOME says otherwise")
+	}
+}
+
+// userDocs are the documents written for the people who use Lookout.
+var userDocs = []string{"../../README.md", "../../docs/user-guide.md", "../../docs/app.md", "../../docs/operations.md"}
+
+// TestUserDocs keeps mistakes a first organizer found out of the user
+// documents: no tracker issue numbers, the columns `zone links` prints are
+// the ones the user guide names, and `node --help` gives the default port.
+func TestUserDocs(t *testing.T) {
+	issue := regexp.MustCompile(`(?i)\bissues?\s+#?\d+`)
+	for _, p := range userDocs {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := issue.Find(b); m != nil {
+			t.Errorf("%s mentions %q: user documents describe Lookout, not its tracker", p, m)
+		}
+	}
+	b, err := os.ReadFile("../../docs/user-guide.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := lkOK(t, "node", "--help"); !strings.Contains(out, fmt.Sprintf("port %d", node.DefaultPort)) || strings.Contains(out, "random") {
+		t.Errorf("node --help does not give the default port %d:\n%s", node.DefaultPort, out)
+	}
+	cols := strings.ReplaceAll(i18n.New("en").T("cli.links.header"), "\t", ", ")
+	if !strings.Contains(string(b), "lookout zone links Parkdale            # "+cols+"\n") {
+		t.Errorf("docs/user-guide.md does not name the columns of zone links as it prints them: %s", cols)
 	}
 }
