@@ -389,6 +389,38 @@ func TestAlertDetail(t *testing.T) {
 	}
 }
 
+// TestInviteLANChoice: the user chooses whether an invite carries this
+// node's local network and VPN addresses (issue 18 point 4); off unless
+// ticked.
+func TestInviteLANChoice(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.zone("Parkdale", "organizer")
+	h.unlocked()
+	h.tap("Parkdale")
+	h.tap("Invite")
+	var lan *widget.Check
+	for _, o := range h.objects() {
+		if c, ok := o.(*widget.Check); ok && c.Text == "Joiner on my network or VPN" {
+			lan = c
+		}
+	}
+	if lan == nil || lan.Checked {
+		t.Fatalf("LAN choice %v, want an unticked box", lan)
+	}
+	test.Tap(lan)
+	h.tap("Create invite")
+	h.waitFor("invite", func() bool { return h.findButton("Copy invite text") != nil })
+	code := ""
+	for _, o := range h.objects() {
+		if e, ok := o.(*widget.Entry); ok && strings.HasPrefix(e.Text, "lk1-") {
+			code = e.Text
+		}
+	}
+	if lan, ok := h.fake.InviteLAN(code); !ok || !lan {
+		t.Errorf("invite %q asked with local addresses %v (known %v), want them once ticked", code, lan, ok)
+	}
+}
+
 func TestInviteAndJoin(t *testing.T) {
 	h := newHarness(t, Options{})
 	z := h.zone("Parkdale", "organizer")
@@ -415,6 +447,9 @@ func TestInviteAndJoin(t *testing.T) {
 	}
 	if qr == nil {
 		t.Fatal("no QR code image shown")
+	}
+	if lan, ok := h.fake.InviteLAN(code); !ok || lan {
+		t.Errorf("invite asked with local addresses %v (known %v), want none by default", lan, ok)
 	}
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, qr.Image); err != nil {

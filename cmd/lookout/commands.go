@@ -272,9 +272,12 @@ func runRespond(ctx context.Context, e *env, args []string) error {
 
 func runClear(ctx context.Context, e *env, args []string) error {
 	fs := e.flags()
-	reason := fs.String("reason", "", "why it is clear: `TEXT`")
+	reason := fs.String("reason", "", "why it is clear: `TEXT`; - reads it from standard input")
 	pos, err := e.parse("clear", fs, args, "ALERT")
 	if err != nil {
+		return err
+	}
+	if err := e.readTexts("clear", textFlag{"reason", reason, protocol.MaxTextLen}); err != nil {
 		return err
 	}
 	a, err := e.client().Clear(ctx, pos[0], *reason)

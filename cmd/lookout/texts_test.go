@@ -73,6 +73,25 @@ func TestTextFromStdin(t *testing.T) {
 		t.Errorf("alerts %v, want the texts read from standard input", got)
 	}
 
+	// The reason given with clear is alert text too (shown on the card).
+	c.interactive, c.answers = false, nil
+	stdin = strings.NewReader("vans left by Jarry\n")
+	for _, a := range as {
+		if a.What != "a van" {
+			continue
+		}
+		if out := lkOK(t, "--home", home, "clear", "--reason", "-", a.ID); !strings.HasSuffix(out, ": vans left by Jarry\n") {
+			t.Errorf("clear --reason - printed %q, want the reason read from standard input", out)
+		}
+		c.interactive, c.answers = true, []string{"\x1b[2J"}
+		if _, errs, code := lk(t, "--home", home, "clear", "--reason", "-", a.ID); code != 2 || !strings.Contains(errs, "--reason") {
+			t.Errorf("clear --reason - with a control character: exit %d, stderr %q", code, errs)
+		}
+		if len(c.prompts) != 3 || !strings.Contains(c.prompts[2], "--reason") {
+			t.Errorf("prompts %q, want a third one for --reason", c.prompts)
+		}
+	}
+
 	c.interactive, c.answers = false, nil
 	stdin = strings.NewReader("")
 	if _, errs, code := lk(t, "--home", home, "report", "north", "--what", "-", "--where", "x"); code != 2 || !strings.Contains(errs, "--what - found nothing to read") {

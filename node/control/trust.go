@@ -60,7 +60,8 @@ func ownedPrivate(fi fs.FileInfo, path, what string) error {
 }
 
 // checkPeer checks that the process at the other end of conn runs as this
-// user, where the platform tells (SO_PEERCRED on Linux).
+// user, where the platform tells (SO_PEERCRED on Linux, LOCAL_PEERCRED on
+// macOS and FreeBSD).
 func checkPeer(conn net.Conn) error {
 	uc, ok := conn.(*net.UnixConn)
 	if !ok {

@@ -66,6 +66,7 @@ type zone struct {
 type invite struct {
 	zone string // zone ID
 	role string
+	lan  bool // the request asked for local network addresses
 }
 
 type watcher struct {
@@ -262,8 +263,18 @@ func (f *Fake) Invite(ctx context.Context, req api.InviteRequest) (api.InviteRes
 		f.invites = make(map[string]invite)
 	}
 	code := "lk1-" + newID(16)
-	f.invites[code] = invite{zone: z.ID, role: role}
+	f.invites[code] = invite{zone: z.ID, role: role, lan: req.LAN}
 	return api.InviteResponse{Code: code, Expires: f.now().Add(req.TTL).UTC()}, nil
+}
+
+// InviteLAN reports whether the invite with code was asked for with the
+// node's local network addresses (api.InviteRequest.LAN), and whether the
+// code is known.
+func (f *Fake) InviteLAN(code string) (lan, ok bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	inv, ok := f.invites[code]
+	return inv.lan, ok
 }
 
 // Join redeems a code from Invite, once: the fake member takes the invite's
