@@ -87,3 +87,7 @@ func CertifiedByInvite(n *Node, zone string) (bool, error) {
 	_, ok := z.snapshot().chain.InviteKey()
 	return ok, nil
 }
+
+// LoseJoinAnnouncement has n lose its first announcement after each join,
+// as if no peer were on the zone's topic yet.
+func LoseJoinAnnouncement(n *Node) { n.lostAnnounce.Store(true) }

@@ -552,3 +552,30 @@ func TestInviteLeavesOutLocalAddresses(t *testing.T) {
 		t.Errorf("invite --lan addresses %v, want the home-network address only", got)
 	}
 }
+
+// TestJoinAnnouncesToFirstPeer: a new member's first announcement can
+// reach nobody (its subscriptions and membership proof are still on their
+// way); its node then announces again when the first peer arrives on the
+// zone's topic, so the organizer learns its name and KEM key (and can seal
+// a new epoch to it) without waiting for catch-up, which runs hourly here.
+func TestJoinAnnouncesToFirstPeer(t *testing.T) {
+	ctx := testContext(t)
+	nw, err := sim.Start(ctx, sim.Config{Nodes: 2, Dir: t.TempDir(), Now: newClock().Now, RedialInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { closeNet(t, nw) })
+	z, err := nw.Nodes[0].CreateZone(ctx, "north")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := nw.Nodes[0].Invite(ctx, api.InviteRequest{Zone: z.ID, TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	node.LoseJoinAnnouncement(nw.Nodes[1])
+	if _, err := nw.Nodes[1].Join(ctx, inv.Code); err != nil {
+		t.Fatal(err)
+	}
+	waitKnows(t, ctx, nw.Nodes[0], z.ID, nw.Nodes[1].MemberID().String())
+}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
@@ -459,8 +460,58 @@ func (n *Node) Join(ctx context.Context, code string) (api.Zone, error) {
 			go n.h.Connect(n.ctx, ai)
 		}
 	}
-	n.announceZone(ctx, info.ID)
+	n.announceJoined(ctx, info.ID)
 	return info, nil
+}
+
+// firstPeerWait bounds how long a new member's node waits for its first
+// peer on the zone's topic to announce itself again.
+const firstPeerWait = time.Minute
+
+// announceJoined announces this new member in a zone. Right after a join
+// the topic may have no peer yet (the membership proof and the
+// subscriptions are still on their way), and gossip would take the
+// announcement nowhere: then it is sent again when the first peer
+// arrives, instead of waiting for catch-up.
+func (n *Node) announceJoined(ctx context.Context, zoneID string) {
+	z, err := n.zone(zoneID)
+	if err != nil {
+		return
+	}
+	topic := z.snapshot().topic
+	if topic == nil {
+		return
+	}
+	events, err := topic.EventHandler()
+	if err != nil {
+		n.announceZone(ctx, zoneID)
+		return
+	}
+	alone := len(topic.ListPeers()) == 0
+	if n.lostAnnounce.Load() {
+		alone = true // tests: as if nobody was there to receive it
+	} else {
+		n.announceZone(ctx, zoneID)
+	}
+	if !alone {
+		events.Cancel()
+		return
+	}
+	n.spawn(func() {
+		defer events.Cancel()
+		wait, cancel := context.WithTimeout(n.ctx, firstPeerWait)
+		defer cancel()
+		for {
+			ev, err := events.NextPeerEvent(wait)
+			if err != nil {
+				return
+			}
+			if ev.Type == pubsub.PeerJoin {
+				n.announceZone(n.ctx, zoneID)
+				return
+			}
+		}
+	})
 }
 
 // certifyGrant certifies this member's key under the grant's invite

@@ -164,6 +164,9 @@ type Node struct {
 	// the daily upkeep certifies set it, so a random timer cannot do it
 	// first.
 	certifyOff atomic.Bool
+	// lostAnnounce, if set, loses a new member's first announcement after
+	// a join (tests; announceJoined).
+	lostAnnounce atomic.Bool
 }
 
 // spawn runs f in a goroutine that Close waits for, unless the node is
