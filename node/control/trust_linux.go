@@ -2,38 +2,13 @@
 
 package control
 
-import (
-	"io/fs"
-	"net"
-	"syscall"
+import "golang.org/x/sys/unix"
 
-	"golang.org/x/sys/unix"
-)
-
-func fileOwner(fi fs.FileInfo) (int, bool) {
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return 0, false
-	}
-	return int(st.Uid), true
-}
-
-// peerUID returns the user of the process that created the socket's other
-// end (SO_PEERCRED: taken when it called listen).
-func peerUID(c *net.UnixConn) (int, bool, error) {
-	raw, err := c.SyscallConn()
+// sockPeerUID reads the socket's peer credentials (SO_PEERCRED).
+func sockPeerUID(fd int) (int, bool, error) {
+	cred, err := unix.GetsockoptUcred(fd, unix.SOL_SOCKET, unix.SO_PEERCRED)
 	if err != nil {
 		return 0, false, err
-	}
-	var cred *unix.Ucred
-	var cerr error
-	if err := raw.Control(func(fd uintptr) {
-		cred, cerr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
-	}); err != nil {
-		return 0, false, err
-	}
-	if cerr != nil {
-		return 0, false, cerr
 	}
 	return int(cred.Uid), true, nil
 }

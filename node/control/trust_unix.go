@@ -1,4 +1,4 @@
-//go:build unix && !linux && !darwin && !freebsd
+//go:build unix
 
 package control
 
@@ -16,6 +16,22 @@ func fileOwner(fi fs.FileInfo) (int, bool) {
 	return int(st.Uid), true
 }
 
-// peerUID is not checked here: the socket's owner and mode and its
-// directory's are (checkSocket).
-func peerUID(*net.UnixConn) (int, bool, error) { return 0, false, nil }
+// peerUID returns the user of the process that created the socket's other
+// end (taken when it called listen), where the system tells it
+// (sockPeerUID); ok is false where it does not.
+func peerUID(c *net.UnixConn) (uid int, ok bool, err error) {
+	raw, err := c.SyscallConn()
+	if err != nil {
+		return 0, false, err
+	}
+	var cerr error
+	if err := raw.Control(func(fd uintptr) {
+		uid, ok, cerr = sockPeerUID(int(fd))
+	}); err != nil {
+		return 0, false, err
+	}
+	if cerr != nil {
+		return 0, false, cerr
+	}
+	return uid, ok, nil
+}
