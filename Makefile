@@ -124,10 +124,13 @@ release: deps
 
 # Cross-builds every release target once (without the app) and checks each
 # binary's OS, CPU, static build, stamp and checksum (TestReleaseAllTargets;
-# minutes per target with a cold build cache). test-go runs only the quick
-# release tests: one target built twice, and the default target list.
-test-release:
-	LOOKOUT_TEST_RELEASE=1 $(RELEASE) CGO_ENABLED=0 $(GO) test -count=1 -v -timeout $(TEST_TIMEOUT) -run '^TestRelease' ./cmd/lookout
+# minutes per target with a cold build cache), and builds the Linux app
+# package twice: same bytes, its files, the app starting under Xvfb
+# (TestReleaseApp; cgo, several minutes, hence deps). test-go runs only the
+# quick release tests: one target built twice, and the default target list.
+RELEASE_TEST_TIMEOUT ?= 60m
+test-release: deps
+	LOOKOUT_TEST_RELEASE=1 $(RELEASE) CGO_ENABLED=0 $(GO) test -count=1 -v -timeout $(RELEASE_TEST_TIMEOUT) -run '^TestRelease' ./cmd/lookout
 
 # Known vulnerabilities reachable from Lookout's code (govulncheck), with a
 # database built locally from the golang.org/x/vulndb module: works with

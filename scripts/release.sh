@@ -67,18 +67,23 @@ if [ "$APP" = 1 ]; then
 	tmp=$(mktemp -d)
 	trap 'cp "$tmp/FyneApp.toml" cmd/lookout-app/FyneApp.toml; rm -rf "$tmp"' EXIT
 	cp cmd/lookout-app/FyneApp.toml "$tmp/FyneApp.toml"
+	# GOFLAGS is pinned (fyne folds any -ldflags= in it into the build) and
+	# the caller's CGO_*FLAGS are dropped: fyne adds its own, fixed ones.
 	(
 		cd cmd/lookout-app
-		CGO_ENABLED=1 go run "$FYNE_TOOLS" package -os linux -release \
+		env -u CGO_CFLAGS -u CGO_CPPFLAGS -u CGO_CXXFLAGS -u CGO_LDFLAGS \
+			GOFLAGS=-buildvcs=false CGO_ENABLED=1 \
+			go run "$FYNE_TOOLS" package -os linux -release \
 			${app_version:+--app-version "$app_version"} --name Lookout
 	)
-	# Repack with fixed order, owners and times (the commit's), so only
-	# the app binary itself can differ between two builds.
+	# Repack with fixed order, owners, modes (whatever the umask) and times
+	# (the commit's), so only the app binary itself can differ between two
+	# builds.
 	mkdir -m 0755 "$tmp/pkg"
 	tar -xJf cmd/lookout-app/Lookout.tar.xz -C "$tmp/pkg"
 	rm -f cmd/lookout-app/Lookout.tar.xz
 	epoch=$(git log -1 --format=%ct 2>/dev/null || echo 0)
-	tar --sort=name --mtime="@$epoch" --owner=0 --group=0 --numeric-owner --format=gnu \
+	tar --sort=name --mtime="@$epoch" --owner=0 --group=0 --numeric-owner --mode=go-w,a+rX --format=gnu \
 		-C "$tmp/pkg" -cf - . | xz -9 -T1 >"$OUT/lookout-app-$VERSION-linux-amd64.tar.xz"
 fi
 
