@@ -48,7 +48,7 @@ func TestRelayFloodCutOff(t *testing.T) {
 	clock.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
 	g := NewGuard()
 	g.Now = func() time.Time { return time.Unix(0, clock.Load()) }
-	rm, err := g.ResourceManager()
+	rm, err := g.ResourceManager(DefaultSlots)
 	if err != nil {
 		t.Fatal(err)
 	}
