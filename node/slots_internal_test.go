@@ -6,6 +6,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
+
+	"lookout/node/reach"
 )
 
 // fakeConn is a distinct map key standing for a connection.
@@ -85,5 +87,13 @@ func TestIPKey(t *testing.T) {
 		if got := ipKey(ma.StringCast(tc.addr)); got != tc.want {
 			t.Errorf("ipKey(%s) = %q, want %q", tc.addr, got, tc.want)
 		}
+	}
+}
+
+// TestMemberSlotsMatchConnManager: the member slots are the connection
+// manager's high mark, as reach.DefaultSlots says.
+func TestMemberSlotsMatchConnManager(t *testing.T) {
+	if reach.DefaultSlots.Members != ConnHigh {
+		t.Errorf("member slots %d, connection manager high mark %d", reach.DefaultSlots.Members, ConnHigh)
 	}
 }

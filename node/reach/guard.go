@@ -190,7 +190,9 @@ func Limits(s Slots) rcmgr.ConcreteLimitConfig {
 	p := scaled.ToPartialLimitConfig()
 	in := s.Inbound()
 	p.System.ConnsInbound = rcmgr.LimitVal(in)
-	p.System.Conns = rcmgr.LimitVal(max(int(p.System.Conns), in+s.Members))
+	if total := int(p.System.Conns); total > 0 && total < in+s.Members { // not unlimited
+		p.System.Conns = rcmgr.LimitVal(in + s.Members)
+	}
 	p.Transient.ConnsInbound = rcmgr.LimitVal(s.Handshakes)
 	return p.Build(scaled)
 }

@@ -163,3 +163,23 @@ func TestGuardCounts(t *testing.T) {
 		t.Error("nil guard blocks")
 	}
 }
+
+// TestLimitsSlots: the resource manager's inbound limits are the slots'
+// sums on every machine, with room for this node's own dials.
+func TestLimitsSlots(t *testing.T) {
+	for _, s := range []Slots{DefaultSlots, {Strangers: 8, Handshakes: 16, Members: 8}} {
+		p := Limits(s).ToPartialLimitConfig()
+		if got := int(p.System.ConnsInbound); got != s.Inbound() {
+			t.Errorf("%+v: system inbound %d, want %d", s, got, s.Inbound())
+		}
+		if got := int(p.Transient.ConnsInbound); got != s.Handshakes {
+			t.Errorf("%+v: transient inbound %d, want %d", s, got, s.Handshakes)
+		}
+		if got := int(p.System.Conns); got < s.Inbound()+s.Members {
+			t.Errorf("%+v: system connections %d, want at least %d", s, got, s.Inbound()+s.Members)
+		}
+	}
+	if DefaultSlots.Inbound() != 192 {
+		t.Errorf("default inbound %d: update the docs (threat-model.md, architecture.md)", DefaultSlots.Inbound())
+	}
+}
