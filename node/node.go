@@ -143,15 +143,16 @@ type Node struct {
 	syncLimit  syncLimiter
 	peersLimit syncLimiter   // member addresses served (peers.go)
 	joins      joinSet       // join streams under way, by peer (gate.go)
-	strangers  strangerSlots // the stranger budget (slots.go)
+	asked      inflight      // message IDs being fetched by sync
+	swept      time.Time     // last sweep of expired records; guarded by mu
+	wiped      chan struct{} // closed once Wipe destroyed the store
+	wipeOnce   sync.Once
+
+	strangers strangerSlots // the stranger budget (slots.go)
 	// inboundSlots and rcmgrOptions: tests' resource limits (zero: the
 	// defaults).
 	inboundSlots reach.Slots
 	rcmgrOptions []rcmgr.Option
-	asked        inflight      // message IDs being fetched by sync
-	swept        time.Time     // last sweep of expired records; guarded by mu
-	wiped        chan struct{} // closed once Wipe destroyed the store
-	wipeOnce     sync.Once
 
 	life     sync.RWMutex // guards stopping; never held across blocking calls
 	stopping bool
