@@ -6,7 +6,11 @@ import (
 	"errors"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/host"
+	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
+
 	"lookout/crypto"
+	"lookout/node/reach"
 	"lookout/node/store"
 	"lookout/protocol"
 )
@@ -456,4 +460,21 @@ func CheckForks(n *Node) {
 	for _, z := range n.liveZones() {
 		n.checkFork(z, false)
 	}
+}
+
+// SetSlots gives n, before Start, its division of inbound connections and
+// resource manager options.
+func SetSlots(n *Node, s reach.Slots, opts ...rcmgr.Option) {
+	n.inboundSlots, n.rcmgrOptions = s, opts
+}
+
+// Host returns n's libp2p host.
+func Host(n *Node) host.Host { return n.h }
+
+// StrangerConns is how many inbound connections n's stranger budget
+// tracks (members' are forgotten as the budget is trimmed).
+func StrangerConns(n *Node) int {
+	n.strangers.mu.Lock()
+	defer n.strangers.mu.Unlock()
+	return len(n.strangers.conns)
 }

@@ -41,7 +41,9 @@ func (n *Node) startGate() error {
 			// Called under libp2p's locks: never block here.
 			p := c.RemotePeer()
 			n.spawn(func() { n.admitPeer(p) })
+			n.slotsConnected(c)
 		},
+		DisconnectedF: func(_ network.Network, c network.Conn) { n.strangers.remove(c) },
 	})
 	return nil
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
 	libp2ptls "github.com/libp2p/go-libp2p/p2p/security/tls"
 	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
@@ -146,6 +147,12 @@ type Node struct {
 	swept      time.Time     // last sweep of expired records; guarded by mu
 	wiped      chan struct{} // closed once Wipe destroyed the store
 	wipeOnce   sync.Once
+
+	strangers strangerSlots // the stranger budget (slots.go)
+	// inboundSlots and rcmgrOptions: tests' resource limits (zero: the
+	// defaults).
+	inboundSlots reach.Slots
+	rcmgrOptions []rcmgr.Option
 
 	life     sync.RWMutex // guards stopping; never held across blocking calls
 	stopping bool
@@ -305,7 +312,7 @@ func (n *Node) startHost() error {
 	// discovery traffic to the local network for nothing.
 	portMap := !n.NoPortMapping && !reach.LoopbackOnly(addrs)
 	guard := reach.NewGuard()
-	reachOpts, err := reach.Options(reach.Config{Members: n, Peers: n, PortMapping: portMap, Guard: guard})
+	reachOpts, err := reach.Options(reach.Config{Members: n, Peers: n, PortMapping: portMap, Guard: guard, Slots: n.slots(), RcmgrOptions: n.rcmgrOptions})
 	if err != nil {
 		return err
 	}

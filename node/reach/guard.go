@@ -147,9 +147,34 @@ func (l guardedLimiter) GetPeerLimits(p peer.ID) rcmgr.Limit {
 	return l.Limiter.GetPeerLimits(p)
 }
 
+// Slots divides the node's inbound connections. The node's gate keeps
+// at most Strangers of them for peers that have not proven a zone and are
+// not joining (closing the oldest when a new one comes); connections still
+// in their handshake (the resource manager's transient scope) take at most
+// Handshakes; what remains, Members, is for proven members, so a flood of
+// strangers never takes the slots of the members it keeps out.
+type Slots struct {
+	Strangers  int
+	Handshakes int
+	Members    int
+}
+
+// DefaultSlots: 32 strangers (enough for several joiners at once, well
+// under the 64 to 200 inbound connections go-libp2p's defaults allow);
+// 32 handshakes (go-libp2p's transient base); 128 members (the connection
+// manager's high mark, node.ConnHigh). Inbound total: 192.
+var DefaultSlots = Slots{Strangers: 32, Handshakes: 32, Members: 128}
+
+// Inbound is the resource manager's system-wide inbound connection limit.
+func (s Slots) Inbound() int { return s.Strangers + s.Handshakes + s.Members }
+
 // Limits are go-libp2p's default limits, scaled to the machine, with the
-// relay and hole-punching services bounded per peer for a small node.
-func Limits() rcmgr.ConcreteLimitConfig {
+// relay and hole-punching services bounded per peer for a small node and
+// the inbound connections sized by s: the system inbound limit is exactly
+// s.Inbound() (not scaled, so that the member share holds on every
+// machine), the transient inbound limit s.Handshakes, and the system total
+// at least s.Inbound() plus s.Members for this node's own dials.
+func Limits(s Slots) rcmgr.ConcreteLimitConfig {
 	limits := rcmgr.DefaultLimits
 	libp2p.SetDefaultServiceLimits(&limits)
 	limits.AddServiceLimit(relay.ServiceName,
@@ -161,13 +186,21 @@ func Limits() rcmgr.ConcreteLimitConfig {
 	limits.AddServicePeerLimit(holepunch.ServiceName,
 		rcmgr.BaseLimit{StreamsInbound: holePunchStreamsPerPeer, StreamsOutbound: holePunchStreamsPerPeer, Streams: holePunchStreamsPerPeer, Memory: serviceMemoryPerPeer},
 		rcmgr.BaseLimitIncrease{})
-	return limits.AutoScale()
+	scaled := limits.AutoScale()
+	p := scaled.ToPartialLimitConfig()
+	in := s.Inbound()
+	p.System.ConnsInbound = rcmgr.LimitVal(in)
+	if total := int(p.System.Conns); total > 0 && total < in+s.Members { // not unlimited
+		p.System.Conns = rcmgr.LimitVal(in + s.Members)
+	}
+	p.Transient.ConnsInbound = rcmgr.LimitVal(s.Handshakes)
+	return p.Build(scaled)
 }
 
-// ResourceManager builds the node's resource manager: Limits, with the
-// peers g cut off given nothing.
-func (g *Guard) ResourceManager() (network.ResourceManager, error) {
-	rm, err := rcmgr.NewResourceManager(guardedLimiter{rcmgr.NewFixedLimiter(Limits()), g})
+// ResourceManager builds the node's resource manager: Limits(s), with the
+// peers g cut off given nothing; opts are the resource manager's (tests).
+func (g *Guard) ResourceManager(s Slots, opts ...rcmgr.Option) (network.ResourceManager, error) {
+	rm, err := rcmgr.NewResourceManager(guardedLimiter{rcmgr.NewFixedLimiter(Limits(s)), g}, opts...)
 	if err != nil {
 		return nil, err
 	}

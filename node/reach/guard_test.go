@@ -48,7 +48,7 @@ func TestRelayFloodCutOff(t *testing.T) {
 	clock.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
 	g := NewGuard()
 	g.Now = func() time.Time { return time.Unix(0, clock.Load()) }
-	rm, err := g.ResourceManager()
+	rm, err := g.ResourceManager(DefaultSlots)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,5 +161,25 @@ func TestGuardCounts(t *testing.T) {
 	nilGuard.Refused("x") // a relay without a guard counts nothing
 	if nilGuard.Blocked("x") {
 		t.Error("nil guard blocks")
+	}
+}
+
+// TestLimitsSlots: the resource manager's inbound limits are the slots'
+// sums on every machine, with room for this node's own dials.
+func TestLimitsSlots(t *testing.T) {
+	for _, s := range []Slots{DefaultSlots, {Strangers: 8, Handshakes: 16, Members: 8}} {
+		p := Limits(s).ToPartialLimitConfig()
+		if got := int(p.System.ConnsInbound); got != s.Inbound() {
+			t.Errorf("%+v: system inbound %d, want %d", s, got, s.Inbound())
+		}
+		if got := int(p.Transient.ConnsInbound); got != s.Handshakes {
+			t.Errorf("%+v: transient inbound %d, want %d", s, got, s.Handshakes)
+		}
+		if got := int(p.System.Conns); got < s.Inbound()+s.Members {
+			t.Errorf("%+v: system connections %d, want at least %d", s, got, s.Inbound()+s.Members)
+		}
+	}
+	if DefaultSlots.Inbound() != 192 {
+		t.Errorf("default inbound %d: update the docs (threat-model.md, architecture.md)", DefaultSlots.Inbound())
 	}
 }

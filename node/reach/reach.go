@@ -18,6 +18,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/host/autorelay"
 	"github.com/libp2p/go-libp2p/p2p/host/observedaddrs"
+	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	relay "github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/relay"
 	ma "github.com/multiformats/go-multiaddr"
 	manet "github.com/multiformats/go-multiaddr/net"
@@ -85,6 +86,10 @@ type Config struct {
 	// Guard, if set, cuts off peers that flood the relay (and the
 	// resource manager it builds becomes the host's).
 	Guard *Guard
+	// Slots divides the inbound connections (zero: DefaultSlots).
+	Slots Slots
+	// RcmgrOptions are passed to the resource manager (tests).
+	RcmgrOptions []rcmgr.Option
 }
 
 // Options returns the libp2p options that make a host reachable across
@@ -94,7 +99,11 @@ func Options(c Config) ([]libp2p.Option, error) {
 	thresholdOnce.Do(func() { observedaddrs.ActivationThresh = ObservedAddrThreshold })
 	var opts []libp2p.Option
 	if c.Guard != nil {
-		rm, err := c.Guard.ResourceManager()
+		slots := c.Slots
+		if slots == (Slots{}) {
+			slots = DefaultSlots
+		}
+		rm, err := c.Guard.ResourceManager(slots, c.RcmgrOptions...)
 		if err != nil {
 			return nil, fmt.Errorf("resource manager: %w", err)
 		}
