@@ -102,6 +102,9 @@ type timelineEntry struct {
 // screen is one page of the app. build makes its content; live screens are
 // rebuilt when alerts arrive.
 type screen struct {
+	// name identifies the screen in debug logs ("report", "zones"): a
+	// fixed word, never the title, which can hold a zone's name.
+	name  string
 	title string
 	build func() fyne.CanvasObject
 	// actions, if set, builds the screen's primary actions, drawn in a
@@ -175,7 +178,7 @@ func (u *UI) first() {
 
 // showLanguage is the first screen: each language offered in itself.
 func (u *UI) showLanguage() {
-	u.home(screen{title: L("app.title"), build: func() fyne.CanvasObject {
+	u.home(screen{name: "language", title: L("app.title"), build: func() fyne.CanvasObject {
 		box := container.NewVBox(wrapLabel(chooseLanguage))
 		for _, code := range languages {
 			b := widget.NewButton(languageName(code), func() {
@@ -282,6 +285,9 @@ func (u *UI) enter(s screen) {
 		s.enter()
 	}
 	u.render()
+	// After render: the screen is on the canvas when this is logged, so a
+	// test that waits for it can tap what it shows (TestMobileTouch).
+	u.log.Debug("screen", "name", s.name)
 }
 
 // home clears the history and shows s.

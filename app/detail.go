@@ -25,7 +25,7 @@ func (u *UI) showAlert(id string) {
 	if v.Kind == "callout" {
 		title = L("detail.callout")
 	}
-	u.show(screen{title: title, live: true, build: func() fyne.CanvasObject {
+	u.show(screen{name: "detail", title: title, live: true, build: func() fyne.CanvasObject {
 		v := u.alerts[id]
 		a := u.effective(v.Alert)
 		box := container.NewVBox()

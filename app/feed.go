@@ -26,7 +26,7 @@ func (u *UI) zone(id string) (api.Zone, bool) {
 // meanwhile wait behind a "Show N new" button in the fixed bar, so no card
 // moves under the reader's pointer.
 func (u *UI) showFeed(z api.Zone) {
-	u.show(screen{title: z.Name, live: true,
+	u.show(screen{name: "feed", title: z.Name, live: true,
 		// Coming (back) to the feed shows everything, one's own report too.
 		enter: func() {
 			u.zoneOpen = z.ID

@@ -64,7 +64,7 @@ func (u *UI) showInvite(z api.Zone) {
 		})
 	})
 	create.Importance = widget.HighImportance
-	u.show(screen{title: L("invite.title", args{"Zone": z.Name}), build: func() fyne.CanvasObject {
+	u.show(screen{name: "invite", title: L("invite.title", args{"Zone": z.Name}), build: func() fyne.CanvasObject {
 		return container.NewVBox(wrapLabel(L("invite.intro")), widget.NewLabel(L("invite.role")), role,
 			widget.NewLabel(L("invite.ttl")), ttl, lan, create, msg, result)
 	}})
@@ -259,7 +259,7 @@ func (u *UI) showJoin() {
 		d.SetFilter(storage.NewExtensionFileFilter([]string{".png", ".jpg", ".jpeg"}))
 		d.Show()
 	})
-	u.show(screen{title: L("join.title"), focus: code, build: func() fyne.CanvasObject {
+	u.show(screen{name: "join", title: L("join.title"), focus: code, build: func() fyne.CanvasObject {
 		return container.NewVBox(wrapLabel(L("join.intro")), code, join, fromFile, msg)
 	}})
 }

@@ -130,7 +130,7 @@ func (u *UI) showFirstRun() {
 	name.OnSubmitted = func(string) { u.w.Canvas().Focus(pass.Entry) }
 	pass.OnSubmitted = func(string) { u.w.Canvas().Focus(confirm.Entry) }
 	confirm.OnSubmitted = func(string) { create.OnTapped() }
-	u.home(screen{title: L("firstrun.title"), focus: name, build: func() fyne.CanvasObject {
+	u.home(screen{name: "first-run", title: L("firstrun.title"), focus: name, build: func() fyne.CanvasObject {
 		return container.NewVBox(wrapLabel(L("firstrun.intro")),
 			widget.NewLabel(L("firstrun.name")), name, wrapLabel(L("firstrun.name.hint")),
 			widget.NewLabel(L("firstrun.pass")), pass.box,
@@ -176,7 +176,7 @@ func (u *UI) showUnlock() {
 	unlock = widget.NewButton(L("unlock.button"), submit)
 	unlock.Importance = widget.HighImportance
 	pass.OnSubmitted = func(string) { submit() }
-	u.home(screen{title: L("unlock.title"), focus: pass.Entry, build: func() fyne.CanvasObject {
+	u.home(screen{name: "unlock", title: L("unlock.title"), focus: pass.Entry, build: func() fyne.CanvasObject {
 		return container.NewVBox(wrapLabel(L("unlock.intro")), pass.box, msg, unlock)
 	}})
 }

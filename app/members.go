@@ -15,7 +15,7 @@ func (u *UI) showMembers(z api.Zone) {
 	msg := errorLabel()
 	note := wrapLabel("")
 	note.Hide()
-	u.show(screen{title: L("members.title", args{"Zone": z.Name}), build: func() fyne.CanvasObject {
+	u.show(screen{name: "members", title: L("members.title", args{"Zone": z.Name}), build: func() fyne.CanvasObject {
 		box := container.NewVBox(msg, note)
 		ms, err := u.b.Members(z.ID)
 		if err != nil {

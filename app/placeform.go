@@ -150,7 +150,7 @@ func (u *UI) showPlaceForm(z api.Zone, op string, cur api.Place) {
 	save.Importance = widget.HighImportance
 	u.enterMovesOn(func() { save.OnTapped() }, name, where, hours, langs, contact, notes)
 	title := L(placeFormKeys[op].title, args{"Zone": z.Name, "Name": cur.Name})
-	u.show(screen{title: title, focus: name, actions: func() fyne.CanvasObject { return save }, build: func() fyne.CanvasObject {
+	u.show(screen{name: "place-form", title: title, focus: name, actions: func() fyne.CanvasObject { return save }, build: func() fyne.CanvasObject {
 		box := container.NewVBox()
 		switch op {
 		case "suggest":

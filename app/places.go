@@ -69,7 +69,7 @@ type placeFilter struct{ kind, lang string }
 // Entries last checked more than six months ago are marked.
 func (u *UI) showPlaces(z api.Zone) {
 	f := &placeFilter{}
-	u.show(screen{title: L("places.title", args{"Zone": z.Name}), build: func() fyne.CanvasObject { return u.placesContent(z, f) }})
+	u.show(screen{name: "places", title: L("places.title", args{"Zone": z.Name}), build: func() fyne.CanvasObject { return u.placesContent(z, f) }})
 }
 
 func (u *UI) placesContent(z api.Zone, f *placeFilter) fyne.CanvasObject {

@@ -206,7 +206,7 @@ func (u *UI) showReport(z api.Zone) {
 	if what.Text != "" && where.Text == "" {
 		focus = where
 	}
-	u.show(screen{title: L("report.title", args{"Zone": z.Name}), focus: focus,
+	u.show(screen{name: "report", title: L("report.title", args{"Zone": z.Name}), focus: focus,
 		actions: func() fyne.CanvasObject { return send },
 		build: func() fyne.CanvasObject {
 			// Words and Where are next to each other for Tab and Enter.
@@ -310,7 +310,7 @@ func (u *UI) showCallout(z api.Zone) {
 	// Enter moves through the fields and sends from the last; Tab moves on
 	// from the rights box too. The send button is fixed.
 	u.enterMovesOn(func() { send.OnTapped() }, title, where, when, need, bring, rights)
-	u.show(screen{title: L("callout.formtitle", args{"Zone": z.Name}), focus: title,
+	u.show(screen{name: "callout-form", title: L("callout.formtitle", args{"Zone": z.Name}), focus: title,
 		actions: func() fyne.CanvasObject { return send }, build: func() fyne.CanvasObject {
 			return container.NewVBox(
 				widget.NewLabel(L("field.title")), title,

@@ -68,7 +68,7 @@ func (u *UI) showRights(topic, lang string) {
 	if err == nil {
 		title = c.Title
 	}
-	u.show(screen{title: title, build: func() fyne.CanvasObject {
+	u.show(screen{name: "rights", title: title, build: func() fyne.CanvasObject {
 		box := container.NewVBox(u.cardLanguages(topic, set.Lang))
 		if zoned {
 			box.Add(u.zoneCardsLabel())

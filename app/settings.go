@@ -110,7 +110,7 @@ func (u *UI) showSettings() {
 	heading := func(key string) fyne.CanvasObject {
 		return widget.NewLabelWithStyle(L(key), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	}
-	u.show(screen{title: L("settings.title"), build: func() fyne.CanvasObject {
+	u.show(screen{name: "settings", title: L("settings.title"), build: func() fyne.CanvasObject {
 		notes := container.NewVBox(notify, wrapLabel(L("settings.notify.help")))
 		if !u.notificationsWork() {
 			l := wrapLabel(L("settings.notify.unavailable"))

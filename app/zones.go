@@ -17,7 +17,7 @@ import (
 // showWelcome offers the three ways to start: create a zone, join one, or
 // practise.
 func (u *UI) showWelcome() {
-	u.home(screen{title: L("welcome.title"), build: func() fyne.CanvasObject {
+	u.home(screen{name: "welcome", title: L("welcome.title"), build: func() fyne.CanvasObject {
 		create := widget.NewButtonWithIcon(L("welcome.create"), theme.ContentAddIcon(), u.showCreateZone)
 		join := widget.NewButtonWithIcon(L("welcome.join"), theme.LoginIcon(), u.showJoin)
 		join.Importance = widget.HighImportance
@@ -35,7 +35,7 @@ func (u *UI) showWelcome() {
 func (u *UI) showZones() {
 	u.log.Info("showing zone list", "zones", len(u.b.Zones()))
 	u.zoneOpen = ""
-	u.home(screen{title: L("zones.title"), live: true, build: u.zonesContent, actions: u.zonesActions})
+	u.home(screen{name: "zones", title: L("zones.title"), live: true, build: u.zonesContent, actions: u.zonesActions})
 }
 
 func (u *UI) zonesContent() fyne.CanvasObject {
@@ -129,7 +129,7 @@ func (u *UI) reportAnyZone() {
 		u.showReport(zs[0])
 		return
 	}
-	u.show(screen{title: L("report.pick"), build: func() fyne.CanvasObject {
+	u.show(screen{name: "report-pick", title: L("report.pick"), build: func() fyne.CanvasObject {
 		box := container.NewVBox()
 		for _, z := range zs {
 			b := widget.NewButtonWithIcon(shorten(z.Name, buttonRunes), theme.WarningIcon(), func() {
@@ -233,7 +233,7 @@ func (u *UI) showCreateZone() {
 	})
 	create.Importance = widget.HighImportance
 	name.OnSubmitted = func(string) { create.OnTapped() }
-	u.show(screen{title: L("create.title"), focus: name, build: func() fyne.CanvasObject {
+	u.show(screen{name: "create-zone", title: L("create.title"), focus: name, build: func() fyne.CanvasObject {
 		return container.NewVBox(wrapLabel(L("create.intro")), widget.NewLabel(L("create.name")), name, msg, create)
 	}})
 }

@@ -7,6 +7,7 @@
 #   gcc, libc6-dev                     -- cgo, needed by `go test -race`
 #   pkg-config, libgl1-mesa-dev, xorg-dev -- to build the Fyne app (cmd/lookout-app)
 #   xvfb, imagemagick                  -- the app's smoke test (virtual screen, screenshot)
+#   xdotool                            -- taps in the phone build's simulation (TestMobileTouch)
 #   systemd                            -- systemd-analyze verify checks the service unit
 #   dbus-daemon                        -- the app's notification check runs against a private session bus
 #   iproute2, nftables                 -- the NAT test bed (node/reach/netbed: namespaces, home routers)
@@ -18,13 +19,13 @@
 # is expected at /usr/local/go; it is not installed here.
 set -euo pipefail
 
-want=(gcc libc6-dev pkg-config libgl1-mesa-dev xorg-dev xvfb imagemagick systemd dbus-daemon iproute2 nftables)
+want=(gcc libc6-dev pkg-config libgl1-mesa-dev xorg-dev xvfb imagemagick xdotool systemd dbus-daemon iproute2 nftables)
 for arg in "$@"; do
 	case "$arg" in
 	--app) ;;
 	--nat) want+=(miniupnpd-nftables) ;;
 	-h | --help)
-		sed -n '2,17p' "$0"
+		sed -n '2,19p' "$0"
 		exit 0
 		;;
 	*)

@@ -65,6 +65,7 @@ func run(args []string) error {
 	passEnv := fs.String("passphrase-env", "", "unlock with the passphrase in environment variable `VAR` instead of asking")
 	passFD := fs.Int("passphrase-fd", -1, "unlock with the passphrase read as one line from file descriptor `N` (0: standard input) instead of asking")
 	name := fs.String("name", "", "display `NAME` for an identity created with --passphrase-fd or --passphrase-env")
+	verbose := fs.Bool("verbose", false, "also log debug messages (the screens shown, and the node's, which name zones, members, peers and alerts, so keep such logs off shared or seized machines)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -77,7 +78,11 @@ func run(args []string) error {
 	if err := checkDisplay(runtime.GOOS, os.Getenv); err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	level := slog.LevelInfo // names no zone, member, peer or alert
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
 	var pass []byte
 	if *passFD >= 0 {
