@@ -275,7 +275,8 @@ func (n *Node) publishGrant(ctx context.Context, z *zone, key *crypto.PublicKey,
 		a.Sent = z.lastGrant.Add(time.Millisecond)
 		a.Expires = a.Sent.Add(protocol.MaxLifetime)
 	}
-	c, err := protocol.IssueCert(n.id, z.id, key, role, a.Sent, a.Sent.Add(protocol.DefaultCertTTL))
+	now := n.now()
+	c, err := protocol.IssueCert(n.id, z.id, key, role, now, now.Add(protocol.DefaultCertTTL))
 	if err != nil {
 		return fmt.Errorf("issue a role certificate: %w", err)
 	}
