@@ -479,23 +479,20 @@ func (n *Node) announceJoined(ctx context.Context, zoneID string) {
 		return
 	}
 	topic := z.snapshot().topic
-	if topic == nil {
-		return
-	}
-	events, err := topic.EventHandler()
-	if err != nil {
-		n.announceZone(ctx, zoneID)
-		return
-	}
-	alone := len(topic.ListPeers()) == 0
+	alone := topic == nil || len(topic.ListPeers()) == 0
 	if n.lostAnnounce.Load() {
 		alone = true // tests: as if nobody was there to receive it
 	} else {
 		n.announceZone(ctx, zoneID)
 	}
-	if !alone {
-		events.Cancel()
+	if !alone || topic == nil {
 		return
+	}
+	// The handler starts with a join event for every peer already on the
+	// topic, so one that arrived since ListPeers is not missed.
+	events, err := topic.EventHandler()
+	if err != nil {
+		return // catch-up still brings the announcement
 	}
 	n.spawn(func() {
 		defer events.Cancel()
