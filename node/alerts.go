@@ -43,7 +43,7 @@ func (n *Node) publish(ctx context.Context, z *zone, a *protocol.Alert) (*protoc
 	if err != nil {
 		return nil, err
 	}
-	if err := st.topic.Publish(ctx, env); err != nil {
+	if err := n.publishEnvelope(ctx, st.topic, env); err != nil {
 		if n.replay.Has(s.ID) {
 			// The same message (same content, same millisecond) was
 			// already sent: nothing new to publish.

@@ -102,6 +102,11 @@ type Node struct {
 	// LatencyBlind turns off the latency-aware mesh: the library's mesh
 	// parameters and no preference for near peers (benchmark baseline).
 	LatencyBlind bool
+	// FloodPeers is how many connections an alert this node publishes is
+	// sent to at once, mesh peers first, then the nearest (floodset.go); 0
+	// means floodPeers (12), negative means every connection (benchmark
+	// baseline).
+	FloodPeers int
 	// RedialInterval is how often the node redials remembered zone peers
 	// and pulls missed governance messages from a zone peer; 0 means 20 s.
 	RedialInterval time.Duration
@@ -124,6 +129,7 @@ type Node struct {
 	records     *reach.Records // peers' signed records from identify (peers.go)
 	ps          *pubsub.PubSub
 	near        *nearness          // round trips to peers, for the mesh (nearness.go)
+	mesh        *meshPeers         // the gossipsub mesh, for publishing (floodset.go)
 	dialMu      sync.Mutex         // guards dialing
 	dialing     int                // member dials under way (upkeep.go)
 	psStop      context.CancelFunc // cancels gossipsub's context (Close)
@@ -366,6 +372,7 @@ func (n *Node) startPubsub() error {
 			return fmt.Errorf("start round-trip measurement: %w", err)
 		}
 		app, params = n.near.score, meshParams()
+		n.mesh = newMeshPeers()
 	}
 	// Peer exchange is off: a node's connections are the ones it chose
 	// (members it dialled or that dialled it), not ones a pruning peer
@@ -379,6 +386,9 @@ func (n *Node) startPubsub() error {
 		pubsub.WithGossipSubParams(params),
 		pubsub.WithMaxMessageSize(maxRPCSize),
 		pubsub.WithPeerScore(peerScoreParams(app), peerScoreThresholds(!n.LatencyBlind)),
+	}
+	if n.mesh != nil {
+		opts = append(opts, pubsub.WithRawTracer(n.mesh))
 	}
 	opts = append(opts, n.PubsubOptions...)
 	opts = append(opts, n.gate.PubsubOptions()...)

@@ -42,7 +42,7 @@ func main() {
 	flag.Float64Var(&o.Network.Loss, "loss", 0, "fraction of packets lost on every link")
 	flag.IntVar(&o.Network.BitsPerSecond, "bandwidth", 0, "uplink and downlink cap per node in bits/s (0: none)")
 	flag.StringVar(&protocols, "protocols", strings.Join(bench.Protocols, ","), "protocols to compare (\"none\": only the --tune or set's lookout variants)")
-	tunes := flag.String("tune", "", "also run lookout with these settings, separated by commas: D/Dlo/Dhi triples (e.g. 8/6/10), latency-blind, peer-exchange, no-flood-publish; join several with + (latency-blind+peer-exchange)")
+	tunes := flag.String("tune", "", "also run lookout with these settings, separated by commas: D/Dlo/Dhi triples (e.g. 8/6/10), latency-blind, peer-exchange, no-flood-publish, flood-all; join several with + (latency-blind+peer-exchange)")
 	flag.StringVar(&o.Out, "out", "docs", "directory for perf.md, perf.json and perf/*.png")
 	verbose := flag.Bool("v", false, "show the scenario runs' own output")
 	flag.Parse()
@@ -66,9 +66,11 @@ func main() {
 				tu.PeerExchange = true
 			case "no-flood-publish":
 				tu.NoFloodPublish = true
+			case "flood-all":
+				tu.FloodAll = true
 			default:
 				if _, err := fmt.Sscanf(part, "%d/%d/%d", &tu.D, &tu.Dlo, &tu.Dhi); err != nil {
-					fmt.Fprintf(os.Stderr, "lookout-bench: --tune %q: want D/Dlo/Dhi, latency-blind, peer-exchange or no-flood-publish: %v\n", part, err)
+					fmt.Fprintf(os.Stderr, "lookout-bench: --tune %q: want D/Dlo/Dhi, latency-blind, peer-exchange, no-flood-publish or flood-all: %v\n", part, err)
 					os.Exit(2)
 				}
 			}

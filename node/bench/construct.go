@@ -51,6 +51,9 @@ func startNode(ctx context.Context, home string, h host.Host, tracers []pubsub.R
 	opts = append(append(opts, tune.options()...), extra...)
 	n := &node.Node{Home: home, Secret: benchSecret, StoreOptions: benchStore, Host: h, MDNS: false,
 		RedialInterval: benchRedialInterval, LatencyBlind: tune.LatencyBlind, PubsubOptions: opts}
+	if tune.FloodAll {
+		n.FloodPeers = -1
+	}
 	if err := n.Start(ctx); err != nil {
 		return nil, fmt.Errorf("start node %s: %w", home, err)
 	}

@@ -126,11 +126,11 @@ type setEntry struct {
 
 // Protocol lists of set entries: the capped and Sybil scenarios compare
 // Lookout with the flood-publishing baselines and, under a cap, with
-// Lookout publishing to its mesh only (what publishing to mesh peers first
-// could gain; docs/perf.md "Publish order").
+// Lookout publishing to its mesh only and to every connection (what the
+// bounded flood publish gains; docs/perf.md "Publish order").
 var (
 	floodBaselines = []string{Lookout, GossipsubFlood, Floodsub}
-	cappedTunes    = []Tune{{NoFloodPublish: true}}
+	cappedTunes    = []Tune{{NoFloodPublish: true}, {FloodAll: true}}
 )
 
 // Sets are the scenario lists of `make bench` (reduced: about 10 minutes
@@ -172,5 +172,6 @@ var SetTunes = map[string][]Tune{
 		{D: 8, Dlo: 6, Dhi: 10},
 		{Heartbeat: 500 * time.Millisecond},
 		{NoFloodPublish: true},
+		{FloodAll: true},
 	},
 }

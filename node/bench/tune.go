@@ -26,6 +26,9 @@ type Tune struct {
 	// LatencyBlind turns off the latency-aware mesh: the library's mesh
 	// parameters, no near-peer score (Lookout before issue 15).
 	LatencyBlind bool `json:"latency_blind,omitempty"`
+	// FloodAll sends a published alert to every connection at once, not
+	// only to the mesh and the nearest (node.Node.FloodPeers).
+	FloodAll bool `json:"flood_all,omitempty"`
 }
 
 // IsZero reports whether t changes nothing.
@@ -52,6 +55,9 @@ func (t Tune) Label() string {
 	if t.NoFloodPublish {
 		parts = append(parts, "no-flood-publish")
 	}
+	if t.FloodAll {
+		parts = append(parts, "flood-all")
+	}
 	if t.PeerExchange {
 		parts = append(parts, "peer-exchange")
 	}
@@ -59,8 +65,8 @@ func (t Tune) Label() string {
 }
 
 // options returns the gossipsub options that apply t on top of the
-// node's own (they are appended after them, so they win). LatencyBlind is
-// a node setting (startNode), not an option.
+// node's own (they are appended after them, so they win). LatencyBlind and
+// FloodAll are node settings (startNode), not options.
 func (t Tune) options() []pubsub.Option {
 	if t.IsZero() {
 		return nil
