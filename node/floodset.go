@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"math"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"time"
@@ -16,14 +18,16 @@ import (
 
 // Flood publishing with a bounded fan-out (docs/perf.md "Publish order").
 // A node publishing an alert sends it at once to its mesh peers and to
-// its nearest other connections, floodPeers copies in all, instead of to
-// every connection. Every copy shares the sender's uplink: 24 copies of a
-// 15 KiB alert take 0.15 s at 20 Mbit/s and 0.6 s at 5 Mbit/s, and the
-// uplink shares itself between the copies, so the ones that carry the
-// alert on (mesh and near peers) finish no sooner than the rest. With
-// floodPeers copies they finish in half the time; the far connections get
-// the alert from the mesh a hop later. The copies go out mesh peers
-// first, then by round trip.
+// other connections chosen at random, floodPeers copies in all, instead
+// of to every connection. Every copy shares the sender's uplink: 24
+// copies of a 15 KiB alert take 0.15 s at 20 Mbit/s and 0.6 s at 5
+// Mbit/s, and the uplink shares itself between the copies, so the ones
+// that carry the alert on (the mesh's) finish no sooner than the rest.
+// With floodPeers copies they finish in half the time; the connections
+// left out get the alert from the mesh a hop later. The other copies go
+// to random connections, not the nearest: peers that sit nearest to
+// everyone (Sybils, docs/threat-model.md) already hold most near mesh
+// slots, and would take the rest of the flood too.
 const (
 	// floodPeers is how many copies a flood publish sends, at most; the
 	// mesh peers always get one, even if they are more.
@@ -33,8 +37,9 @@ const (
 // errStopping is returned by a publish while the node is closing.
 var errStopping = errors.New("node is stopping")
 
-// publishEnvelope sends env on topic: to every connection if fanOut is
-// negative, else to the mesh and the nearest connections (floodOrder).
+// publishEnvelope sends env on topic: to every connection if
+// n.FloodPeers is negative or the mesh is not followed (latency-blind),
+// else to the mesh and random other connections (floodOrder).
 func (n *Node) publishEnvelope(ctx context.Context, topic *pubsub.Topic, env []byte) error {
 	if n.FloodPeers < 0 || n.mesh == nil {
 		return topic.Publish(ctx, env)
@@ -51,7 +56,8 @@ func (n *Node) publishEnvelope(ctx context.Context, topic *pubsub.Topic, env []b
 	if n.stopping {
 		return errStopping
 	}
-	order := &floodOrder{topic: topic.String(), max: cmp.Or(n.FloodPeers, floodPeers), mesh: n.mesh, rtt: n.h.Peerstore().LatencyEWMA}
+	order := &floodOrder{topic: topic.String(), max: cmp.Or(n.FloodPeers, floodPeers), mesh: n.mesh,
+		rtt: n.h.Peerstore().LatencyEWMA, shuffle: rand.Shuffle}
 	return n.ps.PublishBatch(&b, func(o *pubsub.BatchPublishOptions) error {
 		o.Strategy = order
 		return nil
@@ -59,14 +65,16 @@ func (n *Node) publishEnvelope(ctx context.Context, topic *pubsub.Topic, env []b
 }
 
 // floodOrder chooses and orders the copies of one publish
-// (pubsub.RPCScheduler): mesh peers first, then the other peers by round
-// trip (unmeasured last), max copies in all but every mesh peer.
+// (pubsub.RPCScheduler): the mesh peers, nearest first (unmeasured last),
+// then the other peers in random order, max copies in all but every mesh
+// peer.
 type floodOrder struct {
-	topic string
-	max   int
-	mesh  *meshPeers
-	rtt   func(peer.ID) time.Duration
-	out   []floodCopy
+	topic   string
+	max     int
+	mesh    *meshPeers
+	rtt     func(peer.ID) time.Duration
+	shuffle func(n int, swap func(i, j int))
+	out     []floodCopy
 }
 
 type floodCopy struct {
@@ -81,24 +89,33 @@ var _ pubsub.RPCScheduler = (*floodOrder)(nil)
 func (o *floodOrder) AddRPC(p peer.ID, _ string, rpc *pubsub.RPC) {
 	rtt := o.rtt(p)
 	if rtt <= 0 {
-		rtt = time.Duration(1<<63 - 1)
+		rtt = time.Duration(math.MaxInt64)
 	}
 	o.out = append(o.out, floodCopy{p: p, mesh: o.mesh.in(o.topic, p), rtt: rtt, rpc: rpc})
 }
 
 func (o *floodOrder) All() iter.Seq2[peer.ID, *pubsub.RPC] {
+	// Sorted first, so the shuffle alone decides the others' order.
 	slices.SortFunc(o.out, func(a, b floodCopy) int {
 		switch {
 		case a.mesh != b.mesh && a.mesh:
 			return -1
 		case a.mesh != b.mesh:
 			return 1
+		case a.mesh:
+			return cmp.Or(cmp.Compare(a.rtt, b.rtt), cmp.Compare(a.p, b.p))
 		}
-		return cmp.Or(cmp.Compare(a.rtt, b.rtt), cmp.Compare(a.p, b.p))
+		return cmp.Compare(a.p, b.p)
 	})
+	mesh := slices.IndexFunc(o.out, func(c floodCopy) bool { return !c.mesh })
+	if mesh < 0 {
+		mesh = len(o.out)
+	}
+	others := o.out[mesh:]
+	o.shuffle(len(others), func(i, j int) { others[i], others[j] = others[j], others[i] })
 	return func(yield func(peer.ID, *pubsub.RPC) bool) {
 		for i, c := range o.out {
-			if i >= o.max && !c.mesh {
+			if i >= max(o.max, mesh) {
 				return
 			}
 			if !yield(c.p, c.rpc) {

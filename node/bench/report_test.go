@@ -71,3 +71,42 @@ func TestReportWrite(t *testing.T) {
 		}
 	}
 }
+
+// TestTargetsFallBack: a target whose 1000-node companion was not run is
+// checked on the largest size that was, and the row names it; a target
+// that compares with floodsub is not met by a missing floodsub run.
+func TestTargetsFallBack(t *testing.T) {
+	r := &report{ValidationMicros: 120}
+	mk := func(scenario, proto string, nodes int, p99 float64) Result {
+		return Result{Scenario: scenario, Protocol: proto, Nodes: nodes, Degree: 24, DeliveryRatio: 1,
+			P50MS: p99 / 2, P99MS: p99, BytesPerNodePerAlert: 90, MemBytesPerNode: 3e6, CDFMS: []float64{p99}}
+	}
+	r.put(mk(targetScenario, Lookout, 1000, 150))                 // no floodsub at 1000
+	r.put(mk(ID("zone", 200, 24, 0), Floodsub, 200, 100))         // a smaller zone: not the headline
+	r.put(mk(ID("zone", 200, 24, homeUplink), Lookout, 200, 300)) // capped runs only at 200 and 100
+	r.put(mk(ID("zone", 200, 24, homeUplink), Floodsub, 200, 500))
+	r.put(mk(ID("zone", 100, 24, homeUplink), Lookout, 100, 250))
+	r.put(mk(ID("zone", 100, 24, homeUplink), Floodsub, 100, 400))
+	r.put(mk(ID("sybil", 1000, 24, 0), Lookout, 1000, 240))          // no floodsub needed
+	r.put(mk(ID("zone", 2000, 24, phoneUplink), Lookout, 2000, 900)) // larger than the headline: not used
+	v := r.view(r.groups())
+	got := map[string]target{}
+	for _, tg := range v.Targets {
+		got[tg.What] = tg
+	}
+	for what, want := range map[string]target{
+		"p99 vs floodsub (unlimited bandwidth)": {Got: "(not run)"},
+		"p99 vs floodsub, 20 Mbit/s uplinks":    {Got: "0.60 × (300 vs 500 ms)", Met: true, Scenario: "zone-n200-d24-bw20m"},
+		"delivery and p99, 5 Mbit/s uplinks":    {Got: "(not run)"},
+		"memory per node":                       {Got: "3.0 MB", Met: true, Scenario: targetScenario},
+		"20 % nearest Sybils dropping alerts: delivery to honest nodes, p99 vs benign": {Got: "100.00 %, 1.60 × (240 vs 150 ms)", Met: true, Scenario: "sybil-n1000-d24"},
+	} {
+		g := got[what]
+		if g.Got != want.Got || g.Met != want.Met || g.Scenario != want.Scenario {
+			t.Errorf("%s: got %q met=%v on %q, want %q met=%v on %q", what, g.Got, g.Met, g.Scenario, want.Got, want.Met, want.Scenario)
+		}
+	}
+	if v.TargetScenario != targetScenario {
+		t.Errorf("headline %q, want %q", v.TargetScenario, targetScenario)
+	}
+}
