@@ -51,11 +51,14 @@ func (z *zone) checkMessage(msg *protocol.Message, arrival time.Time) error {
 var errRateLimit = core.ErrRateLimit
 
 // storeGov keeps a governance message that passed the door and applies
-// what it means for this node (a new role, a removal, a new epoch): the
+// what it means for this node (a new role, a removal, a new epoch), as the
+// zone core plans it (core.PlanGov; a grant or rekey entry for this member
+// that cannot be used is logged, the zone named only at debug level): the
 // message, the deletion of announcements it supersedes and the zone record
 // it changes are written in one transaction before anything changes in
 // memory (commitGovLocked). If that write fails, the message is forgotten,
-// so catch-up offers it again.
+// so catch-up offers it again. Lock order: n.mu, then z.mu, never the
+// other way.
 func (n *Node) storeGov(z *zone, msg *protocol.Message, env []byte) {
 	if env == nil {
 		return
