@@ -10,6 +10,7 @@ import (
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 
 	"lookout/crypto"
+	core "lookout/node/internal/zone"
 	"lookout/node/reach"
 	"lookout/node/store"
 	"lookout/protocol"
@@ -421,7 +422,7 @@ func ForkRekey(ctx context.Context, n *Node, zoneRef string) error {
 	}
 	for _, g := range msgs {
 		n.mu.Lock()
-		err := n.commitGovLocked(z, []*govMsg{g}, nil, govChange{rec: z.rec})
+		err := n.commitGovLocked(z, []*govMsg{g}, nil, core.GovChange{Record: z.rec})
 		n.mu.Unlock()
 		if err != nil {
 			return err

@@ -11,6 +11,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"lookout/crypto"
+	core "lookout/node/internal/zone"
 	"lookout/protocol"
 )
 
@@ -232,7 +233,7 @@ func (n *Node) merge(ctx context.Context, z *zone, plan forkPlan) error {
 	if len(msgs) == 0 {
 		return errNoOneToMerge
 	}
-	if err := n.commitRemoval(z, st.epoch, msgs, epochSwitch{epoch: plan.target, secret: next}, msgs[0].msg.ID.String()); err != nil {
+	if err := n.commitRemoval(z, st.epoch, msgs, core.EpochSwitch{Epoch: plan.target, Secret: next}, msgs[0].msg.ID.String()); err != nil {
 		return err
 	}
 	z.mu.Lock()

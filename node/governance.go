@@ -51,11 +51,14 @@ func (z *zone) checkMessage(msg *protocol.Message, arrival time.Time) error {
 var errRateLimit = core.ErrRateLimit
 
 // storeGov keeps a governance message that passed the door and applies
-// what it means for this node (a new role, a removal, a new epoch): the
+// what it means for this node (a new role, a removal, a new epoch), as the
+// zone core plans it (core.PlanGov; a grant or rekey entry for this member
+// that cannot be used is logged, the zone named only at debug level): the
 // message, the deletion of announcements it supersedes and the zone record
 // it changes are written in one transaction before anything changes in
 // memory (commitGovLocked). If that write fails, the message is forgotten,
-// so catch-up offers it again.
+// so catch-up offers it again. Lock order: n.mu, then z.mu, never the
+// other way.
 func (n *Node) storeGov(z *zone, msg *protocol.Message, env []byte) {
 	if env == nil {
 		return
@@ -68,7 +71,13 @@ func (n *Node) storeGov(z *zone, msg *protocol.Message, env []byte) {
 	if !keep {
 		return
 	}
-	ch := n.planGovLocked(z, msg)
+	ch := core.PlanGov(z.govStateLocked(), core.Self{ID: n.id.ID(), Key: n.id.Public(), KEM: n.kem}, msg, n.now())
+	if ch.Reason != "" {
+		n.log.Warn(ch.Reason)
+		if ch.Detail != nil {
+			n.log.Debug(ch.Reason, "zone", z.rec.Name, "err", ch.Detail)
+		}
+	}
 	if err := n.commitGovLocked(z, []*govMsg{{msg: msg, env: env}}, drop, ch); err != nil {
 		n.replay.Forget(msg.ID)
 		z.mu.Lock()
@@ -83,58 +92,6 @@ func (n *Node) storeGov(z *zone, msg *protocol.Message, env []byte) {
 	if msg.Alert.Kind == protocol.KindMember {
 		n.certifyInvitedSoon(z, msg.Alert.Sender) // renew.go
 	}
-}
-
-// grantedLocked returns the chain and role a role grant gives this member,
-// if it is for this member and usable. Callers hold n.mu.
-func (n *Node) grantedLocked(z *zone, msg *protocol.Message) (protocol.Chain, protocol.Role, bool) {
-	c, err := protocol.ParseCert(msg.Alert.Cert)
-	if err != nil || !c.Subject.Equal(n.id.Public()) {
-		return nil, 0, false
-	}
-	chain := append(protocol.Chain{c}, msg.Chain...)
-	if len(chain) > protocol.MaxChainLen {
-		n.log.Warn("granted role not usable: certificate chain too deep")
-		return nil, 0, false
-	}
-	cv := &protocol.ChainVerifier{Zone: z.id, Root: z.root}
-	role, err := cv.Verify(chain, n.now())
-	if err != nil {
-		n.log.Warn("granted role not usable")
-		n.log.Debug("granted role not usable", "zone", z.rec.Name, "err", err)
-		return nil, 0, false
-	}
-	return chain, role, true
-}
-
-// rekeyEntryLocked opens this member's entry of a rekey to an epoch after
-// the current one. The entry's PSK is the secret of the epoch the rekey is
-// sealed under: the epoch before for a rekey after a removal, the fork's
-// parent for a merge (fork.go), which may skip an epoch. Callers hold
-// n.mu.
-func (n *Node) rekeyEntryLocked(z *zone, msg *protocol.Message) (epochSwitch, bool) {
-	a := msg.Alert
-	z.mu.Lock()
-	cur := z.epoch
-	old, haveOld := z.epochs[msg.Epoch]
-	z.mu.Unlock()
-	if a.Epoch <= cur || a.Epoch <= msg.Epoch || !haveOld {
-		return epochSwitch{}, false
-	}
-	kem := n.kem
-	for _, e := range a.Rekey {
-		if e.Member != n.id.ID() {
-			continue
-		}
-		next, err := protocol.OpenRekeyEntry(kem, z.id, old, a.Epoch, e)
-		if err != nil {
-			n.log.Warn("rekey: cannot open this member's entry")
-			n.log.Debug("rekey: cannot open this member's entry", "zone", z.rec.Name, "err", err)
-			return epochSwitch{}, false
-		}
-		return epochSwitch{epoch: a.Epoch, secret: next}, true
-	}
-	return epochSwitch{}, false
 }
 
 // moveTopicLocked joins the topic of the epoch a zone just moved to (in
@@ -357,7 +314,7 @@ func (n *Node) removeAndRekey(ctx context.Context, z *zone, member crypto.Member
 	if len(msgs) > 1 {
 		from = msgs[1].msg.ID.String()
 	}
-	if err := n.commitRemoval(z, st.epoch, msgs, epochSwitch{epoch: st.epoch + 1, secret: next}, from); err != nil {
+	if err := n.commitRemoval(z, st.epoch, msgs, core.EpochSwitch{Epoch: st.epoch + 1, Secret: next}, from); err != nil {
 		return api.RemoveResult{}, err
 	}
 	for _, g := range msgs {
@@ -426,14 +383,14 @@ func (n *Node) sealRekey(z *zone, st snapshot, epoch uint32, entries []protocol.
 
 // commitRemoval writes a removal, its rekey and the zone's new epoch at
 // once, if the zone is still at epoch.
-func (n *Node) commitRemoval(z *zone, epoch uint32, msgs []*govMsg, next epochSwitch, from string) error {
+func (n *Node) commitRemoval(z *zone, epoch uint32, msgs []*govMsg, next core.EpochSwitch, from string) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if cur, _ := z.current(); cur != epoch {
 		return fmt.Errorf("%w: the zone moved to a new epoch meanwhile; nothing was changed, try again", api.ErrInvalid)
 	}
-	ch := govChange{rec: z.rec, dirty: true, next: &next}
-	setEpoch(&ch.rec, next, from)
+	ch := core.GovChange{Record: z.rec, Dirty: true, Next: &next}
+	ch.Record.SetEpoch(next, from)
 	if err := n.commitGovLocked(z, msgs, nil, ch); err != nil {
 		return fmt.Errorf("remove member: %w; nothing was changed or sent, free some disk space and try again", err)
 	}

@@ -247,24 +247,6 @@ func (z *zone) admitGovLocked(msg *protocol.Message, env []byte) (keep bool, dro
 	return true, drop
 }
 
-// govChange is what governance messages change for this member's zone
-// record and state: planned first, written with the messages, then applied
-// (commitGovLocked).
-type govChange struct {
-	rec     zoneRecord // the zone record as it will be, if dirty
-	dirty   bool
-	chain   protocol.Chain // if set, this member's new chain and role
-	role    protocol.Role
-	removed bool         // this member was removed
-	next    *epochSwitch // this member moves to the next epoch
-}
-
-// epochSwitch is a move to a new epoch.
-type epochSwitch struct {
-	epoch  uint32
-	secret crypto.ZoneSecret
-}
-
 // errGovSave is a governance message or epoch that could not be written:
 // nothing of it changed in memory.
 var errGovSave = errors.New("could not save to this device's store")
@@ -281,11 +263,13 @@ func (n *Node) putRecords(recs []store.Record) error {
 }
 
 // commitGovLocked writes governance messages, the deletion of the
-// announcements in drop and, if ch.dirty, the zone record ch.rec in one
-// transaction; then, and only then, it applies them in memory: the
-// roster, this member's chain, removal and epoch. A failed write changes
-// nothing and returns an error wrapping errGovSave. Callers hold n.mu.
-func (n *Node) commitGovLocked(z *zone, msgs []*govMsg, drop []protocol.AlertID, ch govChange) error {
+// announcements in drop and, if ch.Dirty, the zone record ch.Record in one
+// transaction; then, and only then, it applies them in memory (applyGov):
+// the roster, this member's chain, removal and epoch; then it acts on what
+// changed (logs, keysChanged, the new epoch's topic). A failed write
+// changes nothing and returns an error wrapping errGovSave. Callers hold
+// n.mu (and not z.mu: applyGov and moveTopicLocked take it).
+func (n *Node) commitGovLocked(z *zone, msgs []*govMsg, drop []protocol.AlertID, ch core.GovChange) error {
 	recs := make([]store.Record, 0, len(msgs)+len(drop)+1)
 	for _, g := range msgs {
 		recs = append(recs, govRecord(z.id, g.msg.ID, g.env))
@@ -293,8 +277,8 @@ func (n *Node) commitGovLocked(z *zone, msgs []*govMsg, drop []protocol.AlertID,
 	for _, id := range drop {
 		recs = append(recs, govDeletion(z.id, id))
 	}
-	if ch.dirty {
-		zr, err := zoneRecordWrite(ch.rec)
+	if ch.Dirty {
+		zr, err := zoneRecordWrite(ch.Record)
 		if err != nil {
 			return err
 		}
@@ -303,10 +287,45 @@ func (n *Node) commitGovLocked(z *zone, msgs []*govMsg, drop []protocol.AlertID,
 	if err := n.putRecords(recs); err != nil {
 		return fmt.Errorf("%w: %w", errGovSave, err)
 	}
-	if ch.dirty {
-		z.setRecord(ch.rec)
+	got := z.applyGov(msgs, drop, ch)
+	if got.twice {
+		n.log.Warn("an invite was used by two people (a copied code, or two members answering while the network was split): check the member list and remove whoever you did not invite")
+	}
+	if got.newRole {
+		n.log.Info("new role", "role", ch.Role)
+	}
+	if got.removed {
+		n.keysChanged()
+		n.log.Warn("this member was removed from a zone")
+		n.log.Debug("removed from zone", "zone", z.rec.Name)
+	}
+	if got.moved != nil {
+		n.moveTopicLocked(z, *got.moved)
+	}
+	return nil
+}
+
+// govApplied is what applying governance changed in memory (applyGov),
+// for the node to act on.
+type govApplied struct {
+	twice   bool          // an invite newly seen redeemed twice, in a zone this member organizes
+	newRole bool          // this member has a new chain and role
+	removed bool          // this member was removed, and was not before
+	moved   *switchedFrom // this member moved to a new epoch, leaving this one
+}
+
+// applyGov applies in memory governance messages that are written, the
+// deletion of the announcements in drop and what ch plans for this
+// member: the zone record's fields, the messages held and seen, senders'
+// keys, the fold, this member's chain and role, its removal (closing
+// z.gone) and the move to the next epoch (the previous one straggling).
+// Lock order: callers hold n.mu (it guards z.rec); applyGov takes z.mu.
+func (z *zone) applyGov(msgs []*govMsg, drop []protocol.AlertID, ch core.GovChange) govApplied {
+	if ch.Dirty {
+		z.setRecord(ch.Record)
 	}
 	z.mu.Lock()
+	defer z.mu.Unlock()
 	for _, g := range msgs {
 		z.gov[g.msg.ID] = g
 		z.msgs.MarkSeen(g.msg.ID)
@@ -315,76 +334,35 @@ func (n *Node) commitGovLocked(z *zone, msgs []*govMsg, drop []protocol.AlertID,
 	for _, id := range drop {
 		delete(z.gov, id)
 	}
-	twiceNow := z.refoldRoster() > 0 && z.role == protocol.RoleOrganizer
-	if ch.chain != nil {
-		z.chain, z.role = ch.chain, ch.role
+	var got govApplied
+	got.twice = z.refoldRoster() > 0 && z.role == protocol.RoleOrganizer
+	if ch.Chain != nil {
+		z.chain, z.role = ch.Chain, ch.Role
+		got.newRole = true
 	}
-	wasRemoved := z.removed
-	if ch.removed && !z.removed {
+	if ch.Removed && !z.removed {
 		z.removed = true
 		close(z.gone) // ends watch streams
+		got.removed = true
 	}
-	var prev switchedFrom
-	if ch.next != nil {
-		prev = switchedFrom{epoch: z.epoch, topic: z.topic, sub: z.sub}
-		z.epochs[ch.next.epoch] = ch.next.secret
-		z.epoch = ch.next.epoch
-		e := prev.epoch
+	if ch.Next != nil {
+		got.moved = &switchedFrom{epoch: z.epoch, topic: z.topic, sub: z.sub}
+		z.epochs[ch.Next.Epoch] = ch.Next.Secret
+		z.epoch = ch.Next.Epoch
+		e := got.moved.epoch
 		z.straggle = &e
 	}
-	z.mu.Unlock()
-	if twiceNow {
-		n.log.Warn("an invite was used by two people (a copied code, or two members answering while the network was split): check the member list and remove whoever you did not invite")
-	}
-	if ch.chain != nil {
-		n.log.Info("new role", "role", ch.role)
-	}
-	if ch.removed && !wasRemoved {
-		n.keysChanged()
-		n.log.Warn("this member was removed from a zone")
-		n.log.Debug("removed from zone", "zone", z.rec.Name)
-	}
-	if ch.next != nil {
-		n.moveTopicLocked(z, prev)
-	}
-	return nil
+	return got
 }
 
-// planGovLocked works out what an admitted governance message changes for
-// this member: a role granted to it, its removal, a rekey to the next
-// epoch. Callers hold n.mu.
-func (n *Node) planGovLocked(z *zone, msg *protocol.Message) govChange {
-	ch := govChange{rec: z.rec}
-	a := msg.Alert
-	switch a.Kind {
-	case protocol.KindRole:
-		if chain, role, ok := n.grantedLocked(z, msg); ok && !staleRenewal(z.snapshot(), chain, role) {
-			ch.chain, ch.role, ch.dirty = chain, role, true
-			ch.rec.Chain = nil
-			for _, c := range chain {
-				ch.rec.Chain = append(ch.rec.Chain, c.Bytes())
-			}
-		}
-	case protocol.KindRemove:
-		if a.Subject == n.id.ID() {
-			ch.removed, ch.dirty = true, true
-			ch.rec.Removed = true
-		}
-	case protocol.KindRekey:
-		if next, ok := n.rekeyEntryLocked(z, msg); ok {
-			ch.next = &next
-			ch.dirty = true
-			setEpoch(&ch.rec, next, msg.ID.String())
-		}
-	}
-	return ch
-}
-
-// setEpoch moves a zone record to a new epoch, keeping the current secret
-// among the old ones.
-func setEpoch(rec *zoneRecord, next epochSwitch, from string) {
-	rec.Old = append(slices.Clip(rec.Old), zoneEpochSecret(rec.Epoch, rec.Secret))
-	rec.Epoch, rec.Secret, rec.EpochFrom = next.epoch, append([]byte(nil), next.secret[:]...), from
+// govStateLocked is what planning a governance message reads of z
+// (core.PlanGov). Callers hold n.mu, which keeps z.rec and z.epochs
+// (written only under it, by applyGov) as lent until the plan is
+// committed; it takes z.mu.
+func (z *zone) govStateLocked() core.GovState {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	return core.GovState{Zone: z.id, Root: z.root, Record: z.rec, Epoch: z.epoch, Epochs: z.epochs, Chain: z.chain, Role: z.role}
 }
 
 // setRecord takes the fields of rec that governance changes (this member's
@@ -400,8 +378,4 @@ type switchedFrom struct {
 	epoch uint32
 	topic *pubsub.Topic
 	sub   *pubsub.Subscription
-}
-
-func zoneEpochSecret(epoch uint32, secret []byte) core.EpochSecret {
-	return core.EpochSecret{Epoch: epoch, Secret: append([]byte(nil), secret...)}
 }

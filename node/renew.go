@@ -274,19 +274,6 @@ func (n *Node) afterRandom(every time.Duration, fn, done func()) {
 	}()
 }
 
-// staleRenewal reports whether a grant of chain with role to this member
-// is a renewal older than the chain it has (same role, expiring no later):
-// installing it would shorten the membership.
-// A direct certificate replacing one an invite key issued is never stale.
-func staleRenewal(st snapshot, chain protocol.Chain, role protocol.Role) bool {
-	if _, invited := st.chain.InviteKey(); invited {
-		if _, still := chain.InviteKey(); !still {
-			return false
-		}
-	}
-	return role == st.role && len(st.chain) > 0 && !chain.Expires().After(st.chain.Expires())
-}
-
 // randomWait is a random duration below every (0 if every is not positive).
 func (n *Node) randomWait(every time.Duration) time.Duration {
 	var b [8]byte
