@@ -103,7 +103,7 @@ func (n *Node) apply(z *zone, msg *protocol.Message, env []byte, mode applyMode)
 		z.mu.Unlock()
 		n.storeGov(z, msg, env)
 		if first && mode != applyRestore {
-			n.onStored(z, msg) // linked zones (link_relay.go)
+			n.links.onStored(z, msg) // linked zones (link_relay.go)
 		}
 		return
 	}
@@ -113,7 +113,7 @@ func (n *Node) apply(z *zone, msg *protocol.Message, env []byte, mode applyMode)
 		return
 	}
 	if mode != applyRestore {
-		defer n.onStored(z, msg) // linked zones (link_relay.go); runs after z.mu is released
+		defer n.links.onStored(z, msg) // linked zones (link_relay.go); runs after z.mu is released
 	}
 	z.pubkeys[msg.Alert.Sender] = msg.Chain.Leaf().Subject
 	if mode != applyLive {

@@ -51,7 +51,7 @@ func SendLinkFrameForTest(ctx context.Context, n *Node, zone, link string, typ u
 	if err != nil {
 		return err
 	}
-	return n.sendFrame(ctx, l.Secret, l.PeerNode, typ, l.ID, payload)
+	return n.links.sendFrame(ctx, l.Secret, l.PeerNode, typ, l.ID, payload)
 }
 
 // SendPlaceForTest has n, the end of zone's link (ID), sign and send a
@@ -68,7 +68,7 @@ func SendPlaceForTest(ctx context.Context, n *Node, zone, link string, d protoco
 	if err != nil {
 		return err
 	}
-	return n.sendFrame(ctx, l.Secret, l.PeerNode, protocol.FrameEndorse, l.ID, protocol.EncodeEndorsement(body, a.Via.Sig))
+	return n.links.sendFrame(ctx, l.Secret, l.PeerNode, protocol.FrameEndorse, l.ID, protocol.EncodeEndorsement(body, a.Via.Sig))
 }
 
 // linkForTest finds the link (ID) of n's zone.

@@ -37,7 +37,7 @@ func (n *Node) LinkOffer(ctx context.Context, req api.LinkOfferRequest) (api.Lin
 	if ttl < time.Minute || ttl > protocol.MaxLinkOfferTTL {
 		return api.LinkOffer{}, api.Fail(api.ErrInvalid, "link.ttl", "Max", protocol.MaxLinkOfferTTL)
 	}
-	node, err := n.linkNode()
+	node, err := n.links.linkNode()
 	if err != nil {
 		return api.LinkOffer{}, err
 	}
@@ -73,14 +73,14 @@ func linkName(name, def string) (string, error) {
 }
 
 // linkNode encodes how to reach this node.
-func (n *Node) linkNode() ([]byte, error) {
+func (e *linkEnds) linkNode() ([]byte, error) {
 	var addrs [][]byte
-	for _, a := range reach.Dialable(n.h.Addrs(), len(n.h.Addrs())) {
+	for _, a := range reach.Dialable(e.h.Addrs(), len(e.h.Addrs())) {
 		if b := a.Bytes(); len(b) <= protocol.MaxAddrLen {
 			addrs = append(addrs, b)
 		}
 	}
-	return protocol.EncodeLinkNode([]byte(n.h.ID()), addrs)
+	return protocol.EncodeLinkNode([]byte(e.h.ID()), addrs)
 }
 
 // AcceptLink accepts another zone's link offer for a zone: it introduces
@@ -125,7 +125,7 @@ func (n *Node) AcceptLink(ctx context.Context, req api.AcceptLinkRequest) (api.L
 	if err != nil {
 		return api.Link{}, err
 	}
-	node, err := n.linkNode()
+	node, err := n.links.linkNode()
 	if err != nil {
 		return api.Link{}, err
 	}
@@ -137,7 +137,7 @@ func (n *Node) AcceptLink(ctx context.Context, req api.AcceptLinkRequest) (api.L
 	if err != nil {
 		return api.Link{}, err
 	}
-	if err := n.sendFrame(ctx, o.Secret, o.Node, protocol.FrameAccept, o.ID, payload); err != nil {
+	if err := n.links.sendFrame(ctx, o.Secret, o.Node, protocol.FrameAccept, o.ID, payload); err != nil {
 		return api.Link{}, fmt.Errorf("accept link: %w", err)
 	}
 	a := n.newAlert(protocol.KindLink, false, protocol.MaxLifetime)
@@ -145,7 +145,7 @@ func (n *Node) AcceptLink(ctx context.Context, req api.AcceptLinkRequest) (api.L
 	if _, err := n.publish(ctx, z, a); err != nil {
 		return api.Link{}, fmt.Errorf("record link: %w", err)
 	}
-	return n.linkInfo(z, o.ID)
+	return z.linkInfo(o.ID)
 }
 
 // Links lists a zone's links, ended ones included (control API).
@@ -190,7 +190,8 @@ func linkView(l *protocol.Link) api.Link {
 	return v
 }
 
-func (n *Node) linkInfo(z *zone, id protocol.LinkID) (api.Link, error) {
+// linkInfo shows the zone's link id, or says there is none.
+func (z *zone) linkInfo(id protocol.LinkID) (api.Link, error) {
 	z.mu.Lock()
 	defer z.mu.Unlock()
 	l := z.fold.Links[id]
@@ -244,7 +245,7 @@ func (n *Node) Unlink(ctx context.Context, zoneRef, linkRef string) (api.Link, e
 	if _, err := n.publish(ctx, z, a); err != nil {
 		return api.Link{}, fmt.Errorf("end link: %w", err)
 	}
-	return n.linkInfo(z, l.ID)
+	return z.linkInfo(l.ID)
 }
 
 // Share marks an alert shared over the zone's links, crossing up to hops

@@ -74,11 +74,11 @@ func placeHash(p protocol.PlaceOp, hops uint8) [32]byte {
 // reconcilePlaces brings what this node's link ends sent about the zone's
 // shared entries (and those that came over a link with hops left) up to
 // date. What the pace does not allow now is left for redialLoop.
-func (n *Node) reconcilePlaces(ctx context.Context, z *zone) {
-	n.links.mu.Lock()
-	defer n.links.mu.Unlock()
+func (e *linkEnds) reconcilePlaces(ctx context.Context, z *zone) {
+	e.state.mu.Lock()
+	defer e.state.mu.Unlock()
 	z.mu.Lock()
-	mine := n.myLinksLocked(z)
+	mine := e.myLinksLocked(z)
 	entries := z.fold.Docs.Shared()
 	gone := map[protocol.LinkID]bool{} // links entries came over that are no longer active
 	for _, p := range entries {
@@ -98,20 +98,20 @@ func (n *Node) reconcilePlaces(ctx context.Context, z *zone) {
 				hops, origin = p.Via.Hops-1, p.Via.Origin
 			}
 			d := p.Digest()
-			s := n.links.place(l.ID, d)
+			s := e.state.place(l.ID, d)
 			// An entry whose link ended is withdrawn further on too.
 			if !p.Retired && hops > 0 && !gone[p.Link] {
 				h := placeHash(p.PlaceOp, hops)
 				if s.content == h && !s.retired {
 					continue
 				}
-				if !n.links.allowPlaceOut(l.ID, n.now()) {
+				if !e.state.allowPlaceOut(l.ID, e.node.now()) {
 					behind = true
 					continue
 				}
 				op := p.PlaceOp
 				op.Op, op.Share, op.Hops = protocol.PlaceAdd, false, 0
-				if n.sendEndorsement(ctx, z, l, &protocol.Alert{Kind: protocol.KindPlace, Status: protocol.StatusActual, Place: &op}, d, hops, origin) {
+				if e.sendEndorsement(ctx, z, l, &protocol.Alert{Kind: protocol.KindPlace, Status: protocol.StatusActual, Place: &op}, d, hops, origin) {
 					s.content, s.retired = h, false
 				}
 				continue
@@ -120,28 +120,28 @@ func (n *Node) reconcilePlaces(ctx context.Context, z *zone) {
 			if s.retired {
 				continue
 			}
-			if !n.links.allowPlaceOut(l.ID, n.now()) {
+			if !e.state.allowPlaceOut(l.ID, e.node.now()) {
 				behind = true
 				continue
 			}
 			op := &protocol.PlaceOp{ID: p.ID, Op: protocol.PlaceRetire}
-			if n.sendEndorsement(ctx, z, l, &protocol.Alert{Kind: protocol.KindPlace, Status: protocol.StatusActual, Place: op}, d, max(hops, 1), origin) {
+			if e.sendEndorsement(ctx, z, l, &protocol.Alert{Kind: protocol.KindPlace, Status: protocol.StatusActual, Place: op}, d, max(hops, 1), origin) {
 				s.retired = true
 			}
 		}
 	}
-	if n.links.placesBehind == nil {
-		n.links.placesBehind = map[*zone]bool{}
+	if e.state.placesBehind == nil {
+		e.state.placesBehind = map[*zone]bool{}
 	}
-	n.links.placesBehind[z] = behind
+	e.state.placesBehind[z] = behind
 }
 
 // placesBehind lists the zones whose shared entries wait for the pace.
-func (n *Node) placesBehind() []*zone {
-	n.links.mu.Lock()
-	defer n.links.mu.Unlock()
+func (e *linkEnds) placesBehind() []*zone {
+	e.state.mu.Lock()
+	defer e.state.mu.Unlock()
 	var out []*zone
-	for z, b := range n.links.placesBehind {
+	for z, b := range e.state.placesBehind {
 		if b {
 			out = append(out, z)
 		}
@@ -154,7 +154,7 @@ func (n *Node) placesBehind() []*zone {
 // zone once: none that is the zone's own or came over another link, no
 // add not signed later than the one applied or that changes nothing, no
 // retire of what is not here.
-func (n *Node) relayPlace(ctx context.Context, z *zone, l *protocol.Link, t *protocol.Alert) error {
+func (e *linkEnds) relayPlace(ctx context.Context, z *zone, l *protocol.Link, t *protocol.Alert) error {
 	d := t.Via.Digest
 	id := d.LinkedPlaceID()
 	z.mu.Lock()
@@ -179,7 +179,7 @@ func (n *Node) relayPlace(ctx context.Context, z *zone, l *protocol.Link, t *pro
 	default:
 		return fmt.Errorf("%w: only an add or a retire of a place crosses a link", protocol.ErrEnum)
 	}
-	a := n.newAlert(protocol.KindPlace, false, protocol.MaxLifetime)
+	a := e.node.newAlert(protocol.KindPlace, false, protocol.MaxLifetime)
 	op := *t.Place
 	op.ID = id
 	a.Place, a.Via = &op, t.Via
@@ -189,7 +189,7 @@ func (n *Node) relayPlace(ctx context.Context, z *zone, l *protocol.Link, t *pro
 	if err != nil {
 		return fmt.Errorf("%w: %w", protocol.ErrLink, err)
 	}
-	if _, err := n.publish(ctx, z, a); err != nil {
+	if _, err := e.node.publish(ctx, z, a); err != nil {
 		return fmt.Errorf("relay place into zone: %w", err)
 	}
 	return nil

@@ -17,24 +17,24 @@ import (
 // onStored runs after a message was stored: this node's link ends act on
 // it in the background (share, follow the lifecycle, count responders,
 // pass on an end).
-func (n *Node) onStored(z *zone, msg *protocol.Message) {
+func (e *linkEnds) onStored(z *zone, msg *protocol.Message) {
 	if msg.Alert.Kind != protocol.KindLink {
 		z.mu.Lock()
-		mine := len(n.myLinksLocked(z))
+		mine := len(e.myLinksLocked(z))
 		z.mu.Unlock()
 		if mine == 0 {
 			return // this node ends no link of the zone
 		}
 	}
-	n.spawn(func() {
-		ctx, cancel := context.WithTimeout(n.ctx, linkTimeout)
+	e.node.spawn(func() {
+		ctx, cancel := context.WithTimeout(e.ctx, linkTimeout)
 		defer cancel()
 		if msg.Alert.Kind == protocol.KindLink {
-			n.onLinkRecord(ctx, z, msg)
+			e.onLinkRecord(ctx, z, msg)
 			return
 		}
 		if msg.Alert.Kind == protocol.KindPlace {
-			n.reconcilePlaces(ctx, z) // link_places.go
+			e.reconcilePlaces(ctx, z) // link_places.go
 			return
 		}
 		if msg.Alert.Kind.IsGovernance() {
@@ -44,16 +44,16 @@ func (n *Node) onStored(z *zone, msg *protocol.Message) {
 		if msg.Alert.IsUpdate() {
 			target = msg.Alert.Ref
 		}
-		n.reconcile(ctx, z, target)
+		e.reconcile(ctx, z, target)
 	})
 }
 
 // myLinksLocked returns the zone's active links this node ends. Callers
 // hold z.mu.
-func (n *Node) myLinksLocked(z *zone) []*protocol.Link {
+func (e *linkEnds) myLinksLocked(z *zone) []*protocol.Link {
 	var out []*protocol.Link
 	for _, l := range z.fold.Links {
-		if l.Active() && l.Endpoint == n.id.ID() {
+		if l.Active() && l.Endpoint == e.id.ID() {
 			out = append(out, l)
 		}
 	}
@@ -61,12 +61,12 @@ func (n *Node) myLinksLocked(z *zone) []*protocol.Link {
 	return out
 }
 
-func (n *Node) onLinkRecord(ctx context.Context, z *zone, msg *protocol.Message) {
+func (e *linkEnds) onLinkRecord(ctx context.Context, z *zone, msg *protocol.Message) {
 	r := msg.Alert.Link
 	z.mu.Lock()
 	l := z.fold.Links[r.ID]
 	var roots []protocol.AlertID
-	if r.Op == protocol.LinkAccept && l.Active() && l.Endpoint == n.id.ID() {
+	if r.Op == protocol.LinkAccept && l.Active() && l.Endpoint == e.id.ID() {
 		for id := range z.msgs.Roots {
 			roots = append(roots, id)
 		}
@@ -76,39 +76,39 @@ func (n *Node) onLinkRecord(ctx context.Context, z *zone, msg *protocol.Message)
 		return
 	}
 	for _, id := range roots {
-		n.reconcile(ctx, z, id) // a new link: share what is already marked shared
+		e.reconcile(ctx, z, id) // a new link: share what is already marked shared
 	}
 	if r.Op == protocol.LinkAccept || r.Op == protocol.LinkEnd {
-		n.reconcilePlaces(ctx, z) // the entries marked shared; those of an ended link withdrawn further on
+		e.reconcilePlaces(ctx, z) // the entries marked shared; those of an ended link withdrawn further on
 	}
-	if r.Op != protocol.LinkEnd || !l.Ended || !l.Accepted || l.Endpoint != n.id.ID() {
+	if r.Op != protocol.LinkEnd || !l.Ended || !l.Accepted || l.Endpoint != e.id.ID() {
 		return
 	}
-	n.links.mu.Lock()
-	echoed := n.links.ending[l.ID]
-	n.links.mu.Unlock()
+	e.state.mu.Lock()
+	echoed := e.state.ending[l.ID]
+	e.state.mu.Unlock()
 	if echoed {
 		return
 	}
-	payload, err := protocol.SignLinkEnd(n.id, l.ID, n.now())
+	payload, err := protocol.SignLinkEnd(e.id, l.ID, e.node.now())
 	if err == nil {
-		err = n.sendFrame(ctx, l.Secret, l.PeerNode, protocol.FrameEnd, l.ID, payload)
+		err = e.sendFrame(ctx, l.Secret, l.PeerNode, protocol.FrameEnd, l.ID, payload)
 	}
 	if err != nil {
-		n.log.Warn("could not tell the other zone a link ended")
-		n.log.Debug("could not tell the other zone the link ended", "zone", z.rec.Name, "link", l.ID, "err", err)
+		e.log.Warn("could not tell the other zone a link ended")
+		e.log.Debug("could not tell the other zone the link ended", "zone", z.rec.Name, "link", l.ID, "err", err)
 	}
 }
 
 // reconcile brings what this node's link ends sent about one alert up to
 // date: the share, callout updates, the all clear, and (for an alert
 // that came over a link) the responder totals going back.
-func (n *Node) reconcile(ctx context.Context, z *zone, target protocol.AlertID) {
-	n.links.mu.Lock()
-	defer n.links.mu.Unlock()
+func (e *linkEnds) reconcile(ctx context.Context, z *zone, target protocol.AlertID) {
+	e.state.mu.Lock()
+	defer e.state.mu.Unlock()
 	z.mu.Lock()
-	mine := n.myLinksLocked(z)
-	c, ok := z.alertsLocked().CardOf(target, n.now())
+	mine := e.myLinksLocked(z)
+	c, ok := z.alertsLocked().CardOf(target, e.node.now())
 	var root *protocol.Message
 	var hops uint8
 	var share bool
@@ -147,15 +147,15 @@ func (n *Node) reconcile(ctx context.Context, z *zone, target protocol.AlertID) 
 	} else if hops == 0 && live && policy.Shares(root.Alert.Kind) && (root.Alert.Kind == protocol.KindCallout || state == protocol.StateVerified) {
 		// Auto-share: this always-on end marks it shared; the share
 		// comes back through onStored.
-		a := n.newAlert(protocol.KindShare, false, protocol.DefaultUpdateTTL)
+		a := e.node.newAlert(protocol.KindShare, false, protocol.DefaultUpdateTTL)
 		a.Hops = protocol.DefaultShareHops
 		a.Ref = root.ID
 		if root.Alert.Exercise() {
 			a.Status = protocol.StatusExercise
 		}
-		if _, err := n.publish(ctx, z, a); err != nil {
-			n.log.Warn("auto-share failed")
-			n.log.Debug("auto-share", "zone", z.rec.Name, "alert", root.ID, "err", err)
+		if _, err := e.node.publish(ctx, z, a); err != nil {
+			e.log.Warn("auto-share failed")
+			e.log.Debug("auto-share", "zone", z.rec.Name, "alert", root.ID, "err", err)
 		}
 		return
 	}
@@ -164,42 +164,42 @@ func (n *Node) reconcile(ctx context.Context, z *zone, target protocol.AlertID) 
 	for _, l := range mine {
 		if l.ID == from {
 			if root.Alert.Kind == protocol.KindCallout && v.Responders != nil && live {
-				n.sendTally(ctx, z, l, root, d, origin, v)
+				e.sendTally(ctx, z, l, root, d, origin, v)
 			} else if !live {
-				delete(n.links.sent[l.ID], d)
+				delete(e.state.sent[l.ID], d)
 			}
 			continue
 		}
 		if !share {
 			continue
 		}
-		s := n.links.get(l.ID, d)
+		s := e.state.get(l.ID, d)
 		if !s.shared && live {
-			if n.sendEndorsement(ctx, z, l, content(root, v, protocol.KindShare), d, hops, originOf(root, l)) {
+			if e.sendEndorsement(ctx, z, l, content(root, v, protocol.KindShare), d, hops, originOf(root, l)) {
 				s.shared = true
 				s.content = contentHash(v)
 			}
 		}
 		if !s.shared {
 			if !live {
-				delete(n.links.sent[l.ID], d)
+				delete(e.state.sent[l.ID], d)
 			}
 			continue
 		}
 		if root.Alert.Kind == protocol.KindCallout && live && s.content != contentHash(v) {
-			if n.sendEndorsement(ctx, z, l, content(root, v, protocol.KindCallout), d, hops, originOf(root, l)) {
+			if e.sendEndorsement(ctx, z, l, content(root, v, protocol.KindCallout), d, hops, originOf(root, l)) {
 				s.content = contentHash(v)
 			}
 		}
 		// However it ended here (an all clear, or its sender withdrew
 		// it), it ends over there with an all clear.
 		if state == protocol.StateCleared && !s.cleared {
-			if n.sendEndorsement(ctx, z, l, content(root, v, protocol.KindClear), d, hops, originOf(root, l)) {
+			if e.sendEndorsement(ctx, z, l, content(root, v, protocol.KindClear), d, hops, originOf(root, l)) {
 				s.cleared = true
 			}
 		}
 		if !live && (s.cleared || state == protocol.StateExpired) {
-			delete(n.links.sent[l.ID], d) // nothing more to send: keep memory bounded
+			delete(e.state.sent[l.ID], d) // nothing more to send: keep memory bounded
 		}
 	}
 }
@@ -238,24 +238,24 @@ func contentHash(v api.Alert) [32]byte {
 }
 
 // sendEndorsement signs a as this node's endorsement and sends it over l.
-func (n *Node) sendEndorsement(ctx context.Context, z *zone, l *protocol.Link, a *protocol.Alert, d protocol.Digest, hops uint8, origin string) bool {
-	a.Via = &protocol.Forward{Link: l.ID, Digest: d, Hops: hops, Origin: origin, At: n.now()}
-	body, err := protocol.Endorse(n.id, a)
+func (e *linkEnds) sendEndorsement(ctx context.Context, z *zone, l *protocol.Link, a *protocol.Alert, d protocol.Digest, hops uint8, origin string) bool {
+	a.Via = &protocol.Forward{Link: l.ID, Digest: d, Hops: hops, Origin: origin, At: e.node.now()}
+	body, err := protocol.Endorse(e.id, a)
 	if err == nil {
-		err = n.sendFrame(ctx, l.Secret, l.PeerNode, protocol.FrameEndorse, l.ID, protocol.EncodeEndorsement(body, a.Via.Sig))
+		err = e.sendFrame(ctx, l.Secret, l.PeerNode, protocol.FrameEndorse, l.ID, protocol.EncodeEndorsement(body, a.Via.Sig))
 	}
 	if err != nil {
-		n.log.Warn("link: could not send", "kind", a.Kind)
-		n.log.Debug("link: could not send", "zone", z.rec.Name, "link", l.Peer, "err", err)
+		e.log.Warn("link: could not send", "kind", a.Kind)
+		e.log.Debug("link: could not send", "zone", z.rec.Name, "link", l.Peer, "err", err)
 		return false
 	}
-	n.log.Debug("link: sent", "zone", z.rec.Name, "link", l.Peer, "kind", a.Kind)
+	e.log.Debug("link: sent", "zone", z.rec.Name, "link", l.Peer, "kind", a.Kind)
 	return true
 }
 
 // sendTally sends the responder totals of a callout that came over l
 // back to the zone it came from, if they changed.
-func (n *Node) sendTally(ctx context.Context, z *zone, l *protocol.Link, root *protocol.Message, d protocol.Digest, origin string, v api.Alert) {
+func (e *linkEnds) sendTally(ctx context.Context, z *zone, l *protocol.Link, root *protocol.Message, d protocol.Digest, origin string, v api.Alert) {
 	clamp := func(x int) uint16 { return uint16(min(max(x, 0), protocol.MaxTally)) }
 	r := *v.Responders // the zone's own, and what its other links reported (capped)
 	if v.LinkedResponders != nil {
@@ -264,12 +264,12 @@ func (n *Node) sendTally(ctx context.Context, z *zone, l *protocol.Link, root *p
 		r.Cannot += v.LinkedResponders.Cannot
 	}
 	t := protocol.Tally{EnRoute: clamp(r.EnRoute), OnScene: clamp(r.OnScene), Cannot: clamp(r.Cannot)}
-	s := n.links.get(l.ID, d)
+	s := e.state.get(l.ID, d)
 	if s.tally == t {
 		return
 	}
 	a := &protocol.Alert{Kind: protocol.KindTally, Status: root.Alert.Status, Tally: t}
-	if n.sendEndorsement(ctx, z, l, a, d, 1, origin) {
+	if e.sendEndorsement(ctx, z, l, a, d, 1, origin) {
 		s.tally = t
 	}
 }

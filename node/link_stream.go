@@ -22,8 +22,8 @@ import (
 
 // sendFrame seals payload for link id and sends it to the link end node,
 // returning the other end's refusal as an error.
-func (n *Node) sendFrame(ctx context.Context, secret [protocol.LinkSecretSize]byte, node []byte, typ uint8, id protocol.LinkID, payload []byte) error {
-	frame, err := protocol.SealLinkFrame(secret, typ, id, payload, n.rand())
+func (e *linkEnds) sendFrame(ctx context.Context, secret [protocol.LinkSecretSize]byte, node []byte, typ uint8, id protocol.LinkID, payload []byte) error {
+	frame, err := protocol.SealLinkFrame(secret, typ, id, payload, e.node.rand())
 	if err != nil {
 		return err
 	}
@@ -35,16 +35,16 @@ func (n *Node) sendFrame(ctx context.Context, secret [protocol.LinkSecretSize]by
 	if err != nil {
 		return err
 	}
-	if ai.ID == n.h.ID() {
+	if ai.ID == e.h.ID() {
 		return api.Fail(api.ErrInvalid, "link.self")
 	}
 	ctx, cancel := context.WithTimeout(ctx, linkTimeout)
 	defer cancel()
-	n.h.Peerstore().AddAddrs(ai.ID, ai.Addrs, linkAddrTTL)
-	if err := n.h.Connect(ctx, ai); err != nil {
+	e.h.Peerstore().AddAddrs(ai.ID, ai.Addrs, linkAddrTTL)
+	if err := e.h.Connect(ctx, ai); err != nil {
 		return api.Fail(api.ErrInvalid, "link.unreachable").With(err)
 	}
-	s, err := n.h.NewStream(ctx, ai.ID, linkProtocol)
+	s, err := e.h.NewStream(ctx, ai.ID, linkProtocol)
 	if err != nil {
 		return fmt.Errorf("open link stream: %w", err)
 	}
@@ -81,17 +81,17 @@ func (n *Node) sendFrame(ctx context.Context, secret [protocol.LinkSecretSize]by
 }
 
 // handleLink answers one frame from another zone's link end.
-func (n *Node) handleLink(s network.Stream) {
+func (e *linkEnds) handleLink(s network.Stream) {
 	defer s.Close()
 	// Link ends are in different zones, so the other end proves none of
 	// this node's: a peer that is not a proven member may open a link
 	// stream only to a node that ends or offers a link, and its frame must
 	// still open with that link's secret.
 	from := s.Conn().RemotePeer()
-	ctx, cancel := context.WithTimeout(n.ctx, membership.DefaultTimeout)
-	err := n.gate.Wait(ctx, from)
+	ctx, cancel := context.WithTimeout(e.ctx, membership.DefaultTimeout)
+	err := e.gate.Wait(ctx, from)
 	cancel()
-	if err != nil || !n.Member(from) && !n.endsLink() {
+	if err != nil || !e.node.Member(from) && !e.endsLink() {
 		s.Reset()
 		return
 	}
@@ -112,10 +112,10 @@ func (n *Node) handleLink(s network.Stream) {
 		s.Reset()
 		return
 	}
-	err = n.handleFrame(s.Conn().RemotePeer(), frame)
+	err = e.handleFrame(s.Conn().RemotePeer(), frame)
 	answer := []byte{linkStatusOK, 0, 0}
 	if err != nil {
-		n.log.Debug("link: refused a frame", "peer", s.Conn().RemotePeer(), "err", err)
+		e.log.Debug("link: refused a frame", "peer", s.Conn().RemotePeer(), "err", err)
 		reason := err.Error()
 		if len(reason) > protocol.MaxLinkReasonLen {
 			reason = reason[:protocol.MaxLinkReasonLen]
@@ -141,14 +141,14 @@ func linkPeerIs(node []byte, p peer.ID) bool {
 
 // handleFrame checks and applies one frame. The link ID in the frame
 // header finds the zone; the frame must open with that link's secret.
-func (n *Node) handleFrame(from peer.ID, frame []byte) error {
+func (e *linkEnds) handleFrame(from peer.ID, frame []byte) error {
 	typ, id, err := protocol.LinkFrameHeader(frame)
 	if err != nil {
 		return err
 	}
 	var z *zone
 	var l protocol.Link
-	for _, zz := range n.liveZones() {
+	for _, zz := range e.node.liveZones() {
 		zz.mu.Lock()
 		if x := zz.fold.Links[id]; x != nil {
 			z, l = zz, *x
@@ -173,20 +173,20 @@ func (n *Node) handleFrame(from peer.ID, frame []byte) error {
 	if typ != protocol.FrameAccept && !linkPeerIs(l.PeerNode, from) {
 		return errNoLink
 	}
-	now := n.now()
+	now := e.node.now()
 	limit := func() error {
-		if !n.links.allowIn(id, now) {
+		if !e.state.allowIn(id, now) {
 			return fmt.Errorf("%w: too many messages on this link; wait a few minutes", errRateLimit)
 		}
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(n.ctx, linkTimeout)
+	ctx, cancel := context.WithTimeout(e.ctx, linkTimeout)
 	defer cancel()
 	switch typ {
 	case protocol.FrameAccept:
-		return n.acceptHello(ctx, z, &l, from, payload, now, limit)
+		return e.acceptHello(ctx, z, &l, from, payload, now, limit)
 	case protocol.FrameEndorse:
-		if !l.Active() || l.Endpoint != n.id.ID() {
+		if !l.Active() || l.Endpoint != e.id.ID() {
 			return protocol.ErrLink
 		}
 		a, err := protocol.ParseEndorsementFrame(payload)
@@ -202,7 +202,7 @@ func (n *Node) handleFrame(from peer.ID, frame []byte) error {
 		if err := limit(); err != nil {
 			return err
 		}
-		return n.relay(ctx, z, &l, a)
+		return e.relay(ctx, z, &l, a)
 	case protocol.FrameEnd:
 		if !l.Accepted || l.PeerKey == nil {
 			return protocol.ErrLink
@@ -216,15 +216,15 @@ func (n *Node) handleFrame(from peer.ID, frame []byte) error {
 		if l.Ended {
 			return nil
 		}
-		n.links.mu.Lock()
-		if n.links.ending == nil {
-			n.links.ending = map[protocol.LinkID]bool{}
+		e.state.mu.Lock()
+		if e.state.ending == nil {
+			e.state.ending = map[protocol.LinkID]bool{}
 		}
-		n.links.ending[id] = true
-		n.links.mu.Unlock()
-		a := n.newAlert(protocol.KindLink, false, protocol.MaxLifetime)
+		e.state.ending[id] = true
+		e.state.mu.Unlock()
+		a := e.node.newAlert(protocol.KindLink, false, protocol.MaxLifetime)
 		a.Link = &protocol.LinkRecord{Op: protocol.LinkEnd, ID: id}
-		_, err := n.publish(ctx, z, a)
+		_, err := e.node.publish(ctx, z, a)
 		return err
 	}
 	return fmt.Errorf("%w: frame type %d", protocol.ErrEnum, typ)
@@ -232,11 +232,11 @@ func (n *Node) handleFrame(from peer.ID, frame []byte) error {
 
 // acceptHello records the link in the offering zone once the other
 // zone's organizer has introduced itself with a valid code.
-func (n *Node) acceptHello(ctx context.Context, z *zone, l *protocol.Link, from peer.ID, payload []byte, now time.Time, limit func() error) error {
+func (e *linkEnds) acceptHello(ctx context.Context, z *zone, l *protocol.Link, from peer.ID, payload []byte, now time.Time, limit func() error) error {
 	if err := protocol.CheckAccept(l, now); err != nil {
 		return err
 	}
-	if l.OfferedBy != n.id.ID() {
+	if l.OfferedBy != e.id.ID() {
 		return fmt.Errorf("%w: this node did not make the offer", protocol.ErrLinkWrongEnd)
 	}
 	if err := z.requireOrganizer("link"); err != nil {
@@ -259,7 +259,7 @@ func (n *Node) acceptHello(ctx context.Context, z *zone, l *protocol.Link, from 
 	if err != nil {
 		return err
 	}
-	if pk.ID() == n.id.ID() {
+	if pk.ID() == e.id.ID() {
 		return fmt.Errorf("%w: a zone cannot be linked by the same organizer on both sides", protocol.ErrLinkWrongEnd)
 	}
 	if !linkPeerIs(h.Node, from) {
@@ -268,22 +268,22 @@ func (n *Node) acceptHello(ctx context.Context, z *zone, l *protocol.Link, from 
 	if err := limit(); err != nil {
 		return err
 	}
-	a := n.newAlert(protocol.KindLink, false, protocol.MaxLifetime)
+	a := e.node.newAlert(protocol.KindLink, false, protocol.MaxLifetime)
 	a.Link = &protocol.LinkRecord{Op: protocol.LinkAccept, ID: l.ID, Secret: l.Secret, Name: l.Name, Peer: h.Name, PeerKey: h.Key, PeerNode: h.Node}
-	if _, err := n.publish(ctx, z, a); err != nil {
+	if _, err := e.node.publish(ctx, z, a); err != nil {
 		return fmt.Errorf("record link: %w", err)
 	}
-	n.log.Info("link made")
-	n.log.Debug("link made", "zone", z.rec.Name, "peer", h.Name)
+	e.log.Info("link made")
+	e.log.Debug("link made", "zone", z.rec.Name, "peer", h.Name)
 	return nil
 }
 
 // relay publishes an endorsement from the other end in this zone, as
 // this organizer's message carrying the endorsement. What the zone
 // already has is not published again.
-func (n *Node) relay(ctx context.Context, z *zone, l *protocol.Link, t *protocol.Alert) error {
+func (e *linkEnds) relay(ctx context.Context, z *zone, l *protocol.Link, t *protocol.Alert) error {
 	if t.Kind == protocol.KindPlace {
-		return n.relayPlace(ctx, z, l, t) // link_places.go
+		return e.relayPlace(ctx, z, l, t) // link_places.go
 	}
 	d := t.Via.Digest
 	z.mu.Lock()
@@ -297,7 +297,7 @@ func (n *Node) relay(ctx context.Context, z *zone, l *protocol.Link, t *protocol
 	var haveView bool
 	var latest time.Time
 	if root != nil {
-		view, haveView = z.viewOfLocked(root.ID, n.now())
+		view, haveView = z.viewOfLocked(root.ID, e.node.now())
 		if root.Alert.Via != nil {
 			latest = root.Alert.Via.At
 		}
@@ -309,7 +309,7 @@ func (n *Node) relay(ctx context.Context, z *zone, l *protocol.Link, t *protocol
 	}
 	z.mu.Unlock()
 	fromHere := root != nil && root.Alert.Via != nil && root.Alert.Via.Link == l.ID
-	a := n.newAlert(t.Kind, t.Status == protocol.StatusExercise, protocol.DefaultUpdateTTL)
+	a := e.node.newAlert(t.Kind, t.Status == protocol.StatusExercise, protocol.DefaultUpdateTTL)
 	a.Via = t.Via
 	switch t.Kind {
 	case protocol.KindSighting:
@@ -353,7 +353,7 @@ func (n *Node) relay(ctx context.Context, z *zone, l *protocol.Link, t *protocol
 	if root != nil && a.Status != root.Alert.Status {
 		return fmt.Errorf("%w: status differs from the shared alert", protocol.ErrEnum)
 	}
-	if _, err := n.publish(ctx, z, a); err != nil {
+	if _, err := e.node.publish(ctx, z, a); err != nil {
 		return fmt.Errorf("relay into zone: %w", err)
 	}
 	return nil
@@ -361,9 +361,9 @@ func (n *Node) relay(ctx context.Context, z *zone, l *protocol.Link, t *protocol
 
 // endsLink reports whether this node's member offered a link that has not
 // ended, or is the end of an active link, in a zone it is still in.
-func (n *Node) endsLink() bool {
-	me := n.id.ID()
-	for _, z := range n.liveZones() {
+func (e *linkEnds) endsLink() bool {
+	me := e.id.ID()
+	for _, z := range e.node.liveZones() {
 		z.mu.Lock()
 		for _, l := range z.fold.Links {
 			if l.OfferedBy == me && !l.Ended || l.Active() && l.Endpoint == me {

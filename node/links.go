@@ -1,14 +1,20 @@
 package node
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"slices"
 	"sync"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/peerstore"
 
 	"lookout/crypto"
+	"lookout/node/membership"
 	"lookout/protocol"
 )
 
@@ -32,6 +38,40 @@ const (
 	// linkAddrTTL is how long a link end's addresses stay in the peerstore.
 	linkAddrTTL = peerstore.PermanentAddrTTL
 )
+
+// linkEnds is this node's ends of its zones' links: what they sent
+// (state), what they do with their zones' messages (link_relay.go,
+// link_places.go) and with the frames of the other ends (link_stream.go).
+// It reaches its node only through node and the values it was made with.
+type linkEnds struct {
+	node nodeForLinks
+	ctx  context.Context  // the node's: done once it closes
+	id   *crypto.Identity // this node's member: signs hellos, endorsements, ends
+	h    host.Host        // dials the other ends, opens link streams
+	gate *membership.Gate // waits for a peer's membership proof
+	log  *slog.Logger
+
+	state linkState
+}
+
+// nodeForLinks is what the link ends use of their node: its zones, clock
+// and randomness, the publish path (whose messages pass the door like any
+// other), its goroutines and which peers proved a shared zone.
+type nodeForLinks interface {
+	liveZones() []*zone
+	now() time.Time
+	rand() io.Reader
+	newAlert(kind protocol.Kind, exercise bool, ttl time.Duration) *protocol.Alert
+	publish(ctx context.Context, z *zone, a *protocol.Alert) (*protocol.Message, error)
+	spawn(f func())
+	Member(p peer.ID) bool
+}
+
+// newLinkEnds makes n's link ends, once Start has loaded its identity and
+// started its host and gate.
+func newLinkEnds(n *Node) *linkEnds {
+	return &linkEnds{node: n, ctx: n.ctx, id: n.id, h: n.h, gate: n.gate, log: n.log}
+}
 
 // linkState is what this node remembers about what it sent over links it
 // ends. It lives in memory: after a restart the node sends again and the

@@ -141,7 +141,7 @@ type Node struct {
 	zones       map[protocol.ZoneID]*zone
 	stale       map[string]zoneRecord // zones made by an older Lookout, by ID (not joined)
 	invites     map[[protocol.InviteIDSize]byte]*pendingInvite
-	links       linkState           // what this node's link ends sent (links.go)
+	links       *linkEnds           // this node's ends of its zones' links; set by Start (links.go)
 	meshMissing map[peer.ID]meshGap // peers missing from a zone topic, since when (gate.go)
 	started     bool
 	closed      bool
@@ -262,8 +262,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if err := n.startPubsub(); err != nil {
 		return err
 	}
+	n.links = newLinkEnds(n) // before anything that may store a message
 	n.h.SetStreamHandler(joinProtocol, n.handleJoin)
-	n.h.SetStreamHandler(linkProtocol, n.handleLink) // linked zones (link_stream.go)
+	n.h.SetStreamHandler(linkProtocol, n.links.handleLink) // linked zones (link_stream.go)
 	n.startSync()
 	n.startPeers()
 	if err := n.loadZones(); err != nil {

@@ -119,12 +119,12 @@ func (n *Node) redialLoop() {
 			zones = append(zones, z)
 		}
 		n.mu.Unlock()
-		for _, z := range n.placesBehind() {
+		for _, z := range n.links.placesBehind() {
 			// Shared safe places the pace held back (link_places.go).
 			n.spawn(func() {
 				ctx, cancel := context.WithTimeout(n.ctx, linkTimeout)
 				defer cancel()
-				n.reconcilePlaces(ctx, z)
+				n.links.reconcilePlaces(ctx, z)
 			})
 		}
 		for _, z := range zones {
