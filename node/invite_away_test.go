@@ -329,3 +329,60 @@ func TestInviteRedeemedTwiceInSplit(t *testing.T) {
 		}
 	}
 }
+
+// TestInviteUsedAcrossRestart: the node that handed out an invite's zone
+// remembers it in its store, so the invite stays used after that node
+// restarts even when the joiner's announcement never arrived (the joiner
+// took the grant and went away; or gossip was slow). Before, the record
+// was in memory only, and under load a second person could join with the
+// same code after the inviter's restart.
+func TestInviteUsedAcrossRestart(t *testing.T) {
+	ctx := testContext(t)
+	nw := startNet(t, ctx, 3, newClock())
+	z, err := nw.Nodes[0].CreateZone(ctx, "north")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := nw.Nodes[0].Invite(ctx, api.InviteRequest{Zone: z.ID, TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := lp.ParseInviteCode(inv.Code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := lp.InviteIdentity(parsed.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kem, err := crypto.NewKEMKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Node 1 takes the grant by hand and never joins or announces.
+	req, err := lp.NewJoinRequest(key, node.Identity(nw.Nodes[1]).Public(), kem.PublicBytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := node.ConnectTo(ctx, nw.Nodes[1], nw.Nodes[0]); err != nil {
+		t.Fatal(err)
+	}
+	granted, reason, err := node.JoinRaw(ctx, nw.Nodes[1], nw.Nodes[0].PeerID(), req.MarshalBinary())
+	if err != nil || !granted {
+		t.Fatalf("first redemption: granted %v, reason %q (%v)", granted, reason, err)
+	}
+	if err := nw.Restart(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	if known, rs, _ := node.InviteState(nw.Nodes[0], inv.Code); !known || len(rs) != 0 {
+		t.Fatalf("test set-up: the inviter knows of %d redeemers (known %v); want none from governance", len(rs), known)
+	}
+	_, err = nw.Nodes[2].Join(ctx, inv.Code)
+	wantErr(t, err, []error{api.ErrForbidden}, "already used")
+	assertZoneIDs(t, nw, 2)
+	// The first joiner asking again (its answer lost) is still answered.
+	granted, reason, err = node.JoinRaw(ctx, nw.Nodes[1], nw.Nodes[0].PeerID(), req.MarshalBinary())
+	if err != nil || !granted {
+		t.Errorf("the same joiner asking again: granted %v, reason %q (%v)", granted, reason, err)
+	}
+}

@@ -84,7 +84,64 @@ func (n *Node) loadInvites() error {
 	if err != nil {
 		return fmt.Errorf("load invites: %w", err)
 	}
+	if err := n.loadServedLocked(); err != nil {
+		return fmt.Errorf("load invites handed out: %w", err)
+	}
 	return nil
+}
+
+// servedInvite is which member this node handed an invite's zone to
+// (bucketServed), kept until the invite expires.
+type servedInvite struct {
+	Zone   string `json:"zone"`
+	Invite string `json:"invite"`
+	Member string `json:"member"`
+}
+
+func putServed(st *store.Store, zone protocol.ZoneID, invite [protocol.InviteIDSize]byte, member crypto.MemberID, expires time.Time) error {
+	b, err := json.Marshal(servedInvite{Zone: zone.String(), Invite: hex.EncodeToString(invite[:]), Member: member.String()})
+	if err != nil {
+		return fmt.Errorf("encode served invite: %w", err)
+	}
+	if err := st.PutExpiring(bucketServed, zone.String()+"/"+hex.EncodeToString(invite[:]), b, expires); err != nil {
+		return fmt.Errorf("store served invite: %w", err)
+	}
+	return nil
+}
+
+// loadServed gives each zone the invites this node handed out (the store
+// drops them once expired). Callers hold n.mu; zones are loaded.
+func (n *Node) loadServedLocked() error {
+	return n.st.ForEach(bucketServed, func(b []byte) error {
+		var s servedInvite
+		var id [protocol.InviteIDSize]byte
+		if err := json.Unmarshal(b, &s); err != nil {
+			return store.ErrCorrupt
+		}
+		zid, err := protocol.ParseZoneID(s.Zone)
+		if err != nil {
+			return store.ErrCorrupt
+		}
+		member, err := crypto.ParseMemberID(s.Member)
+		if err != nil {
+			return store.ErrCorrupt
+		}
+		if raw, err := hex.DecodeString(s.Invite); err != nil || len(raw) != len(id) {
+			return store.ErrCorrupt
+		}
+		hex.Decode(id[:], []byte(s.Invite))
+		z := n.zones[zid]
+		if z == nil {
+			return nil // a zone left since
+		}
+		z.mu.Lock()
+		if z.served == nil {
+			z.served = map[[protocol.InviteIDSize]byte]crypto.MemberID{}
+		}
+		z.served[id] = member
+		z.mu.Unlock()
+		return nil
+	})
 }
 
 // putInvite stores an invite until it expires.
@@ -302,6 +359,7 @@ func (n *Node) grant(b []byte, from peer.ID) (enc, ct []byte, err error) {
 	redeemer, redeemed := z.fold.Roster.Redeemer(req.Invite)
 	m, known := z.fold.Roster.Members[member]
 	served, taken := z.served[req.Invite]
+	first := false
 	switch {
 	case issuerGone || st.removed:
 		err = errors.New(refuseUnknown)
@@ -316,10 +374,22 @@ func (n *Node) grant(b []byte, from peer.ID) (enc, ct []byte, err error) {
 			z.served = map[[protocol.InviteIDSize]byte]crypto.MemberID{}
 		}
 		z.served[req.Invite] = member
+		first = !taken
 	}
 	z.mu.Unlock()
 	if err != nil {
 		return nil, nil, err
+	}
+	if first {
+		// Kept before the grant leaves, so the invite stays used across a
+		// restart even if the member's announcement has not arrived.
+		if err := putServed(n.st, z.id, req.Invite, member, inv.Cert.Expires); err != nil {
+			z.mu.Lock()
+			delete(z.served, req.Invite)
+			z.mu.Unlock()
+			n.log.Error("join: could not record the invite as used; refused", "err", err)
+			return nil, nil, errors.New(refuseAgain)
+		}
 	}
 	g := &protocol.Grant{Zone: z.id, Name: z.rec.Name, Root: z.root, Epoch: st.epoch, Secret: st.secret, Chain: inv.Chain}
 	g.Peers = append(g.Peers, peerRecord(n.h.ID(), n.h.Addrs()))
@@ -629,6 +699,7 @@ const (
 	refuseUsed    = "this invite was already used; ask for a new one"
 	refuseExpired = "this invite has expired; ask for a new one"
 	refuseMember  = "you are already a member of this zone; the invite is still unused"
+	refuseAgain   = "this node could not record the invite as used; try again in a few minutes"
 )
 
 // joinRefusal is the joiner's error for a member's refusal reason.
