@@ -49,11 +49,12 @@ func (n *Node) publishEnvelope(ctx context.Context, topic *pubsub.Topic, env []b
 		return err
 	}
 	// PublishBatch hands the batch to gossipsub's event loop without
-	// watching a context: publish only while the node is not stopping,
-	// under the lock Close takes before it stops gossipsub.
-	n.life.RLock()
-	defer n.life.RUnlock()
-	if n.stopping {
+	// watching a context: publish only while gossipsub runs, under the
+	// lock Close takes before it stops gossipsub (the event loop never
+	// takes it, so it keeps taking batches while one is handed over).
+	n.pubMu.Lock()
+	defer n.pubMu.Unlock()
+	if n.pubStopped {
 		return errStopping
 	}
 	order := &floodOrder{topic: topic.String(), max: cmp.Or(n.FloodPeers, floodPeers), mesh: n.mesh,

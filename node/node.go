@@ -130,6 +130,8 @@ type Node struct {
 	ps          *pubsub.PubSub
 	near        *nearness          // round trips to peers, for the mesh (nearness.go)
 	mesh        *meshPeers         // the gossipsub mesh, for publishing (floodset.go)
+	pubMu       sync.Mutex         // held while handing a batch to gossipsub (floodset.go)
+	pubStopped  bool               // gossipsub is stopping; guarded by pubMu
 	dialMu      sync.Mutex         // guards dialing
 	dialing     int                // member dials under way (upkeep.go)
 	psStop      context.CancelFunc // cancels gossipsub's context (Close)
@@ -413,6 +415,10 @@ func (n *Node) Close() error {
 	n.life.Lock()
 	n.stopping = true
 	n.life.Unlock()
+	// No batch is handed to gossipsub once its context may end (floodset.go).
+	n.pubMu.Lock()
+	n.pubStopped = true
+	n.pubMu.Unlock()
 	if n.cancel != nil {
 		n.cancel()
 	}
