@@ -1,11 +1,8 @@
 package node
 
 import (
-	"slices"
-
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 
-	"lookout/node/api"
 	"lookout/node/store"
 	"lookout/protocol"
 )
@@ -35,12 +32,12 @@ func (n *Node) readLoop(z *zone, sub *pubsub.Subscription) {
 // applied: it waits in the zone's pending set (core.Pending) and is stored
 // once its alert arrives, or dropped.
 func (n *Node) store(z *zone, msg *protocol.Message, env []byte) error {
-	z.mu.Lock()
 	// Governance always goes on to storeGov, which returns once the
 	// message is kept (by this call or one under way on another path).
-	seen := z.msgs.Seen(msg.ID) && !msg.Alert.Kind.IsGovernance()
-	held := !seen && n.waitsLocked(z, msg, env)
-	z.mu.Unlock()
+	seen, held, dropped := z.take(msg, env, n.now())
+	if dropped {
+		n.log.Debug(pendingDropped, "zone", z.rec.Name)
+	}
 	if seen || held {
 		return nil
 	}
@@ -55,26 +52,15 @@ func (n *Node) store(z *zone, msg *protocol.Message, env []byte) error {
 	return err
 }
 
-// waitsLocked reports whether msg is an update received from another
-// node for an alert z does not hold; it then waits for its alert
-// (core.Messages.Waits), or is dropped if too many wait. Callers hold z.mu.
-func (n *Node) waitsLocked(z *zone, msg *protocol.Message, env []byte) bool {
-	waits, dropped := z.msgs.Waits(msg, env, n.now())
-	if dropped {
-		n.log.Debug("update for an unknown alert dropped: too many waiting", "zone", z.rec.Name)
-	}
-	return waits
-}
+// pendingDropped is logged when an update for an unknown alert cannot wait.
+const pendingDropped = "update for an unknown alert dropped: too many waiting"
 
 // adopt stores the updates that were waiting for msg, if it is an alert.
 func (n *Node) adopt(z *zone, msg *protocol.Message) {
 	if !msg.Alert.IsRoot() {
 		return
 	}
-	z.mu.Lock()
-	held := z.msgs.Adopt(msg.ID, n.now())
-	z.mu.Unlock()
-	for _, h := range held {
+	for _, h := range z.adopt(msg.ID, n.now()) {
 		_ = n.store(z, h.Msg, h.Env) // store logs its own failure
 	}
 }
@@ -88,55 +74,27 @@ const (
 	applyRestore                  // from the store at start: neither
 )
 
-// apply adds a message to its zone in memory and, depending on mode, tells
-// the zone's watchers about the alert it changes and lets this node's link
-// ends act on it.
+// apply adds a message to its zone in memory (zone.add) and, depending on
+// mode, tells the zone's watchers about the alert it changes and lets this
+// node's link ends act on it.
 func (n *Node) apply(z *zone, msg *protocol.Message, env []byte, mode applyMode) {
-	z.mu.Lock()
+	got := z.add(msg, env, n.now(), mode == applyLive)
 	if msg.Alert.Kind.IsGovernance() {
 		// storeGov dedupes, and returns only once the message is kept, so
 		// a publisher sees its own governance applied even when gossip
 		// delivered it first.
-		first := !z.msgs.Seen(msg.ID)
-		z.msgs.MarkSeen(msg.ID)
-		z.pubkeys[msg.Alert.Sender] = msg.Chain.Leaf().Subject
-		z.mu.Unlock()
 		n.storeGov(z, msg, env)
-		if first && mode != applyRestore {
-			n.links.onStored(z, msg) // linked zones (link_relay.go)
-		}
+	}
+	if !got.ok {
 		return
 	}
-	target, added := z.msgs.Add(msg, env)
-	if !added {
-		z.mu.Unlock()
-		return
+	if got.shown {
+		n.log.Info("alert", "kind", got.view.Kind, "state", got.view.State)
+		n.log.Debug("alert", "zone", z.rec.Name, "id", got.view.ID)
+		tell(n.log, got.watchers, got.view)
 	}
 	if mode != applyRestore {
-		defer n.links.onStored(z, msg) // linked zones (link_relay.go); runs after z.mu is released
-	}
-	z.pubkeys[msg.Alert.Sender] = msg.Chain.Leaf().Subject
-	if mode != applyLive {
-		z.mu.Unlock()
-		return
-	}
-	view, ok := z.viewOfLocked(target, n.now())
-	watchers := make([]chan api.Alert, 0, len(z.watchers))
-	for w := range z.watchers {
-		watchers = append(watchers, w)
-	}
-	z.mu.Unlock()
-	if !ok {
-		return // an update that arrived before its alert; shown once the alert arrives
-	}
-	n.log.Info("alert", "kind", view.Kind, "state", view.State)
-	n.log.Debug("alert", "zone", z.rec.Name, "id", view.ID)
-	for _, w := range watchers {
-		select {
-		case w <- view:
-		default:
-			n.log.Warn("watcher too slow; dropped an update")
-		}
+		n.links.onStored(z, msg) // linked zones (link_relay.go)
 	}
 }
 
@@ -154,14 +112,19 @@ func (n *Node) storeBatch(batch []admitted) {
 			inBatch[a.msg.ID] = true
 		}
 	}
+	now := n.now()
 	kept := batch[:0]
 	for _, a := range batch {
-		a.z.mu.Lock()
-		held := !inBatch[a.msg.Alert.Ref] && !a.z.msgs.Seen(a.msg.ID) && n.waitsLocked(a.z, a.msg, a.env)
-		a.z.mu.Unlock()
-		if !held {
-			kept = append(kept, a)
+		if !inBatch[a.msg.Alert.Ref] {
+			_, held, dropped := a.z.take(a.msg, a.env, now)
+			if dropped {
+				n.log.Debug(pendingDropped, "zone", a.z.rec.Name)
+			}
+			if held {
+				continue
+			}
 		}
+		kept = append(kept, a)
 	}
 	batch = kept
 	if len(batch) == 0 {
@@ -192,27 +155,8 @@ func (n *Node) storeBatch(batch []admitted) {
 		touched[a.z][target] = true
 	}
 	for z, targets := range touched {
-		z.mu.Lock()
-		var views []api.Alert
-		for _, c := range z.cardsLocked(n.now()) {
-			if slices.ContainsFunc(c.Roots, func(id protocol.AlertID) bool { return targets[id] }) {
-				views = append(views, c.View)
-			}
-		}
-		watchers := make([]chan api.Alert, 0, len(z.watchers))
-		for w := range z.watchers {
-			watchers = append(watchers, w)
-		}
-		z.mu.Unlock()
+		views, watchers := z.changedViews(targets, n.now())
 		n.log.Info("caught up", "messages", len(targets), "alerts", len(views))
-		for _, v := range views {
-			for _, w := range watchers {
-				select {
-				case w <- v:
-				default:
-					n.log.Warn("watcher too slow; dropped an update")
-				}
-			}
-		}
+		tell(n.log, watchers, views...)
 	}
 }
