@@ -24,6 +24,8 @@ import (
 // join_serve.go), certifies this member with the invite key, checks the
 // grant and announces the new member.
 
+// addrInfo is a peer record as libp2p dials it; addresses that do not
+// parse are skipped.
 func addrInfo(r protocol.PeerRecord) (peer.AddrInfo, error) {
 	id, err := peer.IDFromBytes(r.ID)
 	if err != nil {

@@ -182,8 +182,9 @@ func (d *joinDesk) handleJoin(s network.Stream) {
 	}
 }
 
-// findInvite returns the zone this node is in that published an invite,
-// and the invite.
+// findInvite returns the zone this node is in (not removed from) that
+// published an invite, and the invite. A zone it was removed from would
+// refuse the invite as unknown anyway.
 func (d *joinDesk) findInvite(id [protocol.InviteIDSize]byte) (*zone, *protocol.InviteInfo) {
 	for _, z := range d.node.liveZones() {
 		z.mu.Lock()
