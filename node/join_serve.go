@@ -74,10 +74,11 @@ type joinDesk struct {
 	joins  joinSet // join streams under way, by peer
 }
 
-// nodeForJoins is what the join desk uses of its node: its zones, clock
+// nodeForJoins is what the join desk uses of its node: its zones (those
+// it was removed from too: their invites are refused, not unknown), clock
 // and randomness.
 type nodeForJoins interface {
-	liveZones() []*zone
+	allZones() []*zone
 	now() time.Time
 	rand() io.Reader
 }
@@ -86,6 +87,17 @@ type nodeForJoins interface {
 // started its host, before connections are admitted (startGate).
 func newJoinDesk(n *Node) *joinDesk {
 	return &joinDesk{node: n, h: n.h, st: n.st, log: n.log}
+}
+
+// allZones returns every zone of n, in no order.
+func (n *Node) allZones() []*zone {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	zones := make([]*zone, 0, len(n.zones))
+	for _, z := range n.zones {
+		zones = append(zones, z)
+	}
+	return zones
 }
 
 // servedInvite is which member this node handed an invite's zone to
@@ -182,11 +194,9 @@ func (d *joinDesk) handleJoin(s network.Stream) {
 	}
 }
 
-// findInvite returns the zone this node is in (not removed from) that
-// published an invite, and the invite. A zone it was removed from would
-// refuse the invite as unknown anyway.
+// findInvite returns the zone that published an invite, and the invite.
 func (d *joinDesk) findInvite(id [protocol.InviteIDSize]byte) (*zone, *protocol.InviteInfo) {
-	for _, z := range d.node.liveZones() {
+	for _, z := range d.node.allZones() {
 		z.mu.Lock()
 		inv := z.fold.Roster.Invites[id]
 		z.mu.Unlock()
