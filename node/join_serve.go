@@ -75,8 +75,8 @@ type joinDesk struct {
 }
 
 // nodeForJoins is what the join desk uses of its node: its zones (those
-// it was removed from too: their invites are refused, not unknown), clock
-// and randomness.
+// it was removed from too, whose invites grant refuses), clock and
+// randomness.
 type nodeForJoins interface {
 	allZones() []*zone
 	now() time.Time
