@@ -12,7 +12,7 @@ import (
 	"lookout/protocol"
 )
 
-// Test access to invites redeemed at any member (join.go).
+// Test access to invites redeemed at any member (invite.go, join_serve.go, join.go).
 
 // InviteState reports what n knows of the invite of code: whether one of
 // its zones published it, and its redeemers, the admitted one first.
@@ -25,7 +25,7 @@ func InviteState(n *Node, code string) (known bool, redeemers []crypto.MemberID,
 	if err != nil {
 		return false, nil, err
 	}
-	z, info := n.findInvite(protocol.InviteIDOf(key.Public()))
+	z, info := n.desk.findInvite(protocol.InviteIDOf(key.Public()))
 	if z == nil {
 		return false, nil, nil
 	}
@@ -37,8 +37,8 @@ func InviteState(n *Node, code string) (known bool, redeemers []crypto.MemberID,
 // JoinRaw sends req, as bytes, on a join stream from n to the peer to,
 // and returns the answer: granted, or the refusal's reason.
 func JoinRaw(ctx context.Context, n *Node, to peer.ID, req []byte) (granted bool, reason string, err error) {
-	n.joins.add(to)
-	defer n.joins.done(to)
+	n.desk.joins.add(to)
+	defer n.desk.joins.done(to)
 	s, err := n.h.NewStream(ctx, to, joinProtocol)
 	if err != nil {
 		return false, "", err

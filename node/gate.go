@@ -146,7 +146,7 @@ func (n *Node) admitPeer(p peer.ID) {
 		if n.protect(p) || n.h.Network().Connectedness(p) != network.Connected {
 			return
 		}
-		if !n.joins.active(p) {
+		if !n.desk.joins.active(p) {
 			break
 		}
 		t.Reset(strangerGrace) // joining: look again later

@@ -25,7 +25,7 @@ const (
 	bucketInvites  = "invites"  // pendingInvite JSON per invite
 	bucketMessages = "messages" // accepted alerts and updates, until expiry + core.PruneGrace
 	bucketGov      = "gov"      // governance messages, one record each (govlog.go)
-	bucketServed   = "served"   // servedInvite JSON per invite this node handed out, until it expires (join.go)
+	bucketServed   = "served"   // servedInvite JSON per invite this node handed out, until it expires (join_serve.go)
 )
 
 // Keys in bucketMeta.

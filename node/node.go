@@ -144,13 +144,13 @@ type Node struct {
 	stale       map[string]zoneRecord // zones made by an older Lookout, by ID (not joined)
 	invites     map[[protocol.InviteIDSize]byte]*pendingInvite
 	links       *linkEnds           // this node's ends of its zones' links; set by Start (links.go)
+	desk        *joinDesk           // answers joiners, counts join streams; set by Start (join_serve.go)
 	meshMissing map[peer.ID]meshGap // peers missing from a zone topic, since when (gate.go)
 	started     bool
 	closed      bool
 
 	syncLimit  syncLimiter
 	peersLimit syncLimiter   // member addresses served (peers.go)
-	joins      joinSet       // join streams under way, by peer (gate.go)
 	asked      inflight      // message IDs being fetched by sync
 	swept      time.Time     // last sweep of expired records; guarded by mu
 	wiped      chan struct{} // closed once Wipe destroyed the store
@@ -255,6 +255,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if err := n.startHost(); err != nil {
 		return err
 	}
+	n.desk = newJoinDesk(n) // before connections are admitted (startGate)
 	if n.records, err = reach.NewRecords(n.h); err != nil {
 		return err
 	}
@@ -265,7 +266,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		return err
 	}
 	n.links = newLinkEnds(n) // before anything that may store a message
-	n.h.SetStreamHandler(joinProtocol, n.handleJoin)
+	n.h.SetStreamHandler(joinProtocol, n.desk.handleJoin)
 	n.h.SetStreamHandler(linkProtocol, n.links.handleLink) // linked zones (link_stream.go)
 	n.startSync()
 	n.startPeers()

@@ -166,7 +166,7 @@ func (n *Node) trimStrangers(newest network.Conn) {
 		switch {
 		case n.Member(p):
 			member[p] = true
-		case n.joins.active(p):
+		case n.desk.joins.active(p):
 			joining[p] = true
 		}
 	}

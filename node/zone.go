@@ -61,9 +61,6 @@ type zone struct {
 	lastGrant time.Time
 	forkSince time.Time // when this node saw its epochs forked (fork.go), zero if not
 	merged    time.Time // when this node last sent a merge (fork.go)
-	// Invites (join.go): served is which member this node handed each
-	// invite's zone to.
-	served map[[protocol.InviteIDSize]byte]crypto.MemberID
 }
 
 const watchBuffer = 256

@@ -1,0 +1,202 @@
+package node
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"lookout/node/api"
+	"lookout/node/reach"
+	"lookout/node/store"
+	"lookout/protocol"
+)
+
+// Issuing invites: Invite publishes an invite certificate in the zone and
+// returns its code; this node keeps which invites it issued until they
+// expire. Redeeming one at any member is join_serve.go; joining with a
+// code is join.go.
+
+const (
+	// inviteOtherPeers is how many members' nodes besides the inviter's an
+	// invite names, so it can be redeemed while the inviter is away.
+	inviteOtherPeers = protocol.MaxInvitePeers - 1
+	// inviteOtherAddrs bounds each other member's addresses in an invite,
+	// to keep the code short.
+	inviteOtherAddrs = 3
+)
+
+// pendingInvite is an invite this node issued, kept until it expires.
+// The invite itself lives in the zone's governance (its invite
+// certificate); this node keeps no secret of it.
+type pendingInvite struct {
+	ID      string    `json:"id"`
+	Zone    string    `json:"zone"`
+	Role    string    `json:"role"`
+	Expires time.Time `json:"expires"`
+}
+
+func (n *Node) loadInvites() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.invites = make(map[[protocol.InviteIDSize]byte]*pendingInvite)
+	now := n.now()
+	err := n.st.ForEach(bucketInvites, func(b []byte) error {
+		var inv pendingInvite
+		var id [protocol.InviteIDSize]byte
+		if err := json.Unmarshal(b, &inv); err != nil {
+			return store.ErrCorrupt
+		}
+		if b, err := hex.DecodeString(inv.ID); err != nil || len(b) != len(id) {
+			return store.ErrCorrupt
+		}
+		if now.After(inv.Expires) {
+			return nil // the store deletes it
+		}
+		hex.Decode(id[:], []byte(inv.ID))
+		n.invites[id] = &inv
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load invites: %w", err)
+	}
+	if err := n.desk.loadServed(func(id protocol.ZoneID) bool { return n.zones[id] != nil }); err != nil {
+		return fmt.Errorf("load invites handed out: %w", err)
+	}
+	return nil
+}
+
+// putInvite stores an invite until it expires.
+func putInvite(st *store.Store, inv *pendingInvite) error {
+	b, err := json.Marshal(inv)
+	if err != nil {
+		return fmt.Errorf("encode invite: %w", err)
+	}
+	if err := st.PutExpiring(bucketInvites, inv.ID, b, inv.Expires); err != nil {
+		return fmt.Errorf("store invite: %w", err)
+	}
+	return nil
+}
+
+// Invite issues a one-line, single-use invite code for a zone (control API).
+// Only organizers invite. The organizer certifies a fresh invite key with
+// the chosen role and publishes that certificate to the zone (a KindRole
+// grant); the code carries the key's secret and the addresses of this node
+// and of up to three other members' nodes, any of which can hand the
+// joiner the zone while this node is away.
+func (n *Node) Invite(ctx context.Context, req api.InviteRequest) (api.InviteResponse, error) {
+	role := protocol.RoleMember
+	if req.Role != "" {
+		r, err := protocol.ParseRole(req.Role)
+		if err != nil {
+			return api.InviteResponse{}, api.Fail(api.ErrInvalid, "role.invite", "Role", api.Quote(req.Role))
+		}
+		role = r
+	}
+	ttl := req.TTL
+	if ttl == 0 {
+		ttl = 24 * time.Hour
+	}
+	if ttl < time.Second || ttl > protocol.MaxInviteTTL {
+		return api.InviteResponse{}, api.Fail(api.ErrInvalid, "invite.ttl", "Max", protocol.MaxInviteTTL)
+	}
+	z, err := n.zone(req.Zone)
+	if err != nil {
+		return api.InviteResponse{}, err
+	}
+	if err := z.requireOrganizer("invite"); err != nil {
+		return api.InviteResponse{}, err
+	}
+	st := z.snapshot()
+	now := n.now()
+	if exp, ok := st.expiredSince(now); ok {
+		return api.InviteResponse{}, expiredProblem(z, exp)
+	}
+	// The joiner's chain is its certificate, the invite's, then this
+	// node's chain.
+	if len(st.chain)+2 > protocol.MaxChainLen {
+		if _, invited := st.chain.InviteKey(); invited {
+			return api.InviteResponse{}, api.Fail(api.ErrForbidden, "chain.invited")
+		}
+		return api.InviteResponse{}, api.Fail(api.ErrForbidden, "chain.invite", "N", len(st.chain))
+	}
+	// The expiry is rounded up to the minute: the code says nothing finer
+	// about when it was made.
+	inv := &protocol.Invite{Expires: roundUpMinute(now.Add(ttl)).UTC()}
+	if _, err := io.ReadFull(n.rand(), inv.Secret[:]); err != nil {
+		return api.InviteResponse{}, fmt.Errorf("create invite: %w", err)
+	}
+	key, err := protocol.InviteIdentity(inv.Secret)
+	if err != nil {
+		return api.InviteResponse{}, fmt.Errorf("create invite: %w", err)
+	}
+	inv.Peers = n.invitePeers(st, req.LAN)
+	if len(inv.Peers) == 0 {
+		return api.InviteResponse{}, api.Fail(api.ErrInvalid, "invite.noaddress")
+	}
+	code, err := inv.Code()
+	for err != nil && len(inv.Peers) > 1 {
+		inv.Peers = inv.Peers[:len(inv.Peers)-1] // too long: name fewer members
+		code, err = inv.Code()
+	}
+	if err != nil {
+		return api.InviteResponse{}, err
+	}
+	cert, err := protocol.IssueCert(n.id, z.id, key.Public(), protocol.InviteRole(role), now, inv.Expires)
+	if err != nil {
+		return api.InviteResponse{}, fmt.Errorf("create invite: %w", err)
+	}
+	a := n.newAlert(protocol.KindRole, false, protocol.MaxLifetime)
+	a.Cert = cert.Bytes()
+	if _, err := n.publish(ctx, z, a); err != nil {
+		return api.InviteResponse{}, err
+	}
+	id := protocol.InviteIDOf(key.Public())
+	p := &pendingInvite{ID: hex.EncodeToString(id[:]), Zone: z.rec.ID, Role: role.String(), Expires: inv.Expires}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if err := putInvite(n.st, p); err != nil {
+		return api.InviteResponse{}, err
+	}
+	n.invites[id] = p
+	return api.InviteResponse{Code: code, Expires: inv.Expires}, nil
+}
+
+// invitePeers lists where an invite can be redeemed: this node, then up to
+// inviteOtherPeers members connected on the zone's topic, each with the
+// addresses a joiner can dial (reach.InviteAddrs).
+func (n *Node) invitePeers(st snapshot, lan bool) []protocol.PeerRecord {
+	var out []protocol.PeerRecord
+	add := func(id peer.ID, addrs []ma.Multiaddr, max int) {
+		r := protocol.PeerRecord{ID: []byte(id)}
+		for _, a := range reach.InviteAddrs(addrs, lan, max) {
+			if b := a.Bytes(); len(b) <= protocol.MaxAddrLen {
+				r.Addrs = append(r.Addrs, b)
+			}
+		}
+		if len(r.Addrs) > 0 && len(r.ID) <= protocol.MaxPeerIDLen {
+			out = append(out, r)
+		}
+	}
+	add(n.h.ID(), n.h.Addrs(), protocol.MaxInviteAddrs)
+	for _, p := range st.topic.ListPeers() {
+		if len(out) > inviteOtherPeers {
+			break
+		}
+		add(p, n.h.Peerstore().Addrs(p), inviteOtherAddrs)
+	}
+	return out
+}
+
+// roundUpMinute rounds t up to a whole minute.
+func roundUpMinute(t time.Time) time.Time {
+	if r := t.Truncate(time.Minute); !r.Equal(t) {
+		return r.Add(time.Minute)
+	}
+	return t
+}
