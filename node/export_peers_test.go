@@ -6,16 +6,16 @@ import (
 )
 
 // AskPeersForTest runs the member-addresses exchange with p.
-func (n *Node) AskPeersForTest(p peer.ID) error { return n.askPeers(n.ctx, p) }
+func (n *Node) AskPeersForTest(p peer.ID) error { return n.admission.askPeers(n.ctx, p) }
 
 // ConsumePeerRecordsForTest checks signed peer records as if member from
 // had sent them, and returns the peers learned.
 func (n *Node) ConsumePeerRecordsForTest(recs [][]byte, from peer.ID) []peer.AddrInfo {
-	return n.consumePeerRecords(recs, from)
+	return n.admission.consumePeerRecords(recs, from)
 }
 
 // PeersProtocol is the member-addresses stream protocol.
 const PeersProtocol = peersProtocol
 
 // PutPeerRecordForTest keeps env as p's signed record, as identify would.
-func (n *Node) PutPeerRecordForTest(p peer.ID, env *record.Envelope) { n.records.Put(p, env) }
+func (n *Node) PutPeerRecordForTest(p peer.ID, env *record.Envelope) { n.admission.records.Put(p, env) }

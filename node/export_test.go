@@ -475,7 +475,8 @@ func Host(n *Node) host.Host { return n.h }
 // StrangerConns is how many inbound connections n's stranger budget
 // tracks (members' are forgotten as the budget is trimmed).
 func StrangerConns(n *Node) int {
-	n.strangers.mu.Lock()
-	defer n.strangers.mu.Unlock()
-	return len(n.strangers.conns)
+	s := &n.admission.strangers
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
 }

@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
@@ -27,24 +26,16 @@ const (
 // proves nothing until its grant arrives). Tests shorten it.
 var strangerGrace = 30 * time.Second
 
-// startGate starts the membership gate on the host, before any dial.
+// startGate starts admission (the membership gate, before any dial) and
+// then has it follow every connection.
 func (n *Node) startGate() error {
-	g, err := membership.New(n.h, membership.KeyringFunc(n.proofKeys), membership.WithLogger(n.log),
-		membership.WithOnGain(func(p peer.ID, _ []string) { n.spawn(func() { n.askPeersLogged(p); n.syncPeer(p) }) }))
+	a, err := newAdmission(n, n.ctx, n.h, n.log, &n.desk.joins, n.inboundSlots)
 	if err != nil {
 		return err
 	}
-	n.gate = g
-	n.gateReady.Store(g)
-	n.h.Network().Notify(&network.NotifyBundle{
-		ConnectedF: func(_ network.Network, c network.Conn) {
-			// Called under libp2p's locks: never block here.
-			p := c.RemotePeer()
-			n.spawn(func() { n.admitPeer(p) })
-			n.slotsConnected(c)
-		},
-		DisconnectedF: func(_ network.Network, c network.Conn) { n.strangers.remove(c) },
-	})
+	n.admission, n.gate = a, a.gate
+	n.gateReady.Store(a.gate)
+	a.follow()
 	return nil
 }
 
@@ -126,13 +117,13 @@ func (n *Node) Member(p peer.ID) bool {
 // connection is protected; a peer that shares no zone is disconnected
 // after strangerGrace unless it is joining. A peer that fails the proof
 // is disconnected by the gate.
-func (n *Node) admitPeer(p peer.ID) {
-	ctx, cancel := context.WithTimeout(n.ctx, membership.DefaultWindow)
+func (a *admission) admitPeer(p peer.ID) {
+	ctx, cancel := context.WithTimeout(a.ctx, membership.DefaultWindow)
 	defer cancel()
-	if err := n.gate.Wait(ctx, p); err != nil {
+	if err := a.gate.Wait(ctx, p); err != nil {
 		return
 	}
-	if n.protect(p) {
+	if a.protect(p) {
 		return
 	}
 	t := time.NewTimer(strangerGrace)
@@ -140,67 +131,38 @@ func (n *Node) admitPeer(p peer.ID) {
 	for {
 		select {
 		case <-t.C:
-		case <-n.ctx.Done():
+		case <-a.ctx.Done():
 			return
 		}
-		if n.protect(p) || n.h.Network().Connectedness(p) != network.Connected {
+		if a.protect(p) || a.h.Network().Connectedness(p) != network.Connected {
 			return
 		}
-		if !n.desk.joins.active(p) {
+		if !a.joins.active(p) {
 			break
 		}
 		t.Reset(strangerGrace) // joining: look again later
 	}
-	n.log.Debug("closing a connection that proved no zone", "peer", p)
-	n.h.Network().ClosePeer(p)
+	a.log.Debug("closing a connection that proved no zone", "peer", p)
+	a.h.Network().ClosePeer(p)
 }
 
 // protect protects p's connections if p is a proven member, unprotects
 // them otherwise, and reports which.
-func (n *Node) protect(p peer.ID) bool {
-	if n.Member(p) {
-		n.h.ConnManager().Protect(p, memberTag)
+func (a *admission) protect(p peer.ID) bool {
+	if a.node.Member(p) {
+		a.h.ConnManager().Protect(p, memberTag)
 		return true
 	}
-	n.h.ConnManager().Unprotect(p, memberTag)
+	a.h.ConnManager().Unprotect(p, memberTag)
 	return false
 }
 
 // protectAll reconciles the protection of every connected peer (the
 // redial loop: membership changes with keys and removals).
-func (n *Node) protectAll() {
-	for _, p := range n.h.Network().Peers() {
-		n.protect(p)
+func (a *admission) protectAll() {
+	for _, p := range a.h.Network().Peers() {
+		a.protect(p)
 	}
-}
-
-// joinSet counts join streams under way per peer, either direction.
-type joinSet struct {
-	mu sync.Mutex
-	n  map[peer.ID]int
-}
-
-func (j *joinSet) add(p peer.ID) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.n == nil {
-		j.n = make(map[peer.ID]int)
-	}
-	j.n[p]++
-}
-
-func (j *joinSet) done(p peer.ID) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.n[p]--; j.n[p] <= 0 {
-		delete(j.n, p)
-	}
-}
-
-func (j *joinSet) active(p peer.ID) bool {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return j.n[p] > 0
 }
 
 // repairMesh reconnects to a peer that proved a zone's current epoch but
@@ -214,11 +176,7 @@ func (j *joinSet) active(p peer.ID) bool {
 // connection is still proving when the next tick comes, and both ends
 // reconnecting at once thrashed (two nodes never formed a mesh). The end
 // with the higher peer ID waits twice as long, so both rarely act at once.
-func (n *Node) repairMesh(zones []*zone) {
-	g := n.gateReady.Load()
-	if g == nil {
-		return
-	}
+func (a *admission) repairMesh(zones []*zone) {
 	missing := make(map[peer.ID]bool)
 	for _, z := range zones {
 		t := z.snapshot().topic
@@ -229,24 +187,24 @@ func (n *Node) repairMesh(zones []*zone) {
 		for _, p := range t.ListPeers() {
 			listed[p] = true
 		}
-		for _, p := range n.h.Network().Peers() {
-			if !listed[p] && g.Shares(p, t.String()) {
+		for _, p := range a.h.Network().Peers() {
+			if !listed[p] && a.gate.Shares(p, t.String()) {
 				missing[p] = true
 			}
 		}
 	}
 	now := time.Now() // real time: Node.Now may be a test's frozen clock
 	var repair []peer.ID
-	n.mu.Lock()
+	a.meshMu.Lock()
 	since := make(map[peer.ID]meshGap, len(missing))
 	for p := range missing {
-		gap, ok := n.meshMissing[p]
+		gap, ok := a.missing[p]
 		if !ok {
 			gap = meshGap{first: now}
 		}
 		gap.ticks++
 		wait := meshRepairAfter
-		if n.h.ID() > p {
+		if a.h.ID() > p {
 			wait *= 2
 		}
 		if gap.ticks >= 2 && now.Sub(gap.first) >= wait {
@@ -255,17 +213,17 @@ func (n *Node) repairMesh(zones []*zone) {
 		}
 		since[p] = gap
 	}
-	n.meshMissing = since
-	n.mu.Unlock()
+	a.missing = since
+	a.meshMu.Unlock()
 	for _, p := range repair {
-		n.log.Debug("peer proved a zone but is not on its topic; reconnecting", "peer", p)
-		ai := peer.AddrInfo{ID: p, Addrs: n.h.Peerstore().Addrs(p)}
-		n.h.Network().ClosePeer(p)
-		n.spawn(func() {
-			ctx, cancel := context.WithTimeout(n.ctx, joinTimeout)
+		a.log.Debug("peer proved a zone but is not on its topic; reconnecting", "peer", p)
+		ai := peer.AddrInfo{ID: p, Addrs: a.h.Peerstore().Addrs(p)}
+		a.h.Network().ClosePeer(p)
+		a.node.spawn(func() {
+			ctx, cancel := context.WithTimeout(a.ctx, joinTimeout)
 			defer cancel()
-			if err := n.h.Connect(ctx, ai); err != nil {
-				n.log.Debug("reconnect failed", "peer", p, "err", err)
+			if err := a.h.Connect(ctx, ai); err != nil {
+				a.log.Debug("reconnect failed", "peer", p, "err", err)
 			}
 		})
 	}

@@ -325,3 +325,32 @@ func peerRecord(id peer.ID, addrs []ma.Multiaddr) protocol.PeerRecord {
 	}
 	return r
 }
+
+// joinSet counts join streams under way per peer, either direction.
+type joinSet struct {
+	mu sync.Mutex
+	n  map[peer.ID]int
+}
+
+func (j *joinSet) add(p peer.ID) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.n == nil {
+		j.n = make(map[peer.ID]int)
+	}
+	j.n[p]++
+}
+
+func (j *joinSet) done(p peer.ID) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.n[p]--; j.n[p] <= 0 {
+		delete(j.n, p)
+	}
+}
+
+func (j *joinSet) active(p peer.ID) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.n[p] > 0
+}

@@ -124,39 +124,38 @@ type Node struct {
 	h    host.Host
 	gate *membership.Gate // proves membership on every connection (gate.go)
 	// gateReady is gate, for what libp2p may call before Start sets it.
-	gateReady   atomic.Pointer[membership.Gate]
-	reach       *reach.Tracker // nil on a host given in Host
-	records     *reach.Records // peers' signed records from identify (peers.go)
-	ps          *pubsub.PubSub
-	near        *nearness          // round trips to peers, for the mesh (nearness.go)
-	mesh        *meshPeers         // the gossipsub mesh, for publishing (floodset.go)
-	pubMu       sync.Mutex         // held while handing a batch to gossipsub (floodset.go)
-	pubStopped  bool               // gossipsub is stopping; guarded by pubMu
-	dialMu      sync.Mutex         // guards dialing
-	dialing     int                // member dials under way (upkeep.go)
-	psStop      context.CancelFunc // cancels gossipsub's context (Close)
-	replay      *replayCache
-	ctx         context.Context
-	cancel      context.CancelFunc
-	wg          sync.WaitGroup
-	mu          sync.Mutex // guards zones, invites and their files
-	zones       map[protocol.ZoneID]*zone
-	stale       map[string]zoneRecord // zones made by an older Lookout, by ID (not joined)
-	invites     map[[protocol.InviteIDSize]byte]*pendingInvite
-	links       *linkEnds           // this node's ends of its zones' links; set by Start (links.go)
-	desk        *joinDesk           // answers joiners, counts join streams; set by Start (join_serve.go)
-	meshMissing map[peer.ID]meshGap // peers missing from a zone topic, since when (gate.go)
-	started     bool
-	closed      bool
+	gateReady  atomic.Pointer[membership.Gate]
+	reach      *reach.Tracker // nil on a host given in Host
+	ps         *pubsub.PubSub
+	near       *nearness          // round trips to peers, for the mesh (nearness.go)
+	mesh       *meshPeers         // the gossipsub mesh, for publishing (floodset.go)
+	pubMu      sync.Mutex         // held while handing a batch to gossipsub (floodset.go)
+	pubStopped bool               // gossipsub is stopping; guarded by pubMu
+	dialMu     sync.Mutex         // guards dialing
+	dialing    int                // member dials under way (upkeep.go)
+	psStop     context.CancelFunc // cancels gossipsub's context (Close)
+	replay     *replayCache
+	ctx        context.Context
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
+	mu         sync.Mutex // guards zones, invites and their files
+	zones      map[protocol.ZoneID]*zone
+	stale      map[string]zoneRecord // zones made by an older Lookout, by ID (not joined)
+	invites    map[[protocol.InviteIDSize]byte]*pendingInvite
+	links      *linkEnds // this node's ends of its zones' links; set by Start (links.go)
+	desk       *joinDesk // answers joiners, counts join streams; set by Start (join_serve.go)
+	started    bool
+	closed     bool
 
-	syncLimit  syncLimiter
-	peersLimit syncLimiter   // member addresses served (peers.go)
-	asked      inflight      // message IDs being fetched by sync
-	swept      time.Time     // last sweep of expired records; guarded by mu
-	wiped      chan struct{} // closed once Wipe destroyed the store
-	wipeOnce   sync.Once
+	syncLimit syncLimiter
+	asked     inflight      // message IDs being fetched by sync
+	swept     time.Time     // last sweep of expired records; guarded by mu
+	wiped     chan struct{} // closed once Wipe destroyed the store
+	wipeOnce  sync.Once
 
-	strangers strangerSlots // the stranger budget (slots.go)
+	// admission follows every connection (gate, stranger budget, member
+	// addresses); set by Start (admission.go).
+	admission *admission
 	// inboundSlots and rcmgrOptions: tests' resource limits (zero: the
 	// defaults).
 	inboundSlots reach.Slots
@@ -256,9 +255,6 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		return err
 	}
 	n.desk = newJoinDesk(n) // before connections are admitted (startGate)
-	if n.records, err = reach.NewRecords(n.h); err != nil {
-		return err
-	}
 	if err := n.startGate(); err != nil {
 		return err
 	}
@@ -269,7 +265,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	n.h.SetStreamHandler(joinProtocol, n.desk.handleJoin)
 	n.h.SetStreamHandler(linkProtocol, n.links.handleLink) // linked zones (link_stream.go)
 	n.startSync()
-	n.startPeers()
+	n.admission.servePeers()
 	if err := n.loadZones(); err != nil {
 		return err
 	}
@@ -322,7 +318,7 @@ func (n *Node) startHost() error {
 	// discovery traffic to the local network for nothing.
 	portMap := !n.NoPortMapping && !reach.LoopbackOnly(addrs)
 	guard := reach.NewGuard()
-	reachOpts, err := reach.Options(reach.Config{Members: n, Peers: n, PortMapping: portMap, Guard: guard, Slots: n.slots(), RcmgrOptions: n.rcmgrOptions})
+	reachOpts, err := reach.Options(reach.Config{Members: n, Peers: n, PortMapping: portMap, Guard: guard, Slots: n.inboundSlots, RcmgrOptions: n.rcmgrOptions})
 	if err != nil {
 		return err
 	}
@@ -428,8 +424,8 @@ func (n *Node) Close() error {
 		z.close()
 	}
 	n.mu.Unlock()
-	if n.records != nil {
-		n.records.Close()
+	if n.admission != nil {
+		n.admission.close()
 	}
 	if n.reach != nil {
 		n.reach.Close()

@@ -36,16 +36,16 @@ const (
 	learnedAddrsPerPeer = 12
 )
 
-// startPeers serves member addresses.
-func (n *Node) startPeers() {
-	n.h.SetStreamHandler(peersProtocol, n.handlePeers)
+// servePeers serves member addresses.
+func (a *admission) servePeers() {
+	a.h.SetStreamHandler(peersProtocol, a.handlePeers)
 }
 
 // sharedZones returns the live zones whose current topic p proved.
-func (n *Node) sharedZones(p peer.ID) []*zone {
+func (a *admission) sharedZones(p peer.ID) []*zone {
 	var out []*zone
-	for _, z := range n.liveZones() {
-		if epoch, secret := z.current(); n.gate.Shares(p, secret.TopicName(epoch)) {
+	for _, z := range a.node.liveZones() {
+		if epoch, secret := z.current(); a.gate.Shares(p, secret.TopicName(epoch)) {
 			out = append(out, z)
 		}
 	}
@@ -54,28 +54,28 @@ func (n *Node) sharedZones(p peer.ID) []*zone {
 
 // handlePeers answers a proven member with the records of the other
 // members it is connected to in the zones they share.
-func (n *Node) handlePeers(s network.Stream) {
+func (a *admission) handlePeers(s network.Stream) {
 	defer s.Close()
 	from := s.Conn().RemotePeer()
-	ctx, cancel := context.WithTimeout(n.ctx, membership.DefaultTimeout)
-	err := n.gate.Wait(ctx, from)
+	ctx, cancel := context.WithTimeout(a.ctx, membership.DefaultTimeout)
+	err := a.gate.Wait(ctx, from)
 	cancel()
-	zones := n.sharedZones(from)
-	if err != nil || len(zones) == 0 || !n.peersLimit.acquire(from, time.Now()) {
+	zones := a.sharedZones(from)
+	if err != nil || len(zones) == 0 || !a.peersLimit.acquire(from, time.Now()) {
 		s.Reset()
 		return
 	}
-	defer n.peersLimit.release()
+	defer a.peersLimit.release()
 	s.SetDeadline(time.Now().Add(peersTimeout))
-	if _, err := s.Write(protocol.AppendPeerRecords(nil, n.peerRecords(zones, from))); err != nil {
+	if _, err := s.Write(protocol.AppendPeerRecords(nil, a.peerRecords(zones, from))); err != nil {
 		s.Reset()
 	}
 }
 
 // peerRecords returns the signed records of the peers on the zones'
 // topics, except skip, at most protocol.MaxPeerRecords.
-func (n *Node) peerRecords(zones []*zone, skip peer.ID) [][]byte {
-	seen := map[peer.ID]bool{skip: true, n.h.ID(): true}
+func (a *admission) peerRecords(zones []*zone, skip peer.ID) [][]byte {
+	seen := map[peer.ID]bool{skip: true, a.h.ID(): true}
 	var out [][]byte
 	for _, z := range zones {
 		for _, q := range z.snapshot().topic.ListPeers() {
@@ -83,7 +83,7 @@ func (n *Node) peerRecords(zones []*zone, skip peer.ID) [][]byte {
 				continue
 			}
 			seen[q] = true
-			if b := n.records.Get(q); len(b) > 0 && len(b) <= protocol.MaxPeerRecordSize {
+			if b := a.records.Get(q); len(b) > 0 && len(b) <= protocol.MaxPeerRecordSize {
 				out = append(out, b)
 			}
 		}
@@ -94,17 +94,17 @@ func (n *Node) peerRecords(zones []*zone, skip peer.ID) [][]byte {
 // askPeers learns from p the addresses of the other members of the zones
 // they share, remembers them in those zones and dials the members it is
 // not connected to, up to memberDialTarget connections.
-func (n *Node) askPeers(ctx context.Context, p peer.ID) error {
+func (a *admission) askPeers(ctx context.Context, p peer.ID) error {
 	ctx, cancel := context.WithTimeout(ctx, peersTimeout)
 	defer cancel()
-	if err := n.gate.Wait(ctx, p); err != nil {
+	if err := a.gate.Wait(ctx, p); err != nil {
 		return err
 	}
-	zones := n.sharedZones(p)
+	zones := a.sharedZones(p)
 	if len(zones) == 0 {
 		return nil
 	}
-	s, err := n.h.NewStream(network.WithAllowLimitedConn(ctx, "peers"), p, peersProtocol)
+	s, err := a.h.NewStream(network.WithAllowLimitedConn(ctx, "peers"), p, peersProtocol)
 	if err != nil {
 		return err // an older Lookout, or gone
 	}
@@ -118,7 +118,7 @@ func (n *Node) askPeers(ctx context.Context, p peer.ID) error {
 		s.Reset()
 		return err
 	}
-	learned := n.consumePeerRecords(recs, p)
+	learned := a.consumePeerRecords(recs, p)
 	var addrs []ma.Multiaddr
 	for _, ai := range learned {
 		if a, err := peer.AddrInfoToP2pAddrs(&ai); err == nil {
@@ -126,13 +126,13 @@ func (n *Node) askPeers(ctx context.Context, p peer.ID) error {
 		}
 	}
 	for _, z := range zones {
-		n.rememberPeers(z, addrs)
+		a.node.rememberPeers(z, addrs)
 	}
 	dial := make([]string, 0, len(learned))
 	for _, ai := range learned {
 		dial = append(dial, "/p2p/"+ai.ID.String())
 	}
-	n.dialMembers(dial)
+	a.node.dialMembers(dial)
 	return nil
 }
 
@@ -141,29 +141,29 @@ func (n *Node) askPeers(ctx context.Context, p peer.ID) error {
 // It returns the peers learned with those addresses. Records of this node
 // or of from, and ones that do not open or are not signed by the peer they
 // name, are left out.
-func (n *Node) consumePeerRecords(recs [][]byte, from peer.ID) []peer.AddrInfo {
+func (a *admission) consumePeerRecords(recs [][]byte, from peer.ID) []peer.AddrInfo {
 	var out []peer.AddrInfo
 	for _, b := range recs {
 		env, r, err := record.ConsumeEnvelope(b, peer.PeerRecordEnvelopeDomain)
 		if err != nil {
-			n.log.Debug("peer record", "from", from, "err", err)
+			a.log.Debug("peer record", "from", from, "err", err)
 			continue
 		}
 		pr, ok := r.(*peer.PeerRecord)
-		if !ok || pr.PeerID == n.h.ID() || pr.PeerID == from || !pr.PeerID.MatchesPublicKey(env.PublicKey) {
+		if !ok || pr.PeerID == a.h.ID() || pr.PeerID == from || !pr.PeerID.MatchesPublicKey(env.PublicKey) {
 			continue
 		}
 		addrs := reach.Dialable(pr.Addrs, learnedAddrsPerPeer)
-		n.h.Peerstore().AddAddrs(pr.PeerID, addrs, learnedAddrTTL)
+		a.h.Peerstore().AddAddrs(pr.PeerID, addrs, learnedAddrTTL)
 		out = append(out, peer.AddrInfo{ID: pr.PeerID, Addrs: addrs})
 	}
-	n.log.Debug("member addresses", "from", from, "records", len(recs), "learned", len(out))
+	a.log.Debug("member addresses", "from", from, "records", len(recs), "learned", len(out))
 	return out
 }
 
 // askPeersLogged is askPeers, logging a failure: upkeep asks again.
-func (n *Node) askPeersLogged(p peer.ID) {
-	if err := n.askPeers(n.ctx, p); err != nil {
-		n.log.Debug("member addresses", "peer", p, "err", err)
+func (a *admission) askPeersLogged(p peer.ID) {
+	if err := a.askPeers(a.ctx, p); err != nil {
+		a.log.Debug("member addresses", "peer", p, "err", err)
 	}
 }

@@ -8,13 +8,11 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 	manet "github.com/multiformats/go-multiaddr/net"
-
-	"lookout/node/reach"
 )
 
 // The stranger budget: inbound connections from peers that have not
 // proven a zone and are not joining are at most slots.Strangers
-// (reach.Slots). When one more arrives, the oldest is closed, so a new
+// (reach.Slots, admission.budget). When one more arrives, the oldest is closed, so a new
 // peer (a joiner, or a member back online) always has the time its proof
 // or join stream needs; unless the newcomer's address already holds
 // strangersPerIP such connections, then the newcomer is closed. Proven
@@ -147,39 +145,31 @@ func ipKey(a ma.Multiaddr) string {
 	return ip.Mask(net.CIDRMask(ipv6PrefixBits, 128)).String() + "/56"
 }
 
-// slotsConnected follows a new connection for the budget. It is called
-// under libp2p's locks: it takes only the budget's own lock.
-func (n *Node) slotsConnected(c network.Conn) {
+// connected follows a new connection for the budget. It is called under
+// libp2p's locks: it takes only the budget's own lock.
+func (a *admission) connected(c network.Conn) {
 	if c.Stat().Direction != network.DirInbound {
 		return
 	}
-	n.strangers.add(c, c.RemotePeer(), ipKey(c.RemoteMultiaddr()))
-	n.spawn(func() { n.trimStrangers(c) })
+	a.strangers.add(c, c.RemotePeer(), ipKey(c.RemoteMultiaddr()))
+	a.node.spawn(func() { a.trimStrangers(c) })
 }
 
 // trimStrangers closes the connections over the stranger budget.
-func (n *Node) trimStrangers(newest network.Conn) {
+func (a *admission) trimStrangers(newest network.Conn) {
 	member, joining := make(map[peer.ID]bool), make(map[peer.ID]bool)
 	// Asked outside the budget's lock: Member takes the gate's and the
 	// zones' locks.
-	for p := range n.strangers.peers() {
+	for p := range a.strangers.peers() {
 		switch {
-		case n.Member(p):
+		case a.node.Member(p):
 			member[p] = true
-		case n.desk.joins.active(p):
+		case a.joins.active(p):
 			joining[p] = true
 		}
 	}
-	for _, c := range n.strangers.trim(newest, member, joining, n.slots().Strangers, strangersPerIP) {
-		n.log.Debug("closing a connection over the stranger budget", "peer", c.RemotePeer())
+	for _, c := range a.strangers.trim(newest, member, joining, a.budget, strangersPerIP) {
+		a.log.Debug("closing a connection over the stranger budget", "peer", c.RemotePeer())
 		c.Close()
 	}
-}
-
-// slots is the node's division of inbound connections.
-func (n *Node) slots() reach.Slots {
-	if n.inboundSlots == (reach.Slots{}) {
-		return reach.DefaultSlots
-	}
-	return n.inboundSlots
 }

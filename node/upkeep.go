@@ -149,7 +149,7 @@ func (n *Node) redialLoop() {
 					if err := n.syncWith(n.ctx, p); err != nil {
 						n.log.Debug("sync", "peer", p, "err", err)
 					}
-					n.askPeersLogged(p)
+					n.admission.askPeersLogged(p)
 				}()
 			}
 			n.checkFork(z, true)
@@ -169,8 +169,8 @@ func (n *Node) redialLoop() {
 			n.mu.Unlock()
 			n.dialMembers(peers)
 		}
-		n.protectAll()
-		n.repairMesh(zones)
+		n.admission.protectAll()
+		n.admission.repairMesh(zones)
 		n.sweep(false)
 	}
 }
