@@ -27,6 +27,7 @@ type admission struct {
 	gate  *membership.Gate // proves membership on every connection
 	log   *slog.Logger
 	joins *joinSet // join streams under way (the join desk's, join_serve.go)
+	dials *dialer  // dials the members it learns of (upkeep.go)
 	// budget is how many inbound connections of peers neither proven nor
 	// joining stay (reach.Slots.Strangers).
 	budget int
@@ -41,25 +42,24 @@ type admission struct {
 
 // nodeForAdmission is what admission uses of its node: which peers proved
 // a live epoch, the gate's keyring, the live zones, catching up with a new
-// member, remembering and dialling members' addresses, and its goroutines.
+// member, remembering members' addresses, and its goroutines.
 type nodeForAdmission interface {
 	Member(p peer.ID) bool
 	proofKeys() []membership.ZoneKey
 	liveZones() []*zone
 	syncPeer(p peer.ID)
 	rememberPeers(z *zone, addrs []ma.Multiaddr)
-	dialMembers(addrs []string)
 	spawn(f func())
 }
 
 // newAdmission starts the membership gate and the peer-record book on h,
 // before any dial. Connections are followed once follow is called. slots
 // divides the inbound connections (zero: reach.DefaultSlots).
-func newAdmission(n nodeForAdmission, ctx context.Context, h host.Host, log *slog.Logger, joins *joinSet, slots reach.Slots) (*admission, error) {
+func newAdmission(n nodeForAdmission, ctx context.Context, h host.Host, log *slog.Logger, joins *joinSet, dials *dialer, slots reach.Slots) (*admission, error) {
 	if slots == (reach.Slots{}) {
 		slots = reach.DefaultSlots
 	}
-	a := &admission{node: n, ctx: ctx, h: h, log: log, joins: joins, budget: slots.Strangers}
+	a := &admission{node: n, ctx: ctx, h: h, log: log, joins: joins, dials: dials, budget: slots.Strangers}
 	var err error
 	if a.records, err = reach.NewRecords(h); err != nil {
 		return nil, err

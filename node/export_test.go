@@ -85,7 +85,7 @@ func StoredMessageIDs(n *Node) ([]string, error) {
 
 // Sweep deletes ended and expired alerts now, as the node does every
 // sweepInterval.
-func Sweep(n *Node) { n.sweep(true) }
+func Sweep(n *Node) { n.sweeper.sweep(true) }
 
 // Deliver runs env through the door (admit) as if it had arrived by gossip
 // on one of n's zones, and stores it; tests replay traffic in any order

@@ -29,7 +29,7 @@ var strangerGrace = 30 * time.Second
 // startGate starts admission (the membership gate, before any dial) and
 // then has it follow every connection.
 func (n *Node) startGate() error {
-	a, err := newAdmission(n, n.ctx, n.h, n.log, &n.desk.joins, n.inboundSlots)
+	a, err := newAdmission(n, n.ctx, n.h, n.log, &n.desk.joins, n.dialer, n.inboundSlots)
 	if err != nil {
 		return err
 	}

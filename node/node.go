@@ -131,8 +131,8 @@ type Node struct {
 	mesh       *meshPeers         // the gossipsub mesh, for publishing (floodset.go)
 	pubMu      sync.Mutex         // held while handing a batch to gossipsub (floodset.go)
 	pubStopped bool               // gossipsub is stopping; guarded by pubMu
-	dialMu     sync.Mutex         // guards dialing
-	dialing    int                // member dials under way (upkeep.go)
+	dialer     *dialer            // dials members within the budget; set by Start (upkeep.go)
+	sweeper    *sweeper           // deletes what ended; set by Start (upkeep.go)
 	psStop     context.CancelFunc // cancels gossipsub's context (Close)
 	replay     *replayCache
 	ctx        context.Context
@@ -149,7 +149,6 @@ type Node struct {
 
 	syncLimit syncLimiter
 	asked     inflight      // message IDs being fetched by sync
-	swept     time.Time     // last sweep of expired records; guarded by mu
 	wiped     chan struct{} // closed once Wipe destroyed the store
 	wipeOnce  sync.Once
 
@@ -254,6 +253,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if err := n.startHost(); err != nil {
 		return err
 	}
+	n.dialer = newDialer(n) // before connections are admitted (startGate)
 	n.desk = newJoinDesk(n) // before connections are admitted (startGate)
 	if err := n.startGate(); err != nil {
 		return err
@@ -272,7 +272,8 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if err := n.loadInvites(); err != nil {
 		return err
 	}
-	n.sweep(true)
+	n.sweeper = newSweeper(n)
+	n.sweeper.sweep(true)
 	n.wg.Add(1)
 	go n.redialLoop()
 	n.log.Info("node started", "zones", len(n.zones))

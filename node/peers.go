@@ -132,7 +132,7 @@ func (a *admission) askPeers(ctx context.Context, p peer.ID) error {
 	for _, ai := range learned {
 		dial = append(dial, "/p2p/"+ai.ID.String())
 	}
-	a.node.dialMembers(dial)
+	a.dials.dialMembers(dial)
 	return nil
 }
 

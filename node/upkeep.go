@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"log/slog"
+	"sync"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
@@ -18,29 +21,55 @@ import (
 // Upkeep: dialling remembered peers, the redial loop and the sweep of
 // what ended.
 
-// dialAsync connects to a /p2p/ multiaddr in the background.
-func (n *Node) dialAsync(s string) { n.dialAsyncDone(s, func() {}) }
+// dialer dials members' /p2p/ addresses (remembered in zone records,
+// learned from members) within the dial budget: memberDialTarget less the
+// connections and the member dials under way. The count of dials under
+// way is its own, under its own lock; it reaches its node only through
+// node and the values it was made with.
+type dialer struct {
+	node nodeForDials
+	ctx  context.Context // the node's: done once it closes
+	h    host.Host
+	log  *slog.Logger
 
-// dialAsyncDone is dialAsync, calling done once the dial has ended or was
-// not needed.
-func (n *Node) dialAsyncDone(s string, done func()) {
+	mu      sync.Mutex // guards dialing; never held across a call out
+	dialing int        // member dials under way
+}
+
+// nodeForDials is what the dialer uses of its node: the relays a peer
+// may be reached through, and its goroutines.
+type nodeForDials interface {
+	viaRelays(p peer.ID) []ma.Multiaddr
+	spawn(f func())
+}
+
+// newDialer makes n's dialer, once Start has started its host, before
+// connections are admitted (startGate): admission dials the members it
+// learns of.
+func newDialer(n *Node) *dialer {
+	return &dialer{node: n, ctx: n.ctx, h: n.h, log: n.log}
+}
+
+// dialAsyncDone connects to a /p2p/ multiaddr in the background, calling
+// done once the dial has ended or was not needed.
+func (d *dialer) dialAsyncDone(s string, done func()) {
 	a, err := ma.NewMultiaddr(s)
 	if err != nil {
 		done()
 		return
 	}
 	ai, err := peer.AddrInfoFromP2pAddr(a)
-	if err != nil || ai.ID == n.h.ID() || n.h.Network().Connectedness(ai.ID) == network.Connected {
+	if err != nil || ai.ID == d.h.ID() || d.h.Network().Connectedness(ai.ID) == network.Connected {
 		done()
 		return
 	}
-	n.spawn(func() {
+	d.node.spawn(func() {
 		defer done()
-		ai.Addrs = append(ai.Addrs, n.viaRelays(ai.ID)...) // takes n.mu: callers may hold it
-		ctx, cancel := context.WithTimeout(n.ctx, joinTimeout)
+		ai.Addrs = append(ai.Addrs, d.node.viaRelays(ai.ID)...) // takes Node.mu: callers may hold it
+		ctx, cancel := context.WithTimeout(d.ctx, joinTimeout)
 		defer cancel()
-		if err := n.h.Connect(ctx, *ai); err != nil {
-			n.log.Debug("dial failed", "peer", ai.ID, "err", err)
+		if err := d.h.Connect(ctx, *ai); err != nil {
+			d.log.Debug("dial failed", "peer", ai.ID, "err", err)
 		}
 	})
 }
@@ -57,44 +86,44 @@ const memberDialTarget = 24
 // reserveDial takes one dial of the budget: memberDialTarget less the
 // connections and the member dials under way (answers from several
 // members arrive together). releaseDial gives it back when the dial ends.
-func (n *Node) reserveDial() bool {
-	n.dialMu.Lock()
-	defer n.dialMu.Unlock()
-	if len(n.h.Network().Peers())+n.dialing >= memberDialTarget {
+func (d *dialer) reserveDial() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.h.Network().Peers())+d.dialing >= memberDialTarget {
 		return false
 	}
-	n.dialing++
+	d.dialing++
 	return true
 }
 
-func (n *Node) releaseDial() {
-	n.dialMu.Lock()
-	n.dialing--
-	n.dialMu.Unlock()
+func (d *dialer) releaseDial() {
+	d.mu.Lock()
+	d.dialing--
+	d.mu.Unlock()
 }
 
 // dialMembers dials the /p2p/ multiaddrs of members, within the budget.
-func (n *Node) dialMembers(addrs []string) {
+func (d *dialer) dialMembers(addrs []string) {
 	for _, s := range addrs {
-		if !n.dialNeeded(s) {
+		if !d.dialNeeded(s) {
 			continue
 		}
-		if !n.reserveDial() {
+		if !d.reserveDial() {
 			return
 		}
-		n.dialAsyncDone(s, n.releaseDial)
+		d.dialAsyncDone(s, d.releaseDial)
 	}
 }
 
 // dialNeeded reports whether s names a peer that is not this node and not
 // connected.
-func (n *Node) dialNeeded(s string) bool {
+func (d *dialer) dialNeeded(s string) bool {
 	a, err := ma.NewMultiaddr(s)
 	if err != nil {
 		return false
 	}
 	ai, err := peer.AddrInfoFromP2pAddr(a)
-	return err == nil && ai.ID != n.h.ID() && n.h.Network().Connectedness(ai.ID) != network.Connected
+	return err == nil && ai.ID != d.h.ID() && d.h.Network().Connectedness(ai.ID) != network.Connected
 }
 
 // redialLoop keeps zone members connected: it dials remembered peers that
@@ -136,7 +165,7 @@ func (n *Node) redialLoop() {
 				}
 			}
 			n.rememberPeers(z, seen)
-			n.forget(z.prune(n.now(), false))
+			n.sweeper.forget(z.prune(n.now(), false))
 			// Pull missed governance messages and the other members'
 			// addresses from one zone peer per tick, in turn, so
 			// announcements and rekeys spread even when gossip missed
@@ -167,19 +196,45 @@ func (n *Node) redialLoop() {
 			n.mu.Lock()
 			peers := append([]string(nil), z.rec.Peers...)
 			n.mu.Unlock()
-			n.dialMembers(peers)
+			n.dialer.dialMembers(peers)
 		}
 		n.admission.protectAll()
 		n.admission.repairMesh(zones)
-		n.sweep(false)
+		n.sweeper.sweep(false)
 	}
 }
 
+// sweeper deletes what ended: the alerts and updates zones pruned, from
+// the store, and what expired, from the store and the replay cache. When
+// it last swept is its own, under its own lock; it reaches its node only
+// through node and the values it was made with.
+type sweeper struct {
+	node   nodeForSweep
+	st     *store.Store
+	replay *replayCache
+	log    *slog.Logger
+
+	mu    sync.Mutex // guards swept; never held across a call out
+	swept time.Time  // last sweep of expired records
+}
+
+// nodeForSweep is what the sweeper uses of its node: its clock and live
+// zones.
+type nodeForSweep interface {
+	now() time.Time
+	liveZones() []*zone
+}
+
+// newSweeper makes n's sweeper, once Start has opened its store.
+func newSweeper(n *Node) *sweeper {
+	return &sweeper{node: n, st: n.st, replay: n.replay, log: n.log}
+}
+
 // forget deletes pruned alerts and updates from the store.
-func (n *Node) forget(ids []protocol.AlertID) {
+func (s *sweeper) forget(ids []protocol.AlertID) {
 	for _, id := range ids {
-		if err := n.st.Delete(bucketMessages, hex.EncodeToString(id[:])); err != nil && !errors.Is(err, store.ErrNotFound) {
-			n.log.Error("delete ended alert", "err", err)
+		if err := s.st.Delete(bucketMessages, hex.EncodeToString(id[:])); err != nil && !errors.Is(err, store.ErrNotFound) {
+			s.log.Error("delete ended alert", "err", err)
 			return
 		}
 	}
@@ -191,22 +246,22 @@ const sweepInterval = 10 * time.Minute
 
 // sweep deletes what expired from the store and the replay cache, at most
 // once per sweepInterval unless now.
-func (n *Node) sweep(now bool) {
-	t := n.now()
-	n.mu.Lock()
-	due := now || t.Sub(n.swept) >= sweepInterval
+func (s *sweeper) sweep(now bool) {
+	t := s.node.now()
+	s.mu.Lock()
+	due := now || t.Sub(s.swept) >= sweepInterval
 	if due {
-		n.swept = t
+		s.swept = t
 	}
-	n.mu.Unlock()
+	s.mu.Unlock()
 	if !due {
 		return
 	}
-	n.replay.Prune(t)
-	for _, z := range n.liveZones() {
-		n.forget(z.prune(t, true))
+	s.replay.Prune(t)
+	for _, z := range s.node.liveZones() {
+		s.forget(z.prune(t, true))
 	}
-	if _, err := n.st.DeleteExpired(t); err != nil {
-		n.log.Error("delete expired alerts", "err", err)
+	if _, err := s.st.DeleteExpired(t); err != nil {
+		s.log.Error("delete expired alerts", "err", err)
 	}
 }

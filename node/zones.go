@@ -132,7 +132,7 @@ func (n *Node) joinTopic(z *zone) error {
 	}
 	n.wg.Add(1)
 	go n.readLoop(z, sub)
-	n.dialMembers(z.rec.Peers)
+	n.dialer.dialMembers(z.rec.Peers)
 	return nil
 }
 
