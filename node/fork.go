@@ -255,7 +255,7 @@ func (n *Node) merge(ctx context.Context, z *zone, plan forkPlan) error {
 func (n *Node) syncAll() {
 	for _, p := range n.h.Network().Peers() {
 		if n.gate.Member(p) {
-			n.spawn(func() { n.syncPeer(p) })
+			n.spawn(func() { n.sync.syncPeer(p) })
 		}
 	}
 }
@@ -290,7 +290,7 @@ func (n *Node) syncBehind(z *zone, tick int) {
 	}
 	var behind []peer.ID
 	for _, p := range n.h.Network().Peers() {
-		if _, ok := n.sharedEpoch(z, p); ok && !n.gate.Shares(p, cur.topic.String()) {
+		if _, ok := n.sync.sharedEpoch(z, p); ok && !n.gate.Shares(p, cur.topic.String()) {
 			behind = append(behind, p)
 		}
 	}
@@ -299,5 +299,5 @@ func (n *Node) syncBehind(z *zone, tick int) {
 	}
 	sort.Slice(behind, func(i, j int) bool { return behind[i] < behind[j] })
 	p := behind[tick%len(behind)]
-	n.spawn(func() { n.syncPeer(p) })
+	n.spawn(func() { n.sync.syncPeer(p) })
 }

@@ -27,7 +27,8 @@ const (
 var strangerGrace = 30 * time.Second
 
 // startGate starts admission (the membership gate, before any dial) and
-// then has it follow every connection.
+// catch-up, which the gate's proofs start, and then has admission follow
+// every connection.
 func (n *Node) startGate() error {
 	a, err := newAdmission(n, n.ctx, n.h, n.log, &n.desk.joins, n.dialer, n.inboundSlots)
 	if err != nil {
@@ -35,6 +36,7 @@ func (n *Node) startGate() error {
 	}
 	n.admission, n.gate = a, a.gate
 	n.gateReady.Store(a.gate)
+	n.sync = newCatchUp(n)
 	a.follow()
 	return nil
 }

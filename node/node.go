@@ -144,13 +144,12 @@ type Node struct {
 	invites    map[[protocol.InviteIDSize]byte]*pendingInvite
 	links      *linkEnds // this node's ends of its zones' links; set by Start (links.go)
 	desk       *joinDesk // answers joiners, counts join streams; set by Start (join_serve.go)
+	sync       *catchUp  // pulls and serves catch-up; set by startGate (sync.go)
 	started    bool
 	closed     bool
 
-	syncLimit syncLimiter
-	asked     inflight      // message IDs being fetched by sync
-	wiped     chan struct{} // closed once Wipe destroyed the store
-	wipeOnce  sync.Once
+	wiped    chan struct{} // closed once Wipe destroyed the store
+	wipeOnce sync.Once
 
 	// admission follows every connection (gate, stranger budget, member
 	// addresses); set by Start (admission.go).
@@ -264,7 +263,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	n.links = newLinkEnds(n) // before anything that may store a message
 	n.h.SetStreamHandler(joinProtocol, n.desk.handleJoin)
 	n.h.SetStreamHandler(linkProtocol, n.links.handleLink) // linked zones (link_stream.go)
-	n.startSync()
+	n.h.SetStreamHandler(syncProtocol, n.sync.handleSync)  // catch-up (sync.go)
 	n.admission.servePeers()
 	if err := n.loadZones(); err != nil {
 		return err

@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"sort"
 	"sync"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
@@ -55,21 +57,60 @@ const (
 	maxSyncPeers   = 1024 // peers whose sync rate is tracked
 )
 
-// startSync serves catch-up. A node pulls from a peer each time the peer
-// proves a zone it did not prove before on that connection (the gate's
-// WithOnGain): on connect, and again once a joiner holds its new zone, so
-// what it announced before its mesh formed still arrives at once.
-func (n *Node) startSync() {
-	n.h.SetStreamHandler(syncProtocol, n.handleSync)
+// catchUp runs syncProtocol for its node: it answers members' pulls
+// (handleSync) and pulls from them (syncPeer, syncWith). A node pulls from
+// a peer each time the peer proves a zone it did not prove before on that
+// connection (the gate's WithOnGain, admission.go): on connect, and again
+// once a joiner holds its new zone, so what it announced before its mesh
+// formed still arrives at once; upkeep (upkeep.go) and fork merges
+// (fork.go) pull too. It owns the limits on whom it serves (limit) and the
+// message IDs it is fetching (asked), under their own locks, never held
+// with z.mu. It reaches its node only through node and the values it was
+// made with.
+type catchUp struct {
+	node   nodeForSync
+	ctx    context.Context  // the node's: done once it closes
+	h      host.Host        // opens sync streams; this node's peer ID in tokens
+	gate   *membership.Gate // which zone epochs each peer proved
+	replay *replayCache     // what the door accepted, not asked again
+	log    *slog.Logger
+
+	limit syncLimiter // peers served at once and how often
+	asked inflight    // message IDs being fetched by sync
 }
 
+// nodeForSync is what catch-up uses of its node: its live zones, the door
+// every received envelope passes (admit) and the store it then goes to,
+// clock and randomness, and the observer told of each answer sent.
+type nodeForSync interface {
+	liveZones() []*zone
+	admit(zones []*zone, env []byte) (admitted, error)
+	store(z *zone, msg *protocol.Message, env []byte) error
+	storeBatch(batch []admitted)
+	now() time.Time
+	rand() io.Reader
+	catchUpServed(messages int)
+}
+
+// newCatchUp makes n's catch-up once startGate has started the gate,
+// before connections are followed (a proof starts a pull). Start serves
+// syncProtocol with its handleSync.
+func newCatchUp(n *Node) *catchUp {
+	return &catchUp{node: n, ctx: n.ctx, h: n.h, gate: n.gate, replay: n.replay, log: n.log}
+}
+
+// syncPeer reconciles with p (catchUp.syncPeer): what admission's gate
+// callback calls through nodeForAdmission.
+func (n *Node) syncPeer(p peer.ID) { n.sync.syncPeer(p) }
+
 // syncPeer reconciles with p, logging a failure: upkeep tries again.
-func (n *Node) syncPeer(p peer.ID) {
-	if err := n.syncWith(n.ctx, p); err != nil {
-		n.log.Debug("sync", "peer", p, "err", err)
+func (c *catchUp) syncPeer(p peer.ID) {
+	if err := c.syncWith(c.ctx, p); err != nil {
+		c.log.Debug("sync", "peer", p, "err", err)
 	}
 }
 
+// liveZones returns the zones this node is still in, by ID.
 func (n *Node) liveZones() []*zone {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -85,9 +126,9 @@ func (n *Node) liveZones() []*zone {
 
 // syncWith reconciles the shared zones with p: it pulls what it lacks, in
 // up to maxSyncRounds rounds while answers are cut short by the limits.
-func (n *Node) syncWith(ctx context.Context, p peer.ID) error {
+func (c *catchUp) syncWith(ctx context.Context, p peer.ID) error {
 	for range maxSyncRounds {
-		more, err := n.syncRound(ctx, p)
+		more, err := c.syncRound(ctx, p)
 		if err != nil || !more {
 			return err
 		}
@@ -97,24 +138,24 @@ func (n *Node) syncWith(ctx context.Context, p peer.ID) error {
 
 // syncRound runs one exchange with p and reports whether p has more to
 // send than one answer may carry.
-func (n *Node) syncRound(ctx context.Context, p peer.ID) (more bool, err error) {
+func (c *catchUp) syncRound(ctx context.Context, p peer.ID) (more bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, syncTimeout)
 	defer cancel()
 	// The hello names only zones p proved, on this connection, to share.
-	if err := n.gate.Wait(ctx, p); err != nil {
+	if err := c.gate.Wait(ctx, p); err != nil {
 		return false, err
 	}
 	var zones []*zone
 	var epochs []uint32
-	for _, z := range n.liveZones() {
-		if e, ok := n.sharedEpoch(z, p); ok {
+	for _, z := range c.node.liveZones() {
+		if e, ok := c.sharedEpoch(z, p); ok {
 			zones, epochs = append(zones, z), append(epochs, e)
 		}
 	}
 	if len(zones) == 0 {
 		return false, nil
 	}
-	s, err := n.h.NewStream(network.WithAllowLimitedConn(ctx, "sync"), p, syncProtocol)
+	s, err := c.h.NewStream(network.WithAllowLimitedConn(ctx, "sync"), p, syncProtocol)
 	if err != nil {
 		return false, err // not a Lookout peer, or gone
 	}
@@ -123,11 +164,11 @@ func (n *Node) syncRound(ctx context.Context, p peer.ID) (more bool, err error) 
 		s.SetDeadline(dl)
 	}
 	var hello protocol.SyncHello
-	if _, err := io.ReadFull(n.rand(), hello.Nonce[:]); err != nil {
+	if _, err := io.ReadFull(c.node.rand(), hello.Nonce[:]); err != nil {
 		return false, err
 	}
 	zones = zones[:min(len(zones), protocol.MaxSyncZones)]
-	now := n.now()
+	now := c.node.now()
 	for i, z := range zones {
 		epoch := epochs[i]
 		z.mu.Lock()
@@ -137,7 +178,7 @@ func (n *Node) syncRound(ctx context.Context, p peer.ID) (more bool, err error) 
 		key := secret.SyncKey(epoch)
 		hello.Zones = append(hello.Zones, protocol.SyncZone{
 			Epoch:  epoch,
-			Token:  protocol.SyncToken(key, hello.Nonce[:], string(n.h.ID()), string(p)),
+			Token:  protocol.SyncToken(key, hello.Nonce[:], string(c.h.ID()), string(p)),
 			Digest: protocol.SyncDigest(key, hello.Nonce[:], syncIDs(set)),
 		})
 	}
@@ -149,8 +190,8 @@ func (n *Node) syncRound(ctx context.Context, p peer.ID) (more bool, err error) 
 	if err != nil {
 		return false, fmt.Errorf("read offer: %w", err)
 	}
-	want := n.claim(offer)
-	defer n.release(want)
+	want := c.claim(offer)
+	defer c.release(want)
 	if _, err := s.Write(protocol.AppendSyncIDs(nil, want)); err != nil {
 		return false, err
 	}
@@ -162,7 +203,7 @@ func (n *Node) syncRound(ctx context.Context, p peer.ID) (more bool, err error) 
 	if err != nil {
 		return false, fmt.Errorf("read envelopes: %w", err)
 	}
-	n.acceptSynced(zones, envs)
+	c.acceptSynced(zones, envs)
 	return len(envs) > 0 && (len(envs) < len(want) || len(offer) == protocol.MaxSyncMessages), nil
 }
 
@@ -170,7 +211,7 @@ func (n *Node) syncRound(ctx context.Context, p peer.ID) (more bool, err error) 
 // for a member on the same epoch; an older one for a member behind, or on
 // the other side of a fork (fork.go), whose rekeys and removals the set
 // of that epoch carries.
-func (n *Node) sharedEpoch(z *zone, p peer.ID) (uint32, bool) {
+func (c *catchUp) sharedEpoch(z *zone, p peer.ID) (uint32, bool) {
 	z.mu.Lock()
 	epochs := make([]uint32, 0, len(z.epochs))
 	names := make(map[uint32]string, len(z.epochs))
@@ -181,7 +222,7 @@ func (n *Node) sharedEpoch(z *zone, p peer.ID) (uint32, bool) {
 	z.mu.Unlock()
 	sort.Slice(epochs, func(i, j int) bool { return epochs[i] > epochs[j] })
 	for _, e := range epochs {
-		if n.gate.Shares(p, names[e]) {
+		if c.gate.Shares(p, names[e]) {
 			return e, true
 		}
 	}
@@ -198,18 +239,18 @@ type inflight struct {
 
 // claim returns the offered IDs that are neither accepted nor asked of
 // another peer, and marks them asked.
-func (n *Node) claim(offer []protocol.AlertID) []protocol.AlertID {
-	n.asked.mu.Lock()
-	defer n.asked.mu.Unlock()
-	if n.asked.ids == nil {
-		n.asked.ids = map[protocol.AlertID]struct{}{}
+func (c *catchUp) claim(offer []protocol.AlertID) []protocol.AlertID {
+	c.asked.mu.Lock()
+	defer c.asked.mu.Unlock()
+	if c.asked.ids == nil {
+		c.asked.ids = map[protocol.AlertID]struct{}{}
 	}
 	var want []protocol.AlertID
 	for _, id := range offer {
-		if _, busy := n.asked.ids[id]; busy || n.replay.Has(id) {
+		if _, busy := c.asked.ids[id]; busy || c.replay.Has(id) {
 			continue
 		}
-		n.asked.ids[id] = struct{}{}
+		c.asked.ids[id] = struct{}{}
 		want = append(want, id)
 	}
 	return want
@@ -217,11 +258,11 @@ func (n *Node) claim(offer []protocol.AlertID) []protocol.AlertID {
 
 // release ends a claim: what was accepted is in the replay cache now, and
 // the rest may be asked of another peer.
-func (n *Node) release(ids []protocol.AlertID) {
-	n.asked.mu.Lock()
-	defer n.asked.mu.Unlock()
+func (c *catchUp) release(ids []protocol.AlertID) {
+	c.asked.mu.Lock()
+	defer c.asked.mu.Unlock()
 	for _, id := range ids {
-		delete(n.asked.ids, id)
+		delete(c.asked.ids, id)
 	}
 }
 
@@ -324,24 +365,24 @@ func syncIDs(set []syncItem) []protocol.AlertID {
 // messages are stored one by one, as they change what the next message
 // may do; alerts and updates are saved in one transaction per pass and
 // shown once.
-func (n *Node) acceptSynced(zones []*zone, envs [][]byte) {
+func (c *catchUp) acceptSynced(zones []*zone, envs [][]byte) {
 	pending := envs
 	for len(pending) > 0 {
 		var rest [][]byte
 		var batch []admitted
 		for _, env := range pending {
-			a, err := n.admit(zones, env)
+			a, err := c.node.admit(zones, env)
 			switch {
 			case errors.Is(err, errNoZone):
 				rest = append(rest, env)
 			case err != nil:
 			case a.msg.Alert.Kind.IsGovernance():
-				n.store(a.z, a.msg, env)
+				c.node.store(a.z, a.msg, env)
 			default:
 				batch = append(batch, a)
 			}
 		}
-		n.storeBatch(batch)
+		c.node.storeBatch(batch)
 		if len(rest) == len(pending) {
 			return
 		}
@@ -393,23 +434,23 @@ func (l *syncLimiter) release() {
 }
 
 // handleSync answers a sync request.
-func (n *Node) handleSync(s network.Stream) {
+func (c *catchUp) handleSync(s network.Stream) {
 	defer s.Close()
 	from := s.Conn().RemotePeer()
 	// Proven members only, before they take a slot; a member that proved
 	// only an older epoch is served too, so it can catch up the rekey.
-	ctx, cancel := context.WithTimeout(n.ctx, membership.DefaultTimeout)
-	err := n.gate.Wait(ctx, from)
+	ctx, cancel := context.WithTimeout(c.ctx, membership.DefaultTimeout)
+	err := c.gate.Wait(ctx, from)
 	cancel()
-	if err != nil || !n.gate.Member(from) {
+	if err != nil || !c.gate.Member(from) {
 		s.Reset()
 		return
 	}
-	if !n.syncLimit.acquire(from, time.Now()) {
+	if !c.limit.acquire(from, time.Now()) {
 		s.Reset()
 		return
 	}
-	defer n.syncLimit.release()
+	defer c.limit.release()
 	s.SetDeadline(time.Now().Add(syncTimeout))
 	r := bufio.NewReader(s)
 	hello, err := protocol.ReadSyncHello(r)
@@ -417,7 +458,7 @@ func (n *Node) handleSync(s network.Stream) {
 		s.Reset()
 		return
 	}
-	now := n.now()
+	now := c.node.now()
 	// offered is an item with the epoch and key of the member it goes to.
 	type offered struct {
 		syncItem
@@ -425,7 +466,7 @@ func (n *Node) handleSync(s network.Stream) {
 		key   *crypto.AEADKey
 	}
 	var offer []offered
-	for _, z := range n.liveZones() {
+	for _, z := range c.node.liveZones() {
 		z.mu.Lock()
 		for _, a := range hello.Zones {
 			secret, ok := z.epochs[a.Epoch]
@@ -433,7 +474,7 @@ func (n *Node) handleSync(s network.Stream) {
 				continue
 			}
 			key := secret.SyncKey(a.Epoch)
-			if token := protocol.SyncToken(key, hello.Nonce[:], string(from), string(n.h.ID())); !hmac.Equal(a.Token[:], token[:]) {
+			if token := protocol.SyncToken(key, hello.Nonce[:], string(from), string(c.h.ID())); !hmac.Equal(a.Token[:], token[:]) {
 				continue
 			}
 			set := z.syncSetLocked(a.Epoch, now)
@@ -471,7 +512,7 @@ func (n *Node) handleSync(s network.Stream) {
 		if !ok {
 			continue
 		}
-		env, err := it.resealed(it.epoch, it.key, n.rand())
+		env, err := it.resealed(it.epoch, it.key, c.node.rand())
 		if err != nil {
 			continue
 		}
@@ -488,8 +529,8 @@ func (n *Node) handleSync(s network.Stream) {
 		err = w.Flush()
 	}
 	if err != nil {
-		n.log.Debug("sync: answer", "peer", from, "err", fmt.Errorf("write: %w", err))
+		c.log.Debug("sync: answer", "peer", from, "err", fmt.Errorf("write: %w", err))
 		return
 	}
-	n.catchUpServed(len(envs))
+	c.node.catchUpServed(len(envs))
 }

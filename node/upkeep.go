@@ -175,7 +175,7 @@ func (n *Node) redialLoop() {
 				n.wg.Add(1)
 				go func() {
 					defer n.wg.Done()
-					if err := n.syncWith(n.ctx, p); err != nil {
+					if err := n.sync.syncWith(n.ctx, p); err != nil {
 						n.log.Debug("sync", "peer", p, "err", err)
 					}
 					n.admission.askPeersLogged(p)
