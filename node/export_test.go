@@ -51,13 +51,6 @@ func ReplaceStoredZones(n *Node, recs [][]byte) error {
 	return nil
 }
 
-// StoredInvites returns how many invites n's store holds.
-func StoredInvites(n *Node) (int, error) {
-	count := 0
-	err := n.st.ForEach(bucketInvites, func([]byte) error { count++; return nil })
-	return count, err
-}
-
 // Identity returns n's member identity.
 func Identity(n *Node) *crypto.Identity { return n.id }
 

@@ -22,7 +22,6 @@ import (
 const (
 	bucketMeta     = "meta"     // identity, profile, peer key, KEM key
 	bucketZones    = "zones"    // zoneRecord JSON per zone
-	bucketInvites  = "invites"  // pendingInvite JSON per invite
 	bucketMessages = "messages" // accepted alerts and updates, until expiry + core.PruneGrace
 	bucketGov      = "gov"      // governance messages, one record each (govlog.go)
 	bucketServed   = "served"   // servedInvite JSON per invite this node handed out, until it expires (join_serve.go)

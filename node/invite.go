@@ -2,8 +2,6 @@ package node
 
 import (
 	"context"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"time"
@@ -13,13 +11,12 @@ import (
 
 	"lookout/node/api"
 	"lookout/node/reach"
-	"lookout/node/store"
 	"lookout/protocol"
 )
 
 // Issuing invites: Invite publishes an invite certificate in the zone and
-// returns its code; this node keeps which invites it issued until they
-// expire. Redeeming one at any member is join_serve.go; joining with a
+// returns its code; the invite lives in the zone's governance, so this
+// node keeps nothing of it (nor does any other). Redeeming one at any member is join_serve.go; joining with a
 // code is join.go.
 
 const (
@@ -31,54 +28,13 @@ const (
 	inviteOtherAddrs = 3
 )
 
-// pendingInvite is an invite this node issued, kept until it expires.
-// The invite itself lives in the zone's governance (its invite
-// certificate); this node keeps no secret of it.
-type pendingInvite struct {
-	ID      string    `json:"id"`
-	Zone    string    `json:"zone"`
-	Role    string    `json:"role"`
-	Expires time.Time `json:"expires"`
-}
-
-func (n *Node) loadInvites() error {
+// loadServed reads which member this node handed each invite's zone to
+// (join_serve.go), for the zones it holds.
+func (n *Node) loadServed() error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.invites = make(map[[protocol.InviteIDSize]byte]*pendingInvite)
-	now := n.now()
-	err := n.st.ForEach(bucketInvites, func(b []byte) error {
-		var inv pendingInvite
-		var id [protocol.InviteIDSize]byte
-		if err := json.Unmarshal(b, &inv); err != nil {
-			return store.ErrCorrupt
-		}
-		if b, err := hex.DecodeString(inv.ID); err != nil || len(b) != len(id) {
-			return store.ErrCorrupt
-		}
-		if now.After(inv.Expires) {
-			return nil // the store deletes it
-		}
-		hex.Decode(id[:], []byte(inv.ID))
-		n.invites[id] = &inv
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("load invites: %w", err)
-	}
 	if err := n.desk.loadServed(func(id protocol.ZoneID) bool { return n.zones[id] != nil }); err != nil {
 		return fmt.Errorf("load invites handed out: %w", err)
-	}
-	return nil
-}
-
-// putInvite stores an invite until it expires.
-func putInvite(st *store.Store, inv *pendingInvite) error {
-	b, err := json.Marshal(inv)
-	if err != nil {
-		return fmt.Errorf("encode invite: %w", err)
-	}
-	if err := st.PutExpiring(bucketInvites, inv.ID, b, inv.Expires); err != nil {
-		return fmt.Errorf("store invite: %w", err)
 	}
 	return nil
 }
@@ -156,14 +112,6 @@ func (n *Node) Invite(ctx context.Context, req api.InviteRequest) (api.InviteRes
 	if _, err := n.publish(ctx, z, a); err != nil {
 		return api.InviteResponse{}, err
 	}
-	id := protocol.InviteIDOf(key.Public())
-	p := &pendingInvite{ID: hex.EncodeToString(id[:]), Zone: z.rec.ID, Role: role.String(), Expires: inv.Expires}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if err := putInvite(n.st, p); err != nil {
-		return api.InviteResponse{}, err
-	}
-	n.invites[id] = p
 	return api.InviteResponse{Code: code, Expires: inv.Expires}, nil
 }
 

@@ -138,13 +138,12 @@ type Node struct {
 	ctx        context.Context
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
-	mu         sync.Mutex // guards zones, invites and their files
+	mu         sync.Mutex // guards zones and their files
 	zones      map[protocol.ZoneID]*zone
 	stale      map[string]zoneRecord // zones made by an older Lookout, by ID (not joined)
-	invites    map[[protocol.InviteIDSize]byte]*pendingInvite
-	links      *linkEnds // this node's ends of its zones' links; set by Start (links.go)
-	desk       *joinDesk // answers joiners, counts join streams; set by Start (join_serve.go)
-	sync       *catchUp  // pulls and serves catch-up; set by startGate (sync.go)
+	links      *linkEnds             // this node's ends of its zones' links; set by Start (links.go)
+	desk       *joinDesk             // answers joiners, counts join streams; set by Start (join_serve.go)
+	sync       *catchUp              // pulls and serves catch-up; set by startGate (sync.go)
 	started    bool
 	closed     bool
 
@@ -268,7 +267,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if err := n.loadZones(); err != nil {
 		return err
 	}
-	if err := n.loadInvites(); err != nil {
+	if err := n.loadServed(); err != nil {
 		return err
 	}
 	n.sweeper = newSweeper(n)
