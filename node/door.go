@@ -25,9 +25,9 @@ func (n *Node) validator(z *zone) pubsub.ValidatorEx {
 		start := time.Now()
 		msg, err := n.admitZone(z, m.Data, true)
 		if errors.Is(err, errDuplicate) {
-			n.observeValidation(z, from, m.Data, msg, health.ErrDuplicate, start)
+			n.mon.observeValidation(z, from, m.Data, msg, health.ErrDuplicate, start)
 		} else {
-			n.observeValidation(z, from, m.Data, msg, err, start)
+			n.mon.observeValidation(z, from, m.Data, msg, err, start)
 		}
 		switch {
 		case errors.Is(err, errDuplicate):

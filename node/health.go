@@ -2,6 +2,7 @@ package node
 
 import (
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
@@ -34,47 +36,73 @@ type Observer interface {
 // clockWarnEvery is how often the node log repeats a clock warning.
 const clockWarnEvery = 10 * time.Minute
 
-// monitor is the node's health state (node/health); the zero value is
-// ready.
+// monitor watches the node's health (node/health): it counts what the
+// gossip validator accepts and rejects, estimates this node's clock offset
+// from members' live messages and warns in the log while it is off, tells
+// the Observer of each validation and catch-up answer, and describes the
+// node's condition for Status. Its counters and clock estimate are its
+// own, and so is the last clock warning, under its own lock; it reaches
+// its node only through node and the values it was made with.
 type monitor struct {
+	node    nodeForHealth
+	h       host.Host    // this node's peer ID, addresses and connections
+	st      *store.Store // probed for the status
+	home    string       // where the store's files are, for their size
+	log     *slog.Logger
+	obs     Observer // nil: nobody is told
+	started int64    // unix nanoseconds, this node's clock: when Start began
+
 	clock    health.Clock
 	rejects  health.Rejects
 	accepted atomic.Uint64
-	started  atomic.Int64 // unix nanoseconds, this node's clock
 
 	mu         sync.Mutex
 	warned     time.Time // last clock warning in the log
 	warnedHead string    // its kind: this node's clock, or members' clocks
 }
 
+// nodeForHealth is what the monitor uses of its node: its clock and live
+// zones (the expired ones are counted in the status).
+type nodeForHealth interface {
+	now() time.Time
+	liveZones() []*zone
+}
+
+// newMonitor makes n's monitor once Start has opened its store and
+// started its host, before the gossip validator and catch-up report to it
+// (startGate, startPubsub). started is when Start began, for the uptime.
+func newMonitor(n *Node, started time.Time) *monitor {
+	return &monitor{node: n, h: n.h, st: n.st, home: n.Home, log: n.log, obs: n.Observer, started: started.UnixNano()}
+}
+
 // observeValidation is called by the gossip validator for every message
-// (zones.go): it counts the result and feeds the clock estimate with live
+// (door.go): it counts the result and feeds the clock estimate with live
 // messages from other nodes. A message sent "in the future" is opened
 // again for its sent time: it is a zone member's, and the estimate needs
 // exactly those when this node's clock is behind.
-func (n *Node) observeValidation(z *zone, from peer.ID, data []byte, msg *protocol.Message, err error, start time.Time) {
-	now := n.now()
+func (m *monitor) observeValidation(z *zone, from peer.ID, data []byte, msg *protocol.Message, err error, start time.Time) {
+	now := m.node.now()
 	switch {
 	case err == nil:
-		n.mon.accepted.Add(1)
-		if from != n.h.ID() && msg.Alert.Via == nil {
-			n.mon.clock.Observe(msg.Alert.Sender.String(), msg.Alert.Sent, now)
-			n.checkClock(now)
+		m.accepted.Add(1)
+		if from != m.h.ID() && msg.Alert.Via == nil {
+			m.clock.Observe(msg.Alert.Sender.String(), msg.Alert.Sent, now)
+			m.checkClock(now)
 		}
 	case errors.Is(err, health.ErrDuplicate):
 	default:
-		n.mon.rejects.Add(err)
+		m.rejects.Add(err)
 		// A clock far off shows as messages from the future, or as live
 		// messages sent too long ago (core.ErrBackdated).
-		if (errors.Is(err, protocol.ErrFuture) || errors.Is(err, core.ErrBackdated)) && from != n.h.ID() {
+		if (errors.Is(err, protocol.ErrFuture) || errors.Is(err, core.ErrBackdated)) && from != m.h.ID() {
 			if s := openForClock(z, data); s != nil && s.Alert.Via == nil {
-				n.mon.clock.Observe(s.Alert.Sender.String(), s.Alert.Sent, now)
-				n.checkClock(now)
+				m.clock.Observe(s.Alert.Sender.String(), s.Alert.Sent, now)
+				m.checkClock(now)
 			}
 		}
 	}
-	if n.Observer != nil {
-		n.Observer.Validated(err, time.Since(start))
+	if m.obs != nil {
+		m.obs.Validated(err, time.Since(start))
 	}
 }
 
@@ -99,8 +127,8 @@ func openForClock(z *zone, data []byte) *protocol.Signed {
 // clockWarnEvery, and at once when the kind of warning changes (this
 // node's clock, or members' clocks: the first message seen can make the
 // one look like the other).
-func (n *Node) checkClock(now time.Time) {
-	est := n.mon.clock.Estimate(now)
+func (m *monitor) checkClock(now time.Time) {
+	est := m.clock.Estimate(now)
 	if est.Warning() == "" {
 		return
 	}
@@ -108,29 +136,26 @@ func (n *Node) checkClock(now time.Time) {
 	if !est.Off() {
 		head = "MEMBERS' CLOCKS ARE OFF: "
 	}
-	n.mon.mu.Lock()
-	defer n.mon.mu.Unlock()
-	if head == n.mon.warnedHead && !n.mon.warned.IsZero() && now.Sub(n.mon.warned) < clockWarnEvery && now.After(n.mon.warned) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if head == m.warnedHead && !m.warned.IsZero() && now.Sub(m.warned) < clockWarnEvery && now.After(m.warned) {
 		return
 	}
-	n.mon.warned, n.mon.warnedHead = now, head
-	n.log.Warn(head+est.Warning(), "offset", est.Offset.Round(time.Second), "senders", est.Senders, "strays", est.Strays)
+	m.warned, m.warnedHead = now, head
+	m.log.Warn(head+est.Warning(), "offset", est.Offset.Round(time.Second), "senders", est.Senders, "strays", est.Strays)
 }
 
 // catchUpServed is called once a catch-up answer is sent (sync.go).
-func (n *Node) catchUpServed(messages int) {
-	if n.Observer != nil {
-		n.Observer.CatchUpServed(messages)
+func (m *monitor) catchUpServed(messages int) {
+	if m.obs != nil {
+		m.obs.CatchUpServed(messages)
 	}
 }
 
-// markStarted records the start time for the uptime (Start).
-func (n *Node) markStarted() { n.mon.started.Store(n.now().UnixNano()) }
-
 // health describes the node's condition for Status.
-func (n *Node) health() *api.Health {
-	now := n.now()
-	est := n.mon.clock.Estimate(now)
+func (m *monitor) health() *api.Health {
+	now := m.node.now()
+	est := m.clock.Estimate(now)
 	h := &api.Health{
 		Protocol:      protocol.Version,
 		SyncProtocol:  syncProtocolVersion,
@@ -139,18 +164,18 @@ func (n *Node) health() *api.Health {
 		ClockSenders:  est.Senders,
 		ClockStrays:   est.Strays,
 		ClockWarning:  est.Warning(),
-		Accepted:      n.mon.accepted.Load(),
-		Rejected:      n.mon.rejects.Counts(),
+		Accepted:      m.accepted.Load(),
+		Rejected:      m.rejects.Counts(),
 	}
-	if s := n.mon.started.Load(); s != 0 {
+	if s := m.started; s != 0 {
 		h.Uptime = now.Sub(time.Unix(0, s)).Seconds()
 	}
-	for _, a := range n.h.Addrs() {
+	for _, a := range m.h.Addrs() {
 		if strings.Contains(a.String(), "/p2p-circuit") {
 			h.RelayReservations++
 		}
 	}
-	net := n.h.Network()
+	net := m.h.Network()
 	for _, p := range net.Peers() {
 		if net.Connectedness(p) != network.Connected {
 			continue
@@ -161,7 +186,7 @@ func (n *Node) health() *api.Health {
 		} else {
 			h.PeersRelayed++
 		}
-		protos, err := n.h.Peerstore().GetProtocols(p)
+		protos, err := m.h.Peerstore().GetProtocols(p)
 		if err != nil {
 			continue
 		}
@@ -178,13 +203,13 @@ func (n *Node) health() *api.Health {
 			h.NewerPeers = append(h.NewerPeers, api.PeerVersion{Peer: p.String(), SyncProtocol: v})
 		}
 	}
-	for _, z := range n.liveZones() {
+	for _, z := range m.node.liveZones() {
 		if _, ok := z.snapshot().expiredSince(now); ok {
 			h.ExpiredZones++
 		}
 	}
-	h.StoreBytes = storeSize(n.Home)
-	if _, err := n.st.Get(bucketMeta, "health-probe"); err != nil && !errors.Is(err, store.ErrNotFound) {
+	h.StoreBytes = storeSize(m.home)
+	if _, err := m.st.Get(bucketMeta, "health-probe"); err != nil && !errors.Is(err, store.ErrNotFound) {
 		h.StoreError = err.Error()
 	}
 	return h

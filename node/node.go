@@ -115,7 +115,7 @@ type Node struct {
 	// MetricsRegisterer, if set, receives go-libp2p's metrics.
 	MetricsRegisterer prometheus.Registerer
 
-	mon  monitor // health: clock estimate, rejections (health.go)
+	mon  *monitor // health: clock estimate, rejections, counters; set by Start (health.go)
 	log  *slog.Logger
 	id   *crypto.Identity
 	kem  *crypto.KEMKey // loaded or made once at start: every announcement carries the same key
@@ -228,7 +228,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	n.wiped = make(chan struct{})
 	n.replay = newReplayCache()
-	n.markStarted()
+	started := n.now() // for the uptime (newMonitor)
 	defer func() {
 		if err != nil {
 			n.Close()
@@ -251,6 +251,8 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if err := n.startHost(); err != nil {
 		return err
 	}
+	// The monitor before the validator and catch-up report to it.
+	n.mon = newMonitor(n, started)
 	n.dialer = newDialer(n) // before connections are admitted (startGate)
 	n.desk = newJoinDesk(n) // before connections are admitted (startGate)
 	if err := n.startGate(); err != nil {
@@ -496,7 +498,7 @@ func (n *Node) Status() api.Status {
 			s.Peers = append(s.Peers, p.String())
 		}
 	}
-	s.Health = n.health()
+	s.Health = n.mon.health()
 	n.addReach(&s)
 	switch s.Reachability {
 	case reach.Public:

@@ -73,6 +73,7 @@ type catchUp struct {
 	h      host.Host        // opens sync streams; this node's peer ID in tokens
 	gate   *membership.Gate // which zone epochs each peer proved
 	replay *replayCache     // what the door accepted, not asked again
+	mon    *monitor         // told of each answer sent (health.go)
 	log    *slog.Logger
 
 	limit syncLimiter // peers served at once and how often
@@ -81,7 +82,7 @@ type catchUp struct {
 
 // nodeForSync is what catch-up uses of its node: its live zones, the door
 // every received envelope passes (admit) and the store it then goes to,
-// clock and randomness, and the observer told of each answer sent.
+// clock and randomness.
 type nodeForSync interface {
 	liveZones() []*zone
 	admit(zones []*zone, env []byte) (admitted, error)
@@ -89,14 +90,13 @@ type nodeForSync interface {
 	storeBatch(batch []admitted)
 	now() time.Time
 	rand() io.Reader
-	catchUpServed(messages int)
 }
 
 // newCatchUp makes n's catch-up once startGate has started the gate,
 // before connections are followed (a proof starts a pull). Start serves
 // syncProtocol with its handleSync.
 func newCatchUp(n *Node) *catchUp {
-	return &catchUp{node: n, ctx: n.ctx, h: n.h, gate: n.gate, replay: n.replay, log: n.log}
+	return &catchUp{node: n, ctx: n.ctx, h: n.h, gate: n.gate, replay: n.replay, mon: n.mon, log: n.log}
 }
 
 // syncPeer reconciles with p (catchUp.syncPeer): what admission's gate
@@ -532,5 +532,5 @@ func (c *catchUp) handleSync(s network.Stream) {
 		c.log.Debug("sync: answer", "peer", from, "err", fmt.Errorf("write: %w", err))
 		return
 	}
-	c.node.catchUpServed(len(envs))
+	c.mon.catchUpServed(len(envs))
 }
