@@ -18,7 +18,7 @@ import (
 // locally. The local publish passes through the same validator as gossip.
 func (n *Node) publish(ctx context.Context, z *zone, a *protocol.Alert) (*protocol.Message, error) {
 	a.Zone = z.id
-	if err := n.renewRoot(z); err != nil {
+	if err := n.renewer.renewRoot(z); err != nil {
 		return nil, err
 	}
 	st := z.snapshot()

@@ -13,11 +13,11 @@ import (
 // governance snapshot if due.
 func DailyUpkeep(ctx context.Context, n *Node) (renewed int, err error) {
 	for _, z := range n.liveZones() {
-		if err := n.renewRoot(z); err != nil {
+		if err := n.renewer.renewRoot(z); err != nil {
 			return renewed, err
 		}
 		n.announceZone(ctx, z.rec.ID)
-		r, err := n.renewMembers(ctx, z)
+		r, err := n.renewer.renewMembers(ctx, z)
 		renewed += r
 		if err != nil {
 			return renewed, err
@@ -33,7 +33,7 @@ func DailyUpkeep(ctx context.Context, n *Node) (renewed int, err error) {
 // daily upkeep, after renewing a founder certificate).
 func Announce(ctx context.Context, n *Node) error {
 	for _, z := range n.liveZones() {
-		if err := n.renewRoot(z); err != nil {
+		if err := n.renewer.renewRoot(z); err != nil {
 			return err
 		}
 		n.announceZone(ctx, z.rec.ID)
@@ -47,7 +47,7 @@ func RenewMembers(ctx context.Context, n *Node, zoneRef string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return n.renewMembers(ctx, z)
+	return n.renewer.renewMembers(ctx, z)
 }
 
 // ChainExpiry is when n's own certificate chain in a zone expires.
@@ -79,12 +79,12 @@ func SeenChains(n *Node, zoneRef string) (map[string]time.Time, error) {
 // nil stops it.
 func OnRenewDue(n *Node, f func()) {
 	if f == nil {
-		n.renewHook.Store(nil)
+		n.renewer.renewHook.Store(nil)
 		return
 	}
-	n.renewHook.Store(&f)
+	n.renewer.renewHook.Store(&f)
 }
 
 // NoCertifyTimer stops n certifying invited members on its own timer
 // (certifyInvitedSoon): only its daily upkeep does.
-func NoCertifyTimer(n *Node) { n.certifyOff.Store(true) }
+func NoCertifyTimer(n *Node) { n.renewer.certifyOff.Store(true) }

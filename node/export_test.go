@@ -446,13 +446,13 @@ func RekeySets(n *Node, zoneRef string, member crypto.MemberID) (int, error) {
 
 // NoMerge keeps n from merging forked epochs, as a hostile organizer's
 // node would.
-func NoMerge(n *Node) { n.mergeOff.Store(true) }
+func NoMerge(n *Node) { n.forks.mergeOff.Store(true) }
 
 // CheckForks runs n's fork check on every zone, as its redial tick does,
 // without the pull.
 func CheckForks(n *Node) {
 	for _, z := range n.liveZones() {
-		n.checkFork(z, false)
+		n.forks.checkFork(z, false)
 	}
 }
 

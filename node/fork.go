@@ -5,13 +5,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"sort"
+	"sync/atomic"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"lookout/crypto"
 	core "lookout/node/internal/zone"
+	"lookout/node/membership"
 	"lookout/protocol"
 )
 
@@ -34,6 +39,49 @@ import (
 //   - a node merges at most once per mergeFallback (storm guard), only
 //     when it holds no rekey beyond its current epoch, and only from a
 //     parent whose secret it holds.
+
+// forkMender moves its node's zones past forked epochs: it checks a
+// zone's fork plan when a rekey or removal is stored and on every redial
+// tick (checkFork), sends the merge when this node should (merge), and
+// otherwise pulls from the peers that may hold one (syncAll, syncBehind).
+// What it notes of a fork (z.forkSince, z.merged) is the zone's, under
+// z.mu; its own state is only a test hook. It reaches its node only
+// through node and the values it was made with.
+type forkMender struct {
+	node    nodeForForks
+	ctx     context.Context // the node's: done once it closes
+	id      *crypto.Identity
+	h       host.Host        // its connected peers
+	gate    *membership.Gate // which zone epochs each peer proved
+	replay  *replayCache     // a merge published to no peer is still marked seen
+	sync    *catchUp         // pulls (syncPeer) and the epoch a peer shares (sharedEpoch)
+	renewer *renewer         // renews the founder's certificate before a merge is signed
+	log     *slog.Logger
+
+	// mergeOff, if set, keeps this node from merging forked epochs (tests
+	// of a hostile organizer).
+	mergeOff atomic.Bool
+}
+
+// nodeForForks is what the fork mender uses of its node: its clock and
+// randomness, a rekey's entries sealed (rekeyEntries, sealRekey) and
+// committed with the epoch it moves to (commitRemoval), and its
+// goroutines.
+type nodeForForks interface {
+	now() time.Time
+	rand() io.Reader
+	rekeyEntries(z *zone, parent crypto.ZoneSecret, epoch uint32, next crypto.ZoneSecret, except crypto.MemberID) (entries []protocol.RekeyEntry, reached int, unreached []string, err error)
+	sealRekey(z *zone, st snapshot, epoch uint32, entries []protocol.RekeyEntry) ([]*govMsg, error)
+	commitRemoval(z *zone, epoch uint32, msgs []*govMsg, next core.EpochSwitch, from string) error
+	spawn(f func())
+}
+
+// newForkMender makes n's fork mender once startGate has started the gate
+// and catch-up, before connections are followed (a governance message
+// stored checks the zone's forks).
+func newForkMender(n *Node) *forkMender {
+	return &forkMender{node: n, ctx: n.ctx, id: n.id, h: n.h, gate: n.gate, replay: n.replay, sync: n.sync, renewer: n.renewer, log: n.log}
+}
 
 // mergeFallback is how long an organizer that is not the fork's winner
 // waits for a merge before sending one itself, and the least time between
@@ -163,8 +211,8 @@ func (z *zone) forkPlanLocked() forkPlan {
 // node that does not merge pulls, on each redial tick (pull), from every
 // member peer it is connected to, since the merge may come from a branch
 // whose topic it is not on.
-func (n *Node) checkFork(z *zone, pull bool) {
-	now := n.now()
+func (f *forkMender) checkFork(z *zone, pull bool) {
+	now := f.node.now()
 	z.mu.Lock()
 	plan := z.forkPlanLocked()
 	if !plan.need {
@@ -174,19 +222,19 @@ func (n *Node) checkFork(z *zone, pull bool) {
 	}
 	if z.forkSince.IsZero() {
 		z.forkSince = now
-		n.log.Warn("the zone's epochs forked (removals on both sides of a network split); an organizer moves it to one epoch")
+		f.log.Warn("the zone's epochs forked (removals on both sides of a network split); an organizer moves it to one epoch")
 	}
-	due := plan.merger == n.id.ID() || now.Sub(z.forkSince) >= mergeFallback
+	due := plan.merger == f.id.ID() || now.Sub(z.forkSince) >= mergeFallback
 	guarded := !z.merged.IsZero() && now.Sub(z.merged) < mergeFallback
-	organizer := z.role == protocol.RoleOrganizer && !n.mergeOff.Load()
+	organizer := z.role == protocol.RoleOrganizer && !f.mergeOff.Load()
 	z.mu.Unlock()
 	if !organizer || !due || guarded {
 		if pull {
-			n.syncAll()
+			f.syncAll()
 		}
 		return
 	}
-	err := n.merge(n.ctx, z, plan)
+	err := f.merge(f.ctx, z, plan)
 	if errors.Is(err, errNoOneToMerge) {
 		z.mu.Lock()
 		z.merged = now // nothing to do until someone else's key is known
@@ -194,16 +242,16 @@ func (n *Node) checkFork(z *zone, pull bool) {
 		return
 	}
 	if err != nil {
-		n.log.Warn("could not merge the zone's forked epochs; will try again", "err", err)
+		f.log.Warn("could not merge the zone's forked epochs; will try again", "err", err)
 		return
 	}
-	n.log.Info("merged the zone's forked epochs")
+	f.log.Info("merged the zone's forked epochs")
 }
 
 // merge sends a rekey to plan.target sealed under plan.parent with an
 // entry for every member no branch removed, moving this node with it.
-func (n *Node) merge(ctx context.Context, z *zone, plan forkPlan) error {
-	if err := n.renewRoot(z); err != nil {
+func (f *forkMender) merge(ctx context.Context, z *zone, plan forkPlan) error {
+	if err := f.renewer.renewRoot(z); err != nil {
 		return err
 	}
 	st := z.snapshot()
@@ -216,46 +264,46 @@ func (n *Node) merge(ctx context.Context, z *zone, plan forkPlan) error {
 	if !ok || st.epoch+1 != plan.target {
 		return fmt.Errorf("merge: the zone moved meanwhile")
 	}
-	next, err := crypto.NewZoneSecret(n.rand())
+	next, err := crypto.NewZoneSecret(f.node.rand())
 	if err != nil {
 		return fmt.Errorf("merge: new epoch secret: %w", err)
 	}
-	entries, _, _, err := n.rekeyEntries(z, parent, plan.target, next, crypto.MemberID{})
+	entries, _, _, err := f.node.rekeyEntries(z, parent, plan.target, next, crypto.MemberID{})
 	if err != nil {
 		return fmt.Errorf("merge: %w", err)
 	}
 	pst := st
 	pst.epoch, pst.secret = plan.parent, parent
-	msgs, err := n.sealRekey(z, pst, plan.target, entries)
+	msgs, err := f.node.sealRekey(z, pst, plan.target, entries)
 	if err != nil {
 		return fmt.Errorf("merge: %w", err)
 	}
 	if len(msgs) == 0 {
 		return errNoOneToMerge
 	}
-	if err := n.commitRemoval(z, st.epoch, msgs, core.EpochSwitch{Epoch: plan.target, Secret: next}, msgs[0].msg.ID.String()); err != nil {
+	if err := f.node.commitRemoval(z, st.epoch, msgs, core.EpochSwitch{Epoch: plan.target, Secret: next}, msgs[0].msg.ID.String()); err != nil {
 		return err
 	}
 	z.mu.Lock()
-	z.merged, z.forkSince = n.now(), time.Time{}
+	z.merged, z.forkSince = f.node.now(), time.Time{}
 	z.mu.Unlock()
 	for _, g := range msgs {
-		if err := st.topic.Publish(ctx, g.env); err != nil && !n.replay.Has(g.msg.ID) {
-			n.replay.Add(g.msg.ID, g.msg.Alert.Expires, n.now())
+		if err := st.topic.Publish(ctx, g.env); err != nil && !f.replay.Has(g.msg.ID) {
+			f.replay.Add(g.msg.ID, g.msg.Alert.Expires, f.node.now())
 		}
 	}
 	// Members of the other branch are on no topic this node is on: hand
 	// them the merge by catch-up at the epoch they share.
-	n.syncAll()
+	f.syncAll()
 	return nil
 }
 
 // syncAll pulls from, and so offers to, every connected peer that proved
 // a zone epoch this node holds.
-func (n *Node) syncAll() {
-	for _, p := range n.h.Network().Peers() {
-		if n.gate.Member(p) {
-			n.spawn(func() { n.sync.syncPeer(p) })
+func (f *forkMender) syncAll() {
+	for _, p := range f.h.Network().Peers() {
+		if f.gate.Member(p) {
+			f.node.spawn(func() { f.sync.syncPeer(p) })
 		}
 	}
 }
@@ -283,14 +331,14 @@ func (z *zone) removerLocked(m crypto.MemberID) (crypto.MemberID, bool) {
 // peer that proved an epoch of z but not z's current one: a member behind,
 // which pulls from this node itself, or one on the other side of a fork,
 // whose merge this node may not hold (it is on no topic this node is on).
-func (n *Node) syncBehind(z *zone, tick int) {
+func (f *forkMender) syncBehind(z *zone, tick int) {
 	cur := z.snapshot()
 	if cur.topic == nil {
 		return
 	}
 	var behind []peer.ID
-	for _, p := range n.h.Network().Peers() {
-		if _, ok := n.sync.sharedEpoch(z, p); ok && !n.gate.Shares(p, cur.topic.String()) {
+	for _, p := range f.h.Network().Peers() {
+		if _, ok := f.sync.sharedEpoch(z, p); ok && !f.gate.Shares(p, cur.topic.String()) {
 			behind = append(behind, p)
 		}
 	}
@@ -299,5 +347,5 @@ func (n *Node) syncBehind(z *zone, tick int) {
 	}
 	sort.Slice(behind, func(i, j int) bool { return behind[i] < behind[j] })
 	p := behind[tick%len(behind)]
-	n.spawn(func() { n.sync.syncPeer(p) })
+	f.node.spawn(func() { f.sync.syncPeer(p) })
 }

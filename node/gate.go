@@ -26,9 +26,9 @@ const (
 // proves nothing until its grant arrives). Tests shorten it.
 var strangerGrace = 30 * time.Second
 
-// startGate starts admission (the membership gate, before any dial) and
-// catch-up, which the gate's proofs start, and then has admission follow
-// every connection.
+// startGate starts admission (the membership gate, before any dial),
+// catch-up, which the gate's proofs start, and the fork mender, which
+// pulls through both, and then has admission follow every connection.
 func (n *Node) startGate() error {
 	a, err := newAdmission(n, n.ctx, n.h, n.log, &n.desk.joins, n.dialer, n.inboundSlots)
 	if err != nil {
@@ -37,6 +37,7 @@ func (n *Node) startGate() error {
 	n.admission, n.gate = a, a.gate
 	n.gateReady.Store(a.gate)
 	n.sync = newCatchUp(n)
+	n.forks = newForkMender(n)
 	a.follow()
 	return nil
 }

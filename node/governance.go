@@ -87,10 +87,10 @@ func (n *Node) storeGov(z *zone, msg *protocol.Message, env []byte) {
 		return
 	}
 	if k := msg.Alert.Kind; k == protocol.KindRekey || k == protocol.KindRemove {
-		n.spawn(func() { n.checkFork(z, false) }) // fork.go; takes n.mu
+		n.spawn(func() { n.forks.checkFork(z, false) }) // fork.go; takes n.mu
 	}
 	if msg.Alert.Kind == protocol.KindMember {
-		n.certifyInvitedSoon(z, msg.Alert.Sender) // renew.go
+		n.renewer.certifyInvitedSoon(z, msg.Alert.Sender) // renew.go
 	}
 }
 
@@ -283,7 +283,7 @@ func (n *Node) Remove(ctx context.Context, zoneRef, memberRef string) (api.Remov
 // transaction before memory changes (commitGovLocked), then published on
 // the epoch's topic; members who miss them get them by catch-up.
 func (n *Node) removeAndRekey(ctx context.Context, z *zone, member crypto.MemberID) (api.RemoveResult, error) {
-	if err := n.renewRoot(z); err != nil {
+	if err := n.renewer.renewRoot(z); err != nil {
 		return api.RemoveResult{}, err
 	}
 	st := z.snapshot()

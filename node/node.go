@@ -144,6 +144,8 @@ type Node struct {
 	links      *linkEnds             // this node's ends of its zones' links; set by Start (links.go)
 	desk       *joinDesk             // answers joiners, counts join streams; set by Start (join_serve.go)
 	sync       *catchUp              // pulls and serves catch-up; set by startGate (sync.go)
+	renewer    *renewer              // keeps certificates from expiring; set by Start (renew.go)
+	forks      *forkMender           // merges forked epochs; set by startGate (fork.go)
 	started    bool
 	closed     bool
 
@@ -163,18 +165,8 @@ type Node struct {
 
 	pad discovery.Pool // pads mDNS announcements to hide the zone count (mdns.go)
 
-	// mergeOff, if set, keeps this node from merging forked epochs (tests
-	// of a hostile organizer; fork.go).
-	mergeOff atomic.Bool
 	// writeFault, if set, fails governance writes (tests; putRecords).
 	writeFault atomic.Pointer[func() error]
-	// renewHook, if set, runs in renewMembers once it has listed who is
-	// due (tests).
-	renewHook atomic.Pointer[func()]
-	// certifyOff, if set, stops certifyInvitedSoon: tests that count what
-	// the daily upkeep certifies set it, so a random timer cannot do it
-	// first.
-	certifyOff atomic.Bool
 	// lostAnnounce, if set, loses a new member's first announcement after
 	// a join (tests; announceJoined).
 	lostAnnounce atomic.Bool
@@ -253,8 +245,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	}
 	// The monitor before the validator and catch-up report to it.
 	n.mon = newMonitor(n, started)
-	n.dialer = newDialer(n) // before connections are admitted (startGate)
-	n.desk = newJoinDesk(n) // before connections are admitted (startGate)
+	n.dialer = newDialer(n)   // before connections are admitted (startGate)
+	n.desk = newJoinDesk(n)   // before connections are admitted (startGate)
+	n.renewer = newRenewer(n) // before connections are admitted (startGate)
 	if err := n.startGate(); err != nil {
 		return err
 	}

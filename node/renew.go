@@ -5,6 +5,10 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"lookout/crypto"
@@ -26,6 +30,51 @@ const memberRenewBefore = 60 * 24 * time.Hour
 // protocol.RateWindow) so promotions still go through; 40 a day over
 // memberRenewBefore covers zones of thousands.
 const maxRenewPerDay = 40
+
+// renewer keeps certificates from expiring: the founder's own
+// (renewRoot: at start, daily, and before this node signs anything), the
+// members' an organizer re-issues as role grants (renewMembers, at a
+// random point of the daily upkeep: renewLater, which then sends a
+// governance snapshot if due) and invited members' certified directly
+// soon after they join (certifyInvitedSoon). What it changes is the
+// zone's, under the zone's locks, taken in the order z.grantMu, then
+// Node.mu (mu), then z.mu; its own state is only the test hooks. It
+// reaches its node only through node and the values it was made with.
+type renewer struct {
+	node nodeForRenewals
+	ctx  context.Context // the node's: done once it closes
+	id   *crypto.Identity
+	mu   *sync.Mutex     // Node.mu: guards z.rec and the zone files (renewRoot, renewMembers)
+	wg   *sync.WaitGroup // the node's goroutines, which Close waits for (afterRandom)
+	log  *slog.Logger
+
+	// renewHook, if set, runs in renewMembers once it has listed who is
+	// due (tests).
+	renewHook atomic.Pointer[func()]
+	// certifyOff, if set, stops certifyInvitedSoon: tests that count what
+	// the daily upkeep certifies set it, so a random timer cannot do it
+	// first.
+	certifyOff atomic.Bool
+}
+
+// nodeForRenewals is what the renewer uses of its node: its clock and
+// randomness (the random waits), the store (putRecords, with its test
+// fault), role grants (publishGrant) and governance snapshots
+// (makeSnapshot).
+type nodeForRenewals interface {
+	now() time.Time
+	rand() io.Reader
+	putRecords(recs []store.Record) error
+	publishGrant(ctx context.Context, z *zone, key *crypto.PublicKey, role protocol.Role) error
+	makeSnapshot(ctx context.Context, z *zone) (bool, error)
+}
+
+// newRenewer makes n's renewer, once Start has loaded its identity,
+// before connections are admitted (startGate): a governance message
+// stored may start a certification.
+func newRenewer(n *Node) *renewer {
+	return &renewer{node: n, ctx: n.ctx, id: n.id, mu: &n.mu, wg: &n.wg, log: n.log}
+}
 
 // renewRootCert gives the founder of a zone (the holder of its root key) a
 // fresh self-issued certificate once its own is within rootRenewBefore of
@@ -54,15 +103,16 @@ func renewRootCert(rec *zoneRecord, id *crypto.Identity, now time.Time) (bool, e
 
 // renewRoot renews the founder's certificate of a zone if due
 // (renewRootCert), on disk then in memory: at start, daily, and before
-// this node signs anything.
-func (n *Node) renewRoot(z *zone) error {
-	if ch := z.snapshot().chain; !z.root.Equal(n.id.Public()) || len(ch) != 1 || n.now().Before(ch[0].Expires.Add(-rootRenewBefore)) {
+// this node signs anything. It takes Node.mu, then z.mu: callers may
+// hold z.grantMu (a role grant is signed under it), never Node.mu or z.mu.
+func (r *renewer) renewRoot(z *zone) error {
+	if ch := z.snapshot().chain; !z.root.Equal(r.id.Public()) || len(ch) != 1 || r.node.now().Before(ch[0].Expires.Add(-rootRenewBefore)) {
 		return nil // not the founder, or not due: no lock taken
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	rec := z.rec
-	changed, err := renewRootCert(&rec, n.id, n.now())
+	changed, err := renewRootCert(&rec, r.id, r.node.now())
 	if err != nil || !changed {
 		return err
 	}
@@ -74,14 +124,14 @@ func (n *Node) renewRoot(z *zone) error {
 	if err != nil {
 		return err
 	}
-	if err := n.putRecords([]store.Record{zr}); err != nil {
+	if err := r.node.putRecords([]store.Record{zr}); err != nil {
 		return fmt.Errorf("renew founder certificate: %w", err)
 	}
 	z.setRecord(rec)
 	z.mu.Lock()
 	z.chain, z.role = protocol.Chain{c}, protocol.RoleOrganizer
 	z.mu.Unlock()
-	n.log.Info("renewed the founder certificate of a zone")
+	r.log.Info("renewed the founder certificate of a zone")
 	return nil
 }
 
@@ -204,34 +254,34 @@ func (z *zone) dueRenewalsLocked(self crypto.MemberID, now time.Time) []renewal 
 // takes), the certificates of the members due for renewal
 // (dueRenewalsLocked), with their current role. It runs in the daily
 // upkeep of an organizer's node. It returns how many it renewed.
-func (n *Node) renewMembers(ctx context.Context, z *zone) (int, error) {
-	if err := n.renewRoot(z); err != nil { // a founder renews through its own certificate
+func (r *renewer) renewMembers(ctx context.Context, z *zone) (int, error) {
+	if err := r.renewRoot(z); err != nil { // a founder renews through its own certificate
 		return 0, err
 	}
-	now := n.now()
+	now := r.node.now()
 	z.grantMu.Lock()
 	defer z.grantMu.Unlock()
-	n.mu.Lock()
+	r.mu.Lock()
 	z.mu.Lock()
-	due := z.dueRenewalsLocked(n.id.ID(), now)
+	due := z.dueRenewalsLocked(r.id.ID(), now)
 	z.mu.Unlock()
-	n.mu.Unlock()
+	r.mu.Unlock()
 	done := 0
 	if len(due) > maxRenewPerDay {
 		due = due[:maxRenewPerDay] // the rest tomorrow
 	}
-	if f := n.renewHook.Load(); f != nil {
+	if f := r.renewHook.Load(); f != nil {
 		(*f)()
 	}
-	for _, r := range due {
-		if err := n.publishGrant(ctx, z, r.key, r.role); err != nil {
+	for _, m := range due {
+		if err := r.node.publishGrant(ctx, z, m.key, m.role); err != nil {
 			return done, fmt.Errorf("renew a member certificate: %w", err)
 		}
 		done++
-		n.log.Debug("renewed a member certificate", "zone", z.rec.Name, "member", r.member)
+		r.log.Debug("renewed a member certificate", "zone", z.rec.Name, "member", m.member)
 	}
 	if done > 0 {
-		n.log.Info("renewed zone members' certificates", "count", done)
+		r.log.Info("renewed zone members' certificates", "count", done)
 	}
 	return done, nil
 }
@@ -240,33 +290,33 @@ func (n *Node) renewMembers(ctx context.Context, z *zone) (int, error) {
 // every, so the organizers of a zone, whose upkeep ticks alike, do not all
 // renew the same members (or snapshot the zone) at once: the first one's
 // messages reach the others first.
-func (n *Node) renewLater(z *zone, every time.Duration) {
-	n.afterRandom(every, func() {
-		if _, err := n.renewMembers(n.ctx, z); err != nil {
-			n.log.Warn("could not renew members' certificates; will try again tomorrow")
-			n.log.Debug("renew members' certificates", "zone", z.rec.Name, "err", err)
+func (r *renewer) renewLater(z *zone, every time.Duration) {
+	r.afterRandom(every, func() {
+		if _, err := r.renewMembers(r.ctx, z); err != nil {
+			r.log.Warn("could not renew members' certificates; will try again tomorrow")
+			r.log.Debug("renew members' certificates", "zone", z.rec.Name, "err", err)
 		}
-		if _, err := n.makeSnapshot(n.ctx, z); err != nil { // govsnap.go
-			n.log.Warn("could not send a governance snapshot; will try again tomorrow")
-			n.log.Debug("governance snapshot", "zone", z.rec.Name, "err", err)
+		if _, err := r.node.makeSnapshot(r.ctx, z); err != nil { // govsnap.go
+			r.log.Warn("could not send a governance snapshot; will try again tomorrow")
+			r.log.Debug("governance snapshot", "zone", z.rec.Name, "err", err)
 		}
 	}, nil)
 }
 
 // afterRandom runs fn after a random part of every, unless the node
 // closes first; done, if set, runs in either case.
-func (n *Node) afterRandom(every time.Duration, fn, done func()) {
-	wait := n.randomWait(every)
-	n.wg.Add(1)
+func (r *renewer) afterRandom(every time.Duration, fn, done func()) {
+	wait := r.randomWait(every)
+	r.wg.Add(1)
 	go func() {
-		defer n.wg.Done()
+		defer r.wg.Done()
 		if done != nil {
 			defer done()
 		}
 		t := time.NewTimer(wait)
 		defer t.Stop()
 		select {
-		case <-n.ctx.Done():
+		case <-r.ctx.Done():
 			return
 		case <-t.C:
 		}
@@ -275,9 +325,9 @@ func (n *Node) afterRandom(every time.Duration, fn, done func()) {
 }
 
 // randomWait is a random duration below every (0 if every is not positive).
-func (n *Node) randomWait(every time.Duration) time.Duration {
+func (r *renewer) randomWait(every time.Duration) time.Duration {
 	var b [8]byte
-	if _, err := n.rand().Read(b[:]); err != nil || every <= 0 {
+	if _, err := r.node.rand().Read(b[:]); err != nil || every <= 0 {
 		return 0
 	}
 	return time.Duration(binary.LittleEndian.Uint64(b[:]) % uint64(every))
@@ -293,8 +343,8 @@ const inviteCertifyWithin = 30 * time.Second
 // certifyInvitedSoon certifies directly, within inviteCertifyWithin, a
 // member who joined through an invite key, once its announcement arrives
 // at an organizer's node, rather than at the next daily upkeep.
-func (n *Node) certifyInvitedSoon(z *zone, member crypto.MemberID) {
-	if n.certifyOff.Load() {
+func (r *renewer) certifyInvitedSoon(z *zone, member crypto.MemberID) {
+	if r.certifyOff.Load() {
 		return
 	}
 	z.mu.Lock()
@@ -306,10 +356,10 @@ func (n *Node) certifyInvitedSoon(z *zone, member crypto.MemberID) {
 	if !due {
 		return
 	}
-	n.afterRandom(inviteCertifyWithin, func() {
-		if _, err := n.renewMembers(n.ctx, z); err != nil {
-			n.log.Warn("could not certify a newly invited member; will try again tomorrow")
-			n.log.Debug("certify invited member", "zone", z.rec.Name, "err", err)
+	r.afterRandom(inviteCertifyWithin, func() {
+		if _, err := r.renewMembers(r.ctx, z); err != nil {
+			r.log.Warn("could not certify a newly invited member; will try again tomorrow")
+			r.log.Debug("certify invited member", "zone", z.rec.Name, "err", err)
 		}
 	}, func() {
 		z.mu.Lock()

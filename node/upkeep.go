@@ -181,17 +181,17 @@ func (n *Node) redialLoop() {
 					n.admission.askPeersLogged(p)
 				}()
 			}
-			n.checkFork(z, true)
-			n.syncBehind(z, tick)
+			n.forks.checkFork(z, true)
+			n.forks.syncBehind(z, tick)
 			z.mu.Lock()
 			due := n.now().Sub(z.announced) > announceInterval
 			z.mu.Unlock()
 			if due {
-				if err := n.renewRoot(z); err != nil {
+				if err := n.renewer.renewRoot(z); err != nil {
 					n.log.Error("could not renew the founder certificate", "err", err)
 				}
 				n.announceZone(n.ctx, z.rec.ID)
-				n.renewLater(z, every)
+				n.renewer.renewLater(z, every)
 			}
 			n.mu.Lock()
 			peers := append([]string(nil), z.rec.Peers...)
