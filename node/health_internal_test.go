@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
-
 	"lookout/crypto"
 	"lookout/node/health"
 	"lookout/protocol"
@@ -120,16 +118,8 @@ func TestMonitorClockWarning(t *testing.T) {
 // forwarded ones), warns of the clock from them, and tells its Observer of
 // every validation and catch-up answer.
 func TestMonitorValidation(t *testing.T) {
-	mn := mocknet.New()
-	defer mn.Close()
-	self, err := mn.GenPeer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := mn.GenPeer()
-	if err != nil {
-		t.Fatal(err)
-	}
+	hs := mockHosts(t, 2, 0)
+	self, other := hs[0], hs[1]
 	t0 := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	f := &healthNode{t: t0}
 	w := &warnLog{}

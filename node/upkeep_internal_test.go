@@ -6,7 +6,6 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/test"
-	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
 	ma "github.com/multiformats/go-multiaddr"
 )
 
@@ -14,26 +13,9 @@ import (
 // connections and dials under way: answers from several members arriving
 // together cannot make a node dial every member it hears of.
 func TestDialBudget(t *testing.T) {
-	mn := mocknet.New()
-	defer mn.Close()
 	const connected = 3
-	var ids []peer.ID
-	for range connected + 1 {
-		h, err := mn.GenPeer()
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, h.ID())
-	}
-	if err := mn.LinkAll(); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range ids[1:] {
-		if _, err := mn.ConnectPeers(ids[0], p); err != nil {
-			t.Fatal(err)
-		}
-	}
-	d := &dialer{h: mn.Host(ids[0])}
+	hs := mockHosts(t, connected+1, connected)
+	d := &dialer{h: hs[0]}
 	got := 0
 	for range 2 * memberDialTarget {
 		if d.reserveDial() {
@@ -63,22 +45,8 @@ func (f *dialsNode) spawn(g func())                   { f.spawned = append(f.spa
 // what names no peer, this node and connected peers, dials the others
 // until the budget is spent, and dials one more once a dial has ended.
 func TestDialerMembers(t *testing.T) {
-	mn := mocknet.New()
-	defer mn.Close()
-	self, err := mn.GenPeer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := mn.GenPeer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := mn.LinkAll(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := mn.ConnectPeers(self.ID(), other.ID()); err != nil {
-		t.Fatal(err)
-	}
+	hs := mockHosts(t, 2, 1)
+	self, other := hs[0], hs[1]
 	f := &dialsNode{}
 	d := &dialer{node: f, ctx: t.Context(), h: self, log: slog.New(slog.DiscardHandler)}
 	p2p := func(p peer.ID) string { return "/p2p/" + p.String() }
