@@ -103,7 +103,7 @@ type Node struct {
 	// parameters and no preference for near peers (benchmark baseline).
 	LatencyBlind bool
 	// FloodPeers is how many connections an alert this node publishes is
-	// sent to at once, mesh peers first, then the nearest (floodset.go); 0
+	// sent to at once: its mesh peers, then others at random (floodset.go); 0
 	// means floodPeers (12), negative means every connection (benchmark
 	// baseline).
 	FloodPeers int
@@ -115,7 +115,6 @@ type Node struct {
 	// MetricsRegisterer, if set, receives go-libp2p's metrics.
 	MetricsRegisterer prometheus.Registerer
 
-	mon  *monitor // health: clock estimate, rejections, counters; set by Start (health.go)
 	log  *slog.Logger
 	id   *crypto.Identity
 	kem  *crypto.KEMKey // loaded or made once at start: every announcement carries the same key
@@ -131,8 +130,6 @@ type Node struct {
 	mesh       *meshPeers         // the gossipsub mesh, for publishing (floodset.go)
 	pubMu      sync.Mutex         // held while handing a batch to gossipsub (floodset.go)
 	pubStopped bool               // gossipsub is stopping; guarded by pubMu
-	dialer     *dialer            // dials members within the budget; set by Start (upkeep.go)
-	sweeper    *sweeper           // deletes what ended; set by Start (upkeep.go)
 	psStop     context.CancelFunc // cancels gossipsub's context (Close)
 	replay     *replayCache
 	ctx        context.Context
@@ -141,20 +138,23 @@ type Node struct {
 	mu         sync.Mutex // guards zones and their files
 	zones      map[protocol.ZoneID]*zone
 	stale      map[string]zoneRecord // zones made by an older Lookout, by ID (not joined)
-	links      *linkEnds             // this node's ends of its zones' links; set by Start (links.go)
-	desk       *joinDesk             // answers joiners, counts join streams; set by Start (join_serve.go)
-	sync       *catchUp              // pulls and serves catch-up; set by startGate (sync.go)
-	renewer    *renewer              // keeps certificates from expiring; set by Start (renew.go)
-	forks      *forkMender           // merges forked epochs; set by startGate (fork.go)
 	started    bool
 	closed     bool
+	wiped      chan struct{} // closed once Wipe destroyed the store
+	wipeOnce   sync.Once
 
-	wiped    chan struct{} // closed once Wipe destroyed the store
-	wipeOnce sync.Once
+	// The node's parts, each reaching the node through an interface
+	// declared in its own file; set by Start or startGate.
+	mon       *monitor    // health: clock estimate, rejections, counters (health.go)
+	admission *admission  // follows every connection: gate, stranger budget, member addresses (admission.go)
+	dialer    *dialer     // dials members within the budget (upkeep.go)
+	sweeper   *sweeper    // deletes what ended (upkeep.go)
+	desk      *joinDesk   // answers joiners, counts join streams (join_serve.go)
+	sync      *catchUp    // pulls and serves catch-up (sync.go)
+	links     *linkEnds   // this node's ends of its zones' links (links.go)
+	renewer   *renewer    // keeps certificates from expiring (renew.go)
+	forks     *forkMender // merges forked epochs (fork.go)
 
-	// admission follows every connection (gate, stranger budget, member
-	// addresses); set by Start (admission.go).
-	admission *admission
 	// inboundSlots and rcmgrOptions: tests' resource limits (zero: the
 	// defaults).
 	inboundSlots reach.Slots
