@@ -178,12 +178,12 @@ func (n *Node) Confirm(ctx context.Context, alertID string) (api.Alert, error) {
 	if root.Alert.Kind != protocol.KindSighting {
 		return api.Alert{}, api.Fail(api.ErrInvalid, "confirm.callout", "ID", root.ID)
 	}
-	z.mu.Lock()
+	z.Mu.Lock()
 	already := false
-	for _, u := range z.msgs.Updates[root.ID] {
+	for _, u := range z.Msgs.Updates[root.ID] {
 		already = already || (u.Alert.Kind == protocol.KindConfirm && u.Alert.Sender == n.id.ID())
 	}
-	z.mu.Unlock()
+	z.Mu.Unlock()
 	if already { // a member confirms once; repeats would not count
 		return n.view(z, root.ID)
 	}
@@ -267,8 +267,8 @@ func (n *Node) clearTarget(z *zone, root *protocol.Message, role protocol.Role, 
 }
 
 func (n *Node) view(z *zone, id protocol.AlertID) (api.Alert, error) {
-	z.mu.Lock()
-	defer z.mu.Unlock()
+	z.Mu.Lock()
+	defer z.Mu.Unlock()
 	v, ok := z.viewOfLocked(id, n.now())
 	if !ok {
 		return api.Alert{}, api.Fail(api.ErrNotFound, "alert.gone", "ID", id)
@@ -282,8 +282,8 @@ func (n *Node) Alerts(zoneRef string) ([]api.Alert, error) {
 	if err != nil {
 		return nil, err
 	}
-	z.mu.Lock()
-	defer z.mu.Unlock()
+	z.Mu.Lock()
+	defer z.Mu.Unlock()
 	out := []api.Alert{}
 	for _, c := range z.cardsLocked(n.now()) {
 		v := c.View
@@ -309,18 +309,18 @@ func (n *Node) Watch(ctx context.Context, zoneRef string) (<-chan api.Alert, err
 		return nil, err
 	}
 	in := make(chan api.Alert, watchBuffer)
-	z.mu.Lock()
+	z.Mu.Lock()
 	z.watchers[in] = struct{}{}
-	z.mu.Unlock()
+	z.Mu.Unlock()
 	out := make(chan api.Alert)
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
 		defer close(out)
 		defer func() {
-			z.mu.Lock()
+			z.Mu.Lock()
 			delete(z.watchers, in)
-			z.mu.Unlock()
+			z.Mu.Unlock()
 		}()
 		for {
 			select {

@@ -77,9 +77,9 @@ func (n *Node) admitZone(z *zone, env []byte, live bool) (*protocol.Message, err
 	if n.replay.Has(msg.ID) {
 		return msg, errDuplicate
 	}
-	z.mu.Lock()
+	z.Mu.Lock()
 	err = z.checkMessage(msg, now)
-	z.mu.Unlock()
+	z.Mu.Unlock()
 	if err != nil {
 		return msg, err
 	}

@@ -13,15 +13,15 @@ import (
 func (n *Node) PlaintextsForTest() [][]byte {
 	var out [][]byte
 	for _, z := range n.liveZones() {
-		z.mu.Lock()
+		z.Mu.Lock()
 		var envs [][]byte
-		for _, e := range z.msgs.Enveloped(func(core.Enveloped) bool { return true }) {
+		for _, e := range z.Msgs.Enveloped(func(core.Enveloped) bool { return true }) {
 			envs = append(envs, e.Env)
 		}
-		for _, g := range z.gov {
-			envs = append(envs, g.env)
+		for _, g := range z.Gov {
+			envs = append(envs, g.Env)
 		}
-		z.mu.Unlock()
+		z.Mu.Unlock()
 		for _, env := range envs {
 			epoch, err := protocol.EnvelopeEpoch(env)
 			if err != nil {
@@ -79,9 +79,9 @@ func linkForTest(n *Node, zoneRef, link string) (*protocol.Link, error) {
 	if err != nil {
 		return nil, err
 	}
-	z.mu.Lock()
-	defer z.mu.Unlock()
-	for id, l := range z.fold.Links {
+	z.Mu.Lock()
+	defer z.Mu.Unlock()
+	for id, l := range z.Fold.Links {
 		if id.String() == link {
 			return l, nil
 		}

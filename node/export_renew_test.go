@@ -66,8 +66,8 @@ func SeenChains(n *Node, zoneRef string) (map[string]time.Time, error) {
 	if err != nil {
 		return nil, err
 	}
-	z.mu.Lock()
-	defer z.mu.Unlock()
+	z.Mu.Lock()
+	defer z.Mu.Unlock()
 	out := map[string]time.Time{}
 	for id, t := range z.latestChainsLocked() {
 		out[id.String()] = t

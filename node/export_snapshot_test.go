@@ -32,11 +32,11 @@ func GovIDs(n *Node, zoneRef string) (map[protocol.AlertID]protocol.Kind, error)
 	if err != nil {
 		return nil, err
 	}
-	z.mu.Lock()
-	defer z.mu.Unlock()
+	z.Mu.Lock()
+	defer z.Mu.Unlock()
 	out := map[protocol.AlertID]protocol.Kind{}
-	for id, g := range z.gov {
-		out[id] = g.msg.Alert.Kind
+	for id, g := range z.Gov {
+		out[id] = g.Msg.Alert.Kind
 	}
 	return out, nil
 }
@@ -48,8 +48,8 @@ func Coverable(n *Node, zoneRef string) ([]protocol.AlertID, error) {
 	if err != nil {
 		return nil, err
 	}
-	z.mu.Lock()
-	defer z.mu.Unlock()
+	z.Mu.Lock()
+	defer z.Mu.Unlock()
 	var out []protocol.AlertID
 	for id := range z.coverableLocked() {
 		out = append(out, id)

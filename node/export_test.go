@@ -133,9 +133,9 @@ func SetOldTopicGrace(d time.Duration) time.Duration {
 // topic.
 func Straggling(n *Node) bool {
 	for _, z := range n.liveZones() {
-		z.mu.Lock()
-		s := z.straggle != nil
-		z.mu.Unlock()
+		z.Mu.Lock()
+		s := z.Straggle != nil
+		z.Mu.Unlock()
 		if s {
 			return true
 		}
@@ -160,15 +160,15 @@ func Gov(n *Node, zoneRef string) (GovStats, error) {
 		return GovStats{}, err
 	}
 	var s GovStats
-	z.mu.Lock()
-	s.Messages = len(z.gov)
-	for _, g := range z.gov {
-		s.Bytes += len(g.env)
-		if g.msg.Alert.Kind == protocol.KindMember {
+	z.Mu.Lock()
+	s.Messages = len(z.Gov)
+	for _, g := range z.Gov {
+		s.Bytes += len(g.Env)
+		if g.Msg.Alert.Kind == protocol.KindMember {
 			s.Announcements++
 		}
 	}
-	z.mu.Unlock()
+	z.Mu.Unlock()
 	err = n.st.ForEach(bucketGov, func(v []byte) error {
 		s.Stored++
 		s.StoredBytes += len(v)
@@ -220,13 +220,13 @@ func MakeLegacyGov(n *Node) error {
 	defer n.mu.Unlock()
 	for _, z := range n.zones {
 		rec := z.rec
-		z.mu.Lock()
+		z.Mu.Lock()
 		var dels []store.Record
-		for id, g := range z.gov {
-			rec.Gov = append(rec.Gov, g.env)
+		for id, g := range z.Gov {
+			rec.Gov = append(rec.Gov, g.Env)
 			dels = append(dels, govDeletion(z.id, id))
 		}
-		z.mu.Unlock()
+		z.Mu.Unlock()
 		zr, err := zoneRecordWrite(rec)
 		if err != nil {
 			return err
@@ -262,8 +262,8 @@ func SyncOffer(n *Node, zoneRef string, epoch uint32) ([]SyncItem, error) {
 	if err != nil {
 		return nil, err
 	}
-	z.mu.Lock()
-	defer z.mu.Unlock()
+	z.Mu.Lock()
+	defer z.Mu.Unlock()
 	var out []SyncItem
 	for _, it := range z.syncSetLocked(epoch, n.now()) {
 		out = append(out, SyncItem{Epoch: it.msg.Epoch, Kind: it.msg.Alert.Kind})
@@ -296,11 +296,11 @@ func GovEnvelopes(n *Node, zoneRef string) ([][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	z.mu.Lock()
-	defer z.mu.Unlock()
+	z.Mu.Lock()
+	defer z.Mu.Unlock()
 	var out [][]byte
-	for _, g := range z.gov {
-		out = append(out, g.env)
+	for _, g := range z.Gov {
+		out = append(out, g.Env)
 	}
 	return out, nil
 }
@@ -328,19 +328,19 @@ func Reachable(r, from *Node, zoneRef string) ([]crypto.ZoneSecret, error) {
 		secret crypto.ZoneSecret
 	}
 	var have []held
-	zr.mu.Lock()
-	for e, s := range zr.epochs {
+	zr.Mu.Lock()
+	for e, s := range zr.Epochs {
 		have = append(have, held{e, s})
 	}
-	zr.mu.Unlock()
-	zf.mu.Lock()
+	zr.Mu.Unlock()
+	zf.Mu.Lock()
 	var envs [][]byte
-	for _, g := range zf.gov {
-		if g.msg.Alert.Kind == protocol.KindRekey {
-			envs = append(envs, g.env)
+	for _, g := range zf.Gov {
+		if g.Msg.Alert.Kind == protocol.KindRekey {
+			envs = append(envs, g.Env)
 		}
 	}
-	zf.mu.Unlock()
+	zf.Mu.Unlock()
 	known := func(s crypto.ZoneSecret) bool {
 		for _, h := range have {
 			if h.secret == s {
@@ -393,9 +393,9 @@ func ForkRekey(ctx context.Context, n *Node, zoneRef string) error {
 	if st.epoch == 0 {
 		return errors.New("fork rekey: epoch 0 has no parent")
 	}
-	z.mu.Lock()
-	parent, ok := z.epochs[st.epoch-1]
-	z.mu.Unlock()
+	z.Mu.Lock()
+	parent, ok := z.Epochs[st.epoch-1]
+	z.Mu.Unlock()
 	if !ok {
 		return errors.New("fork rekey: parent secret not held")
 	}
@@ -415,12 +415,12 @@ func ForkRekey(ctx context.Context, n *Node, zoneRef string) error {
 	}
 	for _, g := range msgs {
 		n.mu.Lock()
-		err := n.commitGovLocked(z, []*govMsg{g}, nil, core.GovChange{Record: z.rec})
+		err := n.commitGovLocked(z, []*GovMsg{g}, nil, core.GovChange{Record: z.rec})
 		n.mu.Unlock()
 		if err != nil {
 			return err
 		}
-		if err := st.topic.Publish(ctx, g.env); err != nil {
+		if err := st.topic.Publish(ctx, g.Env); err != nil {
 			return err
 		}
 	}
@@ -433,8 +433,8 @@ func RekeySets(n *Node, zoneRef string, member crypto.MemberID) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	z.mu.Lock()
-	defer z.mu.Unlock()
+	z.Mu.Lock()
+	defer z.Mu.Unlock()
 	c := 0
 	for k := range z.rekeySetsLocked() {
 		if k.sender == member {

@@ -71,8 +71,8 @@ type nodeForForks interface {
 	now() time.Time
 	rand() io.Reader
 	rekeyEntries(z *zone, parent crypto.ZoneSecret, epoch uint32, next crypto.ZoneSecret, except crypto.MemberID) (entries []protocol.RekeyEntry, reached int, unreached []string, err error)
-	sealRekey(z *zone, st snapshot, epoch uint32, entries []protocol.RekeyEntry) ([]*govMsg, error)
-	commitRemoval(z *zone, epoch uint32, msgs []*govMsg, next core.EpochSwitch, from string) error
+	sealRekey(z *zone, st snapshot, epoch uint32, entries []protocol.RekeyEntry) ([]*GovMsg, error)
+	commitRemoval(z *zone, epoch uint32, msgs []*GovMsg, next core.EpochSwitch, from string) error
 	spawn(f func())
 }
 
@@ -117,21 +117,21 @@ type forkPlan struct {
 // rekeySetsLocked groups a zone's rekeys into sets. Callers hold z.mu.
 func (z *zone) rekeySetsLocked() map[rekeySetKey]*rekeySet {
 	sets := map[rekeySetKey]*rekeySet{}
-	for _, g := range z.gov {
-		a := g.msg.Alert
-		if a.Kind != protocol.KindRekey || a.Epoch <= g.msg.Epoch {
+	for _, g := range z.Gov {
+		a := g.Msg.Alert
+		if a.Kind != protocol.KindRekey || a.Epoch <= g.Msg.Epoch {
 			continue
 		}
-		k := rekeySetKey{a.Sender, a.Epoch, g.msg.Epoch}
+		k := rekeySetKey{a.Sender, a.Epoch, g.Msg.Epoch}
 		s := sets[k]
 		if s == nil {
-			s = &rekeySet{key: k, lowest: g.msg.ID, members: map[crypto.MemberID]bool{}, parts: map[uint8]*protocol.Message{}}
+			s = &rekeySet{key: k, lowest: g.Msg.ID, members: map[crypto.MemberID]bool{}, parts: map[uint8]*protocol.Message{}}
 			sets[k] = s
 		}
-		if bytes.Compare(g.msg.ID[:], s.lowest[:]) < 0 {
-			s.lowest = g.msg.ID
+		if bytes.Compare(g.Msg.ID[:], s.lowest[:]) < 0 {
+			s.lowest = g.Msg.ID
 		}
-		s.parts[a.Part] = g.msg
+		s.parts[a.Part] = g.Msg
 		for _, e := range a.Rekey {
 			s.members[e.Member] = true
 		}
@@ -145,8 +145,8 @@ func (z *zone) rekeySetsLocked() map[rekeySetKey]*rekeySet {
 // result is the same on every node holding the same governance messages.
 // Callers hold z.mu.
 func (z *zone) forkPlanLocked() forkPlan {
-	cur := z.epoch
-	if z.removed {
+	cur := z.Epoch
+	if z.Removed {
 		return forkPlan{}
 	}
 	sets := z.rekeySetsLocked()
@@ -183,7 +183,7 @@ func (z *zone) forkPlanLocked() forkPlan {
 			}
 		}
 		plan.merger = win.key.sender
-		if _, ok := z.epochs[plan.parent]; !ok {
+		if _, ok := z.Epochs[plan.parent]; !ok {
 			return forkPlan{}
 		}
 		return plan
@@ -213,11 +213,11 @@ func (z *zone) forkPlanLocked() forkPlan {
 // whose topic it is not on.
 func (f *forkMender) checkFork(z *zone, pull bool) {
 	now := f.node.now()
-	z.mu.Lock()
+	z.Mu.Lock()
 	plan := z.forkPlanLocked()
 	if !plan.need {
 		z.forkSince = time.Time{}
-		z.mu.Unlock()
+		z.Mu.Unlock()
 		return
 	}
 	if z.forkSince.IsZero() {
@@ -226,8 +226,8 @@ func (f *forkMender) checkFork(z *zone, pull bool) {
 	}
 	due := plan.merger == f.id.ID() || now.Sub(z.forkSince) >= mergeFallback
 	guarded := !z.merged.IsZero() && now.Sub(z.merged) < mergeFallback
-	organizer := z.role == protocol.RoleOrganizer && !f.mergeOff.Load()
-	z.mu.Unlock()
+	organizer := z.Role == protocol.RoleOrganizer && !f.mergeOff.Load()
+	z.Mu.Unlock()
 	if !organizer || !due || guarded {
 		if pull {
 			f.syncAll()
@@ -236,9 +236,9 @@ func (f *forkMender) checkFork(z *zone, pull bool) {
 	}
 	err := f.merge(f.ctx, z, plan)
 	if errors.Is(err, errNoOneToMerge) {
-		z.mu.Lock()
+		z.Mu.Lock()
 		z.merged = now // nothing to do until someone else's key is known
-		z.mu.Unlock()
+		z.Mu.Unlock()
 		return
 	}
 	if err != nil {
@@ -258,9 +258,9 @@ func (f *forkMender) merge(ctx context.Context, z *zone, plan forkPlan) error {
 	if st.removed {
 		return fmt.Errorf("merge: removed from the zone")
 	}
-	z.mu.Lock()
-	parent, ok := z.epochs[plan.parent]
-	z.mu.Unlock()
+	z.Mu.Lock()
+	parent, ok := z.Epochs[plan.parent]
+	z.Mu.Unlock()
 	if !ok || st.epoch+1 != plan.target {
 		return fmt.Errorf("merge: the zone moved meanwhile")
 	}
@@ -281,15 +281,15 @@ func (f *forkMender) merge(ctx context.Context, z *zone, plan forkPlan) error {
 	if len(msgs) == 0 {
 		return errNoOneToMerge
 	}
-	if err := f.node.commitRemoval(z, st.epoch, msgs, core.EpochSwitch{Epoch: plan.target, Secret: next}, msgs[0].msg.ID.String()); err != nil {
+	if err := f.node.commitRemoval(z, st.epoch, msgs, core.EpochSwitch{Epoch: plan.target, Secret: next}, msgs[0].Msg.ID.String()); err != nil {
 		return err
 	}
-	z.mu.Lock()
+	z.Mu.Lock()
 	z.merged, z.forkSince = f.node.now(), time.Time{}
-	z.mu.Unlock()
+	z.Mu.Unlock()
 	for _, g := range msgs {
-		if err := st.topic.Publish(ctx, g.env); err != nil && !f.replay.Has(g.msg.ID) {
-			f.replay.Add(g.msg.ID, g.msg.Alert.Expires, f.node.now())
+		if err := st.topic.Publish(ctx, g.Env); err != nil && !f.replay.Has(g.Msg.ID) {
+			f.replay.Add(g.Msg.ID, g.Msg.Alert.Expires, f.node.now())
 		}
 	}
 	// Members of the other branch are on no topic this node is on: hand
@@ -311,12 +311,12 @@ func (f *forkMender) syncAll() {
 // removerLocked returns who removed member m, by the roster's rule (the
 // first counted removal), if m is removed. Callers hold z.mu.
 func (z *zone) removerLocked(m crypto.MemberID) (crypto.MemberID, bool) {
-	if !z.fold.Roster.Removed(m) {
+	if !z.Fold.Roster.Removed(m) {
 		return crypto.MemberID{}, false
 	}
-	var by *govMsg
-	for _, g := range z.gov {
-		a := g.msg.Alert
+	var by *GovMsg
+	for _, g := range z.Gov {
+		a := g.Msg.Alert
 		if a.Kind == protocol.KindRemove && a.Subject == m && (by == nil || newer(by, g)) {
 			by = g
 		}
@@ -324,7 +324,7 @@ func (z *zone) removerLocked(m crypto.MemberID) (crypto.MemberID, bool) {
 	if by == nil {
 		return crypto.MemberID{}, false
 	}
-	return by.msg.Alert.Sender, true
+	return by.Msg.Alert.Sender, true
 }
 
 // syncBehind pulls, once per redial tick and in turn, from one connected

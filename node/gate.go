@@ -55,16 +55,16 @@ func (n *Node) proofKeys() []membership.ZoneKey {
 	var now []membership.ZoneKey
 	var old []oldKey
 	for _, z := range n.liveZones() {
-		z.mu.Lock()
-		for e, s := range z.epochs {
+		z.Mu.Lock()
+		for e, s := range z.Epochs {
 			k := membership.ZoneKey{Topic: s.TopicName(e), Key: s.ProofKey(e)}
-			if e == z.epoch || z.straggle != nil && e == *z.straggle {
+			if e == z.Epoch || z.Straggle != nil && e == *z.Straggle {
 				now = append(now, k)
 			} else {
 				old = append(old, oldKey{e, k})
 			}
 		}
-		z.mu.Unlock()
+		z.Mu.Unlock()
 	}
 	// Newest first among the old, so the cap on proof slots
 	// (protocol.MembershipSlots) drops the oldest.
@@ -79,14 +79,14 @@ func (n *Node) proofKeys() []membership.ZoneKey {
 func (n *Node) liveTopics() []string {
 	var out []string
 	for _, z := range n.liveZones() {
-		z.mu.Lock()
-		out = append(out, z.epochs[z.epoch].TopicName(z.epoch))
-		if z.straggle != nil {
-			if s, ok := z.epochs[*z.straggle]; ok {
-				out = append(out, s.TopicName(*z.straggle))
+		z.Mu.Lock()
+		out = append(out, z.Epochs[z.Epoch].TopicName(z.Epoch))
+		if z.Straggle != nil {
+			if s, ok := z.Epochs[*z.Straggle]; ok {
+				out = append(out, s.TopicName(*z.Straggle))
 			}
 		}
-		z.mu.Unlock()
+		z.Mu.Unlock()
 	}
 	return out
 }

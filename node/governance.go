@@ -11,12 +11,8 @@ import (
 	"lookout/protocol"
 )
 
-// govMsg is a governance message with its envelope, kept for the roster
-// and for members who were offline when it was sent.
-type govMsg struct {
-	msg *protocol.Message
-	env []byte
-}
+// GovMsg is a governance message with its envelope (core.GovMsg).
+type GovMsg = core.GovMsg
 
 // oldTopicGrace is how long a node stays on an epoch's topic after moving
 // to the next, so stragglers still receive the rekey.
@@ -31,19 +27,19 @@ const announceInterval = 24 * time.Hour
 // fold. It reports how many invites were newly seen redeemed twice.
 // Callers hold z.mu (or own z).
 func (z *zone) refoldRoster() (newTwice int) {
-	msgs := make([]*protocol.Message, 0, len(z.gov))
-	for _, g := range z.gov {
-		msgs = append(msgs, g.msg)
+	msgs := make([]*protocol.Message, 0, len(z.Gov))
+	for _, g := range z.Gov {
+		msgs = append(msgs, g.Msg)
 	}
-	z.coverable, z.skipped = nil, nil // computed again when asked (govsnap.go)
-	return z.fold.Refold(msgs, z.root.ID())
+	z.Coverable, z.Skipped = nil, nil // computed again when asked (govsnap.go)
+	return z.Fold.Refold(msgs, z.root.ID())
 }
 
 // checkMessage applies the zone's stateful rules after protocol checks
 // (core.Folded.Check), for a message arriving at arrival. Callers hold
 // z.mu.
 func (z *zone) checkMessage(msg *protocol.Message, arrival time.Time) error {
-	return z.fold.Check(msg, arrival, z.epoch, z.sharedLocked)
+	return z.Fold.Check(msg, arrival, z.Epoch, z.sharedLocked)
 }
 
 // errRateLimit is core.ErrRateLimit, also used for the link stream's own
@@ -65,9 +61,9 @@ func (n *Node) storeGov(z *zone, msg *protocol.Message, env []byte) {
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	z.mu.Lock()
+	z.Mu.Lock()
 	keep, drop := z.admitGovLocked(msg, env)
-	z.mu.Unlock()
+	z.Mu.Unlock()
 	if !keep {
 		return
 	}
@@ -78,11 +74,11 @@ func (n *Node) storeGov(z *zone, msg *protocol.Message, env []byte) {
 			n.log.Debug(ch.Reason, "zone", z.rec.Name, "err", ch.Detail)
 		}
 	}
-	if err := n.commitGovLocked(z, []*govMsg{{msg: msg, env: env}}, drop, ch); err != nil {
+	if err := n.commitGovLocked(z, []*GovMsg{{Msg: msg, Env: env}}, drop, ch); err != nil {
 		n.replay.Forget(msg.ID)
-		z.mu.Lock()
-		z.msgs.Forget(msg.ID)
-		z.mu.Unlock()
+		z.Mu.Lock()
+		z.Msgs.Forget(msg.ID)
+		z.Mu.Unlock()
 		n.log.Error("governance message not kept", "err", err)
 		return
 	}
@@ -120,11 +116,11 @@ func (n *Node) moveTopicLocked(z *zone, prev switchedFrom) {
 		prev.sub.Cancel()
 		prev.topic.Close()
 		n.ps.UnregisterTopicValidator(oldName)
-		z.mu.Lock()
-		if z.straggle != nil && *z.straggle == prev.epoch {
-			z.straggle = nil
+		z.Mu.Lock()
+		if z.Straggle != nil && *z.Straggle == prev.epoch {
+			z.Straggle = nil
 		}
-		z.mu.Unlock()
+		z.Mu.Unlock()
 		n.keysChanged()
 	}()
 }
@@ -144,8 +140,8 @@ func (n *Node) Members(zoneRef string) ([]api.Member, error) {
 	if err != nil {
 		return nil, err
 	}
-	z.mu.Lock()
-	defer z.mu.Unlock()
+	z.Mu.Lock()
+	defer z.Mu.Unlock()
 	out := []api.Member{}
 	for _, m := range z.membersLocked() {
 		out = append(out, api.Member{ID: m.ID.String(), Name: m.Name, Role: m.Role.String(), Removed: m.Removed, CanRekey: m.KEM != nil})
@@ -167,9 +163,9 @@ func (z *zone) findMemberLocked(ref string) (*protocol.MemberInfo, error) {
 // requireOrganizer refuses a member who is not an organizer; action names
 // the refusal's message ("organizer.only.<action>", node/api).
 func (z *zone) requireOrganizer(action string) error {
-	z.mu.Lock()
-	role, removed := z.role, z.removed
-	z.mu.Unlock()
+	z.Mu.Lock()
+	role, removed := z.Role, z.Removed
+	z.Mu.Unlock()
 	if removed {
 		return api.Fail(api.ErrForbidden, "zone.removed", "Zone", api.Quote(z.rec.Name))
 	}
@@ -194,14 +190,14 @@ func (n *Node) Promote(ctx context.Context, zoneRef, memberRef, roleName string)
 	}
 	z.grantMu.Lock()
 	defer z.grantMu.Unlock()
-	z.mu.Lock()
+	z.Mu.Lock()
 	m, err := z.findMemberLocked(memberRef)
 	var pk *crypto.PublicKey
 	if err == nil {
-		pk = z.pubkeys[m.ID]
+		pk = z.Pubkeys[m.ID]
 	}
-	chainLen := len(z.chain)
-	z.mu.Unlock()
+	chainLen := len(z.Chain)
+	z.Mu.Unlock()
 	if err != nil {
 		return api.Member{}, err
 	}
@@ -255,9 +251,9 @@ func (n *Node) Remove(ctx context.Context, zoneRef, memberRef string) (api.Remov
 	if err := z.requireOrganizer("remove"); err != nil {
 		return api.RemoveResult{}, err
 	}
-	z.mu.Lock()
+	z.Mu.Lock()
 	m, err := z.findMemberLocked(memberRef)
-	z.mu.Unlock()
+	z.Mu.Unlock()
 	if err != nil {
 		return api.RemoveResult{}, err
 	}
@@ -309,18 +305,18 @@ func (n *Node) removeAndRekey(ctx context.Context, z *zone, member crypto.Member
 	if err != nil {
 		return api.RemoveResult{}, fmt.Errorf("remove member: %w", err)
 	}
-	msgs := append([]*govMsg{g}, rk...)
-	from := msgs[0].msg.ID.String()
+	msgs := append([]*GovMsg{g}, rk...)
+	from := msgs[0].Msg.ID.String()
 	if len(msgs) > 1 {
-		from = msgs[1].msg.ID.String()
+		from = msgs[1].Msg.ID.String()
 	}
 	if err := n.commitRemoval(z, st.epoch, msgs, core.EpochSwitch{Epoch: st.epoch + 1, Secret: next}, from); err != nil {
 		return api.RemoveResult{}, err
 	}
 	for _, g := range msgs {
-		if err := st.topic.Publish(ctx, g.env); err != nil && !n.replay.Has(g.msg.ID) {
+		if err := st.topic.Publish(ctx, g.Env); err != nil && !n.replay.Has(g.Msg.ID) {
 			// Saved here and offered by catch-up: members get it there.
-			n.replay.Add(g.msg.ID, g.msg.Alert.Expires, n.now())
+			n.replay.Add(g.Msg.ID, g.Msg.Alert.Expires, n.now())
 			n.log.Warn("removal saved but not published; members will get it by catch-up")
 			n.log.Debug("publish removal", "zone", z.rec.Name, "err", err)
 		}
@@ -335,9 +331,9 @@ func (n *Node) removeAndRekey(ctx context.Context, z *zone, member crypto.Member
 // entries and this node; unreached lists members whose KEM key is
 // unknown or unusable.
 func (n *Node) rekeyEntries(z *zone, parent crypto.ZoneSecret, epoch uint32, next crypto.ZoneSecret, except crypto.MemberID) (entries []protocol.RekeyEntry, reached int, unreached []string, err error) {
-	z.mu.Lock()
-	members := z.fold.Roster.Sorted()
-	z.mu.Unlock()
+	z.Mu.Lock()
+	members := z.Fold.Roster.Sorted()
+	z.Mu.Unlock()
 	for _, m := range members {
 		switch {
 		case m.Removed || m.ID == except:
@@ -365,9 +361,9 @@ func (n *Node) rekeyEntries(z *zone, parent crypto.ZoneSecret, epoch uint32, nex
 // sealRekey splits entries into the parts of a rekey to epoch, sealed
 // under st's epoch, without sending or storing them (none if there is no
 // entry: a part holds at least one).
-func (n *Node) sealRekey(z *zone, st snapshot, epoch uint32, entries []protocol.RekeyEntry) ([]*govMsg, error) {
+func (n *Node) sealRekey(z *zone, st snapshot, epoch uint32, entries []protocol.RekeyEntry) ([]*GovMsg, error) {
 	parts := (len(entries) + protocol.MaxRekeyEntries - 1) / protocol.MaxRekeyEntries
-	msgs := make([]*govMsg, 0, parts)
+	msgs := make([]*GovMsg, 0, parts)
 	for p := range parts {
 		a := n.newAlert(protocol.KindRekey, false, protocol.MaxLifetime)
 		a.Epoch, a.Part, a.Parts = epoch, uint8(p), uint8(parts)
@@ -383,7 +379,7 @@ func (n *Node) sealRekey(z *zone, st snapshot, epoch uint32, entries []protocol.
 
 // commitRemoval writes a removal, its rekey and the zone's new epoch at
 // once, if the zone is still at epoch.
-func (n *Node) commitRemoval(z *zone, epoch uint32, msgs []*govMsg, next core.EpochSwitch, from string) error {
+func (n *Node) commitRemoval(z *zone, epoch uint32, msgs []*GovMsg, next core.EpochSwitch, from string) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if cur, _ := z.current(); cur != epoch {
@@ -399,7 +395,7 @@ func (n *Node) commitRemoval(z *zone, epoch uint32, msgs []*govMsg, next core.Ep
 
 // sealGov signs and seals a governance message of this member for the
 // zone state st, without sending or storing it.
-func (n *Node) sealGov(z *zone, st snapshot, a *protocol.Alert) (*govMsg, error) {
+func (n *Node) sealGov(z *zone, st snapshot, a *protocol.Alert) (*GovMsg, error) {
 	a.Zone = z.id
 	if exp, ok := st.expiredSince(n.now()); ok {
 		return nil, expiredProblem(z, exp)
@@ -412,7 +408,7 @@ func (n *Node) sealGov(z *zone, st snapshot, a *protocol.Alert) (*govMsg, error)
 	if err != nil {
 		return nil, fmt.Errorf("seal: %w", err)
 	}
-	return &govMsg{msg: &protocol.Message{Signed: s, Epoch: st.epoch, Role: st.role}, env: env}, nil
+	return &GovMsg{Msg: &protocol.Message{Signed: s, Epoch: st.epoch, Role: st.role}, Env: env}, nil
 }
 
 // SetSettings publishes new zone settings (control API).
@@ -424,9 +420,9 @@ func (n *Node) SetSettings(ctx context.Context, req api.SettingsRequest) (api.Se
 	if err := z.requireOrganizer("settings"); err != nil {
 		return api.Settings{}, err
 	}
-	z.mu.Lock()
-	s := z.fold.Roster.Settings
-	z.mu.Unlock()
+	z.Mu.Lock()
+	s := z.Fold.Roster.Settings
+	z.Mu.Unlock()
 	if req.Quorum != nil {
 		s.Corroborations = *req.Quorum
 	}
@@ -460,9 +456,9 @@ func (n *Node) SetSettings(ctx context.Context, req api.SettingsRequest) (api.Se
 	if _, err := n.publish(ctx, z, a); err != nil {
 		return api.Settings{}, err
 	}
-	z.mu.Lock()
-	out := settingsView(z.fold.Roster.Settings)
-	z.mu.Unlock()
+	z.Mu.Lock()
+	out := settingsView(z.Fold.Roster.Settings)
+	z.Mu.Unlock()
 	if !s.Cosign && out.Cosign {
 		out.Note = "co-signing stays on until a second organizer also turns it off"
 	}
@@ -475,9 +471,9 @@ func (n *Node) Settings(zoneRef string) (api.Settings, error) {
 	if err != nil {
 		return api.Settings{}, err
 	}
-	z.mu.Lock()
-	defer z.mu.Unlock()
-	return settingsView(z.fold.Roster.Settings), nil
+	z.Mu.Lock()
+	defer z.Mu.Unlock()
+	return settingsView(z.Fold.Roster.Settings), nil
 }
 
 func settingsView(s protocol.Settings) api.Settings {
@@ -488,7 +484,7 @@ func settingsView(s protocol.Settings) api.Settings {
 // rateHeadroom tells a local sender, before signing, that a message would
 // exceed the zone's rate limit (every node would reject it).
 func (z *zone) rateHeadroom(member crypto.MemberID, kind protocol.Kind, t time.Time) error {
-	z.mu.Lock()
-	defer z.mu.Unlock()
-	return z.fold.Rules.Headroom(member, kind, t, z.fold.Settings())
+	z.Mu.Lock()
+	defer z.Mu.Unlock()
+	return z.Fold.Rules.Headroom(member, kind, t, z.Fold.Settings())
 }

@@ -91,7 +91,7 @@ func (n *Node) restoreZoneGov(z *zone, envs [][]byte) error {
 	var recs []store.Record
 	if len(legacy) > 0 {
 		for _, g := range kept {
-			recs = append(recs, govRecord(z.id, g.msg.ID, g.env))
+			recs = append(recs, govRecord(z.id, g.Msg.ID, g.Env))
 		}
 		rec := z.rec
 		rec.Gov = nil
@@ -121,28 +121,28 @@ func (n *Node) restoreZoneGov(z *zone, envs [][]byte) error {
 // restoreGov rebuilds the roster from stored governance envelopes,
 // checking each as of the time it was sent, then compacts. It returns the
 // messages kept and the IDs compaction dropped.
-func (z *zone) restoreGov(envs [][]byte) (kept []*govMsg, drop []protocol.AlertID) {
-	var opened []*govMsg
+func (z *zone) restoreGov(envs [][]byte) (kept []*GovMsg, drop []protocol.AlertID) {
+	var opened []*GovMsg
 	for _, env := range envs {
 		if msg, err := z.reopen(env); err == nil { // takes z.mu
-			opened = append(opened, &govMsg{msg: msg, env: env})
+			opened = append(opened, &GovMsg{Msg: msg, Env: env})
 		}
 	}
-	z.mu.Lock()
-	defer z.mu.Unlock()
+	z.Mu.Lock()
+	defer z.Mu.Unlock()
 	for _, g := range opened {
-		if _, dup := z.gov[g.msg.ID]; dup {
+		if _, dup := z.Gov[g.Msg.ID]; dup {
 			continue
 		}
-		z.gov[g.msg.ID] = g
-		z.pubkeys[g.msg.Alert.Sender] = g.msg.Chain.Leaf().Subject
+		z.Gov[g.Msg.ID] = g
+		z.Pubkeys[g.Msg.Alert.Sender] = g.Msg.Chain.Leaf().Subject
 	}
 	z.refoldRoster()
 	drop = z.compactGovLocked(nil)
 	for _, id := range drop {
-		delete(z.gov, id)
+		delete(z.Gov, id)
 	}
-	for _, g := range z.gov {
+	for _, g := range z.Gov {
 		kept = append(kept, g)
 	}
 	return kept, drop
@@ -160,14 +160,14 @@ type annGroup struct {
 
 // newer reports whether a comes after b in the roster's order (sent time,
 // then ID); a nil b comes before everything.
-func newer(a, b *govMsg) bool {
+func newer(a, b *GovMsg) bool {
 	if b == nil {
 		return true
 	}
-	if c := a.msg.Alert.Sent.Compare(b.msg.Alert.Sent); c != 0 {
+	if c := a.Msg.Alert.Sent.Compare(b.Msg.Alert.Sent); c != 0 {
 		return c > 0
 	}
-	return bytes.Compare(a.msg.ID[:], b.msg.ID[:]) > 0
+	return bytes.Compare(a.Msg.ID[:], b.Msg.ID[:]) > 0
 }
 
 // compactGovLocked returns the IDs of the announcements, among z.gov and
@@ -177,25 +177,25 @@ func newer(a, b *govMsg) bool {
 // Messages of every other kind are always kept. protocol.FoldRoster gives
 // the same roster with or without the dropped ones (removals depend on no
 // announcement, so z.fold.Roster's removal times hold). Callers hold z.mu.
-func (z *zone) compactGovLocked(extra *govMsg) []protocol.AlertID {
-	latest := map[annGroup]*govMsg{}
-	named := map[crypto.MemberID]*govMsg{}
-	var all []*govMsg
-	consider := func(g *govMsg) {
-		a := g.msg.Alert
+func (z *zone) compactGovLocked(extra *GovMsg) []protocol.AlertID {
+	latest := map[annGroup]*GovMsg{}
+	named := map[crypto.MemberID]*GovMsg{}
+	var all []*GovMsg
+	consider := func(g *GovMsg) {
+		a := g.Msg.Alert
 		if a.Kind != protocol.KindMember {
 			return
 		}
 		all = append(all, g)
-		k := annGroup{a.Sender, g.msg.Role, a.Status}
+		k := annGroup{a.Sender, g.Msg.Role, a.Status}
 		if newer(g, latest[k]) {
 			latest[k] = g
 		}
-		if mi := z.fold.Roster.Members[a.Sender]; mi != nil && mi.Removed && a.Status == protocol.StatusActual && !mi.RemovedAt.Before(a.Sent) && newer(g, named[a.Sender]) {
+		if mi := z.Fold.Roster.Members[a.Sender]; mi != nil && mi.Removed && a.Status == protocol.StatusActual && !mi.RemovedAt.Before(a.Sent) && newer(g, named[a.Sender]) {
 			named[a.Sender] = g
 		}
 	}
-	for _, g := range z.gov {
+	for _, g := range z.Gov {
 		consider(g)
 	}
 	if extra != nil {
@@ -203,15 +203,15 @@ func (z *zone) compactGovLocked(extra *govMsg) []protocol.AlertID {
 	}
 	keep := map[protocol.AlertID]bool{}
 	for _, g := range latest {
-		keep[g.msg.ID] = true
+		keep[g.Msg.ID] = true
 	}
 	for _, g := range named {
-		keep[g.msg.ID] = true
+		keep[g.Msg.ID] = true
 	}
 	var drop []protocol.AlertID
 	for _, g := range all {
-		if !keep[g.msg.ID] {
-			drop = append(drop, g.msg.ID)
+		if !keep[g.Msg.ID] {
+			drop = append(drop, g.Msg.ID)
 		}
 	}
 	return drop
@@ -222,21 +222,21 @@ func (z *zone) compactGovLocked(extra *govMsg) []protocol.AlertID {
 // is not kept when a later one of its group is held, or when the zone
 // holds maxAnnouncements and it starts a new group. Callers hold z.mu.
 func (z *zone) admitGovLocked(msg *protocol.Message, env []byte) (keep bool, drop []protocol.AlertID) {
-	if _, ok := z.gov[msg.ID]; ok {
+	if _, ok := z.Gov[msg.ID]; ok {
 		return false, nil
 	}
 	if msg.Alert.Kind != protocol.KindMember {
 		return true, nil
 	}
-	g := &govMsg{msg: msg, env: env}
+	g := &GovMsg{Msg: msg, Env: env}
 	drop = z.compactGovLocked(g)
 	if slices.Contains(drop, msg.ID) {
 		return false, nil
 	}
 	if len(drop) == 0 { // a new group, not a replacement
 		count := 0
-		for _, h := range z.gov {
-			if h.msg.Alert.Kind == protocol.KindMember {
+		for _, h := range z.Gov {
+			if h.Msg.Alert.Kind == protocol.KindMember {
 				count++
 			}
 		}
@@ -269,10 +269,10 @@ func (n *Node) putRecords(recs []store.Record) error {
 // changed (logs, keysChanged, the new epoch's topic). A failed write
 // changes nothing and returns an error wrapping errGovSave. Callers hold
 // n.mu (and not z.mu: applyGov and moveTopicLocked take it).
-func (n *Node) commitGovLocked(z *zone, msgs []*govMsg, drop []protocol.AlertID, ch core.GovChange) error {
+func (n *Node) commitGovLocked(z *zone, msgs []*GovMsg, drop []protocol.AlertID, ch core.GovChange) error {
 	recs := make([]store.Record, 0, len(msgs)+len(drop)+1)
 	for _, g := range msgs {
-		recs = append(recs, govRecord(z.id, g.msg.ID, g.env))
+		recs = append(recs, govRecord(z.id, g.Msg.ID, g.Env))
 	}
 	for _, id := range drop {
 		recs = append(recs, govDeletion(z.id, id))
@@ -320,37 +320,37 @@ type govApplied struct {
 // keys, the fold, this member's chain and role, its removal (closing
 // z.gone) and the move to the next epoch (the previous one straggling).
 // Lock order: callers hold n.mu (it guards z.rec); applyGov takes z.mu.
-func (z *zone) applyGov(msgs []*govMsg, drop []protocol.AlertID, ch core.GovChange) govApplied {
+func (z *zone) applyGov(msgs []*GovMsg, drop []protocol.AlertID, ch core.GovChange) govApplied {
 	if ch.Dirty {
 		z.setRecord(ch.Record)
 	}
-	z.mu.Lock()
-	defer z.mu.Unlock()
+	z.Mu.Lock()
+	defer z.Mu.Unlock()
 	for _, g := range msgs {
-		z.gov[g.msg.ID] = g
-		z.msgs.MarkSeen(g.msg.ID)
-		z.pubkeys[g.msg.Alert.Sender] = g.msg.Chain.Leaf().Subject
+		z.Gov[g.Msg.ID] = g
+		z.Msgs.MarkSeen(g.Msg.ID)
+		z.Pubkeys[g.Msg.Alert.Sender] = g.Msg.Chain.Leaf().Subject
 	}
 	for _, id := range drop {
-		delete(z.gov, id)
+		delete(z.Gov, id)
 	}
 	var got govApplied
-	got.twice = z.refoldRoster() > 0 && z.role == protocol.RoleOrganizer
+	got.twice = z.refoldRoster() > 0 && z.Role == protocol.RoleOrganizer
 	if ch.Chain != nil {
-		z.chain, z.role = ch.Chain, ch.Role
+		z.Chain, z.Role = ch.Chain, ch.Role
 		got.newRole = true
 	}
-	if ch.Removed && !z.removed {
-		z.removed = true
+	if ch.Removed && !z.Removed {
+		z.Removed = true
 		close(z.gone) // ends watch streams
 		got.removed = true
 	}
 	if ch.Next != nil {
-		got.moved = &switchedFrom{epoch: z.epoch, topic: z.topic, sub: z.sub}
-		z.epochs[ch.Next.Epoch] = ch.Next.Secret
-		z.epoch = ch.Next.Epoch
+		got.moved = &switchedFrom{epoch: z.Epoch, topic: z.topic, sub: z.sub}
+		z.Epochs[ch.Next.Epoch] = ch.Next.Secret
+		z.Epoch = ch.Next.Epoch
 		e := got.moved.epoch
-		z.straggle = &e
+		z.Straggle = &e
 	}
 	return got
 }
@@ -360,9 +360,9 @@ func (z *zone) applyGov(msgs []*govMsg, drop []protocol.AlertID, ch core.GovChan
 // (written only under it, by applyGov) as lent until the plan is
 // committed; it takes z.mu.
 func (z *zone) govStateLocked() core.GovState {
-	z.mu.Lock()
-	defer z.mu.Unlock()
-	return core.GovState{Zone: z.id, Root: z.root, Record: z.rec, Epoch: z.epoch, Epochs: z.epochs, Chain: z.chain, Role: z.role}
+	z.Mu.Lock()
+	defer z.Mu.Unlock()
+	return core.GovState{Zone: z.id, Root: z.root, Record: z.rec, Epoch: z.Epoch, Epochs: z.Epochs, Chain: z.Chain, Role: z.Role}
 }
 
 // setRecord takes the fields of rec that governance changes (this member's

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"lookout/crypto"
+	core "lookout/node/internal/zone"
 	"lookout/protocol"
 )
 
@@ -63,7 +64,7 @@ func newGovFixture(t testing.TB, members int, start time.Time) *govFixture {
 }
 
 // msg signs a governance message; i < 0 is the root.
-func (f *govFixture) msg(i int, role protocol.Role, a *protocol.Alert) *govMsg {
+func (f *govFixture) msg(i int, role protocol.Role, a *protocol.Alert) *GovMsg {
 	f.t.Helper()
 	id, chain := f.root, f.rootC
 	if i >= 0 {
@@ -76,10 +77,10 @@ func (f *govFixture) msg(i int, role protocol.Role, a *protocol.Alert) *govMsg {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	return &govMsg{msg: &protocol.Message{Signed: s, Role: chain.Leaf().Role}}
+	return &GovMsg{Msg: &protocol.Message{Signed: s, Role: chain.Leaf().Role}}
 }
 
-func (f *govFixture) announce(i int, role protocol.Role, sent time.Time, name string, exercise bool) *govMsg {
+func (f *govFixture) announce(i int, role protocol.Role, sent time.Time, name string, exercise bool) *GovMsg {
 	a := &protocol.Alert{Kind: protocol.KindMember, Sent: sent, Name: name, KEM: f.kem, Status: protocol.StatusActual}
 	if exercise {
 		a.Status = protocol.StatusExercise
@@ -87,14 +88,14 @@ func (f *govFixture) announce(i int, role protocol.Role, sent time.Time, name st
 	return f.msg(i, role, a)
 }
 
-func (f *govFixture) remove(i int, sent time.Time) *govMsg {
+func (f *govFixture) remove(i int, sent time.Time) *GovMsg {
 	return f.msg(-1, protocol.RoleOrganizer, &protocol.Alert{Kind: protocol.KindRemove, Sent: sent, Subject: f.ids[i].ID(), Status: protocol.StatusActual})
 }
 
-func foldOf(gs []*govMsg, root crypto.MemberID) protocol.Roster {
+func foldOf(gs []*GovMsg, root crypto.MemberID) protocol.Roster {
 	msgs := make([]*protocol.Message, len(gs))
 	for i, g := range gs {
-		msgs[i] = g.msg
+		msgs[i] = g.Msg
 	}
 	return protocol.FoldRoster(msgs, root, protocol.DefaultSettings())
 }
@@ -106,7 +107,7 @@ func TestCompactionKeepsFold(t *testing.T) {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	f := newGovFixture(t, 6, start)
 	r := rand.New(rand.NewPCG(1, 2))
-	var all []*govMsg
+	var all []*GovMsg
 	for k := range 120 {
 		i := r.IntN(len(f.ids))
 		role := protocol.RoleMember
@@ -120,20 +121,20 @@ func TestCompactionKeepsFold(t *testing.T) {
 	all = append(all, f.remove(0, start.Add(30*24*time.Hour)), f.remove(1, start.Add(60*24*time.Hour)))
 	want := foldOf(all, f.root.ID())
 
-	z := &zone{gov: map[protocol.AlertID]*govMsg{}}
+	z := &zone{State: core.State{Gov: map[protocol.AlertID]*GovMsg{}}}
 	for _, g := range all {
-		z.gov[g.msg.ID] = g
+		z.Gov[g.Msg.ID] = g
 	}
-	z.fold.Roster = want
+	z.Fold.Roster = want
 	drop := z.compactGovLocked(nil)
 	for _, id := range drop {
-		delete(z.gov, id)
+		delete(z.Gov, id)
 	}
-	var kept []*govMsg
+	var kept []*GovMsg
 	announcements := 0
-	for _, g := range z.gov {
+	for _, g := range z.Gov {
 		kept = append(kept, g)
-		if g.msg.Alert.Kind == protocol.KindMember {
+		if g.Msg.Alert.Kind == protocol.KindMember {
 			announcements++
 		}
 	}
@@ -152,23 +153,23 @@ func TestCompactionKeepsFold(t *testing.T) {
 
 	// One by one, in sent order with the removals known first (as a node
 	// that holds the zone's history), admitGovLocked keeps the same fold.
-	inc := &zone{gov: map[protocol.AlertID]*govMsg{}}
+	inc := &zone{State: core.State{Gov: map[protocol.AlertID]*GovMsg{}}}
 	for _, g := range all[len(all)-2:] {
-		inc.gov[g.msg.ID] = g
+		inc.Gov[g.Msg.ID] = g
 	}
-	inc.fold.Roster = foldOf(all[len(all)-2:], f.root.ID())
+	inc.Fold.Roster = foldOf(all[len(all)-2:], f.root.ID())
 	for _, g := range all[:len(all)-2] {
-		keep, drop := inc.admitGovLocked(g.msg, nil)
+		keep, drop := inc.admitGovLocked(g.Msg, nil)
 		if !keep {
 			continue
 		}
-		inc.gov[g.msg.ID] = g
+		inc.Gov[g.Msg.ID] = g
 		for _, id := range drop {
-			delete(inc.gov, id)
+			delete(inc.Gov, id)
 		}
 	}
-	var incKept []*govMsg
-	for _, g := range inc.gov {
+	var incKept []*GovMsg
+	for _, g := range inc.Gov {
 		incKept = append(incKept, g)
 	}
 	if got := foldOf(incKept, f.root.ID()); !reflect.DeepEqual(got, want) {
@@ -181,11 +182,11 @@ func TestCompactionKeepsFold(t *testing.T) {
 // member per day (copies of the signed ones with other sent times and IDs:
 // folding verifies nothing). Both have ~50 role grants, ~40 removals and
 // ~12 settings changes.
-func threeYears(b *testing.B) (compacted, full []*govMsg, root *crypto.PublicKey) {
+func threeYears(b *testing.B) (compacted, full []*GovMsg, root *crypto.PublicKey) {
 	const members, days = 200, 3 * 365
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	f := newGovFixture(b, members, start)
-	var org []*govMsg
+	var org []*GovMsg
 	for k := range 50 {
 		c, err := protocol.IssueCert(f.root, f.zone, f.ids[k*3].Public(), protocol.RoleVerifier, start, start.Add(protocol.DefaultCertTTL))
 		if err != nil {
@@ -206,12 +207,12 @@ func threeYears(b *testing.B) (compacted, full []*govMsg, root *crypto.PublicKey
 	for i := range members {
 		g := f.announce(i, protocol.RoleMember, start, "m", false)
 		for d := range days {
-			a := *g.msg.Alert
+			a := *g.Msg.Alert
 			a.Sent = start.Add(time.Duration(d) * 24 * time.Hour)
-			s := *g.msg.Signed
+			s := *g.Msg.Signed
 			s.Alert = &a
 			s.ID[0], s.ID[1], s.ID[2] = byte(d), byte(d>>8), byte(i)
-			m := &govMsg{msg: &protocol.Message{Signed: &s, Role: g.msg.Role}}
+			m := &GovMsg{Msg: &protocol.Message{Signed: &s, Role: g.Msg.Role}}
 			full = append(full, m)
 			if d == days-1 {
 				compacted = append(compacted, m)
@@ -229,17 +230,17 @@ func BenchmarkFoldThreeYears(b *testing.B) {
 	compacted, full, root := threeYears(b)
 	for _, c := range []struct {
 		name string
-		gov  []*govMsg
+		gov  []*GovMsg
 	}{{"compacted", compacted}, {"all", full}} {
 		b.Run(c.name, func(b *testing.B) {
-			z := &zone{gov: map[protocol.AlertID]*govMsg{}, root: root}
+			z := &zone{State: core.State{Gov: map[protocol.AlertID]*GovMsg{}}, root: root}
 			for _, g := range c.gov {
-				z.gov[g.msg.ID] = g
+				z.Gov[g.Msg.ID] = g
 			}
 			for b.Loop() {
 				z.refoldRoster()
 			}
-			b.ReportMetric(float64(len(z.gov)), "messages")
+			b.ReportMetric(float64(len(z.Gov)), "messages")
 		})
 	}
 }

@@ -44,7 +44,7 @@ func (z *zone) countedGrant(m *protocol.Message) (crypto.MemberID, bool) {
 	if a.Kind != protocol.KindRole || a.Status != protocol.StatusActual || m.Role != protocol.RoleOrganizer {
 		return crypto.MemberID{}, false
 	}
-	if mi := z.fold.Roster.Members[a.Sender]; mi != nil && mi.Removed && mi.RemovedAt.Before(a.Sent) {
+	if mi := z.Fold.Roster.Members[a.Sender]; mi != nil && mi.Removed && mi.RemovedAt.Before(a.Sent) {
 		return crypto.MemberID{}, false
 	}
 	c, err := protocol.ParseCert(a.Cert)
@@ -65,24 +65,24 @@ func (z *zone) countedGrant(m *protocol.Message) (crypto.MemberID, bool) {
 // not coverable, so the roster still counts it an organizer. The result
 // is kept until the next refold (refoldRoster) and must not be changed.
 // Callers hold z.mu.
-func (z *zone) coverableLocked() map[protocol.AlertID]*govMsg {
-	if z.coverable == nil {
-		z.coverable = z.foldCoverable()
+func (z *zone) coverableLocked() map[protocol.AlertID]*GovMsg {
+	if z.Coverable == nil {
+		z.Coverable = z.foldCoverable()
 	}
-	return z.coverable
+	return z.Coverable
 }
 
 // foldCoverable computes coverableLocked. Callers hold z.mu.
-func (z *zone) foldCoverable() map[protocol.AlertID]*govMsg {
-	latest := map[crypto.MemberID]*govMsg{}
-	for _, g := range z.gov {
-		if s, ok := z.countedGrant(g.msg); ok && newer(g, latest[s]) {
+func (z *zone) foldCoverable() map[protocol.AlertID]*GovMsg {
+	latest := map[crypto.MemberID]*GovMsg{}
+	for _, g := range z.Gov {
+		if s, ok := z.countedGrant(g.Msg); ok && newer(g, latest[s]) {
 			latest[s] = g
 		}
 	}
-	out := map[protocol.AlertID]*govMsg{}
-	for _, g := range z.gov {
-		m := g.msg
+	out := map[protocol.AlertID]*GovMsg{}
+	for _, g := range z.Gov {
+		m := g.Msg
 		if m.Alert.Kind != protocol.KindRole || m.Alert.Status != protocol.StatusActual || m.Role != protocol.RoleOrganizer {
 			continue
 		}
@@ -97,13 +97,13 @@ func (z *zone) foldCoverable() map[protocol.AlertID]*govMsg {
 	// A sender the roster knows as an organizer only from coverable
 	// grants keeps them all.
 	organizer := map[crypto.MemberID]bool{}
-	for _, g := range z.gov {
-		if _, ok := out[g.msg.ID]; !ok && g.msg.Role == protocol.RoleOrganizer {
-			organizer[g.msg.Alert.Sender] = true
+	for _, g := range z.Gov {
+		if _, ok := out[g.Msg.ID]; !ok && g.Msg.Role == protocol.RoleOrganizer {
+			organizer[g.Msg.Alert.Sender] = true
 		}
 	}
 	for id, g := range out {
-		if !organizer[g.msg.Alert.Sender] {
+		if !organizer[g.Msg.Alert.Sender] {
 			delete(out, id)
 		}
 	}
@@ -117,16 +117,16 @@ func (z *zone) countedSnapshot(m *protocol.Message) bool {
 	if a.Kind != protocol.KindSnapshot || a.Status != protocol.StatusActual || m.Role != protocol.RoleOrganizer {
 		return false
 	}
-	mi := z.fold.Roster.Members[a.Sender]
+	mi := z.Fold.Roster.Members[a.Sender]
 	return mi == nil || !mi.Removed || !mi.RemovedAt.Before(a.Sent)
 }
 
 // countedSnapshotsLocked returns the counted snapshots kept of epoch or
 // earlier, and the newest of them (by sent, then ID), or nil. Callers hold
 // z.mu.
-func (z *zone) countedSnapshotsLocked(epoch uint32) (all []*govMsg, newest *govMsg) {
-	for _, g := range z.gov {
-		if g.msg.Epoch <= epoch && z.countedSnapshot(g.msg) {
+func (z *zone) countedSnapshotsLocked(epoch uint32) (all []*GovMsg, newest *GovMsg) {
+	for _, g := range z.Gov {
+		if g.Msg.Epoch <= epoch && z.countedSnapshot(g.Msg) {
 			all = append(all, g)
 			if newer(g, newest) {
 				newest = g
@@ -137,9 +137,9 @@ func (z *zone) countedSnapshotsLocked(epoch uint32) (all []*govMsg, newest *govM
 }
 
 // coveredBy reports whether any of snaps covers id.
-func coveredBy(snaps []*govMsg, id protocol.AlertID) bool {
+func coveredBy(snaps []*GovMsg, id protocol.AlertID) bool {
 	for _, g := range snaps {
-		if g.msg.Alert.Snapshot.Covers(id) {
+		if g.Msg.Alert.Snapshot.Covers(id) {
 			return true
 		}
 	}
@@ -154,14 +154,14 @@ func coveredBy(snaps []*govMsg, id protocol.AlertID) bool {
 // roster, and an organizer, by its messages). The result is kept until
 // the next refold and must not be changed. Callers hold z.mu.
 func (z *zone) skippedLocked(epoch uint32) map[protocol.AlertID]bool {
-	if skip, ok := z.skipped[epoch]; ok {
+	if skip, ok := z.Skipped[epoch]; ok {
 		return skip
 	}
 	skip := z.foldSkipped(epoch)
-	if z.skipped == nil {
-		z.skipped = map[uint32]map[protocol.AlertID]bool{}
+	if z.Skipped == nil {
+		z.Skipped = map[uint32]map[protocol.AlertID]bool{}
 	}
-	z.skipped[epoch] = skip
+	z.Skipped[epoch] = skip
 	return skip
 }
 
@@ -177,14 +177,14 @@ func (z *zone) foldSkipped(epoch uint32) map[protocol.AlertID]bool {
 			skip[id] = true
 		}
 	}
-	organizer := map[crypto.MemberID]bool{newest.msg.Alert.Sender: true}
-	for _, g := range z.gov {
-		if m := g.msg; m.Role == protocol.RoleOrganizer && m.Alert.Kind != protocol.KindSnapshot && !skip[m.ID] {
+	organizer := map[crypto.MemberID]bool{newest.Msg.Alert.Sender: true}
+	for _, g := range z.Gov {
+		if m := g.Msg; m.Role == protocol.RoleOrganizer && m.Alert.Kind != protocol.KindSnapshot && !skip[m.ID] {
 			organizer[m.Alert.Sender] = true
 		}
 	}
-	for _, g := range z.gov {
-		if m := g.msg; m.Alert.Kind == protocol.KindSnapshot && g != newest && organizer[m.Alert.Sender] {
+	for _, g := range z.Gov {
+		if m := g.Msg; m.Alert.Kind == protocol.KindSnapshot && g != newest && organizer[m.Alert.Sender] {
 			skip[m.ID] = true
 		}
 	}
@@ -199,25 +199,25 @@ func (z *zone) foldSkipped(epoch uint32) map[protocol.AlertID]bool {
 // protocol.MaxSnapshotCovered IDs, the oldest grants first. Callers hold
 // z.mu.
 func (z *zone) snapshotDueLocked(self crypto.MemberID, now time.Time) []protocol.AlertID {
-	if z.role != protocol.RoleOrganizer || z.removed || !now.Before(z.chain.Expires()) {
+	if z.Role != protocol.RoleOrganizer || z.Removed || !now.Before(z.Chain.Expires()) {
 		return nil
 	}
-	snaps, _ := z.countedSnapshotsLocked(z.epoch)
+	snaps, _ := z.countedSnapshotsLocked(z.Epoch)
 	for _, g := range snaps {
-		if g.msg.Alert.Sender == self && now.Sub(g.msg.Alert.Sent) < snapshotEvery {
+		if g.Msg.Alert.Sender == self && now.Sub(g.Msg.Alert.Sent) < snapshotEvery {
 			return nil
 		}
 	}
 	cov := z.coverableLocked()
-	all := make([]*govMsg, 0, len(cov))
+	all := make([]*GovMsg, 0, len(cov))
 	for _, g := range cov {
 		all = append(all, g)
 	}
-	slices.SortFunc(all, func(a, b *govMsg) int {
-		if c := a.msg.Alert.Sent.Compare(b.msg.Alert.Sent); c != 0 {
+	slices.SortFunc(all, func(a, b *GovMsg) int {
+		if c := a.Msg.Alert.Sent.Compare(b.Msg.Alert.Sent); c != 0 {
 			return c
 		}
-		return bytes.Compare(a.msg.ID[:], b.msg.ID[:])
+		return bytes.Compare(a.Msg.ID[:], b.Msg.ID[:])
 	})
 	if len(all) > protocol.MaxSnapshotCovered {
 		all = all[:protocol.MaxSnapshotCovered]
@@ -225,8 +225,8 @@ func (z *zone) snapshotDueLocked(self crypto.MemberID, now time.Time) []protocol
 	fresh := 0
 	ids := make([]protocol.AlertID, len(all))
 	for i, g := range all {
-		ids[i] = g.msg.ID
-		if !coveredBy(snaps, g.msg.ID) {
+		ids[i] = g.Msg.ID
+		if !coveredBy(snaps, g.Msg.ID) {
 			fresh++
 		}
 	}
@@ -243,9 +243,9 @@ func (z *zone) snapshotDueLocked(self crypto.MemberID, now time.Time) []protocol
 // which then find nothing left to cover. It reports whether it sent one.
 func (n *Node) makeSnapshot(ctx context.Context, z *zone) (bool, error) {
 	now := n.now()
-	z.mu.Lock()
+	z.Mu.Lock()
 	ids := z.snapshotDueLocked(n.id.ID(), now)
-	z.mu.Unlock()
+	z.Mu.Unlock()
 	if len(ids) == 0 {
 		return false, nil
 	}

@@ -13,10 +13,10 @@ import (
 
 // latestGrants is, per subject, the ID of the latest actual grant sent with
 // the organizer role (what core.Rules.FoldGrants keeps).
-func latestGrants(gs []*govMsg) map[crypto.MemberID]protocol.AlertID {
-	latest := map[crypto.MemberID]*govMsg{}
+func latestGrants(gs []*GovMsg) map[crypto.MemberID]protocol.AlertID {
+	latest := map[crypto.MemberID]*GovMsg{}
 	for _, g := range gs {
-		m := g.msg
+		m := g.Msg
 		if m.Alert.Kind != protocol.KindRole || m.Role != protocol.RoleOrganizer || m.Alert.Exercise() {
 			continue
 		}
@@ -30,7 +30,7 @@ func latestGrants(gs []*govMsg) map[crypto.MemberID]protocol.AlertID {
 	}
 	out := map[crypto.MemberID]protocol.AlertID{}
 	for s, g := range latest {
-		out[s] = g.msg.ID
+		out[s] = g.Msg.ID
 	}
 	return out
 }
@@ -54,7 +54,7 @@ func TestCoverableKeepsFold(t *testing.T) {
 	for seed := range uint64(4) {
 		r := rand.New(rand.NewPCG(seed, 12))
 		sent := func() time.Time { return start.Add(time.Duration(r.IntN(300*24)) * time.Hour) }
-		all := []*govMsg{
+		all := []*GovMsg{
 			f.announce(0, protocol.RoleOrganizer, start, "zero", false), // organizer 1 announces nothing
 			f.remove(0, start.Add(150*24*time.Hour)),
 			f.msg(-1, protocol.RoleOrganizer, &protocol.Alert{Kind: protocol.KindSettings, Sent: sent(), Settings: protocol.DefaultSettings().Wire(), Status: protocol.StatusActual}),
@@ -85,17 +85,17 @@ func TestCoverableKeepsFold(t *testing.T) {
 		}
 		r.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
 		want := foldOf(all, f.root.ID())
-		z := &zone{gov: map[protocol.AlertID]*govMsg{}, root: f.root.Public(), fold: core.Folded{Roster: want}}
+		z := &zone{State: core.State{Gov: map[protocol.AlertID]*GovMsg{}, Fold: core.Folded{Roster: want}}, root: f.root.Public()}
 		for _, g := range all {
-			z.gov[g.msg.ID] = g
+			z.Gov[g.Msg.ID] = g
 		}
 		cov := z.coverableLocked()
-		var rest []*govMsg
+		var rest []*GovMsg
 		for _, g := range all {
-			if _, ok := cov[g.msg.ID]; !ok {
+			if _, ok := cov[g.Msg.ID]; !ok {
 				rest = append(rest, g)
-			} else if g.msg.Alert.Kind != protocol.KindRole {
-				t.Fatalf("seed %d: a %s is coverable", seed, g.msg.Alert.Kind)
+			} else if g.Msg.Alert.Kind != protocol.KindRole {
+				t.Fatalf("seed %d: a %s is coverable", seed, g.Msg.Alert.Kind)
 			}
 		}
 		if len(cov) < 20 {
@@ -110,7 +110,7 @@ func TestCoverableKeepsFold(t *testing.T) {
 		// An organizer that sends only grants keeps at least one.
 		kept := 0
 		for _, g := range rest {
-			if g.msg.Alert.Sender == f.ids[1].ID() {
+			if g.Msg.Alert.Sender == f.ids[1].ID() {
 				kept++
 			}
 		}
@@ -131,7 +131,7 @@ func TestCoverableKeepsSoleOrganizerGrant(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.chains[0][protocol.RoleOrganizer] = protocol.Chain{oc, f.rootC[0]}
-	grant := func(issuer int, by *crypto.Identity, at time.Time) *govMsg {
+	grant := func(issuer int, by *crypto.Identity, at time.Time) *GovMsg {
 		c, err := protocol.IssueCert(by, f.zone, f.ids[1].Public(), protocol.RoleVerifier, at, at.Add(protocol.DefaultCertTTL))
 		if err != nil {
 			t.Fatal(err)
@@ -139,14 +139,14 @@ func TestCoverableKeepsSoleOrganizerGrant(t *testing.T) {
 		return f.msg(issuer, protocol.RoleOrganizer, &protocol.Alert{Kind: protocol.KindRole, Sent: at, Cert: c.Bytes(), Status: protocol.StatusActual})
 	}
 	first := grant(0, f.ids[0], start.Add(time.Hour))
-	all := []*govMsg{first, grant(-1, f.root, start.Add(2*time.Hour)), grant(-1, f.root, start.Add(3*time.Hour))}
+	all := []*GovMsg{first, grant(-1, f.root, start.Add(2*time.Hour)), grant(-1, f.root, start.Add(3*time.Hour))}
 	want := foldOf(all, f.root.ID())
-	z := &zone{gov: map[protocol.AlertID]*govMsg{}, root: f.root.Public(), fold: core.Folded{Roster: want}}
+	z := &zone{State: core.State{Gov: map[protocol.AlertID]*GovMsg{}, Fold: core.Folded{Roster: want}}, root: f.root.Public()}
 	for _, g := range all {
-		z.gov[g.msg.ID] = g
+		z.Gov[g.Msg.ID] = g
 	}
 	cov := z.coverableLocked()
-	if _, ok := cov[first.msg.ID]; ok || len(cov) != 1 {
+	if _, ok := cov[first.Msg.ID]; ok || len(cov) != 1 {
 		t.Fatalf("coverable %d grants, the sole organizer's among them: %v", len(cov), ok)
 	}
 	if want.Members[f.ids[0].ID()].Role != protocol.RoleOrganizer {
@@ -163,7 +163,7 @@ func BenchmarkSnapshotThreeYears(b *testing.B) {
 	compacted, _, _ := threeYears(b)
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	f := newGovFixture(b, 200, start) // the same seed: the same identities as threeYears
-	gov := append([]*govMsg(nil), compacted...)
+	gov := append([]*GovMsg(nil), compacted...)
 	for year := 1; year <= 2; year++ {
 		for i := range f.ids {
 			at := start.Add(time.Duration(year*365)*24*time.Hour + time.Duration(i)*time.Minute)
@@ -174,9 +174,9 @@ func BenchmarkSnapshotThreeYears(b *testing.B) {
 			gov = append(gov, f.msg(-1, protocol.RoleOrganizer, &protocol.Alert{Kind: protocol.KindRole, Sent: at, Cert: c.Bytes(), Status: protocol.StatusActual}))
 		}
 	}
-	z := &zone{gov: map[protocol.AlertID]*govMsg{}, root: f.root.Public()}
+	z := &zone{State: core.State{Gov: map[protocol.AlertID]*GovMsg{}}, root: f.root.Public()}
 	for _, g := range gov {
-		z.gov[g.msg.ID] = g
+		z.Gov[g.Msg.ID] = g
 	}
 	z.refoldRoster()
 	var ids []protocol.AlertID
@@ -185,14 +185,14 @@ func BenchmarkSnapshotThreeYears(b *testing.B) {
 	}
 	snap := f.msg(-1, protocol.RoleOrganizer, &protocol.Alert{Kind: protocol.KindSnapshot, Sent: start.Add(3 * 365 * 24 * time.Hour),
 		Snapshot: protocol.NewSnapshotDoc(ids), Status: protocol.StatusActual})
-	z.gov[snap.msg.ID] = snap
+	z.Gov[snap.Msg.ID] = snap
 	z.refoldRoster()
 	for _, c := range []struct {
 		name  string
 		reset func()
 	}{
 		{"answer", func() {}}, // what each catch-up answer costs
-		{"after-change", func() { z.coverable, z.skipped = nil, nil }}, // the first answer after governance changed
+		{"after-change", func() { z.Coverable, z.Skipped = nil, nil }}, // the first answer after governance changed
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			var skipped int
@@ -200,9 +200,9 @@ func BenchmarkSnapshotThreeYears(b *testing.B) {
 				c.reset()
 				skipped = len(z.skippedLocked(0))
 			}
-			b.ReportMetric(float64(len(z.gov)), "kept")
-			b.ReportMetric(float64(len(z.gov)-skipped), "offered")
-			b.ReportMetric(float64(len(snap.msg.Body)), "snapshot-body-bytes")
+			b.ReportMetric(float64(len(z.Gov)), "kept")
+			b.ReportMetric(float64(len(z.Gov)-skipped), "offered")
+			b.ReportMetric(float64(len(snap.Msg.Body)), "snapshot-body-bytes")
 		})
 	}
 }

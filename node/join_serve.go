@@ -197,9 +197,9 @@ func (d *joinDesk) handleJoin(s network.Stream) {
 // findInvite returns the zone that published an invite, and the invite.
 func (d *joinDesk) findInvite(id [protocol.InviteIDSize]byte) (*zone, *protocol.InviteInfo) {
 	for _, z := range d.node.allZones() {
-		z.mu.Lock()
-		inv := z.fold.Roster.Invites[id]
-		z.mu.Unlock()
+		z.Mu.Lock()
+		inv := z.Fold.Roster.Invites[id]
+		z.Mu.Unlock()
 		if inv != nil && len(inv.Chain) > 0 {
 			return z, inv
 		}
@@ -282,12 +282,12 @@ func (d *joinDesk) grant(b []byte, from peer.ID) (enc, ct []byte, err error) {
 // checked and set under d.mu, so two joiners asking at once cannot both
 // take an invite.
 func (d *joinDesk) take(z *zone, id [protocol.InviteIDSize]byte, inv *protocol.InviteInfo, member crypto.MemberID, removed bool) (first bool, err error) {
-	z.mu.Lock()
-	issuerGone := z.fold.Roster.Removed(inv.Cert.Issuer)
-	redeemer, redeemed := z.fold.Roster.Redeemer(id)
-	m, known := z.fold.Roster.Members[member]
+	z.Mu.Lock()
+	issuerGone := z.Fold.Roster.Removed(inv.Cert.Issuer)
+	redeemer, redeemed := z.Fold.Roster.Redeemer(id)
+	m, known := z.Fold.Roster.Members[member]
 	long := len(inv.Chain) >= protocol.MaxChainLen
-	z.mu.Unlock()
+	z.Mu.Unlock()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	served, taken := d.served[z.id][id]

@@ -15,12 +15,12 @@ func deskFixture(t *testing.T) (*joinDesk, *zone, [protocol.InviteIDSize]byte, *
 	t.Helper()
 	var root crypto.MemberID
 	root[0] = 0xff
-	z := &zone{rec: zoneRecord{ID: "z", Name: "north"}, fold: core.NewFolded(root)}
+	z := &zone{rec: zoneRecord{ID: "z", Name: "north"}, State: core.State{Fold: core.NewFolded(root)}}
 	z.id[0] = 1
 	var id [protocol.InviteIDSize]byte
 	id[0] = 7
 	inv := &protocol.InviteInfo{Cert: &protocol.Cert{Issuer: root}, Chain: protocol.Chain{&protocol.Cert{Issuer: root}}}
-	z.fold.Roster.Invites[id] = inv
+	z.Fold.Roster.Invites[id] = inv
 	return &joinDesk{}, z, id, inv
 }
 
@@ -80,7 +80,7 @@ func TestDeskTakeRefusals(t *testing.T) {
 	if _, err := d.take(z, id, inv, a, true); err == nil || err.Error() != refuseUnknown {
 		t.Errorf("removed from the zone: %v, want %q", err, refuseUnknown)
 	}
-	z.fold.Roster.Members[a] = &protocol.MemberInfo{}
+	z.Fold.Roster.Members[a] = &protocol.MemberInfo{}
 	if _, err := d.take(z, id, inv, a, false); err == nil || err.Error() != refuseMember {
 		t.Errorf("already a member: %v, want %q", err, refuseMember)
 	}

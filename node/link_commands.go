@@ -101,9 +101,9 @@ func (n *Node) AcceptLink(ctx context.Context, req api.AcceptLinkRequest) (api.L
 	if !n.now().Before(o.Until) {
 		return api.Link{}, api.Fail(api.ErrInvalid, "linkcode.expired", "At", o.Until.Format(time.RFC3339)).With(protocol.ErrLinkExpired)
 	}
-	z.mu.Lock()
-	l := z.fold.Links[o.ID]
-	z.mu.Unlock()
+	z.Mu.Lock()
+	l := z.Fold.Links[o.ID]
+	z.Mu.Unlock()
 	switch {
 	case l != nil && !l.OfferedBy.IsZero():
 		return api.Link{}, api.Fail(api.ErrInvalid, "linkcode.ownzone", "Zone", api.Quote(z.rec.Name)).With(protocol.ErrLinkWrongEnd)
@@ -112,9 +112,9 @@ func (n *Node) AcceptLink(ctx context.Context, req api.AcceptLinkRequest) (api.L
 	}
 	n.mu.Lock()
 	for _, other := range n.zones {
-		other.mu.Lock()
-		ol := other.fold.Links[o.ID]
-		other.mu.Unlock()
+		other.Mu.Lock()
+		ol := other.Fold.Links[o.ID]
+		other.Mu.Unlock()
 		if ol != nil && other != z {
 			n.mu.Unlock()
 			return api.Link{}, api.Fail(api.ErrInvalid, "linkcode.otherown", "Zone", api.Quote(other.rec.Name)).With(protocol.ErrLinkWrongEnd)
@@ -154,10 +154,10 @@ func (n *Node) Links(zoneRef string) ([]api.Link, error) {
 	if err != nil {
 		return nil, err
 	}
-	z.mu.Lock()
-	defer z.mu.Unlock()
+	z.Mu.Lock()
+	defer z.Mu.Unlock()
 	out := []api.Link{}
-	for _, l := range z.fold.Links {
+	for _, l := range z.Fold.Links {
 		out = append(out, linkView(l))
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -192,9 +192,9 @@ func linkView(l *protocol.Link) api.Link {
 
 // linkInfo shows the zone's link id, or says there is none.
 func (z *zone) linkInfo(id protocol.LinkID) (api.Link, error) {
-	z.mu.Lock()
-	defer z.mu.Unlock()
-	l := z.fold.Links[id]
+	z.Mu.Lock()
+	defer z.Mu.Unlock()
+	l := z.Fold.Links[id]
 	if l == nil {
 		return api.Link{}, api.Fail(api.ErrNotFound, "link.notfound", "Ref", api.Quote(id.String()), "Zone", z.rec.Name)
 	}
@@ -206,7 +206,7 @@ func (z *zone) linkInfo(id protocol.LinkID) (api.Link, error) {
 func (z *zone) findLinkLocked(ref string) (*protocol.Link, error) {
 	ref = strings.TrimSpace(ref)
 	var found *protocol.Link
-	for _, l := range z.fold.Links {
+	for _, l := range z.Fold.Links {
 		id := l.ID.String()
 		if id == ref || (len(ref) >= 8 && strings.HasPrefix(id, strings.ToLower(ref))) || (l.Peer != "" && l.Peer == ref && !l.Ended) {
 			if found != nil && found != l {
@@ -231,9 +231,9 @@ func (n *Node) Unlink(ctx context.Context, zoneRef, linkRef string) (api.Link, e
 	if err := z.requireOrganizer("unlink"); err != nil {
 		return api.Link{}, err
 	}
-	z.mu.Lock()
+	z.Mu.Lock()
 	l, err := z.findLinkLocked(linkRef)
-	z.mu.Unlock()
+	z.Mu.Unlock()
 	if err != nil {
 		return api.Link{}, err
 	}
@@ -282,14 +282,14 @@ func (n *Node) Share(ctx context.Context, req api.ShareRequest) (api.Alert, erro
 	default:
 		return api.Alert{}, api.Fail(api.ErrInvalid, "share.unverified", "ID", root.ID, "State", cur.State)
 	}
-	z.mu.Lock()
+	z.Mu.Lock()
 	active := 0
-	for _, l := range z.fold.Links {
+	for _, l := range z.Fold.Links {
 		if l.Active() {
 			active++
 		}
 	}
-	z.mu.Unlock()
+	z.Mu.Unlock()
 	if active == 0 {
 		return api.Alert{}, api.Fail(api.ErrInvalid, "share.nolinks", "Zone", api.Quote(z.rec.Name))
 	}

@@ -77,16 +77,16 @@ func placeHash(p protocol.PlaceOp, hops uint8) [32]byte {
 func (e *linkEnds) reconcilePlaces(ctx context.Context, z *zone) {
 	e.state.mu.Lock()
 	defer e.state.mu.Unlock()
-	z.mu.Lock()
+	z.Mu.Lock()
 	mine := e.myLinksLocked(z)
-	entries := z.fold.Docs.Shared()
+	entries := z.Fold.Docs.Shared()
 	gone := map[protocol.LinkID]bool{} // links entries came over that are no longer active
 	for _, p := range entries {
-		if p.Linked() && !z.fold.Links[p.Link].Active() {
+		if p.Linked() && !z.Fold.Links[p.Link].Active() {
 			gone[p.Link] = true
 		}
 	}
-	z.mu.Unlock()
+	z.Mu.Unlock()
 	behind := false
 	for _, l := range mine {
 		for _, p := range entries {
@@ -157,10 +157,10 @@ func (e *linkEnds) placesBehind() []*zone {
 func (e *linkEnds) relayPlace(ctx context.Context, z *zone, l *protocol.Link, t *protocol.Alert) error {
 	d := t.Via.Digest
 	id := d.LinkedPlaceID()
-	z.mu.Lock()
-	own := z.fold.Docs.Own(d)
-	cur, exists := z.fold.Docs.Entry(id)
-	z.mu.Unlock()
+	z.Mu.Lock()
+	own := z.Fold.Docs.Own(d)
+	cur, exists := z.Fold.Docs.Entry(id)
+	z.Mu.Unlock()
 	if own || (exists && cur.Link != l.ID) {
 		return nil // already here, as the zone's own or from another link
 	}
@@ -183,9 +183,9 @@ func (e *linkEnds) relayPlace(ctx context.Context, z *zone, l *protocol.Link, t 
 	op := *t.Place
 	op.ID = id
 	a.Place, a.Via = &op, t.Via
-	z.mu.Lock()
-	err := z.fold.Docs.CheckDoc(a)
-	z.mu.Unlock()
+	z.Mu.Lock()
+	err := z.Fold.Docs.CheckDoc(a)
+	z.Mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("%w: %w", protocol.ErrLink, err)
 	}

@@ -19,9 +19,9 @@ import (
 // pass on an end).
 func (e *linkEnds) onStored(z *zone, msg *protocol.Message) {
 	if msg.Alert.Kind != protocol.KindLink {
-		z.mu.Lock()
+		z.Mu.Lock()
 		mine := len(e.myLinksLocked(z))
-		z.mu.Unlock()
+		z.Mu.Unlock()
 		if mine == 0 {
 			return // this node ends no link of the zone
 		}
@@ -52,7 +52,7 @@ func (e *linkEnds) onStored(z *zone, msg *protocol.Message) {
 // hold z.mu.
 func (e *linkEnds) myLinksLocked(z *zone) []*protocol.Link {
 	var out []*protocol.Link
-	for _, l := range z.fold.Links {
+	for _, l := range z.Fold.Links {
 		if l.Active() && l.Endpoint == e.id.ID() {
 			out = append(out, l)
 		}
@@ -63,15 +63,15 @@ func (e *linkEnds) myLinksLocked(z *zone) []*protocol.Link {
 
 func (e *linkEnds) onLinkRecord(ctx context.Context, z *zone, msg *protocol.Message) {
 	r := msg.Alert.Link
-	z.mu.Lock()
-	l := z.fold.Links[r.ID]
+	z.Mu.Lock()
+	l := z.Fold.Links[r.ID]
 	var roots []protocol.AlertID
 	if r.Op == protocol.LinkAccept && l.Active() && l.Endpoint == e.id.ID() {
-		for id := range z.msgs.Roots {
+		for id := range z.Msgs.Roots {
 			roots = append(roots, id)
 		}
 	}
-	z.mu.Unlock()
+	z.Mu.Unlock()
 	if l == nil {
 		return
 	}
@@ -106,29 +106,29 @@ func (e *linkEnds) onLinkRecord(ctx context.Context, z *zone, msg *protocol.Mess
 func (e *linkEnds) reconcile(ctx context.Context, z *zone, target protocol.AlertID) {
 	e.state.mu.Lock()
 	defer e.state.mu.Unlock()
-	z.mu.Lock()
+	z.Mu.Lock()
 	mine := e.myLinksLocked(z)
 	c, ok := z.alertsLocked().CardOf(target, e.node.now())
 	var root *protocol.Message
 	var hops uint8
 	var share bool
-	policy := z.fold.Roster.Settings.AutoShare
+	policy := z.Fold.Roster.Settings.AutoShare
 	if ok {
 		// The card's ID (its incident's first sighting, or the callout)
 		// names it on every link.
 		if id, err := protocol.ParseAlertID(c.View.ID); err == nil {
-			root = z.msgs.Roots[id]
+			root = z.Msgs.Roots[id]
 		}
 		for _, id := range c.Roots {
-			m := z.msgs.Roots[id]
-			for _, u := range z.msgs.Updates[id] {
-				if u.Alert.Kind == protocol.KindShare && !z.fold.Roster.Removed(u.Alert.Sender) && u.Alert.Status == m.Alert.Status {
+			m := z.Msgs.Roots[id]
+			for _, u := range z.Msgs.Updates[id] {
+				if u.Alert.Kind == protocol.KindShare && !z.Fold.Roster.Removed(u.Alert.Sender) && u.Alert.Status == m.Alert.Status {
 					hops = max(hops, u.Alert.Hops)
 				}
 			}
 		}
 	}
-	z.mu.Unlock()
+	z.Mu.Unlock()
 	if !ok || root == nil || len(mine) == 0 {
 		return
 	}

@@ -149,11 +149,11 @@ func (e *linkEnds) handleFrame(from peer.ID, frame []byte) error {
 	var z *zone
 	var l protocol.Link
 	for _, zz := range e.node.liveZones() {
-		zz.mu.Lock()
-		if x := zz.fold.Links[id]; x != nil {
+		zz.Mu.Lock()
+		if x := zz.Fold.Links[id]; x != nil {
 			z, l = zz, *x
 		}
-		zz.mu.Unlock()
+		zz.Mu.Unlock()
 		if z != nil {
 			break
 		}
@@ -244,14 +244,14 @@ func (e *linkEnds) acceptHello(ctx context.Context, z *zone, l *protocol.Link, f
 	}
 	// Every member read the offer's secret in governance: once a member
 	// is removed, offers made before cannot be accepted.
-	z.mu.Lock()
+	z.Mu.Lock()
 	stale := false
-	for _, m := range z.fold.Roster.Members {
+	for _, m := range z.Fold.Roster.Members {
 		if m.Removed && !m.RemovedAt.Before(l.Offered) {
 			stale = true
 		}
 	}
-	z.mu.Unlock()
+	z.Mu.Unlock()
 	if stale {
 		return fmt.Errorf("%w: a member was removed from the offering zone after this offer was made; ask for a new offer", protocol.ErrLinkExpired)
 	}
@@ -286,9 +286,9 @@ func (e *linkEnds) relay(ctx context.Context, z *zone, l *protocol.Link, t *prot
 		return e.relayPlace(ctx, z, l, t) // link_places.go
 	}
 	d := t.Via.Digest
-	z.mu.Lock()
+	z.Mu.Lock()
 	var root *protocol.Message
-	for _, r := range z.msgs.Roots {
+	for _, r := range z.Msgs.Roots {
 		if digestOf(r) == d {
 			root = r
 		}
@@ -301,13 +301,13 @@ func (e *linkEnds) relay(ctx context.Context, z *zone, l *protocol.Link, t *prot
 		if root.Alert.Via != nil {
 			latest = root.Alert.Via.At
 		}
-		for _, u := range z.msgs.Updates[root.ID] {
+		for _, u := range z.Msgs.Updates[root.ID] {
 			if u.Alert.Via != nil && u.Alert.Via.Link == l.ID && u.Alert.Kind == t.Kind && u.Alert.Via.At.After(latest) {
 				latest = u.Alert.Via.At
 			}
 		}
 	}
-	z.mu.Unlock()
+	z.Mu.Unlock()
 	fromHere := root != nil && root.Alert.Via != nil && root.Alert.Via.Link == l.ID
 	a := e.node.newAlert(t.Kind, t.Status == protocol.StatusExercise, protocol.DefaultUpdateTTL)
 	a.Via = t.Via
@@ -364,14 +364,14 @@ func (e *linkEnds) relay(ctx context.Context, z *zone, l *protocol.Link, t *prot
 func (e *linkEnds) endsLink() bool {
 	me := e.id.ID()
 	for _, z := range e.node.liveZones() {
-		z.mu.Lock()
-		for _, l := range z.fold.Links {
+		z.Mu.Lock()
+		for _, l := range z.Fold.Links {
 			if l.OfferedBy == me && !l.Ended || l.Active() && l.Endpoint == me {
-				z.mu.Unlock()
+				z.Mu.Unlock()
 				return true
 			}
 		}
-		z.mu.Unlock()
+		z.Mu.Unlock()
 	}
 	return false
 }

@@ -136,9 +136,9 @@ func (s *linkState) allowIn(l protocol.LinkID, t time.Time) bool {
 // endorser is the zone validator's hook: the key this zone accepted for
 // the other end of an active link, if relay is this zone's end of it.
 func (z *zone) endorser(id protocol.LinkID, relay crypto.MemberID) (*crypto.PublicKey, error) {
-	z.mu.Lock()
-	defer z.mu.Unlock()
-	l := z.fold.Links[id]
+	z.Mu.Lock()
+	defer z.Mu.Unlock()
+	l := z.Fold.Links[id]
 	switch {
 	case !l.Active():
 		return nil, fmt.Errorf("%w: %s", protocol.ErrLink, id)
@@ -151,7 +151,7 @@ func (z *zone) endorser(id protocol.LinkID, relay crypto.MemberID) (*crypto.Publ
 // sharedLocked reports whether a root with share digest d is in the zone
 // (core.Rules.Check refuses a second crossing). Callers hold z.mu.
 func (z *zone) sharedLocked(d protocol.Digest) bool {
-	for _, r := range z.msgs.Roots {
+	for _, r := range z.Msgs.Roots {
 		if digestOf(r) == d {
 			return true
 		}

@@ -128,9 +128,9 @@ func (r *renewer) renewRoot(z *zone) error {
 		return fmt.Errorf("renew founder certificate: %w", err)
 	}
 	z.setRecord(rec)
-	z.mu.Lock()
-	z.chain, z.role = protocol.Chain{c}, protocol.RoleOrganizer
-	z.mu.Unlock()
+	z.Mu.Lock()
+	z.Chain, z.Role = protocol.Chain{c}, protocol.RoleOrganizer
+	z.Mu.Unlock()
 	r.log.Info("renewed the founder certificate of a zone")
 	return nil
 }
@@ -161,8 +161,8 @@ func (z *zone) latestChainsLocked() map[crypto.MemberID]time.Time {
 			out[m] = exp
 		}
 	}
-	for _, g := range z.gov {
-		m := g.msg
+	for _, g := range z.Gov {
+		m := g.Msg
 		if len(m.Chain) == 0 {
 			continue
 		}
@@ -182,19 +182,19 @@ func (z *zone) latestChainsLocked() map[crypto.MemberID]time.Time {
 // grant names them. Callers hold z.mu.
 func (z *zone) invitedLocked() map[crypto.MemberID]bool {
 	out := map[crypto.MemberID]bool{}
-	for id := range z.fold.Roster.Invites {
-		if r, ok := z.fold.Roster.Redeemer(id); ok {
+	for id := range z.Fold.Roster.Invites {
+		if r, ok := z.Fold.Roster.Redeemer(id); ok {
 			out[r] = true
 		}
 	}
 	if len(out) == 0 {
 		return out
 	}
-	for _, g := range z.gov {
-		if g.msg.Alert.Kind != protocol.KindRole {
+	for _, g := range z.Gov {
+		if g.Msg.Alert.Kind != protocol.KindRole {
 			continue
 		}
-		if c, err := protocol.ParseCert(g.msg.Alert.Cert); err == nil {
+		if c, err := protocol.ParseCert(g.Msg.Alert.Cert); err == nil {
 			delete(out, c.Subject.ID())
 		}
 	}
@@ -216,21 +216,21 @@ type renewal struct {
 // gain nothing until this organizer is renewed itself, is skipped.
 // Callers hold z.mu.
 func (z *zone) dueRenewalsLocked(self crypto.MemberID, now time.Time) []renewal {
-	if z.role != protocol.RoleOrganizer || z.removed || len(z.chain) >= protocol.MaxChainLen {
+	if z.Role != protocol.RoleOrganizer || z.Removed || len(z.Chain) >= protocol.MaxChainLen {
 		return nil
 	}
-	mine := z.chain.Expires()
+	mine := z.Chain.Expires()
 	if !now.Before(mine) {
 		return nil
 	}
 	latest := z.latestChainsLocked()
 	invited := z.invitedLocked()
 	var out []renewal
-	for _, mi := range z.fold.Roster.Sorted() {
+	for _, mi := range z.Fold.Roster.Sorted() {
 		if mi.Removed || mi.ID == self || mi.ID == z.root.ID() {
 			continue
 		}
-		if pk := z.pubkeys[mi.ID]; invited[mi.ID] && pk != nil {
+		if pk := z.Pubkeys[mi.ID]; invited[mi.ID] && pk != nil {
 			// Certified by an invite key: certified directly at once, so
 			// its chain is short enough for an organizer to invite.
 			out = append(out, renewal{member: mi.ID, key: pk, role: mi.Role})
@@ -243,7 +243,7 @@ func (z *zone) dueRenewalsLocked(self crypto.MemberID, now time.Time) []renewal 
 		if now.Before(seen.Add(-memberRenewBefore)) {
 			continue
 		}
-		if pk := z.pubkeys[mi.ID]; pk != nil {
+		if pk := z.Pubkeys[mi.ID]; pk != nil {
 			out = append(out, renewal{member: mi.ID, key: pk, role: mi.Role})
 		}
 	}
@@ -262,9 +262,9 @@ func (r *renewer) renewMembers(ctx context.Context, z *zone) (int, error) {
 	z.grantMu.Lock()
 	defer z.grantMu.Unlock()
 	r.mu.Lock()
-	z.mu.Lock()
+	z.Mu.Lock()
 	due := z.dueRenewalsLocked(r.id.ID(), now)
-	z.mu.Unlock()
+	z.Mu.Unlock()
 	r.mu.Unlock()
 	done := 0
 	if len(due) > maxRenewPerDay {
@@ -347,12 +347,12 @@ func (r *renewer) certifyInvitedSoon(z *zone, member crypto.MemberID) {
 	if r.certifyOff.Load() {
 		return
 	}
-	z.mu.Lock()
-	due := z.role == protocol.RoleOrganizer && !z.removed && !z.certifying && z.invitedLocked()[member]
+	z.Mu.Lock()
+	due := z.Role == protocol.RoleOrganizer && !z.Removed && !z.certifying && z.invitedLocked()[member]
 	if due {
 		z.certifying = true
 	}
-	z.mu.Unlock()
+	z.Mu.Unlock()
 	if !due {
 		return
 	}
@@ -362,8 +362,8 @@ func (r *renewer) certifyInvitedSoon(z *zone, member crypto.MemberID) {
 			r.log.Debug("certify invited member", "zone", z.rec.Name, "err", err)
 		}
 	}, func() {
-		z.mu.Lock()
+		z.Mu.Lock()
 		z.certifying = false
-		z.mu.Unlock()
+		z.Mu.Unlock()
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"lookout/crypto"
+	core "lookout/node/internal/zone"
 	"lookout/node/store"
 	"lookout/protocol"
 )
@@ -107,7 +108,7 @@ func TestRenewLater(t *testing.T) {
 		f.log = append(f.log, "due listed")
 	}
 	r.renewHook.Store(&due)
-	z := &zone{role: protocol.RoleMember}
+	z := &zone{State: core.State{Role: protocol.RoleMember}}
 	r.renewLater(z, 1) // any draw modulo 1: no wait
 	wg.Wait()
 	if want := []string{"due listed", "snapshot"}; !slices.Equal(f.log, want) {
@@ -146,14 +147,14 @@ func TestCertifyInvitedSoonSkips(t *testing.T) {
 	var wg sync.WaitGroup
 	r := newTestRenewer(t, f, t.Context(), &wg)
 	member := crypto.MemberID{1}
-	r.certifyInvitedSoon(&zone{role: protocol.RoleMember}, member)
-	organizer := &zone{role: protocol.RoleOrganizer}
+	r.certifyInvitedSoon(&zone{State: core.State{Role: protocol.RoleMember}}, member)
+	organizer := &zone{State: core.State{Role: protocol.RoleOrganizer}}
 	r.certifyInvitedSoon(organizer, member)
 	if organizer.certifying {
 		t.Error("certifying a member no invite admitted")
 	}
 	r.certifyOff.Store(true)
-	r.certifyInvitedSoon(&zone{role: protocol.RoleOrganizer}, member)
+	r.certifyInvitedSoon(&zone{State: core.State{Role: protocol.RoleOrganizer}}, member)
 	wg.Wait()
 	if f.random.Len() != 8 {
 		t.Errorf("%d random bytes read, want none", 8-f.random.Len())

@@ -74,11 +74,11 @@ func resolve[T any](what, ref string, cs []candidate[T], zone string) (T, error)
 // announcement was refused, say), so that every sender can be seen and
 // removed. Callers hold z.mu.
 func (z *zone) membersLocked() []*protocol.MemberInfo {
-	out := z.fold.Roster.Sorted()
+	out := z.Fold.Roster.Sorted()
 	extra := map[string]*protocol.MemberInfo{}
 	add := func(m *protocol.Message) {
 		id := m.Alert.Sender
-		if z.fold.Roster.Members[id] != nil {
+		if z.Fold.Roster.Members[id] != nil {
 			return
 		}
 		mi := extra[id.String()]
@@ -88,10 +88,10 @@ func (z *zone) membersLocked() []*protocol.MemberInfo {
 		}
 		mi.Role = max(mi.Role, m.Role)
 	}
-	for _, m := range z.msgs.Roots {
+	for _, m := range z.Msgs.Roots {
 		add(m)
 	}
-	for _, us := range z.msgs.Updates {
+	for _, us := range z.Msgs.Updates {
 		for _, m := range us {
 			add(m)
 		}

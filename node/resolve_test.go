@@ -53,8 +53,8 @@ func TestMembersLocked(t *testing.T) {
 	named[0], silent[0] = 0xaa, 0xbb
 	r := protocol.Roster{Members: map[crypto.MemberID]*protocol.MemberInfo{named: {ID: named, Name: "Ana", Role: protocol.RoleOrganizer}}}
 	s := &protocol.Message{Signed: &protocol.Signed{Alert: &protocol.Alert{Kind: protocol.KindSighting, Sender: silent}}, Role: protocol.RoleMember}
-	z := &zone{rec: zoneRecord{Name: "north"}, fold: core.Folded{Roster: r}, msgs: core.NewMessages()}
-	z.msgs.Add(s, nil)
+	z := &zone{rec: zoneRecord{Name: "north"}, State: core.State{Fold: core.Folded{Roster: r}, Msgs: core.NewMessages()}}
+	z.Msgs.Add(s, nil)
 	ms := z.membersLocked()
 	if len(ms) != 2 || ms[0].ID != named || ms[1].ID != silent || ms[1].Role != protocol.RoleMember {
 		t.Fatalf("membersLocked = %+v, want Ana then the silent sender", ms)

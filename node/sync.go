@@ -171,10 +171,10 @@ func (c *catchUp) syncRound(ctx context.Context, p peer.ID) (more bool, err erro
 	now := c.node.now()
 	for i, z := range zones {
 		epoch := epochs[i]
-		z.mu.Lock()
-		secret := z.epochs[epoch]
+		z.Mu.Lock()
+		secret := z.Epochs[epoch]
 		set := z.syncSetLocked(epoch, now)
-		z.mu.Unlock()
+		z.Mu.Unlock()
 		key := secret.SyncKey(epoch)
 		hello.Zones = append(hello.Zones, protocol.SyncZone{
 			Epoch:  epoch,
@@ -212,14 +212,14 @@ func (c *catchUp) syncRound(ctx context.Context, p peer.ID) (more bool, err erro
 // the other side of a fork (fork.go), whose rekeys and removals the set
 // of that epoch carries.
 func (c *catchUp) sharedEpoch(z *zone, p peer.ID) (uint32, bool) {
-	z.mu.Lock()
-	epochs := make([]uint32, 0, len(z.epochs))
-	names := make(map[uint32]string, len(z.epochs))
-	for e, s := range z.epochs {
+	z.Mu.Lock()
+	epochs := make([]uint32, 0, len(z.Epochs))
+	names := make(map[uint32]string, len(z.Epochs))
+	for e, s := range z.Epochs {
 		epochs = append(epochs, e)
 		names[e] = s.TopicName(e)
 	}
-	z.mu.Unlock()
+	z.Mu.Unlock()
 	sort.Slice(epochs, func(i, j int) bool { return epochs[i] > epochs[j] })
 	for _, e := range epochs {
 		if c.gate.Shares(p, names[e]) {
@@ -287,23 +287,23 @@ type syncItem struct {
 // removed member proving its old epoch learns nothing of the traffic
 // after its removal, not even how much. Callers hold z.mu.
 func (z *zone) syncSetLocked(epoch uint32, now time.Time) []syncItem {
-	gov := make([]*govMsg, 0, len(z.gov))
+	gov := make([]*GovMsg, 0, len(z.Gov))
 	skip := z.skippedLocked(epoch) // what snapshots cover (govsnap.go)
-	for _, g := range z.gov {
-		if skip[g.msg.ID] {
+	for _, g := range z.Gov {
+		if skip[g.Msg.ID] {
 			continue
 		}
-		if a := g.msg.Alert; (a.Kind == protocol.KindRekey && a.Epoch > epoch) || (a.Kind != protocol.KindRekey && g.msg.Epoch <= epoch) {
+		if a := g.Msg.Alert; (a.Kind == protocol.KindRekey && a.Epoch > epoch) || (a.Kind != protocol.KindRekey && g.Msg.Epoch <= epoch) {
 			gov = append(gov, g)
 		}
 	}
 	// Removals last among messages sent at the same time: a removed
 	// member's earlier messages are refused once its removal is known.
-	last := func(g *govMsg) bool {
-		return g.msg.Alert.Kind == protocol.KindRemove || g.msg.Alert.Kind == protocol.KindRekey
+	last := func(g *GovMsg) bool {
+		return g.Msg.Alert.Kind == protocol.KindRemove || g.Msg.Alert.Kind == protocol.KindRekey
 	}
 	sort.Slice(gov, func(i, j int) bool {
-		a, b := gov[i].msg, gov[j].msg
+		a, b := gov[i].Msg, gov[j].Msg
 		if a.Epoch != b.Epoch {
 			return a.Epoch < b.Epoch
 		}
@@ -319,18 +319,18 @@ func (z *zone) syncSetLocked(epoch uint32, now time.Time) []syncItem {
 		}
 		for _, r := range c.Roots {
 			live[r] = true
-			for _, u := range z.msgs.Updates[r] {
+			for _, u := range z.Msgs.Updates[r] {
 				live[u.ID] = true
 			}
 		}
 	}
-	alerts := z.msgs.Enveloped(func(e core.Enveloped) bool {
+	alerts := z.Msgs.Enveloped(func(e core.Enveloped) bool {
 		return live[e.Msg.ID] && e.Msg.Epoch <= epoch && now.Before(e.Msg.Alert.Expires)
 	})
 	sort.Slice(alerts, func(i, j int) bool { return alerts[i].Msg.Alert.Sent.Before(alerts[j].Msg.Alert.Sent) })
 	out := make([]syncItem, 0, len(gov)+len(alerts))
 	for _, g := range gov {
-		out = append(out, syncItem{id: g.msg.ID, env: g.env, msg: g.msg})
+		out = append(out, syncItem{id: g.Msg.ID, env: g.Env, msg: g.Msg})
 	}
 	for _, e := range alerts {
 		out = append(out, syncItem{id: e.Msg.ID, env: e.Env, msg: e.Msg})
@@ -467,9 +467,9 @@ func (c *catchUp) handleSync(s network.Stream) {
 	}
 	var offer []offered
 	for _, z := range c.node.liveZones() {
-		z.mu.Lock()
+		z.Mu.Lock()
 		for _, a := range hello.Zones {
-			secret, ok := z.epochs[a.Epoch]
+			secret, ok := z.Epochs[a.Epoch]
 			if !ok {
 				continue
 			}
@@ -485,7 +485,7 @@ func (c *catchUp) handleSync(s network.Stream) {
 				}
 			}
 		}
-		z.mu.Unlock()
+		z.Mu.Unlock()
 	}
 	if len(offer) > protocol.MaxSyncMessages {
 		offer = offer[:protocol.MaxSyncMessages]

@@ -183,9 +183,9 @@ func (n *Node) redialLoop() {
 			}
 			n.forks.checkFork(z, true)
 			n.forks.syncBehind(z, tick)
-			z.mu.Lock()
+			z.Mu.Lock()
 			due := n.now().Sub(z.announced) > announceInterval
-			z.mu.Unlock()
+			z.Mu.Unlock()
 			if due {
 				if err := n.renewer.renewRoot(z); err != nil {
 					n.log.Error("could not renew the founder certificate", "err", err)

@@ -33,21 +33,9 @@ type zone struct {
 	val       *protocol.Validator
 	discovery io.Closer // local-network discovery, if on
 
-	mu         sync.Mutex
-	chain      protocol.Chain // this member's certificate chain
-	role       protocol.Role
+	core.State // what the zone knows; its mutex also guards the fields below
 	topic      *pubsub.Topic
 	sub        *pubsub.Subscription
-	epoch      uint32
-	epochs     map[uint32]crypto.ZoneSecret
-	straggle   *uint32 // the previous epoch, still proven to peers during oldTopicGrace
-	gov        map[protocol.AlertID]*govMsg
-	fold       core.Folded                          // what the governance messages say: roster, settings, links, docs; admission rules
-	coverable  map[protocol.AlertID]*govMsg         // what a snapshot may cover (govsnap.go); nil until asked after each refold
-	skipped    map[uint32]map[protocol.AlertID]bool // what catch-up leaves out, by epoch (govsnap.go); reset at each refold
-	pubkeys    map[crypto.MemberID]*crypto.PublicKey
-	msgs       core.Messages // alerts, updates, their envelopes, updates waiting for their alert, what was applied
-	removed    bool
 	gone       chan struct{} // closed once removed: ends watch streams
 	watchers   map[chan api.Alert]struct{}
 	announced  time.Time // last own member announcement
@@ -78,9 +66,9 @@ func (z *zone) close() {
 }
 
 func (z *zone) key(epoch uint32) (*crypto.AEADKey, bool) {
-	z.mu.Lock()
-	defer z.mu.Unlock()
-	s, ok := z.epochs[epoch]
+	z.Mu.Lock()
+	defer z.Mu.Unlock()
+	s, ok := z.Epochs[epoch]
 	if !ok {
 		return nil, false
 	}
@@ -98,49 +86,47 @@ type snapshot struct {
 }
 
 func (z *zone) snapshot() snapshot {
-	z.mu.Lock()
-	defer z.mu.Unlock()
-	return snapshot{chain: z.chain, role: z.role, topic: z.topic, epoch: z.epoch, secret: z.epochs[z.epoch], removed: z.removed}
+	z.Mu.Lock()
+	defer z.Mu.Unlock()
+	return snapshot{chain: z.Chain, role: z.Role, topic: z.topic, epoch: z.Epoch, secret: z.Epochs[z.Epoch], removed: z.Removed}
 }
 
 // current returns the epoch and secret in use.
 func (z *zone) current() (uint32, crypto.ZoneSecret) {
-	z.mu.Lock()
-	defer z.mu.Unlock()
-	return z.epoch, z.epochs[z.epoch]
+	z.Mu.Lock()
+	defer z.Mu.Unlock()
+	return z.Epoch, z.Epochs[z.Epoch]
 }
 
 // newZone rebuilds a zone from its record, checking it is consistent.
 func newZone(rec zoneRecord, self *crypto.Identity, now time.Time) (*zone, error) {
-	z := &zone{rec: rec, msgs: core.NewMessages(),
-		watchers: map[chan api.Alert]struct{}{},
-		gov:      map[protocol.AlertID]*govMsg{},
-		pubkeys:  map[crypto.MemberID]*crypto.PublicKey{}}
+	z := &zone{rec: rec, State: core.NewState(),
+		watchers: map[chan api.Alert]struct{}{}}
 	m, err := rec.Open(self.Public(), now)
 	if err != nil {
 		return nil, err
 	}
-	z.id, z.root, z.epoch, z.epochs, z.chain, z.role, z.removed = m.Zone, m.Root, m.Epoch, m.Epochs, m.Chain, m.Role, m.Removed
+	z.id, z.root, z.Epoch, z.Epochs, z.Chain, z.Role, z.Removed = m.Zone, m.Root, m.Epoch, m.Epochs, m.Chain, m.Role, m.Removed
 	z.gone = make(chan struct{})
-	if z.removed {
+	if z.Removed {
 		close(z.gone)
 	}
 	z.val = protocol.NewValidator(z.id, z.root, z.key)
 	z.val.Revoked = func(_ [32]byte, m crypto.MemberID) bool {
-		z.mu.Lock()
-		defer z.mu.Unlock()
-		return z.fold.Roster.Removed(m)
+		z.Mu.Lock()
+		defer z.Mu.Unlock()
+		return z.Fold.Roster.Removed(m)
 	}
 	z.val.Endorser = z.endorser // linked zones (links.go)
-	z.fold = core.NewFolded(z.root.ID())
+	z.Fold = core.NewFolded(z.root.ID())
 	return z, nil
 }
 
 // alertsLocked lends the zone's alert state to the zone core's views.
 // Callers hold z.mu.
 func (z *zone) alertsLocked() core.Alerts {
-	return core.Alerts{ZoneID: z.rec.ID, ZoneName: z.rec.Name, Roots: z.msgs.Roots, Updates: z.msgs.Updates,
-		Settings: z.fold.Settings(), Roster: &z.fold.Roster, Links: z.fold.Links}
+	return core.Alerts{ZoneID: z.rec.ID, ZoneName: z.rec.Name, Roots: z.Msgs.Roots, Updates: z.Msgs.Updates,
+		Settings: z.Fold.Settings(), Roster: &z.Fold.Roster, Links: z.Fold.Links}
 }
 
 // card is one alert as shown (core.Card).
@@ -164,9 +150,9 @@ func (n *Node) zone(ref string) (*zone, error) {
 }
 
 func (z *zone) info(now time.Time) api.Zone {
-	z.mu.Lock()
-	topic, role, epoch, removed, chain, twice := z.topic, z.role, z.epoch, z.removed, z.chain, len(z.fold.Twice)
-	z.mu.Unlock()
+	z.Mu.Lock()
+	topic, role, epoch, removed, chain, twice := z.topic, z.Role, z.Epoch, z.Removed, z.Chain, len(z.Fold.Twice)
+	z.Mu.Unlock()
 	info := api.Zone{ID: z.rec.ID, Name: z.rec.Name, Role: role.String(), Epoch: epoch, Topic: topic.String(), Peers: []string{}, Removed: removed,
 		Places: slices.Clone(z.rec.Places), InvitesRedeemedTwice: twice}
 	if exp, ok := (snapshot{chain: chain}).expiredSince(now); ok {
@@ -186,11 +172,11 @@ func (z *zone) info(now time.Time) api.Zone {
 // delete from the store. The replay cache keeps their IDs until their
 // messages expire.
 func (z *zone) prune(now time.Time, ended bool) []protocol.AlertID {
-	z.mu.Lock()
-	defer z.mu.Unlock()
+	z.Mu.Lock()
+	defer z.Mu.Unlock()
 	var cards []card
 	if ended {
 		cards = z.cardsLocked(now)
 	}
-	return z.msgs.Prune(now, cards)
+	return z.Msgs.Prune(now, cards)
 }

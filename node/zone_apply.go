@@ -21,12 +21,12 @@ import (
 // (core.Messages.Waits), or is dropped, reported by dropped, when too many
 // wait.
 func (z *zone) take(msg *protocol.Message, env []byte, now time.Time) (seen, held, dropped bool) {
-	z.mu.Lock()
-	defer z.mu.Unlock()
-	if z.msgs.Seen(msg.ID) && !msg.Alert.Kind.IsGovernance() {
+	z.Mu.Lock()
+	defer z.Mu.Unlock()
+	if z.Msgs.Seen(msg.ID) && !msg.Alert.Kind.IsGovernance() {
 		return true, false, false
 	}
-	held, dropped = z.msgs.Waits(msg, env, now)
+	held, dropped = z.Msgs.Waits(msg, env, now)
 	return false, held, dropped
 }
 
@@ -46,20 +46,20 @@ type added struct {
 // alert is not held or nothing in the card counts, and the watchers to
 // tell.
 func (z *zone) add(msg *protocol.Message, env []byte, now time.Time, wantView bool) added {
-	z.mu.Lock()
-	defer z.mu.Unlock()
+	z.Mu.Lock()
+	defer z.Mu.Unlock()
 	var got added
 	if msg.Alert.Kind.IsGovernance() {
-		got.ok = !z.msgs.Seen(msg.ID)
-		z.msgs.MarkSeen(msg.ID)
-		z.pubkeys[msg.Alert.Sender] = msg.Chain.Leaf().Subject
+		got.ok = !z.Msgs.Seen(msg.ID)
+		z.Msgs.MarkSeen(msg.ID)
+		z.Pubkeys[msg.Alert.Sender] = msg.Chain.Leaf().Subject
 		return got
 	}
-	got.target, got.ok = z.msgs.Add(msg, env)
+	got.target, got.ok = z.Msgs.Add(msg, env)
 	if !got.ok {
 		return got
 	}
-	z.pubkeys[msg.Alert.Sender] = msg.Chain.Leaf().Subject
+	z.Pubkeys[msg.Alert.Sender] = msg.Chain.Leaf().Subject
 	if !wantView {
 		return got
 	}
@@ -73,8 +73,8 @@ func (z *zone) add(msg *protocol.Message, env []byte, now time.Time, wantView bo
 // changedViews returns the views as of now of the zone's cards that hold
 // any of the alerts targets, each card once, and the watchers to tell.
 func (z *zone) changedViews(targets map[protocol.AlertID]bool, now time.Time) ([]api.Alert, []chan api.Alert) {
-	z.mu.Lock()
-	defer z.mu.Unlock()
+	z.Mu.Lock()
+	defer z.Mu.Unlock()
 	var views []api.Alert
 	for _, c := range z.cardsLocked(now) {
 		if slices.ContainsFunc(c.Roots, func(id protocol.AlertID) bool { return targets[id] }) {
@@ -87,9 +87,9 @@ func (z *zone) changedViews(targets map[protocol.AlertID]bool, now time.Time) ([
 // adopt returns, and stops holding, the updates that waited for the alert
 // id and are still within core.PendingTTL at now.
 func (z *zone) adopt(id protocol.AlertID, now time.Time) []core.Held {
-	z.mu.Lock()
-	defer z.mu.Unlock()
-	return z.msgs.Adopt(id, now)
+	z.Mu.Lock()
+	defer z.Mu.Unlock()
+	return z.Msgs.Adopt(id, now)
 }
 
 // watchersLocked copies the zone's watchers, to tell them after z.mu is

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"lookout/crypto"
 	"lookout/node/api"
 	core "lookout/node/internal/zone"
 	"lookout/protocol"
@@ -26,9 +25,9 @@ func newDeliverFixture(t *testing.T) *deliverFixture {
 	t.Helper()
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	f := &deliverFixture{govFixture: newGovFixture(t, 3, now.Add(-time.Hour)), now: now}
-	f.z = &zone{rec: zoneRecord{ID: "z", Name: "north"}, msgs: core.NewMessages(),
-		watchers: map[chan api.Alert]struct{}{}, gov: map[protocol.AlertID]*govMsg{},
-		pubkeys: map[crypto.MemberID]*crypto.PublicKey{}, fold: core.NewFolded(f.root.ID())}
+	f.z = &zone{rec: zoneRecord{ID: "z", Name: "north"}, State: core.NewState(),
+		watchers: map[chan api.Alert]struct{}{}}
+	f.z.Fold = core.NewFolded(f.root.ID())
 	return f
 }
 
@@ -79,7 +78,7 @@ func TestZoneAddShows(t *testing.T) {
 	if !slices.Equal(got.watchers, []chan api.Alert{w}) {
 		t.Errorf("watchers %v; want the zone's one", got.watchers)
 	}
-	if !f.z.pubkeys[root.Alert.Sender].Equal(root.Chain.Leaf().Subject) {
+	if !f.z.Pubkeys[root.Alert.Sender].Equal(root.Chain.Leaf().Subject) {
 		t.Error("the sender's key was not recorded")
 	}
 	if again := f.z.add(root, anEnv, f.now, true); again.ok || again.shown || again.watchers != nil {
@@ -106,12 +105,12 @@ func TestZoneTakeSeen(t *testing.T) {
 	if seen, _, _ := f.z.take(own, nil, f.now); !seen {
 		t.Error("a duplicate update was not seen")
 	}
-	g := f.announce(1, protocol.RoleMember, f.now, "bo", false).msg
+	g := f.announce(1, protocol.RoleMember, f.now, "bo", false).Msg
 	first := f.z.add(g, anEnv, f.now, true)
 	if !first.ok || first.shown || first.watchers != nil || !first.target.IsZero() {
 		t.Errorf("governance added: %+v; want new, no card", first)
 	}
-	if !f.z.msgs.Seen(g.ID) || len(f.z.msgs.Roots) != 1 {
+	if !f.z.Msgs.Seen(g.ID) || len(f.z.Msgs.Roots) != 1 {
 		t.Error("governance was not only marked seen")
 	}
 	if seen, held, _ := f.z.take(g, anEnv, f.now); seen || held {
@@ -132,7 +131,7 @@ func TestZoneUpdateWaits(t *testing.T) {
 	if seen, held, dropped := f.z.take(early, anEnv, f.now); seen || !held || dropped {
 		t.Fatalf("an update before its alert: seen %v, held %v, dropped %v; want held", seen, held, dropped)
 	}
-	if f.z.msgs.Seen(early.ID) || len(f.z.msgs.Updates) != 0 {
+	if f.z.Msgs.Seen(early.ID) || len(f.z.Msgs.Updates) != 0 {
 		t.Error("a held update was applied")
 	}
 	if _, held, _ := f.z.take(f.confirm(2, root.ID, f.now), nil, f.now); held {
@@ -178,8 +177,8 @@ func TestZoneTooManyWaiting(t *testing.T) {
 	if seen || !held || !dropped {
 		t.Fatalf("one too many: seen %v, held %v, dropped %v; want dropped", seen, held, dropped)
 	}
-	if f.z.msgs.Seen(u.ID) || f.z.msgs.Waiting() != core.MaxPending {
-		t.Errorf("%d waiting, dropped one seen %v", f.z.msgs.Waiting(), f.z.msgs.Seen(u.ID))
+	if f.z.Msgs.Seen(u.ID) || f.z.Msgs.Waiting() != core.MaxPending {
+		t.Errorf("%d waiting, dropped one seen %v", f.z.Msgs.Waiting(), f.z.Msgs.Seen(u.ID))
 	}
 	if got := f.z.adopt(protocol.AlertID{0x78}, f.now); len(got) != 0 {
 		t.Errorf("a dropped update was adopted")

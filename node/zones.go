@@ -69,8 +69,8 @@ func (n *Node) loadZones() error {
 				return fmt.Errorf("zone %q: save renewed founder certificate: %w", rec.Name, err)
 			}
 		}
-		for id, g := range z.gov {
-			n.replay.Add(id, g.msg.Alert.Expires, n.now())
+		for id, g := range z.Gov {
+			n.replay.Add(id, g.Msg.Alert.Expires, n.now())
 		}
 		n.zones[z.id] = z
 	}
@@ -122,9 +122,9 @@ func (n *Node) joinTopic(z *zone) error {
 		n.ps.UnregisterTopicValidator(name)
 		return fmt.Errorf("zone %q: subscribe: %w", z.rec.Name, err)
 	}
-	z.mu.Lock()
+	z.Mu.Lock()
 	z.topic, z.sub = t, sub
-	z.mu.Unlock()
+	z.Mu.Unlock()
 	if z.discovery == nil {
 		if err := n.startDiscovery(z); err != nil {
 			return err
@@ -166,17 +166,17 @@ func (n *Node) findAlert(ref string) (*zone, *protocol.Message, error) {
 	var fz *zone
 	var fm *protocol.Message
 	for _, z := range zones {
-		z.mu.Lock()
-		for id, m := range z.msgs.Roots {
+		z.Mu.Lock()
+		for id, m := range z.Msgs.Roots {
 			if strings.HasPrefix(id.String(), ref) {
 				if fm != nil {
-					z.mu.Unlock()
+					z.Mu.Unlock()
 					return nil, nil, api.Fail(api.ErrInvalid, "alert.ambiguous", "Ref", api.Quote(ref))
 				}
 				fz, fm = z, m
 			}
 		}
-		z.mu.Unlock()
+		z.Mu.Unlock()
 	}
 	if fm == nil {
 		return nil, nil, api.Fail(api.ErrNotFound, "alert.notfound", "Ref", api.Quote(ref))
@@ -352,16 +352,16 @@ func (n *Node) announceZone(ctx context.Context, zoneID string) {
 	}
 	if exp, ok := z.snapshot().expiredSince(n.now()); ok {
 		n.log.Warn("a zone membership expired: ask an organizer to renew it", "expired", exp.UTC().Format(time.DateOnly))
-		z.mu.Lock()
+		z.Mu.Lock()
 		z.announced = n.now() // warn again at the next announcement, not every tick
-		z.mu.Unlock()
+		z.Mu.Unlock()
 		return
 	}
 	if err := n.announce(ctx, z); err != nil {
 		n.log.Warn("could not announce membership", "err", err)
 		return
 	}
-	z.mu.Lock()
+	z.Mu.Lock()
 	z.announced = n.now()
-	z.mu.Unlock()
+	z.Mu.Unlock()
 }
