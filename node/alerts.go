@@ -309,18 +309,18 @@ func (n *Node) Watch(ctx context.Context, zoneRef string) (<-chan api.Alert, err
 		return nil, err
 	}
 	in := make(chan api.Alert, watchBuffer)
-	z.Mu.Lock()
+	z.mu.Lock()
 	z.watchers[in] = struct{}{}
-	z.Mu.Unlock()
+	z.mu.Unlock()
 	out := make(chan api.Alert)
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
 		defer close(out)
 		defer func() {
-			z.Mu.Lock()
+			z.mu.Lock()
 			delete(z.watchers, in)
-			z.Mu.Unlock()
+			z.mu.Unlock()
 		}()
 		for {
 			select {

@@ -215,9 +215,12 @@ func (f *forkMender) checkFork(z *zone, pull bool) {
 	now := f.node.now()
 	z.Mu.Lock()
 	plan := z.forkPlanLocked()
+	organizer := z.Role == protocol.RoleOrganizer && !f.mergeOff.Load()
+	z.Mu.Unlock()
+	z.mu.Lock()
 	if !plan.need {
 		z.forkSince = time.Time{}
-		z.Mu.Unlock()
+		z.mu.Unlock()
 		return
 	}
 	if z.forkSince.IsZero() {
@@ -226,8 +229,7 @@ func (f *forkMender) checkFork(z *zone, pull bool) {
 	}
 	due := plan.merger == f.id.ID() || now.Sub(z.forkSince) >= mergeFallback
 	guarded := !z.merged.IsZero() && now.Sub(z.merged) < mergeFallback
-	organizer := z.Role == protocol.RoleOrganizer && !f.mergeOff.Load()
-	z.Mu.Unlock()
+	z.mu.Unlock()
 	if !organizer || !due || guarded {
 		if pull {
 			f.syncAll()
@@ -236,9 +238,9 @@ func (f *forkMender) checkFork(z *zone, pull bool) {
 	}
 	err := f.merge(f.ctx, z, plan)
 	if errors.Is(err, errNoOneToMerge) {
-		z.Mu.Lock()
+		z.mu.Lock()
 		z.merged = now // nothing to do until someone else's key is known
-		z.Mu.Unlock()
+		z.mu.Unlock()
 		return
 	}
 	if err != nil {
@@ -284,9 +286,9 @@ func (f *forkMender) merge(ctx context.Context, z *zone, plan forkPlan) error {
 	if err := f.node.commitRemoval(z, st.epoch, msgs, core.EpochSwitch{Epoch: plan.target, Secret: next}, msgs[0].Msg.ID.String()); err != nil {
 		return err
 	}
-	z.Mu.Lock()
+	z.mu.Lock()
 	z.merged, z.forkSince = f.node.now(), time.Time{}
-	z.Mu.Unlock()
+	z.mu.Unlock()
 	for _, g := range msgs {
 		if err := st.topic.Publish(ctx, g.Env); err != nil && !f.replay.Has(g.Msg.ID) {
 			f.replay.Add(g.Msg.ID, g.Msg.Alert.Expires, f.node.now())

@@ -324,6 +324,8 @@ func (z *zone) applyGov(msgs []*GovMsg, drop []protocol.AlertID, ch core.GovChan
 	if ch.Dirty {
 		z.setRecord(ch.Record)
 	}
+	z.mu.Lock()
+	defer z.mu.Unlock()
 	z.Mu.Lock()
 	defer z.Mu.Unlock()
 	for _, g := range msgs {

@@ -347,12 +347,14 @@ func (r *renewer) certifyInvitedSoon(z *zone, member crypto.MemberID) {
 	if r.certifyOff.Load() {
 		return
 	}
+	z.mu.Lock()
 	z.Mu.Lock()
 	due := z.Role == protocol.RoleOrganizer && !z.Removed && !z.certifying && z.invitedLocked()[member]
+	z.Mu.Unlock()
 	if due {
 		z.certifying = true
 	}
-	z.Mu.Unlock()
+	z.mu.Unlock()
 	if !due {
 		return
 	}
@@ -362,8 +364,8 @@ func (r *renewer) certifyInvitedSoon(z *zone, member crypto.MemberID) {
 			r.log.Debug("certify invited member", "zone", z.rec.Name, "err", err)
 		}
 	}, func() {
-		z.Mu.Lock()
+		z.mu.Lock()
 		z.certifying = false
-		z.Mu.Unlock()
+		z.mu.Unlock()
 	})
 }

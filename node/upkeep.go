@@ -183,9 +183,9 @@ func (n *Node) redialLoop() {
 			}
 			n.forks.checkFork(z, true)
 			n.forks.syncBehind(z, tick)
-			z.Mu.Lock()
+			z.mu.Lock()
 			due := n.now().Sub(z.announced) > announceInterval
-			z.Mu.Unlock()
+			z.mu.Unlock()
 			if due {
 				if err := n.renewer.renewRoot(z); err != nil {
 					n.log.Error("could not renew the founder certificate", "err", err)

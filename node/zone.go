@@ -33,7 +33,11 @@ type zone struct {
 	val       *protocol.Validator
 	discovery io.Closer // local-network discovery, if on
 
-	core.State // what the zone knows; its mutex also guards the fields below
+	core.State // what the zone knows, under its own mutex
+
+	// mu guards the zone's input and output below. Lock it before the
+	// State's mutex when both are needed.
+	mu         sync.Mutex
 	topic      *pubsub.Topic
 	sub        *pubsub.Subscription
 	gone       chan struct{} // closed once removed: ends watch streams
@@ -86,6 +90,8 @@ type snapshot struct {
 }
 
 func (z *zone) snapshot() snapshot {
+	z.mu.Lock()
+	defer z.mu.Unlock()
 	z.Mu.Lock()
 	defer z.Mu.Unlock()
 	return snapshot{chain: z.Chain, role: z.Role, topic: z.topic, epoch: z.Epoch, secret: z.Epochs[z.Epoch], removed: z.Removed}
@@ -150,8 +156,11 @@ func (n *Node) zone(ref string) (*zone, error) {
 }
 
 func (z *zone) info(now time.Time) api.Zone {
+	z.mu.Lock()
+	topic := z.topic
+	z.mu.Unlock()
 	z.Mu.Lock()
-	topic, role, epoch, removed, chain, twice := z.topic, z.Role, z.Epoch, z.Removed, z.Chain, len(z.Fold.Twice)
+	role, epoch, removed, chain, twice := z.Role, z.Epoch, z.Removed, z.Chain, len(z.Fold.Twice)
 	z.Mu.Unlock()
 	info := api.Zone{ID: z.rec.ID, Name: z.rec.Name, Role: role.String(), Epoch: epoch, Topic: topic.String(), Peers: []string{}, Removed: removed,
 		Places: slices.Clone(z.rec.Places), InvitesRedeemedTwice: twice}

@@ -11,7 +11,7 @@ import (
 )
 
 // Delivery's in-memory part: what a zone does with an alert or update
-// under z.mu, returned as what changed for the node (deliver.go) to save,
+// under the State's mutex, returned as what changed for the node (deliver.go) to save,
 // log, show to watchers and hand to its link ends.
 
 // take decides, at now, what becomes of a message arriving with env
@@ -46,6 +46,15 @@ type added struct {
 // alert is not held or nothing in the card counts, and the watchers to
 // tell.
 func (z *zone) add(msg *protocol.Message, env []byte, now time.Time, wantView bool) added {
+	got := z.addState(msg, env, now, wantView)
+	if got.shown {
+		got.watchers = z.watcherList()
+	}
+	return got
+}
+
+// addState is add's part under the State's mutex.
+func (z *zone) addState(msg *protocol.Message, env []byte, now time.Time, wantView bool) added {
 	z.Mu.Lock()
 	defer z.Mu.Unlock()
 	var got added
@@ -64,9 +73,6 @@ func (z *zone) add(msg *protocol.Message, env []byte, now time.Time, wantView bo
 		return got
 	}
 	got.view, got.shown = z.viewOfLocked(got.target, now)
-	if got.shown {
-		got.watchers = z.watchersLocked()
-	}
 	return got
 }
 
@@ -74,14 +80,14 @@ func (z *zone) add(msg *protocol.Message, env []byte, now time.Time, wantView bo
 // any of the alerts targets, each card once, and the watchers to tell.
 func (z *zone) changedViews(targets map[protocol.AlertID]bool, now time.Time) ([]api.Alert, []chan api.Alert) {
 	z.Mu.Lock()
-	defer z.Mu.Unlock()
 	var views []api.Alert
 	for _, c := range z.cardsLocked(now) {
 		if slices.ContainsFunc(c.Roots, func(id protocol.AlertID) bool { return targets[id] }) {
 			views = append(views, c.View)
 		}
 	}
-	return views, z.watchersLocked()
+	z.Mu.Unlock()
+	return views, z.watcherList()
 }
 
 // adopt returns, and stops holding, the updates that waited for the alert
@@ -92,9 +98,11 @@ func (z *zone) adopt(id protocol.AlertID, now time.Time) []core.Held {
 	return z.Msgs.Adopt(id, now)
 }
 
-// watchersLocked copies the zone's watchers, to tell them after z.mu is
-// released. Callers hold z.mu.
-func (z *zone) watchersLocked() []chan api.Alert {
+// watcherList copies the zone's watchers, to tell them after z.mu is
+// released.
+func (z *zone) watcherList() []chan api.Alert {
+	z.mu.Lock()
+	defer z.mu.Unlock()
 	out := make([]chan api.Alert, 0, len(z.watchers))
 	for w := range z.watchers {
 		out = append(out, w)

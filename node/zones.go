@@ -122,9 +122,9 @@ func (n *Node) joinTopic(z *zone) error {
 		n.ps.UnregisterTopicValidator(name)
 		return fmt.Errorf("zone %q: subscribe: %w", z.rec.Name, err)
 	}
-	z.Mu.Lock()
+	z.mu.Lock()
 	z.topic, z.sub = t, sub
-	z.Mu.Unlock()
+	z.mu.Unlock()
 	if z.discovery == nil {
 		if err := n.startDiscovery(z); err != nil {
 			return err
@@ -352,16 +352,16 @@ func (n *Node) announceZone(ctx context.Context, zoneID string) {
 	}
 	if exp, ok := z.snapshot().expiredSince(n.now()); ok {
 		n.log.Warn("a zone membership expired: ask an organizer to renew it", "expired", exp.UTC().Format(time.DateOnly))
-		z.Mu.Lock()
+		z.mu.Lock()
 		z.announced = n.now() // warn again at the next announcement, not every tick
-		z.Mu.Unlock()
+		z.mu.Unlock()
 		return
 	}
 	if err := n.announce(ctx, z); err != nil {
 		n.log.Warn("could not announce membership", "err", err)
 		return
 	}
-	z.Mu.Lock()
+	z.mu.Lock()
 	z.announced = n.now()
-	z.Mu.Unlock()
+	z.mu.Unlock()
 }
