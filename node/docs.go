@@ -38,9 +38,7 @@ func (n *Node) ZoneCards(zoneRef, lang string) (api.ZoneCards, error) {
 	if lang == "" {
 		return api.ZoneCards{}, fmt.Errorf("%w: language: use %s", api.ErrInvalid, strings.Join(api.Languages, ", "))
 	}
-	z.Mu.Lock()
-	c, ok := z.Fold.Docs.Cards(lang)
-	z.Mu.Unlock()
+	c, ok := z.ZoneCards(lang)
 	out := api.ZoneCards{Zone: z.rec.Name, Lang: lang}
 	if ok {
 		out = zoneCardsView(z.rec.Name, c)
@@ -90,10 +88,7 @@ func (n *Node) PublishCards(ctx context.Context, req api.PublishCardsRequest) (a
 	}
 	a := n.newAlert(protocol.KindCards, false, protocol.MaxLifetime)
 	a.Cards = doc
-	z.Mu.Lock()
-	cur, _ := z.Fold.Docs.Cards(doc.Lang)
-	err = z.Fold.Docs.CheckDoc(a)
-	z.Mu.Unlock()
+	cur, err := z.CheckCards(a)
 	if err != nil {
 		return api.ZoneCards{}, fmt.Errorf("%w: %w", api.ErrForbidden, err)
 	}
@@ -117,29 +112,12 @@ func (n *Node) Places(zoneRef string, f api.PlaceFilter) ([]api.Place, error) {
 			return nil, fmt.Errorf("%w: kind %q: use %s", api.ErrInvalid, f.Kind, strings.Join(api.PlaceKinds, ", "))
 		}
 	}
-	z.Mu.Lock()
-	ps := z.Fold.Docs.Places(cf)
+	ps := z.PlacesFrom(cf) // without the entries of links the zone ended
 	out := make([]api.Place, 0, len(ps))
 	for _, p := range ps {
-		if p.Linked() && !z.Fold.Links[p.Link].Active() {
-			continue // the zone ended the link: its entries go with it
-		}
-		out = append(out, placeView(p, z.linkPeerLocked(p.Link)))
+		out = append(out, placeView(p.Place, p.From))
 	}
-	z.Mu.Unlock()
 	return out, nil
-}
-
-// linkPeerLocked is the name of the zone at the other end of link id, as
-// this zone's link state has it ("" for the zero ID). Callers hold z.mu.
-func (z *zone) linkPeerLocked(id protocol.LinkID) string {
-	if id.IsZero() {
-		return ""
-	}
-	if l := z.Fold.Links[id]; l != nil && l.Peer != "" {
-		return l.Peer
-	}
-	return id.String()[:8] // a link this node no longer knows: its ID
 }
 
 // placeView is an entry as the API shows it; from names the linked zone
@@ -202,9 +180,7 @@ func (n *Node) Place(ctx context.Context, req api.PlaceRequest) (api.Place, erro
 		}
 		op.ID = cur.ID
 		if cur.Linked() {
-			z.Mu.Lock()
-			from := z.linkPeerLocked(cur.Link)
-			z.Mu.Unlock()
+			from := z.LinkPeer(cur.Link)
 			return api.Place{}, api.Fail(api.ErrForbidden, "place.linked", "Name", api.Quote(cur.Name), "From", api.Quote(from))
 		}
 		if opKind == protocol.PlaceConfirm && !cur.Suggested {
@@ -218,9 +194,7 @@ func (n *Node) Place(ctx context.Context, req api.PlaceRequest) (api.Place, erro
 	}
 	a := n.newAlert(protocol.KindPlace, false, protocol.MaxLifetime)
 	a.Place = op
-	z.Mu.Lock()
-	err = z.Fold.Docs.CheckDoc(a)
-	z.Mu.Unlock()
+	err = z.CheckDoc(a)
 	switch {
 	case errors.Is(err, core.ErrTooManyPlaces):
 		return api.Place{}, fmt.Errorf("%w: the zone's directory is full (%d entries); retire one first", api.ErrForbidden, protocol.MaxPlaces)
@@ -232,9 +206,7 @@ func (n *Node) Place(ctx context.Context, req api.PlaceRequest) (api.Place, erro
 	if _, err := n.publish(ctx, z, a); err != nil {
 		return api.Place{}, err
 	}
-	z.Mu.Lock()
-	p, ok := z.Fold.Docs.Place(op.ID)
-	z.Mu.Unlock()
+	p, ok := z.Place(op.ID)
 	if !ok {
 		p = core.Place{PlaceOp: *op, Retired: opKind == protocol.PlaceRetire}
 	}
@@ -256,28 +228,13 @@ func (n *Node) sharePlace(ctx context.Context, z *zone, role protocol.Role, req 
 	if role != protocol.RoleOrganizer {
 		return api.Place{}, api.Fail(api.ErrForbidden, "place.share.role", "Role", role, "Zone", api.Quote(z.rec.Name))
 	}
-	z.Mu.Lock()
-	active := 0
-	for _, l := range z.Fold.Links {
-		if l.Active() {
-			active++
-		}
-	}
-	z.Mu.Unlock()
-	if active == 0 {
+	if z.ActiveLinks() == 0 {
 		return api.Place{}, api.Fail(api.ErrInvalid, "share.nolinks", "Zone", api.Quote(z.rec.Name))
 	}
 	op := &protocol.PlaceOp{Op: protocol.PlaceShare, Hops: uint8(hops)}
 	var cur core.Place
 	if req.All {
-		z.Mu.Lock()
-		for _, p := range z.Fold.Docs.Places(core.PlaceFilter{}) {
-			if p.Shareable() {
-				cur = p
-				break
-			}
-		}
-		z.Mu.Unlock()
+		cur, _ = z.FirstShareable()
 		if cur.ID.IsZero() {
 			return api.Place{}, api.Fail(api.ErrInvalid, "place.share.none", "Zone", api.Quote(z.rec.Name))
 		}
@@ -286,9 +243,7 @@ func (n *Node) sharePlace(ctx context.Context, z *zone, role protocol.Role, req 
 		if cur, err = z.findPlace(req.Place); err != nil {
 			return api.Place{}, err
 		}
-		z.Mu.Lock()
-		from := z.linkPeerLocked(cur.Link)
-		z.Mu.Unlock()
+		from := z.LinkPeer(cur.Link)
 		switch {
 		case cur.Linked():
 			return api.Place{}, api.Fail(api.ErrInvalid, "place.share.linked", "Name", api.Quote(cur.Name), "From", api.Quote(from))
@@ -301,18 +256,14 @@ func (n *Node) sharePlace(ctx context.Context, z *zone, role protocol.Role, req 
 	}
 	a := n.newAlert(protocol.KindPlace, false, protocol.MaxLifetime)
 	a.Place = op
-	z.Mu.Lock()
-	err := z.Fold.Docs.CheckDoc(a)
-	z.Mu.Unlock()
+	err := z.CheckDoc(a)
 	if err != nil {
 		return api.Place{}, fmt.Errorf("%w: %w", api.ErrForbidden, err)
 	}
 	if _, err := n.publish(ctx, z, a); err != nil {
 		return api.Place{}, err
 	}
-	z.Mu.Lock()
-	p, _ := z.Fold.Docs.Place(cur.ID)
-	z.Mu.Unlock()
+	p, _ := z.Place(cur.ID)
 	return placeView(p, ""), nil
 }
 
@@ -373,9 +324,7 @@ func fillPlace(op *protocol.PlaceOp, cur protocol.PlaceOp, req api.PlaceRequest)
 
 // findPlace resolves a live entry by ID, unique ID prefix or name.
 func (z *zone) findPlace(ref string) (core.Place, error) {
-	z.Mu.Lock()
-	ps := z.Fold.Docs.Places(core.PlaceFilter{})
-	z.Mu.Unlock()
+	ps := z.Places(core.PlaceFilter{})
 	cs := make([]candidate[core.Place], len(ps))
 	for i, p := range ps {
 		cs[i] = candidate[core.Place]{id: p.ID.String(), name: p.Name, v: p}

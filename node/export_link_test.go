@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 
-	core "lookout/node/internal/zone"
 	"lookout/protocol"
 )
 
@@ -13,16 +12,7 @@ import (
 func (n *Node) PlaintextsForTest() [][]byte {
 	var out [][]byte
 	for _, z := range n.liveZones() {
-		z.Mu.Lock()
-		var envs [][]byte
-		for _, e := range z.Msgs.Enveloped(func(core.Enveloped) bool { return true }) {
-			envs = append(envs, e.Env)
-		}
-		for _, g := range z.Gov {
-			envs = append(envs, g.Env)
-		}
-		z.Mu.Unlock()
-		for _, env := range envs {
+		for _, env := range z.Envelopes() {
 			epoch, err := protocol.EnvelopeEpoch(env)
 			if err != nil {
 				continue
@@ -79,10 +69,8 @@ func linkForTest(n *Node, zoneRef, link string) (*protocol.Link, error) {
 	if err != nil {
 		return nil, err
 	}
-	z.Mu.Lock()
-	defer z.Mu.Unlock()
-	for id, l := range z.Fold.Links {
-		if id.String() == link {
+	for _, l := range z.Links() {
+		if l.ID.String() == link {
 			return l, nil
 		}
 	}

@@ -39,7 +39,7 @@ func (z *zone) refoldRoster() (newTwice int) {
 // (core.Folded.Check), for a message arriving at arrival. Callers hold
 // z.mu.
 func (z *zone) checkMessage(msg *protocol.Message, arrival time.Time) error {
-	return z.Fold.Check(msg, arrival, z.Epoch, z.sharedLocked)
+	return z.Fold.Check(msg, arrival, z.Epoch, z.SharedLocked)
 }
 
 // errRateLimit is core.ErrRateLimit, also used for the link stream's own

@@ -101,9 +101,7 @@ func (n *Node) AcceptLink(ctx context.Context, req api.AcceptLinkRequest) (api.L
 	if !n.now().Before(o.Until) {
 		return api.Link{}, api.Fail(api.ErrInvalid, "linkcode.expired", "At", o.Until.Format(time.RFC3339)).With(protocol.ErrLinkExpired)
 	}
-	z.Mu.Lock()
-	l := z.Fold.Links[o.ID]
-	z.Mu.Unlock()
+	l := z.Link(o.ID)
 	switch {
 	case l != nil && !l.OfferedBy.IsZero():
 		return api.Link{}, api.Fail(api.ErrInvalid, "linkcode.ownzone", "Zone", api.Quote(z.rec.Name)).With(protocol.ErrLinkWrongEnd)
@@ -112,10 +110,7 @@ func (n *Node) AcceptLink(ctx context.Context, req api.AcceptLinkRequest) (api.L
 	}
 	n.mu.Lock()
 	for _, other := range n.zones {
-		other.Mu.Lock()
-		ol := other.Fold.Links[o.ID]
-		other.Mu.Unlock()
-		if ol != nil && other != z {
+		if other != z && other.Link(o.ID) != nil {
 			n.mu.Unlock()
 			return api.Link{}, api.Fail(api.ErrInvalid, "linkcode.otherown", "Zone", api.Quote(other.rec.Name)).With(protocol.ErrLinkWrongEnd)
 		}
@@ -154,10 +149,8 @@ func (n *Node) Links(zoneRef string) ([]api.Link, error) {
 	if err != nil {
 		return nil, err
 	}
-	z.Mu.Lock()
-	defer z.Mu.Unlock()
 	out := []api.Link{}
-	for _, l := range z.Fold.Links {
+	for _, l := range z.Links() {
 		out = append(out, linkView(l))
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -192,33 +185,11 @@ func linkView(l *protocol.Link) api.Link {
 
 // linkInfo shows the zone's link id, or says there is none.
 func (z *zone) linkInfo(id protocol.LinkID) (api.Link, error) {
-	z.Mu.Lock()
-	defer z.Mu.Unlock()
-	l := z.Fold.Links[id]
+	l := z.Link(id)
 	if l == nil {
 		return api.Link{}, api.Fail(api.ErrNotFound, "link.notfound", "Ref", api.Quote(id.String()), "Zone", z.rec.Name)
 	}
 	return linkView(l), nil
-}
-
-// findLinkLocked resolves a link by ID, unique ID prefix (8+ hex
-// characters) or unique peer name. Callers hold z.mu.
-func (z *zone) findLinkLocked(ref string) (*protocol.Link, error) {
-	ref = strings.TrimSpace(ref)
-	var found *protocol.Link
-	for _, l := range z.Fold.Links {
-		id := l.ID.String()
-		if id == ref || (len(ref) >= 8 && strings.HasPrefix(id, strings.ToLower(ref))) || (l.Peer != "" && l.Peer == ref && !l.Ended) {
-			if found != nil && found != l {
-				return nil, api.Fail(api.ErrInvalid, "link.ambiguous", "Ref", api.Quote(ref))
-			}
-			found = l
-		}
-	}
-	if found == nil {
-		return nil, api.Fail(api.ErrNotFound, "link.notfound", "Ref", api.Quote(ref), "Zone", api.Quote(z.rec.Name))
-	}
-	return found, nil
 }
 
 // Unlink ends a link (or withdraws an offer) for this zone; the zone's end
@@ -231,9 +202,7 @@ func (n *Node) Unlink(ctx context.Context, zoneRef, linkRef string) (api.Link, e
 	if err := z.requireOrganizer("unlink"); err != nil {
 		return api.Link{}, err
 	}
-	z.Mu.Lock()
-	l, err := z.findLinkLocked(linkRef)
-	z.Mu.Unlock()
+	l, err := z.FindLink(linkRef, z.rec.Name)
 	if err != nil {
 		return api.Link{}, err
 	}
@@ -282,15 +251,7 @@ func (n *Node) Share(ctx context.Context, req api.ShareRequest) (api.Alert, erro
 	default:
 		return api.Alert{}, api.Fail(api.ErrInvalid, "share.unverified", "ID", root.ID, "State", cur.State)
 	}
-	z.Mu.Lock()
-	active := 0
-	for _, l := range z.Fold.Links {
-		if l.Active() {
-			active++
-		}
-	}
-	z.Mu.Unlock()
-	if active == 0 {
+	if z.ActiveLinks() == 0 {
 		return api.Alert{}, api.Fail(api.ErrInvalid, "share.nolinks", "Zone", api.Quote(z.rec.Name))
 	}
 	a := n.newAlert(protocol.KindShare, false, protocol.DefaultUpdateTTL)

@@ -77,16 +77,8 @@ func placeHash(p protocol.PlaceOp, hops uint8) [32]byte {
 func (e *linkEnds) reconcilePlaces(ctx context.Context, z *zone) {
 	e.state.mu.Lock()
 	defer e.state.mu.Unlock()
-	z.Mu.Lock()
-	mine := e.myLinksLocked(z)
-	entries := z.Fold.Docs.Shared()
-	gone := map[protocol.LinkID]bool{} // links entries came over that are no longer active
-	for _, p := range entries {
-		if p.Linked() && !z.Fold.Links[p.Link].Active() {
-			gone[p.Link] = true
-		}
-	}
-	z.Mu.Unlock()
+	st := z.SharedPlaces(e.id.ID())
+	mine, entries, gone := st.Mine, st.Entries, st.Gone // gone: links entries came over that are no longer active
 	behind := false
 	for _, l := range mine {
 		for _, p := range entries {
@@ -157,10 +149,7 @@ func (e *linkEnds) placesBehind() []*zone {
 func (e *linkEnds) relayPlace(ctx context.Context, z *zone, l *protocol.Link, t *protocol.Alert) error {
 	d := t.Via.Digest
 	id := d.LinkedPlaceID()
-	z.Mu.Lock()
-	own := z.Fold.Docs.Own(d)
-	cur, exists := z.Fold.Docs.Entry(id)
-	z.Mu.Unlock()
+	cur, exists, own := z.LinkedEntry(d)
 	if own || (exists && cur.Link != l.ID) {
 		return nil // already here, as the zone's own or from another link
 	}
@@ -183,9 +172,7 @@ func (e *linkEnds) relayPlace(ctx context.Context, z *zone, l *protocol.Link, t 
 	op := *t.Place
 	op.ID = id
 	a.Place, a.Via = &op, t.Via
-	z.Mu.Lock()
-	err := z.Fold.Docs.CheckDoc(a)
-	z.Mu.Unlock()
+	err := z.CheckDoc(a)
 	if err != nil {
 		return fmt.Errorf("%w: %w", protocol.ErrLink, err)
 	}

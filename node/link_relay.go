@@ -4,10 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"sort"
 	"strings"
 
 	"lookout/node/api"
+	core "lookout/node/internal/zone"
 	"lookout/protocol"
 )
 
@@ -19,10 +19,7 @@ import (
 // pass on an end).
 func (e *linkEnds) onStored(z *zone, msg *protocol.Message) {
 	if msg.Alert.Kind != protocol.KindLink {
-		z.Mu.Lock()
-		mine := len(e.myLinksLocked(z))
-		z.Mu.Unlock()
-		if mine == 0 {
+		if len(z.LinksAt(e.id.ID())) == 0 {
 			return // this node ends no link of the zone
 		}
 	}
@@ -48,30 +45,9 @@ func (e *linkEnds) onStored(z *zone, msg *protocol.Message) {
 	})
 }
 
-// myLinksLocked returns the zone's active links this node ends. Callers
-// hold z.mu.
-func (e *linkEnds) myLinksLocked(z *zone) []*protocol.Link {
-	var out []*protocol.Link
-	for _, l := range z.Fold.Links {
-		if l.Active() && l.Endpoint == e.id.ID() {
-			out = append(out, l)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID.String() < out[j].ID.String() })
-	return out
-}
-
 func (e *linkEnds) onLinkRecord(ctx context.Context, z *zone, msg *protocol.Message) {
 	r := msg.Alert.Link
-	z.Mu.Lock()
-	l := z.Fold.Links[r.ID]
-	var roots []protocol.AlertID
-	if r.Op == protocol.LinkAccept && l.Active() && l.Endpoint == e.id.ID() {
-		for id := range z.Msgs.Roots {
-			roots = append(roots, id)
-		}
-	}
-	z.Mu.Unlock()
+	l, roots := z.LinkRecorded(r, e.id.ID())
 	if l == nil {
 		return
 	}
@@ -106,33 +82,13 @@ func (e *linkEnds) onLinkRecord(ctx context.Context, z *zone, msg *protocol.Mess
 func (e *linkEnds) reconcile(ctx context.Context, z *zone, target protocol.AlertID) {
 	e.state.mu.Lock()
 	defer e.state.mu.Unlock()
-	z.Mu.Lock()
-	mine := e.myLinksLocked(z)
-	c, ok := z.alertsLocked().CardOf(target, e.node.now())
-	var root *protocol.Message
-	var hops uint8
+	st, ok := z.ShareOf(target, e.id.ID(), e.node.now())
+	mine, root, hops, policy := st.Mine, st.Root, st.Hops, st.Policy
 	var share bool
-	policy := z.Fold.Roster.Settings.AutoShare
-	if ok {
-		// The card's ID (its incident's first sighting, or the callout)
-		// names it on every link.
-		if id, err := protocol.ParseAlertID(c.View.ID); err == nil {
-			root = z.Msgs.Roots[id]
-		}
-		for _, id := range c.Roots {
-			m := z.Msgs.Roots[id]
-			for _, u := range z.Msgs.Updates[id] {
-				if u.Alert.Kind == protocol.KindShare && !z.Fold.Roster.Removed(u.Alert.Sender) && u.Alert.Status == m.Alert.Status {
-					hops = max(hops, u.Alert.Hops)
-				}
-			}
-		}
-	}
-	z.Mu.Unlock()
 	if !ok || root == nil || len(mine) == 0 {
 		return
 	}
-	v := c.View
+	v := st.Card.View
 	state := protocol.State(v.State)
 	live := state != protocol.StateExpired && state != protocol.StateCleared
 	from := protocol.LinkID{}
@@ -160,7 +116,7 @@ func (e *linkEnds) reconcile(ctx context.Context, z *zone, target protocol.Alert
 		return
 	}
 	share = hops > 0
-	d := digestOf(root)
+	d := core.DigestOf(root)
 	for _, l := range mine {
 		if l.ID == from {
 			if root.Alert.Kind == protocol.KindCallout && v.Responders != nil && live {

@@ -149,12 +149,8 @@ func (e *linkEnds) handleFrame(from peer.ID, frame []byte) error {
 	var z *zone
 	var l protocol.Link
 	for _, zz := range e.node.liveZones() {
-		zz.Mu.Lock()
-		if x := zz.Fold.Links[id]; x != nil {
+		if x := zz.Link(id); x != nil {
 			z, l = zz, *x
-		}
-		zz.Mu.Unlock()
-		if z != nil {
 			break
 		}
 	}
@@ -244,15 +240,7 @@ func (e *linkEnds) acceptHello(ctx context.Context, z *zone, l *protocol.Link, f
 	}
 	// Every member read the offer's secret in governance: once a member
 	// is removed, offers made before cannot be accepted.
-	z.Mu.Lock()
-	stale := false
-	for _, m := range z.Fold.Roster.Members {
-		if m.Removed && !m.RemovedAt.Before(l.Offered) {
-			stale = true
-		}
-	}
-	z.Mu.Unlock()
-	if stale {
+	if z.RemovedSince(l.Offered) {
 		return fmt.Errorf("%w: a member was removed from the offering zone after this offer was made; ask for a new offer", protocol.ErrLinkExpired)
 	}
 	h, pk, err := protocol.ParseLinkHello(l.ID, payload)
@@ -286,28 +274,8 @@ func (e *linkEnds) relay(ctx context.Context, z *zone, l *protocol.Link, t *prot
 		return e.relayPlace(ctx, z, l, t) // link_places.go
 	}
 	d := t.Via.Digest
-	z.Mu.Lock()
-	var root *protocol.Message
-	for _, r := range z.Msgs.Roots {
-		if digestOf(r) == d {
-			root = r
-		}
-	}
-	var view api.Alert
-	var haveView bool
-	var latest time.Time
-	if root != nil {
-		view, haveView = z.viewOfLocked(root.ID, e.node.now())
-		if root.Alert.Via != nil {
-			latest = root.Alert.Via.At
-		}
-		for _, u := range z.Msgs.Updates[root.ID] {
-			if u.Alert.Via != nil && u.Alert.Via.Link == l.ID && u.Alert.Kind == t.Kind && u.Alert.Via.At.After(latest) {
-				latest = u.Alert.Via.At
-			}
-		}
-	}
-	z.Mu.Unlock()
+	held := z.CrossingOf(d, l.ID, t.Kind, e.node.now())
+	root, latest := held.Root, held.Latest
 	fromHere := root != nil && root.Alert.Via != nil && root.Alert.Via.Link == l.ID
 	a := e.node.newAlert(t.Kind, t.Status == protocol.StatusExercise, protocol.DefaultUpdateTTL)
 	a.Via = t.Via
@@ -335,7 +303,7 @@ func (e *linkEnds) relay(ctx context.Context, z *zone, l *protocol.Link, t *prot
 		if root == nil || !fromHere {
 			return fmt.Errorf("%w: no alert %s came over this link", api.ErrNotFound, d)
 		}
-		if haveView && view.State == string(protocol.StateCleared) {
+		if held.Cleared {
 			return nil
 		}
 		a.Ref, a.Reason, a.Note = root.ID, t.Reason, t.Note
@@ -364,14 +332,9 @@ func (e *linkEnds) relay(ctx context.Context, z *zone, l *protocol.Link, t *prot
 func (e *linkEnds) endsLink() bool {
 	me := e.id.ID()
 	for _, z := range e.node.liveZones() {
-		z.Mu.Lock()
-		for _, l := range z.Fold.Links {
-			if l.OfferedBy == me && !l.Ended || l.Active() && l.Endpoint == me {
-				z.Mu.Unlock()
-				return true
-			}
+		if z.EndsLink(me) {
+			return true
 		}
-		z.Mu.Unlock()
 	}
 	return false
 }

@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"slices"
@@ -134,36 +133,8 @@ func (s *linkState) allowIn(l protocol.LinkID, t time.Time) bool {
 }
 
 // endorser is the zone validator's hook: the key this zone accepted for
-// the other end of an active link, if relay is this zone's end of it.
+// the other end of an active link, if relay is this zone's end of it
+// (core.State.Endorser).
 func (z *zone) endorser(id protocol.LinkID, relay crypto.MemberID) (*crypto.PublicKey, error) {
-	z.Mu.Lock()
-	defer z.Mu.Unlock()
-	l := z.Fold.Links[id]
-	switch {
-	case !l.Active():
-		return nil, fmt.Errorf("%w: %s", protocol.ErrLink, id)
-	case l.Endpoint != relay:
-		return nil, fmt.Errorf("%w: relayed by %s, not this zone's end of the link", protocol.ErrNotAllowed, relay)
-	}
-	return l.PeerKey, nil
-}
-
-// sharedLocked reports whether a root with share digest d is in the zone
-// (core.Rules.Check refuses a second crossing). Callers hold z.mu.
-func (z *zone) sharedLocked(d protocol.Digest) bool {
-	for _, r := range z.Msgs.Roots {
-		if digestOf(r) == d {
-			return true
-		}
-	}
-	return false
-}
-
-// digestOf names a root on every link: the digest it came with, or the
-// digest of its own ID.
-func digestOf(m *protocol.Message) protocol.Digest {
-	if m.Alert.Via != nil {
-		return m.Alert.Via.Digest
-	}
-	return protocol.ShareDigest(m.ID)
+	return z.State.Endorser(id, relay)
 }
