@@ -108,7 +108,7 @@ func (e *linkEnds) reconcile(ctx context.Context, z *zone, target protocol.Alert
 	defer e.state.mu.Unlock()
 	z.Mu.Lock()
 	mine := e.myLinksLocked(z)
-	c, ok := z.alertsLocked().CardOf(target, e.node.now())
+	c, ok := z.AlertsLocked(z.label()).CardOf(target, e.node.now())
 	var root *protocol.Message
 	var hops uint8
 	var share bool

@@ -297,7 +297,7 @@ func (e *linkEnds) relay(ctx context.Context, z *zone, l *protocol.Link, t *prot
 	var haveView bool
 	var latest time.Time
 	if root != nil {
-		view, haveView = z.viewOfLocked(root.ID, e.node.now())
+		view, haveView = z.ViewOfLocked(z.label(), root.ID, e.node.now())
 		if root.Alert.Via != nil {
 			latest = root.Alert.Via.At
 		}
