@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -178,13 +177,7 @@ func (n *Node) Confirm(ctx context.Context, alertID string) (api.Alert, error) {
 	if root.Alert.Kind != protocol.KindSighting {
 		return api.Alert{}, api.Fail(api.ErrInvalid, "confirm.callout", "ID", root.ID)
 	}
-	z.Mu.Lock()
-	already := false
-	for _, u := range z.Msgs.Updates[root.ID] {
-		already = already || (u.Alert.Kind == protocol.KindConfirm && u.Alert.Sender == n.id.ID())
-	}
-	z.Mu.Unlock()
-	if already { // a member confirms once; repeats would not count
+	if z.Confirmed(root.ID, n.id.ID()) { // a member confirms once; repeats would not count
 		return n.view(z, root.ID)
 	}
 	return n.update(ctx, z, root, n.newAlert(protocol.KindConfirm, false, protocol.DefaultUpdateTTL))
@@ -267,9 +260,7 @@ func (n *Node) clearTarget(z *zone, root *protocol.Message, role protocol.Role, 
 }
 
 func (n *Node) view(z *zone, id protocol.AlertID) (api.Alert, error) {
-	z.Mu.Lock()
-	defer z.Mu.Unlock()
-	v, ok := z.viewOfLocked(id, n.now())
+	v, ok := z.View(z.label(), id, n.now())
 	if !ok {
 		return api.Alert{}, api.Fail(api.ErrNotFound, "alert.gone", "ID", id)
 	}
@@ -282,23 +273,7 @@ func (n *Node) Alerts(zoneRef string) ([]api.Alert, error) {
 	if err != nil {
 		return nil, err
 	}
-	z.Mu.Lock()
-	defer z.Mu.Unlock()
-	out := []api.Alert{}
-	for _, c := range z.cardsLocked(n.now()) {
-		v := c.View
-		if v.State == string(protocol.StateCleared) || v.State == string(protocol.StateExpired) {
-			continue
-		}
-		out = append(out, v)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].Sent.Equal(out[j].Sent) {
-			return out[i].Sent.After(out[j].Sent)
-		}
-		return out[i].ID < out[j].ID
-	})
-	return out, nil
+	return z.Active(z.label(), n.now()), nil
 }
 
 // Watch streams views of a zone's alerts as they arrive or change, until

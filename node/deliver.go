@@ -34,7 +34,7 @@ func (n *Node) readLoop(z *zone, sub *pubsub.Subscription) {
 func (n *Node) store(z *zone, msg *protocol.Message, env []byte) error {
 	// Governance always goes on to storeGov, which returns once the
 	// message is kept (by this call or one under way on another path).
-	seen, held, dropped := z.take(msg, env, n.now())
+	seen, held, dropped := z.Take(msg, env, n.now())
 	if dropped {
 		n.log.Debug(pendingDropped, "zone", z.rec.Name)
 	}
@@ -60,7 +60,7 @@ func (n *Node) adopt(z *zone, msg *protocol.Message) {
 	if !msg.Alert.IsRoot() {
 		return
 	}
-	for _, h := range z.adopt(msg.ID, n.now()) {
+	for _, h := range z.Adopt(msg.ID, n.now()) {
 		_ = n.store(z, h.Msg, h.Env) // store logs its own failure
 	}
 }
@@ -85,13 +85,13 @@ func (n *Node) apply(z *zone, msg *protocol.Message, env []byte, mode applyMode)
 		// delivered it first.
 		n.storeGov(z, msg, env)
 	}
-	if !got.ok {
+	if !got.OK {
 		return
 	}
-	if got.shown {
-		n.log.Info("alert", "kind", got.view.Kind, "state", got.view.State)
-		n.log.Debug("alert", "zone", z.rec.Name, "id", got.view.ID)
-		tell(n.log, got.watchers, got.view)
+	if got.Shown {
+		n.log.Info("alert", "kind", got.View.Kind, "state", got.View.State)
+		n.log.Debug("alert", "zone", z.rec.Name, "id", got.View.ID)
+		tell(n.log, got.watchers, got.View)
 	}
 	if mode != applyRestore {
 		n.links.onStored(z, msg) // linked zones (link_relay.go)
@@ -116,7 +116,7 @@ func (n *Node) storeBatch(batch []admitted) {
 	kept := batch[:0]
 	for _, a := range batch {
 		if !inBatch[a.msg.Alert.Ref] {
-			_, held, dropped := a.z.take(a.msg, a.env, now)
+			_, held, dropped := a.z.Take(a.msg, a.env, now)
 			if dropped {
 				n.log.Debug(pendingDropped, "zone", a.z.rec.Name)
 			}

@@ -17,7 +17,7 @@ func (n *Node) PlaintextsForTest() [][]byte {
 			if err != nil {
 				continue
 			}
-			key, ok := z.key(epoch)
+			key, ok := z.AlertKey(epoch)
 			if !ok {
 				continue
 			}

@@ -134,7 +134,7 @@ func (n *Node) announce(ctx context.Context, z *zone) error {
 }
 
 // Members lists a zone's members as this node knows them (control API):
-// the roster and anyone else whose messages it holds, as membersLocked.
+// the roster and anyone else whose messages it holds, as core.State.MembersLocked.
 func (n *Node) Members(zoneRef string) ([]api.Member, error) {
 	z, err := n.zone(zoneRef)
 	if err != nil {
@@ -143,7 +143,7 @@ func (n *Node) Members(zoneRef string) ([]api.Member, error) {
 	z.Mu.Lock()
 	defer z.Mu.Unlock()
 	out := []api.Member{}
-	for _, m := range z.membersLocked() {
+	for _, m := range z.MembersLocked() {
 		out = append(out, api.Member{ID: m.ID.String(), Name: m.Name, Role: m.Role.String(), Removed: m.Removed, CanRekey: m.KEM != nil})
 	}
 	return out, nil
@@ -152,7 +152,7 @@ func (n *Node) Members(zoneRef string) ([]api.Member, error) {
 // findMemberLocked resolves a member, named or not, by ID, unique ID
 // prefix or name (exact, else ignoring case). Callers hold z.mu.
 func (z *zone) findMemberLocked(ref string) (*protocol.MemberInfo, error) {
-	ms := z.membersLocked()
+	ms := z.MembersLocked()
 	cs := make([]candidate[*protocol.MemberInfo], len(ms))
 	for i, m := range ms {
 		cs[i] = candidate[*protocol.MemberInfo]{id: m.ID.String(), name: m.Name, v: m}

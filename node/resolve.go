@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"lookout/node/api"
-	"lookout/protocol"
 )
 
 // candidate is something a user names on the command line: a zone or a
@@ -66,47 +65,6 @@ func resolve[T any](what, ref string, cs []candidate[T], zone string) (T, error)
 		return zero, api.Fail(api.ErrInvalid, what+".ambiguous", "Ref", api.Quote(ref), "N", len(found), "List", strings.Join(names, ", "))
 	}
 	return zero, api.Fail(api.ErrNotFound, what+".notfound", "Ref", api.Quote(ref), "Zone", zone)
-}
-
-// membersLocked lists everyone who can send in the zone: the roster
-// (members who announced themselves or were granted a role) and anyone
-// else whose sightings or updates this node holds (a member whose
-// announcement was refused, say), so that every sender can be seen and
-// removed. Callers hold z.mu.
-func (z *zone) membersLocked() []*protocol.MemberInfo {
-	out := z.Fold.Roster.Sorted()
-	extra := map[string]*protocol.MemberInfo{}
-	add := func(m *protocol.Message) {
-		id := m.Alert.Sender
-		if z.Fold.Roster.Members[id] != nil {
-			return
-		}
-		mi := extra[id.String()]
-		if mi == nil {
-			mi = &protocol.MemberInfo{ID: id}
-			extra[id.String()] = mi
-		}
-		mi.Role = max(mi.Role, m.Role)
-	}
-	for _, m := range z.Msgs.Roots {
-		add(m)
-	}
-	for _, us := range z.Msgs.Updates {
-		for _, m := range us {
-			add(m)
-		}
-	}
-	var more []*protocol.MemberInfo
-	for _, mi := range extra {
-		more = append(more, mi)
-	}
-	slices.SortFunc(more, func(a, b *protocol.MemberInfo) int {
-		if a.Role != b.Role {
-			return int(b.Role) - int(a.Role)
-		}
-		return strings.Compare(a.ID.String(), b.ID.String())
-	})
-	return append(out, more...)
 }
 
 // distinctPrefix is the shortest ID prefix length, at least minPrefix,

@@ -313,7 +313,7 @@ func (z *zone) syncSetLocked(epoch uint32, now time.Time) []syncItem {
 		return !last(gov[i]) && last(gov[j])
 	})
 	live := map[protocol.AlertID]bool{}
-	for _, c := range z.cardsLocked(now) {
+	for _, c := range z.CardsLocked(z.label(), now) {
 		if c.View.State == string(protocol.StateCleared) || c.View.State == string(protocol.StateExpired) {
 			continue
 		}

@@ -15,8 +15,8 @@ import (
 	"lookout/protocol"
 )
 
-// A zone this node is a member of: its stored record, its state, and the
-// views lent to the zone core (node/internal/zone).
+// A zone this node is a member of: its stored record, its state (the zone
+// core's State, node/internal/zone), its topic and watchers.
 
 // zoneRecord is a zone membership as stored: core.Record, the one record
 // form of a zone.
@@ -69,16 +69,6 @@ func (z *zone) close() {
 	}
 }
 
-func (z *zone) key(epoch uint32) (*crypto.AEADKey, bool) {
-	z.Mu.Lock()
-	defer z.Mu.Unlock()
-	s, ok := z.Epochs[epoch]
-	if !ok {
-		return nil, false
-	}
-	return s.AlertKey(epoch), true
-}
-
 // snapshot is a consistent view of a zone's mutable membership state.
 type snapshot struct {
 	chain   protocol.Chain
@@ -89,65 +79,38 @@ type snapshot struct {
 	removed bool
 }
 
+// snapshot returns the zone's topic and this member's standing, read
+// under z.mu and, within it, the State's lock.
 func (z *zone) snapshot() snapshot {
 	z.mu.Lock()
 	defer z.mu.Unlock()
-	z.Mu.Lock()
-	defer z.Mu.Unlock()
-	return snapshot{chain: z.Chain, role: z.Role, topic: z.topic, epoch: z.Epoch, secret: z.Epochs[z.Epoch], removed: z.Removed}
+	st := z.Standing()
+	return snapshot{chain: st.Chain, role: st.Role, topic: z.topic, epoch: st.Epoch, secret: st.Secret, removed: st.Removed}
 }
 
 // current returns the epoch and secret in use.
-func (z *zone) current() (uint32, crypto.ZoneSecret) {
-	z.Mu.Lock()
-	defer z.Mu.Unlock()
-	return z.Epoch, z.Epochs[z.Epoch]
-}
+func (z *zone) current() (uint32, crypto.ZoneSecret) { return z.Current() }
 
 // newZone rebuilds a zone from its record, checking it is consistent.
 func newZone(rec zoneRecord, self *crypto.Identity, now time.Time) (*zone, error) {
-	z := &zone{rec: rec, State: core.NewState(),
-		watchers: map[chan api.Alert]struct{}{}}
 	m, err := rec.Open(self.Public(), now)
 	if err != nil {
 		return nil, err
 	}
-	z.id, z.root, z.Epoch, z.Epochs, z.Chain, z.Role, z.Removed = m.Zone, m.Root, m.Epoch, m.Epochs, m.Chain, m.Role, m.Removed
+	z := &zone{rec: rec, id: m.Zone, root: m.Root, State: core.NewStateFrom(m),
+		watchers: map[chan api.Alert]struct{}{}}
 	z.gone = make(chan struct{})
-	if z.Removed {
+	if m.Removed {
 		close(z.gone)
 	}
-	z.val = protocol.NewValidator(z.id, z.root, z.key)
-	z.val.Revoked = func(_ [32]byte, m crypto.MemberID) bool {
-		z.Mu.Lock()
-		defer z.Mu.Unlock()
-		return z.Fold.Roster.Removed(m)
-	}
+	z.val = protocol.NewValidator(z.id, z.root, z.AlertKey)
+	z.val.Revoked = func(_ [32]byte, m crypto.MemberID) bool { return z.MemberRemoved(m) }
 	z.val.Endorser = z.endorser // linked zones (links.go)
-	z.Fold = core.NewFolded(z.root.ID())
 	return z, nil
 }
 
-// alertsLocked lends the zone's alert state to the zone core's views.
-// Callers hold z.mu.
-func (z *zone) alertsLocked() core.Alerts {
-	return core.Alerts{ZoneID: z.rec.ID, ZoneName: z.rec.Name, Roots: z.Msgs.Roots, Updates: z.Msgs.Updates,
-		Settings: z.Fold.Settings(), Roster: &z.Fold.Roster, Links: z.Fold.Links}
-}
-
-// card is one alert as shown (core.Card).
-type card = core.Card
-
-// viewOfLocked returns the view, as of now, of the card alert id belongs
-// to. Callers hold z.mu.
-func (z *zone) viewOfLocked(id protocol.AlertID, now time.Time) (api.Alert, bool) {
-	c, ok := z.alertsLocked().CardOf(id, now)
-	return c.View, ok
-}
-
-// cardsLocked folds the zone's alerts into cards as of now. Callers hold
-// z.mu.
-func (z *zone) cardsLocked(now time.Time) []card { return z.alertsLocked().Cards(now) }
+// label names the zone in its views.
+func (z *zone) label() core.Label { return core.Label{ID: z.rec.ID, Name: z.rec.Name} }
 
 func (n *Node) zone(ref string) (*zone, error) {
 	n.mu.Lock()
@@ -159,12 +122,10 @@ func (z *zone) info(now time.Time) api.Zone {
 	z.mu.Lock()
 	topic := z.topic
 	z.mu.Unlock()
-	z.Mu.Lock()
-	role, epoch, removed, chain, twice := z.Role, z.Epoch, z.Removed, z.Chain, len(z.Fold.Twice)
-	z.Mu.Unlock()
-	info := api.Zone{ID: z.rec.ID, Name: z.rec.Name, Role: role.String(), Epoch: epoch, Topic: topic.String(), Peers: []string{}, Removed: removed,
-		Places: slices.Clone(z.rec.Places), InvitesRedeemedTwice: twice}
-	if exp, ok := (snapshot{chain: chain}).expiredSince(now); ok {
+	st := z.Standing()
+	info := api.Zone{ID: z.rec.ID, Name: z.rec.Name, Role: st.Role.String(), Epoch: st.Epoch, Topic: topic.String(), Peers: []string{}, Removed: st.Removed,
+		Places: slices.Clone(z.rec.Places), InvitesRedeemedTwice: st.RedeemedTwice}
+	if exp, ok := (snapshot{chain: st.Chain}).expiredSince(now); ok {
 		info.Expired = exp.UTC().Format(time.DateOnly)
 	}
 	for _, p := range topic.ListPeers() {
@@ -177,15 +138,7 @@ func (z *zone) info(now time.Time) api.Zone {
 // prune forgets alerts and updates whose messages expired more than
 // core.PruneGrace ago and, if ended, every alert that ended (expired or
 // cleared) with no activity for core.PruneGrace, with its updates
-// (core.Messages.Prune). It returns the IDs forgotten, for the caller to
+// (core.State.Prune). It returns the IDs forgotten, for the caller to
 // delete from the store. The replay cache keeps their IDs until their
 // messages expire.
-func (z *zone) prune(now time.Time, ended bool) []protocol.AlertID {
-	z.Mu.Lock()
-	defer z.Mu.Unlock()
-	var cards []card
-	if ended {
-		cards = z.cardsLocked(now)
-	}
-	return z.Msgs.Prune(now, cards)
-}
+func (z *zone) prune(now time.Time, ended bool) []protocol.AlertID { return z.Prune(now, ended) }
