@@ -29,8 +29,6 @@ func InviteState(n *Node, code string) (known bool, redeemers []crypto.MemberID,
 	if z == nil {
 		return false, nil, nil
 	}
-	z.Mu.Lock()
-	defer z.Mu.Unlock()
 	return true, append([]crypto.MemberID(nil), info.Redeemers...), nil
 }
 

@@ -66,10 +66,8 @@ func SeenChains(n *Node, zoneRef string) (map[string]time.Time, error) {
 	if err != nil {
 		return nil, err
 	}
-	z.Mu.Lock()
-	defer z.Mu.Unlock()
 	out := map[string]time.Time{}
-	for id, t := range z.latestChainsLocked() {
+	for id, t := range z.LatestChains() {
 		out[id.String()] = t
 	}
 	return out, nil

@@ -433,11 +433,9 @@ func RekeySets(n *Node, zoneRef string, member crypto.MemberID) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	z.Mu.Lock()
-	defer z.Mu.Unlock()
 	c := 0
-	for k := range z.rekeySetsLocked() {
-		if k.sender == member {
+	for k := range z.RekeySets() {
+		if k.Sender == member {
 			c++
 		}
 	}

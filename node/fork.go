@@ -1,7 +1,6 @@
 package node
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -39,6 +38,9 @@ import (
 //   - a node merges at most once per mergeFallback (storm guard), only
 //     when it holds no rekey beyond its current epoch, and only from a
 //     parent whose secret it holds.
+//
+// The fork, winner and merger are worked out by the zone core
+// (core.State.ForkPlan, node/internal/zone/state_life.go).
 
 // forkMender moves its node's zones past forked epochs: it checks a
 // zone's fork plan when a rekey or removal is stored and on every redial
@@ -91,120 +93,6 @@ var mergeFallback = 10 * time.Minute // tests shorten it
 // errNoOneToMerge is a merge with no other member to reach.
 var errNoOneToMerge = errors.New("merge: no other member's key is known")
 
-// rekeySetKey names one rekey set: its parts share sender and epochs.
-type rekeySetKey struct {
-	sender crypto.MemberID
-	epoch  uint32 // the epoch it moves to
-	parent uint32 // the epoch its messages are sealed under (the PSK's)
-}
-
-// rekeySet is one rekey's parts as held.
-type rekeySet struct {
-	key     rekeySetKey
-	lowest  protocol.AlertID            // its lowest part ID (winner rule)
-	members map[crypto.MemberID]bool    // who has an entry
-	parts   map[uint8]*protocol.Message // by part
-}
-
-// forkPlan is what a node should do about forked epochs in a zone.
-type forkPlan struct {
-	need   bool
-	parent uint32          // seal the merge under this epoch
-	target uint32          // and move to this one
-	merger crypto.MemberID // who merges at once
-}
-
-// rekeySetsLocked groups a zone's rekeys into sets. Callers hold z.mu.
-func (z *zone) rekeySetsLocked() map[rekeySetKey]*rekeySet {
-	sets := map[rekeySetKey]*rekeySet{}
-	for _, g := range z.Gov {
-		a := g.Msg.Alert
-		if a.Kind != protocol.KindRekey || a.Epoch <= g.Msg.Epoch {
-			continue
-		}
-		k := rekeySetKey{a.Sender, a.Epoch, g.Msg.Epoch}
-		s := sets[k]
-		if s == nil {
-			s = &rekeySet{key: k, lowest: g.Msg.ID, members: map[crypto.MemberID]bool{}, parts: map[uint8]*protocol.Message{}}
-			sets[k] = s
-		}
-		if bytes.Compare(g.Msg.ID[:], s.lowest[:]) < 0 {
-			s.lowest = g.Msg.ID
-		}
-		s.parts[a.Part] = g.Msg
-		for _, e := range a.Rekey {
-			s.members[e.Member] = true
-		}
-	}
-	return sets
-}
-
-// forkPlanLocked works out whether this node's zone needs a merge: an
-// unresolved fork at or before its current epoch, or a current epoch whose
-// rekey gave an entry to a member the roster now counts as removed. The
-// result is the same on every node holding the same governance messages.
-// Callers hold z.mu.
-func (z *zone) forkPlanLocked() forkPlan {
-	cur := z.Epoch
-	if z.Removed {
-		return forkPlan{}
-	}
-	sets := z.rekeySetsLocked()
-	byEpoch := map[uint32][]*rekeySet{}
-	for _, s := range sets {
-		if s.key.epoch > cur {
-			return forkPlan{} // a later epoch exists: follow it, or wait
-		}
-		byEpoch[s.key.epoch] = append(byEpoch[s.key.epoch], s)
-	}
-	spanned := func(f uint32) bool {
-		for _, s := range sets {
-			if s.key.parent < f && s.key.epoch > f {
-				return true
-			}
-		}
-		return false
-	}
-	// The lowest unresolved fork: merge from its parent.
-	var fork []*rekeySet
-	var at uint32
-	for f, ss := range byEpoch {
-		if len(ss) >= 2 && !spanned(f) && (fork == nil || f < at) {
-			fork, at = ss, f
-		}
-	}
-	if fork != nil {
-		plan := forkPlan{need: true, target: cur + 1, parent: fork[0].key.parent}
-		win := fork[0]
-		for _, s := range fork {
-			plan.parent = min(plan.parent, s.key.parent)
-			if bytes.Compare(s.lowest[:], win.lowest[:]) < 0 {
-				win = s
-			}
-		}
-		plan.merger = win.key.sender
-		if _, ok := z.Epochs[plan.parent]; !ok {
-			return forkPlan{}
-		}
-		return plan
-	}
-	// No fork: is the current epoch held by a removed member? Then the
-	// organizer who removed it merges at once (in a fork, each side's
-	// removal often arrives before the other side's rekey: the sides name
-	// different mergers until the rekeys are in, and the fork rule takes
-	// over).
-	if ss := byEpoch[cur]; len(ss) == 1 {
-		plan := forkPlan{}
-		for m := range ss[0].members {
-			if by, ok := z.removerLocked(m); ok && (!plan.need || bytes.Compare(by[:], plan.merger[:]) < 0) {
-				plan = forkPlan{need: true, target: cur + 1, parent: cur, merger: by}
-			}
-		}
-		return plan
-	}
-	return forkPlan{}
-}
-
 // checkFork merges a zone's forked epochs if this node should now: it is
 // an organizer of the zone, and the fork's winner, or the fork has waited
 // mergeFallback; and it sent no merge in this zone for mergeFallback. A
@@ -213,12 +101,10 @@ func (z *zone) forkPlanLocked() forkPlan {
 // whose topic it is not on.
 func (f *forkMender) checkFork(z *zone, pull bool) {
 	now := f.node.now()
-	z.Mu.Lock()
-	plan := z.forkPlanLocked()
-	organizer := z.Role == protocol.RoleOrganizer && !f.mergeOff.Load()
-	z.Mu.Unlock()
+	plan := z.ForkPlan()
+	organizer := plan.Organizer && !f.mergeOff.Load()
 	z.mu.Lock()
-	if !plan.need {
+	if !plan.Need {
 		z.forkSince = time.Time{}
 		z.mu.Unlock()
 		return
@@ -227,7 +113,7 @@ func (f *forkMender) checkFork(z *zone, pull bool) {
 		z.forkSince = now
 		f.log.Warn("the zone's epochs forked (removals on both sides of a network split); an organizer moves it to one epoch")
 	}
-	due := plan.merger == f.id.ID() || now.Sub(z.forkSince) >= mergeFallback
+	due := plan.Merger == f.id.ID() || now.Sub(z.forkSince) >= mergeFallback
 	guarded := !z.merged.IsZero() && now.Sub(z.merged) < mergeFallback
 	z.mu.Unlock()
 	if !organizer || !due || guarded {
@@ -250,9 +136,9 @@ func (f *forkMender) checkFork(z *zone, pull bool) {
 	f.log.Info("merged the zone's forked epochs")
 }
 
-// merge sends a rekey to plan.target sealed under plan.parent with an
+// merge sends a rekey to plan.Target sealed under plan.Parent with an
 // entry for every member no branch removed, moving this node with it.
-func (f *forkMender) merge(ctx context.Context, z *zone, plan forkPlan) error {
+func (f *forkMender) merge(ctx context.Context, z *zone, plan core.ForkPlan) error {
 	if err := f.renewer.renewRoot(z); err != nil {
 		return err
 	}
@@ -260,30 +146,28 @@ func (f *forkMender) merge(ctx context.Context, z *zone, plan forkPlan) error {
 	if st.removed {
 		return fmt.Errorf("merge: removed from the zone")
 	}
-	z.Mu.Lock()
-	parent, ok := z.Epochs[plan.parent]
-	z.Mu.Unlock()
-	if !ok || st.epoch+1 != plan.target {
+	parent, ok := z.SecretOf(plan.Parent)
+	if !ok || st.epoch+1 != plan.Target {
 		return fmt.Errorf("merge: the zone moved meanwhile")
 	}
 	next, err := crypto.NewZoneSecret(f.node.rand())
 	if err != nil {
 		return fmt.Errorf("merge: new epoch secret: %w", err)
 	}
-	entries, _, _, err := f.node.rekeyEntries(z, parent, plan.target, next, crypto.MemberID{})
+	entries, _, _, err := f.node.rekeyEntries(z, parent, plan.Target, next, crypto.MemberID{})
 	if err != nil {
 		return fmt.Errorf("merge: %w", err)
 	}
 	pst := st
-	pst.epoch, pst.secret = plan.parent, parent
-	msgs, err := f.node.sealRekey(z, pst, plan.target, entries)
+	pst.epoch, pst.secret = plan.Parent, parent
+	msgs, err := f.node.sealRekey(z, pst, plan.Target, entries)
 	if err != nil {
 		return fmt.Errorf("merge: %w", err)
 	}
 	if len(msgs) == 0 {
 		return errNoOneToMerge
 	}
-	if err := f.node.commitRemoval(z, st.epoch, msgs, core.EpochSwitch{Epoch: plan.target, Secret: next}, msgs[0].Msg.ID.String()); err != nil {
+	if err := f.node.commitRemoval(z, st.epoch, msgs, core.EpochSwitch{Epoch: plan.Target, Secret: next}, msgs[0].Msg.ID.String()); err != nil {
 		return err
 	}
 	z.mu.Lock()
@@ -308,25 +192,6 @@ func (f *forkMender) syncAll() {
 			f.node.spawn(func() { f.sync.syncPeer(p) })
 		}
 	}
-}
-
-// removerLocked returns who removed member m, by the roster's rule (the
-// first counted removal), if m is removed. Callers hold z.mu.
-func (z *zone) removerLocked(m crypto.MemberID) (crypto.MemberID, bool) {
-	if !z.Fold.Roster.Removed(m) {
-		return crypto.MemberID{}, false
-	}
-	var by *GovMsg
-	for _, g := range z.Gov {
-		a := g.Msg.Alert
-		if a.Kind == protocol.KindRemove && a.Subject == m && (by == nil || newer(by, g)) {
-			by = g
-		}
-	}
-	if by == nil {
-		return crypto.MemberID{}, false
-	}
-	return by.Msg.Alert.Sender, true
 }
 
 // syncBehind pulls, once per redial tick and in turn, from one connected

@@ -55,16 +55,14 @@ func (n *Node) proofKeys() []membership.ZoneKey {
 	var now []membership.ZoneKey
 	var old []oldKey
 	for _, z := range n.liveZones() {
-		z.Mu.Lock()
-		for e, s := range z.Epochs {
-			k := membership.ZoneKey{Topic: s.TopicName(e), Key: s.ProofKey(e)}
-			if e == z.Epoch || z.Straggle != nil && e == *z.Straggle {
+		for _, h := range z.HeldEpochs() {
+			k := membership.ZoneKey{Topic: h.Secret.TopicName(h.Epoch), Key: h.Secret.ProofKey(h.Epoch)}
+			if h.Live {
 				now = append(now, k)
 			} else {
-				old = append(old, oldKey{e, k})
+				old = append(old, oldKey{h.Epoch, k})
 			}
 		}
-		z.Mu.Unlock()
 	}
 	// Newest first among the old, so the cap on proof slots
 	// (protocol.MembershipSlots) drops the oldest.
@@ -79,14 +77,9 @@ func (n *Node) proofKeys() []membership.ZoneKey {
 func (n *Node) liveTopics() []string {
 	var out []string
 	for _, z := range n.liveZones() {
-		z.Mu.Lock()
-		out = append(out, z.Epochs[z.Epoch].TopicName(z.Epoch))
-		if z.Straggle != nil {
-			if s, ok := z.Epochs[*z.Straggle]; ok {
-				out = append(out, s.TopicName(*z.Straggle))
-			}
+		for _, h := range z.LiveEpochs() {
+			out = append(out, h.Secret.TopicName(h.Epoch))
 		}
-		z.Mu.Unlock()
 	}
 	return out
 }

@@ -66,7 +66,7 @@ type joinDesk struct {
 	st   *store.Store // bucketServed
 	log  *slog.Logger
 
-	mu sync.Mutex // guards served; taken after z.mu is released, never before it
+	mu sync.Mutex // guards served; taken after the zone's State lock is released (take), never before it
 	// served is which member this node handed each invite's zone to, by
 	// zone, until the node stops (the store keeps it until the invite
 	// expires).
@@ -194,14 +194,12 @@ func (d *joinDesk) handleJoin(s network.Stream) {
 	}
 }
 
-// findInvite returns the zone that published an invite, and the invite.
+// findInvite returns the zone that published an invite, and a copy of the
+// invite (core.State.Invite).
 func (d *joinDesk) findInvite(id [protocol.InviteIDSize]byte) (*zone, *protocol.InviteInfo) {
 	for _, z := range d.node.allZones() {
-		z.Mu.Lock()
-		inv := z.Fold.Roster.Invites[id]
-		z.Mu.Unlock()
-		if inv != nil && len(inv.Chain) > 0 {
-			return z, inv
+		if inv, ok := z.Invite(id); ok && len(inv.Chain) > 0 {
+			return z, &inv
 		}
 	}
 	return nil, nil
@@ -278,25 +276,21 @@ func (d *joinDesk) grant(b []byte, from peer.ID) (enc, ct []byte, err error) {
 // take takes z's invite id (inv) for member unless z's roster or served
 // refuses it (then the refusal to send); removed is whether this node was
 // removed from z. It reports whether the invite was taken now (first), not
-// before for the same member. The roster is read under z.mu, then served
-// checked and set under d.mu, so two joiners asking at once cannot both
-// take an invite.
+// before for the same member. The roster is read in one section
+// (core.State.InviteStanding), then served checked and set under d.mu, so
+// two joiners asking at once cannot both take an invite.
 func (d *joinDesk) take(z *zone, id [protocol.InviteIDSize]byte, inv *protocol.InviteInfo, member crypto.MemberID, removed bool) (first bool, err error) {
-	z.Mu.Lock()
-	issuerGone := z.Fold.Roster.Removed(inv.Cert.Issuer)
-	redeemer, redeemed := z.Fold.Roster.Redeemer(id)
-	m, known := z.Fold.Roster.Members[member]
+	roster := z.InviteStanding(id, inv.Cert.Issuer, member)
 	long := len(inv.Chain) >= protocol.MaxChainLen
-	z.Mu.Unlock()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	served, taken := d.served[z.id][id]
 	switch {
-	case issuerGone || removed:
+	case roster.IssuerRemoved || removed:
 		return false, errors.New(refuseUnknown)
-	case (redeemed && redeemer != member) || (taken && served != member):
+	case (roster.Redeemed && roster.Redeemer != member) || (taken && served != member):
 		return false, errors.New(refuseUsed)
-	case known && !m.Removed && !redeemed && !taken:
+	case roster.Member && !roster.Redeemed && !taken:
 		return false, errors.New(refuseMember)
 	case long:
 		return false, errors.New(refuseUnknown)

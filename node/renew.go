@@ -21,14 +21,10 @@ import (
 // certificate is renewed.
 const rootRenewBefore = 60 * 24 * time.Hour
 
-// memberRenewBefore is how long before a member's certificate chain
-// expires an organizer re-issues its certificate (renewMembers).
-const memberRenewBefore = 60 * 24 * time.Hour
-
 // maxRenewPerDay bounds the renewals one organizer sends a day, well
 // within its role grant budget (core.MaxOrganizerGov per
 // protocol.RateWindow) so promotions still go through; 40 a day over
-// memberRenewBefore covers zones of thousands.
+// core.MemberRenewBefore covers zones of thousands.
 const maxRenewPerDay = 40
 
 // renewer keeps certificates from expiring: the founder's own
@@ -38,7 +34,8 @@ const maxRenewPerDay = 40
 // governance snapshot if due) and invited members' certified directly
 // soon after they join (certifyInvitedSoon). What it changes is the
 // zone's, under the zone's locks, taken in the order z.grantMu, then
-// Node.mu (mu), then z.mu; its own state is only the test hooks. It
+// Node.mu (mu), then z.mu, then the State's (which its methods take); its
+// own state is only the test hooks. It
 // reaches its node only through node and the values it was made with.
 type renewer struct {
 	node nodeForRenewals
@@ -103,8 +100,10 @@ func renewRootCert(rec *zoneRecord, id *crypto.Identity, now time.Time) (bool, e
 
 // renewRoot renews the founder's certificate of a zone if due
 // (renewRootCert), on disk then in memory: at start, daily, and before
-// this node signs anything. It takes Node.mu, then z.mu: callers may
-// hold z.grantMu (a role grant is signed under it), never Node.mu or z.mu.
+// this node signs anything. It takes Node.mu, then the State's lock
+// (SetFounderCert), after reading the chain under z.mu (snapshot): callers
+// may hold z.grantMu (a role grant is signed under it), never Node.mu,
+// z.mu or the State's lock.
 func (r *renewer) renewRoot(z *zone) error {
 	if ch := z.snapshot().chain; !z.root.Equal(r.id.Public()) || len(ch) != 1 || r.node.now().Before(ch[0].Expires.Add(-rootRenewBefore)) {
 		return nil // not the founder, or not due: no lock taken
@@ -128,9 +127,7 @@ func (r *renewer) renewRoot(z *zone) error {
 		return fmt.Errorf("renew founder certificate: %w", err)
 	}
 	z.setRecord(rec)
-	z.Mu.Lock()
-	z.Chain, z.Role = protocol.Chain{c}, protocol.RoleOrganizer
-	z.Mu.Unlock()
+	z.SetFounderCert(c)
 	r.log.Info("renewed the founder certificate of a zone")
 	return nil
 }
@@ -149,110 +146,9 @@ func expiredProblem(z *zone, exp time.Time) error {
 	return api.Fail(api.ErrForbidden, "zone.expired", "Zone", api.Quote(z.rec.Name), "Date", exp.UTC().Format(time.DateOnly))
 }
 
-// latestChainsLocked returns, for every member, the latest expiry of a
-// certificate chain it was seen with in the zone's governance messages:
-// its own announcements (re-sent daily) and the role grants naming it,
-// whose chain is the granted certificate and the granter's chain.
-// Callers hold z.mu.
-func (z *zone) latestChainsLocked() map[crypto.MemberID]time.Time {
-	out := map[crypto.MemberID]time.Time{}
-	note := func(m crypto.MemberID, exp time.Time) {
-		if exp.After(out[m]) {
-			out[m] = exp
-		}
-	}
-	for _, g := range z.Gov {
-		m := g.Msg
-		if len(m.Chain) == 0 {
-			continue
-		}
-		note(m.Alert.Sender, m.Chain.Expires())
-		if m.Alert.Kind != protocol.KindRole {
-			continue
-		}
-		if c, err := protocol.ParseCert(m.Alert.Cert); err == nil {
-			note(c.Subject.ID(), append(protocol.Chain{c}, m.Chain...).Expires())
-		}
-	}
-	return out
-}
-
-// invitedLocked lists the members an invite admitted (each invite's
-// first redeemer) that no organizer has certified directly since: no role
-// grant names them. Callers hold z.mu.
-func (z *zone) invitedLocked() map[crypto.MemberID]bool {
-	out := map[crypto.MemberID]bool{}
-	for id := range z.Fold.Roster.Invites {
-		if r, ok := z.Fold.Roster.Redeemer(id); ok {
-			out[r] = true
-		}
-	}
-	if len(out) == 0 {
-		return out
-	}
-	for _, g := range z.Gov {
-		if g.Msg.Alert.Kind != protocol.KindRole {
-			continue
-		}
-		if c, err := protocol.ParseCert(g.Msg.Alert.Cert); err == nil {
-			delete(out, c.Subject.ID())
-		}
-	}
-	return out
-}
-
-// renewal is one member's certificate to re-issue.
-type renewal struct {
-	member crypto.MemberID
-	key    *crypto.PublicKey
-	role   protocol.Role
-}
-
-// dueRenewalsLocked lists the members whose certificate this organizer
-// should re-issue at now: not removed, not the founder or itself, whose
-// latest chain seen expires within memberRenewBefore (or has), and for
-// whom a chain through this organizer would last longer than the one
-// seen, so a member renewed by another organizer, or whose renewal would
-// gain nothing until this organizer is renewed itself, is skipped.
-// Callers hold z.mu.
-func (z *zone) dueRenewalsLocked(self crypto.MemberID, now time.Time) []renewal {
-	if z.Role != protocol.RoleOrganizer || z.Removed || len(z.Chain) >= protocol.MaxChainLen {
-		return nil
-	}
-	mine := z.Chain.Expires()
-	if !now.Before(mine) {
-		return nil
-	}
-	latest := z.latestChainsLocked()
-	invited := z.invitedLocked()
-	var out []renewal
-	for _, mi := range z.Fold.Roster.Sorted() {
-		if mi.Removed || mi.ID == self || mi.ID == z.root.ID() {
-			continue
-		}
-		if pk := z.Pubkeys[mi.ID]; invited[mi.ID] && pk != nil {
-			// Certified by an invite key: certified directly at once, so
-			// its chain is short enough for an organizer to invite.
-			out = append(out, renewal{member: mi.ID, key: pk, role: mi.Role})
-			continue
-		}
-		seen, ok := latest[mi.ID]
-		if !ok || !mine.After(seen) {
-			continue
-		}
-		if now.Before(seen.Add(-memberRenewBefore)) {
-			continue
-		}
-		if pk := z.Pubkeys[mi.ID]; pk != nil {
-			out = append(out, renewal{member: mi.ID, key: pk, role: mi.Role})
-		}
-	}
-	return out
-}
-
 // renewMembers re-issues, as role grants (KindRole, the path Promote
 // takes), the certificates of the members due for renewal
-// (dueRenewalsLocked), with their current role. It runs in the daily
+// (core.State.DueRenewals), with their current role. It runs in the daily
 // upkeep of an organizer's node. It returns how many it renewed.
 func (r *renewer) renewMembers(ctx context.Context, z *zone) (int, error) {
 	if err := r.renewRoot(z); err != nil { // a founder renews through its own certificate
@@ -262,9 +158,7 @@ func (r *renewer) renewMembers(ctx context.Context, z *zone) (int, error) {
 	z.grantMu.Lock()
 	defer z.grantMu.Unlock()
 	r.mu.Lock()
-	z.Mu.Lock()
-	due := z.dueRenewalsLocked(r.id.ID(), now)
-	z.Mu.Unlock()
+	due := z.DueRenewals(r.id.ID(), z.root, now)
 	r.mu.Unlock()
 	done := 0
 	if len(due) > maxRenewPerDay {
@@ -274,11 +168,11 @@ func (r *renewer) renewMembers(ctx context.Context, z *zone) (int, error) {
 		(*f)()
 	}
 	for _, m := range due {
-		if err := r.node.publishGrant(ctx, z, m.key, m.role); err != nil {
+		if err := r.node.publishGrant(ctx, z, m.Key, m.Role); err != nil {
 			return done, fmt.Errorf("renew a member certificate: %w", err)
 		}
 		done++
-		r.log.Debug("renewed a member certificate", "zone", z.rec.Name, "member", m.member)
+		r.log.Debug("renewed a member certificate", "zone", z.rec.Name, "member", m.Member)
 	}
 	if done > 0 {
 		r.log.Info("renewed zone members' certificates", "count", done)
@@ -348,9 +242,7 @@ func (r *renewer) certifyInvitedSoon(z *zone, member crypto.MemberID) {
 		return
 	}
 	z.mu.Lock()
-	z.Mu.Lock()
-	due := z.Role == protocol.RoleOrganizer && !z.Removed && !z.certifying && z.invitedLocked()[member]
-	z.Mu.Unlock()
+	due := !z.certifying && z.CertifiesInvited(member)
 	if due {
 		z.certifying = true
 	}

@@ -69,8 +69,8 @@ func (n *Node) loadZones() error {
 				return fmt.Errorf("zone %q: save renewed founder certificate: %w", rec.Name, err)
 			}
 		}
-		for id, g := range z.Gov {
-			n.replay.Add(id, g.Msg.Alert.Expires, n.now())
+		for id, exp := range z.GovExpiries() {
+			n.replay.Add(id, exp, n.now())
 		}
 		n.zones[z.id] = z
 	}
@@ -166,17 +166,12 @@ func (n *Node) findAlert(ref string) (*zone, *protocol.Message, error) {
 	var fz *zone
 	var fm *protocol.Message
 	for _, z := range zones {
-		z.Mu.Lock()
-		for id, m := range z.Msgs.Roots {
-			if strings.HasPrefix(id.String(), ref) {
-				if fm != nil {
-					z.Mu.Unlock()
-					return nil, nil, api.Fail(api.ErrInvalid, "alert.ambiguous", "Ref", api.Quote(ref))
-				}
-				fz, fm = z, m
+		for _, m := range z.RootsByPrefix(ref, 2) {
+			if fm != nil {
+				return nil, nil, api.Fail(api.ErrInvalid, "alert.ambiguous", "Ref", api.Quote(ref))
 			}
+			fz, fm = z, m
 		}
-		z.Mu.Unlock()
 	}
 	if fm == nil {
 		return nil, nil, api.Fail(api.ErrNotFound, "alert.notfound", "Ref", api.Quote(ref))
