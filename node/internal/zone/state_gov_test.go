@@ -1,6 +1,7 @@
 package zone
 
 import (
+	"errors"
 	"math/rand/v2"
 	"reflect"
 	"testing"
@@ -438,5 +439,226 @@ func BenchmarkSnapshotThreeYears(b *testing.B) {
 			b.ReportMetric(float64(len(z.Gov)-skipped), "offered")
 			b.ReportMetric(float64(len(snap.Msg.Body)), "snapshot-body-bytes")
 		})
+	}
+}
+
+// grantFor is a role grant from the founder to member i's key, sent at.
+func (f *logFixture) grantFor(i int, role protocol.Role, at time.Time) *GovMsg {
+	f.t.Helper()
+	c, err := protocol.IssueCert(f.root, f.zone, f.ids[i].Public(), role, at, at.Add(protocol.DefaultCertTTL))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return f.msg(-1, protocol.RoleOrganizer, &protocol.Alert{Kind: protocol.KindRole, Sent: at, Cert: c.Bytes(), Status: protocol.StatusActual})
+}
+
+// stateOf is a State holding gs as governance, folded, at epoch 0 with
+// secret.
+func (f *logFixture) stateOf(secret crypto.ZoneSecret, gs ...*GovMsg) *State {
+	s := NewState()
+	s.Epochs = map[uint32]crypto.ZoneSecret{0: secret}
+	s.Fold = NewFolded(f.root.ID())
+	for _, g := range gs {
+		s.Gov[g.Msg.ID] = g
+	}
+	s.refoldLocked(f.root.ID())
+	return &s
+}
+
+// TestAdmitGov: a message held is not kept again; a message of another
+// kind is kept; a later announcement of a group is kept and drops the
+// earlier, an earlier one is not kept; a new group is refused at the cap,
+// a replacement is not.
+func TestAdmitGov(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	f := newLogFixture(t, 3, start)
+	first := f.announce(0, protocol.RoleMember, start.Add(time.Hour), "a", false)
+	s := f.stateOf(crypto.ZoneSecret{}, first)
+	if keep, _ := s.AdmitGov(first.Msg, nil, 10); keep {
+		t.Error("a message held is kept again")
+	}
+	if keep, drop := s.AdmitGov(f.grantFor(1, protocol.RoleVerifier, start).Msg, nil, 0); !keep || drop != nil {
+		t.Errorf("a role grant at the cap: keep %v, drop %v", keep, drop)
+	}
+	later := f.announce(0, protocol.RoleMember, start.Add(2*time.Hour), "a2", false)
+	if keep, drop := s.AdmitGov(later.Msg, nil, 1); !keep || len(drop) != 1 || drop[0] != first.Msg.ID {
+		t.Errorf("a later announcement at the cap: keep %v, drop %v; want kept, dropping the first", keep, drop)
+	}
+	if keep, _ := s.AdmitGov(f.announce(0, protocol.RoleMember, start, "a0", false).Msg, nil, 10); keep {
+		t.Error("an announcement older than the one held is kept")
+	}
+	other := f.announce(1, protocol.RoleMember, start, "b", false)
+	if keep, _ := s.AdmitGov(other.Msg, nil, 1); keep {
+		t.Error("a new group is kept at the cap")
+	}
+	if keep, drop := s.AdmitGov(other.Msg, nil, 2); !keep || drop != nil {
+		t.Errorf("a new group under the cap: keep %v, drop %v", keep, drop)
+	}
+	if len(s.Gov) != 1 {
+		t.Errorf("AdmitGov changed what is held: %d messages", len(s.Gov))
+	}
+}
+
+// TestApplyGov: what is written is held, seen and folded, senders' keys
+// known; a new chain, a removal (once) and a move to the next epoch are
+// reported, the epoch left straggling until EndStraggle names it.
+func TestApplyGov(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	f := newLogFixture(t, 2, start)
+	s := f.stateOf(crypto.ZoneSecret{1})
+	ann := f.announce(0, protocol.RoleMember, start, "ana", false)
+	got := s.ApplyGov([]*GovMsg{ann}, nil, GovChange{}, f.root.ID())
+	if got != (GovApplied{}) {
+		t.Errorf("an announcement changed %+v for this member", got)
+	}
+	if s.Gov[ann.Msg.ID] != ann || !s.Msgs.Seen(ann.Msg.ID) || s.Pubkeys[f.ids[0].ID()] == nil {
+		t.Error("the announcement is not held, seen and its sender's key known")
+	}
+	if mi := s.Fold.Roster.Members[f.ids[0].ID()]; mi == nil || mi.Name != "ana" {
+		t.Errorf("roster not refolded: %+v", mi)
+	}
+	next := &EpochSwitch{Epoch: 1, Secret: crypto.ZoneSecret{2}}
+	chain := f.chains[0][protocol.RoleVerifier]
+	got = s.ApplyGov(nil, []protocol.AlertID{ann.Msg.ID}, GovChange{Chain: chain, Role: protocol.RoleVerifier, Removed: true, Next: next}, f.root.ID())
+	if want := (GovApplied{NewRole: true, Removed: true, Moved: true, From: 0}); got != want {
+		t.Errorf("ApplyGov = %+v, want %+v", got, want)
+	}
+	if _, ok := s.Gov[ann.Msg.ID]; ok {
+		t.Error("a dropped announcement is still held")
+	}
+	if role, removed := s.Standing(); role != protocol.RoleVerifier || !removed || s.Epoch != 1 || s.Secrets()[1] != next.Secret {
+		t.Errorf("role %v removed %v epoch %d", role, removed, s.Epoch)
+	}
+	if got := s.ApplyGov(nil, nil, GovChange{Removed: true}, f.root.ID()); got.Removed {
+		t.Error("a second removal is reported")
+	}
+	s.EndStraggle(1)
+	if !s.Straggling() {
+		t.Error("EndStraggle of another epoch ended the straggling one")
+	}
+	s.EndStraggle(0)
+	if s.Straggling() {
+		t.Error("epoch 0 still straggling")
+	}
+}
+
+// TestSyncAnswer: a member proving an epoch held, with a digest of other
+// messages, is offered the set of that epoch, in order (rekeys to later
+// epochs included, other messages of later epochs left out; removals
+// after what was sent at the same time), with the epoch's alert key; one
+// holding the same set, one with a wrong token or an epoch not held, is
+// offered nothing.
+func TestSyncAnswer(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	f := newLogFixture(t, 2, start)
+	rm := f.remove(1, start)
+	ann := f.announce(0, protocol.RoleMember, start, "ana", false)
+	later := f.announce(0, protocol.RoleVerifier, start.Add(time.Hour), "ana", false)
+	later.Msg.Epoch = 1
+	// A rekey to epoch 1 (its entries do not matter here: made from a
+	// settings message, as folding verifies nothing).
+	rk := f.msg(-1, protocol.RoleOrganizer, &protocol.Alert{Kind: protocol.KindSettings, Sent: start.Add(time.Minute), Settings: protocol.DefaultSettings().Wire(), Status: protocol.StatusActual})
+	rk.Msg.Alert.Kind, rk.Msg.Alert.Epoch = protocol.KindRekey, 1
+	secret := crypto.ZoneSecret{7}
+	s := f.stateOf(secret, rm, ann, later, rk)
+	secret0, set := s.SyncSet(0, start, f.root.ID())
+	if secret0 != secret {
+		t.Error("SyncSet returns another secret")
+	}
+	ids := SyncIDs(set)
+	if want := []protocol.AlertID{ann.Msg.ID, rm.Msg.ID, rk.Msg.ID}; !reflect.DeepEqual(ids, want) {
+		t.Fatalf("sync set of epoch 0 = %v, want %v", ids, want)
+	}
+	key := secret.SyncKey(0)
+	hello := &protocol.SyncHello{Nonce: [protocol.SyncNonceSize]byte{9}}
+	zone := func(epoch uint32, token [protocol.SyncTokenSize]byte, held []protocol.AlertID) {
+		hello.Zones = []protocol.SyncZone{{Epoch: epoch, Token: token, Digest: protocol.SyncDigest(key, hello.Nonce[:], held)}}
+	}
+	token := protocol.SyncToken(key, hello.Nonce[:], "asker", "me")
+	zone(0, token, nil)
+	offer := s.SyncAnswer(hello, "asker", "me", start, f.root.ID())
+	if len(offer) != len(set) {
+		t.Fatalf("offered %d, want %d", len(offer), len(set))
+	}
+	for i, o := range offer {
+		if o.ID != ids[i] || o.Epoch != 0 || o.Key == nil {
+			t.Errorf("offer %d = %v at epoch %d", i, o.ID, o.Epoch)
+		}
+	}
+	zone(0, token, ids)
+	if offer := s.SyncAnswer(hello, "asker", "me", start, f.root.ID()); len(offer) != 0 {
+		t.Errorf("a member holding the set is offered %d", len(offer))
+	}
+	zone(0, protocol.SyncToken(key, hello.Nonce[:], "me", "asker"), nil)
+	if offer := s.SyncAnswer(hello, "asker", "me", start, f.root.ID()); len(offer) != 0 {
+		t.Errorf("a wrong token is offered %d", len(offer))
+	}
+	zone(3, token, nil)
+	if offer := s.SyncAnswer(hello, "asker", "me", start, f.root.ID()); len(offer) != 0 {
+		t.Errorf("an epoch not held is offered %d", len(offer))
+	}
+}
+
+// TestSnapshotDue: an organizer with superseded grants is due a snapshot
+// of them, oldest first, once at least minCovered are covered by no
+// snapshot, and not again within snapshotEvery of its own; a member, or
+// an expired chain, is never due one.
+func TestSnapshotDue(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	f := newLogFixture(t, 2, start)
+	g1, g2 := f.grantFor(0, protocol.RoleMember, start), f.grantFor(1, protocol.RoleMember, start.Add(time.Hour))
+	gs := []*GovMsg{g1, g2, f.grantFor(0, protocol.RoleMember, start.Add(2*time.Hour)), f.grantFor(1, protocol.RoleMember, start.Add(3*time.Hour))}
+	s := f.stateOf(crypto.ZoneSecret{}, gs...)
+	s.Role, s.Chain = protocol.RoleOrganizer, f.rootC
+	self, root, now := f.root.ID(), f.root.ID(), start.Add(48*time.Hour)
+	want := []protocol.AlertID{g1.Msg.ID, g2.Msg.ID}
+	if ids := s.SnapshotDue(self, root, now, 2); !reflect.DeepEqual(ids, want) {
+		t.Fatalf("SnapshotDue = %v, want %v", ids, want)
+	}
+	if ids := s.SnapshotDue(self, root, now, 3); ids != nil {
+		t.Errorf("due with fewer than minCovered: %v", ids)
+	}
+	if ids := s.SnapshotDue(self, root, f.rootC.Expires(), 1); ids != nil {
+		t.Errorf("due with an expired chain: %v", ids)
+	}
+	snap := f.msg(-1, protocol.RoleOrganizer, &protocol.Alert{Kind: protocol.KindSnapshot, Sent: now.Add(-time.Hour), Snapshot: protocol.NewSnapshotDoc(want[:1]), Status: protocol.StatusActual})
+	s.ApplyGov([]*GovMsg{snap}, nil, GovChange{}, root)
+	if ids := s.SnapshotDue(self, root, now, 1); ids != nil {
+		t.Errorf("due again within snapshotEvery: %v", ids)
+	}
+	later := now.Add(snapshotEvery)
+	if ids := s.SnapshotDue(self, root, later, 1); !reflect.DeepEqual(ids, want) {
+		t.Errorf("a day later = %v, want %v", ids, want)
+	}
+	if ids := s.SnapshotDue(self, root, later, 2); ids != nil {
+		t.Errorf("due with one grant left uncovered, minCovered 2: %v", ids)
+	}
+	s.Role = protocol.RoleMember
+	if ids := s.SnapshotDue(self, root, later, 1); ids != nil {
+		t.Errorf("a member is due a snapshot: %v", ids)
+	}
+}
+
+// TestFindMember: the member find resolves comes with its key and this
+// member's chain length, read under the state's lock; find's error is
+// returned as is.
+func TestFindMember(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	f := newLogFixture(t, 1, start)
+	s := f.stateOf(crypto.ZoneSecret{}, f.announce(0, protocol.RoleMember, start, "ana", false))
+	s.Chain = f.rootC
+	s.Pubkeys[f.ids[0].ID()] = f.ids[0].Public()
+	got, err := s.FindMember(func() (*protocol.MemberInfo, error) {
+		if s.Mu.TryLock() {
+			t.Error("find called without the state's lock")
+		}
+		return s.Fold.Roster.Members[f.ids[0].ID()], nil
+	})
+	if err != nil || got.Info.Name != "ana" || !got.Key.Equal(f.ids[0].Public()) || got.ChainLen != 1 {
+		t.Errorf("FindMember = %+v, %v", got, err)
+	}
+	bad := errors.New("no such member")
+	if _, err := s.FindMember(func() (*protocol.MemberInfo, error) { return nil, bad }); err != bad {
+		t.Errorf("FindMember error = %v", err)
 	}
 }
