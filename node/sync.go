@@ -63,8 +63,9 @@ const (
 // formed still arrives at once; upkeep (upkeep.go) and fork merges
 // (fork.go) pull too. It owns the limits on whom it serves (limit) and the
 // message IDs it is fetching (asked), under their own locks, never held
-// with z.mu. It reaches its node only through node and the values it was
-// made with.
+// with z.mu or the zone's State lock. What a zone offers is worked out by
+// the zone core (core.State.SyncSet, SyncAnswer). It reaches its node only
+// through node and the values it was made with.
 type catchUp struct {
 	node   nodeForSync
 	ctx    context.Context  // the node's: done once it closes
@@ -259,11 +260,6 @@ func (c *catchUp) release(ids []protocol.AlertID) {
 		delete(c.asked.ids, id)
 	}
 }
-
-// syncItem is a message as sync offers it: its envelope as stored and
-// the message it opens to (core.SyncItem; what a zone offers is
-// core.State.SyncSet and SyncAnswer).
-type syncItem = core.SyncItem
 
 // acceptSynced runs received envelopes through the zones' validators, in
 // passes, since a rekey opens the envelopes of the next epoch. Governance
