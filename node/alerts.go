@@ -27,7 +27,7 @@ func (n *Node) publish(ctx context.Context, z *zone, a *protocol.Alert) (*protoc
 	if exp, ok := st.expiredSince(n.now()); ok {
 		return nil, expiredProblem(z, exp)
 	}
-	if err := z.rateHeadroom(n.id.ID(), a.Kind, a.Sent); err != nil {
+	if err := z.RateHeadroom(n.id.ID(), a.Kind, a.Sent); err != nil {
 		return nil, err
 	}
 	s, err := protocol.Sign(n.id, st.chain, a)

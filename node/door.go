@@ -77,10 +77,7 @@ func (n *Node) admitZone(z *zone, env []byte, live bool) (*protocol.Message, err
 	if n.replay.Has(msg.ID) {
 		return msg, errDuplicate
 	}
-	z.Mu.Lock()
-	err = z.checkMessage(msg, now)
-	z.Mu.Unlock()
-	if err != nil {
+	if err := z.CheckMessage(msg, now); err != nil {
 		return msg, err
 	}
 	if !n.replay.Add(msg.ID, msg.Alert.Expires, now) {

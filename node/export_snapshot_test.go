@@ -32,27 +32,19 @@ func GovIDs(n *Node, zoneRef string) (map[protocol.AlertID]protocol.Kind, error)
 	if err != nil {
 		return nil, err
 	}
-	z.Mu.Lock()
-	defer z.Mu.Unlock()
 	out := map[protocol.AlertID]protocol.Kind{}
-	for id, g := range z.Gov {
-		out[id] = g.Msg.Alert.Kind
+	for _, g := range z.GovMessages() {
+		out[g.Msg.ID] = g.Msg.Alert.Kind
 	}
 	return out, nil
 }
 
 // Coverable returns the IDs of the messages n would let a snapshot cover
-// in a zone (coverableLocked).
+// in a zone (core.State.CoverableIDs).
 func Coverable(n *Node, zoneRef string) ([]protocol.AlertID, error) {
 	z, err := n.zone(zoneRef)
 	if err != nil {
 		return nil, err
 	}
-	z.Mu.Lock()
-	defer z.Mu.Unlock()
-	var out []protocol.AlertID
-	for id := range z.coverableLocked() {
-		out = append(out, id)
-	}
-	return out, nil
+	return z.CoverableIDs(z.root.ID()), nil
 }

@@ -133,10 +133,7 @@ func SetOldTopicGrace(d time.Duration) time.Duration {
 // topic.
 func Straggling(n *Node) bool {
 	for _, z := range n.liveZones() {
-		z.Mu.Lock()
-		s := z.Straggle != nil
-		z.Mu.Unlock()
-		if s {
+		if z.Straggling() {
 			return true
 		}
 	}
@@ -160,15 +157,14 @@ func Gov(n *Node, zoneRef string) (GovStats, error) {
 		return GovStats{}, err
 	}
 	var s GovStats
-	z.Mu.Lock()
-	s.Messages = len(z.Gov)
-	for _, g := range z.Gov {
+	gov := z.GovMessages()
+	s.Messages = len(gov)
+	for _, g := range gov {
 		s.Bytes += len(g.Env)
 		if g.Msg.Alert.Kind == protocol.KindMember {
 			s.Announcements++
 		}
 	}
-	z.Mu.Unlock()
 	err = n.st.ForEach(bucketGov, func(v []byte) error {
 		s.Stored++
 		s.StoredBytes += len(v)
@@ -220,13 +216,11 @@ func MakeLegacyGov(n *Node) error {
 	defer n.mu.Unlock()
 	for _, z := range n.zones {
 		rec := z.rec
-		z.Mu.Lock()
 		var dels []store.Record
-		for id, g := range z.Gov {
+		for _, g := range z.GovMessages() {
 			rec.Gov = append(rec.Gov, g.Env)
-			dels = append(dels, govDeletion(z.id, id))
+			dels = append(dels, govDeletion(z.id, g.Msg.ID))
 		}
-		z.Mu.Unlock()
 		zr, err := zoneRecordWrite(rec)
 		if err != nil {
 			return err
@@ -262,11 +256,10 @@ func SyncOffer(n *Node, zoneRef string, epoch uint32) ([]SyncItem, error) {
 	if err != nil {
 		return nil, err
 	}
-	z.Mu.Lock()
-	defer z.Mu.Unlock()
+	_, set := z.SyncSet(epoch, n.now(), z.root.ID())
 	var out []SyncItem
-	for _, it := range z.syncSetLocked(epoch, n.now()) {
-		out = append(out, SyncItem{Epoch: it.msg.Epoch, Kind: it.msg.Alert.Kind})
+	for _, it := range set {
+		out = append(out, SyncItem{Epoch: it.Msg.Epoch, Kind: it.Msg.Alert.Kind})
 	}
 	return out, nil
 }
@@ -296,10 +289,8 @@ func GovEnvelopes(n *Node, zoneRef string) ([][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	z.Mu.Lock()
-	defer z.Mu.Unlock()
 	var out [][]byte
-	for _, g := range z.Gov {
+	for _, g := range z.GovMessages() {
 		out = append(out, g.Env)
 	}
 	return out, nil
@@ -328,19 +319,15 @@ func Reachable(r, from *Node, zoneRef string) ([]crypto.ZoneSecret, error) {
 		secret crypto.ZoneSecret
 	}
 	var have []held
-	zr.Mu.Lock()
-	for e, s := range zr.Epochs {
+	for e, s := range zr.Secrets() {
 		have = append(have, held{e, s})
 	}
-	zr.Mu.Unlock()
-	zf.Mu.Lock()
 	var envs [][]byte
-	for _, g := range zf.Gov {
+	for _, g := range zf.GovMessages() {
 		if g.Msg.Alert.Kind == protocol.KindRekey {
 			envs = append(envs, g.Env)
 		}
 	}
-	zf.Mu.Unlock()
 	known := func(s crypto.ZoneSecret) bool {
 		for _, h := range have {
 			if h.secret == s {
@@ -393,9 +380,7 @@ func ForkRekey(ctx context.Context, n *Node, zoneRef string) error {
 	if st.epoch == 0 {
 		return errors.New("fork rekey: epoch 0 has no parent")
 	}
-	z.Mu.Lock()
-	parent, ok := z.Epochs[st.epoch-1]
-	z.Mu.Unlock()
+	parent, ok := z.Secrets()[st.epoch-1]
 	if !ok {
 		return errors.New("fork rekey: parent secret not held")
 	}

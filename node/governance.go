@@ -22,26 +22,6 @@ var oldTopicGrace = 2 * time.Minute // tests shorten it
 // so members who joined later learn them.
 const announceInterval = 24 * time.Hour
 
-// refoldRoster recomputes what the zone's governance messages say
-// (core.Folded.Refold) and drops what govsnap.go derived from the last
-// fold. It reports how many invites were newly seen redeemed twice.
-// Callers hold z.mu (or own z).
-func (z *zone) refoldRoster() (newTwice int) {
-	msgs := make([]*protocol.Message, 0, len(z.Gov))
-	for _, g := range z.Gov {
-		msgs = append(msgs, g.Msg)
-	}
-	z.Coverable, z.Skipped = nil, nil // computed again when asked (govsnap.go)
-	return z.Fold.Refold(msgs, z.root.ID())
-}
-
-// checkMessage applies the zone's stateful rules after protocol checks
-// (core.Folded.Check), for a message arriving at arrival. Callers hold
-// z.mu.
-func (z *zone) checkMessage(msg *protocol.Message, arrival time.Time) error {
-	return z.Fold.Check(msg, arrival, z.Epoch, z.SharedLocked)
-}
-
 // errRateLimit is core.ErrRateLimit, also used for the link stream's own
 // limit.
 var errRateLimit = core.ErrRateLimit
@@ -54,20 +34,19 @@ var errRateLimit = core.ErrRateLimit
 // it changes are written in one transaction before anything changes in
 // memory (commitGovLocked). If that write fails, the message is forgotten,
 // so catch-up offers it again. Lock order: n.mu, then z.mu, never the
-// other way.
+// other way (core.State.GovState: n.mu keeps z.rec and the epochs lent
+// until the plan is committed).
 func (n *Node) storeGov(z *zone, msg *protocol.Message, env []byte) {
 	if env == nil {
 		return
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	z.Mu.Lock()
-	keep, drop := z.admitGovLocked(msg, env)
-	z.Mu.Unlock()
+	keep, drop := z.AdmitGov(msg, env, maxAnnouncements)
 	if !keep {
 		return
 	}
-	ch := core.PlanGov(z.govStateLocked(), core.Self{ID: n.id.ID(), Key: n.id.Public(), KEM: n.kem}, msg, n.now())
+	ch := core.PlanGov(z.GovState(z.id, z.root, z.rec), core.Self{ID: n.id.ID(), Key: n.id.Public(), KEM: n.kem}, msg, n.now())
 	if ch.Reason != "" {
 		n.log.Warn(ch.Reason)
 		if ch.Detail != nil {
@@ -76,9 +55,7 @@ func (n *Node) storeGov(z *zone, msg *protocol.Message, env []byte) {
 	}
 	if err := n.commitGovLocked(z, []*GovMsg{{Msg: msg, Env: env}}, drop, ch); err != nil {
 		n.replay.Forget(msg.ID)
-		z.Mu.Lock()
-		z.Msgs.Forget(msg.ID)
-		z.Mu.Unlock()
+		z.ForgetSeen(msg.ID)
 		n.log.Error("governance message not kept", "err", err)
 		return
 	}
@@ -116,11 +93,7 @@ func (n *Node) moveTopicLocked(z *zone, prev switchedFrom) {
 		prev.sub.Cancel()
 		prev.topic.Close()
 		n.ps.UnregisterTopicValidator(oldName)
-		z.Mu.Lock()
-		if z.Straggle != nil && *z.Straggle == prev.epoch {
-			z.Straggle = nil
-		}
-		z.Mu.Unlock()
+		z.EndStraggle(prev.epoch)
 		n.keysChanged()
 	}()
 }
@@ -140,32 +113,29 @@ func (n *Node) Members(zoneRef string) ([]api.Member, error) {
 	if err != nil {
 		return nil, err
 	}
-	z.Mu.Lock()
-	defer z.Mu.Unlock()
 	out := []api.Member{}
-	for _, m := range z.MembersLocked() {
+	for _, m := range z.Members() {
 		out = append(out, api.Member{ID: m.ID.String(), Name: m.Name, Role: m.Role.String(), Removed: m.Removed, CanRekey: m.KEM != nil})
 	}
 	return out, nil
 }
 
-// findMemberLocked resolves a member, named or not, by ID, unique ID
-// prefix or name (exact, else ignoring case). Callers hold z.mu.
-func (z *zone) findMemberLocked(ref string) (*protocol.MemberInfo, error) {
-	ms := z.MembersLocked()
+// findMember resolves a member of ms, named or not, by ID, unique ID
+// prefix or name (exact, else ignoring case), in the zone named zoneName
+// (for the error).
+func findMember(ms []*protocol.MemberInfo, ref, zoneName string) (*protocol.MemberInfo, error) {
 	cs := make([]candidate[*protocol.MemberInfo], len(ms))
 	for i, m := range ms {
 		cs[i] = candidate[*protocol.MemberInfo]{id: m.ID.String(), name: m.Name, v: m}
 	}
-	return resolve("member", ref, cs, z.rec.Name)
+	return resolve("member", ref, cs, zoneName)
 }
 
 // requireOrganizer refuses a member who is not an organizer; action names
 // the refusal's message ("organizer.only.<action>", node/api).
 func (z *zone) requireOrganizer(action string) error {
-	z.Mu.Lock()
-	role, removed := z.Role, z.Removed
-	z.Mu.Unlock()
+	st := z.Standing()
+	role, removed := st.Role, st.Removed
 	if removed {
 		return api.Fail(api.ErrForbidden, "zone.removed", "Zone", api.Quote(z.rec.Name))
 	}
@@ -190,17 +160,11 @@ func (n *Node) Promote(ctx context.Context, zoneRef, memberRef, roleName string)
 	}
 	z.grantMu.Lock()
 	defer z.grantMu.Unlock()
-	z.Mu.Lock()
-	m, err := z.findMemberLocked(memberRef)
-	var pk *crypto.PublicKey
-	if err == nil {
-		pk = z.Pubkeys[m.ID]
-	}
-	chainLen := len(z.Chain)
-	z.Mu.Unlock()
+	found, err := z.FindMember(func(ms []*protocol.MemberInfo) (*protocol.MemberInfo, error) { return findMember(ms, memberRef, z.rec.Name) })
 	if err != nil {
 		return api.Member{}, err
 	}
+	m, pk, chainLen := found.Info, found.Key, found.ChainLen
 	if m.Removed {
 		return api.Member{}, api.Fail(api.ErrInvalid, "member.removed", "Member", memberRef)
 	}
@@ -251,12 +215,11 @@ func (n *Node) Remove(ctx context.Context, zoneRef, memberRef string) (api.Remov
 	if err := z.requireOrganizer("remove"); err != nil {
 		return api.RemoveResult{}, err
 	}
-	z.Mu.Lock()
-	m, err := z.findMemberLocked(memberRef)
-	z.Mu.Unlock()
+	found, err := z.FindMember(func(ms []*protocol.MemberInfo) (*protocol.MemberInfo, error) { return findMember(ms, memberRef, z.rec.Name) })
 	if err != nil {
 		return api.RemoveResult{}, err
 	}
+	m := found.Info
 	switch {
 	case m.ID == n.id.ID():
 		return api.RemoveResult{}, api.Fail(api.ErrInvalid, "member.self")
@@ -331,9 +294,7 @@ func (n *Node) removeAndRekey(ctx context.Context, z *zone, member crypto.Member
 // entries and this node; unreached lists members whose KEM key is
 // unknown or unusable.
 func (n *Node) rekeyEntries(z *zone, parent crypto.ZoneSecret, epoch uint32, next crypto.ZoneSecret, except crypto.MemberID) (entries []protocol.RekeyEntry, reached int, unreached []string, err error) {
-	z.Mu.Lock()
-	members := z.Fold.Roster.Sorted()
-	z.Mu.Unlock()
+	members := z.RosterSorted()
 	for _, m := range members {
 		switch {
 		case m.Removed || m.ID == except:
@@ -420,9 +381,7 @@ func (n *Node) SetSettings(ctx context.Context, req api.SettingsRequest) (api.Se
 	if err := z.requireOrganizer("settings"); err != nil {
 		return api.Settings{}, err
 	}
-	z.Mu.Lock()
-	s := z.Fold.Roster.Settings
-	z.Mu.Unlock()
+	s := z.Settings()
 	if req.Quorum != nil {
 		s.Corroborations = *req.Quorum
 	}
@@ -456,9 +415,7 @@ func (n *Node) SetSettings(ctx context.Context, req api.SettingsRequest) (api.Se
 	if _, err := n.publish(ctx, z, a); err != nil {
 		return api.Settings{}, err
 	}
-	z.Mu.Lock()
-	out := settingsView(z.Fold.Roster.Settings)
-	z.Mu.Unlock()
+	out := settingsView(z.Settings())
 	if !s.Cosign && out.Cosign {
 		out.Note = "co-signing stays on until a second organizer also turns it off"
 	}
@@ -471,20 +428,10 @@ func (n *Node) Settings(zoneRef string) (api.Settings, error) {
 	if err != nil {
 		return api.Settings{}, err
 	}
-	z.Mu.Lock()
-	defer z.Mu.Unlock()
-	return settingsView(z.Fold.Roster.Settings), nil
+	return settingsView(z.Settings()), nil
 }
 
 func settingsView(s protocol.Settings) api.Settings {
 	return api.Settings{Quorum: s.Corroborations, Window: api.Duration(s.CorroborationWindow), Expiry: api.Duration(s.Expiry),
 		Cosign: s.Cosign, MaxReports: s.MaxReports, MaxConfirms: s.MaxConfirms, AutoShare: s.AutoShare.String()}
-}
-
-// rateHeadroom tells a local sender, before signing, that a message would
-// exceed the zone's rate limit (every node would reject it).
-func (z *zone) rateHeadroom(member crypto.MemberID, kind protocol.Kind, t time.Time) error {
-	z.Mu.Lock()
-	defer z.Mu.Unlock()
-	return z.Fold.Rules.Headroom(member, kind, t, z.Fold.Settings())
 }

@@ -1,7 +1,6 @@
 package node
 
 import (
-	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -10,7 +9,6 @@ import (
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 
-	"lookout/crypto"
 	core "lookout/node/internal/zone"
 	"lookout/node/store"
 	"lookout/protocol"
@@ -19,10 +17,11 @@ import (
 // Governance as a durable, compacted log. Each admitted governance message
 // (member announcements, roles, removals, rekeys, settings, links) is its
 // own store record in bucketGov, written once and never rewritten; the
-// roster, settings, links and grants are folded from them (refoldRoster),
-// and the zone record (epoch, secrets, this member's chain) is written in
-// the same transaction as the message that changes it (commitGovLocked).
-// Only what can change the fold is kept (compactGovLocked). A stored
+// roster, settings, links and grants are folded from them (in the zone
+// core, node/internal/zone: core.State.ApplyGov, RestoreGov), and the zone
+// record (epoch, secrets, this member's chain) is written in the same
+// transaction as the message that changes it (commitGovLocked). Only what
+// can change the fold is kept (core.State.AdmitGov, RestoreGov). A stored
 // governance message is
 //
 //	16-byte zone ID | 16-byte message ID | envelope
@@ -30,9 +29,10 @@ import (
 // keyed by zone ID and message ID in hex. It never expires.
 const govHeaderSize = protocol.ZoneIDSize + protocol.AlertIDSize
 
-// maxAnnouncements caps the member announcements a zone keeps: a safety cap
-// on announcements only (compaction keeps at most a few per member). No
-// cap ever drops a removal, rekey, role, settings or link message.
+// maxAnnouncements caps the member announcements a zone keeps
+// (core.State.AdmitGov): a safety cap on announcements only (compaction
+// keeps at most a few per member). No cap ever drops a removal, rekey,
+// role, settings or link message.
 var maxAnnouncements = 4096 // tests shorten it
 
 func govKey(zid protocol.ZoneID, id protocol.AlertID) string {
@@ -119,133 +119,21 @@ func (n *Node) restoreZoneGov(z *zone, envs [][]byte) error {
 }
 
 // restoreGov rebuilds the roster from stored governance envelopes,
-// checking each as of the time it was sent, then compacts. It returns the
-// messages kept and the IDs compaction dropped.
+// checking each as of the time it was sent, then compacts
+// (core.State.RestoreGov). It returns the messages kept and the IDs
+// compaction dropped.
 func (z *zone) restoreGov(envs [][]byte) (kept []*GovMsg, drop []protocol.AlertID) {
 	var opened []*GovMsg
 	for _, env := range envs {
-		if msg, err := z.reopen(env); err == nil { // takes z.mu
+		if msg, err := z.reopen(env); err == nil { // takes the State's lock (z.key)
 			opened = append(opened, &GovMsg{Msg: msg, Env: env})
 		}
 	}
-	z.Mu.Lock()
-	defer z.Mu.Unlock()
-	for _, g := range opened {
-		if _, dup := z.Gov[g.Msg.ID]; dup {
-			continue
-		}
-		z.Gov[g.Msg.ID] = g
-		z.Pubkeys[g.Msg.Alert.Sender] = g.Msg.Chain.Leaf().Subject
-	}
-	z.refoldRoster()
-	drop = z.compactGovLocked(nil)
-	for _, id := range drop {
-		delete(z.Gov, id)
-	}
-	for _, g := range z.Gov {
-		kept = append(kept, g)
-	}
-	return kept, drop
+	return z.RestoreGov(opened, z.root.ID())
 }
 
-// annGroup is a set of announcements of which compaction keeps the latest:
-// one member's, signed with one role, actual or exercise. Keeping one per
-// role keeps the highest role a member has sent with, which the roster
-// falls back on.
-type annGroup struct {
-	member crypto.MemberID
-	role   protocol.Role
-	status protocol.Status
-}
-
-// newer reports whether a comes after b in the roster's order (sent time,
-// then ID); a nil b comes before everything.
-func newer(a, b *GovMsg) bool {
-	if b == nil {
-		return true
-	}
-	if c := a.Msg.Alert.Sent.Compare(b.Msg.Alert.Sent); c != 0 {
-		return c > 0
-	}
-	return bytes.Compare(a.Msg.ID[:], b.Msg.ID[:]) > 0
-}
-
-// compactGovLocked returns the IDs of the announcements, among z.gov and
-// extra (if not nil), that the fold does not need: every one but the
-// latest of its annGroup and, for a removed member, the latest actual one
-// sent at or before the removal (the one whose name the roster shows).
-// Messages of every other kind are always kept. protocol.FoldRoster gives
-// the same roster with or without the dropped ones (removals depend on no
-// announcement, so z.fold.Roster's removal times hold). Callers hold z.mu.
-func (z *zone) compactGovLocked(extra *GovMsg) []protocol.AlertID {
-	latest := map[annGroup]*GovMsg{}
-	named := map[crypto.MemberID]*GovMsg{}
-	var all []*GovMsg
-	consider := func(g *GovMsg) {
-		a := g.Msg.Alert
-		if a.Kind != protocol.KindMember {
-			return
-		}
-		all = append(all, g)
-		k := annGroup{a.Sender, g.Msg.Role, a.Status}
-		if newer(g, latest[k]) {
-			latest[k] = g
-		}
-		if mi := z.Fold.Roster.Members[a.Sender]; mi != nil && mi.Removed && a.Status == protocol.StatusActual && !mi.RemovedAt.Before(a.Sent) && newer(g, named[a.Sender]) {
-			named[a.Sender] = g
-		}
-	}
-	for _, g := range z.Gov {
-		consider(g)
-	}
-	if extra != nil {
-		consider(extra)
-	}
-	keep := map[protocol.AlertID]bool{}
-	for _, g := range latest {
-		keep[g.Msg.ID] = true
-	}
-	for _, g := range named {
-		keep[g.Msg.ID] = true
-	}
-	var drop []protocol.AlertID
-	for _, g := range all {
-		if !keep[g.Msg.ID] {
-			drop = append(drop, g.Msg.ID)
-		}
-	}
-	return drop
-}
-
-// admitGovLocked decides whether a governance message that passed the door
-// is kept, and which kept announcements it makes unneeded. An announcement
-// is not kept when a later one of its group is held, or when the zone
-// holds maxAnnouncements and it starts a new group. Callers hold z.mu.
-func (z *zone) admitGovLocked(msg *protocol.Message, env []byte) (keep bool, drop []protocol.AlertID) {
-	if _, ok := z.Gov[msg.ID]; ok {
-		return false, nil
-	}
-	if msg.Alert.Kind != protocol.KindMember {
-		return true, nil
-	}
-	g := &GovMsg{Msg: msg, Env: env}
-	drop = z.compactGovLocked(g)
-	if slices.Contains(drop, msg.ID) {
-		return false, nil
-	}
-	if len(drop) == 0 { // a new group, not a replacement
-		count := 0
-		for _, h := range z.Gov {
-			if h.Msg.Alert.Kind == protocol.KindMember {
-				count++
-			}
-		}
-		if count >= maxAnnouncements {
-			return false, nil
-		}
-	}
-	return true, drop
-}
+// newer reports whether a comes after b in the roster's order (core.Newer).
+func newer(a, b *GovMsg) bool { return core.Newer(a, b) }
 
 // errGovSave is a governance message or epoch that could not be written:
 // nothing of it changed in memory.
@@ -268,7 +156,8 @@ func (n *Node) putRecords(recs []store.Record) error {
 // the roster, this member's chain, removal and epoch; then it acts on what
 // changed (logs, keysChanged, the new epoch's topic). A failed write
 // changes nothing and returns an error wrapping errGovSave. Callers hold
-// n.mu (and not z.mu: applyGov and moveTopicLocked take it).
+// n.mu (and not z.mu or the State's lock: applyGov and moveTopicLocked
+// take them).
 func (n *Node) commitGovLocked(z *zone, msgs []*GovMsg, drop []protocol.AlertID, ch core.GovChange) error {
 	recs := make([]store.Record, 0, len(msgs)+len(drop)+1)
 	for _, g := range msgs {
@@ -316,55 +205,27 @@ type govApplied struct {
 
 // applyGov applies in memory governance messages that are written, the
 // deletion of the announcements in drop and what ch plans for this
-// member: the zone record's fields, the messages held and seen, senders'
-// keys, the fold, this member's chain and role, its removal (closing
-// z.gone) and the move to the next epoch (the previous one straggling).
-// Lock order: callers hold n.mu (it guards z.rec); applyGov takes z.mu.
+// member: the zone record's fields, then the State's (core.State.ApplyGov:
+// the messages held and seen, senders' keys, the fold, this member's
+// chain and role, its removal, the move to the next epoch), then, under
+// z.mu, the topic and subscription left and z.gone closed on removal.
+// Lock order: callers hold n.mu (it guards z.rec); applyGov takes z.mu,
+// then the State's lock.
 func (z *zone) applyGov(msgs []*GovMsg, drop []protocol.AlertID, ch core.GovChange) govApplied {
 	if ch.Dirty {
 		z.setRecord(ch.Record)
 	}
 	z.mu.Lock()
 	defer z.mu.Unlock()
-	z.Mu.Lock()
-	defer z.Mu.Unlock()
-	for _, g := range msgs {
-		z.Gov[g.Msg.ID] = g
-		z.Msgs.MarkSeen(g.Msg.ID)
-		z.Pubkeys[g.Msg.Alert.Sender] = g.Msg.Chain.Leaf().Subject
-	}
-	for _, id := range drop {
-		delete(z.Gov, id)
-	}
-	var got govApplied
-	got.twice = z.refoldRoster() > 0 && z.Role == protocol.RoleOrganizer
-	if ch.Chain != nil {
-		z.Chain, z.Role = ch.Chain, ch.Role
-		got.newRole = true
-	}
-	if ch.Removed && !z.Removed {
-		z.Removed = true
+	st := z.ApplyGov(msgs, drop, ch, z.root.ID())
+	got := govApplied{twice: st.Twice, newRole: st.NewRole, removed: st.Removed}
+	if st.Removed {
 		close(z.gone) // ends watch streams
-		got.removed = true
 	}
-	if ch.Next != nil {
-		got.moved = &switchedFrom{epoch: z.Epoch, topic: z.topic, sub: z.sub}
-		z.Epochs[ch.Next.Epoch] = ch.Next.Secret
-		z.Epoch = ch.Next.Epoch
-		e := got.moved.epoch
-		z.Straggle = &e
+	if st.Moved {
+		got.moved = &switchedFrom{epoch: st.From, topic: z.topic, sub: z.sub}
 	}
 	return got
-}
-
-// govStateLocked is what planning a governance message reads of z
-// (core.PlanGov). Callers hold n.mu, which keeps z.rec and z.epochs
-// (written only under it, by applyGov) as lent until the plan is
-// committed; it takes z.mu.
-func (z *zone) govStateLocked() core.GovState {
-	z.Mu.Lock()
-	defer z.Mu.Unlock()
-	return core.GovState{Zone: z.id, Root: z.root, Record: z.rec, Epoch: z.Epoch, Epochs: z.Epochs, Chain: z.Chain, Role: z.Role}
 }
 
 // setRecord takes the fields of rec that governance changes (this member's

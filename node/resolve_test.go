@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"lookout/crypto"
+	"lookout/node/api"
 	"lookout/node/control"
-	core "lookout/node/internal/zone"
 	"lookout/protocol"
 )
 
@@ -46,22 +46,22 @@ func TestResolve(t *testing.T) {
 	}
 }
 
-// TestFindMemberLocked: a member who never announced (so is not on the
-// roster) but sent a sighting is found by ID or prefix, a named one by
-// name (core.State.MembersLocked lists them).
-func TestFindMemberLocked(t *testing.T) {
+// TestFindMember: a member who never announced (so has no name) but sent
+// a sighting is found by ID or prefix, a named one by name
+// (core.State.MembersLocked lists them both; TestMembersLocked).
+func TestFindMember(t *testing.T) {
 	var named, silent crypto.MemberID
 	named[0], silent[0] = 0xaa, 0xbb
-	r := protocol.Roster{Members: map[crypto.MemberID]*protocol.MemberInfo{named: {ID: named, Name: "Ana", Role: protocol.RoleOrganizer}}}
-	s := &protocol.Message{Signed: &protocol.Signed{Alert: &protocol.Alert{Kind: protocol.KindSighting, Sender: silent}}, Role: protocol.RoleMember}
-	z := &zone{rec: zoneRecord{Name: "north"}, State: core.State{Fold: core.Folded{Roster: r}, Msgs: core.NewMessages()}}
-	z.Msgs.Add(s, nil)
+	ms := []*protocol.MemberInfo{{ID: named, Name: "Ana", Role: protocol.RoleOrganizer}, {ID: silent, Role: protocol.RoleMember}}
 	for _, ref := range []string{silent.String(), silent.String()[:8], strings.ToUpper(silent.String()[:10])} {
-		if m, err := z.findMemberLocked(ref); err != nil || m.ID != silent {
-			t.Errorf("findMemberLocked(%q) = %v, %v; want the silent sender", ref, m, err)
+		if m, err := findMember(ms, ref, "north"); err != nil || m.ID != silent {
+			t.Errorf("findMember(%q) = %v, %v; want the silent sender", ref, m, err)
 		}
 	}
-	if m, err := z.findMemberLocked("ana"); err != nil || m.ID != named {
-		t.Errorf("findMemberLocked(ana) = %v, %v", m, err)
+	if m, err := findMember(ms, "ana", "north"); err != nil || m.ID != named {
+		t.Errorf("findMember(ana) = %v, %v", m, err)
+	}
+	if _, err := findMember(ms, "bob", "north"); !errors.Is(err, api.ErrNotFound) || !strings.Contains(err.Error(), "north") {
+		t.Errorf("findMember(bob) = %v; want not found in north", err)
 	}
 }

@@ -3,7 +3,6 @@ package node
 import (
 	"bufio"
 	"context"
-	"crypto/hmac"
 	"errors"
 	"fmt"
 	"io"
@@ -16,7 +15,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
-	"lookout/crypto"
 	core "lookout/node/internal/zone"
 	"lookout/node/membership"
 	"lookout/protocol"
@@ -65,8 +63,9 @@ const (
 // formed still arrives at once; upkeep (upkeep.go) and fork merges
 // (fork.go) pull too. It owns the limits on whom it serves (limit) and the
 // message IDs it is fetching (asked), under their own locks, never held
-// with z.mu. It reaches its node only through node and the values it was
-// made with.
+// with z.mu or the zone's State lock. What a zone offers is worked out by
+// the zone core (core.State.SyncSet, SyncAnswer). It reaches its node only
+// through node and the values it was made with.
 type catchUp struct {
 	node   nodeForSync
 	ctx    context.Context  // the node's: done once it closes
@@ -171,15 +170,12 @@ func (c *catchUp) syncRound(ctx context.Context, p peer.ID) (more bool, err erro
 	now := c.node.now()
 	for i, z := range zones {
 		epoch := epochs[i]
-		z.Mu.Lock()
-		secret := z.Epochs[epoch]
-		set := z.syncSetLocked(epoch, now)
-		z.Mu.Unlock()
+		secret, set := z.SyncSet(epoch, now, z.root.ID())
 		key := secret.SyncKey(epoch)
 		hello.Zones = append(hello.Zones, protocol.SyncZone{
 			Epoch:  epoch,
 			Token:  protocol.SyncToken(key, hello.Nonce[:], string(c.h.ID()), string(p)),
-			Digest: protocol.SyncDigest(key, hello.Nonce[:], syncIDs(set)),
+			Digest: protocol.SyncDigest(key, hello.Nonce[:], core.SyncIDs(set)),
 		})
 	}
 	if _, err := s.Write(hello.Bytes()); err != nil {
@@ -212,14 +208,13 @@ func (c *catchUp) syncRound(ctx context.Context, p peer.ID) (more bool, err erro
 // the other side of a fork (fork.go), whose rekeys and removals the set
 // of that epoch carries.
 func (c *catchUp) sharedEpoch(z *zone, p peer.ID) (uint32, bool) {
-	z.Mu.Lock()
-	epochs := make([]uint32, 0, len(z.Epochs))
-	names := make(map[uint32]string, len(z.Epochs))
-	for e, s := range z.Epochs {
+	secrets := z.Secrets()
+	epochs := make([]uint32, 0, len(secrets))
+	names := make(map[uint32]string, len(secrets))
+	for e, s := range secrets {
 		epochs = append(epochs, e)
 		names[e] = s.TopicName(e)
 	}
-	z.Mu.Unlock()
 	sort.Slice(epochs, func(i, j int) bool { return epochs[i] > epochs[j] })
 	for _, e := range epochs {
 		if c.gate.Shares(p, names[e]) {
@@ -264,100 +259,6 @@ func (c *catchUp) release(ids []protocol.AlertID) {
 	for _, id := range ids {
 		delete(c.asked.ids, id)
 	}
-}
-
-// syncItem is a message as sync offers it: its envelope as stored and
-// the message it opens to.
-type syncItem struct {
-	id  protocol.AlertID
-	env []byte
-	msg *protocol.Message
-}
-
-// syncSetLocked returns what a zone offers to a member at epoch: its
-// governance of epoch and every earlier one, by epoch and time (leaving
-// out older snapshots and what snapshots cover that this node finds
-// coverable: skippedLocked), and the rekeys to later epochs (so a member
-// behind moves on, then asks again at its new epoch), then the messages
-// of its active alerts (not expired,
-// not cleared) of epoch and every earlier one, by time. What was sealed
-// under an earlier epoch is sealed again under epoch when sent
-// (resealed), so a member who joined after a removal still gets the
-// alerts active before it. Nothing else of a later epoch is offered: a
-// removed member proving its old epoch learns nothing of the traffic
-// after its removal, not even how much. Callers hold z.mu.
-func (z *zone) syncSetLocked(epoch uint32, now time.Time) []syncItem {
-	gov := make([]*GovMsg, 0, len(z.Gov))
-	skip := z.skippedLocked(epoch) // what snapshots cover (govsnap.go)
-	for _, g := range z.Gov {
-		if skip[g.Msg.ID] {
-			continue
-		}
-		if a := g.Msg.Alert; (a.Kind == protocol.KindRekey && a.Epoch > epoch) || (a.Kind != protocol.KindRekey && g.Msg.Epoch <= epoch) {
-			gov = append(gov, g)
-		}
-	}
-	// Removals last among messages sent at the same time: a removed
-	// member's earlier messages are refused once its removal is known.
-	last := func(g *GovMsg) bool {
-		return g.Msg.Alert.Kind == protocol.KindRemove || g.Msg.Alert.Kind == protocol.KindRekey
-	}
-	sort.Slice(gov, func(i, j int) bool {
-		a, b := gov[i].Msg, gov[j].Msg
-		if a.Epoch != b.Epoch {
-			return a.Epoch < b.Epoch
-		}
-		if !a.Alert.Sent.Equal(b.Alert.Sent) {
-			return a.Alert.Sent.Before(b.Alert.Sent)
-		}
-		return !last(gov[i]) && last(gov[j])
-	})
-	live := map[protocol.AlertID]bool{}
-	for _, c := range z.CardsLocked(z.label(), now) {
-		if c.View.State == string(protocol.StateCleared) || c.View.State == string(protocol.StateExpired) {
-			continue
-		}
-		for _, r := range c.Roots {
-			live[r] = true
-			for _, u := range z.Msgs.Updates[r] {
-				live[u.ID] = true
-			}
-		}
-	}
-	alerts := z.Msgs.Enveloped(func(e core.Enveloped) bool {
-		return live[e.Msg.ID] && e.Msg.Epoch <= epoch && now.Before(e.Msg.Alert.Expires)
-	})
-	sort.Slice(alerts, func(i, j int) bool { return alerts[i].Msg.Alert.Sent.Before(alerts[j].Msg.Alert.Sent) })
-	out := make([]syncItem, 0, len(gov)+len(alerts))
-	for _, g := range gov {
-		out = append(out, syncItem{id: g.Msg.ID, env: g.Env, msg: g.Msg})
-	}
-	for _, e := range alerts {
-		out = append(out, syncItem{id: e.Msg.ID, env: e.Env, msg: e.Msg})
-	}
-	return out
-}
-
-// resealed is an item's envelope for a member at epoch, whose key is key:
-// a message sealed under an earlier epoch, which that member may not hold,
-// is sealed again under epoch (same signed message, same ID). Nothing is
-// ever sealed to an earlier epoch than its own. A rekey to a later epoch
-// is never sealed again: the epoch it is sealed under is its entries' PSK
-// and names its fork's parent (fork.go).
-func (it syncItem) resealed(epoch uint32, key *crypto.AEADKey, rand io.Reader) ([]byte, error) {
-	if it.msg == nil || it.msg.Epoch >= epoch || it.msg.Alert.Kind == protocol.KindRekey && it.msg.Alert.Epoch > epoch {
-		return it.env, nil
-	}
-	return protocol.Seal(key, epoch, it.msg.Signed, rand)
-}
-
-// syncIDs returns the IDs of a sync set.
-func syncIDs(set []syncItem) []protocol.AlertID {
-	ids := make([]protocol.AlertID, len(set))
-	for i, it := range set {
-		ids[i] = it.id
-	}
-	return ids
 }
 
 // acceptSynced runs received envelopes through the zones' validators, in
@@ -459,42 +360,19 @@ func (c *catchUp) handleSync(s network.Stream) {
 		return
 	}
 	now := c.node.now()
-	// offered is an item with the epoch and key of the member it goes to.
-	type offered struct {
-		syncItem
-		epoch uint32
-		key   *crypto.AEADKey
-	}
-	var offer []offered
+	// Each item with the epoch and key of the member it goes to.
+	var offer []core.SyncOffered
 	for _, z := range c.node.liveZones() {
-		z.Mu.Lock()
-		for _, a := range hello.Zones {
-			secret, ok := z.Epochs[a.Epoch]
-			if !ok {
-				continue
-			}
-			key := secret.SyncKey(a.Epoch)
-			if token := protocol.SyncToken(key, hello.Nonce[:], string(from), string(c.h.ID())); !hmac.Equal(a.Token[:], token[:]) {
-				continue
-			}
-			set := z.syncSetLocked(a.Epoch, now)
-			if digest := protocol.SyncDigest(key, hello.Nonce[:], syncIDs(set)); !hmac.Equal(a.Digest[:], digest[:]) {
-				ak := secret.AlertKey(a.Epoch)
-				for _, it := range set {
-					offer = append(offer, offered{it, a.Epoch, ak})
-				}
-			}
-		}
-		z.Mu.Unlock()
+		offer = append(offer, z.SyncAnswer(&hello, string(from), string(c.h.ID()), now, z.root.ID())...)
 	}
 	if len(offer) > protocol.MaxSyncMessages {
 		offer = offer[:protocol.MaxSyncMessages]
 	}
 	ids := make([]protocol.AlertID, len(offer))
-	byID := make(map[protocol.AlertID]offered, len(offer))
+	byID := make(map[protocol.AlertID]core.SyncOffered, len(offer))
 	for i, it := range offer {
-		ids[i] = it.id
-		byID[it.id] = it
+		ids[i] = it.ID
+		byID[it.ID] = it
 	}
 	if _, err := s.Write(protocol.AppendSyncIDs(nil, ids)); err != nil {
 		s.Reset()
@@ -512,7 +390,7 @@ func (c *catchUp) handleSync(s network.Stream) {
 		if !ok {
 			continue
 		}
-		env, err := it.resealed(it.epoch, it.key, c.node.rand())
+		env, err := it.Resealed(it.Epoch, it.Key, c.node.rand())
 		if err != nil {
 			continue
 		}
