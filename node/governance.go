@@ -160,7 +160,9 @@ func (n *Node) Promote(ctx context.Context, zoneRef, memberRef, roleName string)
 	}
 	z.grantMu.Lock()
 	defer z.grantMu.Unlock()
-	found, err := z.FindMember(func(ms []*protocol.MemberInfo) (*protocol.MemberInfo, error) { return findMember(ms, memberRef, z.rec.Name) })
+	found, err := z.FindMember(func(ms []*protocol.MemberInfo) (*protocol.MemberInfo, error) {
+		return findMember(ms, memberRef, z.rec.Name)
+	})
 	if err != nil {
 		return api.Member{}, err
 	}
@@ -215,7 +217,9 @@ func (n *Node) Remove(ctx context.Context, zoneRef, memberRef string) (api.Remov
 	if err := z.requireOrganizer("remove"); err != nil {
 		return api.RemoveResult{}, err
 	}
-	found, err := z.FindMember(func(ms []*protocol.MemberInfo) (*protocol.MemberInfo, error) { return findMember(ms, memberRef, z.rec.Name) })
+	found, err := z.FindMember(func(ms []*protocol.MemberInfo) (*protocol.MemberInfo, error) {
+		return findMember(ms, memberRef, z.rec.Name)
+	})
 	if err != nil {
 		return api.RemoveResult{}, err
 	}
