@@ -16,7 +16,7 @@ import (
 // publish signs, seals and publishes an alert in its zone, then stores it
 // locally. The local publish passes through the same validator as gossip.
 func (n *Node) publish(ctx context.Context, z *zone, a *protocol.Alert) (*protocol.Message, error) {
-	a.Zone = z.id
+	a.Zone = z.ID()
 	if err := n.renewer.renewRoot(z); err != nil {
 		return nil, err
 	}
@@ -260,7 +260,7 @@ func (n *Node) clearTarget(z *zone, root *protocol.Message, role protocol.Role, 
 }
 
 func (n *Node) view(z *zone, id protocol.AlertID) (api.Alert, error) {
-	v, ok := z.View(z.label(), id, n.now())
+	v, ok := z.View(id, n.now())
 	if !ok {
 		return api.Alert{}, api.Fail(api.ErrNotFound, "alert.gone", "ID", id)
 	}
@@ -273,7 +273,7 @@ func (n *Node) Alerts(zoneRef string) ([]api.Alert, error) {
 	if err != nil {
 		return nil, err
 	}
-	return z.Active(z.label(), n.now()), nil
+	return z.Active(n.now()), nil
 }
 
 // Watch streams views of a zone's alerts as they arrive or change, until

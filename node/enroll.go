@@ -41,13 +41,13 @@ func (n *Node) enroll(req enroll.Request) error {
 		return fmt.Errorf("enroll: %w", err)
 	}
 	now := n.now()
-	cert, err := protocol.IssueCert(n.id, z.id, id.Public(), r, now, now.Add(protocol.DefaultCertTTL))
+	cert, err := protocol.IssueCert(n.id, z.ID(), id.Public(), r, now, now.Add(protocol.DefaultCertTTL))
 	if err != nil {
 		return fmt.Errorf("enroll: issue certificate: %w", err)
 	}
 	snap := z.snapshot()
-	rec := zoneRecord{ID: z.id.String(), Name: z.rec.Name, Epoch: snap.epoch, Secret: append([]byte(nil), snap.secret[:]...),
-		Root: z.root.Bytes(), Chain: [][]byte{cert.Bytes()}, Peers: []string{}, Created: now}
+	rec := zoneRecord{ID: z.ID().String(), Name: z.rec.Name, Epoch: snap.epoch, Secret: append([]byte(nil), snap.secret[:]...),
+		Root: z.Root().Bytes(), Chain: [][]byte{cert.Bytes()}, Peers: []string{}, Created: now}
 	for _, c := range snap.chain {
 		rec.Chain = append(rec.Chain, c.Bytes())
 	}

@@ -46,5 +46,5 @@ func Coverable(n *Node, zoneRef string) ([]protocol.AlertID, error) {
 	if err != nil {
 		return nil, err
 	}
-	return z.CoverableIDs(z.root.ID()), nil
+	return z.CoverableIDs(), nil
 }

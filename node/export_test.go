@@ -219,7 +219,7 @@ func MakeLegacyGov(n *Node) error {
 		var dels []store.Record
 		for _, g := range z.GovMessages() {
 			rec.Gov = append(rec.Gov, g.Env)
-			dels = append(dels, govDeletion(z.id, g.Msg.ID))
+			dels = append(dels, govDeletion(z.ID(), g.Msg.ID))
 		}
 		zr, err := zoneRecordWrite(rec)
 		if err != nil {
@@ -256,7 +256,7 @@ func SyncOffer(n *Node, zoneRef string, epoch uint32) ([]SyncItem, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, set := z.SyncSet(epoch, n.now(), z.root.ID())
+	_, set := z.SyncSet(epoch, n.now())
 	var out []SyncItem
 	for _, it := range set {
 		out = append(out, SyncItem{Epoch: it.Msg.Epoch, Kind: it.Msg.Alert.Kind})
@@ -340,7 +340,7 @@ func Reachable(r, from *Node, zoneRef string) ([]crypto.ZoneSecret, error) {
 		grew = false
 		for _, env := range envs {
 			for _, h := range have {
-				v := protocol.NewValidator(zf.id, zf.root, func(e uint32) (*crypto.AEADKey, bool) {
+				v := protocol.NewValidator(zf.ID(), zf.Root(), func(e uint32) (*crypto.AEADKey, bool) {
 					return h.secret.AlertKey(e), e == h.epoch
 				})
 				msg, err := v.Reopen(env)
@@ -351,7 +351,7 @@ func Reachable(r, from *Node, zoneRef string) ([]crypto.ZoneSecret, error) {
 					if e.Member != r.id.ID() {
 						continue
 					}
-					s, err := protocol.OpenRekeyEntry(kem, zf.id, h.secret, msg.Alert.Epoch, e)
+					s, err := protocol.OpenRekeyEntry(kem, zf.ID(), h.secret, msg.Alert.Epoch, e)
 					if err == nil && !known(s) {
 						have = append(have, held{msg.Alert.Epoch, s})
 						grew = true

@@ -46,7 +46,7 @@ func (n *Node) storeGov(z *zone, msg *protocol.Message, env []byte) {
 	if !keep {
 		return
 	}
-	ch := core.PlanGov(z.GovState(z.id, z.root, z.rec), core.Self{ID: n.id.ID(), Key: n.id.Public(), KEM: n.kem}, msg, n.now())
+	ch := core.PlanGov(z.GovState(z.rec), core.Self{ID: n.id.ID(), Key: n.id.Public(), KEM: n.kem}, msg, n.now())
 	if ch.Reason != "" {
 		n.log.Warn(ch.Reason)
 		if ch.Detail != nil {
@@ -107,7 +107,7 @@ func (n *Node) announce(ctx context.Context, z *zone) error {
 }
 
 // Members lists a zone's members as this node knows them (control API):
-// the roster and anyone else whose messages it holds, as core.State.MembersLocked.
+// the roster and anyone else whose messages it holds, as core.State.Members.
 func (n *Node) Members(zoneRef string) ([]api.Member, error) {
 	z, err := n.zone(zoneRef)
 	if err != nil {
@@ -195,7 +195,7 @@ func (n *Node) publishGrant(ctx context.Context, z *zone, key *crypto.PublicKey,
 		a.Expires = a.Sent.Add(protocol.MaxLifetime)
 	}
 	now := n.now()
-	c, err := protocol.IssueCert(n.id, z.id, key, role, now, now.Add(protocol.DefaultCertTTL))
+	c, err := protocol.IssueCert(n.id, z.ID(), key, role, now, now.Add(protocol.DefaultCertTTL))
 	if err != nil {
 		return fmt.Errorf("issue a role certificate: %w", err)
 	}
@@ -227,7 +227,7 @@ func (n *Node) Remove(ctx context.Context, zoneRef, memberRef string) (api.Remov
 	switch {
 	case m.ID == n.id.ID():
 		return api.RemoveResult{}, api.Fail(api.ErrInvalid, "member.self")
-	case m.ID == z.root.ID():
+	case m.ID == z.Root().ID():
 		return api.RemoveResult{}, api.Fail(api.ErrForbidden, "member.founder")
 	case m.Removed:
 		return api.RemoveResult{}, api.Fail(api.ErrInvalid, "member.already", "Member", memberRef)
@@ -307,7 +307,7 @@ func (n *Node) rekeyEntries(z *zone, parent crypto.ZoneSecret, epoch uint32, nex
 		case m.KEM == nil:
 			unreached = append(unreached, m.ID.String())
 		default:
-			e, err := protocol.SealRekeyEntry(m.KEM, z.id, parent, epoch, m.ID, next, n.rand())
+			e, err := protocol.SealRekeyEntry(m.KEM, z.ID(), parent, epoch, m.ID, next, n.rand())
 			if err != nil {
 				unreached = append(unreached, m.ID.String())
 				continue
@@ -361,7 +361,7 @@ func (n *Node) commitRemoval(z *zone, epoch uint32, msgs []*GovMsg, next core.Ep
 // sealGov signs and seals a governance message of this member for the
 // zone state st, without sending or storing it.
 func (n *Node) sealGov(z *zone, st snapshot, a *protocol.Alert) (*GovMsg, error) {
-	a.Zone = z.id
+	a.Zone = z.ID()
 	if exp, ok := st.expiredSince(n.now()); ok {
 		return nil, expiredProblem(z, exp)
 	}

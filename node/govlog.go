@@ -91,7 +91,7 @@ func (n *Node) restoreZoneGov(z *zone, envs [][]byte) error {
 	var recs []store.Record
 	if len(legacy) > 0 {
 		for _, g := range kept {
-			recs = append(recs, govRecord(z.id, g.Msg.ID, g.Env))
+			recs = append(recs, govRecord(z.ID(), g.Msg.ID, g.Env))
 		}
 		rec := z.rec
 		rec.Gov = nil
@@ -102,7 +102,7 @@ func (n *Node) restoreZoneGov(z *zone, envs [][]byte) error {
 		recs = append(recs, zr)
 	}
 	for _, id := range drop {
-		recs = append(recs, govDeletion(z.id, id))
+		recs = append(recs, govDeletion(z.ID(), id))
 	}
 	if len(recs) == 0 {
 		return nil
@@ -125,11 +125,11 @@ func (n *Node) restoreZoneGov(z *zone, envs [][]byte) error {
 func (z *zone) restoreGov(envs [][]byte) (kept []*GovMsg, drop []protocol.AlertID) {
 	var opened []*GovMsg
 	for _, env := range envs {
-		if msg, err := z.reopen(env); err == nil { // takes the State's lock (z.key)
+		if msg, err := z.reopen(env); err == nil { // takes the State's lock (AlertKey)
 			opened = append(opened, &GovMsg{Msg: msg, Env: env})
 		}
 	}
-	return z.RestoreGov(opened, z.root.ID())
+	return z.RestoreGov(opened)
 }
 
 // newer reports whether a comes after b in the roster's order (core.Newer).
@@ -161,10 +161,10 @@ func (n *Node) putRecords(recs []store.Record) error {
 func (n *Node) commitGovLocked(z *zone, msgs []*GovMsg, drop []protocol.AlertID, ch core.GovChange) error {
 	recs := make([]store.Record, 0, len(msgs)+len(drop)+1)
 	for _, g := range msgs {
-		recs = append(recs, govRecord(z.id, g.Msg.ID, g.Env))
+		recs = append(recs, govRecord(z.ID(), g.Msg.ID, g.Env))
 	}
 	for _, id := range drop {
-		recs = append(recs, govDeletion(z.id, id))
+		recs = append(recs, govDeletion(z.ID(), id))
 	}
 	if ch.Dirty {
 		zr, err := zoneRecordWrite(ch.Record)
@@ -217,7 +217,7 @@ func (z *zone) applyGov(msgs []*GovMsg, drop []protocol.AlertID, ch core.GovChan
 	}
 	z.mu.Lock()
 	defer z.mu.Unlock()
-	st := z.ApplyGov(msgs, drop, ch, z.root.ID())
+	st := z.ApplyGov(msgs, drop, ch)
 	got := govApplied{twice: st.Twice, newRole: st.NewRole, removed: st.Removed}
 	if st.Removed {
 		close(z.gone) // ends watch streams

@@ -34,7 +34,7 @@ var snapshotMinCovered = 64
 // sent one.
 func (n *Node) makeSnapshot(ctx context.Context, z *zone) (bool, error) {
 	now := n.now()
-	ids := z.SnapshotDue(n.id.ID(), z.root.ID(), now, snapshotMinCovered)
+	ids := z.SnapshotDue(n.id.ID(), now, snapshotMinCovered)
 	if len(ids) == 0 {
 		return false, nil
 	}

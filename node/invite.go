@@ -103,7 +103,7 @@ func (n *Node) Invite(ctx context.Context, req api.InviteRequest) (api.InviteRes
 	if err != nil {
 		return api.InviteResponse{}, err
 	}
-	cert, err := protocol.IssueCert(n.id, z.id, key.Public(), protocol.InviteRole(role), now, inv.Expires)
+	cert, err := protocol.IssueCert(n.id, z.ID(), key.Public(), protocol.InviteRole(role), now, inv.Expires)
 	if err != nil {
 		return api.InviteResponse{}, fmt.Errorf("create invite: %w", err)
 	}

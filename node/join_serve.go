@@ -17,6 +17,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"lookout/crypto"
+	core "lookout/node/internal/zone"
 	"lookout/node/reach"
 	"lookout/node/store"
 	"lookout/protocol"
@@ -237,15 +238,15 @@ func (d *joinDesk) grant(b []byte, from peer.ID) (enc, ct []byte, err error) {
 	if first {
 		// Kept before the grant leaves, so the invite stays used across a
 		// restart even if the member's announcement has not arrived.
-		if err := putServed(d.st, z.id, req.Invite, member, inv.Cert.Expires); err != nil {
+		if err := putServed(d.st, z.ID(), req.Invite, member, inv.Cert.Expires); err != nil {
 			d.mu.Lock()
-			delete(d.served[z.id], req.Invite)
+			delete(d.served[z.ID()], req.Invite)
 			d.mu.Unlock()
 			d.log.Error("join: could not record the invite as used; refused", "err", err)
 			return nil, nil, errors.New(refuseAgain)
 		}
 	}
-	g := &protocol.Grant{Zone: z.id, Name: z.rec.Name, Root: z.root, Epoch: st.epoch, Secret: st.secret, Chain: inv.Chain}
+	g := &protocol.Grant{Zone: z.ID(), Name: z.rec.Name, Root: z.Root(), Epoch: st.epoch, Secret: st.secret, Chain: inv.Chain}
 	g.Peers = append(g.Peers, peerRecord(d.h.ID(), d.h.Addrs()))
 	for _, p := range st.topic.ListPeers() {
 		if len(g.Peers) == protocol.MaxGrantPeers {
@@ -277,14 +278,19 @@ func (d *joinDesk) grant(b []byte, from peer.ID) (enc, ct []byte, err error) {
 // refuses it (then the refusal to send); removed is whether this node was
 // removed from z. It reports whether the invite was taken now (first), not
 // before for the same member. The roster is read in one section
-// (core.State.InviteStanding), then served checked and set under d.mu, so
-// two joiners asking at once cannot both take an invite.
+// (core.State.InviteStanding), then served checked and set (takeStanding).
 func (d *joinDesk) take(z *zone, id [protocol.InviteIDSize]byte, inv *protocol.InviteInfo, member crypto.MemberID, removed bool) (first bool, err error) {
-	roster := z.InviteStanding(id, inv.Cert.Issuer, member)
+	return d.takeStanding(z.ID(), id, inv, member, z.InviteStanding(id, inv.Cert.Issuer, member), removed)
+}
+
+// takeStanding is take once the roster was read (roster): served is
+// checked and set under d.mu, so two joiners asking at once cannot both
+// take an invite.
+func (d *joinDesk) takeStanding(zone protocol.ZoneID, id [protocol.InviteIDSize]byte, inv *protocol.InviteInfo, member crypto.MemberID, roster core.InviteStanding, removed bool) (first bool, err error) {
 	long := len(inv.Chain) >= protocol.MaxChainLen
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	served, taken := d.served[z.id][id]
+	served, taken := d.served[zone][id]
 	switch {
 	case roster.IssuerRemoved || removed:
 		return false, errors.New(refuseUnknown)
@@ -298,10 +304,10 @@ func (d *joinDesk) take(z *zone, id [protocol.InviteIDSize]byte, inv *protocol.I
 	if d.served == nil {
 		d.served = map[protocol.ZoneID]map[[protocol.InviteIDSize]byte]crypto.MemberID{}
 	}
-	if d.served[z.id] == nil {
-		d.served[z.id] = map[[protocol.InviteIDSize]byte]crypto.MemberID{}
+	if d.served[zone] == nil {
+		d.served[zone] = map[[protocol.InviteIDSize]byte]crypto.MemberID{}
 	}
-	d.served[z.id][id] = member
+	d.served[zone][id] = member
 	return !taken, nil
 }
 

@@ -9,19 +9,18 @@ import (
 	"lookout/protocol"
 )
 
-// deskFixture is a join desk without a node or store, and a zone whose
-// roster holds one published invite.
-func deskFixture(t *testing.T) (*joinDesk, *zone, [protocol.InviteIDSize]byte, *protocol.InviteInfo) {
+// deskFixture is a join desk without a node or store, a zone ID, and one
+// published invite of the founder's.
+func deskFixture(t *testing.T) (*joinDesk, protocol.ZoneID, [protocol.InviteIDSize]byte, *protocol.InviteInfo) {
 	t.Helper()
 	var root crypto.MemberID
 	root[0] = 0xff
-	z := &zone{rec: zoneRecord{ID: "z", Name: "north"}, State: core.State{Fold: core.NewFolded(root)}}
-	z.id[0] = 1
+	var zone protocol.ZoneID
+	zone[0] = 1
 	var id [protocol.InviteIDSize]byte
 	id[0] = 7
 	inv := &protocol.InviteInfo{Cert: &protocol.Cert{Issuer: root}, Chain: protocol.Chain{&protocol.Cert{Issuer: root}}}
-	z.Fold.Roster.Invites[id] = inv
-	return &joinDesk{}, z, id, inv
+	return &joinDesk{}, zone, id, inv
 }
 
 func memberNo(i int) crypto.MemberID {
@@ -42,7 +41,7 @@ func TestDeskTakeOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			firsts[i], errs[i] = d.take(z, id, inv, memberNo(i+1), false)
+			firsts[i], errs[i] = d.takeStanding(z, id, inv, memberNo(i+1), core.InviteStanding{}, false)
 		}()
 	}
 	wg.Wait()
@@ -66,32 +65,45 @@ func TestDeskTakeOnce(t *testing.T) {
 	}
 	// The same member asking again (its answer lost) is answered again,
 	// not first: nothing more to store.
-	first, err := d.take(z, id, inv, memberNo(granted+1), false)
+	first, err := d.takeStanding(z, id, inv, memberNo(granted+1), core.InviteStanding{}, false)
 	if err != nil || first {
 		t.Errorf("the taker asking again: first %v, %v; want false, nil", first, err)
 	}
 }
 
-// TestDeskTakeRefusals: what the roster says refuses before served is
-// touched, in the order the wire reasons are given.
+// TestDeskTakeRefusals: what the roster says (core.State.InviteStanding)
+// refuses before served is touched, in the order the wire reasons are
+// given.
 func TestDeskTakeRefusals(t *testing.T) {
 	d, z, id, inv := deskFixture(t)
 	a, b := memberNo(1), memberNo(2)
-	if _, err := d.take(z, id, inv, a, true); err == nil || err.Error() != refuseUnknown {
-		t.Errorf("removed from the zone: %v, want %q", err, refuseUnknown)
+	for _, c := range []struct {
+		name    string
+		roster  core.InviteStanding
+		removed bool
+		want    string
+	}{
+		{"removed from the zone", core.InviteStanding{}, true, refuseUnknown},
+		{"its issuer removed", core.InviteStanding{IssuerRemoved: true}, false, refuseUnknown},
+		{"redeemed by another", core.InviteStanding{Redeemed: true, Redeemer: b}, false, refuseUsed},
+		{"already a member", core.InviteStanding{Member: true}, false, refuseMember},
+	} {
+		if _, err := d.takeStanding(z, id, inv, a, c.roster, c.removed); err == nil || err.Error() != c.want {
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
 	}
-	z.Fold.Roster.Members[a] = &protocol.MemberInfo{}
-	if _, err := d.take(z, id, inv, a, false); err == nil || err.Error() != refuseMember {
-		t.Errorf("already a member: %v, want %q", err, refuseMember)
+	if len(d.served) != 0 {
+		t.Errorf("a refusal touched served: %v", d.served)
 	}
-	inv.Redeemers = []crypto.MemberID{b}
-	if _, err := d.take(z, id, inv, a, false); err == nil || err.Error() != refuseUsed {
-		t.Errorf("redeemed by another: %v, want %q", err, refuseUsed)
-	}
-	if first, err := d.take(z, id, inv, b, false); err != nil || !first {
+	if first, err := d.takeStanding(z, id, inv, b, core.InviteStanding{Redeemed: true, Redeemer: b, Member: true}, false); err != nil || !first {
 		t.Errorf("the redeemer asking: first %v, %v; want true, nil", first, err)
 	}
-	if d.served[z.id][id] != b {
+	if d.served[z][id] != b {
 		t.Error("the invite is not served to its redeemer")
+	}
+	long, other := *inv, id
+	long.Chain, other[0] = make(protocol.Chain, protocol.MaxChainLen), 8
+	if _, err := d.takeStanding(z, other, &long, memberNo(3), core.InviteStanding{}, false); err == nil || err.Error() != refuseUnknown {
+		t.Errorf("a chain too long to extend: %v, want %q", err, refuseUnknown)
 	}
 }

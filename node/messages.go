@@ -29,8 +29,9 @@ func (n *Node) saveMessage(z *zone, msg *protocol.Message, env []byte) error {
 
 // messageRecord is the store record of an accepted alert or update.
 func messageRecord(z *zone, msg *protocol.Message, env []byte) store.Record {
+	id := z.ID()
 	v := make([]byte, 0, storedZoneSize+len(env))
-	v = append(v, z.id[:]...)
+	v = append(v, id[:]...)
 	v = append(v, env...)
 	return store.Record{Bucket: bucketMessages, Key: hex.EncodeToString(msg.ID[:]), Value: v, Expires: msg.Alert.Expires.Add(core.PruneGrace)}
 }

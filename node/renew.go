@@ -105,7 +105,7 @@ func renewRootCert(rec *zoneRecord, id *crypto.Identity, now time.Time) (bool, e
 // may hold z.grantMu (a role grant is signed under it), never Node.mu,
 // z.mu or the State's lock.
 func (r *renewer) renewRoot(z *zone) error {
-	if ch := z.snapshot().chain; !z.root.Equal(r.id.Public()) || len(ch) != 1 || r.node.now().Before(ch[0].Expires.Add(-rootRenewBefore)) {
+	if ch := z.snapshot().chain; !z.Root().Equal(r.id.Public()) || len(ch) != 1 || r.node.now().Before(ch[0].Expires.Add(-rootRenewBefore)) {
 		return nil // not the founder, or not due: no lock taken
 	}
 	r.mu.Lock()
@@ -158,7 +158,7 @@ func (r *renewer) renewMembers(ctx context.Context, z *zone) (int, error) {
 	z.grantMu.Lock()
 	defer z.grantMu.Unlock()
 	r.mu.Lock()
-	due := z.DueRenewals(r.id.ID(), z.root, now)
+	due := z.DueRenewals(r.id.ID(), z.Root(), now)
 	r.mu.Unlock()
 	done := 0
 	if len(due) > maxRenewPerDay {

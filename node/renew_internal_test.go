@@ -68,6 +68,12 @@ func newTestRenewer(t *testing.T, f *renewsNode, ctx context.Context, wg *sync.W
 	return &renewer{node: f, ctx: ctx, id: id, mu: &sync.Mutex{}, wg: wg, log: slog.New(slog.DiscardHandler)}
 }
 
+// roleZone is a zone the renewer's own identity founded, where this
+// member holds role and nothing else is known.
+func roleZone(r *renewer, role protocol.Role) *zone {
+	return &zone{State: core.NewStateFrom(core.Membership{Root: r.id.Public(), Role: role}, core.Label{})}
+}
+
 // TestRandomWait: a random wait is the node's next 8 random bytes, read
 // as a little-endian number, modulo the period; 8 bytes are read even
 // for a period that is not positive (the wait is then 0), so what is
@@ -108,7 +114,7 @@ func TestRenewLater(t *testing.T) {
 		f.log = append(f.log, "due listed")
 	}
 	r.renewHook.Store(&due)
-	z := &zone{State: core.State{Role: protocol.RoleMember}}
+	z := roleZone(r, protocol.RoleMember)
 	r.renewLater(z, 1) // any draw modulo 1: no wait
 	wg.Wait()
 	if want := []string{"due listed", "snapshot"}; !slices.Equal(f.log, want) {
@@ -147,14 +153,14 @@ func TestCertifyInvitedSoonSkips(t *testing.T) {
 	var wg sync.WaitGroup
 	r := newTestRenewer(t, f, t.Context(), &wg)
 	member := crypto.MemberID{1}
-	r.certifyInvitedSoon(&zone{State: core.State{Role: protocol.RoleMember}}, member)
-	organizer := &zone{State: core.State{Role: protocol.RoleOrganizer}}
+	r.certifyInvitedSoon(roleZone(r, protocol.RoleMember), member)
+	organizer := roleZone(r, protocol.RoleOrganizer)
 	r.certifyInvitedSoon(organizer, member)
 	if organizer.certifying {
 		t.Error("certifying a member no invite admitted")
 	}
 	r.certifyOff.Store(true)
-	r.certifyInvitedSoon(&zone{State: core.State{Role: protocol.RoleOrganizer}}, member)
+	r.certifyInvitedSoon(roleZone(r, protocol.RoleOrganizer), member)
 	wg.Wait()
 	if f.random.Len() != 8 {
 		t.Errorf("%d random bytes read, want none", 8-f.random.Len())

@@ -48,7 +48,7 @@ func TestResolve(t *testing.T) {
 
 // TestFindMember: a member who never announced (so has no name) but sent
 // a sighting is found by ID or prefix, a named one by name
-// (core.State.MembersLocked lists them both; TestMembersLocked).
+// (core.State.Members lists them both; TestMembersLocked).
 func TestFindMember(t *testing.T) {
 	var named, silent crypto.MemberID
 	named[0], silent[0] = 0xaa, 0xbb

@@ -170,7 +170,7 @@ func (c *catchUp) syncRound(ctx context.Context, p peer.ID) (more bool, err erro
 	now := c.node.now()
 	for i, z := range zones {
 		epoch := epochs[i]
-		secret, set := z.SyncSet(epoch, now, z.root.ID())
+		secret, set := z.SyncSet(epoch, now)
 		key := secret.SyncKey(epoch)
 		hello.Zones = append(hello.Zones, protocol.SyncZone{
 			Epoch:  epoch,
@@ -363,7 +363,7 @@ func (c *catchUp) handleSync(s network.Stream) {
 	// Each item with the epoch and key of the member it goes to.
 	var offer []core.SyncOffered
 	for _, z := range c.node.liveZones() {
-		offer = append(offer, z.SyncAnswer(&hello, string(from), string(c.h.ID()), now, z.root.ID())...)
+		offer = append(offer, z.SyncAnswer(&hello, string(from), string(c.h.ID()), now)...)
 	}
 	if len(offer) > protocol.MaxSyncMessages {
 		offer = offer[:protocol.MaxSyncMessages]

@@ -24,12 +24,12 @@ type zoneRecord = core.Record
 
 // zone is a zone this node is a member of, with its topic and alerts.
 //
-// Fixed at creation: id, root, val. rec is guarded by Node.mu; the rest by
-// z.mu (lock Node.mu first when both are needed).
+// Fixed at creation: val, discovery and what State fixes (its ID, the
+// founder's key). rec is guarded by Node.mu; the zone's input and output
+// by z.mu; what it knows by State's own mutex. Lock order: Node.mu, then
+// z.mu, then State's.
 type zone struct {
 	rec       zoneRecord
-	id        protocol.ZoneID
-	root      *crypto.PublicKey
 	val       *protocol.Validator
 	discovery io.Closer // local-network discovery, if on
 
@@ -97,20 +97,17 @@ func newZone(rec zoneRecord, self *crypto.Identity, now time.Time) (*zone, error
 	if err != nil {
 		return nil, err
 	}
-	z := &zone{rec: rec, id: m.Zone, root: m.Root, State: core.NewStateFrom(m),
+	z := &zone{rec: rec, State: core.NewStateFrom(m, core.Label{ID: rec.ID, Name: rec.Name}),
 		watchers: map[chan api.Alert]struct{}{}}
 	z.gone = make(chan struct{})
 	if m.Removed {
 		close(z.gone)
 	}
-	z.val = protocol.NewValidator(z.id, z.root, z.AlertKey)
+	z.val = protocol.NewValidator(z.ID(), z.Root(), z.AlertKey)
 	z.val.Revoked = func(_ [32]byte, m crypto.MemberID) bool { return z.MemberRemoved(m) }
 	z.val.Endorser = z.endorser // linked zones (links.go)
 	return z, nil
 }
-
-// label names the zone in its views.
-func (z *zone) label() core.Label { return core.Label{ID: z.rec.ID, Name: z.rec.Name} }
 
 func (n *Node) zone(ref string) (*zone, error) {
 	n.mu.Lock()

@@ -28,7 +28,7 @@ type added struct {
 // update changes, unless its alert is not held or nothing in the card
 // counts, and the watchers to tell.
 func (z *zone) add(msg *protocol.Message, env []byte, now time.Time, wantView bool) added {
-	got := added{Added: z.Add(z.label(), msg, env, now, wantView)}
+	got := added{Added: z.Add(msg, env, now, wantView)}
 	if got.Shown {
 		got.watchers = z.watcherList()
 	}
@@ -39,7 +39,7 @@ func (z *zone) add(msg *protocol.Message, env []byte, now time.Time, wantView bo
 // any of the alerts targets, each card once (core.State.ChangedViews), and
 // the watchers to tell.
 func (z *zone) changedViews(targets map[protocol.AlertID]bool, now time.Time) ([]api.Alert, []chan api.Alert) {
-	return z.ChangedViews(z.label(), targets, now), z.watcherList()
+	return z.ChangedViews(targets, now), z.watcherList()
 }
 
 // watcherList copies the zone's watchers, to tell them after z.mu is

@@ -57,7 +57,7 @@ func (n *Node) loadZones() error {
 		if err != nil {
 			return err
 		}
-		if err := n.restoreZoneGov(z, govs[z.id]); err != nil {
+		if err := n.restoreZoneGov(z, govs[z.ID()]); err != nil {
 			return err
 		}
 		if exp, ok := z.snapshot().expiredSince(n.now()); ok {
@@ -72,7 +72,7 @@ func (n *Node) loadZones() error {
 		for id, exp := range z.GovExpiries() {
 			n.replay.Add(id, exp, n.now())
 		}
-		n.zones[z.id] = z
+		n.zones[z.ID()] = z
 	}
 	if err := n.loadMessages(); err != nil {
 		return err
@@ -273,7 +273,7 @@ func (n *Node) addZoneLocked(rec zoneRecord) (api.Zone, error) {
 	if exp, ok := z.snapshot().expiredSince(n.now()); ok {
 		return api.Zone{}, expiredProblem(z, exp) // a new membership must start valid
 	}
-	if _, dup := n.zones[z.id]; dup {
+	if _, dup := n.zones[z.ID()]; dup {
 		return api.Zone{}, api.Fail(api.ErrInvalid, "zone.member", "Zone", api.Quote(rec.Name))
 	}
 	for _, other := range n.zones {
@@ -281,14 +281,14 @@ func (n *Node) addZoneLocked(rec zoneRecord) (api.Zone, error) {
 			return api.Zone{}, api.Fail(api.ErrInvalid, "zone.samesecret", "Zone", api.Quote(other.rec.Name))
 		}
 	}
-	n.zones[z.id] = z
+	n.zones[z.ID()] = z
 	if err := n.joinTopic(z); err != nil {
-		delete(n.zones, z.id)
+		delete(n.zones, z.ID())
 		z.close()
 		return api.Zone{}, err
 	}
 	if err := n.saveZone(z); err != nil {
-		delete(n.zones, z.id)
+		delete(n.zones, z.ID())
 		z.close()
 		return api.Zone{}, err
 	}

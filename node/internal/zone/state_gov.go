@@ -16,8 +16,7 @@ import (
 // RestoreGov, ApplyGov), what it folds to (refoldLocked), the snapshots
 // (SnapshotDue, and what catch-up leaves out), what catch-up offers
 // (SyncSet, SyncAnswer), and the door's stateful check (CheckMessage).
-// Methods named ...Locked are called with s.Mu held; the others take it.
-// The founder's ID (root), which State does not hold, is passed in.
+// Methods named ...Locked are called with s.mu held; the others take it.
 
 // Newer reports whether a comes after b in the roster's order (sent time,
 // then ID); a nil b comes before everything.
@@ -34,32 +33,32 @@ func Newer(a, b *GovMsg) bool {
 // refoldLocked recomputes what the zone's governance messages say
 // (Folded.Refold) and drops what was derived from the last fold
 // (Coverable, Skipped). It reports how many invites were newly seen
-// redeemed twice. Callers hold s.Mu (or own s).
-func (s *State) refoldLocked(root crypto.MemberID) (newTwice int) {
-	msgs := make([]*protocol.Message, 0, len(s.Gov))
-	for _, g := range s.Gov {
+// redeemed twice. Callers hold s.mu (or own s).
+func (s *State) refoldLocked() (newTwice int) {
+	msgs := make([]*protocol.Message, 0, len(s.gov))
+	for _, g := range s.gov {
 		msgs = append(msgs, g.Msg)
 	}
-	s.Coverable, s.Skipped = nil, nil // computed again when asked
-	return s.Fold.Refold(msgs, root)
+	s.coverable, s.skipped = nil, nil // computed again when asked
+	return s.fold.Refold(msgs, s.rootID)
 }
 
 // CheckMessage applies the zone's stateful rules after protocol checks
 // (Folded.Check) to msg arriving at arrival, at the current epoch, and
-// records it against the limits if it passes. It takes s.Mu.
+// records it against the limits if it passes. It takes s.mu.
 func (s *State) CheckMessage(msg *protocol.Message, arrival time.Time) error {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	return s.Fold.Check(msg, arrival, s.Epoch, s.SharedLocked)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fold.Check(msg, arrival, s.epoch, s.sharedLocked)
 }
 
 // RateHeadroom returns the error every node would reject a message of
 // member of kind sent at t with, for exceeding the zone's rate limits
-// (Rules.Headroom), or nil. It takes s.Mu.
+// (Rules.Headroom), or nil. It takes s.mu.
 func (s *State) RateHeadroom(member crypto.MemberID, kind protocol.Kind, t time.Time) error {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	return s.Fold.Rules.Headroom(member, kind, t, s.Fold.Settings())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fold.Rules.Headroom(member, kind, t, s.fold.Settings())
 }
 
 // annGroup is a set of announcements of which compaction keeps the latest:
@@ -78,7 +77,7 @@ type annGroup struct {
 // sent at or before the removal (the one whose name the roster shows).
 // Messages of every other kind are always kept. protocol.FoldRoster gives
 // the same roster with or without the dropped ones (removals depend on no
-// announcement, so s.Fold.Roster's removal times hold). Callers hold s.Mu.
+// announcement, so s.fold.Roster's removal times hold). Callers hold s.mu.
 func (s *State) compactGovLocked(extra *GovMsg) []protocol.AlertID {
 	latest := map[annGroup]*GovMsg{}
 	named := map[crypto.MemberID]*GovMsg{}
@@ -93,11 +92,11 @@ func (s *State) compactGovLocked(extra *GovMsg) []protocol.AlertID {
 		if Newer(g, latest[k]) {
 			latest[k] = g
 		}
-		if mi := s.Fold.Roster.Members[a.Sender]; mi != nil && mi.Removed && a.Status == protocol.StatusActual && !mi.RemovedAt.Before(a.Sent) && Newer(g, named[a.Sender]) {
+		if mi := s.fold.Roster.Members[a.Sender]; mi != nil && mi.Removed && a.Status == protocol.StatusActual && !mi.RemovedAt.Before(a.Sent) && Newer(g, named[a.Sender]) {
 			named[a.Sender] = g
 		}
 	}
-	for _, g := range s.Gov {
+	for _, g := range s.gov {
 		consider(g)
 	}
 	if extra != nil {
@@ -123,11 +122,11 @@ func (s *State) compactGovLocked(extra *GovMsg) []protocol.AlertID {
 // kept, and returns the kept announcements it makes unneeded. An
 // announcement is not kept when a later one of its group is held, or when
 // the zone holds maxAnnouncements and it starts a new group. Nothing
-// changes: the caller writes, then applies (ApplyGov). It takes s.Mu.
+// changes: the caller writes, then applies (ApplyGov). It takes s.mu.
 func (s *State) AdmitGov(msg *protocol.Message, env []byte, maxAnnouncements int) (keep bool, drop []protocol.AlertID) {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	if _, ok := s.Gov[msg.ID]; ok {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.gov[msg.ID]; ok {
 		return false, nil
 	}
 	if msg.Alert.Kind != protocol.KindMember {
@@ -140,7 +139,7 @@ func (s *State) AdmitGov(msg *protocol.Message, env []byte, maxAnnouncements int
 	}
 	if len(drop) == 0 { // a new group, not a replacement
 		count := 0
-		for _, h := range s.Gov {
+		for _, h := range s.gov {
 			if h.Msg.Alert.Kind == protocol.KindMember {
 				count++
 			}
@@ -154,23 +153,23 @@ func (s *State) AdmitGov(msg *protocol.Message, env []byte, maxAnnouncements int
 
 // RestoreGov rebuilds the governance log at start from opened messages
 // (duplicates skipped), refolds and compacts it. It returns the messages
-// kept and the IDs compaction dropped. It takes s.Mu.
-func (s *State) RestoreGov(opened []*GovMsg, root crypto.MemberID) (kept []*GovMsg, drop []protocol.AlertID) {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
+// kept and the IDs compaction dropped. It takes s.mu.
+func (s *State) RestoreGov(opened []*GovMsg) (kept []*GovMsg, drop []protocol.AlertID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for _, g := range opened {
-		if _, dup := s.Gov[g.Msg.ID]; dup {
+		if _, dup := s.gov[g.Msg.ID]; dup {
 			continue
 		}
-		s.Gov[g.Msg.ID] = g
-		s.Pubkeys[g.Msg.Alert.Sender] = g.Msg.Chain.Leaf().Subject
+		s.gov[g.Msg.ID] = g
+		s.pubkeys[g.Msg.Alert.Sender] = g.Msg.Chain.Leaf().Subject
 	}
-	s.refoldLocked(root)
+	s.refoldLocked()
 	drop = s.compactGovLocked(nil)
 	for _, id := range drop {
-		delete(s.Gov, id)
+		delete(s.gov, id)
 	}
-	for _, g := range s.Gov {
+	for _, g := range s.gov {
 		kept = append(kept, g)
 	}
 	return kept, drop
@@ -189,117 +188,117 @@ type GovApplied struct {
 // the announcements in drop and what ch plans for this member: the
 // messages held and seen, senders' keys, the fold, this member's chain
 // and role, its removal and the move to the next epoch (the previous one
-// straggling). It returns what changed. It takes s.Mu.
-func (s *State) ApplyGov(msgs []*GovMsg, drop []protocol.AlertID, ch GovChange, root crypto.MemberID) GovApplied {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
+// straggling). It returns what changed. It takes s.mu.
+func (s *State) ApplyGov(msgs []*GovMsg, drop []protocol.AlertID, ch GovChange) GovApplied {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for _, g := range msgs {
-		s.Gov[g.Msg.ID] = g
-		s.Msgs.MarkSeen(g.Msg.ID)
-		s.Pubkeys[g.Msg.Alert.Sender] = g.Msg.Chain.Leaf().Subject
+		s.gov[g.Msg.ID] = g
+		s.msgs.MarkSeen(g.Msg.ID)
+		s.pubkeys[g.Msg.Alert.Sender] = g.Msg.Chain.Leaf().Subject
 	}
 	for _, id := range drop {
-		delete(s.Gov, id)
+		delete(s.gov, id)
 	}
 	var got GovApplied
-	got.Twice = s.refoldLocked(root) > 0 && s.Role == protocol.RoleOrganizer
+	got.Twice = s.refoldLocked() > 0 && s.role == protocol.RoleOrganizer
 	if ch.Chain != nil {
-		s.Chain, s.Role = ch.Chain, ch.Role
+		s.chain, s.role = ch.Chain, ch.Role
 		got.NewRole = true
 	}
-	if ch.Removed && !s.Removed {
-		s.Removed = true
+	if ch.Removed && !s.removed {
+		s.removed = true
 		got.Removed = true
 	}
 	if ch.Next != nil {
-		got.Moved, got.From = true, s.Epoch
-		s.Epochs[ch.Next.Epoch] = ch.Next.Secret
-		s.Epoch = ch.Next.Epoch
+		got.Moved, got.From = true, s.epoch
+		s.epochs[ch.Next.Epoch] = ch.Next.Secret
+		s.epoch = ch.Next.Epoch
 		e := got.From
-		s.Straggle = &e
+		s.straggle = &e
 	}
 	return got
 }
 
 // ForgetSeen undoes the mark ApplyGov or delivery set on message id
-// (Messages.Forget), so catch-up offers it again. It takes s.Mu.
+// (Messages.Forget), so catch-up offers it again. It takes s.mu.
 func (s *State) ForgetSeen(id protocol.AlertID) {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	s.Msgs.Forget(id)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.msgs.Forget(id)
 }
 
 // GovState is what planning a governance message reads (PlanGov): zone,
 // root and rec from the caller, the rest from s. Epochs is lent, not
 // copied: it is written only by ApplyGov, which the caller's own lock
-// keeps from running until the plan is committed. It takes s.Mu.
-func (s *State) GovState(zone protocol.ZoneID, root *crypto.PublicKey, rec Record) GovState {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	return GovState{Zone: zone, Root: root, Record: rec, Epoch: s.Epoch, Epochs: s.Epochs, Chain: s.Chain, Role: s.Role}
+// keeps from running until the plan is committed. It takes s.mu.
+func (s *State) GovState(rec Record) GovState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return GovState{Zone: s.id, Root: s.root, Record: rec, Epoch: s.epoch, Epochs: s.epochs, Chain: s.chain, Role: s.role}
 }
 
 // EndStraggle stops proving epoch, if it is the one straggling. It takes
-// s.Mu.
+// s.mu.
 func (s *State) EndStraggle(epoch uint32) {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	if s.Straggle != nil && *s.Straggle == epoch {
-		s.Straggle = nil
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.straggle != nil && *s.straggle == epoch {
+		s.straggle = nil
 	}
 }
 
 // Straggling reports whether a previous epoch is still proven. It takes
-// s.Mu.
+// s.mu.
 func (s *State) Straggling() bool {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	return s.Straggle != nil
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.straggle != nil
 }
 
-// Settings returns the zone's settings in force. It takes s.Mu.
+// Settings returns the zone's settings in force. It takes s.mu.
 func (s *State) Settings() protocol.Settings {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	return s.Fold.Settings()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fold.Settings()
 }
 
 // RosterSorted returns the roster's members (protocol.Roster.Sorted). It
-// takes s.Mu.
+// takes s.mu.
 func (s *State) RosterSorted() []*protocol.MemberInfo {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	return s.Fold.Roster.Sorted()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fold.Roster.Sorted()
 }
 
-// Secrets returns a copy of every epoch's secret held. It takes s.Mu.
+// Secrets returns a copy of every epoch's secret held. It takes s.mu.
 func (s *State) Secrets() map[uint32]crypto.ZoneSecret {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	out := make(map[uint32]crypto.ZoneSecret, len(s.Epochs))
-	for e, k := range s.Epochs {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[uint32]crypto.ZoneSecret, len(s.epochs))
+	for e, k := range s.epochs {
 		out[e] = k
 	}
 	return out
 }
 
 // GovMessages returns the governance messages held, in no order (the
-// messages themselves are shared, never changed). It takes s.Mu.
+// messages themselves are shared, never changed). It takes s.mu.
 func (s *State) GovMessages() []*GovMsg {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	out := make([]*GovMsg, 0, len(s.Gov))
-	for _, g := range s.Gov {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*GovMsg, 0, len(s.gov))
+	for _, g := range s.gov {
 		out = append(out, g)
 	}
 	return out
 }
 
-// Members lists the zone's members as MembersLocked does. It takes s.Mu.
+// Members lists the zone's members as MembersLocked does. It takes s.mu.
 func (s *State) Members() []*protocol.MemberInfo {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	return s.MembersLocked()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.membersLocked()
 }
 
 // FoundMember is a member a governance verb acts on, read under one lock
@@ -312,15 +311,15 @@ type FoundMember struct {
 
 // FindMember returns the member pick chooses among the zone's members
 // (MembersLocked), with its key and this member's chain length, or pick's
-// error. It takes s.Mu; pick must only read the list it is given.
+// error. It takes s.mu; pick must only read the list it is given.
 func (s *State) FindMember(pick func([]*protocol.MemberInfo) (*protocol.MemberInfo, error)) (FoundMember, error) {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	m, err := pick(s.MembersLocked())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, err := pick(s.membersLocked())
 	if err != nil {
 		return FoundMember{}, err
 	}
-	return FoundMember{Info: m, Key: s.Pubkeys[m.ID], ChainLen: len(s.Chain)}, nil
+	return FoundMember{Info: m, Key: s.pubkeys[m.ID], ChainLen: len(s.chain)}, nil
 }
 
 // Governance snapshots (kind 17). A snapshot names role grants that a
@@ -337,13 +336,13 @@ const snapshotEvery = 24 * time.Hour
 // countedGrant reports whether the role grant m sets its subject's role in
 // protocol.FoldRoster: actual, from an organizer not removed before it was
 // sent, a certificate it issued, for a member other than the founder
-// (root). It returns the subject. Callers hold s.Mu.
-func (s *State) countedGrant(m *protocol.Message, root crypto.MemberID) (crypto.MemberID, bool) {
+// (). It returns the subject. Callers hold s.mu.
+func (s *State) countedGrant(m *protocol.Message) (crypto.MemberID, bool) {
 	a := m.Alert
 	if a.Kind != protocol.KindRole || a.Status != protocol.StatusActual || m.Role != protocol.RoleOrganizer {
 		return crypto.MemberID{}, false
 	}
-	if mi := s.Fold.Roster.Members[a.Sender]; mi != nil && mi.Removed && mi.RemovedAt.Before(a.Sent) {
+	if mi := s.fold.Roster.Members[a.Sender]; mi != nil && mi.Removed && mi.RemovedAt.Before(a.Sent) {
 		return crypto.MemberID{}, false
 	}
 	c, err := protocol.ParseCert(a.Cert)
@@ -351,7 +350,7 @@ func (s *State) countedGrant(m *protocol.Message, root crypto.MemberID) (crypto.
 		return crypto.MemberID{}, false
 	}
 	subject := c.Subject.ID()
-	if subject == root {
+	if subject == s.rootID {
 		return crypto.MemberID{}, false
 	}
 	return subject, true
@@ -363,24 +362,24 @@ func (s *State) countedGrant(m *protocol.Message, root crypto.MemberID) (crypto.
 // and whose sender has another message with the organizer role that is
 // not coverable, so the roster still counts it an organizer. The result
 // is kept in s.Coverable until the next refold and must not be changed.
-// Callers hold s.Mu.
-func (s *State) coverableLocked(root crypto.MemberID) map[protocol.AlertID]*GovMsg {
-	if s.Coverable == nil {
-		s.Coverable = s.foldCoverable(root)
+// Callers hold s.mu.
+func (s *State) coverableLocked() map[protocol.AlertID]*GovMsg {
+	if s.coverable == nil {
+		s.coverable = s.foldCoverable()
 	}
-	return s.Coverable
+	return s.coverable
 }
 
-// foldCoverable computes coverableLocked. Callers hold s.Mu.
-func (s *State) foldCoverable(root crypto.MemberID) map[protocol.AlertID]*GovMsg {
+// foldCoverable computes coverableLocked. Callers hold s.mu.
+func (s *State) foldCoverable() map[protocol.AlertID]*GovMsg {
 	latest := map[crypto.MemberID]*GovMsg{}
-	for _, g := range s.Gov {
-		if sub, ok := s.countedGrant(g.Msg, root); ok && Newer(g, latest[sub]) {
+	for _, g := range s.gov {
+		if sub, ok := s.countedGrant(g.Msg); ok && Newer(g, latest[sub]) {
 			latest[sub] = g
 		}
 	}
 	out := map[protocol.AlertID]*GovMsg{}
-	for _, g := range s.Gov {
+	for _, g := range s.gov {
 		m := g.Msg
 		if m.Alert.Kind != protocol.KindRole || m.Alert.Status != protocol.StatusActual || m.Role != protocol.RoleOrganizer {
 			continue
@@ -396,7 +395,7 @@ func (s *State) foldCoverable(root crypto.MemberID) map[protocol.AlertID]*GovMsg
 	// A sender the roster knows as an organizer only from coverable
 	// grants keeps them all.
 	organizer := map[crypto.MemberID]bool{}
-	for _, g := range s.Gov {
+	for _, g := range s.gov {
 		if _, ok := out[g.Msg.ID]; !ok && g.Msg.Role == protocol.RoleOrganizer {
 			organizer[g.Msg.Alert.Sender] = true
 		}
@@ -410,33 +409,33 @@ func (s *State) foldCoverable(root crypto.MemberID) map[protocol.AlertID]*GovMsg
 }
 
 // CoverableIDs returns the IDs of the messages a snapshot may cover
-// (coverableLocked), in no order. It takes s.Mu.
-func (s *State) CoverableIDs(root crypto.MemberID) []protocol.AlertID {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
+// (coverableLocked), in no order. It takes s.mu.
+func (s *State) CoverableIDs() []protocol.AlertID {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	var out []protocol.AlertID
-	for id := range s.coverableLocked(root) {
+	for id := range s.coverableLocked() {
 		out = append(out, id)
 	}
 	return out
 }
 
 // countedSnapshot reports whether a kept snapshot counts: actual, from an
-// organizer not removed before it was sent. Callers hold s.Mu.
+// organizer not removed before it was sent. Callers hold s.mu.
 func (s *State) countedSnapshot(m *protocol.Message) bool {
 	a := m.Alert
 	if a.Kind != protocol.KindSnapshot || a.Status != protocol.StatusActual || m.Role != protocol.RoleOrganizer {
 		return false
 	}
-	mi := s.Fold.Roster.Members[a.Sender]
+	mi := s.fold.Roster.Members[a.Sender]
 	return mi == nil || !mi.Removed || !mi.RemovedAt.Before(a.Sent)
 }
 
 // countedSnapshotsLocked returns the counted snapshots kept of epoch or
 // earlier, and the newest of them (by sent, then ID), or nil. Callers hold
-// s.Mu.
+// s.mu.
 func (s *State) countedSnapshotsLocked(epoch uint32) (all []*GovMsg, newest *GovMsg) {
-	for _, g := range s.Gov {
+	for _, g := range s.gov {
 		if g.Msg.Epoch <= epoch && s.countedSnapshot(g.Msg) {
 			all = append(all, g)
 			if Newer(g, newest) {
@@ -464,38 +463,38 @@ func coveredBy(snaps []*GovMsg, id protocol.AlertID) bool {
 // a message left in with the organizer role (a sender is a member of the
 // roster, and an organizer, by its messages). The result is kept in
 // s.Skipped until the next refold and must not be changed. Callers hold
-// s.Mu.
-func (s *State) skippedLocked(epoch uint32, root crypto.MemberID) map[protocol.AlertID]bool {
-	if skip, ok := s.Skipped[epoch]; ok {
+// s.mu.
+func (s *State) skippedLocked(epoch uint32) map[protocol.AlertID]bool {
+	if skip, ok := s.skipped[epoch]; ok {
 		return skip
 	}
-	skip := s.foldSkipped(epoch, root)
-	if s.Skipped == nil {
-		s.Skipped = map[uint32]map[protocol.AlertID]bool{}
+	skip := s.foldSkipped(epoch)
+	if s.skipped == nil {
+		s.skipped = map[uint32]map[protocol.AlertID]bool{}
 	}
-	s.Skipped[epoch] = skip
+	s.skipped[epoch] = skip
 	return skip
 }
 
-// foldSkipped computes skippedLocked. Callers hold s.Mu.
-func (s *State) foldSkipped(epoch uint32, root crypto.MemberID) map[protocol.AlertID]bool {
+// foldSkipped computes skippedLocked. Callers hold s.mu.
+func (s *State) foldSkipped(epoch uint32) map[protocol.AlertID]bool {
 	snaps, newest := s.countedSnapshotsLocked(epoch)
 	if newest == nil {
 		return nil
 	}
 	skip := map[protocol.AlertID]bool{}
-	for id := range s.coverableLocked(root) {
+	for id := range s.coverableLocked() {
 		if coveredBy(snaps, id) {
 			skip[id] = true
 		}
 	}
 	organizer := map[crypto.MemberID]bool{newest.Msg.Alert.Sender: true}
-	for _, g := range s.Gov {
+	for _, g := range s.gov {
 		if m := g.Msg; m.Role == protocol.RoleOrganizer && m.Alert.Kind != protocol.KindSnapshot && !skip[m.ID] {
 			organizer[m.Alert.Sender] = true
 		}
 	}
-	for _, g := range s.Gov {
+	for _, g := range s.gov {
 		if m := g.Msg; m.Alert.Kind == protocol.KindSnapshot && g != newest && organizer[m.Alert.Sender] {
 			skip[m.ID] = true
 		}
@@ -508,20 +507,20 @@ func (s *State) foldSkipped(epoch uint32, root crypto.MemberID) map[protocol.Ale
 // last snapshotEvery, and at least minCovered of those IDs are covered by
 // no counted snapshot (the storm guard: once another organizer's snapshot
 // arrives, nothing is left to cover). At most protocol.MaxSnapshotCovered
-// IDs, the oldest grants first. It takes s.Mu.
-func (s *State) SnapshotDue(self, root crypto.MemberID, now time.Time, minCovered int) []protocol.AlertID {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	if s.Role != protocol.RoleOrganizer || s.Removed || !now.Before(s.Chain.Expires()) {
+// IDs, the oldest grants first. It takes s.mu.
+func (s *State) SnapshotDue(self crypto.MemberID, now time.Time, minCovered int) []protocol.AlertID {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.role != protocol.RoleOrganizer || s.removed || !now.Before(s.chain.Expires()) {
 		return nil
 	}
-	snaps, _ := s.countedSnapshotsLocked(s.Epoch)
+	snaps, _ := s.countedSnapshotsLocked(s.epoch)
 	for _, g := range snaps {
 		if g.Msg.Alert.Sender == self && now.Sub(g.Msg.Alert.Sent) < snapshotEvery {
 			return nil
 		}
 	}
-	cov := s.coverableLocked(root)
+	cov := s.coverableLocked()
 	all := make([]*GovMsg, 0, len(cov))
 	for _, g := range cov {
 		all = append(all, g)
@@ -589,11 +588,11 @@ func SyncIDs(set []SyncItem) []protocol.AlertID {
 // again under epoch when sent (Resealed), so a member who joined after a
 // removal still gets the alerts active before it. Nothing else of a later
 // epoch is offered: a removed member proving its old epoch learns nothing
-// of the traffic after its removal, not even how much. Callers hold s.Mu.
-func (s *State) syncSetLocked(epoch uint32, now time.Time, root crypto.MemberID) []SyncItem {
-	gov := make([]*GovMsg, 0, len(s.Gov))
-	skip := s.skippedLocked(epoch, root) // what snapshots cover
-	for _, g := range s.Gov {
+// of the traffic after its removal, not even how much. Callers hold s.mu.
+func (s *State) syncSetLocked(epoch uint32, now time.Time) []SyncItem {
+	gov := make([]*GovMsg, 0, len(s.gov))
+	skip := s.skippedLocked(epoch) // what snapshots cover
+	for _, g := range s.gov {
 		if skip[g.Msg.ID] {
 			continue
 		}
@@ -618,7 +617,7 @@ func (s *State) syncSetLocked(epoch uint32, now time.Time, root crypto.MemberID)
 	})
 	// Which alerts are active: the cards' states (the zone's ID and name,
 	// which only label a view, are not needed).
-	cards := Alerts{Roots: s.Msgs.Roots, Updates: s.Msgs.Updates, Settings: s.Fold.Settings(), Roster: &s.Fold.Roster, Links: s.Fold.Links}.Cards(now)
+	cards := Alerts{Roots: s.msgs.Roots, Updates: s.msgs.Updates, Settings: s.fold.Settings(), Roster: &s.fold.Roster, Links: s.fold.Links}.Cards(now)
 	live := map[protocol.AlertID]bool{}
 	for _, c := range cards {
 		if c.View.State == string(protocol.StateCleared) || c.View.State == string(protocol.StateExpired) {
@@ -626,12 +625,12 @@ func (s *State) syncSetLocked(epoch uint32, now time.Time, root crypto.MemberID)
 		}
 		for _, r := range c.Roots {
 			live[r] = true
-			for _, u := range s.Msgs.Updates[r] {
+			for _, u := range s.msgs.Updates[r] {
 				live[u.ID] = true
 			}
 		}
 	}
-	alerts := s.Msgs.Enveloped(func(e Enveloped) bool {
+	alerts := s.msgs.Enveloped(func(e Enveloped) bool {
 		return live[e.Msg.ID] && e.Msg.Epoch <= epoch && now.Before(e.Msg.Alert.Expires)
 	})
 	sort.Slice(alerts, func(i, j int) bool { return alerts[i].Msg.Alert.Sent.Before(alerts[j].Msg.Alert.Sent) })
@@ -647,11 +646,11 @@ func (s *State) syncSetLocked(epoch uint32, now time.Time, root crypto.MemberID)
 
 // SyncSet returns the secret of epoch (zero if not held) and what the zone
 // offers to a member at epoch (syncSetLocked), read under one lock. It
-// takes s.Mu.
-func (s *State) SyncSet(epoch uint32, now time.Time, root crypto.MemberID) (crypto.ZoneSecret, []SyncItem) {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	return s.Epochs[epoch], s.syncSetLocked(epoch, now, root)
+// takes s.mu.
+func (s *State) SyncSet(epoch uint32, now time.Time) (crypto.ZoneSecret, []SyncItem) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.epochs[epoch], s.syncSetLocked(epoch, now)
 }
 
 // SyncOffered is an item offered in catch-up, with the epoch and alert
@@ -666,14 +665,14 @@ type SyncOffered struct {
 // offer order: for each zone of the hello at an epoch whose secret is
 // held and whose token proves the asker (from, to: the asker's and this
 // node's peer IDs) a member, the sync set of that epoch (syncSetLocked)
-// if its digest differs from the asker's. It takes s.Mu once for every
+// if its digest differs from the asker's. It takes s.mu once for every
 // zone of the hello.
-func (s *State) SyncAnswer(hello *protocol.SyncHello, from, to string, now time.Time, root crypto.MemberID) []SyncOffered {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
+func (s *State) SyncAnswer(hello *protocol.SyncHello, from, to string, now time.Time) []SyncOffered {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	var offer []SyncOffered
 	for _, a := range hello.Zones {
-		secret, ok := s.Epochs[a.Epoch]
+		secret, ok := s.epochs[a.Epoch]
 		if !ok {
 			continue
 		}
@@ -681,7 +680,7 @@ func (s *State) SyncAnswer(hello *protocol.SyncHello, from, to string, now time.
 		if token := protocol.SyncToken(key, hello.Nonce[:], from, to); !hmac.Equal(a.Token[:], token[:]) {
 			continue
 		}
-		set := s.syncSetLocked(a.Epoch, now, root)
+		set := s.syncSetLocked(a.Epoch, now)
 		if digest := protocol.SyncDigest(key, hello.Nonce[:], SyncIDs(set)); !hmac.Equal(a.Digest[:], digest[:]) {
 			ak := secret.AlertKey(a.Epoch)
 			for _, it := range set {

@@ -121,18 +121,18 @@ func TestCompactionKeepsFold(t *testing.T) {
 	all = append(all, f.remove(0, start.Add(30*24*time.Hour)), f.remove(1, start.Add(60*24*time.Hour)))
 	want := foldOf(all, f.root.ID())
 
-	z := &State{Gov: map[protocol.AlertID]*GovMsg{}}
+	z := &State{gov: map[protocol.AlertID]*GovMsg{}, rootID: f.root.ID()}
 	for _, g := range all {
-		z.Gov[g.Msg.ID] = g
+		z.gov[g.Msg.ID] = g
 	}
-	z.Fold.Roster = want
+	z.fold.Roster = want
 	drop := z.compactGovLocked(nil)
 	for _, id := range drop {
-		delete(z.Gov, id)
+		delete(z.gov, id)
 	}
 	var kept []*GovMsg
 	announcements := 0
-	for _, g := range z.Gov {
+	for _, g := range z.gov {
 		kept = append(kept, g)
 		if g.Msg.Alert.Kind == protocol.KindMember {
 			announcements++
@@ -153,23 +153,23 @@ func TestCompactionKeepsFold(t *testing.T) {
 
 	// One by one, in sent order with the removals known first (as a node
 	// that holds the zone's history), AdmitGov keeps the same fold.
-	inc := &State{Gov: map[protocol.AlertID]*GovMsg{}}
+	inc := &State{gov: map[protocol.AlertID]*GovMsg{}, rootID: f.root.ID()}
 	for _, g := range all[len(all)-2:] {
-		inc.Gov[g.Msg.ID] = g
+		inc.gov[g.Msg.ID] = g
 	}
-	inc.Fold.Roster = foldOf(all[len(all)-2:], f.root.ID())
+	inc.fold.Roster = foldOf(all[len(all)-2:], f.root.ID())
 	for _, g := range all[:len(all)-2] {
 		keep, drop := inc.AdmitGov(g.Msg, nil, 4096)
 		if !keep {
 			continue
 		}
-		inc.Gov[g.Msg.ID] = g
+		inc.gov[g.Msg.ID] = g
 		for _, id := range drop {
-			delete(inc.Gov, id)
+			delete(inc.gov, id)
 		}
 	}
 	var incKept []*GovMsg
-	for _, g := range inc.Gov {
+	for _, g := range inc.gov {
 		incKept = append(incKept, g)
 	}
 	if got := foldOf(incKept, f.root.ID()); !reflect.DeepEqual(got, want) {
@@ -233,14 +233,14 @@ func BenchmarkFoldThreeYears(b *testing.B) {
 		gov  []*GovMsg
 	}{{"compacted", compacted}, {"all", full}} {
 		b.Run(c.name, func(b *testing.B) {
-			z := &State{Gov: map[protocol.AlertID]*GovMsg{}}
+			z := &State{gov: map[protocol.AlertID]*GovMsg{}, rootID: root.ID()}
 			for _, g := range c.gov {
-				z.Gov[g.Msg.ID] = g
+				z.gov[g.Msg.ID] = g
 			}
 			for b.Loop() {
-				z.refoldLocked(root.ID())
+				z.refoldLocked()
 			}
-			b.ReportMetric(float64(len(z.Gov)), "messages")
+			b.ReportMetric(float64(len(z.gov)), "messages")
 		})
 	}
 }
@@ -319,11 +319,11 @@ func TestCoverableKeepsFold(t *testing.T) {
 		}
 		r.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
 		want := foldOf(all, f.root.ID())
-		z := &State{Gov: map[protocol.AlertID]*GovMsg{}, Fold: Folded{Roster: want}}
+		z := &State{gov: map[protocol.AlertID]*GovMsg{}, fold: Folded{Roster: want}, rootID: f.root.ID()}
 		for _, g := range all {
-			z.Gov[g.Msg.ID] = g
+			z.gov[g.Msg.ID] = g
 		}
-		cov := z.coverableLocked(f.root.ID())
+		cov := z.coverableLocked()
 		var rest []*GovMsg
 		for _, g := range all {
 			if _, ok := cov[g.Msg.ID]; !ok {
@@ -375,11 +375,11 @@ func TestCoverableKeepsSoleOrganizerGrant(t *testing.T) {
 	first := grant(0, f.ids[0], start.Add(time.Hour))
 	all := []*GovMsg{first, grant(-1, f.root, start.Add(2*time.Hour)), grant(-1, f.root, start.Add(3*time.Hour))}
 	want := foldOf(all, f.root.ID())
-	z := &State{Gov: map[protocol.AlertID]*GovMsg{}, Fold: Folded{Roster: want}}
+	z := &State{gov: map[protocol.AlertID]*GovMsg{}, fold: Folded{Roster: want}, rootID: f.root.ID()}
 	for _, g := range all {
-		z.Gov[g.Msg.ID] = g
+		z.gov[g.Msg.ID] = g
 	}
-	cov := z.coverableLocked(f.root.ID())
+	cov := z.coverableLocked()
 	if _, ok := cov[first.Msg.ID]; ok || len(cov) != 1 {
 		t.Fatalf("coverable %d grants, the sole organizer's among them: %v", len(cov), ok)
 	}
@@ -408,35 +408,35 @@ func BenchmarkSnapshotThreeYears(b *testing.B) {
 			gov = append(gov, f.msg(-1, protocol.RoleOrganizer, &protocol.Alert{Kind: protocol.KindRole, Sent: at, Cert: c.Bytes(), Status: protocol.StatusActual}))
 		}
 	}
-	z := &State{Gov: map[protocol.AlertID]*GovMsg{}}
 	root := f.root.Public()
+	z := &State{gov: map[protocol.AlertID]*GovMsg{}, rootID: root.ID()}
 	for _, g := range gov {
-		z.Gov[g.Msg.ID] = g
+		z.gov[g.Msg.ID] = g
 	}
-	z.refoldLocked(root.ID())
+	z.refoldLocked()
 	var ids []protocol.AlertID
-	for id := range z.coverableLocked(f.root.ID()) {
+	for id := range z.coverableLocked() {
 		ids = append(ids, id)
 	}
 	snap := f.msg(-1, protocol.RoleOrganizer, &protocol.Alert{Kind: protocol.KindSnapshot, Sent: start.Add(3 * 365 * 24 * time.Hour),
 		Snapshot: protocol.NewSnapshotDoc(ids), Status: protocol.StatusActual})
-	z.Gov[snap.Msg.ID] = snap
-	z.refoldLocked(root.ID())
+	z.gov[snap.Msg.ID] = snap
+	z.refoldLocked()
 	for _, c := range []struct {
 		name  string
 		reset func()
 	}{
 		{"answer", func() {}}, // what each catch-up answer costs
-		{"after-change", func() { z.Coverable, z.Skipped = nil, nil }}, // the first answer after governance changed
+		{"after-change", func() { z.coverable, z.skipped = nil, nil }}, // the first answer after governance changed
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			var skipped int
 			for b.Loop() {
 				c.reset()
-				skipped = len(z.skippedLocked(0, root.ID()))
+				skipped = len(z.skippedLocked(0))
 			}
-			b.ReportMetric(float64(len(z.Gov)), "kept")
-			b.ReportMetric(float64(len(z.Gov)-skipped), "offered")
+			b.ReportMetric(float64(len(z.gov)), "kept")
+			b.ReportMetric(float64(len(z.gov)-skipped), "offered")
 			b.ReportMetric(float64(len(snap.Msg.Body)), "snapshot-body-bytes")
 		})
 	}
@@ -455,13 +455,11 @@ func (f *logFixture) grantFor(i int, role protocol.Role, at time.Time) *GovMsg {
 // stateOf is a State holding gs as governance, folded, at epoch 0 with
 // secret.
 func (f *logFixture) stateOf(secret crypto.ZoneSecret, gs ...*GovMsg) *State {
-	s := NewState()
-	s.Epochs = map[uint32]crypto.ZoneSecret{0: secret}
-	s.Fold = NewFolded(f.root.ID())
+	s := NewStateFrom(Membership{Root: f.root.Public(), Epochs: map[uint32]crypto.ZoneSecret{0: secret}}, Label{})
 	for _, g := range gs {
-		s.Gov[g.Msg.ID] = g
+		s.gov[g.Msg.ID] = g
 	}
-	s.refoldLocked(f.root.ID())
+	s.refoldLocked()
 	return &s
 }
 
@@ -494,8 +492,8 @@ func TestAdmitGov(t *testing.T) {
 	if keep, drop := s.AdmitGov(other.Msg, nil, 2); !keep || drop != nil {
 		t.Errorf("a new group under the cap: keep %v, drop %v", keep, drop)
 	}
-	if len(s.Gov) != 1 {
-		t.Errorf("AdmitGov changed what is held: %d messages", len(s.Gov))
+	if len(s.gov) != 1 {
+		t.Errorf("AdmitGov changed what is held: %d messages", len(s.gov))
 	}
 }
 
@@ -507,29 +505,29 @@ func TestApplyGov(t *testing.T) {
 	f := newLogFixture(t, 2, start)
 	s := f.stateOf(crypto.ZoneSecret{1})
 	ann := f.announce(0, protocol.RoleMember, start, "ana", false)
-	got := s.ApplyGov([]*GovMsg{ann}, nil, GovChange{}, f.root.ID())
+	got := s.ApplyGov([]*GovMsg{ann}, nil, GovChange{})
 	if got != (GovApplied{}) {
 		t.Errorf("an announcement changed %+v for this member", got)
 	}
-	if s.Gov[ann.Msg.ID] != ann || !s.Msgs.Seen(ann.Msg.ID) || s.Pubkeys[f.ids[0].ID()] == nil {
+	if s.gov[ann.Msg.ID] != ann || !s.msgs.Seen(ann.Msg.ID) || s.pubkeys[f.ids[0].ID()] == nil {
 		t.Error("the announcement is not held, seen and its sender's key known")
 	}
-	if mi := s.Fold.Roster.Members[f.ids[0].ID()]; mi == nil || mi.Name != "ana" {
+	if mi := s.fold.Roster.Members[f.ids[0].ID()]; mi == nil || mi.Name != "ana" {
 		t.Errorf("roster not refolded: %+v", mi)
 	}
 	next := &EpochSwitch{Epoch: 1, Secret: crypto.ZoneSecret{2}}
 	chain := f.chains[0][protocol.RoleVerifier]
-	got = s.ApplyGov(nil, []protocol.AlertID{ann.Msg.ID}, GovChange{Chain: chain, Role: protocol.RoleVerifier, Removed: true, Next: next}, f.root.ID())
+	got = s.ApplyGov(nil, []protocol.AlertID{ann.Msg.ID}, GovChange{Chain: chain, Role: protocol.RoleVerifier, Removed: true, Next: next})
 	if want := (GovApplied{NewRole: true, Removed: true, Moved: true, From: 0}); got != want {
 		t.Errorf("ApplyGov = %+v, want %+v", got, want)
 	}
-	if _, ok := s.Gov[ann.Msg.ID]; ok {
+	if _, ok := s.gov[ann.Msg.ID]; ok {
 		t.Error("a dropped announcement is still held")
 	}
-	if role, removed := s.Standing(); role != protocol.RoleVerifier || !removed || s.Epoch != 1 || s.Secrets()[1] != next.Secret {
-		t.Errorf("role %v removed %v epoch %d", role, removed, s.Epoch)
+	if st := s.Standing(); st.Role != protocol.RoleVerifier || !st.Removed || s.epoch != 1 || s.Secrets()[1] != next.Secret {
+		t.Errorf("role %v removed %v epoch %d", st.Role, st.Removed, s.epoch)
 	}
-	if got := s.ApplyGov(nil, nil, GovChange{Removed: true}, f.root.ID()); got.Removed {
+	if got := s.ApplyGov(nil, nil, GovChange{Removed: true}); got.Removed {
 		t.Error("a second removal is reported")
 	}
 	s.EndStraggle(1)
@@ -561,7 +559,7 @@ func TestSyncAnswer(t *testing.T) {
 	rk.Msg.Alert.Kind, rk.Msg.Alert.Epoch = protocol.KindRekey, 1
 	secret := crypto.ZoneSecret{7}
 	s := f.stateOf(secret, rm, ann, later, rk)
-	secret0, set := s.SyncSet(0, start, f.root.ID())
+	secret0, set := s.SyncSet(0, start)
 	if secret0 != secret {
 		t.Error("SyncSet returns another secret")
 	}
@@ -576,7 +574,7 @@ func TestSyncAnswer(t *testing.T) {
 	}
 	token := protocol.SyncToken(key, hello.Nonce[:], "asker", "me")
 	zone(0, token, nil)
-	offer := s.SyncAnswer(hello, "asker", "me", start, f.root.ID())
+	offer := s.SyncAnswer(hello, "asker", "me", start)
 	if len(offer) != len(set) {
 		t.Fatalf("offered %d, want %d", len(offer), len(set))
 	}
@@ -586,15 +584,15 @@ func TestSyncAnswer(t *testing.T) {
 		}
 	}
 	zone(0, token, ids)
-	if offer := s.SyncAnswer(hello, "asker", "me", start, f.root.ID()); len(offer) != 0 {
+	if offer := s.SyncAnswer(hello, "asker", "me", start); len(offer) != 0 {
 		t.Errorf("a member holding the set is offered %d", len(offer))
 	}
 	zone(0, protocol.SyncToken(key, hello.Nonce[:], "me", "asker"), nil)
-	if offer := s.SyncAnswer(hello, "asker", "me", start, f.root.ID()); len(offer) != 0 {
+	if offer := s.SyncAnswer(hello, "asker", "me", start); len(offer) != 0 {
 		t.Errorf("a wrong token is offered %d", len(offer))
 	}
 	zone(3, token, nil)
-	if offer := s.SyncAnswer(hello, "asker", "me", start, f.root.ID()); len(offer) != 0 {
+	if offer := s.SyncAnswer(hello, "asker", "me", start); len(offer) != 0 {
 		t.Errorf("an epoch not held is offered %d", len(offer))
 	}
 }
@@ -609,56 +607,61 @@ func TestSnapshotDue(t *testing.T) {
 	g1, g2 := f.grantFor(0, protocol.RoleMember, start), f.grantFor(1, protocol.RoleMember, start.Add(time.Hour))
 	gs := []*GovMsg{g1, g2, f.grantFor(0, protocol.RoleMember, start.Add(2*time.Hour)), f.grantFor(1, protocol.RoleMember, start.Add(3*time.Hour))}
 	s := f.stateOf(crypto.ZoneSecret{}, gs...)
-	s.Role, s.Chain = protocol.RoleOrganizer, f.rootC
-	self, root, now := f.root.ID(), f.root.ID(), start.Add(48*time.Hour)
+	s.role, s.chain = protocol.RoleOrganizer, f.rootC
+	self, now := f.root.ID(), start.Add(48*time.Hour)
 	want := []protocol.AlertID{g1.Msg.ID, g2.Msg.ID}
-	if ids := s.SnapshotDue(self, root, now, 2); !reflect.DeepEqual(ids, want) {
+	if ids := s.SnapshotDue(self, now, 2); !reflect.DeepEqual(ids, want) {
 		t.Fatalf("SnapshotDue = %v, want %v", ids, want)
 	}
-	if ids := s.SnapshotDue(self, root, now, 3); ids != nil {
+	if ids := s.SnapshotDue(self, now, 3); ids != nil {
 		t.Errorf("due with fewer than minCovered: %v", ids)
 	}
-	if ids := s.SnapshotDue(self, root, f.rootC.Expires(), 1); ids != nil {
+	if ids := s.SnapshotDue(self, f.rootC.Expires(), 1); ids != nil {
 		t.Errorf("due with an expired chain: %v", ids)
 	}
 	snap := f.msg(-1, protocol.RoleOrganizer, &protocol.Alert{Kind: protocol.KindSnapshot, Sent: now.Add(-time.Hour), Snapshot: protocol.NewSnapshotDoc(want[:1]), Status: protocol.StatusActual})
-	s.ApplyGov([]*GovMsg{snap}, nil, GovChange{}, root)
-	if ids := s.SnapshotDue(self, root, now, 1); ids != nil {
+	s.ApplyGov([]*GovMsg{snap}, nil, GovChange{})
+	if ids := s.SnapshotDue(self, now, 1); ids != nil {
 		t.Errorf("due again within snapshotEvery: %v", ids)
 	}
 	later := now.Add(snapshotEvery)
-	if ids := s.SnapshotDue(self, root, later, 1); !reflect.DeepEqual(ids, want) {
+	if ids := s.SnapshotDue(self, later, 1); !reflect.DeepEqual(ids, want) {
 		t.Errorf("a day later = %v, want %v", ids, want)
 	}
-	if ids := s.SnapshotDue(self, root, later, 2); ids != nil {
+	if ids := s.SnapshotDue(self, later, 2); ids != nil {
 		t.Errorf("due with one grant left uncovered, minCovered 2: %v", ids)
 	}
-	s.Role = protocol.RoleMember
-	if ids := s.SnapshotDue(self, root, later, 1); ids != nil {
+	s.role = protocol.RoleMember
+	if ids := s.SnapshotDue(self, later, 1); ids != nil {
 		t.Errorf("a member is due a snapshot: %v", ids)
 	}
 }
 
-// TestFindMember: the member find resolves comes with its key and this
-// member's chain length, read under the state's lock; find's error is
-// returned as is.
+// TestFindMember: the member pick chooses among the zone's members comes
+// with its key and this member's chain length, read under the state's
+// lock; pick's error is returned as is.
 func TestFindMember(t *testing.T) {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	f := newLogFixture(t, 1, start)
 	s := f.stateOf(crypto.ZoneSecret{}, f.announce(0, protocol.RoleMember, start, "ana", false))
-	s.Chain = f.rootC
-	s.Pubkeys[f.ids[0].ID()] = f.ids[0].Public()
-	got, err := s.FindMember(func() (*protocol.MemberInfo, error) {
-		if s.Mu.TryLock() {
-			t.Error("find called without the state's lock")
+	s.chain = f.rootC
+	s.pubkeys[f.ids[0].ID()] = f.ids[0].Public()
+	got, err := s.FindMember(func(ms []*protocol.MemberInfo) (*protocol.MemberInfo, error) {
+		if s.mu.TryLock() {
+			t.Error("pick called without the state's lock")
 		}
-		return s.Fold.Roster.Members[f.ids[0].ID()], nil
+		for _, m := range ms {
+			if m.Name == "ana" {
+				return m, nil
+			}
+		}
+		return nil, errors.New("ana not listed")
 	})
 	if err != nil || got.Info.Name != "ana" || !got.Key.Equal(f.ids[0].Public()) || got.ChainLen != 1 {
 		t.Errorf("FindMember = %+v, %v", got, err)
 	}
 	bad := errors.New("no such member")
-	if _, err := s.FindMember(func() (*protocol.MemberInfo, error) { return nil, bad }); err != bad {
+	if _, err := s.FindMember(func([]*protocol.MemberInfo) (*protocol.MemberInfo, error) { return nil, bad }); err != bad {
 		t.Errorf("FindMember error = %v", err)
 	}
 }

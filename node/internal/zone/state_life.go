@@ -14,7 +14,7 @@ import (
 // The membership lifecycle of a zone, read from its State: forked epochs
 // and their merge, certificates due for renewal, invites, the epochs a
 // member proves, and the alerts found by ID prefix. Every exported method
-// takes s.Mu itself; the unexported ones are called with it held.
+// takes s.mu itself; the unexported ones are called with it held.
 
 // RekeySetKey names one rekey set: its parts share sender and epochs.
 type RekeySetKey struct {
@@ -31,17 +31,17 @@ type RekeySet struct {
 	Parts   map[uint8]*protocol.Message // by part
 }
 
-// RekeySets groups the zone's rekeys into sets, under s.Mu.
+// RekeySets groups the zone's rekeys into sets, under s.mu.
 func (s *State) RekeySets() map[RekeySetKey]*RekeySet {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return s.rekeySets()
 }
 
-// rekeySets groups the zone's rekeys into sets. Callers hold s.Mu.
+// rekeySets groups the zone's rekeys into sets. Callers hold s.mu.
 func (s *State) rekeySets() map[RekeySetKey]*RekeySet {
 	sets := map[RekeySetKey]*RekeySet{}
-	for _, g := range s.Gov {
+	for _, g := range s.gov {
 		a := g.Msg.Alert
 		if a.Kind != protocol.KindRekey || a.Epoch <= g.Msg.Epoch {
 			continue
@@ -74,13 +74,13 @@ type ForkPlan struct {
 	Organizer bool
 }
 
-// ForkPlan works out, under s.Mu, whether the zone needs a merge (see
+// ForkPlan works out, under s.mu, whether the zone needs a merge (see
 // forkPlan) and whether this member is an organizer of it.
 func (s *State) ForkPlan() ForkPlan {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	p := s.forkPlan()
-	p.Organizer = s.Role == protocol.RoleOrganizer
+	p.Organizer = s.role == protocol.RoleOrganizer
 	return p
 }
 
@@ -88,10 +88,10 @@ func (s *State) ForkPlan() ForkPlan {
 // at or before its current epoch, or a current epoch whose rekey gave an
 // entry to a member the roster now counts as removed. The result is the
 // same on every node holding the same governance messages (Organizer is
-// left false). Callers hold s.Mu.
+// left false). Callers hold s.mu.
 func (s *State) forkPlan() ForkPlan {
-	cur := s.Epoch
-	if s.Removed {
+	cur := s.epoch
+	if s.removed {
 		return ForkPlan{}
 	}
 	sets := s.rekeySets()
@@ -128,7 +128,7 @@ func (s *State) forkPlan() ForkPlan {
 			}
 		}
 		plan.Merger = win.Key.Sender
-		if _, ok := s.Epochs[plan.Parent]; !ok {
+		if _, ok := s.epochs[plan.Parent]; !ok {
 			return ForkPlan{}
 		}
 		return plan
@@ -151,13 +151,13 @@ func (s *State) forkPlan() ForkPlan {
 }
 
 // remover returns who removed member m, by the roster's rule (the first
-// counted removal), if m is removed. Callers hold s.Mu.
+// counted removal), if m is removed. Callers hold s.mu.
 func (s *State) remover(m crypto.MemberID) (crypto.MemberID, bool) {
-	if !s.Fold.Roster.Removed(m) {
+	if !s.fold.Roster.Removed(m) {
 		return crypto.MemberID{}, false
 	}
 	var by *GovMsg
-	for _, g := range s.Gov {
+	for _, g := range s.gov {
 		a := g.Msg.Alert
 		if a.Kind == protocol.KindRemove && a.Subject == m && (by == nil || govAfter(by, g)) {
 			by = g
@@ -178,30 +178,30 @@ func govAfter(a, b *GovMsg) bool {
 	return bytes.Compare(a.Msg.ID[:], b.Msg.ID[:]) > 0
 }
 
-// SecretOf returns, under s.Mu, the secret of epoch, if held.
+// SecretOf returns, under s.mu, the secret of epoch, if held.
 func (s *State) SecretOf(epoch uint32) (crypto.ZoneSecret, bool) {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	sec, ok := s.Epochs[epoch]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sec, ok := s.epochs[epoch]
 	return sec, ok
 }
 
 // SetFounderCert makes c, the founder's renewed self-issued certificate,
-// this member's chain, with the organizer role, under s.Mu.
+// this member's chain, with the organizer role, under s.mu.
 func (s *State) SetFounderCert(c *protocol.Cert) {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	s.Chain, s.Role = protocol.Chain{c}, protocol.RoleOrganizer
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.chain, s.role = protocol.Chain{c}, protocol.RoleOrganizer
 }
 
 // MemberRenewBefore is how long before a member's certificate chain
 // expires an organizer re-issues its certificate (DueRenewals).
 const MemberRenewBefore = 60 * 24 * time.Hour
 
-// LatestChains returns, under s.Mu, what latestChains does.
+// LatestChains returns, under s.mu, what latestChains does.
 func (s *State) LatestChains() map[crypto.MemberID]time.Time {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return s.latestChains()
 }
 
@@ -209,7 +209,7 @@ func (s *State) LatestChains() map[crypto.MemberID]time.Time {
 // certificate chain it was seen with in the zone's governance messages:
 // its own announcements (re-sent daily) and the role grants naming it,
 // whose chain is the granted certificate and the granter's chain.
-// Callers hold s.Mu.
+// Callers hold s.mu.
 func (s *State) latestChains() map[crypto.MemberID]time.Time {
 	out := map[crypto.MemberID]time.Time{}
 	note := func(m crypto.MemberID, exp time.Time) {
@@ -217,7 +217,7 @@ func (s *State) latestChains() map[crypto.MemberID]time.Time {
 			out[m] = exp
 		}
 	}
-	for _, g := range s.Gov {
+	for _, g := range s.gov {
 		m := g.Msg
 		if len(m.Chain) == 0 {
 			continue
@@ -235,18 +235,18 @@ func (s *State) latestChains() map[crypto.MemberID]time.Time {
 
 // invited lists the members an invite admitted (each invite's first
 // redeemer) that no organizer has certified directly since: no role grant
-// names them. Callers hold s.Mu.
+// names them. Callers hold s.mu.
 func (s *State) invited() map[crypto.MemberID]bool {
 	out := map[crypto.MemberID]bool{}
-	for id := range s.Fold.Roster.Invites {
-		if r, ok := s.Fold.Roster.Redeemer(id); ok {
+	for id := range s.fold.Roster.Invites {
+		if r, ok := s.fold.Roster.Redeemer(id); ok {
 			out[r] = true
 		}
 	}
 	if len(out) == 0 {
 		return out
 	}
-	for _, g := range s.Gov {
+	for _, g := range s.gov {
 		if g.Msg.Alert.Kind != protocol.KindRole {
 			continue
 		}
@@ -257,14 +257,14 @@ func (s *State) invited() map[crypto.MemberID]bool {
 	return out
 }
 
-// CertifiesInvited reports, under s.Mu, whether this member should
+// CertifiesInvited reports, under s.mu, whether this member should
 // certify member directly: it is an organizer of the zone, not removed
 // from it, and member was admitted by an invite and has no role grant
 // naming it yet.
 func (s *State) CertifiesInvited(member crypto.MemberID) bool {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	return s.Role == protocol.RoleOrganizer && !s.Removed && s.invited()[member]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.role == protocol.RoleOrganizer && !s.removed && s.invited()[member]
 }
 
 // Renewal is one member's certificate to re-issue, with its current role.
@@ -274,7 +274,7 @@ type Renewal struct {
 	Role   protocol.Role
 }
 
-// DueRenewals lists, under s.Mu and in the roster's order
+// DueRenewals lists, under s.mu and in the roster's order
 // (protocol.Roster.Sorted), the members whose certificate this organizer
 // (self) should re-issue at now: not removed, not the founder (root) or
 // itself, and either admitted by an invite and not yet certified
@@ -286,23 +286,23 @@ type Renewal struct {
 // this member is an organizer, not removed, whose chain is short enough
 // to issue under and has not expired.
 func (s *State) DueRenewals(self crypto.MemberID, root *crypto.PublicKey, now time.Time) []Renewal {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	if s.Role != protocol.RoleOrganizer || s.Removed || len(s.Chain) >= protocol.MaxChainLen {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.role != protocol.RoleOrganizer || s.removed || len(s.chain) >= protocol.MaxChainLen {
 		return nil
 	}
-	mine := s.Chain.Expires()
+	mine := s.chain.Expires()
 	if !now.Before(mine) {
 		return nil
 	}
 	latest := s.latestChains()
 	invited := s.invited()
 	var out []Renewal
-	for _, mi := range s.Fold.Roster.Sorted() {
+	for _, mi := range s.fold.Roster.Sorted() {
 		if mi.Removed || mi.ID == self || mi.ID == root.ID() {
 			continue
 		}
-		if pk := s.Pubkeys[mi.ID]; invited[mi.ID] && pk != nil {
+		if pk := s.pubkeys[mi.ID]; invited[mi.ID] && pk != nil {
 			// Certified by an invite key: certified directly at once, so
 			// its chain is short enough for an organizer to invite.
 			out = append(out, Renewal{Member: mi.ID, Key: pk, Role: mi.Role})
@@ -315,19 +315,19 @@ func (s *State) DueRenewals(self crypto.MemberID, root *crypto.PublicKey, now ti
 		if now.Before(seen.Add(-MemberRenewBefore)) {
 			continue
 		}
-		if pk := s.Pubkeys[mi.ID]; pk != nil {
+		if pk := s.pubkeys[mi.ID]; pk != nil {
 			out = append(out, Renewal{Member: mi.ID, Key: pk, Role: mi.Role})
 		}
 	}
 	return out
 }
 
-// Invite returns, under s.Mu, a copy of the published invite id (its
+// Invite returns, under s.mu, a copy of the published invite id (its
 // redeemers copied too), if the roster holds it.
 func (s *State) Invite(id [protocol.InviteIDSize]byte) (protocol.InviteInfo, bool) {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	inv := s.Fold.Roster.Invites[id]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	inv := s.fold.Roster.Invites[id]
 	if inv == nil {
 		return protocol.InviteInfo{}, false
 	}
@@ -345,15 +345,15 @@ type InviteStanding struct {
 	Member        bool            // the joiner is in the roster, not removed
 }
 
-// InviteStanding reads, in one section under s.Mu, whether issuer (the
+// InviteStanding reads, in one section under s.mu, whether issuer (the
 // invite's) was removed, whom invite id admitted, and whether member is
 // already a member of the zone.
 func (s *State) InviteStanding(id [protocol.InviteIDSize]byte, issuer, member crypto.MemberID) InviteStanding {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	st := InviteStanding{IssuerRemoved: s.Fold.Roster.Removed(issuer)}
-	st.Redeemer, st.Redeemed = s.Fold.Roster.Redeemer(id)
-	m, known := s.Fold.Roster.Members[member]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := InviteStanding{IssuerRemoved: s.fold.Roster.Removed(issuer)}
+	st.Redeemer, st.Redeemed = s.fold.Roster.Redeemer(id)
+	m, known := s.fold.Roster.Members[member]
 	st.Member = known && !m.Removed
 	return st
 }
@@ -365,53 +365,53 @@ type HeldEpoch struct {
 	Live   bool // the current epoch, or the previous one while straggling
 }
 
-// HeldEpochs lists, under s.Mu, every epoch whose secret is held, newest
+// HeldEpochs lists, under s.mu, every epoch whose secret is held, newest
 // first, marking the live ones.
 func (s *State) HeldEpochs() []HeldEpoch {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	out := make([]HeldEpoch, 0, len(s.Epochs))
-	for e, sec := range s.Epochs {
-		out = append(out, HeldEpoch{Epoch: e, Secret: sec, Live: e == s.Epoch || s.Straggle != nil && e == *s.Straggle})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]HeldEpoch, 0, len(s.epochs))
+	for e, sec := range s.epochs {
+		out = append(out, HeldEpoch{Epoch: e, Secret: sec, Live: e == s.epoch || s.straggle != nil && e == *s.straggle})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Epoch > out[j].Epoch })
 	return out
 }
 
-// LiveEpochs lists, under s.Mu, the current epoch, then the straggling
+// LiveEpochs lists, under s.mu, the current epoch, then the straggling
 // one if its secret is held. The current epoch's secret is the zero
 // secret if not held.
 func (s *State) LiveEpochs() []HeldEpoch {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	out := []HeldEpoch{{Epoch: s.Epoch, Secret: s.Epochs[s.Epoch], Live: true}}
-	if s.Straggle != nil {
-		if sec, ok := s.Epochs[*s.Straggle]; ok {
-			out = append(out, HeldEpoch{Epoch: *s.Straggle, Secret: sec, Live: true})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := []HeldEpoch{{Epoch: s.epoch, Secret: s.epochs[s.epoch], Live: true}}
+	if s.straggle != nil {
+		if sec, ok := s.epochs[*s.straggle]; ok {
+			out = append(out, HeldEpoch{Epoch: *s.straggle, Secret: sec, Live: true})
 		}
 	}
 	return out
 }
 
-// GovExpiries returns, under s.Mu, the expiry of every governance
+// GovExpiries returns, under s.mu, the expiry of every governance
 // message held, by ID.
 func (s *State) GovExpiries() map[protocol.AlertID]time.Time {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	out := make(map[protocol.AlertID]time.Time, len(s.Gov))
-	for id, g := range s.Gov {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[protocol.AlertID]time.Time, len(s.gov))
+	for id, g := range s.gov {
 		out[id] = g.Msg.Alert.Expires
 	}
 	return out
 }
 
-// RootsByPrefix returns, under s.Mu, up to limit of the alerts held
+// RootsByPrefix returns, under s.mu, up to limit of the alerts held
 // (sightings and callouts) whose ID in hex starts with prefix.
 func (s *State) RootsByPrefix(prefix string, limit int) []*protocol.Message {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	var out []*protocol.Message
-	for id, m := range s.Msgs.Roots {
+	for id, m := range s.msgs.Roots {
 		if len(out) == limit {
 			break
 		}

@@ -13,26 +13,26 @@ import (
 // lifeState is a zone state holding gov as its governance messages, folded,
 // at epoch with the secrets of epochs 0 to epoch.
 func lifeState(f *fixture, epoch uint32, gov ...*protocol.Message) *State {
-	s := NewState()
-	s.Epoch, s.Epochs = epoch, map[uint32]crypto.ZoneSecret{}
+	s := NewStateFrom(Membership{Root: f.founder.Public()}, Label{})
+	s.epoch, s.epochs = epoch, map[uint32]crypto.ZoneSecret{}
 	for e := range epoch + 1 {
-		s.Epochs[e] = crypto.ZoneSecret(bytes.Repeat([]byte{byte(0xa0 + e)}, crypto.ZoneSecretSize))
+		s.epochs[e] = crypto.ZoneSecret(bytes.Repeat([]byte{byte(0xa0 + e)}, crypto.ZoneSecretSize))
 	}
 	for _, m := range gov {
-		s.Gov[m.ID] = &GovMsg{Msg: m}
+		s.gov[m.ID] = &GovMsg{Msg: m}
 	}
-	s.Fold = NewFolded(f.founder.ID())
+	s.fold = NewFolded(f.founder.ID())
 	lifeRefold(f, &s)
 	return &s
 }
 
 // lifeRefold refolds a state's governance messages.
 func lifeRefold(f *fixture, s *State) {
-	msgs := make([]*protocol.Message, 0, len(s.Gov))
-	for _, g := range s.Gov {
+	msgs := make([]*protocol.Message, 0, len(s.gov))
+	for _, g := range s.gov {
 		msgs = append(msgs, g.Msg)
 	}
-	s.Fold.Refold(msgs, f.founder.ID())
+	s.fold.Refold(msgs, f.founder.ID())
 }
 
 // lifeRekey is a rekey part from an organizer moving from parent to epoch,
@@ -90,7 +90,7 @@ func TestForkPlan(t *testing.T) {
 			ForkPlan{Need: true, Parent: 0, Target: 3, Merger: bea.ID()}},
 	} {
 		s := lifeState(f, c.epoch, c.gov...)
-		s.Role = protocol.RoleMember
+		s.role = protocol.RoleMember
 		if got := s.ForkPlan(); got != c.want {
 			t.Errorf("%s: plan %+v, want %+v", c.name, got, c.want)
 		}
@@ -100,19 +100,19 @@ func TestForkPlan(t *testing.T) {
 	late := f.lifeRemove(ann, dee.ID(), t0.Add(time.Hour))
 	late.ID = protocol.AlertID{0x01}
 	s := lifeState(f, 1, annRk, beaRm, late)
-	s.Role = protocol.RoleOrganizer
+	s.role = protocol.RoleOrganizer
 	if got, want := s.ForkPlan(), (ForkPlan{Need: true, Parent: 1, Target: 2, Merger: bea.ID(), Organizer: true}); got != want {
 		t.Errorf("two removals of one member: plan %+v, want %+v", got, want)
 	}
 
 	// No plan without the parent's secret, or once removed.
 	s = lifeState(f, 1, annRk, beaRk)
-	delete(s.Epochs, 0)
+	delete(s.epochs, 0)
 	if got := s.ForkPlan(); got.Need {
 		t.Errorf("a fork whose parent secret is not held: %+v", got)
 	}
 	s = lifeState(f, 1, annRk, beaRk)
-	s.Removed = true
+	s.removed = true
 	if got := s.ForkPlan(); got.Need {
 		t.Errorf("a fork seen by a removed member: %+v", got)
 	}
@@ -188,15 +188,15 @@ func TestDueRenewals(t *testing.T) {
 		f.lifeAnnounce(gus, gusChain, protocol.RoleMember, "gus"), // invited: due at once
 	}
 	s := lifeState(f, 0, gov...)
-	s.Role, s.Chain = protocol.RoleOrganizer, adaChain
+	s.role, s.chain = protocol.RoleOrganizer, adaChain
 	for _, id := range []*crypto.Identity{f.founder, ada, bo, cy, dee, eve, gus} {
-		s.Pubkeys[id.ID()] = id.Public()
+		s.pubkeys[id.ID()] = id.Public()
 	}
 	names := func(rs []Renewal) []string {
 		var out []string
 		for _, r := range rs {
-			out = append(out, s.Fold.Roster.Members[r.Member].Name+":"+r.Role.String())
-			if !r.Key.Equal(s.Pubkeys[r.Member]) {
+			out = append(out, s.fold.Roster.Members[r.Member].Name+":"+r.Role.String())
+			if !r.Key.Equal(s.pubkeys[r.Member]) {
 				t.Errorf("%x renewed with another key", r.Member[:4])
 			}
 		}
@@ -222,7 +222,7 @@ func TestDueRenewals(t *testing.T) {
 	for _, who := range []*crypto.Identity{bo, gus} {
 		g := f.msg(protocol.KindRole, ada, adaChain.Leaf(), protocol.RoleOrganizer, 0, f.now)
 		g.Chain, g.Alert.Cert = adaChain, lifeCert(f, ada, who.Public(), protocol.RoleMember, f.now.Add(200*day)).Bytes()
-		s.Gov[g.ID] = &GovMsg{Msg: g}
+		s.gov[g.ID] = &GovMsg{Msg: g}
 	}
 	lifeRefold(f, s)
 	if got := s.DueRenewals(ada.ID(), f.founder.Public(), f.now); len(got) != 0 {
@@ -238,15 +238,15 @@ func TestDueRenewals(t *testing.T) {
 	// Nothing is due from a member, a removed organizer, an expired one, or
 	// one whose chain is too long to issue under.
 	s = lifeState(f, 0, gov...)
-	s.Role, s.Chain = protocol.RoleOrganizer, adaChain
-	s.Pubkeys[bo.ID()], s.Pubkeys[gus.ID()] = bo.Public(), gus.Public()
+	s.role, s.chain = protocol.RoleOrganizer, adaChain
+	s.pubkeys[bo.ID()], s.pubkeys[gus.ID()] = bo.Public(), gus.Public()
 	for name, change := range map[string]func(){
-		"a member":   func() { s.Role = protocol.RoleMember },
-		"removed":    func() { s.Removed = true },
-		"expired":    func() { s.Chain = under(ada, protocol.RoleOrganizer, 0) },
-		"long chain": func() { s.Chain = slices.Repeat(adaChain[:1], protocol.MaxChainLen) },
+		"a member":   func() { s.role = protocol.RoleMember },
+		"removed":    func() { s.removed = true },
+		"expired":    func() { s.chain = under(ada, protocol.RoleOrganizer, 0) },
+		"long chain": func() { s.chain = slices.Repeat(adaChain[:1], protocol.MaxChainLen) },
 	} {
-		role, removed, chain := s.Role, s.Removed, s.Chain
+		role, removed, chain := s.role, s.removed, s.chain
 		change()
 		if got := s.DueRenewals(ada.ID(), f.founder.Public(), f.now); len(got) != 0 {
 			t.Errorf("%s: due %q", name, names(got))
@@ -254,13 +254,13 @@ func TestDueRenewals(t *testing.T) {
 		if name != "expired" && name != "long chain" && s.CertifiesInvited(gus.ID()) {
 			t.Errorf("%s: certifies gus", name)
 		}
-		s.Role, s.Removed, s.Chain = role, removed, chain
+		s.role, s.removed, s.chain = role, removed, chain
 	}
 	if got := s.DueRenewals(ada.ID(), f.founder.Public(), f.now); len(got) != 2 {
 		t.Errorf("restored: due %q, want bo and gus", names(got))
 	}
 	// An organizer whose own chain ends before bo's gives bo nothing.
-	s.Chain = under(ada, protocol.RoleOrganizer, 20)
+	s.chain = under(ada, protocol.RoleOrganizer, 20)
 	if got, want := names(s.DueRenewals(ada.ID(), f.founder.Public(), f.now)), []string{"gus:member"}; !slices.Equal(got, want) {
 		t.Errorf("from a chain ending first: due %q, want %q", got, want)
 	}
@@ -309,7 +309,7 @@ func TestInviteStanding(t *testing.T) {
 	}
 	inv, _ = s.Invite(id)
 	inv.Redeemers[0] = other.ID()
-	if r, _ := s.Fold.Roster.Redeemer(id); r != joiner.ID() {
+	if r, _ := s.fold.Roster.Redeemer(id); r != joiner.ID() {
 		t.Error("the copy of an invite shares its redeemers with the roster")
 	}
 }
@@ -319,10 +319,10 @@ func TestInviteStanding(t *testing.T) {
 func TestHeldEpochs(t *testing.T) {
 	f := newFixture(t)
 	s := lifeState(f, 3)
-	delete(s.Epochs, 1)
+	delete(s.epochs, 1)
 	epochs := func(hs []HeldEpoch) (out []uint32, live []bool) {
 		for _, h := range hs {
-			if h.Secret != s.Epochs[h.Epoch] {
+			if h.Secret != s.epochs[h.Epoch] {
 				t.Errorf("epoch %d with another secret", h.Epoch)
 			}
 			out, live = append(out, h.Epoch), append(live, h.Live)
@@ -334,7 +334,7 @@ func TestHeldEpochs(t *testing.T) {
 		t.Errorf("held %v live %v", e, l)
 	}
 	two := uint32(2)
-	s.Straggle = &two
+	s.straggle = &two
 	if e, l = epochs(s.HeldEpochs()); !slices.Equal(l, []bool{true, true, false}) {
 		t.Errorf("straggling: held %v live %v", e, l)
 	}
@@ -342,7 +342,7 @@ func TestHeldEpochs(t *testing.T) {
 		t.Errorf("live %v, want 3 2", e)
 	}
 	one := uint32(1)
-	s.Straggle = &one
+	s.straggle = &one
 	if e, _ = epochs(s.LiveEpochs()); !slices.Equal(e, []uint32{3}) {
 		t.Errorf("live with the straggling secret lost: %v, want 3", e)
 	}
@@ -358,7 +358,7 @@ func TestRootsByPrefix(t *testing.T) {
 	for i := range 3 {
 		m := f.sighting(ada, adaCrt, "Main St", f.now)
 		m.ID = protocol.AlertID{0xab, 0xcd, byte(i)}
-		s.Msgs.Roots[m.ID] = m
+		s.msgs.Roots[m.ID] = m
 	}
 	if got := s.RootsByPrefix("abcd01", 2); len(got) != 1 || got[0].ID[2] != 1 {
 		t.Errorf("one match: %v", got)
@@ -370,10 +370,10 @@ func TestRootsByPrefix(t *testing.T) {
 		t.Errorf("no match: %v", got)
 	}
 	exp := s.GovExpiries()
-	if len(exp) != len(s.Gov) {
-		t.Errorf("%d expiries for %d messages", len(exp), len(s.Gov))
+	if len(exp) != len(s.gov) {
+		t.Errorf("%d expiries for %d messages", len(exp), len(s.gov))
 	}
-	for id, g := range s.Gov {
+	for id, g := range s.gov {
 		if !exp[id].Equal(g.Msg.Alert.Expires) {
 			t.Errorf("expiry of %v: %v, want %v", id, exp[id], g.Msg.Alert.Expires)
 		}

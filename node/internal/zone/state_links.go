@@ -18,44 +18,44 @@ import (
 // them.
 
 // ZoneCards returns the zone's folded card set for lang, if it has one
-// (Docs.Cards), under s.Mu.
+// (Docs.Cards), under s.mu.
 func (s *State) ZoneCards(lang string) (ZoneCards, bool) {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	return s.Fold.Docs.Cards(lang)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fold.Docs.Cards(lang)
 }
 
 // CheckCards checks a card set a (kind 15) against the zone's documents
 // (Docs.CheckDoc) and returns, from the same state, the zone's current
-// set in a's language (zero if none), under s.Mu.
+// set in a's language (zero if none), under s.mu.
 func (s *State) CheckCards(a *protocol.Alert) (ZoneCards, error) {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	cur, _ := s.Fold.Docs.Cards(a.Cards.Lang)
-	return cur, s.Fold.Docs.CheckDoc(a)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, _ := s.fold.Docs.Cards(a.Cards.Lang)
+	return cur, s.fold.Docs.CheckDoc(a)
 }
 
 // CheckDoc checks a zone document a against the zone's documents
-// (Docs.CheckDoc), under s.Mu.
+// (Docs.CheckDoc), under s.mu.
 func (s *State) CheckDoc(a *protocol.Alert) error {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	return s.Fold.Docs.CheckDoc(a)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fold.Docs.CheckDoc(a)
 }
 
-// Place returns a live directory entry (Docs.Place), under s.Mu.
+// Place returns a live directory entry (Docs.Place), under s.mu.
 func (s *State) Place(id protocol.PlaceID) (Place, bool) {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	return s.Fold.Docs.Place(id)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fold.Docs.Place(id)
 }
 
 // Places lists the live directory entries f selects, confirmed ones
-// first (Docs.Places), under s.Mu.
+// first (Docs.Places), under s.mu.
 func (s *State) Places(f PlaceFilter) []Place {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	return s.Fold.Docs.Places(f)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fold.Docs.Places(f)
 }
 
 // PlaceFrom is a directory entry with the name of the linked zone it came
@@ -68,14 +68,14 @@ type PlaceFrom struct {
 // PlacesFrom lists the live directory entries f selects, as Places, but
 // without those of a link that is no longer active (the zone ended the
 // link: its entries go with it), each with the name of the linked zone it
-// came from (LinkPeer), under s.Mu.
+// came from (LinkPeer), under s.mu.
 func (s *State) PlacesFrom(f PlaceFilter) []PlaceFrom {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	ps := s.Fold.Docs.Places(f)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ps := s.fold.Docs.Places(f)
 	out := make([]PlaceFrom, 0, len(ps))
 	for _, p := range ps {
-		if p.Linked() && !s.Fold.Links[p.Link].Active() {
+		if p.Linked() && !s.fold.Links[p.Link].Active() {
 			continue
 		}
 		out = append(out, PlaceFrom{Place: p, From: s.linkPeerLocked(p.Link)})
@@ -84,11 +84,11 @@ func (s *State) PlacesFrom(f PlaceFilter) []PlaceFrom {
 }
 
 // FirstShareable returns the first live entry, in Places order, that can
-// be shared over links (Place.Shareable), under s.Mu.
+// be shared over links (Place.Shareable), under s.mu.
 func (s *State) FirstShareable() (Place, bool) {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	for _, p := range s.Fold.Docs.Places(PlaceFilter{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range s.fold.Docs.Places(PlaceFilter{}) {
 		if p.Shareable() {
 			return p, true
 		}
@@ -99,61 +99,61 @@ func (s *State) FirstShareable() (Place, bool) {
 // LinkedEntry returns what the zone holds of an entry that crosses links
 // with digest d: the entry (live or retired) under the ID the digest gives
 // (protocol.Digest.LinkedPlaceID) and whether there is one, and whether d
-// is the digest of one of the zone's own entries; under s.Mu.
+// is the digest of one of the zone's own entries; under s.mu.
 func (s *State) LinkedEntry(d protocol.Digest) (cur Place, exists, own bool) {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	cur, exists = s.Fold.Docs.Entry(d.LinkedPlaceID())
-	return cur, exists, s.Fold.Docs.Own(d)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, exists = s.fold.Docs.Entry(d.LinkedPlaceID())
+	return cur, exists, s.fold.Docs.Own(d)
 }
 
 // LinkPeer returns the name of the zone at the other end of link id, as
 // this zone's link state has it: "" for the zero ID, the link ID's first
-// 8 characters for a link the zone no longer knows; under s.Mu.
+// 8 characters for a link the zone no longer knows; under s.mu.
 func (s *State) LinkPeer(id protocol.LinkID) string {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return s.linkPeerLocked(id)
 }
 
-// linkPeerLocked is LinkPeer for callers holding s.Mu.
+// linkPeerLocked is LinkPeer for callers holding s.mu.
 func (s *State) linkPeerLocked(id protocol.LinkID) string {
 	if id.IsZero() {
 		return ""
 	}
-	if l := s.Fold.Links[id]; l != nil && l.Peer != "" {
+	if l := s.fold.Links[id]; l != nil && l.Peer != "" {
 		return l.Peer
 	}
 	return id.String()[:8] // a link this node no longer knows: its ID
 }
 
 // Link returns the zone's link id (offered, active or ended), nil if the
-// zone has none, under s.Mu.
+// zone has none, under s.mu.
 func (s *State) Link(id protocol.LinkID) *protocol.Link {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	return s.Fold.Links[id]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fold.Links[id]
 }
 
 // Links lists the zone's links, ended ones included, ordered by ID, under
-// s.Mu.
+// s.mu.
 func (s *State) Links() []*protocol.Link {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	out := make([]*protocol.Link, 0, len(s.Fold.Links))
-	for _, l := range s.Fold.Links {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*protocol.Link, 0, len(s.fold.Links))
+	for _, l := range s.fold.Links {
 		out = append(out, l)
 	}
 	slices.SortFunc(out, func(a, b *protocol.Link) int { return strings.Compare(a.ID.String(), b.ID.String()) })
 	return out
 }
 
-// ActiveLinks counts the zone's active links, under s.Mu.
+// ActiveLinks counts the zone's active links, under s.mu.
 func (s *State) ActiveLinks() int {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	n := 0
-	for _, l := range s.Fold.Links {
+	for _, l := range s.fold.Links {
 		if l.Active() {
 			n++
 		}
@@ -163,14 +163,14 @@ func (s *State) ActiveLinks() int {
 
 // FindLink resolves a link of the zone named zone (for the error) by ID,
 // unique ID prefix (8+ hex characters) or unique peer name of a link not
-// ended, under s.Mu. It fails with api.ErrInvalid (link.ambiguous) or
+// ended, under s.mu. It fails with api.ErrInvalid (link.ambiguous) or
 // api.ErrNotFound (link.notfound).
 func (s *State) FindLink(ref, zone string) (*protocol.Link, error) {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	ref = strings.TrimSpace(ref)
 	var found *protocol.Link
-	for _, l := range s.Fold.Links {
+	for _, l := range s.fold.Links {
 		id := l.ID.String()
 		if id == ref || (len(ref) >= 8 && strings.HasPrefix(id, strings.ToLower(ref))) || (l.Peer != "" && l.Peer == ref && !l.Ended) {
 			if found != nil && found != l {
@@ -187,11 +187,11 @@ func (s *State) FindLink(ref, zone string) (*protocol.Link, error) {
 
 // Endorser is the zone validator's hook (protocol.Validator.Endorser):
 // the key this zone accepted for the other end of active link id, if
-// relay is this zone's end of it; under s.Mu.
+// relay is this zone's end of it; under s.mu.
 func (s *State) Endorser(id protocol.LinkID, relay crypto.MemberID) (*crypto.PublicKey, error) {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	l := s.Fold.Links[id]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.fold.Links[id]
 	switch {
 	case !l.Active():
 		return nil, fmt.Errorf("%w: %s", protocol.ErrLink, id)
@@ -201,10 +201,10 @@ func (s *State) Endorser(id protocol.LinkID, relay crypto.MemberID) (*crypto.Pub
 	return l.PeerKey, nil
 }
 
-// SharedLocked reports whether a root with share digest d (DigestOf) is
-// in the zone (Rules.Check refuses a second crossing). Callers hold s.Mu.
-func (s *State) SharedLocked(d protocol.Digest) bool {
-	for _, r := range s.Msgs.Roots {
+// sharedLocked reports whether a root with share digest d (DigestOf) is
+// in the zone (Rules.Check refuses a second crossing). Callers hold s.mu.
+func (s *State) sharedLocked(d protocol.Digest) bool {
+	for _, r := range s.msgs.Roots {
 		if DigestOf(r) == d {
 			return true
 		}
@@ -222,11 +222,11 @@ func DigestOf(m *protocol.Message) protocol.Digest {
 }
 
 // RemovedSince reports whether a member of the roster was removed at or
-// after t, under s.Mu.
+// after t, under s.mu.
 func (s *State) RemovedSince(t time.Time) bool {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	for _, m := range s.Fold.Roster.Members {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, m := range s.fold.Roster.Members {
 		if m.Removed && !m.RemovedAt.Before(t) {
 			return true
 		}
@@ -235,11 +235,11 @@ func (s *State) RemovedSince(t time.Time) bool {
 }
 
 // EndsLink reports whether member me offered a link of the zone that has
-// not ended, or is the end of an active one, under s.Mu.
+// not ended, or is the end of an active one, under s.mu.
 func (s *State) EndsLink(me crypto.MemberID) bool {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	for _, l := range s.Fold.Links {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, l := range s.fold.Links {
 		if l.OfferedBy == me && !l.Ended || l.Active() && l.Endpoint == me {
 			return true
 		}
@@ -248,17 +248,17 @@ func (s *State) EndsLink(me crypto.MemberID) bool {
 }
 
 // LinksAt returns the zone's active links whose end is member me, ordered
-// by ID, under s.Mu.
+// by ID, under s.mu.
 func (s *State) LinksAt(me crypto.MemberID) []*protocol.Link {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return s.linksAtLocked(me)
 }
 
-// linksAtLocked is LinksAt for callers holding s.Mu.
+// linksAtLocked is LinksAt for callers holding s.mu.
 func (s *State) linksAtLocked(me crypto.MemberID) []*protocol.Link {
 	var out []*protocol.Link
-	for _, l := range s.Fold.Links {
+	for _, l := range s.fold.Links {
 		if l.Active() && l.Endpoint == me {
 			out = append(out, l)
 		}
@@ -270,33 +270,25 @@ func (s *State) linksAtLocked(me crypto.MemberID) []*protocol.Link {
 // LinkRecorded returns, once a link record r is stored, the zone's link
 // r.ID (nil if none) and, if r is an accept that made the link active
 // with member me as its end, the IDs of every root the zone holds (what
-// that end may now have to share); under s.Mu.
+// that end may now have to share); under s.mu.
 func (s *State) LinkRecorded(r *protocol.LinkRecord, me crypto.MemberID) (*protocol.Link, []protocol.AlertID) {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	l := s.Fold.Links[r.ID]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.fold.Links[r.ID]
 	var roots []protocol.AlertID
 	if r.Op == protocol.LinkAccept && l.Active() && l.Endpoint == me {
-		for id := range s.Msgs.Roots {
+		for id := range s.msgs.Roots {
 			roots = append(roots, id)
 		}
 	}
 	return l, roots
 }
 
-// linkAlerts lends the zone's alert state to the views, as link ends
-// fold them: the views have no zone ID or name (nothing sent over a link
-// uses them). Callers hold s.Mu.
-func (s *State) linkAlerts() Alerts {
-	return Alerts{Roots: s.Msgs.Roots, Updates: s.Msgs.Updates, Settings: s.Fold.Settings(), Roster: &s.Fold.Roster, Links: s.Fold.Links}
-}
-
 // LinkShare is what a link end needs, from one state, to bring what it
 // sent about one alert up to date (ShareOf).
 type LinkShare struct {
 	Mine []*protocol.Link // the zone's active links this member ends, by ID (LinksAt)
-	// Card is the card the alert belongs to, as of now; its view has no
-	// zone ID or name.
+	// Card is the card the alert belongs to, as of now.
 	Card Card
 	Root *protocol.Message // the card's named root (its ID on every link); nil if not held
 	// Hops is the most hops any counted share of the card's roots asks
@@ -307,12 +299,12 @@ type LinkShare struct {
 }
 
 // ShareOf returns what member me's link ends need to reconcile alert
-// target as of now, and whether target belongs to a card; under s.Mu.
+// target as of now, and whether target belongs to a card; under s.mu.
 func (s *State) ShareOf(target protocol.AlertID, me crypto.MemberID, now time.Time) (LinkShare, bool) {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	out := LinkShare{Mine: s.linksAtLocked(me), Policy: s.Fold.Roster.Settings.AutoShare}
-	c, ok := s.linkAlerts().CardOf(target, now)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := LinkShare{Mine: s.linksAtLocked(me), Policy: s.fold.Roster.Settings.AutoShare}
+	c, ok := s.alertsLocked().CardOf(target, now)
 	if !ok {
 		return out, false
 	}
@@ -320,12 +312,12 @@ func (s *State) ShareOf(target protocol.AlertID, me crypto.MemberID, now time.Ti
 	// The card's ID (its incident's first sighting, or the callout)
 	// names it on every link.
 	if id, err := protocol.ParseAlertID(c.View.ID); err == nil {
-		out.Root = s.Msgs.Roots[id]
+		out.Root = s.msgs.Roots[id]
 	}
 	for _, id := range c.Roots {
-		m := s.Msgs.Roots[id]
-		for _, u := range s.Msgs.Updates[id] {
-			if u.Alert.Kind == protocol.KindShare && !s.Fold.Roster.Removed(u.Alert.Sender) && u.Alert.Status == m.Alert.Status {
+		m := s.msgs.Roots[id]
+		for _, u := range s.msgs.Updates[id] {
+			if u.Alert.Kind == protocol.KindShare && !s.fold.Roster.Removed(u.Alert.Sender) && u.Alert.Status == m.Alert.Status {
 				out.Hops = max(out.Hops, u.Alert.Hops)
 			}
 		}
@@ -347,12 +339,12 @@ type Crossing struct {
 // CrossingOf returns what the zone holds of an endorsement of kind kind
 // with digest d from the other end of link: the root with that digest
 // (DigestOf), whether its card is cleared, and the newest link time seen;
-// under s.Mu.
+// under s.mu.
 func (s *State) CrossingOf(d protocol.Digest, link protocol.LinkID, kind protocol.Kind, now time.Time) Crossing {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	var out Crossing
-	for _, r := range s.Msgs.Roots {
+	for _, r := range s.msgs.Roots {
 		if DigestOf(r) == d {
 			out.Root = r
 		}
@@ -361,13 +353,13 @@ func (s *State) CrossingOf(d protocol.Digest, link protocol.LinkID, kind protoco
 	if root == nil {
 		return out
 	}
-	if c, ok := s.linkAlerts().CardOf(root.ID, now); ok {
+	if c, ok := s.alertsLocked().CardOf(root.ID, now); ok {
 		out.Cleared = c.View.State == string(protocol.StateCleared)
 	}
 	if root.Alert.Via != nil {
 		out.Latest = root.Alert.Via.At
 	}
-	for _, u := range s.Msgs.Updates[root.ID] {
+	for _, u := range s.msgs.Updates[root.ID] {
 		if u.Alert.Via != nil && u.Alert.Via.Link == link && u.Alert.Kind == kind && u.Alert.Via.At.After(out.Latest) {
 			out.Latest = u.Alert.Via.At
 		}
@@ -384,13 +376,13 @@ type PlaceShares struct {
 }
 
 // SharedPlaces returns what member me's link ends need to reconcile the
-// zone's shared entries, under s.Mu.
+// zone's shared entries, under s.mu.
 func (s *State) SharedPlaces(me crypto.MemberID) PlaceShares {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	out := PlaceShares{Mine: s.linksAtLocked(me), Entries: s.Fold.Docs.Shared(), Gone: map[protocol.LinkID]bool{}}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := PlaceShares{Mine: s.linksAtLocked(me), Entries: s.fold.Docs.Shared(), Gone: map[protocol.LinkID]bool{}}
 	for _, p := range out.Entries {
-		if p.Linked() && !s.Fold.Links[p.Link].Active() {
+		if p.Linked() && !s.fold.Links[p.Link].Active() {
 			out.Gone[p.Link] = true
 		}
 	}
@@ -398,15 +390,15 @@ func (s *State) SharedPlaces(me crypto.MemberID) PlaceShares {
 }
 
 // Envelopes returns the envelope of every message the zone holds: alerts
-// and updates (Messages.Enveloped), then governance; under s.Mu.
+// and updates (Messages.Enveloped), then governance; under s.mu.
 func (s *State) Envelopes() [][]byte {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	var out [][]byte
-	for _, e := range s.Msgs.Enveloped(func(Enveloped) bool { return true }) {
+	for _, e := range s.msgs.Enveloped(func(Enveloped) bool { return true }) {
 		out = append(out, e.Env)
 	}
-	for _, g := range s.Gov {
+	for _, g := range s.gov {
 		out = append(out, g.Env)
 	}
 	return out

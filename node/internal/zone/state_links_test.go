@@ -16,8 +16,7 @@ import (
 
 // newLinkState is an empty zone state founded by f's founder.
 func newLinkState(f *fixture) *State {
-	s := NewState()
-	s.Fold = NewFolded(f.founder.ID())
+	s := NewStateFrom(Membership{Root: f.founder.Public()}, Label{})
 	return &s
 }
 
@@ -49,9 +48,9 @@ func newLinkSet(f *fixture) linkSet {
 }
 
 func (ls linkSet) install(s *State, links ...*protocol.Link) {
-	s.Fold.Links = map[protocol.LinkID]*protocol.Link{}
+	s.fold.Links = map[protocol.LinkID]*protocol.Link{}
 	for _, l := range links {
-		s.Fold.Links[l.ID] = l
+		s.fold.Links[l.ID] = l
 	}
 }
 
@@ -148,9 +147,9 @@ func TestStateLinkRecorded(t *testing.T) {
 	ada := f.identity(4)
 	adaC := f.cert(f.founder, ada, protocol.RoleMember)
 	r1, r2 := f.sighting(ada, adaC, "Main St", f.now), f.sighting(ada, adaC, "Harbour Rd", f.now)
-	s.Msgs.Add(r1, nil)
-	s.Msgs.Add(r2, nil)
-	s.Msgs.Add(f.update(protocol.KindConfirm, ada, adaC, protocol.RoleMember, r1.ID, f.now), nil)
+	s.msgs.Add(r1, nil)
+	s.msgs.Add(r2, nil)
+	s.msgs.Add(f.update(protocol.KindConfirm, ada, adaC, protocol.RoleMember, r1.ID, f.now), nil)
 
 	l, roots := s.LinkRecorded(&protocol.LinkRecord{Op: protocol.LinkAccept, ID: ls.la.ID}, ls.me)
 	slices.SortFunc(roots, func(a, b protocol.AlertID) int { return slices.Compare(a[:], b[:]) })
@@ -181,7 +180,7 @@ func TestStateRemovedSince(t *testing.T) {
 		t.Fatal("nobody removed")
 	}
 	bo := f.identity(3).ID()
-	s.Fold.Roster.Members[bo] = &protocol.MemberInfo{ID: bo, Removed: true, RemovedAt: f.now}
+	s.fold.Roster.Members[bo] = &protocol.MemberInfo{ID: bo, Removed: true, RemovedAt: f.now}
 	for at, want := range map[time.Time]bool{f.now.Add(-time.Minute): true, f.now: true, f.now.Add(time.Minute): false} {
 		if got := s.RemovedSince(at); got != want {
 			t.Errorf("RemovedSince(%s) = %v, want %v", at, got, want)
@@ -217,7 +216,7 @@ func TestStateCrossing(t *testing.T) {
 		via(protocol.KindCallout, ls.lb.ID, f.now.Add(9*time.Minute)), // another link
 		f.update(protocol.KindCallout, f.founder, f.rootCrt, protocol.RoleOrganizer, came.ID, f.now.Add(8*time.Minute)),
 	} {
-		s.Msgs.Add(m, nil)
+		s.msgs.Add(m, nil)
 	}
 
 	if got := DigestOf(own); got != protocol.ShareDigest(own.ID) {
@@ -226,9 +225,9 @@ func TestStateCrossing(t *testing.T) {
 	if got := DigestOf(came); got != dg {
 		t.Errorf("DigestOf(root from a link) = %s, want the digest it came with", got)
 	}
-	s.Mu.Lock()
-	shared := s.SharedLocked(dg) && s.SharedLocked(protocol.ShareDigest(own.ID)) && !s.SharedLocked(protocol.Digest{0xd2})
-	s.Mu.Unlock()
+	s.mu.Lock()
+	shared := s.sharedLocked(dg) && s.sharedLocked(protocol.ShareDigest(own.ID)) && !s.sharedLocked(protocol.Digest{0xd2})
+	s.mu.Unlock()
 	if !shared {
 		t.Error("SharedLocked: a held root not found, or one not held found")
 	}
@@ -252,7 +251,7 @@ func TestStateCrossing(t *testing.T) {
 	}
 	clear := f.update(protocol.KindClear, ada, adaC, protocol.RoleMember, own.ID, f.now.Add(time.Minute))
 	clear.Alert.Reason = protocol.ClearRetracted
-	s.Msgs.Add(clear, nil)
+	s.msgs.Add(clear, nil)
 	if c := s.CrossingOf(protocol.ShareDigest(own.ID), ls.la.ID, protocol.KindClear, now); c.Root != own || !c.Cleared {
 		t.Errorf("cleared root: %+v, want cleared", c)
 	}
@@ -265,10 +264,10 @@ func TestStateShareOf(t *testing.T) {
 	s := newLinkState(f)
 	ls := newLinkSet(f)
 	ls.install(s, ls.la, ls.lz, ls.lb)
-	s.Fold.Roster.Settings.AutoShare = protocol.AutoShareAll
+	s.fold.Roster.Settings.AutoShare = protocol.AutoShareAll
 	ada, bo := f.identity(4), f.identity(5)
 	adaC, boC := f.cert(f.founder, ada, protocol.RoleMember), f.cert(f.founder, bo, protocol.RoleOrganizer)
-	s.Fold.Roster.Members[bo.ID()] = &protocol.MemberInfo{ID: bo.ID(), Removed: true, RemovedAt: f.now.Add(time.Hour)}
+	s.fold.Roster.Members[bo.ID()] = &protocol.MemberInfo{ID: bo.ID(), Removed: true, RemovedAt: f.now.Add(time.Hour)}
 	first := f.sighting(ada, adaC, "Main St", f.now)
 	second := f.sighting(ada, adaC, "Main St", f.now.Add(time.Minute))
 	share := func(who *crypto.Identity, leaf *protocol.Cert, ref protocol.AlertID, hops uint8, status protocol.Status) *protocol.Message {
@@ -282,7 +281,7 @@ func TestStateShareOf(t *testing.T) {
 		share(bo, boC, first.ID, 3, protocol.StatusActual),                // removed since
 		share(f.founder, f.rootCrt, first.ID, 4, protocol.StatusExercise), // not its root's status
 	} {
-		s.Msgs.Add(m, nil)
+		s.msgs.Add(m, nil)
 	}
 	now := f.now.Add(3 * time.Minute)
 	st, ok := s.ShareOf(second.ID, ls.me, now)
@@ -308,7 +307,7 @@ func TestStatePlaces(t *testing.T) {
 	s := newLinkState(f.fixture)
 	me := f.org.ID()
 	t0 := f.now
-	s.Fold.Links = map[protocol.LinkID]*protocol.Link{
+	s.fold.Links = map[protocol.LinkID]*protocol.Link{
 		linkA: {ID: linkA, Peer: "Villeray", Endpoint: me, Accepted: true},
 		linkC: {ID: linkC, Peer: "Rosemont", Endpoint: me, Accepted: true, Ended: true},
 	}
@@ -325,7 +324,7 @@ func TestStatePlaces(t *testing.T) {
 		f.linked(linkC, dgC, protocol.PlaceAdd, "Ended link's", t0, t0),
 		f.cards("fr", 3, protocol.CardsAdd, "trois", t0),
 	}
-	s.Fold.Docs.Fold(msgs)
+	s.fold.Docs.Fold(msgs)
 
 	from := map[string]string{}
 	for _, p := range s.PlacesFrom(PlaceFilter{}) {
@@ -367,7 +366,7 @@ func TestStatePlaces(t *testing.T) {
 	if len(ps.Mine) != 1 || ps.Mine[0].ID != linkA {
 		t.Errorf("SharedPlaces: mine %v, want la", ps.Mine)
 	}
-	if !slices.EqualFunc(ps.Entries, s.Fold.Docs.Shared(), func(a, b Place) bool { return a.ID == b.ID }) || len(ps.Entries) != 3 {
+	if !slices.EqualFunc(ps.Entries, s.fold.Docs.Shared(), func(a, b Place) bool { return a.ID == b.ID }) || len(ps.Entries) != 3 {
 		t.Errorf("SharedPlaces: entries %v, want Docs.Shared (the food bank, both linked)", names(ps.Entries))
 	}
 	if len(ps.Gone) != 1 || !ps.Gone[linkC] {
@@ -397,10 +396,10 @@ func TestStateEnvelopes(t *testing.T) {
 	s := newLinkState(f)
 	ada := f.identity(4)
 	adaC := f.cert(f.founder, ada, protocol.RoleMember)
-	s.Msgs.Add(f.sighting(ada, adaC, "Main St", f.now), []byte("alert"))
-	s.Msgs.Add(f.sighting(ada, adaC, "Harbour Rd", f.now), nil) // this node's own, no envelope
+	s.msgs.Add(f.sighting(ada, adaC, "Main St", f.now), []byte("alert"))
+	s.msgs.Add(f.sighting(ada, adaC, "Harbour Rd", f.now), nil) // this node's own, no envelope
 	g := f.grant(adaC, f.now, false)
-	s.Gov[g.ID] = &GovMsg{Msg: g, Env: []byte("gov")}
+	s.gov[g.ID] = &GovMsg{Msg: g, Env: []byte("gov")}
 	got := []string{}
 	for _, e := range s.Envelopes() {
 		got = append(got, string(e))
@@ -419,10 +418,10 @@ func TestStateLinksLock(t *testing.T) {
 	go func() {
 		defer close(done)
 		for range 200 {
-			s.Mu.Lock()
+			s.mu.Lock()
 			ls.install(s, ls.la, ls.lb, ls.lc)
-			s.Fold.Docs.Fold(nil)
-			s.Mu.Unlock()
+			s.fold.Docs.Fold(nil)
+			s.mu.Unlock()
 		}
 	}()
 	for range 200 {

@@ -15,24 +15,12 @@ import (
 // this member's standing, alerts and updates taken and added, the cards
 // shown, the members listed.
 
-// Label names a zone in its views (api.Alert's Zone and ZoneName): the
-// stored record's ID and name.
-type Label struct{ ID, Name string }
-
-// NewStateFrom returns the state of a zone opened from its stored record
-// (Record.Open): its epochs and secrets, this member's chain, role and
-// removal, the founder's roster; no message held yet.
-func NewStateFrom(m Membership) State {
-	return State{Chain: m.Chain, Role: m.Role, Epoch: m.Epoch, Epochs: m.Epochs, Removed: m.Removed,
-		Fold: NewFolded(m.Root.ID()), Msgs: NewMessages(), Gov: map[protocol.AlertID]*GovMsg{}, Pubkeys: map[crypto.MemberID]*crypto.PublicKey{}}
-}
-
 // AlertKey returns the alert key of epoch, false if its secret is not
 // known. It takes the State's lock.
 func (s *State) AlertKey(epoch uint32) (*crypto.AEADKey, bool) {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	sec, ok := s.Epochs[epoch]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sec, ok := s.epochs[epoch]
 	if !ok {
 		return nil, false
 	}
@@ -42,9 +30,9 @@ func (s *State) AlertKey(epoch uint32) (*crypto.AEADKey, bool) {
 // MemberRemoved reports whether the roster removed the member id. It takes
 // the State's lock.
 func (s *State) MemberRemoved(id crypto.MemberID) bool {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	return s.Fold.Roster.Removed(id)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fold.Roster.Removed(id)
 }
 
 // Standing is this member's standing in a zone at one instant.
@@ -60,54 +48,54 @@ type Standing struct {
 // Standing returns this member's standing, read at once under the State's
 // lock.
 func (s *State) Standing() Standing {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	return Standing{Chain: s.Chain, Role: s.Role, Epoch: s.Epoch, Secret: s.Epochs[s.Epoch], Removed: s.Removed, RedeemedTwice: len(s.Fold.Twice)}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Standing{Chain: s.chain, Role: s.role, Epoch: s.epoch, Secret: s.epochs[s.epoch], Removed: s.removed, RedeemedTwice: len(s.fold.Twice)}
 }
 
 // Current returns the epoch in use and its secret. It takes the State's
 // lock.
 func (s *State) Current() (uint32, crypto.ZoneSecret) {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	return s.Epoch, s.Epochs[s.Epoch]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.epoch, s.epochs[s.epoch]
 }
 
-// AlertsLocked lends the zone's alerts, settings, roster and links, named
+// alertsLocked lends the zone's alerts, settings, roster and links, named
 // by l, to the views (Alerts). Callers hold the State's lock while they
 // use the result.
-func (s *State) AlertsLocked(l Label) Alerts {
-	return Alerts{ZoneID: l.ID, ZoneName: l.Name, Roots: s.Msgs.Roots, Updates: s.Msgs.Updates,
-		Settings: s.Fold.Settings(), Roster: &s.Fold.Roster, Links: s.Fold.Links}
+func (s *State) alertsLocked() Alerts {
+	return Alerts{ZoneID: s.label.ID, ZoneName: s.label.Name, Roots: s.msgs.Roots, Updates: s.msgs.Updates,
+		Settings: s.fold.Settings(), Roster: &s.fold.Roster, Links: s.fold.Links}
 }
 
-// ViewOfLocked returns the view, as of now, of the card the alert id
+// viewOfLocked returns the view, as of now, of the card the alert id
 // belongs to, false if there is none. Callers hold the State's lock.
-func (s *State) ViewOfLocked(l Label, id protocol.AlertID, now time.Time) (api.Alert, bool) {
-	c, ok := s.AlertsLocked(l).CardOf(id, now)
+func (s *State) viewOfLocked(id protocol.AlertID, now time.Time) (api.Alert, bool) {
+	c, ok := s.alertsLocked().CardOf(id, now)
 	return c.View, ok
 }
 
-// CardsLocked folds the zone's alerts into cards as of now (Alerts.Cards).
+// cardsLocked folds the zone's alerts into cards as of now (Alerts.Cards).
 // Callers hold the State's lock.
-func (s *State) CardsLocked(l Label, now time.Time) []Card { return s.AlertsLocked(l).Cards(now) }
+func (s *State) cardsLocked(now time.Time) []Card { return s.alertsLocked().Cards(now) }
 
 // View returns the view, as of now, of the card the alert id belongs to,
 // false if there is none. It takes the State's lock.
-func (s *State) View(l Label, id protocol.AlertID, now time.Time) (api.Alert, bool) {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	return s.ViewOfLocked(l, id, now)
+func (s *State) View(id protocol.AlertID, now time.Time) (api.Alert, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.viewOfLocked(id, now)
 }
 
 // Active returns the views as of now of the cards neither cleared nor
 // expired, newest first (by sent time, then ID); empty, not nil, if none.
 // It takes the State's lock.
-func (s *State) Active(l Label, now time.Time) []api.Alert {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
+func (s *State) Active(now time.Time) []api.Alert {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	out := []api.Alert{}
-	for _, c := range s.CardsLocked(l, now) {
+	for _, c := range s.cardsLocked(now) {
 		v := c.View
 		if v.State == string(protocol.StateCleared) || v.State == string(protocol.StateExpired) {
 			continue
@@ -126,9 +114,9 @@ func (s *State) Active(l Label, now time.Time) []api.Alert {
 // Confirmed reports whether member has confirmed the alert root. It takes
 // the State's lock.
 func (s *State) Confirmed(root protocol.AlertID, member crypto.MemberID) bool {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	for _, u := range s.Msgs.Updates[root] {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, u := range s.msgs.Updates[root] {
 		if u.Alert.Kind == protocol.KindConfirm && u.Alert.Sender == member {
 			return true
 		}
@@ -142,13 +130,13 @@ func (s *State) Confirmed(root protocol.AlertID, member crypto.MemberID) bool {
 // (Messages.Prune). It returns the IDs forgotten. It takes the State's
 // lock.
 func (s *State) Prune(now time.Time, ended bool) []protocol.AlertID {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	var cards []Card
 	if ended {
-		cards = s.CardsLocked(Label{}, now) // the label is not read
+		cards = s.cardsLocked(now)
 	}
-	return s.Msgs.Prune(now, cards)
+	return s.msgs.Prune(now, cards)
 }
 
 // Take decides, at now, what becomes of a message arriving with env
@@ -158,12 +146,12 @@ func (s *State) Prune(now time.Time, ended bool) []protocol.AlertID {
 // its alert (Messages.Waits), or is dropped, reported by dropped, when too
 // many wait. It takes the State's lock.
 func (s *State) Take(msg *protocol.Message, env []byte, now time.Time) (seen, held, dropped bool) {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	if s.Msgs.Seen(msg.ID) && !msg.Alert.Kind.IsGovernance() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.msgs.Seen(msg.ID) && !msg.Alert.Kind.IsGovernance() {
 		return true, false, false
 	}
-	held, dropped = s.Msgs.Waits(msg, env, now)
+	held, dropped = s.msgs.Waits(msg, env, now)
 	return false, held, dropped
 }
 
@@ -181,35 +169,35 @@ type Added struct {
 // Add returns the view of the card, named by l, that a new alert or update
 // changes, unless its alert is not held or nothing in the card counts. It
 // takes the State's lock.
-func (s *State) Add(l Label, msg *protocol.Message, env []byte, now time.Time, wantView bool) Added {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
+func (s *State) Add(msg *protocol.Message, env []byte, now time.Time, wantView bool) Added {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	var got Added
 	if msg.Alert.Kind.IsGovernance() {
-		got.OK = !s.Msgs.Seen(msg.ID)
-		s.Msgs.MarkSeen(msg.ID)
-		s.Pubkeys[msg.Alert.Sender] = msg.Chain.Leaf().Subject
+		got.OK = !s.msgs.Seen(msg.ID)
+		s.msgs.MarkSeen(msg.ID)
+		s.pubkeys[msg.Alert.Sender] = msg.Chain.Leaf().Subject
 		return got
 	}
-	got.Target, got.OK = s.Msgs.Add(msg, env)
+	got.Target, got.OK = s.msgs.Add(msg, env)
 	if !got.OK {
 		return got
 	}
-	s.Pubkeys[msg.Alert.Sender] = msg.Chain.Leaf().Subject
+	s.pubkeys[msg.Alert.Sender] = msg.Chain.Leaf().Subject
 	if !wantView {
 		return got
 	}
-	got.View, got.Shown = s.ViewOfLocked(l, got.Target, now)
+	got.View, got.Shown = s.viewOfLocked(got.Target, now)
 	return got
 }
 
 // ChangedViews returns the views as of now of the cards that hold any of
 // the alerts targets, each card once. It takes the State's lock.
-func (s *State) ChangedViews(l Label, targets map[protocol.AlertID]bool, now time.Time) []api.Alert {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
+func (s *State) ChangedViews(targets map[protocol.AlertID]bool, now time.Time) []api.Alert {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	var views []api.Alert
-	for _, c := range s.CardsLocked(l, now) {
+	for _, c := range s.cardsLocked(now) {
 		if slices.ContainsFunc(c.Roots, func(id protocol.AlertID) bool { return targets[id] }) {
 			views = append(views, c.View)
 		}
@@ -220,23 +208,23 @@ func (s *State) ChangedViews(l Label, targets map[protocol.AlertID]bool, now tim
 // Adopt returns, and stops holding, the updates that waited for the alert
 // id and are still within PendingTTL at now. It takes the State's lock.
 func (s *State) Adopt(id protocol.AlertID, now time.Time) []Held {
-	s.Mu.Lock()
-	defer s.Mu.Unlock()
-	return s.Msgs.Adopt(id, now)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.msgs.Adopt(id, now)
 }
 
-// MembersLocked lists everyone who can send in the zone: the roster
+// membersLocked lists everyone who can send in the zone: the roster
 // (members who announced themselves or were granted a role, sorted as
 // Roster.Sorted) and then anyone else whose alerts or updates are held (a
 // member whose announcement was refused, say), by role, highest first,
 // then ID, so that every sender can be seen and removed. Callers hold the
 // State's lock.
-func (s *State) MembersLocked() []*protocol.MemberInfo {
-	out := s.Fold.Roster.Sorted()
+func (s *State) membersLocked() []*protocol.MemberInfo {
+	out := s.fold.Roster.Sorted()
 	extra := map[string]*protocol.MemberInfo{}
 	add := func(m *protocol.Message) {
 		id := m.Alert.Sender
-		if s.Fold.Roster.Members[id] != nil {
+		if s.fold.Roster.Members[id] != nil {
 			return
 		}
 		mi := extra[id.String()]
@@ -246,10 +234,10 @@ func (s *State) MembersLocked() []*protocol.MemberInfo {
 		}
 		mi.Role = max(mi.Role, m.Role)
 	}
-	for _, m := range s.Msgs.Roots {
+	for _, m := range s.msgs.Roots {
 		add(m)
 	}
-	for _, us := range s.Msgs.Updates {
+	for _, us := range s.msgs.Updates {
 		for _, m := range us {
 			add(m)
 		}

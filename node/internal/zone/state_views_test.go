@@ -25,7 +25,7 @@ func newViewsFixture(t *testing.T) *viewsFixture {
 	f.s = &State{}
 	*f.s = NewStateFrom(Membership{Zone: f.zone, Root: f.founder.Public(), Epoch: 2,
 		Epochs: map[uint32]crypto.ZoneSecret{1: {1}, 2: {2}},
-		Chain:  protocol.Chain{f.rootCrt}, Role: protocol.RoleOrganizer})
+		Chain:  protocol.Chain{f.rootCrt}, Role: protocol.RoleOrganizer}, f.l)
 	for i := range 3 {
 		id := f.identity(byte(10 + i))
 		f.who = append(f.who, id)
@@ -64,10 +64,10 @@ func TestStateFrom(t *testing.T) {
 	if _, ok := f.s.AlertKey(3); ok {
 		t.Error("an unknown epoch has a key")
 	}
-	if len(f.s.Msgs.Roots) != 0 || len(f.s.Gov) != 0 || len(f.s.Pubkeys) != 0 || len(f.s.Active(f.l, f.now)) != 0 {
+	if len(f.s.msgs.Roots) != 0 || len(f.s.gov) != 0 || len(f.s.pubkeys) != 0 || len(f.s.Active(f.now)) != 0 {
 		t.Error("a new state holds messages")
 	}
-	if f.s.Active(f.l, f.now) == nil {
+	if f.s.Active(f.now) == nil {
 		t.Error("no active alerts is nil, not empty")
 	}
 }
@@ -81,7 +81,7 @@ func TestStateMemberRemoved(t *testing.T) {
 	}
 	rm := f.msg(protocol.KindRemove, f.founder, f.rootCrt, protocol.RoleOrganizer, 2, f.now)
 	rm.Alert.Subject = gone
-	f.s.Fold.Refold([]*protocol.Message{rm}, f.founder.ID())
+	f.s.fold.Refold([]*protocol.Message{rm}, f.founder.ID())
 	if !f.s.MemberRemoved(gone) || f.s.MemberRemoved(f.who[0].ID()) {
 		t.Error("the removal is not what MemberRemoved reports")
 	}
@@ -96,7 +96,7 @@ func TestStateAddShows(t *testing.T) {
 	if seen, held, dropped := f.s.Take(root, anEnv, f.now); seen || held || dropped {
 		t.Fatalf("a new alert: seen %v, held %v, dropped %v", seen, held, dropped)
 	}
-	got := f.s.Add(f.l, root, anEnv, f.now, true)
+	got := f.s.Add(root, anEnv, f.now, true)
 	if !got.OK || got.Target != root.ID || !got.Shown {
 		t.Fatalf("added %+v; want new, shown, its own target", got)
 	}
@@ -104,20 +104,20 @@ func TestStateAddShows(t *testing.T) {
 		got.View.Zone != "z" || got.View.ZoneName != "north" {
 		t.Errorf("view %+v; want the sighting's card in zone north", got.View)
 	}
-	if !f.s.Pubkeys[root.Alert.Sender].Equal(root.Chain.Leaf().Subject) {
+	if !f.s.pubkeys[root.Alert.Sender].Equal(root.Chain.Leaf().Subject) {
 		t.Error("the sender's key was not recorded")
 	}
-	if again := f.s.Add(f.l, root, anEnv, f.now, true); again.OK || again.Shown {
+	if again := f.s.Add(root, anEnv, f.now, true); again.OK || again.Shown {
 		t.Errorf("a repeat: %+v; want nothing changed", again)
 	}
-	quiet := f.s.Add(f.l, f.sightingOf(1, "Harbour Rd", f.now), anEnv, f.now, false)
+	quiet := f.s.Add(f.sightingOf(1, "Harbour Rd", f.now), anEnv, f.now, false)
 	if !quiet.OK || quiet.Shown {
 		t.Errorf("batch add: %+v; want new, no view", quiet)
 	}
-	if v, ok := f.s.View(f.l, root.ID, f.now); !ok || v.ID != root.ID.String() {
+	if v, ok := f.s.View(root.ID, f.now); !ok || v.ID != root.ID.String() {
 		t.Errorf("View = %+v, %v; want the sighting's card", v, ok)
 	}
-	if _, ok := f.s.View(f.l, protocol.AlertID{0x99}, f.now); ok {
+	if _, ok := f.s.View(protocol.AlertID{0x99}, f.now); ok {
 		t.Error("an alert not held has a view")
 	}
 }
@@ -128,27 +128,27 @@ func TestStateAddShows(t *testing.T) {
 func TestStateTakeSeen(t *testing.T) {
 	f := newViewsFixture(t)
 	root := f.sightingOf(0, "Main St", f.now)
-	f.s.Add(f.l, root, anEnv, f.now, false)
+	f.s.Add(root, anEnv, f.now, false)
 	if seen, held, _ := f.s.Take(root, anEnv, f.now); !seen || held {
 		t.Errorf("a duplicate alert: seen %v, held %v; want seen", seen, held)
 	}
 	own := f.confirm(1, root.ID, f.now.Add(time.Minute))
-	f.s.Add(f.l, own, nil, f.now, false)
+	f.s.Add(own, nil, f.now, false)
 	if seen, _, _ := f.s.Take(own, nil, f.now); !seen {
 		t.Error("a duplicate update was not seen")
 	}
 	g := f.grant(f.certs[1], f.now, false)
-	first := f.s.Add(f.l, g, anEnv, f.now, true)
+	first := f.s.Add(g, anEnv, f.now, true)
 	if !first.OK || first.Shown || !first.Target.IsZero() {
 		t.Errorf("governance added: %+v; want new, no card", first)
 	}
-	if !f.s.Msgs.Seen(g.ID) || len(f.s.Msgs.Roots) != 1 || !f.s.Pubkeys[f.founder.ID()].Equal(f.founder.Public()) {
+	if !f.s.msgs.Seen(g.ID) || len(f.s.msgs.Roots) != 1 || !f.s.pubkeys[f.founder.ID()].Equal(f.founder.Public()) {
 		t.Error("governance was not only marked seen, its sender's key recorded")
 	}
 	if seen, held, _ := f.s.Take(g, anEnv, f.now); seen || held {
 		t.Errorf("governance applied before: seen %v, held %v; want neither", seen, held)
 	}
-	if again := f.s.Add(f.l, g, anEnv, f.now, true); again.OK {
+	if again := f.s.Add(g, anEnv, f.now, true); again.OK {
 		t.Error("governance added twice was new twice")
 	}
 }
@@ -163,7 +163,7 @@ func TestStateUpdateWaits(t *testing.T) {
 	if seen, held, dropped := f.s.Take(early, anEnv, f.now); seen || !held || dropped {
 		t.Fatalf("an update before its alert: seen %v, held %v, dropped %v; want held", seen, held, dropped)
 	}
-	if f.s.Msgs.Seen(early.ID) || len(f.s.Msgs.Updates) != 0 {
+	if f.s.msgs.Seen(early.ID) || len(f.s.msgs.Updates) != 0 {
 		t.Error("a held update was applied")
 	}
 	if _, held, _ := f.s.Take(f.confirm(2, root.ID, f.now), nil, f.now); held {
@@ -172,7 +172,7 @@ func TestStateUpdateWaits(t *testing.T) {
 	if got := f.s.Adopt(protocol.AlertID{0x99}, f.now); len(got) != 0 {
 		t.Errorf("another alert adopted %d updates", len(got))
 	}
-	f.s.Add(f.l, root, anEnv, f.now, true)
+	f.s.Add(root, anEnv, f.now, true)
 	held := f.s.Adopt(root.ID, f.now.Add(time.Minute))
 	if len(held) != 1 || held[0].Msg != early || string(held[0].Env) != string(anEnv) {
 		t.Fatalf("adopted %+v; want the early confirm with its envelope", held)
@@ -183,7 +183,7 @@ func TestStateUpdateWaits(t *testing.T) {
 	if seen, waits, _ := f.s.Take(early, anEnv, f.now); seen || waits {
 		t.Fatalf("the adopted update: seen %v, held %v; want it taken", seen, waits)
 	}
-	got := f.s.Add(f.l, early, anEnv, f.now.Add(2*time.Minute), true)
+	got := f.s.Add(early, anEnv, f.now.Add(2*time.Minute), true)
 	if !got.OK || got.Target != root.ID || !got.Shown || got.View.ID != root.ID.String() {
 		t.Fatalf("the adopted update: %+v; want the alert's card", got)
 	}
@@ -210,8 +210,8 @@ func TestStateTooManyWaiting(t *testing.T) {
 	if seen || !held || !dropped {
 		t.Fatalf("one too many: seen %v, held %v, dropped %v; want dropped", seen, held, dropped)
 	}
-	if f.s.Msgs.Seen(u.ID) || f.s.Msgs.Waiting() != MaxPending {
-		t.Errorf("%d waiting, dropped one seen %v", f.s.Msgs.Waiting(), f.s.Msgs.Seen(u.ID))
+	if f.s.msgs.Seen(u.ID) || f.s.msgs.Waiting() != MaxPending {
+		t.Errorf("%d waiting, dropped one seen %v", f.s.msgs.Waiting(), f.s.msgs.Seen(u.ID))
 	}
 	if got := f.s.Adopt(protocol.AlertID{0x78}, f.now); len(got) != 0 {
 		t.Errorf("a dropped update was adopted")
@@ -228,13 +228,13 @@ func TestStateChangedViews(t *testing.T) {
 	confirm := f.confirm(2, first.ID, f.now.Add(2*time.Minute))
 	other := f.sightingOf(2, "Harbour Rd", f.now)
 	for _, m := range []*protocol.Message{first, second, confirm, other} {
-		f.s.Add(f.l, m, anEnv, f.now, false)
+		f.s.Add(m, anEnv, f.now, false)
 	}
-	views := f.s.ChangedViews(f.l, map[protocol.AlertID]bool{first.ID: true, second.ID: true}, f.now.Add(3*time.Minute))
+	views := f.s.ChangedViews(map[protocol.AlertID]bool{first.ID: true, second.ID: true}, f.now.Add(3*time.Minute))
 	if len(views) != 1 || views[0].ID != first.ID.String() || len(views[0].Reports) != 2 {
 		t.Fatalf("views %+v; want the one incident of two reports", views)
 	}
-	views = f.s.ChangedViews(f.l, map[protocol.AlertID]bool{first.ID: true, other.ID: true}, f.now.Add(3*time.Minute))
+	views = f.s.ChangedViews(map[protocol.AlertID]bool{first.ID: true, other.ID: true}, f.now.Add(3*time.Minute))
 	ids := []string{}
 	for _, v := range views {
 		ids = append(ids, v.ID)
@@ -245,7 +245,7 @@ func TestStateChangedViews(t *testing.T) {
 	if !slices.Equal(ids, want) {
 		t.Errorf("views %v; want %v", ids, want)
 	}
-	if views := f.s.ChangedViews(f.l, map[protocol.AlertID]bool{{0x99}: true}, f.now); len(views) != 0 {
+	if views := f.s.ChangedViews(map[protocol.AlertID]bool{{0x99}: true}, f.now); len(views) != 0 {
 		t.Errorf("an alert not held gave %d views", len(views))
 	}
 }
@@ -263,10 +263,10 @@ func TestStateActive(t *testing.T) {
 	clear.Alert.Reason = protocol.ClearRetracted
 	confirm := f.confirm(1, older.ID, f.now.Add(time.Minute))
 	for _, m := range []*protocol.Message{older, newer, cleared, clear, confirm} {
-		f.s.Add(f.l, m, anEnv, f.now, false)
+		f.s.Add(m, anEnv, f.now, false)
 	}
 	at := f.now.Add(2 * time.Minute)
-	got := f.s.Active(f.l, at)
+	got := f.s.Active(at)
 	if len(got) != 2 || got[0].ID != newer.ID.String() || got[1].ID != older.ID.String() {
 		t.Errorf("active %+v; want the newer sighting, then the older", got)
 	}
@@ -299,11 +299,11 @@ func TestMembersLocked(t *testing.T) {
 	sent := func(who crypto.MemberID, role protocol.Role, kind protocol.Kind, id byte) *protocol.Message {
 		return &protocol.Message{Signed: &protocol.Signed{ID: protocol.AlertID{id}, Alert: &protocol.Alert{Kind: kind, Sender: who, Ref: protocol.AlertID{1}}}, Role: role}
 	}
-	s := &State{Fold: Folded{Roster: r}, Msgs: NewMessages()}
-	s.Msgs.Add(sent(silent, protocol.RoleMember, protocol.KindSighting, 1), nil)
-	s.Msgs.Add(sent(named, protocol.RoleOrganizer, protocol.KindSighting, 2), nil)
-	s.Msgs.Add(sent(verifier, protocol.RoleVerifier, protocol.KindConfirm, 3), nil)
-	ms := s.MembersLocked()
+	s := &State{fold: Folded{Roster: r}, msgs: NewMessages()}
+	s.msgs.Add(sent(silent, protocol.RoleMember, protocol.KindSighting, 1), nil)
+	s.msgs.Add(sent(named, protocol.RoleOrganizer, protocol.KindSighting, 2), nil)
+	s.msgs.Add(sent(verifier, protocol.RoleVerifier, protocol.KindConfirm, 3), nil)
+	ms := s.membersLocked()
 	if len(ms) != 3 || ms[0].ID != named || ms[1].ID != verifier || ms[1].Role != protocol.RoleVerifier || ms[2].ID != silent || ms[2].Role != protocol.RoleMember {
 		t.Fatalf("MembersLocked = %+v, want Ana, then the verifier, then the silent sender", ms)
 	}
