@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"lookout/node/api"
-	core "lookout/node/internal/zone"
 	"lookout/protocol"
 )
 
@@ -22,7 +21,7 @@ func (n *Node) publish(ctx context.Context, z *zone, a *protocol.Alert) (*protoc
 	}
 	st := z.snapshot()
 	if st.removed {
-		return nil, api.Fail(api.ErrForbidden, "zone.removed", "Zone", api.Quote(z.rec.Name))
+		return nil, api.Fail(api.ErrForbidden, "zone.removed", "Zone", api.Quote(z.Name()))
 	}
 	if exp, ok := st.expiredSince(n.now()); ok {
 		return nil, expiredProblem(z, exp)
@@ -106,13 +105,7 @@ func (n *Node) Report(ctx context.Context, req api.ReportRequest) (api.Alert, er
 func (n *Node) rememberPlace(z *zone, place string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	ps := []string{place}
-	for _, p := range z.rec.Places {
-		if p != place && len(ps) < core.MaxRecentPlaces {
-			ps = append(ps, p)
-		}
-	}
-	z.rec.Places = ps
+	z.RememberPlace(place)
 	if err := n.saveZone(z); err != nil {
 		n.log.Warn("could not save recent places", "err", err)
 	}

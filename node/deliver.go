@@ -36,7 +36,7 @@ func (n *Node) store(z *zone, msg *protocol.Message, env []byte) error {
 	// message is kept (by this call or one under way on another path).
 	seen, held, dropped := z.Take(msg, env, n.now())
 	if dropped {
-		n.log.Debug(pendingDropped, "zone", z.rec.Name)
+		n.log.Debug(pendingDropped, "zone", z.Name())
 	}
 	if seen || held {
 		return nil
@@ -90,7 +90,7 @@ func (n *Node) apply(z *zone, msg *protocol.Message, env []byte, mode applyMode)
 	}
 	if got.Shown {
 		n.log.Info("alert", "kind", got.View.Kind, "state", got.View.State)
-		n.log.Debug("alert", "zone", z.rec.Name, "id", got.View.ID)
+		n.log.Debug("alert", "zone", z.Name(), "id", got.View.ID)
 		tell(n.log, got.watchers, got.View)
 	}
 	if mode != applyRestore {
@@ -118,7 +118,7 @@ func (n *Node) storeBatch(batch []admitted) {
 		if !inBatch[a.msg.Alert.Ref] {
 			_, held, dropped := a.z.Take(a.msg, a.env, now)
 			if dropped {
-				n.log.Debug(pendingDropped, "zone", a.z.rec.Name)
+				n.log.Debug(pendingDropped, "zone", a.z.Name())
 			}
 			if held {
 				continue

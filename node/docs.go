@@ -39,9 +39,9 @@ func (n *Node) ZoneCards(zoneRef, lang string) (api.ZoneCards, error) {
 		return api.ZoneCards{}, fmt.Errorf("%w: language: use %s", api.ErrInvalid, strings.Join(api.Languages, ", "))
 	}
 	c, ok := z.ZoneCards(lang)
-	out := api.ZoneCards{Zone: z.rec.Name, Lang: lang}
+	out := api.ZoneCards{Zone: z.Name(), Lang: lang}
 	if ok {
-		out = zoneCardsView(z.rec.Name, c)
+		out = zoneCardsView(z.Name(), c)
 	}
 	return out, nil
 }
@@ -96,7 +96,7 @@ func (n *Node) PublishCards(ctx context.Context, req api.PublishCardsRequest) (a
 	if _, err := n.publish(ctx, z, a); err != nil {
 		return api.ZoneCards{}, err
 	}
-	return n.ZoneCards(z.rec.ID, doc.Lang)
+	return n.ZoneCards(z.Label().ID, doc.Lang)
 }
 
 // Places lists a zone's directory entries the filter selects (control
@@ -159,7 +159,7 @@ func (n *Node) Place(ctx context.Context, req api.PlaceRequest) (api.Place, erro
 	}
 	st := z.snapshot()
 	if st.removed {
-		return api.Place{}, fmt.Errorf("%w: you were removed from zone %q", api.ErrForbidden, z.rec.Name)
+		return api.Place{}, fmt.Errorf("%w: you were removed from zone %q", api.ErrForbidden, z.Name())
 	}
 	if opKind == protocol.PlaceShare {
 		return n.sharePlace(ctx, z, st.role, req)
@@ -226,17 +226,17 @@ func (n *Node) sharePlace(ctx context.Context, z *zone, role protocol.Role, req 
 		return api.Place{}, api.Fail(api.ErrInvalid, "share.hops", "Max", protocol.MaxShareHops)
 	}
 	if role != protocol.RoleOrganizer {
-		return api.Place{}, api.Fail(api.ErrForbidden, "place.share.role", "Role", role, "Zone", api.Quote(z.rec.Name))
+		return api.Place{}, api.Fail(api.ErrForbidden, "place.share.role", "Role", role, "Zone", api.Quote(z.Name()))
 	}
 	if z.ActiveLinks() == 0 {
-		return api.Place{}, api.Fail(api.ErrInvalid, "share.nolinks", "Zone", api.Quote(z.rec.Name))
+		return api.Place{}, api.Fail(api.ErrInvalid, "share.nolinks", "Zone", api.Quote(z.Name()))
 	}
 	op := &protocol.PlaceOp{Op: protocol.PlaceShare, Hops: uint8(hops)}
 	var cur core.Place
 	if req.All {
 		cur, _ = z.FirstShareable()
 		if cur.ID.IsZero() {
-			return api.Place{}, api.Fail(api.ErrInvalid, "place.share.none", "Zone", api.Quote(z.rec.Name))
+			return api.Place{}, api.Fail(api.ErrInvalid, "place.share.none", "Zone", api.Quote(z.Name()))
 		}
 	} else {
 		var err error
@@ -329,5 +329,5 @@ func (z *zone) findPlace(ref string) (core.Place, error) {
 	for i, p := range ps {
 		cs[i] = candidate[core.Place]{id: p.ID.String(), name: p.Name, v: p}
 	}
-	return resolve("place", ref, cs, z.rec.Name)
+	return resolve("place", ref, cs, z.Name())
 }

@@ -33,7 +33,7 @@ func (n *Node) validator(z *zone) pubsub.ValidatorEx {
 		case errors.Is(err, errDuplicate):
 			return pubsub.ValidationIgnore
 		case err != nil:
-			n.log.Debug("rejected message", "zone", z.rec.Name, "from", from, "err", err)
+			n.log.Debug("rejected message", "zone", z.Name(), "from", from, "err", err)
 			return pubsub.ValidationReject
 		}
 		m.ValidatorData = msg

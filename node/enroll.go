@@ -46,7 +46,7 @@ func (n *Node) enroll(req enroll.Request) error {
 		return fmt.Errorf("enroll: issue certificate: %w", err)
 	}
 	snap := z.snapshot()
-	rec := zoneRecord{ID: z.ID().String(), Name: z.rec.Name, Epoch: snap.epoch, Secret: append([]byte(nil), snap.secret[:]...),
+	rec := zoneRecord{ID: z.ID().String(), Name: z.Name(), Epoch: snap.epoch, Secret: append([]byte(nil), snap.secret[:]...),
 		Root: z.Root().Bytes(), Chain: [][]byte{cert.Bytes()}, Peers: []string{}, Created: now}
 	for _, c := range snap.chain {
 		rec.Chain = append(rec.Chain, c.Bytes())

@@ -16,7 +16,7 @@ func DailyUpkeep(ctx context.Context, n *Node) (renewed int, err error) {
 		if err := n.renewer.renewRoot(z); err != nil {
 			return renewed, err
 		}
-		n.announceZone(ctx, z.rec.ID)
+		n.announceZone(ctx, z.Label().ID)
 		r, err := n.renewer.renewMembers(ctx, z)
 		renewed += r
 		if err != nil {
@@ -36,7 +36,7 @@ func Announce(ctx context.Context, n *Node) error {
 		if err := n.renewer.renewRoot(z); err != nil {
 			return err
 		}
-		n.announceZone(ctx, z.rec.ID)
+		n.announceZone(ctx, z.Label().ID)
 	}
 	return nil
 }

@@ -35,7 +35,7 @@ func ReplaceStoredZones(n *Node, recs [][]byte) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for _, z := range n.zones {
-		if err := n.st.Delete(bucketZones, z.rec.ID); err != nil {
+		if err := n.st.Delete(bucketZones, z.Label().ID); err != nil {
 			return err
 		}
 	}
@@ -173,7 +173,7 @@ func Gov(n *Node, zoneRef string) (GovStats, error) {
 	if err != nil {
 		return s, err
 	}
-	b, err := n.st.Get(bucketZones, z.rec.ID)
+	b, err := n.st.Get(bucketZones, z.Label().ID)
 	s.RecordBytes = len(b)
 	return s, err
 }
@@ -215,7 +215,7 @@ func MakeLegacyGov(n *Node) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for _, z := range n.zones {
-		rec := z.rec
+		rec := z.Record()
 		var dels []store.Record
 		for _, g := range z.GovMessages() {
 			rec.Gov = append(rec.Gov, g.Env)
@@ -400,7 +400,7 @@ func ForkRekey(ctx context.Context, n *Node, zoneRef string) error {
 	}
 	for _, g := range msgs {
 		n.mu.Lock()
-		err := n.commitGovLocked(z, []*GovMsg{g}, nil, core.GovChange{Record: z.rec})
+		err := n.commitGovLocked(z, []*GovMsg{g}, nil, core.GovChange{Record: z.Record()})
 		n.mu.Unlock()
 		if err != nil {
 			return err

@@ -34,7 +34,7 @@ var errRateLimit = core.ErrRateLimit
 // it changes are written in one transaction before anything changes in
 // memory (commitGovLocked). If that write fails, the message is forgotten,
 // so catch-up offers it again. Lock order: n.mu, then z.mu, never the
-// other way (core.State.GovState: n.mu keeps z.rec and the epochs lent
+// other way (core.State.GovState: n.mu keeps the epochs lent
 // until the plan is committed).
 func (n *Node) storeGov(z *zone, msg *protocol.Message, env []byte) {
 	if env == nil {
@@ -46,11 +46,11 @@ func (n *Node) storeGov(z *zone, msg *protocol.Message, env []byte) {
 	if !keep {
 		return
 	}
-	ch := core.PlanGov(z.GovState(z.rec), core.Self{ID: n.id.ID(), Key: n.id.Public(), KEM: n.kem}, msg, n.now())
+	ch := core.PlanGov(z.GovState(), core.Self{ID: n.id.ID(), Key: n.id.Public(), KEM: n.kem}, msg, n.now())
 	if ch.Reason != "" {
 		n.log.Warn(ch.Reason)
 		if ch.Detail != nil {
-			n.log.Debug(ch.Reason, "zone", z.rec.Name, "err", ch.Detail)
+			n.log.Debug(ch.Reason, "zone", z.Name(), "err", ch.Detail)
 		}
 	}
 	if err := n.commitGovLocked(z, []*GovMsg{{Msg: msg, Env: env}}, drop, ch); err != nil {
@@ -73,10 +73,11 @@ func (n *Node) storeGov(z *zone, msg *protocol.Message, env []byte) {
 func (n *Node) moveTopicLocked(z *zone, prev switchedFrom) {
 	if err := n.joinTopic(z); err != nil {
 		n.log.Error("new epoch: join topic failed; restart the node")
-		n.log.Debug("new epoch: join topic", "zone", z.rec.Name, "err", err)
+		n.log.Debug("new epoch: join topic", "zone", z.Name(), "err", err)
 	}
 	n.keysChanged()
-	n.log.Debug("zone moved to a new epoch", "zone", z.rec.Name, "epoch", z.rec.Epoch)
+	epoch, _ := z.Current()
+	n.log.Debug("zone moved to a new epoch", "zone", z.Name(), "epoch", epoch)
 	if prev.topic == nil {
 		return
 	}
@@ -137,10 +138,10 @@ func (z *zone) requireOrganizer(action string) error {
 	st := z.Standing()
 	role, removed := st.Role, st.Removed
 	if removed {
-		return api.Fail(api.ErrForbidden, "zone.removed", "Zone", api.Quote(z.rec.Name))
+		return api.Fail(api.ErrForbidden, "zone.removed", "Zone", api.Quote(z.Name()))
 	}
 	if role != protocol.RoleOrganizer {
-		return api.Fail(api.ErrForbidden, "organizer.only."+action, "Role", role, "Zone", api.Quote(z.rec.Name))
+		return api.Fail(api.ErrForbidden, "organizer.only."+action, "Role", role, "Zone", api.Quote(z.Name()))
 	}
 	return nil
 }
@@ -161,7 +162,7 @@ func (n *Node) Promote(ctx context.Context, zoneRef, memberRef, roleName string)
 	z.grantMu.Lock()
 	defer z.grantMu.Unlock()
 	found, err := z.FindMember(func(ms []*protocol.MemberInfo) (*protocol.MemberInfo, error) {
-		return findMember(ms, memberRef, z.rec.Name)
+		return findMember(ms, memberRef, z.Name())
 	})
 	if err != nil {
 		return api.Member{}, err
@@ -218,7 +219,7 @@ func (n *Node) Remove(ctx context.Context, zoneRef, memberRef string) (api.Remov
 		return api.RemoveResult{}, err
 	}
 	found, err := z.FindMember(func(ms []*protocol.MemberInfo) (*protocol.MemberInfo, error) {
-		return findMember(ms, memberRef, z.rec.Name)
+		return findMember(ms, memberRef, z.Name())
 	})
 	if err != nil {
 		return api.RemoveResult{}, err
@@ -251,7 +252,7 @@ func (n *Node) removeAndRekey(ctx context.Context, z *zone, member crypto.Member
 	}
 	st := z.snapshot()
 	if st.removed {
-		return api.RemoveResult{}, fmt.Errorf("%w: you were removed from zone %q", api.ErrForbidden, z.rec.Name)
+		return api.RemoveResult{}, fmt.Errorf("%w: you were removed from zone %q", api.ErrForbidden, z.Name())
 	}
 	next, err := crypto.NewZoneSecret(n.rand())
 	if err != nil {
@@ -285,7 +286,7 @@ func (n *Node) removeAndRekey(ctx context.Context, z *zone, member crypto.Member
 			// Saved here and offered by catch-up: members get it there.
 			n.replay.Add(g.Msg.ID, g.Msg.Alert.Expires, n.now())
 			n.log.Warn("removal saved but not published; members will get it by catch-up")
-			n.log.Debug("publish removal", "zone", z.rec.Name, "err", err)
+			n.log.Debug("publish removal", "zone", z.Name(), "err", err)
 		}
 	}
 	res.Epoch = st.epoch + 1
@@ -350,7 +351,7 @@ func (n *Node) commitRemoval(z *zone, epoch uint32, msgs []*GovMsg, next core.Ep
 	if cur, _ := z.current(); cur != epoch {
 		return fmt.Errorf("%w: the zone moved to a new epoch meanwhile; nothing was changed, try again", api.ErrInvalid)
 	}
-	ch := core.GovChange{Record: z.rec, Dirty: true, Next: &next}
+	ch := core.GovChange{Record: z.Record(), Dirty: true, Next: &next}
 	ch.Record.SetEpoch(next, from)
 	if err := n.commitGovLocked(z, msgs, nil, ch); err != nil {
 		return fmt.Errorf("remove member: %w; nothing was changed or sent, free some disk space and try again", err)

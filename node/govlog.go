@@ -86,14 +86,14 @@ func (n *Node) loadGovRecords() (map[protocol.ZoneID][][]byte, error) {
 // transaction with the zone record without it. Announcements that
 // compaction no longer needs are deleted. Callers hold n.mu.
 func (n *Node) restoreZoneGov(z *zone, envs [][]byte) error {
-	legacy := z.rec.Gov
+	legacy := z.LegacyGov()
 	kept, drop := z.restoreGov(append(slices.Clip(envs), legacy...))
 	var recs []store.Record
 	if len(legacy) > 0 {
 		for _, g := range kept {
 			recs = append(recs, govRecord(z.ID(), g.Msg.ID, g.Env))
 		}
-		rec := z.rec
+		rec := z.Record()
 		rec.Gov = nil
 		zr, err := zoneRecordWrite(rec)
 		if err != nil {
@@ -109,12 +109,12 @@ func (n *Node) restoreZoneGov(z *zone, envs [][]byte) error {
 	}
 	if err := n.putRecords(recs); err != nil {
 		if len(legacy) > 0 {
-			return fmt.Errorf("zone %q: move governance to its own records: %w", z.rec.Name, err)
+			return fmt.Errorf("zone %q: move governance to its own records: %w", z.Name(), err)
 		}
 		n.log.Warn("could not delete superseded announcements; will try at next start", "err", err)
 		return nil
 	}
-	z.rec.Gov = nil
+	z.DropLegacyGov()
 	return nil
 }
 
@@ -186,7 +186,7 @@ func (n *Node) commitGovLocked(z *zone, msgs []*GovMsg, drop []protocol.AlertID,
 	if got.removed {
 		n.keysChanged()
 		n.log.Warn("this member was removed from a zone")
-		n.log.Debug("removed from zone", "zone", z.rec.Name)
+		n.log.Debug("removed from zone", "zone", z.Name())
 	}
 	if got.moved != nil {
 		n.moveTopicLocked(z, *got.moved)
@@ -205,16 +205,13 @@ type govApplied struct {
 
 // applyGov applies in memory governance messages that are written, the
 // deletion of the announcements in drop and what ch plans for this
-// member: the zone record's fields, then the State's (core.State.ApplyGov:
-// the messages held and seen, senders' keys, the fold, this member's
+// member: the State's part at once (core.State.ApplyGov: the messages
+// held and seen, senders' keys, the fold, the zone record, this member's
 // chain and role, its removal, the move to the next epoch), then, under
 // z.mu, the topic and subscription left and z.gone closed on removal.
-// Lock order: callers hold n.mu (it guards z.rec); applyGov takes z.mu,
-// then the State's lock.
+// Lock order: callers hold n.mu (which keeps governance writes in order);
+// applyGov takes z.mu, then the State's lock.
 func (z *zone) applyGov(msgs []*GovMsg, drop []protocol.AlertID, ch core.GovChange) govApplied {
-	if ch.Dirty {
-		z.setRecord(ch.Record)
-	}
 	z.mu.Lock()
 	defer z.mu.Unlock()
 	st := z.ApplyGov(msgs, drop, ch)
@@ -226,14 +223,6 @@ func (z *zone) applyGov(msgs []*GovMsg, drop []protocol.AlertID, ch core.GovChan
 		got.moved = &switchedFrom{epoch: st.From, topic: z.topic, sub: z.sub}
 	}
 	return got
-}
-
-// setRecord takes the fields of rec that governance changes (this member's
-// chain and removal, the epochs): the rest (ID, name) is read without
-// locks. Callers hold n.mu.
-func (z *zone) setRecord(rec zoneRecord) {
-	z.rec.Chain, z.rec.Removed = rec.Chain, rec.Removed
-	z.rec.Epoch, z.rec.Secret, z.rec.EpochFrom, z.rec.Old = rec.Epoch, rec.Secret, rec.EpochFrom, rec.Old
 }
 
 // switchedFrom is the epoch, topic and subscription a zone left.

@@ -246,7 +246,7 @@ func (d *joinDesk) grant(b []byte, from peer.ID) (enc, ct []byte, err error) {
 			return nil, nil, errors.New(refuseAgain)
 		}
 	}
-	g := &protocol.Grant{Zone: z.ID(), Name: z.rec.Name, Root: z.Root(), Epoch: st.epoch, Secret: st.secret, Chain: inv.Chain}
+	g := &protocol.Grant{Zone: z.ID(), Name: z.Name(), Root: z.Root(), Epoch: st.epoch, Secret: st.secret, Chain: inv.Chain}
 	g.Peers = append(g.Peers, peerRecord(d.h.ID(), d.h.Addrs()))
 	for _, p := range st.topic.ListPeers() {
 		if len(g.Peers) == protocol.MaxGrantPeers {
@@ -270,7 +270,7 @@ func (d *joinDesk) grant(b []byte, from peer.ID) (enc, ct []byte, err error) {
 	}
 	role, _ := inv.Cert.Role.Invited()
 	d.log.Info("handed the zone to an invited member", "role", role)
-	d.log.Debug("handed the zone to an invited member", "zone", z.rec.Name, "member", member)
+	d.log.Debug("handed the zone to an invited member", "zone", z.Name(), "member", member)
 	return enc, ct, nil
 }
 

@@ -26,7 +26,7 @@ func (n *Node) LinkOffer(ctx context.Context, req api.LinkOfferRequest) (api.Lin
 	if err := z.requireOrganizer("link"); err != nil {
 		return api.LinkOffer{}, err
 	}
-	name, err := linkName(req.Name, z.rec.Name)
+	name, err := linkName(req.Name, z.Name())
 	if err != nil {
 		return api.LinkOffer{}, err
 	}
@@ -104,19 +104,19 @@ func (n *Node) AcceptLink(ctx context.Context, req api.AcceptLinkRequest) (api.L
 	l := z.Link(o.ID)
 	switch {
 	case l != nil && !l.OfferedBy.IsZero():
-		return api.Link{}, api.Fail(api.ErrInvalid, "linkcode.ownzone", "Zone", api.Quote(z.rec.Name)).With(protocol.ErrLinkWrongEnd)
+		return api.Link{}, api.Fail(api.ErrInvalid, "linkcode.ownzone", "Zone", api.Quote(z.Name())).With(protocol.ErrLinkWrongEnd)
 	case l != nil:
-		return api.Link{}, api.Fail(api.ErrInvalid, "linkcode.used", "Zone", api.Quote(z.rec.Name)).With(protocol.ErrLinkUsed)
+		return api.Link{}, api.Fail(api.ErrInvalid, "linkcode.used", "Zone", api.Quote(z.Name())).With(protocol.ErrLinkUsed)
 	}
 	n.mu.Lock()
 	for _, other := range n.zones {
 		if other != z && other.Link(o.ID) != nil {
 			n.mu.Unlock()
-			return api.Link{}, api.Fail(api.ErrInvalid, "linkcode.otherown", "Zone", api.Quote(other.rec.Name)).With(protocol.ErrLinkWrongEnd)
+			return api.Link{}, api.Fail(api.ErrInvalid, "linkcode.otherown", "Zone", api.Quote(other.Name())).With(protocol.ErrLinkWrongEnd)
 		}
 	}
 	n.mu.Unlock()
-	name, err := linkName(req.Name, z.rec.Name)
+	name, err := linkName(req.Name, z.Name())
 	if err != nil {
 		return api.Link{}, err
 	}
@@ -187,7 +187,7 @@ func linkView(l *protocol.Link) api.Link {
 func (z *zone) linkInfo(id protocol.LinkID) (api.Link, error) {
 	l := z.Link(id)
 	if l == nil {
-		return api.Link{}, api.Fail(api.ErrNotFound, "link.notfound", "Ref", api.Quote(id.String()), "Zone", z.rec.Name)
+		return api.Link{}, api.Fail(api.ErrNotFound, "link.notfound", "Ref", api.Quote(id.String()), "Zone", z.Name())
 	}
 	return linkView(l), nil
 }
@@ -202,7 +202,7 @@ func (n *Node) Unlink(ctx context.Context, zoneRef, linkRef string) (api.Link, e
 	if err := z.requireOrganizer("unlink"); err != nil {
 		return api.Link{}, err
 	}
-	l, err := z.FindLink(linkRef, z.rec.Name)
+	l, err := z.FindLink(linkRef, z.Name())
 	if err != nil {
 		return api.Link{}, err
 	}
@@ -234,9 +234,9 @@ func (n *Node) Share(ctx context.Context, req api.ShareRequest) (api.Alert, erro
 	st := z.snapshot()
 	switch {
 	case st.removed:
-		return api.Alert{}, api.Fail(api.ErrForbidden, "zone.removed", "Zone", api.Quote(z.rec.Name))
+		return api.Alert{}, api.Fail(api.ErrForbidden, "zone.removed", "Zone", api.Quote(z.Name()))
 	case st.role == protocol.RoleMember:
-		return api.Alert{}, api.Fail(api.ErrForbidden, "share.role", "Zone", api.Quote(z.rec.Name))
+		return api.Alert{}, api.Fail(api.ErrForbidden, "share.role", "Zone", api.Quote(z.Name()))
 	case root.Alert.Via != nil:
 		return api.Alert{}, api.Fail(api.ErrInvalid, "share.vialink", "ID", root.ID)
 	}
@@ -252,7 +252,7 @@ func (n *Node) Share(ctx context.Context, req api.ShareRequest) (api.Alert, erro
 		return api.Alert{}, api.Fail(api.ErrInvalid, "share.unverified", "ID", root.ID, "State", cur.State)
 	}
 	if z.ActiveLinks() == 0 {
-		return api.Alert{}, api.Fail(api.ErrInvalid, "share.nolinks", "Zone", api.Quote(z.rec.Name))
+		return api.Alert{}, api.Fail(api.ErrInvalid, "share.nolinks", "Zone", api.Quote(z.Name()))
 	}
 	a := n.newAlert(protocol.KindShare, false, protocol.DefaultUpdateTTL)
 	a.Hops = uint8(hops)

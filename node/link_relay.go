@@ -72,7 +72,7 @@ func (e *linkEnds) onLinkRecord(ctx context.Context, z *zone, msg *protocol.Mess
 	}
 	if err != nil {
 		e.log.Warn("could not tell the other zone a link ended")
-		e.log.Debug("could not tell the other zone the link ended", "zone", z.rec.Name, "link", l.ID, "err", err)
+		e.log.Debug("could not tell the other zone the link ended", "zone", z.Name(), "link", l.ID, "err", err)
 	}
 }
 
@@ -111,7 +111,7 @@ func (e *linkEnds) reconcile(ctx context.Context, z *zone, target protocol.Alert
 		}
 		if _, err := e.node.publish(ctx, z, a); err != nil {
 			e.log.Warn("auto-share failed")
-			e.log.Debug("auto-share", "zone", z.rec.Name, "alert", root.ID, "err", err)
+			e.log.Debug("auto-share", "zone", z.Name(), "alert", root.ID, "err", err)
 		}
 		return
 	}
@@ -202,10 +202,10 @@ func (e *linkEnds) sendEndorsement(ctx context.Context, z *zone, l *protocol.Lin
 	}
 	if err != nil {
 		e.log.Warn("link: could not send", "kind", a.Kind)
-		e.log.Debug("link: could not send", "zone", z.rec.Name, "link", l.Peer, "err", err)
+		e.log.Debug("link: could not send", "zone", z.Name(), "link", l.Peer, "err", err)
 		return false
 	}
-	e.log.Debug("link: sent", "zone", z.rec.Name, "link", l.Peer, "kind", a.Kind)
+	e.log.Debug("link: sent", "zone", z.Name(), "link", l.Peer, "kind", a.Kind)
 	return true
 }
 

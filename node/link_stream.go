@@ -262,7 +262,7 @@ func (e *linkEnds) acceptHello(ctx context.Context, z *zone, l *protocol.Link, f
 		return fmt.Errorf("record link: %w", err)
 	}
 	e.log.Info("link made")
-	e.log.Debug("link made", "zone", z.rec.Name, "peer", h.Name)
+	e.log.Debug("link made", "zone", z.Name(), "peer", h.Name)
 	return nil
 }
 

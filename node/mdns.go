@@ -38,7 +38,7 @@ func (n *Node) startDiscovery(z *zone) error {
 		Pool:   &n.pad,
 	}
 	if err := s.Start(n.ctx); err != nil {
-		return fmt.Errorf("start local discovery for zone %q: %w", z.rec.Name, err)
+		return fmt.Errorf("start local discovery for zone %q: %w", z.Name(), err)
 	}
 	z.discovery = s
 	return nil

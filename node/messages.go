@@ -55,7 +55,7 @@ func (n *Node) loadMessages() error {
 		env := v[storedZoneSize:]
 		msg, err := z.reopen(env)
 		if err != nil {
-			n.log.Debug("stored alert skipped", "zone", z.rec.Name, "err", err)
+			n.log.Debug("stored alert skipped", "zone", z.Name(), "err", err)
 			return nil
 		}
 		if msg.Alert.Kind.IsGovernance() || msg.Alert.Expires.Add(core.PruneGrace).Before(now) {

@@ -41,7 +41,7 @@ type renewer struct {
 	node nodeForRenewals
 	ctx  context.Context // the node's: done once it closes
 	id   *crypto.Identity
-	mu   *sync.Mutex     // Node.mu: guards z.rec and the zone files (renewRoot, renewMembers)
+	mu   *sync.Mutex     // Node.mu: keeps the zone records' writes in order (renewRoot, renewMembers)
 	wg   *sync.WaitGroup // the node's goroutines, which Close waits for (afterRandom)
 	log  *slog.Logger
 
@@ -110,7 +110,7 @@ func (r *renewer) renewRoot(z *zone) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	rec := z.rec
+	rec := z.Record()
 	changed, err := renewRootCert(&rec, r.id, r.node.now())
 	if err != nil || !changed {
 		return err
@@ -126,8 +126,7 @@ func (r *renewer) renewRoot(z *zone) error {
 	if err := r.node.putRecords([]store.Record{zr}); err != nil {
 		return fmt.Errorf("renew founder certificate: %w", err)
 	}
-	z.setRecord(rec)
-	z.SetFounderCert(c)
+	z.SetFounderRecord(rec, c)
 	r.log.Info("renewed the founder certificate of a zone")
 	return nil
 }
@@ -143,7 +142,7 @@ func (st snapshot) expiredSince(now time.Time) (time.Time, bool) {
 // expiredProblem is the error for sending in a zone whose membership
 // expired at exp.
 func expiredProblem(z *zone, exp time.Time) error {
-	return api.Fail(api.ErrForbidden, "zone.expired", "Zone", api.Quote(z.rec.Name), "Date", exp.UTC().Format(time.DateOnly))
+	return api.Fail(api.ErrForbidden, "zone.expired", "Zone", api.Quote(z.Name()), "Date", exp.UTC().Format(time.DateOnly))
 }
 
 // renewMembers re-issues, as role grants (KindRole, the path Promote
@@ -172,7 +171,7 @@ func (r *renewer) renewMembers(ctx context.Context, z *zone) (int, error) {
 			return done, fmt.Errorf("renew a member certificate: %w", err)
 		}
 		done++
-		r.log.Debug("renewed a member certificate", "zone", z.rec.Name, "member", m.Member)
+		r.log.Debug("renewed a member certificate", "zone", z.Name(), "member", m.Member)
 	}
 	if done > 0 {
 		r.log.Info("renewed zone members' certificates", "count", done)
@@ -188,11 +187,11 @@ func (r *renewer) renewLater(z *zone, every time.Duration) {
 	r.afterRandom(every, func() {
 		if _, err := r.renewMembers(r.ctx, z); err != nil {
 			r.log.Warn("could not renew members' certificates; will try again tomorrow")
-			r.log.Debug("renew members' certificates", "zone", z.rec.Name, "err", err)
+			r.log.Debug("renew members' certificates", "zone", z.Name(), "err", err)
 		}
 		if _, err := r.node.makeSnapshot(r.ctx, z); err != nil { // govsnap.go
 			r.log.Warn("could not send a governance snapshot; will try again tomorrow")
-			r.log.Debug("governance snapshot", "zone", z.rec.Name, "err", err)
+			r.log.Debug("governance snapshot", "zone", z.Name(), "err", err)
 		}
 	}, nil)
 }
@@ -253,7 +252,7 @@ func (r *renewer) certifyInvitedSoon(z *zone, member crypto.MemberID) {
 	r.afterRandom(inviteCertifyWithin, func() {
 		if _, err := r.renewMembers(r.ctx, z); err != nil {
 			r.log.Warn("could not certify a newly invited member; will try again tomorrow")
-			r.log.Debug("certify invited member", "zone", z.rec.Name, "err", err)
+			r.log.Debug("certify invited member", "zone", z.Name(), "err", err)
 		}
 	}, func() {
 		z.mu.Lock()

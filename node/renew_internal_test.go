@@ -71,7 +71,7 @@ func newTestRenewer(t *testing.T, f *renewsNode, ctx context.Context, wg *sync.W
 // roleZone is a zone the renewer's own identity founded, where this
 // member holds role and nothing else is known.
 func roleZone(r *renewer, role protocol.Role) *zone {
-	return &zone{State: core.NewStateFrom(core.Membership{Root: r.id.Public(), Role: role}, core.Label{})}
+	return &zone{State: core.NewStateFrom(core.Membership{Root: r.id.Public(), Role: role}, core.Record{})}
 }
 
 // TestRandomWait: a random wait is the node's next 8 random bytes, read

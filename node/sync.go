@@ -119,7 +119,7 @@ func (n *Node) liveZones() []*zone {
 			out = append(out, z)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].rec.ID < out[j].rec.ID })
+	sort.Slice(out, func(i, j int) bool { return out[i].Label().ID < out[j].Label().ID })
 	return out
 }
 

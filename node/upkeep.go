@@ -190,11 +190,11 @@ func (n *Node) redialLoop() {
 				if err := n.renewer.renewRoot(z); err != nil {
 					n.log.Error("could not renew the founder certificate", "err", err)
 				}
-				n.announceZone(n.ctx, z.rec.ID)
+				n.announceZone(n.ctx, z.Label().ID)
 				n.renewer.renewLater(z, every)
 			}
 			n.mu.Lock()
-			peers := append([]string(nil), z.rec.Peers...)
+			peers := z.Peers()
 			n.mu.Unlock()
 			n.dialer.dialMembers(peers)
 		}

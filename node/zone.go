@@ -2,7 +2,6 @@ package node
 
 import (
 	"io"
-	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -15,8 +14,9 @@ import (
 	"lookout/protocol"
 )
 
-// A zone this node is a member of: its stored record, its state (the zone
-// core's State, node/internal/zone), its topic and watchers.
+// A zone this node is a member of: its state (the zone core's State,
+// node/internal/zone, which holds its stored record too), its topic and
+// watchers.
 
 // zoneRecord is a zone membership as stored: core.Record, the one record
 // form of a zone.
@@ -24,12 +24,12 @@ type zoneRecord = core.Record
 
 // zone is a zone this node is a member of, with its topic and alerts.
 //
-// Fixed at creation: val, discovery and what State fixes (its ID, the
-// founder's key). rec is guarded by Node.mu; the zone's input and output
-// by z.mu; what it knows by State's own mutex. Lock order: Node.mu, then
-// z.mu, then State's.
+// Fixed at creation: val, discovery and what State fixes (its ID, name,
+// the founder's key). The zone's input and output are guarded by z.mu;
+// what it knows, its record included, by State's own mutex. Lock order:
+// Node.mu (which keeps writes of the zone's records in order), then z.mu,
+// then State's.
 type zone struct {
-	rec       zoneRecord
 	val       *protocol.Validator
 	discovery io.Closer // local-network discovery, if on
 
@@ -97,7 +97,7 @@ func newZone(rec zoneRecord, self *crypto.Identity, now time.Time) (*zone, error
 	if err != nil {
 		return nil, err
 	}
-	z := &zone{rec: rec, State: core.NewStateFrom(m, core.Label{ID: rec.ID, Name: rec.Name}),
+	z := &zone{State: core.NewStateFrom(m, rec),
 		watchers: map[chan api.Alert]struct{}{}}
 	z.gone = make(chan struct{})
 	if m.Removed {
@@ -120,8 +120,8 @@ func (z *zone) info(now time.Time) api.Zone {
 	topic := z.topic
 	z.mu.Unlock()
 	st := z.Standing()
-	info := api.Zone{ID: z.rec.ID, Name: z.rec.Name, Role: st.Role.String(), Epoch: st.Epoch, Topic: topic.String(), Peers: []string{}, Removed: st.Removed,
-		Places: slices.Clone(z.rec.Places), InvitesRedeemedTwice: st.RedeemedTwice}
+	info := api.Zone{ID: z.Label().ID, Name: z.Name(), Role: st.Role.String(), Epoch: st.Epoch, Topic: topic.String(), Peers: []string{}, Removed: st.Removed,
+		Places: z.RecentPlaces(), InvitesRedeemedTwice: st.RedeemedTwice}
 	if exp, ok := (snapshot{chain: st.Chain}).expiredSince(now); ok {
 		info.Expired = exp.UTC().Format(time.DateOnly)
 	}

@@ -26,7 +26,7 @@ func newDeliverFixture(t *testing.T) *deliverFixture {
 	t.Helper()
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	f := &deliverFixture{govFixture: newGovFixture(t, 3, now.Add(-time.Hour)), now: now}
-	f.z = &zone{rec: zoneRecord{ID: "z", Name: "north"}, State: core.NewStateFrom(core.Membership{Zone: f.zone, Root: f.root.Public()}, core.Label{ID: "z", Name: "north"}),
+	f.z = &zone{State: core.NewStateFrom(core.Membership{Zone: f.zone, Root: f.root.Public()}, core.Record{ID: "z", Name: "north"}),
 		watchers: map[chan api.Alert]struct{}{}}
 	return f
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -89,7 +88,7 @@ func (n *Node) loadZones() error {
 // Changes that come with governance messages are written with them
 // instead (commitGovLocked).
 func (n *Node) saveZone(z *zone) error {
-	r, err := zoneRecordWrite(z.rec)
+	r, err := zoneRecordWrite(z.Record())
 	if err != nil {
 		return err
 	}
@@ -104,23 +103,23 @@ func (n *Node) joinTopic(z *zone) error {
 	epoch, secret := z.current()
 	name := secret.TopicName(epoch)
 	if err := n.ps.RegisterTopicValidator(name, n.validator(z), pubsub.WithValidatorTimeout(validateTimeout)); err != nil {
-		return fmt.Errorf("zone %q: register validator: %w", z.rec.Name, err)
+		return fmt.Errorf("zone %q: register validator: %w", z.Name(), err)
 	}
 	t, err := n.ps.Join(name)
 	if err != nil {
 		n.ps.UnregisterTopicValidator(name)
-		return fmt.Errorf("zone %q: join topic: %w", z.rec.Name, err)
+		return fmt.Errorf("zone %q: join topic: %w", z.Name(), err)
 	}
 	if err := t.SetScoreParams(topicScoreParams()); err != nil {
 		t.Close()
 		n.ps.UnregisterTopicValidator(name)
-		return fmt.Errorf("zone %q: score params: %w", z.rec.Name, err)
+		return fmt.Errorf("zone %q: score params: %w", z.Name(), err)
 	}
 	sub, err := t.Subscribe(pubsub.WithBufferSize(256))
 	if err != nil {
 		t.Close()
 		n.ps.UnregisterTopicValidator(name)
-		return fmt.Errorf("zone %q: subscribe: %w", z.rec.Name, err)
+		return fmt.Errorf("zone %q: subscribe: %w", z.Name(), err)
 	}
 	z.mu.Lock()
 	z.topic, z.sub = t, sub
@@ -132,7 +131,7 @@ func (n *Node) joinTopic(z *zone) error {
 	}
 	n.wg.Add(1)
 	go n.readLoop(z, sub)
-	n.dialer.dialMembers(z.rec.Peers)
+	n.dialer.dialMembers(z.Peers())
 	return nil
 }
 
@@ -142,7 +141,7 @@ func (n *Node) joinTopic(z *zone) error {
 func (n *Node) zoneLocked(ref string) (*zone, error) {
 	cs := make([]candidate[*zone], 0, len(n.zones))
 	for _, z := range n.zones {
-		cs = append(cs, candidate[*zone]{id: z.rec.ID, name: z.rec.Name, v: z})
+		cs = append(cs, candidate[*zone]{id: z.Label().ID, name: z.Name(), v: z})
 	}
 	return resolve("zone", ref, cs, "")
 }
@@ -206,7 +205,7 @@ func (n *Node) LeaveZone(_ context.Context, ref string) (api.Zone, error) {
 	defer n.mu.Unlock()
 	cs := make([]candidate[api.Zone], 0, len(n.zones)+len(n.stale))
 	for _, z := range n.zones {
-		cs = append(cs, candidate[api.Zone]{id: z.rec.ID, name: z.rec.Name, v: api.Zone{ID: z.rec.ID, Name: z.rec.Name}})
+		cs = append(cs, candidate[api.Zone]{id: z.Label().ID, name: z.Name(), v: api.Zone{ID: z.Label().ID, Name: z.Name()}})
 	}
 	for _, rec := range n.stale {
 		cs = append(cs, candidate[api.Zone]{id: rec.ID, name: rec.Name, v: staleInfo(rec)})
@@ -243,7 +242,7 @@ func (n *Node) createZone(name string) (api.Zone, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for _, z := range n.zones {
-		if z.rec.Name == name {
+		if z.Name() == name {
 			return api.Zone{}, api.Fail(api.ErrInvalid, "zone.taken", "Zone", api.Quote(name))
 		}
 	}
@@ -278,7 +277,7 @@ func (n *Node) addZoneLocked(rec zoneRecord) (api.Zone, error) {
 	}
 	for _, other := range n.zones {
 		if other.snapshot().secret == z.snapshot().secret {
-			return api.Zone{}, api.Fail(api.ErrInvalid, "zone.samesecret", "Zone", api.Quote(other.rec.Name))
+			return api.Zone{}, api.Fail(api.ErrInvalid, "zone.samesecret", "Zone", api.Quote(other.Name()))
 		}
 	}
 	n.zones[z.ID()] = z
@@ -305,29 +304,11 @@ func (n *Node) addZoneLocked(rec zoneRecord) (api.Zone, error) {
 func (n *Node) rememberPeers(z *zone, addrs []ma.Multiaddr) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	seen := map[string]bool{}
-	for _, a := range addrs {
-		seen[a.String()] = true
+	ss := make([]string, len(addrs))
+	for i, a := range addrs {
+		ss[i] = a.String()
 	}
-	kept := make([]string, 0, len(z.rec.Peers)+len(seen))
-	for _, s := range z.rec.Peers {
-		if !seen[s] {
-			kept = append(kept, s)
-		}
-	}
-	added := false
-	for _, a := range addrs {
-		s := a.String()
-		if !seen[s] {
-			continue // a duplicate in addrs
-		}
-		seen[s] = false
-		kept = append(kept, s)
-		added = added || !slices.Contains(z.rec.Peers, s)
-	}
-	dropped := max(len(kept)-maxRememberedPeers, 0)
-	z.rec.Peers = kept[dropped:]
-	if added || dropped > 0 {
+	if z.RememberPeers(ss, maxRememberedPeers) {
 		if err := n.saveZone(z); err != nil {
 			n.log.Warn("could not save zone peers", "err", err)
 		}

@@ -27,9 +27,10 @@ type State struct {
 	id     protocol.ZoneID
 	root   *crypto.PublicKey // the founder's key
 	rootID crypto.MemberID
-	label  Label // the zone's ID and name as views show them
+	label  Label // the record's ID and name, as views show them
 
 	mu        sync.Mutex
+	rec       Record         // the zone as stored (state_record.go)
 	chain     protocol.Chain // this member's certificate chain
 	role      protocol.Role
 	epoch     uint32
@@ -48,11 +49,11 @@ type State struct {
 // stored record's ID and name.
 type Label struct{ ID, Name string }
 
-// NewStateFrom returns the state of a zone opened from its stored record
-// (Record.Open), named l in views: its epochs and secrets, this member's
+// NewStateFrom returns the state of a zone whose stored record rec opened
+// to m (Record.Open): the record, its epochs and secrets, this member's
 // chain, role and removal, the founder's roster; no message held yet.
-func NewStateFrom(m Membership, l Label) State {
-	return State{id: m.Zone, root: m.Root, rootID: m.Root.ID(), label: l,
+func NewStateFrom(m Membership, rec Record) State {
+	return State{id: m.Zone, root: m.Root, rootID: m.Root.ID(), label: Label{ID: rec.ID, Name: rec.Name}, rec: rec,
 		chain: m.Chain, role: m.Role, epoch: m.Epoch, epochs: m.Epochs, removed: m.Removed,
 		fold: NewFolded(m.Root.ID()), msgs: NewMessages(), gov: map[protocol.AlertID]*GovMsg{}, pubkeys: map[crypto.MemberID]*crypto.PublicKey{}}
 }

@@ -186,12 +186,16 @@ type GovApplied struct {
 
 // ApplyGov applies governance messages that are written, the deletion of
 // the announcements in drop and what ch plans for this member: the
-// messages held and seen, senders' keys, the fold, this member's chain
-// and role, its removal and the move to the next epoch (the previous one
-// straggling). It returns what changed. It takes s.mu.
+// messages held and seen, senders' keys, the fold, the zone record (if
+// ch.Dirty), this member's chain and role, its removal and the move to the
+// next epoch (the previous one straggling). It returns what changed. It
+// takes s.mu.
 func (s *State) ApplyGov(msgs []*GovMsg, drop []protocol.AlertID, ch GovChange) GovApplied {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if ch.Dirty {
+		s.setGovernedLocked(ch.Record)
+	}
 	for _, g := range msgs {
 		s.gov[g.Msg.ID] = g
 		s.msgs.MarkSeen(g.Msg.ID)
@@ -228,14 +232,13 @@ func (s *State) ForgetSeen(id protocol.AlertID) {
 	s.msgs.Forget(id)
 }
 
-// GovState is what planning a governance message reads (PlanGov): zone,
-// root and rec from the caller, the rest from s. Epochs is lent, not
-// copied: it is written only by ApplyGov, which the caller's own lock
-// keeps from running until the plan is committed. It takes s.mu.
-func (s *State) GovState(rec Record) GovState {
+// GovState is what planning a governance message reads (PlanGov). Epochs
+// is lent, not copied: it is written only by ApplyGov, which the caller's
+// own lock keeps from running until the plan is committed. It takes s.mu.
+func (s *State) GovState() GovState {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return GovState{Zone: s.id, Root: s.root, Record: rec, Epoch: s.epoch, Epochs: s.epochs, Chain: s.chain, Role: s.role}
+	return GovState{Zone: s.id, Root: s.root, Record: s.rec.clone(), Epoch: s.epoch, Epochs: s.epochs, Chain: s.chain, Role: s.role}
 }
 
 // EndStraggle stops proving epoch, if it is the one straggling. It takes

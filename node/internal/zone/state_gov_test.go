@@ -455,7 +455,7 @@ func (f *logFixture) grantFor(i int, role protocol.Role, at time.Time) *GovMsg {
 // stateOf is a State holding gs as governance, folded, at epoch 0 with
 // secret.
 func (f *logFixture) stateOf(secret crypto.ZoneSecret, gs ...*GovMsg) *State {
-	s := NewStateFrom(Membership{Root: f.root.Public(), Epochs: map[uint32]crypto.ZoneSecret{0: secret}}, Label{})
+	s := NewStateFrom(Membership{Root: f.root.Public(), Epochs: map[uint32]crypto.ZoneSecret{0: secret}}, Record{})
 	for _, g := range gs {
 		s.gov[g.Msg.ID] = g
 	}

@@ -186,14 +186,6 @@ func (s *State) SecretOf(epoch uint32) (crypto.ZoneSecret, bool) {
 	return sec, ok
 }
 
-// SetFounderCert makes c, the founder's renewed self-issued certificate,
-// this member's chain, with the organizer role, under s.mu.
-func (s *State) SetFounderCert(c *protocol.Cert) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.chain, s.role = protocol.Chain{c}, protocol.RoleOrganizer
-}
-
 // MemberRenewBefore is how long before a member's certificate chain
 // expires an organizer re-issues its certificate (DueRenewals).
 const MemberRenewBefore = 60 * 24 * time.Hour

@@ -13,7 +13,7 @@ import (
 // lifeState is a zone state holding gov as its governance messages, folded,
 // at epoch with the secrets of epochs 0 to epoch.
 func lifeState(f *fixture, epoch uint32, gov ...*protocol.Message) *State {
-	s := NewStateFrom(Membership{Root: f.founder.Public()}, Label{})
+	s := NewStateFrom(Membership{Root: f.founder.Public()}, Record{})
 	s.epoch, s.epochs = epoch, map[uint32]crypto.ZoneSecret{}
 	for e := range epoch + 1 {
 		s.epochs[e] = crypto.ZoneSecret(bytes.Repeat([]byte{byte(0xa0 + e)}, crypto.ZoneSecretSize))

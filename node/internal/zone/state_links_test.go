@@ -16,7 +16,7 @@ import (
 
 // newLinkState is an empty zone state founded by f's founder.
 func newLinkState(f *fixture) *State {
-	s := NewStateFrom(Membership{Root: f.founder.Public()}, Label{})
+	s := NewStateFrom(Membership{Root: f.founder.Public()}, Record{})
 	return &s
 }
 

@@ -25,7 +25,7 @@ func newViewsFixture(t *testing.T) *viewsFixture {
 	f.s = &State{}
 	*f.s = NewStateFrom(Membership{Zone: f.zone, Root: f.founder.Public(), Epoch: 2,
 		Epochs: map[uint32]crypto.ZoneSecret{1: {1}, 2: {2}},
-		Chain:  protocol.Chain{f.rootCrt}, Role: protocol.RoleOrganizer}, f.l)
+		Chain:  protocol.Chain{f.rootCrt}, Role: protocol.RoleOrganizer}, Record{ID: f.l.ID, Name: f.l.Name})
 	for i := range 3 {
 		id := f.identity(byte(10 + i))
 		f.who = append(f.who, id)
