@@ -106,7 +106,7 @@ func (n *Node) rememberPlace(z *zone, place string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	z.RememberPlace(place)
-	if err := n.saveZone(z); err != nil {
+	if err := n.records.saveZone(z); err != nil {
 		n.log.Warn("could not save recent places", "err", err)
 	}
 }

@@ -3,7 +3,6 @@ package node
 import (
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 
-	"lookout/node/store"
 	"lookout/protocol"
 )
 
@@ -43,7 +42,7 @@ func (n *Node) store(z *zone, msg *protocol.Message, env []byte) error {
 	}
 	var err error
 	if env != nil && !msg.Alert.Kind.IsGovernance() {
-		if err = n.saveMessage(z, msg, env); err != nil {
+		if err = n.records.saveMessage(z, msg, env); err != nil {
 			n.log.Error("save alert", "err", err)
 		}
 	}
@@ -135,11 +134,7 @@ func (n *Node) storeBatch(batch []admitted) {
 			n.adopt(a.z, a.msg)
 		}
 	}()
-	recs := make([]store.Record, 0, len(batch))
-	for _, a := range batch {
-		recs = append(recs, messageRecord(a.z, a.msg, a.env))
-	}
-	if err := n.st.PutMany(recs); err != nil {
+	if err := n.records.saveMessages(batch); err != nil {
 		n.log.Error("save alerts", "count", len(batch), "err", err)
 	}
 	touched := map[*zone]map[protocol.AlertID]bool{}

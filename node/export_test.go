@@ -182,11 +182,11 @@ func Gov(n *Node, zoneRef string) (GovStats, error) {
 // until called with nil.
 func FailWrites(n *Node, err error) {
 	if err == nil {
-		n.writeFault.Store(nil)
+		n.records.writeFault.Store(nil)
 		return
 	}
 	f := func() error { return err }
-	n.writeFault.Store(&f)
+	n.records.writeFault.Store(&f)
 }
 
 // SetMaxAnnouncements sets the cap on a zone's kept announcements; it
@@ -400,7 +400,7 @@ func ForkRekey(ctx context.Context, n *Node, zoneRef string) error {
 	}
 	for _, g := range msgs {
 		n.mu.Lock()
-		err := n.commitGovLocked(z, []*GovMsg{g}, nil, core.GovChange{Record: z.Record()})
+		err := n.records.commitGov(z, []*GovMsg{g}, nil, core.GovChange{Record: z.Record()})
 		n.mu.Unlock()
 		if err != nil {
 			return err

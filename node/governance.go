@@ -32,7 +32,7 @@ var errRateLimit = core.ErrRateLimit
 // that cannot be used is logged, the zone named only at debug level): the
 // message, the deletion of announcements it supersedes and the zone record
 // it changes are written in one transaction before anything changes in
-// memory (commitGovLocked). If that write fails, the message is forgotten,
+// memory (records.commitGov). If that write fails, the message is forgotten,
 // so catch-up offers it again. Lock order: n.mu, then z.mu, never the
 // other way (core.State.GovState: n.mu keeps the epochs lent
 // until the plan is committed).
@@ -53,7 +53,7 @@ func (n *Node) storeGov(z *zone, msg *protocol.Message, env []byte) {
 			n.log.Debug(ch.Reason, "zone", z.Name(), "err", ch.Detail)
 		}
 	}
-	if err := n.commitGovLocked(z, []*GovMsg{{Msg: msg, Env: env}}, drop, ch); err != nil {
+	if err := n.records.commitGov(z, []*GovMsg{{Msg: msg, Env: env}}, drop, ch); err != nil {
 		n.replay.Forget(msg.ID)
 		z.ForgetSeen(msg.ID)
 		n.log.Error("governance message not kept", "err", err)
@@ -244,7 +244,7 @@ func (n *Node) Remove(ctx context.Context, zoneRef, memberRef string) (api.Remov
 // removeAndRekey removes member and moves the zone to a new epoch whose
 // secret is sealed to every other member whose KEM key is known. The
 // removal, the rekey and the zone record's new epoch are written in one
-// transaction before memory changes (commitGovLocked), then published on
+// transaction before memory changes (records.commitGov), then published on
 // the epoch's topic; members who miss them get them by catch-up.
 func (n *Node) removeAndRekey(ctx context.Context, z *zone, member crypto.MemberID) (api.RemoveResult, error) {
 	if err := n.renewer.renewRoot(z); err != nil {
@@ -353,7 +353,7 @@ func (n *Node) commitRemoval(z *zone, epoch uint32, msgs []*GovMsg, next core.Ep
 	}
 	ch := core.GovChange{Record: z.Record(), Dirty: true, Next: &next}
 	ch.Record.SetEpoch(next, from)
-	if err := n.commitGovLocked(z, msgs, nil, ch); err != nil {
+	if err := n.records.commitGov(z, msgs, nil, ch); err != nil {
 		return fmt.Errorf("remove member: %w; nothing was changed or sent, free some disk space and try again", err)
 	}
 	return nil

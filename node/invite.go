@@ -28,17 +28,6 @@ const (
 	inviteOtherAddrs = 3
 )
 
-// loadServed reads which member this node handed each invite's zone to
-// (join_serve.go), for the zones it holds.
-func (n *Node) loadServed() error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if err := n.desk.loadServed(func(id protocol.ZoneID) bool { return n.zones[id] != nil }); err != nil {
-		return fmt.Errorf("load invites handed out: %w", err)
-	}
-	return nil
-}
-
 // Invite issues a one-line, single-use invite code for a zone (control API).
 // Only organizers invite. The organizer certifies a fresh invite key with
 // the chosen role and publishes that certificate to the zone (a KindRole

@@ -145,6 +145,7 @@ type Node struct {
 
 	// The node's parts, each reaching the node through an interface
 	// declared in its own file; set by Start or startGate.
+	records   *records    // the zones' records in the store (records.go)
 	mon       *monitor    // health: clock estimate, rejections, counters (health.go)
 	admission *admission  // follows every connection: gate, stranger budget, member addresses (admission.go)
 	dialer    *dialer     // dials members within the budget (upkeep.go)
@@ -165,8 +166,6 @@ type Node struct {
 
 	pad discovery.Pool // pads mDNS announcements to hide the zone count (mdns.go)
 
-	// writeFault, if set, fails governance writes (tests; putRecords).
-	writeFault atomic.Pointer[func() error]
 	// lostAnnounce, if set, loses a new member's first announcement after
 	// a join (tests; announceJoined).
 	lostAnnounce atomic.Bool
@@ -240,6 +239,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if n.kem, err = loadKEMKey(n.st); err != nil {
 		return err
 	}
+	n.records = newRecords(n) // before the renewer and the zones
 	if err := n.startHost(); err != nil {
 		return err
 	}
@@ -262,8 +262,14 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if err := n.loadZones(); err != nil {
 		return err
 	}
-	if err := n.loadServed(); err != nil {
-		return err
+	// Which member this node handed each invite's zone to, for the zones
+	// it holds (join_serve.go).
+	held := map[protocol.ZoneID]bool{}
+	for _, z := range n.allZones() {
+		held[z.ID()] = true
+	}
+	if err := n.desk.loadServed(func(id protocol.ZoneID) bool { return held[id] }); err != nil {
+		return fmt.Errorf("load invites handed out: %w", err)
 	}
 	n.sweeper = newSweeper(n)
 	n.sweeper.sweep(true)

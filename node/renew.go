@@ -36,10 +36,12 @@ const maxRenewPerDay = 40
 // zone's, under the zone's locks, taken in the order z.grantMu, then
 // Node.mu (mu), then z.mu, then the State's (which its methods take); its
 // own state is only the test hooks. It
-// reaches its node only through node and the values it was made with.
+// reaches its node only through node, the zones' records through recs,
+// and the values it was made with.
 type renewer struct {
 	node nodeForRenewals
-	ctx  context.Context // the node's: done once it closes
+	recs recordsForRenewals // the node's records: a renewed founder record is written through them
+	ctx  context.Context    // the node's: done once it closes
 	id   *crypto.Identity
 	mu   *sync.Mutex     // Node.mu: keeps the zone records' writes in order (renewRoot, renewMembers)
 	wg   *sync.WaitGroup // the node's goroutines, which Close waits for (afterRandom)
@@ -55,22 +57,26 @@ type renewer struct {
 }
 
 // nodeForRenewals is what the renewer uses of its node: its clock and
-// randomness (the random waits), the store (putRecords, with its test
-// fault), role grants (publishGrant) and governance snapshots
-// (makeSnapshot).
+// randomness (the random waits), role grants (publishGrant) and
+// governance snapshots (makeSnapshot).
 type nodeForRenewals interface {
 	now() time.Time
 	rand() io.Reader
-	putRecords(recs []store.Record) error
 	publishGrant(ctx context.Context, z *zone, key *crypto.PublicKey, role protocol.Role) error
 	makeSnapshot(ctx context.Context, z *zone) (bool, error)
 }
 
-// newRenewer makes n's renewer, once Start has loaded its identity,
-// before connections are admitted (startGate): a governance message
-// stored may start a certification.
+// recordsForRenewals is what the renewer writes through: the node's
+// records (records.put, with its test write fault).
+type recordsForRenewals interface {
+	put(recs []store.Record) error
+}
+
+// newRenewer makes n's renewer, once Start has loaded its identity and
+// made its records, before connections are admitted (startGate): a
+// governance message stored may start a certification.
 func newRenewer(n *Node) *renewer {
-	return &renewer{node: n, ctx: n.ctx, id: n.id, mu: &n.mu, wg: &n.wg, log: n.log}
+	return &renewer{node: n, recs: n.records, ctx: n.ctx, id: n.id, mu: &n.mu, wg: &n.wg, log: n.log}
 }
 
 // renewRootCert gives the founder of a zone (the holder of its root key) a
@@ -123,7 +129,7 @@ func (r *renewer) renewRoot(z *zone) error {
 	if err != nil {
 		return err
 	}
-	if err := r.node.putRecords([]store.Record{zr}); err != nil {
+	if err := r.recs.put([]store.Record{zr}); err != nil {
 		return fmt.Errorf("renew founder certificate: %w", err)
 	}
 	z.SetFounderRecord(rec, c)

@@ -32,7 +32,8 @@ type renewsNode struct {
 func (f *renewsNode) now() time.Time  { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }
 func (f *renewsNode) rand() io.Reader { return f.random }
 
-func (f *renewsNode) putRecords([]store.Record) error {
+// put stands for the node's records (recordsForRenewals).
+func (f *renewsNode) put([]store.Record) error {
 	f.t.Error("a renewal with nothing due wrote to the store")
 	return nil
 }
@@ -65,7 +66,7 @@ func newTestRenewer(t *testing.T, f *renewsNode, ctx context.Context, wg *sync.W
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &renewer{node: f, ctx: ctx, id: id, mu: &sync.Mutex{}, wg: wg, log: slog.New(slog.DiscardHandler)}
+	return &renewer{node: f, recs: f, ctx: ctx, id: id, mu: &sync.Mutex{}, wg: wg, log: slog.New(slog.DiscardHandler)}
 }
 
 // roleZone is a zone the renewer's own identity founded, where this

@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -15,29 +14,22 @@ import (
 
 	"lookout/crypto"
 	"lookout/node/api"
-	"lookout/node/store"
 	"lookout/protocol"
 )
 
+// loadZones makes the zones of the stored zone records, restores their
+// governance and messages (records.go) and joins their topics; a zone made
+// by an older Lookout is listed, not joined (n.stale).
 func (n *Node) loadZones() error {
-	var recs []zoneRecord
-	err := n.st.ForEach(bucketZones, func(b []byte) error {
-		var rec zoneRecord
-		if err := json.Unmarshal(b, &rec); err != nil {
-			return fmt.Errorf("read zones: %w", store.ErrCorrupt)
-		}
-		recs = append(recs, rec)
-		return nil
-	})
+	recs, err := n.records.loadZoneRecords()
 	if err != nil {
-		return fmt.Errorf("load zones: %w", err)
+		return err
 	}
-	sort.Slice(recs, func(i, j int) bool { return recs[i].Created.Before(recs[j].Created) })
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.zones = make(map[protocol.ZoneID]*zone)
 	n.stale = make(map[string]zoneRecord)
-	govs, err := n.loadGovRecords()
+	govs, err := n.records.loadGovRecords()
 	if err != nil {
 		return err
 	}
@@ -56,7 +48,7 @@ func (n *Node) loadZones() error {
 		if err != nil {
 			return err
 		}
-		if err := n.restoreZoneGov(z, govs[z.ID()]); err != nil {
+		if err := n.records.restoreZoneGov(z, govs[z.ID()]); err != nil {
 			return err
 		}
 		if exp, ok := z.snapshot().expiredSince(n.now()); ok {
@@ -64,7 +56,7 @@ func (n *Node) loadZones() error {
 			n.log.Debug("expired zone membership", "zone", rec.Name)
 		}
 		if renewed {
-			if err := n.saveZone(z); err != nil {
+			if err := n.records.saveZone(z); err != nil {
 				return fmt.Errorf("zone %q: save renewed founder certificate: %w", rec.Name, err)
 			}
 		}
@@ -73,27 +65,13 @@ func (n *Node) loadZones() error {
 		}
 		n.zones[z.ID()] = z
 	}
-	if err := n.loadMessages(); err != nil {
+	if err := n.records.loadMessages(n.zones); err != nil {
 		return err
 	}
 	for _, z := range n.zones {
 		if err := n.joinTopic(z); err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-// saveZone writes a zone's record to the store. Callers hold n.mu.
-// Changes that come with governance messages are written with them
-// instead (commitGovLocked).
-func (n *Node) saveZone(z *zone) error {
-	r, err := zoneRecordWrite(z.Record())
-	if err != nil {
-		return err
-	}
-	if err := n.st.Put(r.Bucket, r.Key, r.Value); err != nil {
-		return fmt.Errorf("store zones: %w", err)
 	}
 	return nil
 }
@@ -217,7 +195,7 @@ func (n *Node) LeaveZone(_ context.Context, ref string) (api.Zone, error) {
 	if !info.Stale {
 		return api.Zone{}, api.Fail(api.ErrInvalid, "zone.current", "Zone", api.Quote(info.Name))
 	}
-	if err := n.st.Delete(bucketZones, info.ID); err != nil {
+	if err := n.records.deleteZone(info.ID); err != nil {
 		return api.Zone{}, fmt.Errorf("leave zone %q: %w", info.Name, err)
 	}
 	delete(n.stale, info.ID)
@@ -286,7 +264,7 @@ func (n *Node) addZoneLocked(rec zoneRecord) (api.Zone, error) {
 		z.close()
 		return api.Zone{}, err
 	}
-	if err := n.saveZone(z); err != nil {
+	if err := n.records.saveZone(z); err != nil {
 		delete(n.zones, z.ID())
 		z.close()
 		return api.Zone{}, err
@@ -309,7 +287,7 @@ func (n *Node) rememberPeers(z *zone, addrs []ma.Multiaddr) {
 		ss[i] = a.String()
 	}
 	if z.RememberPeers(ss, maxRememberedPeers) {
-		if err := n.saveZone(z); err != nil {
+		if err := n.records.saveZone(z); err != nil {
 			n.log.Warn("could not save zone peers", "err", err)
 		}
 	}
