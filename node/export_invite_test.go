@@ -88,4 +88,4 @@ func CertifiedByInvite(n *Node, zone string) (bool, error) {
 
 // LoseJoinAnnouncement has n lose its first announcement after each join,
 // as if no peer were on the zone's topic yet.
-func LoseJoinAnnouncement(n *Node) { n.lostAnnounce.Store(true) }
+func LoseJoinAnnouncement(n *Node) { n.gov.lostAnnounce.Store(true) }

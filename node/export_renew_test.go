@@ -16,13 +16,13 @@ func DailyUpkeep(ctx context.Context, n *Node) (renewed int, err error) {
 		if err := n.renewer.renewRoot(z); err != nil {
 			return renewed, err
 		}
-		n.announceZone(ctx, z.Label().ID)
+		n.gov.announceZone(ctx, z.Label().ID)
 		r, err := n.renewer.renewMembers(ctx, z)
 		renewed += r
 		if err != nil {
 			return renewed, err
 		}
-		if _, err := n.makeSnapshot(ctx, z); err != nil {
+		if _, err := n.gov.makeSnapshot(ctx, z); err != nil {
 			return renewed, err
 		}
 	}
@@ -36,7 +36,7 @@ func Announce(ctx context.Context, n *Node) error {
 		if err := n.renewer.renewRoot(z); err != nil {
 			return err
 		}
-		n.announceZone(ctx, z.Label().ID)
+		n.gov.announceZone(ctx, z.Label().ID)
 	}
 	return nil
 }

@@ -22,7 +22,7 @@ func MakeSnapshot(ctx context.Context, n *Node, zoneRef string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return n.makeSnapshot(ctx, z)
+	return n.gov.makeSnapshot(ctx, z)
 }
 
 // GovIDs returns the IDs of the governance messages n keeps for a zone,

@@ -388,13 +388,13 @@ func ForkRekey(ctx context.Context, n *Node, zoneRef string) error {
 	if err != nil {
 		return err
 	}
-	entries, _, _, err := n.rekeyEntries(z, parent, st.epoch, next, crypto.MemberID{})
+	entries, _, _, err := n.gov.rekeyEntries(z, parent, st.epoch, next, crypto.MemberID{})
 	if err != nil {
 		return err
 	}
 	pst := st
 	pst.epoch, pst.secret = st.epoch-1, parent
-	msgs, err := n.sealRekey(z, pst, st.epoch, entries)
+	msgs, err := n.gov.sealRekey(z, pst, st.epoch, entries)
 	if err != nil {
 		return err
 	}

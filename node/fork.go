@@ -51,6 +51,7 @@ import (
 // through node and the values it was made with.
 type forkMender struct {
 	node    nodeForForks
+	gov     govForForks     // seals and commits the merge (the governor, govsend.go)
 	ctx     context.Context // the node's: done once it closes
 	id      *crypto.Identity
 	h       host.Host        // its connected peers
@@ -66,23 +67,27 @@ type forkMender struct {
 }
 
 // nodeForForks is what the fork mender uses of its node: its clock and
-// randomness, a rekey's entries sealed (rekeyEntries, sealRekey) and
-// committed with the epoch it moves to (commitRemoval), and its
-// goroutines.
+// randomness and its goroutines.
 type nodeForForks interface {
 	now() time.Time
 	rand() io.Reader
+	spawn(f func())
+}
+
+// govForForks is how the fork mender sends a merge: a rekey's entries
+// sealed (rekeyEntries, sealRekey) and committed with the epoch it moves
+// to (commitRemoval). The governor (govsend.go) satisfies it.
+type govForForks interface {
 	rekeyEntries(z *zone, parent crypto.ZoneSecret, epoch uint32, next crypto.ZoneSecret, except crypto.MemberID) (entries []protocol.RekeyEntry, reached int, unreached []string, err error)
 	sealRekey(z *zone, st snapshot, epoch uint32, entries []protocol.RekeyEntry) ([]*GovMsg, error)
 	commitRemoval(z *zone, epoch uint32, msgs []*GovMsg, next core.EpochSwitch, from string) error
-	spawn(f func())
 }
 
 // newForkMender makes n's fork mender once startGate has started the gate
 // and catch-up, before connections are followed (a governance message
 // stored checks the zone's forks).
 func newForkMender(n *Node) *forkMender {
-	return &forkMender{node: n, ctx: n.ctx, id: n.id, h: n.h, gate: n.gate, replay: n.replay, sync: n.sync, renewer: n.renewer, log: n.log}
+	return &forkMender{node: n, gov: n.gov, ctx: n.ctx, id: n.id, h: n.h, gate: n.gate, replay: n.replay, sync: n.sync, renewer: n.renewer, log: n.log}
 }
 
 // mergeFallback is how long an organizer that is not the fork's winner
@@ -154,20 +159,20 @@ func (f *forkMender) merge(ctx context.Context, z *zone, plan core.ForkPlan) err
 	if err != nil {
 		return fmt.Errorf("merge: new epoch secret: %w", err)
 	}
-	entries, _, _, err := f.node.rekeyEntries(z, parent, plan.Target, next, crypto.MemberID{})
+	entries, _, _, err := f.gov.rekeyEntries(z, parent, plan.Target, next, crypto.MemberID{})
 	if err != nil {
 		return fmt.Errorf("merge: %w", err)
 	}
 	pst := st
 	pst.epoch, pst.secret = plan.Parent, parent
-	msgs, err := f.node.sealRekey(z, pst, plan.Target, entries)
+	msgs, err := f.gov.sealRekey(z, pst, plan.Target, entries)
 	if err != nil {
 		return fmt.Errorf("merge: %w", err)
 	}
 	if len(msgs) == 0 {
 		return errNoOneToMerge
 	}
-	if err := f.node.commitRemoval(z, st.epoch, msgs, core.EpochSwitch{Epoch: plan.Target, Secret: next}, msgs[0].Msg.ID.String()); err != nil {
+	if err := f.gov.commitRemoval(z, st.epoch, msgs, core.EpochSwitch{Epoch: plan.Target, Secret: next}, msgs[0].Msg.ID.String()); err != nil {
 		return err
 	}
 	z.mu.Lock()

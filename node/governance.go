@@ -2,10 +2,8 @@ package node
 
 import (
 	"context"
-	"fmt"
 	"time"
 
-	"lookout/crypto"
 	"lookout/node/api"
 	core "lookout/node/internal/zone"
 	"lookout/protocol"
@@ -99,14 +97,6 @@ func (n *Node) moveTopicLocked(z *zone, prev switchedFrom) {
 	}()
 }
 
-// announce publishes this member's name and KEM public key in a zone.
-func (n *Node) announce(ctx context.Context, z *zone) error {
-	a := n.newAlert(protocol.KindMember, false, protocol.MaxLifetime)
-	a.Name, a.KEM = n.name, n.kem.PublicBytes()
-	_, err := n.publish(ctx, z, a)
-	return err
-}
-
 // Members lists a zone's members as this node knows them (control API):
 // the roster and anyone else whose messages it holds, as core.State.Members.
 func (n *Node) Members(zoneRef string) ([]api.Member, error) {
@@ -177,35 +167,10 @@ func (n *Node) Promote(ctx context.Context, zoneRef, memberRef, roleName string)
 	if chainLen >= protocol.MaxChainLen {
 		return api.Member{}, api.Fail(api.ErrForbidden, "chain.promote")
 	}
-	if err := n.publishGrant(ctx, z, pk, role); err != nil {
+	if err := n.gov.publishGrant(ctx, z, pk, role); err != nil {
 		return api.Member{}, err
 	}
 	return api.Member{ID: m.ID.String(), Name: m.Name, Role: role.String()}, nil
-}
-
-// publishGrant certifies key with role in z and publishes the certificate
-// as a role grant. Callers hold z.grantMu. Zones fold a member's grants by
-// sent time, ties broken by message ID (core.Rules.FoldGrants), so each
-// grant of this node is sent at least a millisecond after its last one:
-// two grants made within one millisecond (a renewal, then a promotion)
-// still take effect in the order they were made.
-func (n *Node) publishGrant(ctx context.Context, z *zone, key *crypto.PublicKey, role protocol.Role) error {
-	a := n.newAlert(protocol.KindRole, false, protocol.MaxLifetime)
-	if !a.Sent.After(z.lastGrant) {
-		a.Sent = z.lastGrant.Add(time.Millisecond)
-		a.Expires = a.Sent.Add(protocol.MaxLifetime)
-	}
-	now := n.now()
-	c, err := protocol.IssueCert(n.id, z.ID(), key, role, now, now.Add(protocol.DefaultCertTTL))
-	if err != nil {
-		return fmt.Errorf("issue a role certificate: %w", err)
-	}
-	a.Cert = c.Bytes()
-	if _, err := n.publish(ctx, z, a); err != nil {
-		return err
-	}
-	z.lastGrant = a.Sent
-	return nil
 }
 
 // Remove removes a member and moves the zone to a new epoch whose secret is
@@ -233,148 +198,15 @@ func (n *Node) Remove(ctx context.Context, zoneRef, memberRef string) (api.Remov
 	case m.Removed:
 		return api.RemoveResult{}, api.Fail(api.ErrInvalid, "member.already", "Member", memberRef)
 	}
-	res, err := n.removeAndRekey(ctx, z, m.ID)
+	if err := n.renewer.renewRoot(z); err != nil {
+		return api.RemoveResult{}, err
+	}
+	res, err := n.gov.removeAndRekey(ctx, z, m.ID)
 	if err != nil {
 		return api.RemoveResult{}, err
 	}
 	res.Removed = m.ID.String()
 	return res, nil
-}
-
-// removeAndRekey removes member and moves the zone to a new epoch whose
-// secret is sealed to every other member whose KEM key is known. The
-// removal, the rekey and the zone record's new epoch are written in one
-// transaction before memory changes (records.commitGov), then published on
-// the epoch's topic; members who miss them get them by catch-up.
-func (n *Node) removeAndRekey(ctx context.Context, z *zone, member crypto.MemberID) (api.RemoveResult, error) {
-	if err := n.renewer.renewRoot(z); err != nil {
-		return api.RemoveResult{}, err
-	}
-	st := z.snapshot()
-	if st.removed {
-		return api.RemoveResult{}, fmt.Errorf("%w: you were removed from zone %q", api.ErrForbidden, z.Name())
-	}
-	next, err := crypto.NewZoneSecret(n.rand())
-	if err != nil {
-		return api.RemoveResult{}, fmt.Errorf("remove member: new epoch secret: %w", err)
-	}
-	entries, reached, unreached, err := n.rekeyEntries(z, st.secret, st.epoch+1, next, member)
-	if err != nil {
-		return api.RemoveResult{}, fmt.Errorf("remove member: %w", err)
-	}
-	res := api.RemoveResult{Reached: reached, Unreached: unreached}
-	rm := n.newAlert(protocol.KindRemove, false, protocol.MaxLifetime)
-	rm.Subject = member
-	g, err := n.sealGov(z, st, rm)
-	if err != nil {
-		return api.RemoveResult{}, fmt.Errorf("remove member: %w", err)
-	}
-	rk, err := n.sealRekey(z, st, st.epoch+1, entries)
-	if err != nil {
-		return api.RemoveResult{}, fmt.Errorf("remove member: %w", err)
-	}
-	msgs := append([]*GovMsg{g}, rk...)
-	from := msgs[0].Msg.ID.String()
-	if len(msgs) > 1 {
-		from = msgs[1].Msg.ID.String()
-	}
-	if err := n.commitRemoval(z, st.epoch, msgs, core.EpochSwitch{Epoch: st.epoch + 1, Secret: next}, from); err != nil {
-		return api.RemoveResult{}, err
-	}
-	for _, g := range msgs {
-		if err := st.topic.Publish(ctx, g.Env); err != nil && !n.replay.Has(g.Msg.ID) {
-			// Saved here and offered by catch-up: members get it there.
-			n.replay.Add(g.Msg.ID, g.Msg.Alert.Expires, n.now())
-			n.log.Warn("removal saved but not published; members will get it by catch-up")
-			n.log.Debug("publish removal", "zone", z.Name(), "err", err)
-		}
-	}
-	res.Epoch = st.epoch + 1
-	return res, nil
-}
-
-// rekeyEntries seals next, the secret of epoch, to every member of the
-// roster but this one, the removed and except, under the PSK parent (the
-// secret of the epoch the rekey is sealed under). reached counts the
-// entries and this node; unreached lists members whose KEM key is
-// unknown or unusable.
-func (n *Node) rekeyEntries(z *zone, parent crypto.ZoneSecret, epoch uint32, next crypto.ZoneSecret, except crypto.MemberID) (entries []protocol.RekeyEntry, reached int, unreached []string, err error) {
-	members := z.RosterSorted()
-	for _, m := range members {
-		switch {
-		case m.Removed || m.ID == except:
-		case m.ID == n.id.ID():
-			reached++ // this node moves itself
-		case m.KEM == nil:
-			unreached = append(unreached, m.ID.String())
-		default:
-			e, err := protocol.SealRekeyEntry(m.KEM, z.ID(), parent, epoch, m.ID, next, n.rand())
-			if err != nil {
-				unreached = append(unreached, m.ID.String())
-				continue
-			}
-			entries = append(entries, e)
-			reached++
-		}
-	}
-	parts := (len(entries) + protocol.MaxRekeyEntries - 1) / protocol.MaxRekeyEntries
-	if parts > protocol.MaxRekeyParts {
-		return nil, 0, nil, fmt.Errorf("%w: zone too large to rekey (%d members); nothing was changed", api.ErrInvalid, len(entries))
-	}
-	return entries, reached, unreached, nil
-}
-
-// sealRekey splits entries into the parts of a rekey to epoch, sealed
-// under st's epoch, without sending or storing them (none if there is no
-// entry: a part holds at least one).
-func (n *Node) sealRekey(z *zone, st snapshot, epoch uint32, entries []protocol.RekeyEntry) ([]*GovMsg, error) {
-	parts := (len(entries) + protocol.MaxRekeyEntries - 1) / protocol.MaxRekeyEntries
-	msgs := make([]*GovMsg, 0, parts)
-	for p := range parts {
-		a := n.newAlert(protocol.KindRekey, false, protocol.MaxLifetime)
-		a.Epoch, a.Part, a.Parts = epoch, uint8(p), uint8(parts)
-		a.Rekey = entries[p*protocol.MaxRekeyEntries : min(len(entries), (p+1)*protocol.MaxRekeyEntries)]
-		g, err := n.sealGov(z, st, a)
-		if err != nil {
-			return nil, fmt.Errorf("rekey: %w", err)
-		}
-		msgs = append(msgs, g)
-	}
-	return msgs, nil
-}
-
-// commitRemoval writes a removal, its rekey and the zone's new epoch at
-// once, if the zone is still at epoch.
-func (n *Node) commitRemoval(z *zone, epoch uint32, msgs []*GovMsg, next core.EpochSwitch, from string) error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if cur, _ := z.current(); cur != epoch {
-		return fmt.Errorf("%w: the zone moved to a new epoch meanwhile; nothing was changed, try again", api.ErrInvalid)
-	}
-	ch := core.GovChange{Record: z.Record(), Dirty: true, Next: &next}
-	ch.Record.SetEpoch(next, from)
-	if err := n.records.commitGov(z, msgs, nil, ch); err != nil {
-		return fmt.Errorf("remove member: %w; nothing was changed or sent, free some disk space and try again", err)
-	}
-	return nil
-}
-
-// sealGov signs and seals a governance message of this member for the
-// zone state st, without sending or storing it.
-func (n *Node) sealGov(z *zone, st snapshot, a *protocol.Alert) (*GovMsg, error) {
-	a.Zone = z.ID()
-	if exp, ok := st.expiredSince(n.now()); ok {
-		return nil, expiredProblem(z, exp)
-	}
-	s, err := protocol.Sign(n.id, st.chain, a)
-	if err != nil {
-		return nil, fmt.Errorf("sign: %w", err)
-	}
-	env, err := protocol.Seal(st.secret.AlertKey(st.epoch), st.epoch, s, n.rand())
-	if err != nil {
-		return nil, fmt.Errorf("seal: %w", err)
-	}
-	return &GovMsg{Msg: &protocol.Message{Signed: s, Epoch: st.epoch, Role: st.role}, Env: env}, nil
 }
 
 // SetSettings publishes new zone settings (control API).

@@ -32,17 +32,17 @@ var snapshotMinCovered = 64
 // of a zone do not all send one at once: the first one's reaches the
 // others, which then find nothing left to cover. It reports whether it
 // sent one.
-func (n *Node) makeSnapshot(ctx context.Context, z *zone) (bool, error) {
-	now := n.now()
-	ids := z.SnapshotDue(n.id.ID(), now, snapshotMinCovered)
+func (g *governor) makeSnapshot(ctx context.Context, z *zone) (bool, error) {
+	now := g.node.now()
+	ids := z.SnapshotDue(g.id.ID(), now, snapshotMinCovered)
 	if len(ids) == 0 {
 		return false, nil
 	}
-	a := n.newAlert(protocol.KindSnapshot, false, protocol.MaxLifetime)
+	a := g.node.newAlert(protocol.KindSnapshot, false, protocol.MaxLifetime)
 	a.Snapshot = protocol.NewSnapshotDoc(ids)
-	if _, err := n.publish(ctx, z, a); err != nil {
+	if _, err := g.node.publish(ctx, z, a); err != nil {
 		return false, fmt.Errorf("send a governance snapshot: %w", err)
 	}
-	n.log.Info("sent a governance snapshot", "covered", len(ids))
+	g.log.Info("sent a governance snapshot", "covered", len(ids))
 	return true, nil
 }

@@ -124,7 +124,7 @@ func (n *Node) Join(ctx context.Context, code string) (api.Zone, error) {
 			go n.h.Connect(n.ctx, ai)
 		}
 	}
-	n.announceJoined(ctx, info.ID)
+	n.gov.announceJoined(ctx, info.ID)
 	return info, nil
 }
 
@@ -137,17 +137,17 @@ const firstPeerWait = time.Minute
 // subscriptions are still on their way), and gossip would take the
 // announcement nowhere: then it is sent again when the first peer
 // arrives, instead of waiting for catch-up.
-func (n *Node) announceJoined(ctx context.Context, zoneID string) {
-	z, err := n.zone(zoneID)
+func (g *governor) announceJoined(ctx context.Context, zoneID string) {
+	z, err := g.node.zone(zoneID)
 	if err != nil {
 		return
 	}
 	topic := z.snapshot().topic
 	alone := topic == nil || len(topic.ListPeers()) == 0
-	if n.lostAnnounce.Load() {
+	if g.lostAnnounce.Load() {
 		alone = true // tests: as if nobody was there to receive it
 	} else {
-		n.announceZone(ctx, zoneID)
+		g.announceZone(ctx, zoneID)
 	}
 	if !alone || topic == nil {
 		return
@@ -158,9 +158,9 @@ func (n *Node) announceJoined(ctx context.Context, zoneID string) {
 	if err != nil {
 		return // catch-up still brings the announcement
 	}
-	n.spawn(func() {
+	g.node.spawn(func() {
 		defer events.Cancel()
-		wait, cancel := context.WithTimeout(n.ctx, firstPeerWait)
+		wait, cancel := context.WithTimeout(g.ctx, firstPeerWait)
 		defer cancel()
 		for {
 			ev, err := events.NextPeerEvent(wait)
@@ -168,7 +168,7 @@ func (n *Node) announceJoined(ctx context.Context, zoneID string) {
 				return
 			}
 			if ev.Type == pubsub.PeerJoin {
-				n.announceZone(n.ctx, zoneID)
+				g.announceZone(g.ctx, zoneID)
 				return
 			}
 		}

@@ -153,6 +153,7 @@ type Node struct {
 	desk      *joinDesk   // answers joiners, counts join streams (join_serve.go)
 	sync      *catchUp    // pulls and serves catch-up (sync.go)
 	links     *linkEnds   // this node's ends of its zones' links (links.go)
+	gov       *governor   // sends this member's governance messages (govsend.go)
 	renewer   *renewer    // keeps certificates from expiring (renew.go)
 	forks     *forkMender // merges forked epochs (fork.go)
 
@@ -166,9 +167,6 @@ type Node struct {
 
 	pad discovery.Pool // pads mDNS announcements to hide the zone count (mdns.go)
 
-	// lostAnnounce, if set, loses a new member's first announcement after
-	// a join (tests; announceJoined).
-	lostAnnounce atomic.Bool
 }
 
 // spawn runs f in a goroutine that Close waits for, unless the node is
@@ -247,6 +245,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	n.mon = newMonitor(n, started)
 	n.dialer = newDialer(n)   // before connections are admitted (startGate)
 	n.desk = newJoinDesk(n)   // before connections are admitted (startGate)
+	n.gov = newGovernor(n)    // before the renewer and the fork mender, which send through it
 	n.renewer = newRenewer(n) // before connections are admitted (startGate)
 	if err := n.startGate(); err != nil {
 		return err

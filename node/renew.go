@@ -37,10 +37,11 @@ const maxRenewPerDay = 40
 // Node.mu (mu), then z.mu, then the State's (which its methods take); its
 // own state is only the test hooks. It
 // reaches its node only through node, the zones' records through recs,
-// and the values it was made with.
+// the governor through gov, and the values it was made with.
 type renewer struct {
 	node nodeForRenewals
 	recs recordsForRenewals // the node's records: a renewed founder record is written through them
+	gov  govForRenewals     // sends the grants and snapshots (the governor, govsend.go)
 	ctx  context.Context    // the node's: done once it closes
 	id   *crypto.Identity
 	mu   *sync.Mutex     // Node.mu: keeps the zone records' writes in order (renewRoot, renewMembers)
@@ -57,11 +58,16 @@ type renewer struct {
 }
 
 // nodeForRenewals is what the renewer uses of its node: its clock and
-// randomness (the random waits), role grants (publishGrant) and
-// governance snapshots (makeSnapshot).
+// randomness (the random waits).
 type nodeForRenewals interface {
 	now() time.Time
 	rand() io.Reader
+}
+
+// govForRenewals is what the renewer sends as governance: role grants
+// (publishGrant) and governance snapshots (makeSnapshot). The governor
+// (govsend.go) satisfies it.
+type govForRenewals interface {
 	publishGrant(ctx context.Context, z *zone, key *crypto.PublicKey, role protocol.Role) error
 	makeSnapshot(ctx context.Context, z *zone) (bool, error)
 }
@@ -73,10 +79,10 @@ type recordsForRenewals interface {
 }
 
 // newRenewer makes n's renewer, once Start has loaded its identity and
-// made its records, before connections are admitted (startGate): a
-// governance message stored may start a certification.
+// made its records and governor, before connections are admitted
+// (startGate): a governance message stored may start a certification.
 func newRenewer(n *Node) *renewer {
-	return &renewer{node: n, recs: n.records, ctx: n.ctx, id: n.id, mu: &n.mu, wg: &n.wg, log: n.log}
+	return &renewer{node: n, recs: n.records, gov: n.gov, ctx: n.ctx, id: n.id, mu: &n.mu, wg: &n.wg, log: n.log}
 }
 
 // renewRootCert gives the founder of a zone (the holder of its root key) a
@@ -173,7 +179,7 @@ func (r *renewer) renewMembers(ctx context.Context, z *zone) (int, error) {
 		(*f)()
 	}
 	for _, m := range due {
-		if err := r.node.publishGrant(ctx, z, m.Key, m.Role); err != nil {
+		if err := r.gov.publishGrant(ctx, z, m.Key, m.Role); err != nil {
 			return done, fmt.Errorf("renew a member certificate: %w", err)
 		}
 		done++
@@ -195,7 +201,7 @@ func (r *renewer) renewLater(z *zone, every time.Duration) {
 			r.log.Warn("could not renew members' certificates; will try again tomorrow")
 			r.log.Debug("renew members' certificates", "zone", z.Name(), "err", err)
 		}
-		if _, err := r.node.makeSnapshot(r.ctx, z); err != nil { // govsnap.go
+		if _, err := r.gov.makeSnapshot(r.ctx, z); err != nil { // govsnap.go
 			r.log.Warn("could not send a governance snapshot; will try again tomorrow")
 			r.log.Debug("governance snapshot", "zone", z.Name(), "err", err)
 		}

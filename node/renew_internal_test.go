@@ -18,8 +18,8 @@ import (
 	"lookout/protocol"
 )
 
-// renewsNode is a node for the renewer alone: its randomness is fixed
-// bytes, and it records the snapshots asked of it. The renewals tested
+// renewsNode is a node, and a governor, for the renewer alone: its
+// randomness is fixed bytes, and it records the snapshots asked of it. The renewals tested
 // here have nothing to write or grant.
 type renewsNode struct {
 	t         *testing.T
@@ -66,7 +66,7 @@ func newTestRenewer(t *testing.T, f *renewsNode, ctx context.Context, wg *sync.W
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &renewer{node: f, recs: f, ctx: ctx, id: id, mu: &sync.Mutex{}, wg: wg, log: slog.New(slog.DiscardHandler)}
+	return &renewer{node: f, recs: f, gov: f, ctx: ctx, id: id, mu: &sync.Mutex{}, wg: wg, log: slog.New(slog.DiscardHandler)}
 }
 
 // roleZone is a zone the renewer's own identity founded, where this

@@ -190,7 +190,7 @@ func (n *Node) redialLoop() {
 				if err := n.renewer.renewRoot(z); err != nil {
 					n.log.Error("could not renew the founder certificate", "err", err)
 				}
-				n.announceZone(n.ctx, z.Label().ID)
+				n.gov.announceZone(n.ctx, z.Label().ID)
 				n.renewer.renewLater(z, every)
 			}
 			n.mu.Lock()

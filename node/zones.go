@@ -208,7 +208,7 @@ func (n *Node) CreateZone(ctx context.Context, name string) (api.Zone, error) {
 	if err != nil {
 		return api.Zone{}, err
 	}
-	n.announceZone(ctx, info.ID)
+	n.gov.announceZone(ctx, info.ID)
 	return info, nil
 }
 
@@ -296,26 +296,3 @@ func (n *Node) rememberPeers(z *zone, addrs []ma.Multiaddr) {
 // maxRememberedPeers bounds the addresses a zone record keeps (up to
 // learnedAddrsPerPeer per member).
 const maxRememberedPeers = 256
-
-// announceZone publishes this member's announcement in a zone, logging
-// failures: announcing again later is harmless.
-func (n *Node) announceZone(ctx context.Context, zoneID string) {
-	z, err := n.zone(zoneID)
-	if err != nil {
-		return
-	}
-	if exp, ok := z.snapshot().expiredSince(n.now()); ok {
-		n.log.Warn("a zone membership expired: ask an organizer to renew it", "expired", exp.UTC().Format(time.DateOnly))
-		z.mu.Lock()
-		z.announced = n.now() // warn again at the next announcement, not every tick
-		z.mu.Unlock()
-		return
-	}
-	if err := n.announce(ctx, z); err != nil {
-		n.log.Warn("could not announce membership", "err", err)
-		return
-	}
-	z.mu.Lock()
-	z.announced = n.now()
-	z.mu.Unlock()
-}
