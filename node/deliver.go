@@ -1,13 +1,18 @@
 package node
 
 import (
+	"log/slog"
+	"time"
+
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 
+	"lookout/node/api"
+	core "lookout/node/internal/zone"
 	"lookout/protocol"
 )
 
 // From the door to the screen: a message admitted (door.go) is stored,
-// applied to its zone and shown to watchers.
+// applied to its zone (the zone core's State) and shown to watchers.
 
 func (n *Node) readLoop(z *zone, sub *pubsub.Subscription) {
 	defer n.wg.Done()
@@ -154,4 +159,65 @@ func (n *Node) storeBatch(batch []admitted) {
 		n.log.Info("caught up", "messages", len(targets), "alerts", len(views))
 		tell(n.log, watchers, views...)
 	}
+}
+
+// What a zone does with an alert or update in memory is the zone core's
+// (core.State.Take, Add, ChangedViews, Adopt, under the State's lock);
+// the zone adds the watchers to tell (z.mu).
+
+// added is what adding a message to a zone changed (core.Added), with the
+// watchers to tell.
+type added struct {
+	core.Added
+	watchers []chan api.Alert // the zone's watchers, to tell View, if Shown
+}
+
+// add applies msg in memory at now and records its sender's key
+// (core.State.Add). An alert or update joins the zone's messages, env kept
+// for catch-up; a governance message is only marked seen (storeGov keeps
+// it). With wantView, add returns the view of the card a new alert or
+// update changes, unless its alert is not held or nothing in the card
+// counts, and the watchers to tell.
+func (z *zone) add(msg *protocol.Message, env []byte, now time.Time, wantView bool) added {
+	got := added{Added: z.Add(msg, env, now, wantView)}
+	if got.Shown {
+		got.watchers = z.watcherList()
+	}
+	return got
+}
+
+// changedViews returns the views as of now of the zone's cards that hold
+// any of the alerts targets, each card once (core.State.ChangedViews), and
+// the watchers to tell.
+func (z *zone) changedViews(targets map[protocol.AlertID]bool, now time.Time) ([]api.Alert, []chan api.Alert) {
+	return z.ChangedViews(targets, now), z.watcherList()
+}
+
+// watcherList copies the zone's watchers, to tell them after z.mu is
+// released.
+func (z *zone) watcherList() []chan api.Alert {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	out := make([]chan api.Alert, 0, len(z.watchers))
+	for w := range z.watchers {
+		out = append(out, w)
+	}
+	return out
+}
+
+// tell sends every view to every watcher without waiting: a view that
+// does not fit a watcher's buffer is dropped for it and logged. It returns
+// how many were dropped.
+func tell(log *slog.Logger, watchers []chan api.Alert, views ...api.Alert) (dropped int) {
+	for _, v := range views {
+		for _, w := range watchers {
+			select {
+			case w <- v:
+			default:
+				dropped++
+				log.Warn("watcher too slow; dropped an update")
+			}
+		}
+	}
+	return dropped
 }

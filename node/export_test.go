@@ -203,7 +203,7 @@ func Epoch(n *Node, zoneRef string) (uint32, error) {
 	if err != nil {
 		return 0, err
 	}
-	e, _ := z.current()
+	e, _ := z.Current()
 	return e, nil
 }
 
@@ -238,7 +238,7 @@ func ZoneKey(n *Node, zoneRef string) (uint32, crypto.ZoneSecret, error) {
 	if err != nil {
 		return 0, crypto.ZoneSecret{}, err
 	}
-	e, s := z.current()
+	e, s := z.Current()
 	return e, s, nil
 }
 

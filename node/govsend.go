@@ -206,7 +206,7 @@ func (g *governor) sealRekey(z *zone, st snapshot, epoch uint32, entries []proto
 func (g *governor) commitRemoval(z *zone, epoch uint32, msgs []*GovMsg, next core.EpochSwitch, from string) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if cur, _ := z.current(); cur != epoch {
+	if cur, _ := z.Current(); cur != epoch {
 		return fmt.Errorf("%w: the zone moved to a new epoch meanwhile; nothing was changed, try again", api.ErrInvalid)
 	}
 	ch := core.GovChange{Record: z.Record(), Dirty: true, Next: &next}

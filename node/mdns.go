@@ -20,7 +20,7 @@ func (n *Node) startDiscovery(z *zone) error {
 		// The current epoch's secret: after a removal, the removed member
 		// can no longer find or be found by the zone on the LAN.
 		DayKey: func(day time.Time) [32]byte {
-			_, secret := z.current()
+			_, secret := z.Current()
 			return secret.DiscoveryKey(day)
 		},
 		Found: func(ai peer.AddrInfo) {

@@ -45,7 +45,7 @@ func (a *admission) servePeers() {
 func (a *admission) sharedZones(p peer.ID) []*zone {
 	var out []*zone
 	for _, z := range a.node.liveZones() {
-		if epoch, secret := z.current(); a.gate.Shares(p, secret.TopicName(epoch)) {
+		if epoch, secret := z.Current(); a.gate.Shares(p, secret.TopicName(epoch)) {
 			out = append(out, z)
 		}
 	}

@@ -165,7 +165,7 @@ func (n *Node) redialLoop() {
 				}
 			}
 			n.rememberPeers(z, seen)
-			n.sweeper.forget(z.prune(n.now(), false))
+			n.sweeper.forget(z.Prune(n.now(), false))
 			// Pull missed governance messages and the other members'
 			// addresses from one zone peer per tick, in turn, so
 			// announcements and rekeys spread even when gossip missed
@@ -259,7 +259,7 @@ func (s *sweeper) sweep(now bool) {
 	}
 	s.replay.Prune(t)
 	for _, z := range s.node.liveZones() {
-		s.forget(z.prune(t, true))
+		s.forget(z.Prune(t, true))
 	}
 	if _, err := s.st.DeleteExpired(t); err != nil {
 		s.log.Error("delete expired alerts", "err", err)

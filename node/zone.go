@@ -88,9 +88,6 @@ func (z *zone) snapshot() snapshot {
 	return snapshot{chain: st.Chain, role: st.Role, topic: z.topic, epoch: st.Epoch, secret: st.Secret, removed: st.Removed}
 }
 
-// current returns the epoch and secret in use.
-func (z *zone) current() (uint32, crypto.ZoneSecret) { return z.Current() }
-
 // newZone rebuilds a zone from its record, checking it is consistent.
 func newZone(rec zoneRecord, self *crypto.Identity, now time.Time) (*zone, error) {
 	m, err := rec.Open(self.Public(), now)
@@ -131,11 +128,3 @@ func (z *zone) info(now time.Time) api.Zone {
 	sort.Strings(info.Peers)
 	return info
 }
-
-// prune forgets alerts and updates whose messages expired more than
-// core.PruneGrace ago and, if ended, every alert that ended (expired or
-// cleared) with no activity for core.PruneGrace, with its updates
-// (core.State.Prune). It returns the IDs forgotten, for the caller to
-// delete from the store. The replay cache keeps their IDs until their
-// messages expire.
-func (z *zone) prune(now time.Time, ended bool) []protocol.AlertID { return z.Prune(now, ended) }

@@ -78,7 +78,7 @@ func (n *Node) loadZones() error {
 
 // joinTopic subscribes to the zone's topic with the validator pipeline.
 func (n *Node) joinTopic(z *zone) error {
-	epoch, secret := z.current()
+	epoch, secret := z.Current()
 	name := secret.TopicName(epoch)
 	if err := n.ps.RegisterTopicValidator(name, n.validator(z), pubsub.WithValidatorTimeout(validateTimeout)); err != nil {
 		return fmt.Errorf("zone %q: register validator: %w", z.Name(), err)

@@ -13,7 +13,7 @@ import (
 )
 
 // deliverFixture is a zone with no node behind it, and decoded alerts and
-// updates of its members, for the zone's delivery methods (zone_apply.go);
+// updates of its members, for the zone's delivery methods (deliver.go);
 // the State's part is tested in the zone core (state_views_test.go).
 type deliverFixture struct {
 	*govFixture
