@@ -113,7 +113,7 @@ func renewRootCert(rec *zoneRecord, id *crypto.Identity, now time.Time) (bool, e
 // renewRoot renews the founder's certificate of a zone if due
 // (renewRootCert), on disk then in memory: at start, daily, and before
 // this node signs anything. It takes Node.mu, then the State's lock
-// (SetFounderCert), after reading the chain under z.mu (snapshot): callers
+// (SetFounderRecord), after reading the chain under z.mu (snapshot): callers
 // may hold z.grantMu (a role grant is signed under it), never Node.mu,
 // z.mu or the State's lock.
 func (r *renewer) renewRoot(z *zone) error {
