@@ -26,7 +26,7 @@ func newDeliverFixture(t *testing.T) *deliverFixture {
 	t.Helper()
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	f := &deliverFixture{govFixture: newGovFixture(t, 3, now.Add(-time.Hour)), now: now}
-	f.z = &zone{State: core.NewStateFrom(core.Membership{Zone: f.zone, Root: f.root.Public()}, core.Record{ID: "z", Name: "north"}),
+	f.z = &zone{State: core.NewStateFrom(core.Membership{Zone: f.Zone, Root: f.Root.Public()}, core.Record{ID: "z", Name: "north"}),
 		watchers: map[chan api.Alert]struct{}{}}
 	return f
 }
@@ -34,8 +34,8 @@ func newDeliverFixture(t *testing.T) *deliverFixture {
 // message is a decoded message of member i, as the door returns it.
 func (f *deliverFixture) message(i int, a *protocol.Alert) *protocol.Message {
 	f.next++
-	chain := f.chains[i][protocol.RoleMember]
-	a.Zone, a.Sender, a.Status = f.zone, f.ids[i].ID(), protocol.StatusActual
+	chain := f.Chains[i][protocol.RoleMember]
+	a.Zone, a.Sender, a.Status = f.Zone, f.IDs[i].ID(), protocol.StatusActual
 	a.Expires = a.Sent.Add(time.Hour)
 	return &protocol.Message{Signed: &protocol.Signed{Chain: chain, Alert: a, ID: protocol.AlertID{0xde, byte(f.next >> 8), byte(f.next)}},
 		Role: protocol.RoleMember}

@@ -71,18 +71,18 @@ func newGovsFixture(t *testing.T, members int) *govsFixture {
 	t.Helper()
 	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	f := &govsFixture{govFixture: newGovFixture(t, members, start), node: &govsNode{clock: start.Add(time.Hour), zones: map[string]*zone{}}}
-	secret, err := crypto.NewZoneSecret(f.rng)
+	secret, err := crypto.NewZoneSecret(f.Rand)
 	if err != nil {
 		t.Fatal(err)
 	}
-	kem, err := crypto.NewKEMKey(f.rng)
+	kem, err := crypto.NewKEMKey(f.Rand)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := core.Membership{Zone: f.zone, Root: f.root.Public(), Epochs: map[uint32]crypto.ZoneSecret{0: secret}, Chain: f.rootC, Role: protocol.RoleOrganizer}
+	m := core.Membership{Zone: f.Zone, Root: f.Root.Public(), Epochs: map[uint32]crypto.ZoneSecret{0: secret}, Chain: f.RootC, Role: protocol.RoleOrganizer}
 	f.z = &zone{State: core.NewStateFrom(m, core.Record{ID: "z", Name: "north"})}
 	f.node.zones["z"] = f.z
-	f.g = &governor{node: f.node, recs: f.node, ctx: t.Context(), id: f.root, kem: kem, name: "ana", mu: &sync.Mutex{}, replay: newReplayCache(), log: slog.New(slog.DiscardHandler)}
+	f.g = &governor{node: f.node, recs: f.node, ctx: t.Context(), id: f.Root, kem: kem, name: "ana", mu: &sync.Mutex{}, replay: newReplayCache(), log: slog.New(slog.DiscardHandler)}
 	return f
 }
 
@@ -109,7 +109,7 @@ func TestGovernorAnnounceZone(t *testing.T) {
 		t.Error("a failed announcement was noted as sent")
 	}
 	f.node.fail = nil
-	f.node.clock = f.rootC.Expires().Add(time.Hour)
+	f.node.clock = f.RootC.Expires().Add(time.Hour)
 	f.g.announceZone(t.Context(), "z")
 	if len(f.node.sent) != 1 || !f.z.announced.Equal(f.node.clock) {
 		t.Errorf("expired membership: %d alerts sent, announced at %v; want none sent, noted at %v", len(f.node.sent), f.z.announced, f.node.clock)
@@ -126,7 +126,7 @@ func TestGovernorAnnounceZone(t *testing.T) {
 // time.
 func TestGovernorGrantOrder(t *testing.T) {
 	f := newGovsFixture(t, 1)
-	key := f.ids[0].Public()
+	key := f.IDs[0].Public()
 	for _, role := range []protocol.Role{protocol.RoleVerifier, protocol.RoleOrganizer} {
 		if err := f.g.publishGrant(t.Context(), f.z, key, role); err != nil {
 			t.Fatal(err)
@@ -144,7 +144,7 @@ func TestGovernorGrantOrder(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !c.Subject.Equal(key) || c.Role != want || c.Zone != f.zone || c.Issuer != f.root.ID() {
+		if !c.Subject.Equal(key) || c.Role != want || c.Zone != f.Zone || c.Issuer != f.Root.ID() {
 			t.Errorf("grant %d certifies %+v; want %v of the member, issued by the founder", i, c, want)
 		}
 	}
@@ -165,7 +165,7 @@ func TestGovernorGrantOrder(t *testing.T) {
 func TestGovernorRekey(t *testing.T) {
 	f := newGovsFixture(t, 4)
 	sent := f.node.clock.Add(-time.Minute)
-	granted, err := protocol.IssueCert(f.root, f.zone, f.ids[3].Public(), protocol.RoleVerifier, sent, sent.Add(protocol.DefaultCertTTL))
+	granted, err := protocol.IssueCert(f.Root, f.Zone, f.IDs[3].Public(), protocol.RoleVerifier, sent, sent.Add(protocol.DefaultCertTTL))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,22 +174,22 @@ func TestGovernorRekey(t *testing.T) {
 		f.announce(0, protocol.RoleMember, sent, "bo", false),
 		f.announce(1, protocol.RoleMember, sent, "cy", false),
 		f.announce(2, protocol.RoleMember, sent, "di", false),
-		f.msg(-1, protocol.RoleOrganizer, &protocol.Alert{Kind: protocol.KindRemove, Sent: sent.Add(time.Second), Subject: f.ids[1].ID(), Status: protocol.StatusActual}),
+		f.msg(-1, protocol.RoleOrganizer, &protocol.Alert{Kind: protocol.KindRemove, Sent: sent.Add(time.Second), Subject: f.IDs[1].ID(), Status: protocol.StatusActual}),
 		f.msg(-1, protocol.RoleOrganizer, &protocol.Alert{Kind: protocol.KindRole, Sent: sent.Add(2 * time.Second), Cert: granted.Bytes(), Status: protocol.StatusActual}),
 	}, nil, core.GovChange{})
 	st := f.z.snapshot()
-	next, err := crypto.NewZoneSecret(f.rng)
+	next, err := crypto.NewZoneSecret(f.Rand)
 	if err != nil {
 		t.Fatal(err)
 	}
-	entries, reached, unreached, err := f.g.rekeyEntries(f.z, st.secret, 1, next, f.ids[2].ID())
+	entries, reached, unreached, err := f.g.rekeyEntries(f.z, st.secret, 1, next, f.IDs[2].ID())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(entries) != 1 || entries[0].Member != f.ids[0].ID() || reached != 2 {
+	if len(entries) != 1 || entries[0].Member != f.IDs[0].ID() || reached != 2 {
 		t.Errorf("%d entries (first %+v), %d reached; want one, for member 0, and 2 reached with this node", len(entries), entries, reached)
 	}
-	if len(unreached) != 1 || unreached[0] != f.ids[3].ID().String() {
+	if len(unreached) != 1 || unreached[0] != f.IDs[3].ID().String() {
 		t.Errorf("unreached %q; want member 3, whose key is unknown", unreached)
 	}
 	msgs, err := f.g.sealRekey(f.z, st, 1, entries)
@@ -200,7 +200,7 @@ func TestGovernorRekey(t *testing.T) {
 		t.Fatalf("%d rekey parts, want 1", len(msgs))
 	}
 	a := msgs[0].Msg.Alert
-	if a.Kind != protocol.KindRekey || a.Zone != f.zone || a.Epoch != 1 || a.Parts != 1 || len(a.Rekey) != 1 || msgs[0].Msg.Epoch != 0 || len(msgs[0].Env) == 0 {
+	if a.Kind != protocol.KindRekey || a.Zone != f.Zone || a.Epoch != 1 || a.Parts != 1 || len(a.Rekey) != 1 || msgs[0].Msg.Epoch != 0 || len(msgs[0].Env) == 0 {
 		t.Errorf("rekey part %+v under epoch %d; want kind rekey to epoch 1, one part with the entry, sealed under epoch 0", a, msgs[0].Msg.Epoch)
 	}
 	if none, err := f.g.sealRekey(f.z, st, 1, nil); err != nil || len(none) != 0 {
@@ -216,7 +216,7 @@ func TestGovernorRekey(t *testing.T) {
 // sealed in; otherwise nothing is committed.
 func TestGovernorCommitRemoval(t *testing.T) {
 	f := newGovsFixture(t, 0)
-	next, err := crypto.NewZoneSecret(f.rng)
+	next, err := crypto.NewZoneSecret(f.Rand)
 	if err != nil {
 		t.Fatal(err)
 	}

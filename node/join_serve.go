@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -94,11 +96,7 @@ func newJoinDesk(n *Node) *joinDesk {
 func (n *Node) allZones() []*zone {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	zones := make([]*zone, 0, len(n.zones))
-	for _, z := range n.zones {
-		zones = append(zones, z)
-	}
-	return zones
+	return slices.Collect(maps.Values(n.zones))
 }
 
 // servedInvite is which member this node handed an invite's zone to

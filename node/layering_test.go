@@ -30,10 +30,11 @@ var zoneCoreNoIO = []string{"os", "net", "log", "log/slog", "io/fs", "lookout/no
 // testSupport are the production packages allowed to import testing, and
 // why.
 var testSupport = map[string]string{
-	"lookout/node/control/controltest": "fakes for tests of the CLI and the app",
-	"lookout/node/bench":               "runs nodes in testing/synctest's virtual time, which needs a *testing.T",
-	"lookout/cmd/lookout-bench":        "drives node/bench",
-	"lookout/node/reach/netbed":        "the network-namespace test bed, used only by tests",
+	"lookout/node/control/controltest":    "fakes for tests of the CLI and the app",
+	"lookout/node/bench":                  "runs nodes in testing/synctest's virtual time, which needs a *testing.T",
+	"lookout/cmd/lookout-bench":           "drives node/bench",
+	"lookout/node/reach/netbed":           "the network-namespace test bed, used only by tests",
+	"lookout/node/internal/zone/zonetest": "a zone's members and their signed governance messages, for tests",
 }
 
 // under reports whether pkg is root or inside it.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/hmac"
 	"io"
+	"maps"
 	"slices"
 	"sort"
 	"time"
@@ -290,14 +291,10 @@ func (s *State) Secrets() map[uint32]crypto.ZoneSecret {
 func (s *State) GovMessages() []*GovMsg {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]*GovMsg, 0, len(s.gov))
-	for _, g := range s.gov {
-		out = append(out, g)
-	}
-	return out
+	return slices.Collect(maps.Values(s.gov))
 }
 
-// Members lists the zone's members as MembersLocked does. It takes s.mu.
+// Members lists the zone's members as membersLocked does. It takes s.mu.
 func (s *State) Members() []*protocol.MemberInfo {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -313,7 +310,7 @@ type FoundMember struct {
 }
 
 // FindMember returns the member pick chooses among the zone's members
-// (MembersLocked), with its key and this member's chain length, or pick's
+// (membersLocked), with its key and this member's chain length, or pick's
 // error. It takes s.mu; pick must only read the list it is given.
 func (s *State) FindMember(pick func([]*protocol.MemberInfo) (*protocol.MemberInfo, error)) (FoundMember, error) {
 	s.mu.Lock()

@@ -8,88 +8,31 @@ import (
 	"time"
 
 	"lookout/crypto"
+	"lookout/node/internal/zone/zonetest"
 	"lookout/protocol"
 )
 
-// logFixture is a zone's root and members, each with a chain per role, for
+// logFixture is a zone's root and members (zonetest.Members), for
 // building governance messages without a node.
-type logFixture struct {
-	t     testing.TB
-	zone  protocol.ZoneID
-	root  *crypto.Identity
-	rootC protocol.Chain
-	ids   []*crypto.Identity
-	// chains[i][role] is member i's chain with a certificate of that role.
-	chains []map[protocol.Role]protocol.Chain
-	kem    []byte
-	rng    *rand.ChaCha8
-}
+type logFixture struct{ *zonetest.Members }
 
 func newLogFixture(t testing.TB, members int, start time.Time) *logFixture {
 	t.Helper()
-	var seed [32]byte
-	f := &logFixture{t: t, rng: rand.NewChaCha8(seed)}
-	f.zone[0] = 1
-	var err error
-	if f.root, err = crypto.NewIdentity(f.rng); err != nil {
-		t.Fatal(err)
-	}
-	rc, err := protocol.IssueCert(f.root, f.zone, f.root.Public(), protocol.RoleOrganizer, start, start.Add(protocol.DefaultCertTTL*4))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.rootC = protocol.Chain{rc}
-	k, err := crypto.NewKEMKey(f.rng)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.kem = k.PublicBytes()
-	for range members {
-		id, err := crypto.NewIdentity(f.rng)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cs := map[protocol.Role]protocol.Chain{}
-		for _, r := range []protocol.Role{protocol.RoleMember, protocol.RoleVerifier} {
-			c, err := protocol.IssueCert(f.root, f.zone, id.Public(), r, start, start.Add(protocol.DefaultCertTTL*4))
-			if err != nil {
-				t.Fatal(err)
-			}
-			cs[r] = protocol.Chain{c, rc}
-		}
-		f.ids = append(f.ids, id)
-		f.chains = append(f.chains, cs)
-	}
-	return f
+	return &logFixture{zonetest.New(t, members, start)}
 }
 
 // msg signs a governance message; i < 0 is the root.
 func (f *logFixture) msg(i int, role protocol.Role, a *protocol.Alert) *GovMsg {
-	f.t.Helper()
-	id, chain := f.root, f.rootC
-	if i >= 0 {
-		id, chain = f.ids[i], f.chains[i][role]
-	}
-	a.Zone = f.zone
-	a.Urgency, a.Severity, a.Certainty = protocol.UrgencyImmediate, protocol.SeveritySevere, protocol.CertaintyObserved
-	a.Expires = a.Sent.Add(protocol.MaxLifetime)
-	s, err := protocol.Sign(id, chain, a)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return &GovMsg{Msg: &protocol.Message{Signed: s, Role: chain.Leaf().Role}}
+	f.T.Helper()
+	return &GovMsg{Msg: f.Sign(i, role, a)}
 }
 
 func (f *logFixture) announce(i int, role protocol.Role, sent time.Time, name string, exercise bool) *GovMsg {
-	a := &protocol.Alert{Kind: protocol.KindMember, Sent: sent, Name: name, KEM: f.kem, Status: protocol.StatusActual}
-	if exercise {
-		a.Status = protocol.StatusExercise
-	}
-	return f.msg(i, role, a)
+	return f.msg(i, role, f.Announcement(sent, name, exercise))
 }
 
 func (f *logFixture) remove(i int, sent time.Time) *GovMsg {
-	return f.msg(-1, protocol.RoleOrganizer, &protocol.Alert{Kind: protocol.KindRemove, Sent: sent, Subject: f.ids[i].ID(), Status: protocol.StatusActual})
+	return f.msg(-1, protocol.RoleOrganizer, &protocol.Alert{Kind: protocol.KindRemove, Sent: sent, Subject: f.IDs[i].ID(), Status: protocol.StatusActual})
 }
 
 func foldOf(gs []*GovMsg, root crypto.MemberID) protocol.Roster {
@@ -109,7 +52,7 @@ func TestCompactionKeepsFold(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	var all []*GovMsg
 	for k := range 120 {
-		i := r.IntN(len(f.ids))
+		i := r.IntN(len(f.IDs))
 		role := protocol.RoleMember
 		if i%2 == 1 && r.IntN(3) == 0 {
 			role = protocol.RoleVerifier
@@ -119,9 +62,9 @@ func TestCompactionKeepsFold(t *testing.T) {
 	}
 	// Members 0 and 1 removed in the middle of their announcements.
 	all = append(all, f.remove(0, start.Add(30*24*time.Hour)), f.remove(1, start.Add(60*24*time.Hour)))
-	want := foldOf(all, f.root.ID())
+	want := foldOf(all, f.Root.ID())
 
-	z := &State{gov: map[protocol.AlertID]*GovMsg{}, rootID: f.root.ID()}
+	z := &State{gov: map[protocol.AlertID]*GovMsg{}, rootID: f.Root.ID()}
 	for _, g := range all {
 		z.gov[g.Msg.ID] = g
 	}
@@ -138,26 +81,26 @@ func TestCompactionKeepsFold(t *testing.T) {
 			announcements++
 		}
 	}
-	if got := foldOf(kept, f.root.ID()); !reflect.DeepEqual(got, want) {
+	if got := foldOf(kept, f.Root.ID()); !reflect.DeepEqual(got, want) {
 		t.Fatalf("roster changed by compaction:\n got %+v\nwant %+v", got.Members, want.Members)
 	}
 	// At most one per (role, status) and one more for a removed member.
-	if max := len(f.ids)*4 + 2; announcements > max || len(drop) == 0 {
+	if max := len(f.IDs)*4 + 2; announcements > max || len(drop) == 0 {
 		t.Errorf("kept %d announcements (dropped %d), want at most %d", announcements, len(drop), max)
 	}
 	for _, id := range []int{0, 1} {
-		if want.Members[f.ids[id].ID()].Name == "" {
+		if want.Members[f.IDs[id].ID()].Name == "" {
 			t.Errorf("removed member %d lost the name it had before its removal", id)
 		}
 	}
 
 	// One by one, in sent order with the removals known first (as a node
 	// that holds the zone's history), AdmitGov keeps the same fold.
-	inc := &State{gov: map[protocol.AlertID]*GovMsg{}, rootID: f.root.ID()}
+	inc := &State{gov: map[protocol.AlertID]*GovMsg{}, rootID: f.Root.ID()}
 	for _, g := range all[len(all)-2:] {
 		inc.gov[g.Msg.ID] = g
 	}
-	inc.fold.Roster = foldOf(all[len(all)-2:], f.root.ID())
+	inc.fold.Roster = foldOf(all[len(all)-2:], f.Root.ID())
 	for _, g := range all[:len(all)-2] {
 		keep, drop := inc.AdmitGov(g.Msg, nil, 4096)
 		if !keep {
@@ -172,7 +115,7 @@ func TestCompactionKeepsFold(t *testing.T) {
 	for _, g := range inc.gov {
 		incKept = append(incKept, g)
 	}
-	if got := foldOf(incKept, f.root.ID()); !reflect.DeepEqual(got, want) {
+	if got := foldOf(incKept, f.Root.ID()); !reflect.DeepEqual(got, want) {
 		t.Fatalf("roster after one-by-one admission:\n got %+v\nwant %+v", got.Members, want.Members)
 	}
 }
@@ -188,7 +131,7 @@ func threeYears(b *testing.B) (compacted, full []*GovMsg, root *crypto.PublicKey
 	f := newLogFixture(b, members, start)
 	var org []*GovMsg
 	for k := range 50 {
-		c, err := protocol.IssueCert(f.root, f.zone, f.ids[k*3].Public(), protocol.RoleVerifier, start, start.Add(protocol.DefaultCertTTL))
+		c, err := protocol.IssueCert(f.Root, f.Zone, f.IDs[k*3].Public(), protocol.RoleVerifier, start, start.Add(protocol.DefaultCertTTL))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -219,7 +162,7 @@ func threeYears(b *testing.B) (compacted, full []*GovMsg, root *crypto.PublicKey
 			}
 		}
 	}
-	return compacted, full, f.root.Public()
+	return compacted, full, f.Root.Public()
 }
 
 // BenchmarkFoldThreeYears is the cost of folding a zone's governance after
@@ -278,11 +221,11 @@ func TestCoverableKeepsFold(t *testing.T) {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	f := newLogFixture(t, 8, start)
 	for _, i := range []int{0, 1} { // organizers besides the founder
-		c, err := protocol.IssueCert(f.root, f.zone, f.ids[i].Public(), protocol.RoleOrganizer, start, start.Add(protocol.DefaultCertTTL*4))
+		c, err := protocol.IssueCert(f.Root, f.Zone, f.IDs[i].Public(), protocol.RoleOrganizer, start, start.Add(protocol.DefaultCertTTL*4))
 		if err != nil {
 			t.Fatal(err)
 		}
-		f.chains[i][protocol.RoleOrganizer] = protocol.Chain{c, f.rootC[0]}
+		f.Chains[i][protocol.RoleOrganizer] = protocol.Chain{c, f.RootC[0]}
 	}
 	roles := []protocol.Role{protocol.RoleMember, protocol.RoleVerifier, protocol.RoleOrganizer}
 	for seed := range uint64(4) {
@@ -293,20 +236,20 @@ func TestCoverableKeepsFold(t *testing.T) {
 			f.remove(0, start.Add(150*24*time.Hour)),
 			f.msg(-1, protocol.RoleOrganizer, &protocol.Alert{Kind: protocol.KindSettings, Sent: sent(), Settings: protocol.DefaultSettings().Wire(), Status: protocol.StatusActual}),
 		}
-		for i := 2; i < len(f.ids); i++ {
+		for i := 2; i < len(f.IDs); i++ {
 			all = append(all, f.announce(i, protocol.RoleMember, sent(), "m", false))
 		}
 		for range 60 {
 			issuer := r.IntN(3) - 1 // the founder, organizer 0 or organizer 1
-			subject := f.ids[2+r.IntN(len(f.ids)-2)].Public()
+			subject := f.IDs[2+r.IntN(len(f.IDs)-2)].Public()
 			if r.IntN(15) == 0 {
-				subject = f.root.Public()
+				subject = f.Root.Public()
 			}
-			id := f.root
+			id := f.Root
 			if issuer >= 0 {
-				id = f.ids[issuer]
+				id = f.IDs[issuer]
 			}
-			c, err := protocol.IssueCert(id, f.zone, subject, roles[r.IntN(len(roles))], start, start.Add(protocol.DefaultCertTTL*4))
+			c, err := protocol.IssueCert(id, f.Zone, subject, roles[r.IntN(len(roles))], start, start.Add(protocol.DefaultCertTTL*4))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -318,8 +261,8 @@ func TestCoverableKeepsFold(t *testing.T) {
 			all = append(all, f.msg(issuer, role, a))
 		}
 		r.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
-		want := foldOf(all, f.root.ID())
-		z := &State{gov: map[protocol.AlertID]*GovMsg{}, fold: Folded{Roster: want}, rootID: f.root.ID()}
+		want := foldOf(all, f.Root.ID())
+		z := &State{gov: map[protocol.AlertID]*GovMsg{}, fold: Folded{Roster: want}, rootID: f.Root.ID()}
 		for _, g := range all {
 			z.gov[g.Msg.ID] = g
 		}
@@ -335,7 +278,7 @@ func TestCoverableKeepsFold(t *testing.T) {
 		if len(cov) < 20 {
 			t.Fatalf("seed %d: only %d of 60 grants coverable", seed, len(cov))
 		}
-		if got := foldOf(rest, f.root.ID()); !reflect.DeepEqual(got, want) {
+		if got := foldOf(rest, f.Root.ID()); !reflect.DeepEqual(got, want) {
 			t.Fatalf("seed %d: roster changed by leaving out %d coverable grants:\n got %+v\nwant %+v", seed, len(cov), got.Members, want.Members)
 		}
 		if got, want := latestGrants(rest), latestGrants(all); !reflect.DeepEqual(got, want) {
@@ -344,7 +287,7 @@ func TestCoverableKeepsFold(t *testing.T) {
 		// An organizer that sends only grants keeps at least one.
 		kept := 0
 		for _, g := range rest {
-			if g.Msg.Alert.Sender == f.ids[1].ID() {
+			if g.Msg.Alert.Sender == f.IDs[1].ID() {
 				kept++
 			}
 		}
@@ -360,22 +303,22 @@ func TestCoverableKeepsFold(t *testing.T) {
 func TestCoverableKeepsSoleOrganizerGrant(t *testing.T) {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	f := newLogFixture(t, 3, start)
-	oc, err := protocol.IssueCert(f.root, f.zone, f.ids[0].Public(), protocol.RoleOrganizer, start, start.Add(protocol.DefaultCertTTL))
+	oc, err := protocol.IssueCert(f.Root, f.Zone, f.IDs[0].Public(), protocol.RoleOrganizer, start, start.Add(protocol.DefaultCertTTL))
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.chains[0][protocol.RoleOrganizer] = protocol.Chain{oc, f.rootC[0]}
+	f.Chains[0][protocol.RoleOrganizer] = protocol.Chain{oc, f.RootC[0]}
 	grant := func(issuer int, by *crypto.Identity, at time.Time) *GovMsg {
-		c, err := protocol.IssueCert(by, f.zone, f.ids[1].Public(), protocol.RoleVerifier, at, at.Add(protocol.DefaultCertTTL))
+		c, err := protocol.IssueCert(by, f.Zone, f.IDs[1].Public(), protocol.RoleVerifier, at, at.Add(protocol.DefaultCertTTL))
 		if err != nil {
 			t.Fatal(err)
 		}
 		return f.msg(issuer, protocol.RoleOrganizer, &protocol.Alert{Kind: protocol.KindRole, Sent: at, Cert: c.Bytes(), Status: protocol.StatusActual})
 	}
-	first := grant(0, f.ids[0], start.Add(time.Hour))
-	all := []*GovMsg{first, grant(-1, f.root, start.Add(2*time.Hour)), grant(-1, f.root, start.Add(3*time.Hour))}
-	want := foldOf(all, f.root.ID())
-	z := &State{gov: map[protocol.AlertID]*GovMsg{}, fold: Folded{Roster: want}, rootID: f.root.ID()}
+	first := grant(0, f.IDs[0], start.Add(time.Hour))
+	all := []*GovMsg{first, grant(-1, f.Root, start.Add(2*time.Hour)), grant(-1, f.Root, start.Add(3*time.Hour))}
+	want := foldOf(all, f.Root.ID())
+	z := &State{gov: map[protocol.AlertID]*GovMsg{}, fold: Folded{Roster: want}, rootID: f.Root.ID()}
 	for _, g := range all {
 		z.gov[g.Msg.ID] = g
 	}
@@ -383,7 +326,7 @@ func TestCoverableKeepsSoleOrganizerGrant(t *testing.T) {
 	if _, ok := cov[first.Msg.ID]; ok || len(cov) != 1 {
 		t.Fatalf("coverable %d grants, the sole organizer's among them: %v", len(cov), ok)
 	}
-	if want.Members[f.ids[0].ID()].Role != protocol.RoleOrganizer {
+	if want.Members[f.IDs[0].ID()].Role != protocol.RoleOrganizer {
 		t.Fatal("set-up: the sender is not an organizer in the roster")
 	}
 }
@@ -399,16 +342,16 @@ func BenchmarkSnapshotThreeYears(b *testing.B) {
 	f := newLogFixture(b, 200, start) // the same seed: the same identities as threeYears
 	gov := append([]*GovMsg(nil), compacted...)
 	for year := 1; year <= 2; year++ {
-		for i := range f.ids {
+		for i := range f.IDs {
 			at := start.Add(time.Duration(year*365)*24*time.Hour + time.Duration(i)*time.Minute)
-			c, err := protocol.IssueCert(f.root, f.zone, f.ids[i].Public(), protocol.RoleMember, at, at.Add(protocol.DefaultCertTTL))
+			c, err := protocol.IssueCert(f.Root, f.Zone, f.IDs[i].Public(), protocol.RoleMember, at, at.Add(protocol.DefaultCertTTL))
 			if err != nil {
 				b.Fatal(err)
 			}
 			gov = append(gov, f.msg(-1, protocol.RoleOrganizer, &protocol.Alert{Kind: protocol.KindRole, Sent: at, Cert: c.Bytes(), Status: protocol.StatusActual}))
 		}
 	}
-	root := f.root.Public()
+	root := f.Root.Public()
 	z := &State{gov: map[protocol.AlertID]*GovMsg{}, rootID: root.ID()}
 	for _, g := range gov {
 		z.gov[g.Msg.ID] = g
@@ -444,10 +387,10 @@ func BenchmarkSnapshotThreeYears(b *testing.B) {
 
 // grantFor is a role grant from the founder to member i's key, sent at.
 func (f *logFixture) grantFor(i int, role protocol.Role, at time.Time) *GovMsg {
-	f.t.Helper()
-	c, err := protocol.IssueCert(f.root, f.zone, f.ids[i].Public(), role, at, at.Add(protocol.DefaultCertTTL))
+	f.T.Helper()
+	c, err := protocol.IssueCert(f.Root, f.Zone, f.IDs[i].Public(), role, at, at.Add(protocol.DefaultCertTTL))
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	return f.msg(-1, protocol.RoleOrganizer, &protocol.Alert{Kind: protocol.KindRole, Sent: at, Cert: c.Bytes(), Status: protocol.StatusActual})
 }
@@ -455,7 +398,7 @@ func (f *logFixture) grantFor(i int, role protocol.Role, at time.Time) *GovMsg {
 // stateOf is a State holding gs as governance, folded, at epoch 0 with
 // secret.
 func (f *logFixture) stateOf(secret crypto.ZoneSecret, gs ...*GovMsg) *State {
-	s := NewStateFrom(Membership{Root: f.root.Public(), Epochs: map[uint32]crypto.ZoneSecret{0: secret}}, Record{})
+	s := NewStateFrom(Membership{Root: f.Root.Public(), Epochs: map[uint32]crypto.ZoneSecret{0: secret}}, Record{})
 	for _, g := range gs {
 		s.gov[g.Msg.ID] = g
 	}
@@ -509,14 +452,14 @@ func TestApplyGov(t *testing.T) {
 	if got != (GovApplied{}) {
 		t.Errorf("an announcement changed %+v for this member", got)
 	}
-	if s.gov[ann.Msg.ID] != ann || !s.msgs.Seen(ann.Msg.ID) || s.pubkeys[f.ids[0].ID()] == nil {
+	if s.gov[ann.Msg.ID] != ann || !s.msgs.Seen(ann.Msg.ID) || s.pubkeys[f.IDs[0].ID()] == nil {
 		t.Error("the announcement is not held, seen and its sender's key known")
 	}
-	if mi := s.fold.Roster.Members[f.ids[0].ID()]; mi == nil || mi.Name != "ana" {
+	if mi := s.fold.Roster.Members[f.IDs[0].ID()]; mi == nil || mi.Name != "ana" {
 		t.Errorf("roster not refolded: %+v", mi)
 	}
 	next := &EpochSwitch{Epoch: 1, Secret: crypto.ZoneSecret{2}}
-	chain := f.chains[0][protocol.RoleVerifier]
+	chain := f.Chains[0][protocol.RoleVerifier]
 	got = s.ApplyGov(nil, []protocol.AlertID{ann.Msg.ID}, GovChange{Chain: chain, Role: protocol.RoleVerifier, Removed: true, Next: next})
 	if want := (GovApplied{NewRole: true, Removed: true, Moved: true, From: 0}); got != want {
 		t.Errorf("ApplyGov = %+v, want %+v", got, want)
@@ -607,8 +550,8 @@ func TestSnapshotDue(t *testing.T) {
 	g1, g2 := f.grantFor(0, protocol.RoleMember, start), f.grantFor(1, protocol.RoleMember, start.Add(time.Hour))
 	gs := []*GovMsg{g1, g2, f.grantFor(0, protocol.RoleMember, start.Add(2*time.Hour)), f.grantFor(1, protocol.RoleMember, start.Add(3*time.Hour))}
 	s := f.stateOf(crypto.ZoneSecret{}, gs...)
-	s.role, s.chain = protocol.RoleOrganizer, f.rootC
-	self, now := f.root.ID(), start.Add(48*time.Hour)
+	s.role, s.chain = protocol.RoleOrganizer, f.RootC
+	self, now := f.Root.ID(), start.Add(48*time.Hour)
 	want := []protocol.AlertID{g1.Msg.ID, g2.Msg.ID}
 	if ids := s.SnapshotDue(self, now, 2); !reflect.DeepEqual(ids, want) {
 		t.Fatalf("SnapshotDue = %v, want %v", ids, want)
@@ -616,7 +559,7 @@ func TestSnapshotDue(t *testing.T) {
 	if ids := s.SnapshotDue(self, now, 3); ids != nil {
 		t.Errorf("due with fewer than minCovered: %v", ids)
 	}
-	if ids := s.SnapshotDue(self, f.rootC.Expires(), 1); ids != nil {
+	if ids := s.SnapshotDue(self, f.RootC.Expires(), 1); ids != nil {
 		t.Errorf("due with an expired chain: %v", ids)
 	}
 	snap := f.msg(-1, protocol.RoleOrganizer, &protocol.Alert{Kind: protocol.KindSnapshot, Sent: now.Add(-time.Hour), Snapshot: protocol.NewSnapshotDoc(want[:1]), Status: protocol.StatusActual})
@@ -644,8 +587,8 @@ func TestFindMember(t *testing.T) {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	f := newLogFixture(t, 1, start)
 	s := f.stateOf(crypto.ZoneSecret{}, f.announce(0, protocol.RoleMember, start, "ana", false))
-	s.chain = f.rootC
-	s.pubkeys[f.ids[0].ID()] = f.ids[0].Public()
+	s.chain = f.RootC
+	s.pubkeys[f.IDs[0].ID()] = f.IDs[0].Public()
 	got, err := s.FindMember(func(ms []*protocol.MemberInfo) (*protocol.MemberInfo, error) {
 		if s.mu.TryLock() {
 			t.Error("pick called without the state's lock")
@@ -657,7 +600,7 @@ func TestFindMember(t *testing.T) {
 		}
 		return nil, errors.New("ana not listed")
 	})
-	if err != nil || got.Info.Name != "ana" || !got.Key.Equal(f.ids[0].Public()) || got.ChainLen != 1 {
+	if err != nil || got.Info.Name != "ana" || !got.Key.Equal(f.IDs[0].Public()) || got.ChainLen != 1 {
 		t.Errorf("FindMember = %+v, %v", got, err)
 	}
 	bad := errors.New("no such member")

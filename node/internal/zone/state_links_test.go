@@ -229,7 +229,7 @@ func TestStateCrossing(t *testing.T) {
 	shared := s.sharedLocked(dg) && s.sharedLocked(protocol.ShareDigest(own.ID)) && !s.sharedLocked(protocol.Digest{0xd2})
 	s.mu.Unlock()
 	if !shared {
-		t.Error("SharedLocked: a held root not found, or one not held found")
+		t.Error("sharedLocked: a held root not found, or one not held found")
 	}
 
 	c := s.CrossingOf(dg, ls.la.ID, protocol.KindCallout, now)

@@ -305,6 +305,6 @@ func TestMembersLocked(t *testing.T) {
 	s.msgs.Add(sent(verifier, protocol.RoleVerifier, protocol.KindConfirm, 3), nil)
 	ms := s.membersLocked()
 	if len(ms) != 3 || ms[0].ID != named || ms[1].ID != verifier || ms[1].Role != protocol.RoleVerifier || ms[2].ID != silent || ms[2].Role != protocol.RoleMember {
-		t.Fatalf("MembersLocked = %+v, want Ana, then the verifier, then the silent sender", ms)
+		t.Fatalf("membersLocked = %+v, want Ana, then the verifier, then the silent sender", ms)
 	}
 }
