@@ -169,7 +169,7 @@ func (r *renewer) renewMembers(ctx context.Context, z *zone) (int, error) {
 	z.grantMu.Lock()
 	defer z.grantMu.Unlock()
 	r.mu.Lock()
-	due := z.DueRenewals(r.id.ID(), z.Root(), now)
+	due := z.DueRenewals(r.id.ID(), now)
 	r.mu.Unlock()
 	done := 0
 	if len(due) > maxRenewPerDay {

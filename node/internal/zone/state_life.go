@@ -268,7 +268,7 @@ type Renewal struct {
 
 // DueRenewals lists, under s.mu and in the roster's order
 // (protocol.Roster.Sorted), the members whose certificate this organizer
-// (self) should re-issue at now: not removed, not the founder (root) or
+// (self) should re-issue at now: not removed, not the founder or
 // itself, and either admitted by an invite and not yet certified
 // directly, or whose latest chain seen expires within MemberRenewBefore
 // (or has) and for whom a chain through this organizer would last longer
@@ -277,7 +277,7 @@ type Renewal struct {
 // skipped. Members whose key is unknown are left out. It is empty unless
 // this member is an organizer, not removed, whose chain is short enough
 // to issue under and has not expired.
-func (s *State) DueRenewals(self crypto.MemberID, root *crypto.PublicKey, now time.Time) []Renewal {
+func (s *State) DueRenewals(self crypto.MemberID, now time.Time) []Renewal {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.role != protocol.RoleOrganizer || s.removed || len(s.chain) >= protocol.MaxChainLen {
@@ -291,7 +291,7 @@ func (s *State) DueRenewals(self crypto.MemberID, root *crypto.PublicKey, now ti
 	invited := s.invited()
 	var out []Renewal
 	for _, mi := range s.fold.Roster.Sorted() {
-		if mi.Removed || mi.ID == self || mi.ID == root.ID() {
+		if mi.Removed || mi.ID == self || mi.ID == s.rootID {
 			continue
 		}
 		if pk := s.pubkeys[mi.ID]; invited[mi.ID] && pk != nil {

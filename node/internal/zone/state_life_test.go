@@ -202,13 +202,13 @@ func TestDueRenewals(t *testing.T) {
 		}
 		return out
 	}
-	if got, want := names(s.DueRenewals(ada.ID(), f.founder.Public(), f.now)), []string{"bo:verifier", "gus:member"}; !slices.Equal(got, want) {
+	if got, want := names(s.DueRenewals(ada.ID(), f.now)), []string{"bo:verifier", "gus:member"}; !slices.Equal(got, want) {
 		t.Errorf("due: %q, want %q", got, want)
 	}
-	if got, want := names(s.DueRenewals(bo.ID(), f.founder.Public(), f.now)), []string{"gus:member"}; !slices.Equal(got, want) {
+	if got, want := names(s.DueRenewals(bo.ID(), f.now)), []string{"gus:member"}; !slices.Equal(got, want) {
 		t.Errorf("due but for bo itself: %q, want %q", got, want)
 	}
-	if got := s.DueRenewals(ada.ID(), f.founder.Public(), f.now.Add(70*day)); len(got) != 3 {
+	if got := s.DueRenewals(ada.ID(), f.now.Add(70*day)); len(got) != 3 {
 		t.Errorf("70 days on: %q, want bo, cy and gus", names(got))
 	}
 	if !s.CertifiesInvited(gus.ID()) || s.CertifiesInvited(bo.ID()) {
@@ -225,7 +225,7 @@ func TestDueRenewals(t *testing.T) {
 		s.gov[g.ID] = &GovMsg{Msg: g}
 	}
 	lifeRefold(f, s)
-	if got := s.DueRenewals(ada.ID(), f.founder.Public(), f.now); len(got) != 0 {
+	if got := s.DueRenewals(ada.ID(), f.now); len(got) != 0 {
 		t.Errorf("due after the grants: %q", names(got))
 	}
 	if got := s.LatestChains()[bo.ID()]; !got.Equal(f.now.Add(200 * day)) {
@@ -248,7 +248,7 @@ func TestDueRenewals(t *testing.T) {
 	} {
 		role, removed, chain := s.role, s.removed, s.chain
 		change()
-		if got := s.DueRenewals(ada.ID(), f.founder.Public(), f.now); len(got) != 0 {
+		if got := s.DueRenewals(ada.ID(), f.now); len(got) != 0 {
 			t.Errorf("%s: due %q", name, names(got))
 		}
 		if name != "expired" && name != "long chain" && s.CertifiesInvited(gus.ID()) {
@@ -256,12 +256,12 @@ func TestDueRenewals(t *testing.T) {
 		}
 		s.role, s.removed, s.chain = role, removed, chain
 	}
-	if got := s.DueRenewals(ada.ID(), f.founder.Public(), f.now); len(got) != 2 {
+	if got := s.DueRenewals(ada.ID(), f.now); len(got) != 2 {
 		t.Errorf("restored: due %q, want bo and gus", names(got))
 	}
 	// An organizer whose own chain ends before bo's gives bo nothing.
 	s.chain = under(ada, protocol.RoleOrganizer, 20)
-	if got, want := names(s.DueRenewals(ada.ID(), f.founder.Public(), f.now)), []string{"gus:member"}; !slices.Equal(got, want) {
+	if got, want := names(s.DueRenewals(ada.ID(), f.now)), []string{"gus:member"}; !slices.Equal(got, want) {
 		t.Errorf("from a chain ending first: due %q, want %q", got, want)
 	}
 }

@@ -62,8 +62,8 @@ func (s *State) Current() (uint32, crypto.ZoneSecret) {
 }
 
 // alertsLocked lends the zone's alerts, settings, roster and links, named
-// by l, to the views (Alerts). Callers hold the State's lock while they
-// use the result.
+// by its label, to the views (Alerts). Callers hold the State's lock
+// while they use the result.
 func (s *State) alertsLocked() Alerts {
 	return Alerts{ZoneID: s.label.ID, ZoneName: s.label.Name, Roots: s.msgs.Roots, Updates: s.msgs.Updates,
 		Settings: s.fold.Settings(), Roster: &s.fold.Roster, Links: s.fold.Links}
@@ -166,7 +166,7 @@ type Added struct {
 // Add applies msg at now and records its sender's key. An alert or update
 // joins the zone's messages, env kept for catch-up; a governance message
 // is only marked seen (the node's governance log keeps it). With wantView,
-// Add returns the view of the card, named by l, that a new alert or update
+// Add returns the view of the card that a new alert or update
 // changes, unless its alert is not held or nothing in the card counts. It
 // takes the State's lock.
 func (s *State) Add(msg *protocol.Message, env []byte, now time.Time, wantView bool) Added {
