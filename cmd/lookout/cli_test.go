@@ -566,6 +566,32 @@ func TestDoubleDash(t *testing.T) {
 	}
 }
 
+// TestZoneListRemoved: a member removed from a zone sees it in zone list,
+// with what to do, instead of its old role.
+func TestZoneListRemoved(t *testing.T) {
+	f, home := serveFake(t)
+	lkOK(t, "--home", home, "zone", "create", "north")
+	lkOK(t, "--home", home, "zone", "create", "south")
+	if err := f.SetRemoved("north"); err != nil {
+		t.Fatal(err)
+	}
+	lines := map[string]string{}
+	for _, l := range strings.Split(lkOK(t, "--home", home, "zone", "list"), "\n") {
+		if name, _, ok := strings.Cut(l, " "); ok {
+			lines[name] = l
+		}
+	}
+	if l := lines["north"]; !strings.Contains(l, "removed: ask an organizer for a new invite") || strings.Contains(l, "organizer  ") {
+		t.Errorf("zone list line of a zone this member was removed from = %q", l)
+	}
+	if l := lines["south"]; !strings.Contains(l, "organizer") || strings.Contains(l, "removed") {
+		t.Errorf("zone list line of a zone this member is in = %q", l)
+	}
+	if out := lkOK(t, "--home", home, "zone", "list", "--json"); strings.Count(out, `"removed":true`) != 1 {
+		t.Errorf("zone list --json = %q, want one zone marked removed", out)
+	}
+}
+
 // TestZoneMadeByOlderLookout: zone list marks a zone made by an older
 // Lookout and says what to do; zone leave deletes it, and only it.
 func TestZoneMadeByOlderLookout(t *testing.T) {

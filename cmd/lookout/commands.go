@@ -133,6 +133,10 @@ func runZoneList(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(tw, "%s\t%s\t\t\t%s\n", clean(z.Name), e.tr.T("cli.zones.stale"), z.ID)
 			continue
 		}
+		if z.Removed {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\n", clean(z.Name), e.tr.T("cli.zones.removed"), z.Epoch, len(z.Peers), z.ID)
+			continue
+		}
 		if z.Expired != "" {
 			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\n", clean(z.Name), e.tr.T("cli.zones.expired", "Role", clean(z.Role), "Date", clean(z.Expired)), z.Epoch, len(z.Peers), z.ID)
 			continue

@@ -153,6 +153,19 @@ func (f *Fake) SetRole(zone, role string) error {
 	return nil
 }
 
+// SetRemoved marks this member as removed from a zone, as a node does
+// once it holds its removal.
+func (f *Fake) SetRemoved(zone string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	z := f.zone(zone)
+	if z == nil {
+		return fmt.Errorf("zone %q: %w", zone, control.ErrNotFound)
+	}
+	z.Removed = true
+	return nil
+}
+
 // SetPeers sets the peer IDs a zone reports as subscribed to its topic.
 func (f *Fake) SetPeers(zone string, peers []string) error {
 	f.mu.Lock()
