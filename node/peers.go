@@ -104,6 +104,15 @@ func (a *admission) askPeers(ctx context.Context, p peer.ID) error {
 	if len(zones) == 0 {
 		return nil
 	}
+	// The member asked is one to redial too: remember where it is now
+	// rather than at the next redial tick, so a node restarted soon after
+	// (on another port, say) still has a way back to it.
+	own, err := peer.AddrInfoToP2pAddrs(&peer.AddrInfo{ID: p, Addrs: reach.Dialable(a.h.Peerstore().Addrs(p), learnedAddrsPerPeer)})
+	if err == nil && len(own) > 0 {
+		for _, z := range zones {
+			a.node.rememberPeers(z, own)
+		}
+	}
 	s, err := a.h.NewStream(network.WithAllowLimitedConn(ctx, "peers"), p, peersProtocol)
 	if err != nil {
 		return err // an older Lookout, or gone

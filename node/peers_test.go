@@ -72,6 +72,20 @@ func TestMemberAddresses(t *testing.T) {
 	}
 	ps := func(i int) peerstore.Peerstore { return nw.Mocknet.Host(n[i].PeerID()).Peerstore() }
 
+	// Once a member proves a zone, the members it shares it with remember
+	// its address at once, not at the redial tick (an hour here): the hub
+	// its new members, each new member the hub.
+	err = sim.WaitFor(ctx, func() bool {
+		return remembers(t, n[addrHub], north.ID, n[addrA].PeerID()) && remembers(t, n[addrHub], north.ID, n[addrB].PeerID()) &&
+			remembers(t, n[addrHub], south.ID, n[addrSouth].PeerID()) && remembers(t, n[addrA], north.ID, n[addrHub].PeerID())
+	})
+	if err != nil {
+		t.Fatalf("members' addresses not remembered on proof: %v", err)
+	}
+	if remembers(t, n[addrHub], south.ID, n[addrA].PeerID()) {
+		t.Error("the hub remembers north's member for south")
+	}
+
 	// Mocknet hosts send no signed peer records in identify: give the
 	// hub A's and B's as identify would.
 	for _, i := range []int{addrA, addrB} {
