@@ -37,9 +37,6 @@ func (z *zone) restoreGov(envs [][]byte) (kept []*GovMsg, drop []protocol.AlertI
 	return z.RestoreGov(opened)
 }
 
-// newer reports whether a comes after b in the roster's order (core.Newer).
-func newer(a, b *GovMsg) bool { return core.Newer(a, b) }
-
 // govApplied is what applying governance changed in memory (applyGov),
 // for the node to act on.
 type govApplied struct {

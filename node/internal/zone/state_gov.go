@@ -19,9 +19,9 @@ import (
 // (SyncSet, SyncAnswer), and the door's stateful check (CheckMessage).
 // Methods named ...Locked are called with s.mu held; the others take it.
 
-// Newer reports whether a comes after b in the roster's order (sent time,
+// newer reports whether a comes after b in the roster's order (sent time,
 // then ID); a nil b comes before everything.
-func Newer(a, b *GovMsg) bool {
+func newer(a, b *GovMsg) bool {
 	if b == nil {
 		return true
 	}
@@ -33,7 +33,7 @@ func Newer(a, b *GovMsg) bool {
 
 // refoldLocked recomputes what the zone's governance messages say
 // (Folded.Refold) and drops what was derived from the last fold
-// (Coverable, Skipped). It reports how many invites were newly seen
+// (coverable, skipped). It reports how many invites were newly seen
 // redeemed twice. Callers hold s.mu (or own s).
 func (s *State) refoldLocked() (newTwice int) {
 	msgs := make([]*protocol.Message, 0, len(s.gov))
@@ -72,7 +72,7 @@ type annGroup struct {
 	status protocol.Status
 }
 
-// compactGovLocked returns the IDs of the announcements, among s.Gov and
+// compactGovLocked returns the IDs of the announcements, among s.gov and
 // extra (if not nil), that the fold does not need: every one but the
 // latest of its annGroup and, for a removed member, the latest actual one
 // sent at or before the removal (the one whose name the roster shows).
@@ -90,10 +90,10 @@ func (s *State) compactGovLocked(extra *GovMsg) []protocol.AlertID {
 		}
 		all = append(all, g)
 		k := annGroup{a.Sender, g.Msg.Role, a.Status}
-		if Newer(g, latest[k]) {
+		if newer(g, latest[k]) {
 			latest[k] = g
 		}
-		if mi := s.fold.Roster.Members[a.Sender]; mi != nil && mi.Removed && a.Status == protocol.StatusActual && !mi.RemovedAt.Before(a.Sent) && Newer(g, named[a.Sender]) {
+		if mi := s.fold.Roster.Members[a.Sender]; mi != nil && mi.Removed && a.Status == protocol.StatusActual && !mi.RemovedAt.Before(a.Sent) && newer(g, named[a.Sender]) {
 			named[a.Sender] = g
 		}
 	}
@@ -279,11 +279,7 @@ func (s *State) RosterSorted() []*protocol.MemberInfo {
 func (s *State) Secrets() map[uint32]crypto.ZoneSecret {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make(map[uint32]crypto.ZoneSecret, len(s.epochs))
-	for e, k := range s.epochs {
-		out[e] = k
-	}
-	return out
+	return maps.Clone(s.epochs)
 }
 
 // GovMessages returns the governance messages held, in no order (the
@@ -335,8 +331,8 @@ const snapshotEvery = 24 * time.Hour
 
 // countedGrant reports whether the role grant m sets its subject's role in
 // protocol.FoldRoster: actual, from an organizer not removed before it was
-// sent, a certificate it issued, for a member other than the founder
-// (). It returns the subject. Callers hold s.mu.
+// sent, a certificate it issued, for a member other than the founder.
+// It returns the subject. Callers hold s.mu.
 func (s *State) countedGrant(m *protocol.Message) (crypto.MemberID, bool) {
 	a := m.Alert
 	if a.Kind != protocol.KindRole || a.Status != protocol.StatusActual || m.Role != protocol.RoleOrganizer {
@@ -361,7 +357,7 @@ func (s *State) countedGrant(m *protocol.Message) (crypto.MemberID, bool) {
 // member is kept, so neither FoldRoster nor Rules.FoldGrants reads them,
 // and whose sender has another message with the organizer role that is
 // not coverable, so the roster still counts it an organizer. The result
-// is kept in s.Coverable until the next refold and must not be changed.
+// is kept in s.coverable until the next refold and must not be changed.
 // Callers hold s.mu.
 func (s *State) coverableLocked() map[protocol.AlertID]*GovMsg {
 	if s.coverable == nil {
@@ -374,7 +370,7 @@ func (s *State) coverableLocked() map[protocol.AlertID]*GovMsg {
 func (s *State) foldCoverable() map[protocol.AlertID]*GovMsg {
 	latest := map[crypto.MemberID]*GovMsg{}
 	for _, g := range s.gov {
-		if sub, ok := s.countedGrant(g.Msg); ok && Newer(g, latest[sub]) {
+		if sub, ok := s.countedGrant(g.Msg); ok && newer(g, latest[sub]) {
 			latest[sub] = g
 		}
 	}
@@ -388,7 +384,7 @@ func (s *State) foldCoverable() map[protocol.AlertID]*GovMsg {
 		if err != nil {
 			continue
 		}
-		if l := latest[c.Subject.ID()]; l != nil && l != g && Newer(l, g) {
+		if l := latest[c.Subject.ID()]; l != nil && l != g && newer(l, g) {
 			out[m.ID] = g
 		}
 	}
@@ -438,7 +434,7 @@ func (s *State) countedSnapshotsLocked(epoch uint32) (all []*GovMsg, newest *Gov
 	for _, g := range s.gov {
 		if g.Msg.Epoch <= epoch && s.countedSnapshot(g.Msg) {
 			all = append(all, g)
-			if Newer(g, newest) {
+			if newer(g, newest) {
 				newest = g
 			}
 		}
@@ -462,7 +458,7 @@ func coveredBy(snaps []*GovMsg, id protocol.AlertID) bool {
 // older one left out), and every snapshot but the newest whose sender has
 // a message left in with the organizer role (a sender is a member of the
 // roster, and an organizer, by its messages). The result is kept in
-// s.Skipped until the next refold and must not be changed. Callers hold
+// s.skipped until the next refold and must not be changed. Callers hold
 // s.mu.
 func (s *State) skippedLocked(epoch uint32) map[protocol.AlertID]bool {
 	if skip, ok := s.skipped[epoch]; ok {

@@ -201,7 +201,7 @@ func latestGrants(gs []*GovMsg) map[crypto.MemberID]protocol.AlertID {
 		if err != nil {
 			continue
 		}
-		if s := c.Subject.ID(); Newer(g, latest[s]) {
+		if s := c.Subject.ID(); newer(g, latest[s]) {
 			latest[s] = g
 		}
 	}

@@ -159,7 +159,7 @@ func (s *State) remover(m crypto.MemberID) (crypto.MemberID, bool) {
 	var by *GovMsg
 	for _, g := range s.gov {
 		a := g.Msg.Alert
-		if a.Kind == protocol.KindRemove && a.Subject == m && (by == nil || govAfter(by, g)) {
+		if a.Kind == protocol.KindRemove && a.Subject == m && (by == nil || newer(by, g)) {
 			by = g
 		}
 	}
@@ -167,15 +167,6 @@ func (s *State) remover(m crypto.MemberID) (crypto.MemberID, bool) {
 		return crypto.MemberID{}, false
 	}
 	return by.Msg.Alert.Sender, true
-}
-
-// govAfter reports whether a comes after b in the roster's order (sent
-// time, then ID).
-func govAfter(a, b *GovMsg) bool {
-	if c := a.Msg.Alert.Sent.Compare(b.Msg.Alert.Sent); c != 0 {
-		return c > 0
-	}
-	return bytes.Compare(a.Msg.ID[:], b.Msg.ID[:]) > 0
 }
 
 // SecretOf returns, under s.mu, the secret of epoch, if held.

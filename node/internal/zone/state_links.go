@@ -203,13 +203,17 @@ func (s *State) Endorser(id protocol.LinkID, relay crypto.MemberID) (*crypto.Pub
 
 // sharedLocked reports whether a root with share digest d (DigestOf) is
 // in the zone (Rules.Check refuses a second crossing). Callers hold s.mu.
-func (s *State) sharedLocked(d protocol.Digest) bool {
+func (s *State) sharedLocked(d protocol.Digest) bool { return s.rootOfLocked(d) != nil }
+
+// rootOfLocked returns the root with share digest d (DigestOf), nil if the
+// zone holds none (it holds at most one: sharedLocked). Callers hold s.mu.
+func (s *State) rootOfLocked(d protocol.Digest) *protocol.Message {
 	for _, r := range s.msgs.Roots {
 		if DigestOf(r) == d {
-			return true
+			return r
 		}
 	}
-	return false
+	return nil
 }
 
 // DigestOf names a root on every link: the digest it came with, or the
@@ -343,12 +347,7 @@ type Crossing struct {
 func (s *State) CrossingOf(d protocol.Digest, link protocol.LinkID, kind protocol.Kind, now time.Time) Crossing {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out Crossing
-	for _, r := range s.msgs.Roots {
-		if DigestOf(r) == d {
-			out.Root = r
-		}
-	}
+	out := Crossing{Root: s.rootOfLocked(d)}
 	root := out.Root
 	if root == nil {
 		return out

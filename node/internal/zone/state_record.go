@@ -65,10 +65,10 @@ func (s *State) Peers() []string {
 }
 
 // RememberPeers adds addrs to the record's addresses: those seen again
-// move to the end and, beyond max, the least recently seen go. It reports
+// move to the end and, beyond limit, the least recently seen go. It reports
 // whether the set changed (then the record is worth saving). It takes
 // s.mu.
-func (s *State) RememberPeers(addrs []string, max int) (changed bool) {
+func (s *State) RememberPeers(addrs []string, limit int) (changed bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	seen := map[string]bool{}
@@ -90,10 +90,7 @@ func (s *State) RememberPeers(addrs []string, max int) (changed bool) {
 		kept = append(kept, a)
 		added = added || !slices.Contains(s.rec.Peers, a)
 	}
-	dropped := len(kept) - max
-	if dropped < 0 {
-		dropped = 0
-	}
+	dropped := max(len(kept)-limit, 0)
 	s.rec.Peers = kept[dropped:]
 	return added || dropped > 0
 }
